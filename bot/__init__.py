@@ -1,0 +1,1 @@
+"""Muster: a Discord bot that coordinates peer-support groups."""

@@ -1,0 +1,194 @@
+"""Command line: `python -m bot [run|demo|migrate|check-config|sync-commands|generate-keys]`.
+
+With no command, Muster runs against Discord when DISCORD_TOKEN is set, and otherwise
+runs the local sandbox demo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.config import Settings, load_settings
+from bot.errors import TOKEN_REJECTED, ConfigError
+from bot.keys import Keyring
+from bot.logsetup import configure_logging
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="muster", description="Muster, a peer-support group bot.")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="connect to Discord and serve (needs DISCORD_TOKEN)")
+    demo = commands.add_parser("demo", help="walk through Muster against a local Discord stand-in")
+    demo.add_argument(
+        "--quiet-logs", action="store_true", help="hide log lines, show only the transcript"
+    )
+    commands.add_parser("migrate", help="apply pending database migrations, then exit")
+    commands.add_parser("check-config", help="check settings, keys and database, then exit")
+    sync = commands.add_parser("sync-commands", help="publish slash commands to Discord")
+    sync.add_argument(
+        "--guild", type=int, help="sync to one server only (instant) instead of globally"
+    )
+    keys = commands.add_parser(
+        "generate-keys", help="write a new key file (keep it outside the repo)"
+    )
+    keys.add_argument("path", type=Path)
+    args = parser.parse_args(argv)
+
+    try:
+        return _dispatch(args)
+    except ConfigError as error:
+        print(f"muster: {error}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as error:
+        print(
+            f"muster: the database could not be used ({type(error).__name__}); check DATABASE_URL "
+            "and that the database server is running.",
+            file=sys.stderr,
+        )
+        return 1
+    except OSError as error:
+        print(
+            f"muster: {error.strerror or error}; check the addresses and paths in your settings.",
+            file=sys.stderr,
+        )
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    command = args.command
+    if command == "generate-keys":
+        Keyring.generate().write(args.path)
+        print(
+            f"Wrote a new key file to {args.path} (readable by you only). "
+            f"Set MUSTER_KEY_FILE={args.path} and keep a backup: "
+            "without it, stored notes cannot be read."
+        )
+        return 0
+    if command == "demo":
+        return _demo(quiet_logs=args.quiet_logs)
+    settings = load_settings()
+    if command is None:
+        if settings.discord_token is None:
+            return _demo(quiet_logs=False)
+        command = "run"
+    configure_logging(settings.log_level)
+    if command == "run":
+        from bot.runtime import serve
+
+        asyncio.run(serve(settings))
+        return 0
+    if command == "migrate":
+        return asyncio.run(_migrate(settings))
+    if command == "check-config":
+        return asyncio.run(_check_config(settings))
+    if command == "sync-commands":
+        return asyncio.run(_sync_commands(settings, args.guild))
+    raise AssertionError(f"unhandled command {command}")
+
+
+def _demo(*, quiet_logs: bool) -> int:
+    from bot.demo import run_demo  # imported late: only the demo needs the sandbox
+
+    return asyncio.run(run_demo(show_logs=not quiet_logs))
+
+
+async def _migrate(settings: Settings) -> int:
+    from bot.db.engine import create_engine
+    from bot.db.instance_lock import InstanceLock
+    from bot.runtime import apply_migrations
+
+    engine = create_engine(settings)
+    lock = InstanceLock(settings, engine)
+    try:
+        await lock.acquire()
+        await apply_migrations(engine)
+    finally:
+        await lock.release()
+        await engine.dispose()
+    print("Database is at the latest schema.")
+    return 0
+
+
+async def _check_config(settings: Settings) -> int:
+    from bot.db import migrate
+    from bot.db.engine import create_engine
+
+    problems: list[str] = []
+    print(
+        f"DISCORD_TOKEN: {'set' if settings.discord_token else 'not set (only the demo will run)'}"
+    )
+    try:
+        keyring = Keyring.from_settings(settings)
+        print(
+            f"Keys: loaded; {len(keyring.encryption_keys)} encryption key(s), "
+            f"new writes use {keyring.current_key_id!r}"
+        )
+    except ConfigError as error:
+        problems.append(str(error))
+    engine = create_engine(settings)
+    try:
+        current = await migrate.current_revision(engine)
+        head = migrate.head_revision()
+        state = (
+            "up to date"
+            if current == head
+            else f"at {current or 'empty'}, {head} pending (run `migrate`)"
+        )
+        print(f"Database: reachable ({engine.dialect.name}); schema {state}")
+    except (SQLAlchemyError, OSError) as error:
+        problems.append(
+            f"The database could not be reached ({type(error).__name__}); check DATABASE_URL."
+        )
+    finally:
+        await engine.dispose()
+    for problem in problems:
+        print(f"Problem: {problem}", file=sys.stderr)
+    if not problems:
+        print("Configuration OK.")
+    return 1 if problems else 0
+
+
+async def _sync_commands(settings: Settings, guild_id: int | None) -> int:
+    import discord
+
+    from bot.app import MusterBot, point_discord_at
+    from bot.clock import SystemClock
+    from bot.db.engine import create_engine, create_session_factory
+    from bot.services import build_services
+
+    token = settings.require_token()
+    point_discord_at(settings)
+    engine = create_engine(settings)
+    # Publishing commands reads no member data, so throwaway keys are enough here.
+    services = build_services(create_session_factory(engine), Keyring.generate(), SystemClock())
+    bot = MusterBot(settings=settings, services=services)
+    try:
+        await bot.login(token)
+        if guild_id is not None:
+            target = discord.Object(guild_id)
+            bot.tree.copy_global_to(guild=target)
+            synced = await bot.tree.sync(guild=target)
+            print(f"Synced {len(synced)} commands to that server; they are usable now.")
+        else:
+            synced = await bot.tree.sync()
+            print(
+                f"Synced {len(synced)} global commands; "
+                "Discord may take up to an hour to show them."
+            )
+    except discord.LoginFailure:
+        raise ConfigError(TOKEN_REJECTED) from None
+    finally:
+        await bot.close()
+        await engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""The Bot subclass: receives settings and services, owns the lifecycle (R6, R20)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+import yarl
+from discord.ext import commands
+
+from bot.config import Settings
+from bot.services import Services
+from bot.tree import MusterTree
+from cogs.general import GeneralCog
+
+log = logging.getLogger(__name__)
+
+
+def point_discord_at(settings: Settings) -> None:
+    """Send REST and gateway traffic where the settings say (a proxy, or the sandbox).
+
+    discord.py keeps both addresses as class attributes, so this is process-wide.
+    """
+    discord.http.Route.BASE = settings.discord_api_base.rstrip("/")
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+def muster_intents() -> discord.Intents:
+    """Only what Muster uses; no privileged intents."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    return intents
+
+
+def _shard_options(settings: Settings) -> dict[str, Any]:
+    """Shard settings for AutoShardedBot; unset means Discord's recommended count, all shards."""
+    options: dict[str, Any] = {}
+    if settings.shard_count is not None:
+        options["shard_count"] = settings.shard_count
+    if settings.shard_ids is not None:
+        options["shard_ids"] = list(settings.shard_ids)
+    return options
+
+
+class MusterBot(commands.AutoShardedBot):
+    def __init__(
+        self, *, settings: Settings, services: Services, guild_ready_timeout: float = 2.0
+    ) -> None:
+        # Muster never joins voice; skip discord.py's warnings about voice libraries.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=muster_intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=MusterTree,
+            help_command=None,
+            max_messages=None,
+            chunk_guilds_at_startup=False,
+            guild_ready_timeout=guild_ready_timeout,
+            **_shard_options(settings),
+        )
+        self.settings = settings
+        self.services = services
+
+    async def setup_hook(self) -> None:
+        # Runs once per process, before the gateway connects (R20).
+        await self.add_cog(GeneralCog(self))
+        if self.settings.dev_guild_id is not None:
+            guild = discord.Object(self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("Synced %d commands to the development guild", len(synced))
+
+    async def on_ready(self) -> None:
+        # May fire again after every reconnect: log only, no side effects (R20).
+        log.info("Ready: serving %d servers", len(self.guilds))
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        await self.services.guilds.record_present(guild.id, guild.name)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.services.guilds.record_present(guild.id, guild.name)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        await self.services.guilds.record_left(guild.id)

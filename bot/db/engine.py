@@ -1,0 +1,89 @@
+"""Engine and session factory, tuned per backend (R13 for SQLite, R14 for PostgreSQL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from bot.config import Settings
+
+SessionFactory = async_sessionmaker[AsyncSession]
+
+
+def sqlite_path(url: str | URL) -> Path | None:
+    """The file behind a SQLite URL, or None for other backends."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or not parsed.database:
+        return None
+    return Path(parsed.database).resolve()
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    url = make_url(settings.database_url)
+    if url.drivername.startswith("sqlite"):
+        return _create_sqlite_engine(url, settings.sqlite_busy_timeout_ms)
+    return _create_postgres_engine(url, settings)
+
+
+def create_session_factory(engine: AsyncEngine) -> SessionFactory:
+    # Objects stay usable after commit: services hand out plain values, never live rows.
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def _create_sqlite_engine(url: URL, busy_timeout_ms: int) -> AsyncEngine:
+    path = sqlite_path(url)
+    if path is None:
+        raise ValueError("Muster needs a SQLite file, not an in-memory database")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # One connection: several pooled connections on one SQLite file only add lock waits.
+    engine = create_async_engine(
+        url,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=60,
+        connect_args={"timeout": busy_timeout_ms / 1000},
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over transaction control so that every transaction can BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # Write intent up front: a transaction never fails half-way on lock upgrade.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _create_postgres_engine(url: URL, settings: Settings) -> AsyncEngine:
+    server_settings = {
+        "statement_timeout": str(settings.postgres_statement_timeout_ms),
+        "application_name": "muster",
+    }
+    if settings.database_schema:
+        server_settings["search_path"] = settings.database_schema
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=5,
+        pool_recycle=1800,
+        connect_args={"server_settings": server_settings, "command_timeout": 60},
+    )

@@ -1,0 +1,80 @@
+"""One process per database (SQLite) or per shard set (PostgreSQL): R13 and R22."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from filelock import FileLock, Timeout
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.config import Settings
+from bot.db.engine import sqlite_path
+from bot.errors import AlreadyRunningError
+
+
+class InstanceLock:
+    """Held for the life of the process; released on close or when the process dies."""
+
+    def __init__(self, settings: Settings, engine: AsyncEngine) -> None:
+        self._settings = settings
+        self._engine = engine
+        self._file_lock: FileLock | None = None
+        self._pg_connection: AsyncConnection | None = None
+        self._pg_key = 0
+
+    async def acquire(self) -> None:
+        path = sqlite_path(self._settings.database_url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            lock = FileLock(f"{path}.lock", timeout=0)
+            try:
+                lock.acquire()
+            except Timeout:
+                raise AlreadyRunningError(
+                    f"Another Muster process is already using {path}; stop it first "
+                    "(SQLite serves one process at a time; use PostgreSQL to run several)."
+                ) from None
+            self._file_lock = lock
+            return
+        key = advisory_key(self._settings.database_schema, self._settings.shard_ids)
+        connection = await self._engine.connect()
+        got = (
+            await connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key})
+        ).scalar()
+        await connection.commit()
+        if not got:
+            await connection.close()
+            shards = (
+                "all shards"
+                if self._settings.shard_ids is None
+                else f"shards {self._settings.shard_ids}"
+            )
+            raise AlreadyRunningError(
+                f"Another Muster process already serves {shards} on this database; "
+                "give each process its own SHARD_IDS."
+            )
+        self._pg_connection = connection
+        self._pg_key = key
+
+    async def release(self) -> None:
+        if self._file_lock is not None:
+            self._file_lock.release()
+            self._file_lock = None
+        if self._pg_connection is not None:
+            # A pooled connection outlives close(), so unlock explicitly.
+            await self._pg_connection.execute(
+                text("SELECT pg_advisory_unlock(:key)"), {"key": self._pg_key}
+            )
+            await self._pg_connection.commit()
+            await self._pg_connection.close()
+            self._pg_connection = None
+
+
+def advisory_key(schema: str | None, shard_ids: Sequence[int] | None) -> int:
+    shards = "all" if shard_ids is None else ",".join(str(s) for s in sorted(shard_ids))
+    digest = hashlib.blake2b(
+        f"muster:{schema or 'public'}:{shards}".encode(), digest_size=8
+    ).digest()
+    return int.from_bytes(digest, "big", signed=True)

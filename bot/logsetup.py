@@ -1,0 +1,41 @@
+"""Logging that keeps member data out (R17).
+
+Our own code never logs message content, modal values, tokens or user ids. As a second
+line of defence the formatter masks anything shaped like a Discord token or snowflake,
+and discord.py's chattiest loggers are capped at INFO so their DEBUG payloads never show.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+
+_TOKEN = re.compile(r"[\w-]{20,}\.[\w-]{5,}\.[\w-]{20,}")
+_SNOWFLAKE = re.compile(r"(?<![\w.-])\d{17,20}(?![\w.-])")
+_CAPPED_LOGGERS = ("discord.http", "discord.gateway", "discord.client", "discord.state")
+
+
+class RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        text = _TOKEN.sub("[token]", text)
+        return _SNOWFLAKE.sub("[id]", text)
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        RedactingFormatter(
+            "%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S%z"
+        )
+    )
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in _CAPPED_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level)))
+    for name in ("aiosqlite", "asyncio", "sqlalchemy.engine", "alembic.runtime.migration"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,0 +1,100 @@
+"""Assembles a running Muster: lock, migrations, engine, services and bot, torn down in reverse."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import discord
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import MusterBot, point_discord_at
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.db import migrate
+from bot.db.engine import create_engine, create_session_factory
+from bot.db.instance_lock import InstanceLock
+from bot.errors import TOKEN_REJECTED, ConfigError
+from bot.keys import Keyring
+from bot.services import Services, build_services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    services: Services
+    bot: MusterBot
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings,
+    keyring: Keyring,
+    *,
+    clock: Clock | None = None,
+    guild_ready_timeout: float = 2.0,
+) -> AsyncIterator[Runtime]:
+    """Take the instance lock, apply migrations, then build the bot. Everything stops on exit."""
+    point_discord_at(settings)
+    engine = create_engine(settings)
+    lock = InstanceLock(settings, engine)
+    try:
+        await lock.acquire()
+        await apply_migrations(engine)
+        services = build_services(create_session_factory(engine), keyring, clock or SystemClock())
+        bot = MusterBot(
+            settings=settings, services=services, guild_ready_timeout=guild_ready_timeout
+        )
+        try:
+            yield Runtime(settings, engine, services, bot)
+        finally:
+            if not bot.is_closed():
+                await bot.close()
+    finally:
+        await lock.release()
+        await engine.dispose()
+
+
+async def apply_migrations(engine: AsyncEngine) -> None:
+    before = await migrate.current_revision(engine)
+    head = migrate.head_revision()
+    if before == head:
+        log.info("Database schema is up to date (%s)", head)
+        return
+    log.info("Applying database migrations: %s -> %s", before or "empty", head)
+    await migrate.upgrade(engine)
+    log.info("Migrations applied")
+
+
+async def serve(settings: Settings) -> None:
+    """`run`: connect to Discord (or whatever DISCORD_API_BASE points at) until SIGTERM/SIGINT."""
+    token = settings.require_token()
+    keyring = Keyring.from_settings(settings)
+    async with open_runtime(settings, keyring) as runtime:
+        loop = asyncio.get_running_loop()
+        stopping: list[asyncio.Task[None]] = []
+
+        def request_stop(signame: str) -> None:
+            log.info("Received %s; shutting down", signame)
+            if not stopping:
+                stopping.append(loop.create_task(runtime.bot.close()))
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, request_stop, sig.name)
+        try:
+            await runtime.bot.start(token)
+        except discord.LoginFailure:
+            raise ConfigError(TOKEN_REJECTED) from None
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            if stopping:
+                await stopping[0]
+    log.info("Muster stopped")

@@ -1,0 +1,1311 @@
+"""The sandbox server (REST on /api/v10 and the gateway) and the driver API that tests use."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from aiohttp import BodyPartReader, WSMsgType, web
+
+from bot.sandbox import limits
+from bot.sandbox.spec import SpecValidator, load_default_validator
+from bot.sandbox.state import (
+    BOT_PERMISSIONS,
+    DEFAULT_EVERYONE_PERMISSIONS,
+    EPHEMERAL,
+    Attachment,
+    Channel,
+    Guild,
+    Member,
+    Message,
+    Role,
+    User,
+    snowflake,
+)
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+SEND_MESSAGES = 1 << 11
+INTERACTION_TOKEN_LIFETIME = 15 * 60
+GUILD_MESSAGES_INTENT = 1 << 9
+DIRECT_MESSAGES_INTENT = 1 << 12
+# Discord's own client refuses longer text in a string option.
+MAX_STRING_OPTION = 6000
+
+
+class SandboxError(AssertionError):
+    """The test asked for something Discord would not allow, or waited in vain."""
+
+
+@dataclass
+class InteractionResult:
+    """One interaction and everything the bot answered to it, as the member saw it."""
+
+    id: int
+    token: str
+    type: int
+    user: User
+    guild_id: int | None
+    channel_id: int
+    created: float
+    source_message: Message | None = None
+    response_type: int | None = None
+    deferred_ephemeral: bool = False
+    messages: list[Message] = field(default_factory=list)
+    original: Message | None = None
+    modal: dict[str, Any] | None = None
+    choices: list[dict[str, Any]] | None = None
+    updated_message: Message | None = None
+    rejected_callbacks: list[int] = field(default_factory=list)
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.response_type is not None
+
+    @property
+    def done(self) -> bool:
+        if self.response_type in (4, 7, 8, 9):
+            return True
+        return self.response_type in (5, 6) and bool(self.messages or self.updated_message)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(message.text for message in self.messages)
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(self.messages) and all(message.ephemeral for message in self.messages)
+
+
+@dataclass
+class _Failure:
+    method: str
+    pattern: re.Pattern[str]
+    status: int
+    code: int
+    remaining: int
+    retry_after: float
+    is_global: bool
+
+
+@dataclass
+class _Session:
+    id: str
+    shard_id: int
+    shard_count: int
+    intents: int
+    ws: web.WebSocketResponse | None = None
+    seq: int = 0
+    buffer: list[dict[str, Any]] = field(default_factory=list)
+
+    def serves(self, guild_id: int | None) -> bool:
+        shard = 0 if guild_id is None else (guild_id >> 22) % self.shard_count
+        return shard == self.shard_id
+
+
+class Sandbox:
+    """Discord on loopback. Build guilds and members, then drive the bot as they would."""
+
+    def __init__(
+        self,
+        *,
+        spec: SpecValidator | Literal["auto"] | None = "auto",
+        response_deadline: float = 3.0,
+    ) -> None:
+        self.spec = load_default_validator() if spec == "auto" else spec
+        self.response_deadline = response_deadline
+        self.application_id = snowflake()
+        self.bot_user = User(snowflake(), "Muster", bot=True)
+        self.owner = User(snowflake(), "Sandbox Operator")
+        self.token = f"sandbox-{secrets.token_urlsafe(24)}"
+        self.guilds: dict[int, Guild] = {}
+        self.users: dict[int, User] = {self.bot_user.id: self.bot_user}
+        self.channels: dict[int, Channel] = {}
+        self.messages: dict[int, Message] = {}
+        self.interactions: dict[int, InteractionResult] = {}
+        self.global_commands: list[dict[str, Any]] = []
+        self.guild_commands: dict[int, list[dict[str, Any]]] = {}
+        self.attachments: dict[int, Attachment] = {}
+        self.violations: list[str] = []
+        self.requests: list[tuple[str, str]] = []
+        self.identify_count = 0
+        self.resume_count = 0
+        self._failures: list[_Failure] = []
+        self._sessions: dict[str, _Session] = {}
+        self._dm_channels: dict[int, Channel] = {}
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # ----- lifecycle -----
+
+    async def start(self, port: int = 0) -> None:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        self._add_routes(app)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        await site.start()
+        addresses = self._runner.addresses
+        self.port = int(addresses[0][1])
+
+    async def stop(self) -> None:
+        for session in self._sessions.values():
+            if session.ws is not None and not session.ws.closed:
+                await session.ws.close(code=1001)
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_base(self) -> str:
+        return f"{self.base_url}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    # ----- building the world -----
+
+    async def create_guild(self, name: str, *, owner_name: str = "Server Owner") -> Guild:
+        guild_id = snowflake()
+        owner = self._new_user(owner_name)
+        everyone = Role(guild_id, guild_id, "@everyone", DEFAULT_EVERYONE_PERMISSIONS, position=0)
+        guild = Guild(guild_id, name, owner.id, everyone)
+        guild.members[owner.id] = Member(owner, guild_id)
+        bot_role = Role(snowflake(), guild_id, "Muster", BOT_PERMISSIONS)
+        guild.roles[bot_role.id] = bot_role
+        guild.members[self.bot_user.id] = Member(self.bot_user, guild_id, [bot_role])
+        self.guilds[guild_id] = guild
+        await self._dispatch(
+            "GUILD_CREATE", guild.to_json(guild.members[self.bot_user.id]), guild_id
+        )
+        return guild
+
+    async def remove_guild(self, guild: Guild) -> None:
+        """The server removes the bot."""
+        del self.guilds[guild.id]
+        await self._dispatch("GUILD_DELETE", {"id": str(guild.id), "unavailable": False}, guild.id)
+
+    def owner_of(self, guild: Guild) -> Member:
+        return guild.members[guild.owner_id]
+
+    async def create_channel(self, guild: Guild, name: str, *, voice: bool = False) -> Channel:
+        channel = Channel(snowflake(), name, guild.id, type=2 if voice else 0)
+        guild.channels[channel.id] = channel
+        self.channels[channel.id] = channel
+        await self._dispatch("CHANNEL_CREATE", channel.to_json(), guild.id)
+        return channel
+
+    async def create_role(self, guild: Guild, name: str, *, permissions: int = 0) -> Role:
+        role = Role(snowflake(), guild.id, name, permissions, position=len(guild.roles) + 1)
+        guild.roles[role.id] = role
+        await self._dispatch(
+            "GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": role.to_json()}, guild.id
+        )
+        return role
+
+    async def create_member(
+        self, guild: Guild, name: str, *, roles: Iterable[Role] = (), dms_open: bool = True
+    ) -> Member:
+        user = self._new_user(name, dms_open=dms_open)
+        member = Member(user, guild.id, list(roles))
+        guild.members[user.id] = member
+        return member
+
+    def _new_user(self, name: str, *, dms_open: bool = True) -> User:
+        user = User(snowflake(), name, dms_open=dms_open)
+        self.users[user.id] = user
+        return user
+
+    # ----- what members and channels see -----
+
+    def channel_messages(self, channel: Channel) -> list[Message]:
+        return [
+            message
+            for message in self.messages.values()
+            if message.channel_id == channel.id and not message.deleted and not message.ephemeral
+        ]
+
+    def dms_to(self, member: Member | User) -> list[Message]:
+        user = member.user if isinstance(member, Member) else member
+        channel = self._dm_channels.get(user.id)
+        if channel is None:
+            return []
+        return [m for m in self.messages.values() if m.channel_id == channel.id and not m.deleted]
+
+    async def wait_for(
+        self, predicate: Callable[[], bool], *, timeout: float = 5.0, what: str = "it"
+    ) -> None:
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
+            except TimeoutError:
+                raise SandboxError(f"timed out after {timeout}s waiting for {what}") from None
+
+    async def wait_for_message(
+        self, predicate: Callable[[Message], bool], *, timeout: float = 5.0, what: str = "a message"
+    ) -> Message:
+        found: list[Message] = []
+
+        def check() -> bool:
+            found[:] = [m for m in self.messages.values() if not m.deleted and predicate(m)]
+            return bool(found)
+
+        await self.wait_for(check, timeout=timeout, what=what)
+        return found[0]
+
+    async def wait_until_connected(self, *, sessions: int = 1, timeout: float = 10.0) -> None:
+        await self.wait_for(
+            lambda: sum(1 for s in self._sessions.values() if s.ws is not None) >= sessions,
+            timeout=timeout,
+            what=f"{sessions} gateway session(s)",
+        )
+
+    # ----- faults -----
+
+    def fail_next(
+        self,
+        method: str,
+        path_pattern: str,
+        status: int,
+        *,
+        code: int = 0,
+        times: int = 1,
+        retry_after: float = 0.05,
+        is_global: bool = False,
+    ) -> None:
+        """The next `times` matching requests get this error instead of being served."""
+        self._failures.append(
+            _Failure(
+                method.upper(),
+                re.compile(path_pattern),
+                status,
+                code,
+                times,
+                retry_after,
+                is_global,
+            )
+        )
+
+    async def drop_gateway(self, code: int = 4000) -> None:
+        """Close every gateway connection the way a network blip would; sessions stay resumable."""
+        for session in self._sessions.values():
+            if session.ws is not None and not session.ws.closed:
+                await session.ws.close(code=code)
+            session.ws = None
+
+    # ----- acting as a member -----
+
+    async def slash(
+        self,
+        who: Member | User,
+        channel: Channel | None,
+        command: str,
+        *,
+        wait: bool = True,
+        timeout: float = 5.0,
+        **options: Any,
+    ) -> InteractionResult:
+        """Run `/command sub ... option=value` as a member in a channel (or in DMs with None)."""
+        guild_id = channel.guild_id if channel is not None else None
+        root, definition, path = self._find_command(guild_id, command)
+        built, resolved = self._build_options(definition, options, path, focused=None)
+        data = {
+            "id": root["id"],
+            "name": root["name"],
+            "type": 1,
+            "options": built,
+            "resolved": resolved,
+        }
+        if guild_id is not None:
+            data["guild_id"] = str(guild_id)
+        return await self._interact(
+            2, who, channel, data, wait=wait, timeout=timeout, what=f"/{command}"
+        )
+
+    async def autocomplete(
+        self,
+        who: Member | User,
+        channel: Channel | None,
+        command: str,
+        *,
+        focused: str,
+        value: str,
+        timeout: float = 5.0,
+        **options: Any,
+    ) -> list[dict[str, Any]]:
+        guild_id = channel.guild_id if channel is not None else None
+        root, definition, path = self._find_command(guild_id, command)
+        built, resolved = self._build_options(
+            definition, {**options, focused: value}, path, focused=focused
+        )
+        data = {
+            "id": root["id"],
+            "name": root["name"],
+            "type": 1,
+            "options": built,
+            "resolved": resolved,
+        }
+        result = await self._interact(
+            4, who, channel, data, wait=True, timeout=timeout, what="autocomplete"
+        )
+        return result.choices or []
+
+    async def click(
+        self,
+        who: Member | User,
+        message: Message,
+        custom_id: str,
+        *,
+        values: Iterable[Any] | None = None,
+        wait: bool = True,
+        timeout: float = 5.0,
+    ) -> InteractionResult:
+        """Press a button, or choose `values` in a select menu, on a message the member can see."""
+        if message.deleted:
+            raise SandboxError("that message was deleted")
+        component = _find_component(message.components, custom_id)
+        if component is None:
+            raise SandboxError(f"no component {custom_id!r} on that message")
+        if component.get("disabled"):
+            raise SandboxError(f"{custom_id!r} is disabled")
+        data: dict[str, Any] = {"custom_id": custom_id, "component_type": component["type"]}
+        if component["type"] != 2:
+            chosen = list(values or [])
+            data["values"] = [str(getattr(value, "id", value)) for value in chosen]
+            data["resolved"] = self._resolve_values(chosen)
+        channel = self.channels[message.channel_id]
+        return await self._interact(
+            3,
+            who,
+            channel,
+            data,
+            wait=wait,
+            timeout=timeout,
+            what=f"click {custom_id}",
+            source=message,
+        )
+
+    async def submit_modal(
+        self,
+        who: Member | User,
+        shown: InteractionResult,
+        values: dict[str, str],
+        *,
+        wait: bool = True,
+        timeout: float = 5.0,
+    ) -> InteractionResult:
+        """Fill in and submit the modal `shown` opened, checking what Discord's client checks."""
+        modal = shown.modal
+        if modal is None:
+            raise SandboxError("that interaction did not open a modal")
+        rows: list[dict[str, Any]] = []
+        known: set[str] = set()
+        for row in modal["components"]:
+            inputs = row.get("components") or ([row["component"]] if "component" in row else [])
+            answered = []
+            for item in inputs:
+                if item.get("type") != 4:
+                    continue
+                custom_id = item["custom_id"]
+                known.add(custom_id)
+                text = values.get(custom_id, "")
+                if item.get("required", True) and not text:
+                    raise SandboxError(f"{custom_id!r} is required")
+                if len(text) > item.get("max_length", 4000) or (
+                    text and len(text) < item.get("min_length", 0)
+                ):
+                    raise SandboxError(
+                        f"{custom_id!r} length {len(text)} is outside what the form allows"
+                    )
+                answered.append({"type": 4, "custom_id": custom_id, "value": text})
+            if row.get("type") == 18 and answered:
+                rows.append({"type": 18, "id": row.get("id", 0), "component": answered[0]})
+            elif answered:
+                rows.append({"type": 1, "components": answered})
+        unknown = set(values) - known
+        if unknown:
+            raise SandboxError(f"the modal has no fields {sorted(unknown)}")
+        channel = self.channels[shown.channel_id]
+        data = {"custom_id": modal["custom_id"], "components": rows}
+        return await self._interact(
+            5, who, channel, data, wait=wait, timeout=timeout, what="modal submit"
+        )
+
+    # ----- interactions -----
+
+    async def _interact(
+        self,
+        kind: int,
+        who: Member | User,
+        channel: Channel | None,
+        data: dict[str, Any],
+        *,
+        wait: bool,
+        timeout: float,
+        what: str,
+        source: Message | None = None,
+    ) -> InteractionResult:
+        user = who.user if isinstance(who, Member) else who
+        if channel is None or channel.type == 1:
+            channel = self._dm_channel(user)
+        record = InteractionResult(
+            id=snowflake(),
+            token=f"itok-{secrets.token_urlsafe(32)}",
+            type=kind,
+            user=user,
+            guild_id=channel.guild_id,
+            channel_id=channel.id,
+            created=time.monotonic(),
+            source_message=source,
+        )
+        self.interactions[record.id] = record
+        payload = self._interaction_payload(record, channel, data, source)
+        if not await self._dispatch("INTERACTION_CREATE", payload, channel.guild_id):
+            raise SandboxError("the bot is not connected to the gateway")
+        if wait:
+            await self.wait_for(lambda: record.done, timeout=timeout, what=f"an answer to {what}")
+        return record
+
+    def _interaction_payload(
+        self,
+        record: InteractionResult,
+        channel: Channel,
+        data: dict[str, Any],
+        source: Message | None,
+    ) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "id": str(record.id),
+            "application_id": str(self.application_id),
+            "type": record.type,
+            "data": data,
+            "token": record.token,
+            "version": 1,
+            "locale": "en-US",
+            "entitlements": [],
+            "attachment_size_limit": 10 * 1024 * 1024,
+            "channel_id": str(channel.id),
+            "channel": channel.to_json(),
+        }
+        if channel.guild_id is not None:
+            guild = self.guilds[channel.guild_id]
+            member = guild.members.get(record.user.id)
+            if member is None:
+                raise SandboxError("that user is not a member of this server")
+            payload.update(
+                guild_id=str(guild.id),
+                guild={"id": str(guild.id), "locale": "en-US", "features": []},
+                guild_locale="en-US",
+                member=member.to_json(permissions=guild.permissions_of(member)),
+                app_permissions=str(BOT_PERMISSIONS & ~channel.denied_to_bot),
+                authorizing_integration_owners={"0": str(guild.id)},
+                context=0,
+            )
+        else:
+            payload.update(
+                user=record.user.to_json(),
+                app_permissions=str(BOT_PERMISSIONS),
+                authorizing_integration_owners={"0": "0"},
+                context=1,
+            )
+        if source is not None:
+            payload["message"] = source.to_json(self.base_url, self.application_id)
+        return payload
+
+    def _find_command(
+        self, guild_id: int | None, command: str
+    ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+        name, *path = command.split()
+        scopes = ([self.guild_commands.get(guild_id, [])] if guild_id is not None else []) + [
+            self.global_commands
+        ]
+        for registered in scopes:
+            for root in registered:
+                if root["name"] == name:
+                    return root, root, path
+        raise SandboxError(f"/{name} is not registered here (was the command tree synced?)")
+
+    def _build_options(
+        self,
+        definition: dict[str, Any],
+        values: dict[str, Any],
+        path: list[str],
+        *,
+        focused: str | None,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        resolved: dict[str, Any] = {}
+        if path:
+            for option in definition.get("options") or []:
+                if option["name"] == path[0] and option["type"] in (1, 2):
+                    inner, resolved = self._build_options(option, values, path[1:], focused=focused)
+                    return [
+                        {"type": option["type"], "name": option["name"], "options": inner}
+                    ], resolved
+            raise SandboxError(f"no subcommand {path[0]!r}")
+        declared = {option["name"]: option for option in definition.get("options") or []}
+        for name, option in declared.items():
+            if option.get("required") and name not in values and focused is None:
+                raise SandboxError(f"option {name!r} is required")
+        built: list[dict[str, Any]] = []
+        for name, value in values.items():
+            option = declared.get(name)
+            if option is None:
+                raise SandboxError(f"there is no option {name!r}")
+            built.append(self._option_value(option, value, resolved, focused=name == focused))
+        return built, resolved
+
+    def _option_value(
+        self, option: dict[str, Any], value: Any, resolved: dict[str, Any], *, focused: bool
+    ) -> dict[str, Any]:
+        kind = option["type"]
+        entry: dict[str, Any] = {"name": option["name"], "type": kind}
+        if focused:
+            entry.update(value=str(value), focused=True)
+            return entry
+        if kind == 3:
+            text = str(value)
+            if len(text) > option.get("max_length", MAX_STRING_OPTION):
+                raise SandboxError(
+                    f"Discord's client refuses {len(text)} characters for {option['name']!r}"
+                )
+            value = text
+        choices = option.get("choices")
+        if choices and value not in [choice["value"] for choice in choices]:
+            raise SandboxError(f"{value!r} is not one of the choices for {option['name']!r}")
+        if kind in (6, 7, 8, 11):
+            self._resolve_one(value, resolved)
+            value = str(value.id)
+        entry["value"] = value
+        return entry
+
+    def _resolve_values(self, chosen: list[Any]) -> dict[str, Any]:
+        resolved: dict[str, Any] = {}
+        for value in chosen:
+            if not isinstance(value, str):
+                self._resolve_one(value, resolved)
+        return resolved
+
+    def _resolve_one(self, value: Any, resolved: dict[str, Any]) -> None:
+        if isinstance(value, Member):
+            guild = self.guilds[value.guild_id]
+            resolved.setdefault("users", {})[str(value.id)] = value.user.to_json()
+            member = value.to_json(permissions=guild.permissions_of(value))
+            member.pop("user")
+            resolved.setdefault("members", {})[str(value.id)] = member
+        elif isinstance(value, Channel):
+            resolved.setdefault("channels", {})[str(value.id)] = {
+                **value.to_json(),
+                "permissions": "0",
+            }
+        elif isinstance(value, Role):
+            resolved.setdefault("roles", {})[str(value.id)] = value.to_json()
+        elif isinstance(value, Attachment):
+            self.attachments[value.id] = value
+            resolved.setdefault("attachments", {})[str(value.id)] = value.to_json(self.base_url)
+        else:
+            raise SandboxError(f"cannot pass {value!r} as a user, channel, role or attachment")
+
+    def make_attachment(
+        self, filename: str, data: bytes, content_type: str = "application/json"
+    ) -> Attachment:
+        """A file a member attaches to a command option."""
+        return Attachment(snowflake(), filename, data, content_type)
+
+    def _dm_channel(self, user: User) -> Channel:
+        channel = self._dm_channels.get(user.id)
+        if channel is None:
+            channel = Channel(snowflake(), user.name, None, type=1, recipient=user)
+            self._dm_channels[user.id] = channel
+            self.channels[channel.id] = channel
+        return channel
+
+    # ----- gateway -----
+
+    async def _dispatch(self, event: str, data: dict[str, Any], guild_id: int | None) -> bool:
+        delivered = False
+        for session in self._sessions.values():
+            if not session.serves(guild_id) or not _wants(session, event, guild_id):
+                continue
+            session.seq += 1
+            frame = {"op": 0, "t": event, "s": session.seq, "d": data}
+            session.buffer = [*session.buffer[-999:], frame]
+            if session.ws is not None and not session.ws.closed:
+                with contextlib.suppress(ConnectionError):
+                    await session.ws.send_str(json.dumps(frame))
+                    delivered = True
+        return delivered
+
+    async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
+        await ws.prepare(request)
+        await ws.send_str(
+            json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
+        )
+        session: _Session | None = None
+        async for frame in ws:
+            if frame.type != WSMsgType.TEXT:
+                continue
+            payload = json.loads(frame.data)
+            op = payload.get("op")
+            if op == 1:
+                await ws.send_str(json.dumps({"op": 11, "d": None, "s": None, "t": None}))
+            elif op == 2:
+                session = await self._identify(ws, payload["d"])
+            elif op == 6:
+                session = await self._resume(ws, payload["d"])
+        if session is not None and session.ws is ws:
+            session.ws = None
+        return ws
+
+    async def _identify(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> _Session | None:
+        if data.get("token") != self.token:
+            await ws.close(code=4004, message=b"Authentication failed.")
+            return None
+        shard_id, shard_count = data.get("shard") or [0, 1]
+        session = _Session(
+            secrets.token_hex(16), shard_id, shard_count, int(data.get("intents", 0)), ws
+        )
+        self._sessions[session.id] = session
+        self.identify_count += 1
+        served = [guild for guild in self.guilds.values() if session.serves(guild.id)]
+        ready = {
+            "v": 10,
+            "user": self.bot_user.to_json(),
+            "guilds": [{"id": str(guild.id), "unavailable": True} for guild in served],
+            "session_id": session.id,
+            "resume_gateway_url": self.gateway_url,
+            "shard": [shard_id, shard_count],
+            "application": {"id": str(self.application_id), "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+            "user_settings": {},
+            "presences": [],
+            "geo_ordered_rtc_regions": [],
+        }
+        await self._send_to(session, "READY", ready)
+        for guild in served:
+            await self._send_to(
+                session, "GUILD_CREATE", guild.to_json(guild.members[self.bot_user.id])
+            )
+        await self._notify()
+        return session
+
+    async def _resume(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> _Session | None:
+        session = self._sessions.get(data.get("session_id", ""))
+        if session is None or data.get("token") != self.token:
+            await ws.send_str(json.dumps({"op": 9, "d": False, "s": None, "t": None}))
+            return None
+        session.ws = ws
+        self.resume_count += 1
+        last_seen = data.get("seq") or 0
+        for frame in session.buffer:
+            if frame["s"] > last_seen:
+                await ws.send_str(json.dumps(frame))
+        await self._send_to(session, "RESUMED", {})
+        await self._notify()
+        return session
+
+    async def _send_to(self, session: _Session, event: str, data: dict[str, Any]) -> None:
+        session.seq += 1
+        frame = {"op": 0, "t": event, "s": session.seq, "d": data}
+        session.buffer.append(frame)
+        if session.ws is not None:
+            await session.ws.send_str(json.dumps(frame))
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # ----- REST -----
+
+    def _add_routes(self, app: web.Application) -> None:
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_get("/attachments/{attachment_id}/{filename}", self._get_attachment)
+        routes: list[tuple[str, str, Handler, bool]] = [
+            ("GET", "/users/@me", self._get_me, True),
+            ("GET", "/oauth2/applications/@me", self._get_application, True),
+            ("GET", "/applications/@me", self._get_application, True),
+            ("GET", "/gateway", self._get_gateway, False),
+            ("GET", "/gateway/bot", self._get_gateway_bot, True),
+            ("GET", "/applications/{application_id}/commands", self._get_commands, True),
+            ("PUT", "/applications/{application_id}/commands", self._put_commands, True),
+            (
+                "GET",
+                "/applications/{application_id}/guilds/{guild_id}/commands",
+                self._get_commands,
+                True,
+            ),
+            (
+                "PUT",
+                "/applications/{application_id}/guilds/{guild_id}/commands",
+                self._put_commands,
+                True,
+            ),
+            (
+                "POST",
+                "/interactions/{interaction_id}/{interaction_token}/callback",
+                self._callback,
+                False,
+            ),
+            ("POST", "/webhooks/{webhook_id}/{webhook_token}", self._followup, False),
+            (
+                "GET",
+                "/webhooks/{webhook_id}/{webhook_token}/messages/@original",
+                self._get_original,
+                False,
+            ),
+            (
+                "PATCH",
+                "/webhooks/{webhook_id}/{webhook_token}/messages/@original",
+                self._edit_webhook_message,
+                False,
+            ),
+            (
+                "DELETE",
+                "/webhooks/{webhook_id}/{webhook_token}/messages/@original",
+                self._delete_webhook_message,
+                False,
+            ),
+            (
+                "PATCH",
+                "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
+                self._edit_webhook_message,
+                False,
+            ),
+            (
+                "DELETE",
+                "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
+                self._delete_webhook_message,
+                False,
+            ),
+            ("POST", "/users/@me/channels", self._open_dm, True),
+            ("GET", "/channels/{channel_id}", self._get_channel, True),
+            ("POST", "/channels/{channel_id}/messages", self._post_message, True),
+            ("GET", "/channels/{channel_id}/messages/{message_id}", self._get_message, True),
+            ("PATCH", "/channels/{channel_id}/messages/{message_id}", self._edit_message, True),
+            ("DELETE", "/channels/{channel_id}/messages/{message_id}", self._delete_message, True),
+            ("GET", "/guilds/{guild_id}", self._get_guild, True),
+            ("GET", "/guilds/{guild_id}/channels", self._get_guild_channels, True),
+            ("GET", "/guilds/{guild_id}/roles", self._get_guild_roles, True),
+            ("GET", "/guilds/{guild_id}/members/{user_id}", self._get_member, True),
+        ]
+        for method, template, handler, needs_auth in routes:
+            app.router.add_route(
+                method, "/api/v10" + template, self._wrap(method, template, handler, needs_auth)
+            )
+        app.router.add_route("*", "/api/v10/{tail:.*}", self._unknown_route)
+
+    def _wrap(self, method: str, template: str, handler: Handler, needs_auth: bool) -> Handler:
+        async def wrapped(request: web.Request) -> web.StreamResponse:
+            path = request.path.removeprefix("/api/v10")
+            self.requests.append((method, path))
+            injected = self._injected_failure(method, path)
+            if injected is not None:
+                return injected
+            if needs_auth and request.headers.get("Authorization") != f"Bot {self.token}":
+                return _error(401, 0, "401: Unauthorized")
+            if request.can_read_body:
+                problem = await self._read_body(request)
+                if problem is None and self.spec is not None:
+                    problem = self.spec.validate(method, template, request["payload"])
+                if problem is not None:
+                    return self._violation(problem)
+            else:
+                request["payload"] = None
+                request["files"] = []
+            response = await handler(request)
+            await self._notify()
+            return response
+
+        return wrapped
+
+    async def _read_body(self, request: web.Request) -> str | None:
+        request["files"] = []
+        if request.content_type.startswith("multipart/"):
+            payload: Any = None
+            reader = await request.multipart()
+            async for part in reader:
+                if not isinstance(part, BodyPartReader):
+                    continue
+                if part.name == "payload_json":
+                    payload = json.loads(await part.text())
+                elif part.filename:
+                    data = await part.read()
+                    request["files"].append(
+                        Attachment(
+                            snowflake(),
+                            part.filename,
+                            bytes(data),
+                            part.headers.get("Content-Type"),
+                        )
+                    )
+            request["payload"] = payload
+            return None
+        raw = await request.read()
+        if not raw:
+            request["payload"] = None
+            return None
+        if request.content_type != "application/json":
+            return f"{request.method} {request.path}: body sent as {request.content_type}, not JSON"
+        try:
+            request["payload"] = json.loads(raw)
+        except ValueError:
+            return f"{request.method} {request.path}: body is not valid JSON"
+        return None
+
+    def _injected_failure(self, method: str, path: str) -> web.Response | None:
+        for failure in self._failures:
+            if failure.remaining > 0 and failure.method == method and failure.pattern.search(path):
+                failure.remaining -= 1
+                if failure.status == 429:
+                    headers = {"Via": "1.1 google", "Retry-After": str(failure.retry_after)}
+                    if failure.is_global:
+                        headers["X-RateLimit-Global"] = "true"
+                    body = {
+                        "message": "You are being rate limited.",
+                        "retry_after": failure.retry_after,
+                        "global": failure.is_global,
+                    }
+                    return _json(body, 429, headers)
+                return _error(failure.status, failure.code, f"Injected error {failure.status}")
+        return None
+
+    def _violation(self, problem: str) -> web.Response:
+        self.violations.append(problem)
+        log.warning("Sandbox rejected a request: %s", problem)
+        return _error(
+            400, 50035, "Invalid Form Body", {"_errors": [{"code": "INVALID", "message": problem}]}
+        )
+
+    async def _unknown_route(self, request: web.Request) -> web.Response:
+        problem = f"{request.method} {request.path} is not implemented by the sandbox"
+        self.violations.append(problem)
+        return _error(404, 0, problem)
+
+    async def _get_attachment(self, request: web.Request) -> web.Response:
+        attachment = self.attachments.get(int(request.match_info["attachment_id"]))
+        if attachment is None:
+            return web.Response(status=404)
+        return web.Response(
+            body=attachment.data, content_type=attachment.content_type or "application/octet-stream"
+        )
+
+    async def _get_me(self, request: web.Request) -> web.Response:
+        return _json(self.bot_user.to_json())
+
+    async def _get_application(self, request: web.Request) -> web.Response:
+        return _json(
+            {
+                "id": str(self.application_id),
+                "name": "Muster",
+                "icon": None,
+                "description": "Muster (sandbox)",
+                "summary": "",
+                "rpc_origins": [],
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "owner": self.owner.to_json(),
+                "team": None,
+                "verify_key": "0" * 64,
+                "flags": 0,
+                "interactions_endpoint_url": None,
+            }
+        )
+
+    async def _get_gateway(self, request: web.Request) -> web.Response:
+        return _json({"url": self.gateway_url})
+
+    async def _get_gateway_bot(self, request: web.Request) -> web.Response:
+        return _json(
+            {
+                "url": self.gateway_url,
+                "shards": 1,
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 1000,
+                    "reset_after": 0,
+                    "max_concurrency": 16,
+                },
+            }
+        )
+
+    def _command_scope(self, request: web.Request) -> list[dict[str, Any]]:
+        guild_id = request.match_info.get("guild_id")
+        if guild_id is None:
+            return self.global_commands
+        return self.guild_commands.setdefault(int(guild_id), [])
+
+    async def _get_commands(self, request: web.Request) -> web.Response:
+        return _json(self._command_scope(request))
+
+    async def _put_commands(self, request: web.Request) -> web.Response:
+        submitted = request["payload"] or []
+        guild_id = request.match_info.get("guild_id")
+        problems = limits.check_commands(submitted, global_scope=guild_id is None)
+        if problems:
+            return self._violation("; ".join(problems))
+        existing = {command["name"]: command["id"] for command in self._command_scope(request)}
+        stored = []
+        for command in submitted:
+            item = {
+                "type": 1,
+                "default_member_permissions": None,
+                "nsfw": False,
+                "contexts": None,
+                "integration_types": [0],
+                **command,
+                "id": existing.get(command["name"], str(snowflake())),
+                "application_id": str(self.application_id),
+                "version": str(snowflake()),
+            }
+            if guild_id is not None:
+                item["guild_id"] = guild_id
+            stored.append(item)
+        if guild_id is None:
+            self.global_commands = stored
+        else:
+            self.guild_commands[int(guild_id)] = stored
+        return _json(stored)
+
+    def _live_interaction(self, token: str) -> InteractionResult | None:
+        for record in self.interactions.values():
+            if record.token == token:
+                alive = time.monotonic() - record.created < INTERACTION_TOKEN_LIFETIME
+                return record if alive else None
+        return None
+
+    async def _callback(self, request: web.Request) -> web.Response:
+        record = self.interactions.get(int(request.match_info["interaction_id"]))
+        if record is None or record.token != request.match_info["interaction_token"]:
+            return _error(404, 10062, "Unknown interaction")
+        if time.monotonic() - record.created > self.response_deadline:
+            record.rejected_callbacks.append(10062)
+            self.violations.append(f"interaction answered after {self.response_deadline}s (10062)")
+            return _error(404, 10062, "Unknown interaction")
+        if record.acknowledged:
+            record.rejected_callbacks.append(40060)
+            self.violations.append("interaction answered twice (40060)")
+            return _error(400, 40060, "Interaction has already been acknowledged.")
+        body = request["payload"] or {}
+        kind = body.get("type")
+        data = body.get("data") or {}
+        message: Message | None = None
+        if kind in (4, 7):
+            problems = limits.check_message(data)
+            if problems:
+                return self._violation("; ".join(problems))
+        if kind == 4:
+            message = self._store_message(record.channel_id, data, request["files"], record)
+            record.original = message
+            record.messages.append(message)
+        elif kind == 5:
+            record.deferred_ephemeral = bool((data.get("flags") or 0) & EPHEMERAL)
+        elif kind == 7:
+            if record.source_message is None:
+                return _error(400, 50035, "Only component interactions can update a message")
+            message = record.source_message
+            _apply_edit(message, data, request["files"])
+            record.updated_message = message
+        elif kind == 8:
+            choices = data.get("choices") or []
+            problems = limits.check_autocomplete(choices)
+            if problems:
+                return self._violation("; ".join(problems))
+            record.choices = choices
+        elif kind == 9:
+            problems = limits.check_modal(data)
+            if problems:
+                return self._violation("; ".join(problems))
+            record.modal = data
+        elif kind != 6:
+            return _error(400, 50035, f"Unsupported callback type {kind}")
+        record.response_type = kind
+        return _json(
+            {
+                "interaction": {
+                    "id": str(record.id),
+                    "type": record.type,
+                    "response_message_id": str(message.id) if message is not None else None,
+                    "response_message_loading": kind == 5,
+                    "response_message_ephemeral": bool(message and message.ephemeral)
+                    or record.deferred_ephemeral,
+                },
+                "resource": {
+                    "type": kind,
+                    **(
+                        {"message": message.to_json(self.base_url, self.application_id)}
+                        if message
+                        else {}
+                    ),
+                },
+            }
+        )
+
+    async def _followup(self, request: web.Request) -> web.Response:
+        record = self._live_interaction(request.match_info["webhook_token"])
+        if record is None or not record.acknowledged:
+            return _error(404, 10015, "Unknown Webhook")
+        data = request["payload"] or {}
+        problems = limits.check_message(data)
+        if problems:
+            return self._violation("; ".join(problems))
+        if record.response_type == 5 and not record.messages and record.deferred_ephemeral:
+            # The first followup after an ephemeral defer replaces the "thinking" message.
+            data = {**data, "flags": (data.get("flags") or 0) | EPHEMERAL}
+        message = self._store_message(record.channel_id, data, request["files"], record)
+        record.messages.append(message)
+        if record.original is None and record.response_type == 5:
+            record.original = message
+        return _json(message.to_json(self.base_url, self.application_id))
+
+    async def _get_original(self, request: web.Request) -> web.Response:
+        record = self._live_interaction(request.match_info["webhook_token"])
+        if record is None or record.original is None:
+            return _error(404, 10008, "Unknown Message")
+        return _json(record.original.to_json(self.base_url, self.application_id))
+
+    def _webhook_target(
+        self, request: web.Request
+    ) -> tuple[InteractionResult | None, Message | None]:
+        record = self._live_interaction(request.match_info["webhook_token"])
+        if record is None:
+            return None, None
+        message_id = request.match_info.get("message_id")
+        if message_id is None:
+            return record, record.original
+        return record, next((m for m in record.messages if m.id == int(message_id)), None)
+
+    async def _edit_webhook_message(self, request: web.Request) -> web.Response:
+        record, message = self._webhook_target(request)
+        if record is None:
+            return _error(404, 10015, "Unknown Webhook")
+        data = request["payload"] or {}
+        problems = limits.check_message(data)
+        if problems:
+            return self._violation("; ".join(problems))
+        if message is None and record.response_type == 5 and "message_id" not in request.match_info:
+            flags = EPHEMERAL if record.deferred_ephemeral else 0
+            message = self._store_message(
+                record.channel_id, {**data, "flags": flags}, request["files"], record
+            )
+            record.original = message
+            record.messages.append(message)
+            return _json(message.to_json(self.base_url, self.application_id))
+        if message is None:
+            return _error(404, 10008, "Unknown Message")
+        _apply_edit(message, data, request["files"])
+        return _json(message.to_json(self.base_url, self.application_id))
+
+    async def _delete_webhook_message(self, request: web.Request) -> web.Response:
+        _, message = self._webhook_target(request)
+        if message is None:
+            return _error(404, 10008, "Unknown Message")
+        message.deleted = True
+        return web.Response(status=204)
+
+    def _store_message(
+        self,
+        channel_id: int,
+        data: dict[str, Any],
+        files: list[Attachment],
+        record: InteractionResult | None = None,
+    ) -> Message:
+        channel = self.channels[channel_id]
+        message = Message(
+            id=snowflake(),
+            channel_id=channel_id,
+            guild_id=channel.guild_id,
+            author=self.bot_user,
+            content=data.get("content") or "",
+            embeds=data.get("embeds") or [],
+            components=data.get("components") or [],
+            flags=data.get("flags") or 0,
+            attachments=list(files),
+            allowed_mentions=data.get("allowed_mentions"),
+            nonce=data.get("nonce"),
+            interaction_id=record.id if record is not None else None,
+            interaction_user=record.user if record is not None else None,
+        )
+        for attachment in files:
+            self.attachments[attachment.id] = attachment
+        self.messages[message.id] = message
+        return message
+
+    async def _open_dm(self, request: web.Request) -> web.Response:
+        recipient = self.users.get(int((request["payload"] or {}).get("recipient_id", 0)))
+        if recipient is None:
+            return _error(400, 50033, "Invalid Recipient(s)")
+        return _json(self._dm_channel(recipient).to_json())
+
+    def _channel(self, request: web.Request) -> Channel | None:
+        return self.channels.get(int(request.match_info["channel_id"]))
+
+    async def _get_channel(self, request: web.Request) -> web.Response:
+        channel = self._channel(request)
+        return (
+            _json(channel.to_json())
+            if channel is not None
+            else _error(404, 10003, "Unknown Channel")
+        )
+
+    async def _post_message(self, request: web.Request) -> web.Response:
+        channel = self._channel(request)
+        if channel is None:
+            return _error(404, 10003, "Unknown Channel")
+        if channel.type == 1 and channel.recipient is not None and not channel.recipient.dms_open:
+            return _error(403, 50007, "Cannot send messages to this user")
+        if channel.denied_to_bot & SEND_MESSAGES:
+            return _error(403, 50013, "Missing Permissions")
+        data = request["payload"] or {}
+        problems = limits.check_message(data)
+        if problems:
+            return self._violation("; ".join(problems))
+        if data.get("enforce_nonce") and data.get("nonce") is not None:
+            for earlier in self.messages.values():
+                if earlier.channel_id == channel.id and earlier.nonce == data["nonce"]:
+                    return _json(earlier.to_json(self.base_url, self.application_id))
+        message = self._store_message(channel.id, data, request["files"])
+        await self._dispatch(
+            "MESSAGE_CREATE", message.to_json(self.base_url, self.application_id), channel.guild_id
+        )
+        return _json(message.to_json(self.base_url, self.application_id))
+
+    def _channel_message(self, request: web.Request) -> Message | None:
+        message = self.messages.get(int(request.match_info["message_id"]))
+        if (
+            message is None
+            or message.deleted
+            or message.channel_id != int(request.match_info["channel_id"])
+        ):
+            return None
+        return message
+
+    async def _get_message(self, request: web.Request) -> web.Response:
+        message = self._channel_message(request)
+        if message is None:
+            return _error(404, 10008, "Unknown Message")
+        return _json(message.to_json(self.base_url, self.application_id))
+
+    async def _edit_message(self, request: web.Request) -> web.Response:
+        message = self._channel_message(request)
+        if message is None:
+            return _error(404, 10008, "Unknown Message")
+        if message.author.id != self.bot_user.id:
+            return _error(403, 50005, "Cannot edit a message authored by another user")
+        data = request["payload"] or {}
+        problems = limits.check_message(data)
+        if problems:
+            return self._violation("; ".join(problems))
+        _apply_edit(message, data, request["files"])
+        return _json(message.to_json(self.base_url, self.application_id))
+
+    async def _delete_message(self, request: web.Request) -> web.Response:
+        message = self._channel_message(request)
+        if message is None:
+            return _error(404, 10008, "Unknown Message")
+        message.deleted = True
+        await self._dispatch(
+            "MESSAGE_DELETE",
+            {
+                "id": str(message.id),
+                "channel_id": str(message.channel_id),
+                **({"guild_id": str(message.guild_id)} if message.guild_id else {}),
+            },
+            message.guild_id,
+        )
+        return web.Response(status=204)
+
+    def _guild(self, request: web.Request) -> Guild | None:
+        return self.guilds.get(int(request.match_info["guild_id"]))
+
+    async def _get_guild(self, request: web.Request) -> web.Response:
+        guild = self._guild(request)
+        if guild is None:
+            return _error(404, 10004, "Unknown Guild")
+        return _json(guild.to_json(guild.members[self.bot_user.id]))
+
+    async def _get_guild_channels(self, request: web.Request) -> web.Response:
+        guild = self._guild(request)
+        if guild is None:
+            return _error(404, 10004, "Unknown Guild")
+        return _json([channel.to_json() for channel in guild.channels.values()])
+
+    async def _get_guild_roles(self, request: web.Request) -> web.Response:
+        guild = self._guild(request)
+        if guild is None:
+            return _error(404, 10004, "Unknown Guild")
+        return _json([role.to_json() for role in [guild.everyone, *guild.roles.values()]])
+
+    async def _get_member(self, request: web.Request) -> web.Response:
+        guild = self._guild(request)
+        member = (
+            guild.members.get(int(request.match_info["user_id"])) if guild is not None else None
+        )
+        if member is None:
+            return _error(404, 10007, "Unknown Member")
+        return _json(member.to_json())
+
+
+def _wants(session: _Session, event: str, guild_id: int | None) -> bool:
+    if event in ("MESSAGE_CREATE", "MESSAGE_DELETE"):
+        needed = GUILD_MESSAGES_INTENT if guild_id is not None else DIRECT_MESSAGES_INTENT
+        return bool(session.intents & needed)
+    return True
+
+
+def _apply_edit(message: Message, data: dict[str, Any], files: list[Attachment]) -> None:
+    defaults: dict[str, Any] = {
+        "content": "",
+        "embeds": [],
+        "components": [],
+        "flags": 0,
+        "allowed_mentions": None,
+    }
+    for key, default in defaults.items():
+        if key in data:
+            setattr(message, key, default if data[key] is None else data[key])
+    if files:
+        message.attachments = list(files)
+    message.edits += 1
+
+
+def _find_component(items: list[dict[str, Any]], custom_id: str) -> dict[str, Any] | None:
+    for item in items:
+        if item.get("custom_id") == custom_id:
+            return item
+        found = _find_component(item.get("components") or [], custom_id)
+        if found is not None:
+            return found
+    return None
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    # Exactly application/json: discord.py treats a charset suffix as text.
+    return web.Response(
+        body=json.dumps(data).encode(),
+        status=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+def _error(
+    status: int, code: int, message: str, errors: dict[str, Any] | None = None
+) -> web.Response:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if errors:
+        body["errors"] = errors
+    return _json(body, status)

@@ -1,0 +1,39 @@
+"""What Muster tells members about itself: what it stores, who can see it, what it is not.
+
+Keep this honest: every capability that stores something adds its line here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    body: str
+
+
+ABOUT_INTRO = (
+    "Muster helps a peer-support group stay in touch: check-ins, reminders you can trust, "
+    "and the right resource fast."
+)
+
+ABOUT_SECTIONS: tuple[Section, ...] = (
+    Section(
+        "What Muster stores",
+        "The servers it is in and each server's settings. Nothing about you is stored until "
+        "you use a feature that keeps something, and each one says so when you use it.",
+    ),
+    Section(
+        "Who can see it",
+        "Your private entries are yours alone. Moderators see what is posted in the group, "
+        "never who wrote an anonymous post. The people who run this bot hold the keys "
+        "that protect stored notes.",
+    ),
+    Section(
+        "What Muster is not",
+        "Muster is not a clinician and gives no medical, legal or dosing advice. "
+        "Talk to your provider before any change to your care.",
+    ),
+)

@@ -1,0 +1,90 @@
+"""The command tree: one global error handler and a respond() that always finds a way to answer."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from bot.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from bot.app import MusterBot
+
+log = logging.getLogger(__name__)
+
+_CHECK_MESSAGES: tuple[tuple[type[app_commands.AppCommandError], str], ...] = (
+    (app_commands.NoPrivateMessage, "That command works inside a server, not in DMs."),
+    (app_commands.MissingPermissions, "You don't have permission to do that here."),
+    (app_commands.MissingRole, "You need a moderator role for that."),
+    (app_commands.MissingAnyRole, "You need a moderator role for that."),
+    (app_commands.BotMissingPermissions, "I'm missing a permission I need for that here."),
+)
+
+
+async def respond(
+    interaction: discord.Interaction[Any],
+    content: str | None = None,
+    *,
+    embed: discord.Embed | None = None,
+    view: discord.ui.View | None = None,
+    ephemeral: bool = True,
+) -> None:
+    """Answer an interaction whether it is fresh, deferred or already answered."""
+    kwargs: dict[str, Any] = {"content": content, "ephemeral": ephemeral}
+    if embed is not None:
+        kwargs["embed"] = embed
+    if view is not None:
+        kwargs["view"] = view
+    if interaction.response.is_done():
+        await interaction.followup.send(**kwargs)
+    else:
+        await interaction.response.send_message(**kwargs)
+
+
+def describe_error(error: BaseException) -> tuple[str, bool]:
+    """The member-facing text for an error, and whether it is unexpected (to be logged)."""
+    original = getattr(error, "original", None) or error
+    if isinstance(original, UserFacingError):
+        return original.message, False
+    if isinstance(original, app_commands.CommandOnCooldown):
+        return f"Slow down a little: try again in {original.retry_after:.0f} seconds.", False
+    for kind, message in _CHECK_MESSAGES:
+        if isinstance(original, kind):
+            return message, False
+    if isinstance(original, app_commands.TransformerError):
+        return (
+            "I couldn't understand one of the values you gave. Please check it and try again.",
+            False,
+        )
+    if isinstance(original, app_commands.CheckFailure):
+        return "You can't use that here.", False
+    error_id = secrets.token_hex(4)
+    # Only the command's name and the error id: never options, content or user ids (R17).
+    log.error("Unexpected error %s", error_id, exc_info=original)
+    return (
+        f"Sorry, something went wrong on my side. Nothing you did caused it. (error id {error_id})",
+        True,
+    )
+
+
+async def report_error(interaction: discord.Interaction[Any], error: BaseException) -> None:
+    message, _ = describe_error(error)
+    try:
+        await respond(interaction, message)
+    except discord.NotFound:
+        log.warning("Could not report an error: the interaction had expired")
+    except discord.HTTPException as http_error:
+        log.warning("Could not report an error to the member (HTTP %s)", http_error.status)
+
+
+class MusterTree(app_commands.CommandTree["MusterBot"]):
+    async def on_error(
+        self, interaction: discord.Interaction[MusterBot], error: app_commands.AppCommandError
+    ) -> None:
+        command = interaction.command.qualified_name if interaction.command else "unknown"
+        log.debug("Command %s failed: %s", command, type(error).__name__)
+        await report_error(interaction, error)

@@ -1,0 +1,1 @@
+"""Embeds, views and modals shared by the cogs."""

@@ -1,0 +1,1 @@
+"""Discord glue: read the interaction, call a service, render the answer."""
