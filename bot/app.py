@@ -43,6 +43,11 @@ def _shard_options(settings: Settings) -> dict[str, Any]:
     return options
 
 
+def build_cogs(bot: MusterBot) -> list[commands.Cog]:
+    """Every cog Muster loads, in order. A new capability adds its cog here."""
+    return [GeneralCog(bot)]
+
+
 class MusterBot(commands.AutoShardedBot):
     def __init__(
         self, *, settings: Settings, services: Services, guild_ready_timeout: float = 2.0
@@ -63,10 +68,21 @@ class MusterBot(commands.AutoShardedBot):
         )
         self.settings = settings
         self.services = services
+        self._login_started = False
+
+    async def login(self, token: str) -> None:
+        self._login_started = True
+        await super().login(token)
+
+    async def close(self) -> None:
+        # AutoShardedClient.close() fails if login never began; there is nothing to stop then.
+        if self._login_started:
+            await super().close()
 
     async def setup_hook(self) -> None:
         # Runs once per process, before the gateway connects (R20).
-        await self.add_cog(GeneralCog(self))
+        for cog in build_cogs(self):
+            await self.add_cog(cog)
         if self.settings.dev_guild_id is not None:
             guild = discord.Object(self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)

@@ -17,9 +17,8 @@ class ConfigError(Exception):
     """The operator's configuration is missing or wrong; the text says what to set."""
 
 
-TOKEN_REJECTED = (  # noqa: S105  (a message, not a secret)
-    "Discord rejected DISCORD_TOKEN; copy the bot token again from the developer portal."
-)
+# A message, not a secret.
+TOKEN_REJECTED = "Discord rejected DISCORD_TOKEN; copy it again from the developer portal."  # noqa: S105
 
 
 class AlreadyRunningError(ConfigError):

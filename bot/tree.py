@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+NOT_IN_DMS = "That command works inside a server, not in DMs."
 _CHECK_MESSAGES: tuple[tuple[type[app_commands.AppCommandError], str], ...] = (
-    (app_commands.NoPrivateMessage, "That command works inside a server, not in DMs."),
+    (app_commands.NoPrivateMessage, NOT_IN_DMS),
     (app_commands.MissingPermissions, "You don't have permission to do that here."),
     (app_commands.MissingRole, "You need a moderator role for that."),
     (app_commands.MissingAnyRole, "You need a moderator role for that."),
@@ -71,8 +72,15 @@ def describe_error(error: BaseException) -> tuple[str, bool]:
     )
 
 
+UNKNOWN_INTERACTION = 10062
+
+
 async def report_error(interaction: discord.Interaction[Any], error: BaseException) -> None:
     message, _ = describe_error(error)
+    original = getattr(error, "original", None) or error
+    if isinstance(original, discord.NotFound) and original.code == UNKNOWN_INTERACTION:
+        # The 3-second window is gone; another request would only add to the invalid count.
+        return
     try:
         await respond(interaction, message)
     except discord.NotFound:
@@ -81,7 +89,31 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
         log.warning("Could not report an error to the member (HTTP %s)", http_error.status)
 
 
+def _is_guild_only(
+    command: app_commands.Command[Any, ..., Any] | app_commands.Group | None,
+) -> bool:
+    node: Any = command
+    while node is not None:
+        if getattr(node, "guild_only", False):
+            return True
+        node = node.parent
+    return False
+
+
 class MusterTree(app_commands.CommandTree["MusterBot"]):
+    async def interaction_check(self, interaction: discord.Interaction[MusterBot]) -> bool:
+        # Discord hides guild-only commands in DMs, but a client's stale command cache can
+        # still send one; refuse it here too.
+        command = interaction.command
+        if (
+            interaction.guild_id is None
+            and isinstance(command, app_commands.Command)
+            and _is_guild_only(command)
+        ):
+            await respond(interaction, NOT_IN_DMS)
+            return False
+        return True
+
     async def on_error(
         self, interaction: discord.Interaction[MusterBot], error: app_commands.AppCommandError
     ) -> None:

@@ -38,6 +38,8 @@ SEND_MESSAGES = 1 << 11
 INTERACTION_TOKEN_LIFETIME = 15 * 60
 GUILD_MESSAGES_INTENT = 1 << 9
 DIRECT_MESSAGES_INTENT = 1 << 12
+PAYLOAD: web.RequestKey[Any] = web.RequestKey("payload", object)
+FILES: web.RequestKey[list[Attachment]] = web.RequestKey("files", list)
 # Discord's own client refuses longer text in a string option.
 MAX_STRING_OPTION = 6000
 
@@ -123,6 +125,8 @@ class Sandbox:
     ) -> None:
         self.spec = load_default_validator() if spec == "auto" else spec
         self.response_deadline = response_deadline
+        # Off to imitate a Discord client whose cached command list is out of date.
+        self.enforce_contexts = True
         self.application_id = snowflake()
         self.bot_user = User(snowflake(), "Muster", bot=True)
         self.owner = User(snowflake(), "Sandbox Operator")
@@ -301,6 +305,14 @@ class Sandbox:
             )
         )
 
+    async def forget_sessions(self) -> None:
+        """Drop every session unresumably, as after a long outage: the bot must identify anew."""
+        sessions = list(self._sessions.values())
+        self._sessions.clear()
+        for session in sessions:
+            if session.ws is not None and not session.ws.closed:
+                await session.ws.close(code=4000)
+
     async def drop_gateway(self, code: int = 4000) -> None:
         """Close every gateway connection the way a network blip would; sessions stay resumable."""
         for session in self._sessions.values():
@@ -323,6 +335,7 @@ class Sandbox:
         """Run `/command sub ... option=value` as a member in a channel (or in DMs with None)."""
         guild_id = channel.guild_id if channel is not None else None
         root, definition, path = self._find_command(guild_id, command)
+        self._check_context(root, guild_id)
         built, resolved = self._build_options(definition, options, path, focused=None)
         data = {
             "id": root["id"],
@@ -538,6 +551,19 @@ class Sandbox:
                 if root["name"] == name:
                     return root, root, path
         raise SandboxError(f"/{name} is not registered here (was the command tree synced?)")
+
+    def _check_context(self, root: dict[str, Any], guild_id: int | None) -> None:
+        """Discord's client offers a command only where its contexts allow it."""
+        if not self.enforce_contexts:
+            return
+        context = 0 if guild_id is not None else 1
+        contexts = root.get("contexts")
+        if (contexts is not None and context not in contexts) or (
+            guild_id is None and root.get("dm_permission") is False
+        ):
+            raise SandboxError(
+                f"/{root['name']} is not offered in {'DMs' if context else 'servers'}"
+            )
 
     def _build_options(
         self,
@@ -821,12 +847,12 @@ class Sandbox:
             if request.can_read_body:
                 problem = await self._read_body(request)
                 if problem is None and self.spec is not None:
-                    problem = self.spec.validate(method, template, request["payload"])
+                    problem = self.spec.validate(method, template, request[PAYLOAD])
                 if problem is not None:
                     return self._violation(problem)
             else:
-                request["payload"] = None
-                request["files"] = []
+                request[PAYLOAD] = None
+                request[FILES] = []
             response = await handler(request)
             await self._notify()
             return response
@@ -834,7 +860,7 @@ class Sandbox:
         return wrapped
 
     async def _read_body(self, request: web.Request) -> str | None:
-        request["files"] = []
+        request[FILES] = []
         if request.content_type.startswith("multipart/"):
             payload: Any = None
             reader = await request.multipart()
@@ -845,7 +871,7 @@ class Sandbox:
                     payload = json.loads(await part.text())
                 elif part.filename:
                     data = await part.read()
-                    request["files"].append(
+                    request[FILES].append(
                         Attachment(
                             snowflake(),
                             part.filename,
@@ -853,16 +879,16 @@ class Sandbox:
                             part.headers.get("Content-Type"),
                         )
                     )
-            request["payload"] = payload
+            request[PAYLOAD] = payload
             return None
         raw = await request.read()
         if not raw:
-            request["payload"] = None
+            request[PAYLOAD] = None
             return None
         if request.content_type != "application/json":
             return f"{request.method} {request.path}: body sent as {request.content_type}, not JSON"
         try:
-            request["payload"] = json.loads(raw)
+            request[PAYLOAD] = json.loads(raw)
         except ValueError:
             return f"{request.method} {request.path}: body is not valid JSON"
         return None
@@ -953,7 +979,7 @@ class Sandbox:
         return _json(self._command_scope(request))
 
     async def _put_commands(self, request: web.Request) -> web.Response:
-        submitted = request["payload"] or []
+        submitted = request[PAYLOAD] or []
         guild_id = request.match_info.get("guild_id")
         problems = limits.check_commands(submitted, global_scope=guild_id is None)
         if problems:
@@ -1000,7 +1026,7 @@ class Sandbox:
             record.rejected_callbacks.append(40060)
             self.violations.append("interaction answered twice (40060)")
             return _error(400, 40060, "Interaction has already been acknowledged.")
-        body = request["payload"] or {}
+        body = request[PAYLOAD] or {}
         kind = body.get("type")
         data = body.get("data") or {}
         message: Message | None = None
@@ -1009,7 +1035,7 @@ class Sandbox:
             if problems:
                 return self._violation("; ".join(problems))
         if kind == 4:
-            message = self._store_message(record.channel_id, data, request["files"], record)
+            message = self._store_message(record.channel_id, data, request[FILES], record)
             record.original = message
             record.messages.append(message)
         elif kind == 5:
@@ -1018,7 +1044,7 @@ class Sandbox:
             if record.source_message is None:
                 return _error(400, 50035, "Only component interactions can update a message")
             message = record.source_message
-            _apply_edit(message, data, request["files"])
+            _apply_edit(message, data, request[FILES])
             record.updated_message = message
         elif kind == 8:
             choices = data.get("choices") or []
@@ -1059,14 +1085,14 @@ class Sandbox:
         record = self._live_interaction(request.match_info["webhook_token"])
         if record is None or not record.acknowledged:
             return _error(404, 10015, "Unknown Webhook")
-        data = request["payload"] or {}
+        data = request[PAYLOAD] or {}
         problems = limits.check_message(data)
         if problems:
             return self._violation("; ".join(problems))
         if record.response_type == 5 and not record.messages and record.deferred_ephemeral:
             # The first followup after an ephemeral defer replaces the "thinking" message.
             data = {**data, "flags": (data.get("flags") or 0) | EPHEMERAL}
-        message = self._store_message(record.channel_id, data, request["files"], record)
+        message = self._store_message(record.channel_id, data, request[FILES], record)
         record.messages.append(message)
         if record.original is None and record.response_type == 5:
             record.original = message
@@ -1093,21 +1119,21 @@ class Sandbox:
         record, message = self._webhook_target(request)
         if record is None:
             return _error(404, 10015, "Unknown Webhook")
-        data = request["payload"] or {}
+        data = request[PAYLOAD] or {}
         problems = limits.check_message(data)
         if problems:
             return self._violation("; ".join(problems))
         if message is None and record.response_type == 5 and "message_id" not in request.match_info:
             flags = EPHEMERAL if record.deferred_ephemeral else 0
             message = self._store_message(
-                record.channel_id, {**data, "flags": flags}, request["files"], record
+                record.channel_id, {**data, "flags": flags}, request[FILES], record
             )
             record.original = message
             record.messages.append(message)
             return _json(message.to_json(self.base_url, self.application_id))
         if message is None:
             return _error(404, 10008, "Unknown Message")
-        _apply_edit(message, data, request["files"])
+        _apply_edit(message, data, request[FILES])
         return _json(message.to_json(self.base_url, self.application_id))
 
     async def _delete_webhook_message(self, request: web.Request) -> web.Response:
@@ -1146,7 +1172,7 @@ class Sandbox:
         return message
 
     async def _open_dm(self, request: web.Request) -> web.Response:
-        recipient = self.users.get(int((request["payload"] or {}).get("recipient_id", 0)))
+        recipient = self.users.get(int((request[PAYLOAD] or {}).get("recipient_id", 0)))
         if recipient is None:
             return _error(400, 50033, "Invalid Recipient(s)")
         return _json(self._dm_channel(recipient).to_json())
@@ -1170,7 +1196,7 @@ class Sandbox:
             return _error(403, 50007, "Cannot send messages to this user")
         if channel.denied_to_bot & SEND_MESSAGES:
             return _error(403, 50013, "Missing Permissions")
-        data = request["payload"] or {}
+        data = request[PAYLOAD] or {}
         problems = limits.check_message(data)
         if problems:
             return self._violation("; ".join(problems))
@@ -1178,7 +1204,7 @@ class Sandbox:
             for earlier in self.messages.values():
                 if earlier.channel_id == channel.id and earlier.nonce == data["nonce"]:
                     return _json(earlier.to_json(self.base_url, self.application_id))
-        message = self._store_message(channel.id, data, request["files"])
+        message = self._store_message(channel.id, data, request[FILES])
         await self._dispatch(
             "MESSAGE_CREATE", message.to_json(self.base_url, self.application_id), channel.guild_id
         )
@@ -1206,11 +1232,11 @@ class Sandbox:
             return _error(404, 10008, "Unknown Message")
         if message.author.id != self.bot_user.id:
             return _error(403, 50005, "Cannot edit a message authored by another user")
-        data = request["payload"] or {}
+        data = request[PAYLOAD] or {}
         problems = limits.check_message(data)
         if problems:
             return self._violation("; ".join(problems))
-        _apply_edit(message, data, request["files"])
+        _apply_edit(message, data, request[FILES])
         return _json(message.to_json(self.base_url, self.application_id))
 
     async def _delete_message(self, request: web.Request) -> web.Response:

@@ -1,0 +1,155 @@
+"""Shared fixtures. Every test gets its own database: a SQLite file, or a fresh PostgreSQL
+schema when TEST_DATABASE_URL is set (CI runs the suite once on each)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from discord.ext import commands
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from bot.clock import FakeClock
+from bot.config import Settings, load_settings
+from bot.db import migrate
+from bot.db.engine import SessionFactory, create_engine, create_session_factory
+from bot.keys import Keyring
+from bot.runtime import Runtime, open_runtime
+from bot.sandbox import Channel, Guild, Member, Role, Sandbox
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+ON_POSTGRES = bool(TEST_DATABASE_URL)
+START = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
+
+only_sqlite = pytest.mark.skipif(ON_POSTGRES, reason="SQLite-specific behaviour")
+only_postgres = pytest.mark.skipif(not ON_POSTGRES, reason="needs TEST_DATABASE_URL (PostgreSQL)")
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], *, timeout: float = 5.0, what: str = "a condition"
+) -> None:
+    """Poll an async condition (e.g. a database row written by an event handler)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
+    """Settings overrides naming a database of this test's own."""
+    if not TEST_DATABASE_URL:
+        yield {"database_url": f"sqlite+aiosqlite:///{tmp_path / 'muster.db'}"}
+        return
+    schema = f"t_{secrets.token_hex(6)}"
+    admin = create_async_engine(TEST_DATABASE_URL)
+    async with admin.begin() as connection:
+        await connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield {"database_url": TEST_DATABASE_URL, "database_schema": schema}
+    finally:
+        async with admin.begin() as connection:
+            await connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        await admin.dispose()
+
+
+@pytest.fixture
+def make_settings(database: dict[str, Any]) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        return load_settings(**{**database, **overrides})
+
+    return make
+
+
+@pytest.fixture
+async def engine(make_settings: Callable[..., Settings]) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(make_settings())
+    await migrate.upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> SessionFactory:
+    return create_session_factory(engine)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    sandbox = Sandbox()
+    await sandbox.start()
+    yield sandbox
+    await sandbox.stop()
+    # A test that provokes a violation on purpose clears the list after checking it.
+    assert sandbox.violations == [], (
+        f"the bot sent requests Discord would refuse: {sandbox.violations}"
+    )
+
+
+@dataclass
+class World:
+    sandbox: Sandbox
+    guild: Guild
+    general: Channel
+    moderator_role: Role
+    member: Member
+    other_member: Member
+    moderator: Member
+
+
+@pytest.fixture
+async def world(sandbox: Sandbox) -> World:
+    guild = await sandbox.create_guild("Test cohort")
+    general = await sandbox.create_channel(guild, "general")
+    moderator_role = await sandbox.create_role(guild, "Moderator", permissions=1 << 5)
+    member = await sandbox.create_member(guild, "Sam")
+    other = await sandbox.create_member(guild, "Riley")
+    moderator = await sandbox.create_member(guild, "Dana", roles=[moderator_role])
+    return World(sandbox, guild, general, moderator_role, member, other, moderator)
+
+
+@pytest.fixture
+def bot_settings(world: World, make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings(
+        discord_token=world.sandbox.token,
+        dev_guild_id=world.guild.id,
+        discord_api_base=world.sandbox.api_base,
+        discord_gateway_url=world.sandbox.gateway_url,
+    )
+
+
+@pytest.fixture
+def extra_cogs() -> list[Callable[[Any], commands.Cog]]:
+    """Test-only cogs to load beside Muster's own; a test module overrides this."""
+    return []
+
+
+@pytest.fixture
+async def running(
+    bot_settings: Settings, clock: FakeClock, extra_cogs: list[Callable[[Any], commands.Cog]]
+) -> AsyncIterator[Runtime]:
+    """The real bot, connected to the sandbox and ready."""
+    async with open_runtime(
+        bot_settings, Keyring.generate(), clock=clock, guild_ready_timeout=0.05
+    ) as runtime:
+        for make_cog in extra_cogs:
+            await runtime.bot.add_cog(make_cog(runtime.bot))
+        task = asyncio.create_task(runtime.bot.start(bot_settings.require_token()))
+        await asyncio.wait_for(runtime.bot.wait_until_ready(), timeout=15)
+        yield runtime
+        await runtime.bot.close()
+        await task

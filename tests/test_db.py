@@ -1,0 +1,130 @@
+"""The database layer against a real engine: UTC type, SQLite pragmas, instance locks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import StatementError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.db.engine import SessionFactory, create_engine
+from bot.db.instance_lock import InstanceLock
+from bot.db.models import Guild
+from bot.errors import AlreadyRunningError
+from bot.services.guilds import GuildService
+from tests.conftest import only_postgres, only_sqlite
+
+
+async def test_aware_datetimes_round_trip_as_utc(sessions: SessionFactory) -> None:
+    eastern = timezone(timedelta(hours=-5))
+    joined = datetime(2026, 3, 8, 1, 30, tzinfo=eastern)
+    async with sessions.begin() as session:
+        session.add(Guild(guild_id=1, name="g", joined_at=joined))
+    async with sessions() as session:
+        stored = await session.get(Guild, 1)
+    assert stored is not None
+    assert stored.joined_at == joined
+    assert stored.joined_at.tzinfo == UTC
+    assert stored.joined_at.hour == 6
+
+
+async def test_naive_datetimes_are_refused(sessions: SessionFactory) -> None:
+    with pytest.raises(StatementError, match="naive datetime"):
+        async with sessions.begin() as session:
+            session.add(Guild(guild_id=2, name="g", joined_at=datetime(2026, 1, 1)))  # noqa: DTZ001
+
+
+@only_sqlite
+async def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        assert (await connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+        assert (await connection.execute(text("PRAGMA busy_timeout"))).scalar() == 5000
+
+
+@only_sqlite
+async def test_sqlite_write_transactions_begin_immediately(
+    engine: AsyncEngine, make_settings: Callable[..., Settings]
+) -> None:
+    # A second engine on the same file cannot even begin while the first holds a transaction:
+    # the lock is taken at BEGIN, not at the first write.
+    other = create_engine(make_settings(sqlite_busy_timeout_ms=100))
+    try:
+        async with engine.begin() as holder:
+            await holder.execute(text("SELECT 1"))
+            with pytest.raises(Exception, match="database is locked"):
+                async with other.begin() as contender:
+                    await contender.execute(text("SELECT 1"))
+    finally:
+        await other.dispose()
+
+
+async def test_guild_presence_is_idempotent_and_records_leaving(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    guilds = GuildService(sessions, clock)
+    first = await guilds.record_present(10, "Cohort")
+    await clock.advance(timedelta(hours=1))
+    again = await guilds.record_present(10, "Cohort renamed")
+    assert again.joined_at == first.joined_at
+    assert again.name == "Cohort renamed"
+    left = await guilds.record_left(10)
+    assert left is not None
+    assert left.left_at == clock.now()
+    assert await guilds.list_present() == []
+    assert await guilds.record_left(999) is None
+    rejoined = await guilds.record_present(10, "Cohort")
+    assert rejoined.left_at is None
+
+
+async def test_instance_lock_refuses_a_second_holder(
+    engine: AsyncEngine, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings()
+    first = InstanceLock(settings, engine)
+    await first.acquire()
+    second_engine = create_engine(settings)
+    second = InstanceLock(settings, second_engine)
+    try:
+        with pytest.raises(AlreadyRunningError, match="Another Muster process"):
+            await second.acquire()
+        await first.release()
+        await second.acquire()
+        await second.release()
+    finally:
+        await first.release()
+        await second_engine.dispose()
+
+
+@only_postgres
+async def test_postgres_lock_is_per_shard_set(
+    engine: AsyncEngine, make_settings: Callable[..., Settings]
+) -> None:
+    shard_zero = InstanceLock(make_settings(shard_count=2, shard_ids="0"), engine)
+    shard_one = InstanceLock(make_settings(shard_count=2, shard_ids="1"), engine)
+    await shard_zero.acquire()
+    try:
+        await shard_one.acquire()
+        await shard_one.release()
+    finally:
+        await shard_zero.release()
+
+
+@only_postgres
+async def test_postgres_sessions_have_a_statement_timeout(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        assert (await connection.execute(text("SHOW statement_timeout"))).scalar() == "15s"
+
+
+async def test_concurrent_service_calls_do_not_share_a_session(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    guilds = GuildService(sessions, clock)
+    await asyncio.gather(*(guilds.record_present(100 + n, f"g{n}") for n in range(20)))
+    assert len(await guilds.list_present()) == 20
