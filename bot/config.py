@@ -21,7 +21,11 @@ class Settings(BaseSettings):
     """Every setting Muster reads. The README and deploy/muster.env.example document each one."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,  # `DEV_GUILD_ID=` in an env file means "not set"
+        extra="ignore",
+        frozen=True,
     )
 
     discord_token: SecretStr | None = None

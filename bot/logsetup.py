@@ -24,18 +24,18 @@ class RedactingFormatter(logging.Formatter):
 
 
 def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        RedactingFormatter(
-            "%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S%z"
-        )
-    )
+    """Install the redacting handler once, and cap the loggers that would leak payloads."""
     root = logging.getLogger()
-    for existing in list(root.handlers):
-        root.removeHandler(existing)
-    root.addHandler(handler)
+    if not any(isinstance(handler.formatter, RedactingFormatter) for handler in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(
+            RedactingFormatter(
+                "%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S%z"
+            )
+        )
+        root.addHandler(handler)
     root.setLevel(level)
     for name in _CAPPED_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level)))
-    for name in ("aiosqlite", "asyncio", "sqlalchemy.engine", "alembic.runtime.migration"):
+    for name in ("aiosqlite", "asyncio", "sqlalchemy.engine", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)

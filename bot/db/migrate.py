@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -48,10 +49,18 @@ async def check(engine: AsyncEngine) -> None:
     await _run(engine, command.check)
 
 
+# Several processes may start at once on PostgreSQL; only one migrates at a time.
+MIGRATION_LOCK_KEY = 0x6D75737465720001
+
+
 async def _run(engine: AsyncEngine, action: Callable[[Config], object]) -> None:
     def run(connection: Connection) -> None:
         action(alembic_config(connection))
 
     async with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
         await connection.run_sync(run)
         await connection.commit()

@@ -1,0 +1,187 @@
+"""The command line as an operator meets it, run as real processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Settings
+from bot.db.engine import create_engine
+from bot.db.instance_lock import InstanceLock
+from bot.keys import Keyring
+from tests.conftest import World, only_sqlite
+
+pytestmark = pytest.mark.slow
+
+
+def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(
+            ("DISCORD_", "MUSTER_", "DATABASE_", "SHARD_", "DEV_GUILD", "LOG_LEVEL")
+        )
+    }
+    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    env.update(extra)
+    return env
+
+
+def database_env(database: dict[str, Any]) -> dict[str, str]:
+    return {key.upper(): str(value) for key, value in database.items()}
+
+
+async def muster(
+    tmp_path: Path, *args: str, env: dict[str, str], timeout: float = 60
+) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=tmp_path,  # no stray .env from the developer's checkout
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout)
+    assert process.returncode is not None
+    return process.returncode, stdout.decode(), stderr.decode()
+
+
+async def test_run_without_token_says_what_to_set(tmp_path: Path) -> None:
+    code, out, err = await muster(tmp_path, "run", env=clean_env(tmp_path))
+    assert code == 2
+    assert err.strip().startswith("muster: DISCORD_TOKEN is not set")
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in out + err
+
+
+async def test_run_without_keys_says_how_to_make_them(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, DISCORD_TOKEN="some-token")
+    code, _, err = await muster(tmp_path, "run", env=env)
+    assert code == 2
+    assert "generate-keys" in err
+    assert "Traceback" not in err
+
+
+async def test_bad_setting_is_one_sentence(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, DATABASE_URL="mysql://nowhere/db")
+    code, _, err = await muster(tmp_path, "check-config", env=env)
+    assert code == 2
+    assert "DATABASE_URL: must start with" in err
+    assert "Traceback" not in err
+
+
+async def test_generate_keys_migrate_and_check_config(tmp_path: Path) -> None:
+    key_file = tmp_path / "secrets" / "muster.keys.json"
+    env = clean_env(tmp_path, MUSTER_KEY_FILE=str(key_file), DISCORD_TOKEN="token-for-check")
+    code, out, _ = await muster(tmp_path, "generate-keys", str(key_file), env=env)
+    assert code == 0
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+    code, out, err = await muster(tmp_path, "check-config", env=env)
+    assert code == 0, err
+    assert "pending (run `migrate`)" in out
+
+    code, out, err = await muster(tmp_path, "migrate", env=env)
+    assert code == 0, err
+    assert "latest schema" in out
+
+    code, out, err = await muster(tmp_path, "check-config", env=env)
+    assert code == 0, err
+    assert "schema up to date" in out
+    assert "Configuration OK." in out
+    assert "token-for-check" not in out + err
+    key_text = key_file.read_text()
+    assert Keyring.from_file(key_file).pseudonym_key
+    assert all(line.strip() not in out + err for line in key_text.splitlines() if len(line) > 40)
+
+
+async def test_check_config_reports_an_unreachable_database(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, DATABASE_URL="postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    code, _, err = await muster(tmp_path, "check-config", env=env)
+    assert code == 1
+    assert "could not be reached" in err
+    assert "Traceback" not in err
+
+
+@only_sqlite
+async def test_second_process_on_the_same_sqlite_file_is_refused(
+    tmp_path: Path, make_settings: Callable[..., Settings], database: dict[str, Any]
+) -> None:
+    settings = make_settings()
+    engine = create_engine(settings)
+    holder = InstanceLock(settings, engine)
+    await holder.acquire()
+    try:
+        code, _, err = await muster(
+            tmp_path, "migrate", env=clean_env(tmp_path, **database_env(database))
+        )
+    finally:
+        await holder.release()
+        await engine.dispose()
+    assert code == 2
+    assert "Another Muster process is already using" in err
+
+
+async def test_run_serves_the_sandbox_and_stops_cleanly_on_sigterm(
+    tmp_path: Path, world: World, database: dict[str, Any]
+) -> None:
+    key_file = tmp_path / "muster.keys.json"
+    Keyring.generate().write(key_file)
+    env = clean_env(
+        tmp_path,
+        **database_env(database),
+        DISCORD_TOKEN=world.sandbox.token,
+        DISCORD_API_BASE=world.sandbox.api_base,
+        DISCORD_GATEWAY_URL=world.sandbox.gateway_url,
+        DEV_GUILD_ID=str(world.guild.id),
+        MUSTER_KEY_FILE=str(key_file),
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run",
+        cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        await world.sandbox.wait_until_connected(timeout=30)
+        await world.sandbox.wait_for(
+            lambda: bool(world.sandbox.guild_commands.get(world.guild.id)),
+            timeout=30,
+            what="command sync",
+        )
+        result = await world.sandbox.slash(world.member, world.general, "about", timeout=10)
+        assert "Veterans Crisis Line" in result.text
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 20)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    log = stderr.decode()
+    assert process.returncode == 0, log
+    assert "Applying database migrations" in log
+    assert "Received SIGTERM; shutting down" in log
+    assert "Muster stopped" in log
+    assert "Traceback" not in log
+    assert world.sandbox.token not in log
+
+
+async def test_no_command_and_no_token_runs_the_demo(tmp_path: Path) -> None:
+    code, out, err = await muster(tmp_path, env=clean_env(tmp_path), timeout=90)
+    assert code == 0, err
+    assert "Muster demo" in out
+    assert "> Alex runs /about" in out
+    assert "Dial 988 then press 1" in out
+    assert "> Alex runs /help" in out
+    assert "Demo finished" in out
+    assert "Traceback" not in out + err
+    assert not (tmp_path / "data").exists(), "the demo must not leave a database behind"
