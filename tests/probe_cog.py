@@ -55,3 +55,64 @@ class ProbeCog(commands.Cog):
     @app_commands.guild_only()
     async def guild_only(self, interaction: discord.Interaction) -> None:
         await respond(interaction, "in a guild")
+
+
+class ProbeForm(discord.ui.Modal, title="Probe form"):
+    note: discord.ui.TextInput[ProbeForm] = discord.ui.TextInput(
+        label="Note", custom_id="probe:note", max_length=4000, style=discord.TextStyle.long
+    )
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await respond(interaction, f"got {len(self.note.value)} characters")
+
+
+class ProbeView(discord.ui.View):
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+        self.count = 0
+
+    @discord.ui.button(label="Count", custom_id="probe:count")
+    async def count_button(
+        self, interaction: discord.Interaction, button: discord.ui.Button[ProbeView]
+    ) -> None:
+        self.count += 1
+        await interaction.response.edit_message(content=f"count {self.count}")
+
+    @discord.ui.select(
+        custom_id="probe:colour",
+        options=[discord.SelectOption(label=name, value=name) for name in ("red", "green")],
+    )
+    async def colour(
+        self, interaction: discord.Interaction, select: discord.ui.Select[ProbeView]
+    ) -> None:
+        await respond(interaction, f"picked {select.values[0]}")
+
+    @discord.ui.select(cls=discord.ui.ChannelSelect, custom_id="probe:channel")
+    async def channel(
+        self, interaction: discord.Interaction, select: discord.ui.ChannelSelect[ProbeView]
+    ) -> None:
+        await respond(interaction, f"channel {select.values[0].name}")
+
+
+class ProbeGroup(commands.GroupCog, group_name="probe-group"):
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="pick", description="Pick a fruit with autocomplete")
+    async def pick(self, interaction: discord.Interaction, fruit: str, amount: int = 1) -> None:
+        await respond(interaction, f"{amount} x {fruit}")
+
+    @pick.autocomplete("fruit")
+    async def fruit_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        fruits = [f"fruit-{n}" for n in range(40)] + ["apple", "apricot"]
+        return [app_commands.Choice(name=f, value=f) for f in fruits if current in f][:25]
+
+    @app_commands.command(name="form", description="Open a form")
+    async def form(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_modal(ProbeForm())
+
+    @app_commands.command(name="panel", description="Show buttons and selects")
+    async def panel(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("count 0", view=ProbeView())

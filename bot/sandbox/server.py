@@ -400,7 +400,8 @@ class Sandbox:
         if component["type"] != 2:
             chosen = list(values or [])
             data["values"] = [str(getattr(value, "id", value)) for value in chosen]
-            data["resolved"] = self._resolve_values(chosen)
+            if component["type"] != 3:  # only user, role and channel selects carry `resolved`
+                data["resolved"] = self._resolve_values(chosen)
         channel = self.channels[message.channel_id]
         return await self._interact(
             3,
