@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.services import Services
 from bot.tree import MusterTree
 from cogs.general import GeneralCog
+from cogs.resources import CrisisCog, ResourceAdminCog, ResourceCog
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def _shard_options(settings: Settings) -> dict[str, Any]:
 
 def build_cogs(bot: MusterBot) -> list[commands.Cog]:
     """Every cog Muster loads, in order. A new capability adds its cog here."""
-    return [GeneralCog(bot)]
+    return [GeneralCog(bot), CrisisCog(), ResourceCog(bot), ResourceAdminCog(bot)]
 
 
 class MusterBot(commands.AutoShardedBot):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import app_commands
@@ -13,6 +13,7 @@ from bot.errors import UserFacingError
 
 if TYPE_CHECKING:
     from bot.app import MusterBot
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,11 @@ _CHECK_MESSAGES: tuple[tuple[type[app_commands.AppCommandError], str], ...] = (
     (app_commands.MissingAnyRole, "You need a moderator role for that."),
     (app_commands.BotMissingPermissions, "I'm missing a permission I need for that here."),
 )
+
+
+def services_of(interaction: discord.Interaction[Any]) -> Services:
+    """The services of the bot an interaction arrived at (for items built without a cog)."""
+    return cast("MusterBot", interaction.client).services
 
 
 async def respond(
@@ -46,11 +52,17 @@ async def respond(
         await interaction.response.send_message(**kwargs)
 
 
+class Refused(app_commands.CheckFailure):
+    """A run-time check said no; its text is shown to the member as it is."""
+
+
 def describe_error(error: BaseException) -> tuple[str, bool]:
     """The member-facing text for an error, and whether it is unexpected (to be logged)."""
     original = getattr(error, "original", None) or error
     if isinstance(original, UserFacingError):
         return original.message, False
+    if isinstance(original, Refused):
+        return str(original), False
     if isinstance(original, app_commands.CommandOnCooldown):
         return f"Slow down a little: try again in {original.retry_after:.0f} seconds.", False
     for kind, message in _CHECK_MESSAGES:

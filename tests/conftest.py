@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from bot.clock import FakeClock
 from bot.config import Settings, load_settings
 from bot.db import migrate
-from bot.db.engine import SessionFactory, create_engine, create_session_factory
+from bot.db.base import Base
+from bot.db.engine import SessionFactory, create_engine, create_session_factory, sqlite_path
 from bot.keys import Keyring
 from bot.runtime import Runtime, open_runtime
 from bot.sandbox import Channel, Guild, Member, Role, Sandbox
@@ -138,18 +141,57 @@ def extra_cogs() -> list[Callable[[Any], commands.Cog]]:
     return []
 
 
+@asynccontextmanager
+async def start_bot(
+    settings: Settings,
+    clock: FakeClock,
+    extra_cogs: Sequence[Callable[[Any], commands.Cog]] = (),
+    keyring: Keyring | None = None,
+) -> AsyncIterator[Runtime]:
+    """Start the real bot against the sandbox; stop it on exit. Tests may start it twice."""
+    async with open_runtime(
+        settings, keyring or Keyring.generate(), clock=clock, guild_ready_timeout=0.05
+    ) as runtime:
+        for make_cog in extra_cogs:
+            await runtime.bot.add_cog(make_cog(runtime.bot))
+        task = asyncio.create_task(runtime.bot.start(settings.require_token()))
+        await asyncio.wait_for(runtime.bot.wait_until_ready(), timeout=15)
+        try:
+            yield runtime
+        finally:
+            await runtime.bot.close()
+            await task
+
+
 @pytest.fixture
 async def running(
     bot_settings: Settings, clock: FakeClock, extra_cogs: list[Callable[[Any], commands.Cog]]
 ) -> AsyncIterator[Runtime]:
     """The real bot, connected to the sandbox and ready."""
-    async with open_runtime(
-        bot_settings, Keyring.generate(), clock=clock, guild_ready_timeout=0.05
-    ) as runtime:
-        for make_cog in extra_cogs:
-            await runtime.bot.add_cog(make_cog(runtime.bot))
-        task = asyncio.create_task(runtime.bot.start(bot_settings.require_token()))
-        await asyncio.wait_for(runtime.bot.wait_until_ready(), timeout=15)
+    async with start_bot(bot_settings, clock, extra_cogs) as runtime:
         yield runtime
-        await runtime.bot.close()
-        await task
+
+
+@asynccontextmanager
+async def database_unavailable(settings: Settings) -> AsyncIterator[None]:
+    """Hold the database's write lock from outside, so that every query Muster makes waits."""
+    if settings.is_sqlite:
+        path = sqlite_path(settings.database_url)
+        assert path is not None
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        return
+    engine = create_engine(settings)
+    async with engine.connect() as connection:
+        tables = ", ".join(Base.metadata.tables)
+        await connection.execute(text(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE"))
+        try:
+            yield
+        finally:
+            await connection.rollback()
+    await engine.dispose()

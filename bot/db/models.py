@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, String
+from sqlalchemy import JSON, BigInteger, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, UTCDateTime
@@ -19,3 +19,63 @@ class Guild(Base):
     name: Mapped[str] = mapped_column(String(100))
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class GuildResource(Base):
+    """A resource a server's moderators added to its own directory."""
+
+    __tablename__ = "guild_resources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    text_number: Mapped[str | None] = mapped_column(String(40))
+    web: Mapped[str | None] = mapped_column(String(300))
+    details: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class HiddenNationalResource(Base):
+    """A national entry a server chose not to show its members."""
+
+    __tablename__ = "hidden_national_resources"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    resource_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hidden_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DirectoryVersion(Base):
+    """Bumped with every change to a server's directory, so cached indexes know to rebuild."""
+
+    __tablename__ = "directory_versions"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class RecoveryMeeting(Base):
+    """A recovery meeting imported from a Meeting Guide feed; (guild, slug) is its identity."""
+
+    __tablename__ = "recovery_meetings"
+    __table_args__ = (UniqueConstraint("guild_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(100))
+    slug: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    days: Mapped[list[int]] = mapped_column(JSON)
+    start_time: Mapped[str | None] = mapped_column(String(5))
+    end_time: Mapped[str | None] = mapped_column(String(5))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    types: Mapped[list[str]] = mapped_column(JSON)
+    location: Mapped[str | None] = mapped_column(String(255))
+    address: Mapped[str | None] = mapped_column(String(500))
+    conference_url: Mapped[str | None] = mapped_column(String(500))
+    conference_phone: Mapped[str | None] = mapped_column(String(64))
+    notes: Mapped[str | None] = mapped_column(String(1000))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -8,6 +8,8 @@ from bot.clock import Clock
 from bot.db.engine import SessionFactory
 from bot.keys import Keyring
 from bot.services.guilds import GuildService
+from bot.services.recovery_meetings import RecoveryMeetingService
+from bot.services.resources import ResourceService
 
 
 @dataclass(frozen=True)
@@ -17,7 +19,15 @@ class Services:
     clock: Clock
     keyring: Keyring
     guilds: GuildService
+    resources: ResourceService
+    recovery_meetings: RecoveryMeetingService
 
 
 def build_services(sessions: SessionFactory, keyring: Keyring, clock: Clock) -> Services:
-    return Services(clock=clock, keyring=keyring, guilds=GuildService(sessions, clock))
+    return Services(
+        clock=clock,
+        keyring=keyring,
+        guilds=GuildService(sessions, clock),
+        resources=ResourceService(sessions, clock),
+        recovery_meetings=RecoveryMeetingService(sessions, clock),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.services.about import ABOUT_INTRO, ABOUT_SECTIONS
-from bot.services.crisis import CRISIS_LINES, CRISIS_TITLE, NOBODY_WATCHING
+from bot.services.crisis import CRISIS_TITLE, NOBODY_WATCHING, crisis_lines
 
 CALM_BLUE = discord.Colour(0x3B6EA5)
 WARM_RED = discord.Colour(0xB5523B)
@@ -13,7 +13,7 @@ WARM_RED = discord.Colour(0xB5523B)
 
 def crisis_embed() -> discord.Embed:
     embed = discord.Embed(title=CRISIS_TITLE, colour=WARM_RED)
-    for line in CRISIS_LINES:
+    for line in crisis_lines():
         embed.add_field(name=line.name, value="\n".join(line.how_to_reach), inline=False)
     embed.set_footer(text=NOBODY_WATCHING)
     return embed

@@ -1,0 +1,418 @@
+"""Recovery meetings imported from Meeting Guide JSON feeds, and finding one to go to.
+
+Real feeds are messy: numbers where strings belong, a day given as a list, fields missing.
+The parser keeps every meeting it can read, says why it skipped the others, and the import
+writes all kept meetings in one transaction (re-importing a feed updates by slug).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from importlib import resources as package_files
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+from sqlalchemy import delete, func, select
+
+from bot.clock import Clock
+from bot.db.engine import SessionFactory
+from bot.db.models import RecoveryMeeting
+from bot.errors import UserFacingError
+from bot.services.text import clean_text, optional_text, web_address
+
+MAX_FEED_BYTES = 5 * 1024 * 1024
+MAX_MEETINGS = 10_000
+DAY_NAMES = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
+_SLUG = re.compile(r"^[A-Za-z0-9._~-]{1,64}$")
+_PERIODS = {"morning": (time(0, 0), time(12, 0)), "afternoon": (time(12, 0), time(17, 0)),
+            "evening": (time(17, 0), time(23, 59, 59))}  # fmt: skip
+
+
+@cache
+def meeting_types() -> dict[str, str]:
+    """Meeting Guide type codes and their English names (shipped data)."""
+    raw = package_files.files("bot.data").joinpath("meeting_types.json").read_text("utf-8")
+    types: dict[str, str] = json.loads(raw)["types"]
+    return types
+
+
+@cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+@dataclass(frozen=True)
+class MeetingRecord:
+    slug: str
+    name: str
+    days: tuple[int, ...]
+    start_time: str | None
+    end_time: str | None
+    timezone: str | None
+    types: tuple[str, ...]
+    location: str | None
+    address: str | None
+    conference_url: str | None
+    conference_phone: str | None
+    notes: str | None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    label: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    meetings: list[MeetingRecord]
+    skipped: list[Skipped]
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    added: int
+    updated: int
+    removed: int
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MeetingView:
+    name: str
+    day: int
+    start_time: str | None
+    end_time: str | None
+    timezone: str | None
+    next_start: datetime | None  # aware UTC, when the feed gave a time zone
+    type_names: tuple[str, ...]
+    location: str | None
+    address: str | None
+    conference_url: str | None
+    conference_phone: str | None
+    notes: str | None
+
+
+def parse_feed(raw: bytes) -> ParsedFeed:
+    """Read a Meeting Guide feed. File-level problems raise; per-meeting ones are reported."""
+    if len(raw) > MAX_FEED_BYTES:
+        raise UserFacingError(
+            f"That file is over {MAX_FEED_BYTES // (1024 * 1024)} MB; split it into smaller feeds."
+        )
+    try:
+        document = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        raise UserFacingError(
+            "That file isn't valid JSON. A Meeting Guide feed is a JSON list of meetings."
+        ) from None
+    if isinstance(document, dict) and isinstance(document.get("meetings"), list):
+        document = document["meetings"]
+    if isinstance(document, dict) and "slug" in document:
+        document = [document]  # a single meeting, like the spec's example
+    if not isinstance(document, list):
+        raise UserFacingError(
+            "That file isn't a Meeting Guide feed: I expected a list of meetings."
+        )
+    if len(document) > MAX_MEETINGS:
+        raise UserFacingError(
+            f"That feed has {len(document)} meetings; the limit is {MAX_MEETINGS} per file."
+        )
+    meetings: list[MeetingRecord] = []
+    skipped: list[Skipped] = []
+    seen: set[str] = set()
+    for position, item in enumerate(document, start=1):
+        label = f"#{position}"
+        if not isinstance(item, dict):
+            skipped.append(Skipped(label, "not a meeting object"))
+            continue
+        if isinstance(item.get("name"), str | int | float):
+            label = f"#{position} ({str(item['name'])[:40]})"
+        try:
+            record = _parse_meeting(item)
+        except UserFacingError as problem:
+            skipped.append(Skipped(label, problem.message))
+            continue
+        if record.slug in seen:
+            skipped.append(Skipped(label, f"slug {record.slug!r} appears twice in this file"))
+            continue
+        seen.add(record.slug)
+        meetings.append(record)
+    return ParsedFeed(meetings, skipped)
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    return value if isinstance(value, str) else None
+
+
+def _parse_meeting(item: Mapping[str, Any]) -> MeetingRecord:
+    name_text = _as_text(item.get("name"))
+    if not name_text or not name_text.strip():
+        raise UserFacingError("no name")
+    slug = _as_text(item.get("slug"))
+    if not slug or not _SLUG.match(slug.strip()):
+        raise UserFacingError("no usable slug (the feed's id for the meeting)")
+    days = _parse_days(item.get("day"))
+    start = _parse_time(item.get("time"), "time")
+    if days and start is None:
+        raise UserFacingError("a day but no start time")
+    zone = _as_text(item.get("timezone"))
+    if zone is not None and zone not in _known_zones():
+        raise UserFacingError(f"unknown time zone {zone[:40]!r}")
+    conference = _as_text(item.get("conference_url"))
+    try:
+        conference = web_address(conference, field="conference_url")
+    except UserFacingError:
+        raise UserFacingError("conference_url is not an http(s) address") from None
+    address = _as_text(item.get("formatted_address")) or ", ".join(
+        part
+        for part in (_as_text(item.get(key)) for key in ("address", "city", "state", "postal_code"))
+        if part
+    )
+    raw_types = item.get("types") or []
+    types = (
+        tuple(t for t in (_as_text(code) for code in raw_types) if t)
+        if isinstance(raw_types, list)
+        else ()
+    )
+    return MeetingRecord(
+        slug=slug.strip(),
+        name=clean_text(name_text, field="name", max_length=255),
+        days=days,
+        start_time=start,
+        end_time=_parse_time(item.get("end_time"), "end_time"),
+        timezone=zone,
+        types=tuple(code for code in types if code in meeting_types()),
+        location=optional_text(_as_text(item.get("location")), field="location", max_length=255),
+        address=optional_text(address, field="address", max_length=500),
+        conference_url=conference,
+        conference_phone=optional_text(
+            _as_text(item.get("conference_phone")), field="phone", max_length=64
+        ),
+        notes=optional_text(
+            _as_text(item.get("notes")), field="notes", max_length=1000, multiline=True
+        ),
+    )
+
+
+def _parse_days(value: Any) -> tuple[int, ...]:
+    if value is None or value == "":
+        return ()
+    values = value if isinstance(value, list) else [value]
+    days = []
+    for day in values:
+        text = _as_text(day)
+        if text is None or not text.strip().isdigit() or not 0 <= int(text) <= 6:
+            raise UserFacingError(f"day {str(day)[:10]!r} is not 0 (Sunday) to 6 (Saturday)")
+        days.append(int(text))
+    return tuple(sorted(set(days)))
+
+
+def _parse_time(value: Any, field_name: str) -> str | None:
+    text = _as_text(value)
+    if text is None or not text.strip():
+        return None
+    match = _TIME.match(text.strip())
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+        raise UserFacingError(f"{field_name} {text[:10]!r} is not HH:MM")
+    return f"{int(match[1]):02d}:{match[2]}"
+
+
+def parse_time_filter(text: str) -> tuple[time, time]:
+    """'evening', '7pm', '19:00' or '7:30 am': the window of start times to show."""
+    cleaned = text.strip().lower().replace(" ", "")
+    if cleaned in _PERIODS:
+        return _PERIODS[cleaned]
+    match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?(am|pm)?", cleaned)
+    if match is None:
+        raise UserFacingError("Give a time like 7pm or 19:00, or morning, afternoon or evening.")
+    hour, minute = int(match[1]), int(match[2] or 0)
+    if match[3]:
+        if not 1 <= hour <= 12:
+            raise UserFacingError("With am or pm, the hour is 1 to 12.")
+        hour = hour % 12 + (12 if match[3] == "pm" else 0)
+    if hour > 23 or minute > 59:
+        raise UserFacingError("That time doesn't exist; try something like 7pm or 19:00.")
+    return time(hour, minute), time(23, 59, 59)
+
+
+def next_start(day: int, start: str, zone_name: str, now: datetime) -> datetime:
+    """The next start of a weekly meeting (day 0 = Sunday) at local wall time, in UTC."""
+    zone = ZoneInfo(zone_name)
+    local_now = now.astimezone(zone)
+    weekday = (day - 1) % 7  # Python counts Monday as 0
+    hour, minute = (int(part) for part in start.split(":"))
+    candidate_day: date = local_now.date() + timedelta(days=(weekday - local_now.weekday()) % 7)
+    for extra_weeks in (0, 1):
+        moment = datetime.combine(
+            candidate_day + timedelta(weeks=extra_weeks), time(hour, minute), zone
+        )
+        # Round-trip through UTC so a time inside a DST gap lands on the real instant after it.
+        moment = moment.astimezone(UTC)
+        if moment > now:
+            return moment
+    raise AssertionError("unreachable: a week later is always in the future")
+
+
+class RecoveryMeetingService:
+    def __init__(self, sessions: SessionFactory, clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    async def import_feed(self, guild_id: int, source: str, raw: bytes) -> ImportReport:
+        parsed = parse_feed(raw)
+        if not parsed.meetings:
+            raise UserFacingError(
+                "I couldn't read any meetings from that file, so nothing changed. "
+                + skipped_summary(parsed.skipped)
+            )
+        source = clean_text(source, field="File name", max_length=100)
+        now = self._clock.now()
+        added = updated = 0
+        async with self._sessions.begin() as session:
+            existing = {
+                row.slug: row
+                for row in await session.scalars(
+                    select(RecoveryMeeting).where(RecoveryMeeting.guild_id == guild_id)
+                )
+            }
+            for record in parsed.meetings:
+                row = existing.get(record.slug)
+                values = _columns(record)
+                if row is None:
+                    session.add(
+                        RecoveryMeeting(guild_id=guild_id, source=source, updated_at=now, **values)
+                    )
+                    added += 1
+                else:
+                    for column, value in values.items():
+                        setattr(row, column, value)
+                    row.source = source
+                    row.updated_at = now
+                    updated += 1
+            # Meetings this feed listed before but no longer does have ended or moved.
+            gone = [slug for slug, row in existing.items() if row.source == source]
+            kept = {record.slug for record in parsed.meetings}
+            stale = [slug for slug in gone if slug not in kept]
+            if stale:
+                await session.execute(
+                    delete(RecoveryMeeting).where(
+                        RecoveryMeeting.guild_id == guild_id, RecoveryMeeting.slug.in_(stale)
+                    )
+                )
+        return ImportReport(added, updated, len(stale), parsed.skipped)
+
+    async def count(self, guild_id: int) -> int:
+        async with self._sessions() as session:
+            total = await session.scalar(
+                select(func.count())
+                .select_from(RecoveryMeeting)
+                .where(RecoveryMeeting.guild_id == guild_id)
+            )
+            return total or 0
+
+    async def find(
+        self,
+        guild_id: int,
+        day: int,
+        *,
+        window: tuple[time, time] | None = None,
+        type_code: str | None = None,
+        online: bool | None = None,
+        limit: int = 10,
+    ) -> tuple[list[MeetingView], int]:
+        """Meetings on a day, earliest first, and how many matched in all."""
+        if not 0 <= day <= 6:
+            raise UserFacingError("Pick a day of the week.")
+        if type_code is not None and type_code not in meeting_types():
+            raise UserFacingError("Pick a meeting type from the list.")
+        async with self._sessions() as session:
+            rows = list(
+                await session.scalars(
+                    select(RecoveryMeeting).where(RecoveryMeeting.guild_id == guild_id)
+                )
+            )
+        now = self._clock.now()
+        names = meeting_types()
+        views = []
+        for row in rows:
+            if day not in row.days:
+                continue
+            if type_code is not None and type_code not in row.types:
+                continue
+            if online is not None and bool(row.conference_url) != online:
+                continue
+            if window is not None:
+                if row.start_time is None:
+                    continue
+                start = time.fromisoformat(row.start_time)
+                if not window[0] <= start <= window[1]:
+                    continue
+            upcoming = (
+                next_start(day, row.start_time, row.timezone, now)
+                if row.start_time and row.timezone
+                else None
+            )
+            views.append(
+                MeetingView(
+                    name=row.name,
+                    day=day,
+                    start_time=row.start_time,
+                    end_time=row.end_time,
+                    timezone=row.timezone,
+                    next_start=upcoming,
+                    type_names=tuple(names[code] for code in row.types if code in names),
+                    location=row.location,
+                    address=row.address,
+                    conference_url=row.conference_url,
+                    conference_phone=row.conference_phone,
+                    notes=row.notes,
+                )
+            )
+        views.sort(key=lambda view: (view.start_time or "99:99", view.name))
+        return views[:limit], len(views)
+
+
+def type_choices(current: str, *, limit: int = 25) -> list[tuple[str, str]]:
+    """(name, code) pairs whose name or code contains what the member typed."""
+    needle = current.strip().lower()
+    found = [
+        (name, code)
+        for code, name in sorted(meeting_types().items(), key=lambda item: item[1])
+        if not needle or needle in name.lower() or needle == code.lower()
+    ]
+    return found[:limit]
+
+
+def _columns(record: MeetingRecord) -> dict[str, Any]:
+    return {
+        "slug": record.slug,
+        "name": record.name,
+        "days": list(record.days),
+        "start_time": record.start_time,
+        "end_time": record.end_time,
+        "timezone": record.timezone,
+        "types": list(record.types),
+        "location": record.location,
+        "address": record.address,
+        "conference_url": record.conference_url,
+        "conference_phone": record.conference_phone,
+        "notes": record.notes,
+    }
+
+
+def skipped_summary(skipped: list[Skipped]) -> str:
+    if not skipped:
+        return ""
+    reasons = "; ".join(f"{item.label}: {item.reason}" for item in skipped[:5])
+    more = f" (and {len(skipped) - 5} more)" if len(skipped) > 5 else ""
+    return f"Problems: {reasons}{more}."
