@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import tempfile
 import textwrap
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources as package_files
 from pathlib import Path
 
 from bot.config import load_settings
@@ -39,8 +42,21 @@ def say(text: str = "") -> None:
     print(text, flush=True)
 
 
+_TIMESTAMP = re.compile(r"<t:(\d+):([A-Za-z])>")
+
+
+def _readable_times(text: str) -> str:
+    """Discord renders <t:...> in each reader's zone; the transcript shows UTC."""
+
+    def render(match: re.Match[str]) -> str:
+        moment = datetime.fromtimestamp(int(match[1]), UTC)
+        return "[relative time]" if match[2] == "R" else f"{moment:%a %d %b %Y %H:%M} UTC"
+
+    return _TIMESTAMP.sub(render, text)
+
+
 def show_message(message: Message, prefix: str = "  | ") -> None:
-    for line in message.text.splitlines() or [""]:
+    for line in _readable_times(message.text).splitlines() or [""]:
         say(textwrap.indent(line, prefix) if line else prefix.rstrip())
     for attachment in message.attachments:
         say(f"{prefix}[attachment: {attachment.filename}, {len(attachment.data)} bytes]")
@@ -82,8 +98,26 @@ async def step_about_and_help(world: DemoWorld) -> None:
     show_dms(world, world.member)
 
 
+async def step_resources(world: DemoWorld) -> None:
+    say("\n== Finding help fast ==")
+    sandbox, member = world.sandbox, world.member
+    found = await sandbox.slash(member, world.general, "resource find", query="homless")
+    show_reply(member, "/resource find query:homless  (a typo)", found)
+    show_reply(member, "/crisis", await sandbox.slash(member, world.general, "crisis"))
+    coordinator = sandbox.owner_of(world.guild)
+    feed = sandbox.make_attachment(
+        "district-meetings.json",
+        package_files.files("bot.data").joinpath("demo_meeting_feed.json").read_bytes(),
+    )
+    imported = await sandbox.slash(coordinator, world.general, "resource-admin import", feed=feed)
+    show_reply(coordinator, "/resource-admin import feed:district-meetings.json", imported)
+    meetings = await sandbox.slash(member, world.general, "resource meetings", day=2, online=True)
+    show_reply(member, "/resource meetings day:Tuesday online:True", meetings)
+    show_channel(world, world.general)
+
+
 # Each capability adds its scenes here, in the order a new group would meet them.
-STEPS: tuple[Step, ...] = (step_about_and_help,)
+STEPS: tuple[Step, ...] = (step_about_and_help, step_resources)
 
 
 async def run_demo(*, show_logs: bool = True) -> int:

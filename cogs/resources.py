@@ -155,26 +155,33 @@ class ResourceEditModal(discord.ui.Modal):
         self.category = category
         self.existing = existing
         self.name_input: discord.ui.TextInput[ResourceEditModal] = discord.ui.TextInput(
-            label="Name", max_length=100, default=existing.name if existing else None
+            label="Name",
+            custom_id="resource:name",
+            max_length=100,
+            default=existing.name if existing else None,
         )
         self.phone_input: discord.ui.TextInput[ResourceEditModal] = discord.ui.TextInput(
             label="Phone",
+            custom_id="resource:phone",
             required=False,
             max_length=40,
             default=existing.phone if existing else None,
         )
         self.text_input: discord.ui.TextInput[ResourceEditModal] = discord.ui.TextInput(
             label="Text number",
+            custom_id="resource:text",
             required=False,
             max_length=40,
             default=existing.text if existing else None,
         )
         self.web_input: discord.ui.TextInput[ResourceEditModal] = discord.ui.TextInput(
-            label="Website", required=False, max_length=300, placeholder="https://",
+            label="Website",
+            custom_id="resource:web", required=False, max_length=300, placeholder="https://",
             default=existing.web if existing else None,
         )  # fmt: skip
         self.details_input: discord.ui.TextInput[ResourceEditModal] = discord.ui.TextInput(
             label="Hours, who it is for, anything else",
+            custom_id="resource:details",
             style=discord.TextStyle.paragraph,
             required=False,
             max_length=1000,

@@ -182,6 +182,9 @@ async def test_no_command_and_no_token_runs_the_demo(tmp_path: Path) -> None:
     assert "> Alex runs /about" in out
     assert "Dial 988 then press 1" in out
     assert "> Alex runs /help" in out
+    assert "Call 1-877-424-3838" in out  # found despite the typo "homless"
+    assert "Imported district-meetings.json: 4 new" in out
+    assert "Veterans Online Recovery" in out
     assert "Demo finished" in out
     assert "Traceback" not in out + err
     assert not (tmp_path / "data").exists(), "the demo must not leave a database behind"

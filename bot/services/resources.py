@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources as package_files
 from typing import Any
@@ -76,6 +77,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 MAX_GUILD_RESOURCES = 500
 STRONG_MATCH = 0.45
 RELEVANT_FRACTION = 0.5
+# How stale another process's edit may look here. This process's own edits show at once.
+VERSION_RECHECK = timedelta(seconds=1)
 NATIONAL_PREFIX = "national:"
 GUILD_PREFIX = "guild:"
 
@@ -86,6 +89,9 @@ class ResourceEntry:
     name: str
     category: str
     phone: str | None = None
+    # Replaces "Call <phone>" where calling takes more than dialling ("Dial 988 then press 1").
+    call_instruction: str | None = None
+    # Shown after the number: a vanity spelling or a TTY line.
     phone_note: str | None = None
     text: str | None = None
     chat: str | None = None
@@ -108,7 +114,8 @@ class ResourceEntry:
     def ways_to_reach(self, *, include_web: bool = True) -> list[str]:
         ways = []
         if self.phone:
-            ways.append(self.phone_note or f"Call {self.phone}")
+            note = f" ({self.phone_note})" if self.phone_note else ""
+            ways.append((self.call_instruction or f"Call {self.phone}") + note)
         if self.text and self.text != self.phone:
             ways.append(f"Text {self.text}")
         if self.chat:
@@ -176,6 +183,7 @@ def national_resources() -> tuple[ResourceEntry, ...]:
                 name=item["name"],
                 category=item["category"],
                 phone=item.get("phone"),
+                call_instruction=item.get("call_instruction"),
                 phone_note=item.get("phone_note"),
                 text=item.get("text"),
                 chat=item.get("chat"),
@@ -217,22 +225,27 @@ def _guild_entry(row: GuildResource) -> ResourceEntry:
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Directory:
-    version: int
     entries: dict[str, ResourceEntry]
     order: list[str]
     index: SearchIndex
+
+
+@dataclass
+class _Cached:
+    version: int
+    checked_at: datetime
+    directory: _Directory
 
 
 class ResourceService:
     def __init__(self, sessions: SessionFactory, clock: Clock) -> None:
         self._sessions = sessions
         self._clock = clock
-        self._cache: dict[int, _Directory] = {}
+        self._cache: dict[int, _Cached] = {}
         national = national_resources()
         self._national = _Directory(
-            version=0,
             entries={entry.key: entry for entry in national},
             order=[entry.key for entry in national],
             index=SearchIndex([_searchable(entry) for entry in national], SYNONYMS),
@@ -276,9 +289,8 @@ class ResourceService:
     def peek(self, guild_id: int | None, key: str) -> ResourceEntry | None:
         """An entry from memory only (no database), for handlers that must answer at once.
         Autocomplete has just loaded the directory, so the member's pick is normally here."""
-        directory = (
-            self._national if guild_id is None else self._cache.get(guild_id, self._national)
-        )
+        cached = self._cache.get(guild_id) if guild_id is not None else None
+        directory = cached.directory if cached is not None else self._national
         return directory.entries.get(key)
 
     async def list_page(
@@ -327,7 +339,9 @@ class ResourceService:
             session.add(row)
             await session.flush()
             await _bump_version(session, guild_id)
-            return _guild_entry(row)
+            added = _guild_entry(row)
+        self._forget(guild_id)
+        return added
 
     async def update(self, guild_id: int, key: str, draft: ResourceDraft) -> ResourceEntry:
         clean = draft.clean()
@@ -337,7 +351,9 @@ class ResourceService:
                 setattr(row, column, value)
             row.updated_at = self._clock.now()
             await _bump_version(session, guild_id)
-            return _guild_entry(row)
+            updated = _guild_entry(row)
+        self._forget(guild_id)
+        return updated
 
     async def remove(self, guild_id: int, key: str) -> ResourceEntry:
         async with self._sessions.begin() as session:
@@ -345,7 +361,8 @@ class ResourceService:
             removed = _guild_entry(row)
             await session.delete(row)
             await _bump_version(session, guild_id)
-            return removed
+        self._forget(guild_id)
+        return removed
 
     async def hide_national(self, guild_id: int, key: str) -> ResourceEntry:
         entry = self._national.entries.get(key)
@@ -359,6 +376,7 @@ class ResourceService:
                     )
                 )
                 await _bump_version(session, guild_id)
+        self._forget(guild_id)
         return entry
 
     async def unhide_national(self, guild_id: int, key: str) -> ResourceEntry:
@@ -374,44 +392,56 @@ class ResourceService:
             )
             if result.rowcount:  # type: ignore[attr-defined]  # CursorResult for DML
                 await _bump_version(session, guild_id)
+        self._forget(guild_id)
         return entry
+
+    def _forget(self, guild_id: int) -> None:
+        """After a committed change: this process must not show the old directory."""
+        self._cache.pop(guild_id, None)
 
     # ----- the per-server index -----
 
     async def _directory(self, guild_id: int | None) -> _Directory:
         if guild_id is None:
             return self._national
+        now = self._clock.now()
+        cached = self._cache.get(guild_id)
+        if cached is not None and now - cached.checked_at < VERSION_RECHECK:
+            return cached.directory
         async with self._sessions() as session:
-            version = await session.scalar(
-                select(DirectoryVersion.version).where(DirectoryVersion.guild_id == guild_id)
+            version = (
+                await session.scalar(
+                    select(DirectoryVersion.version).where(DirectoryVersion.guild_id == guild_id)
+                )
+                or 0
             )
-            if version is None:
-                return self._national
-            cached = self._cache.get(guild_id)
             if cached is not None and cached.version == version:
-                return cached
-            hidden = set(
-                await session.scalars(
-                    select(HiddenNationalResource.resource_key).where(
-                        HiddenNationalResource.guild_id == guild_id
-                    )
+                cached.checked_at = now
+                return cached.directory
+            directory = self._national if version == 0 else await self._load(session, guild_id)
+        self._cache[guild_id] = _Cached(version, now, directory)
+        return directory
+
+    async def _load(self, session: AsyncSession, guild_id: int) -> _Directory:
+        hidden = set(
+            await session.scalars(
+                select(HiddenNationalResource.resource_key).where(
+                    HiddenNationalResource.guild_id == guild_id
                 )
             )
-            rows = await session.scalars(
-                select(GuildResource)
-                .where(GuildResource.guild_id == guild_id)
-                .order_by(GuildResource.name)
-            )
-            own = [_guild_entry(row) for row in rows]
-        entries = [entry for entry in national_resources() if entry.key not in hidden] + own
-        directory = _Directory(
-            version=version,
+        )
+        rows = await session.scalars(
+            select(GuildResource)
+            .where(GuildResource.guild_id == guild_id)
+            .order_by(GuildResource.name)
+        )
+        entries = [entry for entry in national_resources() if entry.key not in hidden]
+        entries += [_guild_entry(row) for row in rows]
+        return _Directory(
             entries={entry.key: entry for entry in entries},
             order=[entry.key for entry in entries],
             index=SearchIndex([_searchable(entry) for entry in entries], SYNONYMS),
         )
-        self._cache[guild_id] = directory
-        return directory
 
 
 def _draft_columns(draft: ResourceDraft) -> dict[str, Any]:
@@ -437,6 +467,7 @@ async def _own_row(session: AsyncSession, guild_id: int, key: str) -> GuildResou
 
 
 async def _bump_version(session: AsyncSession, guild_id: int) -> None:
+    """Tell every process, through the database, that this server's directory changed."""
     bumped = await session.execute(
         update(DirectoryVersion)
         .where(DirectoryVersion.guild_id == guild_id)

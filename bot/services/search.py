@@ -9,6 +9,7 @@ reach entries that never use it ("suicide" reaches the crisis lines).
 from __future__ import annotations
 
 import bisect
+import heapq
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -95,10 +96,10 @@ class SearchIndex:
             for position, score in best.items():
                 totals[position] = totals.get(position, 0.0) + score
         # Ties keep the directory's own order, which lists the most urgent entries first.
-        ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+        ranked = heapq.nsmallest(limit, totals.items(), key=lambda item: (-item[1], item[0]))
         # Words the index has never seen ("date" in "court date") neither help nor hurt.
         divisor = max(understood, 1)
-        return [Hit(self._keys[position], total / divisor) for position, total in ranked[:limit]]
+        return [Hit(self._keys[position], total / divisor) for position, total in ranked]
 
     def suggest(self, query: str) -> str | None:
         """The query with each unknown word replaced by the closest known one, if any."""

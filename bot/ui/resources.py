@@ -178,10 +178,9 @@ def _meeting_lines(meeting: MeetingView) -> str:
 
 
 def import_report_text(source: str, report: ImportReport) -> str:
-    text = (
-        f"Imported {safe(source)}: {report.added} new, {report.updated} updated, "
-        f"{report.removed} removed because the list no longer has them."
-    )
+    text = f"Imported {safe(source)}: {report.added} new, {report.updated} updated."
+    if report.removed:
+        text += f" Removed {report.removed} that the list no longer has."
     if report.skipped:
         text += f"\nSkipped {len(report.skipped)}. " + safe(skipped_summary(report.skipped))
     return _cut(text, 2000)
