@@ -22,8 +22,9 @@ ABOUT_INTRO = (
 ABOUT_SECTIONS: tuple[Section, ...] = (
     Section(
         "What Muster stores",
-        "The servers it is in and each server's settings. Nothing about you is stored until "
-        "you use a feature that keeps something, and each one says so when you use it.",
+        "The servers it is in, each server's settings, its own resource list and the recovery "
+        "meeting lists its moderators imported. Nothing about you is stored until you use a "
+        "feature that keeps something, and each one says so when you use it.",
     ),
     Section(
         "Who can see it",
