@@ -14,6 +14,7 @@ from bot.services import Services
 from bot.tree import MusterTree
 from cogs.general import GeneralCog
 from cogs.resources import CrisisCog, ResourceAdminCog, ResourceCog
+from cogs.setup import ModCog, SetupCog
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,14 @@ def _shard_options(settings: Settings) -> dict[str, Any]:
 
 def build_cogs(bot: MusterBot) -> list[commands.Cog]:
     """Every cog Muster loads, in order. A new capability adds its cog here."""
-    return [GeneralCog(bot), CrisisCog(), ResourceCog(bot), ResourceAdminCog(bot)]
+    return [
+        GeneralCog(bot),
+        CrisisCog(),
+        ResourceCog(bot),
+        ResourceAdminCog(bot),
+        SetupCog(bot),
+        ModCog(bot),
+    ]
 
 
 class MusterBot(commands.AutoShardedBot):

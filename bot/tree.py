@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
@@ -50,6 +52,21 @@ async def respond(
         await interaction.followup.send(**kwargs)
     else:
         await interaction.response.send_message(**kwargs)
+
+
+def reporting(
+    callback: Callable[[Any, discord.Interaction[Any]], Coroutine[Any, Any, None]],
+) -> Callable[[Any, discord.Interaction[Any]], Coroutine[Any, Any, None]]:
+    """For dynamic items' callbacks: discord.py only logs their errors, so report them here."""
+
+    @functools.wraps(callback)
+    async def wrapper(self: Any, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await callback(self, interaction)
+        except Exception as error:  # every error reaches the member, once
+            await report_error(interaction, error)
+
+    return wrapper
 
 
 class Refused(app_commands.CheckFailure):

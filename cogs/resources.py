@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import guild_of, require_moderator
+from bot.checks import ensure_moderator, guild_of
 from bot.services.recovery_meetings import (
     DAY_NAMES,
     MAX_FEED_BYTES,
@@ -206,14 +206,16 @@ class ResourceEditModal(discord.ui.Modal):
             details=self.details_input.value,
         )
         draft.clean()  # refuse bad input before deferring, so the member can fix it
-        require_moderator(interaction)
+        await ensure_moderator(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         resources = self.bot.services.resources
         if self.existing is None:
-            saved = await resources.add(guild_of(interaction), draft)
+            saved = await resources.add(guild_of(interaction), interaction.user.id, draft)
             await respond(interaction, f"Added **{safe(saved.name)}** to this server's resources.")
         else:
-            saved = await resources.update(guild_of(interaction), self.existing.key, draft)
+            saved = await resources.update(
+                guild_of(interaction), interaction.user.id, self.existing.key, draft
+            )
             await respond(interaction, f"Saved your changes to **{safe(saved.name)}**.")
 
     async def on_error(  # type: ignore[override]  # discord.py Modal narrows BaseView.on_error
@@ -231,7 +233,7 @@ class ResourceAdminCog(commands.GroupCog, group_name="resource-admin"):
         self.bot = bot
 
     async def interaction_check(self, interaction: discord.Interaction[MusterBot]) -> bool:  # type: ignore[override]
-        require_moderator(interaction)  # default_permissions only hides; this refuses
+        await ensure_moderator(interaction)  # default_permissions only hides; this refuses
         return True
 
     @app_commands.command(name="add")
@@ -265,7 +267,9 @@ class ResourceAdminCog(commands.GroupCog, group_name="resource-admin"):
     ) -> None:
         """Remove one of this server's own resources."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        removed = await self.bot.services.resources.remove(guild_of(interaction), entry)
+        removed = await self.bot.services.resources.remove(
+            guild_of(interaction), interaction.user.id, entry
+        )
         await respond(interaction, f"Removed **{safe(removed.name)}**.")
 
     @app_commands.command(name="hide")
@@ -275,7 +279,9 @@ class ResourceAdminCog(commands.GroupCog, group_name="resource-admin"):
     ) -> None:
         """Hide a national resource from this server's members."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        hidden = await self.bot.services.resources.hide_national(guild_of(interaction), entry)
+        hidden = await self.bot.services.resources.hide_national(
+            guild_of(interaction), interaction.user.id, entry
+        )
         await respond(
             interaction,
             f"**{safe(hidden.name)}** is hidden here now. `/resource-admin unhide` brings it back.",
@@ -288,7 +294,9 @@ class ResourceAdminCog(commands.GroupCog, group_name="resource-admin"):
     ) -> None:
         """Show a hidden national resource again."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        shown = await self.bot.services.resources.unhide_national(guild_of(interaction), entry)
+        shown = await self.bot.services.resources.unhide_national(
+            guild_of(interaction), interaction.user.id, entry
+        )
         await respond(interaction, f"**{safe(shown.name)}** is back in this server's directory.")
 
     @app_commands.command(name="import")
@@ -306,7 +314,7 @@ class ResourceAdminCog(commands.GroupCog, group_name="resource-admin"):
             return
         raw = await feed.read()
         report = await self.bot.services.recovery_meetings.import_feed(
-            guild_of(interaction), feed.filename, raw
+            guild_of(interaction), interaction.user.id, feed.filename, raw
         )
         await respond(interaction, import_report_text(feed.filename, report))
 

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from discord import app_commands
 
 from bot.clock import FakeClock
 from bot.config import Settings
@@ -108,29 +107,6 @@ async def test_crisis_answers_with_the_database_down(
         assert not search.messages
     await world.sandbox.wait_for(lambda: search.done, timeout=20, what="the search after recovery")
     assert "Homeless Veterans" in search.text
-
-
-async def test_members_cannot_use_any_moderator_command(running: Runtime, world: World) -> None:
-    group = running.bot.tree.get_command("resource-admin")
-    assert isinstance(group, app_commands.Group)
-    attachment = world.sandbox.make_attachment("feed.json", b"[]")
-    arguments = {
-        "add": {"category": "local"},
-        "edit": {"entry": "guild:1"},
-        "remove": {"entry": "guild:1"},
-        "hide": {"entry": "national:stateside-legal"},
-        "unhide": {"entry": "national:stateside-legal"},
-        "import": {"feed": attachment},
-    }
-    assert {command.name for command in group.commands} == set(arguments)
-    for name, options in arguments.items():
-        result = await world.sandbox.slash(
-            world.member, world.general, f"resource-admin {name}", **options
-        )
-        assert result.ephemeral, name
-        assert result.modal is None, name
-        assert result.text.startswith("Only moderators can do that"), name
-    assert await running.services.resources.hidden_national(world.guild.id) == []
 
 
 async def test_moderator_adds_edits_and_removes_a_resource(running: Runtime, world: World) -> None:

@@ -30,6 +30,7 @@ SHARED_EXAMPLE = (
     Path(__file__).resolve().parents[2] / "shared" / "meeting-guide-spec" / "example.json"
 )
 GUILD = 4242
+MOD = 77
 
 # A member's words, and the national entry that must come first.
 QUERIES = [
@@ -136,6 +137,7 @@ async def test_autocomplete_fits_discord(resources: ResourceService) -> None:
 async def test_guild_entries_are_searchable_and_editable(resources: ResourceService) -> None:
     added = await resources.add(
         GUILD,
+        MOD,
         ResourceDraft(
             name="Riverside Food Pantry",
             category="local",
@@ -152,17 +154,18 @@ async def test_guild_entries_are_searchable_and_editable(resources: ResourceServ
 
     updated = await resources.update(
         GUILD,
+        MOD,
         added.key,
         ResourceDraft(name="Riverside Pantry", category="local", phone="555-010-0143"),
     )
     assert updated.key == added.key
     assert (await resources.search(GUILD, "pantry")).entries[0].phone == "1-555-010-0143"
 
-    removed = await resources.remove(GUILD, added.key)
+    removed = await resources.remove(GUILD, MOD, added.key)
     assert removed.name == "Riverside Pantry"
     assert (await resources.search(GUILD, "pantry")).entries == []
     with pytest.raises(UserFacingError, match="couldn't find that resource"):
-        await resources.remove(GUILD, added.key)
+        await resources.remove(GUILD, MOD, added.key)
 
 
 async def test_another_process_sees_changes_within_a_second(
@@ -170,7 +173,9 @@ async def test_another_process_sees_changes_within_a_second(
 ) -> None:
     first, second = ResourceService(sessions, clock), ResourceService(sessions, clock)
     assert (await second.search(GUILD, "pantry")).entries == []  # warm the second cache
-    await first.add(GUILD, ResourceDraft(name="Pantry", category="local", phone="555-010-0100"))
+    await first.add(
+        GUILD, MOD, ResourceDraft(name="Pantry", category="local", phone="555-010-0100")
+    )
     assert (await first.search(GUILD, "pantry")).entries[0].name == "Pantry"  # at once here
     await clock.advance(timedelta(seconds=1))
     assert (await second.search(GUILD, "pantry")).entries[0].name == "Pantry"
@@ -178,16 +183,17 @@ async def test_another_process_sees_changes_within_a_second(
 
 async def test_a_server_cannot_touch_another_servers_entries(resources: ResourceService) -> None:
     added = await resources.add(
-        GUILD, ResourceDraft(name="Ours", category="local", phone="555-010-0100")
+        GUILD, MOD, ResourceDraft(name="Ours", category="local", phone="555-010-0100")
     )
     with pytest.raises(UserFacingError):
         await resources.update(
             GUILD + 1,
+            MOD,
             added.key,
             ResourceDraft(name="Theirs", category="local", phone="555-010-0100"),
         )
     with pytest.raises(UserFacingError):
-        await resources.remove(GUILD + 1, added.key)
+        await resources.remove(GUILD + 1, MOD, added.key)
     for forged in (
         "guild:abc",
         "national:veterans-crisis-line",
@@ -195,7 +201,7 @@ async def test_a_server_cannot_touch_another_servers_entries(resources: Resource
         "'; DROP TABLE guild_resources",
     ):
         with pytest.raises(UserFacingError):
-            await resources.remove(GUILD, forged)
+            await resources.remove(GUILD, MOD, forged)
 
 
 @pytest.mark.parametrize(
@@ -226,19 +232,21 @@ async def test_bad_drafts_are_refused_clearly(
     resources: ResourceService, draft: ResourceDraft, message: str
 ) -> None:
     with pytest.raises(UserFacingError, match=message):
-        await resources.add(GUILD, draft)
+        await resources.add(GUILD, MOD, draft)
 
 
 async def test_names_are_stored_clean(resources: ResourceService) -> None:
     added = await resources.add(
-        GUILD, ResourceDraft(name="Bad\u202e\x00 name\u200b  here", category="local", phone="988")
+        GUILD,
+        MOD,
+        ResourceDraft(name="Bad\u202e\x00 name\u200b  here", category="local", phone="988"),
     )
     assert added.name == "Bad name here"
     assert added.phone == "988"
 
 
 async def test_hiding_a_national_entry(resources: ResourceService) -> None:
-    await resources.hide_national(GUILD, "national:stateside-legal")
+    await resources.hide_national(GUILD, MOD, "national:stateside-legal")
     keys = [entry.key for entry in (await resources.search(GUILD, "legal")).entries]
     assert "national:stateside-legal" not in keys
     assert [entry.key for entry in await resources.hidden_national(GUILD)] == [
@@ -247,12 +255,12 @@ async def test_hiding_a_national_entry(resources: ResourceService) -> None:
     assert "national:stateside-legal" in [
         e.key for e in (await resources.search(GUILD + 1, "legal")).entries
     ]
-    await resources.unhide_national(GUILD, "national:stateside-legal")
+    await resources.unhide_national(GUILD, MOD, "national:stateside-legal")
     assert "national:stateside-legal" in [
         e.key for e in (await resources.search(GUILD, "legal")).entries
     ]
     with pytest.raises(UserFacingError):
-        await resources.hide_national(GUILD, "guild:1")
+        await resources.hide_national(GUILD, MOD, "guild:1")
 
 
 async def test_list_pages(resources: ResourceService) -> None:
@@ -277,7 +285,7 @@ def example_feed() -> bytes:
 
 
 async def test_import_the_spec_example(meetings: RecoveryMeetingService) -> None:
-    report = await meetings.import_feed(GUILD, "example.json", example_feed())
+    report = await meetings.import_feed(GUILD, MOD, "example.json", example_feed())
     assert report.added >= 1
     assert report.skipped == []
     found, total = await meetings.find(GUILD, 0)
@@ -295,10 +303,10 @@ async def test_reimport_updates_and_removes_instead_of_duplicating(
         {"name": "Morning", "slug": "m", "day": 1, "time": "08:00", "timezone": "America/New_York"},
         {"name": "Evening", "slug": "e", "day": 1, "time": "19:00", "timezone": "America/New_York"},
     ]
-    first = await meetings.import_feed(GUILD, "area.json", json.dumps(feed).encode())
+    first = await meetings.import_feed(GUILD, MOD, "area.json", json.dumps(feed).encode())
     assert (first.added, first.updated, first.removed) == (2, 0, 0)
     feed[0]["name"] = "Morning Light"
-    second = await meetings.import_feed(GUILD, "area.json", json.dumps(feed[:1]).encode())
+    second = await meetings.import_feed(GUILD, MOD, "area.json", json.dumps(feed[:1]).encode())
     assert (second.added, second.updated, second.removed) == (0, 1, 1)
     assert await meetings.count(GUILD) == 1
     found, _ = await meetings.find(GUILD, 1)
@@ -319,7 +327,7 @@ async def test_messy_feed_keeps_what_it_can_and_says_why(meetings: RecoveryMeeti
         "not an object",
         {"name": "Unknown types", "slug": "types", "types": ["O", "NOT-A-TYPE", 5]},
     ]
-    report = await meetings.import_feed(GUILD, "messy.json", json.dumps(feed).encode())
+    report = await meetings.import_feed(GUILD, MOD, "messy.json", json.dumps(feed).encode())
     assert report.added == 3
     reasons = " | ".join(f"{item.label}: {item.reason}" for item in report.skipped)
     for expected in ("no usable slug", "no name", "not 0 (Sunday) to 6", "not HH:MM",
@@ -349,10 +357,10 @@ async def test_unusable_files_change_nothing(
     meetings: RecoveryMeetingService, raw: bytes, message: str
 ) -> None:
     await meetings.import_feed(
-        GUILD, "good.json", b'[{"name": "Kept", "slug": "kept", "day": 1, "time": "09:00"}]'
+        GUILD, MOD, "good.json", b'[{"name": "Kept", "slug": "kept", "day": 1, "time": "09:00"}]'
     )
     with pytest.raises(UserFacingError, match=message):
-        await meetings.import_feed(GUILD, "good.json", raw)
+        await meetings.import_feed(GUILD, MOD, "good.json", raw)
     assert await meetings.count(GUILD) == 1
 
 
@@ -363,7 +371,7 @@ async def test_find_filters(meetings: RecoveryMeetingService) -> None:
         {"name": "Hall evening", "slug": "b", "day": 4, "time": "19:30", "types": ["C", "W"],
          "location": "Hall", "timezone": "America/Chicago"},
     ]  # fmt: skip
-    await meetings.import_feed(GUILD, "f.json", json.dumps(feed).encode())
+    await meetings.import_feed(GUILD, MOD, "f.json", json.dumps(feed).encode())
     assert [v.name for v in (await meetings.find(GUILD, 4, online=True))[0]] == ["Online early"]
     assert [v.name for v in (await meetings.find(GUILD, 4, online=False))[0]] == ["Hall evening"]
     assert [v.name for v in (await meetings.find(GUILD, 4, type_code="W"))[0]] == ["Hall evening"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, UTCDateTime
@@ -79,3 +79,36 @@ class RecoveryMeeting(Base):
     conference_phone: Mapped[str | None] = mapped_column(String(64))
     notes: Mapped[str | None] = mapped_column(String(1000))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class GuildSettings(Base):
+    """What /setup chose for a server. Absent columns mean "not set yet"."""
+
+    __tablename__ = "guild_settings"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    checkin_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    meetings_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    mentors_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    moderator_role_id: Mapped[int | None] = mapped_column(BigInteger)
+    mentor_role_id: Mapped[int | None] = mapped_column(BigInteger)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    anonymous_delay_minutes: Mapped[int | None] = mapped_column(Integer)
+    summary_threshold: Mapped[int | None] = mapped_column(Integer)
+    retention_days: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    """One moderator action: who, what, when, on what. Never an anonymous author's identity."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_guild_id_created_at", "guild_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    actor_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -214,6 +214,14 @@ class Sandbox:
         await self._dispatch("CHANNEL_CREATE", channel.to_json(), guild.id)
         return channel
 
+    async def deny_bot(self, channel: Channel, permissions: int) -> None:
+        """Take permissions (bit values) from the bot in one channel, as a server admin would."""
+        channel.denied_to_bot = permissions
+        channel.overwrites = [
+            {"id": str(self.bot_user.id), "type": 1, "allow": "0", "deny": str(permissions)}
+        ]
+        await self._dispatch("CHANNEL_UPDATE", channel.to_json(), channel.guild_id)
+
     async def create_role(self, guild: Guild, name: str, *, permissions: int = 0) -> Role:
         role = Role(snowflake(), guild.id, name, permissions, position=len(guild.roles) + 1)
         guild.roles[role.id] = role
@@ -457,8 +465,9 @@ class Sandbox:
         channel = self.channels[shown.channel_id]
         data = {"custom_id": modal["custom_id"], "components": rows}
         return await self._interact(
-            5, who, channel, data, wait=wait, timeout=timeout, what="modal submit"
-        )
+            5, who, channel, data, wait=wait, timeout=timeout, what="modal submit",
+            source=shown.source_message,
+        )  # fmt: skip
 
     # ----- interactions -----
 
@@ -1113,7 +1122,8 @@ class Sandbox:
             return None, None
         message_id = request.match_info.get("message_id")
         if message_id is None:
-            return record, record.original
+            # For a button or select, "@original" is the message the component sits on.
+            return record, record.original or record.source_message
         return record, next((m for m in record.messages if m.id == int(message_id)), None)
 
     async def _edit_webhook_message(self, request: web.Request) -> web.Response:
@@ -1135,6 +1145,8 @@ class Sandbox:
         if message is None:
             return _error(404, 10008, "Unknown Message")
         _apply_edit(message, data, request[FILES])
+        if message is record.source_message:
+            record.updated_message = message  # a deferred update, now answered
         return _json(message.to_json(self.base_url, self.application_id))
 
     async def _delete_webhook_message(self, request: web.Request) -> web.Response:

@@ -89,6 +89,7 @@ class Channel:
     recipient: User | None = None
     # Permissions the bot lacks here (bit values), to test missing-permission reports.
     denied_to_bot: int = 0
+    overwrites: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def mention(self) -> str:
@@ -108,7 +109,7 @@ class Channel:
             "guild_id": str(self.guild_id),
             "name": self.name,
             "position": 0,
-            "permission_overwrites": [],
+            "permission_overwrites": self.overwrites,
             "nsfw": False,
             "parent_id": None,
             "flags": 0,

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.db.engine import SessionFactory
 from bot.keys import Keyring
+from bot.services.audit import AuditService
+from bot.services.guild_settings import GuildSettingsService
 from bot.services.guilds import GuildService
 from bot.services.recovery_meetings import RecoveryMeetingService
 from bot.services.resources import ResourceService
@@ -19,6 +21,8 @@ class Services:
     clock: Clock
     keyring: Keyring
     guilds: GuildService
+    guild_settings: GuildSettingsService
+    audit: AuditService
     resources: ResourceService
     recovery_meetings: RecoveryMeetingService
 
@@ -28,6 +32,8 @@ def build_services(sessions: SessionFactory, keyring: Keyring, clock: Clock) -> 
         clock=clock,
         keyring=keyring,
         guilds=GuildService(sessions, clock),
+        guild_settings=GuildSettingsService(sessions, clock),
+        audit=AuditService(sessions),
         resources=ResourceService(sessions, clock),
         recovery_meetings=RecoveryMeetingService(sessions, clock),
     )

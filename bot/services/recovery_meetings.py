@@ -23,6 +23,7 @@ from bot.clock import Clock
 from bot.db.engine import SessionFactory
 from bot.db.models import RecoveryMeeting
 from bot.errors import UserFacingError
+from bot.services import audit
 from bot.services.text import clean_text, optional_text, web_address
 
 MAX_FEED_BYTES = 5 * 1024 * 1024
@@ -268,7 +269,9 @@ class RecoveryMeetingService:
         self._sessions = sessions
         self._clock = clock
 
-    async def import_feed(self, guild_id: int, source: str, raw: bytes) -> ImportReport:
+    async def import_feed(
+        self, guild_id: int, actor_id: int, source: str, raw: bytes
+    ) -> ImportReport:
         parsed = parse_feed(raw)
         if not parsed.meetings:
             raise UserFacingError(
@@ -309,6 +312,16 @@ class RecoveryMeetingService:
                         RecoveryMeeting.guild_id == guild_id, RecoveryMeeting.slug.in_(stale)
                     )
                 )
+            audit.record(
+                session,
+                guild_id=guild_id,
+                actor_id=actor_id,
+                action="resources.import",
+                target=source,
+                detail=f"{added} new, {updated} updated, {len(stale)} removed, "
+                f"{len(parsed.skipped)} skipped",
+                at=now,
+            )
         return ImportReport(added, updated, len(stale), parsed.skipped)
 
     async def count(self, guild_id: int) -> int:

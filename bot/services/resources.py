@@ -21,6 +21,7 @@ from bot.clock import Clock
 from bot.db.engine import SessionFactory
 from bot.db.models import DirectoryVersion, GuildResource, HiddenNationalResource
 from bot.errors import UserFacingError
+from bot.services import audit
 from bot.services.search import Searchable, SearchIndex
 from bot.services.text import clean_text, optional_text, phone_number, web_address
 
@@ -320,7 +321,7 @@ class ResourceService:
 
     # ----- moderators' changes -----
 
-    async def add(self, guild_id: int, draft: ResourceDraft) -> ResourceEntry:
+    async def add(self, guild_id: int, actor_id: int, draft: ResourceDraft) -> ResourceEntry:
         clean = draft.clean()
         now = self._clock.now()
         async with self._sessions.begin() as session:
@@ -340,10 +341,13 @@ class ResourceService:
             await session.flush()
             await _bump_version(session, guild_id)
             added = _guild_entry(row)
+            _audit(session, guild_id, actor_id, "resources.add", added.name, now)
         self._forget(guild_id)
         return added
 
-    async def update(self, guild_id: int, key: str, draft: ResourceDraft) -> ResourceEntry:
+    async def update(
+        self, guild_id: int, actor_id: int, key: str, draft: ResourceDraft
+    ) -> ResourceEntry:
         clean = draft.clean()
         async with self._sessions.begin() as session:
             row = await _own_row(session, guild_id, key)
@@ -352,19 +356,21 @@ class ResourceService:
             row.updated_at = self._clock.now()
             await _bump_version(session, guild_id)
             updated = _guild_entry(row)
+            _audit(session, guild_id, actor_id, "resources.edit", updated.name, row.updated_at)
         self._forget(guild_id)
         return updated
 
-    async def remove(self, guild_id: int, key: str) -> ResourceEntry:
+    async def remove(self, guild_id: int, actor_id: int, key: str) -> ResourceEntry:
         async with self._sessions.begin() as session:
             row = await _own_row(session, guild_id, key)
             removed = _guild_entry(row)
             await session.delete(row)
             await _bump_version(session, guild_id)
+            _audit(session, guild_id, actor_id, "resources.remove", removed.name, self._clock.now())
         self._forget(guild_id)
         return removed
 
-    async def hide_national(self, guild_id: int, key: str) -> ResourceEntry:
+    async def hide_national(self, guild_id: int, actor_id: int, key: str) -> ResourceEntry:
         entry = self._national.entries.get(key)
         if entry is None:
             raise UserFacingError("Pick a national resource from the list.")
@@ -376,10 +382,11 @@ class ResourceService:
                     )
                 )
                 await _bump_version(session, guild_id)
+                _audit(session, guild_id, actor_id, "resources.hide", entry.name, self._clock.now())
         self._forget(guild_id)
         return entry
 
-    async def unhide_national(self, guild_id: int, key: str) -> ResourceEntry:
+    async def unhide_national(self, guild_id: int, actor_id: int, key: str) -> ResourceEntry:
         entry = self._national.entries.get(key)
         if entry is None:
             raise UserFacingError("Pick a hidden national resource from the list.")
@@ -392,6 +399,9 @@ class ResourceService:
             )
             if result.rowcount:  # type: ignore[attr-defined]  # CursorResult for DML
                 await _bump_version(session, guild_id)
+                _audit(
+                    session, guild_id, actor_id, "resources.unhide", entry.name, self._clock.now()
+                )
         self._forget(guild_id)
         return entry
 
@@ -464,6 +474,12 @@ async def _own_row(session: AsyncSession, guild_id: int, key: str) -> GuildResou
             "I couldn't find that resource in this server's list. Pick one from the suggestions."
         )
     return row
+
+
+def _audit(
+    session: AsyncSession, guild_id: int, actor_id: int, action: str, name: str, at: datetime
+) -> None:
+    audit.record(session, guild_id=guild_id, actor_id=actor_id, action=action, target=name, at=at)
 
 
 async def _bump_version(session: AsyncSession, guild_id: int) -> None:

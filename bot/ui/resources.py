@@ -9,7 +9,7 @@ import discord
 
 from bot.services.recovery_meetings import DAY_NAMES, ImportReport, MeetingView, skipped_summary
 from bot.services.resources import CATEGORIES, ResourceEntry, ResourcePage
-from bot.tree import services_of
+from bot.tree import reporting, services_of
 from bot.ui.embeds import CALM_BLUE
 
 FOOTER = "In crisis? Use /crisis. Muster lists resources; it gives no medical or legal advice."
@@ -106,6 +106,7 @@ class ResourcePageButton(
         label = item.label if isinstance(item, discord.ui.Button) else None
         return cls(category, int(match["page"]), label=label or "Page")
 
+    @reporting
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         resources = services_of(interaction).resources
         page = await resources.list_page(interaction.guild_id, self.category, self.page)

@@ -1,0 +1,173 @@
+"""What /setup chose for each server: channels, roles, time zone and limits.
+
+Permission checks read these before a handler may defer, so reads come from a short-lived
+in-memory copy; this process's own changes replace it at once, another process's show
+within CACHE_FOR.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db.engine import SessionFactory
+from bot.db.models import GuildSettings
+from bot.errors import UserFacingError
+from bot.services import audit
+from bot.services.timezones import resolve_timezone
+
+CACHE_FOR = timedelta(seconds=5)
+DEFAULT_TIMEZONE = "UTC"
+DEFAULT_ANONYMOUS_DELAY_MINUTES = 5
+DEFAULT_SUMMARY_THRESHOLD = 5
+DEFAULT_RETENTION_DAYS = 180
+LIMITS = {
+    "anonymous_delay_minutes": (0, 24 * 60),
+    "summary_threshold": (3, 50),
+    "retention_days": (30, 3650),
+}
+Channel = Literal["checkin_channel_id", "meetings_channel_id", "mentors_channel_id"]
+Role = Literal["moderator_role_id", "mentor_role_id"]
+LABELS = {
+    "checkin_channel_id": "check-in channel",
+    "meetings_channel_id": "meetings channel",
+    "mentors_channel_id": "mentors' channel",
+    "moderator_role_id": "moderator role",
+    "mentor_role_id": "mentor role",
+    "timezone": "time zone",
+    "anonymous_delay_minutes": "anonymous post delay (minutes)",
+    "summary_threshold": "members needed before a group summary shows",
+    "retention_days": "days check-ins are kept",
+}
+
+
+@dataclass(frozen=True)
+class GuildConfig:
+    guild_id: int
+    checkin_channel_id: int | None = None
+    meetings_channel_id: int | None = None
+    mentors_channel_id: int | None = None
+    moderator_role_id: int | None = None
+    mentor_role_id: int | None = None
+    timezone: str = DEFAULT_TIMEZONE
+    timezone_chosen: bool = False
+    anonymous_delay_minutes: int = DEFAULT_ANONYMOUS_DELAY_MINUTES
+    summary_threshold: int = DEFAULT_SUMMARY_THRESHOLD
+    retention_days: int = DEFAULT_RETENTION_DAYS
+
+
+@dataclass
+class _Cached:
+    config: GuildConfig
+    loaded_at: datetime
+
+
+class GuildSettingsService:
+    def __init__(self, sessions: SessionFactory, clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._cache: dict[int, _Cached] = {}
+
+    async def get(self, guild_id: int) -> GuildConfig:
+        now = self._clock.now()
+        cached = self._cache.get(guild_id)
+        if cached is not None and now - cached.loaded_at < CACHE_FOR:
+            return cached.config
+        async with self._sessions() as session:
+            row = await session.get(GuildSettings, guild_id)
+            config = _config(guild_id, row)
+        self._cache[guild_id] = _Cached(config, now)
+        return config
+
+    async def set_channel(
+        self, guild_id: int, actor_id: int, which: Channel, channel_id: int
+    ) -> GuildConfig:
+        return await self._apply(guild_id, actor_id, {which: channel_id})
+
+    async def set_role(
+        self, guild_id: int, actor_id: int, which: Role, role_id: int | None
+    ) -> GuildConfig:
+        return await self._apply(guild_id, actor_id, {which: role_id})
+
+    async def set_limits(
+        self,
+        guild_id: int,
+        actor_id: int,
+        *,
+        timezone: str,
+        anonymous_delay_minutes: str,
+        summary_threshold: str,
+        retention_days: str,
+    ) -> GuildConfig:
+        """Values as typed in the setup form; each is checked and explained if wrong."""
+        changes: dict[str, Any] = {"timezone": resolve_timezone(timezone)}
+        typed = {
+            "anonymous_delay_minutes": anonymous_delay_minutes,
+            "summary_threshold": summary_threshold,
+            "retention_days": retention_days,
+        }
+        for column, text in typed.items():
+            low, high = LIMITS[column]
+            value = text.strip()
+            if not value.isdigit() or not low <= int(value) <= high:
+                raise UserFacingError(
+                    f"The {LABELS[column]} must be a whole number from {low} to {high}."
+                )
+            changes[column] = int(value)
+        return await self._apply(guild_id, actor_id, changes)
+
+    async def _apply(self, guild_id: int, actor_id: int, changes: dict[str, Any]) -> GuildConfig:
+        now = self._clock.now()
+        async with self._sessions.begin() as session:
+            row = await _row(session, guild_id, now)
+            for column, value in changes.items():
+                before = getattr(row, column)
+                if before == value:
+                    continue
+                setattr(row, column, value)
+                audit.record(
+                    session,
+                    guild_id=guild_id,
+                    actor_id=actor_id,
+                    action=f"setup.{column.removesuffix('_id')}",
+                    target=LABELS[column],
+                    detail=f"{_shown(column, before)} -> {_shown(column, value)}",
+                    at=now,
+                )
+            row.updated_at = now
+            config = _config(guild_id, row)
+        self._cache[guild_id] = _Cached(config, now)
+        return config
+
+
+async def _row(session: AsyncSession, guild_id: int, now: datetime) -> GuildSettings:
+    row = await session.get(GuildSettings, guild_id)
+    if row is None:
+        row = GuildSettings(guild_id=guild_id, updated_at=now)
+        session.add(row)
+    return row
+
+
+def _shown(column: str, value: Any) -> str:
+    if value is None:
+        return "not set"
+    if column.endswith("channel_id"):
+        return f"<#{value}>"
+    if column.endswith("role_id"):
+        return f"<@&{value}>"
+    return str(value)
+
+
+def _config(guild_id: int, row: GuildSettings | None) -> GuildConfig:
+    if row is None:
+        return GuildConfig(guild_id)
+    values = {
+        item.name: getattr(row, item.name)
+        for item in fields(GuildConfig)
+        if item.name not in ("guild_id", "timezone_chosen") and getattr(row, item.name) is not None
+    }
+    return GuildConfig(guild_id, timezone_chosen=row.timezone is not None, **values)

@@ -1,0 +1,93 @@
+"""/setup for moderators, and /mod audit: what moderators did."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import ensure_moderator, guild_object, guild_of
+from bot.services.audit import AREAS
+from bot.tree import respond
+from bot.ui.setup import (
+    AuditPageButton,
+    SetupChannelsView,
+    SetupRolesView,
+    audit_embed,
+    audit_view,
+    settings_embed,
+)
+
+if TYPE_CHECKING:
+    from bot.app import MusterBot
+
+AREA_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in AREAS.items()]
+
+
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
+class SetupCog(commands.GroupCog, group_name="setup"):
+    """Moderators: choose Muster's channels, roles, time zone and limits."""
+
+    def __init__(self, bot: MusterBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        # Fixed custom ids: the editor keeps working after a restart.
+        self.bot.add_view(SetupChannelsView())
+        self.bot.add_view(SetupRolesView())
+
+    async def interaction_check(self, interaction: discord.Interaction[MusterBot]) -> bool:  # type: ignore[override]
+        await ensure_moderator(interaction)
+        return True
+
+    @app_commands.command(name="start")
+    async def start(self, interaction: discord.Interaction[MusterBot]) -> None:
+        """Set up Muster for this server, step by step."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild = guild_object(interaction)
+        config = await self.bot.services.guild_settings.get(guild.id)
+        await respond(interaction, embed=settings_embed(guild, config), view=SetupChannelsView())
+
+    @app_commands.command(name="show")
+    async def show(self, interaction: discord.Interaction[MusterBot]) -> None:
+        """Show Muster's settings here, and anything that needs attention."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild = guild_object(interaction)
+        config = await self.bot.services.guild_settings.get(guild.id)
+        await respond(interaction, embed=settings_embed(guild, config))
+
+
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
+class ModCog(commands.GroupCog, group_name="mod"):
+    """Moderators: the record of what moderators did."""
+
+    def __init__(self, bot: MusterBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(AuditPageButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(AuditPageButton)
+
+    async def interaction_check(self, interaction: discord.Interaction[MusterBot]) -> bool:  # type: ignore[override]
+        await ensure_moderator(interaction)
+        return True
+
+    @app_commands.command(name="audit")
+    @app_commands.describe(area="Only this kind of action")
+    @app_commands.choices(area=AREA_CHOICES)
+    async def audit(
+        self,
+        interaction: discord.Interaction[MusterBot],
+        area: app_commands.Choice[str] | None = None,
+    ) -> None:
+        """Page through what moderators did here: who, what, when."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        key = area.value if area else None
+        page = await self.bot.services.audit.page(guild_of(interaction), key, 0)
+        await respond(interaction, embed=audit_embed(page, key), view=audit_view(page, key))
