@@ -11,7 +11,14 @@ import bot
 import bot.db
 import bot.services
 
-PURE_MODULES = ["bot.clock", "bot.config", "bot.errors", "bot.keys", "bot.logsetup"]
+PURE_MODULES = [
+    "bot.clock",
+    "bot.config",
+    "bot.errors",
+    "bot.keys",
+    "bot.logsetup",
+    "bot.scheduling",
+]
 
 
 def discord_free_modules() -> list[str]:

@@ -1,0 +1,361 @@
+"""The one scheduler every feature uses: the database holds every delivery, an alarm wakes us.
+
+Delivery is claim, send, settle (R8):
+- claim: a guarded UPDATE (after SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's
+  write transactions already begin IMMEDIATE) marks due rows `claimed` with a lease;
+- send: the feature's handler delivers, using the occurrence's nonce so that a retried
+  send after a crash is de-duplicated by Discord;
+- settle: a guarded UPDATE records exactly one end state: sent, skipped_late,
+  failed_permanent or cancelled. A crash between claim and settle leaves the lease to
+  expire, and the row is claimed again.
+
+The alarm (APScheduler in production) holds one job: the next wake-up, never more than
+MAX_SLEEP ahead (R11), so memory does not grow with the number of pending deliveries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db.engine import SessionFactory
+from bot.db.models import Occurrence
+
+log = logging.getLogger(__name__)
+
+PENDING, CLAIMED = "pending", "claimed"
+SENT, SKIPPED_LATE, FAILED_PERMANENT, CANCELLED = (
+    "sent",
+    "skipped_late",
+    "failed_permanent",
+    "cancelled",
+)
+TERMINAL = frozenset({SENT, SKIPPED_LATE, FAILED_PERMANENT, CANCELLED})
+MAX_SLEEP = timedelta(seconds=30)
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 6
+BACKOFF_BASE = timedelta(seconds=10)
+BACKOFF_CAP = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Due:
+    """A claimed occurrence, handed to its feature's handler."""
+
+    id: int
+    source: str
+    kind: str
+    due_at: datetime
+    attempts: int
+    payload: dict[str, Any]
+
+    @property
+    def nonce(self) -> str:
+        """Stable per occurrence: Discord drops a second message with the same nonce."""
+        return f"muster-{self.id}"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    status: Literal["sent", "skipped_late", "failed_permanent", "retry"]
+    detail: str | None = None
+
+
+class Handler(Protocol):
+    async def deliver(self, due: Due, now: datetime) -> Delivery:
+        """Send (or decide not to, by the kind's lateness policy) and say how it went."""
+        ...
+
+
+def backoff(attempts: int, rng: random.Random) -> timedelta:
+    """Capped exponential back-off with jitter (R10): 10 s, 20 s, 40 s ... at most 15 min."""
+    ceiling = min(BACKOFF_BASE * (1 << max(attempts - 1, 0)), BACKOFF_CAP)
+    return ceiling * rng.uniform(0.5, 1.0)
+
+
+class Scheduler:
+    def __init__(
+        self, sessions: SessionFactory, clock: Clock, *, worker_id: str | None = None
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self.worker_id = worker_id or f"worker-{secrets.token_hex(6)}"
+        self._handlers: dict[str, Handler] = {}
+        self._rng = random.Random()
+        self.on_scheduled: Callable[[datetime], Awaitable[None]] | None = None
+
+    def register(self, kind: str, handler: Handler) -> None:
+        self._handlers[kind] = handler
+
+    # ----- writing, inside the caller's unit of work -----
+
+    @staticmethod
+    async def add(
+        session: AsyncSession, *, source: str, kind: str, due_at: datetime, payload: dict[str, Any]
+    ) -> None:
+        exists = await session.scalar(
+            select(Occurrence.id).where(Occurrence.source == source, Occurrence.due_at == due_at)
+        )
+        if exists is None:
+            session.add(
+                Occurrence(
+                    source=source, kind=kind, due_at=due_at, available_at=due_at,
+                    state=PENDING, attempts=0, payload=payload,
+                )
+            )  # fmt: skip
+
+    @staticmethod
+    async def cancel(session: AsyncSession, source: str, now: datetime) -> int:
+        """Cancel every delivery of a source that has not been sent yet."""
+        result = await session.execute(
+            update(Occurrence)
+            .where(Occurrence.source == source, Occurrence.state.in_((PENDING, CLAIMED)))
+            .values(state=CANCELLED, settled_at=now, lease_until=None, detail="cancelled")
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult for DML
+
+    async def scheduled(self, due_at: datetime) -> None:
+        """Call after committing a new delivery, so the alarm can wake earlier for it."""
+        if self.on_scheduled is not None:
+            await self.on_scheduled(due_at)
+
+    # ----- reading -----
+
+    async def next_due(self) -> datetime | None:
+        """When the next delivery (or expiring lease) needs attention."""
+        async with self._sessions() as session:
+            pending = await session.scalar(
+                select(func.min(Occurrence.available_at)).where(Occurrence.state == PENDING)
+            )
+            lease = await session.scalar(
+                select(func.min(Occurrence.lease_until)).where(Occurrence.state == CLAIMED)
+            )
+        times = [moment for moment in (pending, lease) if moment is not None]
+        return min(times) if times else None
+
+    async def states(self, source: str) -> list[tuple[datetime, str]]:
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(Occurrence.due_at, Occurrence.state)
+                .where(Occurrence.source == source)
+                .order_by(Occurrence.due_at)
+            )
+            return [(due_at, state) for due_at, state in rows]
+
+    # ----- claim, send, settle -----
+
+    async def claim(self, limit: int = 100) -> list[Due]:
+        now = self._clock.now()
+        async with self._sessions.begin() as session:
+            ready = or_(
+                and_(Occurrence.state == PENDING, Occurrence.available_at <= now),
+                and_(Occurrence.state == CLAIMED, Occurrence.lease_until <= now),
+            )
+            ids = list(
+                await session.scalars(
+                    select(Occurrence.id)
+                    .where(ready)
+                    .order_by(Occurrence.available_at, Occurrence.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            if not ids:
+                return []
+            await session.execute(
+                update(Occurrence)
+                .where(Occurrence.id.in_(ids), ready)
+                .values(
+                    state=CLAIMED,
+                    lease_until=now + LEASE,
+                    claimed_by=self.worker_id,
+                    attempts=Occurrence.attempts + 1,
+                )
+            )
+            rows = await session.scalars(
+                select(Occurrence)
+                .where(Occurrence.id.in_(ids), Occurrence.claimed_by == self.worker_id)
+                .order_by(Occurrence.due_at, Occurrence.id)
+            )
+            return [
+                Due(row.id, row.source, row.kind, row.due_at, row.attempts, dict(row.payload))
+                for row in rows
+            ]
+
+    async def settle(self, due: Due, delivery: Delivery) -> bool:
+        """Record the outcome, if this worker still holds the claim. False if it lost it."""
+        now = self._clock.now()
+        values: dict[str, Any]
+        if delivery.status == "retry" and due.attempts < MAX_ATTEMPTS:
+            values = {
+                "state": PENDING,
+                "available_at": now + backoff(due.attempts, self._rng),
+                "lease_until": None,
+                "claimed_by": None,
+                "detail": (delivery.detail or "will retry")[:200],
+            }
+        else:
+            state = FAILED_PERMANENT if delivery.status == "retry" else delivery.status
+            detail = delivery.detail
+            if delivery.status == "retry":
+                detail = f"gave up after {due.attempts} attempts: {delivery.detail}"
+            values = {
+                "state": state,
+                "settled_at": now,
+                "lease_until": None,
+                "detail": (detail or "")[:200] or None,
+            }
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(Occurrence)
+                .where(
+                    Occurrence.id == due.id,
+                    Occurrence.state == CLAIMED,
+                    Occurrence.claimed_by == self.worker_id,
+                )
+                .values(**values)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]  # CursorResult for DML
+
+    async def run_due(self) -> int:
+        """Deliver everything due now. A missed run of one source collapses to its latest."""
+        handled = 0
+        while batch := await self.claim():
+            latest: dict[str, Due] = {}
+            for due in batch:
+                latest[due.source] = due  # batch is ordered by due time
+            for due in batch:
+                if latest[due.source] is not due:
+                    await self.settle(
+                        due, Delivery("skipped_late", "collapsed into a later catch-up")
+                    )
+                    continue
+                await self._deliver(due)
+                handled += 1
+        return handled
+
+    async def _deliver(self, due: Due) -> None:
+        handler = self._handlers.get(due.kind)
+        if handler is None:
+            await self.settle(due, Delivery("failed_permanent", f"no handler for {due.kind!r}"))
+            return
+        try:
+            delivery = await handler.deliver(due, self._clock.now())
+        except Exception:
+            log.exception("Delivery of occurrence %s failed unexpectedly", due.id)
+            delivery = Delivery("retry", "unexpected error")
+        if not await self.settle(due, delivery):
+            log.warning("Occurrence %s was reclaimed before it could be settled", due.id)
+
+
+class Alarm(Protocol):
+    def set(self, when: datetime, callback: Callable[[], Awaitable[None]]) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class APSchedulerAlarm:
+    """APScheduler as the alarm clock: one date job, replaced whenever the wake time changes.
+    Misfires always run (grace None) and coalesce; the database decides what is late."""
+
+    def __init__(self) -> None:
+        self._scheduler = AsyncIOScheduler(
+            timezone="UTC",
+            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+        )
+
+    def set(self, when: datetime, callback: Callable[[], Awaitable[None]]) -> None:
+        if not self._scheduler.running:
+            self._scheduler.start()
+        self._scheduler.add_job(
+            callback, "date", run_date=when, id="muster-dispatch", replace_existing=True
+        )
+
+    async def stop(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+
+class ClockAlarm:
+    """An alarm on the injected clock: with a fake clock, it fires when the test advances time."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._task: asyncio.Task[None] | None = None
+
+    def set(self, when: datetime, callback: Callable[[], Awaitable[None]]) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        self._task = asyncio.get_running_loop().create_task(self._ring(when, callback))
+
+    async def _ring(self, when: datetime, callback: Callable[[], Awaitable[None]]) -> None:
+        await self._clock.sleep(max((when - self._clock.now()).total_seconds(), 0))
+        self._task = None
+        await callback()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+class Dispatcher:
+    """Keeps the alarm set for the next due delivery and runs deliveries when it rings."""
+
+    def __init__(self, scheduler: Scheduler, clock: Clock, alarm: Alarm) -> None:
+        self._scheduler = scheduler
+        self._clock = clock
+        self._alarm = alarm
+        self._lock = asyncio.Lock()
+        self.armed_for: datetime | None = None
+        self.last_run: datetime | None = None
+        scheduler.on_scheduled = self.wake
+
+    async def start(self) -> None:
+        await self._arm()
+
+    async def stop(self) -> None:
+        await self._alarm.stop()
+
+    async def wake(self, due_at: datetime) -> None:
+        """A sooner delivery was added: ring earlier."""
+        if self.armed_for is None or due_at < self.armed_for:
+            await self._arm(due_at)
+
+    async def ring(self) -> None:
+        async with self._lock:
+            try:
+                await self._scheduler.run_due()
+                self.last_run = self._clock.now()
+            except Exception:
+                log.exception("The dispatcher failed; it will try again shortly")
+            await self._arm()
+
+    async def _arm(self, at: datetime | None = None) -> None:
+        now = self._clock.now()
+        candidates = [now + MAX_SLEEP]
+        if at is not None:
+            candidates.append(at)
+        try:
+            next_due = await self._scheduler.next_due()
+        except Exception:
+            log.exception("Could not read the next due delivery; checking again shortly")
+            next_due = None
+        if next_due is not None:
+            candidates.append(next_due)
+        self.armed_for = max(min(candidates), now)
+        self._alarm.set(self.armed_for, self.ring)

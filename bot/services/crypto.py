@@ -1,0 +1,47 @@
+"""Encryption at rest for what members write (R16): AES-256-GCM, a random nonce per value,
+and the row's identity as associated data, so a ciphertext copied onto another row fails.
+
+Stored form: key id (1 length byte + id) | 12-byte nonce | ciphertext with tag. New values
+use the keyring's current key; values under older keys stay readable until re-encrypted.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from bot.keys import Keyring
+
+NONCE_BYTES = 12
+
+
+class UnreadableError(Exception):
+    """A value that no configured key opens, or that was tampered with or moved."""
+
+
+def encrypt(keyring: Keyring, plaintext: str, *, context: str) -> bytes:
+    key_id = keyring.current_key_id.encode()
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    sealed = AESGCM(keyring.encryption_keys[keyring.current_key_id]).encrypt(
+        nonce, plaintext.encode("utf-8"), context.encode()
+    )
+    return bytes([len(key_id)]) + key_id + nonce + sealed
+
+
+def key_id_of(blob: bytes) -> str:
+    return blob[1 : 1 + blob[0]].decode()
+
+
+def decrypt(keyring: Keyring, blob: bytes, *, context: str) -> str:
+    key_id = key_id_of(blob)
+    key = keyring.encryption_keys.get(key_id)
+    if key is None:
+        raise UnreadableError(f"encrypted with key {key_id!r}, which is not configured")
+    start = 1 + blob[0]
+    nonce, sealed = blob[start : start + NONCE_BYTES], blob[start + NONCE_BYTES :]
+    try:
+        return AESGCM(key).decrypt(nonce, sealed, context.encode()).decode("utf-8")
+    except InvalidTag:
+        raise UnreadableError("the value was altered, or belongs to another row") from None

@@ -1,0 +1,204 @@
+"""The scheduler on a real engine: claim, send, settle; leases, retries, races, the alarm."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.db.engine import SessionFactory
+from bot.scheduling import (
+    LEASE,
+    MAX_ATTEMPTS,
+    MAX_SLEEP,
+    APSchedulerAlarm,
+    ClockAlarm,
+    Delivery,
+    Dispatcher,
+    Due,
+    Scheduler,
+    backoff,
+)
+from tests.conftest import START
+
+
+class Recorder:
+    """A handler that records what it was asked to deliver and answers as told."""
+
+    def __init__(self, answer: str = "sent") -> None:
+        self.delivered: list[Due] = []
+        self.answer = answer
+
+    async def deliver(self, due: Due, now: datetime) -> Delivery:
+        self.delivered.append(due)
+        if self.answer == "raise":
+            raise RuntimeError("boom")
+        return Delivery(self.answer, None)  # type: ignore[arg-type]
+
+
+async def add(sessions: SessionFactory, source: str, due_at: datetime, kind: str = "test") -> None:
+    async with sessions.begin() as session:
+        await Scheduler.add(session, source=source, kind=kind, due_at=due_at, payload={"n": 1})
+
+
+@pytest.fixture
+def scheduler(sessions: SessionFactory, clock: FakeClock) -> Scheduler:
+    return Scheduler(sessions, clock, worker_id="one")
+
+
+async def test_claim_send_settle_exactly_once(
+    scheduler: Scheduler, sessions: SessionFactory, clock: FakeClock
+) -> None:
+    recorder = Recorder()
+    scheduler.register("test", recorder)
+    await add(sessions, "a", START + timedelta(minutes=5))
+    await add(sessions, "a", START + timedelta(minutes=5))  # the same delivery twice: stored once
+    assert await scheduler.run_due() == 0
+    await clock.advance(timedelta(minutes=5))
+    assert await scheduler.run_due() == 1
+    assert await scheduler.run_due() == 0
+    assert [due.source for due in recorder.delivered] == ["a"]
+    assert await scheduler.states("a") == [(START + timedelta(minutes=5), "sent")]
+    assert recorder.delivered[0].nonce == f"muster-{recorder.delivered[0].id}"
+
+
+async def test_two_workers_never_claim_the_same_row(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    for n in range(200):
+        await add(sessions, f"s{n}", START)
+    first, second = (
+        Scheduler(sessions, clock, worker_id="one"),
+        Scheduler(sessions, clock, worker_id="two"),
+    )
+    batches = await asyncio.gather(
+        *(worker.claim(limit=30) for worker in (first, second) for _ in range(4))
+    )
+    claimed = [due.id for batch in batches for due in batch]
+    assert len(claimed) == len(set(claimed)) == 200
+
+
+async def test_an_expired_lease_is_claimed_again_and_the_old_claim_cannot_settle(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    await add(sessions, "crash", START)
+    crashed, survivor = (
+        Scheduler(sessions, clock, worker_id="crashed"),
+        Scheduler(sessions, clock, worker_id="ok"),
+    )
+    [lost] = await crashed.claim()  # then the process dies before sending
+    assert await survivor.claim() == []
+    await clock.advance(LEASE)
+    [again] = await survivor.claim()
+    assert again.id == lost.id
+    assert again.attempts == 2
+    assert not await crashed.settle(lost, Delivery("sent"))
+    assert await survivor.settle(again, Delivery("sent"))
+    assert await survivor.states("crash") == [(START, "sent")]
+
+
+async def test_transient_failures_back_off_then_give_up(
+    scheduler: Scheduler, sessions: SessionFactory, clock: FakeClock
+) -> None:
+    recorder = Recorder("retry")
+    scheduler.register("test", recorder)
+    await add(sessions, "flaky", START)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        assert await scheduler.run_due() == 1, attempt
+        assert await scheduler.run_due() == 0  # not before its back-off
+        await clock.advance(timedelta(minutes=16))
+    assert len(recorder.delivered) == MAX_ATTEMPTS
+    assert await scheduler.states("flaky") == [(START, "failed_permanent")]
+
+
+def test_backoff_is_capped_and_jittered() -> None:
+    rng = random.Random(1)
+    for attempts in range(1, 12):
+        ceiling = min(timedelta(seconds=10) * 2 ** (attempts - 1), timedelta(minutes=15))
+        for _ in range(20):
+            delay = backoff(attempts, rng)
+            assert ceiling / 2 <= delay <= ceiling
+
+
+async def test_a_handler_that_raises_is_retried_not_lost(
+    scheduler: Scheduler, sessions: SessionFactory
+) -> None:
+    scheduler.register("test", Recorder("raise"))
+    await add(sessions, "boom", START)
+    await scheduler.run_due()
+    assert await scheduler.states("boom") == [(START, "pending")]
+
+
+async def test_missed_runs_collapse_to_one_catch_up(
+    scheduler: Scheduler, sessions: SessionFactory, clock: FakeClock
+) -> None:
+    recorder = Recorder()
+    scheduler.register("test", recorder)
+    for hours in (1, 2, 3):
+        await add(sessions, "daily", START + timedelta(hours=hours))
+    await clock.advance(timedelta(hours=5))  # the bot was down for all three
+    assert await scheduler.run_due() == 1
+    assert [due.due_at for due in recorder.delivered] == [START + timedelta(hours=3)]
+    states = [state for _, state in await scheduler.states("daily")]
+    assert states == ["skipped_late", "skipped_late", "sent"]
+
+
+async def test_cancelled_and_unknown_kinds(
+    scheduler: Scheduler, sessions: SessionFactory, clock: FakeClock
+) -> None:
+    await add(sessions, "gone", START)
+    await add(sessions, "nobody-handles", START, kind="mystery")
+    async with sessions.begin() as session:
+        assert await Scheduler.cancel(session, "gone", clock.now()) == 1
+    await scheduler.run_due()
+    assert await scheduler.states("gone") == [(START, "cancelled")]
+    assert await scheduler.states("nobody-handles") == [(START, "failed_permanent")]
+
+
+async def test_dispatcher_never_sleeps_more_than_30_seconds(
+    scheduler: Scheduler, sessions: SessionFactory, clock: FakeClock
+) -> None:
+    recorder = Recorder()
+    scheduler.register("test", recorder)
+    dispatcher = Dispatcher(scheduler, clock, ClockAlarm(clock))
+    await dispatcher.start()
+    assert dispatcher.armed_for == START + MAX_SLEEP  # nothing due: check again in 30 s
+    await add(sessions, "soon", START + timedelta(seconds=10))
+    await scheduler.scheduled(START + timedelta(seconds=10))
+    assert dispatcher.armed_for == START + timedelta(seconds=10)  # woken earlier
+    await add(sessions, "later", START + timedelta(hours=6))
+    await clock.advance(timedelta(seconds=10))
+    await _settled(dispatcher)
+    assert [due.source for due in recorder.delivered] == ["soon"]
+    assert dispatcher.armed_for == clock.now() + MAX_SLEEP  # not 6 hours away
+    # The wall clock jumps an hour (host suspended): the next ring, at most 30 s on, catches up.
+    await add(sessions, "during-the-jump", clock.now() + timedelta(minutes=30))
+    await clock.advance(timedelta(hours=1))
+    await _settled(dispatcher)
+    assert [due.source for due in recorder.delivered] == ["soon", "during-the-jump"]
+    await dispatcher.stop()
+
+
+async def _settled(dispatcher: Dispatcher) -> None:
+    """Let the alarm's task run to completion (the fake clock has already moved)."""
+    for _ in range(50):
+        await asyncio.sleep(0)
+    async with dispatcher._lock:  # the ring, if any, has finished
+        pass
+    for _ in range(50):
+        await asyncio.sleep(0)
+
+
+async def test_apscheduler_alarm_rings() -> None:
+    alarm = APSchedulerAlarm()
+    rang = asyncio.Event()
+
+    async def ring() -> None:
+        rang.set()
+
+    alarm.set(datetime.now().astimezone() + timedelta(milliseconds=50), ring)
+    await asyncio.wait_for(rang.wait(), timeout=5)
+    await alarm.stop()
