@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Coroutine
 from typing import Any
 
 import discord
@@ -10,13 +12,19 @@ import yarl
 from discord.ext import commands
 
 from bot.config import Settings
+from bot.scheduling import Dispatcher
 from bot.services import Services
+from bot.services.reminders import warm_up_date_parsing
 from bot.tree import MusterTree
 from cogs.general import GeneralCog
+from cogs.reminders import ReminderCog, SettingsCog
 from cogs.resources import CrisisCog, ResourceAdminCog, ResourceCog
 from cogs.setup import ModCog, SetupCog
 
 log = logging.getLogger(__name__)
+
+# How long shutdown waits for background work (event handlers' database writes) to finish.
+SHUTDOWN_GRACE = 5.0
 
 
 def point_discord_at(settings: Settings) -> None:
@@ -52,6 +60,8 @@ def build_cogs(bot: MusterBot) -> list[commands.Cog]:
         CrisisCog(),
         ResourceCog(bot),
         ResourceAdminCog(bot),
+        ReminderCog(bot),
+        SettingsCog(bot),
         SetupCog(bot),
         ModCog(bot),
     ]
@@ -59,7 +69,12 @@ def build_cogs(bot: MusterBot) -> list[commands.Cog]:
 
 class MusterBot(commands.AutoShardedBot):
     def __init__(
-        self, *, settings: Settings, services: Services, guild_ready_timeout: float = 2.0
+        self,
+        *,
+        settings: Settings,
+        services: Services,
+        dispatcher: Dispatcher | None = None,
+        guild_ready_timeout: float = 2.0,
     ) -> None:
         # Muster never joins voice; skip discord.py's warnings about voice libraries.
         discord.VoiceClient.warn_nacl = False
@@ -77,13 +92,26 @@ class MusterBot(commands.AutoShardedBot):
         )
         self.settings = settings
         self.services = services
+        self.dispatcher = dispatcher
         self._login_started = False
+        self._background: set[asyncio.Task[object]] = set()
+
+    def spawn(self, work: Coroutine[Any, Any, object]) -> None:
+        """Run work that outlives an event handler; close() waits for it before the database
+        is closed."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def login(self, token: str) -> None:
         self._login_started = True
         await super().login(token)
 
     async def close(self) -> None:
+        if self.dispatcher is not None:
+            await self.dispatcher.stop()
+        if self._background:
+            await asyncio.wait(self._background, timeout=SHUTDOWN_GRACE)
         # AutoShardedClient.close() fails if login never began; there is nothing to stop then.
         if self._login_started:
             await super().close()
@@ -92,6 +120,9 @@ class MusterBot(commands.AutoShardedBot):
         # Runs once per process, before the gateway connects (R20).
         for cog in build_cogs(self):
             await self.add_cog(cog)
+        warm_up_date_parsing()
+        if self.dispatcher is not None:
+            await self.dispatcher.start()  # rebuilt from the database: nothing due is lost
         if self.settings.dev_guild_id is not None:
             guild = discord.Object(self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -103,10 +134,13 @@ class MusterBot(commands.AutoShardedBot):
         log.info("Ready: serving %d servers", len(self.guilds))
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
-        await self.services.guilds.record_present(guild.id, guild.name)
+        self.spawn(self.services.guilds.record_present(guild.id, guild.name))
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        await self.services.guilds.record_present(guild.id, guild.name)
+        self.spawn(self.services.guilds.record_present(guild.id, guild.name))
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
-        await self.services.guilds.record_left(guild.id)
+        self.spawn(self._record_left(guild.id))
+
+    async def _record_left(self, guild_id: int) -> None:
+        await self.services.guilds.record_left(guild_id)

@@ -20,6 +20,7 @@ from bot.db.engine import create_engine, create_session_factory
 from bot.db.instance_lock import InstanceLock
 from bot.errors import TOKEN_REJECTED, ConfigError
 from bot.keys import Keyring
+from bot.scheduling import Alarm, APSchedulerAlarm, Dispatcher
 from bot.services import Services, build_services
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ async def open_runtime(
     keyring: Keyring,
     *,
     clock: Clock | None = None,
+    alarm: Alarm | None = None,
     guild_ready_timeout: float = 2.0,
 ) -> AsyncIterator[Runtime]:
     """Take the instance lock, apply migrations, then build the bot. Everything stops on exit."""
@@ -48,9 +50,14 @@ async def open_runtime(
     try:
         await lock.acquire()
         await apply_migrations(engine)
-        services = build_services(create_session_factory(engine), keyring, clock or SystemClock())
+        clock = clock or SystemClock()
+        services = build_services(create_session_factory(engine), keyring, clock)
+        dispatcher = Dispatcher(services.scheduler, clock, alarm or APSchedulerAlarm())
         bot = MusterBot(
-            settings=settings, services=services, guild_ready_timeout=guild_ready_timeout
+            settings=settings,
+            services=services,
+            dispatcher=dispatcher,
+            guild_ready_timeout=guild_ready_timeout,
         )
         try:
             yield Runtime(settings, engine, services, bot)

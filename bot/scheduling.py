@@ -69,7 +69,7 @@ class Due:
 
 @dataclass(frozen=True)
 class Delivery:
-    status: Literal["sent", "skipped_late", "failed_permanent", "retry"]
+    status: Literal["sent", "skipped_late", "failed_permanent", "cancelled", "retry"]
     detail: str | None = None
 
 
@@ -323,13 +323,19 @@ class Dispatcher:
         self._lock = asyncio.Lock()
         self.armed_for: datetime | None = None
         self.last_run: datetime | None = None
+        self._stopped = False
         scheduler.on_scheduled = self.wake
 
     async def start(self) -> None:
+        self._stopped = False
         await self._arm()
 
     async def stop(self) -> None:
+        """No new rings, and wait for one in progress, so the database can close under it."""
+        self._stopped = True
         await self._alarm.stop()
+        async with self._lock:
+            pass
 
     async def wake(self, due_at: datetime) -> None:
         """A sooner delivery was added: ring earlier."""
@@ -338,6 +344,8 @@ class Dispatcher:
 
     async def ring(self) -> None:
         async with self._lock:
+            if self._stopped:
+                return
             try:
                 await self._scheduler.run_due()
                 self.last_run = self._clock.now()
@@ -346,6 +354,8 @@ class Dispatcher:
             await self._arm()
 
     async def _arm(self, at: datetime | None = None) -> None:
+        if self._stopped:
+            return
         now = self._clock.now()
         candidates = [now + MAX_SLEEP]
         if at is not None:

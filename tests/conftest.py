@@ -27,6 +27,7 @@ from bot.db.engine import SessionFactory, create_engine, create_session_factory,
 from bot.keys import Keyring
 from bot.runtime import Runtime, open_runtime
 from bot.sandbox import Channel, Guild, Member, Role, Sandbox
+from bot.scheduling import ClockAlarm
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 ON_POSTGRES = bool(TEST_DATABASE_URL)
@@ -150,7 +151,11 @@ async def start_bot(
 ) -> AsyncIterator[Runtime]:
     """Start the real bot against the sandbox; stop it on exit. Tests may start it twice."""
     async with open_runtime(
-        settings, keyring or Keyring.generate(), clock=clock, guild_ready_timeout=0.05
+        settings,
+        keyring or Keyring.generate(),
+        clock=clock,
+        alarm=ClockAlarm(clock),
+        guild_ready_timeout=0.05,
     ) as runtime:
         for make_cog in extra_cogs:
             await runtime.bot.add_cog(make_cog(runtime.bot))

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.db.engine import SessionFactory
 from bot.keys import Keyring
+from bot.scheduling import Scheduler
 from bot.services.audit import AuditService
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.guilds import GuildService
 from bot.services.recovery_meetings import RecoveryMeetingService
+from bot.services.reminders import MemberSettingsService, ReminderService
 from bot.services.resources import ResourceService
 
 
@@ -23,17 +25,24 @@ class Services:
     guilds: GuildService
     guild_settings: GuildSettingsService
     audit: AuditService
+    scheduler: Scheduler
+    member_settings: MemberSettingsService
+    reminders: ReminderService
     resources: ResourceService
     recovery_meetings: RecoveryMeetingService
 
 
 def build_services(sessions: SessionFactory, keyring: Keyring, clock: Clock) -> Services:
+    scheduler = Scheduler(sessions, clock)
     return Services(
         clock=clock,
         keyring=keyring,
         guilds=GuildService(sessions, clock),
         guild_settings=GuildSettingsService(sessions, clock),
         audit=AuditService(sessions),
+        scheduler=scheduler,
+        member_settings=MemberSettingsService(sessions, clock),
+        reminders=ReminderService(sessions, clock, keyring, scheduler),
         resources=ResourceService(sessions, clock),
         recovery_meetings=RecoveryMeetingService(sessions, clock),
     )

@@ -42,3 +42,19 @@ def resolve_timezone(text: str) -> str:
         "I don't know that time zone. Try a name like Eastern or Pacific, or a place such as "
         "America/Chicago or Asia/Kolkata."
     )
+
+
+def timezone_choices(current: str, *, limit: int = 25) -> list[tuple[str, str]]:
+    """(label, IANA name) suggestions for autocomplete: common names first, then places."""
+    needle = current.strip().lower()
+    found = [
+        (f"{common.title()} ({zone})", zone)
+        for common, zone in COMMON_NAMES.items()
+        if not needle or needle in common or needle in zone.lower()
+    ]
+    for lower, zone in sorted(_zones_by_lower_name().items()):
+        if len(found) >= limit:
+            break
+        if needle and needle in lower and all(zone != chosen for _, chosen in found):
+            found.append((zone, zone))
+    return found[:limit]

@@ -1,0 +1,345 @@
+"""Personal reminders by DM: court dates, appointments, medication, anything else.
+
+Times are read in the member's own zone ("tomorrow 9am", "June 17 2:30pm"), echoed back,
+stored in UTC with the zone, and delivered through the scheduler. The lateness policy for
+personal reminders: on time within LATE_NOTE_AFTER; up to LATE_LIMIT late they still go
+out, saying when they should have arrived; later than that they are skipped and shown as
+missed in /remind list. A reminder for an event that has already happened is skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import dateparser
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db.engine import SessionFactory
+from bot.db.models import MemberSettings, Occurrence, Reminder
+from bot.errors import UserFacingError
+from bot.keys import Keyring
+from bot.scheduling import FAILED_PERMANENT, PENDING, SKIPPED_LATE, Delivery, Due, Scheduler
+from bot.services.crypto import decrypt, encrypt
+from bot.services.text import clean_text
+
+KINDS: dict[str, str] = {
+    "court": "Court date",
+    "appointment": "Appointment",
+    "medication": "Medication",
+    "other": "Reminder",
+    "leave": "Time to leave",
+}
+# Minutes before the event: 3 days, 1 day and 2 hours for the dates that matter most.
+DEFAULT_LEADS: dict[str, tuple[int, ...]] = {
+    "court": (3 * 24 * 60, 24 * 60, 120),
+    "appointment": (3 * 24 * 60, 24 * 60, 120),
+    "medication": (0,),
+    "other": (0,),
+    "leave": (0,),
+}
+PLAN_LEAD = 24 * 60  # the day-before reminder asks the member to make a plan
+MAX_AHEAD = timedelta(days=2 * 365)
+LATE_NOTE_AFTER = timedelta(minutes=2)
+LATE_LIMIT = timedelta(hours=12)
+MAX_TEXT = 200
+SNOOZES = {"10m": timedelta(minutes=10), "1h": timedelta(hours=1)}
+_DATEPARSER_SETTINGS = {"PREFER_DATES_FROM": "future", "RETURN_AS_TIMEZONE_AWARE": False}
+
+
+@dataclass(frozen=True)
+class ReminderView:
+    id: int
+    kind: str
+    text: str
+    event_at: datetime
+    timezone: str
+    status: str
+    next_due: datetime | None
+    undelivered: bool
+    missed: bool
+
+
+@dataclass(frozen=True)
+class ReminderMessage:
+    """What to send for one due delivery."""
+
+    user_id: int
+    reminder_id: int
+    kind: str
+    text: str
+    event_at: datetime
+    lead_minutes: int
+    late_since: datetime | None  # when it should have arrived, if it is late
+    plan_prompt: bool
+
+
+def parse_when(text: str, zone_name: str, now: datetime) -> datetime:
+    """A time as a member types it, in their zone, to an aware UTC instant; or a clear error."""
+    zone = ZoneInfo(zone_name)
+    cleaned = clean_text(text, field="When", max_length=100)
+    if re.search(r"\b\d{5,}\b", cleaned):
+        raise UserFacingError(
+            "That year is too far away. Reminders can be set up to two years ahead."
+        )
+    local_now = now.astimezone(zone).replace(tzinfo=None)
+    parsed = dateparser.parse(
+        cleaned, languages=["en"], settings={**_DATEPARSER_SETTINGS, "RELATIVE_BASE": local_now}
+    )
+    if parsed is None:
+        raise UserFacingError(
+            f"I couldn't understand “{cleaned}” as a date and time. Try “tomorrow 9am”, "
+            "“June 17 2:30pm” or “in 2 hours”."
+        )
+    naive: datetime = parsed.replace(tzinfo=None, microsecond=0)
+    moment = naive.replace(tzinfo=zone)
+    # A wall time that doesn't survive the round trip falls in the hour the clocks skip.
+    if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        raise UserFacingError(
+            f"{naive:%B %-d at %-I:%M %p} doesn't exist in {zone_name}: the clocks jump "
+            "forward that night. Pick a time an hour later or earlier."
+        )
+    when = moment.astimezone(UTC)
+    if when <= now:
+        raise UserFacingError(
+            f"{naive:%B %-d, %Y at %-I:%M %p} has already passed. Pick a time in the future."
+        )
+    if when - now > MAX_AHEAD:
+        raise UserFacingError("Reminders can be set up to two years ahead.")
+    return when
+
+
+def warm_up_date_parsing() -> None:
+    """dateparser loads its language data on first use (about 0.2 s); do it at start-up."""
+    dateparser.parse("tomorrow 9am", languages=["en"], settings=_DATEPARSER_SETTINGS)
+
+
+class MemberSettingsService:
+    def __init__(self, sessions: SessionFactory, clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    async def timezone(self, user_id: int) -> str | None:
+        async with self._sessions() as session:
+            row = await session.get(MemberSettings, user_id)
+            return row.timezone if row is not None else None
+
+    async def set_timezone(self, user_id: int, zone: str) -> None:
+        async with self._sessions.begin() as session:
+            row = await self._row(session, user_id)
+            row.timezone = zone
+
+    async def mark_dms_closed(self, user_id: int) -> None:
+        """Discord said 50007: remember it, so nothing retries, and tell them next time (R9)."""
+        async with self._sessions.begin() as session:
+            row = await self._row(session, user_id)
+            row.dms_closed_at = self._clock.now()
+            row.dm_notice_due = True
+
+    async def mark_dms_open(self, user_id: int) -> None:
+        async with self._sessions.begin() as session:
+            row = await session.get(MemberSettings, user_id)
+            if row is not None and row.dms_closed_at is not None:
+                row.dms_closed_at = None
+                row.updated_at = self._clock.now()
+
+    async def take_dm_notice(self, user_id: int) -> bool:
+        """True once after their DMs turned out closed; the notice is then cleared."""
+        async with self._sessions() as session:  # most members never have one: read first
+            row = await session.get(MemberSettings, user_id)
+            if row is None or not row.dm_notice_due:
+                return False
+        async with self._sessions.begin() as session:
+            row = await session.get(MemberSettings, user_id)
+            if row is None or not row.dm_notice_due:
+                return False
+            row.dm_notice_due = False
+            return True
+
+    async def _row(self, session: AsyncSession, user_id: int) -> MemberSettings:
+        row = await session.get(MemberSettings, user_id)
+        now = self._clock.now()
+        if row is None:
+            row = MemberSettings(user_id=user_id, dm_notice_due=False, updated_at=now)
+            session.add(row)
+        row.updated_at = now
+        return row
+
+
+class ReminderService:
+    def __init__(
+        self, sessions: SessionFactory, clock: Clock, keyring: Keyring, scheduler: Scheduler
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._keyring = keyring
+        self._scheduler = scheduler
+
+    async def create(
+        self,
+        *,
+        user_id: int,
+        guild_id: int | None,
+        kind: str,
+        text: str,
+        event_at: datetime,
+        zone: str,
+        interaction_id: int,
+    ) -> ReminderView:
+        """Create once per interaction (R15): the same submission twice gives the same reminder."""
+        if kind not in KINDS:
+            raise UserFacingError("Pick what kind of reminder this is from the list.")
+        what = clean_text(text, field="What", max_length=MAX_TEXT)
+        now = self._clock.now()
+        existing = await self._by_interaction(interaction_id)
+        if existing is not None:
+            return existing
+        leads = [
+            lead for lead in DEFAULT_LEADS[kind] if event_at - timedelta(minutes=lead) > now
+        ] or [0]
+        try:
+            async with self._sessions.begin() as session:
+                row = Reminder(
+                    user_id=user_id, guild_id=guild_id, kind=kind, text_encrypted=b"",
+                    event_at=event_at, timezone=zone, lead_minutes=leads, status="active",
+                    created_at=now, interaction_id=interaction_id,
+                )  # fmt: skip
+                session.add(row)
+                await session.flush()
+                row.text_encrypted = encrypt(self._keyring, what, context=f"reminder:{row.id}")
+                for lead in leads:
+                    await Scheduler.add(
+                        session, source=f"reminder:{row.id}", kind="personal",
+                        due_at=event_at - timedelta(minutes=lead), payload={"lead": lead},
+                    )  # fmt: skip
+                reminder_id = row.id
+        except IntegrityError:
+            again = await self._by_interaction(interaction_id)
+            if again is None:
+                raise
+            return again
+        await self._scheduler.scheduled(event_at - timedelta(minutes=max(leads)))
+        async with self._sessions() as session:
+            return await self._view(session, await self._own(session, user_id, reminder_id))
+
+    async def get(self, user_id: int, reminder_id: int) -> ReminderView | None:
+        async with self._sessions() as session:
+            row = await session.get(Reminder, reminder_id)
+            if row is None or row.user_id != user_id:
+                return None
+            return await self._view(session, row)
+
+    async def list(self, user_id: int) -> list[ReminderView]:
+        """Active reminders, and ones that were missed or couldn't be delivered."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(Reminder).where(Reminder.user_id == user_id).order_by(Reminder.event_at)
+            )
+            views = [await self._view(session, row) for row in rows]
+        now = self._clock.now()
+        recent = now - LATE_LIMIT
+        return [
+            view
+            for view in views
+            if view.status == "active"
+            and (view.event_at > recent or view.missed or view.undelivered)
+        ]
+
+    async def cancel(self, user_id: int, reminder_id: int) -> ReminderView:
+        return await self._finish(user_id, reminder_id, "cancelled")
+
+    async def done(self, user_id: int, reminder_id: int) -> ReminderView:
+        return await self._finish(user_id, reminder_id, "done")
+
+    async def snooze(self, user_id: int, reminder_id: int, choice: str) -> datetime:
+        """Remind again in 10 minutes, an hour, or tomorrow at the same time."""
+        now = self._clock.now()
+        if choice == "tomorrow":
+            due_at = now + timedelta(days=1)
+        elif choice in SNOOZES:
+            due_at = now + SNOOZES[choice]
+        else:
+            raise UserFacingError("That snooze option doesn't exist.")
+        due_at = due_at.replace(microsecond=0)
+        async with self._sessions.begin() as session:
+            row = await self._own(session, user_id, reminder_id)
+            if row.status != "active":
+                raise UserFacingError("That reminder is already finished.")
+            await Scheduler.add(
+                session, source=f"reminder:{row.id}", kind="personal", due_at=due_at,
+                payload={"lead": 0, "snoozed": True},
+            )  # fmt: skip
+        await self._scheduler.scheduled(due_at)
+        return due_at
+
+    async def prepare(self, due: Due, now: datetime) -> ReminderMessage | Delivery:
+        """What to send for a due delivery, or the outcome if nothing should be sent."""
+        reminder_id = int(due.source.split(":", 1)[1])
+        async with self._sessions() as session:
+            row = await session.get(Reminder, reminder_id)
+            if row is None or row.status != "active":
+                return Delivery("cancelled", "the reminder was finished or removed")
+            text = decrypt(self._keyring, row.text_encrypted, context=f"reminder:{row.id}")
+        late_by = now - due.due_at
+        if late_by > LATE_LIMIT:
+            return Delivery("skipped_late", f"missed by {late_by}")
+        lead = int(due.payload.get("lead", 0))
+        if lead > 0 and now >= row.event_at:
+            return Delivery("skipped_late", "the event has already started")
+        return ReminderMessage(
+            user_id=row.user_id,
+            reminder_id=row.id,
+            kind=row.kind,
+            text=text,
+            event_at=row.event_at,
+            lead_minutes=lead,
+            late_since=due.due_at if late_by > LATE_NOTE_AFTER else None,
+            plan_prompt=lead == PLAN_LEAD and row.kind in ("court", "appointment"),
+        )
+
+    async def _finish(self, user_id: int, reminder_id: int, status: str) -> ReminderView:
+        now = self._clock.now()
+        async with self._sessions.begin() as session:
+            row = await self._own(session, user_id, reminder_id)
+            row.status = status
+            await Scheduler.cancel(session, f"reminder:{row.id}", now)
+            return await self._view(session, row)
+
+    async def _own(self, session: AsyncSession, user_id: int, reminder_id: int) -> Reminder:
+        row = await session.get(Reminder, reminder_id)
+        if row is None or row.user_id != user_id:
+            raise UserFacingError("I couldn't find that reminder among yours.")
+        return row
+
+    async def _by_interaction(self, interaction_id: int) -> ReminderView | None:
+        async with self._sessions() as session:
+            row = await session.scalar(
+                select(Reminder).where(Reminder.interaction_id == interaction_id)
+            )
+            return None if row is None else await self._view(session, row)
+
+    async def _view(self, session: AsyncSession, row: Reminder) -> ReminderView:
+        states = (
+            await session.execute(
+                select(Occurrence.due_at, Occurrence.state).where(
+                    Occurrence.source == f"reminder:{row.id}"
+                )
+            )
+        ).all()
+        pending = sorted(due for due, state in states if state == PENDING)
+        return ReminderView(
+            id=row.id,
+            kind=row.kind,
+            text=decrypt(self._keyring, row.text_encrypted, context=f"reminder:{row.id}"),
+            event_at=row.event_at,
+            timezone=row.timezone,
+            status=row.status,
+            next_due=pending[0] if pending else None,
+            undelivered=any(state == FAILED_PERMANENT for _, state in states),
+            missed=any(state == SKIPPED_LATE for _, state in states) and not pending,
+        )
