@@ -253,11 +253,16 @@ class Sandbox:
         ]
 
     def dms_to(self, member: Member | User) -> list[Message]:
+        """Messages the bot sent to this member's DMs on its own (not replies to their clicks)."""
         user = member.user if isinstance(member, Member) else member
         channel = self._dm_channels.get(user.id)
         if channel is None:
             return []
-        return [m for m in self.messages.values() if m.channel_id == channel.id and not m.deleted]
+        return [
+            m
+            for m in self.messages.values()
+            if m.channel_id == channel.id and not m.deleted and m.interaction_id is None
+        ]
 
     async def wait_for(
         self, predicate: Callable[[], bool], *, timeout: float = 5.0, what: str = "it"

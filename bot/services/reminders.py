@@ -25,7 +25,7 @@ from bot.db.models import MemberSettings, Occurrence, Reminder
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import FAILED_PERMANENT, PENDING, SKIPPED_LATE, Delivery, Due, Scheduler
-from bot.services.crypto import decrypt, encrypt
+from bot.services.crypto import UnreadableError, decrypt, encrypt
 from bot.services.text import clean_text
 
 KINDS: dict[str, str] = {
@@ -284,7 +284,10 @@ class ReminderService:
             row = await session.get(Reminder, reminder_id)
             if row is None or row.status != "active":
                 return Delivery("cancelled", "the reminder was finished or removed")
-            text = decrypt(self._keyring, row.text_encrypted, context=f"reminder:{row.id}")
+            try:
+                text = decrypt(self._keyring, row.text_encrypted, context=f"reminder:{row.id}")
+            except UnreadableError as error:  # a missing key does not come back by retrying
+                return Delivery("failed_permanent", f"its text could not be decrypted: {error}")
         late_by = now - due.due_at
         if late_by > LATE_LIMIT:
             return Delivery("skipped_late", f"missed by {late_by}")
