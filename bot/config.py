@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     discord_gateway_url: str = DEFAULT_GATEWAY_URL
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
     postgres_statement_timeout_ms: int = Field(default=15_000, ge=100, le=600_000)
+    scheduler_lease_seconds: int = Field(default=120, ge=1, le=3600)
 
     @field_validator("shard_ids", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import discord
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -51,7 +52,12 @@ async def open_runtime(
         await lock.acquire()
         await apply_migrations(engine)
         clock = clock or SystemClock()
-        services = build_services(create_session_factory(engine), keyring, clock)
+        services = build_services(
+            create_session_factory(engine),
+            keyring,
+            clock,
+            lease=timedelta(seconds=settings.scheduler_lease_seconds),
+        )
         dispatcher = Dispatcher(services.scheduler, clock, alarm or APSchedulerAlarm())
         bot = MusterBot(
             settings=settings,

@@ -87,10 +87,16 @@ def backoff(attempts: int, rng: random.Random) -> timedelta:
 
 class Scheduler:
     def __init__(
-        self, sessions: SessionFactory, clock: Clock, *, worker_id: str | None = None
+        self,
+        sessions: SessionFactory,
+        clock: Clock,
+        *,
+        worker_id: str | None = None,
+        lease: timedelta = LEASE,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._lease = lease
         self.worker_id = worker_id or f"worker-{secrets.token_hex(6)}"
         self._handlers: dict[str, Handler] = {}
         self._rng = random.Random()
@@ -179,7 +185,7 @@ class Scheduler:
                 .where(Occurrence.id.in_(ids), ready)
                 .values(
                     state=CLAIMED,
-                    lease_until=now + LEASE,
+                    lease_until=now + self._lease,
                     claimed_by=self.worker_id,
                     attempts=Occurrence.attempts + 1,
                 )

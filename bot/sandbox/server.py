@@ -100,6 +100,18 @@ class _Failure:
 
 
 @dataclass
+class Stall:
+    """A request the sandbox holds without answering, to stop the bot at an exact point."""
+
+    method: str
+    pattern: re.Pattern[str]
+    after_handling: bool
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    used: bool = False
+
+
+@dataclass
 class _Session:
     id: str
     shard_id: int
@@ -144,6 +156,7 @@ class Sandbox:
         self.identify_count = 0
         self.resume_count = 0
         self._failures: list[_Failure] = []
+        self._stalls: list[Stall] = []
         self._sessions: dict[str, _Session] = {}
         self._dm_channels: dict[int, Channel] = {}
         self._changed = asyncio.Condition()
@@ -163,6 +176,8 @@ class Sandbox:
         self.port = int(addresses[0][1])
 
     async def stop(self) -> None:
+        for stall in self._stalls:
+            stall.release.set()
         for session in self._sessions.values():
             if session.ws is not None and not session.ws.closed:
                 await session.ws.close(code=1001)
@@ -317,6 +332,13 @@ class Sandbox:
                 is_global,
             )
         )
+
+    def stall_next(self, method: str, path_pattern: str, *, after_handling: bool) -> Stall:
+        """Hold the next matching request unanswered: before it takes effect, or after (the
+        message exists but the bot never hears back). Set `release` to let it go."""
+        stall = Stall(method.upper(), re.compile(path_pattern), after_handling)
+        self._stalls.append(stall)
+        return stall
 
     async def forget_sessions(self) -> None:
         """Drop every session unresumably, as after a long outage: the bot must identify anew."""
@@ -857,6 +879,9 @@ class Sandbox:
             injected = self._injected_failure(method, path)
             if injected is not None:
                 return injected
+            stall = self._take_stall(method, path)
+            if stall is not None and not stall.after_handling:
+                await self._hold(stall)
             if needs_auth and request.headers.get("Authorization") != f"Bot {self.token}":
                 return _error(401, 0, "401: Unauthorized")
             if request.can_read_body:
@@ -870,9 +895,23 @@ class Sandbox:
                 request[FILES] = []
             response = await handler(request)
             await self._notify()
+            if stall is not None and stall.after_handling:
+                await self._hold(stall)
             return response
 
         return wrapped
+
+    def _take_stall(self, method: str, path: str) -> Stall | None:
+        for stall in self._stalls:
+            if not stall.used and stall.method == method and stall.pattern.search(path):
+                stall.used = True
+                return stall
+        return None
+
+    async def _hold(self, stall: Stall) -> None:
+        stall.arrived.set()
+        await self._notify()
+        await stall.release.wait()
 
     async def _read_body(self, request: web.Request) -> str | None:
         request[FILES] = []

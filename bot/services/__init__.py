@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.clock import Clock
 from bot.db.engine import SessionFactory
 from bot.keys import Keyring
-from bot.scheduling import Scheduler
+from bot.scheduling import LEASE, Scheduler
 from bot.services.audit import AuditService
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.guilds import GuildService
@@ -32,8 +33,10 @@ class Services:
     recovery_meetings: RecoveryMeetingService
 
 
-def build_services(sessions: SessionFactory, keyring: Keyring, clock: Clock) -> Services:
-    scheduler = Scheduler(sessions, clock)
+def build_services(
+    sessions: SessionFactory, keyring: Keyring, clock: Clock, *, lease: timedelta = LEASE
+) -> Services:
+    scheduler = Scheduler(sessions, clock, lease=lease)
     return Services(
         clock=clock,
         keyring=keyring,
