@@ -17,6 +17,7 @@ from bot.services import Services
 from bot.services.reminders import warm_up_date_parsing
 from bot.tree import MusterTree
 from cogs.general import GeneralCog
+from cogs.meetings import MeetingAdminCog, MeetingCog
 from cogs.reminders import ReminderCog, SettingsCog
 from cogs.resources import CrisisCog, ResourceAdminCog, ResourceCog
 from cogs.setup import ModCog, SetupCog
@@ -62,6 +63,8 @@ def build_cogs(bot: MusterBot) -> list[commands.Cog]:
         ResourceAdminCog(bot),
         ReminderCog(bot),
         SettingsCog(bot),
+        MeetingCog(bot),
+        MeetingAdminCog(bot),
         SetupCog(bot),
         ModCog(bot),
     ]
@@ -122,6 +125,7 @@ class MusterBot(commands.AutoShardedBot):
             await self.add_cog(cog)
         warm_up_date_parsing()
         if self.dispatcher is not None:
+            await self.services.meetings.top_up_all()
             await self.dispatcher.start()  # rebuilt from the database: nothing due is lost
         if self.settings.dev_guild_id is not None:
             guild = discord.Object(self.settings.dev_guild_id)

@@ -12,6 +12,7 @@ from bot.scheduling import LEASE, Scheduler
 from bot.services.audit import AuditService
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.guilds import GuildService
+from bot.services.meetings import MeetingService
 from bot.services.recovery_meetings import RecoveryMeetingService
 from bot.services.reminders import MemberSettingsService, ReminderService
 from bot.services.resources import ResourceService
@@ -29,6 +30,7 @@ class Services:
     scheduler: Scheduler
     member_settings: MemberSettingsService
     reminders: ReminderService
+    meetings: MeetingService
     resources: ResourceService
     recovery_meetings: RecoveryMeetingService
 
@@ -46,6 +48,7 @@ def build_services(
         scheduler=scheduler,
         member_settings=MemberSettingsService(sessions, clock),
         reminders=ReminderService(sessions, clock, keyring, scheduler),
+        meetings=MeetingService(sessions, clock, scheduler),
         resources=ResourceService(sessions, clock),
         recovery_meetings=RecoveryMeetingService(sessions, clock),
     )

@@ -1,0 +1,396 @@
+"""/meeting for members, /meeting-admin for moderators, and the meeting reminders themselves."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import ensure_moderator, guild_object, guild_of
+from bot.errors import UserFacingError
+from bot.scheduling import Delivery, Due
+from bot.services.meetings import LEAD_CHOICES, MeetingNotice, MeetingView
+from bot.services.reminders import parse_when
+from bot.tree import reporting, respond, services_of
+from bot.ui.embeds import CALM_BLUE
+
+if TYPE_CHECKING:
+    from bot.app import MusterBot
+
+REPEAT_CHOICES = [
+    app_commands.Choice(name="Just once", value="once"),
+    app_commands.Choice(name="Every week", value="weekly"),
+    app_commands.Choice(name="Every other week", value="biweekly"),
+    app_commands.Choice(name="Monthly, same weekday (e.g. 2nd Tuesday)", value="monthly_weekday"),
+    app_commands.Choice(name="Monthly, same date", value="monthly_day"),
+]
+LEAD_LABELS = {"day_and_hour": "1 day and 1 hour before", "hour": "1 hour before",
+               "day": "1 day before", "none": "No reminders"}  # fmt: skip
+LEAD_OPTIONS = [app_commands.Choice(name=label, value=key) for key, label in LEAD_LABELS.items()]
+ANSWER_LABELS = {"going": "Going", "maybe": "Maybe", "no": "Can't make it"}
+
+
+def _safe(text: str) -> str:
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def meeting_embed(
+    meeting: MeetingView, starts_at: datetime, counts: dict[str, int], *, delayed: bool = False
+) -> discord.Embed:
+    stamp = int(starts_at.timestamp())
+    title = f"{'(Delayed) ' if delayed else ''}Meeting: {_safe(meeting.title)}"
+    embed = discord.Embed(title=title[:256], colour=CALM_BLUE)
+    embed.description = f"<t:{stamp}:F> (<t:{stamp}:R>), {meeting.duration_minutes} minutes"
+    where = []
+    if meeting.voice_channel_id:
+        where.append(f"<#{meeting.voice_channel_id}>")
+    if meeting.place:
+        where.append(_safe(meeting.place))
+    if where:
+        embed.add_field(name="Where", value=" / ".join(where)[:1024], inline=False)
+    embed.add_field(
+        name="Who's coming",
+        value=(
+            f"Going: {counts['going']} · Maybe: {counts['maybe']} · Can't make it: {counts['no']}"
+        ),
+        inline=False,
+    )
+    embed.set_footer(text=f"Repeats {meeting.rule.describe()} ({meeting.rule.zone}).")
+    return embed
+
+
+def meeting_buttons(meeting_id: int, starts_at: datetime) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for action in ("going", "maybe", "no", "dm"):
+        view.add_item(MeetingButton(action, meeting_id, int(starts_at.timestamp())))
+    return view
+
+
+class MeetingButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"mtg:(?P<action>going|maybe|no|dm):(?P<id>\d{1,12}):(?P<ts>\d{1,12})",
+):
+    """RSVP and DM-me on a meeting reminder. The custom id holds the meeting's id and start
+    time, never a member's; every click is re-checked against the meeting."""
+
+    def __init__(self, action: str, meeting_id: int, stamp: int) -> None:
+        label = ANSWER_LABELS.get(action, "DM me an hour before")
+        style = discord.ButtonStyle.success if action == "going" else discord.ButtonStyle.secondary
+        super().__init__(
+            discord.ui.Button(
+                label=label, style=style, custom_id=f"mtg:{action}:{meeting_id}:{stamp}"
+            )
+        )
+        self.action = action
+        self.meeting_id = meeting_id
+        self.starts_at = datetime.fromtimestamp(stamp, UTC)
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> MeetingButton:
+        return cls(match["action"], int(match["id"]), int(match["ts"]))
+
+    @reporting
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        services = services_of(interaction)
+        guild_id = guild_of(interaction)
+        if self.action == "dm":
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            meeting = await services.meetings.get(guild_id, self.meeting_id)
+            remind_at = self.starts_at - timedelta(hours=1)
+            if remind_at <= services.clock.now():
+                raise UserFacingError(
+                    "It starts in less than an hour, so there's no time for a reminder."
+                )
+            await services.reminders.create(
+                user_id=interaction.user.id, guild_id=guild_id, kind="other",
+                text=f"“{meeting.title}” starts in an hour"[:200], event_at=remind_at,
+                zone=meeting.rule.zone, interaction_id=interaction.id,
+            )  # fmt: skip
+            await respond(interaction, f"I'll DM you <t:{int(remind_at.timestamp())}:R>.")
+            return
+        await interaction.response.defer()
+        counts = await services.meetings.rsvp(
+            guild_id, self.meeting_id, self.starts_at, interaction.user.id, self.action
+        )
+        meeting = await services.meetings.get(guild_id, self.meeting_id)
+        await interaction.edit_original_response(
+            embed=meeting_embed(meeting, self.starts_at, counts)
+        )
+
+
+class MeetingDelivery:
+    """Posts a due meeting reminder in the meetings channel, pinging only its role (R6)."""
+
+    def __init__(self, bot: MusterBot) -> None:
+        self.bot = bot
+
+    async def deliver(self, due: Due, now: datetime) -> Delivery:
+        services = self.bot.services
+        prepared = await services.meetings.prepare(due, now)
+        if isinstance(prepared, Delivery):
+            return prepared
+        notice: MeetingNotice = prepared
+        config = await services.guild_settings.get(notice.meeting.guild_id)
+        channel_id = config.meetings_channel_id
+        if channel_id is None:
+            return Delivery("failed_permanent", "no meetings channel is chosen in /setup")
+        role = notice.meeting.role_id
+        mentions = discord.AllowedMentions(
+            everyone=False, users=False, roles=[discord.Object(role)] if role else False
+        )
+        try:
+            channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
+            if not isinstance(channel, discord.abc.Messageable):
+                return Delivery("failed_permanent", "the meetings channel can't take messages")
+            await channel.send(
+                content=f"<@&{role}>" if role else None,
+                embed=meeting_embed(
+                    notice.meeting, notice.starts_at, notice.counts, delayed=notice.delayed
+                ),
+                view=meeting_buttons(notice.meeting.id, notice.starts_at),
+                allowed_mentions=mentions,
+                nonce=due.nonce,
+            )
+        except (discord.Forbidden, discord.NotFound) as error:
+            return Delivery("failed_permanent", f"the meetings channel refused it ({error.code})")
+        except discord.HTTPException as error:
+            if error.status == 429 or error.status >= 500:
+                return Delivery("retry", f"Discord answered {error.status}")
+            return Delivery(
+                "failed_permanent", f"Discord refused it ({error.status}, {error.code})"
+            )
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            return Delivery("retry", f"network: {type(error).__name__}")
+        return Delivery("sent")
+
+
+class MeetingCog(commands.GroupCog, group_name="meeting"):
+    """Group meetings: when they are, and a calendar for your phone."""
+
+    def __init__(self, bot: MusterBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(MeetingButton)
+        self.bot.services.scheduler.register("meeting", MeetingDelivery(self.bot))
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(MeetingButton)
+
+    @app_commands.command(name="list")
+    @app_commands.guild_only()
+    async def list_meetings(self, interaction: discord.Interaction[MusterBot]) -> None:
+        """See the group's meetings, in your own time zone."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        meetings = await self.bot.services.meetings.list(guild_of(interaction))
+        if not meetings:
+            await respond(interaction, "No meetings are scheduled yet.")
+            return
+        embed = discord.Embed(title="Upcoming meetings", colour=CALM_BLUE)
+        for meeting in meetings[:25]:
+            when = (
+                f"<t:{int(meeting.next_start.timestamp())}:F>"
+                if meeting.next_start
+                else "no more dates"
+            )
+            embed.add_field(
+                name=_safe(meeting.title)[:256],
+                value=f"Next: {when}\nRepeats {meeting.rule.describe()}",
+                inline=False,
+            )
+        embed.set_footer(text="Times show in your own time zone.")
+        await respond(interaction, embed=embed)
+
+    @app_commands.command(name="calendar")
+    @app_commands.guild_only()
+    async def calendar(self, interaction: discord.Interaction[MusterBot]) -> None:
+        """Get the group's meetings as a calendar file for your phone."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild = guild_object(interaction)
+        data = await self.bot.services.meetings.calendar(guild.id, guild.name)
+        await interaction.followup.send(
+            "Open this file to add the meetings to your calendar; "
+            "it follows the group's time zone.",
+            file=discord.File(io.BytesIO(data), filename="meetings.ics"),
+            ephemeral=True,
+        )
+
+
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
+class MeetingAdminCog(commands.GroupCog, group_name="meeting-admin"):
+    """Moderators: schedule and change the group's meetings."""
+
+    def __init__(self, bot: MusterBot) -> None:
+        self.bot = bot
+
+    async def interaction_check(self, interaction: discord.Interaction[MusterBot]) -> bool:  # type: ignore[override]
+        await ensure_moderator(interaction)
+        return True
+
+    async def _zone(self, guild_id: int) -> str:
+        config = await self.bot.services.guild_settings.get(guild_id)
+        if config.meetings_channel_id is None:
+            raise UserFacingError(
+                "Choose a meetings channel in `/setup start` first: that's where reminders go."
+            )
+        return config.timezone
+
+    @app_commands.command(name="create")
+    @app_commands.describe(
+        title="The meeting's name",
+        starts="First meeting, in the group's time zone: e.g. Nov 24 7pm",
+        repeat="How it repeats", duration="Minutes (15 to 480)", place="Where, or a link",
+        voice="A voice channel to meet in", role="The role to ping in reminders",
+        reminders="When to remind the channel",
+    )  # fmt: skip
+    @app_commands.choices(repeat=REPEAT_CHOICES, reminders=LEAD_OPTIONS)
+    async def create(
+        self,
+        interaction: discord.Interaction[MusterBot],
+        title: app_commands.Range[str, 1, 100],
+        starts: app_commands.Range[str, 1, 100],
+        repeat: app_commands.Choice[str],
+        duration: app_commands.Range[int, 15, 480] = 60,
+        place: app_commands.Range[str, 1, 200] | None = None,
+        voice: discord.VoiceChannel | None = None,
+        role: discord.Role | None = None,
+        reminders: app_commands.Choice[str] | None = None,
+    ) -> None:
+        """Schedule a group meeting; reminders post in the meetings channel."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild = guild_object(interaction)
+        _check_own(guild, voice, role)
+        zone = await self._zone(guild.id)
+        starts_at = parse_when(starts, zone, self.bot.services.clock.now())
+        meeting = await self.bot.services.meetings.create(
+            guild_id=guild.id, actor_id=interaction.user.id, title=title,
+            starts_at=starts_at, zone=zone,
+            repeat=repeat.value, duration_minutes=duration, place=place,  # type: ignore[arg-type]
+            voice_channel_id=voice.id if voice else None, role_id=role.id if role else None,
+            leads=LEAD_CHOICES[reminders.value if reminders else "day_and_hour"],
+        )  # fmt: skip
+        first = (
+            f" First one <t:{int(meeting.next_start.timestamp())}:F>." if meeting.next_start else ""
+        )
+        await respond(
+            interaction,
+            f"Scheduled **{_safe(meeting.title)}**: {meeting.rule.describe()} ({zone}).{first}",
+        )
+
+    @app_commands.command(name="edit")
+    @app_commands.describe(
+        meeting="Which meeting",
+        title="New name",
+        starts="New first date and time",
+        place="New place",
+        role="New role to ping",
+    )
+    async def edit(
+        self,
+        interaction: discord.Interaction[MusterBot],
+        meeting: app_commands.Range[str, 1, 20],
+        title: app_commands.Range[str, 1, 100] | None = None,
+        starts: app_commands.Range[str, 1, 100] | None = None,
+        place: app_commands.Range[str, 1, 200] | None = None,
+        role: discord.Role | None = None,
+    ) -> None:
+        """Change a meeting's name, time, place or role."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild = guild_object(interaction)
+        _check_own(guild, None, role)
+        starts_at = (
+            parse_when(starts, await self._zone(guild.id), self.bot.services.clock.now())
+            if starts
+            else None
+        )
+        updated = await self.bot.services.meetings.edit(
+            guild.id, interaction.user.id, _meeting_id(meeting), title=title, starts_at=starts_at,
+            place=place, role_id=role.id if role else None,
+        )  # fmt: skip
+        await respond(
+            interaction, f"Updated **{_safe(updated.title)}**: {updated.rule.describe()}."
+        )
+
+    @app_commands.command(name="skip")
+    @app_commands.describe(meeting="Which meeting", date="The date to skip, e.g. Dec 1")
+    async def skip(
+        self,
+        interaction: discord.Interaction[MusterBot],
+        meeting: app_commands.Range[str, 1, 20],
+        date: app_commands.Range[str, 1, 50],
+    ) -> None:
+        """Skip one date of a meeting; its reminders are cancelled."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild_id = guild_of(interaction)
+        view = await self.bot.services.meetings.get(guild_id, _meeting_id(meeting))
+        starts_at = parse_when(
+            f"{date} {view.rule.at:%H:%M}", view.rule.zone, self.bot.services.clock.now()
+        )
+        skipped = await self.bot.services.meetings.skip(
+            guild_id, interaction.user.id, view.id, starts_at
+        )
+        await respond(
+            interaction,
+            f"Skipped **{_safe(skipped.title)}** on <t:{int(starts_at.timestamp())}:D>.",
+        )
+
+    @app_commands.command(name="cancel")
+    @app_commands.describe(meeting="Which meeting series to cancel")
+    async def cancel(
+        self, interaction: discord.Interaction[MusterBot], meeting: app_commands.Range[str, 1, 20]
+    ) -> None:
+        """Cancel a meeting series and all its reminders."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        cancelled = await self.bot.services.meetings.cancel(
+            guild_of(interaction), interaction.user.id, _meeting_id(meeting)
+        )
+        await respond(interaction, f"Cancelled **{_safe(cancelled.title)}** and its reminders.")
+
+    @edit.autocomplete("meeting")
+    @skip.autocomplete("meeting")
+    @cancel.autocomplete("meeting")
+    async def meeting_autocomplete(
+        self, interaction: discord.Interaction[MusterBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        try:
+            async with asyncio.timeout(2.0):
+                meetings = await self.bot.services.meetings.list(interaction.guild_id)
+        except TimeoutError:
+            return []
+        return [
+            app_commands.Choice(name=meeting.title[:100], value=str(meeting.id))
+            for meeting in meetings
+            if current.lower() in meeting.title.lower()
+        ][:25]
+
+
+def _meeting_id(text: str) -> int:
+    if not text.isdigit():
+        raise UserFacingError("Pick a meeting from the list.")
+    return int(text)
+
+
+def _check_own(
+    guild: discord.Guild, voice: discord.VoiceChannel | None, role: discord.Role | None
+) -> None:
+    """Options resolved by Discord should belong here; check anyway (R21)."""
+    if voice is not None and guild.get_channel(voice.id) is None:
+        raise UserFacingError("That voice channel isn't in this server.")
+    if role is not None and guild.get_role(role.id) is None:
+        raise UserFacingError("That role isn't in this server.")
