@@ -1,0 +1,165 @@
+"""Group meetings through the sandbox: reminders in the channel, RSVPs across a restart."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import icalendar
+import pytest
+
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.keys import Keyring
+from bot.runtime import Runtime
+from bot.sandbox import Channel, Message, SandboxError
+from tests.conftest import World, start_bot
+
+
+async def meetings_channel(world: World, runtime: Runtime) -> Channel:
+    channel = await world.sandbox.create_channel(world.guild, "meetings")
+    settings = runtime.services.guild_settings
+    await settings.set_channel(
+        world.guild.id, world.moderator.id, "meetings_channel_id", channel.id
+    )
+    await settings.set_limits(world.guild.id, world.moderator.id, timezone="Eastern",
+                              anonymous_delay_minutes="5", summary_threshold="5", retention_days="180")  # fmt: skip
+    return channel
+
+
+async def posted(world: World, channel: Channel, count: int) -> list[Message]:
+    await world.sandbox.wait_for(
+        lambda: len(world.sandbox.channel_messages(channel)) >= count,
+        what=f"{count} post(s) in #meetings",
+    )
+    return world.sandbox.channel_messages(channel)
+
+
+async def test_weekly_meeting_reminder_pings_only_its_role_and_rsvps_survive_a_restart(
+    world: World, bot_settings: Settings, clock: FakeClock
+) -> None:
+    sandbox = world.sandbox
+    members_role = await sandbox.create_role(world.guild, "Cohort")
+    third = await sandbox.create_member(world.guild, "Casey", roles=[members_role])
+    keyring = Keyring.generate()
+    async with start_bot(bot_settings, clock, keyring=keyring) as runtime:
+        channel = await meetings_channel(world, runtime)
+        created = await sandbox.slash(
+            world.moderator, world.general, "meeting-admin create",
+            title="Tuesday check-in @everyone", starts="November 24 7pm", repeat="weekly",
+            place="Room 2, Vet Center", role=members_role,
+        )  # fmt: skip
+        assert "every Tuesday at 7:00 PM (America/New_York)" in created.text
+        # Nov 24 7pm EST is Nov 25 00:00 UTC; the day-before reminder is due Nov 24 00:00 UTC.
+        await clock.advance(timedelta(hours=33))
+        [reminder] = await posted(world, channel, 1)
+        assert reminder.content == members_role.mention
+        assert reminder.pings() == (set(), {members_role.id}, False)  # the role, nothing else
+        assert "@\u200beveryone" in reminder.embeds[0]["title"]
+        assert "Going: 0 · Maybe: 0 · Can't make it: 0" in reminder.text
+        assert all(str(member.id) not in custom_id for member in (world.member, third)
+                   for custom_id in reminder.custom_ids())  # fmt: skip
+        going = next(cid for cid in reminder.custom_ids() if cid.startswith("mtg:going:"))
+        maybe = next(cid for cid in reminder.custom_ids() if cid.startswith("mtg:maybe:"))
+        await sandbox.click(world.member, reminder, going)
+        await sandbox.click(third, reminder, going)
+        await sandbox.click(world.other_member, reminder, maybe)
+        assert "Going: 2 · Maybe: 1 · Can't make it: 0" in reminder.text
+    async with start_bot(bot_settings, clock, keyring=keyring):
+        changed = await sandbox.click(world.other_member, reminder, going)
+        assert changed.response_type == 6
+        assert "Going: 3 · Maybe: 0 · Can't make it: 0" in reminder.text
+        await clock.advance(timedelta(hours=23))  # one hour before
+        second = (await posted(world, channel, 2))[1]
+        assert "Going: 3" in second.text
+
+
+async def test_dm_me_from_the_meeting_reminder(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    channel = await meetings_channel(world, running)
+    await world.sandbox.slash(world.moderator, world.general, "meeting-admin create",
+                              title="Peer group", starts="November 26 7pm", repeat="once")  # fmt: skip
+    await clock.advance(timedelta(days=3, hours=9))  # Nov 26 00:00 UTC: a day before
+    [reminder] = await posted(world, channel, 1)
+    dm_button = next(cid for cid in reminder.custom_ids() if cid.startswith("mtg:dm:"))
+    answer = await world.sandbox.click(world.member, reminder, dm_button)
+    assert "I'll DM you" in answer.text
+    await clock.advance(timedelta(hours=23))
+    await world.sandbox.wait_for(
+        lambda: len(world.sandbox.dms_to(world.member)) == 1, what="the DM"
+    )
+    assert "“Peer group” starts in an hour" in world.sandbox.dms_to(world.member)[0].text
+
+
+async def test_skip_and_cancel_stop_reminders(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    sandbox = world.sandbox
+    channel = await meetings_channel(world, running)
+    await sandbox.slash(world.moderator, world.general, "meeting-admin create",
+                        title="Weekly", starts="November 24 7pm", repeat="weekly")  # fmt: skip
+    choices = await sandbox.autocomplete(
+        world.moderator, world.general, "meeting-admin skip", focused="meeting", value=""
+    )
+    meeting_id = choices[0]["value"]
+    skipped = await sandbox.slash(
+        world.moderator, world.general, "meeting-admin skip", meeting=meeting_id, date="November 24"
+    )
+    assert skipped.text.startswith("Skipped **Weekly**")
+    await clock.advance(timedelta(days=2))  # past Nov 24's reminders: none were posted
+    assert sandbox.channel_messages(channel) == []
+    listed = await sandbox.slash(world.member, world.general, "meeting list")
+    assert "Weekly" in listed.text
+    await sandbox.slash(world.moderator, world.general, "meeting-admin cancel", meeting=meeting_id)
+    await clock.advance(timedelta(days=14))
+    assert sandbox.channel_messages(channel) == []
+    audit = await sandbox.slash(world.moderator, world.general, "mod audit", area="meetings")
+    assert "meetings.create" in audit.text
+    assert "meetings.skip" in audit.text
+    assert "meetings.cancel" in audit.text
+
+
+async def test_calendar_file_imports_with_rule_and_zone(running: Runtime, world: World) -> None:
+    await meetings_channel(world, running)
+    await world.sandbox.slash(world.moderator, world.general, "meeting-admin create",
+                              title="Second Tuesday", starts="December 8 7pm", repeat="monthly_weekday")  # fmt: skip
+    result = await world.sandbox.slash(world.member, world.general, "meeting calendar")
+    [message] = result.messages
+    [attachment] = message.attachments
+    assert attachment.filename == "meetings.ics"
+    calendar = icalendar.Calendar.from_ical(attachment.data)
+    [event] = [component for component in calendar.walk("VEVENT")]
+    assert str(event["summary"]) == "Second Tuesday"
+    assert event["rrule"]["BYDAY"] == ["+2TU"]
+    assert event["dtstart"].dt.tzinfo is not None
+    assert str(event["dtstart"].dt.tzinfo) == "America/New_York"
+    assert calendar.walk("VTIMEZONE"), "phone calendars need the zone definition"
+
+
+async def test_meeting_bad_input(running: Runtime, world: World) -> None:
+    sandbox = world.sandbox
+    no_channel = await sandbox.slash(world.moderator, world.general, "meeting-admin create",
+                                     title="X", starts="tomorrow 7pm", repeat="weekly")  # fmt: skip
+    assert "Choose a meetings channel" in no_channel.text
+    await meetings_channel(world, running)
+    for starts, expected in {
+        "Feb 30 2027 7pm": "couldn't understand",
+        "yesterday 7pm": "already passed",
+        "March 14 2027 2:30am": "the clocks jump forward",
+    }.items():
+        result = await sandbox.slash(world.moderator, world.general, "meeting-admin create",
+                                     title="X", starts=starts, repeat="weekly")  # fmt: skip
+        assert expected in result.text, starts
+    with pytest.raises(SandboxError, match="refuses 10000 characters"):
+        await sandbox.slash(world.moderator, world.general, "meeting-admin create",
+                            title="x" * 10_000, starts="tomorrow 7pm", repeat="weekly")  # fmt: skip
+    other_guild = await sandbox.create_guild("Elsewhere")
+    foreign = await sandbox.create_role(other_guild, "Foreign")
+    refused = await sandbox.slash(world.moderator, world.general, "meeting-admin create",
+                                  title="X", starts="tomorrow 7pm", repeat="weekly", role=foreign)  # fmt: skip
+    assert refused.text == "That role isn't in this server."
+    forged = await sandbox.slash(
+        world.moderator, world.general, "meeting-admin cancel", meeting="99"
+    )
+    assert forged.text == "I couldn't find that meeting here. Pick one from the list."
+    assert await running.services.meetings.list(world.guild.id) == []
