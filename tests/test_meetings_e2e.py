@@ -21,8 +21,14 @@ async def meetings_channel(world: World, runtime: Runtime) -> Channel:
     await settings.set_channel(
         world.guild.id, world.moderator.id, "meetings_channel_id", channel.id
     )
-    await settings.set_limits(world.guild.id, world.moderator.id, timezone="Eastern",
-                              anonymous_delay_minutes="5", summary_threshold="5", retention_days="180")  # fmt: skip
+    await settings.set_limits(
+        world.guild.id,
+        world.moderator.id,
+        timezone="Eastern",
+        anonymous_delay_minutes="5",
+        summary_threshold="5",
+        retention_days="180",
+    )
     return channel
 
 
@@ -44,10 +50,15 @@ async def test_weekly_meeting_reminder_pings_only_its_role_and_rsvps_survive_a_r
     async with start_bot(bot_settings, clock, keyring=keyring) as runtime:
         channel = await meetings_channel(world, runtime)
         created = await sandbox.slash(
-            world.moderator, world.general, "meeting-admin create",
-            title="Tuesday check-in @everyone", starts="November 24 7pm", repeat="weekly",
-            place="Room 2, Vet Center", role=members_role,
-        )  # fmt: skip
+            world.moderator,
+            world.general,
+            "meeting-admin create",
+            title="Tuesday check-in @everyone",
+            starts="November 24 7pm",
+            repeat="weekly",
+            place="Room 2, Vet Center",
+            role=members_role,
+        )
         assert "every Tuesday at 7:00 PM (America/New_York)" in created.text
         # Nov 24 7pm EST is Nov 25 00:00 UTC; the day-before reminder is due Nov 24 00:00 UTC.
         await clock.advance(timedelta(hours=33))
@@ -56,8 +67,11 @@ async def test_weekly_meeting_reminder_pings_only_its_role_and_rsvps_survive_a_r
         assert reminder.pings() == (set(), {members_role.id}, False)  # the role, nothing else
         assert "@\u200beveryone" in reminder.embeds[0]["title"]
         assert "Going: 0 · Maybe: 0 · Can't make it: 0" in reminder.text
-        assert all(str(member.id) not in custom_id for member in (world.member, third)
-                   for custom_id in reminder.custom_ids())  # fmt: skip
+        assert all(
+            str(member.id) not in custom_id
+            for member in (world.member, third)
+            for custom_id in reminder.custom_ids()
+        )
         going = next(cid for cid in reminder.custom_ids() if cid.startswith("mtg:going:"))
         maybe = next(cid for cid in reminder.custom_ids() if cid.startswith("mtg:maybe:"))
         await sandbox.click(world.member, reminder, going)
@@ -77,8 +91,14 @@ async def test_dm_me_from_the_meeting_reminder(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:
     channel = await meetings_channel(world, running)
-    await world.sandbox.slash(world.moderator, world.general, "meeting-admin create",
-                              title="Peer group", starts="November 26 7pm", repeat="once")  # fmt: skip
+    await world.sandbox.slash(
+        world.moderator,
+        world.general,
+        "meeting-admin create",
+        title="Peer group",
+        starts="November 26 7pm",
+        repeat="once",
+    )
     await clock.advance(timedelta(days=3, hours=9))  # Nov 26 00:00 UTC: a day before
     [reminder] = await posted(world, channel, 1)
     dm_button = next(cid for cid in reminder.custom_ids() if cid.startswith("mtg:dm:"))
@@ -96,8 +116,14 @@ async def test_skip_and_cancel_stop_reminders(
 ) -> None:
     sandbox = world.sandbox
     channel = await meetings_channel(world, running)
-    await sandbox.slash(world.moderator, world.general, "meeting-admin create",
-                        title="Weekly", starts="November 24 7pm", repeat="weekly")  # fmt: skip
+    await sandbox.slash(
+        world.moderator,
+        world.general,
+        "meeting-admin create",
+        title="Weekly",
+        starts="November 24 7pm",
+        repeat="weekly",
+    )
     choices = await sandbox.autocomplete(
         world.moderator, world.general, "meeting-admin skip", focused="meeting", value=""
     )
@@ -121,8 +147,14 @@ async def test_skip_and_cancel_stop_reminders(
 
 async def test_calendar_file_imports_with_rule_and_zone(running: Runtime, world: World) -> None:
     await meetings_channel(world, running)
-    await world.sandbox.slash(world.moderator, world.general, "meeting-admin create",
-                              title="Second Tuesday", starts="December 8 7pm", repeat="monthly_weekday")  # fmt: skip
+    await world.sandbox.slash(
+        world.moderator,
+        world.general,
+        "meeting-admin create",
+        title="Second Tuesday",
+        starts="December 8 7pm",
+        repeat="monthly_weekday",
+    )
     result = await world.sandbox.slash(world.member, world.general, "meeting calendar")
     [message] = result.messages
     [attachment] = message.attachments
@@ -138,8 +170,14 @@ async def test_calendar_file_imports_with_rule_and_zone(running: Runtime, world:
 
 async def test_meeting_bad_input(running: Runtime, world: World) -> None:
     sandbox = world.sandbox
-    no_channel = await sandbox.slash(world.moderator, world.general, "meeting-admin create",
-                                     title="X", starts="tomorrow 7pm", repeat="weekly")  # fmt: skip
+    no_channel = await sandbox.slash(
+        world.moderator,
+        world.general,
+        "meeting-admin create",
+        title="X",
+        starts="tomorrow 7pm",
+        repeat="weekly",
+    )
     assert "Choose a meetings channel" in no_channel.text
     await meetings_channel(world, running)
     for starts, expected in {
@@ -147,16 +185,35 @@ async def test_meeting_bad_input(running: Runtime, world: World) -> None:
         "yesterday 7pm": "already passed",
         "March 14 2027 2:30am": "the clocks jump forward",
     }.items():
-        result = await sandbox.slash(world.moderator, world.general, "meeting-admin create",
-                                     title="X", starts=starts, repeat="weekly")  # fmt: skip
+        result = await sandbox.slash(
+            world.moderator,
+            world.general,
+            "meeting-admin create",
+            title="X",
+            starts=starts,
+            repeat="weekly",
+        )
         assert expected in result.text, starts
     with pytest.raises(SandboxError, match="refuses 10000 characters"):
-        await sandbox.slash(world.moderator, world.general, "meeting-admin create",
-                            title="x" * 10_000, starts="tomorrow 7pm", repeat="weekly")  # fmt: skip
+        await sandbox.slash(
+            world.moderator,
+            world.general,
+            "meeting-admin create",
+            title="x" * 10_000,
+            starts="tomorrow 7pm",
+            repeat="weekly",
+        )
     other_guild = await sandbox.create_guild("Elsewhere")
     foreign = await sandbox.create_role(other_guild, "Foreign")
-    refused = await sandbox.slash(world.moderator, world.general, "meeting-admin create",
-                                  title="X", starts="tomorrow 7pm", repeat="weekly", role=foreign)  # fmt: skip
+    refused = await sandbox.slash(
+        world.moderator,
+        world.general,
+        "meeting-admin create",
+        title="X",
+        starts="tomorrow 7pm",
+        repeat="weekly",
+        role=foreign,
+    )
     assert refused.text == "That role isn't in this server."
     forged = await sandbox.slash(
         world.moderator, world.general, "meeting-admin cancel", meeting="99"
