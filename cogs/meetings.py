@@ -131,6 +131,54 @@ class MeetingButton(
         )
 
 
+async def sync_event(bot: MusterBot, meeting: MeetingView, *, force: bool = False) -> str | None:
+    """Keep the optional native Discord event on the next instance (and, with force, on the
+    series' name and place). Returns a problem to tell the moderator, or None."""
+    if not meeting.mirror_event or (meeting.event_in_step and not force):
+        return None
+    guild = bot.get_guild(meeting.guild_id)
+    if guild is None:
+        return None
+    meetings = bot.services.meetings
+    try:
+        event = None
+        if meeting.discord_event_id is not None:
+            event = await guild.fetch_scheduled_event(meeting.discord_event_id)
+        if meeting.next_start is None:
+            if event is not None:
+                await event.delete()
+            await meetings.record_event(meeting.id, None, None)
+            return None
+        end = meeting.next_start + timedelta(minutes=meeting.duration_minutes)
+        voice = guild.get_channel(meeting.voice_channel_id) if meeting.voice_channel_id else None
+        where: dict[str, Any]
+        if isinstance(voice, discord.VoiceChannel):
+            where = {"entity_type": discord.EntityType.voice, "channel": voice}
+        else:
+            location = (meeting.place or "See the meetings channel")[:100]
+            where = {"entity_type": discord.EntityType.external, "location": location}
+        if event is None:
+            event = await guild.create_scheduled_event(
+                name=meeting.title[:100], start_time=meeting.next_start, end_time=end,
+                privacy_level=discord.PrivacyLevel.guild_only, **where,
+            )  # fmt: skip
+        else:
+            await event.edit(
+                name=meeting.title[:100], start_time=meeting.next_start, end_time=end, **where
+            )
+        await meetings.record_event(meeting.id, event.id, meeting.next_start)
+    except discord.NotFound:
+        await meetings.record_event(meeting.id, None, None)  # deleted by hand: a new one next time
+        return "Someone deleted the Discord event; I'll create a new one at the next change."
+    except discord.Forbidden:
+        return "I couldn't update the Discord event: I need the Manage Events permission."
+    except discord.HTTPException as error:
+        return (
+            f"I couldn't update the Discord event just now ({error.status}); I'll try again later."
+        )
+    return None
+
+
 class MeetingDelivery:
     """Posts a due meeting reminder in the meetings channel, pinging only its role (R6)."""
 
@@ -174,6 +222,11 @@ class MeetingDelivery:
             )
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             return Delivery("retry", f"network: {type(error).__name__}")
+        # Once an instance has passed, its mirrored Discord event moves on to the next one.
+        # Problems here never undo a delivered reminder.
+        current = await services.meetings.any_view(notice.meeting.id)
+        if current is not None:
+            await sync_event(self.bot, current)
         return Delivery("sent")
 
 
@@ -256,6 +309,7 @@ class MeetingAdminCog(commands.GroupCog, group_name="meeting-admin"):
         repeat="How it repeats", duration="Minutes (15 to 480)", place="Where, or a link",
         voice="A voice channel to meet in", role="The role to ping in reminders",
         reminders="When to remind the channel",
+        discord_event="Also show it as a Discord event (needs Manage Events)",
     )  # fmt: skip
     @app_commands.choices(repeat=REPEAT_CHOICES, reminders=LEAD_OPTIONS)
     async def create(
@@ -269,6 +323,7 @@ class MeetingAdminCog(commands.GroupCog, group_name="meeting-admin"):
         voice: discord.VoiceChannel | None = None,
         role: discord.Role | None = None,
         reminders: app_commands.Choice[str] | None = None,
+        discord_event: bool = False,
     ) -> None:
         """Schedule a group meeting; reminders post in the meetings channel."""
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -282,13 +337,16 @@ class MeetingAdminCog(commands.GroupCog, group_name="meeting-admin"):
             repeat=repeat.value, duration_minutes=duration, place=place,  # type: ignore[arg-type]
             voice_channel_id=voice.id if voice else None, role_id=role.id if role else None,
             leads=LEAD_CHOICES[reminders.value if reminders else "day_and_hour"],
+            mirror_event=discord_event,
         )  # fmt: skip
+        problem = await sync_event(self.bot, meeting)
         first = (
             f" First one <t:{int(meeting.next_start.timestamp())}:F>." if meeting.next_start else ""
         )
         await respond(
             interaction,
-            f"Scheduled **{_safe(meeting.title)}**: {meeting.rule.describe()} ({zone}).{first}",
+            f"Scheduled **{_safe(meeting.title)}**: {meeting.rule.describe()} ({zone}).{first}"
+            + (f"\n{problem}" if problem else ""),
         )
 
     @app_commands.command(name="edit")
@@ -321,8 +379,11 @@ class MeetingAdminCog(commands.GroupCog, group_name="meeting-admin"):
             guild.id, interaction.user.id, _meeting_id(meeting), title=title, starts_at=starts_at,
             place=place, role_id=role.id if role else None,
         )  # fmt: skip
+        problem = await sync_event(self.bot, updated, force=True)
         await respond(
-            interaction, f"Updated **{_safe(updated.title)}**: {updated.rule.describe()}."
+            interaction,
+            f"Updated **{_safe(updated.title)}**: {updated.rule.describe()}."
+            + (f"\n{problem}" if problem else ""),
         )
 
     @app_commands.command(name="skip")
@@ -343,6 +404,7 @@ class MeetingAdminCog(commands.GroupCog, group_name="meeting-admin"):
         skipped = await self.bot.services.meetings.skip(
             guild_id, interaction.user.id, view.id, starts_at
         )
+        await sync_event(self.bot, skipped)
         await respond(
             interaction,
             f"Skipped **{_safe(skipped.title)}** on <t:{int(starts_at.timestamp())}:D>.",
@@ -358,6 +420,7 @@ class MeetingAdminCog(commands.GroupCog, group_name="meeting-admin"):
         cancelled = await self.bot.services.meetings.cancel(
             guild_of(interaction), interaction.user.id, _meeting_id(meeting)
         )
+        await sync_event(self.bot, cancelled)
         await respond(interaction, f"Cancelled **{_safe(cancelled.title)}** and its reminders.")
 
     @edit.autocomplete("meeting")

@@ -220,3 +220,36 @@ async def test_meeting_bad_input(running: Runtime, world: World) -> None:
     )
     assert forged.text == "I couldn't find that meeting here. Pick one from the list."
     assert await running.services.meetings.list(world.guild.id) == []
+
+
+async def test_discord_event_mirror_follows_create_skip_edit_and_cancel(
+    running: Runtime, world: World
+) -> None:
+    sandbox = world.sandbox
+    await meetings_channel(world, running)
+    await sandbox.slash(
+        world.moderator, world.general, "meeting-admin create",
+        title="Weekly", starts="November 24 7pm", repeat="weekly", discord_event=True,
+    )  # fmt: skip
+    [event] = world.guild.scheduled_events.values()
+    assert event["name"] == "Weekly"
+    assert event["scheduled_start_time"].startswith("2026-11-25T00:00:00")
+    assert event["entity_type"] == 3  # external, with a location
+    meeting_id = (await sandbox.autocomplete(world.moderator, world.general, "meeting-admin skip",
+                                             focused="meeting", value=""))[0]["value"]  # fmt: skip
+    await sandbox.slash(
+        world.moderator, world.general, "meeting-admin skip", meeting=meeting_id, date="November 24"
+    )
+    [event] = world.guild.scheduled_events.values()
+    assert event["scheduled_start_time"].startswith("2026-12-02T00:00:00")  # moved to the next one
+    await sandbox.slash(
+        world.moderator,
+        world.general,
+        "meeting-admin edit",
+        meeting=meeting_id,
+        title="Tuesday group",
+    )
+    [event] = world.guild.scheduled_events.values()
+    assert event["name"] == "Tuesday group"
+    await sandbox.slash(world.moderator, world.general, "meeting-admin cancel", meeting=meeting_id)
+    assert world.guild.scheduled_events == {}

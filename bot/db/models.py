@@ -199,6 +199,10 @@ class Meeting(Base):
     lead_minutes: Mapped[list[int]] = mapped_column(JSON)
     skipped: Mapped[list[str]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20))
+    # The optional native Discord event mirroring the next instance, and the start it shows.
+    mirror_event: Mapped[bool] = mapped_column(Boolean, default=False)
+    discord_event_id: Mapped[int | None] = mapped_column(BigInteger)
+    event_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -865,6 +865,26 @@ class Sandbox:
             ("GET", "/guilds/{guild_id}/channels", self._get_guild_channels, True),
             ("GET", "/guilds/{guild_id}/roles", self._get_guild_roles, True),
             ("GET", "/guilds/{guild_id}/members/{user_id}", self._get_member, True),
+            ("GET", "/guilds/{guild_id}/scheduled-events", self._list_events, True),
+            ("POST", "/guilds/{guild_id}/scheduled-events", self._create_event, True),
+            (
+                "GET",
+                "/guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}",
+                self._get_event,
+                True,
+            ),
+            (
+                "PATCH",
+                "/guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}",
+                self._edit_event,
+                True,
+            ),
+            (
+                "DELETE",
+                "/guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}",
+                self._delete_event,
+                True,
+            ),
         ]
         for method, template, handler, needs_auth in routes:
             app.router.add_route(
@@ -1332,6 +1352,72 @@ class Sandbox:
         if guild is None:
             return _error(404, 10004, "Unknown Guild")
         return _json([role.to_json() for role in [guild.everyone, *guild.roles.values()]])
+
+    async def _list_events(self, request: web.Request) -> web.Response:
+        guild = self._guild(request)
+        if guild is None:
+            return _error(404, 10004, "Unknown Guild")
+        return _json(list(guild.scheduled_events.values()))
+
+    async def _create_event(self, request: web.Request) -> web.Response:
+        guild = self._guild(request)
+        if guild is None:
+            return _error(404, 10004, "Unknown Guild")
+        data = request[PAYLOAD] or {}
+        if len(data.get("name", "")) > 100:
+            return self._violation("scheduled event name is over 100 characters")
+        event = {
+            "id": str(snowflake()),
+            "guild_id": str(guild.id),
+            "channel_id": data.get("channel_id"),
+            "creator_id": str(self.bot_user.id),
+            "name": data.get("name"),
+            "description": data.get("description"),
+            "scheduled_start_time": data.get("scheduled_start_time"),
+            "scheduled_end_time": data.get("scheduled_end_time"),
+            "privacy_level": data.get("privacy_level", 2),
+            "status": 1,
+            "entity_type": data.get("entity_type"),
+            "entity_id": None,
+            "entity_metadata": data.get("entity_metadata"),
+            "user_count": 0,
+            "image": None,
+        }
+        guild.scheduled_events[int(event["id"])] = event
+        await self._dispatch("GUILD_SCHEDULED_EVENT_CREATE", event, guild.id)
+        return _json(event)
+
+    def _event(self, request: web.Request) -> tuple[Guild | None, dict[str, Any] | None]:
+        guild = self._guild(request)
+        if guild is None:
+            return None, None
+        return guild, guild.scheduled_events.get(
+            int(request.match_info["guild_scheduled_event_id"])
+        )
+
+    async def _get_event(self, request: web.Request) -> web.Response:
+        _, event = self._event(request)
+        if event is None:
+            return _error(404, 10070, "Unknown Guild Scheduled Event")
+        return _json(event)
+
+    async def _edit_event(self, request: web.Request) -> web.Response:
+        guild, event = self._event(request)
+        if guild is None or event is None:
+            return _error(404, 10070, "Unknown Guild Scheduled Event")
+        for key, value in (request[PAYLOAD] or {}).items():
+            if key in event:
+                event[key] = value
+        await self._dispatch("GUILD_SCHEDULED_EVENT_UPDATE", event, guild.id)
+        return _json(event)
+
+    async def _delete_event(self, request: web.Request) -> web.Response:
+        guild, event = self._event(request)
+        if guild is None or event is None:
+            return _error(404, 10070, "Unknown Guild Scheduled Event")
+        del guild.scheduled_events[int(event["id"])]
+        await self._dispatch("GUILD_SCHEDULED_EVENT_DELETE", event, guild.id)
+        return web.Response(status=204)
 
     async def _get_member(self, request: web.Request) -> web.Response:
         guild = self._guild(request)

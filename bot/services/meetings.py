@@ -53,6 +53,16 @@ class MeetingView:
     voice_channel_id: int | None
     role_id: int | None
     next_start: datetime | None
+    mirror_event: bool
+    discord_event_id: int | None
+    event_starts_at: datetime | None
+
+    @property
+    def event_in_step(self) -> bool:
+        """Whether the mirrored Discord event already shows the next instance."""
+        if not self.mirror_event:
+            return True
+        return self.discord_event_id is not None and self.event_starts_at == self.next_start
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,7 @@ class MeetingService:
         voice_channel_id: int | None = None,
         role_id: int | None = None,
         leads: tuple[int, ...] = DEFAULT_LEADS,
+        mirror_event: bool = False,
     ) -> MeetingView:
         local = starts_at.astimezone(ZoneInfo(zone))
         rule = make_rule(local.date(), local.time().replace(second=0, microsecond=0), zone, repeat)
@@ -120,6 +131,7 @@ class MeetingService:
                 lead_minutes=list(leads),
                 skipped=[],
                 status="active",
+                mirror_event=mirror_event,
                 created_at=now,
                 updated_at=now,
             )
@@ -231,6 +243,22 @@ class MeetingService:
                          target=row.title, at=now)  # fmt: skip
             return self._view(row, now)
 
+    async def record_event(
+        self, meeting_id: int, event_id: int | None, starts_at: datetime | None
+    ) -> None:
+        """Remember which Discord event mirrors the series, and the start it shows."""
+        async with self._sessions.begin() as session:
+            row = await session.get(Meeting, meeting_id)
+            if row is not None:
+                row.discord_event_id = event_id
+                row.event_starts_at = starts_at
+
+    async def any_view(self, meeting_id: int) -> MeetingView | None:
+        """A series by id, cancelled or not (for keeping its Discord event in step)."""
+        async with self._sessions() as session:
+            row = await session.get(Meeting, meeting_id)
+            return None if row is None else self._view(row, self._clock.now())
+
     async def top_up_all(self) -> None:
         """At start-up: make sure every active series has its next reminders scheduled."""
         now = self._clock.now()
@@ -337,6 +365,8 @@ class MeetingService:
             duration_minutes=row.duration_minutes, place=row.place,
             voice_channel_id=row.voice_channel_id, role_id=row.role_id,
             next_start=upcoming if row.status == "active" else None,
+            mirror_event=row.mirror_event, discord_event_id=row.discord_event_id,
+            event_starts_at=row.event_starts_at,
         )  # fmt: skip
 
 
