@@ -46,6 +46,7 @@ TERMINAL = frozenset({SENT, SKIPPED_LATE, FAILED_PERMANENT, CANCELLED})
 MAX_SLEEP = timedelta(seconds=30)
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 6
+CONCURRENCY = 8
 BACKOFF_BASE = timedelta(seconds=10)
 BACKOFF_CAP = timedelta(minutes=15)
 
@@ -235,10 +236,19 @@ class Scheduler:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]  # CursorResult for DML
 
-    async def run_due(self) -> int:
-        """Deliver everything due now. A missed run of one source collapses to its latest."""
+    async def run_due(self, *, stopping: Callable[[], bool] = lambda: False) -> int:
+        """Deliver everything due now, CONCURRENCY at a time. A missed run of one source
+        collapses to its latest. When `stopping` turns true, no more are started; what was
+        claimed but not started is taken up again when its lease runs out."""
         handled = 0
-        while batch := await self.claim():
+        gate = asyncio.Semaphore(CONCURRENCY)
+
+        async def one(due: Due) -> None:
+            async with gate:
+                if not stopping():
+                    await self._deliver(due)
+
+        while not stopping() and (batch := await self.claim()):
             latest: dict[str, Due] = {}
             for due in batch:
                 latest[due.source] = due  # batch is ordered by due time
@@ -247,9 +257,9 @@ class Scheduler:
                     await self.settle(
                         due, Delivery("skipped_late", "collapsed into a later catch-up")
                     )
-                    continue
-                await self._deliver(due)
-                handled += 1
+            chosen = [due for due in batch if latest[due.source] is due]
+            await asyncio.gather(*(one(due) for due in chosen))
+            handled += len(chosen)
         return handled
 
     async def _deliver(self, due: Due) -> None:
@@ -339,9 +349,9 @@ class Dispatcher:
     async def stop(self) -> None:
         """No new rings, and wait for one in progress, so the database can close under it."""
         self._stopped = True
-        await self._alarm.stop()
-        async with self._lock:
+        async with self._lock:  # the delivery in hand finishes; no new one starts
             pass
+        await self._alarm.stop()
 
     async def wake(self, due_at: datetime) -> None:
         """A sooner delivery was added: ring earlier."""
@@ -353,7 +363,7 @@ class Dispatcher:
             if self._stopped:
                 return
             try:
-                await self._scheduler.run_due()
+                await self._scheduler.run_due(stopping=lambda: self._stopped)
                 self.last_run = self._clock.now()
             except Exception:
                 log.exception("The dispatcher failed; it will try again shortly")

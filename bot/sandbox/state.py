@@ -264,6 +264,7 @@ class Message:
     interaction_user: User | None = None
     deleted: bool = False
     edits: int = 0
+    received_at: float = field(default_factory=time.time)  # when the sandbox stored it
 
     @property
     def ephemeral(self) -> bool:

@@ -142,6 +142,10 @@ class MemberSettingsService:
             row.dm_notice_due = True
 
     async def mark_dms_open(self, user_id: int) -> None:
+        async with self._sessions() as session:  # almost always nothing to clear: read first
+            row = await session.get(MemberSettings, user_id)
+            if row is None or row.dms_closed_at is None:
+                return
         async with self._sessions.begin() as session:
             row = await session.get(MemberSettings, user_id)
             if row is not None and row.dms_closed_at is not None:
