@@ -14,23 +14,29 @@ import tempfile
 import textwrap
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources as package_files
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.keys import Keyring
 from bot.logsetup import configure_logging
 from bot.runtime import Runtime, open_runtime
-from bot.sandbox import Channel, Guild, InteractionResult, Member, Message, Sandbox
+from bot.sandbox import Channel, Guild, InteractionResult, Member, Message, Role, Sandbox
+from bot.scheduling import ClockAlarm
 
 
 @dataclass
 class DemoWorld:
     sandbox: Sandbox
     runtime: Runtime
+    clock: FakeClock
     guild: Guild
     general: Channel
+    meetings: Channel
+    cohort: Role
     member: Member
     mentor: Member
 
@@ -116,8 +122,79 @@ async def step_resources(world: DemoWorld) -> None:
     show_channel(world, world.general)
 
 
+async def fast_forward(world: DemoWorld) -> None:
+    """Move the demo's clock to the next scheduled delivery and let it go out."""
+    before = len(world.sandbox.messages)
+    due = await world.runtime.services.scheduler.next_due()
+    if due is None:
+        return
+    say(f"\n... the clock jumps ahead to {due:%a %d %b %H:%M} UTC ...")
+    await world.clock.advance(max(due - world.clock.now(), timedelta(0)))
+    await world.sandbox.wait_for(lambda: len(world.sandbox.messages) > before, what="a delivery")
+    dispatcher = world.runtime.bot.dispatcher
+    if dispatcher is not None:
+        await dispatcher.idle()
+
+
+async def step_setup_and_meeting(world: DemoWorld) -> None:
+    say("\n== A moderator sets up, and schedules the weekly meeting ==")
+    sandbox, coordinator = world.sandbox, world.sandbox.owner_of(world.guild)
+    started = await sandbox.slash(coordinator, world.general, "setup start")
+    [editor] = started.messages
+    await sandbox.click(coordinator, editor, "setup:meetings_channel", values=[world.meetings])
+    form = await sandbox.click(coordinator, editor, "setup:limits")
+    limits = {"setup:timezone": "Eastern", "setup:delay": "5", "setup:threshold": "5",
+              "setup:retention": "180"}  # fmt: skip
+    await sandbox.submit_modal(coordinator, form, limits)
+    show_reply(coordinator, "/setup start, then picks #meetings and the Eastern time zone", started)
+    local = world.clock.now().astimezone(ZoneInfo("America/New_York")) + timedelta(days=3)
+    created = await sandbox.slash(
+        coordinator, world.general, "meeting-admin create", title="Weekly check-in",
+        starts=f"{local:%B %-d} 7pm", repeat="weekly", place="Vet Center, room 2",
+        role=world.cohort,
+    )  # fmt: skip
+    show_reply(coordinator, "/meeting-admin create (weekly, pinging @Cohort)", created)
+    await fast_forward(world)
+    [reminder] = sandbox.channel_messages(world.meetings)
+    going = next(cid for cid in reminder.custom_ids() if cid.startswith("mtg:going:"))
+    for who in (world.member, world.mentor):
+        await sandbox.click(who, reminder, going)
+    say(f"\n{world.member.name} and {world.mentor.name} press Going.")
+    show_channel(world, world.meetings)
+    pinged = reminder.pings()
+    say(
+        f"(It pinged the @Cohort role only: {len(pinged[0])} users, {len(pinged[1])} role, "
+        f"everyone: {pinged[2]}.)"
+    )
+
+
+async def step_court_date(world: DemoWorld) -> None:
+    say("\n== A member's court date, with a plan to get there ==")
+    sandbox, member = world.sandbox, world.member
+    await sandbox.slash(member, world.general, "settings timezone", zone="America/New_York")
+    local = world.clock.now().astimezone(ZoneInfo("America/New_York")) + timedelta(days=5)
+    added = await sandbox.slash(member, world.general, "remind add", what="Court hearing, room 4B",
+                                when=f"{local:%B %-d} 9am", kind="court")  # fmt: skip
+    show_reply(member, "/remind add kind:Court date", added)
+    while len(sandbox.dms_to(member)) < 2:  # three days before, then the day before
+        await fast_forward(world)
+    day_before = sandbox.dms_to(member)[-1]
+    leave = next(cid for cid in day_before.custom_ids() if cid.startswith("rem:leave:"))
+    form = await sandbox.click(member, day_before, leave)
+    planned = await sandbox.submit_modal(
+        member, form, {"leave:when": "8:15am", "leave:plan": "Bus 12 from Main St"}
+    )
+    show_dms(world, member)
+    show_reply(member, "Set a time-to-leave reminder: 8:15am, Bus 12 from Main St", planned)
+
+
 # Each capability adds its scenes here, in the order a new group would meet them.
-STEPS: tuple[Step, ...] = (step_about_and_help, step_resources)
+STEPS: tuple[Step, ...] = (
+    step_about_and_help,
+    step_resources,
+    step_setup_and_meeting,
+    step_court_date,
+)
 
 
 async def run_demo(*, show_logs: bool = True) -> int:
@@ -129,8 +206,12 @@ async def run_demo(*, show_logs: bool = True) -> int:
     say(f"Sandbox listening on {sandbox.base_url}; nothing here reaches the internet.")
     guild = await sandbox.create_guild("Riverside VTC cohort", owner_name="Dana (coordinator)")
     general = await sandbox.create_channel(guild, "general")
-    member = await sandbox.create_member(guild, "Alex")
-    mentor = await sandbox.create_member(guild, "Jordan (peer mentor)")
+    meetings = await sandbox.create_channel(guild, "meetings")
+    cohort = await sandbox.create_role(guild, "Cohort")
+    member = await sandbox.create_member(guild, "Alex", roles=[cohort])
+    mentor = await sandbox.create_member(guild, "Jordan (peer mentor)", roles=[cohort])
+    # An accelerated clock: the walk-through jumps to each reminder instead of waiting days.
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
     with tempfile.TemporaryDirectory(prefix="muster-demo-") as folder:
         settings = load_settings(
             discord_token=sandbox.token,
@@ -141,7 +222,11 @@ async def run_demo(*, show_logs: bool = True) -> int:
         )
         try:
             async with open_runtime(
-                settings, Keyring.generate(), guild_ready_timeout=0.05
+                settings,
+                Keyring.generate(),
+                clock=clock,
+                alarm=ClockAlarm(clock),
+                guild_ready_timeout=0.05,
             ) as runtime:
                 bot_task = asyncio.create_task(runtime.bot.start(sandbox.token))
                 await asyncio.wait_for(runtime.bot.wait_until_ready(), timeout=20)
@@ -150,7 +235,9 @@ async def run_demo(*, show_logs: bool = True) -> int:
                     f"Muster logged in to the sandbox and synced {len(commands)} commands "
                     f"to '{guild.name}': " + ", ".join(f"/{c['name']}" for c in commands)
                 )
-                world = DemoWorld(sandbox, runtime, guild, general, member, mentor)
+                world = DemoWorld(
+                    sandbox, runtime, clock, guild, general, meetings, cohort, member, mentor
+                )
                 for step in STEPS:
                     await step(world)
                 await runtime.bot.close()

@@ -353,6 +353,11 @@ class Dispatcher:
             pass
         await self._alarm.stop()
 
+    async def idle(self) -> None:
+        """Wait until no delivery run is in progress."""
+        async with self._lock:
+            pass
+
     async def wake(self, due_at: datetime) -> None:
         """A sooner delivery was added: ring earlier."""
         if self.armed_for is None or due_at < self.armed_for:

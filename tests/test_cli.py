@@ -185,6 +185,10 @@ async def test_no_command_and_no_token_runs_the_demo(tmp_path: Path) -> None:
     assert "Call 1-877-424-3838" in out  # found despite the typo "homless"
     assert "Imported district-meetings.json: 4 new" in out
     assert "Veterans Online Recovery" in out
+    assert "It pinged the @Cohort role only: 0 users, 1 role, everyone: False." in out
+    assert "Going: 2 · Maybe: 0 · Can't make it: 0" in out
+    assert "Court date: 1 day to go" in out
+    assert "Make a plan" in out
     assert "Demo finished" in out
     assert "Traceback" not in out + err
     assert not (tmp_path / "data").exists(), "the demo must not leave a database behind"

@@ -298,8 +298,15 @@ class Message:
         walk(self.components)
         return found
 
+    def __post_init__(self) -> None:
+        # Discord notifies when a message is created; later edits ping nobody.
+        self._pinged = self._mentions_now()
+
     def pings(self) -> tuple[set[int], set[int], bool]:
-        """(user ids, role ids, @everyone/@here) that this message actually notified."""
+        """(user ids, role ids, @everyone/@here) that this message notified when it was sent."""
+        return self._pinged
+
+    def _mentions_now(self) -> tuple[set[int], set[int], bool]:
         users = {int(x) for x in _USER_MENTION.findall(self.content)}
         roles = {int(x) for x in _ROLE_MENTION.findall(self.content)}
         everyone = "@everyone" in self.content or "@here" in self.content
@@ -324,9 +331,9 @@ class Message:
             "timestamp": iso_now(),
             "edited_timestamp": iso_now() if self.edits else None,
             "tts": False,
-            "mention_everyone": self.pings()[2],
+            "mention_everyone": self._pinged[2],
             "mentions": [],
-            "mention_roles": [str(role) for role in self.pings()[1]],
+            "mention_roles": [str(role) for role in self._pinged[1]],
             "attachments": [attachment.to_json(base_url) for attachment in self.attachments],
             "embeds": self.embeds,
             "components": self.components,
