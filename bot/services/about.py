@@ -22,9 +22,9 @@ ABOUT_INTRO = (
 ABOUT_SECTIONS: tuple[Section, ...] = (
     Section(
         "What Muster stores",
-        "The servers it is in, each server's settings, its own resource list and the recovery "
-        "meeting lists its moderators imported. Nothing about you is stored until you use a "
-        "feature that keeps something, and each one says so when you use it.",
+        "The servers it is in, their settings, resource lists and meetings. About you, only "
+        "what you give it: your reminders (their text encrypted), your time zone, and your "
+        "answers to meeting RSVPs. Moderators' actions are kept in an audit log.",
     ),
     Section(
         "Who can see it",
