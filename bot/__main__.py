@@ -1,4 +1,5 @@
-"""Command line: `python -m bot [run|demo|migrate|check-config|sync-commands|generate-keys]`.
+"""Command line: `python -m bot [run|demo|migrate|check-config|sync-commands|generate-keys|
+purge-guild|reencrypt]`.
 
 With no command, Muster runs against Discord when DISCORD_TOKEN is set, and otherwise
 runs the local sandbox demo.
@@ -32,6 +33,13 @@ def main(argv: list[str] | None = None) -> int:
     sync = commands.add_parser("sync-commands", help="publish slash commands to Discord")
     sync.add_argument(
         "--guild", type=int, help="sync to one server only (instant) instead of globally"
+    )
+    purge = commands.add_parser(
+        "purge-guild", help="delete everything Muster holds for one server, now"
+    )
+    purge.add_argument("guild_id", type=int)
+    commands.add_parser(
+        "reencrypt", help="rewrite stored text under the current key (after adding a new one)"
     )
     keys = commands.add_parser(
         "generate-keys", help="write a new key file (keep it outside the repo)"
@@ -90,6 +98,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return asyncio.run(_check_config(settings))
     if command == "sync-commands":
         return asyncio.run(_sync_commands(settings, args.guild))
+    if command in ("purge-guild", "reencrypt"):
+        return asyncio.run(_maintenance(settings, command, getattr(args, "guild_id", None)))
     raise AssertionError(f"unhandled command {command}")
 
 
@@ -113,6 +123,40 @@ async def _migrate(settings: Settings) -> int:
         await lock.release()
         await engine.dispose()
     print("Database is at the latest schema.")
+    return 0
+
+
+async def _maintenance(settings: Settings, command: str, guild_id: int | None) -> int:
+    """Operator maintenance on a migrated database, under the instance lock."""
+    from bot.clock import SystemClock
+    from bot.db.engine import create_engine, create_session_factory
+    from bot.db.instance_lock import InstanceLock
+    from bot.runtime import apply_migrations
+    from bot.services.retention import RetentionService
+
+    keyring = Keyring.from_settings(settings)
+    engine = create_engine(settings)
+    lock = InstanceLock(settings, engine)
+    try:
+        await lock.acquire()
+        await apply_migrations(engine)
+        retention = RetentionService(create_session_factory(engine), SystemClock(), keyring)
+        if command == "purge-guild" and guild_id is not None:
+            counts = await retention.purge_guild(guild_id)
+            removed = ", ".join(f"{count} from {table}" for table, count in counts.items() if count)
+            print(f"Purged server {guild_id}: {removed or 'nothing was stored'}.")
+        else:
+            report = await retention.reencrypt()
+            print(
+                f"Re-encrypted {report.reencrypted} value(s) under key {keyring.current_key_id!r}; "
+                f"{report.already_current} already were; {report.unreadable} could not be read "
+                "with the configured keys."
+            )
+            if report.unreadable:
+                return 1
+    finally:
+        await lock.release()
+        await engine.dispose()
     return 0
 
 

@@ -18,6 +18,7 @@ from bot.services.reminders import warm_up_date_parsing
 from bot.tree import MusterTree
 from cogs.general import GeneralCog
 from cogs.meetings import MeetingAdminCog, MeetingCog
+from cogs.privacy import PrivacyCog
 from cogs.reminders import ReminderCog, SettingsCog
 from cogs.resources import CrisisCog, ResourceAdminCog, ResourceCog
 from cogs.setup import ModCog, SetupCog
@@ -65,6 +66,7 @@ def build_cogs(bot: MusterBot) -> list[commands.Cog]:
         SettingsCog(bot),
         MeetingCog(bot),
         MeetingAdminCog(bot),
+        PrivacyCog(bot),
         SetupCog(bot),
         ModCog(bot),
     ]
@@ -125,6 +127,8 @@ class MusterBot(commands.AutoShardedBot):
             await self.add_cog(cog)
         warm_up_date_parsing()
         if self.dispatcher is not None:
+            self.services.scheduler.register("job", self.services.retention)
+            await self.services.retention.ensure_scheduled()
             await self.services.meetings.top_up_all()
             await self.dispatcher.start()  # rebuilt from the database: nothing due is lost
         if self.settings.dev_guild_id is not None:

@@ -13,9 +13,11 @@ from bot.services.audit import AuditService
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.guilds import GuildService
 from bot.services.meetings import MeetingService
+from bot.services.privacy import PrivacyService, member_data_handlers
 from bot.services.recovery_meetings import RecoveryMeetingService
 from bot.services.reminders import MemberSettingsService, ReminderService
 from bot.services.resources import ResourceService
+from bot.services.retention import RetentionService
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class Services:
     member_settings: MemberSettingsService
     reminders: ReminderService
     meetings: MeetingService
+    privacy: PrivacyService
+    retention: RetentionService
     resources: ResourceService
     recovery_meetings: RecoveryMeetingService
 
@@ -49,6 +53,8 @@ def build_services(
         member_settings=MemberSettingsService(sessions, clock),
         reminders=ReminderService(sessions, clock, keyring, scheduler),
         meetings=MeetingService(sessions, clock, scheduler),
+        privacy=PrivacyService(sessions, clock, member_data_handlers(keyring)),
+        retention=RetentionService(sessions, clock, keyring),
         resources=ResourceService(sessions, clock),
         recovery_meetings=RecoveryMeetingService(sessions, clock),
     )

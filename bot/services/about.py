@@ -38,3 +38,35 @@ ABOUT_SECTIONS: tuple[Section, ...] = (
         "Talk to your provider before any change to your care.",
     ),
 )
+
+
+PRIVACY_SECTIONS: tuple[Section, ...] = (
+    Section(
+        "What Muster keeps about you",
+        "Only what you give it: your reminders (their text encrypted), your time zone, and "
+        "your answers to meeting RSVPs. If a DM to you fails, it notes that your DMs are "
+        "closed, so it doesn't keep trying.",
+    ),
+    Section(
+        "For how long",
+        "Reminders are deleted 30 days after their date; meeting answers after your server's "
+        "retention period. When a server removes Muster, its data is deleted 30 days later. "
+        "`/mydata delete` removes everything about you at once.",
+    ),
+    Section(
+        "Who can see what",
+        "Your reminders and settings are yours alone. Moderators see what is posted in the "
+        "group and a log of what moderators did; nobody, moderators included, can see who "
+        "wrote an anonymous post. The people who run this bot hold the keys that protect "
+        "stored text.",
+    ),
+    Section(
+        "Not a medical service",
+        "Muster is not a clinician and gives no medical, legal or dosing advice.",
+    ),
+    Section(
+        "Your data, your call",
+        "`/mydata export` sends you everything Muster keeps about you. `/mydata delete` "
+        "erases it, after you confirm.",
+    ),
+)

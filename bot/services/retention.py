@@ -1,0 +1,184 @@
+"""Keeping only what is needed: the daily retention job, server purges, key rotation.
+
+The retention job runs on the shared scheduler once a day and deletes:
+- reminders 30 days after their date, with their deliveries;
+- settled scheduler deliveries after 30 days;
+- meeting RSVPs after the server's retention period;
+- everything about a server 30 days after it removed Muster (the grace period);
+- audit entries after a year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db.engine import SessionFactory
+from bot.db.models import (
+    AuditEntry,
+    DirectoryVersion,
+    Guild,
+    GuildResource,
+    GuildSettings,
+    HiddenNationalResource,
+    Meeting,
+    MeetingRsvp,
+    Occurrence,
+    RecoveryMeeting,
+    Reminder,
+)
+from bot.keys import Keyring
+from bot.scheduling import PENDING, TERMINAL, Delivery, Due, Scheduler
+from bot.services.crypto import UnreadableError, decrypt, encrypt, key_id_of
+from bot.services.guild_settings import DEFAULT_RETENTION_DAYS
+
+REMINDERS_KEPT_AFTER_DATE = timedelta(days=30)
+SETTLED_DELIVERIES_KEPT = timedelta(days=30)
+GUILD_GRACE = timedelta(days=30)
+AUDIT_KEPT = timedelta(days=365)
+JOB_SOURCE = "job:retention"
+RUN_AT = time(3, 30)  # UTC, a quiet hour
+
+
+@dataclass(frozen=True)
+class RotationReport:
+    reencrypted: int
+    already_current: int
+    unreadable: int
+
+
+class RetentionService:
+    def __init__(self, sessions: SessionFactory, clock: Clock, keyring: Keyring) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._keyring = keyring
+
+    async def ensure_scheduled(self) -> None:
+        """At start-up: the daily job exists exactly once."""
+        async with self._sessions.begin() as session:
+            pending = await session.scalar(
+                select(Occurrence.id).where(
+                    Occurrence.source == JOB_SOURCE, Occurrence.state == PENDING
+                )
+            )
+            if pending is None:
+                await Scheduler.add(
+                    session, source=JOB_SOURCE, kind="job", due_at=self._next_run(), payload={}
+                )
+
+    def _next_run(self) -> datetime:
+        now = self._clock.now()
+        today = datetime.combine(now.date(), RUN_AT, tzinfo=now.tzinfo)
+        return today if today > now else today + timedelta(days=1)
+
+    async def deliver(self, due: Due, now: datetime) -> Delivery:
+        """The scheduler's handler for the daily job; it also books tomorrow's run."""
+        removed = await self.run(now)
+        async with self._sessions.begin() as session:
+            await Scheduler.add(
+                session, source=JOB_SOURCE, kind="job", due_at=self._next_run(), payload={}
+            )
+        summary = (
+            ", ".join(f"{count} {name}" for name, count in removed.items() if count) or "nothing"
+        )
+        return Delivery("sent", f"removed {summary}"[:200])
+
+    async def run(self, now: datetime) -> dict[str, int]:
+        removed: dict[str, int] = {}
+        async with self._sessions.begin() as session:
+            old = await session.scalars(
+                select(Reminder.id).where(Reminder.event_at < now - REMINDERS_KEPT_AFTER_DATE)
+            )
+            ids = list(old)
+            if ids:
+                await session.execute(
+                    delete(Occurrence).where(Occurrence.source.in_([f"reminder:{i}" for i in ids]))
+                )
+                await session.execute(delete(Reminder).where(Reminder.id.in_(ids)))
+            removed["reminders"] = len(ids)
+            settled = await session.execute(
+                delete(Occurrence).where(
+                    Occurrence.state.in_(TERMINAL),
+                    Occurrence.settled_at < now - SETTLED_DELIVERIES_KEPT,
+                )
+            )
+            removed["old deliveries"] = int(settled.rowcount)  # type: ignore[attr-defined]  # CursorResult
+            removed["meeting answers"] = await _expire_rsvps(session, now)
+            audit_gone = await session.execute(
+                delete(AuditEntry).where(AuditEntry.created_at < now - AUDIT_KEPT)
+            )
+            removed["audit entries"] = int(audit_gone.rowcount)  # type: ignore[attr-defined]  # CursorResult
+            departed = list(
+                await session.scalars(
+                    select(Guild.guild_id).where(Guild.left_at < now - GUILD_GRACE)
+                )
+            )
+        for guild_id in departed:
+            await self.purge_guild(guild_id)
+        removed["servers"] = len(departed)
+        return removed
+
+    async def purge_guild(self, guild_id: int) -> dict[str, int]:
+        """Everything Muster holds for one server, at once (the operator's command, or after
+        the grace period). Members' own reminders and settings are theirs, and stay."""
+        counts: dict[str, int] = {}
+        async with self._sessions.begin() as session:
+            meeting_ids = list(
+                await session.scalars(select(Meeting.id).where(Meeting.guild_id == guild_id))
+            )
+            for meeting_id in meeting_ids:
+                await session.execute(
+                    delete(Occurrence).where(Occurrence.source.startswith(f"meeting:{meeting_id}:"))
+                )
+            await session.execute(
+                delete(MeetingRsvp).where(MeetingRsvp.meeting_id.in_(meeting_ids))
+            )
+            server_tables = (Meeting, GuildResource, HiddenNationalResource, DirectoryVersion,
+                             RecoveryMeeting, GuildSettings, AuditEntry, Guild)  # fmt: skip
+            for model in server_tables:
+                result = await session.execute(delete(model).where(model.guild_id == guild_id))
+                counts[model.__tablename__] = int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult
+        return counts
+
+    async def reencrypt(self) -> RotationReport:
+        """After adding a new current key: rewrite every encrypted value under it, so the old
+        key can be retired. Values no configured key opens are left as they are, and counted."""
+        reencrypted = current = unreadable = 0
+        async with self._sessions.begin() as session:
+            for row in await session.scalars(select(Reminder)):
+                context = f"reminder:{row.id}"
+                if key_id_of(row.text_encrypted) == self._keyring.current_key_id:
+                    current += 1
+                    continue
+                try:
+                    plain = decrypt(self._keyring, row.text_encrypted, context=context)
+                except UnreadableError:
+                    unreadable += 1
+                    continue
+                row.text_encrypted = encrypt(self._keyring, plain, context=context)
+                reencrypted += 1
+        return RotationReport(reencrypted, current, unreadable)
+
+
+async def _expire_rsvps(session: AsyncSession, now: datetime) -> int:
+    retention = {
+        guild_id: days
+        for guild_id, days in (
+            await session.execute(select(GuildSettings.guild_id, GuildSettings.retention_days))
+        ).all()
+        if days is not None
+    }
+    removed = 0
+    for meeting_id, guild_id in (await session.execute(select(Meeting.id, Meeting.guild_id))).all():
+        keep = timedelta(days=retention.get(guild_id, DEFAULT_RETENTION_DAYS))
+        result = await session.execute(
+            delete(MeetingRsvp).where(
+                MeetingRsvp.meeting_id == meeting_id, MeetingRsvp.starts_at < now - keep
+            )
+        )
+        removed += int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult
+    return removed
