@@ -122,18 +122,21 @@ async def step_resources(world: DemoWorld) -> None:
     show_channel(world, world.general)
 
 
-async def fast_forward(world: DemoWorld) -> None:
-    """Move the demo's clock to the next scheduled delivery and let it go out."""
-    before = len(world.sandbox.messages)
-    due = await world.runtime.services.scheduler.next_due()
-    if due is None:
-        return
-    say(f"\n... the clock jumps ahead to {due:%a %d %b %H:%M} UTC ...")
-    await world.clock.advance(max(due - world.clock.now(), timedelta(0)))
-    await world.sandbox.wait_for(lambda: len(world.sandbox.messages) > before, what="a delivery")
+async def fast_forward(world: DemoWorld, until: Callable[[], bool]) -> None:
+    """Jump the demo's clock from one scheduled delivery to the next until `until` holds."""
     dispatcher = world.runtime.bot.dispatcher
-    if dispatcher is not None:
-        await dispatcher.idle()
+    for _ in range(20):
+        if until():
+            return
+        due = await world.runtime.services.scheduler.next_due()
+        if due is None or dispatcher is None:
+            break
+        say(f"\n... the clock jumps ahead to {due:%a %d %b %H:%M} UTC ...")
+        await world.clock.advance(max(due - world.clock.now(), timedelta(0)))
+        async with asyncio.timeout(10):
+            await dispatcher.ran_since(due)
+    if not until():
+        raise RuntimeError("the demo's next scene never arrived")
 
 
 async def step_setup_and_meeting(world: DemoWorld) -> None:
@@ -154,7 +157,7 @@ async def step_setup_and_meeting(world: DemoWorld) -> None:
         role=world.cohort,
     )  # fmt: skip
     show_reply(coordinator, "/meeting-admin create (weekly, pinging @Cohort)", created)
-    await fast_forward(world)
+    await fast_forward(world, lambda: bool(sandbox.channel_messages(world.meetings)))
     [reminder] = sandbox.channel_messages(world.meetings)
     going = next(cid for cid in reminder.custom_ids() if cid.startswith("mtg:going:"))
     for who in (world.member, world.mentor):
@@ -176,8 +179,8 @@ async def step_court_date(world: DemoWorld) -> None:
     added = await sandbox.slash(member, world.general, "remind add", what="Court hearing, room 4B",
                                 when=f"{local:%B %-d} 9am", kind="court")  # fmt: skip
     show_reply(member, "/remind add kind:Court date", added)
-    while len(sandbox.dms_to(member)) < 2:  # three days before, then the day before
-        await fast_forward(world)
+    # Three days before, then the day before (with the plan prompt).
+    await fast_forward(world, lambda: len(sandbox.dms_to(member)) >= 2)
     day_before = sandbox.dms_to(member)[-1]
     leave = next(cid for cid in day_before.custom_ids() if cid.startswith("rem:leave:"))
     form = await sandbox.click(member, day_before, leave)

@@ -340,6 +340,7 @@ class Dispatcher:
         self.armed_for: datetime | None = None
         self.last_run: datetime | None = None
         self._stopped = False
+        self._ran = asyncio.Condition()
         scheduler.on_scheduled = self.wake
 
     async def start(self) -> None:
@@ -352,6 +353,11 @@ class Dispatcher:
         async with self._lock:  # the delivery in hand finishes; no new one starts
             pass
         await self._alarm.stop()
+
+    async def ran_since(self, moment: datetime) -> None:
+        """Wait for a delivery run that ended at or after `moment` (by the injected clock)."""
+        async with self._ran:
+            await self._ran.wait_for(lambda: self.last_run is not None and self.last_run >= moment)
 
     async def idle(self) -> None:
         """Wait until no delivery run is in progress."""
@@ -370,6 +376,8 @@ class Dispatcher:
             try:
                 await self._scheduler.run_due(stopping=lambda: self._stopped)
                 self.last_run = self._clock.now()
+                async with self._ran:
+                    self._ran.notify_all()
             except Exception:
                 log.exception("The dispatcher failed; it will try again shortly")
             await self._arm()
