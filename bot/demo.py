@@ -191,12 +191,34 @@ async def step_court_date(world: DemoWorld) -> None:
     show_reply(member, "Set a time-to-leave reminder: 8:15am, Bus 12 from Main St", planned)
 
 
+async def step_privacy_and_audit(world: DemoWorld) -> None:
+    say("\n== A member takes their data, then erases it; the moderators' audit log ==")
+    sandbox, member = world.sandbox, world.member
+    show_reply(member, "/privacy", await sandbox.slash(member, world.general, "privacy"))
+    exported = await sandbox.slash(member, world.general, "mydata export")
+    show_reply(member, "/mydata export", exported)
+    files = sandbox.dms_to(member)[-1].attachments
+    say(
+        "  (the DM carries "
+        + " and ".join(f"{a.filename}, {len(a.data)} bytes" for a in files)
+        + ")"
+    )
+    asked = await sandbox.slash(member, world.general, "mydata delete")
+    await sandbox.click(member, asked.messages[0], "mydata:confirm")
+    show_reply(member, "/mydata delete, then presses Yes", asked)
+    coordinator = sandbox.owner_of(world.guild)
+    show_reply(
+        coordinator, "/mod audit", await sandbox.slash(coordinator, world.general, "mod audit")
+    )
+
+
 # Each capability adds its scenes here, in the order a new group would meet them.
 STEPS: tuple[Step, ...] = (
     step_about_and_help,
     step_resources,
     step_setup_and_meeting,
     step_court_date,
+    step_privacy_and_audit,
 )
 
 

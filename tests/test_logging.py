@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -61,3 +62,33 @@ def test_formatter_masks_tokens_and_snowflakes() -> None:
     assert "1098765432109876543" not in line
     assert token not in line
     assert line == "user [id] token [token]"
+
+
+async def test_real_commands_keep_member_input_out_of_the_logs(
+    running: Runtime, world: World, caplog: pytest.LogCaptureFixture, clock: Any
+) -> None:
+    sandbox = world.sandbox
+    await sandbox.slash(
+        world.member, world.general, "remind add", what=f"{CANARY} court", when="in 1 hour"
+    )
+    await sandbox.slash(
+        world.member, world.general, "remind add", what="x", when=f"{CANARY} o'clock"
+    )
+    await sandbox.slash(world.member, world.general, "resource find", query=CANARY)
+    await sandbox.slash(world.member, world.general, "settings timezone", zone=CANARY)
+    form = await sandbox.slash(
+        world.moderator, world.general, "resource-admin add", category="local"
+    )
+    await sandbox.submit_modal(
+        world.moderator, form, {"resource:name": CANARY, "resource:web": f"{CANARY}:bad"}
+    )
+    await sandbox.slash(world.member, world.general, "mydata export")
+    await clock.advance(timedelta(hours=1))  # the reminder is delivered
+    await sandbox.wait_for(lambda: len(sandbox.dms_to(world.member)) == 2, what="the reminder DM")
+
+    loud = [record for record in caplog.records if record.levelno >= logging.INFO]
+    text = "\n".join(record.getMessage() for record in loud)
+    text += "\n".join(str(record.exc_info[1]) for record in loud if record.exc_info)
+    assert CANARY not in text
+    assert str(world.member.id) not in text
+    assert str(world.moderator.id) not in text
