@@ -8,12 +8,12 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ensure_moderator, guild_object, guild_of
+from bot.delivery import SEND_ERRORS, send_failure
 from bot.errors import UserFacingError
 from bot.scheduling import Delivery, Due
 from bot.services.meetings import LEAD_CHOICES, MeetingNotice, MeetingView
@@ -212,16 +212,8 @@ class MeetingDelivery:
                 allowed_mentions=mentions,
                 nonce=due.nonce,
             )
-        except (discord.Forbidden, discord.NotFound) as error:
-            return Delivery("failed_permanent", f"the meetings channel refused it ({error.code})")
-        except discord.HTTPException as error:
-            if error.status == 429 or error.status >= 500:
-                return Delivery("retry", f"Discord answered {error.status}")
-            return Delivery(
-                "failed_permanent", f"Discord refused it ({error.status}, {error.code})"
-            )
-        except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            return Delivery("retry", f"network: {type(error).__name__}")
+        except SEND_ERRORS as error:
+            return send_failure(error)
         # Once an instance has passed, its mirrored Discord event moves on to the next one.
         # Problems here never undo a delivered reminder.
         current = await services.meetings.any_view(notice.meeting.id)

@@ -9,14 +9,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.delivery import CANNOT_DM
 from bot.services.about import PRIVACY_SECTIONS
 from bot.tree import report_error, respond, services_of
 from bot.ui.embeds import CALM_BLUE
 
 if TYPE_CHECKING:
     from bot.app import MusterBot
-
-CANNOT_DM = 50007
 
 
 def _counted(count: int, name: str) -> str:

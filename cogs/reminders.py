@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure
 from bot.errors import UserFacingError
 from bot.scheduling import Delivery, Due
 from bot.services.reminders import KINDS, ReminderMessage, ReminderView, parse_when
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CANNOT_DM = 50007
 KIND_CHOICES = [
     app_commands.Choice(name=label, value=key) for key, label in KINDS.items() if key != "leave"
 ]
@@ -224,21 +223,11 @@ class ReminderDelivery:
             await channel.send(
                 embed=reminder_embed(prepared), view=reminder_buttons(prepared), nonce=due.nonce
             )
-        except discord.Forbidden as error:
-            if error.code == CANNOT_DM:
+        except SEND_ERRORS as error:
+            if isinstance(error, discord.Forbidden) and error.code == CANNOT_DM:
                 await services.member_settings.mark_dms_closed(prepared.user_id)
                 return Delivery("failed_permanent", "the member's DMs are closed (50007)")
-            return Delivery("failed_permanent", f"forbidden ({error.code})")
-        except discord.NotFound as error:
-            return Delivery("failed_permanent", f"not found ({error.code})")
-        except discord.HTTPException as error:
-            if error.status == 429 or error.status >= 500:
-                return Delivery("retry", f"Discord answered {error.status}")
-            return Delivery(
-                "failed_permanent", f"Discord refused it ({error.status}, {error.code})"
-            )
-        except (TimeoutError, aiohttp.ClientError, OSError) as error:
-            return Delivery("retry", f"network: {type(error).__name__}")
+            return send_failure(error)
         await services.member_settings.mark_dms_open(prepared.user_id)
         return Delivery("sent")
 
