@@ -111,10 +111,8 @@ class ReminderButton(
         reminders = services_of(interaction).reminders
         user_id = interaction.user.id
         if self.action == "leave":
-            view = await reminders.get(user_id, self.reminder_id)
-            if view is None:
-                raise UserFacingError("I couldn't find that reminder among yours.")
-            await interaction.response.send_modal(LeaveModal(view))
+            # A modal must be the first answer: the reminder is looked up when it comes back.
+            await interaction.response.send_modal(LeaveModal(self.reminder_id))
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         if self.action == "done":
@@ -127,9 +125,9 @@ class ReminderButton(
 
 
 class LeaveModal(discord.ui.Modal, title="When will you leave?"):
-    def __init__(self, reminder: ReminderView) -> None:
+    def __init__(self, reminder_id: int) -> None:
         super().__init__(timeout=1800)
-        self.reminder = reminder
+        self.reminder_id = reminder_id
         self.when: discord.ui.TextInput[LeaveModal] = discord.ui.TextInput(
             label="Time to leave", custom_id="leave:when", max_length=100,
             placeholder="e.g. 7:30am, or June 17 1:45pm",
@@ -144,7 +142,9 @@ class LeaveModal(discord.ui.Modal, title="When will you leave?"):
     async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         services = services_of(interaction)
-        reminder = self.reminder
+        reminder = await services.reminders.get(interaction.user.id, self.reminder_id)
+        if reminder is None:
+            raise UserFacingError("I couldn't find that reminder among yours.")
         local_event = reminder.event_at.astimezone(ZoneInfo(reminder.timezone))
         # "7:30am" means that morning, the day of the event.
         text = self.when.value

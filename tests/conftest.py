@@ -183,8 +183,9 @@ async def database_unavailable(settings: Settings) -> AsyncIterator[None]:
     if settings.is_sqlite:
         path = sqlite_path(settings.database_url)
         assert path is not None
-        holder = sqlite3.connect(path, isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
+        holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        # Wait for the lock off the event loop, so a transaction the bot has in flight can end.
+        await asyncio.to_thread(holder.execute, "BEGIN IMMEDIATE")
         try:
             yield
         finally:

@@ -83,6 +83,12 @@ class GuildSettingsService:
         self._cache[guild_id] = _Cached(config, now)
         return config
 
+    def cached(self, guild_id: int) -> GuildConfig | None:
+        """What is in memory, never the database: for a handler that must answer at once.
+        None when nothing is known here yet."""
+        cached = self._cache.get(guild_id)
+        return cached.config if cached is not None else None
+
     async def set_channel(
         self, guild_id: int, actor_id: int, which: Channel, channel_id: int
     ) -> GuildConfig:

@@ -172,8 +172,9 @@ class SetupChannelsView(ModeratorView):
     async def to_roles(
         self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
     ) -> None:
-        config = await _config_quickly(interaction)
-        await interaction.response.edit_message(
+        await interaction.response.defer()  # before the settings are read
+        config = await services_of(interaction).guild_settings.get(guild_of(interaction))
+        await interaction.edit_original_response(
             embed=settings_embed(guild_object(interaction), config), view=SetupRolesView()
         )
 
@@ -183,9 +184,9 @@ class SetupChannelsView(ModeratorView):
     async def limits(
         self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
     ) -> None:
-        await interaction.response.send_modal(
-            SetupLimitsModal(await _config_quickly(interaction), self)
-        )
+        # A modal must be the first answer: pre-fill only from what is in memory.
+        config = services_of(interaction).guild_settings.cached(guild_of(interaction))
+        await interaction.response.send_modal(SetupLimitsModal(config, self))
 
 
 class SetupRolesView(ModeratorView):
@@ -220,8 +221,9 @@ class SetupRolesView(ModeratorView):
     async def to_channels(
         self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
     ) -> None:
-        config = await _config_quickly(interaction)
-        await interaction.response.edit_message(
+        await interaction.response.defer()  # before the settings are read
+        config = await services_of(interaction).guild_settings.get(guild_of(interaction))
+        await interaction.edit_original_response(
             embed=settings_embed(guild_object(interaction), config), view=SetupChannelsView()
         )
 
@@ -233,36 +235,38 @@ class SetupRolesView(ModeratorView):
     async def limits(
         self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
     ) -> None:
-        await interaction.response.send_modal(
-            SetupLimitsModal(await _config_quickly(interaction), self)
-        )
-
-
-async def _config_quickly(interaction: discord.Interaction[Any]) -> GuildConfig:
-    """Settings for a handler that must answer at once (the check has just cached them)."""
-    return await services_of(interaction).guild_settings.get(guild_of(interaction))
+        # A modal must be the first answer: pre-fill only from what is in memory.
+        config = services_of(interaction).guild_settings.cached(guild_of(interaction))
+        await interaction.response.send_modal(SetupLimitsModal(config, self))
 
 
 class SetupLimitsModal(discord.ui.Modal, title="Time zone and limits"):
-    def __init__(self, config: GuildConfig, view: discord.ui.View) -> None:
+    """Pre-filled with the current values when they are known here; otherwise empty, so that
+    nothing is reset to a default without the moderator typing it."""
+
+    def __init__(self, config: GuildConfig | None, view: discord.ui.View) -> None:
         super().__init__(timeout=1800)
         self.view = view
         self.zone: discord.ui.TextInput[SetupLimitsModal] = discord.ui.TextInput(
             label="The group's time zone", custom_id="setup:timezone", max_length=64,
             placeholder="Eastern, Pacific, America/Chicago...",
-            default=config.timezone if config.timezone_chosen else None,
+            default=config.timezone if config is not None and config.timezone_chosen else None,
         )  # fmt: skip
         self.delay: discord.ui.TextInput[SetupLimitsModal] = discord.ui.TextInput(
             label="Minutes before an anonymous post appears", custom_id="setup:delay",
-            max_length=4, default=str(config.anonymous_delay_minutes),
+            max_length=4,
+            default=str(config.anonymous_delay_minutes) if config is not None else None,
+            placeholder="e.g. 5",
         )  # fmt: skip
         self.threshold: discord.ui.TextInput[SetupLimitsModal] = discord.ui.TextInput(
             label="Members needed for a group summary", custom_id="setup:threshold",
-            max_length=2, default=str(config.summary_threshold),
+            max_length=2, default=str(config.summary_threshold) if config is not None else None,
+            placeholder="e.g. 5",
         )  # fmt: skip
         self.retention: discord.ui.TextInput[SetupLimitsModal] = discord.ui.TextInput(
             label="Days to keep check-ins", custom_id="setup:retention",
-            max_length=4, default=str(config.retention_days),
+            max_length=4, default=str(config.retention_days) if config is not None else None,
+            placeholder="e.g. 180",
         )  # fmt: skip
         for item in (self.zone, self.delay, self.threshold, self.retention):
             self.add_item(item)

@@ -1,0 +1,51 @@
+"""R1: answers that must come at once still do while the database is stalled."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.runtime import Runtime
+from tests.conftest import World, database_unavailable
+
+
+async def test_forms_open_at_once_with_the_database_stalled(
+    running: Runtime, world: World, bot_settings: Settings, clock: FakeClock
+) -> None:
+    sandbox = world.sandbox
+    await sandbox.slash(
+        world.member, world.general, "remind add", what="Court", when="in 2 days", kind="court"
+    )
+    await clock.advance(timedelta(days=1))  # the day-before reminder, with its plan button
+    await sandbox.wait_for(lambda: len(sandbox.dms_to(world.member)) == 1, what="the DM")
+    [dm] = sandbox.dms_to(world.member)
+    leave = next(cid for cid in dm.custom_ids() if cid.startswith("rem:leave:"))
+    editor = (await sandbox.slash(world.moderator, world.general, "setup start")).messages[0]
+
+    async with database_unavailable(bot_settings):
+        plan = await sandbox.click(world.member, dm, leave, timeout=2)
+        assert plan.modal is not None
+        limits = await sandbox.click(world.moderator, editor, "setup:limits", timeout=2)
+        assert limits.modal is not None
+        crisis = await sandbox.slash(world.member, world.general, "crisis", timeout=2)
+        assert "988" in crisis.text
+
+    answered = await sandbox.submit_modal(world.member, plan, {"leave:when": "8am"})
+    assert "time to leave" in answered.text
+
+
+async def test_an_empty_cache_never_prefills_defaults(
+    world: World, bot_settings: Settings, clock: FakeClock, running: Runtime
+) -> None:
+    settings = running.services.guild_settings
+    await settings.set_limits(
+        world.guild.id, world.moderator.id, timezone="Pacific",
+        anonymous_delay_minutes="15", summary_threshold="7", retention_days="90",
+    )  # fmt: skip
+    editor = (await world.sandbox.slash(world.moderator, world.general, "setup start")).messages[0]
+    settings._cache.clear()  # as after a restart: nothing known in memory
+    form = await world.sandbox.click(world.moderator, editor, "setup:limits")
+    assert form.modal is not None
+    values = [row["components"][0].get("value") for row in form.modal["components"]]
+    assert values == [None, None, None, None]
