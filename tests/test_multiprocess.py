@@ -1,0 +1,124 @@
+"""Two bot processes on one PostgreSQL database (R8, R22): 1,000 reminders due at once are
+each delivered exactly once, the work is shared, and a process for a served shard set is
+refused."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.config import load_settings
+from bot.db import migrate
+from bot.db.engine import create_engine, create_session_factory
+from bot.db.models import Occurrence, Reminder
+from bot.keys import Keyring
+from bot.scheduling import Scheduler
+from bot.services.crypto import encrypt
+from tests.conftest import World, only_postgres
+from tests.test_cli import clean_env, database_env, muster
+
+pytestmark = [pytest.mark.slow, only_postgres]
+COUNT = 1000
+
+
+async def test_two_processes_share_1000_due_reminders_and_send_each_once(
+    tmp_path: Path, world: World, database: dict[str, Any]
+) -> None:
+    sandbox = world.sandbox
+    members = [await sandbox.create_member(world.guild, f"m{n}") for n in range(COUNT)]
+    key_file = tmp_path / "keys.json"
+    keyring = Keyring.generate()
+    keyring.write(key_file)
+    engine = create_engine(load_settings(**database))
+    await migrate.upgrade(engine)
+    sessions = create_session_factory(engine)
+    due_at = (datetime.now(UTC) + timedelta(seconds=8)).replace(microsecond=0)
+    async with sessions.begin() as session:
+        for n, member in enumerate(members):
+            row = Reminder(
+                user_id=member.id, guild_id=world.guild.id, kind="other", text_encrypted=b"",
+                event_at=due_at, timezone="UTC", lead_minutes=[0], status="active",
+                created_at=datetime.now(UTC), interaction_id=n + 1,
+            )  # fmt: skip
+            session.add(row)
+            await session.flush()
+            row.text_encrypted = encrypt(keyring, f"reminder {n}", context=f"reminder:{row.id}")
+            await Scheduler.add(
+                session, source=f"reminder:{row.id}", kind="personal", due_at=due_at,
+                payload={"lead": 0},
+            )  # fmt: skip
+
+    def env(shard: str) -> dict[str, str]:
+        return clean_env(
+            tmp_path, **database_env(database), DISCORD_TOKEN=sandbox.token,
+            DISCORD_API_BASE=sandbox.api_base, DISCORD_GATEWAY_URL=sandbox.gateway_url,
+            MUSTER_KEY_FILE=str(key_file), SHARD_COUNT="2", SHARD_IDS=shard,
+        )  # fmt: skip
+
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=tmp_path,
+            env=env(shard),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        for shard in ("0", "1")
+    ]
+    try:
+        await sandbox.wait_until_connected(sessions=2, timeout=60)
+        refused_code, _, refused_err = await muster(tmp_path, "run", env=env("0"))
+        assert refused_code == 2
+        assert "Another Muster process already serves shards (0,)" in refused_err
+
+        def delivered() -> int:
+            return sum(1 for message in sandbox.messages.values() if message.guild_id is None)
+
+        await sandbox.wait_for(lambda: delivered() >= COUNT, timeout=120, what="1,000 DMs")
+        for _ in range(100):  # let the last settles land
+            async with sessions() as session:
+                sent = await session.scalar(
+                    select(func.count())
+                    .select_from(Occurrence)
+                    .where(Occurrence.state == "sent", Occurrence.source.startswith("reminder:"))
+                )
+            if sent == COUNT:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        for process in processes:
+            if process.returncode is None:
+                process.terminate()
+        for process in processes:
+            await process.wait()
+
+    assert delivered() == COUNT
+    recipients = [m.channel_id for m in sandbox.messages.values() if m.guild_id is None]
+    assert len(set(recipients)) == COUNT  # one DM to each member, none twice
+    async with sessions() as session:
+        reminders_only = Occurrence.source.startswith("reminder:")
+        states = dict((await session.execute(
+            select(Occurrence.state, func.count()).where(reminders_only).group_by(Occurrence.state)
+        )).all())  # fmt: skip
+        workers = dict((await session.execute(
+            select(Occurrence.claimed_by, func.count()).where(reminders_only)
+            .group_by(Occurrence.claimed_by)
+        )).all())  # fmt: skip
+        jobs = await session.scalar(
+            select(func.count()).select_from(Occurrence)
+            .where(Occurrence.source == "job:retention", Occurrence.state == "pending")
+        )  # fmt: skip
+    await engine.dispose()
+    assert states == {"sent": COUNT}
+    assert len(workers) == 2, workers  # both processes did part of the work
+    assert all(count > 0 for count in workers.values())
+    assert jobs == 1  # both processes ensured the daily job; it exists once
