@@ -12,6 +12,7 @@ import yarl
 from discord.ext import commands
 
 from bot.config import Settings
+from bot.health import Health
 from bot.scheduling import Dispatcher
 from bot.services import Services
 from bot.services.reminders import warm_up_date_parsing
@@ -79,6 +80,7 @@ class MusterBot(commands.AutoShardedBot):
         settings: Settings,
         services: Services,
         dispatcher: Dispatcher | None = None,
+        health: Health | None = None,
         guild_ready_timeout: float = 2.0,
     ) -> None:
         # Muster never joins voice; skip discord.py's warnings about voice libraries.
@@ -98,6 +100,7 @@ class MusterBot(commands.AutoShardedBot):
         self.settings = settings
         self.services = services
         self.dispatcher = dispatcher
+        self.health = health
         self._login_started = False
         self._background: set[asyncio.Task[object]] = set()
 
@@ -140,6 +143,10 @@ class MusterBot(commands.AutoShardedBot):
     async def on_ready(self) -> None:
         # May fire again after every reconnect: log only, no side effects (R20).
         log.info("Ready: serving %d servers", len(self.guilds))
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        if self.health is not None:
+            self.health.observe(interaction.type.name, interaction.created_at.timestamp())
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
         self.spawn(self.services.guilds.record_present(guild.id, guild.name))

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
     postgres_statement_timeout_ms: int = Field(default=15_000, ge=100, le=600_000)
     scheduler_lease_seconds: int = Field(default=120, ge=1, le=3600)
+    health_port: int | None = Field(default=None, ge=0, le=65535)
+    health_host: str = "127.0.0.1"
 
     @field_validator("shard_ids", mode="before")
     @classmethod

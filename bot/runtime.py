@@ -20,6 +20,7 @@ from bot.db import migrate
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.instance_lock import InstanceLock
 from bot.errors import TOKEN_REJECTED, ConfigError
+from bot.health import Health
 from bot.keys import Keyring
 from bot.scheduling import Alarm, APSchedulerAlarm, Dispatcher
 from bot.services import Services, build_services
@@ -59,17 +60,25 @@ async def open_runtime(
             lease=timedelta(seconds=settings.scheduler_lease_seconds),
         )
         dispatcher = Dispatcher(services.scheduler, clock, alarm or APSchedulerAlarm())
+        health = Health(engine, clock) if settings.health_port is not None else None
         bot = MusterBot(
             settings=settings,
             services=services,
             dispatcher=dispatcher,
+            health=health,
             guild_ready_timeout=guild_ready_timeout,
         )
+        if health is not None and settings.health_port is not None:
+            health.bot = bot
+            await health.start(settings.health_host, settings.health_port)
+            log.info("Health and metrics on http://%s:%d/", settings.health_host, health.port)
         try:
             yield Runtime(settings, engine, services, bot)
         finally:
             if not bot.is_closed():
                 await bot.close()
+            if health is not None:
+                await health.stop()
     finally:
         await lock.release()
         await engine.dispose()
