@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import app_commands
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 
 from bot.errors import UserFacingError
 
@@ -20,6 +21,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NOT_IN_DMS = "That command works inside a server, not in DMs."
+# Database errors that mean a bug in Muster, not a busy or unreachable database.
+_OUR_MISTAKES = (IntegrityError, ProgrammingError, DataError)
+DATABASE_BUSY = (
+    "I'm having trouble saving things right now, so nothing was changed. "
+    "Please try again in a minute. If you need help now, /crisis always works."
+)
 _CHECK_MESSAGES: tuple[tuple[type[app_commands.AppCommandError], str], ...] = (
     (app_commands.NoPrivateMessage, NOT_IN_DMS),
     (app_commands.MissingPermissions, "You don't have permission to do that here."),
@@ -92,6 +99,12 @@ def describe_error(error: BaseException) -> tuple[str, bool]:
         )
     if isinstance(original, app_commands.CheckFailure):
         return "You can't use that here.", False
+    if isinstance(original, TimeoutError) or (
+        isinstance(original, DBAPIError) and not isinstance(original, _OUR_MISTAKES)
+    ):
+        # Busy or unreachable database: nothing was half-done (one transaction per action).
+        log.warning("The database was busy or unreachable (%s)", type(original).__name__)
+        return DATABASE_BUSY, False
     error_id = secrets.token_hex(4)
     # Only the command's name and the error id: never options, content or user ids (R17).
     log.error("Unexpected error %s", error_id, exc_info=original)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 
 from filelock import FileLock, Timeout
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.config import Settings
 from bot.db.engine import sqlite_path
 from bot.errors import AlreadyRunningError
+
+log = logging.getLogger(__name__)
 
 
 class InstanceLock:
@@ -63,13 +67,18 @@ class InstanceLock:
             self._file_lock.release()
             self._file_lock = None
         if self._pg_connection is not None:
-            # A pooled connection outlives close(), so unlock explicitly.
-            await self._pg_connection.execute(
-                text("SELECT pg_advisory_unlock(:key)"), {"key": self._pg_key}
-            )
-            await self._pg_connection.commit()
-            await self._pg_connection.close()
-            self._pg_connection = None
+            connection, self._pg_connection = self._pg_connection, None
+            try:
+                # A pooled connection outlives close(), so unlock explicitly.
+                await connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": self._pg_key}
+                )
+                await connection.commit()
+                await connection.close()
+            except DBAPIError:
+                # The session is already gone, and the lock went with it.
+                log.warning("The instance lock's database connection was already closed")
+                await connection.invalidate()
 
 
 def advisory_key(schema: str | None, shard_ids: Sequence[int] | None) -> int:
