@@ -359,11 +359,6 @@ class Dispatcher:
         async with self._ran:
             await self._ran.wait_for(lambda: self.last_run is not None and self.last_run >= moment)
 
-    async def idle(self) -> None:
-        """Wait until no delivery run is in progress."""
-        async with self._lock:
-            pass
-
     async def wake(self, due_at: datetime) -> None:
         """A sooner delivery was added: ring earlier."""
         if self.armed_for is None or due_at < self.armed_for:

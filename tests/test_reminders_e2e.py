@@ -180,7 +180,9 @@ async def test_mentions_in_a_reminder_ping_nobody(
         world.member, world.general, "remind add", what=text, when="in 1 hour"
     )
     await clock.advance(timedelta(hours=1))
-    [message] = await dm_count(world, world.member, 1)
+    message = await world.sandbox.wait_for_message(
+        lambda m: m.guild_id is None and m.interaction_id is None, what="the reminder DM"
+    )
     assert message.pings() == (set(), set(), False)
     assert "\\[click](http://evil.example)" in message.embeds[0]["description"]
 

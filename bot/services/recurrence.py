@@ -99,11 +99,3 @@ def instances(
         moment = to_utc(local, zone)
         if after < moment <= until and moment not in skipped:
             yield moment
-
-
-def next_instance(
-    rule: Rule, after: datetime, skipped: frozenset[datetime] = frozenset()
-) -> datetime | None:
-    return next(
-        instances(rule, after=after, until=after + timedelta(days=800), skipped=skipped), None
-    )
