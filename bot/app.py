@@ -17,6 +17,7 @@ from bot.scheduling import Dispatcher
 from bot.services import Services
 from bot.services.reminders import warm_up_date_parsing
 from bot.tree import MusterTree
+from cogs.checkins import CheckinCog, MedsCog, SobrietyCog
 from cogs.general import GeneralCog
 from cogs.meetings import MeetingAdminCog, MeetingCog
 from cogs.privacy import PrivacyCog
@@ -63,6 +64,9 @@ def build_cogs(bot: MusterBot) -> list[commands.Cog]:
         CrisisCog(),
         ResourceCog(bot),
         ResourceAdminCog(bot),
+        CheckinCog(bot),
+        MedsCog(bot),
+        SobrietyCog(bot),
         ReminderCog(bot),
         SettingsCog(bot),
         MeetingCog(bot),
@@ -120,6 +124,7 @@ class MusterBot(commands.AutoShardedBot):
             await self.dispatcher.stop()
         if self._background:
             await asyncio.wait(self._background, timeout=SHUTDOWN_GRACE)
+        await self.services.checkins.close()  # queued check-ins are saved before the end
         # AutoShardedClient.close() fails if login never began; there is nothing to stop then.
         if self._login_started:
             await super().close()
@@ -133,6 +138,7 @@ class MusterBot(commands.AutoShardedBot):
             self.services.scheduler.register("job", self.services.retention)
             await self.services.retention.ensure_scheduled()
             await self.services.meetings.top_up_all()
+            await self.services.summaries.ensure_all()
             await self.dispatcher.start()  # rebuilt from the database: nothing due is lost
         if self.settings.dev_guild_id is not None:
             guild = discord.Object(self.settings.dev_guild_id)

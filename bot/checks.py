@@ -54,6 +54,15 @@ async def ensure_moderator(interaction: discord.Interaction[Any]) -> None:
     raise Refused(NOT_A_MODERATOR)
 
 
+async def is_moderator(interaction: discord.Interaction[Any]) -> bool:
+    """The same test as ensure_moderator, as a yes or no."""
+    try:
+        await ensure_moderator(interaction)
+    except Refused:
+        return False
+    return True
+
+
 class ModeratorView(discord.ui.View):
     """A view whose every button and select is for moderators only, checked on each use."""
 

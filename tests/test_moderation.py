@@ -196,7 +196,8 @@ async def test_setup_flow_end_to_end(running: Runtime, world: World) -> None:
     shown = await sandbox.slash(world.moderator, world.general, "setup show")
     assert f"In {meetings.mention} I'm missing: Send Messages, Embed Links." in shown.text
     audit = await sandbox.slash(world.moderator, world.general, "mod audit", area="setup")
-    assert audit.text.count("setup.") == 9
+    assert audit.text.count("setup.") == 10
+    assert "**setup.crisis_alerts**" in audit.text
     assert f"<@{world.moderator.id}>" in audit.text
     assert "not set -> America/New_York" in audit.text
 
@@ -237,8 +238,8 @@ async def test_audit_pages(running: Runtime, world: World, clock: FakeClock) -> 
     first = await world.sandbox.slash(world.moderator, world.general, "mod audit")
     [message] = first.messages
     assert (
-        "Page 1 of 2, 15 in all" in message.text
-    )  # 12 delays, and the first zone, k and retention
+        "Page 1 of 2, 16 in all" in message.text
+    )  # 12 delays, and the first zone, crisis alerts, k and retention
     assert "11 -> 12" in message.text  # newest first
     older = await world.sandbox.click(world.moderator, message, "audit:page::1")
     assert older.response_type == 6
@@ -266,7 +267,7 @@ async def test_settings_defaults_changes_and_audit(
     page = await AuditService(sessions).page(1, "setup", 0)
     assert [entry.action for entry in page.entries] == [
         "setup.retention_days", "setup.summary_threshold", "setup.anonymous_delay_minutes",
-        "setup.timezone", "setup.checkin_channel",
+        "setup.crisis_alerts", "setup.timezone", "setup.checkin_channel",
     ]  # fmt: skip
     assert page.entries[-1].detail == "not set -> <#555>"
     with pytest.raises(UserFacingError, match="from 30 to 3650"):

@@ -91,7 +91,10 @@ async def test_delete_removes_everything_about_the_member_and_nothing_else(
     filled = await fill(sessions, clock, keyring)
     privacy = PrivacyService(sessions, clock, member_data_handlers(keyring))
     removed = await privacy.delete(USER)
-    assert removed == {"reminders": 1, "settings": 0, "meeting_rsvps": 1}
+    assert removed == {
+        "reminders": 1, "settings": 0, "meeting_rsvps": 1, "checkins": 0, "anonymous_posts": 0,
+        "medication_changes": 0, "sobriety_records": 0, "daily_prompts": 0,
+    }  # fmt: skip
     again = json.loads((await privacy.export(USER)).json_bytes)
     assert again["reminders"] == again["meeting_rsvps"] == []
     assert len(again["moderator_actions"]) == 1  # kept for accountability, as /privacy says

@@ -52,7 +52,7 @@ async def test_an_empty_cache_never_prefills_defaults(
     form = await world.sandbox.click(world.moderator, editor, "setup:limits")
     assert form.modal is not None
     values = [row["components"][0].get("value") for row in form.modal["components"]]
-    assert values == [None, None, None, None]
+    assert values == [None, None, None, None, None]
 
 
 async def test_a_long_database_lock_gets_a_kind_answer_and_changes_nothing(

@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -108,6 +109,8 @@ class GuildSettings(Base):
     anonymous_delay_minutes: Mapped[int | None] = mapped_column(Integer)
     summary_threshold: Mapped[int | None] = mapped_column(Integer)
     retention_days: Mapped[int | None] = mapped_column(Integer)
+    # Alert the mentors' channel, with no name, when a check-in note has crisis language.
+    crisis_alerts: Mapped[bool | None] = mapped_column(Boolean)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -219,3 +222,112 @@ class MeetingRsvp(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     answer: Mapped[str] = mapped_column(String(10))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# ----- Check-ins. No table below stores a user id where it could link a member to what
+# they posted anonymously: `member_key` is an HMAC of the user id under the pseudonym key,
+# which lives outside the database (R3). Export and delete recompute it from the user id.
+
+
+class Checkin(Base):
+    """One check-in. The note is encrypted (R16); `request_key` makes a submission idempotent
+    (R15)."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (Index("ix_checkins_member_key_created_at", "member_key", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_key: Mapped[str] = mapped_column(String(64))
+    guild_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    request_key: Mapped[int] = mapped_column(BigInteger, unique=True)
+    mood: Mapped[int] = mapped_column(Integer)
+    sleep_hours: Mapped[float | None] = mapped_column(Float)
+    sleep_quality: Mapped[str | None] = mapped_column(String(8))
+    cravings: Mapped[str] = mapped_column(String(8))
+    sober: Mapped[str] = mapped_column(String(8))
+    note_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    share: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AnonymousPost(Base):
+    """A check-in shared anonymously, waiting for its random delay or already posted."""
+
+    __tablename__ = "anonymous_posts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checkin_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("checkins.id", ondelete="CASCADE"), unique=True
+    )
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    channel_id: Mapped[int] = mapped_column(BigInteger)
+    pseudonym: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(12))
+    post_after: Mapped[datetime] = mapped_column(UTCDateTime())
+    message_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AnonymousBlock(Base):
+    """A member kept from posting anonymously in one server until `until`, found by key."""
+
+    __tablename__ = "anonymous_blocks"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    member_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
+    post_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CheckinProfile(Base):
+    """A member's check-in choices: who sees their check-ins, and milestone sharing."""
+
+    __tablename__ = "checkin_profiles"
+
+    member_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_share: Mapped[str | None] = mapped_column(String(10))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MedicationChange(Base):
+    """A change the member's prescriber decided: medication, dose and note, encrypted."""
+
+    __tablename__ = "medication_changes"
+    __table_args__ = (Index("ix_medication_changes_member_key", "member_key", "changed_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_key: Mapped[str] = mapped_column(String(64))
+    request_key: Mapped[int] = mapped_column(BigInteger, unique=True)
+    changed_on: Mapped[date] = mapped_column(Date)
+    details_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SobrietyStreak(Base):
+    """One attempt of the sobriety counter; the open one has no `ended_on`. Milestones post
+    in `guild_id` when `share` is anonymous or named."""
+
+    __tablename__ = "sobriety_streaks"
+    __table_args__ = (Index("ix_sobriety_streaks_member_key", "member_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_key: Mapped[str] = mapped_column(String(64))
+    started_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    share: Mapped[str] = mapped_column(String(10))
+    guild_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CheckinPrompt(Base):
+    """A member's opt-in daily check-in prompt by DM, at a local time in their zone."""
+
+    __tablename__ = "checkin_prompts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    local_time: Mapped[str] = mapped_column(String(5))
+    timezone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -9,15 +9,19 @@ from bot.clock import Clock
 from bot.db.engine import SessionFactory
 from bot.keys import Keyring
 from bot.scheduling import LEASE, Scheduler
+from bot.services.anonymous import AnonymousPostService
 from bot.services.audit import AuditService
+from bot.services.checkins import CheckinService
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.guilds import GuildService
+from bot.services.journal import MedicationService, SobrietyService
 from bot.services.meetings import MeetingService
 from bot.services.privacy import PrivacyService, member_data_handlers
 from bot.services.recovery_meetings import RecoveryMeetingService
 from bot.services.reminders import MemberSettingsService, ReminderService
 from bot.services.resources import ResourceService
 from bot.services.retention import RetentionService
+from bot.services.rhythm import PromptService, SummaryService
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,12 @@ class Services:
     retention: RetentionService
     resources: ResourceService
     recovery_meetings: RecoveryMeetingService
+    checkins: CheckinService
+    anonymous: AnonymousPostService
+    medications: MedicationService
+    sobriety: SobrietyService
+    prompts: PromptService
+    summaries: SummaryService
 
 
 def build_services(
@@ -57,4 +67,10 @@ def build_services(
         retention=RetentionService(sessions, clock, keyring),
         resources=ResourceService(sessions, clock),
         recovery_meetings=RecoveryMeetingService(sessions, clock),
+        checkins=CheckinService(sessions, clock, keyring, scheduler),
+        anonymous=AnonymousPostService(sessions, clock, keyring),
+        medications=MedicationService(sessions, clock, keyring),
+        sobriety=SobrietyService(sessions, clock, keyring, scheduler),
+        prompts=PromptService(sessions, clock, scheduler),
+        summaries=SummaryService(sessions, clock, scheduler),
     )

@@ -21,6 +21,7 @@ from bot.services import audit
 from bot.services.timezones import resolve_timezone
 
 CACHE_FOR = timedelta(seconds=5)
+YES_NO = {"yes": True, "y": True, "on": True, "no": False, "n": False, "off": False}
 DEFAULT_TIMEZONE = "UTC"
 DEFAULT_ANONYMOUS_DELAY_MINUTES = 5
 DEFAULT_SUMMARY_THRESHOLD = 5
@@ -42,6 +43,7 @@ LABELS = {
     "anonymous_delay_minutes": "anonymous post delay (minutes)",
     "summary_threshold": "members needed before a group summary shows",
     "retention_days": "days check-ins are kept",
+    "crisis_alerts": "crisis alerts to the mentors' channel, without names",
 }
 
 
@@ -58,6 +60,7 @@ class GuildConfig:
     anonymous_delay_minutes: int = DEFAULT_ANONYMOUS_DELAY_MINUTES
     summary_threshold: int = DEFAULT_SUMMARY_THRESHOLD
     retention_days: int = DEFAULT_RETENTION_DAYS
+    crisis_alerts: bool = True
 
 
 @dataclass
@@ -108,9 +111,14 @@ class GuildSettingsService:
         anonymous_delay_minutes: str,
         summary_threshold: str,
         retention_days: str,
+        crisis_alerts: str = "yes",
     ) -> GuildConfig:
         """Values as typed in the setup form; each is checked and explained if wrong."""
         changes: dict[str, Any] = {"timezone": resolve_timezone(timezone)}
+        answer = crisis_alerts.strip().casefold() or "yes"
+        if answer not in YES_NO:
+            raise UserFacingError("For crisis alerts, answer yes or no.")
+        changes["crisis_alerts"] = YES_NO[answer]
         typed = {
             "anonymous_delay_minutes": anonymous_delay_minutes,
             "summary_threshold": summary_threshold,

@@ -11,7 +11,7 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import delete, select
@@ -19,9 +19,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import SessionFactory
-from bot.db.models import AuditEntry, MeetingRsvp, MemberSettings, Occurrence, Reminder
+from bot.db.models import (
+    AnonymousBlock,
+    AnonymousPost,
+    AuditEntry,
+    Checkin,
+    CheckinProfile,
+    CheckinPrompt,
+    MedicationChange,
+    MeetingRsvp,
+    MemberSettings,
+    Occurrence,
+    Reminder,
+    SobrietyStreak,
+)
 from bot.keys import Keyring
+from bot.services.checkins import note_of
 from bot.services.crypto import UnreadableError, decrypt
+from bot.services.journal import details_of
+from bot.services.pseudonyms import member_key
 
 Kind = Literal["member", "moderator", "server", "system"]
 
@@ -42,6 +58,13 @@ TABLES: dict[str, Kind] = {
     "occurrences": "system",
     "audit_log": "moderator",
     "alembic_version": "system",
+    "checkins": "member",
+    "anonymous_posts": "member",
+    "anonymous_blocks": "moderator",
+    "checkin_profiles": "member",
+    "medication_changes": "member",
+    "sobriety_streaks": "member",
+    "checkin_prompts": "member",
 }
 
 
@@ -58,7 +81,12 @@ class MemberData(Protocol):
 
 
 def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+def _count(result: Any) -> int:
+    """Rows a DELETE removed (CursorResult.rowcount, which Result's type doesn't show)."""
+    return int(result.rowcount)
 
 
 class ReminderData:
@@ -110,7 +138,7 @@ class MemberSettingsData:
         result = await session.execute(
             delete(MemberSettings).where(MemberSettings.user_id == user_id)
         )
-        return {"settings": int(result.rowcount)}  # type: ignore[attr-defined]  # CursorResult for DML
+        return {"settings": _count(result)}
 
 
 class MeetingRsvpData:
@@ -125,7 +153,144 @@ class MeetingRsvpData:
 
     async def delete(self, session: AsyncSession, user_id: int) -> dict[str, int]:
         result = await session.execute(delete(MeetingRsvp).where(MeetingRsvp.user_id == user_id))
-        return {"meeting_rsvps": int(result.rowcount)}  # type: ignore[attr-defined]  # CursorResult for DML
+        return {"meeting_rsvps": _count(result)}
+
+
+class CheckinData:
+    """Check-ins, their anonymous posts and the remembered sharing choice, found by key."""
+
+    tables: tuple[str, ...] = ("checkins", "anonymous_posts", "checkin_profiles")
+
+    def __init__(self, keyring: Keyring) -> None:
+        self._keyring = keyring
+
+    async def export(self, session: AsyncSession, user_id: int) -> dict[str, list[dict[str, Any]]]:
+        key = member_key(self._keyring, user_id)
+        rows = await session.scalars(
+            select(Checkin).where(Checkin.member_key == key).order_by(Checkin.created_at)
+        )
+        checkins = [
+            {"at": _plain(row.created_at), "server_id": str(row.guild_id or ""), "mood": row.mood,
+             "sleep_hours": row.sleep_hours, "sleep_quality": row.sleep_quality,
+             "cravings": row.cravings, "sober_today": row.sober, "shared_with": row.share,
+             "note": note_of(self._keyring, row)}
+            for row in rows
+        ]  # fmt: skip
+        posts = await session.execute(
+            select(AnonymousPost, Checkin.created_at)
+            .join(Checkin, Checkin.id == AnonymousPost.checkin_id)
+            .where(Checkin.member_key == key)
+            .order_by(AnonymousPost.id)
+        )
+        anonymous = [
+            {"post": post.id, "server_id": str(post.guild_id), "shown_as": post.pseudonym,
+             "state": post.state, "checkin_at": _plain(at)}
+            for post, at in posts
+        ]  # fmt: skip
+        return {"checkins": checkins, "anonymous_posts": anonymous}
+
+    async def delete(self, session: AsyncSession, user_id: int) -> dict[str, int]:
+        key = member_key(self._keyring, user_id)
+        post_ids = list(
+            await session.scalars(
+                select(AnonymousPost.id)
+                .join(Checkin, Checkin.id == AnonymousPost.checkin_id)
+                .where(Checkin.member_key == key)
+            )
+        )
+        if post_ids:
+            await session.execute(
+                delete(Occurrence).where(Occurrence.source.in_([f"anon:{i}" for i in post_ids]))
+            )
+            await session.execute(delete(AnonymousPost).where(AnonymousPost.id.in_(post_ids)))
+        removed = await session.execute(delete(Checkin).where(Checkin.member_key == key))
+        await session.execute(delete(CheckinProfile).where(CheckinProfile.member_key == key))
+        return {"checkins": _count(removed), "anonymous_posts": len(post_ids)}
+
+
+class JournalData:
+    """The medication log, the sobriety counter and daily prompts."""
+
+    tables: tuple[str, ...] = ("medication_changes", "sobriety_streaks", "checkin_prompts")
+
+    def __init__(self, keyring: Keyring) -> None:
+        self._keyring = keyring
+
+    async def export(self, session: AsyncSession, user_id: int) -> dict[str, list[dict[str, Any]]]:
+        key = member_key(self._keyring, user_id)
+        changes = await session.scalars(
+            select(MedicationChange)
+            .where(MedicationChange.member_key == key)
+            .order_by(MedicationChange.changed_on)
+        )
+        streaks = await session.scalars(
+            select(SobrietyStreak)
+            .where(SobrietyStreak.member_key == key)
+            .order_by(SobrietyStreak.id)
+        )
+        prompts = await session.scalars(
+            select(CheckinPrompt).where(CheckinPrompt.user_id == user_id)
+        )
+        return {
+            "medication_changes": [
+                {"date": _plain(row.changed_on), **details_of(self._keyring, row)}
+                for row in changes
+            ],
+            "sobriety": [
+                {"started": _plain(row.started_on), "ended": _plain(row.ended_on),
+                 "milestones_shared": row.share}
+                for row in streaks
+            ],
+            "daily_prompts": [
+                {"time": row.local_time, "timezone": row.timezone, "server_id": str(row.guild_id)}
+                for row in prompts
+            ],
+        }  # fmt: skip
+
+    async def delete(self, session: AsyncSession, user_id: int) -> dict[str, int]:
+        key = member_key(self._keyring, user_id)
+        streak_ids = list(
+            await session.scalars(select(SobrietyStreak.id).where(SobrietyStreak.member_key == key))
+        )
+        prompt_ids = list(
+            await session.scalars(select(CheckinPrompt.id).where(CheckinPrompt.user_id == user_id))
+        )
+        sources = [f"milestone:{i}" for i in streak_ids] + [f"prompt:{i}" for i in prompt_ids]
+        if sources:
+            await session.execute(delete(Occurrence).where(Occurrence.source.in_(sources)))
+        changes = await session.execute(
+            delete(MedicationChange).where(MedicationChange.member_key == key)
+        )
+        await session.execute(delete(SobrietyStreak).where(SobrietyStreak.member_key == key))
+        await session.execute(delete(CheckinPrompt).where(CheckinPrompt.user_id == user_id))
+        return {
+            "medication_changes": _count(changes),
+            "sobriety_records": len(streak_ids),
+            "daily_prompts": len(prompt_ids),
+        }
+
+
+class AnonymousBlockData:
+    """A pause on anonymous posting is shown to the member, but deleting their data does not
+    lift it (that would make it pointless); it ends on its own date."""
+
+    tables: tuple[str, ...] = ("anonymous_blocks",)
+
+    def __init__(self, keyring: Keyring) -> None:
+        self._keyring = keyring
+
+    async def export(self, session: AsyncSession, user_id: int) -> dict[str, list[dict[str, Any]]]:
+        rows = await session.scalars(
+            select(AnonymousBlock).where(
+                AnonymousBlock.member_key == member_key(self._keyring, user_id)
+            )
+        )
+        return {"anonymous_posting_paused": [
+            {"server_id": str(row.guild_id), "until": _plain(row.until)} for row in rows
+        ]}  # fmt: skip
+
+    async def delete(self, session: AsyncSession, user_id: int) -> dict[str, int]:
+        return {}
 
 
 class ModeratorActionData:
@@ -170,8 +335,8 @@ class PrivacyService:
                 sections.update(await handler.export(session, user_id))
         document = {
             "generated_at": self._clock.now().isoformat(),
-            "about": "Everything Muster stores about you. Anonymous posts are not linked to you "
-            "in Muster's database, so they cannot be listed here.",
+            "about": "Everything Muster stores about you. Your check-ins and anonymous posts "
+            "are found with a key the bot's operator holds, not by your user id.",
             **sections,
         }
         table = io.StringIO()
@@ -197,4 +362,12 @@ class PrivacyService:
 
 
 def member_data_handlers(keyring: Keyring) -> list[MemberData]:
-    return [ReminderData(keyring), MemberSettingsData(), MeetingRsvpData(), ModeratorActionData()]
+    return [
+        ReminderData(keyring),
+        MemberSettingsData(),
+        MeetingRsvpData(),
+        CheckinData(keyring),
+        JournalData(keyring),
+        AnonymousBlockData(keyring),
+        ModeratorActionData(),
+    ]

@@ -71,6 +71,11 @@ def settings_embed(guild: discord.Guild, config: GuildConfig) -> discord.Embed:
     embed.add_field(
         name="Check-ins are kept for", value=f"{config.retention_days} days", inline=True
     )
+    embed.add_field(
+        name="Crisis alerts (no names)",
+        value="on, to the mentors' channel" if config.crisis_alerts else "off",
+        inline=True,
+    )
     problems = permission_problems(guild, config)
     embed.add_field(
         name="Needs attention" if problems else "Permissions",
@@ -268,7 +273,12 @@ class SetupLimitsModal(discord.ui.Modal, title="Time zone and limits"):
             max_length=4, default=str(config.retention_days) if config is not None else None,
             placeholder="e.g. 180",
         )  # fmt: skip
-        for item in (self.zone, self.delay, self.threshold, self.retention):
+        self.alerts: discord.ui.TextInput[SetupLimitsModal] = discord.ui.TextInput(
+            label="Crisis alerts to mentors, without names?", custom_id="setup:alerts",
+            max_length=3, placeholder="yes (the default) or no", required=False,
+            default=("yes" if config.crisis_alerts else "no") if config is not None else None,
+        )  # fmt: skip
+        for item in (self.zone, self.delay, self.threshold, self.retention, self.alerts):
             self.add_item(item)
 
     async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
@@ -281,6 +291,7 @@ class SetupLimitsModal(discord.ui.Modal, title="Time zone and limits"):
             anonymous_delay_minutes=self.delay.value,
             summary_threshold=self.threshold.value,
             retention_days=self.retention.value,
+            crisis_alerts=self.alerts.value,
         )
         await _show(interaction, config, self.view)
 

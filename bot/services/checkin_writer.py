@@ -1,0 +1,116 @@
+"""Group commit for check-ins: one writer task saves whatever has queued up in one transaction.
+
+On SQLite every commit goes through one connection, and the async stack manages a few
+hundred commits a second; batching many check-ins into one transaction lifts that to
+thousands while each member still waits only for the next commit. A check-in is never
+dropped: if the database is busy or down, the batch waits and is tried again, and the
+member is told it is being held (R18: the crisis reply never depends on this).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+log = logging.getLogger(__name__)
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+MAX_BATCH = 500
+RETRY_FIRST = 0.2
+RETRY_CAP = 5.0
+
+
+class BatchWriter(Generic[Item, Result]):
+    """Calls `write(batch)` from one task; `write` runs one transaction and returns one result
+    per item. Items whose batch failed on a constraint are retried one by one, so one bad item
+    cannot sink the others."""
+
+    def __init__(
+        self,
+        write: Callable[[Sequence[Item]], Awaitable[list[Result]]],
+        *,
+        max_batch: int = MAX_BATCH,
+    ) -> None:
+        self._write = write
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[tuple[Item, asyncio.Future[Result]]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+
+    async def submit(self, item: Item) -> asyncio.Future[Result]:
+        """Queue an item; the future resolves once it is durably committed."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        await self._queue.put((item, future))
+        return future
+
+    @property
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """Let queued items commit (up to `timeout`), then stop."""
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(self._queue.join(), timeout)
+        except TimeoutError:
+            log.error("Stopped with %d check-ins not yet saved", self._queue.qsize())
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._commit(batch)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _commit(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
+        delay = RETRY_FIRST
+        while True:
+            try:
+                results = await self._write([item for item, _ in batch])
+            except IntegrityError:
+                await self._one_by_one(batch)
+                return
+            except (DBAPIError, TimeoutError, OSError) as error:
+                # Busy or unreachable: keep the batch and try again; nothing is dropped.
+                log.warning("Check-in batch not saved yet (%s); retrying", type(error).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_CAP)
+                continue
+            except Exception as error:  # a bug: every waiting member hears about it
+                log.exception("Check-in batch failed")
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                return
+            self.batches += 1
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+            return
+
+    async def _one_by_one(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
+        for item, future in batch:
+            try:
+                [result] = await self._write([item])
+            except Exception as error:  # reported to that member only
+                if not future.done():
+                    future.set_exception(error)
+            else:
+                if not future.done():
+                    future.set_result(result)

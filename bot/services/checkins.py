@@ -1,0 +1,487 @@
+"""Check-ins: mood, sleep, cravings and sober-today, with an optional note, kept privately,
+shared anonymously or shared by name.
+
+Rows are found by `member_key` (an HMAC of the user id), never by user id (R3). Notes are
+encrypted with the submission's key as associated data (R16), and a repeated submission of
+the same check-in saves nothing new (R15).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db.engine import SessionFactory
+from bot.db.models import AnonymousBlock, AnonymousPost, Checkin, CheckinProfile, SobrietyStreak
+from bot.errors import UserFacingError
+from bot.keys import Keyring
+from bot.scheduling import Scheduler
+from bot.services.checkin_writer import BatchWriter
+from bot.services.crypto import UnreadableError, decrypt, encrypt
+from bot.services.guild_settings import GuildConfig
+from bot.services.pseudonyms import member_key, weekly_pseudonym
+from bot.services.text import optional_text
+
+MOODS: dict[int, str] = {1: "Very low", 2: "Low", 3: "Okay", 4: "Good", 5: "Very good"}
+SLEEP_WORDS: dict[str, str] = {"poor": "Poor", "ok": "OK", "good": "Good"}
+CRAVINGS: dict[str, str] = {"none": "None", "mild": "Mild", "strong": "Strong"}
+SOBER: dict[str, str] = {"yes": "Yes", "no": "No", "skip": "Rather not say"}
+SHARES: dict[str, str] = {
+    "private": "Only me",
+    "anonymous": "The group, anonymously",
+    "named": "The group, with my name",
+}
+Share = Literal["private", "anonymous", "named"]
+NOTE_MAX = 1000
+MAX_SLEEP_HOURS = 24
+# One shared post per member per server in this window; more are kept privately.
+SHARE_COOLDOWN = timedelta(minutes=10)
+# How long a member waits for the save before being told it is being held.
+SAVE_WAIT = 8.0
+HISTORY_DAYS = 30
+REPORT_MAX_DAYS = 365
+_UNREADABLE_NOTE = "(this note could not be decrypted with the keys this server has)"
+
+
+def parse_sleep(text: str | None) -> tuple[float | None, str | None]:
+    """Hours ("7", "6.5", "7h") or a word (poor, ok, good); blank means not answered."""
+    if text is None or not text.strip():
+        return None, None
+    value = text.strip().casefold().removesuffix("hours").removesuffix("h").strip()
+    if value in SLEEP_WORDS:
+        return None, value
+    if value == "okay":
+        return None, "ok"
+    if re.fullmatch(r"\d{1,2}([.,]\d)?", value):
+        hours = float(value.replace(",", "."))
+        if hours <= MAX_SLEEP_HOURS:
+            return hours, None
+    raise UserFacingError(
+        "For sleep, give the hours (like 7 or 6.5, up to 24) or a word: poor, ok or good."
+    )
+
+
+def sleep_words(hours: float | None, quality: str | None) -> str:
+    if hours is not None:
+        return f"{hours:g} hours"
+    return SLEEP_WORDS.get(quality or "", "Not said")
+
+
+def note_of(keyring: Keyring, row: Checkin) -> str | None:
+    if row.note_encrypted is None:
+        return None
+    try:
+        return decrypt(keyring, row.note_encrypted, context=f"checkin:{row.request_key}")
+    except UnreadableError:
+        return _UNREADABLE_NOTE
+
+
+@dataclass(frozen=True)
+class CheckinDraft:
+    """A check-in as the member gave it. `share` None means "as last time"."""
+
+    user_id: int
+    guild_id: int | None
+    request_key: int
+    mood: int
+    sleep: str | None
+    cravings: str
+    sober: str
+    note: str | None
+    share: Share | None
+
+
+@dataclass(frozen=True)
+class _Row:
+    """Everything the writer needs, decided before the write. Plain values, not ORM objects,
+    so a batch that failed can be written again from scratch."""
+
+    checkin: dict[str, Any]
+    post: dict[str, Any] | None
+
+    @property
+    def request_key(self) -> int:
+        return int(self.checkin["request_key"])
+
+
+@dataclass(frozen=True)
+class Saved:
+    checkin_id: int
+    post_id: int | None
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class CheckinResult:
+    """What happened: where the check-in went, and why if not where the member asked."""
+
+    share: Share
+    requested: Share
+    held: bool  # the database was slow: saved as soon as it answers
+    checkin_id: int | None
+    post_id: int | None
+    post_after: datetime | None
+    pseudonym: str | None
+    channel_id: int | None
+    kept_private_because: str | None = None
+    block_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One check-in as its owner sees it, in their own zone."""
+
+    at: datetime
+    local: datetime
+    mood: int
+    sleep_hours: float | None
+    sleep_quality: str | None
+    cravings: str
+    sober: str
+    share: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Summary:
+    count: int
+    days: int
+    average_mood: float | None
+    average_sleep: float | None
+    trend: str
+    checkin_streak: int
+    sober_days: int
+    longest_sober_run: int
+    cravings: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Not alarms: reasons to offer a peer mentor, gently."""
+
+    low_mood_again: bool
+    slip_after_streak: bool
+
+    @property
+    def any(self) -> bool:
+        return self.low_mood_again or self.slip_after_streak
+
+
+class CheckinService:
+    def __init__(
+        self, sessions: SessionFactory, clock: Clock, keyring: Keyring, scheduler: Scheduler
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._keyring = keyring
+        self._scheduler = scheduler
+        self._rng = secrets.SystemRandom()
+        self.writer: BatchWriter[_Row, Saved] = BatchWriter(self._write)
+
+    def key_of(self, user_id: int) -> str:
+        return member_key(self._keyring, user_id)
+
+    async def submit(self, draft: CheckinDraft, config: GuildConfig | None) -> CheckinResult:
+        """Save a check-in (and queue its anonymous post); never loses it (see BatchWriter)."""
+        if draft.mood not in MOODS:
+            raise UserFacingError("Pick your mood from 1 (very low) to 5 (very good).")
+        if draft.cravings not in CRAVINGS or draft.sober not in SOBER:
+            raise UserFacingError("Pick cravings and sober-today from the lists.")
+        hours, quality = parse_sleep(draft.sleep)
+        note = optional_text(draft.note, field="Your note", max_length=NOTE_MAX, multiline=True)
+        now = self._clock.now()
+        key = self.key_of(draft.user_id)
+        requested, share, reason, block_until = await self._where_it_goes(draft, config, key, now)
+        row = dict(
+            member_key=key,
+            guild_id=draft.guild_id,
+            request_key=draft.request_key,
+            mood=draft.mood,
+            sleep_hours=hours,
+            sleep_quality=quality,
+            cravings=draft.cravings,
+            sober=draft.sober,
+            share=share,
+            created_at=now,
+            note_encrypted=None
+            if note is None
+            else encrypt(self._keyring, note, context=f"checkin:{draft.request_key}"),
+        )
+        post: dict[str, Any] | None = None
+        if (
+            share == "anonymous"
+            and draft.guild_id is not None
+            and config is not None
+            and config.checkin_channel_id is not None
+        ):
+            delay = config.anonymous_delay_minutes * 60
+            wait = (
+                self._rng.uniform(delay * 0.5, delay * 1.5) if delay else self._rng.uniform(5, 60)
+            )
+            post = dict(
+                guild_id=draft.guild_id,
+                channel_id=config.checkin_channel_id,
+                pseudonym=weekly_pseudonym(self._keyring, draft.guild_id, draft.user_id, now),
+                state="pending",
+                post_after=now + timedelta(seconds=math.ceil(wait)),
+                created_at=now,
+            )
+        future = await self.writer.submit(_Row(row, post))
+        try:
+            saved = await asyncio.wait_for(asyncio.shield(future), SAVE_WAIT)
+        except TimeoutError:
+            return CheckinResult(
+                share=share,
+                requested=requested,
+                held=True,
+                checkin_id=None,
+                post_id=None,
+                post_after=None,
+                pseudonym=None,
+                channel_id=None,
+                kept_private_because=reason,
+                block_until=block_until,
+            )
+        post_after: datetime | None = post["post_after"] if post is not None else None
+        if post_after is not None and not saved.duplicate:
+            await self._scheduler.scheduled(post_after)
+        return CheckinResult(
+            share=share,
+            requested=requested,
+            held=False,
+            checkin_id=saved.checkin_id,
+            post_id=saved.post_id,
+            post_after=post_after,
+            pseudonym=post["pseudonym"] if post is not None else None,
+            channel_id=config.checkin_channel_id if config and share != "private" else None,
+            kept_private_because=reason,
+            block_until=block_until,
+        )
+
+    async def _where_it_goes(
+        self, draft: CheckinDraft, config: GuildConfig | None, key: str, now: datetime
+    ) -> tuple[Share, Share, str | None, datetime | None]:
+        """The share the member asked for (or last used), the one that applies, and why."""
+        async with self._sessions() as session:
+            requested: Share = "private"
+            if draft.share is not None:
+                requested = draft.share
+            else:
+                profile = await session.get(CheckinProfile, key)
+                if profile is not None and profile.last_share in ("anonymous", "named"):
+                    requested = "anonymous" if profile.last_share == "anonymous" else "named"
+            if requested == "private":
+                return requested, "private", None, None
+            if draft.guild_id is None or config is None:
+                return (
+                    requested,
+                    "private",
+                    "shared check-ins go to a server's check-in channel, and this is a DM",
+                    None,
+                )
+            if config.checkin_channel_id is None:
+                return (
+                    requested,
+                    "private",
+                    "this server hasn't picked a check-in channel yet",
+                    None,
+                )
+            if requested == "anonymous":
+                block = await session.get(AnonymousBlock, (draft.guild_id, key))
+                if block is not None and block.until > now:
+                    return (
+                        requested,
+                        "private",
+                        "a moderator paused your anonymous posting here",
+                        block.until,
+                    )
+            recent = await session.scalar(
+                select(Checkin.id)
+                .where(
+                    Checkin.member_key == key,
+                    Checkin.guild_id == draft.guild_id,
+                    Checkin.share != "private",
+                    Checkin.created_at > now - SHARE_COOLDOWN,
+                    Checkin.request_key != draft.request_key,
+                )
+                .limit(1)
+            )
+            if recent is not None:
+                return (
+                    requested,
+                    "private",
+                    "you shared one a few minutes ago, and shared posts are spaced out",
+                    None,
+                )
+            return requested, requested, None, None
+
+    async def _write(self, rows: Sequence[_Row]) -> list[Saved]:
+        """One transaction for the whole batch."""
+        async with self._sessions.begin() as session:
+            keys = [row.request_key for row in rows]
+            existing = dict(
+                (
+                    await session.execute(
+                        select(Checkin.request_key, Checkin.id).where(Checkin.request_key.in_(keys))
+                    )
+                ).all()
+            )
+            fresh: dict[int, tuple[_Row, Checkin]] = {}
+            for row in rows:
+                if row.request_key not in existing and row.request_key not in fresh:
+                    fresh[row.request_key] = (row, Checkin(**row.checkin))
+            session.add_all([checkin for _, checkin in fresh.values()])
+            await session.flush()
+            posts: dict[int, AnonymousPost] = {}
+            for key, (row, checkin) in fresh.items():
+                if row.post is not None:
+                    posts[key] = AnonymousPost(checkin_id=checkin.id, **row.post)
+            session.add_all(list(posts.values()))
+            await session.flush()
+            for post in posts.values():
+                await Scheduler.add(
+                    session,
+                    source=f"anon:{post.id}",
+                    kind="anonymous",
+                    due_at=post.post_after,
+                    payload={},
+                )
+            await self._remember_shares(session, [checkin for _, checkin in fresh.values()])
+            results: list[Saved] = []
+            for row in rows:
+                key = row.request_key
+                if key in existing:
+                    results.append(Saved(existing[key], None, True))
+                elif fresh[key][0] is row:
+                    post_id = posts[key].id if key in posts else None
+                    results.append(Saved(fresh[key][1].id, post_id, False))
+                else:  # the same submission twice in one batch
+                    results.append(Saved(fresh[key][1].id, None, True))
+            return results
+
+    async def _remember_shares(self, session: AsyncSession, checkins: Sequence[Checkin]) -> None:
+        latest = {checkin.member_key: checkin.share for checkin in checkins}
+        if not latest:
+            return
+        now = self._clock.now()
+        found = {
+            profile.member_key: profile
+            for profile in await session.scalars(
+                select(CheckinProfile).where(CheckinProfile.member_key.in_(list(latest)))
+            )
+        }
+        for key, share in latest.items():
+            profile = found.get(key)
+            if profile is None:
+                session.add(CheckinProfile(member_key=key, last_share=share, updated_at=now))
+            else:
+                profile.last_share = share
+                profile.updated_at = now
+
+    async def signals(self, user_id: int, mood: int, sober: str, zone: str) -> Signals:
+        """Mood 1 on the previous day too, or a "no" after a run of sober days."""
+        key = self.key_of(user_id)
+        now = self._clock.now()
+        tz = ZoneInfo(zone)
+        today = now.astimezone(tz).date()
+        async with self._sessions() as session:
+            earlier = list(
+                await session.execute(
+                    select(Checkin.created_at, Checkin.mood, Checkin.sober)
+                    .where(Checkin.member_key == key, Checkin.created_at > now - timedelta(days=8))
+                    .order_by(Checkin.created_at.desc())
+                )
+            )
+            streak = await session.scalar(
+                select(SobrietyStreak).where(
+                    SobrietyStreak.member_key == key, SobrietyStreak.ended_on.is_(None)
+                )
+            )
+        before_today = [row for row in earlier if row[0].astimezone(tz).date() < today]
+        yesterday = today - timedelta(days=1)
+        low_again = mood == 1 and any(
+            row[1] == 1 and row[0].astimezone(tz).date() == yesterday for row in before_today
+        )
+        sober_run = [row[2] for row in before_today[:3]]
+        slip = sober == "no" and (
+            (len(sober_run) == 3 and all(value == "yes" for value in sober_run))
+            or (streak is not None and (today - streak.started_on).days >= 1)
+        )
+        return Signals(low_mood_again=low_again, slip_after_streak=slip)
+
+    async def entries(self, user_id: int, zone: str, days: int) -> list[Entry]:
+        """The member's own check-ins of the last `days` days, oldest first, notes decrypted."""
+        tz = ZoneInfo(zone)
+        since = self._clock.now() - timedelta(days=days)
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(Checkin)
+                .where(Checkin.member_key == self.key_of(user_id), Checkin.created_at >= since)
+                .order_by(Checkin.created_at)
+            )
+            return [
+                Entry(
+                    at=row.created_at,
+                    local=row.created_at.astimezone(tz),
+                    mood=row.mood,
+                    sleep_hours=row.sleep_hours,
+                    sleep_quality=row.sleep_quality,
+                    cravings=row.cravings,
+                    sober=row.sober,
+                    share=row.share,
+                    note=note_of(self._keyring, row),
+                )
+                for row in rows
+            ]
+
+    def summarize(self, entries: Sequence[Entry], today: date) -> Summary:
+        moods = [entry.mood for entry in entries]
+        hours = [entry.sleep_hours for entry in entries if entry.sleep_hours is not None]
+        trend = "not enough check-ins yet to see a trend"
+        if len(moods) >= 4:
+            half = len(moods) // 2
+            change = sum(moods[half:]) / len(moods[half:]) - sum(moods[:half]) / half
+            trend = "rising" if change >= 0.5 else "falling" if change <= -0.5 else "steady"
+        days_in = {entry.local.date() for entry in entries}
+        streak, day = 0, today
+        while day in days_in:
+            streak += 1
+            day -= timedelta(days=1)
+        sober_days = sorted({entry.local.date() for entry in entries if entry.sober == "yes"})
+        longest = run = 0
+        for index, day in enumerate(sober_days):
+            run = run + 1 if index and (day - sober_days[index - 1]).days == 1 else 1
+            longest = max(longest, run)
+        return Summary(
+            count=len(entries),
+            days=len(days_in),
+            average_mood=sum(moods) / len(moods) if moods else None,
+            average_sleep=sum(hours) / len(hours) if hours else None,
+            trend=trend,
+            checkin_streak=streak,
+            sober_days=len(sober_days),
+            longest_sober_run=longest,
+            cravings={name: sum(1 for e in entries if e.cravings == name) for name in CRAVINGS},
+        )
+
+    async def close(self) -> None:
+        await self.writer.close()
+
+
+def validate_days(days: int | None, default: int = HISTORY_DAYS) -> int:
+    if days is None:
+        return default
+    if not 1 <= days <= REPORT_MAX_DAYS:
+        raise UserFacingError(f"Pick a number of days from 1 to {REPORT_MAX_DAYS}.")
+    return days

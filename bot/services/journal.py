@@ -1,0 +1,373 @@
+"""The member's own journal beside check-ins: the medication-change log and the sobriety
+counter. Both are private, found by member key (R3), and never give advice.
+
+Medication entries record what the prescriber decided (name, dose, date, note), encrypted
+as one value (R16). The sobriety counter is non-punitive: a reset closes the current
+attempt and starts a new one, and every attempt stays in the history (longest streak,
+attempts). Milestones are celebrated in the group only if the member asked for it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import dateparser
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db.engine import SessionFactory
+from bot.db.models import MedicationChange, SobrietyStreak
+from bot.errors import UserFacingError
+from bot.keys import Keyring
+from bot.scheduling import Delivery, Due, Scheduler
+from bot.services.crypto import UnreadableError, decrypt, encrypt
+from bot.services.pseudonyms import member_key
+from bot.services.recurrence import to_utc
+from bot.services.text import clean_text, optional_text
+
+MilestoneShare = Literal["none", "anonymous", "named"]
+MILESTONE_DAYS = (1, 7, 30, 60, 90, 180, 365)
+MILESTONE_AT = time(12, 0)  # local noon in the member's zone
+MAX_BACKDATE = timedelta(days=50 * 365)
+MED_BACKDATE = timedelta(days=10 * 365)
+MED_AHEAD = timedelta(days=365)
+
+
+def milestone_words(days: int) -> str:
+    if days == 1:
+        return "24 hours"
+    if days == 180:
+        return "6 months"
+    if days % 365 == 0:
+        years = days // 365
+        return "1 year" if years == 1 else f"{years} years"
+    return f"{days} days"
+
+
+def next_milestone(days_so_far: int) -> int:
+    """The first milestone after `days_so_far`: the list above, then every year."""
+    for days in MILESTONE_DAYS:
+        if days > days_so_far:
+            return days
+    return (days_so_far // 365 + 1) * 365
+
+
+def parse_day(text: str | None, zone: str, now: datetime, *, field: str) -> date:
+    """A date as a member types it ("today", "Nov 3", "2026-11-03"), in their zone."""
+    today = now.astimezone(ZoneInfo(zone)).date()
+    if text is None or not text.strip():
+        return today
+    cleaned = clean_text(text, field=field, max_length=40)
+    if re.search(r"\b\d{5,}\b", cleaned):
+        raise UserFacingError(f"{field}: that year doesn't look right.")
+    parsed = dateparser.parse(
+        cleaned,
+        languages=["en"],
+        settings={
+            "RELATIVE_BASE": datetime.combine(today, time(12)),
+            "PREFER_DATES_FROM": "past",
+            "RETURN_AS_TIMEZONE_AWARE": False,
+        },
+    )
+    if parsed is None:
+        raise UserFacingError(
+            f"I couldn't read “{cleaned}” as a date. Try “today”, “Nov 3” or “2026-11-03”."
+        )
+    day: date = parsed.date()
+    return day
+
+
+@dataclass(frozen=True)
+class MedChange:
+    id: int
+    changed_on: date
+    medication: str
+    dose: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class SobrietyStatus:
+    started_on: date
+    days: int
+    share: str
+    attempts: int
+    longest_days: int
+    next_milestone_days: int
+    next_milestone_on: date
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A milestone to celebrate in a server's check-in channel."""
+
+    guild_id: int
+    days: int
+    named_user_id: int | None
+
+
+class MedicationService:
+    def __init__(self, sessions: SessionFactory, clock: Clock, keyring: Keyring) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._keyring = keyring
+
+    async def log(
+        self,
+        *,
+        user_id: int,
+        medication: str,
+        dose: str,
+        when: str | None,
+        note: str | None,
+        zone: str,
+        request_key: int,
+    ) -> MedChange:
+        """Record a change once per submission (R15)."""
+        details = {
+            "medication": clean_text(medication, field="Medication", max_length=100),
+            "dose": clean_text(dose, field="Dose", max_length=100),
+            "note": optional_text(note, field="Note", max_length=500, multiline=True),
+        }
+        now = self._clock.now()
+        changed_on = parse_day(when, zone, now, field="Date")
+        today = now.astimezone(ZoneInfo(zone)).date()
+        if changed_on < today - MED_BACKDATE or changed_on > today + MED_AHEAD:
+            raise UserFacingError("Pick a date within the last ten years or the coming year.")
+        key = member_key(self._keyring, user_id)
+        try:
+            async with self._sessions.begin() as session:
+                existing = await session.scalar(
+                    select(MedicationChange).where(MedicationChange.request_key == request_key)
+                )
+                if existing is not None:
+                    return self._view(existing)
+                row = MedicationChange(
+                    member_key=key,
+                    request_key=request_key,
+                    changed_on=changed_on,
+                    details_encrypted=encrypt(
+                        self._keyring, json.dumps(details), context=f"med:{request_key}"
+                    ),
+                    created_at=now,
+                )
+                session.add(row)
+                await session.flush()
+                return self._view(row)
+        except IntegrityError:
+            async with self._sessions() as session:
+                again = await session.scalar(
+                    select(MedicationChange).where(MedicationChange.request_key == request_key)
+                )
+                if again is None:
+                    raise
+                return self._view(again)
+
+    async def history(self, user_id: int, since: date | None = None) -> list[MedChange]:
+        async with self._sessions() as session:
+            query = select(MedicationChange).where(
+                MedicationChange.member_key == member_key(self._keyring, user_id)
+            )
+            if since is not None:
+                query = query.where(MedicationChange.changed_on >= since)
+            rows = await session.scalars(
+                query.order_by(MedicationChange.changed_on, MedicationChange.id)
+            )
+            return [self._view(row) for row in rows]
+
+    def _view(self, row: MedicationChange) -> MedChange:
+        return MedChange(row.id, row.changed_on, **details_of(self._keyring, row))
+
+
+def details_of(keyring: Keyring, row: MedicationChange) -> dict[str, Any]:
+    try:
+        return dict(
+            json.loads(decrypt(keyring, row.details_encrypted, context=f"med:{row.request_key}"))
+        )
+    except UnreadableError:
+        unreadable = "(could not be decrypted with the keys this server has)"
+        return {"medication": unreadable, "dose": "", "note": None}
+
+
+class SobrietyService:
+    def __init__(
+        self, sessions: SessionFactory, clock: Clock, keyring: Keyring, scheduler: Scheduler
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._keyring = keyring
+        self._scheduler = scheduler
+
+    async def set(
+        self,
+        *,
+        user_id: int,
+        since: str | None,
+        share: MilestoneShare,
+        guild_id: int | None,
+        zone: str,
+    ) -> SobrietyStatus:
+        """Start counting, or correct the start of the current count (back-dating allowed)."""
+        now = self._clock.now()
+        started = parse_day(since, zone, now, field="Sober since")
+        today = now.astimezone(ZoneInfo(zone)).date()
+        if started > today:
+            raise UserFacingError("That date is in the future. Use today or an earlier date.")
+        if today - started > MAX_BACKDATE:
+            raise UserFacingError("That date is too far back. Check the year.")
+        if share != "none" and guild_id is None:
+            raise UserFacingError("To share milestones with a group, run this inside its server.")
+        key = member_key(self._keyring, user_id)
+        async with self._sessions.begin() as session:
+            current = await self._current(session, key)
+            if current is None:
+                current = SobrietyStreak(
+                    member_key=key, created_at=now, started_on=started, share=share
+                )
+                session.add(current)
+            current.started_on, current.share, current.guild_id = started, share, guild_id
+            await session.flush()
+            due = await self._book_milestone(session, current, user_id, zone, now)
+            status = await self._status(session, key, today)
+        if due is not None:
+            await self._scheduler.scheduled(due)
+        return status
+
+    async def reset(self, user_id: int, zone: str) -> tuple[int, SobrietyStatus]:
+        """Close the current attempt and start again today; returns the days it reached."""
+        now = self._clock.now()
+        today = now.astimezone(ZoneInfo(zone)).date()
+        key = member_key(self._keyring, user_id)
+        async with self._sessions.begin() as session:
+            current = await self._current(session, key)
+            if current is None:
+                raise UserFacingError("You haven't started a counter yet. Use `/sobriety set`.")
+            reached = (today - current.started_on).days
+            current.ended_on = today
+            await Scheduler.cancel(session, f"milestone:{current.id}", now)
+            fresh = SobrietyStreak(
+                member_key=key,
+                started_on=today,
+                share=current.share,
+                guild_id=current.guild_id,
+                created_at=now,
+            )
+            session.add(fresh)
+            await session.flush()
+            due = await self._book_milestone(session, fresh, user_id, zone, now)
+            status = await self._status(session, key, today)
+        if due is not None:
+            await self._scheduler.scheduled(due)
+        return reached, status
+
+    async def status(self, user_id: int, zone: str) -> SobrietyStatus | None:
+        today = self._clock.now().astimezone(ZoneInfo(zone)).date()
+        async with self._sessions() as session:
+            key = member_key(self._keyring, user_id)
+            if await self._current(session, key) is None:
+                return None
+            return await self._status(session, key, today)
+
+    async def prepare(self, due: Due, now: datetime) -> Milestone | Delivery:
+        """The milestone to post, if the attempt is still going; the next one is booked."""
+        streak_id = int(due.source.split(":", 1)[1])
+        async with self._sessions.begin() as session:
+            streak = await session.get(SobrietyStreak, streak_id)
+            if streak is None or streak.ended_on is not None or streak.share == "none":
+                return Delivery("cancelled", "the counter was reset or is no longer shared")
+            if streak.guild_id is None:
+                return Delivery("cancelled", "no server to celebrate in")
+            days = int(due.payload["days"])
+            user_id = None
+            if "user" in due.payload:
+                user_id = int(
+                    decrypt(
+                        self._keyring,
+                        bytes.fromhex(str(due.payload["user"])),
+                        context=f"milestone:{streak.id}",
+                    )
+                )
+            zone = str(due.payload.get("zone", "UTC"))
+            await self._book(session, streak, next_milestone(days), user_id, zone)
+        if now - due.due_at > timedelta(days=1):
+            return Delivery("skipped_late", "more than a day late")
+        return Milestone(streak.guild_id, days, user_id if streak.share == "named" else None)
+
+    async def _book_milestone(
+        self, session: AsyncSession, streak: SobrietyStreak, user_id: int, zone: str, now: datetime
+    ) -> datetime | None:
+        await Scheduler.cancel(session, f"milestone:{streak.id}", now)
+        if streak.share == "none" or streak.guild_id is None:
+            return None
+        today = now.astimezone(ZoneInfo(zone)).date()
+        so_far = (today - streak.started_on).days
+        days = next_milestone(so_far)
+        # A milestone reached today before noon still counts today.
+        reached_today = so_far in MILESTONE_DAYS or (so_far > 0 and so_far % 365 == 0)
+        if reached_today and self._when(streak, so_far, zone) > now:
+            days = so_far
+        return await self._book(
+            session, streak, days, user_id if streak.share == "named" else None, zone
+        )
+
+    async def _book(
+        self,
+        session: AsyncSession,
+        streak: SobrietyStreak,
+        days: int,
+        user_id: int | None,
+        zone: str,
+    ) -> datetime:
+        payload: dict[str, Any] = {"days": days, "zone": zone}
+        if user_id is not None:
+            # Named celebrations need the user id; it is stored encrypted, so the streak's key
+            # is never linked to a user id in the clear (R3).
+            payload["user"] = encrypt(
+                self._keyring, str(user_id), context=f"milestone:{streak.id}"
+            ).hex()
+        due = self._when(streak, days, zone)
+        await Scheduler.add(
+            session, source=f"milestone:{streak.id}", kind="milestone", due_at=due, payload=payload
+        )
+        return due
+
+    @staticmethod
+    def _when(streak: SobrietyStreak, days: int, zone: str) -> datetime:
+        local = datetime.combine(streak.started_on + timedelta(days=days), MILESTONE_AT)
+        return to_utc(local, ZoneInfo(zone)).astimezone(UTC)
+
+    @staticmethod
+    async def _current(session: AsyncSession, key: str) -> SobrietyStreak | None:
+        return await session.scalar(
+            select(SobrietyStreak)
+            .where(SobrietyStreak.member_key == key, SobrietyStreak.ended_on.is_(None))
+            .order_by(SobrietyStreak.id.desc())
+            .limit(1)
+        )
+
+    async def _status(self, session: AsyncSession, key: str, today: date) -> SobrietyStatus:
+        streaks = list(
+            await session.scalars(select(SobrietyStreak).where(SobrietyStreak.member_key == key))
+        )
+        current = next(
+            s for s in sorted(streaks, key=lambda s: s.id, reverse=True) if s.ended_on is None
+        )
+        days = (today - current.started_on).days
+        longest = max((s.ended_on or today) - s.started_on for s in streaks).days
+        upcoming = next_milestone(days)
+        return SobrietyStatus(
+            started_on=current.started_on,
+            days=days,
+            share=current.share,
+            attempts=len(streaks),
+            longest_days=longest,
+            next_milestone_days=upcoming,
+            next_milestone_on=current.started_on + timedelta(days=upcoming),
+        )

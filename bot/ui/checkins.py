@@ -1,0 +1,317 @@
+"""What check-ins look like in Discord: the shared post, the crisis and support offers, and the
+buttons on anonymous posts.
+
+Buttons on a public anonymous post carry no ids at all (R2): the post is found from the
+message the button is on. Ids appear only in buttons on private replies, and those are
+post ids, never user ids.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date
+from typing import Any
+
+import discord
+
+from bot.checks import guild_of, is_moderator
+from bot.errors import UserFacingError
+from bot.services.anonymous import BLOCK_DAYS, PostContent
+from bot.services.checkins import CRAVINGS, MOODS, SOBER, sleep_words
+from bot.tree import Refused, reporting, respond, services_of
+from bot.ui.embeds import CALM_BLUE, crisis_embed
+
+log = logging.getLogger(__name__)
+
+MENTOR_ASKED = (
+    "I've let the group's peer mentors know you'd like someone to reach out. "
+    "If you need someone right now, the lines above answer day and night."
+)
+NO_MENTORS_CHANNEL = (
+    "This server hasn't set up a mentors' channel, so I can't pass this on. Please reach "
+    "out to one of the lines above, or message a mentor you trust directly."
+)
+SUPPORT_OFFER = (
+    "Thank you for being honest about how it's going. Hard stretches happen, and you "
+    "don't have to carry them alone. If you'd like, a peer mentor can reach out to you. "
+    "`/crisis` is there any time."
+)
+
+
+def safe(text: str) -> str:
+    """Member text for public display: no pings, no markdown, no masked links (R2)."""
+    escaped = discord.utils.escape_markdown(text)
+    return discord.utils.escape_mentions(escaped)
+
+
+def checkin_fields(
+    embed: discord.Embed,
+    *,
+    mood: int,
+    sleep_hours: float | None,
+    sleep_quality: str | None,
+    cravings: str,
+    sober: str,
+    note: str | None,
+) -> discord.Embed:
+    embed.add_field(name="Mood", value=f"{mood} · {MOODS[mood]}")
+    embed.add_field(name="Sleep", value=sleep_words(sleep_hours, sleep_quality))
+    embed.add_field(name="Cravings", value=CRAVINGS[cravings])
+    embed.add_field(name="Sober today", value=SOBER[sober])
+    if note:
+        embed.description = safe(note)[:4000]
+    return embed
+
+
+def anonymous_post_embed(content: PostContent, day: date) -> discord.Embed:
+    """The public post: a weekly pseudonym and the day, never the time (R4)."""
+    embed = discord.Embed(title=f"Check-in from {content.pseudonym}", colour=CALM_BLUE)
+    checkin_fields(
+        embed,
+        mood=content.mood,
+        sleep_hours=content.sleep_hours,
+        sleep_quality=content.sleep_quality,
+        cravings=content.cravings,
+        sober=content.sober,
+        note=content.note,
+    )
+    embed.set_footer(text=f"Shared anonymously · {day:%A, %B %-d}")
+    return embed
+
+
+def crisis_view() -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(MentorButton())
+    return view
+
+
+def crisis_reply() -> tuple[discord.Embed, discord.ui.View]:
+    """The same everywhere and built without the database (R18)."""
+    return crisis_embed(), crisis_view()
+
+
+class MentorButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"crisis:mentor"):
+    """'Ask a peer mentor to reach out': only this sends the member's name to the mentors."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Ask a peer mentor to reach out",
+                style=discord.ButtonStyle.primary,
+                custom_id="crisis:mentor",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> MentorButton:
+        return cls()
+
+    @reporting
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        if interaction.guild_id is None:
+            raise UserFacingError(
+                "I can only reach a group's mentors from inside its server. The lines above "
+                "answer day and night."
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        config = await services_of(interaction).guild_settings.get(interaction.guild_id)
+        if config.mentors_channel_id is None:
+            await respond(interaction, NO_MENTORS_CHANNEL)
+            return
+        role = config.mentor_role_id
+        name = safe(getattr(interaction.user, "display_name", interaction.user.name))
+        text = (
+            f"{f'<@&{role}> ' if role else ''}**{name}** (<@{interaction.user.id}>) asked for a "
+            "peer mentor to reach out. Please contact them privately soon."
+        )
+        channel = interaction.client.get_partial_messageable(config.mentors_channel_id)
+        try:
+            await channel.send(
+                text,
+                allowed_mentions=discord.AllowedMentions(
+                    everyone=False, users=False, roles=[discord.Object(role)] if role else False
+                ),
+            )
+        except discord.HTTPException as error:
+            log.warning("Could not alert the mentors' channel (HTTP %s)", error.status)
+            await respond(interaction, NO_MENTORS_CHANNEL)
+            return
+        await respond(interaction, MENTOR_ASKED)
+
+
+class PostOptionsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"anon:options"):
+    """The one button on a public anonymous post. Its answer is private and depends on who
+    asks: the author may delete it, a moderator may remove it and pause its author."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Options", style=discord.ButtonStyle.secondary, custom_id="anon:options"
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> PostOptionsButton:
+        return cls()
+
+    @reporting
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if interaction.message is None:
+            raise UserFacingError("I couldn't find that post.")
+        ref = await services_of(interaction).anonymous.find(
+            interaction.user.id, message_id=interaction.message.id
+        )
+        moderator = interaction.guild_id is not None and await is_moderator(interaction)
+        view = discord.ui.View(timeout=600)
+        if ref.mine:
+            view.add_item(PostActionButton("withdraw", ref.post_id))
+        if moderator:
+            view.add_item(PostActionButton("remove", ref.post_id))
+            for days in BLOCK_DAYS:
+                view.add_item(PostActionButton(f"block{days}", ref.post_id))
+        if not view.children:
+            await respond(
+                interaction,
+                "Only the person who wrote this post, or a moderator, can do anything with it. "
+                "If something in it worries you, tell a moderator.",
+            )
+            return
+        text = "What would you like to do with this post?"
+        if moderator:
+            text += (
+                " Blocking pauses its author's anonymous posting here; you won't learn who it is."
+            )
+        await respond(interaction, text, view=view)
+
+
+ACTION_LABELS = {
+    "withdraw": "Delete my post",
+    "remove": "Remove post",
+    **{
+        f"block{days}": f"Remove and block for {days} day{'s' if days > 1 else ''}"
+        for days in BLOCK_DAYS
+    },
+}
+
+
+class PostActionButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"anon:(?P<action>withdraw|remove|block1|block7|block30):(?P<id>\d{1,12})",
+):
+    """On private replies only. Withdraw checks authorship; remove and block check, at the
+    moment of the click, that the clicker is a moderator (R7)."""
+
+    def __init__(self, action: str, post_id: int) -> None:
+        style = (
+            discord.ButtonStyle.danger if action != "withdraw" else discord.ButtonStyle.secondary
+        )
+        super().__init__(
+            discord.ui.Button(
+                label=ACTION_LABELS[action], style=style, custom_id=f"anon:{action}:{post_id}"
+            )
+        )
+        self.action = action
+        self.post_id = post_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> PostActionButton:
+        return cls(match["action"], int(match["id"]))
+
+    @reporting
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        services = services_of(interaction)
+        if self.action == "withdraw":
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            ref = await services.anonymous.withdraw(interaction.user.id, self.post_id)
+            await delete_post_message(interaction.client, ref.channel_id, ref.message_id)
+            await respond(
+                interaction, "Your post is gone." if ref.message_id else "Okay, it won't be posted."
+            )
+            return
+        if interaction.guild_id is None or not await is_moderator(interaction):
+            raise Refused("Only moderators can remove posts or block their authors.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        days = int(self.action.removeprefix("block")) if self.action.startswith("block") else None
+        ref, until = await services.anonymous.remove(
+            guild_of(interaction), interaction.user.id, self.post_id, block_days=days
+        )
+        await delete_post_message(interaction.client, ref.channel_id, ref.message_id)
+        text = f"Removed anonymous post #{ref.post_id}."
+        if until is not None:
+            text += (
+                f" Its author can't post anonymously here until <t:{int(until.timestamp())}:f>. "
+                "You weren't told who it is, and neither is anyone else."
+            )
+        await respond(interaction, text)
+
+
+async def delete_post_message(
+    client: discord.Client, channel_id: int, message_id: int | None
+) -> None:
+    if message_id is None:
+        return
+    try:
+        await client.get_partial_messageable(channel_id).get_partial_message(message_id).delete()
+    except discord.NotFound:
+        pass  # already gone
+    except discord.HTTPException as error:
+        log.warning("Could not delete an anonymous post's message (HTTP %s)", error.status)
+        raise UserFacingError(
+            "The post is marked removed, but I couldn't delete the message. Check that I can "
+            "manage messages in that channel, or delete it by hand."
+        ) from None
+
+
+class StopPromptsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"prompt:stop"):
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Stop daily prompts",
+                style=discord.ButtonStyle.secondary,
+                custom_id="prompt:stop",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> StopPromptsButton:
+        return cls()
+
+    @reporting
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        stopped = await services_of(interaction).prompts.stop(interaction.user.id)
+        await respond(
+            interaction,
+            "Okay, no more daily prompts. Turn them back on any time with `/checkin prompt`."
+            if stopped
+            else "Daily prompts were already off.",
+        )
+
+
+DYNAMIC_ITEMS = (MentorButton, PostOptionsButton, PostActionButton, StopPromptsButton)

@@ -1,0 +1,674 @@
+"""/checkin, /meds and /sobriety, and the deliveries they schedule: delayed anonymous posts,
+milestones, daily prompts and the weekly group summary."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+from sqlalchemy.exc import DBAPIError
+
+from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure
+from bot.scheduling import Delivery, Due
+from bot.services.charts import (
+    NO_ADVICE,
+    checkins_csv,
+    entry_line,
+    render_chart,
+    summary_lines,
+)
+from bot.services.checkins import (
+    CRAVINGS,
+    MOODS,
+    SHARES,
+    SOBER,
+    CheckinDraft,
+    CheckinResult,
+    Share,
+    parse_sleep,
+    validate_days,
+)
+from bot.services.crisis_language import assess
+from bot.services.guild_settings import GuildConfig
+from bot.services.journal import MilestoneShare, milestone_words
+from bot.services.rhythm import WeeklySummary
+from bot.tree import report_error, respond
+from bot.ui.checkins import (
+    DYNAMIC_ITEMS,
+    SUPPORT_OFFER,
+    PostActionButton,
+    PostOptionsButton,
+    StopPromptsButton,
+    anonymous_post_embed,
+    checkin_fields,
+    crisis_reply,
+    crisis_view,
+    safe,
+)
+from bot.ui.embeds import CALM_BLUE
+from cogs.reminders import member_zone
+
+if TYPE_CHECKING:
+    from bot.app import MusterBot
+
+log = logging.getLogger(__name__)
+
+MOOD_CHOICES = [app_commands.Choice(name=f"{n} · {w}", value=n) for n, w in MOODS.items()]
+CRAVING_CHOICES = [app_commands.Choice(name=w, value=k) for k, w in CRAVINGS.items()]
+SOBER_CHOICES = [app_commands.Choice(name=w, value=k) for k, w in SOBER.items()]
+SHARE_CHOICES = [app_commands.Choice(name=w, value=k) for k, w in SHARES.items()]
+MILESTONE_CHOICES = [
+    app_commands.Choice(name="Keep them to myself", value="none"),
+    app_commands.Choice(name="Celebrate in the group anonymously", value="anonymous"),
+    app_commands.Choice(name="Celebrate in the group with my name", value="named"),
+]
+SLEEP_SUGGESTIONS = ["poor", "ok", "good", "4", "5", "6", "7", "8", "9", "10"]
+# How long the crisis-safe path waits for the server's settings before going on without.
+SETTINGS_BUDGET = 1.5
+HELD = (
+    "Your check-in is in. I'm having trouble reaching my database, so I'm holding on to it "
+    "and will save it as soon as I can."
+)
+ANONYMOUS_ALERT = (
+    "Someone in the group just wrote a check-in note with words that suggest they may be "
+    "struggling. They were shown the crisis lines and offered a mentor. Muster doesn't know "
+    "or share who it is; a warm word in the group never hurts."
+)
+
+
+async def config_if_reachable(bot: MusterBot, guild_id: int | None) -> GuildConfig | None:
+    """The server's settings, or the last copy this process saw, without ever blocking long."""
+    if guild_id is None:
+        return None
+    try:
+        async with asyncio.timeout(SETTINGS_BUDGET):
+            return await bot.services.guild_settings.get(guild_id)
+    except (TimeoutError, DBAPIError, OSError):
+        return bot.services.guild_settings.cached(guild_id)
+
+
+class CheckinNoteModal(discord.ui.Modal, title="Add a note"):
+    """The optional note. The check-in is keyed by the slash command's id, so submitting this
+    form twice saves one check-in (R15)."""
+
+    def __init__(self, cog: CheckinCog, draft: CheckinDraft) -> None:
+        super().__init__(timeout=900)
+        self.cog = cog
+        self.draft = draft
+        self.note: discord.ui.TextInput[CheckinNoteModal] = discord.ui.TextInput(
+            label="Your note (optional)",
+            custom_id="checkin:note",
+            style=discord.TextStyle.paragraph,
+            required=False,
+            max_length=1000,
+            placeholder="Anything on your mind. Your provider may want to see it too.",
+        )
+        self.add_item(self.note)
+
+    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        draft = CheckinDraft(**{**self.draft.__dict__, "note": self.note.value or None})
+        await self.cog.submit(interaction, draft)
+
+    async def on_error(  # type: ignore[override]  # discord.py Modal narrows BaseView.on_error
+        self, interaction: discord.Interaction[Any], error: Exception, /
+    ) -> None:
+        await report_error(interaction, error)
+
+
+def _confirmation(result: CheckinResult, name: str) -> str:
+    if result.held:
+        return HELD
+    lines = []
+    if result.share == "private":
+        lines.append("Saved. Only you can see it; `/checkin history` shows how things are going.")
+    elif result.share == "anonymous":
+        lines.append(
+            f"Saved. It will appear in <#{result.channel_id}> in a few minutes as "
+            f"**{result.pseudonym}**, with today's date but not the time. Nobody, moderators "
+            "included, can see that it was you."
+        )
+    else:
+        lines.append(f"Saved and shared in <#{result.channel_id}> as **{name}**.")
+    if result.kept_private_because is not None:
+        lines.append(f"I kept this one private: {result.kept_private_because}.")
+        if result.block_until is not None:
+            lines.append(
+                f"You can post anonymously here again <t:{int(result.block_until.timestamp())}:f>."
+            )
+    return "\n".join(lines)
+
+
+class CheckinCog(commands.GroupCog, group_name="checkin"):
+    """Check in, see your history, and get a report for your provider."""
+
+    def __init__(self, bot: MusterBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        scheduler = self.bot.services.scheduler
+        scheduler.register("anonymous", AnonymousPostDelivery(self.bot))
+        scheduler.register("milestone", MilestoneDelivery(self.bot))
+        scheduler.register("prompt", PromptDelivery(self.bot))
+        scheduler.register("summary", SummaryDelivery(self.bot))
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+
+    @app_commands.command(name="now")
+    @app_commands.describe(
+        mood="How are you feeling overall?",
+        sleep="Hours of sleep (like 7 or 6.5), or poor / ok / good",
+        cravings="Any cravings today?",
+        sober="Sober today?",
+        share="Who sees it (your last choice if you leave this out)",
+        add_note="Add a short note (opens a form)",
+    )
+    @app_commands.choices(mood=MOOD_CHOICES)
+    @app_commands.choices(cravings=CRAVING_CHOICES, sober=SOBER_CHOICES, share=SHARE_CHOICES)
+    async def now(
+        self,
+        interaction: discord.Interaction[MusterBot],
+        mood: app_commands.Choice[int],
+        sleep: app_commands.Range[str, 1, 20],
+        cravings: app_commands.Choice[str],
+        sober: app_commands.Choice[str],
+        share: app_commands.Choice[str] | None = None,
+        add_note: bool = False,
+    ) -> None:
+        """Check in: mood, sleep, cravings and sober today; privately, anonymously or by name."""
+        parse_sleep(sleep)  # a clear error now, before a form is opened
+        chosen = share_choice(share.value) if share is not None else None
+        draft = CheckinDraft(
+            user_id=interaction.user.id,
+            guild_id=interaction.guild_id,
+            request_key=interaction.id,
+            mood=mood.value,
+            sleep=sleep,
+            cravings=cravings.value,
+            sober=sober.value,
+            note=None,
+            share=chosen,
+        )
+        if add_note:
+            # A form must be the first answer: nothing touches the database before it (R1).
+            await interaction.response.send_modal(CheckinNoteModal(self, draft))
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.submit(interaction, draft)
+
+    async def submit(self, interaction: discord.Interaction[Any], draft: CheckinDraft) -> None:
+        services = self.bot.services
+        crisis = assess(draft.note).crisis
+        if crisis:
+            # First, before anything that could wait on the database (R18).
+            crisis_card, crisis_buttons = crisis_reply()
+            await respond(interaction, embed=crisis_card, view=crisis_buttons)
+        config = await config_if_reachable(self.bot, draft.guild_id)
+        if crisis and config is not None and config.crisis_alerts:
+            self.bot.spawn(self._alert_without_identity(config))
+        result = await services.checkins.submit(draft, config)
+        name = getattr(interaction.user, "display_name", interaction.user.name)
+        text = _confirmation(result, name)
+        cancel: discord.ui.View | None = None
+        if result.share == "anonymous" and result.post_id is not None:
+            cancel = discord.ui.View(timeout=900)
+            cancel.add_item(PostActionButton("withdraw", result.post_id))
+        if result.share == "named" and result.channel_id is not None and not result.held:
+            text = await self._post_named(result.channel_id, draft, name, text)
+        await respond(interaction, text, view=cancel)
+        if crisis or result.held:
+            return
+        zone = await member_zone(interaction)
+        signals = await services.checkins.signals(draft.user_id, draft.mood, draft.sober, zone)
+        if signals.any and draft.guild_id is not None:
+            await respond(interaction, SUPPORT_OFFER, view=crisis_view())
+
+    async def _post_named(self, channel_id: int, draft: CheckinDraft, name: str, text: str) -> str:
+        hours, quality = parse_sleep(draft.sleep)
+        embed = discord.Embed(title=f"Check-in from {safe(name)}", colour=CALM_BLUE)
+        checkin_fields(
+            embed,
+            mood=draft.mood,
+            sleep_hours=hours,
+            sleep_quality=quality,
+            cravings=draft.cravings,
+            sober=draft.sober,
+            note=draft.note,
+        )
+        try:
+            await self.bot.get_partial_messageable(channel_id).send(embed=embed)
+        except discord.HTTPException as error:
+            log.warning("Could not post a named check-in (HTTP %s)", error.status)
+            return (
+                f"Saved, but I couldn't post it in <#{channel_id}>; I may be missing permission "
+                "there. A moderator can check `/setup show`."
+            )
+        return text
+
+    async def _alert_without_identity(self, config: GuildConfig) -> None:
+        if config.mentors_channel_id is None:
+            return
+        try:
+            await self.bot.get_partial_messageable(config.mentors_channel_id).send(ANONYMOUS_ALERT)
+        except discord.HTTPException as error:
+            log.warning("Could not send the anonymous crisis alert (HTTP %s)", error.status)
+
+    @app_commands.command(name="history")
+    async def history(self, interaction: discord.Interaction[MusterBot]) -> None:
+        """Your last 30 days as a private chart and a short summary."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        services = self.bot.services
+        zone = await member_zone(interaction)
+        entries = await services.checkins.entries(interaction.user.id, zone, 30)
+        today = services.clock.now().astimezone(ZoneInfo(zone)).date()
+        if not entries:
+            await respond(
+                interaction, "No check-ins in the last 30 days yet. Start with `/checkin now`."
+            )
+            return
+        summary = services.checkins.summarize(entries, today)
+        changes = await services.medications.history(
+            interaction.user.id, today - timedelta(days=30)
+        )
+        png = await asyncio.to_thread(
+            render_chart,
+            entries,
+            changes,
+            title="Your last 30 days",
+            first=today - timedelta(days=29),
+            last=today,
+        )
+        embed = discord.Embed(
+            title="Your last 30 days",
+            colour=CALM_BLUE,
+            description="\n".join(summary_lines(summary)),
+        )
+        embed.add_field(
+            name="Latest", value="\n".join(entry_line(e) for e in entries[-5:])[:1024], inline=False
+        )
+        embed.set_image(url="attachment://history.png")
+        await interaction.followup.send(
+            embed=embed, file=discord.File(io.BytesIO(png), filename="history.png"), ephemeral=True
+        )
+
+    @app_commands.command(name="report")
+    @app_commands.describe(days="How many days back (30 if you leave it out; up to 365)")
+    async def report(
+        self, interaction: discord.Interaction[MusterBot], days: int | None = None
+    ) -> None:
+        """A report for your provider by DM: chart, table of every check-in, medication changes."""
+        span = validate_days(days)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        services = self.bot.services
+        zone = await member_zone(interaction)
+        today = services.clock.now().astimezone(ZoneInfo(zone)).date()
+        first = today - timedelta(days=span - 1)
+        entries = await services.checkins.entries(interaction.user.id, zone, span)
+        changes = await services.medications.history(interaction.user.id, first)
+        changes = [change for change in changes if change.changed_on <= today]
+        summary = services.checkins.summarize(entries, today)
+        png = await asyncio.to_thread(
+            render_chart,
+            entries,
+            changes,
+            title=f"Check-ins {first:%b %-d} to {today:%b %-d, %Y}",
+            first=first,
+            last=today,
+        )
+        lines = [f"**Your check-in report, {first:%B %-d} to {today:%B %-d, %Y}** ({zone})", ""]
+        lines += summary_lines(summary)
+        if changes:
+            lines += ["", "Medication changes you recorded:"]
+            lines += [
+                f"- {c.changed_on:%b %-d, %Y}: {safe(c.medication)} {safe(c.dose)}" for c in changes
+            ]
+        lines += ["", f"_{NO_ADVICE}_"]
+        text = "\n".join(lines)[:2000]
+
+        def files() -> list[discord.File]:
+            return [
+                discord.File(io.BytesIO(png), filename="checkins.png"),
+                discord.File(io.BytesIO(checkins_csv(entries)), filename="checkins.csv"),
+            ]
+
+        try:
+            await interaction.user.send(text, files=files())
+        except discord.Forbidden as error:
+            if error.code != CANNOT_DM:
+                raise
+            await interaction.followup.send(
+                "Your DMs are closed to me, so here is your report privately instead.\n\n"
+                + text[:1900],
+                files=files(),
+                ephemeral=True,
+            )
+            return
+        await respond(
+            interaction,
+            "I've sent your report (a chart and a table of every check-in) to your DMs.",
+        )
+
+    @app_commands.command(name="prompt")
+    @app_commands.describe(at="A time of day in your time zone, like 8pm; or off")
+    async def prompt(
+        self, interaction: discord.Interaction[MusterBot], at: app_commands.Range[str, 1, 20]
+    ) -> None:
+        """Get a gentle DM each day at a time you pick, reminding you to check in."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        services = self.bot.services
+        if at.strip().casefold() in ("off", "stop", "none", "no"):
+            stopped = await services.prompts.stop(interaction.user.id)
+            await respond(
+                interaction,
+                "Daily prompts are off." if stopped else "Daily prompts were already off.",
+            )
+            return
+        if interaction.guild_id is None:
+            await respond(
+                interaction,
+                "Turn prompts on from inside your group's server, so I know which group "
+                "they're for.",
+            )
+            return
+        zone = await member_zone(interaction)
+        prompt = await services.prompts.set(interaction.user.id, interaction.guild_id, at, zone)
+        await respond(
+            interaction,
+            f"Okay. I'll DM you every day at {prompt.local_time} ({zone}); the first is "
+            f"<t:{int(prompt.next_at.timestamp())}:R>. Use `/checkin prompt off` to stop.",
+        )
+
+    @now.autocomplete("sleep")
+    async def sleep_autocomplete(
+        self, interaction: discord.Interaction[MusterBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        typed = current.strip().casefold()
+        options = [s for s in SLEEP_SUGGESTIONS if s.startswith(typed)] or SLEEP_SUGGESTIONS
+        label = {"poor": "Poor", "ok": "OK", "good": "Good"}
+        return [app_commands.Choice(name=label.get(s, f"{s} hours"), value=s) for s in options][:25]
+
+
+class MedsCog(commands.GroupCog, group_name="meds"):
+    """Your private log of medication changes your prescriber decided."""
+
+    def __init__(self, bot: MusterBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="log")
+    @app_commands.describe(
+        medication="The medication's name",
+        dose="The new dose, as your prescriber gave it",
+        date="When it changed (today if you leave it out), e.g. Nov 3",
+        note="Anything to remember",
+    )
+    async def log(
+        self,
+        interaction: discord.Interaction[MusterBot],
+        medication: app_commands.Range[str, 1, 100],
+        dose: app_commands.Range[str, 1, 100],
+        date: app_commands.Range[str, 1, 40] | None = None,
+        note: app_commands.Range[str, 1, 500] | None = None,
+    ) -> None:
+        """Record a medication change your prescriber decided. Private; never advice."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        zone = await member_zone(interaction)
+        change = await self.bot.services.medications.log(
+            user_id=interaction.user.id,
+            medication=medication,
+            dose=dose,
+            when=date,
+            note=note,
+            zone=zone,
+            request_key=interaction.id,
+        )
+        await respond(
+            interaction,
+            f"Noted: {safe(change.medication)}, {safe(change.dose)}, "
+            f"from {change.changed_on:%B %-d, %Y}. "
+            "Only you can see this; it's marked on your `/checkin report`.\n"
+            "_Muster doesn't give medical advice. Please make changes only with your prescriber._",
+        )
+
+    @app_commands.command(name="history")
+    async def history(self, interaction: discord.Interaction[MusterBot]) -> None:
+        """See the medication changes you've recorded."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        changes = await self.bot.services.medications.history(interaction.user.id)
+        if not changes:
+            await respond(
+                interaction, "You haven't recorded any medication changes. Use `/meds log`."
+            )
+            return
+        lines = [
+            f"**{c.changed_on:%b %-d, %Y}**: {safe(c.medication)}, {safe(c.dose)}"
+            + (f" ({safe(c.note)})" if c.note else "")
+            for c in changes
+        ]
+        embed = discord.Embed(
+            title="Your medication changes",
+            colour=CALM_BLUE,
+            description="\n".join(lines[-40:])[:4000],
+        )
+        embed.set_footer(text="Private to you. Muster gives no medical advice.")
+        await respond(interaction, embed=embed)
+
+
+class SobrietyCog(commands.GroupCog, group_name="sobriety"):
+    """A counter that keeps your history and celebrates milestones, if you want."""
+
+    def __init__(self, bot: MusterBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="set")
+    @app_commands.describe(
+        since="The day you started (today if you leave it out), e.g. Oct 1",
+        milestones="Celebrate milestones in the group? (private unless you choose)",
+    )
+    @app_commands.choices(milestones=MILESTONE_CHOICES)
+    async def set(
+        self,
+        interaction: discord.Interaction[MusterBot],
+        since: app_commands.Range[str, 1, 40] | None = None,
+        milestones: app_commands.Choice[str] | None = None,
+    ) -> None:
+        """Start your counter, or correct its start date."""
+        share = milestones.value if milestones is not None else "none"
+        if share not in ("none", "anonymous", "named"):
+            share = "none"
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        zone = await member_zone(interaction)
+        status = await self.bot.services.sobriety.set(
+            user_id=interaction.user.id,
+            since=since,
+            share=share_of(share),
+            guild_id=interaction.guild_id,
+            zone=zone,
+        )
+        where = {
+            "none": "kept to you",
+            "anonymous": "celebrated in the group anonymously",
+            "named": "celebrated in the group with your name",
+        }[status.share]
+        await respond(
+            interaction,
+            f"Counting from {status.started_on:%B %-d, %Y}: **{_days(status.days)}**. "
+            f"Next milestone: {milestone_words(status.next_milestone_days)} on "
+            f"{status.next_milestone_on:%B %-d}. Milestones are {where}.",
+        )
+
+    @app_commands.command(name="reset")
+    async def reset(self, interaction: discord.Interaction[MusterBot]) -> None:
+        """Start counting again from today. Your history stays."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        zone = await member_zone(interaction)
+        reached, status = await self.bot.services.sobriety.reset(interaction.user.id, zone)
+        await respond(
+            interaction,
+            f"Okay, counting again from today. The {_days(reached)} you had still happened, and "
+            f"they count. Your longest run is {_days(status.longest_days)}. One day at a time.",
+        )
+
+    @app_commands.command(name="status")
+    async def status(self, interaction: discord.Interaction[MusterBot]) -> None:
+        """See your counter, your longest run and your next milestone."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        zone = await member_zone(interaction)
+        status = await self.bot.services.sobriety.status(interaction.user.id, zone)
+        if status is None:
+            await respond(
+                interaction, "You haven't started a counter. Use `/sobriety set` when you're ready."
+            )
+            return
+        await respond(
+            interaction,
+            f"**{_days(status.days)}** since {status.started_on:%B %-d, %Y}.\n"
+            f"Longest run: {_days(status.longest_days)} · attempts: {status.attempts}\n"
+            f"Next milestone: {milestone_words(status.next_milestone_days)} on "
+            f"{status.next_milestone_on:%B %-d, %Y}.",
+        )
+
+
+def share_choice(value: str) -> Share:
+    """A share choice as sent; anything unexpected (a forged value) keeps it private."""
+    return "anonymous" if value == "anonymous" else "named" if value == "named" else "private"
+
+
+def share_of(value: str) -> MilestoneShare:
+    return "anonymous" if value == "anonymous" else "named" if value == "named" else "none"
+
+
+def _days(count: int) -> str:
+    return "1 day" if count == 1 else f"{count} days"
+
+
+class AnonymousPostDelivery:
+    """Posts a queued anonymous check-in with channel.send, never as an interaction answer
+    (R2): no interaction metadata, mentions off, one button without ids."""
+
+    def __init__(self, bot: MusterBot) -> None:
+        self.bot = bot
+
+    async def deliver(self, due: Due, now: datetime) -> Delivery:
+        services = self.bot.services
+        prepared = await services.anonymous.prepare(due)
+        if isinstance(prepared, Delivery):
+            return prepared
+        zone = (await services.guild_settings.get(prepared.guild_id)).timezone
+        day = prepared.post_after.astimezone(ZoneInfo(zone)).date()
+        view = discord.ui.View(timeout=None)
+        view.add_item(PostOptionsButton())
+        try:
+            message = await self.bot.get_partial_messageable(prepared.channel_id).send(
+                embed=anonymous_post_embed(prepared, day),
+                view=view,
+                allowed_mentions=discord.AllowedMentions.none(),
+                nonce=due.nonce,
+            )
+        except SEND_ERRORS as error:
+            return send_failure(error)
+        await services.anonymous.mark_posted(prepared.post_id, message.id)
+        return Delivery("sent")
+
+
+class MilestoneDelivery:
+    def __init__(self, bot: MusterBot) -> None:
+        self.bot = bot
+
+    async def deliver(self, due: Due, now: datetime) -> Delivery:
+        services = self.bot.services
+        milestone = await services.sobriety.prepare(due, now)
+        if isinstance(milestone, Delivery):
+            return milestone
+        config = await services.guild_settings.get(milestone.guild_id)
+        if config.checkin_channel_id is None:
+            return Delivery("cancelled", "no check-in channel to celebrate in")
+        reached = milestone_words(milestone.days)
+        if milestone.named_user_id is not None:
+            text = f"🎉 <@{milestone.named_user_id}> reached **{reached}** today. Well done!"
+        else:
+            text = (
+                f"🎉 Someone in the group reached **{reached}** today. Well done, whoever you are!"
+            )
+        try:
+            await self.bot.get_partial_messageable(config.checkin_channel_id).send(
+                text, allowed_mentions=discord.AllowedMentions.none(), nonce=due.nonce
+            )
+        except SEND_ERRORS as error:
+            return send_failure(error)
+        return Delivery("sent")
+
+
+class PromptDelivery:
+    def __init__(self, bot: MusterBot) -> None:
+        self.bot = bot
+
+    async def deliver(self, due: Due, now: datetime) -> Delivery:
+        services = self.bot.services
+        prompt = await services.prompts.prepare(due, now)
+        if isinstance(prompt, Delivery):
+            return prompt
+        guild = self.bot.get_guild(prompt.guild_id)
+        where = f" in {safe(guild.name)}" if guild is not None else ""
+        view = discord.ui.View(timeout=None)
+        view.add_item(StopPromptsButton())
+        try:
+            channel = await self.bot.create_dm(discord.Object(prompt.user_id))
+            await channel.send(
+                f"Hi. How are you doing today? When you're ready, `/checkin now`{where} takes "
+                "a few seconds. No pressure.",
+                view=view,
+                nonce=due.nonce,
+            )
+        except SEND_ERRORS as error:
+            if isinstance(error, discord.Forbidden) and error.code == CANNOT_DM:
+                await services.member_settings.mark_dms_closed(prompt.user_id)
+                return Delivery("failed_permanent", "the member's DMs are closed (50007)")
+            return send_failure(error)
+        return Delivery("sent")
+
+
+def summary_embed(summary: WeeklySummary) -> discord.Embed:
+    embed = discord.Embed(
+        title=f"The week in check-ins (to {summary.week_ending:%B %-d})",
+        description=(
+            f"{summary.members} members shared {summary.checkins} check-ins this week. "
+            "Thank you for showing up for each other."
+        ),
+        colour=CALM_BLUE,
+    )
+    moods = "\n".join(
+        f"{MOODS[level]}: {summary.moods.get(level, 0)}" for level in sorted(MOODS, reverse=True)
+    )
+    embed.add_field(name="Moods", value=moods)
+    embed.add_field(name="Sober days, all together", value=str(summary.sober_days))
+    embed.set_footer(text="Only shared check-ins count, and only when enough members took part.")
+    return embed
+
+
+class SummaryDelivery:
+    def __init__(self, bot: MusterBot) -> None:
+        self.bot = bot
+
+    async def deliver(self, due: Due, now: datetime) -> Delivery:
+        services = self.bot.services
+        guild_id = int(due.source.split(":", 1)[1])
+        config = await services.guild_settings.get(guild_id)
+        summary = await services.summaries.prepare(due, config)
+        if isinstance(summary, Delivery):
+            return summary
+        try:
+            await self.bot.get_partial_messageable(summary.channel_id).send(
+                embed=summary_embed(summary), nonce=due.nonce
+            )
+        except SEND_ERRORS as error:
+            return send_failure(error)
+        return Delivery("sent")
