@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources as package_files
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import FakeClock
@@ -36,6 +37,8 @@ class DemoWorld:
     guild: Guild
     general: Channel
     meetings: Channel
+    checkins: Channel
+    mentors: Channel
     cohort: Role
     member: Member
     mentor: Member
@@ -145,11 +148,17 @@ async def step_setup_and_meeting(world: DemoWorld) -> None:
     started = await sandbox.slash(coordinator, world.general, "setup start")
     [editor] = started.messages
     await sandbox.click(coordinator, editor, "setup:meetings_channel", values=[world.meetings])
+    await sandbox.click(coordinator, editor, "setup:checkin_channel", values=[world.checkins])
+    await sandbox.click(coordinator, editor, "setup:mentors_channel", values=[world.mentors])
     form = await sandbox.click(coordinator, editor, "setup:limits")
     limits = {"setup:timezone": "Eastern", "setup:delay": "5", "setup:threshold": "5",
               "setup:retention": "180"}  # fmt: skip
     await sandbox.submit_modal(coordinator, form, limits)
-    show_reply(coordinator, "/setup start, then picks #meetings and the Eastern time zone", started)
+    show_reply(
+        coordinator,
+        "/setup start, then picks #meetings, #check-ins, #mentors and the Eastern time zone",
+        started,
+    )
     local = world.clock.now().astimezone(ZoneInfo("America/New_York")) + timedelta(days=3)
     created = await sandbox.slash(
         coordinator, world.general, "meeting-admin create", title="Weekly check-in",
@@ -191,6 +200,56 @@ async def step_court_date(world: DemoWorld) -> None:
     show_reply(member, "Set a time-to-leave reminder: 8:15am, Bus 12 from Main St", planned)
 
 
+async def step_checkins(world: DemoWorld) -> None:
+    say("\n== Check-ins: privately, by name, anonymously; a crisis note; a milestone ==")
+    sandbox, member, mentor = world.sandbox, world.member, world.mentor
+    usual: dict[str, Any] = {"sleep": "6.5", "cravings": "mild", "sober": "yes"}
+    private = await sandbox.slash(member, world.general, "checkin now", mood=3, share="private",
+                                  **usual)  # fmt: skip
+    show_reply(member, "/checkin now mood:3 sleep:6.5 cravings:mild sober:yes share:Only me",
+               private)  # fmt: skip
+    named = await sandbox.slash(mentor, world.general, "checkin now", mood=4, share="named",
+                                sleep="8", cravings="none", sober="yes")  # fmt: skip
+    show_reply(mentor, "/checkin now ... share:The group, with my name", named)
+    await world.clock.advance(timedelta(minutes=15))  # shared posts are spaced out
+    form = await sandbox.slash(member, world.general, "checkin now", mood=2, share="anonymous",
+                               add_note=True, **usual)  # fmt: skip
+    anonymous = await sandbox.submit_modal(
+        member, form, {"checkin:note": "Hard week with the divorce papers. Still sober."}
+    )
+    show_reply(member, "/checkin now ... share:anonymously, with a note", anonymous)
+    await fast_forward(world, lambda: len(sandbox.channel_messages(world.checkins)) >= 2)
+    show_channel(world, world.checkins)
+
+    riley = await sandbox.create_member(world.guild, "Riley", roles=[world.cohort])
+    form = await sandbox.slash(
+        riley, world.general, "checkin now", mood=1, share="private", add_note=True,
+        sleep="poor", cravings="strong", sober="no",
+    )  # fmt: skip
+    crisis = await sandbox.submit_modal(
+        riley, form, {"checkin:note": "I don't see the point. I want to die."}
+    )
+    await sandbox.wait_for(lambda: len(crisis.messages) >= 2, what="the check-in confirmation")
+    show_reply(riley, "/checkin now ... with a note that has crisis words", crisis)
+    show_channel(world, world.mentors)
+    await sandbox.click(riley, crisis.messages[0], "crisis:mentor")
+    say("\nRiley presses 'Ask a peer mentor to reach out'; only now does their name go out:")
+    show_channel(world, world.mentors)
+
+    logged = await sandbox.slash(member, world.general, "meds log", medication="Sertraline",
+                                 dose="50 mg (down from 100)", date="yesterday")  # fmt: skip
+    show_reply(member, "/meds log medication:Sertraline dose:50 mg date:yesterday", logged)
+    counter = await sandbox.slash(member, world.general, "sobriety set", milestones="anonymous")
+    show_reply(member, "/sobriety set milestones:Celebrate in the group anonymously", counter)
+    await fast_forward(
+        world, lambda: any("reached" in m.text for m in sandbox.channel_messages(world.checkins))
+    )
+    show_channel(world, world.checkins)
+    report = await sandbox.slash(member, world.general, "checkin report")
+    show_reply(member, "/checkin report", report)
+    show_dms(world, member)
+
+
 async def step_privacy_and_audit(world: DemoWorld) -> None:
     say("\n== A member takes their data, then erases it; the moderators' audit log ==")
     sandbox, member = world.sandbox, world.member
@@ -218,6 +277,7 @@ STEPS: tuple[Step, ...] = (
     step_resources,
     step_setup_and_meeting,
     step_court_date,
+    step_checkins,
     step_privacy_and_audit,
 )
 
@@ -232,6 +292,8 @@ async def run_demo(*, show_logs: bool = True) -> int:
     guild = await sandbox.create_guild("Riverside VTC cohort", owner_name="Dana (coordinator)")
     general = await sandbox.create_channel(guild, "general")
     meetings = await sandbox.create_channel(guild, "meetings")
+    checkins = await sandbox.create_channel(guild, "check-ins")
+    mentors = await sandbox.create_channel(guild, "mentors")
     cohort = await sandbox.create_role(guild, "Cohort")
     member = await sandbox.create_member(guild, "Alex", roles=[cohort])
     mentor = await sandbox.create_member(guild, "Jordan (peer mentor)", roles=[cohort])
@@ -261,7 +323,17 @@ async def run_demo(*, show_logs: bool = True) -> int:
                     f"to '{guild.name}': " + ", ".join(f"/{c['name']}" for c in commands)
                 )
                 world = DemoWorld(
-                    sandbox, runtime, clock, guild, general, meetings, cohort, member, mentor
+                    sandbox,
+                    runtime,
+                    clock,
+                    guild,
+                    general,
+                    meetings,
+                    checkins,
+                    mentors,
+                    cohort,
+                    member,
+                    mentor,
                 )
                 for step in STEPS:
                     await step(world)

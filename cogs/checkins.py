@@ -43,13 +43,13 @@ from bot.tree import report_error, respond
 from bot.ui.checkins import (
     DYNAMIC_ITEMS,
     SUPPORT_OFFER,
+    MentorButton,
     PostActionButton,
     PostOptionsButton,
     StopPromptsButton,
     anonymous_post_embed,
     checkin_fields,
     crisis_reply,
-    crisis_view,
     safe,
 )
 from bot.ui.embeds import CALM_BLUE
@@ -218,19 +218,18 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         result = await services.checkins.submit(draft, config)
         name = getattr(interaction.user, "display_name", interaction.user.name)
         text = _confirmation(result, name)
-        cancel: discord.ui.View | None = None
+        buttons = discord.ui.View(timeout=900)
         if result.share == "anonymous" and result.post_id is not None:
-            cancel = discord.ui.View(timeout=900)
-            cancel.add_item(PostActionButton("withdraw", result.post_id))
+            buttons.add_item(PostActionButton("withdraw", result.post_id))
         if result.share == "named" and result.channel_id is not None and not result.held:
             text = await self._post_named(result.channel_id, draft, name, text)
-        await respond(interaction, text, view=cancel)
-        if crisis or result.held:
-            return
-        zone = await member_zone(interaction)
-        signals = await services.checkins.signals(draft.user_id, draft.mood, draft.sober, zone)
-        if signals.any and draft.guild_id is not None:
-            await respond(interaction, SUPPORT_OFFER, view=crisis_view())
+        if not crisis and not result.held and draft.guild_id is not None:
+            zone = await member_zone(interaction)
+            signals = await services.checkins.signals(draft.user_id, draft.mood, draft.sober, zone)
+            if signals.any:
+                text += "\n\n" + SUPPORT_OFFER
+                buttons.add_item(MentorButton())
+        await respond(interaction, text, view=buttons if buttons.children else None)
 
     async def _post_named(self, channel_id: int, draft: CheckinDraft, name: str, text: str) -> str:
         hours, quality = parse_sleep(draft.sleep)
@@ -263,6 +262,7 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
             log.warning("Could not send the anonymous crisis alert (HTTP %s)", error.status)
 
     @app_commands.command(name="history")
+    @app_commands.checks.cooldown(3, 60, key=lambda i: i.user.id)  # charts take CPU
     async def history(self, interaction: discord.Interaction[MusterBot]) -> None:
         """Your last 30 days as a private chart and a short summary."""
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -301,6 +301,7 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         )
 
     @app_commands.command(name="report")
+    @app_commands.checks.cooldown(3, 300, key=lambda i: i.user.id)
     @app_commands.describe(days="How many days back (30 if you leave it out; up to 365)")
     async def report(
         self, interaction: discord.Interaction[MusterBot], days: int | None = None

@@ -121,9 +121,10 @@ class PrivacyCog(commands.Cog):
     async def delete(self, interaction: discord.Interaction[MusterBot]) -> None:
         """Erase everything Muster keeps about you (you'll be asked to confirm)."""
         await interaction.response.send_message(
-            "This erases your reminders, your settings and your meeting answers, for good. "
-            "Anonymous posts are not linked to you, so they can't be found this way; "
-            "you can delete those from the post itself.",
+            "This erases your check-ins and their anonymous posts' records, your medication "
+            "log, sobriety counter, reminders, settings and meeting answers, for good. "
+            "Posts already shown in a channel stay there; delete those from the post itself "
+            "(its Options button) first if you want them gone.",
             view=ConfirmDelete(interaction.user.id),
             ephemeral=True,
         )

@@ -61,21 +61,22 @@ async def test_two_processes_share_1000_due_reminders_and_send_each_once(
             MUSTER_KEY_FILE=str(key_file), SHARD_COUNT="2", SHARD_IDS=shard,
         )  # fmt: skip
 
+    logs = {shard: (tmp_path / f"shard-{shard}.log").open("wb") for shard in ("0", "1")}
     processes = [
         await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            cwd=tmp_path,
-            env=env(shard),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
+            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env(shard),
+            stdout=asyncio.subprocess.DEVNULL, stderr=logs[shard],
         )
         for shard in ("0", "1")
-    ]
+    ]  # fmt: skip
     try:
-        await sandbox.wait_until_connected(sessions=2, timeout=60)
+        try:
+            await sandbox.wait_until_connected(sessions=2, timeout=60)
+        except Exception:
+            for shard, log in logs.items():  # what each process said, to see why
+                log.flush()
+                print(f"--- shard {shard} ---\n" + (tmp_path / f"shard-{shard}.log").read_text())  # noqa: T201
+            raise
         refused_code, _, refused_err = await muster(tmp_path, "run", env=env("0"))
         assert refused_code == 2
         assert "Another Muster process already serves shards (0,)" in refused_err
@@ -100,6 +101,8 @@ async def test_two_processes_share_1000_due_reminders_and_send_each_once(
                 process.terminate()
         for process in processes:
             await process.wait()
+        for log in logs.values():
+            log.close()
 
     assert delivered() == COUNT
     recipients = [m.channel_id for m in sandbox.messages.values() if m.guild_id is None]

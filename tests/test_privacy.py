@@ -209,8 +209,9 @@ async def test_mydata_delete_asks_first(running: Runtime, world: World) -> None:
 
 async def test_privacy_statement(running: Runtime, world: World) -> None:
     result = await world.sandbox.slash(world.member, world.general, "privacy")
-    for words in ("What Muster keeps about you", "For how long", "nobody, moderators included",
-                  "no medical, legal or dosing advice", "/mydata delete"):  # fmt: skip
+    for words in ("What Muster keeps about you", "For how long", "Nobody, moderators included",
+                  "no medical, legal or dosing advice", "/mydata delete", "not your user id",
+                  "the day, not the time"):  # fmt: skip
         assert words in result.text
 
 

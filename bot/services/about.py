@@ -23,8 +23,9 @@ ABOUT_SECTIONS: tuple[Section, ...] = (
     Section(
         "What Muster stores",
         "The servers it is in, their settings, resource lists and meetings. About you, only "
-        "what you give it: your reminders (their text encrypted), your time zone, and your "
-        "answers to meeting RSVPs. Moderators' actions are kept in an audit log.",
+        "what you give it: check-ins, your medication log and sobriety counter, reminders, "
+        "your time zone and meeting RSVPs. Notes and logs are encrypted. Moderators' actions "
+        "are kept in an audit log.",
     ),
     Section(
         "Who can see it",
@@ -43,26 +44,35 @@ ABOUT_SECTIONS: tuple[Section, ...] = (
 PRIVACY_SECTIONS: tuple[Section, ...] = (
     Section(
         "What Muster keeps about you",
-        "Only what you give it: your reminders (their text encrypted), your time zone, and "
-        "your answers to meeting RSVPs. If a DM to you fails, it notes that your DMs are "
-        "closed, so it doesn't keep trying.",
+        "Only what you give it: your check-ins (notes encrypted), your medication log "
+        "(encrypted) and sobriety counter, your reminders (text encrypted), daily prompt time, "
+        "time zone, and meeting RSVPs. Check-ins are stored under a keyed code, not your user "
+        "id. If a DM to you fails, it notes that your DMs are closed, so it doesn't keep "
+        "trying.",
     ),
     Section(
         "For how long",
-        "Reminders are deleted 30 days after their date; meeting answers after your server's "
-        "retention period. When a server removes Muster, its data is deleted 30 days later. "
-        "`/mydata delete` removes everything about you at once.",
+        "Check-ins, their notes and anonymous posts, and meeting answers are deleted after "
+        "your server's retention period (180 days unless a moderator changed it; see "
+        "`/setup show`). Reminders go 30 days after their date. Your medication log and "
+        "sobriety counter stay until you delete them. When a server removes Muster, its "
+        "shared posts are deleted 30 days later. `/mydata delete` removes everything about "
+        "you at once.",
     ),
     Section(
         "Who can see what",
-        "Your reminders and settings are yours alone. Moderators see what is posted in the "
-        "group and a log of what moderators did; nobody, moderators included, can see who "
-        "wrote an anonymous post. The people who run this bot hold the keys that protect "
-        "stored text.",
+        "Private check-ins, your history, reports, medication log, reminders and settings "
+        "are yours alone. The group sees only what you share. Nobody, moderators included, "
+        "can see who wrote an anonymous post: it shows a name that changes every week, and "
+        "the day, not the time. Moderators can remove a post and pause its author without "
+        'learning who it is. Mentors learn your name only if you press "ask a peer '
+        'mentor". The weekly summary counts shared check-ins only, and only when enough '
+        "members took part. The people who run this bot hold the keys.",
     ),
     Section(
         "Not a medical service",
-        "Muster is not a clinician and gives no medical, legal or dosing advice.",
+        "Muster is not a clinician and gives no medical, legal or dosing advice. The "
+        "medication log records what your prescriber decided; it never suggests changes.",
     ),
     Section(
         "Your data, your call",

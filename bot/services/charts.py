@@ -127,7 +127,7 @@ def summary_lines(summary: Summary) -> list[str]:
     """The plain-language summary, a line each."""
     if summary.count == 0:
         return ["No check-ins in this period yet."]
-    lines = [f"{summary.count} check-ins on {summary.days} days."]
+    lines = [f"{_plural(summary.count, 'check-in')} on {_plural(summary.days, 'day')}."]
     if summary.average_mood is not None:
         lines.append(f"Average mood {summary.average_mood:.1f} of 5; trend: {summary.trend}.")
     if summary.average_sleep is not None:
@@ -137,11 +137,15 @@ def summary_lines(summary: Summary) -> list[str]:
     )
     lines.append(f"Cravings: {cravings}.")
     lines.append(
-        f"Sober today answered yes on {summary.sober_days} days; "
-        f"longest run {summary.longest_sober_run} days."
+        f"Sober today answered yes on {_plural(summary.sober_days, 'day')}; "
+        f"longest run {_plural(summary.longest_sober_run, 'day')}."
     )
-    lines.append(f"Check-in streak: {summary.checkin_streak} day(s) in a row.")
+    lines.append(f"Check-in streak: {_plural(summary.checkin_streak, 'day')} in a row.")
     return lines
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def entry_line(entry: Entry) -> str:

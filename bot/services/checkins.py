@@ -19,6 +19,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -49,6 +50,9 @@ MAX_SLEEP_HOURS = 24
 SHARE_COOLDOWN = timedelta(minutes=10)
 # How long a member waits for the save before being told it is being held.
 SAVE_WAIT = 8.0
+# How long the sharing checks (blocks, spacing, last choice) may take before going private.
+DECIDE_BUDGET = 2.0
+UNCHECKED = "I couldn't reach my database to check this server's settings"
 HISTORY_DAYS = 30
 REPORT_MAX_DAYS = 365
 _UNREADABLE_NOTE = "(this note could not be decrypted with the keys this server has)"
@@ -109,6 +113,7 @@ class _Row:
 
     checkin: dict[str, Any]
     post: dict[str, Any] | None
+    requested: Share  # remembered as the member's choice, even if this one stayed private
 
     @property
     def request_key(self) -> int:
@@ -188,6 +193,8 @@ class CheckinService:
         self._scheduler = scheduler
         self._rng = secrets.SystemRandom()
         self.writer: BatchWriter[_Row, Saved] = BatchWriter(self._write)
+        self.save_wait = SAVE_WAIT
+        self.decide_budget = DECIDE_BUDGET
 
     def key_of(self, user_id: int) -> str:
         return member_key(self._keyring, user_id)
@@ -202,7 +209,13 @@ class CheckinService:
         note = optional_text(draft.note, field="Your note", max_length=NOTE_MAX, multiline=True)
         now = self._clock.now()
         key = self.key_of(draft.user_id)
-        requested, share, reason, block_until = await self._where_it_goes(draft, config, key, now)
+        try:
+            async with asyncio.timeout(self.decide_budget):
+                decided = await self._where_it_goes(draft, config, key, now)
+        except (TimeoutError, DBAPIError, OSError):
+            # Without the database the checks can't run: keep it private, never drop it.
+            decided = (draft.share or "private", "private", UNCHECKED, None)
+        requested, share, reason, block_until = decided
         row = dict(
             member_key=key,
             guild_id=draft.guild_id,
@@ -237,9 +250,9 @@ class CheckinService:
                 post_after=now + timedelta(seconds=math.ceil(wait)),
                 created_at=now,
             )
-        future = await self.writer.submit(_Row(row, post))
+        future = await self.writer.submit(_Row(row, post, requested))
         try:
-            saved = await asyncio.wait_for(asyncio.shield(future), SAVE_WAIT)
+            saved = await asyncio.wait_for(asyncio.shield(future), self.save_wait)
         except TimeoutError:
             return CheckinResult(
                 share=share,
@@ -357,7 +370,7 @@ class CheckinService:
                     due_at=post.post_after,
                     payload={},
                 )
-            await self._remember_shares(session, [checkin for _, checkin in fresh.values()])
+            await self._remember_shares(session, [row for row, _ in fresh.values()])
             results: list[Saved] = []
             for row in rows:
                 key = row.request_key
@@ -370,8 +383,8 @@ class CheckinService:
                     results.append(Saved(fresh[key][1].id, None, True))
             return results
 
-    async def _remember_shares(self, session: AsyncSession, checkins: Sequence[Checkin]) -> None:
-        latest = {checkin.member_key: checkin.share for checkin in checkins}
+    async def _remember_shares(self, session: AsyncSession, rows: Sequence[_Row]) -> None:
+        latest = {str(row.checkin["member_key"]): row.requested for row in rows}
         if not latest:
             return
         now = self._clock.now()

@@ -15,11 +15,11 @@ from typing import Any
 
 import discord
 
-from bot.checks import guild_of, is_moderator
+from bot.checks import ensure_moderator, guild_of, is_moderator
 from bot.errors import UserFacingError
 from bot.services.anonymous import BLOCK_DAYS, PostContent
 from bot.services.checkins import CRAVINGS, MOODS, SOBER, sleep_words
-from bot.tree import Refused, reporting, respond, services_of
+from bot.tree import reporting, respond, services_of
 from bot.ui.embeds import CALM_BLUE, crisis_embed
 
 log = logging.getLogger(__name__)
@@ -248,8 +248,7 @@ class PostActionButton(
                 interaction, "Your post is gone." if ref.message_id else "Okay, it won't be posted."
             )
             return
-        if interaction.guild_id is None or not await is_moderator(interaction):
-            raise Refused("Only moderators can remove posts or block their authors.")
+        await ensure_moderator(interaction)  # at the moment of the click (R7)
         await interaction.response.defer(ephemeral=True, thinking=True)
         days = int(self.action.removeprefix("block")) if self.action.startswith("block") else None
         ref, until = await services.anonymous.remove(
