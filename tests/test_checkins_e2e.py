@@ -489,3 +489,19 @@ async def test_posts_table_holds_no_user_ids(running: Runtime, world: World) -> 
         post = await session.scalar(select(AnonymousPost))
     assert post is not None
     assert str(world.member.id) not in repr(post.__dict__)
+
+
+async def test_chart_commands_have_a_cooldown(running: Runtime, world: World) -> None:
+    sandbox = world.sandbox
+    await configure(running, world)
+    await sandbox.slash(
+        world.member, world.general, "checkin now", **checkin_options(share="private")
+    )
+    for _ in range(3):
+        shown = await sandbox.slash(world.member, world.general, "checkin history")
+        assert shown.messages[-1].attachments
+    slowed = await sandbox.slash(world.member, world.general, "checkin history")
+    assert slowed.ephemeral
+    assert slowed.text.startswith("Slow down a little: try again in")
+    other = await sandbox.slash(world.other_member, world.general, "checkin history")
+    assert other.text.startswith("No check-ins in the last 30 days")  # per member, not global
