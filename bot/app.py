@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.health import Health
+from bot.ratelimit import OutgoingLimiter, process_share
 from bot.scheduling import Dispatcher
 from bot.services import Services
 from bot.services.reminders import warm_up_date_parsing
@@ -103,6 +104,8 @@ class MusterBot(commands.AutoShardedBot):
         )
         self.settings = settings
         self.services = services
+        self.limiter = OutgoingLimiter(process_share(settings))
+        self.limiter.install(self.http)
         self.dispatcher = dispatcher
         self.health = health
         self._login_started = False

@@ -74,6 +74,11 @@ class Health:
             "When the scheduler last ran",
             registry=self.registry,
         )
+        self.rate_limit_waits = Histogram(
+            "muster_rate_limit_wait_seconds",
+            "Time a request waited for Muster's own rate limiter",
+            registry=self.registry,
+        )
         self._deliveries = _Deliveries()
         self.registry.register(self._deliveries)
         self._runner: web.AppRunner | None = None

@@ -70,6 +70,7 @@ async def open_runtime(
         )
         if health is not None and settings.health_port is not None:
             health.bot = bot
+            bot.limiter.on_wait = health.rate_limit_waits.observe
             await health.start(settings.health_host, settings.health_port)
             log.info("Health and metrics on http://%s:%d/", settings.health_host, health.port)
         try:

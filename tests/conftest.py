@@ -102,6 +102,7 @@ async def sandbox() -> AsyncIterator[Sandbox]:
     assert sandbox.violations == [], (
         f"the bot sent requests Discord would refuse: {sandbox.violations}"
     )
+    assert sandbox.global_429s == 0, "the bot went over Discord's global rate limit"
 
 
 @dataclass

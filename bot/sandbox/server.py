@@ -9,6 +9,7 @@ import logging
 import re
 import secrets
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -32,6 +33,7 @@ from bot.sandbox.state import (
 )
 
 log = logging.getLogger(__name__)
+GLOBAL_LIMIT_PER_SECOND = 50
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SEND_MESSAGES = 1 << 11
@@ -153,6 +155,9 @@ class Sandbox:
         self.attachments: dict[int, Attachment] = {}
         self.violations: list[str] = []
         self.requests: list[tuple[str, str]] = []
+        self._token_requests: deque[float] = deque()
+        self.token_request_times: list[float] = []  # every token request, for tests
+        self.global_429s = 0
         self.identify_count = 0
         self.resume_count = 0
         self._failures: list[_Failure] = []
@@ -896,6 +901,12 @@ class Sandbox:
         async def wrapped(request: web.Request) -> web.StreamResponse:
             path = request.path.removeprefix("/api/v10")
             self.requests.append((method, path))
+            if needs_auth and self._over_global_limit():
+                return _json(
+                    {"message": "You are being rate limited.", "retry_after": 1.0, "global": True},
+                    429,
+                    {"Via": "1.1 google", "Retry-After": "1", "X-RateLimit-Global": "true"},
+                )
             injected = self._injected_failure(method, path)
             if injected is not None:
                 return injected
@@ -966,6 +977,20 @@ class Sandbox:
         except ValueError:
             return f"{request.method} {request.path}: body is not valid JSON"
         return None
+
+    def _over_global_limit(self) -> bool:
+        """Discord's global limit: 50 token requests in any second (interaction replies are
+        exempt). Every refusal is counted in `global_429s`."""
+        now = time.monotonic()
+        window = self._token_requests
+        while window and window[0] <= now - 1.0:
+            window.popleft()
+        if len(window) >= GLOBAL_LIMIT_PER_SECOND:
+            self.global_429s += 1
+            return True
+        window.append(now)
+        self.token_request_times.append(now)
+        return False
 
     def _injected_failure(self, method: str, path: str) -> web.Response | None:
         for failure in self._failures:

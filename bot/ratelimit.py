@@ -1,0 +1,60 @@
+"""One limiter for every request the bot makes with its token (R10, Discord's 50/s).
+
+Discord allows 50 requests per second per bot across all its processes; interaction
+responses are exempt. Muster keeps its token's requests at RATE_LIMIT_PER_SECOND (45 by
+default) with a leaky bucket of one: requests are spaced evenly, so no one-second window
+ever holds more. Processes that serve part of the shards split the budget by a rule
+(see `process_share`), so the whole bot stays under it without talking to each other.
+Interaction replies and followups go through discord.py's webhook adapter, not this
+client, so they are never held back.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from discord.http import HTTPClient, Route
+
+from bot.config import Settings
+
+
+def process_share(settings: Settings) -> float:
+    """This process's requests per second: the bot's budget, in proportion to the shards it
+    serves (all of it when it serves them all)."""
+    if settings.shard_ids is None or settings.shard_count is None:
+        return settings.rate_limit_per_second
+    return settings.rate_limit_per_second * len(settings.shard_ids) / settings.shard_count
+
+
+class OutgoingLimiter:
+    def __init__(self, per_second: float) -> None:
+        self.per_second = per_second
+        self._bucket = AsyncLimiter(1, 1 / per_second)
+        self.waits = 0
+        self.waited_seconds = 0.0
+        self.on_wait: Callable[[float], None] | None = None
+
+    async def acquire(self) -> None:
+        if self._bucket.has_capacity():
+            await self._bucket.acquire()
+            return
+        started = time.perf_counter()
+        await self._bucket.acquire()
+        waited = time.perf_counter() - started
+        self.waits += 1
+        self.waited_seconds += waited
+        if self.on_wait is not None:
+            self.on_wait(waited)
+
+    def install(self, http: HTTPClient) -> None:
+        """Put every token request of this client through the limiter."""
+        send: Callable[..., Awaitable[Any]] = http.request
+
+        async def limited(route: Route, **kwargs: Any) -> Any:
+            await self.acquire()
+            return await send(route, **kwargs)
+
+        http.request = limited  # type: ignore[method-assign]  # wrap this client's requests only
