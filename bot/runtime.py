@@ -27,6 +27,9 @@ from bot.services import Services, build_services
 
 log = logging.getLogger(__name__)
 
+# How often a PostgreSQL process checks that it still holds its shard lock (R22).
+LOCK_CHECK_SECONDS = 10.0
+
 
 @dataclass
 class Runtime:
@@ -73,9 +76,12 @@ async def open_runtime(
             bot.limiter.on_wait = health.rate_limit_waits.observe
             await health.start(settings.health_host, settings.health_port)
             log.info("Health and metrics on http://%s:%d/", settings.health_host, health.port)
+        watcher = asyncio.get_running_loop().create_task(lock.watch(bot.close, LOCK_CHECK_SECONDS))
         try:
             yield Runtime(settings, engine, services, bot)
         finally:
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
             if not bot.is_closed():
                 await bot.close()
             if health is not None:

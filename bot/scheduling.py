@@ -20,6 +20,7 @@ import contextlib
 import logging
 import random
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +28,8 @@ from typing import Any, Literal, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -112,16 +115,19 @@ class Scheduler:
     async def add(
         session: AsyncSession, *, source: str, kind: str, due_at: datetime, payload: dict[str, Any]
     ) -> None:
-        exists = await session.scalar(
-            select(Occurrence.id).where(Occurrence.source == source, Occurrence.due_at == due_at)
+        # Two processes may book the same delivery at once (each ensuring a daily job at
+        # start-up): the second insert is a no-op, not an error.
+        insert = (
+            postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         )
-        if exists is None:
-            session.add(
-                Occurrence(
-                    source=source, kind=kind, due_at=due_at, available_at=due_at,
-                    state=PENDING, attempts=0, payload=payload,
-                )
-            )  # fmt: skip
+        await session.execute(
+            insert(Occurrence)
+            .values(
+                source=source, kind=kind, due_at=due_at, available_at=due_at, state=PENDING,
+                attempts=0, payload=payload,
+            )
+            .on_conflict_do_nothing(index_elements=["source", "due_at"])
+        )  # fmt: skip
 
     @staticmethod
     async def cancel(session: AsyncSession, source: str, now: datetime) -> int:
@@ -332,11 +338,23 @@ class ClockAlarm:
 class Dispatcher:
     """Keeps the alarm set for the next due delivery and runs deliveries when it rings."""
 
-    def __init__(self, scheduler: Scheduler, clock: Clock, alarm: Alarm) -> None:
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        clock: Clock,
+        alarm: Alarm,
+        *,
+        watchdog_seconds: float = MAX_SLEEP.total_seconds(),
+    ) -> None:
         self._scheduler = scheduler
         self._clock = clock
         self._alarm = alarm
         self._lock = asyncio.Lock()
+        # The alarm runs on the wall clock; if the wall clock is stepped back, it would ring
+        # late. This watchdog runs on the monotonic clock and rings if the alarm has not (R11).
+        self._watchdog_seconds = watchdog_seconds
+        self._watchdog: asyncio.Task[None] | None = None
+        self._last_ring = time.monotonic()
         self.armed_for: datetime | None = None
         self.last_run: datetime | None = None
         self._stopped = False
@@ -346,10 +364,15 @@ class Dispatcher:
     async def start(self) -> None:
         self._stopped = False
         await self._arm()
+        self._watchdog = asyncio.get_running_loop().create_task(self._watch())
 
     async def stop(self) -> None:
         """No new rings, and wait for one in progress, so the database can close under it."""
         self._stopped = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            await asyncio.gather(self._watchdog, return_exceptions=True)
+            self._watchdog = None
         async with self._lock:  # the delivery in hand finishes; no new one starts
             pass
         await self._alarm.stop()
@@ -364,7 +387,15 @@ class Dispatcher:
         if self.armed_for is None or due_at < self.armed_for:
             await self._arm(due_at)
 
+    async def _watch(self) -> None:
+        while not self._stopped:
+            await asyncio.sleep(self._watchdog_seconds)
+            if time.monotonic() - self._last_ring >= self._watchdog_seconds:
+                log.debug("The alarm has not rung in time (was the clock set back?); ringing")
+                await self.ring()
+
     async def ring(self) -> None:
+        self._last_ring = time.monotonic()
         async with self._lock:
             if self._stopped:
                 return

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.db.engine import SessionFactory, create_engine
-from bot.db.instance_lock import InstanceLock
+from bot.db.instance_lock import InstanceLock, advisory_key
 from bot.db.models import Guild
 from bot.errors import AlreadyRunningError
 from bot.services.guilds import GuildService
@@ -128,3 +128,47 @@ async def test_concurrent_service_calls_do_not_share_a_session(
     guilds = GuildService(sessions, clock)
     await asyncio.gather(*(guilds.record_present(100 + n, f"g{n}") for n in range(20)))
     assert len(await guilds.list_present()) == 20
+
+
+@only_postgres
+async def test_a_lost_shard_lock_is_taken_again_or_the_process_stops(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """R22: the advisory lock dies with its connection; the holder notices and re-takes it,
+    or, if another process got it first, stops."""
+    settings = make_settings(shard_count=2, shard_ids="0")
+    engine, admin = create_engine(settings), create_engine(settings)
+    key = advisory_key(settings.database_schema, settings.shard_ids)
+
+    async def kill_the_lock_holder() -> None:
+        async with admin.begin() as connection:
+            killed = await connection.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE "
+                    "locktype = 'advisory' AND granted AND classid = :high AND objid = :low"
+                ),
+                {"high": (key >> 32) & 0xFFFFFFFF, "low": key & 0xFFFFFFFF},
+            )
+        assert killed == 1
+
+    lock, rival = InstanceLock(settings, engine), InstanceLock(settings, engine)
+    await lock.acquire()
+    await kill_the_lock_holder()
+    assert await lock.verify()  # taken again on a fresh connection
+    with pytest.raises(AlreadyRunningError):
+        await rival.acquire()
+
+    await kill_the_lock_holder()
+    await rival.acquire()  # another process got there first
+    stopped = asyncio.Event()
+
+    async def stop() -> None:
+        stopped.set()
+
+    watcher = asyncio.create_task(lock.watch(stop, interval=0.05))
+    await asyncio.wait_for(stopped.wait(), timeout=5)
+    await watcher
+    await rival.release()
+    await lock.release()
+    await engine.dispose()
+    await admin.dispose()

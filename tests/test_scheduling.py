@@ -22,7 +22,7 @@ from bot.scheduling import (
     Scheduler,
     backoff,
 )
-from tests.conftest import START
+from tests.conftest import START, eventually
 
 
 class Recorder:
@@ -202,3 +202,31 @@ async def test_apscheduler_alarm_rings() -> None:
     alarm.set(datetime.now().astimezone() + timedelta(milliseconds=50), ring)
     await asyncio.wait_for(rang.wait(), timeout=5)
     await alarm.stop()
+
+
+async def test_wall_clock_stepped_back_an_hour_neither_storms_nor_stalls(
+    scheduler: Scheduler, sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """R11 with the clock set back: the wall-clock alarm would wait an extra hour; the
+    monotonic watchdog rings anyway, and nothing is sent early or twice."""
+    recorder = Recorder()
+    scheduler.register("test", recorder)
+    dispatcher = Dispatcher(scheduler, clock, ClockAlarm(clock), watchdog_seconds=0.05)
+    await add(sessions, "before", START + timedelta(minutes=10))
+    await dispatcher.start()
+    await clock.advance(timedelta(minutes=10))
+    await _settled(dispatcher)
+    await clock.advance(timedelta(hours=-1))  # NTP steps the clock back
+    # Booked by another process: this one's alarm is not told.
+    await add(sessions, "after", clock.now() + timedelta(minutes=10))
+    await add(sessions, "much-later", START + timedelta(hours=2))
+    await asyncio.sleep(0.2)
+    assert [due.source for due in recorder.delivered] == ["before"]  # nothing early
+    await clock.advance(timedelta(minutes=10))
+
+    async def delivered_again() -> bool:
+        return len(recorder.delivered) >= 2
+
+    await eventually(delivered_again, timeout=2, what="the watchdog's ring")
+    assert [due.source for due in recorder.delivered] == ["before", "after"]
+    await dispatcher.stop()

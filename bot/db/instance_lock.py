@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from filelock import FileLock, Timeout
 from sqlalchemy import text
@@ -61,6 +63,43 @@ class InstanceLock:
             )
         self._pg_connection = connection
         self._pg_key = key
+
+    async def verify(self) -> bool:
+        """Do we still hold the shard lock? The lock lives as long as its connection; if the
+        connection died (a restarted server, a terminated backend), take the lock again,
+        unless another process got there first (R22)."""
+        if self._pg_connection is None:
+            return True
+        try:
+            await self._pg_connection.execute(text("SELECT 1"))
+            await self._pg_connection.commit()
+            return True
+        except DBAPIError:
+            log.warning("The shard lock's database connection died; taking the lock again")
+            with contextlib.suppress(DBAPIError):
+                await self._pg_connection.invalidate()
+            self._pg_connection = None
+        try:
+            await self.acquire()
+        except AlreadyRunningError:
+            return False
+        return True
+
+    async def watch(self, on_lost: Callable[[], Awaitable[None]], interval: float) -> None:
+        """Check the lock every `interval` seconds; call `on_lost` once if it is gone."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                still_ours = await self.verify()
+            except (DBAPIError, OSError):
+                continue  # the database is unreachable: nobody else can take the lock either
+            if not still_ours:
+                log.error(
+                    "Another process took this process's shard lock; stopping, so that two "
+                    "processes never serve the same shards"
+                )
+                await on_lost()
+                return
 
     async def release(self) -> None:
         if self._file_lock is not None:

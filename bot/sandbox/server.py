@@ -108,6 +108,7 @@ class Stall:
     method: str
     pattern: re.Pattern[str]
     after_handling: bool
+    drop: bool = False  # after handling: cut the connection instead of answering
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     release: asyncio.Event = field(default_factory=asyncio.Event)
     used: bool = False
@@ -342,6 +343,12 @@ class Sandbox:
         """Hold the next matching request unanswered: before it takes effect, or after (the
         message exists but the bot never hears back). Set `release` to let it go."""
         stall = Stall(method.upper(), re.compile(path_pattern), after_handling)
+        self._stalls.append(stall)
+        return stall
+
+    def drop_next(self, method: str, path_pattern: str) -> Stall:
+        """Carry out the next matching request, then close the connection without answering."""
+        stall = Stall(method.upper(), re.compile(path_pattern), after_handling=True, drop=True)
         self._stalls.append(stall)
         return stall
 
@@ -926,6 +933,13 @@ class Sandbox:
                 request[FILES] = []
             response = await handler(request)
             await self._notify()
+            if stall is not None and stall.drop:
+                # The request was carried out, but the answer never arrives (a timeout after
+                # acceptance): the client sees the connection close.
+                stall.arrived.set()
+                if request.transport is not None:
+                    request.transport.close()
+                raise ConnectionResetError("the sandbox dropped this connection")
             if stall is not None and stall.after_handling:
                 await self._hold(stall)
             return response
