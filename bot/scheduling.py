@@ -28,12 +28,10 @@ from typing import Any, Literal, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.db.engine import SessionFactory
+from bot.db.engine import SessionFactory, insert_for
 from bot.db.models import Occurrence
 
 log = logging.getLogger(__name__)
@@ -117,11 +115,8 @@ class Scheduler:
     ) -> None:
         # Two processes may book the same delivery at once (each ensuring a daily job at
         # start-up): the second insert is a no-op, not an error.
-        insert = (
-            postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        )
         await session.execute(
-            insert(Occurrence)
+            insert_for(session)(Occurrence)
             .values(
                 source=source, kind=kind, due_at=due_at, available_at=due_at, state=PENDING,
                 attempts=0, payload=payload,

@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -32,6 +34,13 @@ def create_engine(settings: Settings) -> AsyncEngine:
     if url.drivername.startswith("sqlite"):
         return _create_sqlite_engine(url, settings.sqlite_busy_timeout_ms)
     return _create_postgres_engine(url, settings)
+
+
+def insert_for(session: AsyncSession) -> Any:
+    """The dialect's own INSERT, for ON CONFLICT and RETURNING (SQLite and PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert
+    return sqlite_insert
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:

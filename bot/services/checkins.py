@@ -20,10 +20,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.db.engine import SessionFactory
+from bot.db.engine import SessionFactory, insert_for
 from bot.db.models import AnonymousBlock, AnonymousPost, Checkin, CheckinProfile, SobrietyStreak
 from bot.errors import UserFacingError
 from bot.keys import Keyring
@@ -340,67 +339,69 @@ class CheckinService:
             return requested, requested, None, None
 
     async def _write(self, rows: Sequence[_Row]) -> list[Saved]:
-        """One transaction for the whole batch."""
+        """One transaction for the whole batch, in few statements: the check-ins in one
+        INSERT ... ON CONFLICT DO NOTHING RETURNING, the sharing choices in one upsert."""
         async with self._sessions.begin() as session:
-            keys = [row.request_key for row in rows]
-            existing = dict(
-                (
-                    await session.execute(
-                        select(Checkin.request_key, Checkin.id).where(Checkin.request_key.in_(keys))
-                    )
-                ).all()
-            )
-            fresh: dict[int, tuple[_Row, Checkin]] = {}
+            insert = insert_for(session)
+            fresh: dict[int, _Row] = {}
             for row in rows:
-                if row.request_key not in existing and row.request_key not in fresh:
-                    fresh[row.request_key] = (row, Checkin(**row.checkin))
-            session.add_all([checkin for _, checkin in fresh.values()])
-            await session.flush()
-            posts: dict[int, AnonymousPost] = {}
-            for key, (row, checkin) in fresh.items():
-                if row.post is not None:
-                    posts[key] = AnonymousPost(checkin_id=checkin.id, **row.post)
-            session.add_all(list(posts.values()))
-            await session.flush()
-            for post in posts.values():
-                await Scheduler.add(
-                    session,
-                    source=f"anon:{post.id}",
-                    kind="anonymous",
-                    due_at=post.post_after,
-                    payload={},
+                fresh.setdefault(row.request_key, row)
+            # Executemany form: one compiled statement whatever the batch size.
+            added = await session.execute(
+                insert(Checkin)
+                .on_conflict_do_nothing(index_elements=["request_key"])
+                .returning(Checkin.request_key, Checkin.id),
+                [row.checkin for row in fresh.values()],
+            )
+            ids: dict[int, int] = {int(key): int(id_) for key, id_ in added.all()}
+            new_keys = set(ids)
+            missing = [key for key in fresh if key not in ids]
+            if missing:  # submitted before: the earlier check-in stands (R15)
+                earlier = await session.execute(
+                    select(Checkin.request_key, Checkin.id).where(Checkin.request_key.in_(missing))
                 )
-            await self._remember_shares(session, [row for row, _ in fresh.values()])
+                ids.update({int(key): int(id_) for key, id_ in earlier.all()})
+            posts: dict[int, AnonymousPost] = {
+                key: AnonymousPost(checkin_id=ids[key], **row.post)
+                for key, row in fresh.items()
+                if key in new_keys and row.post is not None
+            }
+            if posts:
+                session.add_all(list(posts.values()))
+                await session.flush()
+                for post in posts.values():
+                    await Scheduler.add(
+                        session, source=f"anon:{post.id}", kind="anonymous",
+                        due_at=post.post_after, payload={},
+                    )  # fmt: skip
+            chosen = {
+                str(row.checkin["member_key"]): row.requested
+                for key, row in fresh.items()
+                if key in new_keys
+            }
+            if chosen:
+                now = self._clock.now()
+                upsert = insert(CheckinProfile)
+                await session.execute(
+                    upsert.on_conflict_do_update(
+                        index_elements=["member_key"],
+                        set_={
+                            "last_share": upsert.excluded.last_share,
+                            "updated_at": upsert.excluded.updated_at,
+                        },
+                    ),
+                    [
+                        {"member_key": k, "last_share": s, "updated_at": now}
+                        for k, s in chosen.items()
+                    ],
+                )
             results: list[Saved] = []
             for row in rows:
                 key = row.request_key
-                if key in existing:
-                    results.append(Saved(existing[key], None, True))
-                elif fresh[key][0] is row:
-                    post_id = posts[key].id if key in posts else None
-                    results.append(Saved(fresh[key][1].id, post_id, False))
-                else:  # the same submission twice in one batch
-                    results.append(Saved(fresh[key][1].id, None, True))
+                first = key in new_keys and fresh[key] is row
+                post_id = posts[key].id if first and key in posts else None
+                results.append(Saved(ids[key], post_id, not first))
             return results
-
-    async def _remember_shares(self, session: AsyncSession, rows: Sequence[_Row]) -> None:
-        latest = {str(row.checkin["member_key"]): row.requested for row in rows}
-        if not latest:
-            return
-        now = self._clock.now()
-        found = {
-            profile.member_key: profile
-            for profile in await session.scalars(
-                select(CheckinProfile).where(CheckinProfile.member_key.in_(list(latest)))
-            )
-        }
-        for key, share in latest.items():
-            profile = found.get(key)
-            if profile is None:
-                session.add(CheckinProfile(member_key=key, last_share=share, updated_at=now))
-            else:
-                profile.last_share = share
-                profile.updated_at = now
 
     async def signals(self, user_id: int, mood: int, sober: str, zone: str) -> Signals:
         """Mood 1 on the previous day too, or a "no" after a run of sober days."""
