@@ -250,9 +250,9 @@ class CheckinService:
                 created_at=now,
             )
         future = await self.writer.submit(_Row(row, post, requested))
-        try:
-            saved = await asyncio.wait_for(asyncio.shield(future), self.save_wait)
-        except TimeoutError:
+        # asyncio.wait leaves the future running on timeout: the writer keeps the check-in.
+        await asyncio.wait((future,), timeout=self.save_wait)
+        if not future.done():
             return CheckinResult(
                 share=share,
                 requested=requested,
@@ -265,6 +265,7 @@ class CheckinService:
                 kept_private_because=reason,
                 block_until=block_until,
             )
+        saved = future.result()
         post_after: datetime | None = post["post_after"] if post is not None else None
         if post_after is not None and not saved.duplicate:
             await self._scheduler.scheduled(post_after)
