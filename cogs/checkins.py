@@ -223,7 +223,8 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
             buttons.add_item(PostActionButton("withdraw", result.post_id))
         if result.share == "named" and result.channel_id is not None and not result.held:
             text = await self._post_named(result.channel_id, draft, name, text)
-        if not crisis and not result.held and draft.guild_id is not None:
+        worrying = draft.mood == 1 or draft.sober == "no"  # the only answers that can signal
+        if worrying and not crisis and not result.held and draft.guild_id is not None:
             zone = await member_zone(interaction)
             signals = await services.checkins.signals(draft.user_id, draft.mood, draft.sober, zone)
             if signals.any:

@@ -63,6 +63,7 @@ class InteractionResult:
     created: float
     source_message: Message | None = None
     response_type: int | None = None
+    acknowledged_at: float | None = None  # time.monotonic() of the first response
     deferred_ephemeral: bool = False
     messages: list[Message] = field(default_factory=list)
     original: Message | None = None
@@ -1173,6 +1174,7 @@ class Sandbox:
         elif kind != 6:
             return _error(400, 50035, f"Unsupported callback type {kind}")
         record.response_type = kind
+        record.acknowledged_at = time.monotonic()
         return _json(
             {
                 "interaction": {

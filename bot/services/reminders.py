@@ -10,6 +10,7 @@ missed in /remind list. A reminder for an event that has already happened is ski
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -49,6 +50,7 @@ LATE_NOTE_AFTER = timedelta(minutes=2)
 LATE_LIMIT = timedelta(hours=12)
 MAX_TEXT = 200
 SNOOZES = {"10m": timedelta(minutes=10), "1h": timedelta(hours=1)}
+NOTICE_REFRESH = 30.0  # seconds
 _DATEPARSER_SETTINGS = {"PREFER_DATES_FROM": "future", "RETURN_AS_TIMEZONE_AWARE": False}
 
 
@@ -123,6 +125,11 @@ class MemberSettingsService:
     def __init__(self, sessions: SessionFactory, clock: Clock) -> None:
         self._sessions = sessions
         self._clock = clock
+        # Who has a closed-DMs notice waiting, so that the check after every command costs no
+        # database read. Refreshed from the database at most every NOTICE_REFRESH, so notices
+        # marked by another process show up too.
+        self._notices: set[int] = set()
+        self._notices_loaded_at: float | None = None
 
     async def timezone(self, user_id: int) -> str | None:
         async with self._sessions() as session:
@@ -140,6 +147,7 @@ class MemberSettingsService:
             row = await self._row(session, user_id)
             row.dms_closed_at = self._clock.now()
             row.dm_notice_due = True
+        self._notices.add(user_id)
 
     async def mark_dms_open(self, user_id: int) -> None:
         async with self._sessions() as session:  # almost always nothing to clear: read first
@@ -154,10 +162,18 @@ class MemberSettingsService:
 
     async def take_dm_notice(self, user_id: int) -> bool:
         """True once after their DMs turned out closed; the notice is then cleared."""
-        async with self._sessions() as session:  # most members never have one: read first
-            row = await session.get(MemberSettings, user_id)
-            if row is None or not row.dm_notice_due:
-                return False
+        now = time.monotonic()
+        if self._notices_loaded_at is None or now - self._notices_loaded_at > NOTICE_REFRESH:
+            async with self._sessions() as session:
+                self._notices = set(
+                    await session.scalars(
+                        select(MemberSettings.user_id).where(MemberSettings.dm_notice_due)
+                    )
+                )
+            self._notices_loaded_at = now
+        if user_id not in self._notices:
+            return False
+        self._notices.discard(user_id)
         async with self._sessions.begin() as session:
             row = await session.get(MemberSettings, user_id)
             if row is None or not row.dm_notice_due:
