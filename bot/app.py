@@ -5,18 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 import yarl
 from discord.ext import commands
 
 from bot.config import Settings
-from bot.health import Health
 from bot.ratelimit import OutgoingLimiter, process_share
 from bot.scheduling import Dispatcher
 from bot.services import Services
-from bot.services.reminders import warm_up_date_parsing
 from bot.tree import MusterTree
 from cogs.checkins import CheckinCog, MedsCog, SobrietyCog
 from cogs.general import GeneralCog
@@ -25,6 +23,9 @@ from cogs.privacy import PrivacyCog
 from cogs.reminders import ReminderCog, SettingsCog
 from cogs.resources import CrisisCog, ResourceAdminCog, ResourceCog
 from cogs.setup import ModCog, SetupCog
+
+if TYPE_CHECKING:
+    from bot.health import Health
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,6 @@ class MusterBot(commands.AutoShardedBot):
         # Runs once per process, before the gateway connects (R20).
         for cog in build_cogs(self):
             await self.add_cog(cog)
-        warm_up_date_parsing()
         if self.dispatcher is not None:
             self.services.scheduler.register("job", self.services.retention)
             await self.services.retention.ensure_scheduled()

@@ -20,7 +20,6 @@ from bot.db import migrate
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.instance_lock import InstanceLock
 from bot.errors import TOKEN_REJECTED, ConfigError
-from bot.health import Health
 from bot.keys import Keyring
 from bot.scheduling import Alarm, APSchedulerAlarm, Dispatcher
 from bot.services import Services, build_services
@@ -63,7 +62,11 @@ async def open_runtime(
             lease=timedelta(seconds=settings.scheduler_lease_seconds),
         )
         dispatcher = Dispatcher(services.scheduler, clock, alarm or APSchedulerAlarm())
-        health = Health(engine, clock) if settings.health_port is not None else None
+        health = None
+        if settings.health_port is not None:
+            from bot.health import Health  # only operators who ask load it
+
+            health = Health(engine, clock)
         bot = MusterBot(
             settings=settings,
             services=services,
@@ -93,7 +96,7 @@ async def open_runtime(
 
 async def apply_migrations(engine: AsyncEngine) -> None:
     before = await migrate.current_revision(engine)
-    head = migrate.head_revision()
+    head = migrate.SCHEMA_HEAD
     if before == head:
         log.info("Database schema is up to date (%s)", head)
         return

@@ -24,6 +24,7 @@ async def test_upgrade_check_downgrade_upgrade(make_settings: Callable[..., Sett
         assert await migrate.current_revision(engine) is None
         await migrate.upgrade(engine)
         assert await migrate.current_revision(engine) == migrate.head_revision()
+        assert migrate.head_revision() == migrate.SCHEMA_HEAD  # bump it with each migration
         assert set(Base.metadata.tables) <= await table_names(engine)
         await migrate.check(engine)  # raises when models and migrations disagree
 

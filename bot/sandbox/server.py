@@ -307,9 +307,13 @@ class Sandbox:
         await self.wait_for(check, timeout=timeout, what=what)
         return found[0]
 
+    def live_sessions(self) -> int:
+        """Gateway sessions connected right now."""
+        return sum(1 for s in self._sessions.values() if s.ws is not None)
+
     async def wait_until_connected(self, *, sessions: int = 1, timeout: float = 10.0) -> None:
         await self.wait_for(
-            lambda: sum(1 for s in self._sessions.values() if s.ws is not None) >= sessions,
+            lambda: self.live_sessions() >= sessions,
             timeout=timeout,
             what=f"{sessions} gateway session(s)",
         )

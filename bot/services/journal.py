@@ -16,7 +16,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-import dateparser
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +27,7 @@ from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import Delivery, Due, Scheduler
 from bot.services.crypto import UnreadableError, decrypt, encrypt
+from bot.services.dates import parse_natural
 from bot.services.pseudonyms import member_key
 from bot.services.recurrence import to_utc
 from bot.services.text import clean_text, optional_text
@@ -67,10 +67,9 @@ def parse_day(text: str | None, zone: str, now: datetime, *, field: str) -> date
     cleaned = clean_text(text, field=field, max_length=40)
     if re.search(r"\b\d{5,}\b", cleaned):
         raise UserFacingError(f"{field}: that year doesn't look right.")
-    parsed = dateparser.parse(
+    parsed = parse_natural(
         cleaned,
-        languages=["en"],
-        settings={
+        {
             "RELATIVE_BASE": datetime.combine(today, time(12)),
             "PREFER_DATES_FROM": "past",
             "RETURN_AS_TIMEZONE_AWARE": False,

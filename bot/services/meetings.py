@@ -17,7 +17,6 @@ from datetime import UTC, datetime, time, timedelta
 from typing import cast
 from zoneinfo import ZoneInfo
 
-import icalendar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -312,6 +311,8 @@ class MeetingService:
 
     async def calendar(self, guild_id: int, guild_name: str) -> bytes:
         """Every active series as iCalendar, with its rule, zone and skipped dates."""
+        import icalendar  # on first use: keeps idle memory down
+
         calendar = icalendar.Calendar()
         calendar.add("prodid", "-//Muster//Meetings//EN")
         calendar.add("version", "2.0")

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import dateparser
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +26,7 @@ from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import FAILED_PERMANENT, PENDING, SKIPPED_LATE, Delivery, Due, Scheduler
 from bot.services.crypto import UnreadableError, decrypt, encrypt
+from bot.services.dates import parse_natural
 from bot.services.text import clean_text
 
 KINDS: dict[str, str] = {
@@ -90,9 +90,7 @@ def parse_when(text: str, zone_name: str, now: datetime) -> datetime:
             "That year is too far away. Reminders can be set up to two years ahead."
         )
     local_now = now.astimezone(zone).replace(tzinfo=None)
-    parsed = dateparser.parse(
-        cleaned, languages=["en"], settings={**_DATEPARSER_SETTINGS, "RELATIVE_BASE": local_now}
-    )
+    parsed = parse_natural(cleaned, {**_DATEPARSER_SETTINGS, "RELATIVE_BASE": local_now})
     if parsed is None:
         raise UserFacingError(
             f"I couldn't understand “{cleaned}” as a date and time. Try “tomorrow 9am”, "
@@ -114,11 +112,6 @@ def parse_when(text: str, zone_name: str, now: datetime) -> datetime:
     if when - now > MAX_AHEAD:
         raise UserFacingError("Reminders can be set up to two years ahead.")
     return when
-
-
-def warm_up_date_parsing() -> None:
-    """dateparser loads its language data on first use (about 0.2 s); do it at start-up."""
-    dateparser.parse("tomorrow 9am", languages=["en"], settings=_DATEPARSER_SETTINGS)
 
 
 class MemberSettingsService:
