@@ -21,7 +21,7 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import SessionFactory, insert_for
+from bot.db.group_commit import BatchWriter
 from bot.db.models import Occurrence
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,9 @@ TERMINAL = frozenset({SENT, SKIPPED_LATE, FAILED_PERMANENT, CANCELLED})
 MAX_SLEEP = timedelta(seconds=30)
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 6
-CONCURRENCY = 8
+CONCURRENCY = 64  # deliveries in flight; the outgoing rate limiter paces the sends
+# Claimed at once. At the 45 requests/s limit 500 DMs take about 22 s, well inside LEASE.
+CLAIM_BATCH = 500
 BACKOFF_BASE = timedelta(seconds=10)
 BACKOFF_CAP = timedelta(minutes=15)
 
@@ -101,6 +104,9 @@ class Scheduler:
         self._lease = lease
         self.worker_id = worker_id or f"worker-{secrets.token_hex(6)}"
         self._handlers: dict[str, Handler] = {}
+        self._settler: BatchWriter[tuple[int, dict[str, Any]], bool] = BatchWriter(
+            self._settle_batch, name="delivery outcomes"
+        )
         self._rng = random.Random()
         self.on_scheduled: Callable[[datetime], Awaitable[None]] | None = None
 
@@ -164,7 +170,7 @@ class Scheduler:
 
     # ----- claim, send, settle -----
 
-    async def claim(self, limit: int = 100) -> list[Due]:
+    async def claim(self, limit: int = CLAIM_BATCH) -> list[Due]:
         now = self._clock.now()
         async with self._sessions.begin() as session:
             ready = or_(
@@ -225,17 +231,40 @@ class Scheduler:
                 "lease_until": None,
                 "detail": (detail or "")[:200] or None,
             }
+        # Settles from concurrent deliveries share one transaction (group commit).
+        return await self._settler.submit((due.id, values))
+
+    async def _settle_batch(self, outcomes: Sequence[tuple[int, dict[str, Any]]]) -> list[bool]:
+        """End states that read the same are written with one UPDATE; retries (each with its
+        own back-off) one by one. Only rows this worker still holds change."""
+        mine = and_(Occurrence.state == CLAIMED, Occurrence.claimed_by == self.worker_id)
+        alike: dict[tuple[str, str | None], list[int]] = {}
+        retries: list[tuple[int, dict[str, Any]]] = []
+        for occurrence_id, values in outcomes:
+            if values["state"] == PENDING:
+                retries.append((occurrence_id, values))
+            else:
+                alike.setdefault((values["state"], values["detail"]), []).append(occurrence_id)
+        held: set[int] = set()
+        now = self._clock.now()
         async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(Occurrence)
-                .where(
-                    Occurrence.id == due.id,
-                    Occurrence.state == CLAIMED,
-                    Occurrence.claimed_by == self.worker_id,
+            for (state, detail), ids in alike.items():
+                settled = await session.scalars(
+                    update(Occurrence)
+                    .where(Occurrence.id.in_(ids), mine)
+                    .values(state=state, detail=detail, settled_at=now, lease_until=None)
+                    .returning(Occurrence.id)
                 )
-                .values(**values)
-            )
-            return bool(result.rowcount)  # type: ignore[attr-defined]  # CursorResult for DML
+                held.update(settled)
+            for occurrence_id, values in retries:
+                retried = await session.scalars(
+                    update(Occurrence)
+                    .where(Occurrence.id == occurrence_id, mine)
+                    .values(**values)
+                    .returning(Occurrence.id)
+                )
+                held.update(retried)
+        return [occurrence_id in held for occurrence_id, _ in outcomes]
 
     async def run_due(self, *, stopping: Callable[[], bool] = lambda: False) -> int:
         """Deliver everything due now, CONCURRENCY at a time. A missed run of one source

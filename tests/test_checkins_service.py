@@ -17,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import FakeClock
 from bot.db.engine import SessionFactory
+from bot.db.group_commit import BatchWriter
 from bot.db.models import AnonymousPost, Checkin, MedicationChange, Occurrence
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import Scheduler
 from bot.services.anonymous import AnonymousPostService
-from bot.services.checkin_writer import BatchWriter
 from bot.services.checkins import CheckinDraft, CheckinService, parse_sleep
 from bot.services.crisis_language import assess
 from bot.services.crypto import key_id_of
@@ -165,8 +165,8 @@ async def test_the_writer_keeps_a_batch_through_database_errors() -> None:
             raise OperationalError("INSERT", {}, Exception("database is locked"))
         return [item * 10 for item in items]
 
-    writer: BatchWriter[int, int] = BatchWriter(flaky)
-    futures = [await writer.submit(n) for n in (1, 2, 3)]
+    writer: BatchWriter[int, int] = BatchWriter(flaky, name="numbers")
+    futures = [writer.submit(n) for n in (1, 2, 3)]
     assert await asyncio.gather(*futures) == [10, 20, 30]
     assert len(calls) == 3  # tried again, nothing dropped
     await writer.close()

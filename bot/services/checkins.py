@@ -23,11 +23,11 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.clock import Clock
 from bot.db.engine import SessionFactory, insert_for
+from bot.db.group_commit import BatchWriter
 from bot.db.models import AnonymousBlock, AnonymousPost, Checkin, CheckinProfile, SobrietyStreak
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import Scheduler
-from bot.services.checkin_writer import BatchWriter
 from bot.services.crypto import UnreadableError, decrypt, encrypt
 from bot.services.guild_settings import GuildConfig
 from bot.services.pseudonyms import member_key, weekly_pseudonym
@@ -191,7 +191,7 @@ class CheckinService:
         self._keyring = keyring
         self._scheduler = scheduler
         self._rng = secrets.SystemRandom()
-        self.writer: BatchWriter[_Row, Saved] = BatchWriter(self._write)
+        self.writer: BatchWriter[_Row, Saved] = BatchWriter(self._write, name="check-ins")
         self.save_wait = SAVE_WAIT
         self.decide_budget = DECIDE_BUDGET
 
@@ -249,7 +249,7 @@ class CheckinService:
                 post_after=now + timedelta(seconds=math.ceil(wait)),
                 created_at=now,
             )
-        future = await self.writer.submit(_Row(row, post, requested))
+        future = self.writer.submit(_Row(row, post, requested))
         # asyncio.wait leaves the future running on timeout: the writer keeps the check-in.
         await asyncio.wait((future,), timeout=self.save_wait)
         if not future.done():

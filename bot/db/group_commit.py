@@ -35,20 +35,23 @@ class BatchWriter(Generic[Item, Result]):
         self,
         write: Callable[[Sequence[Item]], Awaitable[list[Result]]],
         *,
+        name: str,
         max_batch: int = MAX_BATCH,
     ) -> None:
         self._write = write
+        self._name = name
         self._max_batch = max_batch
         self._queue: asyncio.Queue[tuple[Item, asyncio.Future[Result]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
 
-    async def submit(self, item: Item) -> asyncio.Future[Result]:
+    def submit(self, item: Item) -> asyncio.Future[Result]:
         """Queue an item; the future resolves once it is durably committed."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run())
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        await self._queue.put((item, future))
+        self._queue.put_nowait((item, future))
+        # No await between queueing and this check, so the writer cannot miss the item.
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
         return future
 
     @property
@@ -56,27 +59,29 @@ class BatchWriter(Generic[Item, Result]):
         return self._queue.qsize()
 
     async def close(self, timeout: float = 5.0) -> None:
-        """Let queued items commit (up to `timeout`), then stop."""
-        if self._task is None:
-            return
+        """Let queued items commit, waiting up to `timeout`."""
         try:
             await asyncio.wait_for(self._queue.join(), timeout)
         except TimeoutError:
-            log.error("Stopped with %d check-ins not yet saved", self._queue.qsize())
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
-        self._task = None
+            log.error("Stopped with %d %s not yet saved", self._queue.qsize(), self._name)
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
 
     async def _run(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            try:
-                await self._commit(batch)
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
+        try:
+            while not self._queue.empty():
+                batch = [self._queue.get_nowait()]
+                while len(batch) < self._max_batch and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                try:
+                    await self._commit(batch)
+                finally:
+                    for _ in batch:
+                        self._queue.task_done()
+        finally:
+            self._task = None  # idle: the next submit starts a new writer
 
     async def _commit(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
         delay = RETRY_FIRST
@@ -88,12 +93,16 @@ class BatchWriter(Generic[Item, Result]):
                 return
             except (DBAPIError, TimeoutError, OSError) as error:
                 # Busy or unreachable: keep the batch and try again; nothing is dropped.
-                log.warning("Check-in batch not saved yet (%s); retrying", type(error).__name__)
+                log.warning(
+                    "A batch of %s was not saved yet (%s); retrying",
+                    self._name,
+                    type(error).__name__,
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_CAP)
                 continue
-            except Exception as error:  # a bug: every waiting member hears about it
-                log.exception("Check-in batch failed")
+            except Exception as error:  # a bug: every waiting caller hears about it
+                log.exception("A batch of %s failed", self._name)
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(error)
@@ -108,7 +117,7 @@ class BatchWriter(Generic[Item, Result]):
         for item, future in batch:
             try:
                 [result] = await self._write([item])
-            except Exception as error:  # reported to that member only
+            except Exception as error:  # reported to that caller only
                 if not future.done():
                     future.set_exception(error)
             else:
