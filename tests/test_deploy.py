@@ -52,15 +52,19 @@ def test_dockerfile_runs_as_non_root_and_migrates_before_starting() -> None:
             assert (ROOT / name).exists(), f"Dockerfile copies missing {name}"
 
 
-def test_compose_has_postgres_with_a_health_check_and_real_settings() -> None:
+def test_compose_runs_two_shard_processes_on_postgres() -> None:
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     services = compose["services"]
     assert "healthcheck" in services["postgres"]
-    muster = services["muster"]
-    assert muster["depends_on"]["postgres"]["condition"] == "service_healthy"
-    assert muster["environment"]["DATABASE_URL"].startswith("postgresql+asyncpg://")
-    assert set(muster["environment"]) <= SETTING_NAMES
-    assert (ROOT / muster["build"]["dockerfile"]).exists()
+    shards = [services["muster-shard-0"], services["muster-shard-1"]]
+    for muster in shards:
+        assert muster["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert muster["environment"]["DATABASE_URL"].startswith("postgresql+asyncpg://")
+        assert set(muster["environment"]) <= SETTING_NAMES
+        assert muster["environment"]["SHARD_COUNT"] == "2"
+        assert "healthcheck" in muster
+        assert (ROOT / muster["build"]["dockerfile"]).exists()
+    assert [m["environment"]["SHARD_IDS"] for m in shards] == ["0", "1"]
 
 
 def test_systemd_unit_parses_and_runs_unprivileged() -> None:
