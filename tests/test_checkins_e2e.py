@@ -58,9 +58,15 @@ async def next_in(sandbox: Sandbox, channel: Channel, text: str = "") -> Message
     )
 
 
-async def posted(running: Runtime, sandbox: Sandbox, channel: Channel) -> Message:
-    """The anonymous post in a channel, once its delivery has recorded the message id."""
-    message = await next_in(sandbox, channel)
+async def post_anonymously(
+    running: Runtime, world: World, clock: FakeClock, group: Group
+) -> Message:
+    """The member checks in anonymously; the post, once its message id is recorded."""
+    await world.sandbox.slash(
+        world.member, world.general, "checkin now", **checkin_options(share="anonymous")
+    )
+    await clock.advance(timedelta(minutes=8))
+    message = await next_in(world.sandbox, group.checkins)
 
     async def recorded() -> bool:
         async with running.services.checkins._sessions() as session:
@@ -246,11 +252,7 @@ async def test_moderator_removes_a_post_and_pauses_its_author_without_learning_w
 ) -> None:
     sandbox = world.sandbox
     group = await configure(running, world)
-    await sandbox.slash(
-        world.member, world.general, "checkin now", **checkin_options(share="anonymous")
-    )
-    await clock.advance(timedelta(minutes=8))
-    post = await posted(running, sandbox, group.checkins)
+    post = await post_anonymously(running, world, clock, group)
 
     bystander = await sandbox.click(world.other_member, post, "anon:options")
     assert bystander.text.startswith("Only the person who wrote this post, or a moderator")
@@ -298,11 +300,7 @@ async def test_author_deletes_their_own_post(
 ) -> None:
     sandbox = world.sandbox
     group = await configure(running, world)
-    await sandbox.slash(
-        world.member, world.general, "checkin now", **checkin_options(share="anonymous")
-    )
-    await clock.advance(timedelta(minutes=8))
-    post = await posted(running, sandbox, group.checkins)
+    post = await post_anonymously(running, world, clock, group)
     options = (await sandbox.click(world.member, post, "anon:options")).messages[0]
     [withdraw] = options.custom_ids()
     stranger = await sandbox.click(world.other_member, options, withdraw)
