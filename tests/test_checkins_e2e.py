@@ -189,6 +189,9 @@ async def test_crisis_note_shows_the_lines_at_once_and_alerts_mentors_without_a_
     named = sandbox.channel_messages(group.mentors)[-1]
     assert "**Sam**" in named.text
     assert named.pings() == (set(), {group.mentor_role.id}, False)
+    again = await sandbox.click(world.member, crisis, "crisis:mentor")
+    assert again.text.startswith("The mentors already know")
+    assert len(sandbox.channel_messages(group.mentors)) == 2  # the anonymous alert and one ask
 
 
 async def test_negations_and_false_friends_get_no_crisis_reply(

@@ -75,7 +75,12 @@ def test_negations_and_false_friends_are_not_crises(note: str) -> None:
 
 
 def test_zero_width_characters_do_not_hide_a_phrase() -> None:
-    assert assess("kill\u200b myself").crisis
+    assert assess("kill\u200b myself").phrases == ("kill myself",)
+
+
+def test_the_assessment_names_what_it_found_for_review() -> None:
+    found = assess("I'm not suicidal but some days I want to die")
+    assert found.phrases == ("want to die",)  # "suicidal" was negated
 
 
 # ----- small parsers -----

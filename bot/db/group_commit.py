@@ -54,10 +54,6 @@ class BatchWriter(Generic[Item, Result]):
             self._task = asyncio.get_running_loop().create_task(self._run())
         return future
 
-    @property
-    def pending(self) -> int:
-        return self._queue.qsize()
-
     async def close(self, timeout: float = 5.0) -> None:
         """Let queued items commit, waiting up to `timeout`."""
         try:

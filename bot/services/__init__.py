@@ -16,6 +16,7 @@ from bot.services.guild_settings import GuildSettingsService
 from bot.services.guilds import GuildService
 from bot.services.journal import MedicationService, SobrietyService
 from bot.services.meetings import MeetingService
+from bot.services.mentors import MentorRequests
 from bot.services.privacy import PrivacyService, member_data_handlers
 from bot.services.recovery_meetings import RecoveryMeetingService
 from bot.services.reminders import MemberSettingsService, ReminderService
@@ -47,6 +48,7 @@ class Services:
     sobriety: SobrietyService
     prompts: PromptService
     summaries: SummaryService
+    mentor_requests: MentorRequests
 
 
 def build_services(
@@ -73,4 +75,5 @@ def build_services(
         sobriety=SobrietyService(sessions, clock, keyring, scheduler),
         prompts=PromptService(sessions, clock, scheduler),
         summaries=SummaryService(sessions, clock, scheduler),
+        mentor_requests=MentorRequests(clock),
     )

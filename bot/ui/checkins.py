@@ -28,6 +28,10 @@ MENTOR_ASKED = (
     "I've let the group's peer mentors know you'd like someone to reach out. "
     "If you need someone right now, the lines above answer day and night."
 )
+MENTOR_ALREADY_ASKED = (
+    "The mentors already know you'd like someone to reach out; they'll be in touch. "
+    "If you need someone right now, the crisis lines answer day and night: `/crisis`."
+)
 NO_MENTORS_CHANNEL = (
     "This server hasn't set up a mentors' channel, so I can't pass this on. Please reach "
     "out to one of the lines above, or message a mentor you trust directly."
@@ -121,9 +125,14 @@ class MentorButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cr
                 "answer day and night."
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        config = await services_of(interaction).guild_settings.get(interaction.guild_id)
+        services = services_of(interaction)
+        config = await services.guild_settings.get(interaction.guild_id)
         if config.mentors_channel_id is None:
             await respond(interaction, NO_MENTORS_CHANNEL)
+            return
+        requests = services.mentor_requests
+        if not requests.first_ask(interaction.guild_id, interaction.user.id):
+            await respond(interaction, MENTOR_ALREADY_ASKED)
             return
         role = config.mentor_role_id
         name = safe(getattr(interaction.user, "display_name", interaction.user.name))
@@ -141,6 +150,7 @@ class MentorButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cr
             )
         except discord.HTTPException as error:
             log.warning("Could not alert the mentors' channel (HTTP %s)", error.status)
+            requests.forget(interaction.guild_id, interaction.user.id)
             await respond(interaction, NO_MENTORS_CHANNEL)
             return
         await respond(interaction, MENTOR_ASKED)
