@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from datetime import datetime
@@ -35,6 +36,7 @@ BUTTON_LABELS = {
     "done": "Done",
     "leave": "Set a time-to-leave reminder",
 }
+ANSWER_WAIT_STEPS = 60  # 3 s in 50 ms steps: an interaction unanswered by then has failed
 DMS_CLOSED_NOTICE = (
     "I tried to send you a reminder by DM, but your DMs are closed to me. To get reminders, "
     "allow direct messages from this server's members (in the server's Privacy settings), "
@@ -250,6 +252,22 @@ class ReminderCog(commands.GroupCog, group_name="remind"):
         self, interaction: discord.Interaction[MusterBot], command: Any
     ) -> None:
         self.bot.spawn(self._tell_if_dms_closed(interaction))
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction[MusterBot]) -> None:
+        # Buttons and forms have no completion event: wait for their answer, then tell.
+        if interaction.type in (
+            discord.InteractionType.component,
+            discord.InteractionType.modal_submit,
+        ):
+            self.bot.spawn(self._tell_after_the_answer(interaction))
+
+    async def _tell_after_the_answer(self, interaction: discord.Interaction[MusterBot]) -> None:
+        for _ in range(ANSWER_WAIT_STEPS):
+            if interaction.response.is_done():
+                await self._tell_if_dms_closed(interaction)
+                return
+            await asyncio.sleep(0.05)
 
     async def _tell_if_dms_closed(self, interaction: discord.Interaction[MusterBot]) -> None:
         # Told privately, at their next interaction, that a DM couldn't reach them (R9).

@@ -194,3 +194,20 @@ async def test_timezone_autocomplete(running: Runtime, world: World) -> None:
     assert choices[0] == {"name": "Eastern (America/New_York)", "value": "America/New_York"}
     assert len(choices) <= 25
     assert START.tzinfo is not None
+
+
+async def test_closed_dms_notice_also_follows_a_button(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    from tests.test_checkins_e2e import configure, post_anonymously
+
+    sandbox = world.sandbox
+    post = await post_anonymously(running, world, clock, await configure(running, world))
+    closed = await sandbox.create_member(world.guild, "Quiet", dms_open=False)
+    await running.services.member_settings.mark_dms_closed(closed.id)
+    clicked = await sandbox.click(closed, post, "anon:options")
+    await sandbox.wait_for(
+        lambda: any("your DMs are closed to me" in m.text for m in clicked.messages),
+        what="the private notice after a button",
+    )
+    assert all(m.ephemeral for m in clicked.messages)
