@@ -347,11 +347,14 @@ class CheckinService:
             fresh: dict[int, _Row] = {}
             for row in rows:
                 fresh.setdefault(row.request_key, row)
-            # Executemany form: one compiled statement whatever the batch size.
-            added = await session.execute(
-                insert(Checkin)
+            # Core, executemany: one compiled statement whatever the batch size, and none of
+            # the ORM's bulk bookkeeping.
+            connection = await session.connection()
+            checkins = Checkin.__table__
+            added = await connection.execute(
+                insert(checkins)
                 .on_conflict_do_nothing(index_elements=["request_key"])
-                .returning(Checkin.request_key, Checkin.id),
+                .returning(checkins.c.request_key, checkins.c.id),
                 [row.checkin for row in fresh.values()],
             )
             ids: dict[int, int] = {int(key): int(id_) for key, id_ in added.all()}
@@ -382,8 +385,8 @@ class CheckinService:
             }
             if chosen:
                 now = self._clock.now()
-                upsert = insert(CheckinProfile)
-                await session.execute(
+                upsert = insert(CheckinProfile.__table__)
+                await connection.execute(
                     upsert.on_conflict_do_update(
                         index_elements=["member_key"],
                         set_={
