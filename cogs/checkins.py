@@ -221,8 +221,9 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         buttons = discord.ui.View(timeout=900)
         if result.share == "anonymous" and result.post_id is not None:
             buttons.add_item(PostActionButton("withdraw", result.post_id))
-        if result.share == "named" and result.channel_id is not None and not result.held:
-            text = await self._post_named(result.channel_id, draft, name, text)
+        shown = not result.held and not result.duplicate  # never posted twice
+        if result.share == "named" and result.channel_id is not None and shown:
+            text = await self._post_named(result.channel_id, draft, result.note, name, text)
         worrying = draft.mood == 1 or draft.sober == "no"  # the only answers that can signal
         if worrying and not crisis and not result.held and draft.guild_id is not None:
             zone = await member_zone(interaction)
@@ -232,7 +233,9 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
                 buttons.add_item(MentorButton())
         await respond(interaction, text, view=buttons if buttons.children else None)
 
-    async def _post_named(self, channel_id: int, draft: CheckinDraft, name: str, text: str) -> str:
+    async def _post_named(
+        self, channel_id: int, draft: CheckinDraft, note: str | None, name: str, text: str
+    ) -> str:
         hours, quality = parse_sleep(draft.sleep)
         embed = discord.Embed(title=f"Check-in from {safe(name)}", colour=CALM_BLUE)
         checkin_fields(
@@ -242,7 +245,7 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
             sleep_quality=quality,
             cravings=draft.cravings,
             sober=draft.sober,
-            note=draft.note,
+            note=note,
         )
         try:
             await self.bot.get_partial_messageable(channel_id).send(embed=embed)

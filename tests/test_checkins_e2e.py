@@ -132,15 +132,20 @@ async def test_anonymous_post_arrives_later_from_the_bot_with_no_trace_of_the_au
 async def test_named_post_goes_out_at_once_with_the_display_name(
     running: Runtime, world: World
 ) -> None:
+    sandbox = world.sandbox
     group = await configure(running, world)
-    result = await world.sandbox.slash(
-        world.member, world.general, "checkin now", **checkin_options(share="named")
-    )
+    shown = await sandbox.slash(world.member, world.general, "checkin now", add_note=True,
+                                **checkin_options(share="named"))  # fmt: skip
+    result = await sandbox.submit_modal(world.member, shown, {"checkin:note": "Good\u202e day"})
     assert "shared in" in result.text
     assert "as **Sam**" in result.text
-    [post] = world.sandbox.channel_messages(group.checkins)
+    [post] = sandbox.channel_messages(group.checkins)
     assert post.embeds[0]["title"] == "Check-in from Sam"
+    assert post.embeds[0]["description"] == "Good day"  # cleaned as stored
     assert post.pings() == (set(), set(), False)
+    await sandbox.submit_modal(world.member, shown, {"checkin:note": "Good day"}, wait=False)
+    await asyncio.sleep(0.3)
+    assert len(sandbox.channel_messages(group.checkins)) == 1  # the same form: posted once
 
 
 async def test_last_choice_is_remembered_and_shared_posts_are_spaced_out(

@@ -147,6 +147,7 @@ async def test_a_repeated_submission_saves_one_checkin(
     checkins = service(sessions, clock, Keyring.generate())
     results = await asyncio.gather(*(checkins.submit(draft(42), CONFIG) for _ in range(5)))
     assert len({result.checkin_id for result in results}) == 1
+    assert sum(not result.duplicate for result in results) == 1  # only one may be posted
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Checkin)) == 1
     await checkins.close()

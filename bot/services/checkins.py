@@ -140,6 +140,8 @@ class CheckinResult:
     channel_id: int | None
     kept_private_because: str | None = None
     block_until: datetime | None = None
+    duplicate: bool = False  # the same submission again: nothing new was saved or posted
+    note: str | None = None  # the note as stored: cleaned of invisible and control characters
 
 
 @dataclass(frozen=True)
@@ -280,6 +282,8 @@ class CheckinService:
             channel_id=config.checkin_channel_id if config and share != "private" else None,
             kept_private_because=reason,
             block_until=block_until,
+            duplicate=saved.duplicate,
+            note=note,
         )
 
     async def _where_it_goes(
