@@ -50,9 +50,8 @@ from bot.ui.checkins import (
     anonymous_post_embed,
     checkin_fields,
     crisis_reply,
-    safe,
 )
-from bot.ui.embeds import CALM_BLUE
+from bot.ui.embeds import CALM_BLUE, safe
 from cogs.reminders import member_zone
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from bot.scheduling import Delivery, Due
 from bot.services.meetings import LEAD_CHOICES, MeetingNotice, MeetingView
 from bot.services.reminders import parse_when
 from bot.tree import reporting, respond, services_of
-from bot.ui.embeds import CALM_BLUE
+from bot.ui.embeds import CALM_BLUE, safe
 
 if TYPE_CHECKING:
     from bot.app import MusterBot
@@ -37,22 +37,18 @@ LEAD_OPTIONS = [app_commands.Choice(name=label, value=key) for key, label in LEA
 ANSWER_LABELS = {"going": "Going", "maybe": "Maybe", "no": "Can't make it"}
 
 
-def _safe(text: str) -> str:
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
-
-
 def meeting_embed(
     meeting: MeetingView, starts_at: datetime, counts: dict[str, int], *, delayed: bool = False
 ) -> discord.Embed:
     stamp = int(starts_at.timestamp())
-    title = f"{'(Delayed) ' if delayed else ''}Meeting: {_safe(meeting.title)}"
+    title = f"{'(Delayed) ' if delayed else ''}Meeting: {safe(meeting.title)}"
     embed = discord.Embed(title=title[:256], colour=CALM_BLUE)
     embed.description = f"<t:{stamp}:F> (<t:{stamp}:R>), {meeting.duration_minutes} minutes"
     where = []
     if meeting.voice_channel_id:
         where.append(f"<#{meeting.voice_channel_id}>")
     if meeting.place:
-        where.append(_safe(meeting.place))
+        where.append(safe(meeting.place))
     if where:
         embed.add_field(name="Where", value=" / ".join(where)[:1024], inline=False)
     embed.add_field(
@@ -252,7 +248,7 @@ class MeetingCog(commands.GroupCog, group_name="meeting"):
                 else "no more dates"
             )
             embed.add_field(
-                name=_safe(meeting.title)[:256],
+                name=safe(meeting.title)[:256],
                 value=f"Next: {when}\nRepeats {meeting.rule.describe()}",
                 inline=False,
             )
@@ -337,7 +333,7 @@ class MeetingAdminCog(commands.GroupCog, group_name="meeting-admin"):
         )
         await respond(
             interaction,
-            f"Scheduled **{_safe(meeting.title)}**: {meeting.rule.describe()} ({zone}).{first}"
+            f"Scheduled **{safe(meeting.title)}**: {meeting.rule.describe()} ({zone}).{first}"
             + (f"\n{problem}" if problem else ""),
         )
 
@@ -374,7 +370,7 @@ class MeetingAdminCog(commands.GroupCog, group_name="meeting-admin"):
         problem = await sync_event(self.bot, updated, force=True)
         await respond(
             interaction,
-            f"Updated **{_safe(updated.title)}**: {updated.rule.describe()}."
+            f"Updated **{safe(updated.title)}**: {updated.rule.describe()}."
             + (f"\n{problem}" if problem else ""),
         )
 
@@ -399,7 +395,7 @@ class MeetingAdminCog(commands.GroupCog, group_name="meeting-admin"):
         await sync_event(self.bot, skipped)
         await respond(
             interaction,
-            f"Skipped **{_safe(skipped.title)}** on <t:{int(starts_at.timestamp())}:D>.",
+            f"Skipped **{safe(skipped.title)}** on <t:{int(starts_at.timestamp())}:D>.",
         )
 
     @app_commands.command(name="cancel")
@@ -413,7 +409,7 @@ class MeetingAdminCog(commands.GroupCog, group_name="meeting-admin"):
             guild_of(interaction), interaction.user.id, _meeting_id(meeting)
         )
         await sync_event(self.bot, cancelled)
-        await respond(interaction, f"Cancelled **{_safe(cancelled.title)}** and its reminders.")
+        await respond(interaction, f"Cancelled **{safe(cancelled.title)}** and its reminders.")
 
     @edit.autocomplete("meeting")
     @skip.autocomplete("meeting")

@@ -19,7 +19,7 @@ from bot.scheduling import Delivery, Due
 from bot.services.reminders import KINDS, ReminderMessage, ReminderView, parse_when
 from bot.services.timezones import resolve_timezone, timezone_choices
 from bot.tree import report_error, reporting, respond, services_of
-from bot.ui.embeds import CALM_BLUE
+from bot.ui.embeds import CALM_BLUE, safe
 
 if TYPE_CHECKING:
     from bot.app import MusterBot
@@ -44,10 +44,6 @@ DMS_CLOSED_NOTICE = (
 )
 
 
-def _safe(text: str) -> str:
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
-
-
 def _lead_words(minutes: int) -> str:
     if minutes == 0:
         return "at the time"
@@ -69,7 +65,7 @@ async def member_zone(interaction: discord.Interaction[Any]) -> str:
 
 def reminder_line(view: ReminderView) -> str:
     stamp = int(view.event_at.timestamp())
-    line = f"**{KINDS[view.kind]}**: {_safe(view.text)}\n<t:{stamp}:F> (<t:{stamp}:R>)"
+    line = f"**{KINDS[view.kind]}**: {safe(view.text)}\n<t:{stamp}:F> (<t:{stamp}:R>)"
     if view.next_due is not None:
         line += f"\nNext reminder <t:{int(view.next_due.timestamp())}:R>"
     if view.undelivered:
@@ -180,7 +176,7 @@ def reminder_embed(message: ReminderMessage) -> discord.Embed:
         else _lead_words(message.lead_minutes).replace(" before", " to go")
     )
     embed = discord.Embed(
-        title=f"{KINDS[message.kind]}: {when}", description=_safe(message.text), colour=CALM_BLUE
+        title=f"{KINDS[message.kind]}: {when}", description=safe(message.text), colour=CALM_BLUE
     )
     embed.add_field(name="When", value=f"<t:{stamp}:F> (<t:{stamp}:R>)", inline=False)
     if message.plan_prompt:
@@ -307,7 +303,7 @@ class ReminderCog(commands.GroupCog, group_name="remind"):
         )
         await respond(
             interaction,
-            f"Got it. I'll remind you about “{_safe(created.text)}” on "
+            f"Got it. I'll remind you about “{safe(created.text)}” on "
             f"{local:%A, %B %-d at %-I:%M %p} ({zone}), which is <t:{stamp}:F> for you. "
             f"Reminders: {due_times}.",
         )
@@ -334,7 +330,7 @@ class ReminderCog(commands.GroupCog, group_name="remind"):
         if not reminder.isdigit():
             raise UserFacingError("Pick one of your reminders from the list.")
         cancelled = await self.bot.services.reminders.cancel(interaction.user.id, int(reminder))
-        await respond(interaction, f"Cancelled: “{_safe(cancelled.text)}”.")
+        await respond(interaction, f"Cancelled: “{safe(cancelled.text)}”.")
 
     @cancel.autocomplete("reminder")
     async def cancel_autocomplete(

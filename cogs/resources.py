@@ -18,14 +18,13 @@ from bot.services.recovery_meetings import (
 )
 from bot.services.resources import CATEGORIES, NATIONAL_PREFIX, ResourceDraft, ResourceEntry
 from bot.tree import report_error, respond
-from bot.ui.embeds import crisis_embed
+from bot.ui.embeds import crisis_embed, safe
 from bot.ui.resources import (
     ResourcePageButton,
     import_report_text,
     meetings_embed,
     page_embed,
     page_view,
-    safe,
     search_embed,
 )
 

@@ -20,7 +20,7 @@ from bot.errors import UserFacingError
 from bot.services.anonymous import BLOCK_DAYS, PostContent
 from bot.services.checkins import CRAVINGS, MOODS, SOBER, sleep_words
 from bot.tree import reporting, respond, services_of
-from bot.ui.embeds import CALM_BLUE, crisis_embed
+from bot.ui.embeds import CALM_BLUE, crisis_embed, safe
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +41,6 @@ SUPPORT_OFFER = (
     "don't have to carry them alone. If you'd like, a peer mentor can reach out to you. "
     "`/crisis` is there any time."
 )
-
-
-def safe(text: str) -> str:
-    """Member text for public display: no pings, no markdown, no masked links (R2)."""
-    escaped = discord.utils.escape_markdown(text)
-    return discord.utils.escape_mentions(escaped)
 
 
 def checkin_fields(

@@ -11,6 +11,11 @@ CALM_BLUE = discord.Colour(0x3B6EA5)
 WARM_RED = discord.Colour(0xB5523B)
 
 
+def safe(text: str) -> str:
+    """Text someone typed, for display: no markdown tricks, masked links or pings (R2, R6)."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
 def crisis_embed() -> discord.Embed:
     embed = discord.Embed(title=CRISIS_TITLE, colour=WARM_RED)
     for line in crisis_lines():

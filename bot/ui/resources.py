@@ -10,14 +10,9 @@ import discord
 from bot.services.recovery_meetings import DAY_NAMES, ImportReport, MeetingView, skipped_summary
 from bot.services.resources import CATEGORIES, ResourceEntry, ResourcePage
 from bot.tree import reporting, services_of
-from bot.ui.embeds import CALM_BLUE
+from bot.ui.embeds import CALM_BLUE, safe
 
 FOOTER = "In crisis? Use /crisis. Muster lists resources; it gives no medical or legal advice."
-
-
-def safe(text: str) -> str:
-    """Text typed by moderators or feeds: no markdown tricks, masked links or pings."""
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
 
 
 def _cut(text: str, limit: int) -> str:

@@ -11,7 +11,7 @@ from bot.checks import ModeratorView, ensure_moderator, guild_object, guild_of
 from bot.services.audit import AREAS, AuditPage
 from bot.services.guild_settings import LABELS, Channel, GuildConfig, Role
 from bot.tree import Refused, report_error, reporting, services_of
-from bot.ui.embeds import CALM_BLUE
+from bot.ui.embeds import CALM_BLUE, safe
 
 # What Muster needs in each channel it posts to, as Discord names them.
 NEEDED_IN_CHANNELS = {
@@ -310,7 +310,7 @@ def audit_embed(page: AuditPage, area: str | None) -> discord.Embed:
     for entry in page.entries:
         stamp = int(entry.created_at.timestamp())
         detail = f": {entry.detail}" if entry.detail else ""
-        target = discord.utils.escape_mentions(discord.utils.escape_markdown(entry.target))
+        target = safe(entry.target)
         lines.append(f"<t:{stamp}:f> <@{entry.actor_id}> **{entry.action}** {target}{detail}")
     if lines:
         embed.description = "\n".join(lines)[:4096]
