@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -26,19 +27,23 @@ from bot.services.charts import (
 )
 from bot.services.checkins import (
     CRAVINGS,
+    HISTORY_DAYS,
     MOODS,
     SHARES,
     SOBER,
     CheckinDraft,
     CheckinResult,
+    Entry,
     Share,
+    Summary,
     parse_sleep,
     validate_days,
 )
 from bot.services.crisis_language import assess
 from bot.services.guild_settings import GuildConfig
-from bot.services.journal import MilestoneShare, milestone_words
+from bot.services.journal import MedChange, MilestoneShare, milestone_words
 from bot.services.rhythm import WeeklySummary
+from bot.services.text import plural
 from bot.tree import report_error, respond
 from bot.ui.checkins import (
     DYNAMIC_ITEMS,
@@ -91,6 +96,24 @@ async def config_if_reachable(bot: MusterBot, guild_id: int | None) -> GuildConf
             return await bot.services.guild_settings.get(guild_id)
     except (TimeoutError, DBAPIError, OSError):
         return bot.services.guild_settings.cached(guild_id)
+
+
+@dataclass(frozen=True)
+class Period:
+    """What `/checkin history` and `/checkin report` show."""
+
+    zone: str
+    first: date
+    today: date
+    entries: list[Entry]
+    changes: list[MedChange]
+    summary: Summary
+
+    async def chart(self, title: str) -> bytes:
+        """The PNG, drawn off the event loop."""
+        return await asyncio.to_thread(
+            render_chart, self.entries, self.changes, title=title, first=self.first, last=self.today
+        )
 
 
 class CheckinNoteModal(discord.ui.Modal, title="Add a note"):
@@ -264,39 +287,41 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         except discord.HTTPException as error:
             log.warning("Could not send the anonymous crisis alert (HTTP %s)", error.status)
 
+    async def _period(self, interaction: discord.Interaction[MusterBot], days: int) -> Period:
+        """The member's last `days` days, in their zone: check-ins, medication changes, summary."""
+        services = self.bot.services
+        zone = await member_zone(interaction)
+        today = services.clock.now().astimezone(ZoneInfo(zone)).date()
+        first = today - timedelta(days=days - 1)
+        entries = await services.checkins.entries(interaction.user.id, zone, days)
+        changes = await services.medications.history(interaction.user.id, first)
+        return Period(
+            zone=zone, first=first, today=today, entries=entries,
+            changes=[change for change in changes if change.changed_on <= today],
+            summary=services.checkins.summarize(entries, today),
+        )  # fmt: skip
+
     @app_commands.command(name="history")
     @app_commands.checks.cooldown(3, 60, key=lambda i: i.user.id)  # charts take CPU
     async def history(self, interaction: discord.Interaction[MusterBot]) -> None:
         """Your last 30 days as a private chart and a short summary."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        services = self.bot.services
-        zone = await member_zone(interaction)
-        entries = await services.checkins.entries(interaction.user.id, zone, 30)
-        today = services.clock.now().astimezone(ZoneInfo(zone)).date()
-        if not entries:
+        period = await self._period(interaction, HISTORY_DAYS)
+        if not period.entries:
             await respond(
                 interaction, "No check-ins in the last 30 days yet. Start with `/checkin now`."
             )
             return
-        summary = services.checkins.summarize(entries, today)
-        changes = await services.medications.history(
-            interaction.user.id, today - timedelta(days=30)
-        )
-        png = await asyncio.to_thread(
-            render_chart,
-            entries,
-            changes,
-            title="Your last 30 days",
-            first=today - timedelta(days=29),
-            last=today,
-        )
+        png = await period.chart("Your last 30 days")
         embed = discord.Embed(
             title="Your last 30 days",
             colour=CALM_BLUE,
-            description="\n".join(summary_lines(summary)),
+            description="\n".join(summary_lines(period.summary)),
         )
         embed.add_field(
-            name="Latest", value="\n".join(entry_line(e) for e in entries[-5:])[:1024], inline=False
+            name="Latest",
+            value="\n".join(entry_line(e) for e in period.entries[-5:])[:1024],
+            inline=False,
         )
         embed.set_image(url="attachment://history.png")
         await interaction.followup.send(
@@ -312,24 +337,14 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         """A report for your provider by DM: chart, table of every check-in, medication changes."""
         span = validate_days(days)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        services = self.bot.services
-        zone = await member_zone(interaction)
-        today = services.clock.now().astimezone(ZoneInfo(zone)).date()
-        first = today - timedelta(days=span - 1)
-        entries = await services.checkins.entries(interaction.user.id, zone, span)
-        changes = await services.medications.history(interaction.user.id, first)
-        changes = [change for change in changes if change.changed_on <= today]
-        summary = services.checkins.summarize(entries, today)
-        png = await asyncio.to_thread(
-            render_chart,
-            entries,
-            changes,
-            title=f"Check-ins {first:%b %-d} to {today:%b %-d, %Y}",
-            first=first,
-            last=today,
-        )
-        lines = [f"**Your check-in report, {first:%B %-d} to {today:%B %-d, %Y}** ({zone})", ""]
-        lines += summary_lines(summary)
+        period = await self._period(interaction, span)
+        first, today, changes = period.first, period.today, period.changes
+        png = await period.chart(f"Check-ins {first:%b %-d} to {today:%b %-d, %Y}")
+        lines = [
+            f"**Your check-in report, {first:%B %-d} to {today:%B %-d, %Y}** ({period.zone})",
+            "",
+        ]
+        lines += summary_lines(period.summary)
         if changes:
             lines += ["", "Medication changes you recorded:"]
             lines += [
@@ -341,7 +356,7 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         def files() -> list[discord.File]:
             return [
                 discord.File(io.BytesIO(png), filename="checkins.png"),
-                discord.File(io.BytesIO(checkins_csv(entries)), filename="checkins.csv"),
+                discord.File(io.BytesIO(checkins_csv(period.entries)), filename="checkins.csv"),
             ]
 
         try:
@@ -485,15 +500,13 @@ class SobrietyCog(commands.GroupCog, group_name="sobriety"):
         milestones: app_commands.Choice[str] | None = None,
     ) -> None:
         """Start your counter, or correct its start date."""
-        share = milestones.value if milestones is not None else "none"
-        if share not in ("none", "anonymous", "named"):
-            share = "none"
+        share = share_of(milestones.value) if milestones is not None else "none"
         await interaction.response.defer(ephemeral=True, thinking=True)
         zone = await member_zone(interaction)
         status = await self.bot.services.sobriety.set(
             user_id=interaction.user.id,
             since=since,
-            share=share_of(share),
+            share=share,
             guild_id=interaction.guild_id,
             zone=zone,
         )
@@ -504,7 +517,7 @@ class SobrietyCog(commands.GroupCog, group_name="sobriety"):
         }[status.share]
         await respond(
             interaction,
-            f"Counting from {status.started_on:%B %-d, %Y}: **{_days(status.days)}**. "
+            f"Counting from {status.started_on:%B %-d, %Y}: **{plural(status.days, 'day')}**. "
             f"Next milestone: {milestone_words(status.next_milestone_days)} on "
             f"{status.next_milestone_on:%B %-d}. Milestones are {where}.",
         )
@@ -517,8 +530,9 @@ class SobrietyCog(commands.GroupCog, group_name="sobriety"):
         reached, status = await self.bot.services.sobriety.reset(interaction.user.id, zone)
         await respond(
             interaction,
-            f"Okay, counting again from today. The {_days(reached)} you had still happened, and "
-            f"they count. Your longest run is {_days(status.longest_days)}. One day at a time.",
+            f"Okay, counting again from today. The {plural(reached, 'day')} you had still "
+            f"happened, and they count. Your longest run is "
+            f"{plural(status.longest_days, 'day')}. One day at a time.",
         )
 
     @app_commands.command(name="status")
@@ -534,8 +548,8 @@ class SobrietyCog(commands.GroupCog, group_name="sobriety"):
             return
         await respond(
             interaction,
-            f"**{_days(status.days)}** since {status.started_on:%B %-d, %Y}.\n"
-            f"Longest run: {_days(status.longest_days)} · attempts: {status.attempts}\n"
+            f"**{plural(status.days, 'day')}** since {status.started_on:%B %-d, %Y}.\n"
+            f"Longest run: {plural(status.longest_days, 'day')} · attempts: {status.attempts}\n"
             f"Next milestone: {milestone_words(status.next_milestone_days)} on "
             f"{status.next_milestone_on:%B %-d, %Y}.",
         )
@@ -548,10 +562,6 @@ def share_choice(value: str) -> Share:
 
 def share_of(value: str) -> MilestoneShare:
     return "anonymous" if value == "anonymous" else "named" if value == "named" else "none"
-
-
-def _days(count: int) -> str:
-    return "1 day" if count == 1 else f"{count} days"
 
 
 class AnonymousPostDelivery:

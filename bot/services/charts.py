@@ -11,6 +11,7 @@ from datetime import date, datetime, time
 
 from bot.services.checkins import CRAVINGS, MOODS, SOBER, Entry, Summary, sleep_words
 from bot.services.journal import MedChange
+from bot.services.text import plural
 
 CHART_SIZE = (1200, 900)  # pixels
 _DPI = 100
@@ -127,7 +128,7 @@ def summary_lines(summary: Summary) -> list[str]:
     """The plain-language summary, a line each."""
     if summary.count == 0:
         return ["No check-ins in this period yet."]
-    lines = [f"{_plural(summary.count, 'check-in')} on {_plural(summary.days, 'day')}."]
+    lines = [f"{plural(summary.count, 'check-in')} on {plural(summary.days, 'day')}."]
     if summary.average_mood is not None:
         lines.append(f"Average mood {summary.average_mood:.1f} of 5; trend: {summary.trend}.")
     if summary.average_sleep is not None:
@@ -137,15 +138,11 @@ def summary_lines(summary: Summary) -> list[str]:
     )
     lines.append(f"Cravings: {cravings}.")
     lines.append(
-        f"Sober today answered yes on {_plural(summary.sober_days, 'day')}; "
-        f"longest run {_plural(summary.longest_sober_run, 'day')}."
+        f"Sober today answered yes on {plural(summary.sober_days, 'day')}; "
+        f"longest run {plural(summary.longest_sober_run, 'day')}."
     )
-    lines.append(f"Check-in streak: {_plural(summary.checkin_streak, 'day')} in a row.")
+    lines.append(f"Check-in streak: {plural(summary.checkin_streak, 'day')} in a row.")
     return lines
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def entry_line(entry: Entry) -> str:

@@ -43,6 +43,11 @@ def clean_text(value: str, *, field: str, max_length: int, multiline: bool = Fal
     return text
 
 
+def plural(count: int, word: str) -> str:
+    """ "1 day", "3 days"."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def optional_text(
     value: str | None, *, field: str, max_length: int, multiline: bool = False
 ) -> str | None:
