@@ -132,6 +132,7 @@ async def _maintenance(settings: Settings, command: str, guild_id: int | None) -
     from bot.db.engine import create_engine, create_session_factory
     from bot.db.instance_lock import InstanceLock
     from bot.runtime import apply_migrations
+    from bot.services import key_checks
     from bot.services.retention import RetentionService
 
     keyring = Keyring.from_settings(settings)
@@ -140,13 +141,18 @@ async def _maintenance(settings: Settings, command: str, guild_id: int | None) -
     try:
         await lock.acquire()
         await apply_migrations(engine)
-        retention = RetentionService(create_session_factory(engine), SystemClock(), keyring)
+        sessions = create_session_factory(engine)
+        retention = RetentionService(sessions, SystemClock(), keyring)
         if command == "purge-guild" and guild_id is not None:
             counts = await retention.purge_guild(guild_id)
             removed = ", ".join(f"{count} from {table}" for table, count in counts.items() if count)
             print(f"Purged server {guild_id}: {removed or 'nothing was stored'}.")
         else:
+            # Rotation: the new current key is recorded, and a wrong key refused, first.
+            await key_checks.verify_and_record(sessions, keyring, SystemClock())
             report = await retention.reencrypt()
+            if not report.unreadable:
+                await key_checks.forget_retired(sessions, keyring)
             print(
                 f"Re-encrypted {report.reencrypted} value(s) under key {keyring.current_key_id!r}; "
                 f"{report.already_current} already were; {report.unreadable} could not be read "
@@ -154,6 +160,7 @@ async def _maintenance(settings: Settings, command: str, guild_id: int | None) -
             )
             if report.unreadable:
                 return 1
+            print("The older keys are no longer needed and can be removed from the key file.")
     finally:
         await lock.release()
         await engine.dispose()
@@ -162,12 +169,15 @@ async def _maintenance(settings: Settings, command: str, guild_id: int | None) -
 
 async def _check_config(settings: Settings) -> int:
     from bot.db import migrate
-    from bot.db.engine import create_engine
+    from bot.db.engine import create_engine, create_session_factory
+    from bot.services import key_checks
 
     problems: list[str] = []
+    key_problem = False  # keys that cannot read the stored data: `run` would exit 2 too
     print(
         f"DISCORD_TOKEN: {'set' if settings.discord_token else 'not set (only the demo will run)'}"
     )
+    keyring: Keyring | None = None
     try:
         keyring = Keyring.from_settings(settings)
         print(
@@ -186,6 +196,17 @@ async def _check_config(settings: Settings) -> int:
             else f"at {current or 'empty'}, {head} pending (run `migrate`)"
         )
         print(f"Database: reachable ({engine.dialect.name}); schema {state}")
+        if keyring is not None and current == head:
+            async with create_session_factory(engine)() as session:
+                stored = await key_checks.stored_checks(session)
+            mismatched = key_checks.mismatches(stored, key_checks.configured_checks(keyring))
+            if mismatched:
+                problems.append(key_checks.refusal(mismatched))
+                key_problem = True
+            elif stored:
+                print("Keys: match the ones the stored data was written with")
+            else:
+                print("Keys: not recorded yet; the first start records their check values")
     except (SQLAlchemyError, OSError) as error:
         problems.append(
             f"The database could not be reached ({type(error).__name__}); check DATABASE_URL."
@@ -196,7 +217,8 @@ async def _check_config(settings: Settings) -> int:
         print(f"Problem: {problem}", file=sys.stderr)
     if not problems:
         print("Configuration OK.")
-    return 1 if problems else 0
+        return 0
+    return 2 if key_problem else 1
 
 
 async def _sync_commands(settings: Settings, guild_id: int | None) -> int:

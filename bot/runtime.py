@@ -22,7 +22,7 @@ from bot.db.instance_lock import InstanceLock
 from bot.errors import TOKEN_REJECTED, ConfigError
 from bot.keys import Keyring
 from bot.scheduling import Alarm, APSchedulerAlarm, Dispatcher
-from bot.services import Services, build_services
+from bot.services import Services, build_services, key_checks
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,10 @@ async def open_runtime(
         await lock.acquire()
         await apply_migrations(engine)
         clock = clock or SystemClock()
+        sessions = create_session_factory(engine)
+        await key_checks.verify_and_record(sessions, keyring, clock)  # R28, before any use
         services = build_services(
-            create_session_factory(engine),
+            sessions,
             keyring,
             clock,
             lease=timedelta(seconds=settings.scheduler_lease_seconds),

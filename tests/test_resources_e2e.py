@@ -10,6 +10,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.config import Settings
+from bot.keys import Keyring
 from bot.runtime import Runtime
 from bot.sandbox import SandboxError
 from tests.conftest import World, database_unavailable, start_bot
@@ -58,12 +59,13 @@ async def test_autocomplete_through_discord(running: Runtime, world: World) -> N
 async def test_list_pages_survive_a_restart(
     world: World, bot_settings: Settings, clock: FakeClock
 ) -> None:
-    async with start_bot(bot_settings, clock):
+    keyring = Keyring.generate()  # the same keys across the restart, as in a real deployment
+    async with start_bot(bot_settings, clock, keyring=keyring):
         listed = await world.sandbox.slash(world.member, world.general, "resource list")
     [message] = listed.messages
     assert message.custom_ids() == ["res:page::0", "res:page::1"]  # no ids, no secrets
     assert message.embeds[0]["footer"]["text"].startswith("Page 1 of 3")
-    async with start_bot(bot_settings, clock):
+    async with start_bot(bot_settings, clock, keyring=keyring):
         clicked = await world.sandbox.click(world.member, message, "res:page::1")
         assert clicked.response_type == 7
         assert message.embeds[0]["footer"]["text"].startswith("Page 2 of 3")

@@ -331,3 +331,15 @@ class CheckinPrompt(Base):
     local_time: Mapped[str] = mapped_column(String(5))
     timezone: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class KeyCheck(Base):
+    """A keyed check value per configured key (an HMAC of a fixed label under the key, never
+    the key), so a start with a replaced or wrong key file is refused (R28)."""
+
+    __tablename__ = "key_checks"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # pseudonym | encryption
+    key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    check_value: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -65,6 +65,7 @@ TABLES: dict[str, Kind] = {
     "medication_changes": "member",
     "sobriety_streaks": "member",
     "checkin_prompts": "member",
+    "key_checks": "system",
 }
 
 

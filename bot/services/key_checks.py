@@ -1,0 +1,106 @@
+"""Keys checked at start (R28).
+
+For each configured key the database keeps a check value: an HMAC-SHA256 of a fixed label
+under the key, which says whether a key is the same one without revealing it. The first start
+records them; a start whose keys differ from the recorded ones, or lacks a key the data was
+written with, is refused with one sentence, before anything is read or written. A key added
+for rotation is recorded when first seen; `reencrypt` forgets the keys no data uses any more.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db.engine import SessionFactory, insert_for
+from bot.db.models import KeyCheck
+from bot.errors import ConfigError
+from bot.keys import Keyring
+
+CHECK_LABEL = b"muster key check v1"
+PSEUDONYM = "pseudonym"
+ENCRYPTION = "encryption"
+_PSEUDONYM_ID = "-"  # there is one pseudonym key
+
+KeyName = tuple[str, str]  # (kind, key id)
+
+
+def check_value(key: bytes) -> str:
+    return hmac.new(key, CHECK_LABEL, hashlib.sha256).hexdigest()
+
+
+def configured_checks(keyring: Keyring) -> dict[KeyName, str]:
+    checks = {(PSEUDONYM, _PSEUDONYM_ID): check_value(keyring.pseudonym_key)}
+    for key_id, key in keyring.encryption_keys.items():
+        checks[(ENCRYPTION, key_id)] = check_value(key)
+    return checks
+
+
+def _describe(name: KeyName) -> str:
+    kind, key_id = name
+    return "the pseudonym key" if kind == PSEUDONYM else f"encryption key {key_id!r}"
+
+
+def mismatches(stored: dict[KeyName, str], configured: dict[KeyName, str]) -> list[str]:
+    """What is wrong with the configured keys, given the recorded check values."""
+    problems = []
+    for name, value in sorted(stored.items()):
+        mine = configured.get(name)
+        if mine is None:
+            problems.append(f"{_describe(name)}, which stored data was written with, is missing")
+        elif not hmac.compare_digest(mine, value):
+            problems.append(f"{_describe(name)} is not the one the stored data was written with")
+    return problems
+
+
+def refusal(problems: list[str]) -> str:
+    return (
+        f"The configured keys do not match this database ({'; '.join(problems)}); restore the "
+        "key file the data was written with (MUSTER_KEY_FILE), or Muster could not read it."
+    )
+
+
+async def stored_checks(session: AsyncSession) -> dict[KeyName, str]:
+    rows = await session.execute(select(KeyCheck.kind, KeyCheck.key_id, KeyCheck.check_value))
+    return {(kind, key_id): value for kind, key_id, value in rows.all()}
+
+
+async def verify_and_record(sessions: SessionFactory, keyring: Keyring, clock: Clock) -> None:
+    """Refuse keys that differ from the recorded ones (ConfigError); record any new ones."""
+    configured = configured_checks(keyring)
+    async with sessions.begin() as session:
+        stored = await stored_checks(session)
+        problems = mismatches(stored, configured)
+        if problems:
+            raise ConfigError(refusal(problems))
+        new = {name: value for name, value in configured.items() if name not in stored}
+        if not new:
+            return
+        now = clock.now()
+        await session.execute(
+            insert_for(session)(KeyCheck)
+            .values([
+                {"kind": kind, "key_id": key_id, "check_value": value, "recorded_at": now}
+                for (kind, key_id), value in new.items()
+            ])
+            .on_conflict_do_nothing(index_elements=["kind", "key_id"])
+        )  # fmt: skip
+        # Another process may have recorded different keys at the same moment.
+        problems = mismatches(await stored_checks(session), configured)
+    if problems:
+        raise ConfigError(refusal(problems))
+
+
+async def forget_retired(sessions: SessionFactory, keyring: Keyring) -> None:
+    """After every value is under the current key, the older keys may be removed from the
+    configuration: stop requiring them."""
+    async with sessions.begin() as session:
+        await session.execute(
+            delete(KeyCheck).where(
+                KeyCheck.kind == ENCRYPTION, KeyCheck.key_id != keyring.current_key_id
+            )
+        )

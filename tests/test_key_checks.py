@@ -1,0 +1,150 @@
+"""R28: keys are checked against stored check values at start; a mismatch refuses to start
+with one sentence, in the service, in open_runtime and on the real command line."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.db.engine import SessionFactory
+from bot.db.models import KeyCheck
+from bot.errors import ConfigError
+from bot.keys import Keyring
+from bot.services import key_checks
+from tests.conftest import World, start_bot
+from tests.test_cli import clean_env, database_env, muster
+
+
+def keyring_with(pseudonym: bytes, keys: dict[str, bytes], current: str) -> Keyring:
+    return Keyring(pseudonym_key=pseudonym, encryption_keys=keys, current_key_id=current)
+
+
+def write_keys(path: Path, keyring: Keyring) -> Path:
+    path.unlink(missing_ok=True)
+    keyring.write(path)
+    return path
+
+
+async def test_first_start_records_check_values_never_the_keys(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    keyring = Keyring.generate()
+    await key_checks.verify_and_record(sessions, keyring, clock)
+    await key_checks.verify_and_record(sessions, keyring, clock)  # the same keys: fine
+    async with sessions() as session:
+        rows = list(await session.scalars(select(KeyCheck)))
+    assert {(row.kind, row.key_id) for row in rows} == {("pseudonym", "-"), ("encryption", "k1")}
+    stored = " ".join(row.check_value for row in rows)
+    for key in (keyring.pseudonym_key, keyring.encryption_keys["k1"]):
+        assert key.hex() not in stored
+        assert base64.b64encode(key).decode() not in stored
+
+
+@pytest.mark.parametrize("replaced", ["encryption", "pseudonym"])
+async def test_a_replaced_key_is_refused_with_one_sentence(
+    sessions: SessionFactory, clock: FakeClock, replaced: str
+) -> None:
+    keyring = Keyring.generate()
+    await key_checks.verify_and_record(sessions, keyring, clock)
+    other = Keyring.generate()
+    wrong = keyring_with(
+        other.pseudonym_key if replaced == "pseudonym" else keyring.pseudonym_key,
+        other.encryption_keys if replaced == "encryption" else keyring.encryption_keys,
+        "k1",
+    )
+    with pytest.raises(ConfigError) as refused:
+        await key_checks.verify_and_record(sessions, wrong, clock)
+    message = str(refused.value)
+    expected = "the pseudonym key" if replaced == "pseudonym" else "encryption key 'k1'"
+    assert f"{expected} is not the one the stored data was written with" in message
+    assert message.count(". ") == 0  # one sentence
+    assert message.endswith(".")
+
+
+async def test_rotation_records_the_new_key_and_reencrypt_retires_the_old(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    old = Keyring.generate()
+    await key_checks.verify_and_record(sessions, old, clock)
+    fresh = secrets.token_bytes(32)
+    rotating = keyring_with(old.pseudonym_key, {"k2": fresh, **old.encryption_keys}, "k2")
+    await key_checks.verify_and_record(sessions, rotating, clock)
+    only_new = keyring_with(old.pseudonym_key, {"k2": fresh}, "k2")
+    with pytest.raises(ConfigError, match="encryption key 'k1', which stored data was written"):
+        await key_checks.verify_and_record(sessions, only_new, clock)
+    await key_checks.forget_retired(sessions, rotating)  # what `reencrypt` does once done
+    await key_checks.verify_and_record(sessions, only_new, clock)
+    wrong_new = keyring_with(old.pseudonym_key, {"k2": secrets.token_bytes(32)}, "k2")
+    with pytest.raises(ConfigError, match="encryption key 'k2' is not the one"):
+        await key_checks.verify_and_record(sessions, wrong_new, clock)
+
+
+async def test_the_bot_will_not_start_with_another_key_file(
+    world: World, bot_settings: Settings, clock: FakeClock
+) -> None:
+    keyring = Keyring.generate()
+    async with start_bot(bot_settings, clock, keyring=keyring):
+        await world.sandbox.slash(
+            world.member, world.general, "remind add", what="Court at 9", when="in 2 days"
+        )
+    with pytest.raises(ConfigError, match="do not match this database"):
+        async with start_bot(bot_settings, clock, keyring=Keyring.generate()):
+            pass
+    async with start_bot(bot_settings, clock, keyring=keyring):  # the right keys still start
+        listed = await world.sandbox.slash(world.member, world.general, "remind list")
+        assert "Court at 9" in listed.text
+
+
+@pytest.mark.slow
+async def test_run_and_check_config_refuse_a_replaced_key_file(
+    tmp_path: Path, database: dict[str, Any]
+) -> None:
+    key_file = tmp_path / "muster.keys.json"
+    original = Keyring.generate()
+    write_keys(key_file, original)
+    env = clean_env(
+        tmp_path, **database_env(database), MUSTER_KEY_FILE=str(key_file), DISCORD_TOKEN="t"
+    )
+    code, out, err = await muster(tmp_path, "check-config", env=env)
+    assert code == 0, err
+    assert "pending (run `migrate`)" in out
+    # `reencrypt` migrates and records the keys, as the first start does.
+    code, out, err = await muster(tmp_path, "reencrypt", env=env)
+    assert code == 0, err
+    code, out, err = await muster(tmp_path, "check-config", env=env)
+    assert code == 0, err
+    assert "Keys: match" in out
+
+    write_keys(key_file, Keyring.generate())  # a replaced key file
+    for command in ("check-config", "run"):
+        code, out, err = await muster(tmp_path, command, env=env)
+        assert code == 2, (command, err)
+        [last] = err.strip().splitlines()[-1:]
+        assert "The configured keys do not match this database" in last, command
+        assert last.count(". ") == 0, command  # one sentence
+        assert "Traceback" not in err
+        secret = json.loads(key_file.read_text())["encryption_keys"]["k1"]
+        assert secret not in out + err
+
+    # Rotation: a new current key beside the old one, re-encrypt, then drop the old one.
+    rotated = keyring_with(
+        original.pseudonym_key, {"k2": secrets.token_bytes(32), **original.encryption_keys}, "k2"
+    )
+    write_keys(key_file, rotated)
+    code, out, err = await muster(tmp_path, "reencrypt", env=env)
+    assert code == 0, err
+    assert "can be removed" in out
+    write_keys(
+        key_file,
+        keyring_with(original.pseudonym_key, {"k2": rotated.encryption_keys["k2"]}, "k2"),
+    )
+    code, out, err = await muster(tmp_path, "check-config", env=env)
+    assert code == 0, err
