@@ -80,6 +80,10 @@ HELD = (
     "Your check-in is in. I'm having trouble reaching my database, so I'm holding on to it "
     "and will save it as soon as I can."
 )
+SOME_UNREADABLE = (
+    "Some of your notes could not be read with the keys I have now, so they show as "
+    "“(text could not be read)”. Everything else is here."
+)
 ANONYMOUS_ALERT = (
     "Someone in the group just wrote a check-in note with words that suggest they may be "
     "struggling. They were shown the crisis lines and offered a mentor. Muster doesn't know "
@@ -108,6 +112,13 @@ class Period:
     entries: list[Entry]
     changes: list[MedChange]
     summary: Summary
+
+    @property
+    def unreadable(self) -> bool:
+        """Some notes or medication entries could not be decrypted (R28)."""
+        return any(entry.note_unreadable for entry in self.entries) or any(
+            not change.readable for change in self.changes
+        )
 
     async def chart(self, title: str) -> bytes:
         """The PNG, drawn off the event loop."""
@@ -316,7 +327,9 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         embed = discord.Embed(
             title="Your last 30 days",
             colour=CALM_BLUE,
-            description="\n".join(summary_lines(period.summary)),
+            description="\n".join(
+                summary_lines(period.summary) + ([SOME_UNREADABLE] if period.unreadable else [])
+            ),
         )
         embed.add_field(
             name="Latest",
@@ -350,6 +363,8 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
             lines += [
                 f"- {c.changed_on:%b %-d, %Y}: {safe(c.medication)} {safe(c.dose)}" for c in changes
             ]
+        if period.unreadable:
+            lines += ["", SOME_UNREADABLE]
         lines += ["", f"_{NO_ADVICE}_"]
         text = "\n".join(lines)[:2000]
 
@@ -472,10 +487,13 @@ class MedsCog(commands.GroupCog, group_name="meds"):
             + (f" ({safe(c.note)})" if c.note else "")
             for c in changes
         ]
+        shown = lines[-40:]
+        if any(not change.readable for change in changes):
+            shown.insert(0, SOME_UNREADABLE + "\n")
         embed = discord.Embed(
             title="Your medication changes",
             colour=CALM_BLUE,
-            description="\n".join(lines[-40:])[:4000],
+            description="\n".join(shown)[:4000],
         )
         embed.set_footer(text="Private to you. Muster gives no medical advice.")
         await respond(interaction, embed=embed)

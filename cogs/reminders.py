@@ -36,6 +36,8 @@ BUTTON_LABELS = {
     "done": "Done",
     "leave": "Set a time-to-leave reminder",
 }
+# The stored text could not be decrypted (R28): the reminder still comes, saying so.
+UNREADABLE_REMINDER = "You have a reminder now (its text could not be read)."
 ANSWER_WAIT_STEPS = 60  # 3 s in 50 ms steps: an interaction unanswered by then has failed
 DMS_CLOSED_NOTICE = (
     "I tried to send you a reminder by DM, but your DMs are closed to me. To get reminders, "
@@ -176,7 +178,9 @@ def reminder_embed(message: ReminderMessage) -> discord.Embed:
         else _lead_words(message.lead_minutes).replace(" before", " to go")
     )
     embed = discord.Embed(
-        title=f"{KINDS[message.kind]}: {when}", description=safe(message.text), colour=CALM_BLUE
+        title=f"{KINDS[message.kind]}: {when}",
+        description=UNREADABLE_REMINDER if message.text is None else safe(message.text),
+        colour=CALM_BLUE,
     )
     embed.add_field(name="When", value=f"<t:{stamp}:F> (<t:{stamp}:R>)", inline=False)
     if message.plan_prompt:

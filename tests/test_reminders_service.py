@@ -211,17 +211,26 @@ async def test_a_moved_ciphertext_does_not_open(
     async with sessions.begin() as session:
         rows = {row.id: row for row in await session.scalars(select(Reminder))}
         rows[second.id].text_encrypted = rows[first.id].text_encrypted
-    with pytest.raises(Exception, match="belongs to another row"):
-        await reminders.get(USER, second.id)
+    moved = await reminders.get(USER, second.id)
+    assert moved is not None
+    assert moved.text == "(text could not be read)"
+    assert "first secret" not in moved.text
 
 
-async def test_a_reminder_no_key_opens_fails_permanently(
-    sessions: SessionFactory, clock: FakeClock, scheduler: Scheduler, reminders: ReminderService
+async def test_a_reminder_no_key_opens_is_still_sent_saying_so(
+    sessions: SessionFactory,
+    clock: FakeClock,
+    scheduler: Scheduler,
+    reminders: ReminderService,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    view = await create(reminders, kind="other", hours=1)
+    view = await create(reminders, kind="other", hours=1, text="Call my lawyer")
     without_the_key = ReminderService(sessions, clock, Keyring.generate(), scheduler)
     due = Due(1, f"reminder:{view.id}", "personal", START + timedelta(hours=1), 1, {"lead": 0})
     outcome = await without_the_key.prepare(due, START + timedelta(hours=1))
-    assert isinstance(outcome, Delivery)
-    assert outcome.status == "failed_permanent"
-    assert "could not be decrypted" in (outcome.detail or "")
+    assert isinstance(outcome, ReminderMessage)
+    assert outcome.text is None
+    assert outcome.event_at == view.event_at
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "key id 'k1'" in logged
+    assert "Call my lawyer" not in logged

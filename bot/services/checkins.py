@@ -28,7 +28,7 @@ from bot.db.models import AnonymousBlock, AnonymousPost, Checkin, CheckinProfile
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import Scheduler
-from bot.services.crypto import UnreadableError, decrypt, encrypt
+from bot.services.crypto import UNREADABLE, decrypt_or_none, encrypt
 from bot.services.guild_settings import GuildConfig
 from bot.services.pseudonyms import member_key, weekly_pseudonym
 from bot.services.text import optional_text
@@ -54,7 +54,6 @@ DECIDE_BUDGET = 2.0
 UNCHECKED = "I couldn't reach my database to check this server's settings"
 HISTORY_DAYS = 30
 REPORT_MAX_DAYS = 365
-_UNREADABLE_NOTE = "(this note could not be decrypted with the keys this server has)"
 
 
 def parse_sleep(text: str | None) -> tuple[float | None, str | None]:
@@ -82,12 +81,13 @@ def sleep_words(hours: float | None, quality: str | None) -> str:
 
 
 def note_of(keyring: Keyring, row: Checkin) -> str | None:
+    """The note, None without one, or UNREADABLE when no configured key opens it."""
     if row.note_encrypted is None:
         return None
-    try:
-        return decrypt(keyring, row.note_encrypted, context=f"checkin:{row.request_key}")
-    except UnreadableError:
-        return _UNREADABLE_NOTE
+    note = decrypt_or_none(
+        keyring, row.note_encrypted, context=f"checkin:{row.request_key}", what="check-in note"
+    )
+    return UNREADABLE if note is None else note
 
 
 @dataclass(frozen=True)
@@ -157,6 +157,10 @@ class Entry:
     sober: str
     share: str
     note: str | None
+
+    @property
+    def note_unreadable(self) -> bool:
+        return self.note == UNREADABLE
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ use the keyring's current key; values under older keys stay readable until re-en
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 from cryptography.exceptions import InvalidTag
@@ -15,6 +16,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from bot.keys import Keyring
 
 NONCE_BYTES = 12
+# What members see where a stored text cannot be read (R28).
+UNREADABLE = "(text could not be read)"
+
+log = logging.getLogger(__name__)
 
 
 class UnreadableError(Exception):
@@ -31,7 +36,10 @@ def encrypt(keyring: Keyring, plaintext: str, *, context: str) -> bytes:
 
 
 def key_id_of(blob: bytes) -> str:
-    return blob[1 : 1 + blob[0]].decode()
+    try:
+        return blob[1 : 1 + blob[0]].decode()
+    except (IndexError, UnicodeDecodeError):
+        raise UnreadableError("the value is not in Muster's encrypted form") from None
 
 
 def decrypt(keyring: Keyring, blob: bytes, *, context: str) -> str:
@@ -43,5 +51,19 @@ def decrypt(keyring: Keyring, blob: bytes, *, context: str) -> str:
     nonce, sealed = blob[start : start + NONCE_BYTES], blob[start + NONCE_BYTES :]
     try:
         return AESGCM(key).decrypt(nonce, sealed, context.encode()).decode("utf-8")
-    except InvalidTag:
+    except (InvalidTag, ValueError):  # ValueError: a nonce cut short, or not UTF-8 inside
         raise UnreadableError("the value was altered, or belongs to another row") from None
+
+
+def decrypt_or_none(keyring: Keyring, blob: bytes, *, context: str, what: str) -> str | None:
+    """The plaintext, or None when it cannot be read: logged with its key id, never with
+    content, so the caller shows what it can instead of failing (R28)."""
+    try:
+        return decrypt(keyring, blob, context=context)
+    except UnreadableError as error:
+        try:
+            key_id = key_id_of(blob)
+        except UnreadableError:
+            key_id = "?"
+        log.warning("Could not read a stored %s (key id %r): %s", what, key_id, error)
+        return None

@@ -10,6 +10,7 @@ attempts). Milestones are celebrated in the group only if the member asked for i
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -26,11 +27,13 @@ from bot.db.models import MedicationChange, SobrietyStreak
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import Delivery, Due, Scheduler
-from bot.services.crypto import UnreadableError, decrypt, encrypt
+from bot.services.crypto import UNREADABLE, decrypt_or_none, encrypt
 from bot.services.dates import parse_natural
 from bot.services.pseudonyms import member_key
 from bot.services.recurrence import to_utc
 from bot.services.text import clean_text, optional_text
+
+log = logging.getLogger(__name__)
 
 MilestoneShare = Literal["none", "anonymous", "named"]
 MILESTONE_DAYS = (1, 7, 30, 60, 90, 180, 365)
@@ -90,6 +93,7 @@ class MedChange:
     medication: str
     dose: str
     note: str | None
+    readable: bool = True  # False: stored with a key this server no longer has (R28)
 
 
 @dataclass(frozen=True)
@@ -185,14 +189,27 @@ class MedicationService:
         return MedChange(row.id, row.changed_on, **details_of(self._keyring, row))
 
 
-def details_of(keyring: Keyring, row: MedicationChange) -> dict[str, Any]:
+def _from_hex(text: str) -> bytes:
     try:
-        return dict(
-            json.loads(decrypt(keyring, row.details_encrypted, context=f"med:{row.request_key}"))
-        )
-    except UnreadableError:
-        unreadable = "(could not be decrypted with the keys this server has)"
-        return {"medication": unreadable, "dose": "", "note": None}
+        return bytes.fromhex(text)
+    except ValueError:
+        return b""  # not a sealed value: reads as unreadable
+
+
+def details_of(keyring: Keyring, row: MedicationChange) -> dict[str, Any]:
+    """Medication, dose and note; marked unreadable when no configured key opens them."""
+    plain = decrypt_or_none(
+        keyring, row.details_encrypted, context=f"med:{row.request_key}", what="medication entry"
+    )
+    if plain is not None:
+        try:
+            details = json.loads(plain)
+        except ValueError:
+            details = None
+        if isinstance(details, dict) and {"medication", "dose"} <= details.keys():
+            return {key: details.get(key) for key in ("medication", "dose", "note")}
+        log.warning("A stored medication entry is not in the expected form")
+    return {"medication": UNREADABLE, "dose": "", "note": None, "readable": False}
 
 
 class SobrietyService:
@@ -284,17 +301,19 @@ class SobrietyService:
             if streak.guild_id is None:
                 return Delivery("cancelled", "no server to celebrate in")
             days = int(due.payload["days"])
-            user_id = None
-            if "user" in due.payload:
-                user_id = int(
-                    decrypt(
-                        self._keyring,
-                        bytes.fromhex(str(due.payload["user"])),
-                        context=f"milestone:{streak.id}",
-                    )
-                )
             zone = str(due.payload.get("zone", "UTC"))
-            await self._book(session, streak, next_milestone(days), user_id, zone)
+            sealed = due.payload.get("user")
+            name = None
+            if sealed is not None:
+                name = decrypt_or_none(
+                    self._keyring, _from_hex(str(sealed)), context=f"milestone:{streak.id}",
+                    what="milestone name",
+                )  # fmt: skip
+            user_id = None if name is None else int(name)
+            # A name that cannot be read: this one is celebrated without it, and the next is
+            # booked all the same, keeping the sealed name for when the key is back (R28).
+            kept = sealed if sealed is not None and name is None else None
+            await self._book(session, streak, next_milestone(days), user_id, zone, kept)
         if now - due.due_at > timedelta(days=1):
             return Delivery("skipped_late", "more than a day late")
         return Milestone(streak.guild_id, days, user_id if streak.share == "named" else None)
@@ -323,9 +342,12 @@ class SobrietyService:
         days: int,
         user_id: int | None,
         zone: str,
+        sealed_user: object = None,
     ) -> datetime:
         payload: dict[str, Any] = {"days": days, "zone": zone}
-        if user_id is not None:
+        if sealed_user is not None:
+            payload["user"] = sealed_user
+        elif user_id is not None:
             # Named celebrations need the user id; it is stored encrypted, so the streak's key
             # is never linked to a user id in the clear (R3).
             payload["user"] = encrypt(

@@ -35,7 +35,7 @@ from bot.db.models import (
 )
 from bot.keys import Keyring
 from bot.services.checkins import note_of
-from bot.services.crypto import UnreadableError, decrypt
+from bot.services.crypto import UNREADABLE, decrypt_or_none
 from bot.services.journal import details_of
 from bot.services.pseudonyms import member_key
 
@@ -102,12 +102,12 @@ class ReminderData:
         )
         exported = []
         for row in rows:
-            try:
-                text = decrypt(self._keyring, row.text_encrypted, context=f"reminder:{row.id}")
-            except UnreadableError:
-                text = "(could not be decrypted with the keys this server has)"
+            text = decrypt_or_none(
+                self._keyring, row.text_encrypted, context=f"reminder:{row.id}", what="reminder"
+            )
             exported.append({
-                "id": row.id, "kind": row.kind, "text": text, "event_at": _plain(row.event_at),
+                "id": row.id, "kind": row.kind, "text": UNREADABLE if text is None else text,
+                "event_at": _plain(row.event_at),
                 "timezone": row.timezone, "status": row.status,
                 "created_at": _plain(row.created_at),
             })  # fmt: skip

@@ -25,7 +25,7 @@ from bot.db.models import MemberSettings, Occurrence, Reminder
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import FAILED_PERMANENT, PENDING, SKIPPED_LATE, Delivery, Due, Scheduler
-from bot.services.crypto import UnreadableError, decrypt, encrypt
+from bot.services.crypto import UNREADABLE, decrypt_or_none, encrypt
 from bot.services.dates import parse_natural
 from bot.services.text import clean_text
 
@@ -74,7 +74,7 @@ class ReminderMessage:
     user_id: int
     reminder_id: int
     kind: str
-    text: str
+    text: str | None  # None: stored text that could not be read; the reminder still goes
     event_at: datetime
     lead_minutes: int
     late_since: datetime | None  # when it should have arrived, if it is late
@@ -297,10 +297,8 @@ class ReminderService:
             row = await session.get(Reminder, reminder_id)
             if row is None or row.status != "active":
                 return Delivery("cancelled", "the reminder was finished or removed")
-            try:
-                text = decrypt(self._keyring, row.text_encrypted, context=f"reminder:{row.id}")
-            except UnreadableError as error:  # a missing key does not come back by retrying
-                return Delivery("failed_permanent", f"its text could not be decrypted: {error}")
+            # Unreadable text still reminds: the member hears that something is due (R28).
+            text = self._text(row)
         late_by = now - due.due_at
         if late_by > LATE_LIMIT:
             return Delivery("skipped_late", f"missed by {late_by}")
@@ -316,6 +314,11 @@ class ReminderService:
             lead_minutes=lead,
             late_since=due.due_at if late_by > LATE_NOTE_AFTER else None,
             plan_prompt=lead == PLAN_LEAD and row.kind in ("court", "appointment"),
+        )
+
+    def _text(self, row: Reminder) -> str | None:
+        return decrypt_or_none(
+            self._keyring, row.text_encrypted, context=f"reminder:{row.id}", what="reminder text"
         )
 
     async def _finish(self, user_id: int, reminder_id: int, status: str) -> ReminderView:
@@ -351,7 +354,7 @@ class ReminderService:
         return ReminderView(
             id=row.id,
             kind=row.kind,
-            text=decrypt(self._keyring, row.text_encrypted, context=f"reminder:{row.id}"),
+            text=UNREADABLE if (text := self._text(row)) is None else text,
             event_at=row.event_at,
             timezone=row.timezone,
             status=row.status,

@@ -41,7 +41,7 @@ from bot.db.models import (
 )
 from bot.keys import Keyring
 from bot.scheduling import PENDING, TERMINAL, Delivery, Due, Scheduler
-from bot.services.crypto import UnreadableError, decrypt, encrypt, key_id_of
+from bot.services.crypto import decrypt_or_none, encrypt, key_id_of
 from bot.services.guild_settings import DEFAULT_RETENTION_DAYS
 
 REMINDERS_KEPT_AFTER_DATE = timedelta(days=30)
@@ -167,9 +167,8 @@ class RetentionService:
             if key_id_of(blob) == self._keyring.current_key_id:
                 counts["current"] += 1
                 return blob
-            try:
-                plain = decrypt(self._keyring, blob, context=context)
-            except UnreadableError:
+            plain = decrypt_or_none(self._keyring, blob, context=context, what="value")
+            if plain is None:
                 counts["unreadable"] += 1
                 return blob
             counts["reencrypted"] += 1
