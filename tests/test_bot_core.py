@@ -31,8 +31,8 @@ async def test_about_tells_what_is_stored_and_the_crisis_lines(
     assert "no medical, legal or dosing advice" in text
     assert "Dial 988 then press 1" in text
     assert "Text 838255" in text
-    assert "VeteransCrisisLine.net/Chat" in text
-    assert "Nobody watches it around the clock" in text
+    assert "https://www.veteranscrisisline.net/get-help-now/chat/" in text
+    assert "nobody watches this bot around the clock" in text
     assert world.sandbox.channel_messages(world.general) == []
 
 

@@ -87,7 +87,7 @@ async def test_crisis_answers_in_servers_and_dms(running: Runtime, world: World)
     assert in_server.response_type == 4  # answered at once, never deferred
     assert in_server.ephemeral
     assert "Dial 988 then press 1" in in_server.text
-    assert "Nobody watches it around the clock" in in_server.text
+    assert "nobody watches this bot around the clock" in in_server.text
     world.sandbox.global_commands = world.sandbox.guild_commands[world.guild.id]
     in_dm = await world.sandbox.slash(world.member, None, "crisis")
     assert in_dm.text == in_server.text

@@ -96,9 +96,12 @@ def test_crisis_lines_come_from_the_directory() -> None:
     assert lines["Veterans Crisis Line"] == (
         "Dial 988 then press 1",
         "Text 838255",
-        "Chat at VeteransCrisisLine.net/Chat",
+        "Chat online: https://www.veteranscrisisline.net/get-help-now/chat/",
     )
-    assert lines["988 Suicide & Crisis Lifeline"] == ("Call or text 988", "Chat at 988lifeline.org")
+    assert lines["988 Suicide & Crisis Lifeline"] == (
+        "Call or text 988",
+        "Chat online: https://988lifeline.org/chat",
+    )
     assert lines["Emergency"] == ("Call 911 if you are in immediate danger",)
 
 

@@ -19,8 +19,8 @@ class CrisisLine:
 
 
 NOBODY_WATCHING = (
-    "Muster is a bot. Nobody watches it around the clock, so please reach out to one of "
-    "these lines directly. They answer 24/7, and it's free and confidential."
+    "Muster is a bot, and nobody watches this bot around the clock. These lines are people "
+    "who answer right now, 24/7. It's free and confidential."
 )
 
 CRISIS_TITLE = "You don't have to go through this alone"

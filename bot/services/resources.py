@@ -96,7 +96,6 @@ class ResourceEntry:
     phone_note: str | None = None
     text: str | None = None
     chat: str | None = None
-    chat_label: str | None = None
     web: str | None = None
     hours: str | None = None
     audience: str | None = None
@@ -120,7 +119,8 @@ class ResourceEntry:
         if self.text and self.text != self.phone:
             ways.append(f"Text {self.text}")
         if self.chat:
-            ways.append(f"Chat at {self.chat_label or self.chat}")
+            # The full https address: Discord makes only a link with its scheme tappable.
+            ways.append(f"Chat online: {self.chat}")
         if self.web and include_web:
             ways.append(self.web)
         return ways
@@ -188,7 +188,6 @@ def national_resources() -> tuple[ResourceEntry, ...]:
                 phone_note=item.get("phone_note"),
                 text=item.get("text"),
                 chat=item.get("chat"),
-                chat_label=item.get("chat_label"),
                 web=item.get("web"),
                 hours=item.get("hours"),
                 audience=item.get("audience"),

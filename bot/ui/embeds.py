@@ -17,10 +17,10 @@ def safe(text: str) -> str:
 
 
 def crisis_embed() -> discord.Embed:
-    embed = discord.Embed(title=CRISIS_TITLE, colour=WARM_RED)
+    """The one crisis card, wherever it is shown; built from shipped data only (R18)."""
+    embed = discord.Embed(title=CRISIS_TITLE, description=NOBODY_WATCHING, colour=WARM_RED)
     for line in crisis_lines():
         embed.add_field(name=line.name, value="\n".join(line.how_to_reach), inline=False)
-    embed.set_footer(text=NOBODY_WATCHING)
     return embed
 
 
