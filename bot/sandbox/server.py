@@ -22,6 +22,7 @@ from bot.sandbox.state import (
     BOT_PERMISSIONS,
     DEFAULT_EVERYONE_PERMISSIONS,
     EPHEMERAL,
+    VIEW_CHANNEL,
     Attachment,
     Channel,
     Guild,
@@ -229,20 +230,44 @@ class Sandbox:
     def owner_of(self, guild: Guild) -> Member:
         return guild.members[guild.owner_id]
 
-    async def create_channel(self, guild: Guild, name: str, *, voice: bool = False) -> Channel:
+    async def create_channel(
+        self, guild: Guild, name: str, *, voice: bool = False, private_to: Iterable[Role] = ()
+    ) -> Channel:
+        """A channel; with `private_to`, hidden from @everyone and shown to those roles (and
+        to Muster), as a server admin would set up a private channel."""
         channel = Channel(snowflake(), name, guild.id, type=2 if voice else 0)
+        roles = list(private_to)
+        if roles:
+            channel.overwrites = [
+                _overwrite(guild.everyone.id, 0, deny=VIEW_CHANNEL),
+                *(_overwrite(role.id, 0, allow=VIEW_CHANNEL) for role in roles),
+                _overwrite(self.bot_user.id, 1, allow=VIEW_CHANNEL),
+            ]
         guild.channels[channel.id] = channel
         self.channels[channel.id] = channel
         await self._dispatch("CHANNEL_CREATE", channel.to_json(), guild.id)
         return channel
 
+    async def set_overwrite(
+        self, channel: Channel, target: Role | Member, *, allow: int = 0, deny: int = 0
+    ) -> None:
+        """Set (replace) one role's or member's overwrite in a channel."""
+        kind = 0 if isinstance(target, Role) else 1
+        channel.overwrites = [
+            item for item in channel.overwrites if int(item["id"]) != target.id
+        ] + [_overwrite(target.id, kind, allow=allow, deny=deny)]
+        await self._dispatch("CHANNEL_UPDATE", channel.to_json(), channel.guild_id)
+
     async def deny_bot(self, channel: Channel, permissions: int) -> None:
         """Take permissions (bit values) from the bot in one channel, as a server admin would."""
-        channel.denied_to_bot = permissions
-        channel.overwrites = [
-            {"id": str(self.bot_user.id), "type": 1, "allow": "0", "deny": str(permissions)}
-        ]
-        await self._dispatch("CHANNEL_UPDATE", channel.to_json(), channel.guild_id)
+        guild = self.guilds[channel.guild_id or 0]
+        await self.set_overwrite(channel, guild.members[self.bot_user.id], deny=permissions)
+
+    def bot_permissions_in(self, channel: Channel) -> int:
+        if channel.guild_id is None:
+            return BOT_PERMISSIONS
+        guild = self.guilds[channel.guild_id]
+        return guild.permissions_in(guild.members[self.bot_user.id], channel)
 
     async def create_role(self, guild: Guild, name: str, *, permissions: int = 0) -> Role:
         role = Role(snowflake(), guild.id, name, permissions, position=len(guild.roles) + 1)
@@ -283,7 +308,10 @@ class Sandbox:
         return [
             m
             for m in self.messages.values()
-            if m.channel_id == channel.id and not m.deleted and m.interaction_id is None
+            if m.channel_id == channel.id
+            and not m.deleted
+            and m.interaction_id is None
+            and m.author.id == self.bot_user.id
         ]
 
     async def wait_for(
@@ -373,6 +401,25 @@ class Sandbox:
             session.ws = None
 
     # ----- acting as a member -----
+
+    async def dm_bot(self, who: Member | User, text: str) -> Message:
+        """The member writes a DM to the bot. Discord delivers it on the gateway only to a
+        session with the direct-messages intent (DM content needs no privileged intent)."""
+        user = who.user if isinstance(who, Member) else who
+        channel = self._dm_channel(user)
+        message = Message(
+            id=snowflake(), channel_id=channel.id, guild_id=None, author=user, content=text,
+            embeds=[], components=[], flags=0, attachments=[], allowed_mentions=None,
+        )  # fmt: skip
+        self.messages[message.id] = message
+        await self._dispatch(
+            "MESSAGE_CREATE", message.to_json(self.base_url, self.application_id), None
+        )
+        return message
+
+    def replies_in_dm(self, who: Member | User, after: Message) -> list[Message]:
+        """What the bot wrote in this member's DMs after one of their messages."""
+        return [m for m in self.dms_to(who) if m.id > after.id]
 
     async def slash(
         self,
@@ -573,12 +620,14 @@ class Sandbox:
             member = guild.members.get(record.user.id)
             if member is None:
                 raise SandboxError("that user is not a member of this server")
+            if not guild.permissions_in(member, channel) & VIEW_CHANNEL:
+                raise SandboxError(f"{member.name} can't see #{channel.name}")
             payload.update(
                 guild_id=str(guild.id),
                 guild={"id": str(guild.id), "locale": "en-US", "features": []},
                 guild_locale="en-US",
-                member=member.to_json(permissions=guild.permissions_of(member)),
-                app_permissions=str(BOT_PERMISSIONS & ~channel.denied_to_bot),
+                member=member.to_json(permissions=guild.permissions_in(member, channel)),
+                app_permissions=str(self.bot_permissions_in(channel)),
                 authorizing_integration_owners={"0": str(guild.id)},
                 context=0,
             )
@@ -1316,7 +1365,8 @@ class Sandbox:
             return _error(404, 10003, "Unknown Channel")
         if channel.type == 1 and channel.recipient is not None and not channel.recipient.dms_open:
             return _error(403, 50007, "Cannot send messages to this user")
-        if channel.denied_to_bot & SEND_MESSAGES:
+        needed = VIEW_CHANNEL | SEND_MESSAGES
+        if self.bot_permissions_in(channel) & needed != needed:
             return _error(403, 50013, "Missing Permissions")
         data = request[PAYLOAD] or {}
         problems = limits.check_message(data)
@@ -1505,6 +1555,10 @@ def _find_component(items: list[dict[str, Any]], custom_id: str) -> dict[str, An
         if found is not None:
             return found
     return None
+
+
+def _overwrite(target_id: int, kind: int, *, allow: int = 0, deny: int = 0) -> dict[str, Any]:
+    return {"id": str(target_id), "type": kind, "allow": str(allow), "deny": str(deny)}
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

@@ -12,6 +12,8 @@ from typing import Any
 DISCORD_EPOCH_MS = 1_420_070_400_000
 EPHEMERAL = 1 << 6
 ADMINISTRATOR = 1 << 3
+VIEW_CHANNEL = 1 << 10
+ALL_PERMISSIONS = (1 << 53) - 1
 # View channel, send messages, embed links, attach files, read history, mention, use app commands.
 DEFAULT_EVERYONE_PERMISSIONS = (
     (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 17) | (1 << 31)
@@ -87,8 +89,7 @@ class Channel:
     guild_id: int | None
     type: int = 0  # 0 text, 1 DM, 2 voice
     recipient: User | None = None
-    # Permissions the bot lacks here (bit values), to test missing-permission reports.
-    denied_to_bot: int = 0
+    # Discord's permission overwrites: {"id", "type" (0 role, 1 member), "allow", "deny"}.
     overwrites: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -172,11 +173,37 @@ class Guild:
 
     def permissions_of(self, member: Member) -> int:
         if member.id == self.owner_id:
-            return (1 << 53) - 1
+            return ALL_PERMISSIONS
         value = self.everyone.permissions
         for role in member.roles:
             value |= role.permissions
-        return (1 << 53) - 1 if value & ADMINISTRATOR else value
+        return ALL_PERMISSIONS if value & ADMINISTRATOR else value
+
+    def permissions_in(self, member: Member, channel: Channel) -> int:
+        """Discord's order: server-wide permissions, then the channel's @everyone overwrite,
+        the member's roles' overwrites together, and the member's own overwrite."""
+        value = self.permissions_of(member)
+        if value == ALL_PERMISSIONS:
+            return value
+        by_id = {int(item["id"]): item for item in channel.overwrites}
+
+        def apply(value: int, allow: int, deny: int) -> int:
+            return (value & ~deny) | allow
+
+        everyone = by_id.get(self.everyone.id)
+        if everyone is not None:
+            value = apply(value, int(everyone["allow"]), int(everyone["deny"]))
+        allow = deny = 0
+        for role in member.roles:
+            item = by_id.get(role.id)
+            if item is not None and item.get("type") == 0:
+                allow |= int(item["allow"])
+                deny |= int(item["deny"])
+        value = apply(value, allow, deny)
+        own = by_id.get(member.id)
+        if own is not None and own.get("type") == 1:
+            value = apply(value, int(own["allow"]), int(own["deny"]))
+        return value if value & VIEW_CHANNEL else 0
 
     def to_json(self, bot_member: Member) -> dict[str, Any]:
         return {
