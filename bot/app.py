@@ -17,11 +17,12 @@ from bot.scheduling import Dispatcher
 from bot.services import Services
 from bot.tree import MusterTree
 from cogs.checkins import CheckinCog, MedsCog, SobrietyCog
+from cogs.crisis import CrisisFlowCog
 from cogs.general import GeneralCog
 from cogs.meetings import MeetingAdminCog, MeetingCog
 from cogs.privacy import PrivacyCog
 from cogs.reminders import ReminderCog, SettingsCog
-from cogs.resources import CrisisCog, ResourceAdminCog, ResourceCog
+from cogs.resources import ResourceAdminCog, ResourceCog
 from cogs.setup import ModCog, SetupCog
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ def muster_intents() -> discord.Intents:
     """Only what Muster uses; no privileged intents."""
     intents = discord.Intents.none()
     intents.guilds = True
+    intents.dm_messages = True  # a member's DM gets an answer; not privileged
     return intents
 
 
@@ -63,7 +65,7 @@ def build_cogs(bot: MusterBot) -> list[commands.Cog]:
     """Every cog Muster loads, in order. A new capability adds its cog here."""
     return [
         GeneralCog(bot),
-        CrisisCog(),
+        CrisisFlowCog(bot),
         ResourceCog(bot),
         ResourceAdminCog(bot),
         CheckinCog(bot),

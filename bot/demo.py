@@ -40,6 +40,7 @@ class DemoWorld:
     checkins: Channel
     mentors: Channel
     cohort: Role
+    peer_mentors: Role
     member: Member
     mentor: Member
 
@@ -154,11 +155,16 @@ async def step_setup_and_meeting(world: DemoWorld) -> None:
     limits = {"setup:timezone": "Eastern", "setup:delay": "5", "setup:threshold": "5",
               "setup:retention": "180"}  # fmt: skip
     await sandbox.submit_modal(coordinator, form, limits)
+    roles = await sandbox.click(coordinator, editor, "setup:to_roles")
+    await sandbox.click(coordinator, editor, "setup:mentor_role", values=[world.peer_mentors])
     show_reply(
         coordinator,
-        "/setup start, then picks #meetings, #check-ins, #mentors and the Eastern time zone",
-        started,
+        "/setup start, then picks #meetings, #check-ins, #mentors, the Eastern time zone "
+        "and the Peer mentor role",
+        roles,
     )
+    requests = await sandbox.slash(coordinator, world.general, "setup mentor-requests", turn="on")
+    show_reply(coordinator, "/setup mentor-requests turn:on (#mentors is private)", requests)
     local = world.clock.now().astimezone(ZoneInfo("America/New_York")) + timedelta(days=3)
     created = await sandbox.slash(
         coordinator, world.general, "meeting-admin create", title="Weekly check-in",
@@ -221,21 +227,6 @@ async def step_checkins(world: DemoWorld) -> None:
     await fast_forward(world, lambda: len(sandbox.channel_messages(world.checkins)) >= 2)
     show_channel(world, world.checkins)
 
-    riley = await sandbox.create_member(world.guild, "Riley", roles=[world.cohort])
-    form = await sandbox.slash(
-        riley, world.general, "checkin now", mood=1, share="private", add_note=True,
-        sleep="poor", cravings="strong", sober="no",
-    )  # fmt: skip
-    crisis = await sandbox.submit_modal(
-        riley, form, {"checkin:note": "I don't see the point. I want to die."}
-    )
-    await sandbox.wait_for(lambda: len(crisis.messages) >= 2, what="the check-in confirmation")
-    show_reply(riley, "/checkin now ... with a note that has crisis words", crisis)
-    show_channel(world, world.mentors)
-    await sandbox.click(riley, crisis.messages[0], "crisis:mentor")
-    say("\nRiley presses 'Ask a peer mentor to reach out'; only now does their name go out:")
-    show_channel(world, world.mentors)
-
     logged = await sandbox.slash(member, world.general, "meds log", medication="Sertraline",
                                  dose="50 mg (down from 100)", date="yesterday")  # fmt: skip
     show_reply(member, "/meds log medication:Sertraline dose:50 mg date:yesterday", logged)
@@ -271,6 +262,38 @@ async def step_privacy_and_audit(world: DemoWorld) -> None:
     )
 
 
+async def step_crisis(world: DemoWorld) -> None:
+    say("\n== A crisis note is held back, never broadcast; a mentor claims the request ==")
+    sandbox, mentor = world.sandbox, world.mentor
+    riley = await sandbox.create_member(world.guild, "Riley", roles=[world.cohort])
+    form = await sandbox.slash(
+        riley, world.general, "checkin now", mood=1, share="named", add_note=True,
+        sleep="poor", cravings="strong", sober="no",
+    )  # fmt: skip
+    crisis = await sandbox.submit_modal(
+        riley, form, {"checkin:note": "I don't see the point. I want to die."}
+    )
+    await sandbox.wait_for(lambda: len(crisis.messages) >= 2, what="the choice")
+    show_reply(riley, "/checkin now share:with my name, and a note with crisis words", crisis)
+    say("\nNothing has been posted yet; #check-ins still shows only the earlier posts.")
+    choice = crisis.messages[1]
+    bare = next(cid for cid in choice.custom_ids() if cid.endswith(":bare"))
+    shared = await sandbox.click(riley, choice, bare)
+    show_reply(riley, "the button 'Share without my note'", shared)
+    show_channel(world, world.checkins)
+
+    who = await sandbox.click(riley, crisis.messages[0], "crisis:mentor")
+    show_reply(riley, "the button 'Ask a peer mentor to reach out'", who)
+    sent = await sandbox.click(riley, who.messages[0], "crisis:mentor:send")
+    show_reply(riley, "the button 'Yes, ask a mentor'; only now does their name go out", sent)
+    request = sandbox.channel_messages(world.mentors)[-1]
+    [claim] = request.custom_ids()
+    claimed = await sandbox.click(mentor, request, claim)
+    show_reply(mentor, "the button 'I'm reaching out' on the request", claimed)
+    show_channel(world, world.mentors)
+    show_dms(world, riley)
+
+
 # Each capability adds its scenes here, in the order a new group would meet them.
 STEPS: tuple[Step, ...] = (
     step_about_and_help,
@@ -278,6 +301,7 @@ STEPS: tuple[Step, ...] = (
     step_setup_and_meeting,
     step_court_date,
     step_checkins,
+    step_crisis,
     step_privacy_and_audit,
 )
 
@@ -293,10 +317,14 @@ async def run_demo(*, show_logs: bool = True) -> int:
     general = await sandbox.create_channel(guild, "general")
     meetings = await sandbox.create_channel(guild, "meetings")
     checkins = await sandbox.create_channel(guild, "check-ins")
-    mentors = await sandbox.create_channel(guild, "mentors")
     cohort = await sandbox.create_role(guild, "Cohort")
+    peer_mentors = await sandbox.create_role(guild, "Peer mentor")
+    # Only peer mentors (and Muster) can read #mentors: named requests are safe there.
+    mentors = await sandbox.create_channel(guild, "mentors", private_to=[peer_mentors])
     member = await sandbox.create_member(guild, "Alex", roles=[cohort])
-    mentor = await sandbox.create_member(guild, "Jordan (peer mentor)", roles=[cohort])
+    mentor = await sandbox.create_member(
+        guild, "Jordan (peer mentor)", roles=[cohort, peer_mentors]
+    )
     # An accelerated clock: the walk-through jumps to each reminder instead of waiting days.
     clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
     with tempfile.TemporaryDirectory(prefix="muster-demo-") as folder:
@@ -332,6 +360,7 @@ async def run_demo(*, show_logs: bool = True) -> int:
                     checkins,
                     mentors,
                     cohort,
+                    peer_mentors,
                     member,
                     mentor,
                 )

@@ -48,13 +48,21 @@ from bot.tree import report_error, respond
 from bot.ui.checkins import (
     DYNAMIC_ITEMS,
     SUPPORT_OFFER,
-    MentorButton,
     PostActionButton,
     PostOptionsButton,
     StopPromptsButton,
     anonymous_post_embed,
-    checkin_fields,
+    named_post_embed,
+)
+from bot.ui.crisis import (
+    ANONYMOUS_ALERT,
+    HELD_BACK,
+    CrisisCardButton,
+    MentorButton,
+    alert_mentors,
+    card_if_crisis,
     crisis_reply,
+    held_view,
 )
 from bot.ui.embeds import CALM_BLUE, safe
 from cogs.reminders import member_zone
@@ -83,11 +91,6 @@ HELD = (
 SOME_UNREADABLE = (
     "Some of your notes could not be read with the keys I have now, so they show as "
     "“(text could not be read)”. Everything else is here."
-)
-ANONYMOUS_ALERT = (
-    "Someone in the group just wrote a check-in note with words that suggest they may be "
-    "struggling. They were shown the crisis lines and offered a mentor. Muster doesn't know "
-    "or share who it is; a warm word in the group never hurts."
 )
 
 
@@ -240,16 +243,22 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
 
     async def submit(self, interaction: discord.Interaction[Any], draft: CheckinDraft) -> None:
         services = self.bot.services
+        in_server = draft.guild_id is not None
         crisis = assess(draft.note).crisis
         if crisis:
             # First, before anything that could wait on the database (R18).
-            crisis_card, crisis_buttons = crisis_reply()
+            crisis_card, crisis_buttons = crisis_reply(mentor=in_server)
             await respond(interaction, embed=crisis_card, view=crisis_buttons)
         config = await config_if_reachable(self.bot, draft.guild_id)
-        if crisis and config is not None and config.crisis_alerts:
-            self.bot.spawn(self._alert_without_identity(config))
         result = await services.checkins.submit(draft, config)
+        if crisis and config is not None and not result.duplicate and result.held_for != "named":
+            # A named check-in held back waits for its member's choice: an alert now could
+            # be matched to their post by its timing (see HeldShareButton).
+            self.bot.spawn(alert_mentors(self.bot, config, ANONYMOUS_ALERT))
         name = getattr(interaction.user, "display_name", interaction.user.name)
+        if result.held_for is not None and not result.held and result.checkin_id is not None:
+            await respond(interaction, HELD_BACK, view=held_view(result.checkin_id))
+            return
         text = _confirmation(result, name)
         buttons = discord.ui.View(timeout=900)
         if result.share == "anonymous" and result.post_id is not None:
@@ -258,7 +267,7 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         if result.share == "named" and result.channel_id is not None and shown:
             text = await self._post_named(result.channel_id, draft, result.note, name, text)
         worrying = draft.mood == 1 or draft.sober == "no"  # the only answers that can signal
-        if worrying and not crisis and not result.held and draft.guild_id is not None:
+        if worrying and not crisis and not result.held and in_server:
             zone = await member_zone(interaction)
             signals = await services.checkins.signals(draft.user_id, draft.mood, draft.sober, zone)
             if signals.any:
@@ -270,16 +279,10 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         self, channel_id: int, draft: CheckinDraft, note: str | None, name: str, text: str
     ) -> str:
         hours, quality = parse_sleep(draft.sleep)
-        embed = discord.Embed(title=f"Check-in from {safe(name)}", colour=CALM_BLUE)
-        checkin_fields(
-            embed,
-            mood=draft.mood,
-            sleep_hours=hours,
-            sleep_quality=quality,
-            cravings=draft.cravings,
-            sober=draft.sober,
-            note=note,
-        )
+        embed = named_post_embed(
+            name, mood=draft.mood, sleep_hours=hours, sleep_quality=quality,
+            cravings=draft.cravings, sober=draft.sober, note=note,
+        )  # fmt: skip
         try:
             await self.bot.get_partial_messageable(channel_id).send(embed=embed)
         except discord.HTTPException as error:
@@ -289,14 +292,6 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
                 "there. A moderator can check `/setup show`."
             )
         return text
-
-    async def _alert_without_identity(self, config: GuildConfig) -> None:
-        if config.mentors_channel_id is None:
-            return
-        try:
-            await self.bot.get_partial_messageable(config.mentors_channel_id).send(ANONYMOUS_ALERT)
-        except discord.HTTPException as error:
-            log.warning("Could not send the anonymous crisis alert (HTTP %s)", error.status)
 
     async def _period(self, interaction: discord.Interaction[MusterBot], days: int) -> Period:
         """The member's last `days` days, in their zone: check-ins, medication changes, summary."""
@@ -454,6 +449,7 @@ class MedsCog(commands.GroupCog, group_name="meds"):
     ) -> None:
         """Record a medication change your prescriber decided. Private; never advice."""
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await card_if_crisis(interaction, medication, dose, note)
         zone = await member_zone(interaction)
         change = await self.bot.services.medications.log(
             user_id=interaction.user.id,
@@ -652,6 +648,7 @@ class PromptDelivery:
         where = f" in {safe(guild.name)}" if guild is not None else ""
         view = discord.ui.View(timeout=None)
         view.add_item(StopPromptsButton())
+        view.add_item(CrisisCardButton())
         try:
             channel = await self.bot.create_dm(discord.Object(prompt.user_id))
             await channel.send(

@@ -19,6 +19,7 @@ from bot.scheduling import Delivery, Due
 from bot.services.reminders import KINDS, ReminderMessage, ReminderView, parse_when
 from bot.services.timezones import resolve_timezone, timezone_choices
 from bot.tree import report_error, reporting, respond, services_of
+from bot.ui.crisis import card_if_crisis
 from bot.ui.embeds import CALM_BLUE, safe
 
 if TYPE_CHECKING:
@@ -141,6 +142,7 @@ class LeaveModal(discord.ui.Modal, title="When will you leave?"):
 
     async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await card_if_crisis(interaction, self.plan.value)
         services = services_of(interaction)
         reminder = await services.reminders.get(interaction.user.id, self.reminder_id)
         if reminder is None:
@@ -290,6 +292,7 @@ class ReminderCog(commands.GroupCog, group_name="remind"):
     ) -> None:
         """Get a reminder by DM: court dates, appointments, anything."""
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await card_if_crisis(interaction, what)
         services = self.bot.services
         zone = await member_zone(interaction)
         event_at = parse_when(when, zone, services.clock.now())

@@ -1,4 +1,4 @@
-"""/resource for members, /resource-admin for moderators, and /crisis for everyone."""
+"""/resource for members and /resource-admin for moderators."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from bot.services.recovery_meetings import (
 )
 from bot.services.resources import CATEGORIES, NATIONAL_PREFIX, ResourceDraft, ResourceEntry
 from bot.tree import report_error, respond
-from bot.ui.embeds import crisis_embed, safe
+from bot.ui.embeds import safe
 from bot.ui.resources import (
     ResourcePageButton,
     import_report_text,
@@ -39,16 +39,6 @@ AUTOCOMPLETE_BUDGET = 2.0
 
 def _choices(entries: list[ResourceEntry]) -> list[app_commands.Choice[str]]:
     return [app_commands.Choice(name=entry.name[:100], value=entry.key) for entry in entries[:25]]
-
-
-class CrisisCog(commands.Cog):
-    """No database, no defer: the answer goes out at once, whatever else is down."""
-
-    @app_commands.command(name="crisis")
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
-    async def crisis(self, interaction: discord.Interaction[MusterBot]) -> None:
-        """Crisis lines you can reach right now, any time of day."""
-        await interaction.response.send_message(embed=crisis_embed(), ephemeral=True)
 
 
 class ResourceCog(commands.GroupCog, group_name="resource"):

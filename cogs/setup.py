@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.checks import ensure_moderator, guild_object, guild_of
 from bot.services.audit import AREAS
 from bot.tree import respond
+from bot.ui.crisis import mentors_channel
 from bot.ui.setup import (
     AuditPageButton,
     SetupChannelsView,
@@ -23,6 +24,7 @@ from bot.ui.setup import (
 if TYPE_CHECKING:
     from bot.app import MusterBot
 
+ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
 AREA_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in AREAS.items()]
 
 
@@ -58,6 +60,30 @@ class SetupCog(commands.GroupCog, group_name="setup"):
         guild = guild_object(interaction)
         config = await self.bot.services.guild_settings.get(guild.id)
         await respond(interaction, embed=settings_embed(guild, config))
+
+    @app_commands.command(name="mentor-requests")
+    @app_commands.describe(turn="on: members may ask, by name, for a peer mentor to reach out")
+    @app_commands.choices(turn=ON_OFF)
+    async def mentor_requests(
+        self, interaction: discord.Interaction[MusterBot], turn: app_commands.Choice[str]
+    ) -> None:
+        """Let members ask a peer mentor to reach out; needs a mentor role and a private channel."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild = guild_object(interaction)
+        settings = self.bot.services.guild_settings
+        config = await settings.get(guild.id)
+        _, problems = mentors_channel(guild, config)
+        on = turn.value == "on"
+        config = await settings.set_mentor_requests(
+            guild.id, interaction.user.id, on=on, problems=problems
+        )
+        text = (
+            "Named mentor requests are on. A member who asks will see exactly who gets their "
+            "name before anything is sent."
+            if on
+            else "Named mentor requests are off. Members still get the crisis lines."
+        )
+        await respond(interaction, text, embed=settings_embed(guild, config))
 
 
 @app_commands.default_permissions(manage_guild=True)

@@ -16,7 +16,7 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.db.models import AnonymousPost, AuditEntry, Checkin
 from bot.runtime import Runtime
-from bot.sandbox import Channel, Message, Role, Sandbox
+from bot.sandbox import Channel, InteractionResult, Member, Message, Role, Sandbox
 from bot.services.charts import CHART_SIZE, CSV_HEADER
 from bot.services.crisis import CRISIS_TITLE
 from tests.conftest import World, database_unavailable, eventually
@@ -34,12 +34,15 @@ class Group:
 async def configure(running: Runtime, world: World, *, threshold: str = "5") -> Group:
     sandbox, guild, mod = world.sandbox, world.guild, world.moderator.id
     checkins = await sandbox.create_channel(guild, "check-ins")
-    mentors = await sandbox.create_channel(guild, "mentors")
     mentor_role = await sandbox.create_role(guild, "Mentor")
+    mentors = await sandbox.create_channel(
+        guild, "mentors", private_to=[mentor_role, world.moderator_role]
+    )
     settings = running.services.guild_settings
     await settings.set_channel(guild.id, mod, "checkin_channel_id", checkins.id)
     await settings.set_channel(guild.id, mod, "mentors_channel_id", mentors.id)
     await settings.set_role(guild.id, mod, "mentor_role_id", mentor_role.id)
+    await settings.set_mentor_requests(guild.id, mod, on=True, problems=[])
     await settings.set_limits(
         guild.id, mod, timezone="America/New_York", anonymous_delay_minutes="5",
         summary_threshold=threshold, retention_days="180",
@@ -75,6 +78,12 @@ async def post_anonymously(
 
     await eventually(recorded, what="the post's message id to be recorded")
     return message
+
+
+async def ask_a_mentor(sandbox: Sandbox, member: Member, card: Message) -> InteractionResult:
+    """Press "Ask a peer mentor", read who would see the name, and say yes."""
+    who = await sandbox.click(member, card, "crisis:mentor")
+    return await sandbox.click(member, who.messages[0], "crisis:mentor:send")
 
 
 async def count_checkins(running: Runtime) -> int:
@@ -181,7 +190,7 @@ async def test_crisis_note_shows_the_lines_at_once_and_alerts_mentors_without_a_
     assert VCL in crisis.text
     assert "838255" in crisis.text
     assert "911" in crisis.text
-    assert "Nobody watches it around the clock" in crisis.text
+    assert "nobody watches this bot around the clock" in crisis.text
     assert crisis.custom_ids() == ["crisis:mentor"]
     assert confirmation.text.startswith("Saved.")  # the check-in is never dropped (R18)
     alert = await next_in(sandbox, group.mentors)
@@ -189,12 +198,12 @@ async def test_crisis_note_shows_the_lines_at_once_and_alerts_mentors_without_a_
     assert "Sam" not in alert.text
     assert str(world.member.id) not in alert.text
 
-    asked = await sandbox.click(world.member, crisis, "crisis:mentor")
+    asked = await ask_a_mentor(sandbox, world.member, crisis)
     assert "let the group's peer mentors know" in asked.text
     named = sandbox.channel_messages(group.mentors)[-1]
     assert "**Sam**" in named.text
     assert named.pings() == (set(), {group.mentor_role.id}, False)
-    again = await sandbox.click(world.member, crisis, "crisis:mentor")
+    again = await ask_a_mentor(sandbox, world.member, crisis)
     assert again.text.startswith("The mentors already know")
     assert len(sandbox.channel_messages(group.mentors)) == 2  # the anonymous alert and one ask
 

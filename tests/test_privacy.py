@@ -14,13 +14,14 @@ from sqlalchemy import select
 from bot.clock import FakeClock
 from bot.db.base import Base
 from bot.db.engine import SessionFactory
-from bot.db.models import Guild, GuildResource, Occurrence, Reminder
+from bot.db.models import Guild, GuildResource, MentorRequest, Occurrence, Reminder
 from bot.keys import Keyring
 from bot.runtime import Runtime
 from bot.scheduling import Scheduler
 from bot.services import audit
 from bot.services.crypto import key_id_of
 from bot.services.meetings import MeetingService
+from bot.services.mentors import MentorRequests, source_of
 from bot.services.privacy import TABLES, PrivacyService, member_data_handlers
 from bot.services.reminders import ReminderService
 from bot.services.resources import ResourceDraft, ResourceService
@@ -65,7 +66,14 @@ async def fill(sessions: SessionFactory, clock: FakeClock, keyring: Keyring) -> 
         audit.record(
             session, guild_id=1, actor_id=USER, action="resources.add", target="Pantry", at=START
         )
-    return {"mine": mine, "theirs": theirs, "reminders": reminders}
+    mentors = MentorRequests(sessions, clock, scheduler)
+    asked = await mentors.open(1, USER, channel_id=10, role_id=11)
+    theirs_asked = await mentors.open(1, OTHER, channel_id=10, role_id=11)
+    assert asked is not None
+    assert theirs_asked is not None
+    assert (await mentors.claim(theirs_asked, USER)).won  # USER reached out to OTHER
+    return {"mine": mine, "theirs": theirs, "reminders": reminders, "asked": asked,
+            "theirs_asked": theirs_asked}  # fmt: skip
 
 
 async def test_export_has_everything_decrypted_and_the_csv_parses(
@@ -80,6 +88,7 @@ async def test_export_has_everything_decrypted_and_the_csv_parses(
     assert [r["answer"] for r in document["meeting_rsvps"]] == ["going"]
     assert [a["target"] for a in document["moderator_actions"]] == ["Pantry"]
     assert "Not yours" not in exported.json_bytes.decode()
+    assert [r["role"] for r in document["mentor_requests"]] == ["asked", "reached out"]
     rows = list(csv.DictReader(io.StringIO(exported.csv_bytes.decode())))
     assert {"section": "reminders", "field": "text", "value": "Court, room 4B", "row": "1"} in rows
 
@@ -94,6 +103,7 @@ async def test_delete_removes_everything_about_the_member_and_nothing_else(
     assert removed == {
         "reminders": 1, "settings": 0, "meeting_rsvps": 1, "checkins": 0, "anonymous_posts": 0,
         "medication_changes": 0, "sobriety_records": 0, "daily_prompts": 0,
+        "mentor_requests": 1,
     }  # fmt: skip
     again = json.loads((await privacy.export(USER)).json_bytes)
     assert again["reminders"] == again["meeting_rsvps"] == []
@@ -102,6 +112,10 @@ async def test_delete_removes_everything_about_the_member_and_nothing_else(
         sources = set(await session.scalars(select(Occurrence.source)))
     assert f"reminder:{filled['mine'].id}" not in sources  # nothing left to deliver
     assert f"reminder:{filled['theirs'].id}" in sources
+    assert source_of(filled["asked"]) not in sources
+    async with sessions() as session:
+        left = list(await session.scalars(select(MentorRequest)))
+    assert [(row.user_id, row.claimed_by) for row in left] == [(OTHER, None)]
     assert await filled["reminders"].get(OTHER, filled["theirs"].id) is not None
 
 

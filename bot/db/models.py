@@ -111,6 +111,9 @@ class GuildSettings(Base):
     retention_days: Mapped[int | None] = mapped_column(Integer)
     # Alert the mentors' channel, with no name, when a check-in note has crisis language.
     crisis_alerts: Mapped[bool | None] = mapped_column(Boolean)
+    # Named mentor requests; /setup turns them on only with a mentor role and a mentors'
+    # channel that @everyone cannot read (R26).
+    mentor_requests: Mapped[bool | None] = mapped_column(Boolean)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -248,6 +251,11 @@ class Checkin(Base):
     note_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     share: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A shared check-in whose note has crisis language waits here, kept private, until its
+    # member chooses (R25): the share they asked for, "named" or "anonymous".
+    held_for: Mapped[str | None] = mapped_column(String(10))
+    # Their choice once shared: True with the note as written, False without it.
+    note_shared: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class AnonymousPost(Base):
@@ -343,3 +351,22 @@ class KeyCheck(Base):
     key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     check_value: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MentorRequest(Base):
+    """A member asked, by name, for a peer mentor to reach out. Holds their user id because
+    they chose to be named; nothing from a check-in is stored with it."""
+
+    __tablename__ = "mentor_requests"
+    __table_args__ = (Index("ix_mentor_requests_guild_id_user_id", "guild_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    channel_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    role_id: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(12))  # sending, open, claimed, failed
+    claimed_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

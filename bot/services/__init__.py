@@ -75,5 +75,5 @@ def build_services(
         sobriety=SobrietyService(sessions, clock, keyring, scheduler),
         prompts=PromptService(sessions, clock, scheduler),
         summaries=SummaryService(sessions, clock, scheduler),
-        mentor_requests=MentorRequests(clock),
+        mentor_requests=MentorRequests(sessions, clock, scheduler),
     )

@@ -24,6 +24,7 @@ from bot.keys import Keyring
 from bot.scheduling import Delivery, Due, Scheduler
 from bot.services import audit
 from bot.services.checkins import note_of
+from bot.services.crisis_language import assess
 from bot.services.pseudonyms import member_key
 
 BLOCK_DAYS = (1, 7, 30)
@@ -43,6 +44,15 @@ class PostContent:
     cravings: str
     sober: str
     note: str | None
+    crisis_pointer: bool = False  # shared as written after the crisis card: point to /crisis
+
+
+def shown_note(note: str | None, note_shared: bool | None) -> str | None:
+    """The note a shared post may show. A crisis note shows only when its member chose to
+    share it as written (R25); one that slipped past the hold is left out, never broadcast."""
+    if note_shared is False or (note_shared is None and assess(note).crisis):
+        return None
+    return note
 
 
 @dataclass(frozen=True)
@@ -81,7 +91,8 @@ class AnonymousPostService:
                 sleep_quality=checkin.sleep_quality,
                 cravings=checkin.cravings,
                 sober=checkin.sober,
-                note=note_of(self._keyring, checkin),
+                note=shown_note(note_of(self._keyring, checkin), checkin.note_shared),
+                crisis_pointer=checkin.note_shared is True,
             )
 
     async def mark_posted(self, post_id: int, message_id: int) -> None:

@@ -9,6 +9,7 @@ the same check-in saves nothing new (R15).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import re
 import secrets
@@ -28,6 +29,7 @@ from bot.db.models import AnonymousBlock, AnonymousPost, Checkin, CheckinProfile
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import Scheduler
+from bot.services.crisis_language import assess
 from bot.services.crypto import UNREADABLE, decrypt_or_none, encrypt
 from bot.services.guild_settings import GuildConfig
 from bot.services.pseudonyms import member_key, weekly_pseudonym
@@ -43,6 +45,12 @@ SHARES: dict[str, str] = {
     "named": "The group, with my name",
 }
 Share = Literal["private", "anonymous", "named"]
+# For a check-in held back for its crisis note: keep it private, share it without the note,
+# or share it as written.
+HeldChoice = Literal["private", "bare", "full"]
+HELD_CHOICES: tuple[HeldChoice, ...] = ("private", "bare", "full")
+# How long the choice stays open; after that the check-in simply stays private.
+HOLD_FOR = timedelta(days=1)
 NOTE_MAX = 1000
 MAX_SLEEP_HOURS = 24
 # One shared post per member per server in this window; more are kept privately.
@@ -142,6 +150,20 @@ class CheckinResult:
     block_until: datetime | None = None
     duplicate: bool = False  # the same submission again: nothing new was saved or posted
     note: str | None = None  # the note as stored: cleaned of invisible and control characters
+    # Kept private for its crisis note until the member chooses: the share they asked for.
+    held_for: Share | None = None
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """What a member chose for a held-back check-in, and where it goes now."""
+
+    share: Share
+    asked_for: Share
+    channel_id: int | None
+    post_id: int | None
+    pseudonym: str | None
+    entry: Entry | None = None  # what a named post shows (no note when shared without it)
 
 
 @dataclass(frozen=True)
@@ -221,6 +243,11 @@ class CheckinService:
             # Without the database the checks can't run: keep it private, never drop it.
             decided = (draft.share or "private", "private", UNCHECKED, None)
         requested, share, reason, block_until = decided
+        # Never broadcast a crisis (R25): kept private until the member has seen the crisis
+        # card and chosen what to share.
+        held_for: Share | None = None
+        if share != "private" and assess(note).crisis:
+            held_for, share = share, "private"
         row = dict(
             member_key=key,
             guild_id=draft.guild_id,
@@ -232,6 +259,7 @@ class CheckinService:
             sober=draft.sober,
             share=share,
             created_at=now,
+            held_for=held_for,
             note_encrypted=None
             if note is None
             else encrypt(self._keyring, note, context=f"checkin:{draft.request_key}"),
@@ -243,17 +271,8 @@ class CheckinService:
             and config is not None
             and config.checkin_channel_id is not None
         ):
-            delay = config.anonymous_delay_minutes * 60
-            wait = (
-                self._rng.uniform(delay * 0.5, delay * 1.5) if delay else self._rng.uniform(5, 60)
-            )
-            post = dict(
-                guild_id=draft.guild_id,
-                channel_id=config.checkin_channel_id,
-                pseudonym=weekly_pseudonym(self._keyring, draft.guild_id, draft.user_id, now),
-                state="pending",
-                post_after=now + timedelta(seconds=math.ceil(wait)),
-                created_at=now,
+            post = self._anonymous_post(
+                draft.guild_id, draft.user_id, config.checkin_channel_id, config, now
             )
         future = self.writer.submit(_Row(row, post, requested))
         # asyncio.wait leaves the future running on timeout: the writer keeps the check-in.
@@ -270,6 +289,7 @@ class CheckinService:
                 channel_id=None,
                 kept_private_because=reason,
                 block_until=block_until,
+                held_for=held_for,
             )
         saved = future.result()
         post_after: datetime | None = post["post_after"] if post is not None else None
@@ -288,7 +308,75 @@ class CheckinService:
             block_until=block_until,
             duplicate=saved.duplicate,
             note=note,
+            held_for=held_for,
         )
+
+    def _anonymous_post(
+        self, guild_id: int, user_id: int, channel_id: int, config: GuildConfig, now: datetime
+    ) -> dict[str, Any]:
+        """The queued post's row: this week's pseudonym, and a random delay (R4)."""
+        delay = config.anonymous_delay_minutes * 60
+        wait = self._rng.uniform(delay * 0.5, delay * 1.5) if delay else self._rng.uniform(5, 60)
+        return dict(
+            guild_id=guild_id,
+            channel_id=channel_id,
+            pseudonym=weekly_pseudonym(self._keyring, guild_id, user_id, now),
+            state="pending",
+            post_after=now + timedelta(seconds=math.ceil(wait)),
+            created_at=now,
+        )
+
+    async def choose(
+        self, user_id: int, checkin_id: int, choice: HeldChoice, config: GuildConfig | None
+    ) -> Chosen:
+        """The member's answer for a check-in held back for its crisis note (R25). Only its
+        author may answer, once; until then, and if they never do, it stays private."""
+        now = self._clock.now()
+        key = self.key_of(user_id)
+        async with self._sessions.begin() as session:
+            checkin = await session.get(Checkin, checkin_id)
+            if checkin is None or checkin.member_key != key:
+                raise UserFacingError("Only the person who wrote this check-in can choose.")
+            held = checkin.held_for
+            if held not in ("named", "anonymous"):
+                raise UserFacingError(
+                    "You've already chosen for this check-in. `/checkin history` shows it."
+                )
+            if now - checkin.created_at > HOLD_FOR:
+                raise UserFacingError(
+                    "That check-in stayed private, and it's too late to share it now. You can "
+                    "check in again any time."
+                )
+            share: Share = "anonymous" if held == "anonymous" else "named"
+            checkin.held_for = None
+            if choice == "private":
+                return Chosen("private", share, None, None, None)
+            if config is None or config.checkin_channel_id is None or checkin.guild_id is None:
+                raise UserFacingError(
+                    "This server has no check-in channel any more, so your check-in stays private."
+                )
+            checkin.share = share
+            checkin.note_shared = choice == "full"
+            post_after = None
+            if share == "anonymous":
+                row = self._anonymous_post(
+                    checkin.guild_id, user_id, config.checkin_channel_id, config, now
+                )
+                post = AnonymousPost(checkin_id=checkin.id, **row)
+                session.add(post)
+                await session.flush()
+                post_after = post.post_after
+                await Scheduler.add(
+                    session, source=f"anon:{post.id}", kind="anonymous", due_at=post_after,
+                    payload={},
+                )  # fmt: skip
+                chosen = Chosen(share, share, config.checkin_channel_id, post.id, post.pseudonym)
+            else:
+                chosen = Chosen(share, share, config.checkin_channel_id, None, None)
+            entry = _entry(self._keyring, checkin, ZoneInfo("UTC"))
+        if post_after is not None:
+            await self._scheduler.scheduled(post_after)
+        return dataclasses.replace(chosen, entry=entry if choice == "full" else _bare(entry))
 
     async def _where_it_goes(
         self, draft: CheckinDraft, config: GuildConfig | None, key: str, now: datetime
@@ -456,20 +544,7 @@ class CheckinService:
                 .where(Checkin.member_key == self.key_of(user_id), Checkin.created_at >= since)
                 .order_by(Checkin.created_at)
             )
-            return [
-                Entry(
-                    at=row.created_at,
-                    local=row.created_at.astimezone(tz),
-                    mood=row.mood,
-                    sleep_hours=row.sleep_hours,
-                    sleep_quality=row.sleep_quality,
-                    cravings=row.cravings,
-                    sober=row.sober,
-                    share=row.share,
-                    note=note_of(self._keyring, row),
-                )
-                for row in rows
-            ]
+            return [_entry(self._keyring, row, tz) for row in rows]
 
     def summarize(self, entries: Sequence[Entry], today: date) -> Summary:
         moods = [entry.mood for entry in entries]
@@ -503,6 +578,24 @@ class CheckinService:
 
     async def close(self) -> None:
         await self.writer.close()
+
+
+def _entry(keyring: Keyring, row: Checkin, tz: ZoneInfo) -> Entry:
+    return Entry(
+        at=row.created_at,
+        local=row.created_at.astimezone(tz),
+        mood=row.mood,
+        sleep_hours=row.sleep_hours,
+        sleep_quality=row.sleep_quality,
+        cravings=row.cravings,
+        sober=row.sober,
+        share=row.share,
+        note=note_of(keyring, row),
+    )
+
+
+def _bare(entry: Entry) -> Entry:
+    return dataclasses.replace(entry, note=None)
 
 
 def validate_days(days: int | None, default: int = HISTORY_DAYS) -> int:

@@ -44,6 +44,7 @@ LABELS = {
     "summary_threshold": "members needed before a group summary shows",
     "retention_days": "days check-ins are kept",
     "crisis_alerts": "crisis alerts to the mentors' channel, without names",
+    "mentor_requests": "named mentor requests",
 }
 
 
@@ -61,6 +62,7 @@ class GuildConfig:
     summary_threshold: int = DEFAULT_SUMMARY_THRESHOLD
     retention_days: int = DEFAULT_RETENTION_DAYS
     crisis_alerts: bool = True
+    mentor_requests: bool = False
 
 
 @dataclass
@@ -133,6 +135,18 @@ class GuildSettingsService:
                 )
             changes[column] = int(value)
         return await self._apply(guild_id, actor_id, changes)
+
+    async def set_mentor_requests(
+        self, guild_id: int, actor_id: int, *, on: bool, problems: list[str]
+    ) -> GuildConfig:
+        """Turn named mentor requests on or off. `problems` are what the server still lacks
+        (see mentors.named_request_problems); with any, they stay off (R26)."""
+        if on and problems:
+            raise UserFacingError(
+                "I can't turn on named mentor requests yet: a member's name would not be safe. "
+                f"This server still needs {' and '.join(problems)}. `/setup show` lists it too."
+            )
+        return await self._apply(guild_id, actor_id, {"mentor_requests": on})
 
     async def _apply(self, guild_id: int, actor_id: int, changes: dict[str, Any]) -> GuildConfig:
         now = self._clock.now()

@@ -1,33 +1,148 @@
-"""Asking a peer mentor to reach out: one alert per member and server in a while.
+"""Asking a peer mentor to reach out, by name, and making sure somebody does (R26).
 
-The button sits on a private reply a member may press more than once; mentors should get
-one alert, and the member a kind word that the first is on its way. Kept in memory: after a
-restart, one more alert is the worst that can happen.
+A named request goes only to a mentors' channel that @everyone cannot read and pings the
+mentor role; whether the channel is private is Discord's to say, so the caller passes it
+in. The first mentor to claim a request has it. If nobody does within FOLLOW_UP_AFTER, the
+scheduler pings the role once more and sends the member the crisis lines: the follow-up is
+booked in the same transaction as the request, so a restart cannot lose it.
+
+Nothing from a member's check-ins is stored with a request.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
 
 from bot.clock import Clock
+from bot.db.engine import SessionFactory
+from bot.db.models import MentorRequest
+from bot.scheduling import Delivery, Due, Scheduler
+from bot.services.guild_settings import GuildConfig
 
+FOLLOW_UP_KIND = "mentor_followup"
+FOLLOW_UP_AFTER = timedelta(minutes=15)
+# A member pressing the button again within this window gets a kind word, not a new alert.
 ASK_AGAIN_AFTER = timedelta(minutes=30)
+SENDING, OPEN, CLAIMED = "sending", "open", "claimed"
+# Requests are kept this long, then purged by the retention job.
+KEEP_FOR = timedelta(days=30)
+
+
+def named_request_problems(config: GuildConfig, *, channel_public: bool | None) -> list[str]:
+    """What a server lacks before a request may carry a member's name, said plainly.
+    `channel_public` is whether @everyone can read the mentors' channel (None: no such
+    channel)."""
+    problems = []
+    if config.mentor_role_id is None:
+        problems.append("a mentor role, so the request pings the mentors")
+    if config.mentors_channel_id is None or channel_public is None:
+        problems.append("a mentors' channel")
+    elif channel_public:
+        problems.append("a mentors' channel that @everyone can't read")
+    return problems
+
+
+def source_of(request_id: int) -> str:
+    return f"mentor:{request_id}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    won: bool
+    claimed_by: int | None
+    user_id: int
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    request_id: int
+    guild_id: int
+    user_id: int
+    channel_id: int
+    message_id: int | None
+    role_id: int
 
 
 class MentorRequests:
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, sessions: SessionFactory, clock: Clock, scheduler: Scheduler) -> None:
+        self._sessions = sessions
         self._clock = clock
-        self._asked: dict[tuple[int, int], datetime] = {}
+        self._scheduler = scheduler
 
-    def first_ask(self, guild_id: int, user_id: int) -> bool:
-        """True if mentors should be alerted now; False if they were just told."""
+    async def open(self, guild_id: int, user_id: int, channel_id: int, role_id: int) -> int | None:
+        """A new request and its follow-up, or None if this member asked a moment ago."""
         now = self._clock.now()
-        self._asked = {key: at for key, at in self._asked.items() if now - at < ASK_AGAIN_AFTER}
-        if (guild_id, user_id) in self._asked:
-            return False
-        self._asked[(guild_id, user_id)] = now
-        return True
+        async with self._sessions.begin() as session:
+            recent = await session.scalar(
+                select(MentorRequest.id)
+                .where(
+                    MentorRequest.guild_id == guild_id,
+                    MentorRequest.user_id == user_id,
+                    MentorRequest.created_at > now - ASK_AGAIN_AFTER,
+                )
+                .limit(1)
+            )
+            if recent is not None:
+                return None
+            request = MentorRequest(
+                guild_id=guild_id, user_id=user_id, channel_id=channel_id, role_id=role_id,
+                state=SENDING, created_at=now,
+            )  # fmt: skip
+            session.add(request)
+            await session.flush()
+            due_at = now + FOLLOW_UP_AFTER
+            await Scheduler.add(
+                session, source=source_of(request.id), kind=FOLLOW_UP_KIND, due_at=due_at,
+                payload={},
+            )  # fmt: skip
+            request_id = request.id
+        await self._scheduler.scheduled(due_at)
+        return request_id
 
-    def forget(self, guild_id: int, user_id: int) -> None:
-        """The alert could not be sent: let the next press try again."""
-        self._asked.pop((guild_id, user_id), None)
+    async def posted(self, request_id: int, message_id: int) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(MentorRequest)
+                .where(MentorRequest.id == request_id, MentorRequest.state == SENDING)
+                .values(state=OPEN, message_id=message_id)
+            )
+
+    async def not_sent(self, request_id: int) -> None:
+        """The alert could not be posted: forget the request, so the next press tries again."""
+        now = self._clock.now()
+        async with self._sessions.begin() as session:
+            await Scheduler.cancel(session, source_of(request_id), now)
+            await session.execute(delete(MentorRequest).where(MentorRequest.id == request_id))
+
+    async def claim(self, request_id: int, mentor_id: int) -> Claim:
+        """The first mentor to claim a request has it; later ones learn who did."""
+        now = self._clock.now()
+        async with self._sessions.begin() as session:
+            won = await session.scalar(
+                update(MentorRequest)
+                .where(MentorRequest.id == request_id, MentorRequest.state.in_((SENDING, OPEN)))
+                .values(state=CLAIMED, claimed_by=mentor_id, claimed_at=now)
+                .returning(MentorRequest.id)
+            )
+            request = await session.get(MentorRequest, request_id, populate_existing=True)
+            if request is None:
+                return Claim(False, None, 0)
+            if won is not None:
+                await Scheduler.cancel(session, source_of(request_id), now)
+            return Claim(won is not None, request.claimed_by, request.user_id)
+
+    async def follow_up(self, due: Due) -> FollowUp | Delivery:
+        request_id = int(due.source.split(":", 1)[1])
+        async with self._sessions() as session:
+            request = await session.get(MentorRequest, request_id)
+        if request is None:
+            return Delivery("cancelled", "the request is gone")
+        if request.state == CLAIMED:
+            return Delivery("cancelled", "a mentor claimed it")
+        return FollowUp(
+            request.id, request.guild_id, request.user_id, request.channel_id,
+            request.message_id, request.role_id,
+        )  # fmt: skip

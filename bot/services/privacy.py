@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -29,6 +29,7 @@ from bot.db.models import (
     MedicationChange,
     MeetingRsvp,
     MemberSettings,
+    MentorRequest,
     Occurrence,
     Reminder,
     SobrietyStreak,
@@ -37,6 +38,7 @@ from bot.keys import Keyring
 from bot.services.checkins import note_of
 from bot.services.crypto import UNREADABLE, decrypt_or_none
 from bot.services.journal import details_of
+from bot.services.mentors import source_of
 from bot.services.pseudonyms import member_key
 
 Kind = Literal["member", "moderator", "server", "system"]
@@ -66,6 +68,7 @@ TABLES: dict[str, Kind] = {
     "sobriety_streaks": "member",
     "checkin_prompts": "member",
     "key_checks": "system",
+    "mentor_requests": "member",
 }
 
 
@@ -362,6 +365,44 @@ class PrivacyService:
         return removed
 
 
+class MentorRequestData:
+    """Requests the member made by name, and the ones they took as a mentor."""
+
+    tables: tuple[str, ...] = ("mentor_requests",)
+
+    async def export(self, session: AsyncSession, user_id: int) -> dict[str, list[dict[str, Any]]]:
+        rows = await session.scalars(
+            select(MentorRequest)
+            .where(or_(MentorRequest.user_id == user_id, MentorRequest.claimed_by == user_id))
+            .order_by(MentorRequest.id)
+        )
+        return {
+            "mentor_requests": [
+                {
+                    "server_id": str(row.guild_id),
+                    "at": _plain(row.created_at),
+                    "state": row.state,
+                    "role": "asked" if row.user_id == user_id else "reached out",
+                }
+                for row in rows
+            ]
+        }
+
+    async def delete(self, session: AsyncSession, user_id: int) -> dict[str, int]:
+        ids = list(
+            await session.scalars(select(MentorRequest.id).where(MentorRequest.user_id == user_id))
+        )
+        if ids:
+            await session.execute(
+                delete(Occurrence).where(Occurrence.source.in_([source_of(i) for i in ids]))
+            )
+            await session.execute(delete(MentorRequest).where(MentorRequest.id.in_(ids)))
+        await session.execute(
+            update(MentorRequest).where(MentorRequest.claimed_by == user_id).values(claimed_by=None)
+        )
+        return {"mentor_requests": len(ids)}
+
+
 def member_data_handlers(keyring: Keyring) -> list[MemberData]:
     return [
         ReminderData(keyring),
@@ -371,4 +412,5 @@ def member_data_handlers(keyring: Keyring) -> list[MemberData]:
         JournalData(keyring),
         AnonymousBlockData(keyring),
         ModeratorActionData(),
+        MentorRequestData(),
     ]

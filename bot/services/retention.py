@@ -34,6 +34,7 @@ from bot.db.models import (
     MedicationChange,
     Meeting,
     MeetingRsvp,
+    MentorRequest,
     Occurrence,
     RecoveryMeeting,
     Reminder,
@@ -43,6 +44,7 @@ from bot.keys import Keyring
 from bot.scheduling import PENDING, TERMINAL, Delivery, Due, Scheduler
 from bot.services.crypto import decrypt_or_none, encrypt, key_id_of
 from bot.services.guild_settings import DEFAULT_RETENTION_DAYS
+from bot.services.mentors import KEEP_FOR as MENTOR_REQUESTS_KEPT
 
 REMINDERS_KEPT_AFTER_DATE = timedelta(days=30)
 SETTLED_DELIVERIES_KEPT = timedelta(days=30)
@@ -118,6 +120,10 @@ class RetentionService:
             retention = await _retention_by_guild(session)
             removed["meeting answers"] = await _expire_rsvps(session, now, retention)
             removed["check-ins"] = await _expire_checkins(session, now, retention)
+            requests = await session.execute(
+                delete(MentorRequest).where(MentorRequest.created_at < now - MENTOR_REQUESTS_KEPT)
+            )
+            removed["mentor requests"] = int(requests.rowcount)  # type: ignore[attr-defined]  # CursorResult
             blocks = await session.execute(delete(AnonymousBlock).where(AnonymousBlock.until < now))
             removed["ended pauses"] = int(blocks.rowcount)  # type: ignore[attr-defined]  # CursorResult
             audit_gone = await session.execute(
@@ -152,7 +158,7 @@ class RetentionService:
             await _detach_members_data(session, guild_id, self._clock.now())
             server_tables = (Meeting, GuildResource, HiddenNationalResource, DirectoryVersion,
                              RecoveryMeeting, GuildSettings, AuditEntry, AnonymousBlock,
-                             Guild)  # fmt: skip
+                             MentorRequest, Guild)  # fmt: skip
             for model in server_tables:
                 result = await session.execute(delete(model).where(model.guild_id == guild_id))
                 counts[model.__tablename__] = int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult

@@ -20,22 +20,12 @@ from bot.errors import UserFacingError
 from bot.services.anonymous import BLOCK_DAYS, PostContent
 from bot.services.checkins import CRAVINGS, MOODS, SOBER, sleep_words
 from bot.tree import reporting, respond, services_of
-from bot.ui.embeds import CALM_BLUE, crisis_embed, safe
+from bot.ui.embeds import CALM_BLUE, safe
 
 log = logging.getLogger(__name__)
 
-MENTOR_ASKED = (
-    "I've let the group's peer mentors know you'd like someone to reach out. "
-    "If you need someone right now, the lines above answer day and night."
-)
-MENTOR_ALREADY_ASKED = (
-    "The mentors already know you'd like someone to reach out; they'll be in touch. "
-    "If you need someone right now, the crisis lines answer day and night: `/crisis`."
-)
-NO_MENTORS_CHANNEL = (
-    "This server hasn't set up a mentors' channel, so I can't pass this on. Please reach "
-    "out to one of the lines above, or message a mentor you trust directly."
-)
+# One line under a crisis note its member chose to share as written (R25).
+CRISIS_POINTER = "`/crisis` lists lines that answer right now, day and night."
 SUPPORT_OFFER = (
     "Thank you for being honest about how it's going. Hard stretches happen, and you "
     "don't have to carry them alone. If you'd like, a peer mentor can reach out to you. "
@@ -52,6 +42,7 @@ def checkin_fields(
     cravings: str,
     sober: str,
     note: str | None,
+    crisis_pointer: bool = False,
 ) -> discord.Embed:
     embed.add_field(name="Mood", value=f"{mood} · {MOODS[mood]}")
     embed.add_field(name="Sleep", value=sleep_words(sleep_hours, sleep_quality))
@@ -59,7 +50,15 @@ def checkin_fields(
     embed.add_field(name="Sober today", value=SOBER[sober])
     if note:
         embed.description = safe(note)[:4000]
+    if crisis_pointer:
+        embed.add_field(name="Need someone now?", value=CRISIS_POINTER, inline=False)
     return embed
+
+
+def named_post_embed(name: str, **answers: Any) -> discord.Embed:
+    """A check-in shared by name: the display name, then what `checkin_fields` shows."""
+    embed = discord.Embed(title=f"Check-in from {safe(name)}", colour=CALM_BLUE)
+    return checkin_fields(embed, **answers)
 
 
 def anonymous_post_embed(content: PostContent, day: date) -> discord.Embed:
@@ -73,81 +72,10 @@ def anonymous_post_embed(content: PostContent, day: date) -> discord.Embed:
         cravings=content.cravings,
         sober=content.sober,
         note=content.note,
+        crisis_pointer=content.crisis_pointer,
     )
     embed.set_footer(text=f"Shared anonymously · {day:%A, %B %-d}")
     return embed
-
-
-def crisis_view() -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(MentorButton())
-    return view
-
-
-def crisis_reply() -> tuple[discord.Embed, discord.ui.View]:
-    """The same everywhere and built without the database (R18)."""
-    return crisis_embed(), crisis_view()
-
-
-class MentorButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"crisis:mentor"):
-    """'Ask a peer mentor to reach out': only this sends the member's name to the mentors."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Ask a peer mentor to reach out",
-                style=discord.ButtonStyle.primary,
-                custom_id="crisis:mentor",
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> MentorButton:
-        return cls()
-
-    @reporting
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        if interaction.guild_id is None:
-            raise UserFacingError(
-                "I can only reach a group's mentors from inside its server. The lines above "
-                "answer day and night."
-            )
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        services = services_of(interaction)
-        config = await services.guild_settings.get(interaction.guild_id)
-        if config.mentors_channel_id is None:
-            await respond(interaction, NO_MENTORS_CHANNEL)
-            return
-        requests = services.mentor_requests
-        if not requests.first_ask(interaction.guild_id, interaction.user.id):
-            await respond(interaction, MENTOR_ALREADY_ASKED)
-            return
-        role = config.mentor_role_id
-        name = safe(getattr(interaction.user, "display_name", interaction.user.name))
-        text = (
-            f"{f'<@&{role}> ' if role else ''}**{name}** (<@{interaction.user.id}>) asked for a "
-            "peer mentor to reach out. Please contact them privately soon."
-        )
-        channel = interaction.client.get_partial_messageable(config.mentors_channel_id)
-        try:
-            await channel.send(
-                text,
-                allowed_mentions=discord.AllowedMentions(
-                    everyone=False, users=False, roles=[discord.Object(role)] if role else False
-                ),
-            )
-        except discord.HTTPException as error:
-            log.warning("Could not alert the mentors' channel (HTTP %s)", error.status)
-            requests.forget(interaction.guild_id, interaction.user.id)
-            await respond(interaction, NO_MENTORS_CHANNEL)
-            return
-        await respond(interaction, MENTOR_ASKED)
 
 
 class PostOptionsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"anon:options"):
@@ -317,4 +245,4 @@ class StopPromptsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template
         )
 
 
-DYNAMIC_ITEMS = (MentorButton, PostOptionsButton, PostActionButton, StopPromptsButton)
+DYNAMIC_ITEMS = (PostOptionsButton, PostActionButton, StopPromptsButton)

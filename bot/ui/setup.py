@@ -11,6 +11,7 @@ from bot.checks import ModeratorView, ensure_moderator, guild_object, guild_of
 from bot.services.audit import AREAS, AuditPage
 from bot.services.guild_settings import LABELS, Channel, GuildConfig, Role
 from bot.tree import Refused, report_error, reporting, services_of
+from bot.ui.crisis import mentors_channel
 from bot.ui.embeds import CALM_BLUE, safe
 
 # What Muster needs in each channel it posts to, as Discord names them.
@@ -76,6 +77,13 @@ def settings_embed(guild: discord.Guild, config: GuildConfig) -> discord.Embed:
         value="on, to the mentors' channel" if config.crisis_alerts else "off",
         inline=True,
     )
+    _, missing = mentors_channel(guild, config)
+    needs = f"this server needs {' and '.join(missing)}"
+    if config.mentor_requests:
+        requests = f"paused: {needs}" if missing else "on: members may ask a peer mentor, by name"
+    else:
+        requests = f"off. To turn them on, {needs}" if missing else "off (`/setup mentor-requests`)"
+    embed.add_field(name="Named mentor requests", value=requests[:1024], inline=False)
     problems = permission_problems(guild, config)
     embed.add_field(
         name="Needs attention" if problems else "Permissions",

@@ -1,0 +1,447 @@
+"""The crisis path in Discord: the card, the choice for a held-back check-in, asking a peer
+mentor by name, and the mentors' side of it.
+
+Buttons here survive restarts (dynamic items) and carry no user ids: a held check-in's
+button names the check-in, and only its author, found by key, may answer it; a claim
+button names the request, and only a member with the mentor role, checked at the click,
+may claim it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import discord
+
+from bot.delivery import SEND_ERRORS
+from bot.errors import UserFacingError
+from bot.services.checkins import HeldChoice
+from bot.services.crisis_language import assess
+from bot.services.guild_settings import GuildConfig
+from bot.services.mentors import named_request_problems
+from bot.tree import reporting, respond, services_of
+from bot.ui.checkins import PostActionButton, named_post_embed
+from bot.ui.embeds import crisis_embed, safe
+
+log = logging.getLogger(__name__)
+
+ANONYMOUS_ALERT = (
+    "Someone in the group just wrote a check-in note with words that suggest they may be in "
+    "crisis. Muster showed them the crisis lines privately and offered them a peer mentor. "
+    "Muster won't say who it is, and nothing was posted to the group.\n"
+    "What you can do: keep an eye on the group, post a warm word to everyone, and remind "
+    "people that `/crisis` lists lines that answer 24/7. If they ask for a mentor, their "
+    "request will come here with their name.\n"
+    "If you think someone is in immediate danger, call 911."
+)
+SHARED_ALERT = (
+    "A check-in just shared by name in the group has words that suggest its author may be "
+    "in crisis: {link}\nThey saw the crisis lines and chose to share it as written, so "
+    "reaching out to them the way you normally would is okay.\n"
+    "If you think someone is in immediate danger, call 911."
+)
+HELD_BACK = (
+    "Saved, and kept private for now: nothing has been posted. Some words in your note make "
+    "me think things may be really hard right now, so you choose what the group sees. If "
+    "you do nothing, it stays private."
+)
+CHOICE_LABELS: dict[HeldChoice, str] = {
+    "private": "Keep it private",
+    "bare": "Share without my note",
+    "full": "Share it as written",
+}
+NOT_SET_UP = (
+    "This server hasn't set up private mentor requests, so I can't pass your name on "
+    "safely. Please reach out to one of the lines above, or message a mentor you trust "
+    "directly."
+)
+MENTOR_ASKED = (
+    "I've let the group's peer mentors know you'd like someone to reach out. I'll DM you "
+    "when one of them has it. If you need someone right now, the lines above answer day "
+    "and night."
+)
+MENTOR_ALREADY_ASKED = (
+    "The mentors already know you'd like someone to reach out; they'll be in touch. "
+    "If you need someone right now, the crisis lines answer day and night: `/crisis`."
+)
+FOLLOW_UP_DM = (
+    "Nobody from the mentors has answered your request yet. I'm sorry about that. These "
+    "lines answer now, day and night:"
+)
+
+
+def crisis_reply(*, mentor: bool) -> tuple[discord.Embed, discord.ui.View | None]:
+    """The same card everywhere, built without the database (R18); inside a server, with the
+    offer of a peer mentor."""
+    if not mentor:
+        return crisis_embed(), None
+    view = discord.ui.View(timeout=None)
+    view.add_item(MentorButton())
+    return crisis_embed(), view
+
+
+async def card_if_crisis(interaction: discord.Interaction[Any], *texts: str | None) -> None:
+    """Anything a member writes to the bot is checked (R25): a match gets the card,
+    privately, before the normal answer, which still follows. Nothing is blocked."""
+    if any(assess(text).crisis for text in texts):
+        card, view = crisis_reply(mentor=interaction.guild_id is not None)
+        if view is None:
+            await respond(interaction, embed=card)
+        else:
+            await respond(interaction, embed=card, view=view)
+
+
+def held_view(checkin_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for choice in CHOICE_LABELS:
+        view.add_item(HeldShareButton(checkin_id, choice))
+    return view
+
+
+async def alert_mentors(client: discord.Client, config: GuildConfig, text: str) -> None:
+    """A nameless alert to the mentors' channel, when the server wants them."""
+    if config.mentors_channel_id is None or not config.crisis_alerts:
+        return
+    try:
+        await client.get_partial_messageable(config.mentors_channel_id).send(
+            text, allowed_mentions=discord.AllowedMentions.none()
+        )
+    except discord.HTTPException as error:
+        log.warning("Could not send a crisis alert to the mentors (HTTP %s)", error.status)
+
+
+class CrisisCardButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"crisis:card"):
+    """'Talk to someone now': the crisis card, privately, anywhere (the daily prompt, DMs)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Talk to someone now",
+                style=discord.ButtonStyle.danger,
+                custom_id="crisis:card",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> CrisisCardButton:
+        return cls()
+
+    @reporting
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        card, view = crisis_reply(mentor=interaction.guild_id is not None)
+        await respond(interaction, embed=card, view=view)
+
+
+class HeldShareButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"crisis:share:(?P<id>\d{1,12}):(?P<choice>private|bare|full)",
+):
+    """The member's choice for a check-in held back for its crisis note. The id is the
+    check-in's; whether the clicker wrote it is decided by key, in the service."""
+
+    def __init__(self, checkin_id: int, choice: HeldChoice) -> None:
+        style = (
+            discord.ButtonStyle.primary if choice == "private" else discord.ButtonStyle.secondary
+        )
+        super().__init__(
+            discord.ui.Button(
+                label=CHOICE_LABELS[choice], style=style,
+                custom_id=f"crisis:share:{checkin_id}:{choice}",
+            )
+        )  # fmt: skip
+        self.checkin_id = checkin_id
+        self.choice: HeldChoice = choice
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> HeldShareButton:
+        choice: HeldChoice = (
+            "full"
+            if match["choice"] == "full"
+            else "bare"
+            if match["choice"] == "bare"
+            else "private"
+        )
+        return cls(int(match["id"]), choice)
+
+    @reporting
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        services = services_of(interaction)
+        guild_id = interaction.guild_id
+        config = await services.guild_settings.get(guild_id) if guild_id is not None else None
+        chosen = await services.checkins.choose(
+            interaction.user.id, self.checkin_id, self.choice, config
+        )
+        if chosen.share == "private":
+            await respond(
+                interaction,
+                "Okay, it stays private. Only you can see it, in `/checkin history`. "
+                "The lines above are there whenever you want them.",
+            )
+            if chosen.asked_for == "named" and config is not None:
+                # Nothing of it is in the channel, so a nameless alert can't point at anyone.
+                await alert_mentors(interaction.client, config, ANONYMOUS_ALERT)
+            return
+        without = " without your note" if self.choice == "bare" else ""
+        if chosen.share == "anonymous":
+            view = discord.ui.View(timeout=900)
+            if chosen.post_id is not None:
+                view.add_item(PostActionButton("withdraw", chosen.post_id))
+            await respond(
+                interaction,
+                f"Okay. It will appear{without} in <#{chosen.channel_id}> in a few minutes as "
+                f"**{chosen.pseudonym}**, with today's date but not the time. Nobody, "
+                "moderators included, can see that it was you.",
+                view=view,
+            )
+            return
+        if chosen.entry is None or chosen.channel_id is None:
+            raise UserFacingError("I couldn't find where to share it; it stays private.")
+        name = getattr(interaction.user, "display_name", interaction.user.name)
+        entry = chosen.entry
+        embed = named_post_embed(
+            name, mood=entry.mood, sleep_hours=entry.sleep_hours,
+            sleep_quality=entry.sleep_quality, cravings=entry.cravings, sober=entry.sober,
+            note=entry.note, crisis_pointer=self.choice == "full",
+        )  # fmt: skip
+        try:
+            channel = interaction.client.get_partial_messageable(
+                chosen.channel_id, guild_id=interaction.guild_id
+            )
+            message = await channel.send(
+                embed=embed, allowed_mentions=discord.AllowedMentions.none()
+            )
+        except discord.HTTPException as error:
+            log.warning("Could not post a named check-in (HTTP %s)", error.status)
+            await respond(
+                interaction,
+                f"I couldn't post it in <#{chosen.channel_id}>; I may be missing permission "
+                "there. It's saved, and a moderator can check `/setup show`.",
+            )
+            return
+        await respond(interaction, f"Shared{without} in <#{chosen.channel_id}> as **{name}**.")
+        if self.choice == "full" and config is not None:
+            await alert_mentors(
+                interaction.client, config, SHARED_ALERT.format(link=message.jump_url)
+            )
+
+
+def mentors_channel(
+    guild: discord.Guild, config: GuildConfig
+) -> tuple[discord.TextChannel | None, list[str]]:
+    """The mentors' channel, and what stops a named request going there (R26). Private
+    means @everyone cannot view it, from its overwrites and @everyone's permissions."""
+    found = (
+        guild.get_channel(config.mentors_channel_id)
+        if config.mentors_channel_id is not None
+        else None
+    )
+    channel = found if isinstance(found, discord.TextChannel) else None
+    public = None if channel is None else channel.permissions_for(guild.default_role).view_channel
+    problems = named_request_problems(config, channel_public=public)
+    if config.mentor_role_id is not None and guild.get_role(config.mentor_role_id) is None:
+        problems.append("a mentor role that still exists")
+    return channel, problems
+
+
+async def _route(
+    interaction: discord.Interaction[Any],
+) -> tuple[discord.TextChannel, discord.Role]:
+    """Where a named request from this member would go, or a kind refusal."""
+    if interaction.guild is None:
+        raise UserFacingError(
+            "I can only reach a group's mentors from inside its server. The lines above "
+            "answer day and night."
+        )
+    config = await services_of(interaction).guild_settings.get(interaction.guild.id)
+    channel, problems = mentors_channel(interaction.guild, config)
+    role = interaction.guild.get_role(config.mentor_role_id or 0)
+    if not config.mentor_requests or problems or channel is None or role is None:
+        raise UserFacingError(NOT_SET_UP)
+    return channel, role
+
+
+class MentorButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"crisis:mentor"):
+    """'Ask a peer mentor to reach out': first says exactly who would see the member's name."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Ask a peer mentor to reach out",
+                style=discord.ButtonStyle.primary,
+                custom_id="crisis:mentor",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> MentorButton:
+        return cls()
+
+    @reporting
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        channel, role = await _route(interaction)
+        name = safe(getattr(interaction.user, "display_name", interaction.user.name))
+        view = discord.ui.View(timeout=None)
+        view.add_item(MentorSendButton())
+        await respond(
+            interaction,
+            f"If you go ahead, I'll post your name, **{name}**, in {channel.mention} and ping "
+            f"the **{safe(role.name)}** role there. The rest of the group can't read that "
+            "channel. I won't pass on anything from your check-ins, only that you'd like "
+            "someone to reach out.",
+            view=view,
+        )
+
+
+class MentorSendButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"crisis:mentor:send"
+):
+    """The member's yes: only this sends their name to the mentors."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Yes, ask a mentor",
+                style=discord.ButtonStyle.success,
+                custom_id="crisis:mentor:send",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> MentorSendButton:
+        return cls()
+
+    @reporting
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        channel, role = await _route(interaction)  # again: settings may have changed
+        requests = services_of(interaction).mentor_requests
+        user = interaction.user
+        request_id = await requests.open(channel.guild.id, user.id, channel.id, role.id)
+        if request_id is None:
+            await respond(interaction, MENTOR_ALREADY_ASKED)
+            return
+        name = safe(getattr(user, "display_name", user.name))
+        view = discord.ui.View(timeout=None)
+        view.add_item(ClaimButton(request_id))
+        try:
+            message = await channel.send(
+                f"{role.mention} **{name}** ({user.mention}) asked for a peer mentor to reach "
+                "out. If you can, press the button so they know someone has it, then contact "
+                "them privately.",
+                view=view,
+                allowed_mentions=discord.AllowedMentions(everyone=False, users=False, roles=[role]),
+            )
+        except SEND_ERRORS as error:
+            log.warning("Could not post a mentor request (%s)", type(error).__name__)
+            await requests.not_sent(request_id)
+            await respond(interaction, NOT_SET_UP)
+            return
+        await requests.posted(request_id, message.id)
+        await respond(interaction, MENTOR_ASKED)
+
+
+class ClaimButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"mentor:claim:(?P<id>\d{1,12})"
+):
+    """'I'm reaching out', on a named request: the first member with the mentor role, checked
+    at the click, has it."""
+
+    def __init__(self, request_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="I'm reaching out",
+                style=discord.ButtonStyle.success,
+                custom_id=f"mentor:claim:{request_id}",
+            )
+        )
+        self.request_id = request_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ClaimButton:
+        return cls(int(match["id"]))
+
+    @reporting
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if interaction.guild_id is None:
+            raise UserFacingError("That works inside a server, not in DMs.")
+        services = services_of(interaction)
+        config = await services.guild_settings.get(interaction.guild_id)
+        mentor = interaction.user
+        roles = {role.id for role in getattr(mentor, "roles", [])}
+        if config.mentor_role_id is None or config.mentor_role_id not in roles:
+            raise UserFacingError("Only peer mentors (the mentor role) can take a request.")
+        claim = await services.mentor_requests.claim(self.request_id, mentor.id)
+        if not claim.won:
+            who = f"<@{claim.claimed_by}>" if claim.claimed_by else "another mentor"
+            await respond(interaction, f"Thank you. {who} already has this one.")
+            return
+        name = safe(getattr(mentor, "display_name", mentor.name))
+        if interaction.message is not None:
+            try:
+                await interaction.message.edit(
+                    content=f"{interaction.message.content}\n✅ {mentor.mention} is reaching out.",
+                    view=None,
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
+            except discord.HTTPException as error:
+                log.warning("Could not mark a mentor request claimed (HTTP %s)", error.status)
+        told = await dm_member(
+            interaction.client,
+            claim.user_id,
+            f"**{name}**, one of the group's peer mentors, has your request and will reach "
+            "out soon. If you need someone before then, `/crisis` lists lines that answer now.",
+        )
+        await respond(
+            interaction,
+            "Thank you. It's yours: please contact them privately soon."
+            + ("" if told else " I couldn't DM them to say so; their DMs may be closed."),
+        )
+
+
+async def dm_member(client: discord.Client, user_id: int, text: str) -> bool:
+    """A DM to a member; False if it could not be delivered."""
+    try:
+        channel = await client.create_dm(discord.Object(user_id))
+        await channel.send(text)
+    except discord.HTTPException as error:
+        log.info("Could not DM a member (HTTP %s)", error.status)
+        return False
+    return True
+
+
+CRISIS_ITEMS = (CrisisCardButton, HeldShareButton, MentorButton, MentorSendButton, ClaimButton)

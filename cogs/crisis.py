@@ -1,0 +1,126 @@
+"""/crisis, the crisis buttons, DMs to the bot, and the follow-up on an unclaimed mentor
+request."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure
+from bot.scheduling import Delivery, Due
+from bot.services.crisis_language import assess
+from bot.services.mentors import FOLLOW_UP_KIND
+from bot.ui.crisis import CRISIS_ITEMS, FOLLOW_UP_DM, crisis_reply
+from bot.ui.embeds import crisis_embed
+
+if TYPE_CHECKING:
+    from bot.app import MusterBot
+
+DM_REPLY = (
+    "Hi, I'm Muster. I don't read DMs as conversations, so nobody will see this. `/help` "
+    "shows what I can do, and `/crisis` lists lines where people answer right now."
+)
+# One "I don't read DMs" line per member in this window, however much they write.
+DM_REPLY_EVERY = timedelta(hours=1)
+
+
+class CrisisFlowCog(commands.Cog):
+    """No database before the card: it goes out at once, whatever else is down (R18)."""
+
+    def __init__(self, bot: MusterBot) -> None:
+        self.bot = bot
+        self._dm_replied: dict[int, datetime] = {}
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(*CRISIS_ITEMS)
+        self.bot.services.scheduler.register(FOLLOW_UP_KIND, MentorFollowUpDelivery(self.bot))
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(*CRISIS_ITEMS)
+
+    @app_commands.command(name="crisis")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    async def crisis(self, interaction: discord.Interaction[MusterBot]) -> None:
+        """Crisis lines you can reach right now, any time of day."""
+        card, view = crisis_reply(mentor=interaction.guild_id is not None)
+        if view is None:
+            await interaction.response.send_message(embed=card, ephemeral=True)
+        else:
+            await interaction.response.send_message(embed=card, view=view, ephemeral=True)
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """A member's DM to the bot: the crisis card if it reads like a crisis, otherwise one
+        short pointer (at most one an hour). The content is never logged (R17)."""
+        if message.guild is not None or message.author.bot:
+            return
+        if assess(message.content).crisis:
+            await _reply(message, embed=crisis_embed())
+            return
+        now = self.bot.services.clock.now()
+        last = self._dm_replied.get(message.author.id)
+        if last is not None and now - last < DM_REPLY_EVERY:
+            return
+        self._dm_replied = {
+            user: at for user, at in self._dm_replied.items() if now - at < DM_REPLY_EVERY
+        }
+        self._dm_replied[message.author.id] = now
+        await _reply(message, text=DM_REPLY)
+
+
+async def _reply(
+    message: discord.Message, *, text: str | None = None, embed: discord.Embed | None = None
+) -> None:
+    try:
+        if embed is not None:
+            await message.channel.send(embed=embed)
+        else:
+            await message.channel.send(text)
+    except discord.HTTPException:
+        pass  # their DMs closed since; nothing to retry
+
+
+class MentorFollowUpDelivery:
+    """Fifteen minutes after a named request nobody claimed: ping the mentor role once more,
+    and send the member the crisis lines (R26)."""
+
+    def __init__(self, bot: MusterBot) -> None:
+        self.bot = bot
+
+    async def deliver(self, due: Due, now: datetime) -> Delivery:
+        services = self.bot.services
+        follow_up = await services.mentor_requests.follow_up(due)
+        if isinstance(follow_up, Delivery):
+            return follow_up
+        channel = self.bot.get_partial_messageable(follow_up.channel_id)
+        reference = (
+            channel.get_partial_message(follow_up.message_id)
+            if follow_up.message_id is not None
+            else None
+        )
+        try:
+            await channel.send(
+                f"<@&{follow_up.role_id}> This request is still open: nobody has said they're "
+                "reaching out yet. If you can, press “I'm reaching out” and contact them.",
+                reference=reference,  # type: ignore[arg-type]  # None sends no reference
+                mention_author=False,
+                allowed_mentions=discord.AllowedMentions(
+                    everyone=False, users=False, roles=[discord.Object(follow_up.role_id)]
+                ),
+                nonce=f"{due.nonce}-ping",
+            )
+        except SEND_ERRORS as error:
+            return send_failure(error)
+        try:
+            dm = await self.bot.create_dm(discord.Object(follow_up.user_id))
+            await dm.send(FOLLOW_UP_DM, embed=crisis_embed(), nonce=f"{due.nonce}-dm")
+        except SEND_ERRORS as error:
+            if isinstance(error, discord.Forbidden) and error.code == CANNOT_DM:
+                await services.member_settings.mark_dms_closed(follow_up.user_id)
+                return Delivery("sent", "pinged again; the member's DMs are closed (50007)")
+            return send_failure(error)
+        return Delivery("sent")

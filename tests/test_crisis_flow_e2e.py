@@ -1,0 +1,436 @@
+"""The crisis path through the sandbox: a shared crisis note is held back until its member
+chooses, the card is the same everywhere (database or not), named mentor requests go only
+where they are safe and are followed up, and DMs to the bot are answered (R18, R25, R26)."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.db.models import Checkin
+from bot.keys import Keyring
+from bot.runtime import Runtime
+from bot.sandbox import InteractionResult, Message
+from bot.services.crisis import CRISIS_TITLE
+from bot.ui.crisis import FOLLOW_UP_DM, NOT_SET_UP
+from cogs.crisis import DM_REPLY
+from tests.conftest import World, database_unavailable, start_bot
+from tests.test_checkins_e2e import (
+    Group,
+    checkin_options,
+    configure,
+    next_in,
+)
+
+CRISIS_NOTE = "I can't go on. I want to die."
+CHOICES = ("crisis:share:{}:private", "crisis:share:{}:bare", "crisis:share:{}:full")
+
+
+async def crisis_checkin(world: World, share: str, note: str = CRISIS_NOTE) -> InteractionResult:
+    sandbox = world.sandbox
+    shown = await sandbox.slash(world.member, world.general, "checkin now", add_note=True,
+                                **checkin_options(share=share, mood=1))  # fmt: skip
+    result = await sandbox.submit_modal(world.member, shown, {"checkin:note": note})
+    await sandbox.wait_for(lambda: len(result.messages) == 2, what="the choice")
+    return result
+
+
+def choice_message(result: InteractionResult) -> Message:
+    card, choice = result.messages
+    assert card.ephemeral
+    assert card.embeds[0]["title"] == CRISIS_TITLE
+    assert choice.ephemeral
+    assert "nothing has been posted" in choice.text
+    [checkin_id] = {custom_id.split(":")[2] for custom_id in choice.custom_ids()}
+    assert choice.custom_ids() == [c.format(checkin_id) for c in CHOICES]
+    return choice
+
+
+def pick(choice: Message, which: str) -> str:
+    return next(c for c in choice.custom_ids() if c.endswith(f":{which}"))
+
+
+async def stored_share(running: Runtime) -> tuple[str, str | None, bool | None]:
+    async with running.services.checkins._sessions() as session:
+        row = await session.scalar(select(Checkin))
+    assert row is not None
+    return row.share, row.held_for, row.note_shared
+
+
+# ----- never broadcast a crisis (R25) -----
+
+
+@pytest.mark.parametrize("share", ["named", "anonymous"])
+async def test_a_shared_crisis_note_stays_private_if_the_member_does_nothing(
+    running: Runtime, world: World, clock: FakeClock, share: str
+) -> None:
+    group = await configure(running, world)
+    result = await crisis_checkin(world, share)
+    choice = choice_message(result)
+    assert await stored_share(running) == ("private", share, None)
+    await clock.advance(timedelta(hours=2))
+    await asyncio.sleep(0.3)
+    assert world.sandbox.channel_messages(group.checkins) == []
+    await clock.advance(timedelta(days=1))
+    late = await world.sandbox.click(world.member, choice, pick(choice, "full"))
+    assert "stayed private" in late.text
+    await asyncio.sleep(0.2)
+    assert world.sandbox.channel_messages(group.checkins) == []
+    assert (await stored_share(running))[0] == "private"
+
+
+async def test_named_shared_as_written_carries_a_pointer_and_mentors_get_its_link(
+    running: Runtime, world: World
+) -> None:
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    choice = choice_message(await crisis_checkin(world, "named"))
+    assert sandbox.channel_messages(group.checkins) == []
+    assert sandbox.channel_messages(group.mentors) == []  # no "we don't know who" alert
+    assert str(world.member.id) not in " ".join(choice.custom_ids())
+
+    forged = await sandbox.click(world.other_member, choice, pick(choice, "full"))
+    assert forged.text == "Only the person who wrote this check-in can choose."
+    assert sandbox.channel_messages(group.checkins) == []
+
+    shared = await sandbox.click(world.member, choice, pick(choice, "full"))
+    assert shared.text == f"Shared in <#{group.checkins.id}> as **Sam**."
+    [post] = sandbox.channel_messages(group.checkins)
+    assert post.embeds[0]["title"] == "Check-in from Sam"
+    assert post.embeds[0]["description"] == CRISIS_NOTE
+    assert "`/crisis` lists lines that answer right now" in post.text
+    alert = await next_in(sandbox, group.mentors)
+    assert f"/channels/{world.guild.id}/{group.checkins.id}/{post.id}" in alert.text
+    assert "Someone in the group" not in alert.text
+    assert "call 911" in alert.text
+    assert await stored_share(running) == ("named", None, True)
+
+    again = await sandbox.click(world.member, choice, pick(choice, "bare"))
+    assert again.text.startswith("You've already chosen")
+    assert len(sandbox.channel_messages(group.checkins)) == 1
+
+
+async def test_named_shared_without_the_note(running: Runtime, world: World) -> None:
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    choice = choice_message(await crisis_checkin(world, "named"))
+    shared = await sandbox.click(world.member, choice, pick(choice, "bare"))
+    assert shared.text == f"Shared without your note in <#{group.checkins.id}> as **Sam**."
+    [post] = sandbox.channel_messages(group.checkins)
+    assert "description" not in post.embeds[0]
+    assert "die" not in post.text
+    assert "/crisis" not in post.text
+    await asyncio.sleep(0.2)
+    assert sandbox.channel_messages(group.mentors) == []  # an alert now would point at Sam
+
+
+async def test_named_kept_private_alerts_mentors_without_a_name(
+    running: Runtime, world: World
+) -> None:
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    choice = choice_message(await crisis_checkin(world, "named"))
+    kept = await sandbox.click(world.member, choice, pick(choice, "private"))
+    assert kept.text.startswith("Okay, it stays private.")
+    alert = await next_in(sandbox, group.mentors)
+    assert "Someone in the group" in alert.text
+    assert "If you think someone is in immediate danger, call 911." in alert.text
+    assert "Sam" not in alert.text
+    await asyncio.sleep(0.2)
+    assert sandbox.channel_messages(group.checkins) == []
+    assert await stored_share(running) == ("private", None, None)
+
+
+@pytest.mark.parametrize("which", ["full", "bare", "private"])
+async def test_anonymous_is_held_then_follows_the_delayed_path(
+    running: Runtime, world: World, clock: FakeClock, which: str
+) -> None:
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    choice = choice_message(await crisis_checkin(world, "anonymous"))
+    alert = await next_in(sandbox, group.mentors)  # anonymous either way: sent at once
+    assert "Someone in the group" in alert.text
+    await clock.advance(timedelta(minutes=10))
+    await asyncio.sleep(0.3)
+    assert sandbox.channel_messages(group.checkins) == []  # nothing before the choice
+
+    chosen = await sandbox.click(world.member, choice, pick(choice, which))
+    if which == "private":
+        assert chosen.text.startswith("Okay, it stays private.")
+    else:
+        assert "It will appear" in chosen.text
+        assert chosen.messages[0].custom_ids()[0].startswith("anon:withdraw:")
+        assert sandbox.channel_messages(group.checkins) == []  # the random delay still applies
+    await clock.advance(timedelta(minutes=8))
+    if which == "private":
+        await asyncio.sleep(0.3)
+        assert sandbox.channel_messages(group.checkins) == []
+        return
+    post = await next_in(sandbox, group.checkins)
+    assert post.interaction_id is None
+    assert "Sam" not in post.text
+    if which == "full":
+        assert post.embeds[0]["description"] == CRISIS_NOTE
+        assert "`/crisis` lists lines that answer right now" in post.text
+    else:
+        assert "description" not in post.embeds[0]
+        assert "/crisis" not in post.text
+
+
+async def test_the_choice_survives_a_restart(
+    bot_settings: Settings, world: World, clock: FakeClock
+) -> None:
+    keyring = Keyring.generate()
+    async with start_bot(bot_settings, clock, keyring=keyring) as running:
+        group = await configure(running, world)
+        choice = choice_message(await crisis_checkin(world, "named"))
+    async with start_bot(bot_settings, clock, keyring=keyring):
+        shared = await world.sandbox.click(world.member, choice, pick(choice, "bare"))
+        assert shared.text.startswith("Shared without your note")
+        assert len(world.sandbox.channel_messages(group.checkins)) == 1
+
+
+# ----- the card (R18) -----
+
+
+def _links(text: str) -> list[str]:
+    return re.findall(r"\S*(?:\.org|\.net|\.gov|\.com)\S*", text)
+
+
+async def test_the_card_is_the_same_everywhere_with_tappable_links_and_no_database(
+    running: Runtime, world: World, clock: FakeClock, bot_settings: Settings
+) -> None:
+    sandbox = world.sandbox
+    await configure(running, world)
+    in_server = (await sandbox.slash(world.member, world.general, "crisis")).messages[0]
+    card = in_server.embeds[0]
+    links = _links(in_server.text)
+    assert "https://www.veteranscrisisline.net/get-help-now/chat/" in links
+    assert "https://988lifeline.org/chat" in links
+    assert all(link.startswith("https://") for link in links), links
+    assert "nobody watches this bot around the clock" in card["description"]
+    assert "911" in in_server.text
+    assert in_server.custom_ids() == ["crisis:mentor"]
+
+    async with database_unavailable(bot_settings):
+        down = await sandbox.slash(world.member, world.general, "crisis", timeout=3)
+        assert down.messages[0].embeds[0] == card
+        written = await sandbox.dm_bot(world.member, "i want to kill myself")
+        await sandbox.wait_for(lambda: bool(sandbox.replies_in_dm(world.member, written)))
+        [reply] = sandbox.replies_in_dm(world.member, written)
+        assert reply.embeds[0] == card  # in DMs too
+        assert reply.custom_ids() == []  # no server to ask a mentor in
+
+    await sandbox.slash(world.member, world.general, "settings timezone", zone="America/New_York")
+    await sandbox.slash(world.member, world.general, "checkin prompt", at="8pm")
+    await clock.advance(timedelta(hours=11))
+    await sandbox.wait_for(
+        lambda: any("How are you" in m.text for m in sandbox.dms_to(world.member))
+    )
+    prompt = next(m for m in sandbox.dms_to(world.member) if "How are you" in m.text)
+    shown = await sandbox.click(world.member, prompt, "crisis:card")
+    assert shown.messages[0].embeds[0] == card
+
+
+# ----- DMs to the bot -----
+
+
+async def test_a_dm_gets_the_card_or_one_short_pointer_and_is_never_logged(
+    running: Runtime, world: World, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    sandbox = world.sandbox
+    caplog.set_level(logging.INFO)  # R17: nothing of a DM at INFO and above
+    hello = await sandbox.dm_bot(world.member, "hey canary-7d1f, what's up")
+    await sandbox.wait_for(lambda: bool(sandbox.replies_in_dm(world.member, hello)))
+    [pointer] = sandbox.replies_in_dm(world.member, hello)
+    assert pointer.text == DM_REPLY
+    assert "`/help`" in pointer.text
+    assert "`/crisis`" in pointer.text
+
+    chatty = await sandbox.dm_bot(world.member, "also canary-7d1f, one more thing")
+    await asyncio.sleep(0.3)
+    assert sandbox.replies_in_dm(world.member, chatty) == []  # once an hour, not every message
+
+    crisis = await sandbox.dm_bot(world.member, "canary-7d1f I'm going to end my life tonight")
+    await sandbox.wait_for(lambda: bool(sandbox.replies_in_dm(world.member, crisis)))
+    [card] = sandbox.replies_in_dm(world.member, crisis)
+    assert card.embeds[0]["title"] == CRISIS_TITLE  # the rate limit never holds back the card
+
+    await clock.advance(timedelta(hours=1, minutes=1))
+    later = await sandbox.dm_bot(world.member, "thanks")
+    await sandbox.wait_for(lambda: bool(sandbox.replies_in_dm(world.member, later)))
+    assert "canary-7d1f" not in caplog.text
+
+
+# ----- every free text is checked (R25) -----
+
+
+async def test_meds_note_and_reminder_text_get_the_card_alongside_the_answer(
+    running: Runtime, world: World
+) -> None:
+    sandbox = world.sandbox
+    logged = await sandbox.slash(world.member, world.general, "meds log", medication="Sertraline",
+                                 dose="50 mg", note="what's the point, I want to die")  # fmt: skip
+    await sandbox.wait_for(lambda: len(logged.messages) == 2, what="both answers")
+    assert logged.messages[0].embeds[0]["title"] == CRISIS_TITLE
+    assert logged.messages[1].text.startswith("Noted: Sertraline, 50 mg")
+    reminded = await sandbox.slash(world.member, world.general, "remind add",
+                                   what="say goodbye to everyone", when="tomorrow 9am")  # fmt: skip
+    await sandbox.wait_for(lambda: len(reminded.messages) == 2, what="both answers")
+    assert reminded.messages[0].embeds[0]["title"] == CRISIS_TITLE
+    assert "remind you" in reminded.messages[1].text.casefold()
+    calm = await sandbox.slash(world.member, world.general, "meds log", medication="Sertraline",
+                               dose="75 mg", note="Dr. Lee raised it")  # fmt: skip
+    assert CRISIS_TITLE not in calm.text
+
+
+# ----- the mentor path (R26) -----
+
+
+async def mentor_request(world: World, group: Group) -> Message:
+    card = (await world.sandbox.slash(world.member, world.general, "crisis")).messages[0]
+    who = await world.sandbox.click(world.member, card, "crisis:mentor")
+    assert f"<#{group.mentors.id}>" in who.text
+    assert "**Mentor** role" in who.text
+    assert "**Sam**" in who.text
+    assert world.sandbox.channel_messages(group.mentors) == []  # nothing before the yes
+    sent = await world.sandbox.click(world.member, who.messages[0], "crisis:mentor:send")
+    assert "let the group's peer mentors know" in sent.text
+    request = await next_in(world.sandbox, group.mentors, "asked for a peer mentor")
+    assert request.pings() == (set(), {group.mentor_role.id}, False)
+    [claim] = request.custom_ids()
+    assert re.fullmatch(r"mentor:claim:\d+", claim)
+    assert str(world.member.id) not in claim
+    return request
+
+
+async def test_the_first_mentor_to_claim_has_it_and_the_member_is_told(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    request = await mentor_request(world, group)
+    [claim] = request.custom_ids()
+    refused = await sandbox.click(world.moderator, request, claim)  # sees the channel, no role
+    assert refused.text == "Only peer mentors (the mentor role) can take a request."
+    first = await sandbox.create_member(world.guild, "Jordan", roles=[group.mentor_role])
+    won = await sandbox.click(first, request, claim)
+    assert won.text.startswith("Thank you. It's yours")
+    assert f"<@{first.id}> is reaching out" in request.content
+    assert request.custom_ids() == []
+    [dm] = sandbox.dms_to(world.member)
+    assert "**Jordan**, one of the group's peer mentors, has your request" in dm.text
+
+    await clock.advance(timedelta(minutes=20))
+    await asyncio.sleep(0.3)
+    assert len(sandbox.channel_messages(group.mentors)) == 1  # no second ping
+    assert len(sandbox.dms_to(world.member)) == 1
+
+
+async def test_a_second_press_of_a_stale_button_says_it_is_claimed(
+    running: Runtime, world: World
+) -> None:
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    request = await mentor_request(world, group)
+    [claim] = request.custom_ids()
+    stale = copy.copy(request)  # a client that still shows the button
+    first = await sandbox.create_member(world.guild, "Jordan", roles=[group.mentor_role])
+    second = await sandbox.create_member(world.guild, "Casey", roles=[group.mentor_role])
+    await sandbox.click(first, request, claim)
+    again = await sandbox.click(second, stale, claim)
+    assert again.text == f"Thank you. <@{first.id}> already has this one."
+
+
+async def test_nobody_claims_in_15_minutes_so_the_role_is_pinged_again_and_the_member_gets_lines(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    request = await mentor_request(world, group)
+    await clock.advance(timedelta(minutes=14))
+    await asyncio.sleep(0.3)
+    assert len(sandbox.channel_messages(group.mentors)) == 1
+    assert sandbox.dms_to(world.member) == []
+    await clock.advance(timedelta(minutes=2))
+    ping = await next_in(sandbox, group.mentors, "still open")
+    assert ping.pings() == (set(), {group.mentor_role.id}, False)
+    await sandbox.wait_for(lambda: bool(sandbox.dms_to(world.member)), what="the member's DM")
+    [dm] = sandbox.dms_to(world.member)
+    assert dm.content == FOLLOW_UP_DM
+    assert dm.embeds[0]["title"] == CRISIS_TITLE
+    await clock.advance(timedelta(hours=1))
+    await asyncio.sleep(0.3)
+    assert len(sandbox.channel_messages(group.mentors)) == 2  # once more, only once
+    assert len(sandbox.dms_to(world.member)) == 1
+    assert request.custom_ids()  # still claimable
+
+
+async def test_the_follow_up_survives_a_restart(
+    bot_settings: Settings, world: World, clock: FakeClock
+) -> None:
+    keyring = Keyring.generate()
+    async with start_bot(bot_settings, clock, keyring=keyring) as running:
+        group = await configure(running, world)
+        await mentor_request(world, group)
+    await clock.advance(timedelta(minutes=16))  # while the bot is down
+    async with start_bot(bot_settings, clock, keyring=keyring):
+        await next_in(world.sandbox, group.mentors, "still open")
+        await world.sandbox.wait_for(lambda: bool(world.sandbox.dms_to(world.member)))
+
+
+async def test_no_named_request_without_a_role_or_with_requests_off(
+    running: Runtime, world: World
+) -> None:
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    settings = running.services.guild_settings
+    await settings.set_role(world.guild.id, world.moderator.id, "mentor_role_id", None)
+    card = (await sandbox.slash(world.member, world.general, "crisis")).messages[0]
+    refused = await sandbox.click(world.member, card, "crisis:mentor")
+    assert refused.text == NOT_SET_UP
+    await settings.set_role(world.guild.id, world.moderator.id, "mentor_role_id",
+                            group.mentor_role.id)  # fmt: skip
+    await settings.set_mentor_requests(world.guild.id, world.moderator.id, on=False, problems=[])
+    off = await sandbox.click(world.member, card, "crisis:mentor")
+    assert off.text == NOT_SET_UP
+    assert sandbox.channel_messages(group.mentors) == []
+
+
+async def test_setup_refuses_named_requests_when_everyone_can_read_the_mentors_channel(
+    running: Runtime, world: World
+) -> None:
+    sandbox = world.sandbox
+    guild, mod = world.guild, world.moderator
+    mentors = await sandbox.create_channel(guild, "mentors")  # readable by @everyone
+    settings = running.services.guild_settings
+    await settings.set_channel(guild.id, mod.id, "mentors_channel_id", mentors.id)
+    refused = await sandbox.slash(mod, world.general, "setup mentor-requests", turn="on")
+    assert "I can't turn on named mentor requests yet" in refused.text
+    assert "a mentor role" in refused.text
+    assert "a mentors' channel that @everyone can't read" in refused.text
+    shown = await sandbox.slash(mod, world.general, "setup show")
+    assert "off. To turn them on, this server needs a mentor role" in shown.text
+    assert "@everyone can't read" in shown.text
+
+    role = await sandbox.create_role(guild, "Mentor")
+    await settings.set_role(guild.id, mod.id, "mentor_role_id", role.id)
+    await sandbox.set_overwrite(mentors, guild.everyone, deny=1 << 10)
+    turned = await sandbox.slash(mod, world.general, "setup mentor-requests", turn="on")
+    assert turned.text.startswith("Named mentor requests are on.")
+    assert (await settings.get(guild.id)).mentor_requests
+
+    await sandbox.set_overwrite(mentors, guild.everyone, allow=1 << 10)  # opened up again
+    shown = await sandbox.slash(mod, world.general, "setup show")
+    assert "paused: this server needs a mentors' channel that @everyone can't read" in shown.text
+    card = (await sandbox.slash(world.member, world.general, "crisis")).messages[0]
+    refused_at_click = await sandbox.click(world.member, card, "crisis:mentor")
+    assert refused_at_click.text == NOT_SET_UP
