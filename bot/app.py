@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -140,7 +141,10 @@ class MusterBot(commands.AutoShardedBot):
         for cog in build_cogs(self):
             await self.add_cog(cog)
         if self.dispatcher is not None:
-            self.services.scheduler.register("job", self.services.retention)
+            # The daily purge keeps trying until the next day's run would be due.
+            self.services.scheduler.register(
+                "job", self.services.retention, deadline=timedelta(days=1)
+            )
             await self.services.retention.ensure_scheduled()
             await self.services.meetings.top_up_all()
             await self.services.summaries.ensure_all()

@@ -1,26 +1,47 @@
-"""How a failed Discord send maps to the scheduler's outcomes (R9, R10): one place for it.
+"""How a failed Discord send maps to the scheduler's outcomes (R9, R10, R27): one place for it.
 
-403 and 404 will not change by retrying: permanent. 429 and 5xx (after discord.py's own
-retries) and network failures are transient: the scheduler retries with back-off.
+Only an answer that retrying cannot change ends a delivery early: 403 (50007 DMs closed,
+50013 missing permission), 404 (unknown channel) and other 4xx such as 400 (invalid body).
+429, 5xx, timeouts and network failures are transient: the scheduler retries them with
+back-off until the kind's deadline, and records the real cause if that passes.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import aiohttp
 import discord
 
-from bot.scheduling import Delivery
+from bot.scheduling import (
+    DISCORD_UNAVAILABLE,
+    DMS_CLOSED,
+    INVALID_BODY,
+    MISSING_PERMISSION,
+    NETWORK,
+    RATE_LIMITED,
+    UNKNOWN_CHANNEL,
+    Delivery,
+)
 
 # Everything a send can raise that says something about the send itself.
 SEND_ERRORS = (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError)
 CANNOT_DM = 50007
 
 
-def send_failure(error: BaseException) -> Delivery:
-    if isinstance(error, discord.Forbidden | discord.NotFound):
-        return Delivery("failed_permanent", f"Discord refused it ({error.status}, {error.code})")
+def send_failure(error: BaseException, *, deadline: datetime | None = None) -> Delivery:
+    """The outcome of a send that raised `error`; transient ones retry until `deadline`."""
     if isinstance(error, discord.HTTPException):
-        if error.status == 429 or error.status >= 500:
-            return Delivery("retry", f"Discord answered {error.status}")
-        return Delivery("failed_permanent", f"Discord refused it ({error.status}, {error.code})")
-    return Delivery("retry", f"network: {type(error).__name__}")
+        answer = f"Discord answered {error.status} ({error.code})"
+        if error.status == 429:
+            return Delivery("retry", answer, RATE_LIMITED, deadline=deadline)
+        if error.status >= 500:
+            return Delivery("retry", answer, DISCORD_UNAVAILABLE, deadline=deadline)
+        if isinstance(error, discord.Forbidden):
+            cause = DMS_CLOSED if error.code == CANNOT_DM else MISSING_PERMISSION
+        elif isinstance(error, discord.NotFound):
+            cause = UNKNOWN_CHANNEL
+        else:
+            cause = INVALID_BODY
+        return Delivery("failed_permanent", f"Discord refused it: {answer}", cause)
+    return Delivery("retry", f"network: {type(error).__name__}", NETWORK, deadline=deadline)

@@ -21,7 +21,7 @@ from bot.db.engine import create_engine, create_session_factory
 from bot.db.instance_lock import InstanceLock
 from bot.errors import TOKEN_REJECTED, ConfigError
 from bot.keys import Keyring
-from bot.scheduling import Alarm, APSchedulerAlarm, Dispatcher
+from bot.scheduling import Alarm, APSchedulerAlarm, Dispatcher, new_worker_id
 from bot.services import Services, build_services, key_checks
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,8 @@ async def open_runtime(
     """Take the instance lock, apply migrations, then build the bot. Everything stops on exit."""
     point_discord_at(settings)
     engine = create_engine(settings)
-    lock = InstanceLock(settings, engine)
+    worker_id = new_worker_id()
+    lock = InstanceLock(settings, engine, worker_id=worker_id)
     try:
         await lock.acquire()
         await apply_migrations(engine)
@@ -62,7 +63,17 @@ async def open_runtime(
             keyring,
             clock,
             lease=timedelta(seconds=settings.scheduler_lease_seconds),
+            worker_id=worker_id,
         )
+        scheduler = services.scheduler
+        await scheduler.check_clock(force=True)
+        # Deliveries a crashed process had claimed are taken up now, not after their lease,
+        # so a re-send falls well inside Discord's few-minute nonce window.
+        orphans = await scheduler.release_orphans(
+            await lock.dead_workers(await scheduler.claimants())
+        )
+        if orphans:
+            log.info("Took up %d deliveries left claimed by a stopped process", orphans)
         dispatcher = Dispatcher(services.scheduler, clock, alarm or APSchedulerAlarm())
         health = None
         if settings.health_port is not None:

@@ -6,8 +6,18 @@ Delivery is claim, send, settle (R8):
 - send: the feature's handler delivers, using the occurrence's nonce so that a retried
   send after a crash is de-duplicated by Discord;
 - settle: a guarded UPDATE records exactly one end state: sent, skipped_late,
-  failed_permanent or cancelled. A crash between claim and settle leaves the lease to
-  expire, and the row is claimed again.
+  failed_permanent or cancelled, with its cause and the id of the message sent. A crash
+  between claim and settle leaves the lease to expire, and the row is claimed again.
+
+Transient failures (429, 5xx, timeouts, network) are retried with capped, jittered back-off
+until the kind's deadline, never given up by count (R27); then the delivery is settled as
+missed with the real cause. A send that succeeded is never repeated (R30): its message id is
+kept and the record retried until it is written; a row that already has a message id is
+settled without sending again.
+
+One clock (R8): on PostgreSQL, claims, leases and lateness use the database's clock (the
+host's clock plus its measured offset from the database), so processes on hosts whose
+clocks disagree never take each other's deliveries early.
 
 The alarm (APScheduler in production) holds one job: the next wake-up, never more than
 MAX_SLEEP ahead (R11), so memory does not grow with the number of pending deliveries.
@@ -27,10 +37,10 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
+from bot.clock import Clock, SystemClock
 from bot.db.engine import SessionFactory, insert_for
 from bot.db.group_commit import BatchWriter
 from bot.db.models import Occurrence
@@ -47,12 +57,33 @@ SENT, SKIPPED_LATE, FAILED_PERMANENT, CANCELLED = (
 TERMINAL = frozenset({SENT, SKIPPED_LATE, FAILED_PERMANENT, CANCELLED})
 MAX_SLEEP = timedelta(seconds=30)
 LEASE = timedelta(minutes=2)
-MAX_ATTEMPTS = 6
 CONCURRENCY = 64  # deliveries in flight; the outgoing rate limiter paces the sends
 # Claimed at once. At the 45 requests/s limit 500 DMs take about 22 s, well inside LEASE.
 CLAIM_BATCH = 500
 BACKOFF_BASE = timedelta(seconds=10)
-BACKOFF_CAP = timedelta(minutes=15)
+# Short enough that a delivery goes out within minutes of Discord recovering.
+BACKOFF_CAP = timedelta(minutes=5)
+# How long after its due time a kind is still worth retrying, unless the handler names its
+# own deadline (a reminder: its event or lateness limit; a meeting: its start).
+DEFAULT_DEADLINE = timedelta(hours=1)
+# Clocks that agree within this are taken to agree: the offset is for skewed hosts, not jitter.
+CLOCK_TOLERANCE = timedelta(seconds=1)
+CLOCK_CHECK_SECONDS = 60.0
+# A failed record of a sent message is retried this often (real seconds), never re-sent.
+RECORD_RETRY_FIRST, RECORD_RETRY_CAP = 0.2, 5.0
+
+# Why a delivery ended (the `cause` column), so members can be told what really happened.
+DMS_CLOSED = "dms_closed"  # 403/50007
+MISSING_PERMISSION = "missing_permission"  # 403/50013 and other 403s
+UNKNOWN_CHANNEL = "unknown_channel"  # 404
+INVALID_BODY = "invalid_body"  # 400
+RATE_LIMITED = "rate_limited"  # 429
+DISCORD_UNAVAILABLE = "discord_unavailable"  # 5xx
+NETWORK = "network"  # timeouts, refused or reset connections
+UNEXPECTED = "unexpected"  # a bug of ours; retried like a transient failure
+LATE = "late"  # Muster was offline when it was due
+NOT_SET_UP = "not_set_up"  # no channel chosen, the channel gone from the server
+TRANSIENT = frozenset({RATE_LIMITED, DISCORD_UNAVAILABLE, NETWORK, UNEXPECTED})
 
 
 @dataclass(frozen=True)
@@ -65,6 +96,8 @@ class Due:
     due_at: datetime
     attempts: int
     payload: dict[str, Any]
+    cause: str | None = None  # why the previous attempt failed, if one did
+    message_id: int | None = None  # already sent: record it, never send again
 
     @property
     def nonce(self) -> str:
@@ -76,6 +109,14 @@ class Due:
 class Delivery:
     status: Literal["sent", "skipped_late", "failed_permanent", "cancelled", "retry"]
     detail: str | None = None
+    cause: str | None = None
+    message_id: int | None = None  # the message that was sent
+    deadline: datetime | None = None  # retry until then (default: the kind's own deadline)
+
+
+# Records what a sent message means to its feature (e.g. an anonymous post's message id),
+# inside the transaction that settles the delivery, so both are written or neither.
+Recorder = Callable[[AsyncSession, "Due", int], Awaitable[None]]
 
 
 class Handler(Protocol):
@@ -85,8 +126,9 @@ class Handler(Protocol):
 
 
 def backoff(attempts: int, rng: random.Random) -> timedelta:
-    """Capped exponential back-off with jitter (R10): 10 s, 20 s, 40 s ... at most 15 min."""
-    ceiling = min(BACKOFF_BASE * (1 << max(attempts - 1, 0)), BACKOFF_CAP)
+    """Capped exponential back-off with jitter (R10): 10 s, 20 s, 40 s ... at most 5 min."""
+    doublings = min(max(attempts - 1, 0), 20)  # attempts are unbounded; the ceiling is not
+    ceiling = min(BACKOFF_BASE * (1 << doublings), BACKOFF_CAP)
     return ceiling * rng.uniform(0.5, 1.0)
 
 
@@ -98,20 +140,74 @@ class Scheduler:
         *,
         worker_id: str | None = None,
         lease: timedelta = LEASE,
+        host_clock: Clock | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
+        # The host's own wall clock, measured against the database's; `clock` may be a
+        # test's fake clock, which runs on from the same host.
+        self._host_clock = host_clock or SystemClock()
+        self.offset = timedelta(0)
+        self._offset_checked: float | None = None
         self._lease = lease
-        self.worker_id = worker_id or f"worker-{secrets.token_hex(6)}"
+        self.worker_id = worker_id or new_worker_id()
         self._handlers: dict[str, Handler] = {}
-        self._settler: BatchWriter[tuple[int, dict[str, Any]], bool] = BatchWriter(
+        self._deadlines: dict[str, timedelta] = {}
+        self._recorders: dict[str, Recorder] = {}
+        self._stopping: Callable[[], bool] = lambda: False
+        self._settler: BatchWriter[tuple[Due, dict[str, Any]], bool] = BatchWriter(
             self._settle_batch, name="delivery outcomes"
         )
         self._rng = random.Random()
         self.on_scheduled: Callable[[datetime], Awaitable[None]] | None = None
 
-    def register(self, kind: str, handler: Handler) -> None:
+    def register(
+        self,
+        kind: str,
+        handler: Handler,
+        *,
+        deadline: timedelta = DEFAULT_DEADLINE,
+        record: Recorder | None = None,
+    ) -> None:
+        """`deadline`: how long after its due time a delivery of this kind is still retried.
+        `record`: called in the settling transaction with the id of the message sent."""
         self._handlers[kind] = handler
+        self._deadlines[kind] = deadline
+        if record is not None:
+            self._recorders[kind] = record
+
+    # ----- the clock -----
+
+    def now(self) -> datetime:
+        """The time by the database's clock (the same as the host's on SQLite)."""
+        return self._clock.now() + self.offset
+
+    async def check_clock(self, *, force: bool = False) -> timedelta:
+        """Measure how far the host's clock is from PostgreSQL's (once a minute at most)."""
+        moment = time.monotonic()
+        if not force and (
+            self._offset_checked is not None and moment - self._offset_checked < CLOCK_CHECK_SECONDS
+        ):
+            return self.offset
+        async with self._sessions() as session:
+            if session.get_bind().dialect.name != "postgresql":
+                self._offset_checked = moment
+                return self.offset
+            before = self._host_clock.now()
+            database_now: datetime = await session.scalar(text("SELECT clock_timestamp()"))
+            after = self._host_clock.now()
+        offset = database_now - (before + (after - before) / 2)
+        if abs(offset) < CLOCK_TOLERANCE:
+            offset = timedelta(0)
+        elif offset != self.offset:
+            log.warning(
+                "This host's clock is %.1f s %s the database's; using the database's",
+                abs(offset.total_seconds()),
+                "behind" if offset > timedelta(0) else "ahead of",
+            )
+        self.offset = offset
+        self._offset_checked = moment
+        return offset
 
     # ----- writing, inside the caller's unit of work -----
 
@@ -170,8 +266,32 @@ class Scheduler:
 
     # ----- claim, send, settle -----
 
+    async def release_orphans(self, dead: Sequence[str]) -> int:
+        """Make the claims of workers known to be dead (their process is gone) claimable now,
+        instead of after their lease: a restarted process picks up where the dead one was."""
+        if not dead:
+            return 0
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(Occurrence)
+                .where(Occurrence.state == CLAIMED, Occurrence.claimed_by.in_(list(dead)))
+                .values(lease_until=self.now())
+            )
+        return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult for DML
+
+    async def claimants(self) -> list[str]:
+        """Workers other than this one that hold claims."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(Occurrence.claimed_by)
+                .where(Occurrence.state == CLAIMED, Occurrence.claimed_by != self.worker_id)
+                .distinct()
+            )
+            return [worker for worker in rows if worker is not None]
+
     async def claim(self, limit: int = CLAIM_BATCH) -> list[Due]:
-        now = self._clock.now()
+        await self.check_clock()
+        now = self.now()
         async with self._sessions.begin() as session:
             ready = or_(
                 and_(Occurrence.state == PENDING, Occurrence.available_at <= now),
@@ -204,67 +324,114 @@ class Scheduler:
                 .order_by(Occurrence.due_at, Occurrence.id)
             )
             return [
-                Due(row.id, row.source, row.kind, row.due_at, row.attempts, dict(row.payload))
+                Due(
+                    row.id, row.source, row.kind, row.due_at, row.attempts, dict(row.payload),
+                    row.cause, row.message_id,
+                )
                 for row in rows
-            ]
+            ]  # fmt: skip
+
+    def deadline(self, due: Due, delivery: Delivery) -> datetime:
+        """Until when a transient failure of this delivery is retried."""
+        if delivery.deadline is not None:
+            return delivery.deadline
+        return due.due_at + self._deadlines.get(due.kind, DEFAULT_DEADLINE)
 
     async def settle(self, due: Due, delivery: Delivery) -> bool:
         """Record the outcome, if this worker still holds the claim. False if it lost it."""
-        now = self._clock.now()
+        now = self.now()
         values: dict[str, Any]
-        if delivery.status == "retry" and due.attempts < MAX_ATTEMPTS:
-            values = {
-                "state": PENDING,
-                "available_at": now + backoff(due.attempts, self._rng),
-                "lease_until": None,
-                "claimed_by": None,
-                "detail": (delivery.detail or "will retry")[:200],
-            }
+        if delivery.status == "retry":
+            cause: str | None = delivery.cause or UNEXPECTED
+            deadline = self.deadline(due, delivery)
+            retry_at = min(now + backoff(due.attempts, self._rng), deadline)
+            if now < deadline:
+                values = {
+                    "state": PENDING,
+                    "available_at": retry_at,
+                    "lease_until": None,
+                    "claimed_by": None,
+                    "cause": cause,
+                    "detail": (delivery.detail or "will retry")[:200],
+                }
+            else:  # missed: say why, in the words of the last failure
+                values = {
+                    "state": SKIPPED_LATE,
+                    "cause": cause,
+                    "detail": (
+                        f"still failing at its deadline after {due.attempts} attempts: "
+                        f"{delivery.detail}"
+                    )[:200],
+                }
         else:
-            state = FAILED_PERMANENT if delivery.status == "retry" else delivery.status
-            detail = delivery.detail
-            if delivery.status == "retry":
-                detail = f"gave up after {due.attempts} attempts: {delivery.detail}"
+            cause = delivery.cause
+            if delivery.status == SKIPPED_LATE and due.cause in TRANSIENT:
+                # Late because Discord kept failing, not because Muster was offline.
+                cause = due.cause
             values = {
-                "state": state,
-                "settled_at": now,
-                "lease_until": None,
-                "detail": (detail or "")[:200] or None,
+                "state": delivery.status,
+                "cause": cause,
+                "detail": (delivery.detail or "")[:200] or None,
+                "message_id": delivery.message_id,
             }
         # Settles from concurrent deliveries share one transaction (group commit).
-        return await self._settler.submit((due.id, values))
+        return await self._settler.submit((due, values))
 
-    async def _settle_batch(self, outcomes: Sequence[tuple[int, dict[str, Any]]]) -> list[bool]:
+    async def _settle_batch(self, outcomes: Sequence[tuple[Due, dict[str, Any]]]) -> list[bool]:
         """End states that read the same are written with one UPDATE; retries (each with its
-        own back-off) one by one. Only rows this worker still holds change."""
+        own back-off) and sent messages to record one by one. Only rows this worker still
+        holds change."""
         mine = and_(Occurrence.state == CLAIMED, Occurrence.claimed_by == self.worker_id)
-        alike: dict[tuple[str, str | None], list[int]] = {}
-        retries: list[tuple[int, dict[str, Any]]] = []
-        for occurrence_id, values in outcomes:
-            if values["state"] == PENDING:
-                retries.append((occurrence_id, values))
+        alike: dict[tuple[str, str | None, str | None], list[int]] = {}
+        one_by_one: list[tuple[Due, dict[str, Any]]] = []
+        for due, values in outcomes:
+            if values["state"] == PENDING or values.get("message_id") is not None:
+                one_by_one.append((due, values))
             else:
-                alike.setdefault((values["state"], values["detail"]), []).append(occurrence_id)
+                key = (values["state"], values["cause"], values["detail"])
+                alike.setdefault(key, []).append(due.id)
         held: set[int] = set()
-        now = self._clock.now()
+        now = self.now()
         async with self._sessions.begin() as session:
-            for (state, detail), ids in alike.items():
+            for (state, cause, detail), ids in alike.items():
                 settled = await session.scalars(
                     update(Occurrence)
                     .where(Occurrence.id.in_(ids), mine)
-                    .values(state=state, detail=detail, settled_at=now, lease_until=None)
+                    .values(
+                        state=state, cause=cause, detail=detail, settled_at=now, lease_until=None
+                    )
                     .returning(Occurrence.id)
                 )
                 held.update(settled)
-            for occurrence_id, values in retries:
-                retried = await session.scalars(
+            for due, values in one_by_one:
+                if values["state"] != PENDING:
+                    values = {**values, "settled_at": now, "lease_until": None}
+                changed = await session.scalars(
                     update(Occurrence)
-                    .where(Occurrence.id == occurrence_id, mine)
+                    .where(Occurrence.id == due.id, mine)
                     .values(**values)
                     .returning(Occurrence.id)
                 )
-                held.update(retried)
-        return [occurrence_id in held for occurrence_id, _ in outcomes]
+                if due.id in set(changed):
+                    held.add(due.id)
+                    record = self._recorders.get(due.kind)
+                    if record is not None and values.get("message_id") is not None:
+                        await record(session, due, int(values["message_id"]))
+        return [due.id in held for due, _ in outcomes]
+
+    async def keep_message_id(self, due: Due, message_id: int) -> None:
+        """Write down that this delivery's message was sent, before anything else: if the full
+        settle keeps failing, whoever claims the row next records it instead of re-sending."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Occurrence)
+                .where(
+                    Occurrence.id == due.id,
+                    Occurrence.state == CLAIMED,
+                    Occurrence.claimed_by == self.worker_id,
+                )
+                .values(message_id=message_id)
+            )
 
     async def run_due(self, *, stopping: Callable[[], bool] = lambda: False) -> int:
         """Deliver everything due now, CONCURRENCY at a time. A missed run of one source
@@ -272,6 +439,7 @@ class Scheduler:
         claimed but not started is taken up again when its lease runs out."""
         handled = 0
         gate = asyncio.Semaphore(CONCURRENCY)
+        self._stopping = stopping
 
         async def one(due: Due) -> None:
             async with gate:
@@ -297,13 +465,39 @@ class Scheduler:
         if handler is None:
             await self.settle(due, Delivery("failed_permanent", f"no handler for {due.kind!r}"))
             return
-        try:
-            delivery = await handler.deliver(due, self._clock.now())
-        except Exception:
-            log.exception("Delivery of occurrence %s failed unexpectedly", due.id)
-            delivery = Delivery("retry", "unexpected error")
-        if not await self.settle(due, delivery):
-            log.warning("Occurrence %s was reclaimed before it could be settled", due.id)
+        if due.message_id is not None:
+            # Sent by an earlier attempt whose record did not finish: record, never re-send.
+            delivery = Delivery("sent", "recorded after a retry", message_id=due.message_id)
+        else:
+            try:
+                delivery = await handler.deliver(due, self.now())
+            except Exception:
+                log.exception("Delivery of occurrence %s failed unexpectedly", due.id)
+                delivery = Delivery("retry", "unexpected error", UNEXPECTED)
+        await self._settle_for_sure(due, delivery)
+
+    async def _settle_for_sure(self, due: Due, delivery: Delivery) -> None:
+        """Settle; if that fails after a message went out, keep its id and try again (R30)."""
+        delay = RECORD_RETRY_FIRST
+        while True:
+            try:
+                if not await self.settle(due, delivery):
+                    log.warning("Occurrence %s was reclaimed before it could be settled", due.id)
+                return
+            except Exception:
+                if delivery.message_id is None:
+                    raise  # nothing was sent: the lease runs out and the row is tried again
+                log.exception("Could not record occurrence %s as sent; trying again", due.id)
+                with contextlib.suppress(Exception):
+                    await self.keep_message_id(due, delivery.message_id)
+                if self._stopping():
+                    return  # the kept message id (or the nonce) stops a second send
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RECORD_RETRY_CAP)
+
+
+def new_worker_id() -> str:
+    return f"worker-{secrets.token_hex(6)}"
 
 
 class Alarm(Protocol):
@@ -445,6 +639,6 @@ class Dispatcher:
             log.exception("Could not read the next due delivery; checking again shortly")
             next_due = None
         if next_due is not None:
-            candidates.append(next_due)
+            candidates.append(next_due - self._scheduler.offset)  # due times are the database's
         self.armed_for = max(min(candidates), now)
         self._alarm.set(self.armed_for, self.ring)

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure
 from bot.scheduling import Delivery, Due
+from bot.services.anonymous import ANONYMOUS_POST_DEADLINE
 from bot.services.charts import (
     NO_ADVICE,
     checkins_csv,
@@ -41,8 +42,8 @@ from bot.services.checkins import (
 )
 from bot.services.crisis_language import assess
 from bot.services.guild_settings import GuildConfig
-from bot.services.journal import MedChange, MilestoneShare, milestone_words
-from bot.services.rhythm import WeeklySummary
+from bot.services.journal import MILESTONE_LATE_LIMIT, MedChange, MilestoneShare, milestone_words
+from bot.services.rhythm import PROMPT_LATE_LIMIT, SUMMARY_DEADLINE, WeeklySummary
 from bot.services.text import plural
 from bot.tree import report_error, respond
 from bot.ui.checkins import (
@@ -190,11 +191,17 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
-        scheduler = self.bot.services.scheduler
-        scheduler.register("anonymous", AnonymousPostDelivery(self.bot))
-        scheduler.register("milestone", MilestoneDelivery(self.bot))
-        scheduler.register("prompt", PromptDelivery(self.bot))
-        scheduler.register("summary", SummaryDelivery(self.bot))
+        services = self.bot.services
+        scheduler = services.scheduler
+        scheduler.register(
+            "anonymous",
+            AnonymousPostDelivery(self.bot),
+            deadline=ANONYMOUS_POST_DEADLINE,
+            record=services.anonymous.record_posted,
+        )
+        scheduler.register("milestone", MilestoneDelivery(self.bot), deadline=MILESTONE_LATE_LIMIT)
+        scheduler.register("prompt", PromptDelivery(self.bot), deadline=PROMPT_LATE_LIMIT)
+        scheduler.register("summary", SummaryDelivery(self.bot), deadline=SUMMARY_DEADLINE)
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
@@ -603,8 +610,8 @@ class AnonymousPostDelivery:
             )
         except SEND_ERRORS as error:
             return send_failure(error)
-        await services.anonymous.mark_posted(prepared.post_id, message.id)
-        return Delivery("sent")
+        # Recorded with the settle, in one transaction, and retried until it is (R30).
+        return Delivery("sent", message_id=message.id)
 
 
 class MilestoneDelivery:
@@ -627,12 +634,12 @@ class MilestoneDelivery:
                 f"🎉 Someone in the group reached **{reached}** today. Well done, whoever you are!"
             )
         try:
-            await self.bot.get_partial_messageable(config.checkin_channel_id).send(
+            message = await self.bot.get_partial_messageable(config.checkin_channel_id).send(
                 text, allowed_mentions=discord.AllowedMentions.none(), nonce=due.nonce
             )
         except SEND_ERRORS as error:
             return send_failure(error)
-        return Delivery("sent")
+        return Delivery("sent", message_id=message.id)
 
 
 class PromptDelivery:
@@ -651,7 +658,7 @@ class PromptDelivery:
         view.add_item(CrisisCardButton())
         try:
             channel = await self.bot.create_dm(discord.Object(prompt.user_id))
-            await channel.send(
+            message = await channel.send(
                 f"Hi. How are you doing today? When you're ready, `/checkin now`{where} takes "
                 "a few seconds. No pressure.",
                 view=view,
@@ -660,9 +667,8 @@ class PromptDelivery:
         except SEND_ERRORS as error:
             if isinstance(error, discord.Forbidden) and error.code == CANNOT_DM:
                 await services.member_settings.mark_dms_closed(prompt.user_id)
-                return Delivery("failed_permanent", "the member's DMs are closed (50007)")
             return send_failure(error)
-        return Delivery("sent")
+        return Delivery("sent", message_id=message.id)
 
 
 def summary_embed(summary: WeeklySummary) -> discord.Embed:
@@ -695,9 +701,9 @@ class SummaryDelivery:
         if isinstance(summary, Delivery):
             return summary
         try:
-            await self.bot.get_partial_messageable(summary.channel_id).send(
+            message = await self.bot.get_partial_messageable(summary.channel_id).send(
                 embed=summary_embed(summary), nonce=due.nonce
             )
         except SEND_ERRORS as error:
             return send_failure(error)
-        return Delivery("sent")
+        return Delivery("sent", message_id=message.id)

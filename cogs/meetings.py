@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ from discord.ext import commands
 from bot.checks import ensure_moderator, guild_object, guild_of
 from bot.delivery import SEND_ERRORS, send_failure
 from bot.errors import UserFacingError
-from bot.scheduling import Delivery, Due
+from bot.scheduling import NOT_SET_UP, Delivery, Due
 from bot.services.meetings import LEAD_CHOICES, MeetingNotice, MeetingView
 from bot.services.reminders import parse_when
 from bot.tree import reporting, respond, services_of
@@ -23,6 +24,8 @@ from bot.ui.embeds import CALM_BLUE, safe
 
 if TYPE_CHECKING:
     from bot.app import MusterBot
+
+log = logging.getLogger(__name__)
 
 REPEAT_CHOICES = [
     app_commands.Choice(name="Just once", value="once"),
@@ -190,7 +193,9 @@ class MeetingDelivery:
         config = await services.guild_settings.get(notice.meeting.guild_id)
         channel_id = config.meetings_channel_id
         if channel_id is None:
-            return Delivery("failed_permanent", "no meetings channel is chosen in /setup")
+            return Delivery(
+                "failed_permanent", "no meetings channel is chosen in /setup", NOT_SET_UP
+            )
         role = notice.meeting.role_id
         mentions = discord.AllowedMentions(
             everyone=False, users=False, roles=[discord.Object(role)] if role else False
@@ -198,8 +203,10 @@ class MeetingDelivery:
         try:
             channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
             if not isinstance(channel, discord.abc.Messageable):
-                return Delivery("failed_permanent", "the meetings channel can't take messages")
-            await channel.send(
+                return Delivery(
+                    "failed_permanent", "the meetings channel can't take messages", NOT_SET_UP
+                )
+            message = await channel.send(
                 content=f"<@&{role}>" if role else None,
                 embed=meeting_embed(
                     notice.meeting, notice.starts_at, notice.counts, delayed=notice.delayed
@@ -209,13 +216,17 @@ class MeetingDelivery:
                 nonce=due.nonce,
             )
         except SEND_ERRORS as error:
-            return send_failure(error)
+            # Worth retrying only while the meeting has not begun.
+            return send_failure(error, deadline=notice.starts_at)
         # Once an instance has passed, its mirrored Discord event moves on to the next one.
-        # Problems here never undo a delivered reminder.
-        current = await services.meetings.any_view(notice.meeting.id)
-        if current is not None:
-            await sync_event(self.bot, current)
-        return Delivery("sent")
+        # Problems here never undo (or repeat) a delivered reminder.
+        try:
+            current = await services.meetings.any_view(notice.meeting.id)
+            if current is not None:
+                await sync_event(self.bot, current)
+        except Exception:
+            log.exception("Could not move meeting %s's Discord event on", notice.meeting.id)
+        return Delivery("sent", message_id=message.id)
 
 
 class MeetingCog(commands.GroupCog, group_name="meeting"):

@@ -15,7 +15,19 @@ from discord.ext import commands
 
 from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure
 from bot.errors import UserFacingError
-from bot.scheduling import Delivery, Due
+from bot.scheduling import (
+    DISCORD_UNAVAILABLE,
+    DMS_CLOSED,
+    INVALID_BODY,
+    LATE,
+    MISSING_PERMISSION,
+    NETWORK,
+    RATE_LIMITED,
+    UNEXPECTED,
+    UNKNOWN_CHANNEL,
+    Delivery,
+    Due,
+)
 from bot.services.reminders import KINDS, ReminderMessage, ReminderView, parse_when
 from bot.services.timezones import resolve_timezone, timezone_choices
 from bot.tree import report_error, reporting, respond, services_of
@@ -47,6 +59,24 @@ DMS_CLOSED_NOTICE = (
 )
 
 
+# What /remind list says about a reminder that didn't reach the member, by its real cause.
+WHAT_HAPPENED = {
+    DMS_CLOSED: "Couldn't be delivered: your DMs are closed to me.",
+    RATE_LIMITED: "Didn't reach you: Discord was having trouble and I couldn't get it to you "
+    "before the time passed. I'm sorry.",
+    DISCORD_UNAVAILABLE: "Didn't reach you: Discord was having trouble and I couldn't get it "
+    "to you before the time passed. I'm sorry.",
+    NETWORK: "Didn't reach you: I couldn't reach Discord before the time passed. I'm sorry.",
+    UNEXPECTED: "Didn't reach you: something went wrong on my side before the time passed. "
+    "I'm sorry.",
+    LATE: "Missed: I was offline when it was due.",
+    MISSING_PERMISSION: "Couldn't be delivered: Discord wouldn't let me send it.",
+    UNKNOWN_CHANNEL: "Couldn't be delivered: Discord couldn't find where to send it.",
+    INVALID_BODY: "Couldn't be delivered: Discord wouldn't accept it.",
+}
+UNKNOWN_PROBLEM = "Didn't reach you, I'm sorry."
+
+
 def _lead_words(minutes: int) -> str:
     if minutes == 0:
         return "at the time"
@@ -71,10 +101,8 @@ def reminder_line(view: ReminderView) -> str:
     line = f"**{KINDS[view.kind]}**: {safe(view.text)}\n<t:{stamp}:F> (<t:{stamp}:R>)"
     if view.next_due is not None:
         line += f"\nNext reminder <t:{int(view.next_due.timestamp())}:R>"
-    if view.undelivered:
-        line += "\nCouldn't be delivered: your DMs are closed to me."
-    elif view.missed:
-        line += "\nMissed: I was offline when it was due."
+    if view.undelivered or view.missed:
+        line += "\n" + WHAT_HAPPENED.get(view.cause or "", UNKNOWN_PROBLEM)
     return line
 
 
@@ -224,16 +252,18 @@ class ReminderDelivery:
             return prepared
         try:
             channel = await self.bot.create_dm(discord.Object(prepared.user_id))
-            await channel.send(
+            message = await channel.send(
                 embed=reminder_embed(prepared), view=reminder_buttons(prepared), nonce=due.nonce
             )
         except SEND_ERRORS as error:
             if isinstance(error, discord.Forbidden) and error.code == CANNOT_DM:
                 await services.member_settings.mark_dms_closed(prepared.user_id)
-                return Delivery("failed_permanent", "the member's DMs are closed (50007)")
-            return send_failure(error)
-        await services.member_settings.mark_dms_open(prepared.user_id)
-        return Delivery("sent")
+            return send_failure(error, deadline=prepared.deadline)
+        try:
+            await services.member_settings.mark_dms_open(prepared.user_id)
+        except Exception:  # a note for later: the send itself is done and must not repeat
+            log.exception("Could not note that a member's DMs are open again")
+        return Delivery("sent", message_id=message.id)
 
 
 class ReminderCog(commands.GroupCog, group_name="remind"):

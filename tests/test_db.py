@@ -117,6 +117,58 @@ async def test_postgres_lock_is_per_shard_set(
 
 
 @only_postgres
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [(None, "0"), ("0", None), ("0,1", "1,2"), ("2", "0,1,2"), (None, None), ("1", "1")],
+)
+async def test_postgres_refuses_any_overlap_of_shard_sets(
+    engine: AsyncEngine,
+    make_settings: Callable[..., Settings],
+    first: str | None,
+    second: str | None,
+) -> None:
+    """R22: "all shards" overlaps every set; two sets that share one shard overlap. A refused
+    process keeps none of the locks it took on the way (the holder's shards stay free)."""
+
+    def settings(shards: str | None) -> Settings:
+        return make_settings(shard_count=3, shard_ids=shards) if shards else make_settings()
+
+    holder = InstanceLock(settings(first), engine)
+    refused = InstanceLock(settings(second), engine)
+    await holder.acquire()
+    try:
+        with pytest.raises(AlreadyRunningError, match="Another Muster process"):
+            await refused.acquire()
+    finally:
+        await holder.release()
+    await refused.acquire()  # free once the holder is gone
+    await refused.release()
+
+
+@only_postgres
+async def test_a_refused_process_leaves_no_lock_behind(
+    engine: AsyncEngine, make_settings: Callable[..., Settings]
+) -> None:
+    holder = InstanceLock(make_settings(shard_count=3, shard_ids="2"), engine)
+    await holder.acquire()
+    try:
+        with pytest.raises(AlreadyRunningError):
+            await InstanceLock(make_settings(shard_count=3, shard_ids="0,1,2"), engine).acquire()
+        # Shards 0 and 1 were taken, then let go, by the refused process. (Another engine:
+        # a pooled connection could hold them and would be let in again by PostgreSQL.)
+        settings = make_settings(shard_count=3, shard_ids="0,1")
+        other_engine = create_engine(settings)
+        other = InstanceLock(settings, other_engine)
+        try:
+            await other.acquire()
+            await other.release()
+        finally:
+            await other_engine.dispose()
+    finally:
+        await holder.release()
+
+
+@only_postgres
 async def test_postgres_sessions_have_a_statement_timeout(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         assert (await connection.execute(text("SHOW statement_timeout"))).scalar() == "15s"
@@ -138,7 +190,7 @@ async def test_a_lost_shard_lock_is_taken_again_or_the_process_stops(
     or, if another process got it first, stops."""
     settings = make_settings(shard_count=2, shard_ids="0")
     engine, admin = create_engine(settings), create_engine(settings)
-    key = advisory_key(settings.database_schema, settings.shard_ids)
+    key = advisory_key(settings.database_schema, "0")
 
     async def kill_the_lock_holder() -> None:
         async with admin.begin() as connection:

@@ -22,17 +22,22 @@ def http(kind: type[discord.HTTPException], status: int, code: int = 0) -> disco
 
 
 @pytest.mark.parametrize(
-    ("error", "status"),
+    ("error", "status", "cause"),
     [
-        (http(discord.Forbidden, 403, 50013), "failed_permanent"),
-        (http(discord.NotFound, 404, 10003), "failed_permanent"),
-        (http(discord.HTTPException, 400, 50035), "failed_permanent"),
-        (http(discord.HTTPException, 429), "retry"),
-        (http(discord.DiscordServerError, 502), "retry"),
-        (aiohttp.ClientConnectionError(), "retry"),
-        (TimeoutError(), "retry"),
-        (ConnectionResetError(), "retry"),
+        (http(discord.Forbidden, 403, 50007), "failed_permanent", "dms_closed"),
+        (http(discord.Forbidden, 403, 50013), "failed_permanent", "missing_permission"),
+        (http(discord.NotFound, 404, 10003), "failed_permanent", "unknown_channel"),
+        (http(discord.HTTPException, 400, 50035), "failed_permanent", "invalid_body"),
+        (http(discord.HTTPException, 429), "retry", "rate_limited"),
+        (http(discord.DiscordServerError, 502), "retry", "discord_unavailable"),
+        (http(discord.DiscordServerError, 503), "retry", "discord_unavailable"),
+        (aiohttp.ClientConnectionError(), "retry", "network"),
+        (TimeoutError(), "retry", "network"),
+        (ConnectionResetError(), "retry", "network"),
     ],
 )
-def test_send_failures_are_classified(error: BaseException, status: str) -> None:
-    assert send_failure(error).status == status
+def test_send_failures_are_classified_with_their_real_cause(
+    error: BaseException, status: str, cause: str
+) -> None:
+    outcome = send_failure(error)
+    assert (outcome.status, outcome.cause) == (status, cause)

@@ -8,11 +8,14 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from sqlalchemy import select
+
 from bot.clock import FakeClock
 from bot.db.engine import SessionFactory
+from bot.db.models import Occurrence
 from bot.scheduling import (
+    BACKOFF_CAP,
     LEASE,
-    MAX_ATTEMPTS,
     MAX_SLEEP,
     APSchedulerAlarm,
     ClockAlarm,
@@ -28,15 +31,16 @@ from tests.conftest import START, eventually
 class Recorder:
     """A handler that records what it was asked to deliver and answers as told."""
 
-    def __init__(self, answer: str = "sent") -> None:
+    def __init__(self, answer: str = "sent", cause: str | None = None) -> None:
         self.delivered: list[Due] = []
         self.answer = answer
+        self.cause = cause
 
     async def deliver(self, due: Due, now: datetime) -> Delivery:
         self.delivered.append(due)
         if self.answer == "raise":
             raise RuntimeError("boom")
-        return Delivery(self.answer, None)  # type: ignore[arg-type]
+        return Delivery(self.answer, None, self.cause)  # type: ignore[arg-type]
 
 
 async def add(sessions: SessionFactory, source: str, due_at: datetime, kind: str = "test") -> None:
@@ -100,24 +104,86 @@ async def test_an_expired_lease_is_claimed_again_and_the_old_claim_cannot_settle
     assert await survivor.states("crash") == [(START, "sent")]
 
 
-async def test_transient_failures_back_off_then_give_up(
+async def outcome(sessions: SessionFactory, source: str) -> tuple[str, str | None]:
+    async with sessions() as session:
+        row = await session.scalar(select(Occurrence).where(Occurrence.source == source))
+    assert row is not None
+    return row.state, row.cause
+
+
+async def test_transient_failures_are_retried_until_the_deadline_not_by_count(
     scheduler: Scheduler, sessions: SessionFactory, clock: FakeClock
 ) -> None:
-    recorder = Recorder("retry")
-    scheduler.register("test", recorder)
+    """R27: two hours of 503s against a three-hour deadline: still retrying after far more
+    than six attempts, then settled as missed with the real cause once the deadline passes."""
+    recorder = Recorder("retry", "discord_unavailable")
+    scheduler.register("test", recorder, deadline=timedelta(hours=3))
     await add(sessions, "flaky", START)
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        assert await scheduler.run_due() == 1, attempt
-        assert await scheduler.run_due() == 0  # not before its back-off
-        await clock.advance(timedelta(minutes=16))
-    assert len(recorder.delivered) == MAX_ATTEMPTS
-    assert await scheduler.states("flaky") == [(START, "failed_permanent")]
+    while clock.now() < START + timedelta(hours=2):
+        await scheduler.run_due()
+        await clock.advance(timedelta(seconds=30))
+    assert len(recorder.delivered) > 20  # every few minutes at most (BACKOFF_CAP)
+    assert await outcome(sessions, "flaky") == ("pending", "discord_unavailable")
+    while clock.now() < START + timedelta(hours=3, minutes=1):
+        await scheduler.run_due()
+        await clock.advance(timedelta(seconds=30))
+    assert await outcome(sessions, "flaky") == ("skipped_late", "discord_unavailable")
+    gaps = [b.due_at for b in recorder.delivered]  # all the same occurrence
+    assert len(set(gaps)) == 1
+
+
+async def test_the_last_try_is_made_at_the_deadline_itself(
+    scheduler: Scheduler, sessions: SessionFactory, clock: FakeClock
+) -> None:
+    recorder = Recorder("retry", "network")
+    deadline = START + timedelta(seconds=25)
+    scheduler.register("test", recorder, deadline=deadline - START)
+    await add(sessions, "soon", START)
+    await scheduler.run_due()  # back-off 5-10 s
+    await clock.advance(timedelta(seconds=10))
+    await scheduler.run_due()  # back-off 10-20 s, but no later than the deadline
+    async with sessions() as session:
+        row = await session.scalar(select(Occurrence).where(Occurrence.source == "soon"))
+    assert row is not None and row.available_at <= deadline
+    assert await outcome(sessions, "soon") == ("pending", "network")
+    await clock.advance(deadline - clock.now())
+    await scheduler.run_due()
+    assert len(recorder.delivered) == 3  # first try, one back-off, the deadline itself
+    assert await outcome(sessions, "soon") == ("skipped_late", "network")
+
+
+async def test_a_permanent_answer_ends_it_at_once(
+    scheduler: Scheduler, sessions: SessionFactory, clock: FakeClock
+) -> None:
+    recorder = Recorder("failed_permanent", "dms_closed")
+    scheduler.register("test", recorder, deadline=timedelta(hours=3))
+    await add(sessions, "closed", START)
+    await scheduler.run_due()
+    await clock.advance(BACKOFF_CAP)
+    await scheduler.run_due()
+    assert len(recorder.delivered) == 1
+    assert await outcome(sessions, "closed") == ("failed_permanent", "dms_closed")
+
+
+async def test_late_after_transient_failures_keeps_the_real_cause(
+    scheduler: Scheduler, sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """The handler's own lateness check ends it, but the reason is Discord's trouble, not
+    that Muster was offline."""
+    recorder = Recorder("retry", "rate_limited")
+    scheduler.register("test", recorder, deadline=timedelta(hours=3))
+    await add(sessions, "late", START)
+    await scheduler.run_due()
+    recorder.answer, recorder.cause = "skipped_late", "late"
+    await clock.advance(BACKOFF_CAP)
+    await scheduler.run_due()
+    assert await outcome(sessions, "late") == ("skipped_late", "rate_limited")
 
 
 def test_backoff_is_capped_and_jittered() -> None:
     rng = random.Random(1)
-    for attempts in range(1, 12):
-        ceiling = min(timedelta(seconds=10) * 2 ** (attempts - 1), timedelta(minutes=15))
+    for attempts in (*range(1, 12), 500, 10**6):
+        ceiling = min(timedelta(seconds=10) * 2 ** min(attempts - 1, 20), timedelta(minutes=5))
         for _ in range(20):
             delay = backoff(attempts, rng)
             assert ceiling / 2 <= delay <= ceiling

@@ -1,4 +1,12 @@
-"""One process per database (SQLite) or per shard set (PostgreSQL): R13 and R22."""
+"""One process per database (SQLite) or per shard (PostgreSQL): R13 and R22.
+
+On PostgreSQL a process takes, on one connection and all or nothing, an exclusive advisory
+lock for each shard it serves and a shared lock on "all shards"; a process serving every
+shard takes "all shards" exclusively. So any overlap of shard sets is refused: two processes
+naming a common shard clash on that shard, and an all-shards process clashes with anyone.
+The same connection holds a lock on the process's worker id, so that others can tell a live
+worker's deliveries from a dead one's (see `dead_workers`).
+"""
 
 from __future__ import annotations
 
@@ -23,12 +31,14 @@ log = logging.getLogger(__name__)
 class InstanceLock:
     """Held for the life of the process; released on close or when the process dies."""
 
-    def __init__(self, settings: Settings, engine: AsyncEngine) -> None:
+    def __init__(
+        self, settings: Settings, engine: AsyncEngine, *, worker_id: str | None = None
+    ) -> None:
         self._settings = settings
         self._engine = engine
+        self._worker_id = worker_id
         self._file_lock: FileLock | None = None
         self._pg_connection: AsyncConnection | None = None
-        self._pg_key = 0
 
     async def acquire(self) -> None:
         path = sqlite_path(self._settings.database_url)
@@ -44,25 +54,66 @@ class InstanceLock:
                 ) from None
             self._file_lock = lock
             return
-        key = advisory_key(self._settings.database_schema, self._settings.shard_ids)
         connection = await self._engine.connect()
-        got = (
-            await connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key})
-        ).scalar()
-        await connection.commit()
-        if not got:
-            await connection.close()
-            shards = (
-                "all shards"
-                if self._settings.shard_ids is None
-                else f"shards {self._settings.shard_ids}"
-            )
-            raise AlreadyRunningError(
-                f"Another Muster process already serves {shards} on this database; "
-                "give each process its own SHARD_IDS."
-            )
-        self._pg_connection = connection
-        self._pg_key = key
+        taken: list[tuple[int, bool]] = []
+        try:
+            for key, shared in shard_locks(
+                self._settings.database_schema, self._settings.shard_ids
+            ):
+                function = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+                got = (
+                    await connection.execute(text(f"SELECT {function}(:key)"), {"key": key})
+                ).scalar()
+                if not got:
+                    break
+                taken.append((key, shared))
+            else:
+                if self._worker_id is not None:
+                    await connection.execute(
+                        text("SELECT pg_advisory_lock(hashtextextended(:worker, 0))"),
+                        {"worker": self._worker_id},
+                    )
+                await connection.commit()
+                self._pg_connection = connection
+                return
+            await _unlock(connection, taken)
+            await connection.commit()
+        finally:
+            if self._pg_connection is not connection:
+                await connection.close()
+        shards = (
+            "all shards"
+            if self._settings.shard_ids is None
+            else f"shards {self._settings.shard_ids}"
+        )
+        raise AlreadyRunningError(
+            f"Another Muster process already serves {shards} (or some of them) on this "
+            "database; give each process its own SHARD_IDS, with no shard in two of them."
+        )
+
+    async def dead_workers(self, workers: Sequence[str]) -> list[str]:
+        """Which of these workers' processes are gone. On SQLite this process holds the file
+        lock, so every other worker is; on PostgreSQL a live worker holds its advisory lock."""
+        if self._pg_connection is None:
+            return list(workers) if self._file_lock is not None else []
+        dead = []
+        for worker in workers:
+            if worker == self._worker_id:
+                continue
+            got = (
+                await self._pg_connection.execute(
+                    text("SELECT pg_try_advisory_lock(hashtextextended(:worker, 0))"),
+                    {"worker": worker},
+                )
+            ).scalar()
+            if got:
+                dead.append(worker)
+                await self._pg_connection.execute(
+                    text("SELECT pg_advisory_unlock(hashtextextended(:worker, 0))"),
+                    {"worker": worker},
+                )
+        await self._pg_connection.commit()
+        return dead
 
     async def verify(self) -> bool:
         """Do we still hold the shard lock? The lock lives as long as its connection; if the
@@ -109,9 +160,7 @@ class InstanceLock:
             connection, self._pg_connection = self._pg_connection, None
             try:
                 # A pooled connection outlives close(), so unlock explicitly.
-                await connection.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": self._pg_key}
-                )
+                await connection.execute(text("SELECT pg_advisory_unlock_all()"))
                 await connection.commit()
                 await connection.close()
             except DBAPIError:
@@ -120,9 +169,21 @@ class InstanceLock:
                 await connection.invalidate()
 
 
-def advisory_key(schema: str | None, shard_ids: Sequence[int] | None) -> int:
-    shards = "all" if shard_ids is None else ",".join(str(s) for s in sorted(shard_ids))
-    digest = hashlib.blake2b(
-        f"muster:{schema or 'public'}:{shards}".encode(), digest_size=8
-    ).digest()
+async def _unlock(connection: AsyncConnection, taken: Sequence[tuple[int, bool]]) -> None:
+    for key, shared in taken:
+        function = "pg_advisory_unlock_shared" if shared else "pg_advisory_unlock"
+        await connection.execute(text(f"SELECT {function}(:key)"), {"key": key})
+
+
+def shard_locks(schema: str | None, shard_ids: Sequence[int] | None) -> list[tuple[int, bool]]:
+    """(advisory key, shared?) for every lock a process serving `shard_ids` must hold."""
+    everything = advisory_key(schema, "all")
+    if shard_ids is None:
+        return [(everything, False)]
+    shards = [(advisory_key(schema, str(shard)), False) for shard in sorted(set(shard_ids))]
+    return [(everything, True), *shards]
+
+
+def advisory_key(schema: str | None, name: str) -> int:
+    digest = hashlib.blake2b(f"muster:{schema or 'public'}:{name}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)

@@ -184,6 +184,10 @@ class Occurrence(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     detail: Mapped[str | None] = mapped_column(String(200))
+    # Why it ended, in a word /remind list can explain (bot.scheduling.CAUSES).
+    cause: Mapped[str | None] = mapped_column(String(30))
+    # The message that was sent, recorded even when the first attempt to record it failed.
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Meeting(Base):

@@ -52,9 +52,14 @@ class Services:
 
 
 def build_services(
-    sessions: SessionFactory, keyring: Keyring, clock: Clock, *, lease: timedelta = LEASE
+    sessions: SessionFactory,
+    keyring: Keyring,
+    clock: Clock,
+    *,
+    lease: timedelta = LEASE,
+    worker_id: str | None = None,
 ) -> Services:
-    scheduler = Scheduler(sessions, clock, lease=lease)
+    scheduler = Scheduler(sessions, clock, lease=lease, worker_id=worker_id)
     return Services(
         clock=clock,
         keyring=keyring,

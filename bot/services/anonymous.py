@@ -28,6 +28,8 @@ from bot.services.crisis_language import assess
 from bot.services.pseudonyms import member_key
 
 BLOCK_DAYS = (1, 7, 30)
+# A post held up by a Discord outage still goes out within a day; later it would only puzzle.
+ANONYMOUS_POST_DEADLINE = timedelta(days=1)
 PENDING, POSTED, REMOVED, WITHDRAWN = "pending", "posted", "removed", "withdrawn"
 
 
@@ -95,12 +97,13 @@ class AnonymousPostService:
                 crisis_pointer=checkin.note_shared is True,
             )
 
-    async def mark_posted(self, post_id: int, message_id: int) -> None:
-        async with self._sessions.begin() as session:
-            post = await session.get(AnonymousPost, post_id)
-            if post is not None:
-                post.state = POSTED
-                post.message_id = message_id
+    async def record_posted(self, session: AsyncSession, due: Due, message_id: int) -> None:
+        """Inside the scheduler's settling transaction: the post is out, as this message, so
+        its author's and moderators' Options can find it (R30)."""
+        post = await session.get(AnonymousPost, int(due.source.split(":", 1)[1]))
+        if post is not None and post.state == PENDING:
+            post.state = POSTED
+            post.message_id = message_id
 
     async def find(
         self, user_id: int, *, message_id: int | None = None, post_id: int | None = None

@@ -26,7 +26,7 @@ from bot.db.engine import SessionFactory
 from bot.db.models import MedicationChange, SobrietyStreak
 from bot.errors import UserFacingError
 from bot.keys import Keyring
-from bot.scheduling import Delivery, Due, Scheduler
+from bot.scheduling import LATE, Delivery, Due, Scheduler
 from bot.services.crypto import UNREADABLE, decrypt_or_none, encrypt
 from bot.services.dates import parse_natural
 from bot.services.pseudonyms import member_key
@@ -41,6 +41,7 @@ MILESTONE_AT = time(12, 0)  # local noon in the member's zone
 MAX_BACKDATE = timedelta(days=50 * 365)
 MED_BACKDATE = timedelta(days=10 * 365)
 MED_AHEAD = timedelta(days=365)
+MILESTONE_LATE_LIMIT = timedelta(days=1)
 
 
 def milestone_words(days: int) -> str:
@@ -314,8 +315,8 @@ class SobrietyService:
             # booked all the same, keeping the sealed name for when the key is back (R28).
             kept = sealed if sealed is not None and name is None else None
             await self._book(session, streak, next_milestone(days), user_id, zone, kept)
-        if now - due.due_at > timedelta(days=1):
-            return Delivery("skipped_late", "more than a day late")
+        if now - due.due_at > MILESTONE_LATE_LIMIT:
+            return Delivery("skipped_late", "more than a day late", LATE)
         return Milestone(streak.guild_id, days, user_id if streak.share == "named" else None)
 
     async def _book_milestone(

@@ -24,7 +24,7 @@ from bot.clock import Clock
 from bot.db.engine import SessionFactory
 from bot.db.models import Meeting, MeetingRsvp
 from bot.errors import UserFacingError
-from bot.scheduling import Delivery, Due, Scheduler
+from bot.scheduling import LATE, Delivery, Due, Scheduler
 from bot.services import audit
 from bot.services.recurrence import Repeat, Rule, instances, make_rule
 from bot.services.text import clean_text, optional_text
@@ -274,7 +274,7 @@ class MeetingService:
                 return Delivery("cancelled", "the meeting series was cancelled")
             await self._top_up(session, row, now)
             if now >= starts_at:
-                return Delivery("skipped_late", "the meeting had already begun")
+                return Delivery("skipped_late", "the meeting had already begun", LATE)
             counts = await _counts(session, row.id, starts_at)
             return MeetingNotice(
                 self._view(row, now), starts_at, now - due.due_at > LATE_MARK_AFTER, counts

@@ -24,7 +24,15 @@ from bot.db.engine import SessionFactory
 from bot.db.models import MemberSettings, Occurrence, Reminder
 from bot.errors import UserFacingError
 from bot.keys import Keyring
-from bot.scheduling import FAILED_PERMANENT, PENDING, SKIPPED_LATE, Delivery, Due, Scheduler
+from bot.scheduling import (
+    FAILED_PERMANENT,
+    LATE,
+    PENDING,
+    SKIPPED_LATE,
+    Delivery,
+    Due,
+    Scheduler,
+)
 from bot.services.crypto import UNREADABLE, decrypt_or_none, encrypt
 from bot.services.dates import parse_natural
 from bot.services.text import clean_text
@@ -65,6 +73,7 @@ class ReminderView:
     next_due: datetime | None
     undelivered: bool
     missed: bool
+    cause: str | None = None  # why the latest one that didn't reach the member didn't
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,7 @@ class ReminderMessage:
     event_at: datetime
     lead_minutes: int
     late_since: datetime | None  # when it should have arrived, if it is late
+    deadline: datetime  # a failing send is retried until then: the event, or the late limit
     plan_prompt: bool
 
 
@@ -301,10 +311,10 @@ class ReminderService:
             text = self._text(row)
         late_by = now - due.due_at
         if late_by > LATE_LIMIT:
-            return Delivery("skipped_late", f"missed by {late_by}")
+            return Delivery("skipped_late", f"missed by {late_by}", LATE)
         lead = int(due.payload.get("lead", 0))
         if lead > 0 and now >= row.event_at:
-            return Delivery("skipped_late", "the event has already started")
+            return Delivery("skipped_late", "the event has already started", LATE)
         return ReminderMessage(
             user_id=row.user_id,
             reminder_id=row.id,
@@ -313,6 +323,9 @@ class ReminderService:
             event_at=row.event_at,
             lead_minutes=lead,
             late_since=due.due_at if late_by > LATE_NOTE_AFTER else None,
+            deadline=min(row.event_at, due.due_at + LATE_LIMIT)
+            if lead > 0
+            else due.due_at + LATE_LIMIT,
             plan_prompt=lead == PLAN_LEAD and row.kind in ("court", "appointment"),
         )
 
@@ -345,12 +358,13 @@ class ReminderService:
     async def _view(self, session: AsyncSession, row: Reminder) -> ReminderView:
         states = (
             await session.execute(
-                select(Occurrence.due_at, Occurrence.state).where(
-                    Occurrence.source == f"reminder:{row.id}"
-                )
+                select(Occurrence.due_at, Occurrence.state, Occurrence.cause)
+                .where(Occurrence.source == f"reminder:{row.id}")
+                .order_by(Occurrence.due_at)
             )
         ).all()
-        pending = sorted(due for due, state in states if state == PENDING)
+        pending = sorted(due for due, state, _ in states if state == PENDING)
+        failed = [cause for _, state, cause in states if state in (FAILED_PERMANENT, SKIPPED_LATE)]
         return ReminderView(
             id=row.id,
             kind=row.kind,
@@ -359,6 +373,7 @@ class ReminderService:
             timezone=row.timezone,
             status=row.status,
             next_due=pending[0] if pending else None,
-            undelivered=any(state == FAILED_PERMANENT for _, state in states),
-            missed=any(state == SKIPPED_LATE for _, state in states) and not pending,
+            undelivered=any(state == FAILED_PERMANENT for _, state, _ in states),
+            missed=any(state == SKIPPED_LATE for _, state, _ in states) and not pending,
+            cause=failed[-1] if failed else None,
         )

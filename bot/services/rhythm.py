@@ -18,13 +18,15 @@ from bot.clock import Clock
 from bot.db.engine import SessionFactory
 from bot.db.models import Checkin, CheckinPrompt, GuildSettings, Occurrence
 from bot.errors import UserFacingError
-from bot.scheduling import PENDING, Delivery, Due, Scheduler
+from bot.scheduling import LATE, PENDING, Delivery, Due, Scheduler
 from bot.services.guild_settings import GuildConfig
 from bot.services.recurrence import to_utc
 
 SUMMARY_WEEKDAY = 6  # Sunday
 SUMMARY_AT = time(18, 0)
 PROMPT_LATE_LIMIT = timedelta(hours=3)
+# A weekly summary still means something a day late; after that the week has moved on.
+SUMMARY_DEADLINE = timedelta(days=1)
 
 
 def parse_clock_time(text: str) -> str:
@@ -133,7 +135,7 @@ class PromptService:
             prompt = Prompt(row.user_id, row.guild_id, row.local_time, row.timezone, following)
         await self._scheduler.scheduled(following)
         if now - due.due_at > PROMPT_LATE_LIMIT:
-            return Delivery("skipped_late", "a prompt this late would only confuse")
+            return Delivery("skipped_late", "a prompt this late would only confuse", LATE)
         return prompt
 
 
