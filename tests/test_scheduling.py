@@ -7,7 +7,6 @@ import random
 from datetime import datetime, timedelta
 
 import pytest
-
 from sqlalchemy import select
 
 from bot.clock import FakeClock
@@ -144,7 +143,8 @@ async def test_the_last_try_is_made_at_the_deadline_itself(
     await scheduler.run_due()  # back-off 10-20 s, but no later than the deadline
     async with sessions() as session:
         row = await session.scalar(select(Occurrence).where(Occurrence.source == "soon"))
-    assert row is not None and row.available_at <= deadline
+    assert row is not None
+    assert row.available_at <= deadline
     assert await outcome(sessions, "soon") == ("pending", "network")
     await clock.advance(deadline - clock.now())
     await scheduler.run_due()
