@@ -8,13 +8,15 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
 from bot.clock import FakeClock
 from bot.config import Settings
-from bot.db.models import AnonymousPost, AuditEntry, Checkin
+from bot.db.models import AnonymousPost, AuditEntry, Checkin, Occurrence
 from bot.runtime import Runtime
 from bot.sandbox import Channel, InteractionResult, Member, Message, Role, Sandbox
 from bot.services.charts import CHART_SIZE, CSV_HEADER
@@ -325,6 +327,39 @@ async def test_author_deletes_their_own_post(
     gone = await sandbox.click(world.member, options, withdraw)
     assert gone.text == "Your post is gone."
     assert post.deleted
+
+
+async def test_a_post_whose_record_failed_is_recorded_later_and_never_posted_twice(
+    running: Runtime, world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """R30: recording the post's message id fails twice after the send; the record is tried
+    again (not the send), and the author's and moderators' Options find the post."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    scheduler = running.services.scheduler
+    record = scheduler._recorders["anonymous"]
+    failures = [RuntimeError("the database said no"), RuntimeError("and again")]
+
+    async def failing_at_first(session: Any, due: Any, message_id: int) -> None:
+        if failures:
+            raise failures.pop()
+        await record(session, due, message_id)
+
+    monkeypatch.setitem(scheduler._recorders, "anonymous", failing_at_first)
+    post = await post_anonymously(running, world, clock, group)
+    assert failures == []
+    assert len(sandbox.channel_messages(group.checkins)) == 1
+    async with running.services.checkins._sessions() as session:
+        occurrence = await session.scalar(
+            select(Occurrence).where(Occurrence.source.startswith("anon:"))
+        )
+    assert occurrence is not None
+    assert (occurrence.state, occurrence.message_id) == ("sent", post.id)
+    assert sandbox.posts_by_nonce[f"muster-{occurrence.id}"] == 1
+    author = await sandbox.click(world.member, post, "anon:options")
+    assert [c.split(":")[1] for c in author.messages[0].custom_ids()] == ["withdraw"]
+    moderator = await sandbox.click(world.moderator, post, "anon:options")
+    assert "remove" in [c.split(":")[1] for c in moderator.messages[0].custom_ids()]
 
 
 async def test_a_queued_post_can_be_stopped_before_it_appears(

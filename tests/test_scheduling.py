@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import FakeClock
 from bot.db.engine import SessionFactory
@@ -196,6 +197,81 @@ async def test_a_handler_that_raises_is_retried_not_lost(
     await add(sessions, "boom", START)
     await scheduler.run_due()
     assert await scheduler.states("boom") == [(START, "pending")]
+
+
+class Sender:
+    """A handler whose send always succeeds, as message 4242."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    async def deliver(self, due: Due, now: datetime) -> Delivery:
+        self.sent += 1
+        return Delivery("sent", message_id=4242)
+
+
+class FlakyRecord:
+    """Records message ids, failing the first `failures` times."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.recorded: list[int] = []
+
+    async def __call__(self, session: AsyncSession, due: Due, message_id: int) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise RuntimeError("the record failed")
+        self.recorded.append(message_id)
+
+
+async def test_a_failed_record_after_a_send_is_retried_never_re_sent(
+    scheduler: Scheduler, sessions: SessionFactory
+) -> None:
+    """R30: the settle that records the message id fails twice; it is tried again (the
+    message id kept meanwhile) and the message is never sent a second time."""
+    sender, record = Sender(), FlakyRecord(failures=2)
+    scheduler.register("test", sender, record=record)
+    await add(sessions, "post", START)
+    assert await scheduler.run_due() == 1
+    assert sender.sent == 1
+    assert record.recorded == [4242]
+    async with sessions() as session:
+        row = await session.scalar(select(Occurrence).where(Occurrence.source == "post"))
+    assert row is not None
+    assert (row.state, row.message_id) == ("sent", 4242)
+
+
+async def test_a_kept_message_id_is_recorded_by_the_next_claimer_without_sending(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """The process stops (or dies) while its record keeps failing: the message id it kept
+    tells the next claimer that the message is out, so it records it and sends nothing."""
+    first, second = (
+        Scheduler(sessions, clock, worker_id="first"),
+        Scheduler(sessions, clock, worker_id="second"),
+    )
+    stopping = asyncio.Event()
+    sender, broken = Sender(), FlakyRecord(failures=10**6)
+
+    async def stop_after_the_first_failure(session: AsyncSession, due: Due, mid: int) -> None:
+        stopping.set()
+        await broken(session, due, mid)
+
+    first.register("test", sender, record=stop_after_the_first_failure)
+    await add(sessions, "post", START)
+    await first.run_due(stopping=stopping.is_set)
+    async with sessions() as session:
+        row = await session.scalar(select(Occurrence).where(Occurrence.source == "post"))
+    assert row is not None
+    assert (row.state, row.message_id) == ("claimed", 4242)
+
+    later, record = Sender(), FlakyRecord(failures=0)
+    second.register("test", later, record=record)
+    await clock.advance(LEASE)
+    assert await second.run_due() == 1
+    assert later.sent == 0  # not sent again
+    assert record.recorded == [4242]
+    assert await second.states("post") == [(START, "sent")]
 
 
 async def test_missed_runs_collapse_to_one_catch_up(

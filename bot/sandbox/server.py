@@ -9,7 +9,7 @@ import logging
 import re
 import secrets
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -39,6 +39,10 @@ GLOBAL_LIMIT_PER_SECOND = 50
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SEND_MESSAGES = 1 << 11
 INTERACTION_TOKEN_LIFETIME = 15 * 60
+# Discord de-duplicates a repeated message nonce (enforce_nonce) for "a few minutes"; the
+# sandbox holds to the short end of that.
+NONCE_WINDOW = 120.0
+UNTIL_RECOVERED = 2**62
 GUILD_MESSAGES_INTENT = 1 << 9
 DIRECT_MESSAGES_INTENT = 1 << 12
 PAYLOAD: web.RequestKey[Any] = web.RequestKey("payload", object)
@@ -139,9 +143,19 @@ class Sandbox:
         *,
         spec: SpecValidator | Literal["auto"] | None = "auto",
         response_deadline: float = 3.0,
+        nonce_window: float = NONCE_WINDOW,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.spec = load_default_validator() if spec == "auto" else spec
         self.response_deadline = response_deadline
+        # Discord returns the earlier message for a repeated nonce only for a few minutes;
+        # after that the same nonce makes a second message. `clock` (seconds) says when.
+        self.nonce_window = nonce_window
+        self.clock = clock
+        self._nonces: dict[tuple[int, str | int], tuple[int, float]] = {}
+        # Every message POST that Discord carried out, by nonce: a repeat that was
+        # de-duplicated still counts, so tests see double sends the nonce hid.
+        self.posts_by_nonce: Counter[str | int] = Counter()
         # Off to imitate a Discord client whose cached command list is out of date.
         self.enforce_contexts = True
         self.application_id = snowflake()
@@ -161,6 +175,7 @@ class Sandbox:
         self._token_requests: deque[float] = deque()
         self.token_request_times: list[float] = []  # every token request, for tests
         self.global_429s = 0
+        self.injected_failures = 0
         self.identify_count = 0
         self.resume_count = 0
         self._failures: list[_Failure] = []
@@ -355,22 +370,27 @@ class Sandbox:
         status: int,
         *,
         code: int = 0,
-        times: int = 1,
+        times: int | None = 1,
         retry_after: float = 0.05,
         is_global: bool = False,
     ) -> None:
-        """The next `times` matching requests get this error instead of being served."""
+        """The next `times` matching requests (every one, for None, until `recover()`) get this
+        error instead of being served. Status 0 cuts the connection without an answer."""
         self._failures.append(
             _Failure(
                 method.upper(),
                 re.compile(path_pattern),
                 status,
                 code,
-                times,
+                UNTIL_RECOVERED if times is None else times,
                 retry_after,
                 is_global,
             )
         )
+
+    def recover(self) -> None:
+        """End every injected failure: Discord is back."""
+        self._failures.clear()
 
     def stall_next(self, method: str, path_pattern: str, *, after_handling: bool) -> Stall:
         """Hold the next matching request unanswered: before it takes effect, or after (the
@@ -968,7 +988,7 @@ class Sandbox:
                     429,
                     {"Via": "1.1 google", "Retry-After": "1", "X-RateLimit-Global": "true"},
                 )
-            injected = self._injected_failure(method, path)
+            injected = self._injected_failure(request, method, path)
             if injected is not None:
                 return injected
             stall = self._take_stall(method, path)
@@ -1060,10 +1080,17 @@ class Sandbox:
         self.token_request_times.append(now)
         return False
 
-    def _injected_failure(self, method: str, path: str) -> web.Response | None:
+    def _injected_failure(
+        self, request: web.Request, method: str, path: str
+    ) -> web.Response | None:
         for failure in self._failures:
             if failure.remaining > 0 and failure.method == method and failure.pattern.search(path):
                 failure.remaining -= 1
+                self.injected_failures += 1
+                if failure.status == 0:
+                    if request.transport is not None:
+                        request.transport.close()
+                    raise ConnectionResetError("the sandbox cut this connection")
                 if failure.status == 429:
                     headers = {"Via": "1.1 google", "Retry-After": str(failure.retry_after)}
                     if failure.is_global:
@@ -1372,11 +1399,17 @@ class Sandbox:
         problems = limits.check_message(data)
         if problems:
             return self._violation("; ".join(problems))
-        if data.get("enforce_nonce") and data.get("nonce") is not None:
-            for earlier in self.messages.values():
-                if earlier.channel_id == channel.id and earlier.nonce == data["nonce"]:
-                    return _json(earlier.to_json(self.base_url, self.application_id))
+        nonce = data.get("nonce")
+        if nonce is not None:
+            self.posts_by_nonce[nonce] += 1
+        if data.get("enforce_nonce") and nonce is not None:
+            seen = self._nonces.get((channel.id, nonce))
+            if seen is not None and self.clock() - seen[1] < self.nonce_window:
+                earlier = self.messages[seen[0]]
+                return _json(earlier.to_json(self.base_url, self.application_id))
         message = self._store_message(channel.id, data, request[FILES])
+        if nonce is not None:
+            self._nonces[(channel.id, nonce)] = (message.id, self.clock())
         await self._dispatch(
             "MESSAGE_CREATE", message.to_json(self.base_url, self.application_id), channel.guild_id
         )
