@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+# Keeps counting while the host is suspended (Linux), unlike CLOCK_MONOTONIC; neither jumps
+# when the wall clock is set.
+_ELAPSED_CLOCK = getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC)
 
 
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, aware and in UTC."""
+        ...
+
+    def elapsed(self) -> float:
+        """Seconds that really passed (suspends included) since an arbitrary start. Unlike
+        now(), it never jumps when someone or something sets the wall clock."""
         ...
 
     async def sleep(self, seconds: float) -> None:
@@ -20,6 +30,9 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def elapsed(self) -> float:
+        return time.clock_gettime(_ELAPSED_CLOCK)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -32,10 +45,14 @@ class FakeClock:
         if start.tzinfo is None:
             raise ValueError("FakeClock needs an aware datetime")
         self._now = start.astimezone(UTC)
+        self._elapsed = 0.0
         self._changed = asyncio.Condition()
 
     def now(self) -> datetime:
         return self._now
+
+    def elapsed(self) -> float:
+        return self._elapsed
 
     async def sleep(self, seconds: float) -> None:
         wake_at = self._now + timedelta(seconds=seconds)
@@ -43,6 +60,15 @@ class FakeClock:
             await self._changed.wait_for(lambda: self._now >= wake_at)
 
     async def advance(self, delta: timedelta) -> None:
+        """Time passes (a suspended host too). A negative delta sets the wall clock back."""
+        if delta < timedelta(0):
+            await self.step(delta)
+            return
+        self._elapsed += delta.total_seconds()
+        await self.step(delta)
+
+    async def step(self, delta: timedelta) -> None:
+        """The wall clock is set forward or back, and no time passes (NTP, an operator)."""
         async with self._changed:
             self._now += delta
             self._changed.notify_all()

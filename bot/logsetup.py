@@ -3,6 +3,8 @@
 Our own code never logs message content, modal values, tokens or user ids. As a second
 line of defence the formatter masks anything shaped like a Discord token or snowflake,
 and discord.py's chattiest loggers are capped at INFO so their DEBUG payloads never show.
+Libraries that only chatter (APScheduler's line per job run, aiosqlite...) are capped at
+WARNING.
 """
 
 from __future__ import annotations
@@ -37,5 +39,7 @@ def configure_logging(level: str) -> None:
     root.setLevel(level)
     for name in _CAPPED_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level)))
-    for name in ("aiosqlite", "asyncio", "sqlalchemy.engine", "alembic"):
+    # APScheduler would log "Running job" and "executed successfully" at INFO for every ring
+    # of the alarm (at least every 30 s): noise that hides what operators need to see.
+    for name in ("aiosqlite", "asyncio", "sqlalchemy.engine", "alembic", "apscheduler"):
         logging.getLogger(name).setLevel(logging.WARNING)

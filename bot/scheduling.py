@@ -69,6 +69,10 @@ DEFAULT_DEADLINE = timedelta(hours=1)
 # Clocks that agree within this are taken to agree: the offset is for skewed hosts, not jitter.
 CLOCK_TOLERANCE = timedelta(seconds=1)
 CLOCK_CHECK_SECONDS = 60.0
+# The wall clock moving this much further than the time that really passed is a step (NTP,
+# an operator, a VM restored), not a suspend: it is not counted as lateness.
+CLOCK_STEP_TOLERANCE = timedelta(minutes=1)
+STEP_MEMORY = timedelta(days=2)  # longer than any kind's deadline
 # A failed record of a sent message is retried this often (real seconds), never re-sent.
 RECORD_RETRY_FIRST, RECORD_RETRY_CAP = 0.2, 5.0
 
@@ -149,6 +153,8 @@ class Scheduler:
         self._host_clock = host_clock or SystemClock()
         self.offset = timedelta(0)
         self._offset_checked: float | None = None
+        self._clock_seen: tuple[datetime, float] | None = None  # (now, elapsed) last look
+        self.steps: list[tuple[datetime, timedelta]] = []  # forward steps: (ended at, size)
         self._lease = lease
         self.worker_id = worker_id or new_worker_id()
         self._handlers: dict[str, Handler] = {}
@@ -181,6 +187,42 @@ class Scheduler:
     def now(self) -> datetime:
         """The time by the database's clock (the same as the host's on SQLite)."""
         return self._clock.now() + self.offset
+
+    def lateness_now(self, due: Due) -> datetime:
+        """`now` for judging how late `due` is: a forward step of the clock since it came due
+        is not lateness (the time did not really pass), so it never makes a delivery missed.
+        After a suspend the time did pass, and the lateness policy applies as it stands."""
+        now = self.now()
+        excused = timedelta(0)
+        for ended_at, size in self.steps:
+            if ended_at > due.due_at:
+                excused += min(size, ended_at - due.due_at)
+        return now - excused
+
+    async def _watch_for_steps(self) -> None:
+        """Compare how far the clock moved with how much time really passed (R11, R8)."""
+        step = self._unexplained_step()
+        if step > CLOCK_STEP_TOLERANCE and self._offset_checked is not None:
+            # On PostgreSQL the host's clock may be the one that moved: measure again.
+            await self.check_clock(force=True)
+            step = self._unexplained_step()
+        now = self.now()
+        if step > CLOCK_STEP_TOLERANCE:
+            log.warning(
+                "The clock jumped %.0f minutes forward without that time passing; deliveries "
+                "it made due go out now and are not counted late for it",
+                step.total_seconds() / 60,
+            )
+            self.steps.append((now, step))
+        self.steps = [(at, size) for at, size in self.steps if now - at < STEP_MEMORY]
+        self._clock_seen = (now, self._clock.elapsed())
+
+    def _unexplained_step(self) -> timedelta:
+        if self._clock_seen is None:
+            return timedelta(0)
+        seen_now, seen_elapsed = self._clock_seen
+        passed = timedelta(seconds=self._clock.elapsed() - seen_elapsed)
+        return (self.now() - seen_now) - passed
 
     async def check_clock(self, *, force: bool = False) -> timedelta:
         """Measure how far the host's clock is from PostgreSQL's (once a minute at most)."""
@@ -291,6 +333,7 @@ class Scheduler:
 
     async def claim(self, limit: int = CLAIM_BATCH) -> list[Due]:
         await self.check_clock()
+        await self._watch_for_steps()
         now = self.now()
         async with self._sessions.begin() as session:
             ready = or_(
@@ -470,7 +513,7 @@ class Scheduler:
             delivery = Delivery("sent", "recorded after a retry", message_id=due.message_id)
         else:
             try:
-                delivery = await handler.deliver(due, self.now())
+                delivery = await handler.deliver(due, self.lateness_now(due))
             except Exception:
                 log.exception("Delivery of occurrence %s failed unexpectedly", due.id)
                 delivery = Delivery("retry", "unexpected error", UNEXPECTED)

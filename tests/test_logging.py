@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bot.logsetup import RedactingFormatter, configure_logging
 from bot.runtime import Runtime
+from bot.scheduling import APSchedulerAlarm
 from tests.conftest import World
 from tests.probe_cog import CANARY, ProbeCog
 
@@ -92,3 +94,34 @@ async def test_real_commands_keep_member_input_out_of_the_logs(
     assert CANARY not in text
     assert str(world.member.id) not in text
     assert str(world.moderator.id) not in text
+
+
+async def _apscheduler_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """Let APScheduler (the production alarm) ring once; what it logged at INFO or above."""
+    caplog.clear()
+    alarm = APSchedulerAlarm()
+    rang = asyncio.Event()
+
+    async def ring() -> None:
+        rang.set()
+
+    alarm.set(datetime.now(UTC), ring)
+    await asyncio.wait_for(rang.wait(), timeout=5)
+    await asyncio.sleep(0.05)  # the "executed successfully" line comes after the job
+    await alarm.stop()
+    return [
+        record
+        for record in caplog.records
+        if record.name.startswith("apscheduler") and record.levelno >= logging.INFO
+    ]
+
+
+async def test_apscheduler_info_lines_are_capped(caplog: pytest.LogCaptureFixture) -> None:
+    """The alarm rings at least every 30 s; APScheduler's "Running job" / "executed
+    successfully" INFO lines for each would drown the operator's log."""
+    logging.getLogger("apscheduler").setLevel(logging.NOTSET)
+    assert await _apscheduler_lines(caplog), "control: uncapped, APScheduler logs at INFO"
+    configure_logging("INFO")
+    assert await _apscheduler_lines(caplog) == []
+    configure_logging("DEBUG")
+    assert await _apscheduler_lines(caplog) == []

@@ -80,6 +80,11 @@ async def test_two_processes_share_1000_due_reminders_and_send_each_once(
         refused_code, _, refused_err = await muster(tmp_path, "run", env=env("0"))
         assert refused_code == 2
         assert "Another Muster process already serves shards (0,)" in refused_err
+        # "All shards" overlaps both running processes: refused too (R22).
+        everything = {key: value for key, value in env("0").items() if key != "SHARD_IDS"}
+        refused_code, _, refused_err = await muster(tmp_path, "run", env=everything)
+        assert refused_code == 2, refused_err
+        assert "Another Muster process already serves all shards" in refused_err
 
         def delivered() -> int:
             return sum(1 for message in sandbox.messages.values() if message.guild_id is None)
@@ -105,6 +110,10 @@ async def test_two_processes_share_1000_due_reminders_and_send_each_once(
             log.close()
 
     assert delivered() == COUNT
+    # Counted in POSTs per nonce, not visible messages: no delivery was sent twice, even
+    # one the nonce would have hidden.
+    assert len(sandbox.posts_by_nonce) == COUNT
+    assert set(sandbox.posts_by_nonce.values()) == {1}
     recipients = [m.channel_id for m in sandbox.messages.values() if m.guild_id is None]
     assert len(set(recipients)) == COUNT  # one DM to each member, none twice
     async with sessions() as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -144,6 +145,35 @@ async def test_a_reminder_due_while_the_bot_was_down_arrives_once_marked_late(
         [late] = await dm_count(world, world.member, 1)
         assert "Sorry, this is late" in late.embeds[0]["footer"]["text"]
     assert len(world.sandbox.dms_to(world.member)) == 1
+
+
+@pytest.mark.parametrize("suspended", [False, True])
+async def test_a_14_hour_clock_jump_follows_the_lateness_policy(
+    running: Runtime, world: World, clock: FakeClock, suspended: bool
+) -> None:
+    """The wall clock jumps 14 hours past a reminder due in one hour. If the host slept that
+    long (the time really passed) the reminder is 13 hours late: missed, as the policy says.
+    If the clock was only set forward (no time passed), it is not late at all: sent, with no
+    apology, never marked missed."""
+    sandbox = world.sandbox
+    await sandbox.slash(world.member, world.general, "remind add", what="Walk", when="in 1 hour")
+    dispatcher = running.bot.dispatcher
+    assert dispatcher is not None
+    await clock.advance(timedelta(seconds=30))  # the dispatcher's regular look at the clock
+    await asyncio.wait_for(dispatcher.ran_since(clock.now()), timeout=5)
+    if suspended:
+        await clock.advance(timedelta(hours=14))
+    else:
+        await clock.step(timedelta(hours=14))
+    await asyncio.wait_for(dispatcher.ran_since(clock.now()), timeout=5)
+    listed = await sandbox.slash(world.member, world.general, "remind list")
+    if suspended:
+        assert sandbox.dms_to(world.member) == []
+        assert "Missed: I was offline when it was due." in listed.text
+    else:
+        [reminder] = await dm_count(world, world.member, 1)
+        assert "footer" not in reminder.embeds[0]  # not "Sorry, this is late"
+        assert "Missed" not in listed.text
 
 
 async def test_remind_bad_input(running: Runtime, world: World) -> None:

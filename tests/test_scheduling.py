@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import FakeClock
+from bot.clock import FakeClock, SystemClock
 from bot.db.engine import SessionFactory
 from bot.db.models import Occurrence
 from bot.scheduling import (
@@ -25,7 +25,7 @@ from bot.scheduling import (
     Scheduler,
     backoff,
 )
-from tests.conftest import START, eventually
+from tests.conftest import START, eventually, only_postgres
 
 
 class Recorder:
@@ -272,6 +272,46 @@ async def test_a_kept_message_id_is_recorded_by_the_next_claimer_without_sending
     assert later.sent == 0  # not sent again
     assert record.recorded == [4242]
     assert await second.states("post") == [(START, "sent")]
+
+
+class SkewedClock:
+    """A host whose wall clock is off by `skew`."""
+
+    def __init__(self, skew: timedelta) -> None:
+        self.skew = skew
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.skew
+
+    def elapsed(self) -> float:
+        return SystemClock().elapsed()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+@only_postgres
+async def test_hosts_with_skewed_clocks_keep_to_the_database_clock(
+    sessions: SessionFactory,
+) -> None:
+    """Two hosts 5 minutes either side of the truth, with a 2-minute lease: by their own
+    clocks the fast one would take the slow one's fresh claim, and send a delivery due in two
+    minutes at once. By the database's clock, neither happens."""
+    fast, slow = SkewedClock(timedelta(minutes=5)), SkewedClock(-timedelta(minutes=5))
+    ahead = Scheduler(sessions, fast, worker_id="ahead", host_clock=fast)
+    behind = Scheduler(sessions, slow, worker_id="behind", host_clock=slow)
+    await add(sessions, "due", datetime.now(UTC) - timedelta(seconds=1))
+    await add(sessions, "soon", datetime.now(UTC) + timedelta(minutes=2))
+    [claimed] = await behind.claim()  # due now: the slow host does not wait five minutes
+    assert claimed.source == "due"
+    assert await ahead.claim() == []  # neither the fresh claim nor the delivery not yet due
+    for scheduler in (ahead, behind):
+        assert abs(scheduler.now() - datetime.now(UTC)) < timedelta(seconds=2)
+    async with sessions() as session:
+        row = await session.scalar(select(Occurrence).where(Occurrence.source == "due"))
+    assert row is not None
+    assert row.lease_until is not None
+    assert abs(row.lease_until - (datetime.now(UTC) + LEASE)) < timedelta(seconds=5)
 
 
 async def test_missed_runs_collapse_to_one_catch_up(
