@@ -52,7 +52,7 @@ async def test_late_but_before_the_meeting_is_marked_delayed(
     assert isinstance(late, MeetingNotice)
     assert late.delayed
     begun = await meetings.prepare(due, START_AT + timedelta(minutes=1))
-    assert begun == Delivery("skipped_late", "the meeting had already begun")
+    assert begun == Delivery("skipped_late", "the meeting had already begun", "late")
 
 
 async def test_a_cancelled_series_sends_nothing(sessions: SessionFactory, clock: FakeClock) -> None:
