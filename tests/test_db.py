@@ -18,7 +18,7 @@ from bot.db.instance_lock import InstanceLock, advisory_key
 from bot.db.models import Guild
 from bot.errors import AlreadyRunningError
 from bot.services.guilds import GuildService
-from tests.conftest import only_postgres, only_sqlite
+from tests.conftest import eventually, only_postgres, only_sqlite
 
 
 async def test_aware_datetimes_round_trip_as_utc(sessions: SessionFactory) -> None:
@@ -192,16 +192,24 @@ async def test_a_lost_shard_lock_is_taken_again_or_the_process_stops(
     engine, admin = create_engine(settings), create_engine(settings)
     key = advisory_key(settings.database_schema, "0")
 
+    held = {"high": (key >> 32) & 0xFFFFFFFF, "low": key & 0xFFFFFFFF}
+    holders = (
+        "FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = :high AND objid = :low"
+    )
+
     async def kill_the_lock_holder() -> None:
         async with admin.begin() as connection:
             killed = await connection.scalar(
-                text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE "
-                    "locktype = 'advisory' AND granted AND classid = :high AND objid = :low"
-                ),
-                {"high": (key >> 32) & 0xFFFFFFFF, "low": key & 0xFFFFFFFF},
+                text(f"SELECT count(pg_terminate_backend(pid)) {holders}"), held
             )
         assert killed == 1
+
+        # pg_terminate_backend only asks: the locks go when the backend has exited.
+        async def gone() -> bool:
+            async with admin.begin() as connection:
+                return await connection.scalar(text(f"SELECT count(*) {holders}"), held) == 0
+
+        await eventually(gone, what="the terminated backend to let go of its locks")
 
     lock, rival = InstanceLock(settings, engine), InstanceLock(settings, engine)
     await lock.acquire()
