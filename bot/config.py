@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     health_port: int | None = Field(default=None, ge=0, le=65535)
     health_host: str = "127.0.0.1"
     rate_limit_per_second: float = Field(default=45.0, gt=0, le=50)
+    held_checkins_dir: Path | None = None
 
     @field_validator("shard_ids", mode="before")
     @classmethod

@@ -23,6 +23,7 @@ from bot.errors import TOKEN_REJECTED, ConfigError
 from bot.keys import Keyring
 from bot.scheduling import Alarm, APSchedulerAlarm, Dispatcher, new_worker_id
 from bot.services import Services, build_services, key_checks
+from bot.services.spool import Spool, spool_folder
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +59,17 @@ async def open_runtime(
         clock = clock or SystemClock()
         sessions = create_session_factory(engine)
         await key_checks.verify_and_record(sessions, keyring, clock)  # R28, before any use
+        spool = Spool(spool_folder(settings), keyring)
+        spool.open()
         services = build_services(
             sessions,
             keyring,
             clock,
             lease=timedelta(seconds=settings.scheduler_lease_seconds),
             worker_id=worker_id,
+            spool=spool,
         )
+        services.checkins.replay_held()  # R29: what a stopped or crashed process held
         scheduler = services.scheduler
         await scheduler.check_clock(force=True)
         # Deliveries a crashed process had claimed are taken up now, not after their lease,

@@ -67,9 +67,12 @@ async def database(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
 
 
 @pytest.fixture
-def make_settings(database: dict[str, Any]) -> Callable[..., Settings]:
+def make_settings(database: dict[str, Any], tmp_path: Path) -> Callable[..., Settings]:
+    # Each test its own spool for held check-ins, on PostgreSQL too.
+    own = {"held_checkins_dir": tmp_path / "held-checkins"}
+
     def make(**overrides: Any) -> Settings:
-        return load_settings(**{**database, **overrides})
+        return load_settings(**{**own, **database, **overrides})
 
     return make
 

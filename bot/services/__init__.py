@@ -23,6 +23,7 @@ from bot.services.reminders import MemberSettingsService, ReminderService
 from bot.services.resources import ResourceService
 from bot.services.retention import RetentionService
 from bot.services.rhythm import PromptService, SummaryService
+from bot.services.spool import Spool
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ def build_services(
     *,
     lease: timedelta = LEASE,
     worker_id: str | None = None,
+    spool: Spool | None = None,
 ) -> Services:
     scheduler = Scheduler(sessions, clock, lease=lease, worker_id=worker_id)
     return Services(
@@ -74,7 +76,7 @@ def build_services(
         retention=RetentionService(sessions, clock, keyring),
         resources=ResourceService(sessions, clock),
         recovery_meetings=RecoveryMeetingService(sessions, clock),
-        checkins=CheckinService(sessions, clock, keyring, scheduler),
+        checkins=CheckinService(sessions, clock, keyring, scheduler, spool),
         anonymous=AnonymousPostService(sessions, clock, keyring),
         medications=MedicationService(sessions, clock, keyring),
         sobriety=SobrietyService(sessions, clock, keyring, scheduler),

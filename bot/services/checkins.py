@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import math
 import re
 import secrets
@@ -33,7 +34,10 @@ from bot.services.crisis_language import assess
 from bot.services.crypto import UNREADABLE, decrypt_or_none, encrypt
 from bot.services.guild_settings import GuildConfig
 from bot.services.pseudonyms import member_key, weekly_pseudonym
+from bot.services.spool import Spool
 from bot.services.text import optional_text
+
+log = logging.getLogger(__name__)
 
 MOODS: dict[int, str] = {1: "Very low", 2: "Low", 3: "Okay", 4: "Good", 5: "Very good"}
 SLEEP_WORDS: dict[str, str] = {"poor": "Poor", "ok": "OK", "good": "Good"}
@@ -126,6 +130,38 @@ class _Row:
     def request_key(self) -> int:
         return int(self.checkin["request_key"])
 
+    def document(self) -> dict[str, Any]:
+        """Plain JSON, for the held spool."""
+        return {
+            "checkin": _plain_values(self.checkin),
+            "post": None if self.post is None else _plain_values(self.post),
+            "requested": self.requested,
+        }
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> _Row:
+        checkin = dict(document["checkin"])
+        checkin["created_at"] = datetime.fromisoformat(checkin["created_at"])
+        if checkin["note_encrypted"] is not None:
+            checkin["note_encrypted"] = bytes.fromhex(checkin["note_encrypted"])
+        post = document["post"]
+        if post is not None:
+            post = dict(post)
+            for moment in ("post_after", "created_at"):
+                post[moment] = datetime.fromisoformat(post[moment])
+        return cls(checkin, post, document["requested"])
+
+
+def _plain_values(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: value.isoformat()
+        if isinstance(value, datetime)
+        else value.hex()
+        if isinstance(value, bytes)
+        else value
+        for name, value in values.items()
+    }
+
 
 @dataclass(frozen=True)
 class Saved:
@@ -212,16 +248,25 @@ class Signals:
 
 class CheckinService:
     def __init__(
-        self, sessions: SessionFactory, clock: Clock, keyring: Keyring, scheduler: Scheduler
+        self,
+        sessions: SessionFactory,
+        clock: Clock,
+        keyring: Keyring,
+        scheduler: Scheduler,
+        spool: Spool | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._keyring = keyring
         self._scheduler = scheduler
+        self._spool = spool
         self._rng = secrets.SystemRandom()
         self.writer: BatchWriter[_Row, Saved] = BatchWriter(self._write, name="check-ins")
         self.save_wait = SAVE_WAIT
         self.decide_budget = DECIDE_BUDGET
+        # Submitted and not yet committed; those also in the spool are released once committed.
+        self._unsaved: dict[int, _Row] = {}
+        self._spooled: set[int] = set()
 
     def key_of(self, user_id: int) -> str:
         return member_key(self._keyring, user_id)
@@ -274,10 +319,12 @@ class CheckinService:
             post = self._anonymous_post(
                 draft.guild_id, draft.user_id, config.checkin_channel_id, config, now
             )
-        future = self.writer.submit(_Row(row, post, requested))
+        future = self._queue(_Row(row, post, requested))
         # asyncio.wait leaves the future running on timeout: the writer keeps the check-in.
         await asyncio.wait((future,), timeout=self.save_wait)
         if not future.done():
+            # Written to the spool before the member hears it is held (R29).
+            await self._hold([draft.request_key])
             return CheckinResult(
                 share=share,
                 requested=requested,
@@ -576,7 +623,64 @@ class CheckinService:
             cravings={name: sum(1 for e in entries if e.cravings == name) for name in CRAVINGS},
         )
 
+    def _queue(self, row: _Row) -> asyncio.Future[Saved]:
+        key = row.request_key
+        self._unsaved[key] = row
+        future = self.writer.submit(row)
+
+        def settled(done: asyncio.Future[Saved]) -> None:
+            if self._unsaved.get(key) is row:
+                del self._unsaved[key]
+            if done.cancelled() or done.exception() is not None:
+                return  # a spooled copy stays for the next start
+            if key in self._spooled and self._spool is not None:
+                self._spooled.discard(key)
+                self._spool.release(key)
+
+        future.add_done_callback(settled)
+        return future
+
+    async def _hold(self, keys: Sequence[int]) -> None:
+        """Put unsaved check-ins in the spool, so a stop or crash cannot lose them."""
+        if self._spool is None:
+            return
+        rows = [(key, row) for key in keys if (row := self._unsaved.get(key)) is not None]
+        rows = [(key, row) for key, row in rows if key not in self._spooled]
+        if not rows:
+            return
+        spool = self._spool
+
+        def write() -> None:
+            for key, row in rows:
+                spool.keep(key, row.document())
+
+        try:
+            await asyncio.to_thread(write)
+        except OSError as error:
+            log.error("Could not keep %d held check-in(s) in the spool (%s)", len(rows), error)
+            return
+        for key, _ in rows:
+            if key in self._unsaved:
+                self._spooled.add(key)
+            else:
+                spool.release(key)  # committed while it was being written
+
+    def replay_held(self) -> int:
+        """At start: queue the check-ins a stopped or crashed process was holding. Each is
+        released from the spool once committed; one saved before already stays as it was."""
+        if self._spool is None:
+            return 0
+        held = self._spool.held()
+        for key, document in held:
+            self._spooled.add(key)
+            self._queue(_Row.from_document(document))
+        if held:
+            log.info("Saving %d held check-in(s) kept from before the last stop", len(held))
+        return len(held)
+
     async def close(self) -> None:
+        # Whatever is not committed yet goes to the spool first: saved at the next start.
+        await self._hold(list(self._unsaved))
         await self.writer.close()
 
 
