@@ -119,8 +119,8 @@ async def step_resources(world: DemoWorld) -> None:
         "district-meetings.json",
         package_files.files("bot.data").joinpath("demo_meeting_feed.json").read_bytes(),
     )
-    imported = await sandbox.slash(coordinator, world.general, "resource-admin import", feed=feed)
-    show_reply(coordinator, "/resource-admin import feed:district-meetings.json", imported)
+    imported = await sandbox.slash(coordinator, world.general, "resource-admin import", file=feed)
+    show_reply(coordinator, "/resource-admin import file:district-meetings.json", imported)
     meetings = await sandbox.slash(member, world.general, "resource meetings", day=2, online=True)
     show_reply(member, "/resource meetings day:Tuesday online:True", meetings)
     show_channel(world, world.general)

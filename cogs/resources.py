@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.checks import ensure_moderator, guild_of
 from bot.services.recovery_meetings import (
     DAY_NAMES,
+    FEED_MAX,
     MAX_FEED_BYTES,
     parse_time_filter,
     type_choices,
@@ -289,23 +290,30 @@ class ResourceAdminCog(commands.GroupCog, group_name="resource-admin"):
         await respond(interaction, f"**{safe(shown.name)}** is back in this server's directory.")
 
     @app_commands.command(name="import")
-    @app_commands.describe(feed="A Meeting Guide JSON file of recovery meetings")
+    @app_commands.describe(
+        file="A Meeting Guide JSON file of recovery meetings",
+        feed="Which list this is: a name or its web address (the file name if left out). "
+        "Importing it again replaces its meetings.",
+    )
     async def import_feed(
-        self, interaction: discord.Interaction[MusterBot], feed: discord.Attachment
+        self,
+        interaction: discord.Interaction[MusterBot],
+        file: discord.Attachment,
+        feed: app_commands.Range[str, 1, FEED_MAX] | None = None,
     ) -> None:
         """Import recovery meetings from a Meeting Guide JSON file."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        if feed.size > MAX_FEED_BYTES:
+        if file.size > MAX_FEED_BYTES:
             await respond(
                 interaction,
                 f"That file is over {MAX_FEED_BYTES // (1024 * 1024)} MB; split it first.",
             )
             return
-        raw = await feed.read()
+        raw = await file.read()
         report = await self.bot.services.recovery_meetings.import_feed(
-            guild_of(interaction), interaction.user.id, feed.filename, raw
+            guild_of(interaction), interaction.user.id, file.filename, raw, feed=feed
         )
-        await respond(interaction, import_report_text(feed.filename, report))
+        await respond(interaction, import_report_text(report))
 
     @edit.autocomplete("entry")
     @remove.autocomplete("entry")

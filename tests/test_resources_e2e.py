@@ -228,14 +228,14 @@ async def test_import_a_feed_and_find_a_meeting(running: Runtime, world: World) 
     sandbox = world.sandbox
     feed = sandbox.make_attachment("district.json", DEMO_FEED.read_bytes())
     imported = await sandbox.slash(
-        world.moderator, world.general, "resource-admin import", feed=feed
+        world.moderator, world.general, "resource-admin import", file=feed
     )
     assert imported.text.startswith("Imported district.json: 4 new, 0 updated.")
     again = await sandbox.slash(
         world.moderator,
         world.general,
         "resource-admin import",
-        feed=sandbox.make_attachment("district.json", DEMO_FEED.read_bytes()),
+        file=sandbox.make_attachment("district.json", DEMO_FEED.read_bytes()),
     )
     assert again.text.startswith("Imported district.json: 0 new, 4 updated.")
 
@@ -274,7 +274,7 @@ async def test_broken_feeds_are_reported(running: Runtime, world: World) -> None
         world.moderator,
         world.general,
         "resource-admin import",
-        feed=sandbox.make_attachment("x.json", b"<html>"),
+        file=sandbox.make_attachment("x.json", b"<html>"),
     )
     assert "isn't valid JSON" in not_json.text
     messy = [
@@ -283,7 +283,7 @@ async def test_broken_feeds_are_reported(running: Runtime, world: World) -> None
     ]
     partial = await sandbox.slash(
         world.moderator, world.general, "resource-admin import",
-        feed=sandbox.make_attachment("messy.json", json.dumps(messy).encode()),
+        file=sandbox.make_attachment("messy.json", json.dumps(messy).encode()),
     )  # fmt: skip
     assert "1 new" in partial.text
     assert "Skipped 1" in partial.text

@@ -71,13 +71,15 @@ class DirectoryVersion(Base):
 
 
 class RecoveryMeeting(Base):
-    """A recovery meeting imported from a Meeting Guide feed; (guild, slug) is its identity."""
+    """A recovery meeting imported from a Meeting Guide feed. Slugs are unique only within a
+    feed, so (guild, feed, slug) is its identity; `source` is the file it last came from."""
 
     __tablename__ = "recovery_meetings"
-    __table_args__ = (UniqueConstraint("guild_id", "slug"),)
+    __table_args__ = (UniqueConstraint("guild_id", "feed", "slug"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger)
+    feed: Mapped[str] = mapped_column(String(100))
     source: Mapped[str] = mapped_column(String(100))
     slug: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(255))

@@ -2,12 +2,16 @@
 
 Real feeds are messy: numbers where strings belong, a day given as a list, fields missing.
 The parser keeps every meeting it can read, says why it skipped the others, and the import
-writes all kept meetings in one transaction (re-importing a feed updates by slug).
+writes all kept meetings in one transaction. Slugs are unique only within one feed (many
+feeds number their meetings 1, 2, 3...), so each feed has an identity, named by the moderator
+(or its web address), else its file name without a " (1)" copy marker: meetings are keyed by
+(server, feed, slug), and importing a feed again replaces that feed's meetings and no other's.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +35,10 @@ MAX_MEETINGS = 10_000
 DAY_NAMES = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
 _SLUG = re.compile(r"^[A-Za-z0-9._~-]{1,64}$")
+_COPY_MARKER = re.compile(r" \(\d{1,3}\)(?=\.[^.]*$|$)")  # "meetings (1).json", as saved again
+FEED_MAX = 100
+# Far more digits than any real field needs; bigger numbers make a meeting unreadable.
+MAX_NUMBER_DIGITS = 20
 _PERIODS = {"morning": (time(0, 0), time(12, 0)), "afternoon": (time(12, 0), time(17, 0)),
             "evening": (time(17, 0), time(23, 59, 59))}  # fmt: skip
 
@@ -82,6 +90,43 @@ class ImportReport:
     updated: int
     removed: int
     skipped: list[Skipped] = field(default_factory=list)
+    feed: str = ""  # the list's identity
+    source: str = ""  # the file it came from this time
+    other_feeds: tuple[str, ...] = ()
+
+
+class _Unusable:
+    """A number too large to be real, or NaN/Infinity: the meeting holding it is skipped."""
+
+
+UNUSABLE_NUMBER = _Unusable()
+
+
+def _parse_int(text: str) -> object:
+    return UNUSABLE_NUMBER if len(text.lstrip("-")) > MAX_NUMBER_DIGITS else int(text)
+
+
+def _parse_float(text: str) -> object:
+    value = float(text)
+    return value if math.isfinite(value) else UNUSABLE_NUMBER
+
+
+def feed_identity(feed: str | None, file_name: str) -> str:
+    """The name a feed is known by: the moderator's (or its address), else the file name
+    without the copy marker a browser adds when the same file is saved again."""
+    if feed is not None and feed.strip():
+        return clean_text(_readable(feed), field="Feed", max_length=FEED_MAX)
+    name = clean_text(_readable(file_name), field="File name", max_length=FEED_MAX)
+    return _COPY_MARKER.sub("", name) or name
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    return any("\ud800" <= char <= "\udfff" for char in text)
+
+
+def _readable(text: str) -> str:
+    """Text safe to show even when the file held broken characters."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -107,7 +152,16 @@ def parse_feed(raw: bytes) -> ParsedFeed:
             f"That file is over {MAX_FEED_BYTES // (1024 * 1024)} MB; split it into smaller feeds."
         )
     try:
-        document = json.loads(raw.decode("utf-8-sig"))
+        document = json.loads(
+            raw.decode("utf-8-sig"),
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            parse_constant=lambda _: UNUSABLE_NUMBER,  # NaN, Infinity
+        )
+    except RecursionError:
+        raise UserFacingError(
+            "That file is nested far too deeply to be a Meeting Guide feed, so nothing changed."
+        ) from None
     except (UnicodeDecodeError, ValueError):
         raise UserFacingError(
             "That file isn't valid JSON. A Meeting Guide feed is a JSON list of meetings."
@@ -133,7 +187,7 @@ def parse_feed(raw: bytes) -> ParsedFeed:
             skipped.append(Skipped(label, "not a meeting object"))
             continue
         if isinstance(item.get("name"), str | int | float):
-            label = f"#{position} ({str(item['name'])[:40]})"
+            label = f"#{position} ({_readable(str(item['name'])[:40])})"
         try:
             record = _parse_meeting(item)
         except UserFacingError as problem:
@@ -150,9 +204,15 @@ def parse_feed(raw: bytes) -> ParsedFeed:
 def _as_text(value: Any) -> str | None:
     if value is None or isinstance(value, bool):
         return None
+    if value is UNUSABLE_NUMBER:
+        raise UserFacingError("a number too large to be real")
     if isinstance(value, int | float):
         return str(int(value)) if float(value).is_integer() else str(value)
-    return value if isinstance(value, str) else None
+    if isinstance(value, str):
+        if _has_lone_surrogate(value):
+            raise UserFacingError("text with broken characters (lone surrogates)")
+        return value
+    return None
 
 
 def _parse_meeting(item: Mapping[str, Any]) -> MeetingRecord:
@@ -270,22 +330,26 @@ class RecoveryMeetingService:
         self._clock = clock
 
     async def import_feed(
-        self, guild_id: int, actor_id: int, source: str, raw: bytes
+        self, guild_id: int, actor_id: int, source: str, raw: bytes, *, feed: str | None = None
     ) -> ImportReport:
+        """Import one feed: its meetings are replaced by the file's, other feeds' are kept."""
+        identity = feed_identity(feed, source)
         parsed = parse_feed(raw)
         if not parsed.meetings:
             raise UserFacingError(
                 "I couldn't read any meetings from that file, so nothing changed. "
                 + skipped_summary(parsed.skipped)
             )
-        source = clean_text(source, field="File name", max_length=100)
+        source = clean_text(_readable(source), field="File name", max_length=FEED_MAX)
         now = self._clock.now()
         added = updated = 0
         async with self._sessions.begin() as session:
             existing = {
                 row.slug: row
                 for row in await session.scalars(
-                    select(RecoveryMeeting).where(RecoveryMeeting.guild_id == guild_id)
+                    select(RecoveryMeeting).where(
+                        RecoveryMeeting.guild_id == guild_id, RecoveryMeeting.feed == identity
+                    )
                 )
             }
             for record in parsed.meetings:
@@ -293,8 +357,11 @@ class RecoveryMeetingService:
                 values = _columns(record)
                 if row is None:
                     session.add(
-                        RecoveryMeeting(guild_id=guild_id, source=source, updated_at=now, **values)
-                    )
+                        RecoveryMeeting(
+                            guild_id=guild_id, feed=identity, source=source, updated_at=now,
+                            **values,
+                        )
+                    )  # fmt: skip
                     added += 1
                 else:
                     for column, value in values.items():
@@ -303,26 +370,35 @@ class RecoveryMeetingService:
                     row.updated_at = now
                     updated += 1
             # Meetings this feed listed before but no longer does have ended or moved.
-            gone = [slug for slug, row in existing.items() if row.source == source]
             kept = {record.slug for record in parsed.meetings}
-            stale = [slug for slug in gone if slug not in kept]
+            stale = [slug for slug in existing if slug not in kept]
             if stale:
                 await session.execute(
                     delete(RecoveryMeeting).where(
-                        RecoveryMeeting.guild_id == guild_id, RecoveryMeeting.slug.in_(stale)
+                        RecoveryMeeting.guild_id == guild_id,
+                        RecoveryMeeting.feed == identity,
+                        RecoveryMeeting.slug.in_(stale),
                     )
                 )
+            others = await session.scalars(
+                select(RecoveryMeeting.feed)
+                .where(RecoveryMeeting.guild_id == guild_id, RecoveryMeeting.feed != identity)
+                .distinct()
+            )
+            other_feeds = tuple(sorted(others))
             audit.record(
                 session,
                 guild_id=guild_id,
                 actor_id=actor_id,
                 action="resources.import",
-                target=source,
-                detail=f"{added} new, {updated} updated, {len(stale)} removed, "
+                target=identity,
+                detail=f"from {source}: {added} new, {updated} updated, {len(stale)} removed, "
                 f"{len(parsed.skipped)} skipped",
                 at=now,
             )
-        return ImportReport(added, updated, len(stale), parsed.skipped)
+        return ImportReport(
+            added, updated, len(stale), parsed.skipped, identity, source, other_feeds
+        )
 
     async def count(self, guild_id: int) -> int:
         async with self._sessions() as session:

@@ -173,10 +173,15 @@ def _meeting_lines(meeting: MeetingView) -> str:
     return "\n".join(lines) or "No details given."
 
 
-def import_report_text(source: str, report: ImportReport) -> str:
-    text = f"Imported {safe(source)}: {report.added} new, {report.updated} updated."
+def import_report_text(report: ImportReport) -> str:
+    named = "" if report.feed == report.source else f" as the list “{safe(report.feed)}”"
+    text = f"Imported {safe(report.source)}{named}: {report.added} new, {report.updated} updated."
     if report.removed:
         text += f" Removed {report.removed} that the list no longer has."
+    if report.other_feeds:
+        shown = ", ".join(f"“{safe(name)}”" for name in report.other_feeds[:10])
+        more = f" and {len(report.other_feeds) - 10} more" if len(report.other_feeds) > 10 else ""
+        text += f"\nThe meetings from your other lists are kept: {shown}{more}."
     if report.skipped:
         text += f"\nSkipped {len(report.skipped)}. " + safe(skipped_summary(report.skipped))
     return _cut(text, 2000)
