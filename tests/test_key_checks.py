@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,11 @@ from bot.db.engine import SessionFactory
 from bot.db.models import KeyCheck
 from bot.errors import ConfigError
 from bot.keys import Keyring
+from bot.scheduling import Scheduler
 from bot.services import key_checks
+from bot.services.reminders import ReminderService
 from tests.conftest import World, start_bot
+from tests.test_checkins_e2e import checkin_options, configure, post_anonymously
 from tests.test_cli import clean_env, database_env, muster
 
 
@@ -148,3 +152,45 @@ async def test_run_and_check_config_refuse_a_replaced_key_file(
     )
     code, out, err = await muster(tmp_path, "check-config", env=env)
     assert code == 0, err
+
+
+async def test_data_from_before_check_values_must_open_with_the_first_recorded_key(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """An existing deployment upgrading: nothing recorded yet, but data is stored."""
+    keyring = Keyring.generate()
+    reminders = ReminderService(sessions, clock, keyring, Scheduler(sessions, clock))
+    await reminders.create(
+        user_id=5, guild_id=None, kind="court", text="Court at 9",
+        event_at=clock.now() + timedelta(days=3), zone="UTC", interaction_id=1,
+    )  # fmt: skip
+    replaced = keyring_with(keyring.pseudonym_key, Keyring.generate().encryption_keys, "k1")
+    with pytest.raises(ConfigError, match="encryption key 'k1' does not open the data stored"):
+        await key_checks.verify_and_record(sessions, replaced, clock)
+    async with sessions() as session:
+        assert list(await session.scalars(select(KeyCheck))) == []  # nothing recorded
+    await key_checks.verify_and_record(sessions, keyring, clock)
+
+
+async def test_blocks_keep_applying_because_a_replaced_pseudonym_key_is_refused(
+    world: World, bot_settings: Settings, clock: FakeClock
+) -> None:
+    """Blocks are stored against the member's key (an HMAC under the pseudonym key): with
+    another pseudonym key they would silently stop applying, so such a start is refused."""
+    sandbox = world.sandbox
+    keyring = Keyring.generate()
+    async with start_bot(bot_settings, clock, keyring=keyring) as running:
+        group = await configure(running, world)
+        post = await post_anonymously(running, world, clock, group)
+        options = (await sandbox.click(world.moderator, post, "anon:options")).messages[0]
+        block = next(c for c in options.custom_ids() if c.startswith("anon:block7:"))
+        await sandbox.click(world.moderator, options, block)
+    other_pseudonym = keyring_with(secrets.token_bytes(32), keyring.encryption_keys, "k1")
+    with pytest.raises(ConfigError, match="the pseudonym key is not the one"):
+        async with start_bot(bot_settings, clock, keyring=other_pseudonym):
+            pass
+    await clock.advance(timedelta(hours=1))
+    async with start_bot(bot_settings, clock, keyring=keyring):
+        paused = await sandbox.slash(world.member, world.general, "checkin now",
+                                     **checkin_options(share="anonymous"))  # fmt: skip
+        assert "a moderator paused your anonymous posting here" in paused.text

@@ -2,9 +2,11 @@
 
 For each configured key the database keeps a check value: an HMAC-SHA256 of a fixed label
 under the key, which says whether a key is the same one without revealing it. The first start
-records them; a start whose keys differ from the recorded ones, or lacks a key the data was
-written with, is refused with one sentence, before anything is read or written. A key added
-for rotation is recorded when first seen; `reencrypt` forgets the keys no data uses any more.
+records them (after checking that each opens what is already stored under its id, for data
+written before check values existed); a start whose keys differ from the recorded ones, or
+lacks a key the data was written with, is refused with one sentence, before anything else.
+A key added for rotation is recorded when first seen; `reencrypt` forgets the keys no data
+uses any more.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import SessionFactory, insert_for
-from bot.db.models import KeyCheck
+from bot.db.models import Checkin, KeyCheck, MedicationChange, Reminder
 from bot.errors import ConfigError
 from bot.keys import Keyring
+from bot.services.crypto import UnreadableError, decrypt, key_id_of
 
 CHECK_LABEL = b"muster key check v1"
 PSEUDONYM = "pseudonym"
@@ -80,6 +83,13 @@ async def verify_and_record(sessions: SessionFactory, keyring: Keyring, clock: C
         new = {name: value for name, value in configured.items() if name not in stored}
         if not new:
             return
+        # Data written before check values existed: a key seen for the first time must open
+        # what is stored under its id.
+        for kind, key_id in new:
+            if kind == ENCRYPTION and await _fails_on_stored_data(session, keyring, key_id):
+                raise ConfigError(
+                    refusal([f"encryption key {key_id!r} does not open the data stored under it"])
+                )
         now = clock.now()
         await session.execute(
             insert_for(session)(KeyCheck)
@@ -93,6 +103,42 @@ async def verify_and_record(sessions: SessionFactory, keyring: Keyring, clock: C
         problems = mismatches(await stored_checks(session), configured)
     if problems:
         raise ConfigError(refusal(problems))
+
+
+SAMPLE_ROWS = 20
+
+
+async def _fails_on_stored_data(session: AsyncSession, keyring: Keyring, key_id: str) -> bool:
+    """True when values stored under `key_id` exist and the configured key opens none."""
+    samples: list[tuple[bytes, str]] = []
+    reminders = await session.execute(
+        select(Reminder.id, Reminder.text_encrypted).order_by(Reminder.id.desc()).limit(SAMPLE_ROWS)
+    )
+    samples += [(blob, f"reminder:{row_id}") for row_id, blob in reminders.all()]
+    notes = await session.execute(
+        select(Checkin.request_key, Checkin.note_encrypted)
+        .where(Checkin.note_encrypted.is_not(None))
+        .order_by(Checkin.id.desc())
+        .limit(SAMPLE_ROWS)
+    )
+    samples += [(blob, f"checkin:{key}") for key, blob in notes.all() if blob is not None]
+    changes = await session.execute(
+        select(MedicationChange.request_key, MedicationChange.details_encrypted)
+        .order_by(MedicationChange.id.desc())
+        .limit(SAMPLE_ROWS)
+    )
+    samples += [(blob, f"med:{key}") for key, blob in changes.all()]
+    tried = opened = 0
+    for blob, context in samples:
+        try:
+            if key_id_of(blob) != key_id:
+                continue
+            tried += 1
+            decrypt(keyring, blob, context=context)
+            opened += 1
+        except UnreadableError:
+            continue
+    return tried > 0 and opened == 0
 
 
 async def forget_retired(sessions: SessionFactory, keyring: Keyring) -> None:
