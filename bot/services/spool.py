@@ -75,19 +75,22 @@ class Spool:
         (self.folder / f"{key}{SUFFIX}").unlink(missing_ok=True)
 
     def held(self) -> list[tuple[int, dict[str, Any]]]:
-        """Every item still waiting, oldest file first. One that cannot be read is left in
-        place (and logged by name, never content) for an operator, not deleted."""
+        """Every item still waiting. One that cannot be read is left in place (and logged by
+        name, never content) for an operator, not deleted."""
         if not self.folder.is_dir():
             return []
         found = []
-        files = sorted(self.folder.glob(f"*{SUFFIX}"), key=lambda path: path.stat().st_mtime)
-        for path in files:
+        for path in sorted(self.folder.glob(f"*{SUFFIX}")):
             name = path.name.removesuffix(SUFFIX)
             if not name.isdigit():
                 continue
             key = int(name)
+            try:
+                sealed = path.read_bytes()
+            except FileNotFoundError:
+                continue  # released meanwhile
             plain = decrypt_or_none(
-                self._keyring, path.read_bytes(), context=self._context(key), what="held item"
+                self._keyring, sealed, context=self._context(key), what="held item"
             )
             if plain is None:
                 log.error("A held item in %s could not be read; it is left in place", path)
