@@ -1,132 +1,506 @@
-"""Does a check-in note suggest the member may be in crisis? (R18)
+"""Does a note a member wrote suggest they may be in crisis? (R18)
 
-A short, deterministic phrase list that anyone can review, not a model: a missed phrase
-is a bug to fix here, with a test. Erring toward showing the crisis lines is the safe
-side: a false alarm costs the member one kind message. A phrase is set aside when a
-negation comes just before it ("I'm not suicidal", "I would never hurt myself") or when it
-is part of a known harmless phrase ("suicide prevention training").
+A deterministic lexicon of word patterns that anyone can review, not a model: a missed
+note is a bug to fix here, with a test and a line in the corpus
+(bench/data/crisis_corpus.jsonl). Erring toward showing the crisis lines is the safe side:
+a false alarm costs the member one kind message, a miss can cost a life.
+
+How a note is read:
+1. Normalised: accents, zero-width characters and apostrophes dropped, look-alike symbols
+   between letters read as letters ("k!ll", "su1cide"), clause punctuation kept as "|".
+2. Typos mended, token by token: a word of five letters or more that the lexicon does not
+   know is matched against a short list of key words (one edit for up to seven letters,
+   two for longer; same first letter); three- and four-letter words only by a swap of two
+   neighbouring letters ("lfie", "wnat"). Short words that are easy to mistype ("kil",
+   "ded") are spelt out in the patterns themselves.
+3. Matched against the patterns below, grouped by category, lethal means first (firearms
+   are the method in most veteran suicides). Harm to someone else counts as a crisis too.
+4. A match is set aside when a negation scopes over it: "not", "never", "no longer",
+   "used to" ... within a few words before it, in the same clause, and not behind another
+   subject ("I don't know why I want to die" is not negated). Patterns that carry their own
+   negation ("I don't want to be alive", "no reason to live") are never set aside that way.
+   Known harmless uses ("suicide prevention training", "lost a buddy to suicide") are set
+   aside too.
 """
+
+# One pattern a line reads and reviews best, however long the line.
+# ruff: noqa: E501
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
-CRISIS_PHRASES: tuple[str, ...] = (
-    "suicide",
-    "suicidal",
-    "kill myself",
-    "killing myself",
-    "kms",
-    "end my life",
-    "ending my life",
-    "end it all",
-    "take my own life",
-    "taking my own life",
-    "want to die",
-    "wanna die",
-    "wish i was dead",
-    "wish i were dead",
-    "better off dead",
-    "better off without me",
-    "no reason to live",
-    "nothing to live for",
-    "dont want to live",
-    "dont want to be here",
-    "dont want to wake up",
-    "not want to live",
-    "cant go on",
-    "cannot go on",
-    "no way out",
-    "hurt myself",
-    "hurting myself",
-    "harm myself",
-    "self harm",
-    "cut myself",
-    "cutting myself",
-    "shoot myself",
-    "hang myself",
-    "overdose on purpose",
-    "want to overdose",
-    "going to overdose",
-    "gun to my head",
-    "say goodbye to everyone",
-    "saying goodbye to everyone",
-    "goodbye forever",
+from rapidfuzz.distance import OSA
+
+FIREARM = "firearm"
+OTHER_MEANS = "other_means"
+OVERDOSE = "overdose"
+HARM_TO_OTHERS = "harm_to_others"
+SUICIDAL = "suicidal"
+GOODBYE = "goodbye"
+SELF_HARM = "self_harm"
+WISH_TO_DIE = "wish_to_die"
+SURVIVOR_GUILT = "survivor_guilt"
+BURDEN = "burden"
+HOPELESSNESS = "hopelessness"
+
+# Most urgent first: a caller showing one category shows the first that fired.
+CATEGORIES: tuple[str, ...] = (
+    FIREARM,
+    OTHER_MEANS,
+    OVERDOSE,
+    HARM_TO_OTHERS,
+    SUICIDAL,
+    GOODBYE,
+    SELF_HARM,
+    WISH_TO_DIE,
+    SURVIVOR_GUILT,
+    BURDEN,
+    HOPELESSNESS,
 )
+# "urgent": a method, a plan in motion or someone else at risk; "high": thoughts of dying
+# or of self-harm; "elevated": warning signs that go with them.
+SEVERITY: dict[str, str] = {
+    FIREARM: "urgent",
+    OTHER_MEANS: "urgent",
+    OVERDOSE: "urgent",
+    HARM_TO_OTHERS: "urgent",
+    SUICIDAL: "high",
+    GOODBYE: "high",
+    SELF_HARM: "high",
+    WISH_TO_DIE: "high",
+    SURVIVOR_GUILT: "high",
+    BURDEN: "elevated",
+    HOPELESSNESS: "elevated",
+}
 
-# Words that, within a few words before a phrase, turn it around ("not", "never" ...).
-NEGATIONS: frozenset[str] = frozenset(
-    {
-        "not",
-        "never",
-        "no",
-        "dont",
-        "didnt",
-        "wont",
-        "wouldnt",
-        "isnt",
-        "arent",
-        "without",
-        "nor",
-        "cant",
-        "couldnt",
-        "stopped",
-        "longer",
-    }
-)
-NEGATION_WINDOW = 3
 
-# Harmless phrases that contain a crisis phrase; matched before the crisis list.
-FALSE_FRIENDS: tuple[str, ...] = (
-    "suicide prevention",
-    "suicide awareness",
-    "suicide squad",
-    "suicide hotline",
-    "suicide lifeline",
-)
+@dataclass(frozen=True)
+class Match:
+    category: str
+    phrase: str  # the normalised words that fired, for review
 
-_WORDS = re.compile(r"[a-z0-9]+")
+    @property
+    def severity(self) -> str:
+        return SEVERITY[self.category]
 
 
 @dataclass(frozen=True)
 class Assessment:
     crisis: bool
     phrases: tuple[str, ...]
+    matches: tuple[Match, ...] = ()
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """The categories that fired, most urgent first."""
+        fired = {match.category for match in self.matches}
+        return tuple(category for category in CATEGORIES if category in fired)
 
 
-def _words(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKD", text).casefold()
-    # Straight and curly apostrophes vanish, so "don't" and "dont" read the same.
-    folded = folded.replace("'", "").replace("\u2019", "").replace("\u02bc", "")
-    return _WORDS.findall(folded)
+# ----- building blocks of the patterns -----
 
 
-def _positions(words: list[str], phrase: list[str]) -> list[int]:
-    size = len(phrase)
-    return [i for i in range(len(words) - size + 1) if words[i : i + size] == phrase]
+def _gap(words: int) -> str:
+    """Up to `words` words of any kind, within one clause."""
+    return rf"(?:[a-z0-9]+ ){{0,{words}}}"
+
+
+_ME = r"(?:my ?self|meself|myslf|mysef)"
+_KILL = r"(?:kill+|kills|killing|killed|killin|kil|kll)"
+_WANT = r"(?:want|wants|wanted|wanting|wanna|wana|need|needing)"
+_GUN = (
+    r"(?:guns?|pistols?|handguns?|rifles?|shotguns?|revolver|glock|sidearm|weapon|"
+    r"service (?:weapon|pistol|rifle)|9mm|45|38|357|1911|ar ?15|ar|m4|carbine|barrel|muzzle)"
+)
+_HEAD = r"(?:head|brains?|skull|temple|mouth|chin|throat|heart)"
+_PILLS = (
+    r"(?:pills?|pils?|meds|medications?|medicine|tablets|prescriptions?|scripts?|oxys?|"
+    r"oxycodone|oxycontin|percs?|percocet|vicodin|norco|tramadol|xanax|xannies|klonopin|"
+    r"valium|ambien|seroquel|trazodone|sleeping pills|sleep meds|pain pills|pain meds|"
+    r"opioids|fentanyl|tylenol|insulin|lithium|benzos)"
+)
+_PEOPLE = (
+    r"(?:him|her|them|you|some(?:one|body)|any(?:one|body)|every(?:one|body)|people|"
+    r"the people|all of them|them all|those (?:people|guys|bastards)|"
+    r"(?:that|this|the) (?:guy|man|woman|dude|bitch|bastard|asshole|prick|judge|landlord|"
+    r"boss|cop|cops)|the (?:whole )?(?:office|place|crew|shift)|"
+    r"my (?:ex|ex wife|ex husband|exs (?:boyfriend|girlfriend|husband|wife)|wife|husband|boss|"
+    r"neighbou?r|landlord|sergeant|supervisor|girlfriend|boyfriend|brother|sister|dad|father|"
+    r"mom|mother|kids?|son|daughter|family|coworker|roommate|po|probation officer|lawyer))"
+)
+# Words after "wake up", "be here" ... that make them about dying rather than the alarm clock.
+_FOR_GOOD = (
+    r"(?= \||$| tomorrow| again| anymore| any more| any longer| ever| at all| on this earth)"
+)
+_CLAUSE_END = r"(?= \||$)"
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    category: str
+    regex: re.Pattern[str]
+    negatable: bool
+
+
+def _p(category: str, body: str, *, negatable: bool = True) -> _Pattern:
+    # Whole words only: a match starts and ends at a space or at the ends of the note.
+    return _Pattern(category, re.compile(rf"(?<![^ ]){body}(?![^ ])"), negatable)
+
+
+PATTERNS: tuple[_Pattern, ...] = (
+    # --- firearms ---
+    _p(FIREARM, rf"(?:eat|eating|eats|ate|eaten|suck|sucking) (?:my|a|the|his) (?:own )?(?:{_GUN}|bullet|round|lead)"),
+    _p(FIREARM, rf"(?:{_GUN}|round|bullet|slug|shell|trigger) {_gap(3)}(?:in|into|through|to|against|under|on) (?:my|me) (?:own )?{_HEAD}"),
+    _p(FIREARM, r"(?:blow|blowing|blew) (?:my|me) (?:own )?(?:brains|head|skull) (?:out|off)"),
+    _p(FIREARM, rf"(?:shoot|shooting|shot|shoots) {_ME}(?! in the (?:foot|leg))"),
+    _p(FIREARM, rf"(?:sat|sit|sitting|sits|stayed|staring|stared|stare) {_gap(3)}(?:with|at) (?:my|the|a|his|dads) loaded {_GUN}"),
+    _p(FIREARM, rf"(?:sat|sit|sitting|sits|stayed|staring|stared|stare) (?:up )?(?:there )?(?:with|at) (?:my|the|a|his|dads) {_GUN}(?:{_CLAUSE_END}| again| tonight| for (?:an hour|hours|a long time|a while)| all night| in my lap| and (?:thought|cried|stared))"),
+    _p(FIREARM, rf"{_GUN} {_gap(5)}(?:and )?(?:sat|sit|sitting) with it"),
+    _p(FIREARM, rf"{_GUN} {_gap(1)}(?:in|on) my lap"),
+    _p(FIREARM, rf"{_GUN} {_gap(5)}(?:and )?(?:stare|staring|stared) at it"),
+    _p(FIREARM, rf"(?:loaded|cocked|chambered|racked) (?:my |the |a |his |dads |it )?{_GUN} {_gap(2)}(?:and|then) {_gap(1)}(?:sat|sit|held|hold|stared|stare|thought|waited|cried)"),
+    _p(FIREARM, rf"(?:loaded|put|chambered) (?:one|a|1) (?:round |bullet |shell )?{_gap(3)}(?:and|then) (?:just )?(?:sat|thought|held|stared|waited|cried)"),
+    _p(FIREARM, r"(?:one|a single|1) bullet (?:and|is all|would|will|to end)"),
+    _p(FIREARM, r"(?:think|thinking|thought|thoughts) (?:about|of) (?:pulling|pull) the trigger(?! on (?:a|an|the|that|this|my))"),
+    _p(FIREARM, rf"(?:pointed|pointing|aimed|aiming|point|aim) (?:it|the {_GUN}|my {_GUN}|{_GUN}) at (?:me|{_ME}|my {_HEAD})"),
+    _p(FIREARM, rf"(?:use|using|used|turn|turning|turned) (?:my |the |a |his |dads )?{_GUN} {_gap(1)}on {_ME}"),
+    _p(FIREARM, rf"(?:would be|it be|so) (?:so )?easy(?: \|)? {_gap(3)}{_GUN}"),
+    _p(FIREARM, r"not for (?:the )?(?:range|hunting|targets?|deer|practice|sport)", negatable=False),
+    _p(FIREARM, rf"{_GUN} (?:is |s )?loaded {_gap(2)}(?:sitting next to me|next to me|in my (?:hand|lap)|on my (?:lap|chest))"),
+    _p(FIREARM, rf"{_GUN} {_gap(3)}(?:and )?i know (?:why|what for)"),
+    _p(FIREARM, rf"(?:took|take|taking|got|get|getting) (?:my |the |a |his |dads )?{_GUN} out {_gap(4)}(?:and )?(?:loaded|load) it"),
+    _p(FIREARM, rf"(?:it|{_GUN}) (?:pointed|aimed) at (?:me|{_ME}|my {_HEAD})"),
+    _p(FIREARM, rf"go(?:ing)? through with it(?: \|)? {_gap(4)}{_GUN}"),
+    _p(FIREARM, rf"(?:bought|got|buying|picked up) (?:a |another |my )?(?:new )?{_GUN} {_gap(4)}(?:and )?(?:i )?(?:dont|do not|never) (?:even )?(?:hunt|shoot)"),
+    # --- other lethal means: rope, heights, traffic, cars, blades, water, gas ---
+    _p(OTHER_MEANS, rf"(?:hang|hanging|hung|hanged) {_ME}"),
+    _p(OTHER_MEANS, r"nooses?"),
+    _p(OTHER_MEANS, rf"(?:rope|belt|cord|extension cord) {_gap(8)}(?:beam|rafters?|neck|ceiling|closet rod|tree|branch)"),
+    _p(OTHER_MEANS, rf"(?:rafters|beam|beams|branch)(?: in the (?:garage|barn|basement|shed))? {_gap(3)}(?:thinking|thought) about (?:it|rope|hanging)"),
+    _p(OTHER_MEANS, r"strong (?:branch|beam|rafter)"),
+    _p(OTHER_MEANS, r"(?:thinking|thought|think) (?:about|of) (?:the )?rope(?! (?:swing|course|access|ladder|climb))"),
+    _p(OTHER_MEANS, r"knot for (?:hanging|a noose)"),
+    _p(OTHER_MEANS, r"(?:looked up|look up|looking up|googled|googling|searched|searching|researched|researching) (?:[a-z0-9]+ ){0,6}(?:die|dying|kill|killing|hang|hanging|lethal|fatal|painless|overdose|od|carbon monoxide|bleed out|suicide)"),
+    _p(OTHER_MEANS, r"(?:jump|jumping|jumped|leap|leaping|step|stepping|stepped) (?:off|from) (?:the|a|that|this|my|our) (?:top of the )?(?:[a-z0-9]+ ){0,2}(?:bridge|roof|building|overpass|cliffs?|balcony|ledge|parking garage|tower|edge)"),
+    _p(OTHER_MEANS, r"(?:thinking|thought) (?:about|of) (?:stepping|jumping|jump|step) off"),
+    _p(OTHER_MEANS, r"(?:almost|nearly|about to|going to|gonna|want to|wanna) (?:jump|jumped)(?! (?:in|into|out of my skin|on|at))"),
+    _p(OTHER_MEANS, r"(?:stood|standing|stand|sat|sitting) (?:on|at) (?:the|a) (?:edge of the )?(?:bridge|ledge|edge|roof|railing)"),
+    _p(OTHER_MEANS, rf"(?:step|stepping|stepped|walk|walking|walked|jump|jumping|throw {_ME}|lie down|lay down) (?:out )?(?:in front of|into|onto) (?:a |the )?(?:train|traffic|truck|semi|bus|tracks|highway|oncoming traffic)(?! court)"),
+    _p(OTHER_MEANS, r"(?:run|running|ran|left|leave|sit|sat|sitting) (?:the|my) (?:car|truck|engine) (?:[a-z0-9]+ ){0,2}(?:in|inside) (?:the|a|my) (?:closed |shut )?garage"),
+    _p(OTHER_MEANS, rf"(?:hose|tube) {_gap(4)}(?:exhaust|tailpipe)"),
+    _p(OTHER_MEANS, rf"(?:closed|shut) garage {_gap(3)}running"),
+    _p(OTHER_MEANS, r"(?:sat|sitting|sit) in (?:the|my) (?:car|truck) (?:[a-z0-9]+ ){0,2}in the (?:closed |shut )?garage"),
+    _p(OTHER_MEANS, r"(?:drive|driving|drove|crash|crashing|crashed|wreck|wrecking|steer|steering|swerve|swerving) (?:(?:my|the|a) (?:car|truck|bike|motorcycle|jeep|vehicle) )?(?:into|off|in front of) (?:a |an |the |that |oncoming )?(?:[a-z0-9]+ )?(?:tree|wall|pole|semi|bridge|cliff|overpass|pillar|barrier|traffic|river|lake|embankment)"),
+    _p(OTHER_MEANS, r"(?:crash|crashing|crashed|wreck|wrecking|wrecked|roll|rolling) (?:my|the) (?:car|truck|bike|motorcycle|jeep) on purpose"),
+    _p(OTHER_MEANS, r"(?:make|making|made) it look like an accident", negatable=False),
+    _p(OTHER_MEANS, r"(?:slit|slitting|slash|slashing|cut|cutting|open|opening) (?:my|both) (?:own )?(?:wrists?|throat|veins|arteries)"),
+    _p(OTHER_MEANS, rf"(?:knife|blade|razor) {_gap(6)}(?:my )?(?:throat|wrists?|veins)"),
+    _p(OTHER_MEANS, rf"(?:drown|drowning) {_ME}"),
+    _p(OTHER_MEANS, r"head in the oven"),
+    # --- pills taken or saved up ---
+    _p(OVERDOSE, rf"(?:saving|saved|save|stockpiling|stockpiled|stockpile|hoarding|hoarded|hoard|collecting|stashing|stashed|stocking) (?:up )?(?:all |some of )?(?:my |the |his |her |these )?(?:old )?{_PILLS}"),
+    _p(OVERDOSE, rf"(?:keeping|kept|keep|hiding|hid|hide) (?:my |the |all my |some )?(?:old )?{_PILLS} {_gap(3)}(?:in case|for later|for when|for the day|for a bad day|hidden|in a shoebox|stashed)"),
+    _p(OVERDOSE, rf"(?:skip|skipping|skipped|not taking|stopped taking) (?:my )?{_PILLS} {_gap(2)}(?:and )?(?:saving|save|keeping|stashing|hoarding)"),
+    _p(OVERDOSE, r"(?:took|take|taking|swallowed|swallow|swallowing|downed|popped|ate|tok+) (?:the |a |my |her |his |an )?(?:whole|w?hole|entire|full) (?:bottle|box|pack|packet|strip|blister|month|script|supply|stash|prescription)"),
+    _p(OVERDOSE, rf"(?:swallowed|swallow|took|downed|popped|ate) (?:the )?rest of (?:my|the|her|his|[a-z]+s) (?:[a-z]+ )?{_PILLS}"),
+    _p(OVERDOSE, rf"(?:took|take|taking|swallowed|swallow|swallowing|downed|popped|ate) (?:like |about |over )?(?:a handful|handfuls|a bunch|a fistful|way too many|too many|[1-9][0-9]+|twenty|thirty|forty|fifty|everything)(?: of)?(?: (?:my|the|her|his|these|those|all))?(?: [a-z]+)? (?:{_PILLS}|in the (?:medicine )?cabinet)"),
+    _p(OVERDOSE, rf"(?:took|take|taking|swallowed|swallow|swallowing|downed|popped|ate|mixing|mix|mixed) (?:all|every one|every last one) (?:of )?(?:my |the |her |his |these |those )?(?:[a-z]+ )?{_PILLS} {_gap(2)}(?:at once|at one time|in one go|together|tonight|now|with (?:whiskey|vodka|alcohol|booze|beer|liquor|wine|jack)|on purpose)"),
+    _p(OVERDOSE, r"(?:i|im|ive|ill|id|gonna|going to|want to|wanna|might|could|about to|thinking about|think about|thought about|plan to|planning to|considering) (?:just )?(?:overdose|overdosing|overdosed|od|oding|odd)"),
+    _p(OVERDOSE, rf"enough (?:{_PILLS} |oxy |of them |saved up )?{_gap(2)}to (?:not wake up|never wake up|end it|do it|die|kill me|kill {_ME}|be done|go to sleep forever|finish it)"),
+    _p(OVERDOSE, rf"(?:counted|counting) (?:out )?(?:my|the|all my) {_PILLS} {_gap(4)}(?:enough|for the day|for when|done)"),
+    _p(OVERDOSE, r"(?:overdose|overdosing|overdosed|od) on purpose"),
+    # --- harm to someone else ---
+    _p(HARM_TO_OTHERS, rf"(?:going to|gonna|goin to|will|ill|want to|wanna|wanted to|about to|could|might|swear ill|swear i will|thinking about|think about|thought about|scared ill|afraid ill|scared im going to|afraid im going to) (?:really )?(?:kill|killing|hurt|hurting|shoot|shooting|stab|stabbing|strangle|strangling|choke|choking|beat|beating|murder|murdering|punch|punching|attack|attacking|run over) {_PEOPLE}(?! (?:at|in) (?:chess|cards|pool|golf|poker|video games|a game|the game|basketball|arm wrestling|softball|darts))"),
+    _p(HARM_TO_OTHERS, rf"snap and (?:hurt|kill|shoot|stab|beat|choke) {_PEOPLE}"),
+    _p(HARM_TO_OTHERS, r"(?:make|making|made) (?:him|her|them|everyone|everybody|all of them|them all|every (?:one|last one|single one) of them|that (?:guy|bastard|bitch)|those (?:people|guys|bastards)) (?:all )?pay"),
+    _p(HARM_TO_OTHERS, r"(?:theyll|they will|hell|he will|shell|she will|theyre going to|hes going to|shes going to|theyre gonna|hes gonna|shes gonna) (?:all )?(?:going to |gonna )?pay(?! (?:me|us|you|the|my|rent|back|cash|it|for (?:the|my|dinner|lunch|it)))"),
+    _p(HARM_TO_OTHERS, r"(?:i know|found out|figured out) where (?:he|she|they) (?:lives?|sleeps|works)"),
+    _p(HARM_TO_OTHERS, rf"(?:going|gonna|heading|drive|driving|go) (?:over )?(?:there|to (?:his|her|their) (?:house|place|work|job|apartment))(?: tonight| now| later)? with (?:my|a|the) {_GUN}"),
+    _p(HARM_TO_OTHERS, rf"(?:taking|take|bringing|bring|took|brought) (?:my|a|the) (?:loaded )?{_GUN} (?:to|over to|into) (?:his|her|their|work|the office|my job|the job|school|court)"),
+    _p(HARM_TO_OTHERS, r"shoot (?:up )?(?:the|this|that|my|his|her) (?:office|place|school|work|building|court|courthouse|station|plant|church|party)"),
+    # --- thoughts of suicide, said outright or in slang ---
+    _p(SUICIDAL, rf"{_KILL} {_ME}(?! (?:laughing|working|at work|at the gym|over|to (?:get|make|finish|pay|keep)))"),
+    _p(SUICIDAL, r"(?:suicide|sewerslide|sewer slide|sewer side)"),
+    _p(SUICIDAL, r"suicidal"),
+    _p(SUICIDAL, r"(?:end|ending|ended|ends|endin|take|taking|took|takin) (?:my|my own) (?:own )?life(?! (?:back|in|into|seriously|one day|day by))"),
+    _p(SUICIDAL, r"(?:end|ending|ended|endin|finish|finishing) (?:it|everything|things)(?: al{1,2})?(?! (?:with|on|early|there|here|at|before|after|by|between|for (?:the|today|now|us)|off))"),
+    _p(SUICIDAL, rf"(?:dont|cant|do not|cannot) trust {_ME} (?:right now|tonight|alone|anymore|with (?:a|my|the) (?:{_GUN}|{_PILLS}|knife|car|truck))", negatable=False),
+    _p(SUICIDAL, rf"(?:have|got|made|making) a plan (?:to|for) (?:kill|end|die|do it|{_ME})"),
+    _p(SUICIDAL, r"(?:unalive|unaliving|unalived|un alive|un aliving)"),
+    _p(SUICIDAL, r"kms"),
+    _p(SUICIDAL, rf"(?:self ?delet(?:e|ing|ion|ed)|delete {_ME}|deleting {_ME})"),
+    _p(SUICIDAL, rf"(?:off|offing|offed|end|ending) {_ME}"),
+    _p(SUICIDAL, r"catch(?:ing)? the (?:last )?bus (?:for good|permanently|out of here|out of this world|to the other side|for real)"),
+    _p(SUICIDAL, r"(?:take|taking|took) (?:a|the) (?:permanent )?dirt ?nap"),
+    _p(SUICIDAL, r"(?:want|wanna|ready|rather|wish i was|wish i were|belong|deserve) (?:to )?(?:be )?(?:six|6) (?:feet|ft|foot) under"),
+    _p(SUICIDAL, r"(?:going to|gonna|might|want to|wanna|thinking about|about to) check out (?:early|for good|permanently)(?! (?:from|of|at|to|and))"),
+    _p(SUICIDAL, r"(?:gonna|going to|want to|wanna|might|about to|ready to|thinking about) (?:just )?rope(?! (?:off|in|the|a|it|them|him|her|up))"),
+    _p(SUICIDAL, r"(?:clock|clocking) out (?:permanently|forever|of life)"),
+    _p(SUICIDAL, r"commit(?:ting)? sudoku"),
+    _p(SUICIDAL, r"(?:me )?quiero morir(?:me)?"),
+    _p(SUICIDAL, r"(?:ganas|deseos) de (?:morir(?:me)?|matarme|suicidarme|desaparecer)"),
+    _p(SUICIDAL, r"(?:quiero|voy a|me voy a|pienso|pensando en|quisiera) (?:matar(?:me|lo|la|los)?|suicidarme|quitarme la vida|morirme|ahorcarme|acabar con (?:todo|mi vida|esto))"),
+    _p(SUICIDAL, r"(?:suicidarme|suicidio)"),
+    # --- goodbyes, letters, giving things away ---
+    _p(GOODBYE, r"(?:wrote|write|writing|written|left|leave|leaving|finished|typed|typing) (?:a |my |the |some |out )?(?:goodbye|farewell|suicide|last|final) (?:letters?|notes?|messages?|video|email)"),
+    _p(GOODBYE, r"(?:wrote|write|writing|written|left|leave|leaving) (?:a |some )?(?:letters?|notes?) (?:to|for) (?:each of |all )?(?:my (?:kids|children|son|daughter|wife|husband|family|mom|dad|parents|brother|sister|girls|boys)|everyone|each of you)(?! (?:every|while|when|from|during|back|overseas|in basic))"),
+    _p(GOODBYE, r"(?:giving|gave|give|given|handing|handed) (?:away (?:all |most |some )?(?:of )?(?:my|his)|(?:all |most )?(?:of )?my (?:[a-z]+ ){1,2}away)"),
+    _p(GOODBYE, r"(?:giving|gave|give|given|handed|handing) (?:all )?(?:of )?my (?:guns?|rifles?|pistols?|shotguns?|firearms|dogs?|cats?|medals|tools|belongings|possessions|things|stuff) (?:to|over)"),
+    _p(GOODBYE, r"(?:wont|will not|not going to|wouldnt) (?:be )?need(?:ing)? (?:them|it|those|my [a-z]+|any of (?:it|this|them))(?:(?= \||$)| anymore| much longer| where im going)", negatable=False),
+    _p(GOODBYE, r"(?:found|finding|find) (?:a )?(?:new |good )?homes? for (?:my|the) (?:dogs?|cats?|pets?|horse)"),
+    _p(GOODBYE, r"(?:after|when|once) (?:im|i am|i m) (?:gone|dead|not here|not around|no longer here|no longer around)(?! (?:for|to|on|at|in|this|next|until|till))"),
+    _p(GOODBYE, r"(?:this is|this will be|thisll be|consider this|heres|here is|this may be|this might be|probably) my (?:last|final)(?:(?: (?:check ?in|checkin|post|message|note|night|goodbye|words?|time|entry|update))(?! (?:before|until|till|for (?:a|the|this|now|awhile)|of the))|(?= \||$))"),
+    _p(GOODBYE, r"(?<![^|] )(?:my )?(?:last|final) (?:check ?in|checkin|post|message)(?: ever| for good)?(?= \||$)"),
+    _p(GOODBYE, r"(?:goodbye|farewell) (?:everyone|everybody|all|yall|you all|all of you|my friends|brothers|forever)"),
+    _p(GOODBYE, r"(?<![^|] )(?:goodbye|farewell)(?: \|)?$"),
+    _p(GOODBYE, r"to say (?:goodbye|my goodbyes|farewell)(?! (?:to (?:the|my old|our|that)|before (?:i|we|the) (?:move|moving|leave|ship|deploy|head)))"),
+    _p(GOODBYE, r"(?:saying|said|say|making) (?:my )?(?:goodbyes|goodbye to everyone|goodbye to (?:my|the) (?:kids|family|wife|friends|guys))"),
+    _p(GOODBYE, r"this is (?:goodbye|farewell|the end)(?! of)"),
+    _p(GOODBYE, r"(?:put|putting|got|getting|get|have|had) (?:all )?my (?:affairs|things|stuff) in order(?! for)"),
+    _p(GOODBYE, r"affairs in order"),
+    _p(GOODBYE, rf"life insurance {_gap(6)}(?:kids|wife|family|they|she|he) (?:will|would|can|gets?|get)"),
+    _p(GOODBYE, r"tell (?:my|him|her|them) (?:[a-z]+ )?(?:that )?i loved"),
+    _p(GOODBYE, r"(?:my will is (?:done|written|signed|ready)|(?:the |my )?letters are written|wrote (?:out )?my will)"),
+    _p(GOODBYE, r"(?:wrote|writing|write|made|making) (?:out |a list of |down )?who gets (?:what|my)"),
+    _p(GOODBYE, r"(?:wont|will not|not going to) be (?:around|here) (?:much|for|very) (?:longer|long)", negatable=False),
+    _p(GOODBYE, r"(?:by the time|when) (?:you|anyone|someone|yall) (?:read|reads|see|sees) this"),
+    # --- self-harm ---
+    _p(SELF_HARM, rf"(?:hurt|hurting|hurts|harm|harming|harmed|injure|injuring|punish|punishing) {_ME}(?! (?:at|lifting|moving|playing|in the|on the|on my|during|doing|working|running|carrying|falling|while|when|pretty|bad|badly|skiing|hiking|with the|with a (?:saw|hammer|drill)))"),
+    _p(SELF_HARM, r"self ?(?:harm|harming|harmed|injury|injure|injuring|mutilation|mutilate)"),
+    _p(SELF_HARM, rf"(?:cut|cutting|cuts|slice|slicing|carve|carving) {_ME}(?! (?:shaving|on|with the|while|cooking|chopping|at work|opening|by accident|accidentally))"),
+    _p(SELF_HARM, rf"(?:started|start|starting|been|back to|keep|kept|relapsed on|relapse on|urges? to|want to|wanting to|thinking about) (?:cutting|burning|scratching)(?: {_ME}| again| my (?:arms?|wrists?|legs?|thighs?|skin))?(?! (?:the|a|wood|grass|back|class|corners|weight|costs|down))"),
+    _p(SELF_HARM, r"cutting (?:helps|is the only|makes me)"),
+    _p(SELF_HARM, r"(?:cut|cutting|slashed|slashing) (?:my|both) (?:arms?|wrists?|legs?|thighs?|skin|stomach) (?:again|open|up|until|till|on purpose|last night|tonight)"),
+    _p(SELF_HARM, rf"(?:burn|burning|burned|burnt|burns) (?:{_ME}|my (?:arms?|skin|wrists?|hands?|legs?)) (?:with (?:a|the) (?:cigarette|lighter|iron|match|matches)|on purpose|again|to feel)"),
+    _p(SELF_HARM, r"(?:put|putting|puts) (?:a |my |the )?(?:cigarettes?|lighter|smokes?) out on my (?:arms?|skin|hands?|wrists?|legs?)"),
+    _p(SELF_HARM, rf"(?:hit|hitting|punch|punching|punched|beat|beating|slap|slapping|smack|smacking|bang|banging|bash|bashing) {_ME}(?! up)"),
+    _p(SELF_HARM, r"(?:hit|hitting|banged|banging|bang|slammed|slamming|smash|smashing) my head (?:against|on|into) (?:the|a) (?:wall|floor|door|mirror) (?:[a-z]+ ){0,2}(?:until|till|til) (?:it|i) (?:bled|bleed|bleeds|passed out|broke)"),
+    _p(SELF_HARM, rf"(?:punch|punched|punching|hit|hitting) (?:the |a )?walls? {_gap(1)}(?:until|till|til) (?:my )?(?:hands?|knuckles|fists?|it) (?:bled|bleed|broke|were bleeding)"),
+    _p(SELF_HARM, rf"(?:scratch|scratching|scratched|pick|picking|picked) (?:at )?(?:{_ME}|my (?:arms?|skin|legs?|wrists?)) (?:[a-z]+ ){{0,2}}(?:raw|until|till|til)"),
+    _p(SELF_HARM, rf"(?:starve|starving|starved) {_ME}(?! (?:for|before))"),
+    _p(SELF_HARM, r"(?:hacerme dano|cortarme|lastimarme)"),
+    # --- wishing to be dead, not to wake up ---
+    _p(WISH_TO_DIE, rf"{_WANT} (?:to )?(?:die|dy|dye|be dead|be ded|drop dead)(?! (?:laughing|of (?:boredom|embarrassment|laughter)))"),
+    _p(WISH_TO_DIE, r"(?:ready|deserve|deserves) to die"),
+    _p(WISH_TO_DIE, r"(?:wish|wishing|hope|hopes|hoping|pray|praying|prayed) (?:[a-z]+ ){0,3}(?:that )?(?:i |id |i would |ill )?(?:dont|do not|wont|will not|wouldnt|would not|never|not|didnt) (?:wake|waking|make it(?! (?:late|to|in|on|back|home|there|out)))", negatable=False),
+    _p(WISH_TO_DIE, r"(?:go|going|fall|falling) to sleep (?:and|n) (?:never|not|dont) (?:wake|waking)"),
+    _p(WISH_TO_DIE, r"(?<!could )(?:sleep|go to sleep|fall asleep) (?:forever|for good|permanently)"),
+    _p(WISH_TO_DIE, rf"(?:dont|do not|not|never) (?:want|wanna|wish) to wake up{_FOR_GOOD}", negatable=False),
+    _p(WISH_TO_DIE, r"(?:wish|wished|wishing) (?:that )?(?:i|id)(?: had)? (?:was|were|been|be|had been|would be) (?:dead|ded|gone|never born|not born|not alive|not here)"),
+    _p(WISH_TO_DIE, r"wish (?:i|id) (?:had )?never (?:been born|existed|came back|come back|made it (?:back|home))"),
+    _p(WISH_TO_DIE, r"wish (?:i|id) (?:wasnt|werent) (?:alive|here|born|around)"),
+    _p(WISH_TO_DIE, r"wish (?:i|id) (?:had )?died"),
+    _p(WISH_TO_DIE, r"(?:stop|cease) existing"),
+    _p(WISH_TO_DIE, rf"(?:{_WANT}|wish i could|like) to (?:not exist|not be alive|disappear forever|vanish forever|be gone forever|fall asleep forever)"),
+    _p(WISH_TO_DIE, r"(?:rather|better off|sooner) (?:be )?(?:dead|ded|die)(?! than)"),
+    _p(WISH_TO_DIE, r"(?:wouldnt|would not) (?:mind|care) if (?:i|a truck|a car|a bus|something|someone|the cancer|it) (?:died|die|didnt wake up|never woke up|got hit|hit me|killed me|took me|ended)"),
+    _p(WISH_TO_DIE, r"(?:wish|wishing) (?:it|everything|this|life) would (?:all )?(?:just )?(?:end|stop|be over)"),
+    _p(WISH_TO_DIE, r"(?:hope|hoping|pray|praying)(?: that)? (?:the )?(?:cancer|tumor|disease|illness|surgery|heart attack|it) (?:takes|take|kills|kill|gets|get|finishes) me"),
+    _p(WISH_TO_DIE, r"(?:dont|do not|didnt|no longer|not|never|cant|not sure (?:if |whether |that )?i|dont know if i|dont think i) (?:really |even |ever )?(?:want|wanna|wana|wish|care|need) (?:to )?(?:live(?! (?:in|at|with|near|by|there|here|together|on|close|next|alone))|be alive|stay alive|keep living|go on|exist|keep going|carry on|see tomorrow|be on this earth|be in this world)", negatable=False),
+    _p(WISH_TO_DIE, rf"(?:dont|do not|no longer|not|never) (?:really |even )?(?:want|wanna|wana|wish) to be (?:here|around){_FOR_GOOD}", negatable=False),
+    _p(WISH_TO_DIE, r"(?:dont|do not) care (?:if|whether) i (?:live|die|wake up|make it)", negatable=False),
+    _p(WISH_TO_DIE, r"(?:ya )?no quiero (?:vivir|estar aqui|seguir|despertar|existir|seguir viviendo)", negatable=False),
+    _p(WISH_TO_DIE, r"(?:ojala|quisiera|quiero) no (?:despertar|despertarme|amanecer)", negatable=False),
+    _p(WISH_TO_DIE, r"ojala (?:estuviera|estuviese) muert[oa]"),
+    _p(WISH_TO_DIE, r"ojala (?:no|nunca) hubiera nacido", negatable=False),
+    # --- survivor guilt phrased as a death wish ---
+    _p(SURVIVOR_GUILT, r"(?:should|shouldve|should ve|should of|shoulda|ought to) (?:have |of |ve )?(?:died|been killed|been me|been the one|gone instead|gone with (?:them|him|her)|been with them|come home in a box|stayed there)"),
+    _p(SURVIVOR_GUILT, r"should be (?:in arlington|in the ground|dead|buried)"),
+    _p(SURVIVOR_GUILT, r"why (?:am i|did i|do i|was i|should i|did god let me|do i get to|did i get to) (?:[a-z]+ ){0,2}(?:still )?(?:alive|here|survive|make it|come home|live)"),
+    _p(SURVIVOR_GUILT, r"(?:dont|do not|didnt|did not|never) deserve to (?:be alive|live|be here|have survived|survive|have made it|make it|come home|breathe)", negatable=False),
+    _p(SURVIVOR_GUILT, r"(?:survived|made it|came home|lived) (?:[a-z]+ ){0,4}(?:dont|do not|didnt) deserve (?:it|to)", negatable=False),
+    _p(SURVIVOR_GUILT, r"(?:shouldnt|should not) (?:be alive|have made it|have survived|be here|have come home|have lived|be the one)", negatable=False),
+    # --- feeling like a burden ---
+    _p(BURDEN, r"(?:im|i am|feel like|feeling like|feel|just|being|been|such|nothing but|only) (?:a |such a |just a |nothing but a |the )?(?:burden|burdon|drain|dead weight|waste of (?:space|air|oxygen|life))(?! of proof)"),
+    _p(BURDEN, r"(?:better off|happier|fine|relieved|easier|better|be ok|be okay|be happy) (?:[a-z]+ ){0,3}(?:without me|if i (?:just )?(?:wasnt|werent|was gone|were gone|was dead|were dead|died|disappeared|didnt exist|wasnt here|werent here|wasnt around|werent around|was not|were not|left for good))"),
+    _p(BURDEN, r"(?:nobody|no one|noone|who) (?:would |will |is going to |gonna )?(?:even )?(?:notice|miss me|care|cares) (?:[a-z]+ ){0,3}(?:if|when) (?:i|im) (?:was |were |am )?(?:gone|dead|died|disappeared|not here|not around)"),
+    _p(BURDEN, r"(?:nobody|no one|noone) (?:would|will|is going to|gonna) (?:even )?miss me"),
+    _p(BURDEN, r"without me (?:they|she|he|everyone|everybody|my family|my kids|the world|yall|things)(?:d| would| will|ll)? (?:all )?(?:be )?(?:happy|happier|better|fine|better off|ok|okay)"),
+    _p(BURDEN, r"better off without (?:their|her|his|a|the|our) (?:[a-z]+ ){0,3}(?:dad|father|mom|mother|husband|wife|son|brother)"),
+    _p(BURDEN, rf"(?:would|will|and|shed|hed|theyd|theyll|youd) (?:all )?be (?:so much |way |a lot )?better off{_CLAUSE_END}"),
+    _p(BURDEN, r"(?:soy|me siento) (?:una|un) (?:carga|estorbo)"),
+    _p(BURDEN, r"(?:estarian|estaria|estaran|seria|serian|vivirian) mejor sin mi"),
+    # --- no future, no way out ---
+    _p(HOPELESSNESS, r"(?:no|not any|isnt any|aint no|lost (?:my|all)|without (?:a|any)) (?:point|reason|reasons|purpose|use|sense)(?: left)? (?:in |to |for )?(?:living|live|going on|go on|keep going|being alive|be alive|being here|staying|stay|trying anymore|getting up|waking up|any of (?:it|this)|it all|carrying on|existing|exist)", negatable=False),
+    _p(HOPELESSNESS, r"(?:nothing|nobody|no one|none|not much|nothin)(?: left)? (?:to|worth) (?:live|living) for"),
+    _p(HOPELESSNESS, r"what (?:do i|have i|is there) (?:[a-z]+ )?(?:have |got |left )?to live for"),
+    _p(HOPELESSNESS, r"(?:cant|cannot|dont|do not|will never|never) (?:see|imagine|picture) (?:a |any |my |much of a )?(?:future|way forward|way out|tomorrow|next year|things getting better)", negatable=False),
+    _p(HOPELESSNESS, rf"(?:no|zero|lost all) (?:hope|future)(?: left)?(?: for me| at all| anymore)?{_CLAUSE_END}", negatable=False),
+    _p(HOPELESSNESS, r"(?:no|aint no|without a) way out", negatable=False),
+    _p(HOPELESSNESS, r"(?:there is|theres|i have|ive got|got|have) no (?:hope|future)(?: left)?", negatable=False),
+    _p(HOPELESSNESS, r"(?:things|it|life|my life|nothing)(?: is| will| s| are|ll)? (?:never|not ever) (?:going to |gonna |ever going to )?(?:get|gets|be|going to be) (?:any )?better"),
+    _p(HOPELESSNESS, r"(?:whats|what is) the (?:point|use) (?:of|in) (?:living|life|going on|being alive|anything|any of (?:it|this)|carrying on|waking up|trying(?= \||$| anymore))"),
+    _p(HOPELESSNESS, r"(?:cant|cannot|can not|unable to|not able to) (?:go on(?! (?:the|a|my|this|that|vacation|leave|tuesday|monday|friday|saturday|sunday|wednesday|thursday|break|shift|patrol|with the))|keep going|keep living|keep doing this|do this anymore|do this any more|take (?:it|this|it all|this life) (?:anymore|any more|any longer)|take much more|live like this|carry on|handle (?:it|this|life) (?:anymore|any more))", negatable=False),
+    _p(HOPELESSNESS, r"(?:tired|sick|exhausted) of (?:living|being alive|life|existing|fighting to (?:stay alive|live|keep going)|waking up|trying to stay alive|being here)"),
+    _p(HOPELESSNESS, r"(?:done|finished|through) with (?:life|living|everything|it all|this life|this world|being alive)(?! (?:for|at|on))"),
+    _p(HOPELESSNESS, r"(?:life|living|my life|this life)(?: is| s)? (?:not|isnt|aint|no longer|not even) worth (?:it|living|the pain|the fight|anything)"),
+    _p(HOPELESSNESS, r"not worth (?:living|being alive|staying alive)"),
+    _p(HOPELESSNESS, r"(?:given|give|giving|gave) up on (?:life|living|everything|myself|the future)"),
+    _p(HOPELESSNESS, r"(?:want|wanted|need|wish|make|ready for) (?:the |this |my )?(?:pain|hurt|suffering|it all|everything|it) (?:to )?(?:stop|end|be over) (?:for good|forever|permanently)"),
+    _p(HOPELESSNESS, rf"(?:want|wanted|need|wish|ready for) (?:it all|everything|this|it|all of this|all of it|life) to (?:be over|end|stop)(?:{_CLAUSE_END}| for good| forever| already| now)"),
+    _p(HOPELESSNESS, rf"nothing (?:matters|means anything|is worth it)(?:{_CLAUSE_END}| anymore| any more)"),
+    _p(HOPELESSNESS, r"(?:nothing|no one|nobody) left for me"),
+    _p(HOPELESSNESS, r"(?:not going to|not gonna|wont|will not|dont think ill|dont think i will|dont think im going to|dont think im gonna) make it (?:through (?:this|the night|the week|the weekend|tonight)|much longer|to (?:tomorrow|the weekend|next week|christmas|morning)|another (?:day|week|year|night))", negatable=False),
+    _p(HOPELESSNESS, r"(?:its|it is|this|it|the pain|this pain|the hell)(?: is)? never (?:going to|gonna|ever going to) (?:end|stop|get better|let up|go away)"),
+    _p(HOPELESSNESS, r"(?:out of|no more|run out of|ran out of) reasons to (?:stay|live|keep going|go on|be here|try)", negatable=False),
+    _p(HOPELESSNESS, rf"ya no (?:aguanto|puedo|soporto)(?: mas)?(?:{_CLAUSE_END}| mas| esta vida| vivir| la vida| nada)", negatable=False),
+    _p(HOPELESSNESS, rf"no (?:lo )?(?:soporto|aguanto|puedo) mas{_CLAUSE_END}", negatable=False),
+    _p(HOPELESSNESS, r"(?:la vida )?no vale la pena(?: vivir| seguir)?", negatable=False),
+)  # fmt: skip
+
+# Harmless uses of crisis words: a match that starts inside one of these is set aside.
+HARMLESS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(body)
+    for body in (
+        r"suicid(?:e|al) (?:prevention|awareness|hotline|lifeline|crisis line|squad|watch|rates?|"
+        r"statistics|stats|training|class|walk|ruck|coordinator|booth|month|bombers?|mission|"
+        r"survivors?|loss|risk|screening|assessment|ideation training|intervention|first aid|"
+        r"safety plan|postvention|research|numbers)",
+        r"(?:died|death|dead|loss|lost(?: [a-z0-9]+){0,3}|losing(?: [a-z0-9]+){0,3}) (?:by|to|from|of) suicide",
+        r"(?:his|her|their|buddys|friends|brothers) suicide",
+        r"(?:veteran|veterans|military|vet|soldier|army|marine) suicides?",
+        r"suicidal (?:thoughts |ideation )?(?:are|is|have been|has been) (?:gone|over|behind me|rare)",
+        r"prevencion del? suicidio",
+        r"self ?harm (?:awareness|prevention)",
+        r"(?<![a-z])[0-9]+ ?kms?(?![a-z])",
+    )
+)
+
+# ----- negation scope -----
+
+NEGATIONS: frozenset[str] = frozenset(
+    {
+        "not", "never", "no", "dont", "didnt", "doesnt", "wont", "wouldnt", "isnt", "arent",
+        "wasnt", "werent", "havent", "hasnt", "hadnt", "cant", "cannot", "couldnt", "shouldnt",
+        "nor", "without", "longer", "stopped", "used", "nunca", "jamas",
+    }
+)  # fmt: skip
+# "can't stop wanting to die" is not a negation.
+NEGATION_UNDONE_BY: frozenset[str] = frozenset({"stop", "help", "shake", "quit"})
+# A negation does not reach past these: a new clause, or another subject
+# ("I don't know why I want to die").
+CLAUSE_BREAKS: frozenset[str] = frozenset(
+    {"|", "but", "though", "although", "however", "yet", "except", "and", "so", "because",
+     "cause", "cuz", "pero"}
+)  # fmt: skip
+SUBJECTS: frozenset[str] = frozenset(
+    {"i", "im", "ive", "id", "ill", "he", "she", "they", "we", "you", "hes", "shes", "theyre",
+     "yo"}
+)  # fmt: skip
+NEGATION_WINDOW = 5
+
+
+def _negated(before: list[str]) -> bool:
+    """Does a negation in the words just before a match scope over it?"""
+    for steps, index in enumerate(range(len(before) - 1, -1, -1)):
+        word = before[index]
+        if steps >= NEGATION_WINDOW or word in CLAUSE_BREAKS or word in SUBJECTS:
+            return False
+        if word in NEGATIONS:
+            following = before[index + 1] if index + 1 < len(before) else ""
+            return following not in NEGATION_UNDONE_BY
+    return False
+
+
+# ----- normalising and mending typos -----
+
+# Key words whose misspellings matter, mended by the fuzzy step.
+FUZZY_TARGETS: tuple[str, ...] = (
+    "suicide", "suicidal", "myself", "overdose", "overdosing", "overdosed", "unalive",
+    "unaliving", "goodbye", "goodbyes", "burden", "anymore", "everyone", "everybody",
+    "better", "without", "nothing", "deserve", "tomorrow", "forever", "sewerslide",
+    "hanging", "pistol", "shotgun", "revolver", "bullet", "trigger", "wrists", "living",
+    "alive", "letters", "wanting", "killing", "hurting", "sleeping", "future", "reason",
+    "existing", "disappear", "should", "shouldve", "deserve", "hopeless", "worthless",
+)  # fmt: skip
+SHORT_TARGETS: tuple[str, ...] = ("die", "dead", "kill", "life", "live", "want", "wake", "rope")
+# Real words one edit away from a key word, which must not be "mended" into it.
+NOT_TYPOS: frozenset[str] = frozenset(
+    {"hunting", "waiting", "loving", "giving", "bitter", "butter", "batter", "billet",
+     "alike", "letter", "shoulder", "lief", "evil", "veil", "wade", "wave", "lift"}
+)  # fmt: skip
+_WORD = re.compile(r"[a-z]+")
+KNOWN_WORDS: frozenset[str] = frozenset(
+    word for pattern in PATTERNS for word in _WORD.findall(pattern.regex.pattern) if len(word) > 1
+)
+_TARGETS_BY_INITIAL: dict[str, tuple[str, ...]] = {
+    initial: tuple(word for word in FUZZY_TARGETS if word[0] == initial)
+    for initial in {word[0] for word in FUZZY_TARGETS}
+}
+
+_ZERO_WIDTH = re.compile(r"[\u200b-\u200f\u2060\ufeff\u00ad]")
+_APOSTROPHES = re.compile(r"['\u2019\u02bc`\u00b4]")
+_LOOK_ALIKES = {
+    "!": "i",
+    "1": "i",
+    "|": "i",
+    "@": "a",
+    "4": "a",
+    "0": "o",
+    "3": "e",
+    "5": "s",
+    "$": "s",
+}
+_LOOK_ALIKE = re.compile(r"(?<=[a-z])[!1|@4035$](?=[a-z])")
+_CLAUSE = re.compile(r"[.;:?!,\n\r()\[\]\"\u201c\u201d\u2026\u2014\u2013]+|\s-+\s|\|")
+_TOKEN = re.compile(r"[a-z0-9]+|\|")
+_REPEATS = re.compile(r"([a-z])\1{2,}")
+
+
+@lru_cache(maxsize=8192)
+def _mend(token: str) -> str:
+    """The key word a mistyped token stands for, or the token itself."""
+    if token in KNOWN_WORDS or token in NOT_TYPOS or not token.isalpha():
+        return token
+    size = len(token)
+    if size >= 5:
+        limit = 1 if size <= 7 else 2
+        best, best_distance = token, limit + 1
+        for word in _TARGETS_BY_INITIAL.get(token[0], ()):
+            distance = OSA.distance(token, word, score_cutoff=limit)
+            if distance < best_distance:
+                best, best_distance = word, distance
+        return best
+    if size >= 3:
+        # Short words: only two neighbouring letters swapped ("lfie", "wnat").
+        for word in SHORT_TARGETS:
+            swapped = len(word) == size and sorted(word) == sorted(token)
+            if swapped and OSA.distance(token, word, score_cutoff=1) == 1:
+                return word
+    return token
+
+
+def normalise(text: str) -> str:
+    """The note as the patterns read it: lower-case words and "|" between clauses."""
+    folded = unicodedata.normalize("NFKD", text)
+    folded = "".join(char for char in folded if not unicodedata.combining(char)).casefold()
+    folded = _ZERO_WIDTH.sub("", folded)
+    folded = _APOSTROPHES.sub("", folded)
+    folded = _LOOK_ALIKE.sub(lambda found: _LOOK_ALIKES[found.group()], folded)
+    folded = _REPEATS.sub(r"\1\1", folded)
+    folded = _CLAUSE.sub(" | ", folded)
+    return " ".join(_mend(token) for token in _TOKEN.findall(folded))
 
 
 def assess(note: str | None) -> Assessment:
-    """Which crisis phrases the note contains, negated and harmless uses set aside."""
+    """Which crisis patterns the note matches, negated and harmless uses set aside."""
     if not note:
         return Assessment(False, ())
-    words = _words(note)
-    harmless: set[int] = set()
-    for friend in FALSE_FRIENDS:
-        tokens = friend.split()
-        for start in _positions(words, tokens):
-            harmless.update(range(start, start + len(tokens)))
-    found: list[str] = []
-    for phrase in CRISIS_PHRASES:
-        tokens = phrase.split()
-        for start in _positions(words, tokens):
-            if start in harmless:
+    text = normalise(note)
+    harmless = [found.span() for rule in HARMLESS for found in rule.finditer(text)]
+    matches: list[Match] = []
+    for pattern in PATTERNS:
+        for found in pattern.regex.finditer(text):
+            start = found.start()
+            if any(begin <= start < end for begin, end in harmless):
                 continue
-            before = words[max(0, start - NEGATION_WINDOW) : start]
-            if any(word in NEGATIONS for word in before):
+            if pattern.negatable and _negated(text[:start].split()):
                 continue
-            found.append(phrase)
+            matches.append(Match(pattern.category, found.group()))
             break
-    return Assessment(bool(found), tuple(found))
+    phrases = tuple(dict.fromkeys(match.phrase for match in matches))
+    return Assessment(bool(matches), phrases, tuple(matches))

@@ -1,0 +1,227 @@
+"""The crisis-language detector (bot/services/crisis_language.py) as members write.
+
+The corpus in bench/data/crisis_corpus.jsonl is split once, by a hash of each note: only
+its dev part is asserted here (the held-out part is for bench/crisis_detection.py).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.services import crisis_language
+from bot.services.crisis_language import CATEGORIES, SEVERITY, assess, normalise
+
+CORPUS = Path(__file__).resolve().parents[1] / "bench" / "data" / "crisis_corpus.jsonl"
+
+
+def dev_notes() -> list[tuple[str, bool]]:
+    rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    return [(row["text"], row["label"] == "crisis") for row in rows if row["split"] == "dev"]
+
+
+def test_the_dev_split_meets_the_goal() -> None:
+    notes = dev_notes()
+    crisis = [text for text, is_crisis in notes if is_crisis]
+    calm = [text for text, is_crisis in notes if not is_crisis]
+    assert len(crisis) >= 200
+    assert len(calm) >= 140
+    missed = [text for text in crisis if not assess(text).crisis]
+    alarms = [text for text in calm if assess(text).crisis]
+    assert len(missed) / len(crisis) <= 0.05, missed
+    assert len(alarms) / len(calm) <= 0.05, alarms
+
+
+# Each category, in wording that is not in the corpus.
+BY_CATEGORY = [
+    (crisis_language.FIREARM, "thinking of eating my rifle tonight"),
+    (crisis_language.FIREARM, "put a bullet through my head and be done"),
+    (crisis_language.FIREARM, "sat in the dark with my loaded pistol again"),
+    (crisis_language.FIREARM, "the barrel of the shotgun was in my mouth for a while"),
+    (crisis_language.OTHER_MEANS, "I tied a noose in the shed"),
+    (crisis_language.OTHER_MEANS, "going to jump off the Route 9 bridge"),
+    (crisis_language.OTHER_MEANS, "sat in the truck in the closed garage with it running"),
+    (crisis_language.OVERDOSE, "been stockpiling my oxy for months"),
+    (crisis_language.OVERDOSE, "took a whole bottle of ambien"),
+    (crisis_language.HARM_TO_OTHERS, "I'm going to kill him when he gets home"),
+    (crisis_language.HARM_TO_OTHERS, "gonna make every one of them pay"),
+    (crisis_language.SUICIDAL, "I keep thinking about killing myself"),
+    (crisis_language.SUICIDAL, "I'm planning to end my life"),
+    (crisis_language.GOODBYE, "wrote a goodbye letter to my son"),
+    (crisis_language.GOODBYE, "giving away my guns this weekend"),
+    (crisis_language.GOODBYE, "this is my last check in"),
+    (crisis_language.SELF_HARM, "burned myself with a lighter again"),
+    (crisis_language.SELF_HARM, "keep hitting myself in the head"),
+    (crisis_language.WISH_TO_DIE, "some nights I pray I don't wake up"),
+    (crisis_language.WISH_TO_DIE, "I wish I was dead"),
+    (crisis_language.SURVIVOR_GUILT, "I should have died over there with my squad"),
+    (crisis_language.SURVIVOR_GUILT, "it should've been me, not Reyes"),
+    (crisis_language.BURDEN, "everyone would be better off without me"),
+    (crisis_language.BURDEN, "I'm just a burden on my family"),
+    (crisis_language.HOPELESSNESS, "there's no reason to live anymore"),
+    (crisis_language.HOPELESSNESS, "I can't keep doing this"),
+]
+
+
+@pytest.mark.parametrize(("category", "note"), BY_CATEGORY)
+def test_each_category_is_caught_and_named(category: str, note: str) -> None:
+    found = assess(note)
+    assert found.crisis, note
+    assert category in found.categories, (note, found.categories)
+
+
+def test_every_category_has_an_example_and_a_severity() -> None:
+    assert {category for category, _ in BY_CATEGORY} == set(CATEGORIES)
+    assert set(SEVERITY) == set(CATEGORIES)
+
+
+def test_lethal_means_come_first_and_are_urgent() -> None:
+    found = assess("I'm a burden and I've been sitting with my loaded gun")
+    assert found.categories[0] == crisis_language.FIREARM
+    assert found.categories[-1] == crisis_language.BURDEN
+    assert found.matches[0].severity == "urgent"
+    assert {match.category for match in found.matches} == {"firearm", "burden"}
+
+
+WORD_FORMS = [
+    "ending it all tonight",
+    "I ended it all once, almost",
+    "I want to kill my self",
+    "I want to kill myself",
+    "thinking about hanging my self",
+    "I'm going to end it",
+]
+
+
+@pytest.mark.parametrize("note", WORD_FORMS)
+def test_word_forms_and_optional_words(note: str) -> None:
+    assert assess(note).crisis, note
+
+
+NEGATED_AND_CALM = [
+    "I'm not suicidal",
+    "not suicidal at all, just worn out",
+    "I would never kill myself, my kids need me",
+    "no thoughts of hurting myself this week",
+    "I'm no longer suicidal and I'm proud of it",
+    "I don't want to die, I want to get better",
+    "haven't thought about suicide in a long time",
+    "I'm not a burden anymore, I pull my weight",
+    "used to think about ending it all, not now",
+]
+NEGATED_BUT_NOT_CALM = [
+    "I'm not okay, I want to die",
+    "I no longer want to live",
+    "I don't want to be alive",
+    "I don't know why I want to die",
+    "I'm not sleeping and I want to kill myself",
+    "I can't stop thinking about killing myself",
+    "I'm not suicidal but I've been saving my pills",
+    "nothing helps I want to die",
+    "no, I don't want to keep living",
+]
+
+
+@pytest.mark.parametrize("note", NEGATED_AND_CALM)
+def test_a_negation_sets_aside_what_it_scopes_over(note: str) -> None:
+    assert not assess(note).crisis, (note, assess(note).phrases)
+
+
+@pytest.mark.parametrize("note", NEGATED_BUT_NOT_CALM)
+def test_a_negation_does_not_reach_past_its_clause_or_subject(note: str) -> None:
+    assert assess(note).crisis, note
+
+
+TYPOS_AND_SLANG = [
+    ("im going to kill myslef", "kill myself"),
+    ("i want to kil myself", "kil myself"),
+    ("feeling suicidle tonight", "suicide"),
+    ("thinking about sucide", "suicide"),
+    ("I want to end my lfie", "end my life"),
+    ("i wnat to die", "want to die"),
+    ("I want to k!ll myself", "kill myself"),
+    ("su1c1dal again", "suicidal"),
+    ("i want to unalive myself", "unalive"),
+    ("kms", "kms"),
+    ("thinking about sewerslide", "sewerslide"),
+    ("gonna off myself", "off myself"),
+    ("thinking about self-deleting", "self deleting"),
+    ("want to catch the bus for good", "catch the bus for good"),
+]
+
+
+@pytest.mark.parametrize(("note", "phrase"), TYPOS_AND_SLANG)
+def test_typos_look_alikes_and_slang(note: str, phrase: str) -> None:
+    assert phrase in assess(note).phrases, (note, assess(note).phrases)
+
+
+def test_typo_mending_leaves_real_words_alone() -> None:
+    assert normalise("went hunting with my brother") == "went hunting with my brother"
+    assert normalise("Myslef, Sucidal") == "myself | suicidal"
+    for calm in (
+        "been saving up to pay my bills",
+        "went hunting myself this morning",
+        "I'm waiting to hear from the judge",
+        "ran 10 kms today",
+        "I'm just going to catch the bus to court",
+    ):
+        assert not assess(calm).crisis, (calm, assess(calm).phrases)
+
+
+SPANISH = [
+    "me quiero morir",
+    "quiero matarme",
+    "no quiero vivir",
+    "estoy pensando en suicidarme",
+    "ya no aguanto",
+    "ya no aguanto más",
+    "ojalá no despertar",
+]
+SPANISH_CALM = [
+    "no quiero morir, quiero estar bien",
+    "me muero de hambre",
+    "ya no aguanto este calor",
+    "fui a una charla de prevención del suicidio",
+]
+
+
+@pytest.mark.parametrize("note", SPANISH)
+def test_spanish_crisis_phrases(note: str) -> None:
+    assert assess(note).crisis, note
+
+
+@pytest.mark.parametrize("note", SPANISH_CALM)
+def test_spanish_everyday_phrases(note: str) -> None:
+    assert not assess(note).crisis, (note, assess(note).phrases)
+
+
+FALSE_FRIENDS = [
+    "range day with my son, cleaned the rifle after",
+    "deer season opens saturday",
+    "killing it at work this week",
+    "this workout killed me",
+    "dead tired after a double",
+    "I could kill for a burger",
+    "took my meds this morning",
+    "the doctor prescribed new pills for sleep",
+    "shot a round of golf",
+    "suicide prevention training at the VA",
+    "we lost a buddy to suicide last year, went to his memorial",
+    "dying to see my kids",
+    "this is my last check-in before court, wish me luck",
+    "cut myself shaving",
+    "beating myself up about missing group",
+    "she ended it with me last month",
+]
+
+
+@pytest.mark.parametrize("note", FALSE_FRIENDS)
+def test_everyday_false_friends(note: str) -> None:
+    assert not assess(note).crisis, (note, assess(note).phrases)
+
+
+def test_an_empty_note_is_calm() -> None:
+    assert assess(None) == crisis_language.Assessment(False, ())
+    assert assess("").categories == ()
