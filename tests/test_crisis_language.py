@@ -40,6 +40,7 @@ BY_CATEGORY = [
     (crisis_language.FIREARM, "put a bullet through my head and be done"),
     (crisis_language.FIREARM, "sat in the dark with my loaded pistol again"),
     (crisis_language.FIREARM, "the barrel of the shotgun was in my mouth for a while"),
+    (crisis_language.FIREARM, "the only peace I can picture is my pistol"),
     (crisis_language.OTHER_MEANS, "I tied a noose in the shed"),
     (crisis_language.OTHER_MEANS, "going to jump off the Route 9 bridge"),
     (crisis_language.OTHER_MEANS, "sat in the truck in the closed garage with it running"),
@@ -110,6 +111,7 @@ NEGATED_AND_CALM = [
     "haven't thought about suicide in a long time",
     "I'm not a burden anymore, I pull my weight",
     "used to think about ending it all, not now",
+    "I used to feel like my wife would be better off without me. Not anymore",
 ]
 NEGATED_BUT_NOT_CALM = [
     "I'm not okay, I want to die",
@@ -121,6 +123,8 @@ NEGATED_BUT_NOT_CALM = [
     "I'm not suicidal but I've been saving my pills",
     "nothing helps I want to die",
     "no, I don't want to keep living",
+    "I used to love this job, I want to die now",
+    "used to be fine but now I want to die",
 ]
 
 

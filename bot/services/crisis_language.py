@@ -169,6 +169,8 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(FIREARM, rf"(?:pointed|pointing|aimed|aiming|point|aim) (?:it|the {_GUN}|my {_GUN}|{_GUN}) at (?:me|{_ME}|my {_HEAD})"),
     _p(FIREARM, rf"(?:use|using|used|turn|turning|turned) (?:my |the |a |his |dads )?{_GUN} {_gap(1)}on {_ME}"),
     _p(FIREARM, rf"(?:would be|it be|so) (?:so )?easy(?: \|)? {_gap(3)}{_GUN}"),
+    _p(FIREARM, rf"(?:relief|peace|answer|way out|only option|only way|escape|calling me|calls to me) {_gap(6)}(?:{_GUN}|barrel)"),
+    _p(FIREARM, rf"{_GUN} {_gap(2)}(?:is|would be|feels like|sounds like|looks like) (?:the |my )?(?:only )?(?:relief|peace|answer|way out|option|escape)"),
     _p(FIREARM, r"not for (?:the )?(?:range|hunting|targets?|deer|practice|sport)", negatable=False),
     _p(FIREARM, rf"{_GUN} (?:is |s )?loaded {_gap(2)}(?:sitting next to me|next to me|in my (?:hand|lap)|on my (?:lap|chest))"),
     _p(FIREARM, rf"{_GUN} {_gap(3)}(?:and )?i know (?:why|what for)"),
@@ -376,7 +378,7 @@ NEGATIONS: frozenset[str] = frozenset(
     {
         "not", "never", "no", "dont", "didnt", "doesnt", "wont", "wouldnt", "isnt", "arent",
         "wasnt", "werent", "havent", "hasnt", "hadnt", "cant", "cannot", "couldnt", "shouldnt",
-        "nor", "without", "longer", "stopped", "used", "nunca", "jamas",
+        "nor", "without", "longer", "stopped", "nunca", "jamas",
     }
 )  # fmt: skip
 # "can't stop wanting to die" is not a negation.
@@ -395,13 +397,16 @@ NEGATION_WINDOW = 5
 
 
 def _negated(before: list[str]) -> bool:
-    """Does a negation in the words just before a match scope over it?"""
+    """Does a negation in the words just before a match scope over it? "used to" does,
+    anywhere in the clause ("I used to think my family would be better off without me")."""
     for steps, index in enumerate(range(len(before) - 1, -1, -1)):
         word = before[index]
-        if steps >= NEGATION_WINDOW or word in CLAUSE_BREAKS or word in SUBJECTS:
+        if word in CLAUSE_BREAKS or word in SUBJECTS:
             return False
-        if word in NEGATIONS:
-            following = before[index + 1] if index + 1 < len(before) else ""
+        following = before[index + 1] if index + 1 < len(before) else ""
+        if word == "used" and following == "to":
+            return True
+        if steps < NEGATION_WINDOW and word in NEGATIONS:
             return following not in NEGATION_UNDONE_BY
     return False
 
