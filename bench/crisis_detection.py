@@ -97,7 +97,7 @@ def run(split: str = "all") -> dict[str, Any]:
         },
         "time_per_note": timing(notes),
     }
-    for part in ("dev", "held_out", "held_out_2"):
+    for part in ("dev", "held_out", "held_out_2", "held_out_3"):
         members = [note for note in notes if note.split == part]
         if members and split == "all":
             results[part] = rates(members, flagged)
@@ -122,7 +122,7 @@ def show(results: dict[str, Any], misses: bool) -> None:
 
     print(f"Crisis detection on {CORPUS.name} (split: {results['split']})")
     line("overall", results["overall"])
-    for part in ("dev", "held_out", "held_out_2"):
+    for part in ("dev", "held_out", "held_out_2", "held_out_3"):
         if part in results:
             line(part, results[part])
     print("per category (crisis categories: recall; calm categories: false alarms)")
@@ -143,7 +143,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--split", choices=("dev", "held_out", "held_out_2", "all"), default="all")
+    parser.add_argument("--split", choices=("dev", "held_out", "held_out_2", "held_out_3", "all"), default="all")
     parser.add_argument("--misses", action="store_true", help="list the notes read wrongly")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()

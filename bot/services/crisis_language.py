@@ -125,13 +125,16 @@ _PILLS = (
 )
 _PEOPLE = (
     r"(?:him|her|them|you|some(?:one|body)|any(?:one|body)|every(?:one|body)|people|"
-    r"the people|all of them|them all|those (?:people|guys|bastards)|"
+    r"the people|whoever(?: did this)?|anyone who|the guy who|all of them|them all|those (?:people|guys|bastards)|"
     r"(?:that|this|the) (?:guy|man|woman|dude|bitch|bastard|asshole|prick|judge|landlord|"
     r"boss|cop|cops)|the (?:whole )?(?:office|place|crew|shift)|"
     r"my (?:ex|ex wife|ex husband|exs (?:boyfriend|girlfriend|husband|wife)|wife|husband|boss|"
     r"neighbou?r|landlord|sergeant|supervisor|girlfriend|boyfriend|brother|sister|dad|father|"
     r"mom|mother|kids?|son|daughter|family|coworker|roommate|po|probation officer|lawyer))"
 )
+# Means a member may dwell on ("I keep looking at my gun"); pills are left out, being
+# everyday talk ("been thinking about my meds").
+_MEANS = rf"(?:loaded )?(?:{_GUN}|bullets?|trigger|rope|noose|bridge|train|tracks|train tracks|ledge|rafters|knife|blade|razor|overpass|cliff)"
 # Words after "wake up", "be here" ... that make them about dying rather than the alarm clock.
 _FOR_GOOD = (
     r"(?= \||$| tomorrow| again| anymore| any more| any longer| ever| at all| on this earth)"
@@ -171,6 +174,19 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(FIREARM, rf"(?:would be|it be|so) (?:so )?easy(?: \|)? {_gap(3)}{_GUN}"),
     _p(FIREARM, rf"(?:relief|peace|answer|way out|only option|only way|escape|calling me|calls to me) {_gap(6)}(?:{_GUN}|barrel)"),
     _p(FIREARM, rf"{_GUN} {_gap(2)}(?:is|would be|feels like|sounds like|looks like) (?:the |my )?(?:only )?(?:relief|peace|answer|way out|option|escape)"),
+    _p(FIREARM, rf"(?:keep|kept|been|cant stop|always|all i do is) (?:thinking about|looking at|staring at|holding|picturing|eyeing) (?:my|the|that) {_MEANS}(?:{_CLAUSE_END}| (?:a lot|again|all the time|too much|all day|all night|every day|constantly|and)| on my| in the| under| in my)"),
+    _p(FIREARM, rf"thinking about (?:my|the|that) {_MEANS} {_gap(3)}(?:a lot|again|all the time|too much|all day|all night|every day|constantly)"),
+    _p(FIREARM, rf"{_MEANS} {_gap(4)}(?:is |s )?(?:always |all )?(?:on my mind|all i (?:can )?think about)"),
+    _p(FIREARM, rf"all i (?:can )?think about is (?:my|the|that) {_MEANS}"),
+    _p(FIREARM, rf"{_GUN} {_gap(6)}(?:held|holding|hold) it (?:for|and|to|against|up)"),
+    _p(FIREARM, rf"{_GUN} {_gap(3)}(?:and )?what it would take"),
+    _p(FIREARM, rf"(?:sat|sit|sitting) {_gap(4)}with (?:my|the|a) {_GUN} (?:and )?(?:cried|crying|thought about it|stared|prayed)"),
+    _p(FIREARM, rf"{_GUN} {_gap(6)}in front of me"),
+    _p(FIREARM, rf"{_GUN} in my (?:hand|hands|lap)(?: \|)? (?:just )?(?:sitting|sat) (?:here|there|in the dark)"),
+    _p(FIREARM, rf"(?:going to|gonna|about to|will|ill|want to) (?:use|grab|get) (?:my|the) {_GUN}(?: tonight| now| on {_ME})"),
+    _p(FIREARM, rf"(?:took|take|taking|got|get|getting) (?:my|the) {_GUN} out(?: of the (?:safe|case|closet|drawer))? (?:again|tonight)"),
+    _p(FIREARM, r"(?:bullet|round|slug) (?:to|in|into|through) the (?:head|brain|temple|mouth)"),
+    _p(FIREARM, r"(?:trigger|bullet|round|shot|pull|pills?|jump|step) and (?:its|it is|itll be|it will be|everything is|this is|it would be|its all) (?:all )?over"),
     _p(FIREARM, r"not for (?:the )?(?:range|hunting|targets?|deer|practice|sport)", negatable=False),
     _p(FIREARM, rf"{_GUN} (?:is |s )?loaded {_gap(2)}(?:sitting next to me|next to me|in my (?:hand|lap)|on my (?:lap|chest))"),
     _p(FIREARM, rf"{_GUN} {_gap(3)}(?:and )?i know (?:why|what for)"),
@@ -180,6 +196,14 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(FIREARM, rf"(?:bought|got|buying|picked up) (?:a |another |my )?(?:new )?{_GUN} {_gap(4)}(?:and )?(?:i )?(?:dont|do not|never) (?:even )?(?:hunt|shoot)"),
     # --- other lethal means: rope, heights, traffic, cars, blades, water, gas ---
     _p(OTHER_MEANS, rf"(?:hang|hanging|hung|hanged) {_ME}"),
+    _p(OTHER_MEANS, r"hang (?:from|off) (?:the|a) (?:rafters|beam|tree|branch|ceiling|closet rod|rail)"),
+    _p(OTHER_MEANS, r"(?:go|going|went) off (?:the|a|that) (?:[a-z0-9]+ ){0,2}(?:bridge|edge|cliff|overpass|ledge|roof|railing)"),
+    _p(OTHER_MEANS, rf"(?:thinking about|think about|thought about|want to|wanna) (?:going|go) over(?:{_CLAUSE_END}| the (?:edge|side|railing))"),
+    _p(OTHER_MEANS, r"(?:walk|walking|swim|swimming|wade|wading) (?:out )?(?:into|out into|out in|out to) the (?:ocean|sea|lake|river|water) (?:and )?(?:not|never) (?:come|coming) back"),
+    _p(OTHER_MEANS, r"(?:want to|wanna|going to|gonna|thinking about|think about) (?:drive|driving|crash|steer|swerve) (?:my |the )?(?:car |truck )?(?:off|into) (?:the|a) (?:road|ditch|tree|wall|pole|bridge|river|lake)"),
+    _p(OTHER_MEANS, rf"(?:drink|drinking) {_ME} to death"),
+    _p(OTHER_MEANS, rf"(?:want to|wanna|let {_ME}|going to|gonna|just) bleed out"),
+    _p(OTHER_MEANS, r"(?:keep|kept|been|cant stop) (?:thinking about|looking at|staring at) my (?:wrists?|throat|veins)"),
     _p(OTHER_MEANS, r"nooses?"),
     _p(OTHER_MEANS, rf"(?:rope|belt|cord|extension cord) {_gap(8)}(?:beam|rafters?|neck|ceiling|closet rod|tree|branch)"),
     _p(OTHER_MEANS, rf"(?:rafters|beam|beams|branch)(?: in the (?:garage|barn|basement|shed))? {_gap(3)}(?:thinking|thought) about (?:it|rope|hanging)"),
@@ -191,7 +215,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(OTHER_MEANS, r"(?:thinking|thought) (?:about|of) (?:stepping|jumping|jump|step) off"),
     _p(OTHER_MEANS, r"(?:almost|nearly|about to|going to|gonna|want to|wanna) (?:jump|jumped)(?! (?:in|into|out of my skin|on|at))"),
     _p(OTHER_MEANS, r"(?:stood|standing|stand|sat|sitting) (?:on|at) (?:the|a) (?:edge of the )?(?:bridge|ledge|edge|roof|railing)"),
-    _p(OTHER_MEANS, rf"(?:step|stepping|stepped|walk|walking|walked|jump|jumping|throw {_ME}|lie down|lay down) (?:out )?(?:in front of|into|onto) (?:a |the )?(?:train|traffic|truck|semi|bus|tracks|highway|oncoming traffic)(?! court)"),
+    _p(OTHER_MEANS, rf"(?:step|stepping|stepped|walk|walking|walked|jump|jumping|throw {_ME}|lie down|lay down) (?:out )?(?:in front of|into|onto) (?:a |the )?(?:train|traffic|truck|semi|bus|car|tracks|highway|oncoming traffic)(?! court)"),
     _p(OTHER_MEANS, r"(?:run|running|ran|left|leave|sit|sat|sitting) (?:the|my) (?:car|truck|engine) (?:[a-z0-9]+ ){0,2}(?:in|inside) (?:the|a|my) (?:closed |shut )?garage"),
     _p(OTHER_MEANS, rf"(?:hose|tube) {_gap(4)}(?:exhaust|tailpipe)"),
     _p(OTHER_MEANS, rf"(?:closed|shut) garage {_gap(3)}running"),
@@ -205,7 +229,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(OTHER_MEANS, r"head in the oven"),
     # --- pills taken or saved up ---
     _p(OVERDOSE, rf"(?:saving|saved|save|stockpiling|stockpiled|stockpile|hoarding|hoarded|hoard|collecting|stashing|stashed|stocking) (?:up )?(?:all |some of )?(?:my |the |his |her |these )?(?:old )?{_PILLS}"),
-    _p(OVERDOSE, rf"(?:keeping|kept|keep|hiding|hid|hide) (?:my |the |all my |some )?(?:old )?{_PILLS} {_gap(3)}(?:in case|for later|for when|for the day|for a bad day|hidden|in a shoebox|stashed)"),
+    _p(OVERDOSE, rf"(?:keeping|kept|keep|hiding|hid|hide|holding on to|holding onto|hanging on to|hanging onto|holding) (?:my |the |all my |some )?(?:old )?{_PILLS} {_gap(3)}(?:in case|for later|for when|for the day|for a bad day|hidden|in a shoebox|stashed)"),
     _p(OVERDOSE, rf"(?:skip|skipping|skipped|not taking|stopped taking) (?:my )?{_PILLS} {_gap(2)}(?:and )?(?:saving|save|keeping|stashing|hoarding)"),
     _p(OVERDOSE, r"(?:took|take|taking|swallowed|swallow|swallowing|downed|popped|ate|tok+) (?:the |a |my |her |his |an )?(?:whole|w?hole|entire|full) (?:bottle|box|pack|packet|strip|blister|month|script|supply|stash|prescription)"),
     _p(OVERDOSE, rf"(?:swallowed|swallow|took|downed|popped|ate) (?:the )?rest of (?:my|the|her|his|[a-z]+s) (?:[a-z]+ )?{_PILLS}"),
@@ -215,8 +239,21 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(OVERDOSE, rf"enough (?:{_PILLS} |oxy |of them |saved up )?{_gap(2)}to (?:not wake up|never wake up|end it|do it|die|kill me|kill {_ME}|be done|go to sleep forever|finish it)"),
     _p(OVERDOSE, rf"(?:counted|counting) (?:out )?(?:my|the|all my) {_PILLS} {_gap(4)}(?:enough|for the day|for when|done)"),
     _p(OVERDOSE, r"(?:overdose|overdosing|overdosed|od) on purpose"),
+    _p(OVERDOSE, rf"(?:all )?(?:my |the )?{_PILLS} (?:are )?(?:all )?(?:lined up|counted out|laid out|set out)(?! in (?:the|my|a) (?:organizer|pill box|box|tray))"),
+    _p(OVERDOSE, r"(?:going to|gonna|about to|want to|wanna|thinking of|thinking about|plan to) (?:take|taking|swallow|swallowing) (?:them all|all of them|all of it|it all|every (?:one|last one))(?! (?:to|with me|out|home|fishing|camping|for|along))"),
+    _p(OVERDOSE, r"(?:take|taking|took|swallow|swallowing|swallowed) (?:them|it|those|these|the rest) (?:all )?(?:at once|in one go|at one time)"),
+    _p(OVERDOSE, r"(?:took|take|taking|swallowed) (?:too much|too many|extra|more than i should)(?: [a-z]+){0,2} on purpose"),
+    _p(OVERDOSE, rf"(?:putting|put|set|setting) aside (?:a |one |some |my |extra |a few )?{_PILLS}"),
+    _p(OVERDOSE, rf"(?:take|taking|took|swallow|swallowing) everything (?:i have|i got|in the (?:house|cabinet|medicine cabinet))(?:{_CLAUSE_END}| tonight| at once| left)"),
+    _p(OVERDOSE, rf"(?:mix|mixing|mixed|wash|washing|washed) (?:my |the |all my |all the )?{_PILLS} (?:down )?with (?:a |some |the )?(?:[a-z]+ )?(?:of )?(?:whiskey|vodka|alcohol|booze|beer|liquor|wine|jack|bourbon|rum|tequila)"),
+    _p(OVERDOSE, rf"(?:took|take|taking|swallowed|downed) all (?:of )?(?:my )?[a-z]+s {_PILLS}"),
+    _p(OVERDOSE, rf"(?:swallowed|swallow|swallowing|downed|downing|popped) all (?:of )?(?:my |the |her |his )?(?:[a-z]+ )?{_PILLS}"),
+    _p(OVERDOSE, r"(?:take|taking|took|swallow|swallowing) every (?:last )?(?:pill|tablet)(?: in the (?:house|cabinet|bottle))?"),
+    _p(OVERDOSE, rf"(?:whole|entire|full) bottle {_gap(6)}(?:take|taking|swallow|down) (?:it|them)"),
     # --- harm to someone else ---
     _p(HARM_TO_OTHERS, rf"(?:going to|gonna|goin to|will|ill|want to|wanna|wanted to|about to|could|might|swear ill|swear i will|thinking about|think about|thought about|scared ill|afraid ill|scared im going to|afraid im going to) (?:really )?(?:kill|killing|hurt|hurting|shoot|shooting|stab|stabbing|strangle|strangling|choke|choking|beat|beating|murder|murdering|punch|punching|attack|attacking|run over) {_PEOPLE}(?! (?:at|in) (?:chess|cards|pool|golf|poker|video games|a game|the game|basketball|arm wrestling|softball|darts))"),
+    _p(HARM_TO_OTHERS, r"(?:want|wish|need) (?:him|her|them|that guy|my ex|those people|everyone) dead"),
+    _p(HARM_TO_OTHERS, rf"(?:get|grab|getting|grabbing) (?:my|the|a) {_GUN} and (?:go|head|drive) (?:over )?(?:there|to (?:his|her|their|the))"),
     _p(HARM_TO_OTHERS, rf"snap and (?:hurt|kill|shoot|stab|beat|choke) {_PEOPLE}"),
     _p(HARM_TO_OTHERS, r"(?:make|making|made) (?:him|her|them|everyone|everybody|all of them|them all|every (?:one|last one|single one) of them|that (?:guy|bastard|bitch)|those (?:people|guys|bastards)) (?:all )?pay"),
     _p(HARM_TO_OTHERS, r"(?:theyll|they will|hell|he will|shell|she will|theyre going to|hes going to|shes going to|theyre gonna|hes gonna|shes gonna) (?:all )?(?:going to |gonna )?pay(?! (?:me|us|you|the|my|rent|back|cash|it|for (?:the|my|dinner|lunch|it)))"),
@@ -238,6 +275,8 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(SUICIDAL, rf"(?:off|offing|offed|end|ending) {_ME}"),
     _p(SUICIDAL, r"catch(?:ing)? the (?:last )?bus (?:for good|permanently|out of here|out of this world|to the other side|for real)"),
     _p(SUICIDAL, r"(?:take|taking|took) (?:a|the) (?:permanent )?dirt ?nap"),
+    _p(SUICIDAL, r"(?:take|taking|took) the (?:easy|cowards|quick) way out"),
+    _p(SUICIDAL, r"how (?:quick|easy|fast|painless) it would be(?! to)"),
     _p(SUICIDAL, r"(?:want|wanna|ready|rather|wish i was|wish i were|belong|deserve) (?:to )?(?:be )?(?:six|6) (?:feet|ft|foot) under"),
     _p(SUICIDAL, r"(?:going to|gonna|might|want to|wanna|thinking about|about to) check out (?:early|for good|permanently)(?! (?:from|of|at|to|and))"),
     _p(SUICIDAL, r"(?:gonna|going to|want to|wanna|might|about to|ready to|thinking about) (?:just )?rope(?! (?:off|in|the|a|it|them|him|her|up))"),
@@ -269,6 +308,12 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(GOODBYE, r"(?:my will is (?:done|written|signed|ready)|(?:the |my )?letters are written|wrote (?:out )?my will)"),
     _p(GOODBYE, r"(?:wrote|writing|write|made|making) (?:out |a list of |down )?who gets (?:what|my)"),
     _p(GOODBYE, r"(?:wont|will not|not going to) be (?:around|here) (?:much|for|very) (?:longer|long)", negatable=False),
+    _p(GOODBYE, r"(?:last|final) time (?:youll|you will|anyone will|anyonell|yall will) (?:hear|see) (?:from )?me"),
+    _p(GOODBYE, r"(?:wont|will not) be (?:at|in|around|here|coming to) (?:group|here|the group|meetings)?(?: anymore| again| after (?:today|this))(?! (?:because|since|cause|cuz|i graduated|i finished|im moving))", negatable=False),
+    _p(GOODBYE, r"(?:hell|shell|theyll|he will|she will|they will) need (?:it|them) more"),
+    _p(GOODBYE, r"(?:leaving|leave|left) (?:all )?my (?:[a-z]+ )?(?:guns?|rifles?|medals|tools|truck|stuff|things|dog|cat|belongings) to (?:my|his|her)"),
+    _p(GOODBYE, r"(?<![^|] )(?:please |just )?tell (?:my|him|her|them|everyone) (?:[a-z]+ )?(?:that )?(?:im sorry|i am sorry|i loved|i love (?:him|her|them|you))"),
+    _p(GOODBYE, r"(?:see|saw|seeing|hug|hugged|hear|call|called|talk to|talked to|tell|told)(?: [a-z]+){0,5} (?:one last time|for the last time|one final time)"),
     _p(GOODBYE, r"(?:by the time|when) (?:you|anyone|someone|yall) (?:read|reads|see|sees) this"),
     # --- self-harm ---
     _p(SELF_HARM, rf"(?:hurt|hurting|hurts|harm|harming|harmed|injure|injuring|punish|punishing) {_ME}(?! (?:at|lifting|moving|playing|in the|on the|on my|during|doing|working|running|carrying|falling|while|when|pretty|bad|badly|skiing|hiking|with the|with a (?:saw|hammer|drill)))"),
@@ -293,9 +338,14 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(WISH_TO_DIE, r"(?<!could )(?:sleep|go to sleep|fall asleep) (?:forever|for good|permanently)"),
     _p(WISH_TO_DIE, rf"(?:dont|do not|not|never) (?:want|wanna|wish) to wake up{_FOR_GOOD}", negatable=False),
     _p(WISH_TO_DIE, r"(?:wish|wished|wishing) (?:that )?(?:i|id)(?: had)? (?:was|were|been|be|had been|would be) (?:dead|ded|gone|never born|not born|not alive|not here)"),
-    _p(WISH_TO_DIE, r"wish (?:i|id) (?:had )?never (?:been born|existed|came back|come back|made it (?:back|home))"),
+    _p(WISH_TO_DIE, r"wish (?:i|id) (?:had )?never (?:been born|existed|came back|come back|came home|come home|made it (?:back|home))"),
     _p(WISH_TO_DIE, r"wish (?:i|id) (?:wasnt|werent) (?:alive|here|born|around)"),
     _p(WISH_TO_DIE, r"wish (?:i|id) (?:had )?died"),
+    _p(WISH_TO_DIE, r"wish (?:i|id) (?:would|could) (?:just )?(?:die|not wake up|disappear|stop existing|be dead)"),
+    _p(WISH_TO_DIE, rf"(?:wish i could|want to|wanna|just want to) (?:just )?(?:fade away|disappear|vanish|not exist|stop existing|not be here|be gone)(?:{_CLAUSE_END}| forever| for good| and never)"),
+    _p(WISH_TO_DIE, r"(?:take|takes) me in my sleep"),
+    _p(WISH_TO_DIE, r"better off (?:gone|not here|not around|in the ground)"),
+    _p(WISH_TO_DIE, r"(?:sleep|go to sleep|fall asleep|close my eyes) (?:and|n) (?:never|not|dont|wont) (?:wake|waking|open)"),
     _p(WISH_TO_DIE, r"(?:stop|cease) existing"),
     _p(WISH_TO_DIE, rf"(?:{_WANT}|wish i could|like) to (?:not exist|not be alive|disappear forever|vanish forever|be gone forever|fall asleep forever)"),
     _p(WISH_TO_DIE, r"(?:rather|better off|sooner) (?:be )?(?:dead|ded|die)(?! than)"),
@@ -324,10 +374,13 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(BURDEN, r"without me (?:they|she|he|everyone|everybody|my family|my kids|the world|yall|things)(?:d| would| will|ll)? (?:all )?(?:be )?(?:happy|happier|better|fine|better off|ok|okay)"),
     _p(BURDEN, r"better off without (?:their|her|his|a|the|our) (?:[a-z]+ ){0,3}(?:dad|father|mom|mother|husband|wife|son|brother)"),
     _p(BURDEN, rf"(?:would|will|and|shed|hed|theyd|theyll|youd) (?:all )?be (?:so much |way |a lot )?better off{_CLAUSE_END}"),
+    _p(BURDEN, r"(?:im|i am|i keep|i just keep) (?:ruining|wrecking|destroying) (?:everyones|everybodys|my familys|my kids|my wifes|their|her|his) (?:life|lives)"),
+    _p(BURDEN, r"(?:im|i am|i feel like im|feel like im) (?:just )?in (?:everyones|everybodys) way"),
+    _p(BURDEN, rf"(?:im|i am|i feel|feel) (?:so |completely |totally |just )?(?:worthless|a waste)(?:{_CLAUSE_END}| to (?:everyone|anyone|my family))"),
     _p(BURDEN, r"(?:soy|me siento) (?:una|un) (?:carga|estorbo)"),
     _p(BURDEN, r"(?:estarian|estaria|estaran|seria|serian|vivirian) mejor sin mi"),
     # --- no future, no way out ---
-    _p(HOPELESSNESS, r"(?:no|not any|isnt any|aint no|lost (?:my|all)|without (?:a|any)) (?:point|reason|reasons|purpose|use|sense)(?: left)? (?:in |to |for )?(?:living|live|going on|go on|keep going|being alive|be alive|being here|staying|stay|trying anymore|getting up|waking up|any of (?:it|this)|it all|carrying on|existing|exist)", negatable=False),
+    _p(HOPELESSNESS, r"(?:no|not any|isnt any|aint no|lost (?:my|all)|without (?:a|any)) (?:point|reason|reasons|purpose|use|sense)(?: left)? (?:in |to |for )?(?:living|live|going on|go on|keep going|keep living|being alive|be alive|being here|staying|stay|trying anymore|getting up|waking up|anything|any of (?:it|this)|it all|carrying on|existing|exist)", negatable=False),
     _p(HOPELESSNESS, r"(?:nothing|nobody|no one|none|not much|nothin)(?: left)? (?:to|worth) (?:live|living) for"),
     _p(HOPELESSNESS, r"what (?:do i|have i|is there) (?:[a-z]+ )?(?:have |got |left )?to live for"),
     _p(HOPELESSNESS, r"(?:cant|cannot|dont|do not|will never|never) (?:see|imagine|picture) (?:a |any |my |much of a )?(?:future|way forward|way out|tomorrow|next year|things getting better)", negatable=False),
@@ -335,8 +388,8 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(HOPELESSNESS, r"(?:no|aint no|without a) way out", negatable=False),
     _p(HOPELESSNESS, r"(?:there is|theres|i have|ive got|got|have) no (?:hope|future)(?: left)?", negatable=False),
     _p(HOPELESSNESS, r"(?:things|it|life|my life|nothing)(?: is| will| s| are|ll)? (?:never|not ever) (?:going to |gonna |ever going to )?(?:get|gets|be|going to be) (?:any )?better"),
-    _p(HOPELESSNESS, r"(?:whats|what is) the (?:point|use) (?:of|in) (?:living|life|going on|being alive|anything|any of (?:it|this)|carrying on|waking up|trying(?= \||$| anymore))"),
-    _p(HOPELESSNESS, r"(?:cant|cannot|can not|unable to|not able to) (?:go on(?! (?:the|a|my|this|that|vacation|leave|tuesday|monday|friday|saturday|sunday|wednesday|thursday|break|shift|patrol|with the))|keep going|keep living|keep doing this|do this anymore|do this any more|take (?:it|this|it all|this life) (?:anymore|any more|any longer)|take much more|live like this|carry on|handle (?:it|this|life) (?:anymore|any more))", negatable=False),
+    _p(HOPELESSNESS, r"(?:whats|what is) the (?:point|use) (?:of|in) (?:living|life|going on|being alive|anything|any of (?:it|this)|carrying on|waking up|(?:even )?trying(?= \||$| anymore))"),
+    _p(HOPELESSNESS, r"(?:cant|cannot|can not|unable to|not able to) (?:go on(?! (?:the|a|my|this|that|vacation|leave|tuesday|monday|friday|saturday|sunday|wednesday|thursday|break|shift|patrol|with the))|keep going|keep living|keep doing this|do (?:this|it) anymore|do (?:this|it) any more|take (?:it|this|it all|this life) (?:anymore|any more|any longer)|take much more|live like this|carry on|handle (?:it|this|life) (?:anymore|any more))", negatable=False),
     _p(HOPELESSNESS, r"(?:tired|sick|exhausted) of (?:living|being alive|life|existing|fighting to (?:stay alive|live|keep going)|waking up|trying to stay alive|being here)"),
     _p(HOPELESSNESS, r"(?:done|finished|through) with (?:life|living|everything|it all|this life|this world|being alive)(?! (?:for|at|on))"),
     _p(HOPELESSNESS, r"(?:life|living|my life|this life)(?: is| s)? (?:not|isnt|aint|no longer|not even) worth (?:it|living|the pain|the fight|anything)"),
@@ -346,6 +399,11 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(HOPELESSNESS, rf"(?:want|wanted|need|wish|ready for) (?:it all|everything|this|it|all of this|all of it|life) to (?:be over|end|stop)(?:{_CLAUSE_END}| for good| forever| already| now)"),
     _p(HOPELESSNESS, rf"nothing (?:matters|means anything|is worth it)(?:{_CLAUSE_END}| anymore| any more)"),
     _p(HOPELESSNESS, r"(?:nothing|no one|nobody) left for me"),
+    _p(HOPELESSNESS, rf"(?:just )?want out(?:{_CLAUSE_END}| of (?:this life|life|this world))"),
+    _p(HOPELESSNESS, r"(?:im|i am|ill|i will) (?:never|not ever) (?:going to |gonna )?(?:get better|be ok|be okay|be happy|be normal|be fixed|recover)(?! (?:at|with|in|on))"),
+    _p(HOPELESSNESS, rf"nothing (?:will|is going to|is ever going to) (?:ever )?(?:change|get better|be better|be different)(?:{_CLAUSE_END}| for me)"),
+    _p(HOPELESSNESS, r"(?:dont|do not|cant|cannot) see (?:the|any|a) point (?:in|of|to) (?:going on|living|life|anything|any of (?:it|this)|trying|being alive|carrying on)", negatable=False),
+    _p(HOPELESSNESS, rf"(?:im|i am) (?:so )?(?:done|tired of|through) fighting(?:{_CLAUSE_END}| (?:it|this|for my life|to stay alive|to live))"),
     _p(HOPELESSNESS, r"(?:not going to|not gonna|wont|will not|dont think ill|dont think i will|dont think im going to|dont think im gonna) make it (?:through (?:this|the night|the week|the weekend|tonight)|much longer|to (?:tomorrow|the weekend|next week|christmas|morning)|another (?:day|week|year|night))", negatable=False),
     _p(HOPELESSNESS, r"(?:its|it is|this|it|the pain|this pain|the hell)(?: is)? never (?:going to|gonna|ever going to) (?:end|stop|get better|let up|go away)"),
     _p(HOPELESSNESS, r"(?:out of|no more|run out of|ran out of) reasons to (?:stay|live|keep going|go on|be here|try)", negatable=False),
@@ -368,6 +426,7 @@ HARMLESS: tuple[re.Pattern[str], ...] = tuple(
         r"suicidal (?:thoughts |ideation )?(?:are|is|have been|has been) (?:gone|over|behind me|rare)",
         r"prevencion del? suicidio",
         r"self ?harm (?:awareness|prevention)",
+        rf"(?:took|take|taking) (?:all )?(?:of )?my (?:[a-z]+ )?{_PILLS} (?:[a-z0-9]+ ){{0,2}}(?:like (?:usual|normal|always|i should|im supposed to|prescribed)|as (?:usual|prescribed|directed)|on time|with (?:breakfast|dinner|food))",
         r"(?<![a-z])[0-9]+ ?kms?(?![a-z])",
     )
 )
