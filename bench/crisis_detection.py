@@ -143,7 +143,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--split", choices=("dev", "held_out", "held_out_2", "held_out_3", "all"), default="all")
+    parser.add_argument(
+        "--split", choices=("dev", "held_out", "held_out_2", "held_out_3", "all"), default="all"
+    )
     parser.add_argument("--misses", action="store_true", help="list the notes read wrongly")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
