@@ -26,6 +26,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import checkin_writes  # noqa: E402  # sibling scripts, importable once bench/ is on the path
+import crisis_detection  # noqa: E402
 import interaction_path  # noqa: E402
 import process  # noqa: E402
 import resource_search  # noqa: E402
@@ -78,6 +79,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         burst = 200 if args.quick else 1000
         results["dm_fan_out"] = {"reminders": burst, **await scheduler.burst(burst, where)}
         results["process"] = await process.run(1 if args.quick else 3)
+    crisis = crisis_detection.run()
+    results["crisis_detection"] = {key: value for key, value in crisis.items() if key != "misses"}
     return results
 
 
@@ -93,6 +96,8 @@ def markdown(results: dict[str, Any], machine: str) -> str:
     start, handoff = results["scheduler_start"], results["scheduler_handoff"]
     fan, proc = results["dm_fan_out"], results["process"]
     search = results["search_sqlite"]
+    crisis = results["crisis_detection"]
+    unseen = crisis_detection.newest_held_out(crisis)
     lines = [
         "# Muster benchmark results",
         "",
@@ -138,6 +143,12 @@ def markdown(results: dict[str, Any], machine: str) -> str:
         row("idle memory (resident)", "≤ 100 MB", f"{proc['muster']['idle_rss_mb']:.0f} MB",
             f"{proc['bare_discord_py']['idle_rss_mb']:.0f} MB (bare discord.py)",
             proc["muster"]["idle_rss_mb"] <= 100),
+        row(f"crisis notes caught / everyday notes flagged, unseen part `{unseen}`", "≥ 95% / ≤ 5%",
+            f"{100 * crisis[unseen]['recall']:.1f}% / {100 * crisis[unseen]['false_alarm_rate']:.1f}%", "",
+            crisis[unseen]["recall"] >= 0.95 and crisis[unseen]["false_alarm_rate"] <= 0.05),
+        row("crisis check, time per note: p99 CPU time (wall clock, other processes too)", "< 1 ms",
+            f"{crisis['time_per_note']['cpu_p99_ms']:.2f} ms ({crisis['time_per_note']['p99_ms']:.2f} ms)", "",
+            crisis["time_per_note"]["cpu_p99_ms"] < 1),
     ]  # fmt: skip
     if "search_postgresql" in results:
         pg = results["search_postgresql"]
