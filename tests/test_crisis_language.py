@@ -153,6 +153,8 @@ TYPOS_AND_SLANG = [
     ("gonna off myself", "off myself"),
     ("thinking about self-deleting", "self deleting"),
     ("want to catch the bus for good", "catch the bus for good"),
+    ("ready to end my lif", "end my life"),
+    ("i dont wanna be aliv", "dont wanna be alive"),
 ]
 
 
@@ -164,6 +166,7 @@ def test_typos_look_alikes_and_slang(note: str, phrase: str) -> None:
 def test_typo_mending_leaves_real_words_alone() -> None:
     assert normalise("went hunting with my brother") == "went hunting with my brother"
     assert normalise("Myslef, Sucidal") == "myself | suicidal"
+    assert normalise("my dad is dead tired") == "my dad is dead tired"
     for calm in (
         "been saving up to pay my bills",
         "went hunting myself this morning",

@@ -187,6 +187,13 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(FIREARM, rf"(?:took|take|taking|got|get|getting) (?:my|the) {_GUN} out(?: of the (?:safe|case|closet|drawer))? (?:again|tonight)"),
     _p(FIREARM, r"(?:bullet|round|slug) (?:to|in|into|through) the (?:head|brain|temple|mouth)"),
     _p(FIREARM, r"(?:trigger|bullet|round|shot|pull|pills?|jump|step) and (?:its|it is|itll be|it will be|everything is|this is|it would be|its all) (?:all )?over"),
+    _p(FIREARM, rf"(?:had|have|got|left|kept|keep|leave) (?:my|the|a) {_GUN} out {_gap(4)}(?:all night|all day|for hours|again|in front of me)"),
+    _p(FIREARM, rf"need (?:it|the {_GUN}|my {_GUN}) for (?:me|{_ME})"),
+    _p(FIREARM, rf"with (?:my|the|a) {_GUN}(?: \|)? (?:and )?i (?:dont|do not) (?:know what to do|trust {_ME})"),
+    _p(FIREARM, rf"if (?:it|things|this) (?:gets?|get) (?:any )?worse {_gap(2)}(?:i have|ive got|theres|there is|i got) (?:my|the|a) {_GUN}"),
+    _p(FIREARM, rf"(?:i (?:always |still )?have|ive (?:always |still )?got|theres always) (?:my|the) {_GUN} if (?:i|it|things)"),
+    _p(FIREARM, r"(?:tried|try|trying|almost|nearly) (?:to )?pull(?:ed|ing)? the trigger(?! (?:smooth|slow|straight|on (?:a|an|the|that|my)))"),
+    _p(FIREARM, rf"{_GUN} {_gap(6)}(?:keep|kept|been) (?:picking it up|holding it|touching it|looking at it|staring at it)"),
     _p(FIREARM, r"not for (?:the )?(?:range|hunting|targets?|deer|practice|sport)", negatable=False),
     _p(FIREARM, rf"{_GUN} (?:is |s )?loaded {_gap(2)}(?:sitting next to me|next to me|in my (?:hand|lap)|on my (?:lap|chest))"),
     _p(FIREARM, rf"{_GUN} {_gap(3)}(?:and )?i know (?:why|what for)"),
@@ -196,6 +203,8 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(FIREARM, rf"(?:bought|got|buying|picked up) (?:a |another |my )?(?:new )?{_GUN} {_gap(4)}(?:and )?(?:i )?(?:dont|do not|never) (?:even )?(?:hunt|shoot)"),
     # --- other lethal means: rope, heights, traffic, cars, blades, water, gas ---
     _p(OTHER_MEANS, rf"(?:hang|hanging|hung|hanged) {_ME}"),
+    _p(OTHER_MEANS, rf"(?:bridge|overpass|ledge|roof|edge|cliff) {_gap(6)}(?:looking|staring|looked|stared) (?:down|over the edge|at the water)"),
+    _p(OTHER_MEANS, r"(?:lay|laying|lie|lying) (?:down )?(?:on|across) (?:the )?(?:train )?(?:tracks|rails)"),
     _p(OTHER_MEANS, r"hang (?:from|off) (?:the|a) (?:rafters|beam|tree|branch|ceiling|closet rod|rail)"),
     _p(OTHER_MEANS, r"(?:go|going|went) off (?:the|a|that) (?:[a-z0-9]+ ){0,2}(?:bridge|edge|cliff|overpass|ledge|roof|railing)"),
     _p(OTHER_MEANS, rf"(?:thinking about|think about|thought about|want to|wanna) (?:going|go) over(?:{_CLAUSE_END}| the (?:edge|side|railing))"),
@@ -237,10 +246,11 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(OVERDOSE, rf"(?:took|take|taking|swallowed|swallow|swallowing|downed|popped|ate|mixing|mix|mixed) (?:all|every one|every last one) (?:of )?(?:my |the |her |his |these |those )?(?:[a-z]+ )?{_PILLS} {_gap(2)}(?:at once|at one time|in one go|together|tonight|now|with (?:whiskey|vodka|alcohol|booze|beer|liquor|wine|jack)|on purpose)"),
     _p(OVERDOSE, r"(?:i|im|ive|ill|id|gonna|going to|want to|wanna|might|could|about to|thinking about|think about|thought about|plan to|planning to|considering) (?:just )?(?:overdose|overdosing|overdosed|od|oding|odd)"),
     _p(OVERDOSE, rf"enough (?:{_PILLS} |oxy |of them |saved up )?{_gap(2)}to (?:not wake up|never wake up|end it|do it|die|kill me|kill {_ME}|be done|go to sleep forever|finish it)"),
-    _p(OVERDOSE, rf"(?:counted|counting) (?:out )?(?:my|the|all my) {_PILLS} {_gap(4)}(?:enough|for the day|for when|done)"),
+    _p(OVERDOSE, rf"(?:counted|counting) (?:out )?(?:all )?(?:my|the|all my) {_PILLS}(?: \|)? {_gap(4)}(?:enough|for the day|for when|done)"),
     _p(OVERDOSE, r"(?:overdose|overdosing|overdosed|od) on purpose"),
     _p(OVERDOSE, rf"(?:all )?(?:my |the )?{_PILLS} (?:are )?(?:all )?(?:lined up|counted out|laid out|set out)(?! in (?:the|my|a) (?:organizer|pill box|box|tray))"),
     _p(OVERDOSE, r"(?:going to|gonna|about to|want to|wanna|thinking of|thinking about|plan to) (?:take|taking|swallow|swallowing) (?:them all|all of them|all of it|it all|every (?:one|last one))(?! (?:to|with me|out|home|fishing|camping|for|along))"),
+    _p(OVERDOSE, rf"(?:want to|wanna|going to|gonna|about to|thinking about|plan to|ready to) (?:take|taking|swallow|swallowing) all (?:of )?(?:my |the )?{_PILLS}(?! (?:with me|to|on|along|when|in the morning|like))"),
     _p(OVERDOSE, r"(?:take|taking|took|swallow|swallowing|swallowed) (?:them|it|those|these|the rest) (?:all )?(?:at once|in one go|at one time)"),
     _p(OVERDOSE, r"(?:took|take|taking|swallowed) (?:too much|too many|extra|more than i should)(?: [a-z]+){0,2} on purpose"),
     _p(OVERDOSE, rf"(?:putting|put|set|setting) aside (?:a |one |some |my |extra |a few )?{_PILLS}"),
@@ -283,6 +293,8 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(SUICIDAL, r"(?:clock|clocking) out (?:permanently|forever|of life)"),
     _p(SUICIDAL, r"commit(?:ting)? sudoku"),
     _p(SUICIDAL, r"(?:me )?quiero morir(?:me)?"),
+    _p(SUICIDAL, r"(?:me )?(?:quiero|voy a|quisiera) quitar(?:me)? la vida"),
+    _p(SUICIDAL, r"(?:quisiera|quiero|ojala) (?:estar )?(?:muert[oa]|morir(?:me)?)"),
     _p(SUICIDAL, r"(?:ganas|deseos) de (?:morir(?:me)?|matarme|suicidarme|desaparecer)"),
     _p(SUICIDAL, r"(?:quiero|voy a|me voy a|pienso|pensando en|quisiera) (?:matar(?:me|lo|la|los)?|suicidarme|quitarme la vida|morirme|ahorcarme|acabar con (?:todo|mi vida|esto))"),
     _p(SUICIDAL, r"(?:suicidarme|suicidio)"),
@@ -349,6 +361,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(WISH_TO_DIE, r"(?:stop|cease) existing"),
     _p(WISH_TO_DIE, rf"(?:{_WANT}|wish i could|like) to (?:not exist|not be alive|disappear forever|vanish forever|be gone forever|fall asleep forever)"),
     _p(WISH_TO_DIE, r"(?:rather|better off|sooner) (?:be )?(?:dead|ded|die)(?! than)"),
+    _p(WISH_TO_DIE, r"rather (?:be )?(?:dead|die) than (?:keep going|keep living|live|go on|wake up|face|be here|be alive|do this)"),
     _p(WISH_TO_DIE, r"(?:wouldnt|would not) (?:mind|care) if (?:i|a truck|a car|a bus|something|someone|the cancer|it) (?:died|die|didnt wake up|never woke up|got hit|hit me|killed me|took me|ended)"),
     _p(WISH_TO_DIE, r"(?:wish|wishing) (?:it|everything|this|life) would (?:all )?(?:just )?(?:end|stop|be over)"),
     _p(WISH_TO_DIE, r"(?:hope|hoping|pray|praying)(?: that)? (?:the )?(?:cancer|tumor|disease|illness|surgery|heart attack|it) (?:takes|take|kills|kill|gets|get|finishes) me"),
@@ -383,7 +396,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(HOPELESSNESS, r"(?:no|not any|isnt any|aint no|lost (?:my|all)|without (?:a|any)) (?:point|reason|reasons|purpose|use|sense)(?: left)? (?:in |to |for )?(?:living|live|going on|go on|keep going|keep living|being alive|be alive|being here|staying|stay|trying anymore|getting up|waking up|anything|any of (?:it|this)|it all|carrying on|existing|exist)", negatable=False),
     _p(HOPELESSNESS, r"(?:nothing|nobody|no one|none|not much|nothin)(?: left)? (?:to|worth) (?:live|living) for"),
     _p(HOPELESSNESS, r"what (?:do i|have i|is there) (?:[a-z]+ )?(?:have |got |left )?to live for"),
-    _p(HOPELESSNESS, r"(?:cant|cannot|dont|do not|will never|never) (?:see|imagine|picture) (?:a |any |my |much of a )?(?:future|way forward|way out|tomorrow|next year|things getting better)", negatable=False),
+    _p(HOPELESSNESS, r"(?:cant|cannot|dont|do not|will never|never) (?:see|imagine|picture) (?:a |any |my |much of a )?(?:future|way forward|way out|tomorrow|next year|(?:things|it|life) (?:ever )?getting better)", negatable=False),
     _p(HOPELESSNESS, rf"(?:no|zero|lost all) (?:hope|future)(?: left)?(?: for me| at all| anymore)?{_CLAUSE_END}", negatable=False),
     _p(HOPELESSNESS, r"(?:no|aint no|without a) way out", negatable=False),
     _p(HOPELESSNESS, r"(?:there is|theres|i have|ive got|got|have) no (?:hope|future)(?: left)?", negatable=False),
@@ -402,7 +415,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(HOPELESSNESS, rf"(?:just )?want out(?:{_CLAUSE_END}| of (?:this life|life|this world))"),
     _p(HOPELESSNESS, r"(?:im|i am|ill|i will) (?:never|not ever) (?:going to |gonna )?(?:get better|be ok|be okay|be happy|be normal|be fixed|recover)(?! (?:at|with|in|on))"),
     _p(HOPELESSNESS, rf"nothing (?:will|is going to|is ever going to) (?:ever )?(?:change|get better|be better|be different)(?:{_CLAUSE_END}| for me)"),
-    _p(HOPELESSNESS, r"(?:dont|do not|cant|cannot) see (?:the|any|a) point (?:in|of|to) (?:going on|living|life|anything|any of (?:it|this)|trying|being alive|carrying on)", negatable=False),
+    _p(HOPELESSNESS, r"(?:dont|do not|cant|cannot) (?:see|have) (?:the|any|a) (?:point|reason) (?:in|of|to|for) (?:going on|go on|living|live|life|anything|any of (?:it|this)|trying|being alive|carrying on|keep going|stay|be here)", negatable=False),
     _p(HOPELESSNESS, rf"(?:im|i am) (?:so )?(?:done|tired of|through) fighting(?:{_CLAUSE_END}| (?:it|this|for my life|to stay alive|to live))"),
     _p(HOPELESSNESS, r"(?:not going to|not gonna|wont|will not|dont think ill|dont think i will|dont think im going to|dont think im gonna) make it (?:through (?:this|the night|the week|the weekend|tonight)|much longer|to (?:tomorrow|the weekend|next week|christmas|morning)|another (?:day|week|year|night))", negatable=False),
     _p(HOPELESSNESS, r"(?:its|it is|this|it|the pain|this pain|the hell)(?: is)? never (?:going to|gonna|ever going to) (?:end|stop|get better|let up|go away)"),
@@ -482,6 +495,14 @@ FUZZY_TARGETS: tuple[str, ...] = (
     "existing", "disappear", "should", "shouldve", "deserve", "hopeless", "worthless",
 )  # fmt: skip
 SHORT_TARGETS: tuple[str, ...] = ("die", "dead", "kill", "life", "live", "want", "wake", "rope")
+# Short words with a letter dropped, spelt out: a rule would mend "dad" into "dead".
+SHORT_TYPOS: dict[str, str] = {
+    "lfe": "life",
+    "lif": "life",
+    "alve": "alive",
+    "aliv": "alive",
+    "alie": "alive",
+}
 # Real words one edit away from a key word, which must not be "mended" into it.
 NOT_TYPOS: frozenset[str] = frozenset(
     {"hunting", "waiting", "loving", "giving", "bitter", "butter", "batter", "billet",
@@ -529,6 +550,8 @@ def _mend(token: str) -> str:
             if distance < best_distance:
                 best, best_distance = word, distance
         return best
+    if token in SHORT_TYPOS:
+        return SHORT_TYPOS[token]
     if size >= 3:
         # Short words: only two neighbouring letters swapped ("lfie", "wnat").
         for word in SHORT_TARGETS:
