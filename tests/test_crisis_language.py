@@ -138,6 +138,36 @@ def test_a_negation_does_not_reach_past_its_clause_or_subject(note: str) -> None
     assert assess(note).crisis, note
 
 
+FIRST_PERSON_INTENT = [
+    "I keep thinking about hanging",
+    "I'm really thinking I might just pull the trigger",
+    "honestly I hope I die soon",
+    "I've been planning to throw myself in the river",
+]
+FIRST_PERSON_CALM = [
+    "I hope I don't die on the drive up in this snow",
+    "I'm trying not to die of heat stroke out here",
+    "I'm thinking I won't pull the trigger on that truck",
+    "I'm going to dye my hair for the kids' game",
+    "my phone might die before the hearing",
+    "I keep thinking about hanging the new shelves",
+]
+
+
+@pytest.mark.parametrize("note", FIRST_PERSON_INTENT)
+def test_a_first_person_intent_then_a_way_of_dying_is_caught(note: str) -> None:
+    assert assess(note).crisis, note
+
+
+@pytest.mark.parametrize("note", FIRST_PERSON_CALM)
+def test_the_first_person_rule_spares_negations_and_idioms(note: str) -> None:
+    assert not assess(note).crisis, (note, assess(note).phrases)
+
+
+def test_the_looser_rule_adds_nothing_where_a_pattern_matched() -> None:
+    assert assess("I really want to die").phrases == ("want to die",)
+
+
 TYPOS_AND_SLANG = [
     ("im going to kill myslef", "kill myself"),
     ("i want to kil myself", "kil myself"),

@@ -128,7 +128,7 @@ _PEOPLE = (
     r"the people|whoever(?: did this)?|anyone who|the guy who|all of them|them all|those (?:people|guys|bastards)|"
     r"(?:that|this|the) (?:guy|man|woman|dude|bitch|bastard|asshole|prick|judge|landlord|"
     r"boss|cop|cops)|the (?:whole )?(?:office|place|crew|shift)|"
-    r"my (?:ex|ex wife|ex husband|exs (?:boyfriend|girlfriend|husband|wife)|wife|husband|boss|"
+    r"my (?:new |old |former |stupid |damn )?(?:ex|ex wife|ex husband|exs (?:new )?(?:boyfriend|girlfriend|husband|wife)|wife|husband|boss|"
     r"neighbou?r|landlord|sergeant|supervisor|girlfriend|boyfriend|brother|sister|dad|father|"
     r"mom|mother|kids?|son|daughter|family|coworker|roommate|po|probation officer|lawyer))"
 )
@@ -140,6 +140,20 @@ _FOR_GOOD = (
     r"(?= \||$| tomorrow| again| anymore| any more| any longer| ever| at all| on this earth)"
 )
 _CLAUSE_END = r"(?= \||$)"
+# Up to three words, none a negation ("I hope I don't die" is not a wish to die).
+_PLAIN_GAP = r"(?:(?!(?:not|dont|never|no|wont|cant|didnt|doesnt|wouldnt|nobody)(?![a-z0-9]))[a-z0-9]+ ){0,3}"
+# First person, then a wish or an intent: "I just want to", "I've been thinking about".
+_I_INTEND = (
+    r"(?:i|im|ill|id|ive|i am|i will|i would)(?: just| really| honestly| still| kinda| sometimes| seriously| been| keep| kept)*"
+    r" (?:want|wanna|wana|wanted|wanting|going|gonna|plan|planning|planned|ready|tried|trying|try|thinking|thought|think|tempted|decided|hope|hoping|pray|praying|wish|wishing|about|might|could|need|needing)"
+)
+# Acts that, after such an intent, are about dying whatever words come between.
+_DYING_ACT = (
+    rf"(?:die(?! (?:laughing|of (?:boredom|embarrassment|laughter|old age)|down|off|out|hard|my|the|it))|"
+    rf"hang(?:ing)?{_CLAUSE_END}|hang {_ME}|noose|pull the trigger(?! on)|overdose|od{_CLAUSE_END}|drown|bleed out|"
+    rf"unalive|off {_ME}|kill {_ME}|shoot {_ME}|throw {_ME}|not wake up|never wake up|not be here anymore|be gone forever|"
+    rf"jump (?:off|from|in front)|end it(?! with| on)|end my life)"
+)
 
 
 @dataclass(frozen=True)
@@ -147,11 +161,13 @@ class _Pattern:
     category: str
     regex: re.Pattern[str]
     negatable: bool
+    # A looser pattern that counts only where no other pattern matched.
+    fallback: bool = False
 
 
-def _p(category: str, body: str, *, negatable: bool = True) -> _Pattern:
+def _p(category: str, body: str, *, negatable: bool = True, fallback: bool = False) -> _Pattern:
     # Whole words only: a match starts and ends at a space or at the ends of the note.
-    return _Pattern(category, re.compile(rf"(?<![^ ]){body}(?![^ ])"), negatable)
+    return _Pattern(category, re.compile(rf"(?<![^ ]){body}(?![^ ])"), negatable, fallback)
 
 
 PATTERNS: tuple[_Pattern, ...] = (
@@ -194,6 +210,9 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(FIREARM, rf"(?:i (?:always |still )?have|ive (?:always |still )?got|theres always) (?:my|the) {_GUN} if (?:i|it|things)"),
     _p(FIREARM, r"(?:tried|try|trying|almost|nearly) (?:to )?pull(?:ed|ing)? the trigger(?! (?:smooth|slow|straight|on (?:a|an|the|that|my)))"),
     _p(FIREARM, rf"{_GUN} {_gap(6)}(?:keep|kept|been) (?:picking it up|holding it|touching it|looking at it|staring at it)"),
+    _p(FIREARM, rf"{_GUN} (?:is|feels like|seems like) the only (?:thing that makes sense|way|answer|option|way out|thing left)"),
+    _p(FIREARM, rf"(?:sat|sit|sitting) (?:alone )?in (?:the|my) (?:garage|dark|bedroom|bathroom|closet|basement|kitchen) with (?:my|the|a) (?:loaded )?{_GUN}"),
+    _p(FIREARM, rf"(?:use|using|used|turn|turning) it on {_ME}"),
     _p(FIREARM, r"not for (?:the )?(?:range|hunting|targets?|deer|practice|sport)", negatable=False),
     _p(FIREARM, rf"{_GUN} (?:is |s )?loaded {_gap(2)}(?:sitting next to me|next to me|in my (?:hand|lap)|on my (?:lap|chest))"),
     _p(FIREARM, rf"{_GUN} {_gap(3)}(?:and )?i know (?:why|what for)"),
@@ -205,6 +224,8 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(OTHER_MEANS, rf"(?:hang|hanging|hung|hanged) {_ME}"),
     _p(OTHER_MEANS, rf"(?:bridge|overpass|ledge|roof|edge|cliff) {_gap(6)}(?:looking|staring|looked|stared) (?:down|over the edge|at the water)"),
     _p(OTHER_MEANS, r"(?:lay|laying|lie|lying) (?:down )?(?:on|across) (?:the )?(?:train )?(?:tracks|rails)"),
+    _p(OTHER_MEANS, rf"(?:looking|staring|looked|stared) at (?:the|my|that) {_MEANS} {_gap(4)}again"),
+    _p(OTHER_MEANS, r"(?:im|i am) (?:on|at) the (?:bridge|ledge|edge|roof|overpass)(?: right)? now"),
     _p(OTHER_MEANS, r"hang (?:from|off) (?:the|a) (?:rafters|beam|tree|branch|ceiling|closet rod|rail)"),
     _p(OTHER_MEANS, r"(?:go|going|went) off (?:the|a|that) (?:[a-z0-9]+ ){0,2}(?:bridge|edge|cliff|overpass|ledge|roof|railing)"),
     _p(OTHER_MEANS, rf"(?:thinking about|think about|thought about|want to|wanna) (?:going|go) over(?:{_CLAUSE_END}| the (?:edge|side|railing))"),
@@ -248,6 +269,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(OVERDOSE, rf"enough (?:{_PILLS} |oxy |of them |saved up )?{_gap(2)}to (?:not wake up|never wake up|end it|do it|die|kill me|kill {_ME}|be done|go to sleep forever|finish it)"),
     _p(OVERDOSE, rf"(?:counted|counting) (?:out )?(?:all )?(?:my|the|all my) {_PILLS}(?: \|)? {_gap(4)}(?:enough|for the day|for when|done)"),
     _p(OVERDOSE, r"(?:overdose|overdosing|overdosed|od) on purpose"),
+    _p(OVERDOSE, rf"(?:took|take|taking|swallowed) {_gap(6)}{_PILLS} {_gap(4)}on purpose"),
     _p(OVERDOSE, rf"(?:all )?(?:my |the )?{_PILLS} (?:are )?(?:all )?(?:lined up|counted out|laid out|set out)(?! in (?:the|my|a) (?:organizer|pill box|box|tray))"),
     _p(OVERDOSE, r"(?:going to|gonna|about to|want to|wanna|thinking of|thinking about|plan to) (?:take|taking|swallow|swallowing) (?:them all|all of them|all of it|it all|every (?:one|last one))(?! (?:to|with me|out|home|fishing|camping|for|along))"),
     _p(OVERDOSE, rf"(?:want to|wanna|going to|gonna|about to|thinking about|plan to|ready to) (?:take|taking|swallow|swallowing) all (?:of )?(?:my |the )?{_PILLS}(?! (?:with me|to|on|along|when|in the morning|like))"),
@@ -272,6 +294,8 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(HARM_TO_OTHERS, rf"(?:taking|take|bringing|bring|took|brought) (?:my|a|the) (?:loaded )?{_GUN} (?:to|over to|into) (?:his|her|their|work|the office|my job|the job|school|court)"),
     _p(HARM_TO_OTHERS, r"shoot (?:up )?(?:the|this|that|my|his|her) (?:office|place|school|work|building|court|courthouse|station|plant|church|party)"),
     # --- thoughts of suicide, said outright or in slang ---
+    _p(SUICIDAL, rf"{_I_INTEND} {_PLAIN_GAP}{_DYING_ACT}", fallback=True),
+    _p(SUICIDAL, rf"(?:scared|afraid|terrified) of what (?:i|ill|i will|i might|id) (?:do|might do)(?: with (?:my|the) {_GUN}| to {_ME}| tonight)?"),
     _p(SUICIDAL, rf"{_KILL} {_ME}(?! (?:laughing|working|at work|at the gym|over|to (?:get|make|finish|pay|keep)))"),
     _p(SUICIDAL, r"(?:suicide|sewerslide|sewer slide|sewer side)"),
     _p(SUICIDAL, r"suicidal"),
@@ -323,6 +347,10 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(GOODBYE, r"(?:last|final) time (?:youll|you will|anyone will|anyonell|yall will) (?:hear|see) (?:from )?me"),
     _p(GOODBYE, r"(?:wont|will not) be (?:at|in|around|here|coming to) (?:group|here|the group|meetings)?(?: anymore| again| after (?:today|this))(?! (?:because|since|cause|cuz|i graduated|i finished|im moving))", negatable=False),
     _p(GOODBYE, r"(?:hell|shell|theyll|he will|she will|they will) need (?:it|them) more"),
+    _p(GOODBYE, r"(?:you|yall|you all|nobody|no one)(?:ll| will)? (?:wont|will not|never) (?:hear from|see) me again(?! (?:until|till|for|before|this|next|at))", negatable=False),
+    _p(GOODBYE, r"this is it for me"),
+    _p(GOODBYE, r"(?:left|leaving|put) my will (?:on|in|where)"),
+    _p(GOODBYE, r"(?:the |my )?(?:note|notes|letters?) (?:is|are) written"),
     _p(GOODBYE, r"(?:leaving|leave|left) (?:all )?my (?:[a-z]+ )?(?:guns?|rifles?|medals|tools|truck|stuff|things|dog|cat|belongings) to (?:my|his|her)"),
     _p(GOODBYE, r"(?<![^|] )(?:please |just )?tell (?:my|him|her|them|everyone) (?:[a-z]+ )?(?:that )?(?:im sorry|i am sorry|i loved|i love (?:him|her|them|you))"),
     _p(GOODBYE, r"(?:see|saw|seeing|hug|hugged|hear|call|called|talk to|talked to|tell|told)(?: [a-z]+){0,5} (?:one last time|for the last time|one final time)"),
@@ -333,6 +361,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(SELF_HARM, rf"(?:cut|cutting|cuts|slice|slicing|carve|carving) {_ME}(?! (?:shaving|on|with the|while|cooking|chopping|at work|opening|by accident|accidentally))"),
     _p(SELF_HARM, rf"(?:started|start|starting|been|back to|keep|kept|relapsed on|relapse on|urges? to|want to|wanting to|thinking about) (?:cutting|burning|scratching)(?: {_ME}| again| my (?:arms?|wrists?|legs?|thighs?|skin))?(?! (?:the|a|wood|grass|back|class|corners|weight|costs|down))"),
     _p(SELF_HARM, r"cutting (?:helps|is the only|makes me)"),
+    _p(SELF_HARM, r"(?<![^|] )i (?:cut|burned|burnt) again"),
     _p(SELF_HARM, r"(?:cut|cutting|slashed|slashing) (?:my|both) (?:arms?|wrists?|legs?|thighs?|skin|stomach) (?:again|open|up|until|till|on purpose|last night|tonight)"),
     _p(SELF_HARM, rf"(?:burn|burning|burned|burnt|burns) (?:{_ME}|my (?:arms?|skin|wrists?|hands?|legs?)) (?:with (?:a|the) (?:cigarette|lighter|iron|match|matches)|on purpose|again|to feel)"),
     _p(SELF_HARM, r"(?:put|putting|puts) (?:a |my |the )?(?:cigarettes?|lighter|smokes?) out on my (?:arms?|skin|hands?|wrists?|legs?)"),
@@ -343,7 +372,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(SELF_HARM, rf"(?:starve|starving|starved) {_ME}(?! (?:for|before))"),
     _p(SELF_HARM, r"(?:hacerme dano|cortarme|lastimarme)"),
     # --- wishing to be dead, not to wake up ---
-    _p(WISH_TO_DIE, rf"{_WANT} (?:to )?(?:die|dy|dye|be dead|be ded|drop dead)(?! (?:laughing|of (?:boredom|embarrassment|laughter)))"),
+    _p(WISH_TO_DIE, rf"{_WANT} (?:to )?(?:die|dy|dye|be dead|be ded|drop dead)(?! (?:laughing|of (?:boredom|embarrassment|laughter)|my|the|it|his|her|them|hair))"),
     _p(WISH_TO_DIE, r"(?:ready|deserve|deserves) to die"),
     _p(WISH_TO_DIE, r"(?:wish|wishing|hope|hopes|hoping|pray|praying|prayed) (?:[a-z]+ ){0,3}(?:that )?(?:i |id |i would |ill )?(?:dont|do not|wont|will not|wouldnt|would not|never|not|didnt) (?:wake|waking|make it(?! (?:late|to|in|on|back|home|there|out)))", negatable=False),
     _p(WISH_TO_DIE, r"(?:go|going|fall|falling) to sleep (?:and|n) (?:never|not|dont) (?:wake|waking)"),
@@ -402,7 +431,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(HOPELESSNESS, r"(?:there is|theres|i have|ive got|got|have) no (?:hope|future)(?: left)?", negatable=False),
     _p(HOPELESSNESS, r"(?:things|it|life|my life|nothing)(?: is| will| s| are|ll)? (?:never|not ever) (?:going to |gonna |ever going to )?(?:get|gets|be|going to be) (?:any )?better"),
     _p(HOPELESSNESS, r"(?:whats|what is) the (?:point|use) (?:of|in) (?:living|life|going on|being alive|anything|any of (?:it|this)|carrying on|waking up|(?:even )?trying(?= \||$| anymore))"),
-    _p(HOPELESSNESS, r"(?:cant|cannot|can not|unable to|not able to) (?:go on(?! (?:the|a|my|this|that|vacation|leave|tuesday|monday|friday|saturday|sunday|wednesday|thursday|break|shift|patrol|with the))|keep going|keep living|keep doing this|do (?:this|it) anymore|do (?:this|it) any more|take (?:it|this|it all|this life) (?:anymore|any more|any longer)|take much more|live like this|carry on|handle (?:it|this|life) (?:anymore|any more))", negatable=False),
+    _p(HOPELESSNESS, r"(?:cant|cannot|can not|unable to|not able to) (?:go on(?! (?:the|a|my|this|that|vacation|leave|tuesday|monday|friday|saturday|sunday|wednesday|thursday|break|shift|patrol|with the))|keep going(?! (?:to|with|at|back|for))|keep living|keep doing this|do (?:this|it) anymore|do (?:this|it) any more|take (?:it|this|it all|this life) (?:anymore|any more|any longer)|take much more|live like this|carry on|handle (?:it|this|life) (?:anymore|any more))", negatable=False),
     _p(HOPELESSNESS, r"(?:tired|sick|exhausted) of (?:living|being alive|life|existing|fighting to (?:stay alive|live|keep going)|waking up|trying to stay alive|being here)"),
     _p(HOPELESSNESS, r"(?:done|finished|through) with (?:life|living|everything|it all|this life|this world|being alive)(?! (?:for|at|on))"),
     _p(HOPELESSNESS, r"(?:life|living|my life|this life)(?: is| s)? (?:not|isnt|aint|no longer|not even) worth (?:it|living|the pain|the fight|anything)"),
@@ -412,6 +441,8 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(HOPELESSNESS, rf"(?:want|wanted|need|wish|ready for) (?:it all|everything|this|it|all of this|all of it|life) to (?:be over|end|stop)(?:{_CLAUSE_END}| for good| forever| already| now)"),
     _p(HOPELESSNESS, rf"nothing (?:matters|means anything|is worth it)(?:{_CLAUSE_END}| anymore| any more)"),
     _p(HOPELESSNESS, r"(?:nothing|no one|nobody) left for me"),
+    _p(HOPELESSNESS, rf"why (?:keep|even|bother) (?:going|living|trying|waking up|getting up)(?:{_CLAUSE_END}| anymore)"),
+    _p(HOPELESSNESS, rf"(?:ive got|i have|got|theres) nothing left(?:{_CLAUSE_END}| for me| to (?:give|live for|lose))"),
     _p(HOPELESSNESS, rf"(?:just )?want out(?:{_CLAUSE_END}| of (?:this life|life|this world))"),
     _p(HOPELESSNESS, r"(?:im|i am|ill|i will) (?:never|not ever) (?:going to |gonna )?(?:get better|be ok|be okay|be happy|be normal|be fixed|recover)(?! (?:at|with|in|on))"),
     _p(HOPELESSNESS, rf"nothing (?:will|is going to|is ever going to) (?:ever )?(?:change|get better|be better|be different)(?:{_CLAUSE_END}| for me)"),
@@ -580,14 +611,19 @@ def assess(note: str | None) -> Assessment:
     text = normalise(note)
     harmless = [found.span() for rule in HARMLESS for found in rule.finditer(text)]
     matches: list[Match] = []
-    for pattern in PATTERNS:
+    spans: list[tuple[int, int]] = []
+    # The looser fallback patterns run last, and only where nothing else matched.
+    for pattern in sorted(PATTERNS, key=lambda pattern: pattern.fallback):
         for found in pattern.regex.finditer(text):
-            start = found.start()
-            if any(begin <= start < end for begin, end in harmless):
+            start, end = found.span()
+            if any(begin <= start < stop for begin, stop in harmless):
+                continue
+            if pattern.fallback and any(start < stop and begin < end for begin, stop in spans):
                 continue
             if pattern.negatable and _negated(text[:start].split()):
                 continue
             matches.append(Match(pattern.category, found.group()))
+            spans.append((start, end))
             break
     phrases = tuple(dict.fromkeys(match.phrase for match in matches))
     return Assessment(bool(matches), phrases, tuple(matches))
