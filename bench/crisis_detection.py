@@ -7,8 +7,8 @@ notes that get them anyway), overall, per corpus category and for each part of t
 and the time per note (mean and p99, with the typo cache emptied before every note, so
 each note is read as if for the first time). Goal on notes the lexicon was never tuned on:
 recall >= 95%, false alarms <= 5%, under 1 ms per note. The held-out parts were written
-and run one after the other (bench/data/README.md): only the newest is still unseen, and
-is printed last. Tune on `--split dev` only; `--misses` lists the notes of the chosen split
+and run one after the other (bench/data/README.md) and their misses fixed after each first
+run, so the first-run figures (FIRST_RUNS, printed too) are the ones about unseen notes. Tune on `--split dev` only; `--misses` lists the notes of the chosen split
 that were read wrongly. Figures are printed, never asserted.
 """
 
@@ -28,6 +28,19 @@ from bot.services.crisis_language import assess
 
 CORPUS = Path(__file__).resolve().parent / "data" / "crisis_corpus.jsonl"
 TIMING_ROUNDS = 20
+# Each held-out part's first run, before anything was tuned on it: crisis notes caught, of
+# crisis notes, everyday notes flagged, of everyday notes. Only these figures are about notes
+# the lexicon had never seen; after a run, the misses were fixed. The first part was written
+# in the same pass as the dev notes and flatters the lexicon; the later ones were written
+# one at a time, each after the last round of tuning (bench/data/README.md).
+FIRST_RUNS: dict[str, tuple[int, int, int, int]] = {
+    "held_out": (116, 117, 1, 74),
+    "held_out_2": (64, 83, 0, 43),
+    "held_out_3": (67, 85, 0, 45),
+    "held_out_4": (44, 64, 1, 34),
+    "held_out_5": (48, 62, 1, 33),
+}
+WRITTEN_AFTER_TUNING = ("held_out_2", "held_out_3", "held_out_4", "held_out_5")
 
 
 @dataclass(frozen=True)
@@ -111,9 +124,24 @@ def run(split: str = "all") -> dict[str, Any]:
     return results
 
 
-def newest_held_out(results: dict[str, Any]) -> str:
-    """The held-out part written last: the only one not yet looked at when it was run."""
-    return [key for key in results["parts"] if key.startswith("held_out")][-1]
+def first_runs_pooled() -> dict[str, float]:
+    """Recall and false-alarm rate over the first runs of the parts written after tuning."""
+    runs = [FIRST_RUNS[part] for part in WRITTEN_AFTER_TUNING]
+    return {
+        "crisis_notes": sum(run[1] for run in runs),
+        "calm_notes": sum(run[3] for run in runs),
+        "recall": sum(run[0] for run in runs) / sum(run[1] for run in runs),
+        "false_alarm_rate": sum(run[2] for run in runs) / sum(run[3] for run in runs),
+    }
+
+
+def rates_of(caught: int, crisis: int, alarms: int, calm: int) -> dict[str, Any]:
+    return {
+        "crisis_notes": crisis,
+        "calm_notes": calm,
+        "recall": caught / crisis,
+        "false_alarm_rate": alarms / calm,
+    }
 
 
 def percent(value: float | None) -> str:
@@ -131,10 +159,11 @@ def show(results: dict[str, Any], misses: bool) -> None:
     line("overall", results["overall"])
     for part in results["parts"]:
         line(part, results[part])
-    if any(key.startswith("held_out") for key in results["parts"]):
-        print(
-            f"  (unseen until its first run: {newest_held_out(results)}; see bench/data/README.md)"
-        )
+    if results["parts"]:
+        print("first runs, before anything was tuned on them (bench/data/README.md):")
+        for part, (caught, crisis, alarms, calm) in FIRST_RUNS.items():
+            line(part, rates_of(caught, crisis, alarms, calm))
+        line("pooled, parts 2-5", first_runs_pooled())
     print("per category (crisis categories: recall; calm categories: false alarms)")
     for category, figures in results["per_category"].items():
         line(category, figures)

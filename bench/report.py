@@ -97,7 +97,7 @@ def markdown(results: dict[str, Any], machine: str) -> str:
     fan, proc = results["dm_fan_out"], results["process"]
     search = results["search_sqlite"]
     crisis = results["crisis_detection"]
-    unseen = crisis_detection.newest_held_out(crisis)
+    unseen = crisis_detection.first_runs_pooled()
     lines = [
         "# Muster benchmark results",
         "",
@@ -143,9 +143,10 @@ def markdown(results: dict[str, Any], machine: str) -> str:
         row("idle memory (resident)", "≤ 100 MB", f"{proc['muster']['idle_rss_mb']:.0f} MB",
             f"{proc['bare_discord_py']['idle_rss_mb']:.0f} MB (bare discord.py)",
             proc["muster"]["idle_rss_mb"] <= 100),
-        row(f"crisis notes caught / everyday notes flagged, unseen part `{unseen}`", "≥ 95% / ≤ 5%",
-            f"{100 * crisis[unseen]['recall']:.1f}% / {100 * crisis[unseen]['false_alarm_rate']:.1f}%", "",
-            crisis[unseen]["recall"] >= 0.95 and crisis[unseen]["false_alarm_rate"] <= 0.05),
+        row("crisis notes caught / everyday notes flagged, held-out notes at their first run", "≥ 95% / ≤ 5%",
+            f"{100 * unseen['recall']:.1f}% / {100 * unseen['false_alarm_rate']:.1f}% "
+            f"(of {unseen['crisis_notes']} / {unseen['calm_notes']})", "",
+            unseen["recall"] >= 0.95 and unseen["false_alarm_rate"] <= 0.05),
         row("crisis check, time per note: p99 CPU time (wall clock, other processes too)", "< 1 ms",
             f"{crisis['time_per_note']['cpu_p99_ms']:.2f} ms ({crisis['time_per_note']['p99_ms']:.2f} ms)", "",
             crisis["time_per_note"]["cpu_p99_ms"] < 1),

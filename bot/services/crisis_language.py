@@ -149,7 +149,7 @@ _I_INTEND = (
 )
 # Acts that, after such an intent, are about dying whatever words come between.
 _DYING_ACT = (
-    rf"(?:die(?! (?:laughing|of (?:boredom|embarrassment|laughter|old age)|down|off|out|hard|my|the|it))|"
+    rf"(?:die(?! (?:laughing|of (?:boredom|embarrassment|laughter|old age)|down|off|out|hard|my|the|it|lol|haha|lmao))|"
     rf"hang(?:ing)?{_CLAUSE_END}|hang {_ME}|noose|pull the trigger(?! on)|overdose|od{_CLAUSE_END}|drown|bleed out|"
     rf"unalive|off {_ME}|kill {_ME}|shoot {_ME}|throw {_ME}|not wake up|never wake up|not be here anymore|be gone forever|"
     rf"jump (?:off|from|in front)|end it(?! with| on)|end my life)"
@@ -213,6 +213,11 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(FIREARM, rf"{_GUN} (?:is|feels like|seems like) the only (?:thing that makes sense|way|answer|option|way out|thing left)"),
     _p(FIREARM, rf"(?:sat|sit|sitting) (?:alone )?in (?:the|my) (?:garage|dark|bedroom|bathroom|closet|basement|kitchen) with (?:my|the|a) (?:loaded )?{_GUN}"),
     _p(FIREARM, rf"(?:use|using|used|turn|turning) it on {_ME}"),
+    _p(FIREARM, rf"(?:held|holding|hold|put|pressed|pointed) it (?:to|at|against|in|under) my {_HEAD}"),
+    _p(FIREARM, rf"{_GUN} (?:is |s )?in my (?:hand|hands|lap|mouth)(?: right now| now| again)"),
+    _p(FIREARM, rf"spent the night with (?:my|the|a) (?:loaded )?{_GUN}"),
+    _p(FIREARM, rf"i know what (?:im going to|im gonna|i am going to|ill|i will|to) do with (?:it|the {_GUN}|my {_GUN})"),
+    _p(FIREARM, rf"{_GUN} {_gap(5)}(?:\| )?(?:its|it is) loaded"),
     _p(FIREARM, r"not for (?:the )?(?:range|hunting|targets?|deer|practice|sport)", negatable=False),
     _p(FIREARM, rf"{_GUN} (?:is |s )?loaded {_gap(2)}(?:sitting next to me|next to me|in my (?:hand|lap)|on my (?:lap|chest))"),
     _p(FIREARM, rf"{_GUN} {_gap(3)}(?:and )?i know (?:why|what for)"),
@@ -226,6 +231,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(OTHER_MEANS, r"(?:lay|laying|lie|lying) (?:down )?(?:on|across) (?:the )?(?:train )?(?:tracks|rails)"),
     _p(OTHER_MEANS, rf"(?:looking|staring|looked|stared) at (?:the|my|that) {_MEANS} {_gap(4)}again"),
     _p(OTHER_MEANS, r"(?:im|i am) (?:on|at) the (?:bridge|ledge|edge|roof|overpass)(?: right)? now"),
+    _p(OTHER_MEANS, r"(?:im|i am) (?:on|at|by) the (?:train )?(?:tracks|rails)"),
     _p(OTHER_MEANS, r"hang (?:from|off) (?:the|a) (?:rafters|beam|tree|branch|ceiling|closet rod|rail)"),
     _p(OTHER_MEANS, r"(?:go|going|went) off (?:the|a|that) (?:[a-z0-9]+ ){0,2}(?:bridge|edge|cliff|overpass|ledge|roof|railing)"),
     _p(OTHER_MEANS, rf"(?:thinking about|think about|thought about|want to|wanna) (?:going|go) over(?:{_CLAUSE_END}| the (?:edge|side|railing))"),
@@ -269,6 +275,8 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(OVERDOSE, rf"enough (?:{_PILLS} |oxy |of them |saved up )?{_gap(2)}to (?:not wake up|never wake up|end it|do it|die|kill me|kill {_ME}|be done|go to sleep forever|finish it)"),
     _p(OVERDOSE, rf"(?:counted|counting) (?:out )?(?:all )?(?:my|the|all my) {_PILLS}(?: \|)? {_gap(4)}(?:enough|for the day|for when|done)"),
     _p(OVERDOSE, r"(?:overdose|overdosing|overdosed|od) on purpose"),
+    _p(OVERDOSE, rf"(?:took|swallowed|downed) all (?:of )?my {_PILLS} {_gap(1)}(?:an hour|hours|minutes|a few minutes|[0-9]+ minutes) ago"),
+    _p(OVERDOSE, rf"(?:down|swallow|take|drink) (?:a|the|this|my) bottle of (?:my )?{_PILLS}"),
     _p(OVERDOSE, rf"(?:took|take|taking|swallowed) {_gap(6)}{_PILLS} {_gap(4)}on purpose"),
     _p(OVERDOSE, rf"(?:all )?(?:my |the )?{_PILLS} (?:are )?(?:all )?(?:lined up|counted out|laid out|set out)(?! in (?:the|my|a) (?:organizer|pill box|box|tray))"),
     _p(OVERDOSE, r"(?:going to|gonna|about to|want to|wanna|thinking of|thinking about|plan to) (?:take|taking|swallow|swallowing) (?:them all|all of them|all of it|it all|every (?:one|last one))(?! (?:to|with me|out|home|fishing|camping|for|along))"),
@@ -349,6 +357,8 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(GOODBYE, r"(?:hell|shell|theyll|he will|she will|they will) need (?:it|them) more"),
     _p(GOODBYE, r"(?:you|yall|you all|nobody|no one)(?:ll| will)? (?:wont|will not|never) (?:hear from|see) me again(?! (?:until|till|for|before|this|next|at))", negatable=False),
     _p(GOODBYE, r"this is it for me"),
+    _p(GOODBYE, rf"(?:say|said|saying) (?:bye|goodbye) before (?:i go|im gone|i leave for good){_CLAUSE_END}"),
+    _p(GOODBYE, rf"(?:wrote|written|finished|left) my (?:note|letter|letters){_CLAUSE_END}"),
     _p(GOODBYE, r"(?:left|leaving|put) my will (?:on|in|where)"),
     _p(GOODBYE, r"(?:the |my )?(?:note|notes|letters?) (?:is|are) written"),
     _p(GOODBYE, r"(?:leaving|leave|left) (?:all )?my (?:[a-z]+ )?(?:guns?|rifles?|medals|tools|truck|stuff|things|dog|cat|belongings) to (?:my|his|her)"),
@@ -385,6 +395,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(WISH_TO_DIE, r"wish (?:i|id) (?:would|could) (?:just )?(?:die|not wake up|disappear|stop existing|be dead)"),
     _p(WISH_TO_DIE, rf"(?:wish i could|want to|wanna|just want to) (?:just )?(?:fade away|disappear|vanish|not exist|stop existing|not be here|be gone)(?:{_CLAUSE_END}| forever| for good| and never)"),
     _p(WISH_TO_DIE, r"(?:take|takes) me in my sleep"),
+    _p(WISH_TO_DIE, r"(?:happy|glad|fine|ok|okay|relieved) if i (?:didnt|did not|never|dont|do not) wake up", negatable=False),
     _p(WISH_TO_DIE, r"better off (?:gone|not here|not around|in the ground)"),
     _p(WISH_TO_DIE, r"(?:sleep|go to sleep|fall asleep|close my eyes) (?:and|n) (?:never|not|dont|wont) (?:wake|waking|open)"),
     _p(WISH_TO_DIE, r"(?:stop|cease) existing"),
@@ -441,6 +452,8 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(HOPELESSNESS, rf"(?:want|wanted|need|wish|ready for) (?:it all|everything|this|it|all of this|all of it|life) to (?:be over|end|stop)(?:{_CLAUSE_END}| for good| forever| already| now)"),
     _p(HOPELESSNESS, rf"nothing (?:matters|means anything|is worth it)(?:{_CLAUSE_END}| anymore| any more)"),
     _p(HOPELESSNESS, r"(?:nothing|no one|nobody) left for me"),
+    _p(HOPELESSNESS, r"(?:im|i am) out of hope"),
+    _p(HOPELESSNESS, r"(?:life|living|nothing|it all) (?:has|have) no (?:point|meaning|purpose)(?: anymore)?"),
     _p(HOPELESSNESS, rf"why (?:keep|even|bother) (?:going|living|trying|waking up|getting up)(?:{_CLAUSE_END}| anymore)"),
     _p(HOPELESSNESS, rf"(?:ive got|i have|got|theres) nothing left(?:{_CLAUSE_END}| for me| to (?:give|live for|lose))"),
     _p(HOPELESSNESS, rf"(?:just )?want out(?:{_CLAUSE_END}| of (?:this life|life|this world))"),
@@ -528,6 +541,8 @@ FUZZY_TARGETS: tuple[str, ...] = (
 SHORT_TARGETS: tuple[str, ...] = ("die", "dead", "kill", "life", "live", "want", "wake", "rope")
 # Short words with a letter dropped, spelt out: a rule would mend "dad" into "dead".
 SHORT_TYPOS: dict[str, str] = {
+    "slef": "self",
+    "sefl": "self",
     "lfe": "life",
     "lif": "life",
     "alve": "alive",
