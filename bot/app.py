@@ -132,6 +132,7 @@ class MusterBot(commands.AutoShardedBot):
         if self._background:
             await asyncio.wait(self._background, timeout=SHUTDOWN_GRACE)
         await self.services.checkins.close()  # queued check-ins are saved before the end
+        await self.services.member_settings.close()
         # AutoShardedClient.close() fails if login never began; there is nothing to stop then.
         if self._login_started:
             await super().close()

@@ -17,7 +17,7 @@ from bot.app import MusterBot, point_discord_at
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import migrate
-from bot.db.engine import create_engine, create_session_factory
+from bot.db.engine import create_engine, create_read_engine, create_session_factory
 from bot.db.instance_lock import InstanceLock
 from bot.errors import TOKEN_REJECTED, ConfigError
 from bot.keys import Keyring
@@ -51,6 +51,7 @@ async def open_runtime(
     """Take the instance lock, apply migrations, then build the bot. Everything stops on exit."""
     point_discord_at(settings)
     engine = create_engine(settings)
+    read_engine = create_read_engine(engine, settings)
     worker_id = new_worker_id()
     lock = InstanceLock(settings, engine, worker_id=worker_id)
     try:
@@ -68,6 +69,7 @@ async def open_runtime(
             lease=timedelta(seconds=settings.scheduler_lease_seconds),
             worker_id=worker_id,
             spool=spool,
+            reads=sessions if read_engine is None else create_session_factory(read_engine),
         )
         services.checkins.replay_held()  # R29: what a stopped or crashed process held
         scheduler = services.scheduler
@@ -109,6 +111,8 @@ async def open_runtime(
                 await health.stop()
     finally:
         await lock.release()
+        if read_engine is not None:
+            await read_engine.dispose()
         await engine.dispose()
 
 

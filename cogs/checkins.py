@@ -17,6 +17,7 @@ from discord.ext import commands
 from sqlalchemy.exc import DBAPIError
 
 from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure
+from bot.dm import send_dm
 from bot.scheduling import Delivery, Due
 from bot.services.anonymous import ANONYMOUS_POST_DEADLINE
 from bot.services.charts import (
@@ -657,10 +658,11 @@ class PromptDelivery:
         view.add_item(StopPromptsButton())
         view.add_item(CrisisCardButton())
         try:
-            channel = await self.bot.create_dm(discord.Object(prompt.user_id))
-            message = await channel.send(
-                f"Hi. How are you doing today? When you're ready, `/checkin now`{where} takes "
-                "a few seconds. No pressure.",
+            message = await send_dm(
+                self.bot,
+                prompt.user_id,
+                content=f"Hi. How are you doing today? When you're ready, `/checkin now`{where} "
+                "takes a few seconds. No pressure.",
                 view=view,
                 nonce=due.nonce,
             )

@@ -14,6 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure
+from bot.dm import send_dm
 from bot.errors import UserFacingError
 from bot.scheduling import (
     DISCORD_UNAVAILABLE,
@@ -251,9 +252,12 @@ class ReminderDelivery:
         if isinstance(prepared, Delivery):
             return prepared
         try:
-            channel = await self.bot.create_dm(discord.Object(prepared.user_id))
-            message = await channel.send(
-                embed=reminder_embed(prepared), view=reminder_buttons(prepared), nonce=due.nonce
+            message = await send_dm(
+                self.bot,
+                prepared.user_id,
+                embed=reminder_embed(prepared),
+                view=reminder_buttons(prepared),
+                nonce=due.nonce,
             )
         except SEND_ERRORS as error:
             if isinstance(error, discord.Forbidden) and error.code == CANNOT_DM:

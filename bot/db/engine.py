@@ -20,6 +20,10 @@ from bot.config import Settings
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
+# Stated beside every durability figure in bench/: see _create_sqlite_engine.
+SQLITE_SYNCHRONOUS = "NORMAL"
+READ_CONNECTIONS = 2
+
 
 def sqlite_path(url: str | URL) -> Path | None:
     """The file behind a SQLite URL, or None for other backends."""
@@ -32,7 +36,7 @@ def sqlite_path(url: str | URL) -> Path | None:
 def create_engine(settings: Settings) -> AsyncEngine:
     url = make_url(settings.database_url)
     if url.drivername.startswith("sqlite"):
-        return _create_sqlite_engine(url, settings.sqlite_busy_timeout_ms)
+        return _create_sqlite_engine(url, settings.sqlite_busy_timeout_ms, reads_only=False)
     return _create_postgres_engine(url, settings)
 
 
@@ -48,15 +52,27 @@ def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def _create_sqlite_engine(url: URL, busy_timeout_ms: int) -> AsyncEngine:
+def create_read_engine(engine: AsyncEngine, settings: Settings) -> AsyncEngine | None:
+    """On SQLite, a second engine for reads that must never wait behind the writer: its
+    transactions are plain (deferred) BEGIN, which under WAL read a snapshot without taking
+    the write lock, and the connection refuses to write. None on PostgreSQL, whose MVCC
+    reads never wait on writers in the first place."""
+    url = engine.url
+    if not url.drivername.startswith("sqlite"):
+        return None
+    return _create_sqlite_engine(url, settings.sqlite_busy_timeout_ms, reads_only=True)
+
+
+def _create_sqlite_engine(url: URL, busy_timeout_ms: int, *, reads_only: bool) -> AsyncEngine:
     path = sqlite_path(url)
     if path is None:
         raise ValueError("Muster needs a SQLite file, not an in-memory database")
     path.parent.mkdir(parents=True, exist_ok=True)
-    # One connection: several pooled connections on one SQLite file only add lock waits.
+    # One writing connection: several on one SQLite file only add lock waits. Readers don't
+    # take the lock, so two of them can overlap each other and the writer.
     engine = create_async_engine(
         url,
-        pool_size=1,
+        pool_size=READ_CONNECTIONS if reads_only else 1,
         max_overflow=0,
         pool_timeout=60,
         connect_args={"timeout": busy_timeout_ms / 1000},
@@ -70,13 +86,18 @@ def _create_sqlite_engine(url: URL, busy_timeout_ms: int) -> AsyncEngine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # WAL with synchronous=NORMAL: a commit survives the process crashing, but the last
+        # commits before a power loss or OS crash may be lost (FULL would fsync every commit).
+        cursor.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
+        if reads_only:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Write intent up front: a transaction never fails half-way on lock upgrade.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers state their intent up front, so a transaction never fails half-way on lock
+        # upgrade; readers BEGIN plainly and take no lock at all under WAL.
+        connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SCHEMA_HEAD = "0010"
+SCHEMA_HEAD = "0011"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

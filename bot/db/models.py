@@ -143,6 +143,8 @@ class MemberSettings(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     dms_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     dm_notice_due: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Discord's DM channel with the member, once opened: later DMs skip opening it again.
+    dm_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -60,8 +60,13 @@ def build_services(
     lease: timedelta = LEASE,
     worker_id: str | None = None,
     spool: Spool | None = None,
+    reads: SessionFactory | None = None,
 ) -> Services:
+    """`reads` opens sessions that only read and never wait behind writes (SQLite: a second
+    connection); the hot per-member reads use it."""
     scheduler = Scheduler(sessions, clock, lease=lease, worker_id=worker_id)
+    checkins = CheckinService(sessions, clock, keyring, scheduler, spool, reads=reads)
+    member_settings = MemberSettingsService(sessions, clock, reads=reads)
     return Services(
         clock=clock,
         keyring=keyring,
@@ -69,14 +74,19 @@ def build_services(
         guild_settings=GuildSettingsService(sessions, clock),
         audit=AuditService(sessions),
         scheduler=scheduler,
-        member_settings=MemberSettingsService(sessions, clock),
+        member_settings=member_settings,
         reminders=ReminderService(sessions, clock, keyring, scheduler),
         meetings=MeetingService(sessions, clock, scheduler),
-        privacy=PrivacyService(sessions, clock, member_data_handlers(keyring)),
+        privacy=PrivacyService(
+            sessions,
+            clock,
+            member_data_handlers(keyring),
+            forget=(checkins.forget, member_settings.forget),
+        ),
         retention=RetentionService(sessions, clock, keyring),
         resources=ResourceService(sessions, clock),
         recovery_meetings=RecoveryMeetingService(sessions, clock),
-        checkins=CheckinService(sessions, clock, keyring, scheduler, spool),
+        checkins=checkins,
         anonymous=AnonymousPostService(sessions, clock, keyring),
         medications=MedicationService(sessions, clock, keyring),
         sobriety=SobrietyService(sessions, clock, keyring, scheduler),

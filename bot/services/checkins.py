@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from bot.clock import Clock
+from bot.db.cache import WriteThroughCache
 from bot.db.engine import SessionFactory, insert_for
 from bot.db.group_commit import BatchWriter
 from bot.db.models import AnonymousBlock, AnonymousPost, Checkin, CheckinProfile, SobrietyStreak
@@ -254,8 +255,15 @@ class CheckinService:
         keyring: Keyring,
         scheduler: Scheduler,
         spool: Spool | None = None,
+        *,
+        reads: SessionFactory | None = None,
     ) -> None:
         self._sessions = sessions
+        # Reads on their own connection (SQLite: no write lock), so they never queue behind
+        # the writer's batches.
+        self._reads = reads or sessions
+        # The member's last sharing choice, by the key the profile row is stored under.
+        self.choices: WriteThroughCache[str, Share] = WriteThroughCache()
         self._clock = clock
         self._keyring = keyring
         self._scheduler = scheduler
@@ -425,34 +433,49 @@ class CheckinService:
             await self._scheduler.scheduled(post_after)
         return dataclasses.replace(chosen, entry=entry if choice == "full" else _bare(entry))
 
+    async def last_choice(self, key: str) -> Share:
+        """The member's last sharing choice: from the cache, or read once and remembered."""
+        cached = self.choices.get(key)
+        if cached is not None:
+            return cached
+        generation = self.choices.generation
+        async with self._reads() as session:
+            stored = await session.scalar(
+                select(CheckinProfile.last_share).where(CheckinProfile.member_key == key)
+            )
+        found: Share = "private"
+        if stored in ("anonymous", "named"):
+            found = "anonymous" if stored == "anonymous" else "named"
+        return self.choices.fill(key, found, generation)
+
+    def forget(self, user_id: int) -> None:
+        """The member's data was deleted: nothing about them stays in memory either."""
+        key = self.key_of(user_id)
+        self.choices.forget_where(lambda cached: cached == key)
+
     async def _where_it_goes(
         self, draft: CheckinDraft, config: GuildConfig | None, key: str, now: datetime
     ) -> tuple[Share, Share, str | None, datetime | None]:
-        """The share the member asked for (or last used), the one that applies, and why."""
-        async with self._sessions() as session:
-            requested: Share = "private"
-            if draft.share is not None:
-                requested = draft.share
-            else:
-                profile = await session.get(CheckinProfile, key)
-                if profile is not None and profile.last_share in ("anonymous", "named"):
-                    requested = "anonymous" if profile.last_share == "anonymous" else "named"
-            if requested == "private":
-                return requested, "private", None, None
-            if draft.guild_id is None or config is None:
-                return (
-                    requested,
-                    "private",
-                    "shared check-ins go to a server's check-in channel, and this is a DM",
-                    None,
-                )
-            if config.checkin_channel_id is None:
-                return (
-                    requested,
-                    "private",
-                    "this server hasn't picked a check-in channel yet",
-                    None,
-                )
+        """The share the member asked for (or last used), the one that applies, and why. A
+        private check-in needs nothing from the database and opens no session."""
+        requested = draft.share if draft.share is not None else await self.last_choice(key)
+        if requested == "private":
+            return requested, "private", None, None
+        if draft.guild_id is None or config is None:
+            return (
+                requested,
+                "private",
+                "shared check-ins go to a server's check-in channel, and this is a DM",
+                None,
+            )
+        if config.checkin_channel_id is None:
+            return (
+                requested,
+                "private",
+                "this server hasn't picked a check-in channel yet",
+                None,
+            )
+        async with self._reads() as session:
             if requested == "anonymous":
                 block = await session.get(AnonymousBlock, (draft.guild_id, key))
                 if block is not None and block.until > now:
@@ -473,14 +496,14 @@ class CheckinService:
                 )
                 .limit(1)
             )
-            if recent is not None:
-                return (
-                    requested,
-                    "private",
-                    "you shared one a few minutes ago, and shared posts are spaced out",
-                    None,
-                )
-            return requested, requested, None, None
+        if recent is not None:
+            return (
+                requested,
+                "private",
+                "you shared one a few minutes ago, and shared posts are spaced out",
+                None,
+            )
+        return requested, requested, None, None
 
     async def _write(self, rows: Sequence[_Row]) -> list[Saved]:
         """One transaction for the whole batch, in few statements: the check-ins in one
@@ -548,7 +571,10 @@ class CheckinService:
                 first = key in new_keys and fresh[key] is row
                 post_id = posts[key].id if first and key in posts else None
                 results.append(Saved(ids[key], post_id, not first))
-            return results
+        # Committed: only now may readers see the new choices.
+        for member, share in chosen.items():
+            self.choices.put(member, share)
+        return results
 
     async def signals(self, user_id: int, mood: int, sober: str, zone: str) -> Signals:
         """Mood 1 on the previous day too, or a "no" after a run of sober days."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal, Protocol
@@ -135,7 +135,13 @@ class MemberSettingsData:
         if row is None:
             return {"settings": []}
         return {
-            "settings": [{"timezone": row.timezone, "dms_closed_at": _plain(row.dms_closed_at)}]
+            "settings": [
+                {
+                    "timezone": row.timezone,
+                    "dms_closed_at": _plain(row.dms_closed_at),
+                    "dm_channel_id": row.dm_channel_id,
+                }
+            ]
         }
 
     async def delete(self, session: AsyncSession, user_id: int) -> dict[str, int]:
@@ -326,11 +332,18 @@ class Export:
 
 class PrivacyService:
     def __init__(
-        self, sessions: SessionFactory, clock: Clock, handlers: Sequence[MemberData]
+        self,
+        sessions: SessionFactory,
+        clock: Clock,
+        handlers: Sequence[MemberData],
+        *,
+        forget: Sequence[Callable[[int], None]] = (),
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self.handlers = tuple(handlers)
+        # What services keep in memory about a member, dropped once their rows are gone.
+        self._forget = tuple(forget)
 
     async def export(self, user_id: int) -> Export:
         sections: dict[str, list[dict[str, Any]]] = {}
@@ -362,6 +375,8 @@ class PrivacyService:
         async with self._sessions.begin() as session:
             for handler in self.handlers:
                 removed.update(await handler.delete(session, user_id))
+        for forget in self._forget:
+            forget(user_id)
         return removed
 
 
