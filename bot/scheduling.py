@@ -136,6 +136,16 @@ def backoff(attempts: int, rng: random.Random) -> timedelta:
     return ceiling * rng.uniform(0.5, 1.0)
 
 
+@dataclass(frozen=True)
+class Booking:
+    """One delivery to book: what it is for, its kind's handler, when, and its payload."""
+
+    source: str
+    kind: str
+    due_at: datetime
+    payload: dict[str, Any]
+
+
 class Scheduler:
     def __init__(
         self,
@@ -257,15 +267,28 @@ class Scheduler:
     async def add(
         session: AsyncSession, *, source: str, kind: str, due_at: datetime, payload: dict[str, Any]
     ) -> None:
+        await Scheduler.add_many(session, [Booking(source, kind, due_at, payload)])
+
+    @staticmethod
+    async def add_many(session: AsyncSession, bookings: Sequence[Booking]) -> None:
+        """Book several deliveries in one statement (a batch of anonymous posts)."""
+        if not bookings:
+            return
         # Two processes may book the same delivery at once (each ensuring a daily job at
         # start-up): the second insert is a no-op, not an error.
-        await session.execute(
-            insert_for(session)(Occurrence)
-            .values(
-                source=source, kind=kind, due_at=due_at, available_at=due_at, state=PENDING,
-                attempts=0, payload=payload,
-            )
-            .on_conflict_do_nothing(index_elements=["source", "due_at"])
+        connection = await session.connection()
+        await connection.execute(
+            insert_for(session)(Occurrence.__table__).on_conflict_do_nothing(
+                index_elements=["source", "due_at"]
+            ),
+            [
+                {
+                    "source": booking.source, "kind": booking.kind, "due_at": booking.due_at,
+                    "available_at": booking.due_at, "state": PENDING, "attempts": 0,
+                    "payload": booking.payload,
+                }
+                for booking in bookings
+            ],
         )  # fmt: skip
 
     @staticmethod

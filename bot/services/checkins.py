@@ -30,7 +30,7 @@ from bot.db.group_commit import BatchWriter
 from bot.db.models import AnonymousBlock, AnonymousPost, Checkin, CheckinProfile, SobrietyStreak
 from bot.errors import UserFacingError
 from bot.keys import Keyring
-from bot.scheduling import Scheduler
+from bot.scheduling import Booking, Scheduler
 from bot.services.crisis_language import assess
 from bot.services.crypto import UNREADABLE, decrypt_or_none, encrypt
 from bot.services.guild_settings import GuildConfig
@@ -165,6 +165,26 @@ def _plain_values(values: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class _SharingQuery:
+    guild_id: int
+    member_key: str
+    request_key: int
+    now: datetime
+
+
+@dataclass(frozen=True)
+class _SharingFacts:
+    blocked_until: datetime | None
+    shared_recently: bool
+
+
+def _as_share(stored: str | None) -> Share:
+    if stored == "anonymous":
+        return "anonymous"
+    return "named" if stored == "named" else "private"
+
+
+@dataclass(frozen=True)
 class Saved:
     checkin_id: int
     post_id: int | None
@@ -270,6 +290,14 @@ class CheckinService:
         self._spool = spool
         self._rng = secrets.SystemRandom()
         self.writer: BatchWriter[_Row, Saved] = BatchWriter(self._write, name="check-ins")
+        # Reads are batched the same way: whoever is waiting is answered by one query on the
+        # read connection, instead of a session each.
+        self._choice_reads: BatchWriter[str, Share] = BatchWriter(
+            self._read_choices, name="sharing choices"
+        )
+        self._sharing_reads: BatchWriter[_SharingQuery, _SharingFacts] = BatchWriter(
+            self._read_sharing, name="sharing checks"
+        )
         self.save_wait = SAVE_WAIT
         self.decide_budget = DECIDE_BUDGET
         # Submitted and not yet committed; those also in the spool are released once committed.
@@ -439,13 +467,7 @@ class CheckinService:
         if cached is not None:
             return cached
         generation = self.choices.generation
-        async with self._reads() as session:
-            stored = await session.scalar(
-                select(CheckinProfile.last_share).where(CheckinProfile.member_key == key)
-            )
-        found: Share = "private"
-        if stored in ("anonymous", "named"):
-            found = "anonymous" if stored == "anonymous" else "named"
+        found = await self._choice_reads.submit(key)
         return self.choices.fill(key, found, generation)
 
     def forget(self, user_id: int) -> None:
@@ -475,28 +497,17 @@ class CheckinService:
                 "this server hasn't picked a check-in channel yet",
                 None,
             )
-        async with self._reads() as session:
-            if requested == "anonymous":
-                block = await session.get(AnonymousBlock, (draft.guild_id, key))
-                if block is not None and block.until > now:
-                    return (
-                        requested,
-                        "private",
-                        "a moderator paused your anonymous posting here",
-                        block.until,
-                    )
-            recent = await session.scalar(
-                select(Checkin.id)
-                .where(
-                    Checkin.member_key == key,
-                    Checkin.guild_id == draft.guild_id,
-                    Checkin.share != "private",
-                    Checkin.created_at > now - SHARE_COOLDOWN,
-                    Checkin.request_key != draft.request_key,
-                )
-                .limit(1)
+        facts = await self._sharing_reads.submit(
+            _SharingQuery(draft.guild_id, key, draft.request_key, now)
+        )
+        if requested == "anonymous" and facts.blocked_until is not None:
+            return (
+                requested,
+                "private",
+                "a moderator paused your anonymous posting here",
+                facts.blocked_until,
             )
-        if recent is not None:
+        if facts.shared_recently:
             return (
                 requested,
                 "private",
@@ -504,6 +515,56 @@ class CheckinService:
                 None,
             )
         return requested, requested, None, None
+
+    async def _read_choices(self, keys: Sequence[str]) -> list[Share]:
+        """The stored last choices of everyone waiting, in one query."""
+        async with self._reads() as session:
+            rows = await session.execute(
+                select(CheckinProfile.member_key, CheckinProfile.last_share).where(
+                    CheckinProfile.member_key.in_(set(keys))
+                )
+            )
+            stored = {str(key): share for key, share in rows}
+        return [_as_share(stored.get(key)) for key in keys]
+
+    async def _read_sharing(self, queries: Sequence[_SharingQuery]) -> list[_SharingFacts]:
+        """Blocks and recent shared check-ins of everyone waiting to share, in two queries."""
+        keys = {query.member_key for query in queries}
+        earliest = min(query.now for query in queries) - SHARE_COOLDOWN
+        async with self._reads() as session:
+            blocks = await session.execute(
+                select(AnonymousBlock.guild_id, AnonymousBlock.member_key, AnonymousBlock.until)
+                .where(AnonymousBlock.member_key.in_(keys))
+            )  # fmt: skip
+            blocked = {(int(g), str(k)): until for g, k, until in blocks}
+            shared = await session.execute(
+                select(
+                    Checkin.guild_id, Checkin.member_key, Checkin.request_key, Checkin.created_at
+                ).where(
+                    Checkin.member_key.in_(keys),
+                    Checkin.share != "private",
+                    Checkin.created_at > earliest,
+                )
+            )  # fmt: skip
+            recent: dict[tuple[int | None, str], list[tuple[int, datetime]]] = {}
+            for guild, member, request_key, created_at in shared:
+                recent.setdefault((guild, member), []).append((request_key, created_at))
+        facts = []
+        for query in queries:
+            until = blocked.get((query.guild_id, query.member_key))
+            cutoff = query.now - SHARE_COOLDOWN
+            facts.append(
+                _SharingFacts(
+                    blocked_until=until if until is not None and until > query.now else None,
+                    shared_recently=any(
+                        request_key != query.request_key and created_at > cutoff
+                        for request_key, created_at in recent.get(
+                            (query.guild_id, query.member_key), ()
+                        )
+                    ),
+                )
+            )
+        return facts
 
     async def _write(self, rows: Sequence[_Row]) -> list[Saved]:
         """One transaction for the whole batch, in few statements: the check-ins in one
@@ -531,19 +592,27 @@ class CheckinService:
                     select(Checkin.request_key, Checkin.id).where(Checkin.request_key.in_(missing))
                 )
                 ids.update({int(key): int(id_) for key, id_ in earlier.all()})
-            posts: dict[int, AnonymousPost] = {
-                key: AnonymousPost(checkin_id=ids[key], **row.post)
+            posts: dict[int, int] = {}  # request key -> anonymous post id
+            wanted = {
+                ids[key]: (key, row.post)
                 for key, row in fresh.items()
                 if key in new_keys and row.post is not None
             }
-            if posts:
-                session.add_all(list(posts.values()))
-                await session.flush()
-                for post in posts.values():
-                    await Scheduler.add(
-                        session, source=f"anon:{post.id}", kind="anonymous",
-                        due_at=post.post_after, payload={},
-                    )  # fmt: skip
+            if wanted:
+                table = AnonymousPost.__table__
+                added_posts = await connection.execute(
+                    insert(table).returning(table.c.checkin_id, table.c.id),
+                    [
+                        {"checkin_id": checkin_id, **post}
+                        for checkin_id, (_, post) in wanted.items()
+                    ],
+                )
+                bookings = []
+                for checkin_id, post_id in added_posts.all():
+                    key, post = wanted[int(checkin_id)]
+                    posts[key] = int(post_id)
+                    bookings.append(Booking(f"anon:{post_id}", "anonymous", post["post_after"], {}))
+                await Scheduler.add_many(session, bookings)
             chosen = {
                 str(row.checkin["member_key"]): row.requested
                 for key, row in fresh.items()
@@ -569,7 +638,7 @@ class CheckinService:
             for row in rows:
                 key = row.request_key
                 first = key in new_keys and fresh[key] is row
-                post_id = posts[key].id if first and key in posts else None
+                post_id = posts.get(key) if first else None
                 results.append(Saved(ids[key], post_id, not first))
         # Committed: only now may readers see the new choices.
         for member, share in chosen.items():
@@ -708,6 +777,8 @@ class CheckinService:
         # Whatever is not committed yet goes to the spool first: saved at the next start.
         await self._hold(list(self._unsaved))
         await self.writer.close()
+        await self._choice_reads.close()
+        await self._sharing_reads.close()
 
 
 def _entry(keyring: Keyring, row: Checkin, tz: ZoneInfo) -> Entry:
