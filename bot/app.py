@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.ratelimit import OutgoingLimiter, process_share
 from bot.scheduling import Dispatcher
 from bot.services import Services
+from bot.services.charts import stop_drawing
 from bot.tree import MusterTree
 from cogs.checkins import CheckinCog, MedsCog, SobrietyCog
 from cogs.crisis import CrisisFlowCog
@@ -133,6 +134,7 @@ class MusterBot(commands.AutoShardedBot):
             await asyncio.wait(self._background, timeout=SHUTDOWN_GRACE)
         await self.services.checkins.close()  # queued check-ins are saved before the end
         await self.services.member_settings.close()
+        stop_drawing()
         # AutoShardedClient.close() fails if login never began; there is nothing to stop then.
         if self._login_started:
             await super().close()

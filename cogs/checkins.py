@@ -23,8 +23,9 @@ from bot.services.anonymous import ANONYMOUS_POST_DEADLINE
 from bot.services.charts import (
     NO_ADVICE,
     checkins_csv,
+    daily_points,
+    draw_chart,
     entry_line,
-    render_chart,
     summary_lines,
 )
 from bot.services.checkins import (
@@ -126,9 +127,9 @@ class Period:
         )
 
     async def chart(self, title: str) -> bytes:
-        """The PNG, drawn off the event loop."""
-        return await asyncio.to_thread(
-            render_chart, self.entries, self.changes, title=title, first=self.first, last=self.today
+        """The PNG, drawn in the drawing process from one point per day."""
+        return await draw_chart(
+            daily_points(self.entries), self.changes, title=title, first=self.first, last=self.today
         )
 
 
