@@ -103,6 +103,9 @@ class MusterBot(commands.AutoShardedBot):
             tree_cls=MusterTree,
             help_command=None,
             max_messages=None,
+            # Memory per server: only the bot's own member is kept (for permission checks);
+            # Muster never looks other members up in the cache.
+            member_cache_flags=discord.MemberCacheFlags.none(),
             chunk_guilds_at_startup=False,
             guild_ready_timeout=guild_ready_timeout,
             **_shard_options(settings),
@@ -134,6 +137,7 @@ class MusterBot(commands.AutoShardedBot):
             await asyncio.wait(self._background, timeout=SHUTDOWN_GRACE)
         await self.services.checkins.close()  # queued check-ins are saved before the end
         await self.services.member_settings.close()
+        await self.services.guilds.close()
         stop_drawing()
         # AutoShardedClient.close() fails if login never began; there is nothing to stop then.
         if self._login_started:

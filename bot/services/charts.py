@@ -9,14 +9,16 @@ import csv
 import functools
 import io
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from multiprocessing import get_context
+from typing import TYPE_CHECKING
 
 from bot.services.checkins import CRAVINGS, MOODS, SOBER, Entry, Summary, sleep_words
 from bot.services.journal import MedChange
 from bot.services.text import plural
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 CHART_SIZE = (1200, 900)  # pixels
 CHART_WORKERS = 1  # one core keeps serving members while a chart is drawn
@@ -82,6 +84,9 @@ async def draw_chart(
     """render_chart in the drawing process, which starts on the first chart asked for."""
     global _pool
     if _pool is None:
+        from concurrent.futures import ProcessPoolExecutor  # lazy: only charts need it
+        from multiprocessing import get_context
+
         _pool = ProcessPoolExecutor(max_workers=CHART_WORKERS, mp_context=get_context("forkserver"))
     return await asyncio.get_running_loop().run_in_executor(
         _pool,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 
 from bot.clock import Clock
-from bot.db.engine import SessionFactory
+from bot.db.engine import SessionFactory, insert_for
+from bot.db.group_commit import BatchWriter
 from bot.db.models import Guild
 
 
@@ -24,18 +26,40 @@ class GuildService:
     def __init__(self, sessions: SessionFactory, clock: Clock) -> None:
         self._sessions = sessions
         self._clock = clock
+        # At start-up every server arrives at once (GUILD_CREATE each): one upsert per batch
+        # instead of a transaction, and a waiting task with its session, per server.
+        self._present: BatchWriter[tuple[int, str], GuildPresence] = BatchWriter(
+            self._write_present, name="servers"
+        )
 
     async def record_present(self, guild_id: int, name: str) -> GuildPresence:
         """Note that Muster is in this server (idempotent: reconnects call it again)."""
+        return await self._present.submit((guild_id, name[:100]))
+
+    async def close(self) -> None:
+        await self._present.close()
+
+    async def _write_present(self, items: Sequence[tuple[int, str]]) -> list[GuildPresence]:
+        names = dict(items)  # the same server twice in a batch: its latest name
+        now = self._clock.now()
         async with self._sessions.begin() as session:
-            guild = await session.get(Guild, guild_id)
-            if guild is None:
-                guild = Guild(guild_id=guild_id, name=name[:100], joined_at=self._clock.now())
-                session.add(guild)
-            else:
-                guild.name = name[:100]
-                guild.left_at = None
-            return _presence(guild)
+            table = Guild.__table__
+            upsert = insert_for(session)(table)
+            connection = await session.connection()
+            saved = await connection.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=["guild_id"],
+                    set_={"name": upsert.excluded.name, "left_at": None},
+                ).returning(table.c.guild_id, table.c.name, table.c.joined_at, table.c.left_at),
+                [
+                    {"guild_id": guild_id, "name": name, "joined_at": now, "left_at": None}
+                    for guild_id, name in names.items()
+                ],
+            )
+            found = {
+                int(row[0]): GuildPresence(int(row[0]), row[1], row[2], row[3]) for row in saved
+            }
+        return [found[guild_id] for guild_id, _ in items]
 
     async def record_left(self, guild_id: int) -> GuildPresence | None:
         async with self._sessions.begin() as session:

@@ -6,8 +6,6 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
-import phonenumbers
-
 from bot.errors import UserFacingError
 
 # Zero-width characters and bidirectional overrides can disguise text; drop them.
@@ -79,6 +77,8 @@ def phone_number(value: str | None, *, field: str = "Phone") -> str | None:
     text = clean_text(value, field=field, max_length=40)
     if _SHORT_CODE.match(text):
         return text
+    import phonenumbers  # lazy: only moderators adding resources need it
+
     try:
         number = phonenumbers.parse(text, "US")
     except phonenumbers.NumberParseException:
