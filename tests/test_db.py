@@ -18,7 +18,7 @@ from bot.db.instance_lock import InstanceLock, advisory_key
 from bot.db.models import Guild
 from bot.errors import AlreadyRunningError
 from bot.services.guilds import GuildService
-from tests.conftest import eventually, only_postgres, only_sqlite
+from tests.conftest import START, eventually, only_postgres, only_sqlite
 
 
 async def test_aware_datetimes_round_trip_as_utc(sessions: SessionFactory) -> None:
@@ -180,6 +180,24 @@ async def test_concurrent_service_calls_do_not_share_a_session(
     guilds = GuildService(sessions, clock)
     await asyncio.gather(*(guilds.record_present(100 + n, f"g{n}") for n in range(20)))
     assert len(await guilds.list_present()) == 20
+
+
+async def test_servers_arriving_together_are_recorded_in_one_transaction(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    guilds = GuildService(sessions, clock)
+    await guilds.record_present(1, "Already here")
+    await clock.advance(timedelta(hours=1))
+    await guilds.record_left(1)
+    present = await asyncio.gather(
+        *(guilds.record_present(n, f"Server {n}") for n in range(1, 301)), guilds.close()
+    )
+    assert guilds._present.batches == 2  # the first server alone, then the 300 at once
+    assert [p.guild_id for p in present[:300]] == list(range(1, 301))
+    assert present[0].left_at is None  # back, and joined when it first came
+    assert present[0].joined_at == START
+    assert present[1].joined_at == clock.now()
+    assert len(await guilds.list_present()) == 300
 
 
 @only_postgres
