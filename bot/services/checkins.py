@@ -93,8 +93,9 @@ def sleep_words(hours: float | None, quality: str | None) -> str:
     return SLEEP_WORDS.get(quality or "", "Not said")
 
 
-def note_of(keyring: Keyring, row: Checkin) -> str | None:
-    """The note, None without one, or UNREADABLE when no configured key opens it."""
+def note_of(keyring: Keyring, row: Any) -> str | None:
+    """The note (of a Checkin, or a row with its note_encrypted and request_key), None
+    without one, or UNREADABLE when no configured key opens it."""
     if row.note_encrypted is None:
         return None
     note = decrypt_or_none(
@@ -651,7 +652,7 @@ class CheckinService:
         now = self._clock.now()
         tz = ZoneInfo(zone)
         today = now.astimezone(tz).date()
-        async with self._sessions() as session:
+        async with self._reads() as session:
             earlier = list(
                 await session.execute(
                     select(Checkin.created_at, Checkin.mood, Checkin.sober)
@@ -680,9 +681,11 @@ class CheckinService:
         """The member's own check-ins of the last `days` days, oldest first, notes decrypted."""
         tz = ZoneInfo(zone)
         since = self._clock.now() - timedelta(days=days)
-        async with self._sessions() as session:
-            rows = await session.scalars(
-                select(Checkin)
+        # On the read connection, and plain columns rather than ORM objects: a year of
+        # check-ins must not hold up the writer, nor the event loop for long.
+        async with self._reads() as session:
+            rows = await session.execute(
+                select(*_ENTRY_COLUMNS)
                 .where(Checkin.member_key == self.key_of(user_id), Checkin.created_at >= since)
                 .order_by(Checkin.created_at)
             )
@@ -781,7 +784,14 @@ class CheckinService:
         await self._sharing_reads.close()
 
 
-def _entry(keyring: Keyring, row: Checkin, tz: ZoneInfo) -> Entry:
+_ENTRY_COLUMNS = (
+    Checkin.created_at, Checkin.mood, Checkin.sleep_hours, Checkin.sleep_quality,
+    Checkin.cravings, Checkin.sober, Checkin.share, Checkin.note_encrypted, Checkin.request_key,
+)  # fmt: skip
+
+
+def _entry(keyring: Keyring, row: Any, tz: ZoneInfo) -> Entry:
+    """An Entry from a Checkin, or from a row of _ENTRY_COLUMNS."""
     return Entry(
         at=row.created_at,
         local=row.created_at.astimezone(tz),
