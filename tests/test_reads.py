@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +20,7 @@ from bot.db.engine import SessionFactory, create_read_engine, create_session_fac
 from bot.keys import Keyring
 from bot.services import Services, build_services
 from bot.services.checkins import CheckinDraft
-from bot.services.guild_settings import GuildConfig
+from bot.services.guild_settings import GuildConfig, GuildSettingsService
 from tests.conftest import database_unavailable, only_sqlite
 
 GUILD, USER = 7001, 5_000_000_000_000_001
@@ -128,3 +130,47 @@ def test_a_slow_read_never_overwrites_a_newer_write() -> None:
     cache.put("c", "z")  # over capacity: the least recently used goes
     assert "a" not in cache
     assert len(cache) == 2
+
+
+class GatedReads:
+    """Read sessions that count themselves and, once shut, hold each read at its end."""
+
+    def __init__(self, inner: SessionFactory) -> None:
+        self.inner = inner
+        self.opened = 0
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[Any]:
+        self.opened += 1
+        async with self.inner() as session:
+            yield session
+            await self.gate.wait()
+
+
+async def test_server_settings_are_read_once_however_many_ask_at_once(
+    sessions: SessionFactory, reads: SessionFactory, clock: FakeClock
+) -> None:
+    gated = GatedReads(reads)
+    settings = GuildSettingsService(sessions, clock, reads=gated)  # type: ignore[arg-type]
+    configs = await asyncio.gather(*(settings.get(GUILD) for _ in range(20)))
+    assert gated.opened == 1
+    assert {config.checkin_channel_id for config in configs} == {None}
+    await clock.advance(timedelta(seconds=5))  # the copy has expired: read again, once
+    await asyncio.gather(*(settings.get(GUILD) for _ in range(20)))
+    assert gated.opened == 2
+
+
+async def test_a_read_that_began_before_a_change_does_not_undo_it(
+    sessions: SessionFactory, reads: SessionFactory, clock: FakeClock
+) -> None:
+    gated = GatedReads(reads)
+    settings = GuildSettingsService(sessions, clock, reads=gated)  # type: ignore[arg-type]
+    gated.gate.clear()
+    slow = asyncio.ensure_future(settings.get(GUILD))  # reads "no channel", then waits
+    await asyncio.sleep(0.05)
+    await settings.set_channel(GUILD, 99, "checkin_channel_id", 555)
+    gated.gate.set()
+    assert (await slow).checkin_channel_id is None  # what it read, for its own caller
+    assert (await settings.get(GUILD)).checkin_channel_id == 555  # not cached over the change

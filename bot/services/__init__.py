@@ -71,7 +71,7 @@ def build_services(
         clock=clock,
         keyring=keyring,
         guilds=GuildService(sessions, clock),
-        guild_settings=GuildSettingsService(sessions, clock),
+        guild_settings=GuildSettingsService(sessions, clock, reads=reads),
         audit=AuditService(sessions),
         scheduler=scheduler,
         member_settings=member_settings,

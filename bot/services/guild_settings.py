@@ -7,6 +7,7 @@ within CACHE_FOR.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -72,20 +73,42 @@ class _Cached:
 
 
 class GuildSettingsService:
-    def __init__(self, sessions: SessionFactory, clock: Clock) -> None:
+    def __init__(
+        self, sessions: SessionFactory, clock: Clock, *, reads: SessionFactory | None = None
+    ) -> None:
         self._sessions = sessions
+        self._reads = reads or sessions  # never queued behind the writer (see bot/db/engine)
         self._clock = clock
         self._cache: dict[int, _Cached] = {}
+        # One read per server when its copy expires, however many commands arrive meanwhile.
+        self._loading: dict[int, asyncio.Task[GuildConfig]] = {}
+        self._changes = 0  # this process's own writes, so a slower read never undoes one
 
     async def get(self, guild_id: int) -> GuildConfig:
         now = self._clock.now()
         cached = self._cache.get(guild_id)
         if cached is not None and now - cached.loaded_at < CACHE_FOR:
             return cached.config
-        async with self._sessions() as session:
+        loading = self._loading.get(guild_id)
+        if loading is None:
+            # Its own task: a caller that stops waiting (a time budget) doesn't stop the read.
+            loading = asyncio.get_running_loop().create_task(self._load(guild_id, now))
+            self._loading[guild_id] = loading
+            loading.add_done_callback(lambda task: self._loaded(guild_id, task))
+        return await asyncio.shield(loading)
+
+    def _loaded(self, guild_id: int, task: asyncio.Task[GuildConfig]) -> None:
+        del self._loading[guild_id]
+        if not task.cancelled():
+            task.exception()  # heard by whoever still waits; nobody may, after a time budget
+
+    async def _load(self, guild_id: int, now: datetime) -> GuildConfig:
+        changes = self._changes
+        async with self._reads() as session:
             row = await session.get(GuildSettings, guild_id)
             config = _config(guild_id, row)
-        self._cache[guild_id] = _Cached(config, now)
+        if changes == self._changes:
+            self._cache[guild_id] = _Cached(config, now)
         return config
 
     def cached(self, guild_id: int) -> GuildConfig | None:
@@ -169,6 +192,7 @@ class GuildSettingsService:
             row.updated_at = now
             config = _config(guild_id, row)
         self._cache[guild_id] = _Cached(config, now)
+        self._changes += 1
         return config
 
 
