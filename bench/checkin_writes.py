@@ -283,21 +283,22 @@ async def naive_path(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
-        return {
-            "durability": DURABILITY,
-            "muster": await muster_path(Path(folder), args),
-            "naive": await naive_path(Path(folder), args),
-        }
+        results = {"durability": DURABILITY, "muster": await muster_path(Path(folder), args)}
+        if args.naive:
+            results["naive"] = await naive_path(Path(folder), args)
+        return results
 
 
-def namespace(seconds: float, clients: int = 200, paths: tuple[str, ...] = PATHS) -> Any:
-    return argparse.Namespace(seconds=seconds, clients=clients, paths=paths)
+def namespace(
+    seconds: float, clients: int = 200, paths: tuple[str, ...] = PATHS, *, naive: bool = True
+) -> Any:
+    return argparse.Namespace(seconds=seconds, clients=clients, paths=paths, naive=naive)
 
 
 def show(results: dict[str, Any]) -> None:
     print(f"Durability: {results['durability']}.")
     for name, label in (("muster", "Muster"), ("naive", "naive (a session each)")):
-        for path, figures in results[name].items():
+        for path, figures in results.get(name, {}).items():
             if path == "at_100_left_out":
                 f = figures
                 print(f"{label}, share left out, 100/s offered: p50 {f['p50_ms']:.1f} ms, "
