@@ -217,6 +217,8 @@ def markdown(results: dict[str, Any], machine: str) -> str:
         row(f"start-up with {start['pending']:,} pending reminders", "≤ 0.5 s",
             f"{start['ready_ms']:.0f} ms", f"{start['naive_ready_ms'] / 1000:.1f} s (a job each)",
             start["ready_ms"] <= 500),
+        row("memory per pending reminder", "small constant",
+            f"{start['bytes_per_pending']:.1f} bytes", f"{start['naive_bytes_per_pending']:.0f} bytes", None),
         row("1,000 due in one second, handed to the sender: p99", "≤ 100 ms",
             f"{handoff['handoff_p99_ms']:.0f} ms", "", handoff["handoff_p99_ms"] <= 100),
         row("resource search over 5,000 entries: p99", "≤ 5 ms", f"{search['search_p99_ms']:.1f} ms",
