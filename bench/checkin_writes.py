@@ -48,10 +48,18 @@ from bot.db.engine import (
 from bot.db.models import AnonymousBlock, AnonymousPost, Checkin, CheckinProfile
 from bot.keys import Keyring
 from bot.scheduling import Scheduler
-from bot.services.checkins import SHARE_COOLDOWN, CheckinDraft, CheckinService, Share
-from bot.services.crypto import encrypt
+from bot.services.checkins import (
+    CheckinDraft,
+    CheckinService,
+    Content,
+    Share,
+    StoredCheckin,
+    book_release,
+)
+from bot.services.crypto import decrypt_or_none, encrypt
 from bot.services.guild_settings import GuildConfig
-from bot.services.pseudonyms import member_key, weekly_pseudonym
+from bot.services.ownership import Owners, post_context, request_digest
+from bot.services.pseudonyms import storage_week, week_label
 
 MEMBERS = 5000
 GUILD = 1
@@ -225,50 +233,56 @@ async def naive_path(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     keyring = Keyring.generate()
     clock = SystemClock()
     seeded = itertools.count()
+    owners = Owners(keyring)
 
     async def submit(draft: CheckinDraft) -> None:
+        """The same stored form and checks as Muster's path, a session for each check-in."""
         now = clock.now()
-        key = member_key(keyring, draft.user_id)
+        digest = request_digest(keyring, draft.request_key)
         async with sessions.begin() as session:
+            tag = owners.tag("share", GUILD, f"u:{draft.user_id}")
             requested = draft.share
             if requested is None:
-                profile = await session.get(CheckinProfile, key)
-                stored = profile.last_share if profile is not None else None
+                profile = await session.get(CheckinProfile, tag)
+                stored = (
+                    None
+                    if profile is None
+                    else decrypt_or_none(
+                        keyring, profile.choice, context=f"share:{GUILD}", what="choice"
+                    )
+                )
                 requested = "anonymous" if stored == "anonymous" else "named" if stored == "named" else "private"  # fmt: skip
             share = requested
             if requested != "private":
-                block = await session.get(AnonymousBlock, (GUILD, key))
-                recent = await session.scalar(
-                    select(Checkin.id).where(
-                        Checkin.member_key == key, Checkin.guild_id == GUILD,
-                        Checkin.share != "private", Checkin.created_at > now - SHARE_COOLDOWN,
-                    ).limit(1)
-                )  # fmt: skip
-                if recent is not None or (block is not None and block.until > now):
+                until = await session.scalar(select(AnonymousBlock.until).where(
+                    AnonymousBlock.guild_id == GUILD,
+                    AnonymousBlock.tag.in_(owners.tags("block", GUILD, draft.user_id)),
+                ))  # fmt: skip
+                if until is not None and until > now:
                     share = "private"
-            checkin = Checkin(
-                member_key=key, guild_id=GUILD, request_key=draft.request_key, mood=draft.mood,
-                sleep_hours=7.0, sleep_quality=None, cravings=draft.cravings, sober=draft.sober,
-                note_encrypted=encrypt(keyring, draft.note or "", context=f"checkin:{draft.request_key}"),
-                share=share, created_at=now,
-            )  # fmt: skip
-            session.add(checkin)
-            await session.flush()
+            content = Content(draft.mood, 7.0, None, draft.cravings, draft.sober, draft.note)
+            data, note = StoredCheckin(0, GUILD, now, share, content).sealed(keyring, digest)
+            session.add(Checkin(
+                guild_id=GUILD, week=storage_week(now), request_digest=digest, data=data,
+                note=note, owner=owners.seal_user("checkins", draft.user_id),
+            ))  # fmt: skip
             if share == "anonymous":
                 post = AnonymousPost(
-                    checkin_id=checkin.id, guild_id=GUILD, channel_id=10, state="pending",
-                    pseudonym=weekly_pseudonym(keyring, GUILD, draft.user_id, now),
-                    post_after=now + timedelta(minutes=5), created_at=now,
+                    guild_id=GUILD, channel_id=10, week=week_label(now, "UTC"),
+                    owner=owners.seal_user("anonymous_posts", draft.user_id),
+                    pseudonym="Quiet Heron 42", state="pending",
+                    post_after=now + timedelta(minutes=5),
+                    content=content.sealed(keyring, context=post_context(GUILD)),
                 )  # fmt: skip
                 session.add(post)
                 await session.flush()
-                await Scheduler.add(session, source=f"anon:{post.id}", kind="anonymous",
-                                    due_at=post.post_after, payload={})  # fmt: skip
+                await book_release(session, GUILD, post.post_after, post.id)
             upsert = insert_for(session)(CheckinProfile)
+            choice = encrypt(keyring, requested, context=f"share:{GUILD}")
             await session.execute(
-                upsert.values(member_key=key, last_share=requested, updated_at=now)
-                .on_conflict_do_update(index_elements=["member_key"],
-                                       set_={"last_share": requested, "updated_at": now})
+                upsert.values(tag=tag, guild_id=GUILD, choice=choice,
+                              owner=owners.seal_user("checkin_profiles", draft.user_id))
+                .on_conflict_do_update(index_elements=["tag"], set_={"choice": choice})
             )  # fmt: skip
 
     async def seed() -> None:

@@ -1,5 +1,5 @@
 """Command line: `python -m bot [run|demo|migrate|check-config|sync-commands|generate-keys|
-purge-guild|reencrypt]`.
+purge-guild|reencrypt|rotate-pseudonym-key]`.
 
 With no command, Muster runs against Discord when DISCORD_TOKEN is set, and otherwise
 runs the local sandbox demo.
@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -18,6 +20,9 @@ from bot.config import Settings, load_settings
 from bot.errors import TOKEN_REJECTED, ConfigError
 from bot.keys import Keyring
 from bot.logsetup import configure_logging
+
+if TYPE_CHECKING:
+    from bot.services.retention import RetentionService
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     purge.add_argument("guild_id", type=int)
     commands.add_parser(
         "reencrypt", help="rewrite stored text under the current key (after adding a new one)"
+    )
+    commands.add_parser(
+        "rotate-pseudonym-key",
+        help="replace the pseudonym key in MUSTER_KEY_FILE and re-tag the rows it finds",
     )
     keys = commands.add_parser(
         "generate-keys", help="write a new key file (keep it outside the repo)"
@@ -98,7 +107,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return asyncio.run(_check_config(settings))
     if command == "sync-commands":
         return asyncio.run(_sync_commands(settings, args.guild))
-    if command in ("purge-guild", "reencrypt"):
+    if command in ("purge-guild", "reencrypt", "rotate-pseudonym-key"):
         return asyncio.run(_maintenance(settings, command, getattr(args, "guild_id", None)))
     raise AssertionError(f"unhandled command {command}")
 
@@ -114,11 +123,15 @@ async def _migrate(settings: Settings) -> int:
     from bot.db.instance_lock import InstanceLock
     from bot.runtime import apply_migrations
 
+    try:
+        keyring: Keyring | None = Keyring.from_settings(settings)
+    except ConfigError:
+        keyring = None  # enough for an empty database; a migration that needs keys says so
     engine = create_engine(settings)
     lock = InstanceLock(settings, engine)
     try:
         await lock.acquire()
-        await apply_migrations(engine)
+        await apply_migrations(engine, keyring)
     finally:
         await lock.release()
         await engine.dispose()
@@ -140,13 +153,22 @@ async def _maintenance(settings: Settings, command: str, guild_id: int | None) -
     lock = InstanceLock(settings, engine)
     try:
         await lock.acquire()
-        await apply_migrations(engine)
+        await apply_migrations(engine, keyring)
         sessions = create_session_factory(engine)
         retention = RetentionService(sessions, SystemClock(), keyring)
         if command == "purge-guild" and guild_id is not None:
             counts = await retention.purge_guild(guild_id)
             removed = ", ".join(f"{count} from {table}" for table, count in counts.items() if count)
             print(f"Purged server {guild_id}: {removed or 'nothing was stored'}.")
+        elif command == "rotate-pseudonym-key":
+            if settings.muster_key_file is None:
+                raise ConfigError(
+                    "rotate-pseudonym-key rewrites the key file, so it needs MUSTER_KEY_FILE "
+                    "(keys from the environment: move them into a key file first)."
+                )
+            # The key being replaced must be the one the data was written with.
+            await key_checks.verify_and_record(sessions, keyring, SystemClock())
+            return await _rotate_pseudonym_key(settings.muster_key_file, retention)
         else:
             # Rotation: the new current key is recorded, and a wrong key refused, first.
             await key_checks.verify_and_record(sessions, keyring, SystemClock())
@@ -164,6 +186,28 @@ async def _maintenance(settings: Settings, command: str, guild_id: int | None) -
     finally:
         await lock.release()
         await engine.dispose()
+    return 0
+
+
+async def _rotate_pseudonym_key(path: Path, retention: RetentionService) -> int:
+    """The new key file is written beside the old one first, then the rows are re-tagged in
+    one transaction, then the new file takes the old one's place (the old is kept as
+    .previous). Interrupted after the re-tagging, the new key is in the .new file."""
+    fresh = path.with_name(path.name + ".new")
+    new, retagged = await retention.rotate_pseudonym_key()
+    new.write(fresh)
+    try:
+        await retention.apply_pseudonym_key(new)
+    except BaseException:
+        fresh.unlink()
+        raise
+    os.replace(path, path.with_name(path.name + ".previous"))
+    os.replace(fresh, path)
+    print(
+        f"New pseudonym key in {path} (the old file is {path.name}.previous); {retagged} "
+        "block(s) and sharing choice(s) re-tagged. Start Muster again with the new file, "
+        "then delete the .previous file once you have a backup of the new one."
+    )
     return 0
 
 

@@ -155,6 +155,7 @@ class MusterBot(commands.AutoShardedBot):
             await self.services.retention.ensure_scheduled()
             await self.services.meetings.top_up_all()
             await self.services.summaries.ensure_all()
+            await self.services.anonymous.ensure_all()
             await self.dispatcher.start()  # rebuilt from the database: nothing due is lost
         if self.settings.dev_guild_id is not None:
             guild = discord.Object(self.settings.dev_guild_id)

@@ -23,11 +23,16 @@ _PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "placeholder", "secr
 
 @dataclass(frozen=True)
 class Keyring:
-    """The pseudonym key, and encryption keys by id with the one used for new writes."""
+    """The pseudonym key, and encryption keys by id with the one used for new writes.
+
+    `legacy_member_key` is the pseudonym key that rows from before migration 0012 were keyed
+    with, kept after `rotate-pseudonym-key` so those rows stay findable by their owner.
+    """
 
     pseudonym_key: bytes
     encryption_keys: dict[str, bytes]
     current_key_id: str
+    legacy_member_key: bytes | None = None
 
     def __post_init__(self) -> None:
         if self.current_key_id not in self.encryption_keys:
@@ -84,12 +89,19 @@ class Keyring:
                 for key_id, material in raw["encryption_keys"].items()
             }
             current = str(raw["current_key_id"])
+            legacy = raw.get("legacy_member_key")
+            legacy_key = None if legacy is None else _decode_key("legacy_member_key", legacy)
         except (KeyError, TypeError, AttributeError):
             raise ConfigError(
                 f"MUSTER_KEY_FILE {path} must hold pseudonym_key, encryption_keys and "
                 "current_key_id (make one with `python -m bot generate-keys PATH`)."
             ) from None
-        return cls(pseudonym_key=pseudonym, encryption_keys=keys, current_key_id=current)
+        return cls(
+            pseudonym_key=pseudonym,
+            encryption_keys=keys,
+            current_key_id=current,
+            legacy_member_key=legacy_key,
+        )
 
     def write(self, path: Path) -> None:
         """Write a key file readable by its owner only; refuses to overwrite one."""
@@ -100,6 +112,8 @@ class Keyring:
             },
             "current_key_id": self.current_key_id,
         }
+        if self.legacy_member_key is not None:
+            document["legacy_member_key"] = _encode(self.legacy_member_key)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

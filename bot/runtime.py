@@ -56,7 +56,7 @@ async def open_runtime(
     lock = InstanceLock(settings, engine, worker_id=worker_id)
     try:
         await lock.acquire()
-        await apply_migrations(engine)
+        await apply_migrations(engine, keyring)
         clock = clock or SystemClock()
         sessions = create_session_factory(engine)
         await key_checks.verify_and_record(sessions, keyring, clock)  # R28, before any use
@@ -116,14 +116,14 @@ async def open_runtime(
         await engine.dispose()
 
 
-async def apply_migrations(engine: AsyncEngine) -> None:
+async def apply_migrations(engine: AsyncEngine, keyring: Keyring | None = None) -> None:
     before = await migrate.current_revision(engine)
     head = migrate.SCHEMA_HEAD
     if before == head:
         log.info("Database schema is up to date (%s)", head)
         return
     log.info("Applying database migrations: %s -> %s", before or "empty", head)
-    await migrate.upgrade(engine)
+    await migrate.upgrade(engine, keyring=keyring)
     log.info("Migrations applied")
 
 

@@ -56,6 +56,7 @@ from bot.ui.checkins import (
     StopPromptsButton,
     anonymous_post_embed,
     named_post_embed,
+    when_it_appears,
 )
 from bot.ui.crisis import (
     ANONYMOUS_ALERT,
@@ -169,9 +170,10 @@ def _confirmation(result: CheckinResult, name: str) -> str:
     if result.share == "private":
         lines.append("Saved. Only you can see it; `/checkin history` shows how things are going.")
     elif result.share == "anonymous":
+        when = when_it_appears(result.post_after, result.delay_minutes or 0, result.release_times)
         lines.append(
-            f"Saved. It will appear in <#{result.channel_id}> in a few minutes as "
-            f"**{result.pseudonym}**, with today's date but not the time. Nobody, moderators "
+            f"Saved. It will appear in <#{result.channel_id}> {when} as "
+            f"**{result.pseudonym}**, with the day but not the time. Nobody, moderators "
             "included, can see that it was you."
         )
     else:
@@ -588,18 +590,21 @@ def share_of(value: str) -> MilestoneShare:
 
 
 class AnonymousPostDelivery:
-    """Posts a queued anonymous check-in with channel.send, never as an interaction answer
-    (R2): no interaction metadata, mentions off, one button without ids."""
+    """A server's release delivery: posts the anonymous check-in it was booked for, with
+    channel.send, never as an interaction answer (R2): no interaction metadata, mentions off,
+    one button without ids. Then books the next release (see book_release)."""
 
     def __init__(self, bot: MusterBot) -> None:
         self.bot = bot
 
     async def deliver(self, due: Due, now: datetime) -> Delivery:
         services = self.bot.services
-        prepared = await services.anonymous.prepare(due)
+        guild_id = int(due.source.split(":")[1])  # anon-release:<server>:<token>
+        prepared = await services.anonymous.due_post(due, now)
         if isinstance(prepared, Delivery):
+            await services.scheduler.scheduled(await services.anonymous.book_next(guild_id, now))
             return prepared
-        zone = (await services.guild_settings.get(prepared.guild_id)).timezone
+        zone = (await services.guild_settings.get(guild_id)).timezone
         day = prepared.post_after.astimezone(ZoneInfo(zone)).date()
         view = discord.ui.View(timeout=None)
         view.add_item(PostOptionsButton())
@@ -608,10 +613,19 @@ class AnonymousPostDelivery:
                 embed=anonymous_post_embed(prepared, day),
                 view=view,
                 allowed_mentions=discord.AllowedMentions.none(),
-                nonce=due.nonce,
+                nonce=due.nonce,  # one post per release delivery
             )
         except SEND_ERRORS as error:
-            return send_failure(error)
+            failure = send_failure(error)
+            if failure.status == "failed_permanent":
+                await services.anonymous.mark_failed(prepared.post_id)
+                await services.scheduler.scheduled(
+                    await services.anonymous.book_next(guild_id, now)
+                )
+            return failure  # transient: this delivery is tried again, the others wait
+        await services.scheduler.scheduled(
+            await services.anonymous.book_next(guild_id, now, done=prepared.post_id)
+        )
         # Recorded with the settle, in one transaction, and retried until it is (R30).
         return Delivery("sent", message_id=message.id)
 
@@ -676,10 +690,10 @@ class PromptDelivery:
 
 def summary_embed(summary: WeeklySummary) -> discord.Embed:
     embed = discord.Embed(
-        title=f"The week in check-ins (to {summary.week_ending:%B %-d})",
+        title=f"The week in anonymous check-ins (to {summary.week_ending:%B %-d})",
         description=(
-            f"{summary.members} members shared {summary.checkins} check-ins this week. "
-            "Thank you for showing up for each other."
+            f"{plural(summary.authors, 'member')} shared {plural(summary.posts, 'check-in')} "
+            "anonymously this week. Thank you for showing up for each other."
         ),
         colour=CALM_BLUE,
     )
@@ -687,8 +701,11 @@ def summary_embed(summary: WeeklySummary) -> discord.Embed:
         f"{MOODS[level]}: {summary.moods.get(level, 0)}" for level in sorted(MOODS, reverse=True)
     )
     embed.add_field(name="Moods", value=moods)
-    embed.add_field(name="Sober days, all together", value=str(summary.sober_days))
-    embed.set_footer(text="Only shared check-ins count, and only when enough members took part.")
+    embed.add_field(name="Sober that day", value=plural(summary.sober, "check-in"))
+    embed.set_footer(
+        text="Counts the anonymous posts shown here this week (Monday to Sunday), and only "
+        "when enough members posted. Named and private check-ins never count."
+    )
     return embed
 
 

@@ -4,34 +4,32 @@ journal, retention, export and delete, and key rotation."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import FakeClock
 from bot.db.engine import SessionFactory
 from bot.db.group_commit import BatchWriter
-from bot.db.models import AnonymousPost, Checkin, MedicationChange, Occurrence
+from bot.db.models import AnonymousPost, Checkin, CheckinProfile, MedicationChange, Occurrence
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import Scheduler
 from bot.services.anonymous import AnonymousPostService
-from bot.services.checkins import CheckinDraft, CheckinService, parse_sleep
+from bot.services.checkins import CheckinDraft, CheckinService, open_checkin, parse_sleep
 from bot.services.crisis_language import assess
-from bot.services.crypto import key_id_of
+from bot.services.crypto import encrypt, key_id_of
+from bot.services.dates import parse_clock_time
 from bot.services.guild_settings import GuildConfig
 from bot.services.journal import MedicationService, SobrietyService, next_milestone
+from bot.services.ownership import Owners, legacy_member_key
 from bot.services.privacy import PrivacyService, member_data_handlers
-from bot.services.pseudonyms import member_key, weekly_pseudonym
 from bot.services.retention import RetentionService
-from bot.services.rhythm import next_local, parse_clock_time
+from bot.services.rhythm import next_local
 from tests.conftest import START
 
 GUILD, USER, OTHER = 7001, 5_000_000_000_000_001, 5_000_000_000_000_002
@@ -178,59 +176,27 @@ async def test_the_writer_keeps_a_batch_through_database_errors() -> None:
     await writer.close()
 
 
-async def test_anonymity_a_dump_and_the_member_list_cannot_name_an_author(
-    engine: AsyncEngine, sessions: SessionFactory, clock: FakeClock
+async def test_pseudonyms_are_stable_for_a_week_then_rotate(
+    sessions: SessionFactory, clock: FakeClock
 ) -> None:
-    """R3: no column of the anonymous tables is a user id or an unkeyed function of one."""
-    keyring = Keyring.generate()
-    checkins = service(sessions, clock, keyring)
-    for number, user in enumerate((USER, OTHER), start=1):
-        await checkins.submit(
-            draft(number, user_id=user, share="anonymous", note=f"note {number}"), CONFIG
-        )
+    """Drawn at random, kept for the member's posts of the week, new the next week, and
+    never one another member has that week."""
+    checkins = service(sessions, clock, Keyring.generate())
+    await clock.advance(timedelta(days=1))  # Monday 2026-11-23
+    names = []
+    for week in range(3):
+        for day in (0, 3, 6):
+            result = await checkins.submit(draft(week * 10 + day + 1, share="anonymous"), CONFIG)
+            names.append((week, result.pseudonym))
+            other = await checkins.submit(
+                draft(week * 10 + day + 100, user_id=OTHER, share="anonymous"), CONFIG
+            )
+            assert other.pseudonym != result.pseudonym
+            await clock.advance(timedelta(days=3 if day < 6 else 1))
+    by_week = [{name for w, name in names if w == week} for week in range(3)]
+    assert all(len(week) == 1 for week in by_week)
+    assert len(set.union(*by_week)) >= 2  # it rotates (two weeks may rarely draw the same)
     await checkins.close()
-
-    def columns(connection: Any) -> dict[str, list[str]]:
-        found = inspect(connection)
-        return {t: [c["name"] for c in found.get_columns(t)] for t in found.get_table_names()}
-
-    async with engine.connect() as connection:
-        schema = await connection.run_sync(columns)
-        anonymous_tables = ("checkins", "anonymous_posts", "anonymous_blocks", "checkin_profiles",
-                            "medication_changes", "sobriety_streaks")  # fmt: skip
-        for table in anonymous_tables:
-            assert not {"user_id", "author_id", "member_id"} & set(schema[table]), table
-        dump = []
-        for table in anonymous_tables:
-            rows = (await connection.execute(text(f"SELECT * FROM {table}"))).all()  # noqa: S608  # fixed table names
-            dump += [str(value) for row in rows for value in row]
-    everything = " ".join(dump)
-    for user in (USER, OTHER):
-        guesses = [
-            str(user),
-            hashlib.sha256(str(user).encode()).hexdigest(),
-            hashlib.sha256(f"member:{user}".encode()).hexdigest(),
-            hashlib.md5(str(user).encode()).hexdigest(),  # noqa: S324  # an attacker's guess
-            hmac.new(b"", f"member:{user}".encode(), hashlib.sha256).hexdigest(),
-            member_key(Keyring.generate(), user),  # the right method with the wrong key
-        ]
-        for guess in guesses:
-            assert guess not in everything
-        assert member_key(keyring, user) in everything  # the test can see a link when one exists
-    assert "note 1" not in everything  # notes are encrypted
-
-
-async def test_pseudonyms_are_stable_for_a_week_then_rotate() -> None:
-    keyring = Keyring.generate()
-    monday = START + timedelta(days=1)  # 2026-11-23 is a Monday
-    same_week = {
-        weekly_pseudonym(keyring, GUILD, USER, monday + timedelta(days=d)) for d in range(7)
-    }
-    assert len(same_week) == 1
-    weeks = {weekly_pseudonym(keyring, GUILD, USER, monday + timedelta(weeks=w)) for w in range(6)}
-    assert len(weeks) >= 5  # it rotates (two weeks may rarely draw the same name)
-    others = {weekly_pseudonym(keyring, GUILD, u, monday) for u in range(1, 50)}
-    assert len(others) > 40  # distinct members rarely share a name
 
 
 async def test_a_block_follows_the_author_across_pseudonym_rotation(
@@ -270,7 +236,10 @@ async def test_export_delete_retention_and_rotation_cover_checkins(
     rotated = Keyring(old.pseudonym_key, {"k2": Keyring.generate("k2").encryption_keys["k2"],
                                          "k1": old.encryption_keys["k1"]}, "k2")  # fmt: skip
     report = await RetentionService(sessions, clock, rotated).reencrypt()
-    assert report.reencrypted == 4  # two notes, one medication entry, one named milestone
+    # Check-ins: owner, data and note, twice; the post: owner and content; two sharing
+    # choices: owner and choice; the medication entry: owner and details; the streak's
+    # owner; the named milestone's user.
+    assert (report.reencrypted, report.unreadable) == (6 + 2 + 4 + 2 + 1 + 1, 0)
     async with sessions() as session:
         assert {
             key_id_of(b) for b in await session.scalars(select(MedicationChange.details_encrypted))
@@ -282,6 +251,8 @@ async def test_export_delete_retention_and_rotation_cover_checkins(
     assert [p["state"] for p in exported["anonymous_posts"]] == ["pending"]
     assert exported["medication_changes"][0]["medication"] == "Sertraline"
     assert exported["sobriety"][0]["started"] == "2026-11-01"
+    assert exported["sharing_choices"] == [{"server_id": str(GUILD), "last_share": "anonymous"}]
+    assert "theirs" not in json.dumps(exported)
     removed = await privacy.delete(USER)
     assert removed["checkins"] == 1
     assert removed["anonymous_posts"] == 1
@@ -291,11 +262,16 @@ async def test_export_delete_retention_and_rotation_cover_checkins(
         sources = set(await session.scalars(select(Occurrence.source)))
         assert not any(s.startswith(("anon:", "milestone:")) for s in sources)
         assert await session.scalar(select(func.count()).select_from(Checkin)) == 1  # theirs
+        assert await session.scalar(select(func.count()).select_from(CheckinProfile)) == 1
+    assert json.loads((await privacy.export(USER)).json_bytes)["sharing_choices"] == []
 
+    later = await checkins.submit(draft(4, user_id=OTHER, share="anonymous"), CONFIG)
+    assert later.post_id is not None
     await clock.advance(timedelta(days=181))
     await RetentionService(sessions, clock, rotated).run(clock.now())
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Checkin)) == 0
+        assert await session.scalar(select(func.count()).select_from(AnonymousPost)) == 0
     await checkins.close()
 
 
@@ -310,7 +286,8 @@ async def test_purging_a_server_keeps_members_private_checkins(
     await RetentionService(sessions, clock, keyring).purge_guild(GUILD)
     async with sessions() as session:
         rows = list(await session.scalars(select(Checkin)))
-        assert [(row.share, row.guild_id) for row in rows] == [("private", None)]
+        opened = [open_checkin(keyring, row) for row in rows]
+        assert [(item.share, item.guild_id) for item in opened if item] == [("private", None)]
         assert await session.scalar(select(func.count()).select_from(AnonymousPost)) == 0
 
 
@@ -326,3 +303,78 @@ async def test_medication_dates_are_checked(sessions: SessionFactory, clock: Fak
     again = await meds.log(user_id=USER, medication="X", dose="1", when="today", note=None,
                            zone="UTC", request_key=1)  # fmt: skip
     assert again.id == logged.id  # R15
+
+
+async def test_a_new_pseudonym_key_keeps_blocks_choices_and_old_rows(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """After rotate-pseudonym-key a block still stops its author, the remembered choice still
+    applies, and rows keyed by the old member key (migrated) are still the member's."""
+    old = Keyring.generate()
+    checkins = service(sessions, clock, old)
+    first = await checkins.submit(draft(1, share="anonymous"), CONFIG)
+    assert first.post_id is not None
+    await AnonymousPostService(sessions, clock, old).remove(GUILD, 99, first.post_id,
+                                                           block_days=30)  # fmt: skip
+    details = json.dumps({"medication": "X", "dose": "1", "note": None})
+    async with sessions.begin() as session:  # a row as migration 0012 moves an old one
+        session.add(
+            MedicationChange(
+                owner=Owners(old).seal("medication_changes", f"m:{legacy_member_key(old, USER)}"),
+                request_digest="d" * 64,
+                changed_on=date(2026, 11, 1),
+                details_encrypted=encrypt(old, details, context=f"med:{'d' * 64}"),
+            )
+        )
+    await checkins.close()
+    retention = RetentionService(sessions, clock, old)
+    new, expected = await retention.rotate_pseudonym_key()
+    assert new.pseudonym_key != old.pseudonym_key
+    assert new.legacy_member_key == old.pseudonym_key
+    assert await retention.apply_pseudonym_key(new) == expected == 2  # the block, the choice
+    await clock.advance(timedelta(minutes=11))
+    rotated = service(sessions, clock, new)
+    again = await rotated.submit(draft(2, share=None), CONFIG)  # "as last time": anonymous
+    assert (again.requested, again.share) == ("anonymous", "private")
+    assert again.kept_private_because == "a moderator paused your anonymous posting here"
+    [change] = await MedicationService(sessions, clock, new).history(USER)
+    assert change.medication == "X"
+    await rotated.close()
+
+
+async def test_the_delay_has_a_floor_and_fixed_times_release_posts_together(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    checkins = service(sessions, clock, Keyring.generate())
+    stored_zero = GuildConfig(GUILD, checkin_channel_id=900, anonymous_delay_minutes=0)
+    quick = await checkins.submit(draft(1, share="anonymous"), stored_zero)
+    assert quick.post_after is not None
+    assert timedelta(minutes=2) <= quick.post_after - clock.now() <= timedelta(minutes=4)
+    assert quick.delay_minutes == 2  # what the member is told
+    fixed = GuildConfig(GUILD, checkin_channel_id=900, timezone="America/New_York",
+                        anonymous_release_times=("09:00", "18:00"))  # fmt: skip
+    evening = datetime(2026, 11, 22, 23, 0, tzinfo=UTC)  # 6 pm in New York
+    together = [
+        await checkins.submit(draft(number, user_id=number, share="anonymous"), fixed)
+        for number in (2, 3, 4)
+    ]
+    assert {result.post_after for result in together} == {evening}
+    assert together[0].release_times == ("09:00", "18:00")
+    await clock.advance(evening - timedelta(minutes=1) - clock.now())
+    late = await checkins.submit(draft(5, user_id=5, share="anonymous"), fixed)
+    assert late.post_after == datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # never under 2 min
+    await checkins.close()
+
+
+async def test_the_last_share_choice_is_per_server(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    checkins = service(sessions, clock, Keyring.generate())
+    elsewhere = GuildConfig(GUILD + 1, checkin_channel_id=902)
+    await checkins.submit(draft(1, share="named"), CONFIG)
+    await clock.advance(timedelta(minutes=11))
+    here = await checkins.submit(draft(2, share=None), CONFIG)
+    assert (here.requested, here.share) == ("named", "named")
+    there = await checkins.submit(draft(3, share=None, guild_id=GUILD + 1), elsewhere)
+    assert (there.requested, there.share) == ("private", "private")
+    await checkins.close()

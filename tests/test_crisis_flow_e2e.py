@@ -19,6 +19,7 @@ from bot.db.models import Checkin
 from bot.keys import Keyring
 from bot.runtime import Runtime
 from bot.sandbox import InteractionResult, Message
+from bot.services.checkins import open_checkin
 from bot.services.crisis import CRISIS_TITLE
 from bot.ui.crisis import FOLLOW_UP_DM, NOT_SET_UP
 from cogs.crisis import DM_REPLY
@@ -62,7 +63,9 @@ async def stored_share(running: Runtime) -> tuple[str, str | None, bool | None]:
     async with running.services.checkins._sessions() as session:
         row = await session.scalar(select(Checkin))
     assert row is not None
-    return row.share, row.held_for, row.note_shared
+    stored = open_checkin(running.services.checkins._keyring, row)  # it is all sealed
+    assert stored is not None
+    return stored.share, stored.held_for, stored.note_shared
 
 
 # ----- never broadcast a crisis (R25) -----
@@ -169,7 +172,7 @@ async def test_anonymous_is_held_then_follows_the_delayed_path(
         assert "It will appear" in chosen.text
         assert chosen.messages[0].custom_ids()[0].startswith("anon:withdraw:")
         assert sandbox.channel_messages(group.checkins) == []  # the random delay still applies
-    await clock.advance(timedelta(minutes=8))
+    await clock.advance(timedelta(minutes=11))  # the delay: between 5 and 10 minutes
     if which == "private":
         await asyncio.sleep(0.3)
         assert sandbox.channel_messages(group.checkins) == []

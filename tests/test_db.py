@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import FakeClock
@@ -250,3 +250,15 @@ async def test_a_lost_shard_lock_is_taken_again_or_the_process_stops(
     await lock.release()
     await engine.dispose()
     await admin.dispose()
+
+
+async def test_a_failed_statement_never_shows_its_values(engine: AsyncEngine) -> None:
+    """What a member wrote must not reach the logs by way of an error (R24)."""
+    async with engine.connect() as connection:
+        with pytest.raises(DBAPIError) as caught:
+            await connection.execute(  # joined_at may not be empty
+                text("INSERT INTO guilds (guild_id, name, joined_at) VALUES (1, :name, NULL)"),
+                {"name": "my private note"},
+            )
+    assert "my private note" not in str(caught.value)
+    assert "hidden due to hide_parameters" in str(caught.value)

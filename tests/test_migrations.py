@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import inspect
+import pytest
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.clock import FakeClock
 from bot.config import Settings
 from bot.db import migrate
 from bot.db.base import Base
-from bot.db.engine import create_engine
+from bot.db.engine import create_engine, create_session_factory
+from bot.keys import Keyring
+from bot.scheduling import Scheduler
+from bot.services.anonymous import AnonymousPostService
+from bot.services.checkins import CheckinDraft, CheckinService
+from bot.services.crypto import encrypt
+from bot.services.journal import MedicationService, SobrietyService
+
+GUILD, USER = 7001, 5_000_000_000_000_001
+# Blocks that have ended are not moved, and the migration runs on the real clock.
+BLOCKED_UNTIL = (datetime.now(UTC) + timedelta(days=7)).replace(microsecond=0)
 
 
 async def table_names(engine: AsyncEngine) -> set[str]:
@@ -35,3 +52,83 @@ async def test_upgrade_check_downgrade_upgrade(make_settings: Callable[..., Sett
         await migrate.check(engine)
     finally:
         await engine.dispose()
+
+
+async def test_0012_moves_old_checkins_to_sealed_owners(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Rows of the old layout (one member key on everything) are re-sealed with the keys and
+    stay their member's: history, post authorship, blocks, journal. Nothing links them in
+    the clear any more, and the way down refuses, saying why."""
+    keyring = Keyring.generate()
+    old_key = hmac.new(keyring.pseudonym_key, f"member:{USER}".encode(), hashlib.sha256)
+    member_key = old_key.hexdigest()
+    at = datetime(2026, 11, 20, 18, 30, tzinfo=UTC)
+    engine = create_engine(make_settings())
+    try:
+        await migrate.upgrade(engine, "0011")
+        async with engine.begin() as connection:
+            for statement, values in _old_rows(keyring, member_key, at):
+                await connection.execute(text(statement), values)
+        await migrate.upgrade(engine, keyring=keyring)
+        sessions = create_session_factory(engine)
+        clock = FakeClock(at + timedelta(days=1))
+        checkins = CheckinService(sessions, clock, keyring, Scheduler(sessions, clock))
+        [entry] = await checkins.entries(USER, "UTC", 30)
+        assert (entry.at, entry.mood, entry.note, entry.share) == (at, 2, "old note", "anonymous")
+        posts = AnonymousPostService(sessions, clock, keyring)
+        assert (await posts.find(USER, post_id=5)).mine
+        assert not (await posts.find(USER + 1, post_id=5)).mine
+        assert await posts.blocked_until(GUILD, USER) == BLOCKED_UNTIL
+        assert await posts.blocked_until(GUILD, USER + 1) is None
+        [change] = await MedicationService(sessions, clock, keyring).history(USER)
+        assert change.medication == "Sertraline"
+        sobriety = SobrietyService(sessions, clock, keyring, Scheduler(sessions, clock))
+        status = await sobriety.status(USER, "UTC")
+        assert status is not None
+        assert status.started_on == date(2026, 11, 1)
+        tables = ("checkins", "anonymous_posts", "anonymous_blocks", "medication_changes",
+                  "sobriety_streaks")  # fmt: skip
+        async with engine.connect() as connection:
+            rows = [
+                row
+                for table in tables
+                for row in await connection.execute(text(f"SELECT * FROM {table}"))  # noqa: S608  # fixed names
+            ]
+        dump = " ".join(str(value) for row in rows for value in row)
+        assert member_key not in dump
+        assert "old note" not in dump
+        new = CheckinDraft(user_id=USER, guild_id=None, request_key=79, mood=4, sleep="7",
+                           cravings="none", sober="yes", note=None, share="private")  # fmt: skip
+        assert (await checkins.submit(new, None)).checkin_id == 4  # the id sequence moved on
+        with pytest.raises(RuntimeError, match="cannot be undone"):
+            await migrate.downgrade(engine, "0011")
+        await checkins.close()
+    finally:
+        await engine.dispose()
+
+
+def _old_rows(keyring: Keyring, member_key: str, at: datetime) -> list[tuple[str, dict[str, Any]]]:
+    note = encrypt(keyring, "old note", context="checkin:77")
+    details = encrypt(keyring, json.dumps({"medication": "Sertraline", "dose": "50 mg",
+                                           "note": None}), context="med:78")  # fmt: skip
+    return [
+        ("INSERT INTO guild_settings (guild_id, timezone, anonymous_delay_minutes, updated_at) "
+         "VALUES (:g, 'UTC', 0, :at)", {"g": GUILD, "at": at}),
+        ("INSERT INTO checkins (id, member_key, guild_id, request_key, mood, sleep_hours, "
+         "sleep_quality, cravings, sober, note_encrypted, share, created_at) VALUES "
+         "(3, :k, :g, 77, 2, 7.0, NULL, 'none', 'yes', :note, 'anonymous', :at)",
+         {"k": member_key, "g": GUILD, "note": note, "at": at}),
+        ("INSERT INTO anonymous_posts (id, checkin_id, guild_id, channel_id, pseudonym, state, "
+         "post_after, message_id, created_at) VALUES (5, 3, :g, 900, 'Quiet Heron 42', "
+         "'posted', :at, 123456789012345678, :at)", {"g": GUILD, "at": at}),
+        ("INSERT INTO anonymous_blocks (guild_id, member_key, until, post_id, created_at) "
+         "VALUES (:g, :k, :until, 5, :at)",
+         {"g": GUILD, "k": member_key, "until": BLOCKED_UNTIL, "at": at}),
+        ("INSERT INTO medication_changes (id, member_key, request_key, changed_on, "
+         "details_encrypted, created_at) VALUES (1, :k, 78, :day, :details, :at)",
+         {"k": member_key, "day": date(2026, 11, 2), "details": details, "at": at}),
+        ("INSERT INTO sobriety_streaks (id, member_key, started_on, ended_on, share, guild_id, "
+         "created_at) VALUES (1, :k, :day, NULL, 'none', NULL, :at)",
+         {"k": member_key, "day": date(2026, 11, 1), "at": at}),
+    ]  # fmt: skip

@@ -164,7 +164,9 @@ async def test_setup_flow_end_to_end(running: Runtime, world: World) -> None:
     assert refused.text.startswith("I don't know that time zone")
     assert not (await running.services.guild_settings.get(world.guild.id)).timezone_chosen
     for field, bad, expected in (
-        ("setup:delay", "-5", "from 0 to 1440"),
+        ("setup:delay", "-5", "from 2 to 1440"),
+        ("setup:delay", "1", "from 2 to 1440"),
+        ("setup:delay", "9:00, 25:00", "Give a time of day"),
         ("setup:threshold", "2", "from 3 to 50"),
         ("setup:retention", "ten", "from 30 to 3650"),
     ):
@@ -229,7 +231,7 @@ async def test_a_role_from_another_server_is_refused(running: Runtime, world: Wo
 
 async def test_audit_pages(running: Runtime, world: World, clock: FakeClock) -> None:
     settings = running.services.guild_settings
-    for minutes in range(1, 13):
+    for minutes in range(2, 14):
         await settings.set_limits(
             world.guild.id, world.moderator.id, timezone="UTC",
             anonymous_delay_minutes=str(minutes), summary_threshold="5", retention_days="180",
@@ -240,7 +242,7 @@ async def test_audit_pages(running: Runtime, world: World, clock: FakeClock) -> 
     assert (
         "Page 1 of 2, 16 in all" in message.text
     )  # 12 delays, and the first zone, crisis alerts, k and retention
-    assert "11 -> 12" in message.text  # newest first
+    assert "12 -> 13" in message.text  # newest first
     older = await world.sandbox.click(world.moderator, message, "audit:page::1")
     assert older.response_type == 6
     assert "Page 2 of 2" in message.text
@@ -259,7 +261,7 @@ async def test_settings_defaults_changes_and_audit(
     assert (config.timezone, config.timezone_chosen, config.retention_days) == ("UTC", False, 180)
     await settings.set_channel(1, 99, "checkin_channel_id", 555)
     await settings.set_channel(1, 99, "checkin_channel_id", 555)  # no change, no audit line
-    await settings.set_limits(1, 99, timezone="pacific", anonymous_delay_minutes="0",
+    await settings.set_limits(1, 99, timezone="pacific", anonymous_delay_minutes="2",
                               summary_threshold="50", retention_days="3650")  # fmt: skip
     config = await settings.get(1)
     assert config.timezone == "America/Los_Angeles"
@@ -270,6 +272,11 @@ async def test_settings_defaults_changes_and_audit(
         "setup.crisis_alerts", "setup.timezone", "setup.checkin_channel",
     ]  # fmt: skip
     assert page.entries[-1].detail == "not set -> <#555>"
+    limits = {"timezone": "pacific", "summary_threshold": "50", "retention_days": "3650"}
+    fixed = await settings.set_limits(1, 99, anonymous_delay_minutes="6pm, 9:00", **limits)
+    assert (fixed.anonymous_release_times, fixed.delay_minutes) == (("09:00", "18:00"), 2)
+    again = await settings.set_limits(1, 99, anonymous_delay_minutes="7", **limits)
+    assert (again.anonymous_release_times, again.delay_minutes) == ((), 7)
     with pytest.raises(UserFacingError, match="from 30 to 3650"):
         await settings.set_limits(1, 99, timezone="UTC", anonymous_delay_minutes="5",
                                   summary_threshold="5", retention_days="3651")  # fmt: skip

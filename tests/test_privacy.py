@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -224,8 +225,9 @@ async def test_mydata_delete_asks_first(running: Runtime, world: World) -> None:
 async def test_privacy_statement(running: Runtime, world: World) -> None:
     result = await world.sandbox.slash(world.member, world.general, "privacy")
     for words in ("What Muster keeps about you", "For how long", "Nobody, moderators included",
-                  "no medical, legal or dosing advice", "/mydata delete", "not your user id",
-                  "the day, not the time"):  # fmt: skip
+                  "no medical, legal or dosing advice", "/mydata delete", "only encrypted",
+                  "the day, not the time", "Who could learn what", "could read what is stored",
+                  "**Discord**", "a copy of the database"):  # fmt: skip
         assert words in result.text
 
 
@@ -241,3 +243,23 @@ async def test_operator_commands(
     code, out, err = await muster(tmp_path, "purge-guild", "12345", env=env)
     assert code == 0, err
     assert "Purged server 12345: nothing was stored." in out
+    before = Keyring.from_file(key_file)
+    code, out, err = await muster(tmp_path, "rotate-pseudonym-key", env=env)
+    assert code == 0, err
+    assert "New pseudonym key in" in out
+    after = Keyring.from_file(key_file)
+    assert after.pseudonym_key != before.pseudonym_key
+    assert after.legacy_member_key == before.pseudonym_key  # rows from before 0007 stay found
+    assert after.encryption_keys == before.encryption_keys
+    assert Keyring.from_file(key_file.with_name("keys.json.previous")) == before
+    from_env = clean_env(
+        tmp_path, **database_env(database), MUSTER_PSEUDONYM_KEY=_b64(before.pseudonym_key),
+        MUSTER_ENCRYPTION_KEYS=f"k1:{_b64(before.encryption_keys['k1'])}",
+    )  # fmt: skip
+    code, out, err = await muster(tmp_path, "rotate-pseudonym-key", env=from_env)
+    assert code == 2
+    assert "needs MUSTER_KEY_FILE" in err
+
+
+def _b64(key: bytes) -> str:
+    return base64.b64encode(key).decode()

@@ -76,6 +76,7 @@ def _create_sqlite_engine(url: URL, busy_timeout_ms: int, *, reads_only: bool) -
         max_overflow=0,
         pool_timeout=60,
         connect_args={"timeout": busy_timeout_ms / 1000},
+        hide_parameters=True,  # a logged error never shows what a member wrote (R24)
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -116,4 +117,5 @@ def _create_postgres_engine(url: URL, settings: Settings) -> AsyncEngine:
         max_overflow=5,
         pool_recycle=1800,
         connect_args={"server_settings": server_settings, "command_timeout": 60},
+        hide_parameters=True,  # a logged error never shows what a member wrote (R24)
     )

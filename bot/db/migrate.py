@@ -19,17 +19,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 if TYPE_CHECKING:
     from alembic.config import Config
 
+    from bot.keys import Keyring
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SCHEMA_HEAD = "0011"
+SCHEMA_HEAD = "0012"
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: Connection | None = None, keyring: Keyring | None = None) -> Config:
     from alembic.config import Config  # see the module docstring
 
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     if connection is not None:
         config.attributes["connection"] = connection
+    if keyring is not None:
+        # Data migrations that re-encrypt (0007) use the bot's own keys.
+        config.attributes["keyring"] = keyring
     return config
 
 
@@ -49,10 +54,12 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         return None if found is None else str(found)
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def upgrade(
+    engine: AsyncEngine, revision: str = "head", *, keyring: Keyring | None = None
+) -> None:
     from alembic import command  # see the module docstring
 
-    await _run(engine, lambda config: command.upgrade(config, revision))
+    await _run(engine, lambda config: command.upgrade(config, revision), keyring)
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
@@ -72,9 +79,11 @@ async def check(engine: AsyncEngine) -> None:
 MIGRATION_LOCK_KEY = 0x6D75737465720001
 
 
-async def _run(engine: AsyncEngine, action: Callable[[Config], object]) -> None:
+async def _run(
+    engine: AsyncEngine, action: Callable[[Config], object], keyring: Keyring | None = None
+) -> None:
     def run(connection: Connection) -> None:
-        action(alembic_config(connection))
+        action(alembic_config(connection, keyring))
 
     async with engine.connect() as connection:
         if connection.dialect.name == "postgresql":

@@ -10,7 +10,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    Float,
     ForeignKey,
     Index,
     Integer,
@@ -116,6 +115,8 @@ class GuildSettings(Base):
     # Named mentor requests; /setup turns them on only with a mentor role and a mentors'
     # channel that @everyone cannot read (R26).
     mentor_requests: Mapped[bool | None] = mapped_column(Boolean)
+    # "HH:MM,HH:MM" local: anonymous posts wait for the next of these and appear together.
+    anonymous_release_times: Mapped[str | None] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -235,89 +236,84 @@ class MeetingRsvp(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-# ----- Check-ins. No table below stores a user id where it could link a member to what
-# they posted anonymously: `member_key` is an HMAC of the user id under the pseudonym key,
-# which lives outside the database (R3). Export and delete recompute it from the user id.
+# ----- Check-ins. No column below can tie a row to a member, or two rows to each other,
+# without the keys (R23). `owner` is the member's identity sealed with randomized encryption,
+# so it differs on every row; a member's own rows are found by opening the owners of a
+# bounded set of candidate rows (see bot/services/ownership.py). What a member wrote, and
+# exactly when, is inside the encrypted, padded `data`; only a coarse week is in the clear.
 
 
 class Checkin(Base):
-    """One check-in. The note is encrypted (R16); `request_key` makes a submission idempotent
-    (R15)."""
+    """One check-in: everything it says (and its exact time) is in `data`, encrypted and
+    padded (R16). `request_digest`, a keyed hash of the submitting interaction, makes a
+    submission idempotent (R15) without storing the interaction's id, which carries a time."""
 
     __tablename__ = "checkins"
-    __table_args__ = (Index("ix_checkins_member_key_created_at", "member_key", "created_at"),)
+    __table_args__ = (Index("ix_checkins_guild_id_week", "guild_id", "week"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    member_key: Mapped[str] = mapped_column(String(64))
-    guild_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    request_key: Mapped[int] = mapped_column(BigInteger, unique=True)
-    mood: Mapped[int] = mapped_column(Integer)
-    sleep_hours: Mapped[float | None] = mapped_column(Float)
-    sleep_quality: Mapped[str | None] = mapped_column(String(8))
-    cravings: Mapped[str] = mapped_column(String(8))
-    sober: Mapped[str] = mapped_column(String(8))
-    note_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
-    share: Mapped[str] = mapped_column(String(10))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # A shared check-in whose note has crisis language waits here, kept private, until its
-    # member chooses (R25): the share they asked for, "named" or "anonymous".
-    held_for: Mapped[str | None] = mapped_column(String(10))
-    # Their choice once shared: True with the note as written, False without it.
-    note_shared: Mapped[bool | None] = mapped_column(Boolean)
+    guild_id: Mapped[int | None] = mapped_column(BigInteger)
+    week: Mapped[date] = mapped_column(Date, index=True)  # the Monday (UTC) of its week
+    owner: Mapped[bytes] = mapped_column(LargeBinary)
+    request_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    note: Mapped[bytes] = mapped_column(LargeBinary)  # apart, so R28 can lose only the note
 
 
 class AnonymousPost(Base):
-    """A check-in shared anonymously, waiting for its random delay or already posted."""
+    """A check-in shared anonymously: its own sealed owner and encrypted copy of what it
+    says, and no reference to the check-in row. `week` is the pseudonym's week."""
 
     __tablename__ = "anonymous_posts"
+    __table_args__ = (Index("ix_anonymous_posts_guild_id_week", "guild_id", "week"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    checkin_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("checkins.id", ondelete="CASCADE"), unique=True
-    )
-    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
     channel_id: Mapped[int] = mapped_column(BigInteger)
+    week: Mapped[str] = mapped_column(String(8))
+    owner: Mapped[bytes] = mapped_column(LargeBinary)
     pseudonym: Mapped[str] = mapped_column(String(40))
     state: Mapped[str] = mapped_column(String(12))
     post_after: Mapped[datetime] = mapped_column(UTCDateTime())
     message_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class AnonymousBlock(Base):
-    """A member kept from posting anonymously in one server until `until`, found by key."""
+    """A member kept from posting anonymously in one server until `until`. It exists only for
+    blocked authors, under a tag recomputed from the member and server (and the pseudonym
+    key), so it follows them across pseudonym weeks; `owner` lets a key rotation re-tag it."""
 
     __tablename__ = "anonymous_blocks"
 
     guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    member_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[bytes] = mapped_column(LargeBinary)
     until: Mapped[datetime] = mapped_column(UTCDateTime())
-    post_id: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class CheckinProfile(Base):
-    """A member's check-in choices: who sees their check-ins, and milestone sharing."""
+    """A member's remembered sharing choice in one server, encrypted, under a tag recomputed
+    from the member and server."""
 
     __tablename__ = "checkin_profiles"
 
-    member_key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    last_share: Mapped[str | None] = mapped_column(String(10))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    owner: Mapped[bytes] = mapped_column(LargeBinary)
+    choice: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class MedicationChange(Base):
     """A change the member's prescriber decided: medication, dose and note, encrypted."""
 
     __tablename__ = "medication_changes"
-    __table_args__ = (Index("ix_medication_changes_member_key", "member_key", "changed_on"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    member_key: Mapped[str] = mapped_column(String(64))
-    request_key: Mapped[int] = mapped_column(BigInteger, unique=True)
+    owner: Mapped[bytes] = mapped_column(LargeBinary)
+    request_digest: Mapped[str] = mapped_column(String(64), unique=True)
     changed_on: Mapped[date] = mapped_column(Date)
     details_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class SobrietyStreak(Base):
@@ -325,15 +321,13 @@ class SobrietyStreak(Base):
     in `guild_id` when `share` is anonymous or named."""
 
     __tablename__ = "sobriety_streaks"
-    __table_args__ = (Index("ix_sobriety_streaks_member_key", "member_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    member_key: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[bytes] = mapped_column(LargeBinary)
     started_on: Mapped[date] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)
     share: Mapped[str] = mapped_column(String(10))
     guild_id: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class CheckinPrompt(Base):
@@ -346,7 +340,6 @@ class CheckinPrompt(Base):
     guild_id: Mapped[int] = mapped_column(BigInteger)
     local_time: Mapped[str] = mapped_column(String(5))
     timezone: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class KeyCheck(Base):

@@ -91,6 +91,6 @@ def build_services(
         medications=MedicationService(sessions, clock, keyring),
         sobriety=SobrietyService(sessions, clock, keyring, scheduler),
         prompts=PromptService(sessions, clock, scheduler),
-        summaries=SummaryService(sessions, clock, scheduler),
+        summaries=SummaryService(sessions, clock, keyring, scheduler),
         mentor_requests=MentorRequests(sessions, clock, scheduler),
     )

@@ -46,9 +46,9 @@ PRIVACY_SECTIONS: tuple[Section, ...] = (
         "What Muster keeps about you",
         "Only what you give it: your check-ins (notes encrypted), your medication log "
         "(encrypted) and sobriety counter, your reminders (text encrypted), daily prompt time, "
-        "time zone, and meeting RSVPs. Check-ins are stored under a keyed code, not your user "
-        "id. If a DM to you fails, it notes that your DMs are closed, so it doesn't keep "
-        "trying.",
+        "time zone, and meeting RSVPs. A check-in, an anonymous post and your logs carry your "
+        "id only encrypted, differently on every row, and a check-in's time only as its week. "
+        "If a DM to you fails, it notes that your DMs are closed, so it doesn't keep trying.",
     ),
     Section(
         "For how long",
@@ -64,10 +64,20 @@ PRIVACY_SECTIONS: tuple[Section, ...] = (
         "Private check-ins, your history, reports, medication log, reminders and settings "
         "are yours alone. The group sees only what you share. Nobody, moderators included, "
         "can see who wrote an anonymous post: it shows a name that changes every week, and "
-        "the day, not the time. Moderators can remove a post and pause its author without "
-        'learning who it is. Mentors learn your name only if you press "ask a peer '
-        'mentor". The weekly summary counts shared check-ins only, and only when enough '
-        "members took part. The people who run this bot hold the keys.",
+        "the day, not the time, and appears a few minutes later (the delay is in your "
+        "confirmation). Moderators can remove a post and pause its author without learning "
+        'who it is. Mentors learn your name only if you press "ask a peer mentor"; a post '
+        "of yours that is waiting then appears later, so the two can't be connected. The "
+        "weekly summary counts anonymous posts only, and only when enough members posted.",
+    ),
+    Section(
+        "Who could learn what",
+        "**Other members, moderators, the server owner:** only what is in the channels. "
+        "**Discord** carries every button you press, so it knows you used Muster. "
+        "**Someone with a copy of the database** can't tell whose a check-in or post is. "
+        "**The people who run this bot** hold the keys, so they could read what is stored; "
+        "Muster stores as little as it can. Something only you would write can still give "
+        "you away. The full threat model is in Muster's docs/threat-model.md.",
     ),
     Section(
         "Not a medical service",

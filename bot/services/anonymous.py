@@ -1,15 +1,17 @@
 """Anonymous posts after they are queued: posting them, and handling abuse without unmasking.
 
 A post is found by its Discord message id (the public message's buttons carry no ids).
-Whether the person asking wrote it is decided by comparing keys, inside this service, and
-only the answer leaves it. Moderators can remove a post and pause its author's anonymous
-posting for a while; the pause is stored against the author's key, so it follows them
-across pseudonym rotation, and nobody, moderators included, learns who it is. Audit lines
-name the post, never the author.
+Whether the person asking wrote it is decided by opening the post's sealed owner inside this
+service, and only the answer leaves it. Moderators can remove a post and pause its author's
+anonymous posting for a while; the pause is a row that exists only for blocked authors,
+under a tag recomputed from the author and server, so it follows them across pseudonym
+weeks and nobody, moderators included, learns who it is. Audit lines name the post, never
+the author. Every "no" (no such post, another server's, not yours) reads the same.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,19 +20,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import SessionFactory
-from bot.db.models import AnonymousBlock, AnonymousPost, Checkin
+from bot.db.models import AnonymousBlock, AnonymousPost, GuildSettings
 from bot.errors import UserFacingError
 from bot.keys import Keyring
-from bot.scheduling import Delivery, Due, Scheduler
+from bot.scheduling import Delivery, Due
 from bot.services import audit
-from bot.services.checkins import note_of
+from bot.services.checkins import Content, blocked_until, book_release, read_sealed
 from bot.services.crisis_language import assess
-from bot.services.pseudonyms import member_key
+from bot.services.guild_settings import GuildConfig
+from bot.services.ownership import Owners, owned_rows, post_context
+from bot.services.rhythm import next_local
 
 BLOCK_DAYS = (1, 7, 30)
 # A post held up by a Discord outage still goes out within a day; later it would only puzzle.
 ANONYMOUS_POST_DEADLINE = timedelta(days=1)
-PENDING, POSTED, REMOVED, WITHDRAWN = "pending", "posted", "removed", "withdrawn"
+PENDING, POSTED, REMOVED, WITHDRAWN, FAILED = "pending", "posted", "removed", "withdrawn", "failed"
+IDLE = timedelta(days=1)  # with nothing waiting, the release delivery looks again after this
+NOT_FOUND = "I couldn't find that anonymous post. It may have been removed."
+# A member who asks for a mentor while their anonymous post waits: the post moves this far
+# on, so the moment of the request and the moment of the post tell nothing about each other.
+HOLD_BACK = (timedelta(hours=1), timedelta(hours=4))
 
 
 @dataclass(frozen=True)
@@ -72,35 +81,73 @@ class AnonymousPostService:
         self._sessions = sessions
         self._clock = clock
         self._keyring = keyring
+        self._owners = Owners(keyring)
+        self._rng = secrets.SystemRandom()
 
-    async def prepare(self, due: Due) -> PostContent | Delivery:
-        post_id = int(due.source.split(":", 1)[1])
+    async def ensure_all(self) -> None:
+        """At start-up: every server with a check-in channel has its release delivery."""
         async with self._sessions() as session:
-            post = await session.get(AnonymousPost, post_id)
-            if post is None or post.state != PENDING:
-                return Delivery("cancelled", "the post was withdrawn or removed")
-            checkin = await session.get(Checkin, post.checkin_id)
-            if checkin is None:
-                return Delivery("cancelled", "the check-in was deleted")
-            return PostContent(
-                post_id=post.id,
-                guild_id=post.guild_id,
-                channel_id=post.channel_id,
-                pseudonym=post.pseudonym,
-                post_after=post.post_after,
-                mood=checkin.mood,
-                sleep_hours=checkin.sleep_hours,
-                sleep_quality=checkin.sleep_quality,
-                cravings=checkin.cravings,
-                sober=checkin.sober,
-                note=shown_note(note_of(self._keyring, checkin), checkin.note_shared),
-                crisis_pointer=checkin.note_shared is True,
+            guilds = list(
+                await session.scalars(
+                    select(GuildSettings.guild_id).where(
+                        GuildSettings.checkin_channel_id.is_not(None)
+                    )
+                )
             )
+        for guild_id in guilds:
+            await self.book_next(guild_id, self._clock.now())
+
+    async def due_post(self, due: Due, now: datetime) -> PostContent | Delivery:
+        """The post this release delivery was booked for, if it is still waiting and its
+        time has come. One no key opens, or a day late, is given up (marked failed)."""
+        post_id = due.payload.get("post")
+        async with self._sessions.begin() as session:
+            post = None if post_id is None else await session.get(AnonymousPost, int(post_id))
+            if post is None or post.state != PENDING or post.post_after > now:
+                return Delivery("cancelled", "no post waiting for this release")
+            values = read_sealed(self._keyring, post.content, context=post_context(post.guild_id))
+            if values is None or now - post.post_after > ANONYMOUS_POST_DEADLINE:
+                post.state = FAILED
+                return Delivery("cancelled", "the post could not be read, or is a day late")
+            content, note_shared = Content.of(values), values.get("note_shared")
+            return PostContent(
+                post_id=post.id, guild_id=post.guild_id, channel_id=post.channel_id,
+                pseudonym=post.pseudonym, post_after=post.post_after, mood=content.mood,
+                sleep_hours=content.sleep_hours, sleep_quality=content.sleep_quality,
+                cravings=content.cravings, sober=content.sober,
+                note=shown_note(content.note, note_shared), crisis_pointer=note_shared is True,
+            )  # fmt: skip
+
+    async def book_next(self, guild_id: int, now: datetime, *, done: int | None = None) -> datetime:
+        """The next release: for the next waiting post (not `done`, just sent), when it is
+        due; or IDLE from now, to look again."""
+        async with self._sessions.begin() as session:
+            waiting = await session.execute(
+                select(AnonymousPost.id, AnonymousPost.post_after)
+                .where(
+                    AnonymousPost.guild_id == guild_id,
+                    AnonymousPost.state == PENDING,
+                    AnonymousPost.id != (done or 0),
+                )
+                .order_by(AnonymousPost.post_after, AnonymousPost.id)
+                .limit(1)
+            )
+            following = waiting.first()
+            due = max(following[1], now) if following is not None else now + IDLE
+            await book_release(session, guild_id, due, None if following is None else following[0])
+        return due
+
+    async def mark_failed(self, post_id: int) -> None:
+        async with self._sessions.begin() as session:
+            post = await session.get(AnonymousPost, post_id)
+            if post is not None and post.state == PENDING:
+                post.state = FAILED
 
     async def record_posted(self, session: AsyncSession, due: Due, message_id: int) -> None:
         """Inside the scheduler's settling transaction: the post is out, as this message, so
         its author's and moderators' Options can find it (R30)."""
-        post = await session.get(AnonymousPost, int(due.source.split(":", 1)[1]))
+        post_id = due.payload.get("post")
+        post = None if post_id is None else await session.get(AnonymousPost, int(post_id))
         if post is not None and post.state == PENDING:
             post.state = POSTED
             post.message_id = message_id
@@ -111,27 +158,23 @@ class AnonymousPostService:
         """A post by its message or id, and whether `user_id` wrote it (nothing more)."""
         async with self._sessions() as session:
             post = await self._post(session, message_id=message_id, post_id=post_id)
-            checkin = await session.get(Checkin, post.checkin_id)
-            mine = checkin is not None and checkin.member_key == member_key(self._keyring, user_id)
+            mine = self._owners.matcher("anonymous_posts", user_id)(post.owner)
             return PostRef(
                 post.id, post.guild_id, post.channel_id, post.message_id, post.state, mine
             )
 
     async def withdraw(self, user_id: int, post_id: int) -> PostRef:
         """The author takes their own post down (or stops it before it appears)."""
-        now = self._clock.now()
         async with self._sessions.begin() as session:
             post = await self._post(session, post_id=post_id)
-            checkin = await session.get(Checkin, post.checkin_id)
-            if checkin is None or checkin.member_key != member_key(self._keyring, user_id):
-                raise UserFacingError("Only the person who wrote a post can delete it.")
+            if not self._owners.matcher("anonymous_posts", user_id)(post.owner):
+                raise UserFacingError(NOT_FOUND)  # the same answer as for no post at all
             if post.state in (REMOVED, WITHDRAWN):
                 raise UserFacingError("That post is already gone.")
             ref = PostRef(
                 post.id, post.guild_id, post.channel_id, post.message_id, post.state, True
             )
             post.state = WITHDRAWN
-            await Scheduler.cancel(session, f"anon:{post.id}", now)
             return ref
 
     async def remove(
@@ -144,13 +187,12 @@ class AnonymousPostService:
         async with self._sessions.begin() as session:
             post = await self._post(session, post_id=post_id)
             if post.guild_id != guild_id:
-                raise UserFacingError("That post isn't in this server.")
+                raise UserFacingError(NOT_FOUND)  # never "it exists, elsewhere"
             ref = PostRef(
                 post.id, post.guild_id, post.channel_id, post.message_id, post.state, False
             )
             if post.state not in (REMOVED, WITHDRAWN):
                 post.state = REMOVED
-                await Scheduler.cancel(session, f"anon:{post.id}", now)
                 audit.record(
                     session,
                     guild_id=guild_id,
@@ -162,14 +204,14 @@ class AnonymousPostService:
                 )
             until = None
             if block_days is not None:
-                checkin = await session.get(Checkin, post.checkin_id)
-                if checkin is None:
+                author = self._owners.identity_of("anonymous_posts", post.owner)
+                if author is None:
                     raise UserFacingError(
-                        "That post's author has since deleted their data, so there is no one "
-                        "to block."
+                        "I can't tell who wrote that post with the keys I have, so there is "
+                        "no one to block."
                     )
                 until = now + timedelta(days=block_days)
-                await _block(session, guild_id, checkin.member_key, post.id, until, now)
+                await self._block(session, guild_id, author, until)
                 audit.record(
                     session,
                     guild_id=guild_id,
@@ -183,12 +225,47 @@ class AnonymousPostService:
 
     async def blocked_until(self, guild_id: int, user_id: int) -> datetime | None:
         async with self._sessions() as session:
-            block = await session.get(
-                AnonymousBlock, (guild_id, member_key(self._keyring, user_id))
+            until = await blocked_until(session, self._owners, guild_id, user_id)
+        return until if until is not None and until > self._clock.now() else None
+
+    async def hold_back(self, config: GuildConfig, user_id: int) -> datetime | None:
+        """Move the member's waiting anonymous posts in this server well away from now (they
+        just asked for a mentor by name); the latest new time, or None if nothing waits."""
+        now = self._clock.now()
+        latest: datetime | None = None
+        async with self._sessions.begin() as session:
+            waiting = await owned_rows(
+                session, self._owners, AnonymousPost, user_id,
+                AnonymousPost.guild_id == config.guild_id, AnonymousPost.state == PENDING,
+            )  # fmt: skip
+            for post in waiting:
+                low, high = (span.total_seconds() for span in HOLD_BACK)
+                later = now + timedelta(seconds=round(self._rng.uniform(low, high)))
+                if config.anonymous_release_times:
+                    later = min(
+                        next_local(at, config.timezone, later)
+                        for at in config.anonymous_release_times
+                    )
+                post.post_after = later  # the release delivery finds it then
+                latest = max(latest or later, later)
+        return latest
+
+    async def _block(
+        self, session: AsyncSession, guild_id: int, author: str, until: datetime
+    ) -> None:
+        tag = self._owners.tag("block", guild_id, author)
+        block = await session.get(AnonymousBlock, (guild_id, tag))
+        if block is None:
+            session.add(
+                AnonymousBlock(
+                    guild_id=guild_id,
+                    tag=tag,
+                    owner=self._owners.seal("anonymous_blocks", author),
+                    until=until,
+                )
             )
-            if block is None or block.until <= self._clock.now():
-                return None
-            return block.until
+        else:
+            block.until = max(block.until, until)
 
     async def _post(
         self, session: AsyncSession, *, message_id: int | None = None, post_id: int | None = None
@@ -200,20 +277,5 @@ class AnonymousPostService:
                 select(AnonymousPost).where(AnonymousPost.message_id == message_id)
             )
         if post is None:
-            raise UserFacingError("I couldn't find that anonymous post. It may have been removed.")
+            raise UserFacingError(NOT_FOUND)
         return post
-
-
-async def _block(
-    session: AsyncSession, guild_id: int, key: str, post_id: int, until: datetime, now: datetime
-) -> None:
-    block = await session.get(AnonymousBlock, (guild_id, key))
-    if block is None:
-        session.add(
-            AnonymousBlock(
-                guild_id=guild_id, member_key=key, until=until, post_id=post_id, created_at=now
-            )
-        )
-    else:
-        block.until = max(block.until, until)
-        block.post_id = post_id

@@ -1,15 +1,18 @@
 """Check-ins: mood, sleep, cravings and sober-today, with an optional note, kept privately,
 shared anonymously or shared by name.
 
-Rows are found by `member_key` (an HMAC of the user id), never by user id (R3). Notes are
-encrypted with the submission's key as associated data (R16), and a repeated submission of
-the same check-in saves nothing new (R15).
+A check-in row shows nothing in the clear but its server and its week (R23): what it says,
+its exact time and where it was shared are encrypted and padded to one length (R16), and
+its owner is sealed afresh on every row (bot/services/ownership.py). An anonymous post is a
+row of its own with its own sealed owner and no reference to the check-in. A repeated
+submission of the same check-in saves nothing new (R15).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 import math
 import re
@@ -22,19 +25,22 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.db.cache import WriteThroughCache
 from bot.db.engine import SessionFactory, insert_for
 from bot.db.group_commit import BatchWriter
-from bot.db.models import AnonymousBlock, AnonymousPost, Checkin, CheckinProfile, SobrietyStreak
+from bot.db.models import AnonymousBlock, AnonymousPost, Checkin, CheckinProfile, Occurrence
 from bot.errors import UserFacingError
 from bot.keys import Keyring
-from bot.scheduling import Booking, Scheduler
+from bot.scheduling import PENDING, Scheduler
 from bot.services.crisis_language import assess
-from bot.services.crypto import UNREADABLE, decrypt_or_none, encrypt
-from bot.services.guild_settings import GuildConfig
-from bot.services.pseudonyms import member_key, weekly_pseudonym
+from bot.services.crypto import UNREADABLE, decrypt_or_none, encrypt, seal
+from bot.services.guild_settings import MIN_ANONYMOUS_DELAY_MINUTES, GuildConfig
+from bot.services.journal import current_streak
+from bot.services.ownership import Owners, owned_rows, post_context, request_digest
+from bot.services.pseudonyms import draw_pseudonym, storage_week, week_label
+from bot.services.rhythm import next_local
 from bot.services.spool import Spool
 from bot.services.text import optional_text
 
@@ -93,15 +99,103 @@ def sleep_words(hours: float | None, quality: str | None) -> str:
     return SLEEP_WORDS.get(quality or "", "Not said")
 
 
-def note_of(keyring: Keyring, row: Any) -> str | None:
-    """The note (of a Checkin, or a row with its note_encrypted and request_key), None
-    without one, or UNREADABLE when no configured key opens it."""
-    if row.note_encrypted is None:
+# Every check-in and post is padded to one of these lengths (bytes), so the stored size says
+# nothing about its note: a note of up to NOTE_MAX plain characters fits the first.
+CONTENT_SIZES = (1536, 4608)
+# A check-in keeps its note apart (padded the same way, and there even when empty), so a
+# note that cannot be read still leaves the check-in readable (R28).
+DATA_SIZES = (384,)
+CHECKIN_CONTEXT = "checkin:{digest}"
+NOTE_CONTEXT = "checkin-note:{digest}"
+
+
+@dataclass(frozen=True)
+class Content:
+    """What a check-in says: the part an anonymous post shows."""
+
+    mood: int
+    sleep_hours: float | None
+    sleep_quality: str | None
+    cravings: str
+    sober: str
+    note: str | None
+
+    def sealed(self, keyring: Keyring, *, context: str, **extra: Any) -> bytes:
+        return seal(keyring, _json({**self.__dict__, **extra}), context=context,
+                    sizes=CONTENT_SIZES)  # fmt: skip
+
+    @classmethod
+    def of(cls, values: dict[str, Any]) -> Content:
+        return cls(
+            mood=int(values["mood"]),
+            sleep_hours=values.get("sleep_hours"),
+            sleep_quality=values.get("sleep_quality"),
+            cravings=str(values["cravings"]),
+            sober=str(values["sober"]),
+            note=values.get("note"),
+        )
+
+
+def read_sealed(keyring: Keyring, blob: bytes, *, context: str) -> dict[str, Any] | None:
+    """A sealed JSON value, or None when no configured key opens it (logged with the key id
+    only, R28)."""
+    plain = decrypt_or_none(keyring, blob, context=context, what="check-in")
+    if plain is None:
         return None
-    note = decrypt_or_none(
-        keyring, row.note_encrypted, context=f"checkin:{row.request_key}", what="check-in note"
+    try:
+        return dict(json.loads(plain))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class StoredCheckin:
+    """A check-in row opened with the keys. `held_for`: kept private for its crisis note
+    until the member chooses (R25), the share they asked for."""
+
+    id: int
+    guild_id: int | None
+    at: datetime
+    share: str
+    content: Content
+    held_for: str | None = None
+    note_shared: bool | None = None
+
+    def sealed(self, keyring: Keyring, digest: str) -> tuple[bytes, bytes]:
+        """The row's `data` and `note`."""
+        values = {**self.content.__dict__, "note": None, "at": self.at.isoformat(),
+                  "share": self.share, "held_for": self.held_for,
+                  "note_shared": self.note_shared}  # fmt: skip
+        data = seal(keyring, _json(values), context=CHECKIN_CONTEXT.format(digest=digest),
+                    sizes=DATA_SIZES)  # fmt: skip
+        note = seal(keyring, _json({"note": self.content.note}),
+                    context=NOTE_CONTEXT.format(digest=digest), sizes=CONTENT_SIZES)  # fmt: skip
+        return data, note
+
+
+def _json(values: dict[str, Any]) -> str:
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+
+
+def open_checkin(keyring: Keyring, row: Checkin) -> StoredCheckin | None:
+    """The check-in, or None when its data cannot be read; a note that cannot be read
+    shows as UNREADABLE."""
+    values = read_sealed(
+        keyring, row.data, context=CHECKIN_CONTEXT.format(digest=row.request_digest)
     )
-    return UNREADABLE if note is None else note
+    if values is None:
+        return None
+    note = read_sealed(keyring, row.note, context=NOTE_CONTEXT.format(digest=row.request_digest))
+    values["note"] = UNREADABLE if note is None else note.get("note")
+    return StoredCheckin(
+        row.id,
+        row.guild_id,
+        datetime.fromisoformat(values["at"]),
+        str(values["share"]),
+        Content.of(values),
+        values.get("held_for"),
+        values.get("note_shared"),
+    )
 
 
 @dataclass(frozen=True)
@@ -126,63 +220,60 @@ class _Row:
 
     checkin: dict[str, Any]
     post: dict[str, Any] | None
-    requested: Share  # remembered as the member's choice, even if this one stayed private
+    profile: dict[str, Any] | None  # the member's choice in this server, remembered
+    request_key: int  # the interaction id: names the held spool's file, never stored
 
     @property
-    def request_key(self) -> int:
-        return int(self.checkin["request_key"])
+    def digest(self) -> str:
+        return str(self.checkin["request_digest"])
 
     def document(self) -> dict[str, Any]:
-        """Plain JSON, for the held spool."""
+        """Plain JSON, for the held spool (itself encrypted)."""
         return {
             "checkin": _plain_values(self.checkin),
             "post": None if self.post is None else _plain_values(self.post),
-            "requested": self.requested,
+            "profile": None if self.profile is None else _plain_values(self.profile),
         }
 
     @classmethod
-    def from_document(cls, document: dict[str, Any]) -> _Row:
-        checkin = dict(document["checkin"])
-        checkin["created_at"] = datetime.fromisoformat(checkin["created_at"])
-        if checkin["note_encrypted"] is not None:
-            checkin["note_encrypted"] = bytes.fromhex(checkin["note_encrypted"])
-        post = document["post"]
-        if post is not None:
-            post = dict(post)
-            for moment in ("post_after", "created_at"):
-                post[moment] = datetime.fromisoformat(post[moment])
-        return cls(checkin, post, document["requested"])
+    def from_document(cls, key: int, document: dict[str, Any]) -> _Row:
+        post, profile = document["post"], document["profile"]
+        return cls(
+            _typed_values(document["checkin"]),
+            None if post is None else _typed_values(post),
+            None if profile is None else _typed_values(profile),
+            key,
+        )
 
 
 def _plain_values(values: dict[str, Any]) -> dict[str, Any]:
-    return {
-        name: value.isoformat()
-        if isinstance(value, datetime)
-        else value.hex()
-        if isinstance(value, bytes)
-        else value
-        for name, value in values.items()
-    }
+    """Bytes, dates and times as tagged strings, so they come back as what they were."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, bytes):
+            return {"bytes": value.hex()}
+        if isinstance(value, datetime):
+            return {"datetime": value.isoformat()}
+        if isinstance(value, date):
+            return {"date": value.isoformat()}
+        return value
+
+    return {name: plain(value) for name, value in values.items()}
 
 
-@dataclass(frozen=True)
-class _SharingQuery:
-    guild_id: int
-    member_key: str
-    request_key: int
-    now: datetime
+def _typed_values(values: dict[str, Any]) -> dict[str, Any]:
+    def typed(value: Any) -> Any:
+        if isinstance(value, dict) and len(value) == 1:
+            ((kind, text),) = value.items()
+            if kind == "bytes":
+                return bytes.fromhex(text)
+            if kind == "datetime":
+                return datetime.fromisoformat(text)
+            if kind == "date":
+                return date.fromisoformat(text)
+        return value
 
-
-@dataclass(frozen=True)
-class _SharingFacts:
-    blocked_until: datetime | None
-    shared_recently: bool
-
-
-def _as_share(stored: str | None) -> Share:
-    if stored == "anonymous":
-        return "anonymous"
-    return "named" if stored == "named" else "private"
+    return {name: typed(value) for name, value in values.items()}
 
 
 @dataclass(frozen=True)
@@ -190,6 +281,15 @@ class Saved:
     checkin_id: int
     post_id: int | None
     duplicate: bool
+
+
+@dataclass(frozen=True)
+class _Decision:
+    requested: Share
+    share: Share
+    reason: str | None = None
+    block_until: datetime | None = None
+    pseudonym: str | None = None
 
 
 @dataclass(frozen=True)
@@ -208,6 +308,8 @@ class CheckinResult:
     block_until: datetime | None = None
     duplicate: bool = False  # the same submission again: nothing new was saved or posted
     note: str | None = None  # the note as stored: cleaned of invisible and control characters
+    delay_minutes: int | None = None  # the server's anonymous delay, to tell the member
+    release_times: tuple[str, ...] = ()  # or its fixed release times
     # Kept private for its crisis note until the member chooses: the share they asked for.
     held_for: Share | None = None
 
@@ -222,6 +324,7 @@ class Chosen:
     post_id: int | None
     pseudonym: str | None
     entry: Entry | None = None  # what a named post shows (no note when shared without it)
+    post_after: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -268,6 +371,22 @@ class Signals:
         return self.low_mood_again or self.slip_after_streak
 
 
+def release_at(config: GuildConfig, now: datetime, rng: secrets.SystemRandom) -> datetime:
+    """When an anonymous post submitted now appears: at the server's next fixed release time
+    at least the minimum delay away, or after a random wait between the delay and twice it."""
+    floor = timedelta(
+        minutes=MIN_ANONYMOUS_DELAY_MINUTES
+        if config.anonymous_release_times
+        else config.delay_minutes
+    )
+    if config.anonymous_release_times:
+        return min(
+            next_local(at, config.timezone, now + floor) for at in config.anonymous_release_times
+        )
+    wait = rng.uniform(floor.total_seconds(), 2 * floor.total_seconds())
+    return now + timedelta(seconds=math.ceil(wait))
+
+
 class CheckinService:
     def __init__(
         self,
@@ -283,30 +402,22 @@ class CheckinService:
         # Reads on their own connection (SQLite: no write lock), so they never queue behind
         # the writer's batches.
         self._reads = reads or sessions
-        # The member's last sharing choice, by the key the profile row is stored under.
-        self.choices: WriteThroughCache[str, Share] = WriteThroughCache()
         self._clock = clock
         self._keyring = keyring
+        self._owners = Owners(keyring)
         self._scheduler = scheduler
         self._spool = spool
         self._rng = secrets.SystemRandom()
         self.writer: BatchWriter[_Row, Saved] = BatchWriter(self._write, name="check-ins")
-        # Reads are batched the same way: whoever is waiting is answered by one query on the
-        # read connection, instead of a session each.
-        self._choice_reads: BatchWriter[str, Share] = BatchWriter(
-            self._read_choices, name="sharing choices"
-        )
-        self._sharing_reads: BatchWriter[_SharingQuery, _SharingFacts] = BatchWriter(
-            self._read_sharing, name="sharing checks"
-        )
         self.save_wait = SAVE_WAIT
         self.decide_budget = DECIDE_BUDGET
         # Submitted and not yet committed; those also in the spool are released once committed.
         self._unsaved: dict[int, _Row] = {}
         self._spooled: set[int] = set()
-
-    def key_of(self, user_id: int) -> str:
-        return member_key(self._keyring, user_id)
+        # When each member last shared in each server, in this process's memory only: a
+        # stored time would date their posts. A guild is served by one process; a restart
+        # forgets, which at worst allows one extra shared post.
+        self._shared_at: dict[tuple[int, int], datetime] = {}
 
     async def submit(self, draft: CheckinDraft, config: GuildConfig | None) -> CheckinResult:
         """Save a check-in (and queue its anonymous post); never loses it (see BatchWriter)."""
@@ -317,360 +428,352 @@ class CheckinService:
         hours, quality = parse_sleep(draft.sleep)
         note = optional_text(draft.note, field="Your note", max_length=NOTE_MAX, multiline=True)
         now = self._clock.now()
-        key = self.key_of(draft.user_id)
         try:
             async with asyncio.timeout(self.decide_budget):
-                decided = await self._where_it_goes(draft, config, key, now)
+                decided = await self._where_it_goes(draft, config, now)
         except (TimeoutError, DBAPIError, OSError):
             # Without the database the checks can't run: keep it private, never drop it.
-            decided = (draft.share or "private", "private", UNCHECKED, None)
-        requested, share, reason, block_until = decided
+            decided = _Decision(draft.share or "private", "private", UNCHECKED)
         # Never broadcast a crisis (R25): kept private until the member has seen the crisis
         # card and chosen what to share.
         held_for: Share | None = None
-        if share != "private" and assess(note).crisis:
-            held_for, share = share, "private"
+        if decided.share != "private" and assess(note).crisis:
+            held_for = decided.share
+            decided = dataclasses.replace(decided, share="private", pseudonym=None)
+        content = Content(draft.mood, hours, quality, draft.cravings, draft.sober, note)
+        digest = request_digest(self._keyring, draft.request_key)
+        stored = StoredCheckin(0, draft.guild_id, now, decided.share, content, held_for)
+        data, sealed_note = stored.sealed(self._keyring, digest)
         row = dict(
-            member_key=key,
             guild_id=draft.guild_id,
-            request_key=draft.request_key,
-            mood=draft.mood,
-            sleep_hours=hours,
-            sleep_quality=quality,
-            cravings=draft.cravings,
-            sober=draft.sober,
-            share=share,
-            created_at=now,
-            held_for=held_for,
-            note_encrypted=None
-            if note is None
-            else encrypt(self._keyring, note, context=f"checkin:{draft.request_key}"),
+            week=storage_week(now),
+            owner=self._owners.seal_user("checkins", draft.user_id),
+            request_digest=digest,
+            data=data,
+            note=sealed_note,
         )
         post: dict[str, Any] | None = None
         if (
-            share == "anonymous"
+            decided.share == "anonymous"
+            and decided.pseudonym is not None
             and draft.guild_id is not None
             and config is not None
             and config.checkin_channel_id is not None
         ):
-            post = self._anonymous_post(
-                draft.guild_id, draft.user_id, config.checkin_channel_id, config, now
+            post = dict(
+                guild_id=draft.guild_id,
+                channel_id=config.checkin_channel_id,
+                week=week_label(now, config.timezone),
+                owner=self._owners.seal_user("anonymous_posts", draft.user_id),
+                pseudonym=decided.pseudonym,
+                state="pending",
+                post_after=release_at(config, now, self._rng),
+                content=content.sealed(self._keyring, context=post_context(draft.guild_id)),
             )
-        future = self._queue(_Row(row, post, requested))
+        profile = None
+        if draft.guild_id is not None and draft.share is not None:
+            tag = self._owners.tag("share", draft.guild_id, f"u:{draft.user_id}")
+            profile = dict(
+                tag=tag,
+                guild_id=draft.guild_id,
+                owner=self._owners.seal_user("checkin_profiles", draft.user_id),
+                choice=encrypt(self._keyring, draft.share, context=f"share:{draft.guild_id}"),
+            )
+        if decided.share != "private" and draft.guild_id is not None:
+            self._note_shared(draft.guild_id, draft.user_id, now)
+        future = self._queue(_Row(row, post, profile, draft.request_key))
         # asyncio.wait leaves the future running on timeout: the writer keeps the check-in.
         await asyncio.wait((future,), timeout=self.save_wait)
+        told = dict(
+            delay_minutes=config.delay_minutes if config is not None else None,
+            release_times=config.anonymous_release_times if config is not None else (),
+        )
         if not future.done():
             # Written to the spool before the member hears it is held (R29).
             await self._hold([draft.request_key])
             return CheckinResult(
-                share=share,
-                requested=requested,
+                share=decided.share,
+                requested=decided.requested,
                 held=True,
                 checkin_id=None,
                 post_id=None,
                 post_after=None,
                 pseudonym=None,
                 channel_id=None,
-                kept_private_because=reason,
-                block_until=block_until,
+                kept_private_because=decided.reason,
+                block_until=decided.block_until,
                 held_for=held_for,
+                **told,  # type: ignore[arg-type]  # the two fields above
             )
         saved = future.result()
         post_after: datetime | None = post["post_after"] if post is not None else None
         if post_after is not None and not saved.duplicate:
             await self._scheduler.scheduled(post_after)
+        shared = config is not None and decided.share != "private"
         return CheckinResult(
-            share=share,
-            requested=requested,
+            share=decided.share,
+            requested=decided.requested,
             held=False,
             checkin_id=saved.checkin_id,
             post_id=saved.post_id,
             post_after=post_after,
-            pseudonym=post["pseudonym"] if post is not None else None,
-            channel_id=config.checkin_channel_id if config and share != "private" else None,
-            kept_private_because=reason,
-            block_until=block_until,
+            pseudonym=decided.pseudonym,
+            channel_id=config.checkin_channel_id if config is not None and shared else None,
+            kept_private_because=decided.reason,
+            block_until=decided.block_until,
             duplicate=saved.duplicate,
             note=note,
             held_for=held_for,
-        )
-
-    def _anonymous_post(
-        self, guild_id: int, user_id: int, channel_id: int, config: GuildConfig, now: datetime
-    ) -> dict[str, Any]:
-        """The queued post's row: this week's pseudonym, and a random delay (R4)."""
-        delay = config.anonymous_delay_minutes * 60
-        wait = self._rng.uniform(delay * 0.5, delay * 1.5) if delay else self._rng.uniform(5, 60)
-        return dict(
-            guild_id=guild_id,
-            channel_id=channel_id,
-            pseudonym=weekly_pseudonym(self._keyring, guild_id, user_id, now),
-            state="pending",
-            post_after=now + timedelta(seconds=math.ceil(wait)),
-            created_at=now,
+            **told,  # type: ignore[arg-type]  # the two fields above
         )
 
     async def choose(
         self, user_id: int, checkin_id: int, choice: HeldChoice, config: GuildConfig | None
     ) -> Chosen:
         """The member's answer for a check-in held back for its crisis note (R25). Only its
-        author may answer, once; until then, and if they never do, it stays private."""
+        author may answer, once; until then, and if they never do, it stays private. An
+        anonymous one gets a post of its own, as any anonymous check-in does."""
         now = self._clock.now()
-        key = self.key_of(user_id)
         async with self._sessions.begin() as session:
-            checkin = await session.get(Checkin, checkin_id)
-            if checkin is None or checkin.member_key != key:
+            row = await session.get(Checkin, checkin_id)
+            mine = row is not None and self._owners.matcher("checkins", user_id)(row.owner)
+            stored = open_checkin(self._keyring, row) if row is not None and mine else None
+            if row is None or stored is None:
                 raise UserFacingError("Only the person who wrote this check-in can choose.")
-            held = checkin.held_for
-            if held not in ("named", "anonymous"):
+            if stored.held_for not in ("named", "anonymous"):
                 raise UserFacingError(
                     "You've already chosen for this check-in. `/checkin history` shows it."
                 )
-            if now - checkin.created_at > HOLD_FOR:
+            if now - stored.at > HOLD_FOR:
                 raise UserFacingError(
                     "That check-in stayed private, and it's too late to share it now. You can "
                     "check in again any time."
                 )
-            share: Share = "anonymous" if held == "anonymous" else "named"
-            checkin.held_for = None
+            share: Share = "anonymous" if stored.held_for == "anonymous" else "named"
             if choice == "private":
+                row.data, row.note = dataclasses.replace(stored, held_for=None).sealed(
+                    self._keyring, row.request_digest
+                )
                 return Chosen("private", share, None, None, None)
-            if config is None or config.checkin_channel_id is None or checkin.guild_id is None:
+            if config is None or config.checkin_channel_id is None or row.guild_id is None:
                 raise UserFacingError(
                     "This server has no check-in channel any more, so your check-in stays private."
                 )
-            checkin.share = share
-            checkin.note_shared = choice == "full"
-            post_after = None
             if share == "anonymous":
-                row = self._anonymous_post(
-                    checkin.guild_id, user_id, config.checkin_channel_id, config, now
+                until = await blocked_until(session, self._owners, row.guild_id, user_id)
+                if until is not None and until > now:
+                    raise UserFacingError(
+                        "A moderator paused your anonymous posting here, so this check-in "
+                        "stays private."
+                    )
+            shared = dataclasses.replace(
+                stored, share=share, held_for=None, note_shared=choice == "full"
+            )
+            row.data, row.note = shared.sealed(self._keyring, row.request_digest)
+            chosen = Chosen(share, share, config.checkin_channel_id, None, None)
+            if share == "anonymous":
+                shown = shared.content if choice == "full" else _without_note(shared.content)
+                post = AnonymousPost(
+                    guild_id=row.guild_id,
+                    channel_id=config.checkin_channel_id,
+                    week=week_label(now, config.timezone),
+                    owner=self._owners.seal_user("anonymous_posts", user_id),
+                    pseudonym=await self._pseudonym(
+                        session, row.guild_id, user_id, week_label(now, config.timezone)
+                    ),
+                    state="pending",
+                    post_after=release_at(config, now, self._rng),
+                    content=shown.sealed(
+                        self._keyring,
+                        context=post_context(row.guild_id),
+                        note_shared=choice == "full",
+                    ),
                 )
-                post = AnonymousPost(checkin_id=checkin.id, **row)
                 session.add(post)
                 await session.flush()
-                post_after = post.post_after
-                await Scheduler.add(
-                    session, source=f"anon:{post.id}", kind="anonymous", due_at=post_after,
-                    payload={},
-                )  # fmt: skip
-                chosen = Chosen(share, share, config.checkin_channel_id, post.id, post.pseudonym)
-            else:
-                chosen = Chosen(share, share, config.checkin_channel_id, None, None)
-            entry = _entry(self._keyring, checkin, ZoneInfo("UTC"))
-        if post_after is not None:
-            await self._scheduler.scheduled(post_after)
-        return dataclasses.replace(chosen, entry=entry if choice == "full" else _bare(entry))
-
-    async def last_choice(self, key: str) -> Share:
-        """The member's last sharing choice: from the cache, or read once and remembered."""
-        cached = self.choices.get(key)
-        if cached is not None:
-            return cached
-        generation = self.choices.generation
-        found = await self._choice_reads.submit(key)
-        return self.choices.fill(key, found, generation)
+                await book_release(session, row.guild_id, post.post_after, post.id)
+                chosen = Chosen(share, share, config.checkin_channel_id, post.id,
+                                post.pseudonym, post_after=post.post_after)  # fmt: skip
+            entry = _entry(shared, ZoneInfo("UTC"))
+        if chosen.post_after is not None:
+            await self._scheduler.scheduled(chosen.post_after)
+        return dataclasses.replace(
+            chosen, entry=entry if choice == "full" else dataclasses.replace(entry, note=None)
+        )
 
     def forget(self, user_id: int) -> None:
         """The member's data was deleted: nothing about them stays in memory either."""
-        key = self.key_of(user_id)
-        self.choices.forget_where(lambda cached: cached == key)
+        self._shared_at = {key: at for key, at in self._shared_at.items() if key[1] != user_id}
+
+    def _note_shared(self, guild_id: int, user_id: int, now: datetime) -> None:
+        self._shared_at = {
+            key: at for key, at in self._shared_at.items() if now - at < SHARE_COOLDOWN
+        } if len(self._shared_at) > 10_000 else self._shared_at  # fmt: skip
+        self._shared_at[(guild_id, user_id)] = now
 
     async def _where_it_goes(
-        self, draft: CheckinDraft, config: GuildConfig | None, key: str, now: datetime
-    ) -> tuple[Share, Share, str | None, datetime | None]:
-        """The share the member asked for (or last used), the one that applies, and why. A
-        private check-in needs nothing from the database and opens no session."""
-        requested = draft.share if draft.share is not None else await self.last_choice(key)
-        if requested == "private":
-            return requested, "private", None, None
-        if draft.guild_id is None or config is None:
-            return (
-                requested,
-                "private",
-                "shared check-ins go to a server's check-in channel, and this is a DM",
-                None,
-            )
-        if config.checkin_channel_id is None:
-            return (
-                requested,
-                "private",
-                "this server hasn't picked a check-in channel yet",
-                None,
-            )
-        facts = await self._sharing_reads.submit(
-            _SharingQuery(draft.guild_id, key, draft.request_key, now)
-        )
-        if requested == "anonymous" and facts.blocked_until is not None:
-            return (
-                requested,
-                "private",
-                "a moderator paused your anonymous posting here",
-                facts.blocked_until,
-            )
-        if facts.shared_recently:
-            return (
-                requested,
-                "private",
-                "you shared one a few minutes ago, and shared posts are spaced out",
-                None,
-            )
-        return requested, requested, None, None
-
-    async def _read_choices(self, keys: Sequence[str]) -> list[Share]:
-        """The stored last choices of everyone waiting, in one query."""
+        self, draft: CheckinDraft, config: GuildConfig | None, now: datetime
+    ) -> _Decision:
+        """The share the member asked for (or last used here), the one that applies, and why;
+        and the member's pseudonym this week when it goes out anonymously."""
         async with self._reads() as session:
-            rows = await session.execute(
-                select(CheckinProfile.member_key, CheckinProfile.last_share).where(
-                    CheckinProfile.member_key.in_(set(keys))
+            requested: Share = "private"
+            if draft.share is not None:
+                requested = draft.share
+            elif draft.guild_id is not None:
+                tag = self._owners.tag("share", draft.guild_id, f"u:{draft.user_id}")
+                profile = await session.get(CheckinProfile, tag)
+                if profile is not None:
+                    requested = _last_choice(self._keyring, profile)
+            if requested == "private":
+                return _Decision(requested, "private")
+            if draft.guild_id is None or config is None:
+                return _Decision(
+                    requested,
+                    "private",
+                    "shared check-ins go to a server's check-in channel, and this is a DM",
                 )
+            if config.checkin_channel_id is None:
+                return _Decision(
+                    requested, "private", "this server hasn't picked a check-in channel yet"
+                )
+            if requested == "anonymous":
+                until = await blocked_until(session, self._owners, draft.guild_id, draft.user_id)
+                if until is not None and until > now:
+                    return _Decision(
+                        requested,
+                        "private",
+                        "a moderator paused your anonymous posting here",
+                        until,
+                    )
+            last = self._shared_at.get((draft.guild_id, draft.user_id))
+            if last is not None and now - last < SHARE_COOLDOWN:
+                return _Decision(
+                    requested,
+                    "private",
+                    "you shared one a few minutes ago, and shared posts are spaced out",
+                )
+            if requested == "named":
+                return _Decision(requested, requested)
+            pseudonym = await self._pseudonym(
+                session, draft.guild_id, draft.user_id, week_label(now, config.timezone)
             )
-            stored = {str(key): share for key, share in rows}
-        return [_as_share(stored.get(key)) for key in keys]
+            return _Decision(requested, requested, pseudonym=pseudonym)
 
-    async def _read_sharing(self, queries: Sequence[_SharingQuery]) -> list[_SharingFacts]:
-        """Blocks and recent shared check-ins of everyone waiting to share, in two queries."""
-        keys = {query.member_key for query in queries}
-        earliest = min(query.now for query in queries) - SHARE_COOLDOWN
-        async with self._reads() as session:
-            blocks = await session.execute(
-                select(AnonymousBlock.guild_id, AnonymousBlock.member_key, AnonymousBlock.until)
-                .where(AnonymousBlock.member_key.in_(keys))
-            )  # fmt: skip
-            blocked = {(int(g), str(k)): until for g, k, until in blocks}
-            shared = await session.execute(
-                select(
-                    Checkin.guild_id, Checkin.member_key, Checkin.request_key, Checkin.created_at
-                ).where(
-                    Checkin.member_key.in_(keys),
-                    Checkin.share != "private",
-                    Checkin.created_at > earliest,
-                )
-            )  # fmt: skip
-            recent: dict[tuple[int | None, str], list[tuple[int, datetime]]] = {}
-            for guild, member, request_key, created_at in shared:
-                recent.setdefault((guild, member), []).append((request_key, created_at))
-        facts = []
-        for query in queries:
-            until = blocked.get((query.guild_id, query.member_key))
-            cutoff = query.now - SHARE_COOLDOWN
-            facts.append(
-                _SharingFacts(
-                    blocked_until=until if until is not None and until > query.now else None,
-                    shared_recently=any(
-                        request_key != query.request_key and created_at > cutoff
-                        for request_key, created_at in recent.get(
-                            (query.guild_id, query.member_key), ()
-                        )
-                    ),
-                )
+    async def _pseudonym(
+        self, session: AsyncSession, guild_id: int, user_id: int, week: str
+    ) -> str:
+        """The member's name this week in this server: the one on their posts of the week,
+        or a new one nobody else has."""
+        mine = self._owners.matcher("anonymous_posts", user_id)
+        names = set()
+        for pseudonym, owner in await session.execute(
+            select(AnonymousPost.pseudonym, AnonymousPost.owner).where(
+                AnonymousPost.guild_id == guild_id, AnonymousPost.week == week
             )
-        return facts
+        ):
+            if mine(owner):
+                return str(pseudonym)
+            names.add(str(pseudonym))
+        return draw_pseudonym(names)
 
     async def _write(self, rows: Sequence[_Row]) -> list[Saved]:
         """One transaction for the whole batch, in few statements: the check-ins in one
         INSERT ... ON CONFLICT DO NOTHING RETURNING, the sharing choices in one upsert."""
         async with self._sessions.begin() as session:
             insert = insert_for(session)
-            fresh: dict[int, _Row] = {}
+            fresh: dict[str, _Row] = {}
             for row in rows:
-                fresh.setdefault(row.request_key, row)
+                fresh.setdefault(row.digest, row)
             # Core, executemany: one compiled statement whatever the batch size, and none of
             # the ORM's bulk bookkeeping.
             connection = await session.connection()
             checkins = Checkin.__table__
             added = await connection.execute(
                 insert(checkins)
-                .on_conflict_do_nothing(index_elements=["request_key"])
-                .returning(checkins.c.request_key, checkins.c.id),
+                .on_conflict_do_nothing(index_elements=["request_digest"])
+                .returning(checkins.c.request_digest, checkins.c.id),
                 [row.checkin for row in fresh.values()],
             )
-            ids: dict[int, int] = {int(key): int(id_) for key, id_ in added.all()}
+            ids: dict[str, int] = {str(key): int(id_) for key, id_ in added.all()}
             new_keys = set(ids)
             missing = [key for key in fresh if key not in ids]
             if missing:  # submitted before: the earlier check-in stands (R15)
                 earlier = await session.execute(
-                    select(Checkin.request_key, Checkin.id).where(Checkin.request_key.in_(missing))
+                    select(Checkin.request_digest, Checkin.id).where(
+                        Checkin.request_digest.in_(missing)
+                    )
                 )
-                ids.update({int(key): int(id_) for key, id_ in earlier.all()})
-            posts: dict[int, int] = {}  # request key -> anonymous post id
-            wanted = {
-                ids[key]: (key, row.post)
+                ids.update({str(key): int(id_) for key, id_ in earlier.all()})
+            posts: dict[str, AnonymousPost] = {
+                key: AnonymousPost(**row.post)
                 for key, row in fresh.items()
                 if key in new_keys and row.post is not None
             }
-            if wanted:
-                table = AnonymousPost.__table__
-                added_posts = await connection.execute(
-                    insert(table).returning(table.c.checkin_id, table.c.id),
-                    [
-                        {"checkin_id": checkin_id, **post}
-                        for checkin_id, (_, post) in wanted.items()
-                    ],
-                )
-                bookings = []
-                for checkin_id, post_id in added_posts.all():
-                    key, post = wanted[int(checkin_id)]
-                    posts[key] = int(post_id)
-                    bookings.append(Booking(f"anon:{post_id}", "anonymous", post["post_after"], {}))
-                await Scheduler.add_many(session, bookings)
+            if posts:
+                session.add_all(list(posts.values()))
+                await session.flush()
+                earliest: dict[int, AnonymousPost] = {}
+                for post in posts.values():
+                    soonest = earliest.get(post.guild_id)
+                    if soonest is None or post.post_after < soonest.post_after:
+                        earliest[post.guild_id] = post
+                for guild_id, soonest in earliest.items():
+                    await book_release(session, guild_id, soonest.post_after, soonest.id)
             chosen = {
-                str(row.checkin["member_key"]): row.requested
+                str(row.profile["tag"]): row.profile
                 for key, row in fresh.items()
-                if key in new_keys
+                if key in new_keys and row.profile is not None
             }
             if chosen:
-                now = self._clock.now()
                 upsert = insert(CheckinProfile.__table__)
                 await connection.execute(
                     upsert.on_conflict_do_update(
-                        index_elements=["member_key"],
-                        set_={
-                            "last_share": upsert.excluded.last_share,
-                            "updated_at": upsert.excluded.updated_at,
-                        },
+                        index_elements=["tag"],
+                        set_={"owner": upsert.excluded.owner, "choice": upsert.excluded.choice},
                     ),
-                    [
-                        {"member_key": k, "last_share": s, "updated_at": now}
-                        for k, s in chosen.items()
-                    ],
+                    list(chosen.values()),
                 )
             results: list[Saved] = []
             for row in rows:
-                key = row.request_key
+                key = row.digest
                 first = key in new_keys and fresh[key] is row
-                post_id = posts.get(key) if first else None
+                post_id = posts[key].id if first and key in posts else None
                 results.append(Saved(ids[key], post_id, not first))
-        # Committed: only now may readers see the new choices.
-        for member, share in chosen.items():
-            self.choices.put(member, share)
-        return results
+            return results
+
+    async def _own(
+        self, session: AsyncSession, user_id: int, since: datetime
+    ) -> list[StoredCheckin]:
+        """The member's check-ins since `since`, in every server and DMs, oldest first."""
+        rows = await owned_rows(
+            session, self._owners, Checkin, user_id, Checkin.week >= storage_week(since)
+        )
+        opened = [open_checkin(self._keyring, row) for row in rows]
+        return sorted(
+            (item for item in opened if item is not None and item.at >= since),
+            key=lambda item: item.at,
+        )
 
     async def signals(self, user_id: int, mood: int, sober: str, zone: str) -> Signals:
         """Mood 1 on the previous day too, or a "no" after a run of sober days."""
-        key = self.key_of(user_id)
         now = self._clock.now()
         tz = ZoneInfo(zone)
         today = now.astimezone(tz).date()
         async with self._reads() as session:
-            earlier = list(
-                await session.execute(
-                    select(Checkin.created_at, Checkin.mood, Checkin.sober)
-                    .where(Checkin.member_key == key, Checkin.created_at > now - timedelta(days=8))
-                    .order_by(Checkin.created_at.desc())
-                )
-            )
-            streak = await session.scalar(
-                select(SobrietyStreak).where(
-                    SobrietyStreak.member_key == key, SobrietyStreak.ended_on.is_(None)
-                )
-            )
-        before_today = [row for row in earlier if row[0].astimezone(tz).date() < today]
+            earlier = await self._own(session, user_id, now - timedelta(days=8))
+            streak = await current_streak(session, self._owners, user_id)
+        before_today = sorted(
+            (item for item in earlier if item.at.astimezone(tz).date() < today),
+            key=lambda item: item.at,
+            reverse=True,
+        )
         yesterday = today - timedelta(days=1)
         low_again = mood == 1 and any(
-            row[1] == 1 and row[0].astimezone(tz).date() == yesterday for row in before_today
+            item.content.mood == 1 and item.at.astimezone(tz).date() == yesterday
+            for item in before_today
         )
-        sober_run = [row[2] for row in before_today[:3]]
+        sober_run = [item.content.sober for item in before_today[:3]]
         slip = sober == "no" and (
             (len(sober_run) == 3 and all(value == "yes" for value in sober_run))
             or (streak is not None and (today - streak.started_on).days >= 1)
@@ -681,15 +784,9 @@ class CheckinService:
         """The member's own check-ins of the last `days` days, oldest first, notes decrypted."""
         tz = ZoneInfo(zone)
         since = self._clock.now() - timedelta(days=days)
-        # On the read connection, and plain columns rather than ORM objects: a year of
-        # check-ins must not hold up the writer, nor the event loop for long.
         async with self._reads() as session:
-            rows = await session.execute(
-                select(*_ENTRY_COLUMNS)
-                .where(Checkin.member_key == self.key_of(user_id), Checkin.created_at >= since)
-                .order_by(Checkin.created_at)
-            )
-            return [_entry(self._keyring, row, tz) for row in rows]
+            stored = await self._own(session, user_id, since)
+        return [_entry(item, tz) for item in stored]
 
     def summarize(self, entries: Sequence[Entry], today: date) -> Summary:
         moods = [entry.mood for entry in entries]
@@ -771,7 +868,7 @@ class CheckinService:
         held = self._spool.held()
         for key, document in held:
             self._spooled.add(key)
-            self._queue(_Row.from_document(document))
+            self._queue(_Row.from_document(key, document))
         if held:
             log.info("Saving %d held check-in(s) kept from before the last stop", len(held))
         return len(held)
@@ -780,33 +877,6 @@ class CheckinService:
         # Whatever is not committed yet goes to the spool first: saved at the next start.
         await self._hold(list(self._unsaved))
         await self.writer.close()
-        await self._choice_reads.close()
-        await self._sharing_reads.close()
-
-
-_ENTRY_COLUMNS = (
-    Checkin.created_at, Checkin.mood, Checkin.sleep_hours, Checkin.sleep_quality,
-    Checkin.cravings, Checkin.sober, Checkin.share, Checkin.note_encrypted, Checkin.request_key,
-)  # fmt: skip
-
-
-def _entry(keyring: Keyring, row: Any, tz: ZoneInfo) -> Entry:
-    """An Entry from a Checkin, or from a row of _ENTRY_COLUMNS."""
-    return Entry(
-        at=row.created_at,
-        local=row.created_at.astimezone(tz),
-        mood=row.mood,
-        sleep_hours=row.sleep_hours,
-        sleep_quality=row.sleep_quality,
-        cravings=row.cravings,
-        sober=row.sober,
-        share=row.share,
-        note=note_of(keyring, row),
-    )
-
-
-def _bare(entry: Entry) -> Entry:
-    return dataclasses.replace(entry, note=None)
 
 
 def validate_days(days: int | None, default: int = HISTORY_DAYS) -> int:
@@ -815,3 +885,67 @@ def validate_days(days: int | None, default: int = HISTORY_DAYS) -> int:
     if not 1 <= days <= REPORT_MAX_DAYS:
         raise UserFacingError(f"Pick a number of days from 1 to {REPORT_MAX_DAYS}.")
     return days
+
+
+def _entry(item: StoredCheckin, tz: ZoneInfo) -> Entry:
+    content = item.content
+    return Entry(
+        at=item.at, local=item.at.astimezone(tz), mood=content.mood,
+        sleep_hours=content.sleep_hours, sleep_quality=content.sleep_quality,
+        cravings=content.cravings, sober=content.sober, share=item.share, note=content.note,
+    )  # fmt: skip
+
+
+def _without_note(content: Content) -> Content:
+    return dataclasses.replace(content, note=None)
+
+
+def release_source(guild_id: int) -> str:
+    """What every release delivery of a server starts with; each adds a token of its own, as
+    two releases may fall on the same moment ((source, due_at) is unique)."""
+    return f"anon-release:{guild_id}:"
+
+
+async def book_release(
+    session: AsyncSession, guild_id: int, due: datetime, post_id: int | None
+) -> None:
+    """Make the server's one anonymous-release delivery due no later than `due`, for post
+    `post_id`. The pending one is moved rather than a row added for each post: a row added
+    at submission would sit in the deliveries table next to whatever its author did just
+    before (a reminder, a counter), and that order would point at them. Each release sends
+    one post and books the next, at the moment it is sent (a public moment)."""
+    source = release_source(guild_id)
+    payload = {} if post_id is None else {"post": post_id}
+    pending = await session.scalar(
+        select(Occurrence).where(
+            Occurrence.source.startswith(source, autoescape=True), Occurrence.state == PENDING
+        )
+    )
+    if pending is None:
+        await Scheduler.add(
+            session, source=source + secrets.token_hex(4), kind="anonymous", due_at=due,
+            payload=payload,
+        )  # fmt: skip
+    elif pending.due_at > due or not pending.payload:
+        pending.due_at = pending.available_at = due
+        pending.payload = payload
+
+
+def _last_choice(keyring: Keyring, profile: CheckinProfile) -> Share:
+    choice = decrypt_or_none(
+        keyring, profile.choice, context=f"share:{profile.guild_id}", what="sharing choice"
+    )
+    return "anonymous" if choice == "anonymous" else "named" if choice == "named" else "private"
+
+
+async def blocked_until(
+    session: AsyncSession, owners: Owners, guild_id: int, user_id: int
+) -> datetime | None:
+    """The end of the member's pause on anonymous posting in this server, if there is one."""
+    tags = owners.tags("block", guild_id, user_id)
+    until: datetime | None = await session.scalar(
+        select(AnonymousBlock.until).where(
+            AnonymousBlock.guild_id == guild_id, AnonymousBlock.tag.in_(tags)
+        )
+    )
+    return until

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -26,10 +28,15 @@ class UnreadableError(Exception):
     """A value that no configured key opens, or that was tampered with or moved."""
 
 
+@lru_cache(maxsize=16)
+def _cipher(key: bytes) -> AESGCM:
+    return AESGCM(key)
+
+
 def encrypt(keyring: Keyring, plaintext: str, *, context: str) -> bytes:
     key_id = keyring.current_key_id.encode()
     nonce = secrets.token_bytes(NONCE_BYTES)
-    sealed = AESGCM(keyring.encryption_keys[keyring.current_key_id]).encrypt(
+    sealed = _cipher(keyring.encryption_keys[keyring.current_key_id]).encrypt(
         nonce, plaintext.encode("utf-8"), context.encode()
     )
     return bytes([len(key_id)]) + key_id + nonce + sealed
@@ -50,7 +57,7 @@ def decrypt(keyring: Keyring, blob: bytes, *, context: str) -> str:
     start = 1 + blob[0]
     nonce, sealed = blob[start : start + NONCE_BYTES], blob[start + NONCE_BYTES :]
     try:
-        return AESGCM(key).decrypt(nonce, sealed, context.encode()).decode("utf-8")
+        return _cipher(key).decrypt(nonce, sealed, context.encode()).decode("utf-8")
     except (InvalidTag, ValueError):  # ValueError: a nonce cut short, or not UTF-8 inside
         raise UnreadableError("the value was altered, or belongs to another row") from None
 
@@ -67,3 +74,15 @@ def decrypt_or_none(keyring: Keyring, blob: bytes, *, context: str, what: str) -
             key_id = "?"
         log.warning("Could not read a stored %s (key id %r): %s", what, key_id, error)
         return None
+
+
+def seal(keyring: Keyring, plaintext: str, *, context: str, sizes: Sequence[int]) -> bytes:
+    """Encrypt padded with spaces to the first of `sizes` (bytes) it fits, so the stored
+    length says nothing about what is inside. The text must not end in spaces."""
+    length = len(plaintext.encode("utf-8"))
+    size = next((size for size in sizes if size >= length), length)
+    return encrypt(keyring, plaintext + " " * (size - length), context=context)
+
+
+def unseal(keyring: Keyring, blob: bytes, *, context: str) -> str:
+    return decrypt(keyring, blob, context=context).rstrip(" ")

@@ -8,6 +8,7 @@ within CACHE_FOR.
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -19,16 +20,20 @@ from bot.db.engine import SessionFactory
 from bot.db.models import GuildSettings
 from bot.errors import UserFacingError
 from bot.services import audit
+from bot.services.dates import parse_clock_time
 from bot.services.timezones import resolve_timezone
 
 CACHE_FOR = timedelta(seconds=5)
 YES_NO = {"yes": True, "y": True, "on": True, "no": False, "n": False, "off": False}
 DEFAULT_TIMEZONE = "UTC"
 DEFAULT_ANONYMOUS_DELAY_MINUTES = 5
+# Below this, a post appearing soon after someone was seen online points at them (R24).
+MIN_ANONYMOUS_DELAY_MINUTES = 2
+MAX_RELEASE_TIMES = 8
 DEFAULT_SUMMARY_THRESHOLD = 5
 DEFAULT_RETENTION_DAYS = 180
 LIMITS = {
-    "anonymous_delay_minutes": (0, 24 * 60),
+    "anonymous_delay_minutes": (MIN_ANONYMOUS_DELAY_MINUTES, 24 * 60),
     "summary_threshold": (3, 50),
     "retention_days": (30, 3650),
 }
@@ -46,6 +51,7 @@ LABELS = {
     "retention_days": "days check-ins are kept",
     "crisis_alerts": "crisis alerts to the mentors' channel, without names",
     "mentor_requests": "named mentor requests",
+    "anonymous_release_times": "fixed release times for anonymous posts",
 }
 
 
@@ -64,6 +70,14 @@ class GuildConfig:
     retention_days: int = DEFAULT_RETENTION_DAYS
     crisis_alerts: bool = True
     mentor_requests: bool = False
+    # Empty: each anonymous post waits a random delay. Otherwise local "HH:MM" times at which
+    # every waiting post appears together.
+    anonymous_release_times: tuple[str, ...] = ()
+
+    @property
+    def delay_minutes(self) -> int:
+        """The anonymous delay as applied: never below the floor, whatever is stored."""
+        return max(self.anonymous_delay_minutes, MIN_ANONYMOUS_DELAY_MINUTES)
 
 
 @dataclass
@@ -144,14 +158,22 @@ class GuildSettingsService:
         if answer not in YES_NO:
             raise UserFacingError("For crisis alerts, answer yes or no.")
         changes["crisis_alerts"] = YES_NO[answer]
+        delay = anonymous_delay_minutes.strip()
+        if re.search(r"[:apm]", delay.casefold()):  # times of day, not minutes
+            changes["anonymous_release_times"] = ",".join(release_times(delay))
+            delay = ""
+        else:
+            changes["anonymous_release_times"] = None
         typed = {
-            "anonymous_delay_minutes": anonymous_delay_minutes,
+            "anonymous_delay_minutes": delay,
             "summary_threshold": summary_threshold,
             "retention_days": retention_days,
         }
         for column, text in typed.items():
             low, high = LIMITS[column]
             value = text.strip()
+            if column == "anonymous_delay_minutes" and not value:
+                continue  # release times were given instead
             if not value.isdigit() or not low <= int(value) <= high:
                 raise UserFacingError(
                     f"The {LABELS[column]} must be a whole number from {low} to {high}."
@@ -214,12 +236,26 @@ def _shown(column: str, value: Any) -> str:
     return str(value)
 
 
+def release_times(text: str) -> list[str]:
+    """ "9:00, 13:00, 6pm" as sorted "HH:MM" times; a clear error when one doesn't read."""
+    times = sorted({parse_clock_time(part) for part in re.split(r"[,;\s]+(?:and\s+)?", text)
+                    if part and part != "and"})  # fmt: skip
+    if not 1 <= len(times) <= MAX_RELEASE_TIMES:
+        raise UserFacingError(
+            "For anonymous posts, give the minutes they wait (like 5), or up to "
+            f"{MAX_RELEASE_TIMES} times of day they appear together (like 9:00, 13:00, 18:00)."
+        )
+    return times
+
+
 def _config(guild_id: int, row: GuildSettings | None) -> GuildConfig:
     if row is None:
         return GuildConfig(guild_id)
-    values = {
+    values: dict[str, Any] = {
         item.name: getattr(row, item.name)
         for item in fields(GuildConfig)
         if item.name not in ("guild_id", "timezone_chosen") and getattr(row, item.name) is not None
     }
+    if row.anonymous_release_times:
+        values["anonymous_release_times"] = tuple(row.anonymous_release_times.split(","))
     return GuildConfig(guild_id, timezone_chosen=row.timezone is not None, **values)

@@ -1,5 +1,6 @@
 """The member's own journal beside check-ins: the medication-change log and the sobriety
-counter. Both are private, found by member key (R3), and never give advice.
+counter. Both are private, found by their sealed owner (bot/services/ownership.py), and
+never give advice.
 
 Medication entries record what the prescriber decided (name, dose, date, note), encrypted
 as one value (R16). The sobriety counter is non-punitive: a reset closes the current
@@ -29,7 +30,7 @@ from bot.keys import Keyring
 from bot.scheduling import LATE, Delivery, Due, Scheduler
 from bot.services.crypto import UNREADABLE, decrypt_or_none, encrypt
 from bot.services.dates import parse_natural
-from bot.services.pseudonyms import member_key
+from bot.services.ownership import Owners, owned_rows, request_digest
 from bot.services.recurrence import to_utc
 from bot.services.text import clean_text, optional_text
 
@@ -145,22 +146,21 @@ class MedicationService:
         today = now.astimezone(ZoneInfo(zone)).date()
         if changed_on < today - MED_BACKDATE or changed_on > today + MED_AHEAD:
             raise UserFacingError("Pick a date within the last ten years or the coming year.")
-        key = member_key(self._keyring, user_id)
+        digest = request_digest(self._keyring, request_key)
         try:
             async with self._sessions.begin() as session:
                 existing = await session.scalar(
-                    select(MedicationChange).where(MedicationChange.request_key == request_key)
+                    select(MedicationChange).where(MedicationChange.request_digest == digest)
                 )
                 if existing is not None:
                     return self._view(existing)
                 row = MedicationChange(
-                    member_key=key,
-                    request_key=request_key,
+                    owner=Owners(self._keyring).seal_user("medication_changes", user_id),
+                    request_digest=digest,
                     changed_on=changed_on,
                     details_encrypted=encrypt(
-                        self._keyring, json.dumps(details), context=f"med:{request_key}"
+                        self._keyring, json.dumps(details), context=f"med:{digest}"
                     ),
-                    created_at=now,
                 )
                 session.add(row)
                 await session.flush()
@@ -168,7 +168,7 @@ class MedicationService:
         except IntegrityError:
             async with self._sessions() as session:
                 again = await session.scalar(
-                    select(MedicationChange).where(MedicationChange.request_key == request_key)
+                    select(MedicationChange).where(MedicationChange.request_digest == digest)
                 )
                 if again is None:
                     raise
@@ -176,15 +176,15 @@ class MedicationService:
 
     async def history(self, user_id: int, since: date | None = None) -> list[MedChange]:
         async with self._sessions() as session:
-            query = select(MedicationChange).where(
-                MedicationChange.member_key == member_key(self._keyring, user_id)
+            rows = await owned_rows(
+                session,
+                Owners(self._keyring),
+                MedicationChange,
+                user_id,
+                MedicationChange.changed_on >= (since or date.min),
             )
-            if since is not None:
-                query = query.where(MedicationChange.changed_on >= since)
-            rows = await session.scalars(
-                query.order_by(MedicationChange.changed_on, MedicationChange.id)
-            )
-            return [self._view(row) for row in rows]
+        rows.sort(key=lambda row: (row.changed_on, row.id))
+        return [self._view(row) for row in rows]
 
     def _view(self, row: MedicationChange) -> MedChange:
         return MedChange(row.id, row.changed_on, **details_of(self._keyring, row))
@@ -200,7 +200,7 @@ def _from_hex(text: str) -> bytes:
 def details_of(keyring: Keyring, row: MedicationChange) -> dict[str, Any]:
     """Medication, dose and note; marked unreadable when no configured key opens them."""
     plain = decrypt_or_none(
-        keyring, row.details_encrypted, context=f"med:{row.request_key}", what="medication entry"
+        keyring, row.details_encrypted, context=f"med:{row.request_digest}", what="medication entry"
     )
     if plain is not None:
         try:
@@ -220,6 +220,7 @@ class SobrietyService:
         self._sessions = sessions
         self._clock = clock
         self._keyring = keyring
+        self._owners = Owners(keyring)
         self._scheduler = scheduler
 
     async def set(
@@ -241,18 +242,21 @@ class SobrietyService:
             raise UserFacingError("That date is too far back. Check the year.")
         if share != "none" and guild_id is None:
             raise UserFacingError("To share milestones with a group, run this inside its server.")
-        key = member_key(self._keyring, user_id)
         async with self._sessions.begin() as session:
-            current = await self._current(session, key)
+            streaks = await self._streaks(session, user_id)
+            current = _open(streaks)
             if current is None:
                 current = SobrietyStreak(
-                    member_key=key, created_at=now, started_on=started, share=share
+                    owner=self._owners.seal_user("sobriety_streaks", user_id),
+                    started_on=started,
+                    share=share,
                 )
                 session.add(current)
+                streaks.append(current)
             current.started_on, current.share, current.guild_id = started, share, guild_id
             await session.flush()
             due = await self._book_milestone(session, current, user_id, zone, now)
-            status = await self._status(session, key, today)
+            status = _status(streaks, today)
         if due is not None:
             await self._scheduler.scheduled(due)
         return status
@@ -261,25 +265,25 @@ class SobrietyService:
         """Close the current attempt and start again today; returns the days it reached."""
         now = self._clock.now()
         today = now.astimezone(ZoneInfo(zone)).date()
-        key = member_key(self._keyring, user_id)
         async with self._sessions.begin() as session:
-            current = await self._current(session, key)
+            streaks = await self._streaks(session, user_id)
+            current = _open(streaks)
             if current is None:
                 raise UserFacingError("You haven't started a counter yet. Use `/sobriety set`.")
             reached = (today - current.started_on).days
             current.ended_on = today
             await Scheduler.cancel(session, f"milestone:{current.id}", now)
             fresh = SobrietyStreak(
-                member_key=key,
+                owner=self._owners.seal_user("sobriety_streaks", user_id),
                 started_on=today,
                 share=current.share,
                 guild_id=current.guild_id,
-                created_at=now,
             )
             session.add(fresh)
+            streaks.append(fresh)
             await session.flush()
             due = await self._book_milestone(session, fresh, user_id, zone, now)
-            status = await self._status(session, key, today)
+            status = _status(streaks, today)
         if due is not None:
             await self._scheduler.scheduled(due)
         return reached, status
@@ -287,10 +291,10 @@ class SobrietyService:
     async def status(self, user_id: int, zone: str) -> SobrietyStatus | None:
         today = self._clock.now().astimezone(ZoneInfo(zone)).date()
         async with self._sessions() as session:
-            key = member_key(self._keyring, user_id)
-            if await self._current(session, key) is None:
-                return None
-            return await self._status(session, key, today)
+            streaks = await self._streaks(session, user_id)
+        if _open(streaks) is None:
+            return None
+        return _status(streaks, today)
 
     async def prepare(self, due: Due, now: datetime) -> Milestone | Delivery:
         """The milestone to post, if the attempt is still going; the next one is booked."""
@@ -365,31 +369,34 @@ class SobrietyService:
         local = datetime.combine(streak.started_on + timedelta(days=days), MILESTONE_AT)
         return to_utc(local, ZoneInfo(zone)).astimezone(UTC)
 
-    @staticmethod
-    async def _current(session: AsyncSession, key: str) -> SobrietyStreak | None:
-        return await session.scalar(
-            select(SobrietyStreak)
-            .where(SobrietyStreak.member_key == key, SobrietyStreak.ended_on.is_(None))
-            .order_by(SobrietyStreak.id.desc())
-            .limit(1)
-        )
+    async def _streaks(self, session: AsyncSession, user_id: int) -> list[SobrietyStreak]:
+        return await owned_rows(session, self._owners, SobrietyStreak, user_id)
 
-    async def _status(self, session: AsyncSession, key: str, today: date) -> SobrietyStatus:
-        streaks = list(
-            await session.scalars(select(SobrietyStreak).where(SobrietyStreak.member_key == key))
-        )
-        current = next(
-            s for s in sorted(streaks, key=lambda s: s.id, reverse=True) if s.ended_on is None
-        )
-        days = (today - current.started_on).days
-        longest = max((s.ended_on or today) - s.started_on for s in streaks).days
-        upcoming = next_milestone(days)
-        return SobrietyStatus(
-            started_on=current.started_on,
-            days=days,
-            share=current.share,
-            attempts=len(streaks),
-            longest_days=longest,
-            next_milestone_days=upcoming,
-            next_milestone_on=current.started_on + timedelta(days=upcoming),
-        )
+
+async def current_streak(
+    session: AsyncSession, owners: Owners, user_id: int
+) -> SobrietyStreak | None:
+    return _open(await owned_rows(session, owners, SobrietyStreak, user_id))
+
+
+def _open(streaks: list[SobrietyStreak]) -> SobrietyStreak | None:
+    """The attempt still going: the newest without an end."""
+    return next((s for s in reversed(streaks) if s.ended_on is None), None)
+
+
+def _status(streaks: list[SobrietyStreak], today: date) -> SobrietyStatus:
+    current = _open(streaks)
+    if current is None:
+        raise UserFacingError("You haven't started a counter yet. Use `/sobriety set`.")
+    days = (today - current.started_on).days
+    longest = max((s.ended_on or today) - s.started_on for s in streaks).days
+    upcoming = next_milestone(days)
+    return SobrietyStatus(
+        started_on=current.started_on,
+        days=days,
+        share=current.share,
+        attempts=len(streaks),
+        longest_days=longest,
+        next_milestone_days=upcoming,
+        next_milestone_on=current.started_on + timedelta(days=upcoming),
+    )

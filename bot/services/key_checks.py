@@ -22,12 +22,14 @@ from bot.db.engine import SessionFactory, insert_for
 from bot.db.models import Checkin, KeyCheck, MedicationChange, Reminder
 from bot.errors import ConfigError
 from bot.keys import Keyring
+from bot.services.checkins import NOTE_CONTEXT
 from bot.services.crypto import UnreadableError, decrypt, key_id_of
 
 CHECK_LABEL = b"muster key check v1"
 PSEUDONYM = "pseudonym"
 ENCRYPTION = "encryption"
 _PSEUDONYM_ID = "-"  # there is one pseudonym key
+_LEGACY_ID = "legacy"  # and, after rotate-pseudonym-key, the one rows before 0012 were keyed with
 
 KeyName = tuple[str, str]  # (kind, key id)
 
@@ -38,6 +40,8 @@ def check_value(key: bytes) -> str:
 
 def configured_checks(keyring: Keyring) -> dict[KeyName, str]:
     checks = {(PSEUDONYM, _PSEUDONYM_ID): check_value(keyring.pseudonym_key)}
+    if keyring.legacy_member_key is not None:
+        checks[(PSEUDONYM, _LEGACY_ID)] = check_value(keyring.legacy_member_key)
     for key_id, key in keyring.encryption_keys.items():
         checks[(ENCRYPTION, key_id)] = check_value(key)
     return checks
@@ -45,7 +49,9 @@ def configured_checks(keyring: Keyring) -> dict[KeyName, str]:
 
 def _describe(name: KeyName) -> str:
     kind, key_id = name
-    return "the pseudonym key" if kind == PSEUDONYM else f"encryption key {key_id!r}"
+    if kind == PSEUDONYM:
+        return "the legacy member key" if key_id == _LEGACY_ID else "the pseudonym key"
+    return f"encryption key {key_id!r}"
 
 
 def mismatches(stored: dict[KeyName, str], configured: dict[KeyName, str]) -> list[str]:
@@ -116,18 +122,15 @@ async def _fails_on_stored_data(session: AsyncSession, keyring: Keyring, key_id:
     )
     samples += [(blob, f"reminder:{row_id}") for row_id, blob in reminders.all()]
     notes = await session.execute(
-        select(Checkin.request_key, Checkin.note_encrypted)
-        .where(Checkin.note_encrypted.is_not(None))
-        .order_by(Checkin.id.desc())
-        .limit(SAMPLE_ROWS)
+        select(Checkin.request_digest, Checkin.note).order_by(Checkin.id.desc()).limit(SAMPLE_ROWS)
     )
-    samples += [(blob, f"checkin:{key}") for key, blob in notes.all() if blob is not None]
+    samples += [(blob, NOTE_CONTEXT.format(digest=digest)) for digest, blob in notes.all()]
     changes = await session.execute(
-        select(MedicationChange.request_key, MedicationChange.details_encrypted)
+        select(MedicationChange.request_digest, MedicationChange.details_encrypted)
         .order_by(MedicationChange.id.desc())
         .limit(SAMPLE_ROWS)
     )
-    samples += [(blob, f"med:{key}") for key, blob in changes.all()]
+    samples += [(blob, f"med:{digest}") for digest, blob in changes.all()]
     tried = opened = 0
     for blob, context in samples:
         try:
@@ -139,6 +142,16 @@ async def _fails_on_stored_data(session: AsyncSession, keyring: Keyring, key_id:
         except UnreadableError:
             continue
     return tried > 0 and opened == 0
+
+
+async def replace_pseudonym_checks(session: AsyncSession, keyring: Keyring, clock: Clock) -> None:
+    """After rotate-pseudonym-key, in its transaction: the new pseudonym key's check values
+    take the old ones' place."""
+    await session.execute(delete(KeyCheck).where(KeyCheck.kind == PSEUDONYM))
+    now = clock.now()
+    for (kind, key_id), value in configured_checks(keyring).items():
+        if kind == PSEUDONYM:
+            session.add(KeyCheck(kind=kind, key_id=key_id, check_value=value, recorded_at=now))
 
 
 async def forget_retired(sessions: SessionFactory, keyring: Keyring) -> None:

@@ -35,11 +35,11 @@ from bot.db.models import (
     SobrietyStreak,
 )
 from bot.keys import Keyring
-from bot.services.checkins import note_of
+from bot.services.checkins import open_checkin
 from bot.services.crypto import UNREADABLE, decrypt_or_none
 from bot.services.journal import details_of
 from bot.services.mentors import source_of
-from bot.services.pseudonyms import member_key
+from bot.services.ownership import Owners, owned_rows
 
 Kind = Literal["member", "moderator", "server", "system"]
 
@@ -167,55 +167,63 @@ class MeetingRsvpData:
 
 
 class CheckinData:
-    """Check-ins, their anonymous posts and the remembered sharing choice, found by key."""
+    """Check-ins, their anonymous posts and the remembered sharing choices. None carries a
+    key: the member's rows are found by opening every row's sealed owner."""
 
     tables: tuple[str, ...] = ("checkins", "anonymous_posts", "checkin_profiles")
 
     def __init__(self, keyring: Keyring) -> None:
         self._keyring = keyring
+        self._owners = Owners(keyring)
 
     async def export(self, session: AsyncSession, user_id: int) -> dict[str, list[dict[str, Any]]]:
-        key = member_key(self._keyring, user_id)
-        rows = await session.scalars(
-            select(Checkin).where(Checkin.member_key == key).order_by(Checkin.created_at)
-        )
-        checkins = [
-            {"at": _plain(row.created_at), "server_id": str(row.guild_id or ""), "mood": row.mood,
-             "sleep_hours": row.sleep_hours, "sleep_quality": row.sleep_quality,
-             "cravings": row.cravings, "sober_today": row.sober, "shared_with": row.share,
-             "note": note_of(self._keyring, row)}
-            for row in rows
-        ]  # fmt: skip
-        posts = await session.execute(
-            select(AnonymousPost, Checkin.created_at)
-            .join(Checkin, Checkin.id == AnonymousPost.checkin_id)
-            .where(Checkin.member_key == key)
-            .order_by(AnonymousPost.id)
-        )
+        checkins: list[dict[str, Any]] = []
+        for row in await owned_rows(session, self._owners, Checkin, user_id):
+            item = open_checkin(self._keyring, row)
+            if item is None:
+                checkins.append(
+                    {
+                        "server_id": str(row.guild_id or ""),
+                        "note": "(could not be decrypted with the keys this server has)",
+                    }
+                )
+                continue
+            content = item.content
+            checkins.append(
+                {"at": _plain(item.at), "server_id": str(row.guild_id or ""),
+                 "mood": content.mood, "sleep_hours": content.sleep_hours,
+                 "sleep_quality": content.sleep_quality, "cravings": content.cravings,
+                 "sober_today": content.sober, "shared_with": item.share, "note": content.note}
+            )  # fmt: skip
+        checkins.sort(key=lambda entry: str(entry.get("at", "")))
+        posts = await owned_rows(session, self._owners, AnonymousPost, user_id)
         anonymous = [
             {"post": post.id, "server_id": str(post.guild_id), "shown_as": post.pseudonym,
-             "state": post.state, "checkin_at": _plain(at)}
-            for post, at in posts
+             "week": post.week, "state": post.state, "appears_at": _plain(post.post_after)}
+            for post in posts
         ]  # fmt: skip
-        return {"checkins": checkins, "anonymous_posts": anonymous}
+        profiles = await owned_rows(session, self._owners, CheckinProfile, user_id)
+        choices = []
+        for profile in profiles:
+            choice = decrypt_or_none(
+                self._keyring, profile.choice, context=f"share:{profile.guild_id}",
+                what="sharing choice",
+            )  # fmt: skip
+            choices.append({"server_id": str(profile.guild_id), "last_share": choice or UNREADABLE})
+        return {"checkins": checkins, "anonymous_posts": anonymous, "sharing_choices": choices}
 
     async def delete(self, session: AsyncSession, user_id: int) -> dict[str, int]:
-        key = member_key(self._keyring, user_id)
-        post_ids = list(
-            await session.scalars(
-                select(AnonymousPost.id)
-                .join(Checkin, Checkin.id == AnonymousPost.checkin_id)
-                .where(Checkin.member_key == key)
-            )
-        )
-        if post_ids:
-            await session.execute(
-                delete(Occurrence).where(Occurrence.source.in_([f"anon:{i}" for i in post_ids]))
-            )
+        posts = await owned_rows(session, self._owners, AnonymousPost, user_id)
+        post_ids = [post.id for post in posts]
+        if post_ids:  # the server's release delivery finds nothing of theirs left to post
             await session.execute(delete(AnonymousPost).where(AnonymousPost.id.in_(post_ids)))
-        removed = await session.execute(delete(Checkin).where(Checkin.member_key == key))
-        await session.execute(delete(CheckinProfile).where(CheckinProfile.member_key == key))
-        return {"checkins": _count(removed), "anonymous_posts": len(post_ids)}
+        checkin_ids = [row.id for row in await owned_rows(session, self._owners, Checkin, user_id)]
+        if checkin_ids:
+            await session.execute(delete(Checkin).where(Checkin.id.in_(checkin_ids)))
+        tags = [p.tag for p in await owned_rows(session, self._owners, CheckinProfile, user_id)]
+        if tags:
+            await session.execute(delete(CheckinProfile).where(CheckinProfile.tag.in_(tags)))
+        return {"checkins": len(checkin_ids), "anonymous_posts": len(post_ids)}
 
 
 class JournalData:
@@ -225,19 +233,12 @@ class JournalData:
 
     def __init__(self, keyring: Keyring) -> None:
         self._keyring = keyring
+        self._owners = Owners(keyring)
 
     async def export(self, session: AsyncSession, user_id: int) -> dict[str, list[dict[str, Any]]]:
-        key = member_key(self._keyring, user_id)
-        changes = await session.scalars(
-            select(MedicationChange)
-            .where(MedicationChange.member_key == key)
-            .order_by(MedicationChange.changed_on)
-        )
-        streaks = await session.scalars(
-            select(SobrietyStreak)
-            .where(SobrietyStreak.member_key == key)
-            .order_by(SobrietyStreak.id)
-        )
+        changes = await owned_rows(session, self._owners, MedicationChange, user_id)
+        changes.sort(key=lambda row: (row.changed_on, row.id))
+        streaks = await owned_rows(session, self._owners, SobrietyStreak, user_id)
         prompts = await session.scalars(
             select(CheckinPrompt).where(CheckinPrompt.user_id == user_id)
         )
@@ -258,23 +259,27 @@ class JournalData:
         }  # fmt: skip
 
     async def delete(self, session: AsyncSession, user_id: int) -> dict[str, int]:
-        key = member_key(self._keyring, user_id)
-        streak_ids = list(
-            await session.scalars(select(SobrietyStreak.id).where(SobrietyStreak.member_key == key))
-        )
+        streak_ids = [
+            row.id for row in await owned_rows(session, self._owners, SobrietyStreak, user_id)
+        ]
+        change_ids = [
+            row.id for row in await owned_rows(session, self._owners, MedicationChange, user_id)
+        ]
         prompt_ids = list(
             await session.scalars(select(CheckinPrompt.id).where(CheckinPrompt.user_id == user_id))
         )
         sources = [f"milestone:{i}" for i in streak_ids] + [f"prompt:{i}" for i in prompt_ids]
         if sources:
             await session.execute(delete(Occurrence).where(Occurrence.source.in_(sources)))
-        changes = await session.execute(
-            delete(MedicationChange).where(MedicationChange.member_key == key)
-        )
-        await session.execute(delete(SobrietyStreak).where(SobrietyStreak.member_key == key))
+        if change_ids:
+            await session.execute(
+                delete(MedicationChange).where(MedicationChange.id.in_(change_ids))
+            )
+        if streak_ids:
+            await session.execute(delete(SobrietyStreak).where(SobrietyStreak.id.in_(streak_ids)))
         await session.execute(delete(CheckinPrompt).where(CheckinPrompt.user_id == user_id))
         return {
-            "medication_changes": _count(changes),
+            "medication_changes": len(change_ids),
             "sobriety_records": len(streak_ids),
             "daily_prompts": len(prompt_ids),
         }
@@ -287,14 +292,10 @@ class AnonymousBlockData:
     tables: tuple[str, ...] = ("anonymous_blocks",)
 
     def __init__(self, keyring: Keyring) -> None:
-        self._keyring = keyring
+        self._owners = Owners(keyring)
 
     async def export(self, session: AsyncSession, user_id: int) -> dict[str, list[dict[str, Any]]]:
-        rows = await session.scalars(
-            select(AnonymousBlock).where(
-                AnonymousBlock.member_key == member_key(self._keyring, user_id)
-            )
-        )
+        rows = await owned_rows(session, self._owners, AnonymousBlock, user_id)
         return {"anonymous_posting_paused": [
             {"server_id": str(row.guild_id), "until": _plain(row.until)} for row in rows
         ]}  # fmt: skip
@@ -352,8 +353,9 @@ class PrivacyService:
                 sections.update(await handler.export(session, user_id))
         document = {
             "generated_at": self._clock.now().isoformat(),
-            "about": "Everything Muster stores about you. Your check-ins and anonymous posts "
-            "are found with a key the bot's operator holds, not by your user id.",
+            "about": "Everything Muster stores about you. Your check-ins, anonymous posts and "
+            "journal are stored without your user id in the clear: each row carries it "
+            "encrypted, under keys the bot's operator holds.",
             **sections,
         }
         table = io.StringIO()

@@ -1,19 +1,22 @@
-"""Keyed identities for anything a member writes (R3).
+"""Weekly pseudonyms for anonymous posts, and the one definition of "a week".
 
-`member_key` finds a member's own check-ins, medication log and sobriety counter without
-storing their user id: it is an HMAC under the pseudonym key, which lives outside the
-database, so a dump plus the member list cannot tell whose rows are whose. The weekly
-pseudonym shown on anonymous posts is another HMAC (of server, member and ISO week): stable
-for a week, then it rotates, and it cannot be linked back without the key either.
+A pseudonym such as "Quiet Heron 42" is drawn at random the first time a member posts
+anonymously in a server in a week, and reused for their other posts that week (found by
+opening the owners of that week's posts, see bot/services/ownership.py). It is not derived
+from the member, so no key, leaked or not, recomputes it from the member list.
+
+The week is the ISO week in the server's time zone, Monday 00:00 to Monday 00:00 local:
+pseudonyms rotate at that moment, and the weekly summary covers exactly that week.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from datetime import datetime
+import secrets
+from collections.abc import Container
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from bot.keys import Keyring
+from bot.services.recurrence import to_utc
 
 _ADJECTIVES = (
     "Amber",
@@ -93,18 +96,32 @@ _ANIMALS = (
 )
 
 
-def _mac(keyring: Keyring, message: str) -> bytes:
-    return hmac.new(keyring.pseudonym_key, message.encode(), hashlib.sha256).digest()
+_NUMBERS = range(10, 100)
 
 
-def member_key(keyring: Keyring, user_id: int) -> str:
-    return _mac(keyring, f"member:{user_id}").hex()
+def draw_pseudonym(taken: Container[str]) -> str:
+    """A fresh name nobody else uses in that server that week."""
+    while True:
+        name = (
+            f"{secrets.choice(_ADJECTIVES)} {secrets.choice(_ANIMALS)} {secrets.choice(_NUMBERS)}"
+        )
+        if name not in taken:
+            return name
 
 
-def weekly_pseudonym(keyring: Keyring, guild_id: int, user_id: int, at: datetime) -> str:
-    """A name such as "Quiet Heron 42", the same all ISO week long in one server."""
-    year, week, _ = at.isocalendar()
-    digest = _mac(keyring, f"pseudonym:{guild_id}:{user_id}:{year}-W{week:02d}")
-    adjective = _ADJECTIVES[digest[0] % len(_ADJECTIVES)]
-    animal = _ANIMALS[digest[1] % len(_ANIMALS)]
-    return f"{adjective} {animal} {int.from_bytes(digest[2:4], 'big') % 90 + 10}"
+def week_label(at: datetime, zone: str) -> str:
+    """The ISO week of `at` in `zone`, as "2026-W48"."""
+    year, week, _ = at.astimezone(ZoneInfo(zone)).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_start(label: str, zone: str) -> datetime:
+    """When the week named `label` begins (Monday 00:00 local), in UTC."""
+    monday = date.fromisocalendar(int(label[:4]), int(label[6:]), 1)
+    return to_utc(datetime.combine(monday, time(0)), ZoneInfo(zone)).astimezone(UTC)
+
+
+def storage_week(at: datetime) -> date:
+    """The Monday (UTC) of `at`'s week: the only time a check-in row shows in the clear."""
+    day = at.astimezone(UTC).date()
+    return day - timedelta(days=day.weekday())

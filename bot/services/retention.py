@@ -3,8 +3,9 @@
 The retention job runs on the shared scheduler once a day and deletes:
 - reminders 30 days after their date, with their deliveries;
 - settled scheduler deliveries after 30 days;
-- meeting RSVPs, and check-ins with their notes and anonymous posts, after the server's
-  retention period (DEFAULT_RETENTION_DAYS for check-ins made in DMs);
+- meeting RSVPs, check-ins and anonymous posts after the server's retention period
+  (DEFAULT_RETENTION_DAYS for check-ins made in DMs); a check-in's exact time is encrypted,
+  so rows of the week the period ends in are opened to decide;
 - pauses on anonymous posting once they have ended;
 - everything about a server 30 days after it removed Muster (the grace period);
 - audit entries after a year.
@@ -12,10 +13,11 @@ The retention job runs on the shared scheduler once a day and deletes:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -25,6 +27,7 @@ from bot.db.models import (
     AnonymousPost,
     AuditEntry,
     Checkin,
+    CheckinProfile,
     CheckinPrompt,
     DirectoryVersion,
     Guild,
@@ -40,11 +43,15 @@ from bot.db.models import (
     Reminder,
     SobrietyStreak,
 )
-from bot.keys import Keyring
+from bot.keys import KEY_BYTES, Keyring
 from bot.scheduling import PENDING, TERMINAL, Delivery, Due, Scheduler
-from bot.services.crypto import decrypt_or_none, encrypt, key_id_of
+from bot.services import key_checks
+from bot.services.checkins import CHECKIN_CONTEXT, NOTE_CONTEXT, open_checkin, release_source
+from bot.services.crypto import UnreadableError, decrypt_or_none, encrypt, key_id_of, seal
 from bot.services.guild_settings import DEFAULT_RETENTION_DAYS
 from bot.services.mentors import KEEP_FOR as MENTOR_REQUESTS_KEPT
+from bot.services.ownership import OWNER_SIZES, Owners, owner_context, post_context
+from bot.services.pseudonyms import storage_week
 
 REMINDERS_KEPT_AFTER_DATE = timedelta(days=30)
 SETTLED_DELIVERIES_KEPT = timedelta(days=30)
@@ -119,7 +126,8 @@ class RetentionService:
             removed["old deliveries"] = int(settled.rowcount)  # type: ignore[attr-defined]  # CursorResult
             retention = await _retention_by_guild(session)
             removed["meeting answers"] = await _expire_rsvps(session, now, retention)
-            removed["check-ins"] = await _expire_checkins(session, now, retention)
+            removed["check-ins"] = await _expire_checkins(session, now, retention, self._keyring)
+            removed["anonymous posts"] = await _expire_posts(session, now, retention)
             requests = await session.execute(
                 delete(MentorRequest).where(MentorRequest.created_at < now - MENTOR_REQUESTS_KEPT)
             )
@@ -155,7 +163,7 @@ class RetentionService:
             await session.execute(
                 delete(MeetingRsvp).where(MeetingRsvp.meeting_id.in_(meeting_ids))
             )
-            await _detach_members_data(session, guild_id, self._clock.now())
+            await _detach_members_data(session, guild_id, self._keyring)
             server_tables = (Meeting, GuildResource, HiddenNationalResource, DirectoryVersion,
                              RecoveryMeeting, GuildSettings, AuditEntry, AnonymousBlock,
                              MentorRequest, Guild)  # fmt: skip
@@ -168,30 +176,48 @@ class RetentionService:
         """After adding a new current key: rewrite every encrypted value under it, so the old
         key can be retired. Values no configured key opens are left as they are, and counted."""
         counts = {"reencrypted": 0, "current": 0, "unreadable": 0}
+        keyring = self._keyring
 
-        def rotate(blob: bytes, context: str) -> bytes:
-            if key_id_of(blob) == self._keyring.current_key_id:
+        def rotate(blob: bytes, context: str, sizes: tuple[int, ...] | None = None) -> bytes:
+            if key_id_of(blob) == keyring.current_key_id:
                 counts["current"] += 1
                 return blob
-            plain = decrypt_or_none(self._keyring, blob, context=context, what="value")
+            plain = decrypt_or_none(keyring, blob, context=context, what="value")
             if plain is None:
                 counts["unreadable"] += 1
                 return blob
             counts["reencrypted"] += 1
-            return encrypt(self._keyring, plain, context=context)
+            if sizes is None:
+                return encrypt(keyring, plain, context=context)
+            # Padded values keep their length: the padding goes round again with the text.
+            return seal(keyring, plain.rstrip(" "), context=context, sizes=(len(plain.encode()),))
+
+        def owner(table: str, blob: bytes) -> bytes:
+            return rotate(blob, owner_context(table), OWNER_SIZES)
 
         async with self._sessions.begin() as session:
             for reminder in await session.scalars(select(Reminder)):
                 reminder.text_encrypted = rotate(reminder.text_encrypted, f"reminder:{reminder.id}")
             for checkin in await session.scalars(select(Checkin)):
-                if checkin.note_encrypted is not None:
-                    checkin.note_encrypted = rotate(
-                        checkin.note_encrypted, f"checkin:{checkin.request_key}"
-                    )
+                checkin.owner = owner("checkins", checkin.owner)
+                digest = checkin.request_digest
+                checkin.data = rotate(checkin.data, CHECKIN_CONTEXT.format(digest=digest), ())
+                checkin.note = rotate(checkin.note, NOTE_CONTEXT.format(digest=digest), ())
+            for post in await session.scalars(select(AnonymousPost)):
+                post.owner = owner("anonymous_posts", post.owner)
+                post.content = rotate(post.content, post_context(post.guild_id), ())
+            for block in await session.scalars(select(AnonymousBlock)):
+                block.owner = owner("anonymous_blocks", block.owner)
+            for profile in await session.scalars(select(CheckinProfile)):
+                profile.owner = owner("checkin_profiles", profile.owner)
+                profile.choice = rotate(profile.choice, f"share:{profile.guild_id}")
             for change in await session.scalars(select(MedicationChange)):
+                change.owner = owner("medication_changes", change.owner)
                 change.details_encrypted = rotate(
-                    change.details_encrypted, f"med:{change.request_key}"
+                    change.details_encrypted, f"med:{change.request_digest}"
                 )
+            for streak in await session.scalars(select(SobrietyStreak)):
+                streak.owner = owner("sobriety_streaks", streak.owner)
             for occurrence in await session.scalars(
                 select(Occurrence).where(
                     Occurrence.kind == "milestone", Occurrence.state.not_in(TERMINAL)
@@ -206,6 +232,46 @@ class RetentionService:
                     }
         return RotationReport(counts["reencrypted"], counts["current"], counts["unreadable"])
 
+    async def rotate_pseudonym_key(self) -> tuple[Keyring, int]:
+        """A new pseudonym key, and how many tags it will recompute (blocks and remembered
+        sharing choices; nothing else is derived from that key but short-lived request
+        digests). Rows moved from before migration 0012 stay findable: the old key is kept
+        as the legacy member key, which alone unlocks nothing. Save the keyring, then
+        `apply_pseudonym_key` it."""
+        old = self._keyring
+        new = replace(
+            old,
+            pseudonym_key=secrets.token_bytes(KEY_BYTES),
+            legacy_member_key=old.legacy_member_key or old.pseudonym_key,
+        )
+        async with self._sessions() as session:
+            blocks = await session.scalar(select(func.count()).select_from(AnonymousBlock))
+            profiles = await session.scalar(select(func.count()).select_from(CheckinProfile))
+        return new, int(blocks or 0) + int(profiles or 0)
+
+    async def apply_pseudonym_key(self, new: Keyring) -> int:
+        """Every tag recomputed under `new`'s pseudonym key, in one transaction; nothing
+        changes if a tag's owner cannot be opened."""
+        owners_old, owners_new = Owners(self._keyring), Owners(new)
+        retagged = 0
+        async with self._sessions.begin() as session:
+            rows: list[AnonymousBlock | CheckinProfile] = [
+                *await session.scalars(select(AnonymousBlock)),
+                *await session.scalars(select(CheckinProfile)),
+            ]
+            for row in rows:
+                table = row.__tablename__
+                identity = owners_old.identity_of(table, row.owner)
+                if identity is None:
+                    raise UnreadableError(
+                        f"a row of {table} no configured key opens; nothing was changed"
+                    )
+                purpose = "block" if isinstance(row, AnonymousBlock) else "share"
+                row.tag = owners_new.tag(purpose, row.guild_id, identity)
+                retagged += 1
+            await key_checks.replace_pseudonym_checks(session, new, self._clock)
+        return retagged
+
 
 async def _retention_by_guild(session: AsyncSession) -> dict[int, int]:
     return {
@@ -217,8 +283,11 @@ async def _retention_by_guild(session: AsyncSession) -> dict[int, int]:
     }
 
 
-async def _expire_checkins(session: AsyncSession, now: datetime, retention: dict[int, int]) -> int:
-    """Check-ins past their server's retention period, with their anonymous posts."""
+async def _expire_checkins(
+    session: AsyncSession, now: datetime, retention: dict[int, int], keyring: Keyring
+) -> int:
+    """Check-ins past their server's retention period. Rows stored under a week that ended
+    before the cut-off go at once; those of the week it falls in are opened for their time."""
     removed = 0
     guilds = set(await session.scalars(select(Checkin.guild_id).distinct()))
     for guild_id in guilds:
@@ -227,40 +296,54 @@ async def _expire_checkins(session: AsyncSession, now: datetime, retention: dict
             if guild_id
             else DEFAULT_RETENTION_DAYS
         )
-        old = select(Checkin.id).where(
-            Checkin.guild_id.is_(None) if guild_id is None else Checkin.guild_id == guild_id,
-            Checkin.created_at < now - keep,
+        cutoff = now - keep
+        boundary = storage_week(cutoff)
+        in_guild = Checkin.guild_id.is_(None) if guild_id is None else Checkin.guild_id == guild_id
+        ids = list(
+            await session.scalars(select(Checkin.id).where(in_guild, Checkin.week < boundary))
         )
-        ids = list(await session.scalars(old))
-        if not ids:
-            continue
-        post_ids = list(
-            await session.scalars(select(AnonymousPost.id).where(AnonymousPost.checkin_id.in_(ids)))
-        )
-        if post_ids:
-            await session.execute(
-                delete(Occurrence).where(Occurrence.source.in_([f"anon:{i}" for i in post_ids]))
-            )
-            await session.execute(delete(AnonymousPost).where(AnonymousPost.id.in_(post_ids)))
-        await session.execute(delete(Checkin).where(Checkin.id.in_(ids)))
+        for row in await session.scalars(select(Checkin).where(in_guild, Checkin.week == boundary)):
+            opened = open_checkin(keyring, row)
+            if opened is not None and opened.at < cutoff:
+                ids.append(row.id)
+        if ids:
+            await session.execute(delete(Checkin).where(Checkin.id.in_(ids)))
         removed += len(ids)
     return removed
 
 
-async def _detach_members_data(session: AsyncSession, guild_id: int, now: datetime) -> None:
-    """A departed server's shared check-ins, posts, prompts and milestone sharing go; a
-    member's private check-ins and counters are theirs and stay, no longer tied to it."""
-    shared = select(Checkin.id).where(Checkin.guild_id == guild_id, Checkin.share != "private")
-    post_ids = list(
-        await session.scalars(select(AnonymousPost.id).where(AnonymousPost.guild_id == guild_id))
-    )
-    if post_ids:
-        await session.execute(
-            delete(Occurrence).where(Occurrence.source.in_([f"anon:{i}" for i in post_ids]))
+async def _expire_posts(session: AsyncSession, now: datetime, retention: dict[int, int]) -> int:
+    """Anonymous posts' records past their server's retention period, by when they appeared."""
+    removed = 0
+    for guild_id in set(await session.scalars(select(AnonymousPost.guild_id).distinct())):
+        keep = timedelta(days=retention.get(guild_id, DEFAULT_RETENTION_DAYS))
+        ids = list(
+            await session.scalars(
+                select(AnonymousPost.id).where(
+                    AnonymousPost.guild_id == guild_id, AnonymousPost.post_after < now - keep
+                )
+            )
         )
-        await session.execute(delete(AnonymousPost).where(AnonymousPost.id.in_(post_ids)))
-    await session.execute(delete(Checkin).where(Checkin.id.in_(shared)))
+        if ids:
+            await session.execute(delete(AnonymousPost).where(AnonymousPost.id.in_(ids)))
+        removed += len(ids)
+    return removed
+
+
+async def _detach_members_data(session: AsyncSession, guild_id: int, keyring: Keyring) -> None:
+    """A departed server's shared check-ins, posts, prompts, sharing choices and milestone
+    sharing go; a member's private check-ins and counters are theirs and stay, no longer
+    tied to it."""
+    shared = [
+        row.id
+        for row in await session.scalars(select(Checkin).where(Checkin.guild_id == guild_id))
+        if (opened := open_checkin(keyring, row)) is None or opened.share != "private"
+    ]
+    await session.execute(delete(AnonymousPost).where(AnonymousPost.guild_id == guild_id))
+    if shared:
+        await session.execute(delete(Checkin).where(Checkin.id.in_(shared)))
     await session.execute(update(Checkin).where(Checkin.guild_id == guild_id).values(guild_id=None))
+    await session.execute(delete(CheckinProfile).where(CheckinProfile.guild_id == guild_id))
     prompt_ids = list(
         await session.scalars(select(CheckinPrompt.id).where(CheckinPrompt.guild_id == guild_id))
     )
@@ -270,6 +353,11 @@ async def _detach_members_data(session: AsyncSession, guild_id: int, now: dateti
     sources = [f"prompt:{i}" for i in prompt_ids] + [f"milestone:{i}" for i in streak_ids]
     sources.append(f"summary:{guild_id}")
     await session.execute(delete(Occurrence).where(Occurrence.source.in_(sources)))
+    await session.execute(
+        delete(Occurrence).where(
+            Occurrence.source.startswith(release_source(guild_id), autoescape=True)
+        )
+    )
     await session.execute(delete(CheckinPrompt).where(CheckinPrompt.guild_id == guild_id))
     await session.execute(
         update(SobrietyStreak)

@@ -1,12 +1,14 @@
 """The group's rhythm: opt-in daily check-in prompts by DM, and the weekly group summary.
 
-The summary counts only check-ins members chose to share, and shows nothing unless at
-least k different members took part that week (R5), so no one stands out.
+The summary counts anonymous posts only, as they appeared in the channel (named check-ins
+never mix in), and shows nothing unless at least k different anonymous authors posted that
+week (R5, R24). Its week is the pseudonym week (bot/services/pseudonyms.py), so every figure
+can be read off the channel already and none narrows an author.
 """
 
 from __future__ import annotations
 
-import re
+import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -16,35 +18,21 @@ from sqlalchemy import delete, select
 
 from bot.clock import Clock
 from bot.db.engine import SessionFactory
-from bot.db.models import Checkin, CheckinPrompt, GuildSettings, Occurrence
-from bot.errors import UserFacingError
+from bot.db.models import AnonymousPost, CheckinPrompt, GuildSettings, Occurrence
+from bot.keys import Keyring
 from bot.scheduling import LATE, PENDING, Delivery, Due, Scheduler
+from bot.services.crypto import UnreadableError, unseal
+from bot.services.dates import parse_clock_time
 from bot.services.guild_settings import GuildConfig
+from bot.services.ownership import post_context
+from bot.services.pseudonyms import week_label
 from bot.services.recurrence import to_utc
 
-SUMMARY_WEEKDAY = 6  # Sunday
-SUMMARY_AT = time(18, 0)
+SUMMARY_WEEKDAY = 0  # Monday morning, for the week that ended at midnight
+SUMMARY_AT = time(9, 0)
 PROMPT_LATE_LIMIT = timedelta(hours=3)
 # A weekly summary still means something a day late; after that the week has moved on.
 SUMMARY_DEADLINE = timedelta(days=1)
-
-
-def parse_clock_time(text: str) -> str:
-    """ "8pm", "8:30 am", "20:00" to "HH:MM"."""
-    match = re.fullmatch(r"\s*(\d{1,2})(?::(\d{2}))?\s*([ap]\.?m\.?)?\s*", text.casefold())
-    if match is None:
-        raise UserFacingError("Give a time of day like 8pm, 8:30am or 20:00.")
-    hour, minute = int(match[1]), int(match[2] or 0)
-    suffix = (match[3] or "").replace(".", "")
-    if suffix and not 1 <= hour <= 12:
-        raise UserFacingError("With am or pm, the hour goes from 1 to 12.")
-    if suffix == "pm" and hour != 12:
-        hour += 12
-    elif suffix == "am" and hour == 12:
-        hour = 0
-    if hour > 23 or minute > 59:
-        raise UserFacingError("Give a time of day like 8pm, 8:30am or 20:00.")
-    return f"{hour:02d}:{minute:02d}"
 
 
 def next_local(at: str, zone: str, after: datetime) -> datetime:
@@ -72,10 +60,10 @@ class Prompt:
 class WeeklySummary:
     channel_id: int
     week_ending: date
-    members: int
-    checkins: int
+    authors: int
+    posts: int
     moods: dict[int, int]
-    sober_days: int
+    sober: int  # posts that said "sober today: yes"
 
 
 class PromptService:
@@ -95,7 +83,6 @@ class PromptService:
             if row is None:
                 row = CheckinPrompt(
                     user_id=user_id,
-                    created_at=now,
                     guild_id=guild_id,
                     local_time=local_time,
                     timezone=zone,
@@ -140,9 +127,12 @@ class PromptService:
 
 
 class SummaryService:
-    def __init__(self, sessions: SessionFactory, clock: Clock, scheduler: Scheduler) -> None:
+    def __init__(
+        self, sessions: SessionFactory, clock: Clock, keyring: Keyring, scheduler: Scheduler
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._keyring = keyring
         self._scheduler = scheduler
 
     async def ensure_all(self) -> None:
@@ -213,29 +203,37 @@ class SummaryService:
     async def week(
         self, guild_id: int, channel_id: int, end: datetime, threshold: int, zone: str
     ) -> WeeklySummary | None:
+        """The pseudonym week that ended before `end`, as the channel showed it: anonymous
+        posts that appeared (and were not taken down), and their distinct pseudonyms, which
+        are one per author and week."""
+        label = week_label(end - timedelta(days=1), zone)
         async with self._sessions() as session:
             rows = (
                 await session.execute(
-                    select(
-                        Checkin.member_key, Checkin.mood, Checkin.sober, Checkin.created_at
-                    ).where(
-                        Checkin.guild_id == guild_id,
-                        Checkin.share != "private",
-                        Checkin.created_at > end - timedelta(days=7),
-                        Checkin.created_at <= end,
+                    select(AnonymousPost.pseudonym, AnonymousPost.content).where(
+                        AnonymousPost.guild_id == guild_id,
+                        AnonymousPost.week == label,
+                        AnonymousPost.state == "posted",
                     )
                 )
             ).all()
-        members = {row[0] for row in rows}
-        if len(members) < threshold:
+        authors = {pseudonym for pseudonym, _ in rows}
+        if len(authors) < threshold:
             return None
-        tz = ZoneInfo(zone)
-        sober_days = {(row[0], row[3].astimezone(tz).date()) for row in rows if row[2] == "yes"}
+        moods: Counter[int] = Counter()
+        sober = 0
+        for _, sealed in rows:
+            try:
+                values = json.loads(unseal(self._keyring, sealed, context=post_context(guild_id)))
+            except UnreadableError:
+                continue
+            moods[int(values["mood"])] += 1
+            sober += values["sober"] == "yes"
         return WeeklySummary(
             channel_id=channel_id,
-            week_ending=end.astimezone(tz).date(),
-            members=len(members),
-            checkins=len(rows),
-            moods=dict(sorted(Counter(row[1] for row in rows).items())),
-            sober_days=len(sober_days),
+            week_ending=(end - timedelta(days=1)).astimezone(ZoneInfo(zone)).date(),
+            authors=len(authors),
+            posts=len(rows),
+            moods=dict(sorted(moods.items())),
+            sober=sober,
         )

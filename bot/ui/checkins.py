@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import discord
@@ -31,6 +31,20 @@ SUPPORT_OFFER = (
     "don't have to carry them alone. If you'd like, a peer mentor can reach out to you. "
     "`/crisis` is there any time."
 )
+
+
+def when_it_appears(
+    post_after: datetime | None, delay_minutes: int, release_times: tuple[str, ...]
+) -> str:
+    """When an anonymous post appears, as the member should understand it (R24)."""
+    if release_times:
+        when = f" (<t:{int(post_after.timestamp())}:t>)" if post_after else ""
+        times = ", ".join(release_times)
+        return f"at the next of this server's release times{when}: posts go out together at {times}"
+    return (
+        f"in {delay_minutes} to {2 * delay_minutes} minutes (this server's delay, so the time "
+        "gives no hint)"
+    )
 
 
 def checkin_fields(

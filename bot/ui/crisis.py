@@ -22,7 +22,7 @@ from bot.services.crisis_language import assess
 from bot.services.guild_settings import GuildConfig
 from bot.services.mentors import named_request_problems
 from bot.tree import reporting, respond, services_of
-from bot.ui.checkins import PostActionButton, named_post_embed
+from bot.ui.checkins import PostActionButton, named_post_embed, when_it_appears
 from bot.ui.embeds import crisis_embed, safe
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,10 @@ MENTOR_ASKED = (
     "I've let the group's peer mentors know you'd like someone to reach out. I'll DM you "
     "when one of them has it. If you need someone right now, the lines above answer day "
     "and night."
+)
+POST_HELD_BACK = (
+    "Your anonymous post that was waiting will appear an hour or more later than planned, "
+    "so nobody can connect it with this request."
 )
 MENTOR_ALREADY_ASKED = (
     "The mentors already know you'd like someone to reach out; they'll be in touch. "
@@ -201,10 +205,15 @@ class HeldShareButton(
             view = discord.ui.View(timeout=900)
             if chosen.post_id is not None:
                 view.add_item(PostActionButton("withdraw", chosen.post_id))
+            when = when_it_appears(
+                chosen.post_after,
+                config.delay_minutes if config is not None else 0,
+                config.anonymous_release_times if config is not None else (),
+            )
             await respond(
                 interaction,
-                f"Okay. It will appear{without} in <#{chosen.channel_id}> in a few minutes as "
-                f"**{chosen.pseudonym}**, with today's date but not the time. Nobody, "
+                f"Okay. It will appear{without} in <#{chosen.channel_id}> {when} as "
+                f"**{chosen.pseudonym}**, with the day but not the time. Nobody, "
                 "moderators included, can see that it was you.",
                 view=view,
             )
@@ -365,7 +374,10 @@ class MentorSendButton(
             await respond(interaction, NOT_SET_UP)
             return
         await requests.posted(request_id, message.id)
-        await respond(interaction, MENTOR_ASKED)
+        # The mentors now know a name and a moment: a post of theirs must not follow it (R24).
+        config = await services_of(interaction).guild_settings.get(channel.guild.id)
+        held = await services_of(interaction).anonymous.hold_back(config, user.id)
+        await respond(interaction, MENTOR_ASKED + (f"\n\n{POST_HELD_BACK}" if held else ""))
 
 
 class ClaimButton(

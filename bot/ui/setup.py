@@ -62,8 +62,10 @@ def settings_embed(guild: discord.Guild, config: GuildConfig) -> discord.Embed:
     zone = config.timezone if config.timezone_chosen else f"{config.timezone} (not chosen yet)"
     embed.add_field(name="Time zone", value=zone, inline=True)
     embed.add_field(
-        name="Anonymous posts appear after",
-        value=f"{config.anonymous_delay_minutes} minutes",
+        name="Anonymous posts appear",
+        value=f"together at {', '.join(config.anonymous_release_times)}"
+        if config.anonymous_release_times
+        else f"after {config.delay_minutes} to {2 * config.delay_minutes} minutes",
         inline=True,
     )
     embed.add_field(
@@ -111,9 +113,14 @@ async def _save_channel(
     guild_id = guild_of(interaction)
     if interaction.guild is None or interaction.guild.get_channel(chosen.id) is None:
         raise Refused("That channel isn't in this server.")
-    return await services_of(interaction).guild_settings.set_channel(
+    services = services_of(interaction)
+    config = await services.guild_settings.set_channel(
         guild_id, interaction.user.id, column, chosen.id
     )
+    if column == "checkin_channel_id":
+        # Booked now, so a member's first anonymous post adds no delivery row of its own.
+        await services.anonymous.book_next(guild_id, services.clock.now())
+    return config
 
 
 async def _save_role(
@@ -253,6 +260,14 @@ class SetupRolesView(ModeratorView):
         await interaction.response.send_modal(SetupLimitsModal(config, self))
 
 
+def _delay_default(config: GuildConfig | None) -> str | None:
+    if config is None:
+        return None
+    if config.anonymous_release_times:
+        return ", ".join(config.anonymous_release_times)
+    return str(config.delay_minutes)
+
+
 class SetupLimitsModal(discord.ui.Modal, title="Time zone and limits"):
     """Pre-filled with the current values when they are known here; otherwise empty, so that
     nothing is reset to a default without the moderator typing it."""
@@ -266,10 +281,9 @@ class SetupLimitsModal(discord.ui.Modal, title="Time zone and limits"):
             default=config.timezone if config is not None and config.timezone_chosen else None,
         )  # fmt: skip
         self.delay: discord.ui.TextInput[SetupLimitsModal] = discord.ui.TextInput(
-            label="Minutes before an anonymous post appears", custom_id="setup:delay",
-            max_length=4,
-            default=str(config.anonymous_delay_minutes) if config is not None else None,
-            placeholder="e.g. 5",
+            label="Anonymous posts wait (minutes) or go at", custom_id="setup:delay",
+            max_length=100, default=_delay_default(config),
+            placeholder="5 (at least 2), or fixed times: 9:00, 13:00, 18:00",
         )  # fmt: skip
         self.threshold: discord.ui.TextInput[SetupLimitsModal] = discord.ui.TextInput(
             label="Members needed for a group summary", custom_id="setup:threshold",
