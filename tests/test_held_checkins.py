@@ -20,6 +20,7 @@ from bot.db.models import Checkin
 from bot.keys import Keyring
 from bot.scheduling import Scheduler
 from bot.services.checkins import CheckinDraft, CheckinService
+from bot.services.ownership import request_digest
 from bot.services.spool import Spool
 from tests.conftest import World, database_unavailable, eventually
 from tests.test_checkins_e2e import checkin_options
@@ -71,7 +72,7 @@ async def test_held_is_spooled_before_the_member_hears_it_and_replayed_once(
     async with sessions() as session:
         row = await session.scalar(select(Checkin))
     assert row is not None
-    assert row.request_key == 1001
+    assert row.request_digest == request_digest(keyring, 1001)  # the same submission
 
     # Saved, then a crash before the file was removed: replaying it saves nothing new (R15).
     shutil.copy(copy, kept)
