@@ -75,18 +75,17 @@ async def test_reads_go_on_while_another_connection_holds_the_write_lock(
     async with database_unavailable(make_settings()):
         async with asyncio.timeout(2):  # the busy timeout is 5 s: a blocked read fails this
             assert await services.member_settings.timezone(USER) == "America/Chicago"
-            key = services.checkins.key_of(USER)
-            assert await services.checkins.last_choice(key) == "private"
+            assert await services.checkins.last_choice(GUILD, USER) == "private"
 
 
 async def test_the_last_choice_is_written_through_once_committed(services: Services) -> None:
     checkins = services.checkins
-    key = checkins.key_of(USER)
-    assert await checkins.last_choice(key) == "private"  # read once from the database
+    key = (GUILD, USER)  # the choice is per server
+    assert await checkins.last_choice(*key) == "private"  # read once from the database
     await checkins.submit(draft(1, "anonymous"), CONFIG)
     assert checkins.choices.get(key) == "anonymous"  # the writer put it after its commit
     reads, checkins._reads = checkins._reads, RefusingSessions()  # type: ignore[assignment]
-    assert await checkins.last_choice(key) == "anonymous"  # from memory only
+    assert await checkins.last_choice(*key) == "anonymous"  # from memory only
     checkins._reads = reads  # an anonymous check-in still checks blocks and spacing
     result = await checkins.submit(draft(2), CONFIG)  # share left out: as last time
     assert result.requested == "anonymous"
@@ -94,13 +93,13 @@ async def test_the_last_choice_is_written_through_once_committed(services: Servi
 
 async def test_a_deleted_member_leaves_nothing_in_the_caches(services: Services) -> None:
     checkins = services.checkins
-    key = checkins.key_of(USER)
+    key = (GUILD, USER)  # the choice is per server
     await checkins.submit(draft(1, "named"), CONFIG)
     await services.member_settings.set_timezone(USER, "Europe/Berlin")
     assert checkins.choices.get(key) == "named"
     await services.privacy.delete(USER)
     assert key not in checkins.choices
-    assert await checkins.last_choice(key) == "private"
+    assert await checkins.last_choice(*key) == "private"
     assert await services.member_settings.timezone(USER) is None
     result = await checkins.submit(draft(2), CONFIG)
     assert result.requested == "private"

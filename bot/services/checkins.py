@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.db.cache import WriteThroughCache
 from bot.db.engine import SessionFactory, insert_for
 from bot.db.group_commit import BatchWriter
 from bot.db.models import AnonymousBlock, AnonymousPost, Checkin, CheckinProfile, Occurrence
@@ -402,6 +403,8 @@ class CheckinService:
         # Reads on their own connection (SQLite: no write lock), so they never queue behind
         # the writer's batches.
         self._reads = reads or sessions
+        # The member's last sharing choice per server, in memory: (server, member) -> choice.
+        self.choices: WriteThroughCache[tuple[int, int], Share] = WriteThroughCache()
         self._clock = clock
         self._keyring = keyring
         self._owners = Owners(keyring)
@@ -506,6 +509,9 @@ class CheckinService:
                 **told,  # type: ignore[arg-type]  # the two fields above
             )
         saved = future.result()
+        if profile is not None and draft.guild_id is not None and draft.share is not None:
+            # Committed: only now may readers see the new choice.
+            self.choices.put((draft.guild_id, draft.user_id), draft.share)
         post_after: datetime | None = post["post_after"] if post is not None else None
         if post_after is not None and not saved.duplicate:
             await self._scheduler.scheduled(post_after)
@@ -604,6 +610,20 @@ class CheckinService:
     def forget(self, user_id: int) -> None:
         """The member's data was deleted: nothing about them stays in memory either."""
         self._shared_at = {key: at for key, at in self._shared_at.items() if key[1] != user_id}
+        self.choices.forget_where(lambda key: key[1] == user_id)
+
+    async def last_choice(self, guild_id: int, user_id: int) -> Share:
+        """The member's last sharing choice in this server: remembered, or read once."""
+        cached = self.choices.get((guild_id, user_id))
+        if cached is not None:
+            return cached
+        generation = self.choices.generation
+        async with self._reads() as session:
+            profile = await session.get(
+                CheckinProfile, self._owners.tag("share", guild_id, f"u:{user_id}")
+            )
+        found = "private" if profile is None else _last_choice(self._keyring, profile)
+        return self.choices.fill((guild_id, user_id), found, generation)
 
     def _note_shared(self, guild_id: int, user_id: int, now: datetime) -> None:
         self._shared_at = {
@@ -616,17 +636,14 @@ class CheckinService:
     ) -> _Decision:
         """The share the member asked for (or last used here), the one that applies, and why;
         and the member's pseudonym this week when it goes out anonymously."""
+        requested: Share = "private"
+        if draft.share is not None:
+            requested = draft.share
+        elif draft.guild_id is not None:
+            requested = await self.last_choice(draft.guild_id, draft.user_id)
+        if requested == "private":  # needs nothing from the database, and opens no session
+            return _Decision(requested, "private")
         async with self._reads() as session:
-            requested: Share = "private"
-            if draft.share is not None:
-                requested = draft.share
-            elif draft.guild_id is not None:
-                tag = self._owners.tag("share", draft.guild_id, f"u:{draft.user_id}")
-                profile = await session.get(CheckinProfile, tag)
-                if profile is not None:
-                    requested = _last_choice(self._keyring, profile)
-            if requested == "private":
-                return _Decision(requested, "private")
             if draft.guild_id is None or config is None:
                 return _Decision(
                     requested,
