@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.db.models import Checkin
 from bot.keys import Keyring
 from bot.runtime import Runtime
-from bot.sandbox import InteractionResult, Message
+from bot.sandbox import InteractionResult, Message, SandboxError
 from bot.services.checkins import open_checkin
 from bot.services.crisis import CRISIS_TITLE
 from bot.ui.crisis import FOLLOW_UP_DM, NOT_SET_UP
@@ -223,6 +223,7 @@ async def test_the_card_is_the_same_everywhere_with_tappable_links_and_no_databa
     assert "911" in in_server.text
     assert in_server.custom_ids() == ["crisis:mentor"]
 
+    await clock.advance(timedelta(seconds=10))  # past the settings cache: nothing in memory
     async with database_unavailable(bot_settings):
         down = await sandbox.slash(world.member, world.general, "crisis", timeout=3)
         assert down.messages[0].embeds[0] == card
@@ -322,6 +323,8 @@ async def test_the_first_mentor_to_claim_has_it_and_the_member_is_told(
     group = await configure(running, world)
     request = await mentor_request(world, group)
     [claim] = request.custom_ids()
+    with pytest.raises(SandboxError, match="can't see #mentors"):
+        await sandbox.click(world.other_member, request, claim)  # the channel is closed to them
     refused = await sandbox.click(world.moderator, request, claim)  # sees the channel, no role
     assert refused.text == "Only peer mentors (the mentor role) can take a request."
     first = await sandbox.create_member(world.guild, "Jordan", roles=[group.mentor_role])
@@ -427,6 +430,12 @@ async def test_setup_refuses_named_requests_when_everyone_can_read_the_mentors_c
     role = await sandbox.create_role(guild, "Mentor")
     await settings.set_role(guild.id, mod.id, "mentor_role_id", role.id)
     await sandbox.set_overwrite(mentors, guild.everyone, deny=1 << 10)
+    unread = await sandbox.slash(mod, world.general, "setup mentor-requests", turn="on")
+    assert "a mentors' channel the Mentor role can read" in unread.text  # a ping to nobody
+    await sandbox.set_overwrite(mentors, role, allow=1 << 10)
+    blind = await sandbox.slash(mod, world.general, "setup mentor-requests", turn="on")
+    assert "a mentors' channel Muster can post in" in blind.text  # hidden from the bot too
+    await sandbox.set_overwrite(mentors, guild.members[sandbox.bot_user.id], allow=1 << 10)
     turned = await sandbox.slash(mod, world.general, "setup mentor-requests", turn="on")
     assert turned.text.startswith("Named mentor requests are on.")
     assert (await settings.get(guild.id)).mentor_requests
@@ -437,3 +446,19 @@ async def test_setup_refuses_named_requests_when_everyone_can_read_the_mentors_c
     card = (await sandbox.slash(world.member, world.general, "crisis")).messages[0]
     refused_at_click = await sandbox.click(world.member, card, "crisis:mentor")
     assert refused_at_click.text == NOT_SET_UP
+
+
+async def test_a_slow_save_keeps_a_shared_crisis_note_private(
+    running: Runtime, world: World
+) -> None:
+    group = await configure(running, world)
+    running.services.checkins.save_wait = 0  # the member is answered before the save ends
+    sandbox = world.sandbox
+    shown = await sandbox.slash(world.member, world.general, "checkin now", add_note=True,
+                                **checkin_options(share="named", mood=1))  # fmt: skip
+    result = await sandbox.submit_modal(world.member, shown, {"checkin:note": CRISIS_NOTE})
+    await sandbox.wait_for(lambda: len(result.messages) == 2, what="the held notice")
+    assert "It will stay private; nothing is posted." in result.messages[1].text
+    await asyncio.sleep(0.3)
+    assert sandbox.channel_messages(group.checkins) == []
+    assert await stored_share(running) == ("private", "named", None)

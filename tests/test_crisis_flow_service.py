@@ -1,0 +1,33 @@
+"""The crisis path's rules without Discord: what a shared post may show, and what a server
+lacks before a request may carry a member's name."""
+
+from __future__ import annotations
+
+from bot.services.anonymous import shown_note
+from bot.services.guild_settings import GuildConfig
+from bot.services.mentors import named_request_problems
+
+CRISIS = "I can't go on. I want to die."
+
+
+def test_a_crisis_note_is_shown_only_when_its_member_chose_to_share_it_as_written() -> None:
+    assert shown_note(CRISIS, True) == CRISIS
+    assert shown_note(CRISIS, False) is None
+    # Queued before the hold existed, or caught only by a later detector: never broadcast.
+    assert shown_note(CRISIS, None) is None
+    assert shown_note("Steady week, slept well.", None) == "Steady week, slept well."
+    assert shown_note("Steady week, slept well.", False) is None
+    assert shown_note(None, None) is None
+
+
+def test_named_requests_need_a_role_and_a_channel_everyone_cannot_read() -> None:
+    nothing = GuildConfig(1)
+    assert named_request_problems(nothing, channel_public=None) == [
+        "a mentor role, so the request pings the mentors",
+        "a mentors' channel",
+    ]
+    public = GuildConfig(1, mentors_channel_id=2, mentor_role_id=3)
+    assert named_request_problems(public, channel_public=True) == [
+        "a mentors' channel that @everyone can't read"
+    ]
+    assert named_request_problems(public, channel_public=False) == []
