@@ -165,7 +165,9 @@ class CheckinNoteModal(discord.ui.Modal, title="Add a note"):
 
 def _confirmation(result: CheckinResult, name: str) -> str:
     if result.held:
-        return HELD
+        # Held for a crisis note as well: without its id there is no choice to offer, so it
+        # simply stays private (R25).
+        return HELD + (" It will stay private; nothing is posted." if result.held_for else "")
     lines = []
     if result.share == "private":
         lines.append("Saved. Only you can see it; `/checkin history` shows how things are going.")

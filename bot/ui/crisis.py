@@ -15,7 +15,7 @@ from typing import Any
 
 import discord
 
-from bot.delivery import SEND_ERRORS
+from bot.delivery import CANNOT_DM, SEND_ERRORS
 from bot.errors import UserFacingError
 from bot.services.checkins import HeldChoice
 from bot.services.crisis_language import assess
@@ -262,8 +262,15 @@ def mentors_channel(
     channel = found if isinstance(found, discord.TextChannel) else None
     public = None if channel is None else channel.permissions_for(guild.default_role).view_channel
     problems = named_request_problems(config, channel_public=public)
-    if config.mentor_role_id is not None and guild.get_role(config.mentor_role_id) is None:
+    role = guild.get_role(config.mentor_role_id) if config.mentor_role_id is not None else None
+    if config.mentor_role_id is not None and role is None:
         problems.append("a mentor role that still exists")
+    if channel is not None and role is not None and not channel.permissions_for(role).view_channel:
+        problems.append(f"a mentors' channel the {safe(role.name)} role can read")
+    if channel is not None:
+        mine = channel.permissions_for(guild.me)
+        if not (mine.view_channel and mine.send_messages):
+            problems.append("a mentors' channel Muster can post in")
     return channel, problems
 
 
@@ -433,7 +440,7 @@ class ClaimButton(
             except discord.HTTPException as error:
                 log.warning("Could not mark a mentor request claimed (HTTP %s)", error.status)
         told = await dm_member(
-            interaction.client,
+            interaction,
             claim.user_id,
             f"**{name}**, one of the group's peer mentors, has your request and will reach "
             "out soon. If you need someone before then, `/crisis` lists lines that answer now.",
@@ -445,13 +452,16 @@ class ClaimButton(
         )
 
 
-async def dm_member(client: discord.Client, user_id: int, text: str) -> bool:
-    """A DM to a member; False if it could not be delivered."""
+async def dm_member(interaction: discord.Interaction[Any], user_id: int, text: str) -> bool:
+    """A DM to a member; False if it could not be delivered. Closed DMs are remembered, so
+    nothing retries them (R9)."""
     try:
-        channel = await client.create_dm(discord.Object(user_id))
+        channel = await interaction.client.create_dm(discord.Object(user_id))
         await channel.send(text)
     except discord.HTTPException as error:
         log.info("Could not DM a member (HTTP %s)", error.status)
+        if isinstance(error, discord.Forbidden) and error.code == CANNOT_DM:
+            await services_of(interaction).member_settings.mark_dms_closed(user_id)
         return False
     return True
 
