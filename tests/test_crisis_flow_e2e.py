@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.config import Settings
-from bot.db.models import Checkin
+from bot.db.models import Checkin, MemberSettings
 from bot.keys import Keyring
 from bot.runtime import Runtime
 from bot.sandbox import InteractionResult, Message, SandboxError
@@ -462,3 +462,22 @@ async def test_a_slow_save_keeps_a_shared_crisis_note_private(
     await asyncio.sleep(0.3)
     assert sandbox.channel_messages(group.checkins) == []
     assert await stored_share(running) == ("private", "named", None)
+
+
+async def test_a_claim_for_a_member_with_closed_dms_says_so_and_is_remembered(
+    running: Runtime, world: World
+) -> None:
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    pat = await sandbox.create_member(world.guild, "Pat", dms_open=False)
+    card = (await sandbox.slash(pat, world.general, "crisis")).messages[0]
+    who = await sandbox.click(pat, card, "crisis:mentor")
+    await sandbox.click(pat, who.messages[0], "crisis:mentor:send")
+    request = await next_in(sandbox, group.mentors, "asked for a peer mentor")
+    mentor = await sandbox.create_member(world.guild, "Jordan", roles=[group.mentor_role])
+    won = await sandbox.click(mentor, request, request.custom_ids()[0])
+    assert "I couldn't DM them to say so" in won.text
+    async with running.services.checkins._sessions() as session:
+        settings = await session.get(MemberSettings, pat.id)
+    assert settings is not None
+    assert settings.dms_closed_at is not None  # not tried again (R9)
