@@ -1,11 +1,21 @@
-"""The crisis path's rules without Discord: what a shared post may show, and what a server
-lacks before a request may carry a member's name."""
+"""The crisis path's rules without Discord: what a shared post may show, what a server lacks
+before a request may carry a member's name, and how long requests are kept."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.clock import FakeClock
+from bot.db.engine import SessionFactory
+from bot.db.models import MentorRequest
+from bot.keys import Keyring
+from bot.scheduling import Scheduler
 from bot.services.anonymous import shown_note
 from bot.services.guild_settings import GuildConfig
-from bot.services.mentors import named_request_problems
+from bot.services.mentors import MentorRequests, named_request_problems
+from bot.services.retention import RetentionService
 
 CRISIS = "I can't go on. I want to die."
 
@@ -31,3 +41,15 @@ def test_named_requests_need_a_role_and_a_channel_everyone_cannot_read() -> None
         "a mentors' channel that @everyone can't read"
     ]
     assert named_request_problems(public, channel_public=False) == []
+
+
+async def test_mentor_requests_are_purged_after_30_days(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    requests = MentorRequests(sessions, clock, Scheduler(sessions, clock))
+    await requests.open(1, 501, channel_id=10, role_id=11)
+    retention = RetentionService(sessions, clock, Keyring.generate())
+    assert (await retention.run(clock.now() + timedelta(days=29)))["mentor requests"] == 0
+    assert (await retention.run(clock.now() + timedelta(days=31)))["mentor requests"] == 1
+    async with sessions() as session:
+        assert await session.scalar(select(MentorRequest.id)) is None
