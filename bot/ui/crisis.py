@@ -54,13 +54,13 @@ CHOICE_LABELS: dict[HeldChoice, str] = {
 }
 NOT_SET_UP = (
     "This server hasn't set up private mentor requests, so I can't pass your name on "
-    "safely. Please reach out to one of the lines above, or message a mentor you trust "
-    "directly."
+    "safely. `/crisis` lists lines where people answer right now, or you could message a "
+    "mentor you trust directly."
 )
 MENTOR_ASKED = (
     "I've let the group's peer mentors know you'd like someone to reach out. I'll DM you "
-    "when one of them has it. If you need someone right now, the lines above answer day "
-    "and night."
+    "when one of them has it. If you need someone right now, `/crisis` lists lines that "
+    "answer day and night."
 )
 POST_HELD_BACK = (
     "Your anonymous post that was waiting will appear an hour or more later than planned, "
