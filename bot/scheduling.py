@@ -116,6 +116,9 @@ class Delivery:
     cause: str | None = None
     message_id: int | None = None  # the message that was sent
     deadline: datetime | None = None  # retry until then (default: the kind's own deadline)
+    # For a retry of a delivery that sends more than one message: what already went out,
+    # kept in its payload so the next attempt sends only the rest.
+    progress: dict[str, Any] | None = None
 
 
 # Records what a sent message means to its feature (e.g. an anonymous post's message id),
@@ -420,6 +423,8 @@ class Scheduler:
                     "cause": cause,
                     "detail": (delivery.detail or "will retry")[:200],
                 }
+                if delivery.progress:
+                    values["payload"] = {**due.payload, **delivery.progress}
             else:  # missed: say why, in the words of the last failure
                 values = {
                     "state": SKIPPED_LATE,

@@ -3,6 +3,7 @@ request."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -96,31 +97,34 @@ class MentorFollowUpDelivery:
         follow_up = await services.mentor_requests.follow_up(due)
         if isinstance(follow_up, Delivery):
             return follow_up
-        channel = self.bot.get_partial_messageable(follow_up.channel_id)
-        reference = (
-            channel.get_partial_message(follow_up.message_id)
-            if follow_up.message_id is not None
-            else None
-        )
-        try:
-            await channel.send(
-                f"<@&{follow_up.role_id}> This request is still open: nobody has said they're "
-                "reaching out yet. If you can, press “I'm reaching out” and contact them.",
-                reference=reference,  # type: ignore[arg-type]  # None sends no reference
-                mention_author=False,
-                allowed_mentions=discord.AllowedMentions(
-                    everyone=False, users=False, roles=[discord.Object(follow_up.role_id)]
-                ),
-                nonce=f"{due.nonce}-ping",
+        # The ping and the DM are two sends: a retry for the DM must not ping again (R30).
+        if "pinged" not in due.payload:
+            channel = self.bot.get_partial_messageable(follow_up.channel_id)
+            reference = (
+                channel.get_partial_message(follow_up.message_id)
+                if follow_up.message_id is not None
+                else None
             )
-        except SEND_ERRORS as error:
-            return send_failure(error)
+            try:
+                await channel.send(
+                    f"<@&{follow_up.role_id}> This request is still open: nobody has said "
+                    "they're reaching out yet. If you can, press “I'm reaching out” and contact "
+                    "them.",
+                    reference=reference,  # type: ignore[arg-type]  # None sends no reference
+                    mention_author=False,
+                    allowed_mentions=discord.AllowedMentions(
+                        everyone=False, users=False, roles=[discord.Object(follow_up.role_id)]
+                    ),
+                    nonce=f"{due.nonce}-ping",
+                )
+            except SEND_ERRORS as error:
+                return send_failure(error)
         try:
             dm = await self.bot.create_dm(discord.Object(follow_up.user_id))
-            await dm.send(FOLLOW_UP_DM, embed=crisis_embed(), nonce=f"{due.nonce}-dm")
+            sent = await dm.send(FOLLOW_UP_DM, embed=crisis_embed(), nonce=f"{due.nonce}-dm")
         except SEND_ERRORS as error:
             if isinstance(error, discord.Forbidden) and error.code == CANNOT_DM:
                 await services.member_settings.mark_dms_closed(follow_up.user_id)
                 return Delivery("sent", "pinged again; the member's DMs are closed (50007)")
-            return send_failure(error)
-        return Delivery("sent")
+            return replace(send_failure(error), progress={"pinged": True})
+        return Delivery("sent", message_id=sent.id)

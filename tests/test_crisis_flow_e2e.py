@@ -380,6 +380,37 @@ async def test_nobody_claims_in_15_minutes_so_the_role_is_pinged_again_and_the_m
     assert request.custom_ids()  # still claimable
 
 
+async def test_a_failing_dm_is_retried_without_pinging_the_mentors_again(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """R30: the follow-up's ping went out but the member's DM hits ten minutes of 503s. The
+    DM is retried until it arrives; the ping is never sent again (counted in POSTs per
+    nonce: a repeat inside the nonce window would not show as a second message)."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    await mentor_request(world, group)
+    dm_channel = sandbox.dm_channel(world.member)
+    sandbox.fail_next("POST", rf"^/channels/{dm_channel.id}/messages$", 503, times=None)
+    await clock.advance(timedelta(minutes=16))
+    await next_in(sandbox, group.mentors, "still open")
+    for _ in range(20):
+        await clock.advance(timedelta(seconds=30))
+        await asyncio.sleep(0.05)
+    assert sandbox.dms_to(world.member) == []
+    assert sandbox.injected_failures > 1  # tried again, and again
+    sandbox.recover()
+    for _ in range(12):
+        if sandbox.dms_to(world.member):
+            break
+        await clock.advance(timedelta(seconds=30))
+        await asyncio.sleep(0.05)
+    await sandbox.wait_for(lambda: bool(sandbox.dms_to(world.member)), what="the member's DM")
+    assert len(sandbox.channel_messages(group.mentors)) == 2  # the request, one follow-up
+    [ping_nonce] = [nonce for nonce in sandbox.posts_by_nonce if str(nonce).endswith("-ping")]
+    assert sandbox.posts_by_nonce[ping_nonce] == 1
+    assert len(sandbox.dms_to(world.member)) == 1
+
+
 async def test_the_follow_up_survives_a_restart(
     bot_settings: Settings, world: World, clock: FakeClock
 ) -> None:

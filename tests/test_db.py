@@ -262,3 +262,29 @@ async def test_a_failed_statement_never_shows_its_values(engine: AsyncEngine) ->
             )
     assert "my private note" not in str(caught.value)
     assert "hidden due to hide_parameters" in str(caught.value)
+
+
+async def test_only_a_dead_workers_claims_count_as_orphaned(
+    engine: AsyncEngine, make_settings: Callable[..., Settings]
+) -> None:
+    """A restarted process takes up claims at once only from workers whose process is gone:
+    on PostgreSQL a live worker holds an advisory lock on its id; on SQLite the file lock
+    means no other worker lives."""
+    if make_settings().is_sqlite:
+        me = InstanceLock(make_settings(), engine, worker_id="me")
+        await me.acquire()
+        try:
+            assert await me.dead_workers(["gone", "me"]) == ["gone"]
+        finally:
+            await me.release()
+        return
+    alive = InstanceLock(make_settings(shard_count=2, shard_ids="0"), engine, worker_id="alive")
+    me = InstanceLock(make_settings(shard_count=2, shard_ids="1"), engine, worker_id="me")
+    await alive.acquire()
+    await me.acquire()
+    try:
+        assert await me.dead_workers(["alive", "gone", "me"]) == ["gone"]
+        await alive.release()
+        assert await me.dead_workers(["alive"]) == ["alive"]
+    finally:
+        await me.release()

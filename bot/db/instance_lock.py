@@ -94,12 +94,11 @@ class InstanceLock:
     async def dead_workers(self, workers: Sequence[str]) -> list[str]:
         """Which of these workers' processes are gone. On SQLite this process holds the file
         lock, so every other worker is; on PostgreSQL a live worker holds its advisory lock."""
+        others = [worker for worker in workers if worker != self._worker_id]
         if self._pg_connection is None:
-            return list(workers) if self._file_lock is not None else []
+            return others if self._file_lock is not None else []
         dead = []
-        for worker in workers:
-            if worker == self._worker_id:
-                continue
+        for worker in others:
             got = (
                 await self._pg_connection.execute(
                     text("SELECT pg_try_advisory_lock(hashtextextended(:worker, 0))"),

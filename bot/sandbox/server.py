@@ -774,6 +774,10 @@ class Sandbox:
         """A file a member attaches to a command option."""
         return Attachment(snowflake(), filename, data, content_type)
 
+    def dm_channel(self, who: Member | User) -> Channel:
+        """The DM channel between the bot and `who` (opened if need be), e.g. to aim a fault."""
+        return self._dm_channel(who.user if isinstance(who, Member) else who)
+
     def _dm_channel(self, user: User) -> Channel:
         channel = self._dm_channels.get(user.id)
         if channel is None:
