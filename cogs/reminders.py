@@ -76,6 +76,7 @@ WHAT_HAPPENED = {
     INVALID_BODY: "Couldn't be delivered: Discord wouldn't accept it.",
 }
 UNKNOWN_PROBLEM = "Didn't reach you, I'm sorry."
+STILL_TRYING = "Running late: I couldn't reach you through Discord yet, and I'm still trying."
 
 
 def _lead_words(minutes: int) -> str:
@@ -102,6 +103,8 @@ def reminder_line(view: ReminderView) -> str:
     line = f"**{KINDS[view.kind]}**: {safe(view.text)}\n<t:{stamp}:F> (<t:{stamp}:R>)"
     if view.next_due is not None:
         line += f"\nNext reminder <t:{int(view.next_due.timestamp())}:R>"
+    if view.retrying is not None:
+        line += "\n" + STILL_TRYING
     if view.undelivered or view.missed:
         line += "\n" + WHAT_HAPPENED.get(view.cause or "", UNKNOWN_PROBLEM)
     return line

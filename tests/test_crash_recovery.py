@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.clock import SystemClock
 from bot.config import load_settings
 from bot.db.engine import create_engine, create_session_factory
+from bot.db.models import Occurrence
 from bot.keys import Keyring
 from bot.scheduling import Scheduler
 from tests.conftest import World
@@ -80,6 +82,18 @@ async def occurrence_states(database: dict[str, Any]) -> list[str]:
         await engine.dispose()
 
 
+async def recorded_message_ids(database: dict[str, Any]) -> list[int | None]:
+    engine = create_engine(load_settings(**database))
+    try:
+        async with create_session_factory(engine)() as session:
+            rows = await session.scalars(
+                select(Occurrence.message_id).where(Occurrence.source.startswith("reminder:"))
+            )
+            return list(rows)
+    finally:
+        await engine.dispose()
+
+
 @pytest.mark.parametrize(
     ("crash_point", "pattern", "after_handling"),
     [
@@ -137,3 +151,4 @@ async def test_kill_9_mid_delivery_then_restart_delivers_exactly_once(
     # it got that far) and the restarted process's, well inside the nonce window.
     [nonce] = sandbox.posts_by_nonce
     assert sandbox.posts_by_nonce[nonce] == (2 if after_handling else 1), crash_point
+    assert await recorded_message_ids(database) == [messages[0].id], crash_point

@@ -109,6 +109,9 @@ async def test_a_30_minute_outage_is_outlasted_and_the_dm_arrives_once(
     assert during.attempts > 6  # more than the old give-up-after-six; by deadline, not count
     assert sandbox.dms_to(world.member) == []
     failed_requests = sandbox.injected_failures
+    listed = await sandbox.slash(world.member, world.general, "remind list")
+    assert "I'm still trying" in listed.text
+    assert "DMs are closed" not in listed.text
 
     sandbox.recover()
     for _ in range(int(BACKOFF_CAP / STEP) + 1):

@@ -28,10 +28,12 @@ from bot.db.models import MemberSettings, Occurrence, Reminder
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import (
+    CLAIMED,
     FAILED_PERMANENT,
     LATE,
     PENDING,
     SKIPPED_LATE,
+    TRANSIENT,
     Delivery,
     Due,
     Scheduler,
@@ -77,6 +79,7 @@ class ReminderView:
     undelivered: bool
     missed: bool
     cause: str | None = None  # why the latest one that didn't reach the member didn't
+    retrying: str | None = None  # a reminder being retried now, and why (a transient cause)
 
 
 @dataclass(frozen=True)
@@ -447,6 +450,11 @@ class ReminderService:
             )
         ).all()
         pending = sorted(due for due, state, _ in states if state == PENDING)
+        retrying = [
+            cause
+            for _, state, cause in states
+            if state in (PENDING, CLAIMED) and cause in TRANSIENT
+        ]
         failed = [cause for _, state, cause in states if state in (FAILED_PERMANENT, SKIPPED_LATE)]
         return ReminderView(
             id=row.id,
@@ -459,4 +467,5 @@ class ReminderService:
             undelivered=any(state == FAILED_PERMANENT for _, state, _ in states),
             missed=any(state == SKIPPED_LATE for _, state, _ in states) and not pending,
             cause=failed[-1] if failed else None,
+            retrying=retrying[0] if retrying else None,
         )
