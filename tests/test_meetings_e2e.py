@@ -6,13 +6,16 @@ from datetime import timedelta
 
 import icalendar
 import pytest
+from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.config import Settings
+from bot.db.models import Occurrence
 from bot.keys import Keyring
 from bot.runtime import Runtime
 from bot.sandbox import Channel, Message, SandboxError
 from tests.conftest import World, start_bot
+from tests.test_delivery_faults import step
 
 
 async def meetings_channel(world: World, runtime: Runtime) -> Channel:
@@ -253,3 +256,39 @@ async def test_discord_event_mirror_follows_create_skip_edit_and_cancel(
     assert event["name"] == "Tuesday group"
     await sandbox.slash(world.moderator, world.general, "meeting-admin cancel", meeting=meeting_id)
     assert world.guild.scheduled_events == {}
+
+
+async def test_a_meeting_reminder_is_retried_until_the_meeting_starts(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """R27: the meeting's own deadline is its start, not the scheduler's default hour. A
+    reminder 2.5 hours ahead meets a Discord outage: still being tried 1 h 10 min after it was
+    due, settled as missed (Discord's trouble, not "offline") once the meeting has begun."""
+    sandbox = world.sandbox
+    channel = await meetings_channel(world, running)
+    starts_at = clock.now() + timedelta(hours=3)
+    await running.services.meetings.create(
+        guild_id=world.guild.id, actor_id=world.moderator.id, title="Peer group",
+        starts_at=starts_at, zone="UTC", repeat="once", leads=(150,),
+    )  # fmt: skip
+    sandbox.fail_next("POST", rf"^/channels/{channel.id}/messages$", 503, times=None)
+    due_at = starts_at - timedelta(minutes=150)
+    while clock.now() < due_at + timedelta(hours=1, minutes=10):
+        await step(running, clock, timedelta(minutes=5))
+    [row] = await meeting_rows(running)
+    assert (row.state, row.cause) == ("pending", "discord_unavailable")
+    while clock.now() < starts_at + timedelta(minutes=5):
+        await step(running, clock, timedelta(minutes=5))
+    [row] = await meeting_rows(running)
+    assert (row.state, row.cause) == ("skipped_late", "discord_unavailable")
+    assert row.attempts > 6
+    assert sandbox.channel_messages(channel) == []
+
+
+async def meeting_rows(running: Runtime) -> list[Occurrence]:
+    async with running.services.checkins._sessions() as session:
+        return list(
+            await session.scalars(
+                select(Occurrence).where(Occurrence.source.startswith("meeting:"))
+            )
+        )
