@@ -24,13 +24,22 @@ from bot.scheduling import (
     Delivery,
 )
 
-# Everything a send can raise that says something about the send itself.
-SEND_ERRORS = (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError)
+# Everything a send can raise that says something about the send itself. (RateLimited: a
+# 429 asking for a longer wait than the client is set to sleep through.)
+SEND_ERRORS = (
+    discord.HTTPException,
+    discord.RateLimited,
+    aiohttp.ClientError,
+    TimeoutError,
+    OSError,
+)
 CANNOT_DM = 50007
 
 
 def send_failure(error: BaseException, *, deadline: datetime | None = None) -> Delivery:
     """The outcome of a send that raised `error`; transient ones retry until `deadline`."""
+    if isinstance(error, discord.RateLimited):
+        return Delivery("retry", "Discord asked for a long wait", RATE_LIMITED, deadline=deadline)
     if isinstance(error, discord.HTTPException):
         answer = f"Discord answered {error.status} ({error.code})"
         if error.status == 429:

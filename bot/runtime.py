@@ -21,7 +21,7 @@ from bot.db.engine import create_engine, create_read_engine, create_session_fact
 from bot.db.instance_lock import InstanceLock
 from bot.errors import TOKEN_REJECTED, ConfigError
 from bot.keys import Keyring
-from bot.scheduling import Alarm, APSchedulerAlarm, Dispatcher, new_worker_id
+from bot.scheduling import Alarm, APSchedulerAlarm, Dispatcher, Scheduler, new_worker_id
 from bot.services import Services, build_services, key_checks
 from bot.services.spool import Spool, spool_folder
 
@@ -74,13 +74,7 @@ async def open_runtime(
         services.checkins.replay_held()  # R29: what a stopped or crashed process held
         scheduler = services.scheduler
         await scheduler.check_clock(force=True)
-        # Deliveries a crashed process had claimed are taken up now, not after their lease,
-        # so a re-send falls well inside Discord's few-minute nonce window.
-        orphans = await scheduler.release_orphans(
-            await lock.dead_workers(await scheduler.claimants())
-        )
-        if orphans:
-            log.info("Took up %d deliveries left claimed by a stopped process", orphans)
+        await take_up_orphans(scheduler, lock)
         dispatcher = Dispatcher(services.scheduler, clock, alarm or APSchedulerAlarm())
         health = None
         if settings.health_port is not None:
@@ -99,7 +93,15 @@ async def open_runtime(
             bot.limiter.on_wait = health.rate_limit_waits.observe
             await health.start(settings.health_host, settings.health_port)
             log.info("Health and metrics on http://%s:%d/", settings.health_host, health.port)
-        watcher = asyncio.get_running_loop().create_task(lock.watch(bot.close, LOCK_CHECK_SECONDS))
+        # On PostgreSQL a process that dies beside this one leaves claims too: each check of
+        # the lock also takes those up (they would otherwise wait out their lease).
+        watcher = asyncio.get_running_loop().create_task(
+            lock.watch(
+                bot.close,
+                LOCK_CHECK_SECONDS,
+                then=None if settings.is_sqlite else lambda: take_up_orphans(scheduler, lock),
+            )
+        )
         try:
             yield Runtime(settings, engine, services, bot)
         finally:
@@ -114,6 +116,15 @@ async def open_runtime(
         if read_engine is not None:
             await read_engine.dispose()
         await engine.dispose()
+
+
+async def take_up_orphans(scheduler: Scheduler, lock: InstanceLock) -> int:
+    """Deliveries claimed by a process that is gone are made claimable now, not after their
+    lease, so a re-send falls well inside Discord's few-minute nonce window."""
+    orphans = await scheduler.release_orphans(await lock.dead_workers(await scheduler.claimants()))
+    if orphans:
+        log.info("Took up %d deliveries left claimed by a stopped process", orphans)
+    return orphans
 
 
 async def apply_migrations(engine: AsyncEngine, keyring: Keyring | None = None) -> None:

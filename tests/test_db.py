@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import FakeClock
 from bot.config import Settings
-from bot.db.engine import SessionFactory, create_engine
+from bot.db.engine import SessionFactory, create_engine, create_session_factory
 from bot.db.instance_lock import InstanceLock, advisory_key
 from bot.db.models import Guild
 from bot.errors import AlreadyRunningError
+from bot.runtime import take_up_orphans
+from bot.scheduling import Scheduler
 from bot.services.guilds import GuildService
 from tests.conftest import START, eventually, only_postgres, only_sqlite
 
@@ -288,3 +290,31 @@ async def test_only_a_dead_workers_claims_count_as_orphaned(
         assert await me.dead_workers(["alive"]) == ["alive"]
     finally:
         await me.release()
+
+
+@only_postgres
+async def test_a_peer_that_dies_leaves_its_claims_to_the_survivor_at_once(
+    engine: AsyncEngine, make_settings: Callable[..., Settings], clock: FakeClock
+) -> None:
+    """Two processes; one dies holding a claim. The survivor's next lock check takes it up,
+    instead of waiting out the two-minute lease (past Discord's nonce window, a re-send
+    could make a second message)."""
+    sessions = create_session_factory(engine)
+    dying = InstanceLock(make_settings(shard_count=2, shard_ids="0"), engine, worker_id="a")
+    survivor = InstanceLock(make_settings(shard_count=2, shard_ids="1"), engine, worker_id="b")
+    first = Scheduler(sessions, clock, worker_id="a")
+    second = Scheduler(sessions, clock, worker_id="b")
+    await dying.acquire()
+    await survivor.acquire()
+    try:
+        async with sessions.begin() as session:
+            await Scheduler.add(session, source="r", kind="k", due_at=clock.now(), payload={})
+        [claimed] = await first.claim()
+        assert await take_up_orphans(second, survivor) == 0  # "a" is alive: hands off
+        assert await second.claim() == []
+        await dying.release()  # the process is gone, and its advisory locks with it
+        assert await take_up_orphans(second, survivor) == 1
+        [again] = await second.claim()  # now, not after the lease
+        assert again.id == claimed.id
+    finally:
+        await survivor.release()

@@ -29,6 +29,7 @@ def http(kind: type[discord.HTTPException], status: int, code: int = 0) -> disco
         (http(discord.NotFound, 404, 10003), "failed_permanent", "unknown_channel"),
         (http(discord.HTTPException, 400, 50035), "failed_permanent", "invalid_body"),
         (http(discord.HTTPException, 429), "retry", "rate_limited"),
+        (discord.RateLimited(120.0), "retry", "rate_limited"),
         (http(discord.DiscordServerError, 502), "retry", "discord_unavailable"),
         (http(discord.DiscordServerError, 503), "retry", "discord_unavailable"),
         (aiohttp.ClientConnectionError(), "retry", "network"),

@@ -135,12 +135,22 @@ class InstanceLock:
             return False
         return True
 
-    async def watch(self, on_lost: Callable[[], Awaitable[None]], interval: float) -> None:
-        """Check the lock every `interval` seconds; call `on_lost` once if it is gone."""
+    async def watch(
+        self,
+        on_lost: Callable[[], Awaitable[None]],
+        interval: float,
+        *,
+        then: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
+        """Check the lock every `interval` seconds; call `on_lost` once if it is gone. `then`
+        runs after each check that found it held (in turn, never beside the check: both may
+        use the lock's connection)."""
         while True:
             await asyncio.sleep(interval)
             try:
                 still_ours = await self.verify()
+                if still_ours and then is not None:
+                    await then()
             except (DBAPIError, OSError):
                 continue  # the database is unreachable: nobody else can take the lock either
             if not still_ours:
