@@ -345,7 +345,10 @@ class Scheduler:
                 .where(Occurrence.state == CLAIMED, Occurrence.claimed_by.in_(list(dead)))
                 .values(lease_until=self.now())
             )
-        return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult for DML
+        released = int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult for DML
+        if released:
+            await self.scheduled(self._clock.now())  # ring now, not at the next regular look
+        return released
 
     async def claimants(self) -> list[str]:
         """Workers other than this one that hold claims."""

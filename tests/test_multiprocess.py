@@ -134,3 +134,80 @@ async def test_two_processes_share_1000_due_reminders_and_send_each_once(
     assert len(workers) == 2, workers  # both processes did part of the work
     assert all(count > 0 for count in workers.values())
     assert jobs == 1  # both processes ensured the daily job; it exists once
+
+
+async def test_kill_9_of_one_process_mid_send_leaves_the_delivery_to_the_other_once(
+    tmp_path: Path, world: World, database: dict[str, Any]
+) -> None:
+    """R8, R30 across hosts: the process holding a reminder's claim is killed after Discord
+    took the message but before it heard back. The other process takes the claim up at its
+    next lock check (seconds, not the two-minute lease) and re-sends with the same nonce,
+    inside Discord's window: one message, two POSTs for that nonce."""
+    sandbox = world.sandbox
+    key_file = tmp_path / "keys.json"
+    keyring = Keyring.generate()
+    keyring.write(key_file)
+    engine = create_engine(load_settings(**database))
+    await migrate.upgrade(engine)
+    sessions = create_session_factory(engine)
+
+    def env(shard: str) -> dict[str, str]:
+        return clean_env(
+            tmp_path, **database_env(database), DISCORD_TOKEN=sandbox.token,
+            DISCORD_API_BASE=sandbox.api_base, DISCORD_GATEWAY_URL=sandbox.gateway_url,
+            MUSTER_KEY_FILE=str(key_file), SHARD_COUNT="2", SHARD_IDS=shard,
+        )  # fmt: skip
+
+    async def start(shard: str) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env(shard),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+
+    # Booked before the first process starts, so that its alarm is set for it at once.
+    due_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=5)
+    async with sessions.begin() as session:
+        row = Reminder(
+            user_id=world.member.id, guild_id=world.guild.id, kind="other", text_encrypted=b"",
+            event_at=due_at, timezone="UTC", lead_minutes=[0], status="active",
+            created_at=datetime.now(UTC), interaction_id=1,
+        )  # fmt: skip
+        session.add(row)
+        await session.flush()
+        row.text_encrypted = encrypt(keyring, "Court at 9", context=f"reminder:{row.id}")
+        await Scheduler.add(
+            session, source=f"reminder:{row.id}", kind="personal", due_at=due_at,
+            payload={"lead": 0},
+        )  # fmt: skip
+    stall = sandbox.stall_next("POST", r"^/channels/\d+/messages$", after_handling=True)
+    first = await start("0")
+    second: asyncio.subprocess.Process | None = None
+    try:
+        await asyncio.wait_for(stall.arrived.wait(), timeout=30)
+        second = await start("1")
+        await sandbox.wait_until_connected(sessions=2, timeout=60)
+        first.kill()  # SIGKILL: the claim is left behind
+        await first.wait()
+        assert len(sandbox.dms_to(world.member)) == 1  # Discord has the message already
+
+        async def sent() -> bool:
+            async with sessions() as session:
+                state = await session.scalar(
+                    select(Occurrence.state).where(Occurrence.source.startswith("reminder:"))
+                )
+            return state == "sent"
+
+        for _ in range(450):  # 45 s: well short of the two-minute lease
+            if await sent():
+                break
+            await asyncio.sleep(0.1)
+        assert await sent()
+    finally:
+        for process in (first, second):
+            if process is not None and process.returncode is None:
+                process.kill()
+                await process.wait()
+        await engine.dispose()
+    assert len(sandbox.dms_to(world.member)) == 1
+    [nonce] = sandbox.posts_by_nonce
+    assert sandbox.posts_by_nonce[nonce] == 2
