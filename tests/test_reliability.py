@@ -90,10 +90,11 @@ async def test_terminated_postgres_connections_are_replaced(running: Runtime, wo
     )
     admin = create_async_engine(TEST_DATABASE_URL)
     async with admin.begin() as connection:
+        # Only this test's bot (its schema): other suites may share the server.
         killed = await connection.scalar(text(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE application_name = 'muster' AND pid <> pg_backend_pid()"
-        ))  # fmt: skip
+            "WHERE application_name = :name AND pid <> pg_backend_pid()"
+        ), {"name": f"muster-{running.settings.database_schema}"})  # fmt: skip
     await admin.dispose()
     assert killed >= 1
     after = await world.sandbox.slash(

@@ -106,7 +106,11 @@ def _create_sqlite_engine(url: URL, busy_timeout_ms: int, *, reads_only: bool) -
 def _create_postgres_engine(url: URL, settings: Settings) -> AsyncEngine:
     server_settings = {
         "statement_timeout": str(settings.postgres_statement_timeout_ms),
-        "application_name": "muster",
+        # Per schema, so that one deployment's connections can be told from another's on a
+        # shared server (and a test that kills its own connections kills no one else's).
+        "application_name": (
+            f"muster-{settings.database_schema}" if settings.database_schema else "muster"
+        ),
     }
     if settings.database_schema:
         server_settings["search_path"] = settings.database_schema
