@@ -302,6 +302,8 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(HARM_TO_OTHERS, rf"(?:taking|take|bringing|bring|took|brought) (?:my|a|the) (?:loaded )?{_GUN} (?:to|over to|into) (?:his|her|their|work|the office|my job|the job|school|court)"),
     _p(HARM_TO_OTHERS, r"shoot (?:up )?(?:the|this|that|my|his|her) (?:office|place|school|work|building|court|courthouse|station|plant|church|party)"),
     # --- thoughts of suicide, said outright or in slang ---
+    _p(SUICIDAL, r"(?:check|checking|checked) out (?:for good|permanently|of life|early for good)"),
+    _p(SUICIDAL, r"(?:punch|punching|punched) my (?:own )?ticket"),
     _p(SUICIDAL, rf"{_I_INTEND} {_PLAIN_GAP}{_DYING_ACT}", fallback=True),
     _p(SUICIDAL, rf"(?:scared|afraid|terrified) of what (?:i|ill|i will|i might|id) (?:do|might do)(?: with (?:my|the) {_GUN}| to {_ME}| tonight)?"),
     _p(SUICIDAL, rf"{_KILL} {_ME}(?! (?:laughing|working|at work|at the gym|over|to (?:get|make|finish|pay|keep)))"),
@@ -366,6 +368,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(GOODBYE, r"(?:see|saw|seeing|hug|hugged|hear|call|called|talk to|talked to|tell|told)(?: [a-z]+){0,5} (?:one last time|for the last time|one final time)"),
     _p(GOODBYE, r"(?:by the time|when) (?:you|anyone|someone|yall) (?:read|reads|see|sees) this"),
     # --- self-harm ---
+    _p(SELF_HARM, r"(?:carved|carving|carve|scratched|scratching) (?:into )?my (?:arms?|legs?|skin|wrists?|thighs?|chest|stomach)"),
     _p(SELF_HARM, rf"(?:hurt|hurting|hurts|harm|harming|harmed|injure|injuring|punish|punishing) {_ME}(?! (?:at|lifting|moving|playing|in the|on the|on my|during|doing|working|running|carrying|falling|while|when|pretty|bad|badly|skiing|hiking|with the|with a (?:saw|hammer|drill)))"),
     _p(SELF_HARM, r"self ?(?:harm|harming|harmed|injury|injure|injuring|mutilation|mutilate)"),
     _p(SELF_HARM, rf"(?:cut|cutting|cuts|slice|slicing|carve|carving) {_ME}(?! (?:shaving|on|with the|while|cooking|chopping|at work|opening|by accident|accidentally))"),
@@ -382,6 +385,14 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(SELF_HARM, rf"(?:starve|starving|starved) {_ME}(?! (?:for|before))"),
     _p(SELF_HARM, r"(?:hacerme dano|cortarme|lastimarme)"),
     # --- wishing to be dead, not to wake up ---
+    _p(WISH_TO_DIE, r"(?:fine|ok|okay|alright|at peace|good) with (?:dying|death|not waking up|never waking up|being dead|it all ending)"),
+    _p(WISH_TO_DIE, r"(?:hopes?|hoping|praying|pray|wish|wishing) (?:[a-z]+ ){0,6}(?:takes|take|took|kills|kill|finishes) me(?! (?:to|out to|for|home|back|fishing|hunting|shopping|along|with))"),
+    _p(WISH_TO_DIE, r"(?:go|going|went) to sleep and (?:never|not|dont) (?:come back|get up|wake)"),
+    _p(WISH_TO_DIE, r"(?:stay|staying) asleep(?: forever| for good)?(?= \||$)"),
+    _p(WISH_TO_DIE, r"dormir para siempre|no despertar(?:me)? nunca"),
+    _p(WISH_TO_DIE, rf"{_WANT} (?:my )?life to (?:be over|end|stop)"),
+    _p(WISH_TO_DIE, r"rather (?:just |honestly )?(?:be|been) dead"),
+    _p(WISH_TO_DIE, r"(?:not|never|no longer) (?:scared|afraid) (?:of )?(?:dying|death|to die)", negatable=False),
     _p(WISH_TO_DIE, rf"{_WANT} (?:to )?(?:die|dy|dye|be dead|be ded|drop dead)(?! (?:laughing|of (?:boredom|embarrassment|laughter)|my|the|it|his|her|them|hair))"),
     _p(WISH_TO_DIE, r"(?:ready|deserve|deserves) to die"),
     _p(WISH_TO_DIE, r"(?:wish|wishing|hope|hopes|hoping|pray|praying|prayed) (?:[a-z]+ ){0,3}(?:that )?(?:i |id |i would |ill )?(?:dont|do not|wont|will not|wouldnt|would not|never|not|didnt) (?:wake|waking|make it(?! (?:late|to|in|on|back|home|there|out)))", negatable=False),
@@ -420,6 +431,9 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(SURVIVOR_GUILT, r"(?:survived|made it|came home|lived) (?:[a-z]+ ){0,4}(?:dont|do not|didnt) deserve (?:it|to)", negatable=False),
     _p(SURVIVOR_GUILT, r"(?:shouldnt|should not) (?:be alive|have made it|have survived|be here|have come home|have lived|be the one)", negatable=False),
     # --- feeling like a burden ---
+    _p(BURDEN, r"better off (?:[a-z0-9]+ ){0,5}than (?:with )?me"),
+    _p(BURDEN, r"if i (?:was|were|died|disappeared|wasnt here|went away)(?: gone| dead)? (?:[a-z]+ ){0,2}(?:nobody|no one) would (?:even )?(?:care|notice|miss me)", negatable=False),
+    _p(BURDEN, r"(?:nobody|no one) would (?:even )?(?:care|notice|miss me) if i (?:was|were|died|disappeared|wasnt|went)", negatable=False),
     _p(BURDEN, r"(?:im|i am|feel like|feeling like|feel|just|being|been|such|nothing but|only) (?:a |such a |just a |nothing but a |the )?(?:burden|burdon|drain|dead weight|waste of (?:space|air|oxygen|life))(?! of proof)"),
     _p(BURDEN, r"(?:better off|happier|fine|relieved|easier|better|be ok|be okay|be happy) (?:[a-z]+ ){0,3}(?:without me|if i (?:just )?(?:wasnt|werent|was gone|were gone|was dead|were dead|died|disappeared|didnt exist|wasnt here|werent here|wasnt around|werent around|was not|were not|left for good))"),
     _p(BURDEN, r"(?:nobody|no one|noone|who) (?:would |will |is going to |gonna )?(?:even )?(?:notice|miss me|care|cares) (?:[a-z]+ ){0,3}(?:if|when) (?:i|im) (?:was |were |am )?(?:gone|dead|died|disappeared|not here|not around)"),
@@ -469,6 +483,249 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(HOPELESSNESS, r"(?:la vida )?no vale la pena(?: vivir| seguir)?", negatable=False),
 )  # fmt: skip
 
+# ----- co-occurrence: a means or a sign, and a cue, anywhere in the note -----
+# The patterns above enumerate phrasings; these rules generalise. A rule fires when one of
+# its terms (a lethal means, a possession given away, a future denied) and one of its cues
+# (a state, an intent, readiness or distress) both appear, neither negated, unless the note
+# also holds a benign frame for that term (range, hunting, safe storage, pharmacy ...). A
+# strong cue ("in my mouth", "one more time", "just need one") counts whatever the frame.
+# Recall comes first: a false alarm costs one kind message, a miss can cost a life.
+
+
+@dataclass(frozen=True)
+class _CoOccurrence:
+    category: str
+    terms: re.Pattern[str]
+    cues: re.Pattern[str]
+    strong_cues: re.Pattern[str] | None
+    benign: re.Pattern[str] | None
+
+
+def _words(body: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![^ ])(?:{body})(?![^ ])")
+
+
+def _co(category: str, terms: str, cues: str, strong: str = "", benign: str = "") -> _CoOccurrence:
+    return _CoOccurrence(
+        category,
+        _words(terms),
+        _words(cues),
+        _words(strong) if strong else None,
+        _words(benign) if benign else None,
+    )
+
+
+_FIREARM_TERMS = (
+    rf"{_GUN}|rounds?|bullets?|ammo|mag|magazine|trigger|chamber|12 gauge|20 gauge|30 06|308|12ga|ak|ak47|"
+    r"beretta|sig|ruger|remington|mossberg|winchester|smith and wesson|desert eagle|firearms?|pistola|escopeta"
+)
+# What someone does with a gun, or feels beside it, when it is not for sport or work.
+_FIREARM_CUES = (
+    r"loaded|loading|load (?:it|one|the|my)|racked|chambered|cocked|safety off|sat|sit|sitting|sits|lap|"
+    r"in my hands?|next to me|by (?:the|my) bed|nightstand|under my pillow|on the (?:couch|dresser|table|seat|bed)|"
+    r"in (?:the|my) (?:truck|car|cab)|the woods|held|holding|hold it|holding it|kept it|keep it|kept (?:it |the |my )?close|"
+    r"(?:picked|picking|pick) (?:it |them )?up|(?:took|take|taking|pulled|pulling|got|get|getting) (?:it |them |the [a-z0-9]+ |my [a-z0-9]+ )?out|"
+    r"(?:got|get|took|take|getting) (?:it|them|my [a-z0-9]+|the [a-z0-9]+) back|back from|"
+    r"tonight|this weekend|tomorrow|saturday|sunday|friday|when (?:shes|hes|nobody|theyre|everyone)|alone|"
+    r"decided|decide|plan|planned|planning|ready|done|tired|cant|nobody|no one|(?:going to|gonna|will|to|ill) use|which (?:round|one|gun)|"
+    r"only (?:thing|answer|way|option)|answer|fix (?:it|everything|this)|end (?:it|this)|for me|"
+    r"think about it|thinking|keep thinking|looking at|staring|stare|stared|cry|cried|crying|wont need|sorry|over with|make it stop|"
+    r"bought another|all i (?:can )?think about|on my mind|right now"
+)
+_FIREARM_STRONG = (
+    r"in my mouth|under my chin|to my head|at my head|my temple|last time|one more time|for good|figured out|where id|how id|"
+    r"(?:just |only )?need one|nobody would|goodbye|end it|not for (?:the range|hunting|protection|deer|the house)|"
+    r"for me not|fix everything|only answer|only way|way out|finger (?:on|near) the trigger|when im ready|cargada|voy a usar"
+)
+_FIREARM_BENIGN = (
+    r"range|ranges|clean|cleaned|cleaning|cleaning kit|oil|oiled|hunt|hunts|hunting|hunter|hunters|deer|duck|ducks|turkey|elk|"
+    r"pheasant|dove|hog|season|blind|deer stand|gun show|gunsmith|holster|optic|scope|sighted|zero|zeroed|groups?|"
+    r"qualification|qualified|qual|class|course|training|instructor|ccw|concealed carry|prices|sold|selling|sell|trade|"
+    r"fundraiser|trap|skeet|clays|competition|match|safe storage|(?:in|into|to|back in|back into|locked in|locked up in) (?:the|my|a|his|her) (?:gun )?safe|"
+    r"gun safe|locked|lock|locks|lockbox|lock box|key|code|storage|to hold|(?:hold|holding|keep|keeping) (?:it|them|onto them|on to them) for|"
+    r"for safety|safety|until im|until i|call of duty|cod|halo|fortnite|video games?|game|games|xbox|playstation|ps5|"
+    r"golf|back nine|front nine|tee|fairway|birdie|par|putt|paintball|airsoft|nerf|movie|museum|counselor|therapist|workshop|"
+    r"lethal means|safety plan|bought a new|new (?:optic|scope|mag|magazine|barrel|holster|sights|stock|grip|rifle|gun|pistol|shotgun)|"
+    r"so happy|love it|love my|memories|first time|heirloom|(?:is|are|been|hes|shes|theyre) (?:holding|keeping)|"
+    r"for (?:protection|home defense|self defense)|home defense|self defense|carry|edc|paying|price|cost|expensive|shortage|"
+    r"campo de tiro|cazar|guardada|bajo llave"
+)
+_PILLS_TERMS = (
+    rf"{_PILLS}|(?:pill|med|medicine|prescription) bottles?|pill bottles|whole bottle|entire bottle|medicine cabinet|pastillas|"
+    r"pills are|tabs|sleepers|(?:take|took|taking|swallow|swallowed|swallowing) (?:all|every one) of them|"
+    r"all of them in my hands?|(?:more|way more) than prescribed"
+)
+_PILLS_CUES = (
+    r"all|every|whole|entire|enough|saved|saving|save|stash|stashed|stashing|stockpile|stockpiled|stockpiling|hoard|hoarding|"
+    r"counted|counting|lined up|handful|at once|extra|double|mix|mixing|mixed|booze|alcohol|whiskey|vodka|jack|beer|liquor|"
+    r"wine|fifth|bourbon|rum|tequila|tonight|done|ready|decided|plan|planning|nobody|glovebox|in my hands?|swallow|swallowed|"
+    r"swallowing|down them|laid down|lay down|finally|bag|ziploc|hidden|hide|hiding|full|right now|guardadas|juntando|todas|esta noche"
+)
+_PILLS_STRONG = (
+    r"on purpose|(?:more|way more) than (?:prescribed|i should|the doctor)|not wake|wont wake|never wake|dont wake|sleep forever|end it|"
+    r"(?:should|would|will) do it|enough to|all at once|whole bottle|entire bottle|every pill|take them all"
+)
+_PILLS_BENIGN = (
+    r"(?<!than )prescribed|as directed|as prescribed|pharmacy|pharmacist|refill|refills|refilled|doc|doctor|doctors|clinic|"
+    r"provider|psychiatrist|nurse|organizer|on time|every morning|with (?:breakfast|dinner|lunch|food)|like (?:im|i am) supposed to|"
+    r"like always|like usual|take back|turned in|dropped off|disposal|lockbox|locked|key|dose|dosage|side effects|snacks|"
+    r"headache|cold|flu|allergy|allergies|vitamins?|remembered|in a row|streak|money|mail order|copay|insurance|"
+    r"pickup|pick up|ready for|before bed|bedtime|como me (?:dijo|indicaron)"
+)
+_OTHER_MEANS_TERMS = (
+    r"rope|ropes|noose|belt|extension cord|knot|beam|rafters?|bridge|overpass|tracks|train|railroad|ledge|cliff|"
+    r"exhaust|hose|charcoal|(?:car|truck|engine)s? (?:is )?running|knife|razor|blade|roof|parking garage|top floor"
+)
+_OTHER_MEANS_CUES = (
+    r"tonight|this weekend|decided|plan|planned|ready|done|tired|cant|nobody|figured|which|the spot|picked out|"
+    r"strong enough|weight|tied|tie|hung|hang|hanging|bought|got a|in (?:the|my) truck|in the back|keep|kept|waited|waiting|"
+    r"stood|standing|sat|sitting|looked|looking|edge|over the (?:edge|side|rail|railing)|jump|jumping|for a long time|an hour|at night|midnight|"
+    r"[0-9]+ ?am|timed|comes (?:by|through)|horn|door (?:is )?(?:shut|down|closed)|garage|taped|windows|deep|nerve|"
+    r"what its for|know what|end it|stopping|thinking about|keep thinking|keep driving|drove to|drive to|walked (?:out )?to|went (?:up )?to|"
+    r"closet|hook|tree"
+)
+_OTHER_MEANS_STRONG = (
+    r"wrists?|my neck|hold my weight|strong enough|not stopping|end it|nobody would|for good|last time|the spot|"
+    r"the nerve|what its for|(?:go|went|going) over the (?:edge|side|rail|railing)|almost went over|looked down|looking down|let go|door (?:is )?(?:shut|down|closed)"
+)
+_OTHER_MEANS_BENIGN = (
+    r"tire swing|swing|camping|camp|climb|climbing|boat|fishing|fish|pier|kayak|canoe|swim|swimming|my run|on my run|jog|jogging|"
+    r"crossed|commute|work|late|delayed|model train|tow|towing|moving|haul|tie down|ratchet|strap|straps|seat ?belt|"
+    r"belt (?:broke|buckle|loop)|bike|cooking|kitchen|chef|butcher|carve|carving|whittle|whittling|pocket ?knife|knife set|"
+    r"sharpener|battery|mechanic|oil change|tune up|warm up|warming up|ice|shingles|gutters|roofer|roofing|ride|rode|lights|park|nice|view|sunset|"
+    r"pretty|beautiful|photos|pictures|see my|visit"
+)
+_GIVE_AWAY_TERMS = (
+    r"(?:gave|giving|give|given|handed|handing|signed|signing|left|leaving) (?:away |over )?(?:all |most )?(?:of )?my (?:[a-z0-9]+ )?"
+    r"(?:dog|dogs|cat|cats|truck|car|guns?|rifles?|pistols?|shotguns?|collection|medals?|tools|guitar|watch|knife|knives|stuff|things|"
+    r"belongings|title|ring|flag|coins?|uniform|bike|motorcycle|everything|records|truck title)"
+)
+_GIVE_AWAY_CUES = (
+    r"away|over|to my (?:son|daughter|kids?|nephew|niece|sister|brother|mom|dad|buddy|wife|neighbor|neighbour|friend|cousin|old [a-z]+)|"
+    r"wont need|wont be needing|where im going|dont need|not going to need|today|this week|and my"
+)
+_GIVE_AWAY_BENIGN = (
+    r"goodwill|donate|donated|donating|marketplace|craigslist|sold|sale|yard sale|garage sale|to hold|for safety|"
+    r"hold (?:it|them|onto)|until|borrow|lend|lent|birthday|christmas|gift|present|graduation|moving|move|fix|repair|"
+    r"while i|trip|vacation|deploy|deployment|old (?:clothes|couch|furniture|shoes|books|toys|tv)|counselor|therapist|"
+    r"safety plan|keys to|car keys|since|new one|got a new|upgrade"
+)
+_AFFAIRS_TERMS = (
+    r"(?:my|the|a|new) will(?= \||$| and| is| signed| updated| done| finished)|(?:updated|wrote|signed|made|finished) (?:my|a|the) will|"
+    r"beneficiar(?:y|ies)|life insurance|passwords?|debts?|power of attorney|funeral (?:plans|arrangements)|obituary|"
+    r"signed (?:the |my )?[a-z]+ over"
+)
+_AFFAIRS_CUES = (
+    r"in order|updated|signed|paid (?:off|up)|made sure|sorted|its time|time|today|this week|ready|if anything happens|"
+    r"when im gone|after im gone|done|finally|at peace|peace|drawer|to my (?:son|daughter|wife|kids)"
+)
+_AFFAIRS_BENIGN = (
+    r"move|moving|baby|new job|estate planning class|open enrollment|hr|benefits fair|deploy|deployment|refinance|"
+    r"mortgage|taxes?|car insurance|renters|quote|credit card|student loans?|budget|class|counselor|lawyer said|reset"
+)
+_LAST_TERMS = r"last|final"
+_LAST_CUES = (
+    r"(?:time|check ?in|checkin|message|post|note|words) (?:youll|you will|anyone will|ill|i will|im (?:going|gonna)|for me|from me)|"
+    r"(?:check ?in|checkin|message|post|note) (?:for me|from me|ever|\|)|hear from me|see me|time (?:ill|i will|youll)"
+)
+_NO_FUTURE_TERMS = (
+    r"(?:wont|will not|not going to|not gonna|never going to|dont think ill|dont think i will|dont think im going to|wouldnt) be (?:here|around|alive)|"
+    r"(?:wont|will not|not going to|not gonna|dont think ill|dont think i will) (?:make it|last) (?:to|till|until|through|past|much longer|another)|"
+    r"(?:theres|there is|its|see|i see) no point|no point (?:in|to) (?:going on|trying|living|anything|any of|it|keep|me|being)|no point (?:anymore|\|)|"
+    r"whats the point|what is the point|no future|end of (?:the road|the line|my rope)|"
+    r"out of (?:options|reasons|chances|fight)|(?:no|any) reasons? (?:left|to (?:keep|stay|go on|get up))|"
+    r"cant see (?:a future|myself making it|myself here|myself still)|nothing left (?:for me|here|to give)"
+)
+_NO_FUTURE_CUES = (
+    r"for (?:me|christmas|the next|my|the end|next)|next|by|much longer|long|anymore|going on|living|trying|any of this|"
+    r"anything|it all|this life|keep|guy like me|for a|a future|myself|options|reasons|time|road|line|rope|done|"
+    r"graduation|court|hearing|month|week|year|spring|summer|fall|winter|birthday|\|"
+)
+_NO_FUTURE_BENIGN = (
+    r"vacation|trip|out of town|travel|traveling|travelling|work|shift|training|visiting|my moms|my dads|wedding|"
+    r"camping|fishing|hunting|drill|moving|sick|surgery|appointment|busy|because|cause|cuz|since|traffic|car|ride|"
+    r"flat|stuck|overtime|kid|kids|argue|arguing|debate|meeting is|cancelled|canceled|game|the point of (?:the|this) (?:meeting|form|class|paperwork|rule)"
+)
+_WISH_TERMS = r"(?:wouldnt|would not|dont|do not) (?:really |even )?(?:mind|care) if|(?:id|i would|i) (?:welcome|wouldnt fight|would not fight)"
+_WISH_CUES = (
+    r"die|died|dying|dead|death|killed|kill me|hit me|took me out|takes me|take me|ended|stopped|crash|crashed|cancer|"
+    r"wake up|woke up|attack|bullet|forever|for good|struck|run over|ran me over|over with"
+)
+_WISH_BENIGN = r"lol|haha|lmao|rained|rain|snow|day off|overtime|pizza|nap|weekend"
+_READY_TO_GO_TERMS = r"(?:ready|time) to (?:go|leave)(?= \|)"
+_READY_TO_GO_CUES = r"peace|done|tired|goodbye|bye|love you|take care|sorry|for good|its time|nothing left|cant do this|cant anymore"
+_READY_TO_GO_BENIGN = r"meeting|court|group|work|trip|home|packed|bags|gym|store|game|party|school|ride|drive|truck is"
+_REJOIN_TERMS = (
+    r"(?:going to|gonna|ready to|want to|time to|about to|will) (?:join|be with|see) (?:my|the) (?:guys|brothers|team|buddies|boys|squad|platoon|fallen|friends)|"
+    r"(?:my )?(?:brothers|guys|team|buddies|squad|platoon|boys) (?:are )?waiting for me"
+)
+_REJOIN_CUES = r"soon|again|ready|waiting|\|"
+_REJOIN_BENIGN = (
+    r"reunion|cookout|bbq|barbecue|event|party|dinner|practice|work|game|bar|at the|for the|on (?:saturday|sunday|friday)|"
+    r"this weekend|next week|next month|ride|trip|flight|memorial day|veterans day|parade"
+)
+
+CO_OCCURRENCES: tuple[_CoOccurrence, ...] = (
+    _co(FIREARM, _FIREARM_TERMS, _FIREARM_CUES, _FIREARM_STRONG, _FIREARM_BENIGN),
+    _co(OVERDOSE, _PILLS_TERMS, _PILLS_CUES, _PILLS_STRONG, _PILLS_BENIGN),
+    _co(
+        OTHER_MEANS, _OTHER_MEANS_TERMS, _OTHER_MEANS_CUES, _OTHER_MEANS_STRONG, _OTHER_MEANS_BENIGN
+    ),
+    _co(
+        GOODBYE,
+        _GIVE_AWAY_TERMS,
+        _GIVE_AWAY_CUES,
+        "wont need|wont be needing|where im going",
+        _GIVE_AWAY_BENIGN,
+    ),
+    _co(
+        GOODBYE,
+        _AFFAIRS_TERMS,
+        _AFFAIRS_CUES,
+        "if anything happens|when im gone|after im gone|at peace|its time",
+        _AFFAIRS_BENIGN,
+    ),
+    _co(GOODBYE, _LAST_TERMS, _LAST_CUES, "hear from me|see me"),
+    _co(GOODBYE, _READY_TO_GO_TERMS, _READY_TO_GO_CUES, "", _READY_TO_GO_BENIGN),
+    _co(HOPELESSNESS, _NO_FUTURE_TERMS, _NO_FUTURE_CUES, "", _NO_FUTURE_BENIGN),
+    _co(WISH_TO_DIE, _WISH_TERMS, _WISH_CUES, "", _WISH_BENIGN),
+    _co(SURVIVOR_GUILT, _REJOIN_TERMS, _REJOIN_CUES, "waiting for me", _REJOIN_BENIGN),
+)
+
+
+def _first_unnegated(
+    regex: re.Pattern[str], text: str, *, skip: tuple[int, int] = (0, 0)
+) -> re.Match[str] | None:
+    """The first match of `regex` outside `skip` (the term's own words) that no negation
+    scopes over. A term's own negation ("won't be around") does not negate its cues."""
+    for found in regex.finditer(text):
+        start, end = found.span()
+        if skip[0] <= start < skip[1] and end <= skip[1]:
+            continue
+        before = text[skip[1] : start] if skip[1] <= start else text[:start]
+        if not _negated(before.split()):
+            return found
+    return None
+
+
+def _co_occurring(text: str) -> list[Match]:
+    text += " |"  # the note's end closes its last clause, as "|" closes the others
+    matches: list[Match] = []
+    for rule in CO_OCCURRENCES:
+        term = _first_unnegated(rule.terms, text)
+        if term is None:
+            continue
+        span = term.span()
+        strong = rule.strong_cues and _first_unnegated(rule.strong_cues, text, skip=span)
+        cue = strong or _first_unnegated(rule.cues, text, skip=span)
+        if not cue:
+            continue
+        if not strong and rule.benign and _first_unnegated(rule.benign, text):
+            continue
+        matches.append(Match(rule.category, f"{term.group()} ... {cue.group()}".strip()))
+    return matches
+
+
 # Harmless uses of crisis words: a match that starts inside one of these is set aside.
 HARMLESS: tuple[re.Pattern[str], ...] = tuple(
     re.compile(body)
@@ -485,6 +742,9 @@ HARMLESS: tuple[re.Pattern[str], ...] = tuple(
         r"self ?harm (?:awareness|prevention)",
         rf"(?:took|take|taking) (?:all )?(?:of )?my (?:[a-z]+ )?{_PILLS} (?:[a-z0-9]+ ){{0,2}}(?:like (?:usual|normal|always|i should|im supposed to|prescribed)|as (?:usual|prescribed|directed)|on time|with (?:breakfast|dinner|food))",
         r"(?<![a-z])[0-9]+ ?kms?(?![a-z])",
+        r"(?:giving|gave|give|given|handed|handing|left|leaving) (?:[a-z0-9]+ ){0,8}(?:to hold|for safety|for safe ?keeping|to keep (?:for|until|while))",
+        r"(?:wrote|write|writing|written|left) (?:[a-z0-9]+ ){0,8}(?:birthday|christmas|graduation|wedding|anniversary|valentines)",
+        r"affairs in order (?:for|before) (?:the |our |my )?(?:move|surgery|deployment|trip|baby|new job|wedding|deploy)",
     )
 )
 
@@ -556,7 +816,16 @@ NOT_TYPOS: frozenset[str] = frozenset(
 )  # fmt: skip
 _WORD = re.compile(r"[a-z]+")
 KNOWN_WORDS: frozenset[str] = frozenset(
-    word for pattern in PATTERNS for word in _WORD.findall(pattern.regex.pattern) if len(word) > 1
+    word
+    for regex in (
+        *(pattern.regex for pattern in PATTERNS),
+        *(rule.terms for rule in CO_OCCURRENCES),
+        *(rule.cues for rule in CO_OCCURRENCES),
+        *(rule.strong_cues for rule in CO_OCCURRENCES if rule.strong_cues),
+        *(rule.benign for rule in CO_OCCURRENCES if rule.benign),
+    )
+    for word in _WORD.findall(regex.pattern)
+    if len(word) > 1
 )
 _TARGETS_BY_INITIAL: dict[str, tuple[str, ...]] = {
     initial: tuple(word for word in FUZZY_TARGETS if word[0] == initial)
@@ -578,6 +847,8 @@ _LOOK_ALIKES = {
 }
 _LOOK_ALIKE = re.compile(r"(?<=[a-z])[!1|@4035$](?=[a-z])")
 _CLAUSE = re.compile(r"[.;:?!,\n\r()\[\]\"\u201c\u201d\u2026\u2014\u2013]+|\s-+\s|\|")
+# ".45", ".308": a calibre, not the end of a clause.
+_CALIBRE = re.compile(r"(?<![a-z0-9])\.(?=[0-9])")
 _TOKEN = re.compile(r"[a-z0-9]+|\|")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 
@@ -615,6 +886,7 @@ def normalise(text: str) -> str:
     folded = _APOSTROPHES.sub("", folded)
     folded = _LOOK_ALIKE.sub(lambda found: _LOOK_ALIKES[found.group()], folded)
     folded = _REPEATS.sub(r"\1\1", folded)
+    folded = _CALIBRE.sub("", folded)
     folded = _CLAUSE.sub(" | ", folded)
     return " ".join(_mend(token) for token in _TOKEN.findall(folded))
 
@@ -640,5 +912,7 @@ def assess(note: str | None) -> Assessment:
             matches.append(Match(pattern.category, found.group()))
             spans.append((start, end))
             break
+    fired = {match.category for match in matches}
+    matches.extend(match for match in _co_occurring(text) if match.category not in fired)
     phrases = tuple(dict.fromkeys(match.phrase for match in matches))
     return Assessment(bool(matches), phrases, tuple(matches))
