@@ -1,6 +1,6 @@
 """Crisis-language detection against the corpus in bench/data/crisis_corpus.jsonl.
 
-    python bench/crisis_detection.py [--split dev|held_out|held_out_2|...|all] [--misses] [--json]
+    python bench/crisis_detection.py [--split dev|dev_2|held_out|held_out_2|...|all] [--misses] [--json]
 
 Prints recall (crisis notes that get the crisis lines) and false-alarm rate (everyday
 notes that get them anyway), overall, per corpus category and for each part of the corpus,
@@ -8,7 +8,7 @@ and the time per note (mean and p99, with the typo cache emptied before every no
 each note is read as if for the first time). Goal on notes the lexicon was never tuned on:
 recall >= 95%, false alarms <= 5%, under 1 ms per note. The held-out parts were written
 and run one after the other (bench/data/README.md) and their misses fixed after each first
-run, so the first-run figures (FIRST_RUNS, printed too) are the ones about unseen notes. Tune on `--split dev` only; `--misses` lists the notes of the chosen split
+run, so the first-run figures (FIRST_RUNS, printed too) are the ones about unseen notes. Tune on `--split dev` and `--split dev_2`; `--misses` lists the notes of the chosen split
 that were read wrongly. Figures are printed, never asserted.
 """
 
@@ -39,8 +39,10 @@ FIRST_RUNS: dict[str, tuple[int, int, int, int]] = {
     "held_out_3": (67, 85, 0, 45),
     "held_out_4": (44, 64, 1, 34),
     "held_out_5": (48, 62, 1, 33),
+    # Written before dev_2 and the co-occurrence layer, run once after tuning on all else.
+    "held_out_6": (89, 102, 1, 50),
 }
-WRITTEN_AFTER_TUNING = ("held_out_2", "held_out_3", "held_out_4", "held_out_5")
+WRITTEN_AFTER_TUNING = ("held_out_2", "held_out_3", "held_out_4", "held_out_5", "held_out_6")
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ def run(split: str = "all") -> dict[str, Any]:
     if split == "all":
         for part in dict.fromkeys(note.split for note in notes):  # in the order written
             results[part] = rates([note for note in notes if note.split == part], flagged)
-    results["parts"] = [key for key in results if key == "dev" or key.startswith("held_out")]
+    results["parts"] = [key for key in results if key.startswith(("dev", "held_out"))]
     results["misses"] = [
         {"text": note.text, "category": note.category, "split": note.split}
         for note in notes
@@ -163,7 +165,7 @@ def show(results: dict[str, Any], misses: bool) -> None:
         print("first runs, before anything was tuned on them (bench/data/README.md):")
         for part, (caught, crisis, alarms, calm) in FIRST_RUNS.items():
             line(part, rates_of(caught, crisis, alarms, calm))
-        line("pooled, parts 2-5", first_runs_pooled())
+        line("pooled, parts 2-6", first_runs_pooled())
     print("per category (crisis categories: recall; calm categories: false alarms)")
     for category, figures in results["per_category"].items():
         line(category, figures)

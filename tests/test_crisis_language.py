@@ -1,7 +1,7 @@
 """The crisis-language detector (bot/services/crisis_language.py) as members write.
 
-The corpus in bench/data/crisis_corpus.jsonl is split once, by a hash of each note: only
-its dev part is asserted here (the held-out part is for bench/crisis_detection.py).
+Only the corpus parts tuned on (dev and dev_2 in bench/data/crisis_corpus.jsonl) are
+asserted here; the held-out parts are for bench/crisis_detection.py.
 """
 
 from __future__ import annotations
@@ -17,17 +17,22 @@ from bot.services.crisis_language import CATEGORIES, SEVERITY, assess, normalise
 CORPUS = Path(__file__).resolve().parents[1] / "bench" / "data" / "crisis_corpus.jsonl"
 
 
-def dev_notes() -> list[tuple[str, bool]]:
+def notes_of(split: str) -> list[tuple[str, bool]]:
     rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()]
-    return [(row["text"], row["label"] == "crisis") for row in rows if row["split"] == "dev"]
+    return [(row["text"], row["label"] == "crisis") for row in rows if row["split"] == split]
 
 
-def test_the_dev_split_meets_the_goal() -> None:
-    notes = dev_notes()
+# The parts tuned on, with the least each must hold.
+TUNING_SPLITS = [("dev", 200, 140), ("dev_2", 150, 100)]
+
+
+@pytest.mark.parametrize(("split", "least_crisis", "least_calm"), TUNING_SPLITS)
+def test_the_tuning_splits_meet_the_goal(split: str, least_crisis: int, least_calm: int) -> None:
+    notes = notes_of(split)
     crisis = [text for text, is_crisis in notes if is_crisis]
     calm = [text for text, is_crisis in notes if not is_crisis]
-    assert len(crisis) >= 200
-    assert len(calm) >= 140
+    assert len(crisis) >= least_crisis
+    assert len(calm) >= least_calm
     missed = [text for text in crisis if not assess(text).crisis]
     alarms = [text for text in calm if assess(text).crisis]
     assert len(missed) / len(crisis) <= 0.05, missed
@@ -262,3 +267,86 @@ def test_everyday_false_friends(note: str) -> None:
 def test_an_empty_note_is_calm() -> None:
     assert assess(None) == crisis_language.Assessment(False, ())
     assert assess("").categories == ()
+
+
+# The co-occurrence layer: a means (or a sign) and a cue anywhere in the note, in wording
+# no pattern spells out and that is not in the corpus.
+CO_OCCURRING = [
+    (crisis_language.FIREARM, "made up my mind, the ruger this saturday"),
+    (crisis_language.FIREARM, "the 12 gauge is loaded and leaning by my bed"),
+    (crisis_language.FIREARM, "if it gets worse there's always the .38 in the nightstand"),
+    (crisis_language.OVERDOSE, "got a ziploc full of klonopin hidden in the garage"),
+    (crisis_language.OVERDOSE, "the xanax and a fifth of jack are on the table"),
+    (crisis_language.OTHER_MEANS, "keep a rope behind the seat of my truck these days"),
+    (crisis_language.OTHER_MEANS, "drove out to the railroad tracks again at midnight"),
+    (crisis_language.GOODBYE, "signed the truck title over to my son today"),
+    (crisis_language.GOODBYE, "passwords and life insurance are in the drawer if anything happens"),
+    (crisis_language.GOODBYE, "tired of all of it and at peace now, ready to go"),
+    (crisis_language.HOPELESSNESS, "dont think ill be around for the next review hearing"),
+    (crisis_language.HOPELESSNESS, "not gonna be here for the next hearing"),
+    (crisis_language.WISH_TO_DIE, "honestly wouldnt mind if a semi ran me over"),
+    (crisis_language.SURVIVOR_GUILT, "my guys are waiting for me"),
+]
+
+
+@pytest.mark.parametrize(("category", "note"), CO_OCCURRING)
+def test_a_means_or_sign_with_a_cue_is_caught(category: str, note: str) -> None:
+    found = assess(note)
+    assert found.crisis, note
+    assert category in found.categories, (note, found.categories)
+
+
+# The same terms and cues in a benign frame: each note holds a cue, so only the frame keeps
+# it calm.
+BENIGN_FRAMES = [
+    "took the ruger out to the range saturday, shot tight groups",
+    "loaded up the 12 gauge for duck season opening saturday",
+    "picked up my rifle from the gunsmith, straight back in the safe",
+    "my brother is holding my pistol for a while, my idea, feel better",
+    "tonight i'm cleaning the shotgun after the trap shoot",
+    "picked up all my meds at the va pharmacy tonight",
+    "took all of my pills on time this week",
+    "bought a rope tonight for the tire swing",
+    "looked at the bridge lights from the park tonight, nice view",
+    "giving my old truck to my nephew since i got a new one, he's ready for it",
+    "updated my life insurance beneficiaries today for the new baby",
+    "tired but packed and ready to go",
+    "i won't be around next week, going to my mom's",
+    "going to see my guys at the reunion this weekend, ready for it",
+]
+
+
+@pytest.mark.parametrize("note", BENIGN_FRAMES)
+def test_a_benign_frame_keeps_the_means_calm(note: str) -> None:
+    assert not assess(note).crisis, (note, assess(note).phrases)
+
+
+def test_a_strong_cue_counts_inside_a_benign_frame() -> None:
+    found = assess("cleaned the pistol one more time, loaded it, set it by the bed")
+    assert found.categories[0] == crisis_language.FIREARM
+    assert not assess("cleaned the pistol, loaded it, set it by the bed for the night").crisis
+
+
+def test_a_negated_benign_frame_is_no_frame() -> None:
+    assert assess("the rifle is loaded and its not hunting season").crisis
+    assert not assess("the rifle is loaded, its hunting season").crisis
+
+
+def test_a_terms_own_negation_does_not_negate_its_cue() -> None:
+    found = assess("i won't make it to graduation")
+    assert crisis_language.HOPELESSNESS in found.categories
+    # A negation in front of the cue itself still counts: no cue, nothing fires.
+    assert assess("the rifle is out and i'm alone").crisis
+    assert not assess("the rifle is out and i'm not alone").crisis
+
+
+def test_a_wish_needs_a_way_of_dying_not_just_any_if() -> None:
+    assert crisis_language.WISH_TO_DIE in assess("wouldnt mind if the cancer came back").categories
+    assert not assess("i don't mind if you call me tonight").crisis
+    assert crisis_language.WISH_TO_DIE in assess("half of me hopes the tumor takes me").categories
+    assert not assess("hoping my buddy takes me fishing saturday").crisis
+
+
+def test_a_calibre_is_a_word() -> None:
+    assert normalise("my .45 and a .308") == "my 45 and a 308"
+    assert assess("if it gets worse I have my .45").crisis

@@ -613,7 +613,7 @@ _GIVE_AWAY_BENIGN = (
 _AFFAIRS_TERMS = (
     r"(?:my|the|a|new) will(?= \||$| and| is| signed| updated| done| finished)|(?:updated|wrote|signed|made|finished) (?:my|a|the) will|"
     r"beneficiar(?:y|ies)|life insurance|passwords?|debts?|power of attorney|funeral (?:plans|arrangements)|obituary|"
-    r"signed (?:the |my )?[a-z]+ over"
+    r"signed (?:the |my )?(?:[a-z]+ ){1,2}over"
 )
 _AFFAIRS_CUES = (
     r"in order|updated|signed|paid (?:off|up)|made sure|sorted|its time|time|today|this week|ready|if anything happens|"
