@@ -61,9 +61,7 @@ async def test_a_court_date_caught_up_after_a_suspend_is_not_listed_as_never_rea
     for the latest, which is sent. /remind list must not say the reminder didn't reach them
     (and if it names a cause for the skipped ones, it is the real one: Muster was offline)."""
     sandbox = world.sandbox
-    source = await remind(
-        running, world, clock, kind="court", ahead=timedelta(days=3, hours=1)
-    )
+    source = await remind(running, world, clock, kind="court", ahead=timedelta(days=3, hours=1))
     await clock.advance(timedelta(days=3))  # time really passed (a suspend)
     dispatcher = running.bot.dispatcher
     assert dispatcher is not None
