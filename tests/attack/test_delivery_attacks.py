@@ -96,3 +96,37 @@ async def test_a_dm_late_because_discord_was_down_does_not_say_i_was_offline(
     [dm] = sandbox.dms_to(world.member)
     footer = (dm.embeds[0].get("footer") or {}).get("text", "")
     assert "I was offline" not in footer, footer
+
+
+async def test_one_hung_dm_does_not_hold_up_another_members_court_reminder(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """Discord accepts the connection for Sam's DM and never answers (a timeout). Riley's
+    reminder, due a minute later, must still go out on time: a transient failure of one
+    send must not make every other member's reminder late."""
+    import asyncio
+
+    sandbox = world.sandbox
+    sam_dm = sandbox._dm_channel(world.member.user)
+    await remind(running, world, clock, ahead=timedelta(minutes=5))
+    riley = await running.services.reminders.create(
+        user_id=world.other_member.id, guild_id=world.guild.id, kind="court",
+        text="Court at 9", event_at=clock.now() + timedelta(minutes=6), zone="UTC",
+        interaction_id=78,
+    )  # fmt: skip
+    stall = sandbox.stall_next("POST", rf"^/channels/{sam_dm.id}/messages$", after_handling=False)
+    try:
+        await clock.advance(timedelta(minutes=5))
+        await asyncio.wait_for(stall.arrived.wait(), timeout=10)
+        await clock.advance(timedelta(minutes=1))  # Riley's is due now
+        for _ in range(50):  # five real seconds
+            if sandbox.dms_to(world.other_member):
+                break
+            await asyncio.sleep(0.1)
+        row = await row_of(running, f"reminder:{riley.id}")
+        assert sandbox.dms_to(world.other_member), (
+            f"Riley's reminder did not go out while Sam's DM hung (its delivery is "
+            f"{row.state!r}, {row.attempts} attempts)"
+        )
+    finally:
+        stall.release.set()
