@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.clock import FakeClock
 from bot.runtime import Runtime
 from bot.scheduling import BACKOFF_CAP
@@ -130,3 +132,26 @@ async def test_one_hung_dm_does_not_hold_up_another_members_court_reminder(
         )
     finally:
         stall.release.set()
+
+
+@pytest.mark.parametrize("dispatcher_looked_first", [False, True])
+async def test_a_clock_set_forward_soon_after_start_does_not_make_a_reminder_missed(
+    running: Runtime, world: World, clock: FakeClock, dispatcher_looked_first: bool
+) -> None:
+    """The wall clock is set 14 hours forward (NTP after a VM is restored, an operator), no
+    time passing, within the first 30 s after the bot started. The README: a clock only set
+    forward is not lateness; what it made due goes out at once, nothing is marked missed."""
+    sandbox = world.sandbox
+    source = await remind(running, world, clock, ahead=timedelta(minutes=30))
+    if dispatcher_looked_first:
+        await step(running, clock)  # one regular look at the clock before the step
+    await clock.step(timedelta(hours=14))
+    for _ in range(4):
+        await step(running, clock)
+        if (await row_of(running, source)).state == "sent":
+            break
+    state = await settled(running, source)
+    row = await row_of(running, source)
+    assert state == "sent", f"{state}: {row.cause} / {row.detail}"
+    [dm] = sandbox.dms_to(world.member)
+    assert "late" not in (dm.embeds[0].get("footer") or {}).get("text", "")
