@@ -1,6 +1,6 @@
 """Attacks on the delivery promise that the code withstood when run (kept as regression
-tests): a wall-clock step, a booking for 'now' or inside the DST gap, a 503 on opening the
-DM channel for 30 minutes."""
+tests): a booking for 'now' or inside the DST gap, a 503 on opening the DM channel for 30
+minutes."""
 
 from __future__ import annotations
 
