@@ -65,6 +65,14 @@ MAX_TEXT = 200
 SNOOZES = {"10m": timedelta(minutes=10), "1h": timedelta(hours=1)}
 NOTICE_REFRESH = 30.0  # seconds
 _DATEPARSER_SETTINGS = {"PREFER_DATES_FROM": "future", "RETURN_AS_TIMEZONE_AWARE": False}
+# "in 2 hours", "in an hour and 30 minutes", "45 min from now": a span of real time, added to
+# the instant rather than to the wall clock (which jumps on daylight-saving nights).
+_SPAN_UNITS = {"minute": 1, "min": 1, "m": 1, "hour": 60, "hr": 60, "h": 60}
+_SPAN_PART = r"(\d+|an?|one)\s*(minutes?|mins?|m|hours?|hrs?|h)"
+_RELATIVE_SPAN = re.compile(
+    rf"^(?:in\s+)?(?P<parts>{_SPAN_PART}(?:\s*(?:,|and)?\s*{_SPAN_PART})*)"
+    r"(?P<from_now>\s+from now)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,13 @@ def parse_when(text: str, zone_name: str, now: datetime) -> datetime:
         raise UserFacingError(
             "That year is too far away. Reminders can be set up to two years ahead."
         )
+    span = _relative_span(cleaned)
+    if span is not None:
+        if span <= timedelta(0):
+            raise UserFacingError("Pick a time in the future.")
+        if span > MAX_AHEAD:
+            raise UserFacingError("Reminders can be set up to two years ahead.")
+        return (now + span).astimezone(UTC).replace(microsecond=0)
     local_now = now.astimezone(zone).replace(tzinfo=None)
     parsed = parse_natural(cleaned, {**_DATEPARSER_SETTINGS, "RELATIVE_BASE": local_now})
     if parsed is None:
@@ -128,6 +143,18 @@ def parse_when(text: str, zone_name: str, now: datetime) -> datetime:
     if when - now > MAX_AHEAD:
         raise UserFacingError("Reminders can be set up to two years ahead.")
     return when
+
+
+def _relative_span(text: str) -> timedelta | None:
+    """Hours and minutes from now, if that is all the text says; None for anything else."""
+    match = _RELATIVE_SPAN.match(text.strip().lower())
+    if match is None or not (text.lower().lstrip().startswith("in ") or match["from_now"]):
+        return None
+    minutes = 0
+    for amount, unit in re.findall(_SPAN_PART, match["parts"]):
+        count = 1 if amount in ("a", "an", "one") else int(amount)
+        minutes += count * _SPAN_UNITS[unit.rstrip("s")]
+    return timedelta(minutes=minutes)
 
 
 @dataclass(frozen=True)
