@@ -4,6 +4,9 @@ On PostgreSQL a process takes, on one connection and all or nothing, an exclusiv
 lock for each shard it serves and a shared lock on "all shards"; a process serving every
 shard takes "all shards" exclusively. So any overlap of shard sets is refused: two processes
 naming a common shard clash on that shard, and an all-shards process clashes with anyone.
+Shard numbers only mean the same thing under the same SHARD_COUNT (shard 0 of 1 serves every
+guild, shard 1 of 2 half of them), so a process also holds a shared lock that encodes its
+shard count, and refuses to start while another process holds one for a different count.
 The same connection holds a lock on the process's worker id, so that others can tell a live
 worker's deliveries from a dead one's (see `dead_workers`).
 """
@@ -55,41 +58,59 @@ class InstanceLock:
             self._file_lock = lock
             return
         connection = await self._engine.connect()
-        taken: list[tuple[int, bool]] = []
         try:
-            for key, shared in shard_locks(
-                self._settings.database_schema, self._settings.shard_ids
-            ):
-                function = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
-                got = (
-                    await connection.execute(text(f"SELECT {function}(:key)"), {"key": key})
-                ).scalar()
-                if not got:
-                    break
-                taken.append((key, shared))
-            else:
-                if self._worker_id is not None:
-                    await connection.execute(
-                        text("SELECT pg_advisory_lock(hashtextextended(:worker, 0))"),
-                        {"worker": self._worker_id},
-                    )
-                await connection.commit()
-                self._pg_connection = connection
-                return
-            await _unlock(connection, taken)
-            await connection.commit()
+            refusal = await self._take_locks(connection)
         finally:
             if self._pg_connection is not connection:
                 await connection.close()
-        shards = (
-            "all shards"
-            if self._settings.shard_ids is None
-            else f"shards {self._settings.shard_ids}"
-        )
-        raise AlreadyRunningError(
-            f"Another Muster process already serves {shards} (or some of them) on this "
-            "database; give each process its own SHARD_IDS, with no shard in two of them."
-        )
+        if refusal is not None:
+            raise AlreadyRunningError(refusal)
+
+    async def _take_locks(self, connection: AsyncConnection) -> str | None:
+        """Take every lock this process needs on `connection`, all or none; why not, if not."""
+        schema = self._settings.database_schema
+        taken: list[tuple[int, bool]] = []
+        count_key = shard_count_key(schema, self._settings)
+        if count_key is not None:
+            await connection.execute(
+                text("SELECT pg_advisory_lock_shared(:key)"), {"key": count_key}
+            )
+            taken.append((count_key, True))
+            if await _another_shard_count_held(connection, count_key):
+                await _unlock(connection, taken)
+                await connection.commit()
+                return (
+                    f"Another Muster process on this database runs with a SHARD_COUNT other "
+                    f"than {self._settings.shard_count}; stop it first, so that no guild is "
+                    "served twice."
+                )
+        for key, shared in shard_locks(schema, self._settings.shard_ids):
+            function = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+            got = (
+                await connection.execute(text(f"SELECT {function}(:key)"), {"key": key})
+            ).scalar()
+            if not got:
+                await _unlock(connection, taken)
+                await connection.commit()
+                shards = (
+                    "all shards"
+                    if self._settings.shard_ids is None
+                    else f"shards {self._settings.shard_ids}"
+                )
+                return (
+                    f"Another Muster process already serves {shards} (or some of them) on "
+                    "this database; give each process its own SHARD_IDS, with no shard in "
+                    "two of them."
+                )
+            taken.append((key, shared))
+        if self._worker_id is not None:
+            await connection.execute(
+                text("SELECT pg_advisory_lock(hashtextextended(:worker, 0))"),
+                {"worker": self._worker_id},
+            )
+        await connection.commit()
+        self._pg_connection = connection
+        return None
 
     async def dead_workers(self, workers: Sequence[str]) -> list[str]:
         """Which of these workers' processes are gone. On SQLite this process holds the file
@@ -191,6 +212,38 @@ def shard_locks(schema: str | None, shard_ids: Sequence[int] | None) -> list[tup
         return [(everything, False)]
     shards = [(advisory_key(schema, str(shard)), False) for shard in sorted(set(shard_ids))]
     return [(everything, True), *shards]
+
+
+def shard_count_key(schema: str | None, settings: Settings) -> int | None:
+    """The advisory key for serving some shards under this SHARD_COUNT: the count in the low
+    32 bits (pg_locks' objid), the schema in the high 32 (its classid)."""
+    if settings.shard_ids is None or settings.shard_count is None:
+        return None  # serving every shard already clashes with everyone on "all shards"
+    unsigned = (_shard_count_group(schema) << 32) | settings.shard_count
+    return unsigned - (1 << 64) if unsigned >= 1 << 63 else unsigned
+
+
+def _shard_count_group(schema: str | None) -> int:
+    digest = hashlib.blake2b(f"muster:{schema or 'public'}:shard-count".encode(), digest_size=4)
+    return int.from_bytes(digest.digest(), "big")
+
+
+async def _another_shard_count_held(connection: AsyncConnection, own_key: int) -> bool:
+    """Does another session hold a shard-count lock for a different count? Two processes
+    starting at once with different counts may both refuse; they never both run."""
+    unsigned = own_key & 0xFFFFFFFFFFFFFFFF
+    others = (
+        await connection.execute(
+            text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND objsubid = 1 AND database = "
+                "(SELECT oid FROM pg_database WHERE datname = current_database()) "
+                "AND classid::text::bigint = :group AND objid::text::bigint <> :count"
+            ),
+            {"group": unsigned >> 32, "count": unsigned & 0xFFFFFFFF},
+        )
+    ).scalar()
+    return bool(others)
 
 
 def advisory_key(schema: str | None, name: str) -> int:
