@@ -86,6 +86,7 @@ DISCORD_UNAVAILABLE = "discord_unavailable"  # 5xx
 NETWORK = "network"  # timeouts, refused or reset connections
 UNEXPECTED = "unexpected"  # a bug of ours; retried like a transient failure
 LATE = "late"  # Muster was offline when it was due
+CAUGHT_UP = "caught_up"  # folded into a later occurrence of the same source, which went out
 NOT_SET_UP = "not_set_up"  # no channel chosen, the channel gone from the server
 TRANSIENT = frozenset({RATE_LIMITED, DISCORD_UNAVAILABLE, NETWORK, UNEXPECTED})
 
@@ -439,7 +440,11 @@ class Scheduler:
                 }
         else:
             cause = delivery.cause
-            if delivery.status == SKIPPED_LATE and due.cause in TRANSIENT:
+            if (
+                delivery.status == SKIPPED_LATE
+                and delivery.cause != CAUGHT_UP
+                and due.cause in TRANSIENT
+            ):
                 # Late because Discord kept failing, not because Muster was offline.
                 cause = due.cause
             values = {
@@ -527,7 +532,7 @@ class Scheduler:
             for due in batch:
                 if latest[due.source] is not due:
                     await self.settle(
-                        due, Delivery("skipped_late", "collapsed into a later catch-up")
+                        due, Delivery("skipped_late", "collapsed into a later catch-up", CAUGHT_UP)
                     )
             chosen = [due for due in batch if latest[due.source] is due]
             await asyncio.gather(*(one(due) for due in chosen))

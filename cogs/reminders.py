@@ -77,6 +77,15 @@ WHAT_HAPPENED = {
 }
 UNKNOWN_PROBLEM = "Didn't reach you, I'm sorry."
 STILL_TRYING = "Running late: I couldn't reach you through Discord yet, and I'm still trying."
+CAUGHT_UP_NOTE = "Reached you late: I sent the latest one and folded the earlier ones into it."
+# The late note on a DM, by why the last try failed; no failed try means Muster was offline.
+WHY_LATE = {
+    RATE_LIMITED: "Discord was having trouble, so I couldn't send it sooner.",
+    DISCORD_UNAVAILABLE: "Discord was having trouble, so I couldn't send it sooner.",
+    NETWORK: "I couldn't reach Discord until now.",
+    UNEXPECTED: "Something went wrong on my side, and I couldn't send it sooner.",
+}
+OFFLINE = "I was offline."
 
 
 def _lead_words(minutes: int) -> str:
@@ -107,6 +116,8 @@ def reminder_line(view: ReminderView) -> str:
         line += "\n" + STILL_TRYING
     if view.undelivered or view.missed:
         line += "\n" + WHAT_HAPPENED.get(view.cause or "", UNKNOWN_PROBLEM)
+    elif view.caught_up:
+        line += "\n" + CAUGHT_UP_NOTE
     return line
 
 
@@ -229,7 +240,8 @@ def reminder_embed(message: ReminderMessage) -> discord.Embed:
     if message.late_since is not None:
         embed.set_footer(
             text=f"Sorry, this is late: it should have reached you at "
-            f"{message.late_since:%Y-%m-%d %H:%M} UTC. I was offline."
+            f"{message.late_since:%Y-%m-%d %H:%M} UTC. "
+            + WHY_LATE.get(message.late_cause or "", OFFLINE)
         )
     return embed
 

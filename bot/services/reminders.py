@@ -29,9 +29,11 @@ from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import (
     CLAIMED,
+    CAUGHT_UP,
     FAILED_PERMANENT,
     LATE,
     PENDING,
+    SENT,
     SKIPPED_LATE,
     TRANSIENT,
     Delivery,
@@ -88,6 +90,7 @@ class ReminderView:
     missed: bool
     cause: str | None = None  # why the latest one that didn't reach the member didn't
     retrying: str | None = None  # a reminder being retried now, and why (a transient cause)
+    caught_up: bool = False  # one went out late, with the earlier ones folded into it
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ class ReminderMessage:
     event_at: datetime
     lead_minutes: int
     late_since: datetime | None  # when it should have arrived, if it is late
+    late_cause: str | None  # why the last try failed (None: Muster was offline), if late
     deadline: datetime  # a failing send is retried until then: the event, or the late limit
     plan_prompt: bool
 
@@ -436,6 +440,7 @@ class ReminderService:
             event_at=row.event_at,
             lead_minutes=lead,
             late_since=due.due_at if late_by > LATE_NOTE_AFTER else None,
+            late_cause=due.cause if late_by > LATE_NOTE_AFTER else None,
             deadline=min(row.event_at, due.due_at + LATE_LIMIT)
             if lead > 0
             else due.due_at + LATE_LIMIT,
@@ -476,6 +481,15 @@ class ReminderService:
                 .order_by(Occurrence.due_at)
             )
         ).all()
+        # Older ones folded into a later one that went out did reach the member, late.
+        caught_up = [
+            index
+            for index, (_, state, cause) in enumerate(states)
+            if state == SKIPPED_LATE
+            and cause == CAUGHT_UP
+            and any(later == SENT for _, later, _ in states[index + 1 :])
+        ]
+        states = [occurrence for index, occurrence in enumerate(states) if index not in caught_up]
         pending = sorted(due for due, state, _ in states if state == PENDING)
         retrying = [
             cause
@@ -495,4 +509,5 @@ class ReminderService:
             missed=any(state == SKIPPED_LATE for _, state, _ in states) and not pending,
             cause=failed[-1] if failed else None,
             retrying=retrying[0] if retrying else None,
+            caught_up=bool(caught_up),
         )

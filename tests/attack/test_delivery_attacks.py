@@ -75,6 +75,7 @@ async def test_a_court_date_caught_up_after_a_suspend_is_not_listed_as_never_rea
     assert len(sandbox.dms_to(world.member)) == 1  # the one catch-up went out
     listed = await sandbox.slash(world.member, world.general, "remind list")
     assert "Didn't reach you" not in listed.text, listed.text
+    assert "Reached you late" in listed.text, listed.text
 
 
 async def test_a_dm_late_because_discord_was_down_does_not_say_i_was_offline(
@@ -98,6 +99,7 @@ async def test_a_dm_late_because_discord_was_down_does_not_say_i_was_offline(
     [dm] = sandbox.dms_to(world.member)
     footer = (dm.embeds[0].get("footer") or {}).get("text", "")
     assert "I was offline" not in footer, footer
+    assert "Discord was having trouble" in footer, footer
 
 
 async def test_one_hung_dm_does_not_hold_up_another_members_court_reminder(
