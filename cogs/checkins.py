@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 import discord
 from discord import app_commands
 from discord.ext import commands
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure
 from bot.dm import send_dm
+from bot.errors import UserFacingError
 from bot.scheduling import Delivery, Due
-from bot.services.anonymous import ANONYMOUS_POST_DEADLINE
+from bot.services.anonymous import ANONYMOUS_POST_DEADLINE, PostContent
 from bot.services.charts import (
     NO_ADVICE,
     checkins_csv,
@@ -55,6 +56,7 @@ from bot.ui.checkins import (
     PostOptionsButton,
     StopPromptsButton,
     anonymous_post_embed,
+    delete_post_message,
     named_post_embed,
     when_it_appears,
 )
@@ -625,11 +627,24 @@ class AnonymousPostDelivery:
                     await services.anonymous.book_next(guild_id, now)
                 )
             return failure  # transient: this delivery is tried again, the others wait
+        await self._take_down_if_withdrawn(prepared, message.id)
         await services.scheduler.scheduled(
             await services.anonymous.book_next(guild_id, now, done=prepared.post_id)
         )
         # Recorded with the settle, in one transaction, and retried until it is (R30).
         return Delivery("sent", message_id=message.id)
+
+    async def _take_down_if_withdrawn(self, prepared: PostContent, message_id: int) -> None:
+        """The author withdrew it (or a moderator removed it) while the send was in flight:
+        it is recorded now, and taken down. If this fails, the settle still records it."""
+        try:
+            gone_already = await self.bot.services.anonymous.attach_message(
+                prepared.post_id, message_id
+            )
+            if gone_already:
+                await delete_post_message(self.bot, prepared.channel_id, message_id)
+        except (SQLAlchemyError, OSError, UserFacingError):
+            log.warning("Could not record or take down post #%s after sending", prepared.post_id)
 
 
 class MilestoneDelivery:

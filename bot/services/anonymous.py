@@ -74,6 +74,7 @@ class PostRef:
     message_id: int | None
     state: str
     mine: bool
+    on_its_way: bool = False  # its time had come: it may be being posted right now
 
 
 class AnonymousPostService:
@@ -148,9 +149,26 @@ class AnonymousPostService:
         its author's and moderators' Options can find it (R30)."""
         post_id = due.payload.get("post")
         post = None if post_id is None else await session.get(AnonymousPost, int(post_id))
-        if post is not None and post.state == PENDING:
-            post.state = POSTED
+        if post is None:
+            return
+        if post.message_id is None:  # withdrawn while in flight too: findable, to take down
             post.message_id = message_id
+        if post.state == PENDING:
+            post.state = POSTED
+
+    async def attach_message(self, post_id: int, message_id: int) -> bool:
+        """The send returned: record its message on the post. True if the post was withdrawn
+        or removed while the send was in flight, so the caller takes the message down."""
+        async with self._sessions.begin() as session:
+            post = await session.get(AnonymousPost, post_id, with_for_update=True)
+            if post is None:
+                return False
+            if post.message_id is None:
+                post.message_id = message_id
+            if post.state == PENDING:
+                post.state = POSTED
+                return False
+            return post.state in (WITHDRAWN, REMOVED)
 
     async def find(
         self, user_id: int, *, message_id: int | None = None, post_id: int | None = None
@@ -165,15 +183,18 @@ class AnonymousPostService:
 
     async def withdraw(self, user_id: int, post_id: int) -> PostRef:
         """The author takes their own post down (or stops it before it appears)."""
+        now = self._clock.now()
         async with self._sessions.begin() as session:
-            post = await self._post(session, post_id=post_id)
+            post = await self._post(session, post_id=post_id, for_update=True)
             if not self._owners.matcher("anonymous_posts", user_id)(post.owner):
                 raise UserFacingError(NOT_FOUND)  # the same answer as for no post at all
             if post.state in (REMOVED, WITHDRAWN):
                 raise UserFacingError("That post is already gone.")
+            on_its_way = post.state == PENDING and post.post_after <= now
             ref = PostRef(
-                post.id, post.guild_id, post.channel_id, post.message_id, post.state, True
-            )
+                post.id, post.guild_id, post.channel_id, post.message_id, post.state, True,
+                on_its_way,
+            )  # fmt: skip
             post.state = WITHDRAWN
             return ref
 
@@ -268,10 +289,15 @@ class AnonymousPostService:
             block.until = max(block.until, until)
 
     async def _post(
-        self, session: AsyncSession, *, message_id: int | None = None, post_id: int | None = None
+        self,
+        session: AsyncSession,
+        *,
+        message_id: int | None = None,
+        post_id: int | None = None,
+        for_update: bool = False,
     ) -> AnonymousPost:
         if post_id is not None:
-            post = await session.get(AnonymousPost, post_id)
+            post = await session.get(AnonymousPost, post_id, with_for_update=for_update)
         else:
             post = await session.scalar(
                 select(AnonymousPost).where(AnonymousPost.message_id == message_id)

@@ -190,9 +190,16 @@ class PostActionButton(
             await interaction.response.defer(ephemeral=True, thinking=True)
             ref = await services.anonymous.withdraw(interaction.user.id, self.post_id)
             await delete_post_message(interaction.client, ref.channel_id, ref.message_id)
-            await respond(
-                interaction, "Your post is gone." if ref.message_id else "Okay, it won't be posted."
-            )
+            if ref.message_id:
+                answer = "Your post is gone."
+            elif ref.on_its_way:
+                answer = (
+                    "Okay. It was already on its way to the channel, so if it appears I'll "
+                    "take it down right away."
+                )
+            else:
+                answer = "Okay, it won't be posted."
+            await respond(interaction, answer)
             return
         await ensure_moderator(interaction)  # at the moment of the click (R7)
         await interaction.response.defer(ephemeral=True, thinking=True)
