@@ -30,7 +30,7 @@ async def test_a_post_withdrawn_while_its_send_is_in_flight_is_recorded_or_taken
     stall = sandbox.stall_next(
         "POST", rf"^/channels/{group.checkins.id}/messages$", after_handling=True
     )
-    await clock.advance(timedelta(minutes=8))
+    await clock.advance(timedelta(minutes=11))  # past the longest random wait (2 x 5 min)
     await asyncio.wait_for(stall.arrived.wait(), timeout=10)
     [posted] = sandbox.channel_messages(group.checkins)  # Discord has the post
     stopped = await sandbox.click(world.member, result.messages[0], withdraw)

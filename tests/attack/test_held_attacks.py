@@ -10,6 +10,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.db.engine import SessionFactory
@@ -24,6 +26,10 @@ from tests.conftest import database_unavailable, eventually
 from tests.test_held_checkins import draft, held_files, stored
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known break, issue #13: reencrypt and the key check do not cover the held spool",
+)
 async def test_a_held_checkin_survives_the_documented_key_rotation(
     make_settings: Any, sessions: SessionFactory, clock: FakeClock, tmp_path: Path
 ) -> None:
