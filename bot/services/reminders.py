@@ -28,8 +28,8 @@ from bot.db.models import MemberSettings, Occurrence, Reminder
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import (
-    CLAIMED,
     CAUGHT_UP,
+    CLAIMED,
     FAILED_PERMANENT,
     LATE,
     PENDING,
