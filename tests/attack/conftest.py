@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import ON_POSTGRES
 from tests.test_attacker import ids_on_the_test_clock
 
 __all__ = ["ids_on_the_test_clock"]
@@ -60,8 +61,19 @@ KNOWN_BREAKS: dict[str, str] = {
 }
 
 
+# Seen on PostgreSQL only, and not on every run (a race), so not strict.
+KNOWN_BREAKS_ON_POSTGRES: dict[str, str] = {
+    "test_a_double_press_of_yes_ask_a_mentor_posts_one_request": (
+        "issue #11: two quick presses of 'Yes, ask a mentor' posted two requests on PostgreSQL"
+    ),
+}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         reason = KNOWN_BREAKS.get(item.name)
         if reason is not None:
             item.add_marker(pytest.mark.xfail(strict=True, reason=f"known break: {reason}"))
+        race = KNOWN_BREAKS_ON_POSTGRES.get(item.name) if ON_POSTGRES else None
+        if race is not None:
+            item.add_marker(pytest.mark.xfail(strict=False, reason=f"known break: {race}"))
