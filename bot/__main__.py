@@ -147,6 +147,7 @@ async def _maintenance(settings: Settings, command: str, guild_id: int | None) -
     from bot.runtime import apply_migrations
     from bot.services import key_checks
     from bot.services.retention import RetentionService
+    from bot.services.spool import Spool, spool_folder
 
     keyring = Keyring.from_settings(settings)
     engine = create_engine(settings)
@@ -155,7 +156,8 @@ async def _maintenance(settings: Settings, command: str, guild_id: int | None) -
         await lock.acquire()
         await apply_migrations(engine, keyring)
         sessions = create_session_factory(engine)
-        retention = RetentionService(sessions, SystemClock(), keyring)
+        spool = Spool(spool_folder(settings), keyring)
+        retention = RetentionService(sessions, SystemClock(), keyring, spool)
         if command == "purge-guild" and guild_id is not None:
             counts = await retention.purge_guild(guild_id)
             removed = ", ".join(f"{count} from {table}" for table, count in counts.items() if count)
@@ -167,11 +169,11 @@ async def _maintenance(settings: Settings, command: str, guild_id: int | None) -
                     "(keys from the environment: move them into a key file first)."
                 )
             # The key being replaced must be the one the data was written with.
-            await key_checks.verify_and_record(sessions, keyring, SystemClock())
+            await key_checks.verify_and_record(sessions, keyring, SystemClock(), spool)
             return await _rotate_pseudonym_key(settings.muster_key_file, retention)
         else:
             # Rotation: the new current key is recorded, and a wrong key refused, first.
-            await key_checks.verify_and_record(sessions, keyring, SystemClock())
+            await key_checks.verify_and_record(sessions, keyring, SystemClock(), spool)
             report = await retention.reencrypt()
             if not report.unreadable:
                 await key_checks.forget_retired(sessions, keyring)
@@ -215,6 +217,7 @@ async def _check_config(settings: Settings) -> int:
     from bot.db import migrate
     from bot.db.engine import create_engine, create_session_factory
     from bot.services import key_checks
+    from bot.services.spool import Spool, spool_folder
 
     problems: list[str] = []
     key_problem = False  # keys that cannot read the stored data: `run` would exit 2 too
@@ -243,7 +246,9 @@ async def _check_config(settings: Settings) -> int:
         if keyring is not None and current == head:
             async with create_session_factory(engine)() as session:
                 stored = await key_checks.stored_checks(session)
-            mismatched = key_checks.mismatches(stored, key_checks.configured_checks(keyring))
+            mismatched = key_checks.mismatches(
+                stored, key_checks.configured_checks(keyring)
+            ) + key_checks.spool_mismatches(Spool(spool_folder(settings), keyring), keyring)
             if mismatched:
                 problems.append(key_checks.refusal(mismatched))
                 key_problem = True

@@ -59,8 +59,8 @@ async def open_runtime(
         await apply_migrations(engine, keyring)
         clock = clock or SystemClock()
         sessions = create_session_factory(engine)
-        await key_checks.verify_and_record(sessions, keyring, clock)  # R28, before any use
         spool = Spool(spool_folder(settings), keyring)
+        await key_checks.verify_and_record(sessions, keyring, clock, spool)  # R28, before use
         spool.open()
         services = build_services(
             sessions,

@@ -22,6 +22,8 @@ from bot.keys import Keyring
 from bot.scheduling import Scheduler
 from bot.services import key_checks
 from bot.services.reminders import ReminderService
+from bot.services.retention import RetentionService
+from bot.services.spool import Spool
 from tests.conftest import World, start_bot
 from tests.test_checkins_e2e import checkin_options, configure, post_anonymously
 from tests.test_cli import clean_env, database_env, muster
@@ -91,6 +93,64 @@ async def test_rotation_records_the_new_key_and_reencrypt_retires_the_old(
         await key_checks.verify_and_record(sessions, wrong_new, clock)
 
 
+HELD = {"note": "kept while the database was busy"}
+
+
+def hold(folder: Path, keyring: Keyring, key: int) -> None:
+    """A check-in held in the spool, as a process that stopped with the database busy left it."""
+    spool = Spool(folder, keyring)
+    spool.open()
+    spool.keep(key, HELD)
+
+
+async def test_a_held_checkin_sealed_with_a_missing_key_is_refused_with_one_sentence(
+    sessions: SessionFactory, clock: FakeClock, tmp_path: Path
+) -> None:
+    """The database no longer needs k1, but a check-in held in the spool is sealed with it:
+    starting without k1 would lose it, so the start is refused and says how to save it."""
+    old = Keyring.generate()
+    hold(tmp_path / "held", old, 7)
+    fresh = secrets.token_bytes(32)
+    rotating = keyring_with(old.pseudonym_key, {"k2": fresh, **old.encryption_keys}, "k2")
+    await key_checks.verify_and_record(
+        sessions, rotating, clock, Spool(tmp_path / "held", rotating)
+    )
+    await key_checks.forget_retired(sessions, rotating)
+    only_new = keyring_with(old.pseudonym_key, {"k2": fresh}, "k2")
+    with pytest.raises(ConfigError) as refused:
+        await key_checks.verify_and_record(
+            sessions, only_new, clock, Spool(tmp_path / "held", only_new)
+        )
+    message = str(refused.value)
+    assert "encryption key 'k1', which 1 held check-in(s) in" in message
+    assert str(tmp_path / "held") in message
+    assert "`reencrypt`" in message
+    assert message.count(". ") == 0  # one sentence
+    await key_checks.verify_and_record(
+        sessions, rotating, clock, Spool(tmp_path / "held", rotating)
+    )
+
+
+async def test_reencrypt_reseals_the_held_checkins_so_the_old_key_can_go(
+    sessions: SessionFactory, clock: FakeClock, tmp_path: Path
+) -> None:
+    old = Keyring.generate()
+    hold(tmp_path / "held", old, 7)
+    fresh = secrets.token_bytes(32)
+    rotating = keyring_with(old.pseudonym_key, {"k2": fresh, **old.encryption_keys}, "k2")
+    report = await RetentionService(
+        sessions, clock, rotating, Spool(tmp_path / "held", rotating)
+    ).reencrypt()
+    assert (report.reencrypted, report.unreadable) == (1, 0)
+    only_new = Spool(tmp_path / "held", keyring_with(old.pseudonym_key, {"k2": fresh}, "k2"))
+    assert only_new.key_ids() == {"k2": 1}
+    assert only_new.held() == [(7, HELD)]
+    again = await RetentionService(
+        sessions, clock, rotating, Spool(tmp_path / "held", rotating)
+    ).reencrypt()
+    assert (again.reencrypted, again.already_current) == (0, 1)
+
+
 async def test_the_bot_will_not_start_with_another_key_file(
     world: World, bot_settings: Settings, clock: FakeClock
 ) -> None:
@@ -114,9 +174,11 @@ async def test_run_and_check_config_refuse_a_replaced_key_file(
     key_file = tmp_path / "muster.keys.json"
     original = Keyring.generate()
     write_keys(key_file, original)
+    held = tmp_path / "held"
     env = clean_env(
-        tmp_path, **database_env(database), MUSTER_KEY_FILE=str(key_file), DISCORD_TOKEN="t"
-    )
+        tmp_path, **database_env(database), MUSTER_KEY_FILE=str(key_file), DISCORD_TOKEN="t",
+        HELD_CHECKINS_DIR=str(held),
+    )  # fmt: skip
     code, out, err = await muster(tmp_path, "check-config", env=env)
     assert code == 0, err
     assert "pending (run `migrate`)" in out
@@ -138,20 +200,31 @@ async def test_run_and_check_config_refuse_a_replaced_key_file(
         secret = json.loads(key_file.read_text())["encryption_keys"]["k1"]
         assert secret not in out + err
 
-    # Rotation: a new current key beside the old one, re-encrypt, then drop the old one.
+    # Rotation: a new current key beside the old one, re-encrypt, then drop the old one. A
+    # check-in held in the spool (the process stopped with the database busy) goes along.
+    hold(held, original, 7)
     rotated = keyring_with(
         original.pseudonym_key, {"k2": secrets.token_bytes(32), **original.encryption_keys}, "k2"
     )
+    only_new = keyring_with(original.pseudonym_key, {"k2": rotated.encryption_keys["k2"]}, "k2")
     write_keys(key_file, rotated)
     code, out, err = await muster(tmp_path, "reencrypt", env=env)
     assert code == 0, err
     assert "can be removed" in out
-    write_keys(
-        key_file,
-        keyring_with(original.pseudonym_key, {"k2": rotated.encryption_keys["k2"]}, "k2"),
-    )
+    assert Spool(held, only_new).held() == [(7, HELD)]
+    write_keys(key_file, only_new)
     code, out, err = await muster(tmp_path, "check-config", env=env)
     assert code == 0, err
+
+    # A check-in held under the old key after `reencrypt` (a process still running with it):
+    # without the old key, check-config and run refuse, and say so in one sentence.
+    hold(held, original, 8)
+    for command in ("check-config", "run"):
+        code, out, err = await muster(tmp_path, command, env=env)
+        assert code == 2, (command, err)
+        [last] = err.strip().splitlines()[-1:]
+        assert "encryption key 'k1', which 1 held check-in(s) in" in last, (command, last)
+        assert "Traceback" not in err
 
 
 async def test_data_from_before_check_values_must_open_with_the_first_recorded_key(

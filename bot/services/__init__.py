@@ -83,7 +83,7 @@ def build_services(
             member_data_handlers(keyring),
             forget=(checkins.forget, member_settings.forget),
         ),
-        retention=RetentionService(sessions, clock, keyring),
+        retention=RetentionService(sessions, clock, keyring, spool),
         resources=ResourceService(sessions, clock),
         recovery_meetings=RecoveryMeetingService(sessions, clock),
         checkins=checkins,

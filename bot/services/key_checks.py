@@ -6,7 +6,8 @@ records them (after checking that each opens what is already stored under its id
 written before check values existed); a start whose keys differ from the recorded ones, or
 lacks a key the data was written with, is refused with one sentence, before anything else.
 A key added for rotation is recorded when first seen; `reencrypt` forgets the keys no data
-uses any more.
+uses any more. Check-ins held in the local spool (R29) count as stored data: a start without
+the key one of them is sealed with is refused too, or it would be lost.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bot.errors import ConfigError
 from bot.keys import Keyring
 from bot.services.checkins import NOTE_CONTEXT
 from bot.services.crypto import UnreadableError, decrypt, key_id_of
+from bot.services.spool import Spool
 
 CHECK_LABEL = b"muster key check v1"
 PSEUDONYM = "pseudonym"
@@ -78,12 +80,28 @@ async def stored_checks(session: AsyncSession) -> dict[KeyName, str]:
     return {(kind, key_id): value for kind, key_id, value in rows.all()}
 
 
-async def verify_and_record(sessions: SessionFactory, keyring: Keyring, clock: Clock) -> None:
-    """Refuse keys that differ from the recorded ones (ConfigError); record any new ones."""
+def spool_mismatches(spool: Spool | None, keyring: Keyring) -> list[str]:
+    """Held check-ins sealed with a key that is not configured: they could not be saved."""
+    if spool is None:
+        return []
+    return [
+        f"encryption key {key_id!r}, which {count} held check-in(s) in {spool.folder} "
+        "are sealed with, is missing (put it back and start Muster once to save them, or "
+        "run `reencrypt` with it present)"
+        for key_id, count in sorted(spool.key_ids().items())
+        if key_id not in keyring.encryption_keys
+    ]
+
+
+async def verify_and_record(
+    sessions: SessionFactory, keyring: Keyring, clock: Clock, spool: Spool | None = None
+) -> None:
+    """Refuse keys that differ from the recorded ones, or that cannot open what `spool`
+    holds (ConfigError); record any new ones."""
     configured = configured_checks(keyring)
     async with sessions.begin() as session:
         stored = await stored_checks(session)
-        problems = mismatches(stored, configured)
+        problems = mismatches(stored, configured) + spool_mismatches(spool, keyring)
         if problems:
             raise ConfigError(refusal(problems))
         new = {name: value for name, value in configured.items() if name not in stored}

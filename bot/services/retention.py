@@ -13,6 +13,7 @@ The retention job runs on the shared scheduler once a day and deletes:
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
@@ -52,6 +53,7 @@ from bot.services.guild_settings import DEFAULT_RETENTION_DAYS
 from bot.services.mentors import KEEP_FOR as MENTOR_REQUESTS_KEPT
 from bot.services.ownership import OWNER_SIZES, Owners, owner_context, post_context
 from bot.services.pseudonyms import storage_week
+from bot.services.spool import Spool
 
 REMINDERS_KEPT_AFTER_DATE = timedelta(days=30)
 SETTLED_DELIVERIES_KEPT = timedelta(days=30)
@@ -69,10 +71,13 @@ class RotationReport:
 
 
 class RetentionService:
-    def __init__(self, sessions: SessionFactory, clock: Clock, keyring: Keyring) -> None:
+    def __init__(
+        self, sessions: SessionFactory, clock: Clock, keyring: Keyring, spool: Spool | None = None
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._keyring = keyring
+        self._spool = spool  # held check-ins (R29): re-sealed with everything else
 
     async def ensure_scheduled(self) -> None:
         """At start-up: the daily job exists exactly once."""
@@ -230,6 +235,13 @@ class RetentionService:
                         **occurrence.payload,
                         "user": rotate(sealed, f"milestone:{streak_id}").hex(),
                     }
+        if self._spool is not None:
+            # Held check-ins are stored data too: left under the old key, they would be lost
+            # the day it is removed (R29).
+            resealed, current, unreadable = await asyncio.to_thread(self._spool.reseal)
+            counts["reencrypted"] += resealed
+            counts["current"] += current
+            counts["unreadable"] += unreadable
         return RotationReport(counts["reencrypted"], counts["current"], counts["unreadable"])
 
     async def rotate_pseudonym_key(self) -> tuple[Keyring, int]:

@@ -6,6 +6,9 @@ is written here: one file per item, encrypted with the data key (bound to its na
 to a temporary name, fsynced, renamed into place and the folder fsynced. A file is removed once
 its item is committed; at start the files left over are replayed. Replaying one that was
 committed just before a crash saves nothing new: items are keyed by their interaction id (R15).
+
+Key rotation covers the spool too: `reencrypt` re-seals what is held under the current key, and
+the key check at start refuses keys that cannot open a held item (R28).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +24,7 @@ from bot.config import Settings
 from bot.db.engine import sqlite_path
 from bot.errors import ConfigError
 from bot.keys import Keyring
-from bot.services.crypto import decrypt_or_none, encrypt
+from bot.services.crypto import UnreadableError, decrypt_or_none, encrypt, key_id_of
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +62,9 @@ class Spool:
 
     def keep(self, key: int, document: dict[str, Any]) -> None:
         """Write one item durably. Blocking (fsync): call it off the event loop."""
-        sealed = encrypt(self._keyring, json.dumps(document), context=self._context(key))
+        self._write(key, encrypt(self._keyring, json.dumps(document), context=self._context(key)))
+
+    def _write(self, key: int, sealed: bytes) -> None:
         final = self.folder / f"{key}{SUFFIX}"
         partial = self.folder / f"{key}.partial"
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -74,9 +80,8 @@ class Spool:
         """The item is committed: forget it."""
         (self.folder / f"{key}{SUFFIX}").unlink(missing_ok=True)
 
-    def held(self) -> list[tuple[int, dict[str, Any]]]:
-        """Every item still waiting. One that cannot be read is left in place (and logged by
-        name, never content) for an operator, not deleted."""
+    def _sealed(self) -> list[tuple[int, bytes]]:
+        """Every held file's name and sealed content, as stored."""
         if not self.folder.is_dir():
             return []
         found = []
@@ -84,11 +89,41 @@ class Spool:
             name = path.name.removesuffix(SUFFIX)
             if not name.isdigit():
                 continue
-            key = int(name)
             try:
-                sealed = path.read_bytes()
+                found.append((int(name), path.read_bytes()))
             except FileNotFoundError:
                 continue  # released meanwhile
+        return found
+
+    def key_ids(self) -> Counter[str]:
+        """How many held items are sealed under each key id (read without any key)."""
+        return Counter(_key_id(sealed) for _, sealed in self._sealed())
+
+    def reseal(self) -> tuple[int, int, int]:
+        """Seal every held item under the current key, so an older one can be retired.
+        Returns (re-sealed, already current, unreadable); unreadable ones are left as they are.
+        Blocking (fsync)."""
+        resealed = current = unreadable = 0
+        for key, sealed in self._sealed():
+            if _key_id(sealed) == self._keyring.current_key_id:
+                current += 1
+                continue
+            plain = decrypt_or_none(
+                self._keyring, sealed, context=self._context(key), what="held item"
+            )
+            if plain is None:
+                unreadable += 1
+                continue
+            self._write(key, encrypt(self._keyring, plain, context=self._context(key)))
+            resealed += 1
+        return resealed, current, unreadable
+
+    def held(self) -> list[tuple[int, dict[str, Any]]]:
+        """Every item still waiting. One that cannot be read is left in place (and logged by
+        name, never content) for an operator, not deleted."""
+        found = []
+        for key, sealed in self._sealed():
+            path = self.folder / f"{key}{SUFFIX}"
             plain = decrypt_or_none(
                 self._keyring, sealed, context=self._context(key), what="held item"
             )
@@ -108,3 +143,10 @@ class Spool:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _key_id(sealed: bytes) -> str:
+    try:
+        return key_id_of(sealed)
+    except UnreadableError:
+        return "?"  # not in the encrypted form at all: no key opens it

@@ -10,8 +10,6 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.db.engine import SessionFactory
@@ -26,10 +24,6 @@ from tests.conftest import database_unavailable, eventually
 from tests.test_held_checkins import draft, held_files, stored
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: reencrypt and the key check do not cover the held spool",
-)
 async def test_a_held_checkin_survives_the_documented_key_rotation(
     make_settings: Any, sessions: SessionFactory, clock: FakeClock, tmp_path: Path
 ) -> None:
@@ -48,18 +42,19 @@ async def test_a_held_checkin_survives_the_documented_key_rotation(
     assert len(held_files(folder)) == 1
 
     # The operator rotates, as `python -m bot reencrypt` does: record the new key, rewrite
-    # every value, and (nothing unreadable) stop requiring the old one.
+    # every value (the spool folder is the one the bot uses), and (nothing unreadable) stop
+    # requiring the old one.
     new_key = secrets.token_bytes(32)
     rotating = Keyring(old.pseudonym_key, {"k2": new_key, **old.encryption_keys}, "k2")
-    await key_checks.verify_and_record(sessions, rotating, clock)
-    report = await RetentionService(sessions, clock, rotating).reencrypt()
+    await key_checks.verify_and_record(sessions, rotating, clock, Spool(folder, rotating))
+    report = await RetentionService(sessions, clock, rotating, Spool(folder, rotating)).reencrypt()
     assert report.unreadable == 0
     await key_checks.forget_retired(sessions, rotating)
     # "The older keys are no longer needed and can be removed from the key file."
     only_new = Keyring(old.pseudonym_key, {"k2": new_key}, "k2")
 
-    try:
-        await key_checks.verify_and_record(sessions, only_new, clock)
+    try:  # the start's key check, as `run` makes it
+        await key_checks.verify_and_record(sessions, only_new, clock, Spool(folder, only_new))
     except ConfigError:
         return  # refusing to start (so the operator keeps k1) also keeps the promise
     restarted = CheckinService(
