@@ -213,8 +213,10 @@ class Scheduler:
                 excused += min(size, ended_at - due.due_at)
         return now - excused
 
-    async def _watch_for_steps(self) -> None:
-        """Compare how far the clock moved with how much time really passed (R11, R8)."""
+    async def watch_clock(self) -> None:
+        """Compare how far the clock moved with how much time really passed since the last
+        look (R11, R8). The first look only notes the clock: make it at start, so that a step
+        before the first delivery run is seen too."""
         step = self._unexplained_step()
         if step > CLOCK_STEP_TOLERANCE and self._offset_checked is not None:
             # On PostgreSQL the host's clock may be the one that moved: measure again.
@@ -363,7 +365,7 @@ class Scheduler:
 
     async def claim(self, limit: int = CLAIM_BATCH) -> list[Due]:
         await self.check_clock()
-        await self._watch_for_steps()
+        await self.watch_clock()
         now = self.now()
         async with self._sessions.begin() as session:
             ready = or_(
@@ -660,6 +662,9 @@ class Dispatcher:
 
     async def start(self) -> None:
         self._stopped = False
+        # From now on lateness follows the time that really passed, even if the wall clock is
+        # set before the first delivery run.
+        await self._scheduler.watch_clock()
         await self._arm()
         self._watchdog = asyncio.get_running_loop().create_task(self._watch())
 

@@ -142,20 +142,7 @@ async def test_one_hung_dm_does_not_hold_up_another_members_court_reminder(
         stall.release.set()
 
 
-@pytest.mark.parametrize(
-    "dispatcher_looked_first",
-    [
-        pytest.param(
-            False,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known break, issue #13: a clock step before the dispatcher's first "
-                "look makes a reminder missed",
-            ),
-        ),
-        True,
-    ],
-)
+@pytest.mark.parametrize("dispatcher_looked_first", [False, True])
 async def test_a_clock_set_forward_soon_after_start_does_not_make_a_reminder_missed(
     running: Runtime, world: World, clock: FakeClock, dispatcher_looked_first: bool
 ) -> None:
