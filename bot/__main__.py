@@ -207,7 +207,7 @@ async def _rotate_pseudonym_key(path: Path, retention: RetentionService) -> int:
     os.replace(fresh, path)
     print(
         f"New pseudonym key in {path} (the old file is {path.name}.previous); {retagged} "
-        "block(s) and sharing choice(s) re-tagged. Start Muster again with the new file, "
+        "sharing choice(s) re-tagged. Start Muster again with the new file, "
         "then delete the .previous file once you have a backup of the new one."
     )
     return 0

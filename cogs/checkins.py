@@ -52,9 +52,9 @@ from bot.tree import report_error, respond
 from bot.ui.checkins import (
     DYNAMIC_ITEMS,
     SUPPORT_OFFER,
-    PostActionButton,
     PostOptionsButton,
     StopPromptsButton,
+    WithdrawButton,
     anonymous_post_embed,
     delete_post_message,
     named_post_embed,
@@ -174,7 +174,12 @@ def _confirmation(result: CheckinResult, name: str) -> str:
     if result.share == "private":
         lines.append("Saved. Only you can see it; `/checkin history` shows how things are going.")
     elif result.share == "anonymous":
-        when = when_it_appears(result.post_after, result.delay_minutes or 0, result.release_times)
+        when = when_it_appears(
+            result.post_after,
+            result.delay_minutes or 0,
+            result.release_times,
+            held_back=result.held_back,
+        )
         lines.append(
             f"Saved. It will appear in <#{result.channel_id}> {when} as "
             f"**{result.pseudonym}**, with the day but not the time. Nobody, moderators "
@@ -277,7 +282,7 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         text = _confirmation(result, name)
         buttons = discord.ui.View(timeout=900)
         if result.share == "anonymous" and result.post_id is not None:
-            buttons.add_item(PostActionButton("withdraw", result.post_id))
+            buttons.add_item(WithdrawButton(result.post_id))
         shown = not result.held and not result.duplicate  # never posted twice
         if result.share == "named" and result.channel_id is not None and shown:
             text = await self._post_named(result.channel_id, draft, result.note, name, text)

@@ -24,6 +24,7 @@ from bot.services.anonymous import AnonymousPostService
 from bot.services.checkins import CheckinDraft, CheckinService
 from bot.services.crypto import encrypt
 from bot.services.journal import MedicationService, SobrietyService
+from bot.services.ownership import Owners
 
 GUILD, USER = 7001, 5_000_000_000_000_001
 # Blocks that have ended are not moved, and the migration runs on the real clock.
@@ -132,3 +133,63 @@ def _old_rows(keyring: Keyring, member_key: str, at: datetime) -> list[tuple[str
          "created_at) VALUES (1, :k, :day, NULL, 'none', NULL, :at)",
          {"k": member_key, "day": date(2026, 11, 1), "at": at}),
     ]  # fmt: skip
+
+
+async def test_0013_gives_each_block_a_row_and_pads_remembered_choices(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """A block row and unpadded choices of 0012 move: the block still stops its author, the
+    choices read as before and now share one length. A second block adds a row; the way
+    down folds the two into one tagged row again (latest end) and unpads the choices."""
+    keyring = Keyring.generate()
+    owners = Owners(keyring)
+    now = datetime.now(UTC).replace(microsecond=0)
+    engine = create_engine(make_settings())
+    try:
+        await migrate.upgrade(engine, "0012", keyring=keyring)
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("INSERT INTO anonymous_blocks (guild_id, tag, owner, until) "
+                     "VALUES (:g, :t, :o, :u)"),
+                {"g": GUILD, "t": owners.tag("block", GUILD, f"u:{USER}"),
+                 "o": owners.seal_user("anonymous_blocks", USER), "u": BLOCKED_UNTIL},
+            )  # fmt: skip
+            for user, share in ((USER, "named"), (USER + 1, "anonymous")):
+                await connection.execute(
+                    text("INSERT INTO checkin_profiles (tag, guild_id, owner, choice) "
+                         "VALUES (:t, :g, :o, :c)"),
+                    {"t": owners.tag("share", GUILD, f"u:{user}"), "g": GUILD,
+                     "o": owners.seal_user("checkin_profiles", user),
+                     "c": encrypt(keyring, share, context=f"share:{GUILD}")},
+                )  # fmt: skip
+        await migrate.upgrade(engine, keyring=keyring)
+        await migrate.check(engine)
+        sessions = create_session_factory(engine)
+        clock = FakeClock(now)
+        posts = AnonymousPostService(sessions, clock, keyring)
+        assert await posts.blocked_until(GUILD, USER) == BLOCKED_UNTIL
+        checkins = CheckinService(sessions, clock, keyring, Scheduler(sessions, clock))
+        assert await checkins.last_choice(GUILD, USER) == "named"
+        assert await checkins.last_choice(GUILD, USER + 1) == "anonymous"
+        async with engine.begin() as connection:
+            lengths = {len(row[0]) for row in await connection.execute(
+                text("SELECT choice FROM checkin_profiles"))}  # fmt: skip
+            assert len(lengths) == 1
+            await connection.execute(
+                text("INSERT INTO anonymous_blocks (guild_id, owner, until) VALUES (:g, :o, :u)"),
+                {"g": GUILD, "o": owners.seal_user("anonymous_blocks", USER),
+                 "u": BLOCKED_UNTIL + timedelta(days=3)},
+            )  # fmt: skip
+        await checkins.close()
+        await migrate.downgrade(engine, "0012", keyring=keyring)
+        async with engine.connect() as connection:
+            blocks = (await connection.execute(
+                text("SELECT guild_id, tag FROM anonymous_blocks"))).all()  # fmt: skip
+            choices = {
+                len(row[0]) for row in await connection.execute(
+                    text("SELECT choice FROM checkin_profiles"))
+            }  # fmt: skip
+        assert blocks == [(GUILD, owners.tag("block", GUILD, f"u:{USER}"))]
+        assert len(choices) == 2  # unpadded again: "named" and "anonymous"
+    finally:
+        await engine.dispose()

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from bot.keys import Keyring
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SCHEMA_HEAD = "0012"
+SCHEMA_HEAD = "0013"
 
 
 def alembic_config(connection: Connection | None = None, keyring: Keyring | None = None) -> Config:
@@ -62,10 +62,10 @@ async def upgrade(
     await _run(engine, lambda config: command.upgrade(config, revision), keyring)
 
 
-async def downgrade(engine: AsyncEngine, revision: str) -> None:
+async def downgrade(engine: AsyncEngine, revision: str, *, keyring: Keyring | None = None) -> None:
     from alembic import command  # see the module docstring
 
-    await _run(engine, lambda config: command.downgrade(config, revision))
+    await _run(engine, lambda config: command.downgrade(config, revision), keyring)
 
 
 async def check(engine: AsyncEngine) -> None:

@@ -280,14 +280,16 @@ class AnonymousPost(Base):
 
 
 class AnonymousBlock(Base):
-    """A member kept from posting anonymously in one server until `until`. It exists only for
-    blocked authors, under a tag recomputed from the member and server (and the pseudonym
-    key), so it follows them across pseudonym weeks; `owner` lets a key rotation re-tag it."""
+    """One moderator's pause on an author's anonymous posting in one server, until `until`.
+    Rows exist only for blocked authors, one per block (a second block of the same author
+    adds a row: updating the first would tell a dump that both blocked posts are theirs).
+    Nothing but the sealed `owner` says whose it is; Muster finds a member's by opening the
+    server's few unexpired rows, so a block follows its author across pseudonym weeks."""
 
     __tablename__ = "anonymous_blocks"
 
-    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
     owner: Mapped[bytes] = mapped_column(LargeBinary)
     until: Mapped[datetime] = mapped_column(UTCDateTime())
 

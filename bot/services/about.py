@@ -67,7 +67,8 @@ PRIVACY_SECTIONS: tuple[Section, ...] = (
         "the day, not the time, and appears a few minutes later (the delay is in your "
         "confirmation). Moderators can remove a post and pause its author without learning "
         'who it is. Mentors learn your name only if you press "ask a peer mentor"; a post '
-        "of yours that is waiting then appears later, so the two can't be connected. The "
+        "of yours that is waiting then, or that you share in the four hours after, appears "
+        "an hour or more later, so the two can't be connected. The "
         "weekly summary counts anonymous posts only, and only when enough members posted.",
     ),
     Section(

@@ -25,11 +25,16 @@ from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import Delivery, Due
 from bot.services import audit
-from bot.services.checkins import Content, blocked_until, book_release, read_sealed
+from bot.services.checkins import (
+    Content,
+    blocked_until,
+    book_release,
+    read_sealed,
+    release_at,
+)
 from bot.services.crisis_language import assess
 from bot.services.guild_settings import GuildConfig
 from bot.services.ownership import Owners, owned_rows, post_context
-from bot.services.rhythm import next_local
 
 BLOCK_DAYS = (1, 7, 30)
 # A post held up by a Discord outage still goes out within a day; later it would only puzzle.
@@ -37,9 +42,6 @@ ANONYMOUS_POST_DEADLINE = timedelta(days=1)
 PENDING, POSTED, REMOVED, WITHDRAWN, FAILED = "pending", "posted", "removed", "withdrawn", "failed"
 IDLE = timedelta(days=1)  # with nothing waiting, the release delivery looks again after this
 NOT_FOUND = "I couldn't find that anonymous post. It may have been removed."
-# A member who asks for a mentor while their anonymous post waits: the post moves this far
-# on, so the moment of the request and the moment of the post tell nothing about each other.
-HOLD_BACK = (timedelta(hours=1), timedelta(hours=4))
 
 
 @dataclass(frozen=True)
@@ -123,20 +125,7 @@ class AnonymousPostService:
         """The next release: for the next waiting post (not `done`, just sent), when it is
         due; or IDLE from now, to look again."""
         async with self._sessions.begin() as session:
-            waiting = await session.execute(
-                select(AnonymousPost.id, AnonymousPost.post_after)
-                .where(
-                    AnonymousPost.guild_id == guild_id,
-                    AnonymousPost.state == PENDING,
-                    AnonymousPost.id != (done or 0),
-                )
-                .order_by(AnonymousPost.post_after, AnonymousPost.id)
-                .limit(1)
-            )
-            following = waiting.first()
-            due = max(following[1], now) if following is not None else now + IDLE
-            await book_release(session, guild_id, due, None if following is None else following[0])
-        return due
+            return await _rebook(session, guild_id, now, done=done)
 
     async def mark_failed(self, post_id: int) -> None:
         async with self._sessions.begin() as session:
@@ -232,7 +221,13 @@ class AnonymousPostService:
                         "no one to block."
                     )
                 until = now + timedelta(days=block_days)
-                await self._block(session, guild_id, author, until)
+                session.add(
+                    AnonymousBlock(
+                        guild_id=guild_id,
+                        owner=self._owners.seal("anonymous_blocks", author),
+                        until=until,
+                    )
+                )
                 audit.record(
                     session,
                     guild_id=guild_id,
@@ -260,33 +255,15 @@ class AnonymousPostService:
                 AnonymousPost.guild_id == config.guild_id, AnonymousPost.state == PENDING,
             )  # fmt: skip
             for post in waiting:
-                low, high = (span.total_seconds() for span in HOLD_BACK)
-                later = now + timedelta(seconds=round(self._rng.uniform(low, high)))
-                if config.anonymous_release_times:
-                    later = min(
-                        next_local(at, config.timezone, later)
-                        for at in config.anonymous_release_times
-                    )
-                post.post_after = later  # the release delivery finds it then
+                later = release_at(config, now, self._rng, held_back=True)
+                post.post_after = later
                 latest = max(latest or later, later)
+            if latest is not None:
+                # The release booked for a post moved on must move too: left where it was, it
+                # would come due, find nothing, and keep the post's first time in its row.
+                await session.flush()
+                await _rebook(session, config.guild_id, now)
         return latest
-
-    async def _block(
-        self, session: AsyncSession, guild_id: int, author: str, until: datetime
-    ) -> None:
-        tag = self._owners.tag("block", guild_id, author)
-        block = await session.get(AnonymousBlock, (guild_id, tag))
-        if block is None:
-            session.add(
-                AnonymousBlock(
-                    guild_id=guild_id,
-                    tag=tag,
-                    owner=self._owners.seal("anonymous_blocks", author),
-                    until=until,
-                )
-            )
-        else:
-            block.until = max(block.until, until)
 
     async def _post(
         self,
@@ -305,3 +282,26 @@ class AnonymousPostService:
         if post is None:
             raise UserFacingError(NOT_FOUND)
         return post
+
+
+async def _rebook(
+    session: AsyncSession, guild_id: int, now: datetime, *, done: int | None = None
+) -> datetime:
+    """Point the server's release delivery at its earliest waiting post (not `done`), due
+    when that post is; or IDLE from now, to look again."""
+    waiting = await session.execute(
+        select(AnonymousPost.id, AnonymousPost.post_after)
+        .where(
+            AnonymousPost.guild_id == guild_id,
+            AnonymousPost.state == PENDING,
+            AnonymousPost.id != (done or 0),
+        )
+        .order_by(AnonymousPost.post_after, AnonymousPost.id)
+        .limit(1)
+    )
+    following = waiting.first()
+    due = max(following[1], now) if following is not None else now + IDLE
+    await book_release(
+        session, guild_id, due, None if following is None else following[0], move=True
+    )
+    return due

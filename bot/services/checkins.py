@@ -31,12 +31,19 @@ from bot.clock import Clock
 from bot.db.cache import WriteThroughCache
 from bot.db.engine import SessionFactory, insert_for
 from bot.db.group_commit import BatchWriter
-from bot.db.models import AnonymousBlock, AnonymousPost, Checkin, CheckinProfile, Occurrence
+from bot.db.models import (
+    AnonymousBlock,
+    AnonymousPost,
+    Checkin,
+    CheckinProfile,
+    MentorRequest,
+    Occurrence,
+)
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import PENDING, Scheduler
 from bot.services.crisis_language import assess
-from bot.services.crypto import UNREADABLE, decrypt_or_none, encrypt, seal
+from bot.services.crypto import UNREADABLE, decrypt_or_none, seal
 from bot.services.guild_settings import MIN_ANONYMOUS_DELAY_MINUTES, GuildConfig
 from bot.services.journal import current_streak
 from bot.services.ownership import Owners, owned_rows, post_context, request_digest
@@ -67,6 +74,10 @@ NOTE_MAX = 1000
 MAX_SLEEP_HOURS = 24
 # One shared post per member per server in this window; more are kept privately.
 SHARE_COOLDOWN = timedelta(minutes=10)
+# A member who asked a peer mentor by name: their anonymous posts waiting then, or made in the
+# HOLD_BACK[1] after, appear this far on, so the moment of the request (the mentors see a
+# name) and the moment of the post tell nothing about each other.
+HOLD_BACK = (timedelta(hours=1), timedelta(hours=4))
 # How long a member waits for the save before being told it is being held.
 SAVE_WAIT = 8.0
 # How long the sharing checks (blocks, spacing, last choice) may take before going private.
@@ -106,6 +117,10 @@ CONTENT_SIZES = (1536, 4608)
 # A check-in keeps its note apart (padded the same way, and there even when empty), so a
 # note that cannot be read still leaves the check-in readable (R28).
 DATA_SIZES = (384,)
+# Anonymous post ids are drawn from here: ten digits, within a 32-bit integer column.
+POST_IDS = (10**9, 2**31 - 1)
+# The remembered sharing choice ("named", "private", "anonymous") padded to one length.
+CHOICE_SIZES = (16,)
 CHECKIN_CONTEXT = "checkin:{digest}"
 NOTE_CONTEXT = "checkin-note:{digest}"
 
@@ -291,6 +306,7 @@ class _Decision:
     reason: str | None = None
     block_until: datetime | None = None
     pseudonym: str | None = None
+    held_back: bool = False  # its author asked for a mentor a little while ago
 
 
 @dataclass(frozen=True)
@@ -313,6 +329,7 @@ class CheckinResult:
     release_times: tuple[str, ...] = ()  # or its fixed release times
     # Kept private for its crisis note until the member chooses: the share they asked for.
     held_for: Share | None = None
+    held_back: bool = False  # the post waits longer: its author asked for a mentor
 
 
 @dataclass(frozen=True)
@@ -326,6 +343,7 @@ class Chosen:
     pseudonym: str | None
     entry: Entry | None = None  # what a named post shows (no note when shared without it)
     post_after: datetime | None = None
+    held_back: bool = False  # the post waits longer: its author asked for a mentor
 
 
 @dataclass(frozen=True)
@@ -372,9 +390,20 @@ class Signals:
         return self.low_mood_again or self.slip_after_streak
 
 
-def release_at(config: GuildConfig, now: datetime, rng: secrets.SystemRandom) -> datetime:
+def release_at(
+    config: GuildConfig, now: datetime, rng: secrets.SystemRandom, *, held_back: bool = False
+) -> datetime:
     """When an anonymous post submitted now appears: at the server's next fixed release time
-    at least the minimum delay away, or after a random wait between the delay and twice it."""
+    at least the minimum delay away, or after a random wait between the delay and twice it.
+    Held back (its author asked for a mentor): HOLD_BACK away, or the release time after."""
+    if held_back:
+        low, high = (span.total_seconds() for span in HOLD_BACK)
+        later = now + timedelta(seconds=round(rng.uniform(low, high)))
+        if config.anonymous_release_times:
+            return min(
+                next_local(at, config.timezone, later) for at in config.anonymous_release_times
+            )
+        return later
     floor = timedelta(
         minutes=MIN_ANONYMOUS_DELAY_MINUTES
         if config.anonymous_release_times
@@ -470,7 +499,7 @@ class CheckinService:
                 owner=self._owners.seal_user("anonymous_posts", draft.user_id),
                 pseudonym=decided.pseudonym,
                 state="pending",
-                post_after=release_at(config, now, self._rng),
+                post_after=release_at(config, now, self._rng, held_back=decided.held_back),
                 content=content.sealed(self._keyring, context=post_context(draft.guild_id)),
             )
         profile = None
@@ -480,7 +509,7 @@ class CheckinService:
                 tag=tag,
                 guild_id=draft.guild_id,
                 owner=self._owners.seal_user("checkin_profiles", draft.user_id),
-                choice=encrypt(self._keyring, draft.share, context=f"share:{draft.guild_id}"),
+                choice=seal_choice(self._keyring, draft.guild_id, draft.share),
             )
         if decided.share != "private" and draft.guild_id is not None:
             self._note_shared(draft.guild_id, draft.user_id, now)
@@ -530,6 +559,7 @@ class CheckinService:
             duplicate=saved.duplicate,
             note=note,
             held_for=held_for,
+            held_back=post is not None and decided.held_back,
             **told,  # type: ignore[arg-type]  # the two fields above
         )
 
@@ -579,7 +609,10 @@ class CheckinService:
             chosen = Chosen(share, share, config.checkin_channel_id, None, None)
             if share == "anonymous":
                 shown = shared.content if choice == "full" else _without_note(shared.content)
+                held_back = await asked_for_mentor(session, row.guild_id, user_id, now)
+                [post_id] = await fresh_post_ids(session, 1)
                 post = AnonymousPost(
+                    id=post_id,
                     guild_id=row.guild_id,
                     channel_id=config.checkin_channel_id,
                     week=week_label(now, config.timezone),
@@ -588,7 +621,7 @@ class CheckinService:
                         session, row.guild_id, user_id, week_label(now, config.timezone)
                     ),
                     state="pending",
-                    post_after=release_at(config, now, self._rng),
+                    post_after=release_at(config, now, self._rng, held_back=held_back),
                     content=shown.sealed(
                         self._keyring,
                         context=post_context(row.guild_id),
@@ -599,7 +632,8 @@ class CheckinService:
                 await session.flush()
                 await book_release(session, row.guild_id, post.post_after, post.id)
                 chosen = Chosen(share, share, config.checkin_channel_id, post.id,
-                                post.pseudonym, post_after=post.post_after)  # fmt: skip
+                                post.pseudonym, post_after=post.post_after,
+                                held_back=held_back)  # fmt: skip
             entry = _entry(shared, ZoneInfo("UTC"))
         if chosen.post_after is not None:
             await self._scheduler.scheduled(chosen.post_after)
@@ -675,7 +709,8 @@ class CheckinService:
             pseudonym = await self._pseudonym(
                 session, draft.guild_id, draft.user_id, week_label(now, config.timezone)
             )
-            return _Decision(requested, requested, pseudonym=pseudonym)
+            held_back = await asked_for_mentor(session, draft.guild_id, draft.user_id, now)
+            return _Decision(requested, requested, pseudonym=pseudonym, held_back=held_back)
 
     async def _pseudonym(
         self, session: AsyncSession, guild_id: int, user_id: int, week: str
@@ -722,10 +757,11 @@ class CheckinService:
                     )
                 )
                 ids.update({str(key): int(id_) for key, id_ in earlier.all()})
+            new_posts = [key for key, row in fresh.items() if key in new_keys and row.post]
+            post_ids = await fresh_post_ids(session, len(new_posts))
             posts: dict[str, AnonymousPost] = {
-                key: AnonymousPost(**row.post)
-                for key, row in fresh.items()
-                if key in new_keys and row.post is not None
+                key: AnonymousPost(id=post_id, **fresh[key].post)  # type: ignore[arg-type]  # checked above
+                for key, post_id in zip(new_posts, post_ids, strict=True)
             }
             if posts:
                 session.add_all(list(posts.values()))
@@ -924,12 +960,13 @@ def release_source(guild_id: int) -> str:
 
 
 async def book_release(
-    session: AsyncSession, guild_id: int, due: datetime, post_id: int | None
+    session: AsyncSession, guild_id: int, due: datetime, post_id: int | None, *, move: bool = False
 ) -> None:
-    """Make the server's one anonymous-release delivery due no later than `due`, for post
-    `post_id`. The pending one is moved rather than a row added for each post: a row added
-    at submission would sit in the deliveries table next to whatever its author did just
-    before (a reminder, a counter), and that order would point at them. Each release sends
+    """Make the server's one anonymous-release delivery due no later than `due` (or, with
+    `move`, exactly then), for post `post_id`. The pending one is moved rather than a row
+    added for each post: a row added at submission would sit in the deliveries table next to
+    whatever its author did just before (a reminder, a counter), and that order would point
+    at them. Each release sends
     one post and books the next, at the moment it is sent (a public moment)."""
     source = release_source(guild_id)
     payload = {} if post_id is None else {"post": post_id}
@@ -943,26 +980,72 @@ async def book_release(
             session, source=source + secrets.token_hex(4), kind="anonymous", due_at=due,
             payload=payload,
         )  # fmt: skip
-    elif pending.due_at > due or not pending.payload:
+    elif move or pending.due_at > due or not pending.payload:
         pending.due_at = pending.available_at = due
         pending.payload = payload
 
 
-def _last_choice(keyring: Keyring, profile: CheckinProfile) -> Share:
+def seal_choice(keyring: Keyring, guild_id: int, share: str) -> bytes:
+    return seal(keyring, share, context=choice_context(guild_id), sizes=CHOICE_SIZES)
+
+
+def choice_context(guild_id: int) -> str:
+    return f"share:{guild_id}"
+
+
+def open_choice(keyring: Keyring, profile: CheckinProfile) -> str | None:
+    """The remembered choice as stored (padded, or from before padding), or None unreadable."""
     choice = decrypt_or_none(
-        keyring, profile.choice, context=f"share:{profile.guild_id}", what="sharing choice"
+        keyring, profile.choice, context=choice_context(profile.guild_id), what="sharing choice"
     )
+    return None if choice is None else choice.rstrip(" ")
+
+
+def _last_choice(keyring: Keyring, profile: CheckinProfile) -> Share:
+    choice = open_choice(keyring, profile)
     return "anonymous" if choice == "anonymous" else "named" if choice == "named" else "private"
 
 
 async def blocked_until(
     session: AsyncSession, owners: Owners, guild_id: int, user_id: int
 ) -> datetime | None:
-    """The end of the member's pause on anonymous posting in this server, if there is one."""
-    tags = owners.tags("block", guild_id, user_id)
-    until: datetime | None = await session.scalar(
-        select(AnonymousBlock.until).where(
-            AnonymousBlock.guild_id == guild_id, AnonymousBlock.tag.in_(tags)
-        )
+    """The end of the member's latest pause on anonymous posting in this server, if any: the
+    server's block rows (few, and only for blocked authors) opened one by one."""
+    blocks = await owned_rows(
+        session, owners, AnonymousBlock, user_id, AnonymousBlock.guild_id == guild_id
     )
-    return until
+    return max((block.until for block in blocks), default=None)
+
+
+async def fresh_post_ids(session: AsyncSession, count: int) -> list[int]:
+    """Ids for new anonymous posts, drawn at random and not yet taken. Moderators see a post's
+    id (audit lines, the removal answer) and the release delivery names it: an id counted up
+    would tell the order posts were submitted in, and a post that appears after one with a
+    higher id would be one held back (its author asked for a mentor)."""
+    chosen: set[int] = set()
+    while len(chosen) < count:
+        drawn = {secrets.randbelow(POST_IDS[1] - POST_IDS[0]) + POST_IDS[0]
+                 for _ in range(count - len(chosen))}  # fmt: skip
+        taken = set(
+            await session.scalars(select(AnonymousPost.id).where(AnonymousPost.id.in_(drawn)))
+        )
+        chosen |= drawn - taken
+    return list(chosen)
+
+
+async def asked_for_mentor(
+    session: AsyncSession, guild_id: int, user_id: int, now: datetime
+) -> bool:
+    """Whether the member asked for a peer mentor by name here within HOLD_BACK[1]: the
+    mentors saw their name then, so a post of theirs must not follow it by minutes. The
+    request's time and user id are in the clear already (the member chose to be named)."""
+    found = await session.scalar(
+        select(MentorRequest.id)
+        .where(
+            MentorRequest.guild_id == guild_id,
+            MentorRequest.user_id == user_id,
+            MentorRequest.created_at > now - HOLD_BACK[1],
+        )
+        .limit(1)
+    )
+    return found is not None

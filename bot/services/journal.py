@@ -24,12 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import SessionFactory
-from bot.db.models import MedicationChange, SobrietyStreak
+from bot.db.models import GuildSettings, MedicationChange, SobrietyStreak
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import LATE, Delivery, Due, Scheduler
 from bot.services.crypto import UNREADABLE, decrypt_or_none, encrypt
 from bot.services.dates import parse_natural
+from bot.services.guild_settings import DEFAULT_TIMEZONE
 from bot.services.ownership import Owners, owned_rows, request_digest
 from bot.services.recurrence import to_utc
 from bot.services.text import clean_text, optional_text
@@ -38,7 +39,9 @@ log = logging.getLogger(__name__)
 
 MilestoneShare = Literal["none", "anonymous", "named"]
 MILESTONE_DAYS = (1, 7, 30, 60, 90, 180, 365)
-MILESTONE_AT = time(12, 0)  # local noon in the member's zone
+# Local noon: in the member's zone for a named milestone, in the server's for an anonymous
+# one, whose moment would otherwise say which zone (and so which members) it comes from.
+MILESTONE_AT = time(12, 0)
 MAX_BACKDATE = timedelta(days=50 * 365)
 MED_BACKDATE = timedelta(days=10 * 365)
 MED_AHEAD = timedelta(days=365)
@@ -329,6 +332,9 @@ class SobrietyService:
         await Scheduler.cancel(session, f"milestone:{streak.id}", now)
         if streak.share == "none" or streak.guild_id is None:
             return None
+        if streak.share == "anonymous":
+            server = await session.get(GuildSettings, streak.guild_id)
+            zone = server.timezone if server is not None and server.timezone else DEFAULT_TIMEZONE
         today = now.astimezone(ZoneInfo(zone)).date()
         so_far = (today - streak.started_on).days
         days = next_milestone(so_far)

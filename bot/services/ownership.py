@@ -5,10 +5,11 @@ padded to one length, so two rows of the same member look unrelated in a dump. A
 finds a member's rows by opening the owners of a bounded set of candidate rows (a server, a
 few weeks) and comparing; only the answer leaves the service.
 
-Two kinds of row are found directly instead, because each exists at most once per member
-and server and nothing in them is ever shown in Discord: the remembered sharing choice and
-a block on anonymous posting. Their key is a tag, an HMAC under the pseudonym key of
-purpose, server and identity, recomputed when needed and stored nowhere else.
+One kind of row is found directly instead, because it exists at most once per member and
+server and nothing in it is ever shown in Discord: the remembered sharing choice. Its key is
+a tag, an HMAC under the pseudonym key of purpose, server and identity, recomputed when
+needed and stored nowhere else. (Blocks are not tagged: a tag is the same on every row of
+its member, so a second block would carry the first one's tag and link the two.)
 
 An identity is "u:<user id>" for rows written since migration 0012, or "m:<member key>" for
 rows moved from the older layout, which knew the member only by that keyed hash.
@@ -81,9 +82,6 @@ class Owners:
 
     def tag(self, purpose: str, guild_id: int, identity: str) -> str:
         return keyed_digest(self._keyring, f"{purpose}:{guild_id}:{identity}")
-
-    def tags(self, purpose: str, guild_id: int, user_id: int) -> list[str]:
-        return [self.tag(purpose, guild_id, identity) for identity in self.identities(user_id)]
 
 
 async def owned_rows(

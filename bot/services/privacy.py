@@ -35,7 +35,7 @@ from bot.db.models import (
     SobrietyStreak,
 )
 from bot.keys import Keyring
-from bot.services.checkins import open_checkin
+from bot.services.checkins import open_checkin, open_choice
 from bot.services.crypto import UNREADABLE, decrypt_or_none
 from bot.services.journal import details_of
 from bot.services.mentors import source_of
@@ -205,10 +205,7 @@ class CheckinData:
         profiles = await owned_rows(session, self._owners, CheckinProfile, user_id)
         choices = []
         for profile in profiles:
-            choice = decrypt_or_none(
-                self._keyring, profile.choice, context=f"share:{profile.guild_id}",
-                what="sharing choice",
-            )  # fmt: skip
+            choice = open_choice(self._keyring, profile)
             choices.append({"server_id": str(profile.guild_id), "last_share": choice or UNREADABLE})
         return {"checkins": checkins, "anonymous_posts": anonymous, "sharing_choices": choices}
 

@@ -47,7 +47,14 @@ from bot.db.models import (
 from bot.keys import KEY_BYTES, Keyring
 from bot.scheduling import PENDING, TERMINAL, Delivery, Due, Scheduler
 from bot.services import key_checks
-from bot.services.checkins import CHECKIN_CONTEXT, NOTE_CONTEXT, open_checkin, release_source
+from bot.services.checkins import (
+    CHECKIN_CONTEXT,
+    CHOICE_SIZES,
+    NOTE_CONTEXT,
+    choice_context,
+    open_checkin,
+    release_source,
+)
 from bot.services.crypto import UnreadableError, decrypt_or_none, encrypt, key_id_of, seal
 from bot.services.guild_settings import DEFAULT_RETENTION_DAYS
 from bot.services.mentors import KEEP_FOR as MENTOR_REQUESTS_KEPT
@@ -194,8 +201,11 @@ class RetentionService:
             counts["reencrypted"] += 1
             if sizes is None:
                 return encrypt(keyring, plain, context=context)
-            # Padded values keep their length: the padding goes round again with the text.
-            return seal(keyring, plain.rstrip(" "), context=context, sizes=(len(plain.encode()),))
+            # Padded values keep their length (or grow to the first of `sizes`): the padding
+            # goes round again with the text.
+            length = len(plain.encode())
+            fitting = tuple(size for size in sizes if size >= length) or (length,)
+            return seal(keyring, plain.rstrip(" "), context=context, sizes=fitting)
 
         def owner(table: str, blob: bytes) -> bytes:
             return rotate(blob, owner_context(table), OWNER_SIZES)
@@ -215,7 +225,9 @@ class RetentionService:
                 block.owner = owner("anonymous_blocks", block.owner)
             for profile in await session.scalars(select(CheckinProfile)):
                 profile.owner = owner("checkin_profiles", profile.owner)
-                profile.choice = rotate(profile.choice, f"share:{profile.guild_id}")
+                profile.choice = rotate(
+                    profile.choice, choice_context(profile.guild_id), CHOICE_SIZES
+                )
             for change in await session.scalars(select(MedicationChange)):
                 change.owner = owner("medication_changes", change.owner)
                 change.details_encrypted = rotate(
@@ -245,10 +257,10 @@ class RetentionService:
         return RotationReport(counts["reencrypted"], counts["current"], counts["unreadable"])
 
     async def rotate_pseudonym_key(self) -> tuple[Keyring, int]:
-        """A new pseudonym key, and how many tags it will recompute (blocks and remembered
-        sharing choices; nothing else is derived from that key but short-lived request
-        digests). Rows moved from before migration 0012 stay findable: the old key is kept
-        as the legacy member key, which alone unlocks nothing. Save the keyring, then
+        """A new pseudonym key, and how many tags it will recompute (remembered sharing
+        choices; nothing else is derived from that key but short-lived request digests).
+        Rows moved from before migration 0012 stay findable: the old key is kept as the
+        legacy member key, which alone unlocks nothing. Save the keyring, then
         `apply_pseudonym_key` it."""
         old = self._keyring
         new = replace(
@@ -257,9 +269,8 @@ class RetentionService:
             legacy_member_key=old.legacy_member_key or old.pseudonym_key,
         )
         async with self._sessions() as session:
-            blocks = await session.scalar(select(func.count()).select_from(AnonymousBlock))
             profiles = await session.scalar(select(func.count()).select_from(CheckinProfile))
-        return new, int(blocks or 0) + int(profiles or 0)
+        return new, int(profiles or 0)
 
     async def apply_pseudonym_key(self, new: Keyring) -> int:
         """Every tag recomputed under `new`'s pseudonym key, in one transaction; nothing
@@ -267,19 +278,13 @@ class RetentionService:
         owners_old, owners_new = Owners(self._keyring), Owners(new)
         retagged = 0
         async with self._sessions.begin() as session:
-            rows: list[AnonymousBlock | CheckinProfile] = [
-                *await session.scalars(select(AnonymousBlock)),
-                *await session.scalars(select(CheckinProfile)),
-            ]
-            for row in rows:
-                table = row.__tablename__
-                identity = owners_old.identity_of(table, row.owner)
+            for row in await session.scalars(select(CheckinProfile)):
+                identity = owners_old.identity_of("checkin_profiles", row.owner)
                 if identity is None:
                     raise UnreadableError(
-                        f"a row of {table} no configured key opens; nothing was changed"
+                        "a row of checkin_profiles no configured key opens; nothing was changed"
                     )
-                purpose = "block" if isinstance(row, AnonymousBlock) else "share"
-                row.tag = owners_new.tag(purpose, row.guild_id, identity)
+                row.tag = owners_new.tag("share", row.guild_id, identity)
                 retagged += 1
             await key_checks.replace_pseudonym_checks(session, new, self._clock)
         return retagged

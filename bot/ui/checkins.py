@@ -2,8 +2,9 @@
 buttons on anonymous posts.
 
 Buttons on a public anonymous post carry no ids at all (R2): the post is found from the
-message the button is on. Ids appear only in buttons on private replies, and those are
-post ids, never user ids.
+message the button is on. Ids appear only in buttons on private replies: the author's
+"delete my post" carries the post's (random) id, a moderator's the public message's id;
+never user ids.
 """
 
 from __future__ import annotations
@@ -34,9 +35,19 @@ SUPPORT_OFFER = (
 
 
 def when_it_appears(
-    post_after: datetime | None, delay_minutes: int, release_times: tuple[str, ...]
+    post_after: datetime | None,
+    delay_minutes: int,
+    release_times: tuple[str, ...],
+    *,
+    held_back: bool = False,
 ) -> str:
     """When an anonymous post appears, as the member should understand it (R24)."""
+    if held_back and post_after is not None:
+        return (
+            f"later than usual, at <t:{int(post_after.timestamp())}:t>: you asked for a peer "
+            "mentor a little while ago, so it waits an hour or more and nobody can connect "
+            "the two"
+        )
     if release_times:
         when = f" (<t:{int(post_after.timestamp())}:t>)" if post_after else ""
         times = ", ".join(release_times)
@@ -124,11 +135,11 @@ class PostOptionsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template
         moderator = interaction.guild_id is not None and await is_moderator(interaction)
         view = discord.ui.View(timeout=600)
         if ref.mine:
-            view.add_item(PostActionButton("withdraw", ref.post_id))
+            view.add_item(WithdrawButton(ref.post_id))
         if moderator:
-            view.add_item(PostActionButton("remove", ref.post_id))
+            view.add_item(ModerationButton("remove", interaction.message.id))
             for days in BLOCK_DAYS:
-                view.add_item(PostActionButton(f"block{days}", ref.post_id))
+                view.add_item(ModerationButton(f"block{days}", interaction.message.id))
         if not view.children:
             await respond(
                 interaction,
@@ -154,23 +165,20 @@ ACTION_LABELS = {
 }
 
 
-class PostActionButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"anon:(?P<action>withdraw|remove|block1|block7|block30):(?P<id>\d{1,12})",
+class WithdrawButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"anon:withdraw:(?P<id>\d{1,12})"
 ):
-    """On private replies only. Withdraw checks authorship; remove and block check, at the
-    moment of the click, that the clicker is a moderator (R7)."""
+    """On the author's private replies only: delete my post (authorship checked at the
+    click)."""
 
-    def __init__(self, action: str, post_id: int) -> None:
-        style = (
-            discord.ButtonStyle.danger if action != "withdraw" else discord.ButtonStyle.secondary
-        )
+    def __init__(self, post_id: int) -> None:
         super().__init__(
             discord.ui.Button(
-                label=ACTION_LABELS[action], style=style, custom_id=f"anon:{action}:{post_id}"
+                label=ACTION_LABELS["withdraw"],
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"anon:withdraw:{post_id}",
             )
         )
-        self.action = action
         self.post_id = post_id
 
     @classmethod
@@ -180,32 +188,65 @@ class PostActionButton(
         item: discord.ui.Item[Any],
         match: re.Match[str],
         /,
-    ) -> PostActionButton:
-        return cls(match["action"], int(match["id"]))
+    ) -> WithdrawButton:
+        return cls(int(match["id"]))
 
     @reporting
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        services = services_of(interaction)
-        if self.action == "withdraw":
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            ref = await services.anonymous.withdraw(interaction.user.id, self.post_id)
-            await delete_post_message(interaction.client, ref.channel_id, ref.message_id)
-            if ref.message_id:
-                answer = "Your post is gone."
-            elif ref.on_its_way:
-                answer = (
-                    "Okay. It was already on its way to the channel, so if it appears I'll "
-                    "take it down right away."
-                )
-            else:
-                answer = "Okay, it won't be posted."
-            await respond(interaction, answer)
-            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        ref = await services_of(interaction).anonymous.withdraw(interaction.user.id, self.post_id)
+        await delete_post_message(interaction.client, ref.channel_id, ref.message_id)
+        if ref.message_id:
+            answer = "Your post is gone."
+        elif ref.on_its_way:
+            answer = (
+                "Okay. It was already on its way to the channel, so if it appears I'll "
+                "take it down right away."
+            )
+        else:
+            answer = "Okay, it won't be posted."
+        await respond(interaction, answer)
+
+
+class ModerationButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"anon:(?P<action>remove|block1|block7|block30):(?P<message>\d{15,20})",
+):
+    """On a moderator's private reply only: remove the post, and maybe pause its author; the
+    clicker is checked to be a moderator at the moment of the click (R7). It carries the id
+    of the public message the moderator pressed Options on, which they see already, and not
+    the post's own id (restart-safe all the same: the message finds the post)."""
+
+    def __init__(self, action: str, message_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=ACTION_LABELS[action],
+                style=discord.ButtonStyle.danger,
+                custom_id=f"anon:{action}:{message_id}",
+            )
+        )
+        self.action = action
+        self.message_id = message_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ModerationButton:
+        return cls(match["action"], int(match["message"]))
+
+    @reporting
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await ensure_moderator(interaction)  # at the moment of the click (R7)
         await interaction.response.defer(ephemeral=True, thinking=True)
         days = int(self.action.removeprefix("block")) if self.action.startswith("block") else None
-        ref, until = await services.anonymous.remove(
-            guild_of(interaction), interaction.user.id, self.post_id, block_days=days
+        posts = services_of(interaction).anonymous
+        found = await posts.find(interaction.user.id, message_id=self.message_id)
+        ref, until = await posts.remove(
+            guild_of(interaction), interaction.user.id, found.post_id, block_days=days
         )
         await delete_post_message(interaction.client, ref.channel_id, ref.message_id)
         text = f"Removed anonymous post #{ref.post_id}."
@@ -266,4 +307,4 @@ class StopPromptsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template
         )
 
 
-DYNAMIC_ITEMS = (PostOptionsButton, PostActionButton, StopPromptsButton)
+DYNAMIC_ITEMS = (PostOptionsButton, WithdrawButton, ModerationButton, StopPromptsButton)

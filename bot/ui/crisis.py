@@ -22,7 +22,7 @@ from bot.services.crisis_language import assess
 from bot.services.guild_settings import GuildConfig
 from bot.services.mentors import named_request_problems
 from bot.tree import reporting, respond, services_of
-from bot.ui.checkins import PostActionButton, named_post_embed, when_it_appears
+from bot.ui.checkins import WithdrawButton, named_post_embed, when_it_appears
 from bot.ui.embeds import crisis_embed, safe
 
 log = logging.getLogger(__name__)
@@ -204,11 +204,12 @@ class HeldShareButton(
         if chosen.share == "anonymous":
             view = discord.ui.View(timeout=900)
             if chosen.post_id is not None:
-                view.add_item(PostActionButton("withdraw", chosen.post_id))
+                view.add_item(WithdrawButton(chosen.post_id))
             when = when_it_appears(
                 chosen.post_after,
                 config.delay_minutes if config is not None else 0,
                 config.anonymous_release_times if config is not None else (),
+                held_back=chosen.held_back,
             )
             await respond(
                 interaction,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 
 from bot.clock import FakeClock
@@ -19,14 +18,6 @@ from bot.runtime import Runtime
 from tests.conftest import World
 from tests.test_attacker import NEW_YORK, Week
 from tests.test_checkins_e2e import configure
-
-pytestmark = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: a second block of an author updates their block row, so "
-        "block rows against block audit lines link posts across weeks"
-    ),
-)
 
 
 async def _block(week: Week, pseudonym: str, days: int) -> None:

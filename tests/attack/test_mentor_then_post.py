@@ -11,22 +11,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from bot.clock import FakeClock
 from bot.runtime import Runtime
 from tests.conftest import World
 from tests.test_attacker import Week, _message_time
 from tests.test_checkins_e2e import ask_a_mentor, checkin_options, configure
-
-pytestmark = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: the mentor hold-back only moves posts already waiting, "
-        "not ones made right after the request"
-    ),
-)
-
 
 DELAY = timedelta(minutes=5)  # configure() sets 5 minutes
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
 from bot.clock import FakeClock
@@ -20,14 +19,6 @@ from bot.runtime import Runtime
 from tests.conftest import World
 from tests.test_attacker import Week, _message_time
 from tests.test_checkins_e2e import configure
-
-pytestmark = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: an anonymous milestone posts at local noon, and member "
-        "zones are stored in the clear"
-    ),
-)
 
 
 async def test_an_anonymous_milestone_time_does_not_name_its_member(

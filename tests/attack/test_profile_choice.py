@@ -6,7 +6,6 @@ which the channel shows for members who first checked in by name.
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import text
 
 from bot.clock import FakeClock
@@ -14,14 +13,6 @@ from bot.runtime import Runtime
 from tests.conftest import World
 from tests.test_attacker import Week
 from tests.test_checkins_e2e import configure
-
-pytestmark = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: the remembered sharing choice is sealed without padding, "
-        "so its length shows it"
-    ),
-)
 
 
 async def test_the_remembered_choice_does_not_show_through_its_length(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from bot.clock import FakeClock
@@ -23,15 +22,6 @@ from bot.runtime import Runtime
 from tests.conftest import World
 from tests.test_attacker import Week
 from tests.test_checkins_e2e import ask_a_mentor, checkin_options, configure
-
-pytestmark = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: a cancelled release delivery keeps a held-back post's "
-        "original time"
-    ),
-)
-
 
 DELAY = timedelta(minutes=5)
 
