@@ -178,7 +178,7 @@ def _confirmation(result: CheckinResult, name: str) -> str:
             result.post_after,
             result.delay_minutes or 0,
             result.release_times,
-            held_back=result.held_back,
+            waits_because=result.waits_because,
         )
         lines.append(
             f"Saved. It will appear in <#{result.channel_id}> {when} as "

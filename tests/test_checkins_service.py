@@ -398,3 +398,38 @@ async def test_anonymous_post_ids_carry_no_order(
     await checkins.close()
     assert ids != sorted(ids)
     assert all(10**9 <= post_id < 2**31 for post_id in ids)  # fits the column everywhere
+
+
+async def test_shares_are_spaced_by_twice_the_delay_and_a_restart_remembers(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """With a 30-minute delay: an anonymous check-in 11 minutes after a named one waits
+    until an hour after it, then the delay; a named one 20 minutes after an anonymous one
+    stays private. A new process (a restart) reads the last share back from the stored
+    check-ins."""
+    slow = GuildConfig(GUILD, checkin_channel_id=900, anonymous_delay_minutes=30)
+    keyring = Keyring.generate()
+    checkins = service(sessions, clock, keyring)
+    named_at = clock.now()
+    assert (await checkins.submit(draft(1, share="named"), slow)).share == "named"
+    await clock.advance(timedelta(minutes=11))
+    later = await checkins.submit(draft(2, share="anonymous"), slow)
+    assert (later.share, later.waits_because) == ("anonymous", "spacing")
+    assert later.post_after is not None
+    wait = later.post_after - named_at
+    assert timedelta(minutes=90) <= wait <= timedelta(minutes=120), wait
+    await clock.advance(timedelta(minutes=20))
+    again = await checkins.submit(draft(3, share="named"), slow)
+    assert again.share == "private"
+    assert again.kept_private_because is not None
+    assert "spaced out" in again.kept_private_because
+    await checkins.close()
+
+    await clock.advance(timedelta(minutes=5))  # 25 minutes after the anonymous share
+    restarted = service(sessions, clock, keyring)
+    after = await restarted.submit(draft(4, share="named"), slow)
+    assert after.share == "private"  # remembered from the sealed check-ins
+    await clock.advance(timedelta(minutes=40))  # an hour and five after it: far enough
+    far = await restarted.submit(draft(5, share="named"), slow)
+    assert far.share == "named"
+    await restarted.close()

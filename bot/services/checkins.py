@@ -44,7 +44,7 @@ from bot.keys import Keyring
 from bot.scheduling import PENDING, Scheduler
 from bot.services.crisis_language import assess
 from bot.services.crypto import UNREADABLE, decrypt_or_none, seal
-from bot.services.guild_settings import MIN_ANONYMOUS_DELAY_MINUTES, GuildConfig
+from bot.services.guild_settings import LIMITS, MIN_ANONYMOUS_DELAY_MINUTES, GuildConfig
 from bot.services.journal import current_streak
 from bot.services.ownership import Owners, owned_rows, post_context, request_digest
 from bot.services.pseudonyms import draw_pseudonym, storage_week, week_label
@@ -74,6 +74,8 @@ NOTE_MAX = 1000
 MAX_SLEEP_HOURS = 24
 # One shared post per member per server in this window; more are kept privately.
 SHARE_COOLDOWN = timedelta(minutes=10)
+# The longest spacing any server's delay asks for (see `spacing`): memory keeps no longer.
+MAX_SPACING = 2 * timedelta(minutes=LIMITS["anonymous_delay_minutes"][1])
 # A member who asked a peer mentor by name: their anonymous posts waiting then, or made in the
 # HOLD_BACK[1] after, appear this far on, so the moment of the request (the mentors see a
 # name) and the moment of the post tell nothing about each other.
@@ -307,6 +309,8 @@ class _Decision:
     block_until: datetime | None = None
     pseudonym: str | None = None
     held_back: bool = False  # its author asked for a mentor a little while ago
+    # Its author shared a little while ago: the post's delay counts from then.
+    wait_from: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -329,7 +333,9 @@ class CheckinResult:
     release_times: tuple[str, ...] = ()  # or its fixed release times
     # Kept private for its crisis note until the member chooses: the share they asked for.
     held_for: Share | None = None
-    held_back: bool = False  # the post waits longer: its author asked for a mentor
+    # Why the post waits longer than the delay: "mentor" (its author asked for one) or
+    # "spacing" (they shared a little while ago).
+    waits_because: str | None = None
 
 
 @dataclass(frozen=True)
@@ -343,7 +349,7 @@ class Chosen:
     pseudonym: str | None
     entry: Entry | None = None  # what a named post shows (no note when shared without it)
     post_after: datetime | None = None
-    held_back: bool = False  # the post waits longer: its author asked for a mentor
+    waits_because: str | None = None  # "mentor": its author asked for one a while ago
 
 
 @dataclass(frozen=True)
@@ -388,6 +394,17 @@ class Signals:
     @property
     def any(self) -> bool:
         return self.low_mood_again or self.slip_after_streak
+
+
+def spacing(config: GuildConfig) -> timedelta:
+    """How far apart a member's shares in a server are kept. An anonymous post appears
+    between the delay and twice it after its check-in, so a moderator looks for its author
+    among those who shared by name in that window before it: a member's named share less
+    than twice the delay from their anonymous one would be there. With fixed release times
+    the moment of a post says nothing of its check-in, and SHARE_COOLDOWN is enough."""
+    if config.anonymous_release_times:
+        return SHARE_COOLDOWN
+    return max(SHARE_COOLDOWN, 2 * timedelta(minutes=config.delay_minutes))
 
 
 def release_at(
@@ -446,10 +463,11 @@ class CheckinService:
         # Submitted and not yet committed; those also in the spool are released once committed.
         self._unsaved: dict[int, _Row] = {}
         self._spooled: set[int] = set()
-        # When each member last shared in each server, in this process's memory only: a
-        # stored time would date their posts. A guild is served by one process; a restart
-        # forgets, which at worst allows one extra shared post.
-        self._shared_at: dict[tuple[int, int], datetime] = {}
+        # When each member last shared in each server, and how, in this process's memory; in
+        # the first moments after a start, read back from the sealed check-ins instead (see
+        # `_last_share`). A guild is served by one process.
+        self._shared_at: dict[tuple[int, int], tuple[datetime, Share]] = {}
+        self._started_at = clock.now()
 
     async def submit(self, draft: CheckinDraft, config: GuildConfig | None) -> CheckinResult:
         """Save a check-in (and queue its anonymous post); never loses it (see BatchWriter)."""
@@ -499,9 +517,12 @@ class CheckinService:
                 owner=self._owners.seal_user("anonymous_posts", draft.user_id),
                 pseudonym=decided.pseudonym,
                 state="pending",
-                post_after=release_at(config, now, self._rng, held_back=decided.held_back),
+                post_after=release_at(config, decided.wait_from or now, self._rng),
                 content=content.sealed(self._keyring, context=post_context(draft.guild_id)),
             )
+            if decided.held_back:
+                held = release_at(config, now, self._rng, held_back=True)
+                post["post_after"] = max(post["post_after"], held)
         profile = None
         if draft.guild_id is not None and draft.share is not None:
             tag = self._owners.tag("share", draft.guild_id, f"u:{draft.user_id}")
@@ -512,7 +533,7 @@ class CheckinService:
                 choice=seal_choice(self._keyring, draft.guild_id, draft.share),
             )
         if decided.share != "private" and draft.guild_id is not None:
-            self._note_shared(draft.guild_id, draft.user_id, now)
+            self._note_shared(draft.guild_id, draft.user_id, now, decided.share)
         future = self._queue(_Row(row, post, profile, draft.request_key))
         # asyncio.wait leaves the future running on timeout: the writer keeps the check-in.
         await asyncio.wait((future,), timeout=self.save_wait)
@@ -559,7 +580,7 @@ class CheckinService:
             duplicate=saved.duplicate,
             note=note,
             held_for=held_for,
-            held_back=post is not None and decided.held_back,
+            waits_because=_waits_because(decided) if post is not None else None,
             **told,  # type: ignore[arg-type]  # the two fields above
         )
 
@@ -633,7 +654,7 @@ class CheckinService:
                 await book_release(session, row.guild_id, post.post_after, post.id)
                 chosen = Chosen(share, share, config.checkin_channel_id, post.id,
                                 post.pseudonym, post_after=post.post_after,
-                                held_back=held_back)  # fmt: skip
+                                waits_because="mentor" if held_back else None)  # fmt: skip
             entry = _entry(shared, ZoneInfo("UTC"))
         if chosen.post_after is not None:
             await self._scheduler.scheduled(chosen.post_after)
@@ -643,7 +664,7 @@ class CheckinService:
 
     def forget(self, user_id: int) -> None:
         """The member's data was deleted: nothing about them stays in memory either."""
-        self._shared_at = {key: at for key, at in self._shared_at.items() if key[1] != user_id}
+        self._shared_at = {key: last for key, last in self._shared_at.items() if key[1] != user_id}
         self.choices.forget_where(lambda key: key[1] == user_id)
 
     async def last_choice(self, guild_id: int, user_id: int) -> Share:
@@ -659,11 +680,36 @@ class CheckinService:
         found = "private" if profile is None else _last_choice(self._keyring, profile)
         return self.choices.fill((guild_id, user_id), found, generation)
 
-    def _note_shared(self, guild_id: int, user_id: int, now: datetime) -> None:
+    def _note_shared(self, guild_id: int, user_id: int, now: datetime, share: Share) -> None:
         self._shared_at = {
-            key: at for key, at in self._shared_at.items() if now - at < SHARE_COOLDOWN
+            key: last for key, last in self._shared_at.items() if now - last[0] < MAX_SPACING
         } if len(self._shared_at) > 10_000 else self._shared_at  # fmt: skip
-        self._shared_at[(guild_id, user_id)] = now
+        self._shared_at[(guild_id, user_id)] = (now, share)
+
+    async def _last_share(
+        self, session: AsyncSession, guild_id: int, user_id: int, now: datetime, within: timedelta
+    ) -> tuple[datetime, Share] | None:
+        """When and how the member last shared in this server. Memory has every share since
+        this process started; in the first `within` after a start (a deploy, a crash) the
+        member's stored check-ins of the server are opened instead, as their time and share
+        are sealed inside them. Nothing else records it: a row saying when a member last
+        shared would carry the moment of a named post (public, so it names the row) and
+        date an anonymous check-in to the second."""
+        remembered = self._shared_at.get((guild_id, user_id))
+        if remembered is not None or now - self._started_at >= within:
+            return remembered
+        since = now - within
+        rows = await owned_rows(
+            session, self._owners, Checkin, user_id,
+            Checkin.guild_id == guild_id, Checkin.week >= storage_week(since),
+        )  # fmt: skip
+        opened = (open_checkin(self._keyring, row) for row in rows)
+        shared: list[tuple[datetime, Share]] = [
+            (item.at, "named" if item.share == "named" else "anonymous")
+            for item in opened
+            if item is not None and item.share in ("named", "anonymous") and item.at > since
+        ]
+        return max(shared, default=None)
 
     async def _where_it_goes(
         self, draft: CheckinDraft, config: GuildConfig | None, now: datetime
@@ -697,12 +743,19 @@ class CheckinService:
                         "a moderator paused your anonymous posting here",
                         until,
                     )
-            last = self._shared_at.get((draft.guild_id, draft.user_id))
-            if last is not None and now - last < SHARE_COOLDOWN:
+            apart = spacing(config)
+            last = await self._last_share(session, draft.guild_id, draft.user_id, now, apart)
+            recent = last is not None and now - last[0] < apart
+            # A named share soon after an anonymous one would sit in the window a moderator
+            # searches before that post appears: it is kept private instead.
+            if last is not None and (
+                now - last[0] < SHARE_COOLDOWN
+                or (recent and requested == "named" and last[1] == "anonymous")
+            ):
                 return _Decision(
                     requested,
                     "private",
-                    "you shared one a few minutes ago, and shared posts are spaced out",
+                    "you shared one a little while ago, and shared posts are spaced out",
                 )
             if requested == "named":
                 return _Decision(requested, requested)
@@ -710,7 +763,10 @@ class CheckinService:
                 session, draft.guild_id, draft.user_id, week_label(now, config.timezone)
             )
             held_back = await asked_for_mentor(session, draft.guild_id, draft.user_id, now)
-            return _Decision(requested, requested, pseudonym=pseudonym, held_back=held_back)
+            return _Decision(
+                requested, requested, pseudonym=pseudonym, held_back=held_back,
+                wait_from=last[0] + apart if last is not None and recent else None,
+            )  # fmt: skip
 
     async def _pseudonym(
         self, session: AsyncSession, guild_id: int, user_id: int, week: str
@@ -930,6 +986,12 @@ class CheckinService:
         # Whatever is not committed yet goes to the spool first: saved at the next start.
         await self._hold(list(self._unsaved))
         await self.writer.close()
+
+
+def _waits_because(decided: _Decision) -> str | None:
+    if decided.held_back:
+        return "mentor"
+    return "spacing" if decided.wait_from is not None else None
 
 
 def validate_days(days: int | None, default: int = HISTORY_DAYS) -> int:

@@ -39,14 +39,20 @@ def when_it_appears(
     delay_minutes: int,
     release_times: tuple[str, ...],
     *,
-    held_back: bool = False,
+    waits_because: str | None = None,
 ) -> str:
-    """When an anonymous post appears, as the member should understand it (R24)."""
-    if held_back and post_after is not None:
+    """When an anonymous post appears, as the member should understand it (R24); later than
+    usual when its author asked for a mentor ("mentor") or shared a little while ago
+    ("spacing")."""
+    if waits_because is not None and post_after is not None:
+        why = (
+            "you asked for a peer mentor a little while ago, so it waits an hour or more"
+            if waits_because == "mentor"
+            else "you shared one a little while ago, so it waits a little longer"
+        )
         return (
-            f"later than usual, at <t:{int(post_after.timestamp())}:t>: you asked for a peer "
-            "mentor a little while ago, so it waits an hour or more and nobody can connect "
-            "the two"
+            f"later than usual, at <t:{int(post_after.timestamp())}:t>: {why} and nobody can "
+            "connect the two"
         )
     if release_times:
         when = f" (<t:{int(post_after.timestamp())}:t>)" if post_after else ""

@@ -209,7 +209,7 @@ class HeldShareButton(
                 chosen.post_after,
                 config.delay_minutes if config is not None else 0,
                 config.anonymous_release_times if config is not None else (),
-                held_back=chosen.held_back,
+                waits_because=chosen.waits_because,
             )
             await respond(
                 interaction,

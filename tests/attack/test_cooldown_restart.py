@@ -22,15 +22,7 @@ from tests.test_checkins_e2e import configure
 DELAY = timedelta(minutes=5)
 
 
-KNOWN_BREAK = pytest.mark.xfail(
-    strict=True,
-    reason=("known break, issue #12: a restart forgets the share cooldown (kept in memory)"),
-)
-
-
-@pytest.mark.parametrize(
-    "restart", [pytest.param(True, marks=KNOWN_BREAK), False]
-)  # False: the control, which holds
+@pytest.mark.parametrize("restart", [True, False])  # False: the control, which held before
 async def test_a_restart_does_not_let_an_anonymous_post_follow_a_named_one(
     restart: bool,
     ids_on_the_test_clock: None,

@@ -12,22 +12,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from bot.clock import FakeClock
 from bot.runtime import Runtime
 from tests.conftest import World
 from tests.test_attacker import Week, _message_time
 from tests.test_checkins_e2e import configure
-
-pytestmark = pytest.mark.xfail(
-    strict=False,  # random: passes about 0.4% of runs while broken
-    reason=(
-        "known break, issue #12: the 10-minute share cooldown does not grow with a longer "
-        "anonymous delay"
-    ),
-)
-
 
 DELAY = timedelta(minutes=30)
 
