@@ -478,6 +478,7 @@ class CheckinService:
         hours, quality = parse_sleep(draft.sleep)
         note = optional_text(draft.note, field="Your note", max_length=NOTE_MAX, multiline=True)
         now = self._clock.now()
+        started = asyncio.get_running_loop().time()
         try:
             async with asyncio.timeout(self.decide_budget):
                 decided = await self._where_it_goes(draft, config, now)
@@ -536,7 +537,10 @@ class CheckinService:
             self._note_shared(draft.guild_id, draft.user_id, now, decided.share)
         future = self._queue(_Row(row, post, profile, draft.request_key))
         # asyncio.wait leaves the future running on timeout: the writer keeps the check-in.
-        await asyncio.wait((future,), timeout=self.save_wait)
+        # SAVE_WAIT counts from the submission: time the checks took (a database that does not
+        # answer costs them their whole budget) comes out of it, so the member hears no later.
+        waited = asyncio.get_running_loop().time() - started
+        await asyncio.wait((future,), timeout=max(self.save_wait - waited, 0))
         told = dict(
             delay_minutes=config.delay_minutes if config is not None else None,
             release_times=config.anonymous_release_times if config is not None else (),
