@@ -10,6 +10,7 @@ author and no two posts of different weeks to each other.
 from __future__ import annotations
 
 import itertools
+import re
 import sqlite3
 import struct
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from bot.db.engine import sqlite_path
 from bot.db.models import AnonymousPost
 from bot.runtime import Runtime
 from bot.sandbox import Member, Message
+from bot.services.journal import MILESTONE_DAYS, milestone_words
 from bot.services.ownership import Owners
 from tests.conftest import World
 from tests.test_attacker import NEW_YORK, ZONE, Week, _message_time, take_dump
@@ -456,4 +458,79 @@ async def test_a_copy_of_the_database_files_does_not_tie_a_held_back_post_to_the
     assert [truth[p] for p in moved] != [user_id], (
         f"{len(history)} commits in the log; within three commits of the mentor request by "
         f"{user_id}, post(s) {moved} moved: their author is {[truth[p] for p in moved]}"
+    )
+
+
+# ----- the sobriety counter: a reset joins two attempts -----
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "known break, issue #12: a /sobriety reset ends one attempt and starts the next on "
+        "the same day, in the clear, so a named attempt names the anonymous one after it"
+    ),
+)
+async def test_an_anonymous_milestone_after_a_reset_is_not_tied_to_the_named_attempt_before(
+    ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
+) -> None:
+    week = await _week_of(running, world, clock, "Alex", "Blair", "Casey")
+    sandbox, general, members = world.sandbox, world.general, week.members
+
+    # Sunday: Casey celebrates a week by name; Alex and Blair count anonymously.
+    await week.at(0, "10:30:00")
+    await sandbox.slash(members["Casey"], general, "sobriety set", since="Nov 15",
+                        milestones="named")  # fmt: skip
+    await sandbox.slash(members["Alex"], general, "sobriety set", since="Oct 24",
+                        milestones="anonymous")  # fmt: skip
+    await week.at(0, "11:10:00")
+    await sandbox.slash(members["Blair"], general, "sobriety set", milestones="anonymous")
+    await week.at(0, "13:00:00")
+    # Monday morning: Casey slipped. She keeps her name out of her milestones from now on,
+    # then starts counting again.
+    await week.at(1, "08:15:00")
+    await sandbox.slash(members["Casey"], general, "sobriety set", since="Nov 15",
+                        milestones="anonymous")  # fmt: skip
+    await sandbox.slash(members["Casey"], general, "sobriety reset")
+    await week.at(2, "13:00:00")
+
+    days_of = {milestone_words(days): days for days in MILESTONE_DAYS}
+    celebrated = []  # (member named or None, the attempt's first day)
+    for message in week.channel():
+        found = re.search(r"reached \*\*(.+?)\*\* today", message.text)
+        if found is None:
+            continue
+        named = re.search(r"<@(\d+)>", message.text)
+        day = _message_time(message.id).astimezone(ZONE).date()
+        first = day - timedelta(days=days_of[found[1]])
+        celebrated.append((int(named[1]) if named else None, first))
+    anonymous = [first for who, first in celebrated if who is None]
+    assert len(anonymous) == 3, celebrated  # Alex's 30 days, Blair's and Casey's 24 hours
+
+    # The dump attacker: an attempt ends the day the member's next attempt starts.
+    dump = await take_dump(running)
+    attempts = dump.rows["sobriety_streaks"]
+    member_of: dict[int, int] = {}
+    for who, first in celebrated:
+        rows = [i for i, row in enumerate(attempts) if row["started_on"] == first]
+        if who is not None and len(rows) == 1:
+            member_of[rows[0]] = who
+    for index, row in enumerate(attempts):
+        following = [
+            i for i, later in enumerate(attempts)
+            if row["ended_on"] is not None and later["started_on"] == row["ended_on"]
+            and later["id"] > row["id"]
+        ]  # fmt: skip
+        if index in member_of and len(following) == 1:
+            member_of[following[0]] = member_of[index]
+    unmasked = [
+        (f"{first:%b %d}", member_of[i]) for first in anonymous
+        for i, row in enumerate(attempts)
+        if row["started_on"] == first and row["share"] == "anonymous" and i in member_of
+    ]  # fmt: skip
+    rows = [(r["id"], str(r["started_on"]), str(r["ended_on"]), r["share"]) for r in attempts]
+    assert not unmasked, (
+        f"attempts {rows}: "
+        f"the anonymous milestone counted from {unmasked} is the named member's next attempt "
+        f"(Casey is {members['Casey'].id})"
     )
