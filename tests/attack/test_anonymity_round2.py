@@ -23,7 +23,7 @@ from sqlalchemy import select, text
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.db.engine import sqlite_path
-from bot.db.models import AnonymousPost
+from bot.db.models import AnonymousPost, Checkin
 from bot.runtime import Runtime
 from bot.sandbox import Member, Message
 from bot.services.journal import MILESTONE_DAYS, milestone_words
@@ -390,9 +390,10 @@ async def test_a_dump_while_a_held_back_post_waits_does_not_show_it_was_held(
 # ----- SQLite: the write-ahead log in a copy of the files -----
 
 
-def _wal_snapshots(database: Path, into: Path) -> list[sqlite3.Connection]:
-    """Every committed state the write-ahead log still holds, oldest first: the database file
-    with the log cut after each commit frame (a log cut at a commit is a valid log)."""
+def _wal_history(database: Path, into: Path, **queries: str) -> list[dict[str, list[Any]]]:
+    """What `queries` answer in every committed state the write-ahead log of a copy of the
+    files still holds, oldest first: the database file with the log cut after each commit
+    frame (a log cut at a commit is a valid log). A table not made yet answers nothing."""
     base, log = database.read_bytes(), Path(f"{database}-wal").read_bytes()
     page_size = struct.unpack(">I", log[8:12])[0]
     salts = log[16:24]
@@ -402,13 +403,30 @@ def _wal_snapshots(database: Path, into: Path) -> list[sqlite3.Connection]:
         offset += 24 + page_size
         if commit:
             ends.append(offset)
-    snapshots = []
+    history = []
     for number, end in enumerate(ends):
         copy = into / f"state-{number}.db"
         copy.write_bytes(base)
         Path(f"{copy}-wal").write_bytes(log[:end])
-        snapshots.append(sqlite3.connect(copy))
-    return snapshots
+        state = sqlite3.connect(copy)
+        answers: dict[str, list[Any]] = {}
+        for name, query in queries.items():
+            try:
+                answers[name] = state.execute(query).fetchall()
+            except sqlite3.OperationalError:  # before the table was made
+                answers[name] = []
+        state.close()
+        history.append(answers)
+    return history
+
+
+async def _copy_of_the_files(settings: Settings, tmp_path: Path, **queries: str) -> list[Any]:
+    """The backup: `cp muster.db* backup/` while the bot runs, as one copies any files."""
+    database = sqlite_path(settings.database_url)
+    assert database is not None
+    copies = tmp_path / "backup"
+    copies.mkdir()
+    return _wal_history(database, copies, **queries)
 
 
 @pytest.mark.xfail(
@@ -431,28 +449,18 @@ async def test_a_copy_of_the_database_files_does_not_tie_a_held_back_post_to_the
     week = await _week_of(running, world, clock, "Alex")
     await _held_back_day(week)
 
-    # The backup: `cp muster.db* backup/` while the bot runs, as one copies any files.
-    database = sqlite_path(bot_settings.database_url)
-    assert database is not None
-    copies = tmp_path / "backup"
-    copies.mkdir()
-    history = []
-    for state in _wal_snapshots(database, copies):
-        try:
-            requests = state.execute("SELECT user_id, message_id FROM mentor_requests").fetchall()
-            posts = dict(state.execute("SELECT id, post_after FROM anonymous_posts").fetchall())
-        except sqlite3.OperationalError:  # before the tables were made
-            requests, posts = [], {}
-        finally:
-            state.close()
-        history.append((requests, posts))
-    asked = next(i for i, (requests, _) in enumerate(history) if requests)
-    [(user_id, _)] = history[asked][0]
+    history = await _copy_of_the_files(
+        bot_settings, tmp_path,
+        requests="SELECT user_id, message_id FROM mentor_requests",
+        posts="SELECT id, post_after FROM anonymous_posts",
+    )  # fmt: skip
+    asked = next(i for i, state in enumerate(history) if state["requests"])
+    [(user_id, _)] = history[asked]["requests"]
     moved = {
         post_id
-        for (_, before), (_, after) in itertools.pairwise(history[asked : asked + 4])
-        for post_id, at in after.items()
-        if post_id in before and before[post_id] != at
+        for before, after in itertools.pairwise(history[asked : asked + 4])
+        for post_id, at in after["posts"]
+        if post_id in dict(before["posts"]) and dict(before["posts"])[post_id] != at
     }  # fmt: skip
     truth = await _post_authors(running)
     assert [truth[p] for p in moved] != [user_id], (
@@ -595,4 +603,110 @@ async def test_a_post_held_back_into_the_next_week_does_not_give_away_its_author
         f"posts (New York) {shown}: "
         f"{list(named)} showed in week 49 under a week-48 pseudonym, so it waited past any "
         f"delay (held back); the only mentor request before midnight names {named}"
+    )
+
+
+# ----- the order of writes: a private check-in just before the member's mentor request -----
+
+
+async def _private_low_then_ask(week: Week) -> None:
+    """Sam, low two days running, keeps his check-in private and takes the mentor offer that
+    comes with it; the others check in around him, by name, privately and anonymously."""
+    sandbox = week.sandbox
+    await week.at(0, "19:00:00")
+    await week.checkin("Sam", "private", mood=1, sleep="3")
+    await week.at(1, "09:00:00")
+    await week.checkin("Riley", "named", mood=4)
+    await week.at(1, "09:10:00")
+    await week.checkin("Alex", "private", mood=3)
+    await week.at(1, "09:20:00")
+    low = await sandbox.slash(week.members["Sam"], week.world.general, "checkin now",
+                              **checkin_options(share="private", mood=1, sleep="3"))  # fmt: skip
+    reply = low.messages[-1]
+    assert "crisis:mentor" in reply.custom_ids(), [m.text for m in low.messages]
+    await week.at(1, "09:20:31")
+    await ask_a_mentor(sandbox, week.members["Sam"], reply)
+    await week.at(1, "09:40:00")
+    await week.checkin("Alex", "anonymous", mood=3)
+    await week.at(1, "10:00:00")
+    await week.checkin("Riley", "private", mood=2)
+    await week.at(1, "12:00:00")
+
+
+async def _checkin_owners(running: Runtime) -> dict[int, int]:
+    """The truth, with the keys: each check-in row's member."""
+    owners = Owners(running.services.checkins._keyring)
+    async with running.services.checkins._sessions() as session:
+        rows = list(await session.scalars(select(Checkin)))
+    return {row.id: int((owners.identity_of("checkins", row.owner) or "u:0")[2:]) for row in rows}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "known break, issue #12: on PostgreSQL each row's writing transaction (xmin) orders "
+        "every table's writes, so the check-in written just before a mentor request is the "
+        "requester's"
+    ),
+)
+async def test_row_versions_do_not_tie_a_private_checkin_to_the_mentor_request(
+    ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
+) -> None:
+    if running.engine.dialect.name != "postgresql":
+        pytest.skip("xmin is PostgreSQL's")
+    week = await _week_of(running, world, clock, "Alex")
+    await _private_low_then_ask(week)
+
+    async with running.engine.connect() as connection:
+        [(asked, user_id)] = (await connection.execute(text(
+            "SELECT xmin::text::bigint, user_id FROM mentor_requests"
+        ))).all()  # fmt: skip
+        rows = (await connection.execute(text(
+            "SELECT xmin::text::bigint, id FROM checkins"
+        ))).all()  # fmt: skip
+    before = [checkin_id for x, checkin_id in sorted(rows) if x < asked]
+    truth = await _checkin_owners(running)
+    assert len(rows) == 6, rows
+    assert truth[before[-1]] != user_id, (
+        f"the mentor request by {user_id} was written by transaction {asked}; check-ins by "
+        f"{sorted(rows)} (transaction, row): row {before[-1]}, the last before it, is theirs"
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "known break, issue #12: a copy of a live SQLite database's files keeps the "
+        "write-ahead log, in which the check-in committed just before a mentor request is "
+        "the requester's"
+    ),
+)
+async def test_a_copy_of_the_database_files_does_not_tie_a_private_checkin_to_the_request(
+    ids_on_the_test_clock: None,
+    bot_settings: Settings,
+    running: Runtime,
+    world: World,
+    clock: FakeClock,
+    tmp_path: Path,
+) -> None:
+    if running.engine.dialect.name != "sqlite":
+        pytest.skip("the write-ahead log is SQLite's")
+    week = await _week_of(running, world, clock, "Alex")
+    await _private_low_then_ask(week)
+
+    history = await _copy_of_the_files(
+        bot_settings, tmp_path,
+        requests="SELECT user_id FROM mentor_requests", checkins="SELECT id FROM checkins",
+    )  # fmt: skip
+    asked = next(i for i, state in enumerate(history) if state["requests"])
+    [(user_id,)] = history[asked]["requests"]
+    added_before = [
+        new for before, after in itertools.pairwise(history[: asked + 1])
+        for new in sorted(set(after["checkins"]) - set(before["checkins"]))
+    ]  # fmt: skip
+    truth = await _checkin_owners(running)
+    (last,) = added_before[-1]
+    assert truth[last] != user_id, (
+        f"check-ins committed in order {added_before} before the mentor request by {user_id}: "
+        f"the last, row {last}, is theirs"
     )
