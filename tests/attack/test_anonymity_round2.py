@@ -28,7 +28,7 @@ from bot.runtime import Runtime
 from bot.sandbox import Member, Message
 from bot.services.journal import MILESTONE_DAYS, milestone_words
 from bot.services.ownership import Owners
-from tests.conftest import World, eventually
+from tests.conftest import World, eventually, only_postgres, only_sqlite
 from tests.test_attacker import (
     NEW_YORK,
     ZONE,
@@ -308,6 +308,7 @@ async def test_a_long_note_in_another_script_is_stored_as_long_as_any_other(
 # ----- PostgreSQL: the order of writes in the row versions -----
 
 
+@only_postgres  # xmin is PostgreSQL's
 @pytest.mark.xfail(
     strict=True,
     reason=(
@@ -318,8 +319,6 @@ async def test_a_long_note_in_another_script_is_stored_as_long_as_any_other(
 async def test_row_versions_do_not_tie_a_held_back_post_to_the_mentor_request(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
-    if running.engine.dialect.name != "postgresql":
-        pytest.skip("xmin is PostgreSQL's")
     week = await _week_of(running, world, clock, "Alex")
     await _sam_asks_while_his_post_waits(week)
     await week.at(1, "09:40:00")
@@ -436,6 +435,7 @@ async def _copy_of_the_files(settings: Settings, tmp_path: Path, **queries: str)
     return _wal_history(database, copies, **queries)
 
 
+@only_sqlite  # the write-ahead log is SQLite's
 @pytest.mark.xfail(
     strict=True,
     reason=(
@@ -451,8 +451,6 @@ async def test_a_copy_of_the_database_files_does_not_tie_a_held_back_post_to_the
     clock: FakeClock,
     tmp_path: Path,
 ) -> None:
-    if running.engine.dialect.name != "sqlite":
-        pytest.skip("the write-ahead log is SQLite's")
     week = await _week_of(running, world, clock, "Alex")
     await _held_back_day(week)
 
@@ -648,6 +646,7 @@ async def _checkin_owners(running: Runtime) -> dict[int, int]:
     return {row.id: int((owners.identity_of("checkins", row.owner) or "u:0")[2:]) for row in rows}
 
 
+@only_postgres  # xmin is PostgreSQL's
 @pytest.mark.xfail(
     strict=True,
     reason=(
@@ -659,8 +658,6 @@ async def _checkin_owners(running: Runtime) -> dict[int, int]:
 async def test_row_versions_do_not_tie_a_private_checkin_to_the_mentor_request(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
-    if running.engine.dialect.name != "postgresql":
-        pytest.skip("xmin is PostgreSQL's")
     week = await _week_of(running, world, clock, "Alex")
     await _private_low_then_ask(week)
 
@@ -680,6 +677,7 @@ async def test_row_versions_do_not_tie_a_private_checkin_to_the_mentor_request(
     )
 
 
+@only_sqlite  # the write-ahead log is SQLite's
 @pytest.mark.xfail(
     strict=True,
     reason=(
@@ -696,8 +694,6 @@ async def test_a_copy_of_the_database_files_does_not_tie_a_private_checkin_to_th
     clock: FakeClock,
     tmp_path: Path,
 ) -> None:
-    if running.engine.dialect.name != "sqlite":
-        pytest.skip("the write-ahead log is SQLite's")
     week = await _week_of(running, world, clock, "Alex")
     await _private_low_then_ask(week)
 
