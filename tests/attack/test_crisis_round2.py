@@ -1,0 +1,342 @@
+"""Red-team attacks on the crisis-safety promise, second round (R18, R25, R26, issue 11).
+
+Each test asserts the promise as the member (or a mentor) would see it, so it fails while
+the promise is broken; the ones that hold stay as regression tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.runtime import Runtime
+from bot.sandbox import InteractionResult
+from bot.services.crisis import CRISIS_TITLE
+from bot.ui.crisis import NOT_SET_UP
+from tests.conftest import World, database_unavailable
+from tests.test_attacker import _message_time
+from tests.test_checkins_e2e import checkin_options, configure, next_in
+from tests.test_crisis_flow_e2e import CRISIS_NOTE, mentor_request, pick
+
+VIEW_CHANNEL = 1 << 10
+# Invisible characters Discord keeps in a message: INVISIBLE SEPARATOR, INVISIBLE TIMES,
+# ARABIC LETTER MARK (typed by Arabic keyboards), and a bidirectional isolate.
+INVISIBLE = {"u2063": "\u2063", "u2062": "\u2062", "u061c": "\u061c", "u2066": "\u2066"}
+
+
+def known_break(reason: str) -> pytest.MarkDecorator:
+    """An attack that still succeeds on main: a strict xfail, red the day it is fixed."""
+    return pytest.mark.xfail(strict=True, reason=f"known break, issue #11: {reason}")
+
+
+def titles(result: InteractionResult) -> list[str | None]:
+    return [embed.get("title") for m in result.messages for embed in m.embeds]
+
+
+# ----- invisible characters inside the crisis words (R25: the card, at once) -----
+
+
+@known_break("an invisible character in the note: the service holds it back, the cog shows no card")
+@pytest.mark.parametrize("share", ["named", "anonymous"])
+async def test_a_shared_crisis_note_with_an_invisible_character_shows_the_card_before_the_choice(
+    running: Runtime, world: World, share: str
+) -> None:
+    """The note reads "I want to kill myself" on screen, with an invisible separator inside
+    "kill". The check-in service cleans the note and holds it back as a crisis note ("some
+    words in your note..."), but the card is decided on the raw text: the member is offered
+    "Share it as written" without ever being shown the crisis lines (and, anonymous, the
+    mentors get no alert either)."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    shown = await sandbox.slash(world.member, world.general, "checkin now", add_note=True,
+                                **checkin_options(share=share, mood=1))  # fmt: skip
+    note = "Rough night. I want to k\u2063ill my\u2063self."
+    result = await sandbox.submit_modal(world.member, shown, {"checkin:note": note})
+    await sandbox.wait_for(
+        lambda: any("nothing has been posted" in m.text for m in result.messages),
+        what="the held-back notice",
+    )
+    await asyncio.sleep(0.3)
+    assert sandbox.channel_messages(group.checkins) == []
+    assert CRISIS_TITLE in titles(result), [m.text[:80] for m in result.messages]
+
+
+@known_break("invisible characters other than the five listed split the crisis words in a DM")
+@pytest.mark.parametrize("invisible", list(INVISIBLE.values()), ids=list(INVISIBLE))
+async def test_a_crisis_dm_with_an_invisible_character_gets_the_card(
+    running: Runtime, world: World, invisible: str
+) -> None:
+    """The lexicon says it drops zero-width characters, and the check-in service does drop
+    these; the DM path reads them as word breaks, so "k<invisible>ill" is no word at all."""
+    sandbox = world.sandbox
+    written = await sandbox.dm_bot(world.member, f"i want to k{invisible}ill myself tonight")
+    await sandbox.wait_for(
+        lambda: bool(sandbox.replies_in_dm(world.member, written)), what="a reply"
+    )
+    await asyncio.sleep(0.3)
+    replies = sandbox.replies_in_dm(world.member, written)
+    assert any(e.get("title") == CRISIS_TITLE for m in replies for e in m.embeds), [
+        m.text for m in replies
+    ]
+
+
+# ----- crisis words split over fields -----
+
+
+@known_break(
+    "/meds log checks each field alone, so an overdose plan split over fields gets no card"
+)
+async def test_crisis_words_split_over_the_meds_fields_get_the_card(
+    running: Runtime, world: World
+) -> None:
+    """/meds log medication: Zoloft, dose: the whole bottle, note: all at once. Each field
+    alone is harmless; together they are an overdose plan. Each is checked on its own."""
+    logged = await world.sandbox.slash(world.member, world.general, "meds log",
+                                       medication="Zoloft", dose="the whole bottle",
+                                       note="all at once")  # fmt: skip
+    await asyncio.sleep(0.5)
+    assert CRISIS_TITLE in titles(logged), [m.text[:80] for m in logged.messages]
+
+
+async def test_a_crisis_note_at_the_end_of_a_full_length_note_is_held_back_with_the_card(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """Regression: 1,000 characters (the form's limit) of everyday news, the crisis words
+    last. The card comes, and nothing is posted."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    ending = " I want to kill myself."
+    note = ("Long day at the shop, then the VA called about my claim. " * 20)[
+        : 1000 - len(ending)
+    ] + ending
+    assert len(note) == 1000
+    shown = await sandbox.slash(world.member, world.general, "checkin now", add_note=True,
+                                **checkin_options(share="named", mood=2))  # fmt: skip
+    result = await sandbox.submit_modal(world.member, shown, {"checkin:note": note})
+    await sandbox.wait_for(lambda: len(result.messages) >= 2, what="the answers")
+    assert CRISIS_TITLE in titles(result)
+    await clock.advance(timedelta(hours=1))
+    await asyncio.sleep(0.3)
+    assert sandbox.channel_messages(group.checkins) == []
+
+
+# ----- Discord flaky on the mentor request (R26, R27) -----
+
+
+@known_break("one 503 or cut connection drops a mentor request; the member hears 'not set up'")
+@pytest.mark.parametrize("status", [503, 0], ids=["503", "cut"])
+async def test_a_mentor_request_that_meets_one_discord_error_still_reaches_the_mentors(
+    running: Runtime, world: World, status: int
+) -> None:
+    """The member says "Yes, ask a mentor"; the post to the mentors' channel meets one 503
+    (discord.py does not retry a 503) or one cut connection, before anything is posted. The
+    request is dropped and the member is told the server hasn't set up mentor requests, a
+    wrong reason that tells them not to try again; nobody is ever pinged or follows up."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    card = (await sandbox.slash(world.member, world.general, "crisis")).messages[0]
+    who = await sandbox.click(world.member, card, "crisis:mentor")
+    sandbox.fail_next("POST", rf"/channels/{group.mentors.id}/messages", status, times=1)
+    told = await sandbox.click(world.member, who.messages[0], "crisis:mentor:send", timeout=15)
+    await asyncio.sleep(2.0)
+    requests = [m for m in sandbox.channel_messages(group.mentors) if m.custom_ids()]
+    assert told.text != NOT_SET_UP, "the member was told the server has no mentor requests"
+    assert len(requests) == 1, told.text
+
+
+# ----- the member deletes their data while the request is open -----
+
+
+@known_break("after /mydata delete the first mentor to press is told another mentor has it")
+async def test_a_mentor_pressing_after_the_member_deleted_their_data_is_not_told_someone_has_it(
+    running: Runtime, world: World
+) -> None:
+    """Sam asks for a mentor, then (worried about what is kept) runs /mydata delete. The
+    request with Sam's name and its live "I'm reaching out" button is still in front of the
+    mentors. The first mentor to press it is told "another mentor already has this one", so
+    they stand down, although nobody has it."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    request = await mentor_request(world, group)
+    asked = await sandbox.slash(world.member, world.general, "mydata delete")
+    [question] = asked.messages
+    await sandbox.click(world.member, question, "mydata:confirm")
+    assert "1 mentor request" in question.content, question.content
+    mentor = await sandbox.create_member(world.guild, "Jordan", roles=[group.mentor_role])
+    [claim] = request.custom_ids()
+    pressed = await sandbox.click(mentor, request, claim)
+    assert "already has this one" not in pressed.text, pressed.text
+
+
+# ----- a mentor request from the card, then the held anonymous check-in shared -----
+
+# A moderator who sees a named request and, within this, the only anonymous post around,
+# ties the two (the delay is 5 to 10 minutes; the hold-back after a request, an hour or more).
+LINKABLE = timedelta(minutes=30)
+
+
+@known_break("a held anonymous post shared after a mentor request is not held back")
+@pytest.mark.parametrize("which", ["bare", "full"])
+async def test_a_mentor_request_from_the_card_of_a_held_anonymous_checkin_cannot_be_timed(
+    ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock, which: str
+) -> None:
+    """An anonymous check-in with a crisis note is held; the card above the choice offers a
+    peer mentor. Sam presses it and says yes (a named request in the mentors' channel),
+    then shares the check-in anonymously. The hold-back for posts made around a mentor
+    request only moves posts already waiting, and this one did not exist yet: it appears
+    within minutes of Sam's named request, the only anonymous post around."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    shown = await sandbox.slash(world.member, world.general, "checkin now", add_note=True,
+                                **checkin_options(share="anonymous", mood=1))  # fmt: skip
+    result = await sandbox.submit_modal(world.member, shown, {"checkin:note": CRISIS_NOTE})
+    await sandbox.wait_for(lambda: len(result.messages) == 2, what="the choice")
+    card, choice = result.messages
+    await clock.advance(timedelta(seconds=20))
+    who = await sandbox.click(world.member, card, "crisis:mentor")
+    await sandbox.click(world.member, who.messages[0], "crisis:mentor:send")
+    request = await next_in(sandbox, group.mentors, "asked for a peer mentor")
+    await clock.advance(timedelta(seconds=20))
+    chosen = await sandbox.click(world.member, choice, pick(choice, which))
+    assert "It will appear" in chosen.text, chosen.text
+    # Minute by minute for the first hour, so the post's time is the time it was due.
+    for step in [timedelta(minutes=1)] * 60 + [timedelta(minutes=10)] * 24:
+        await clock.advance(step)
+        await asyncio.sleep(0.05)
+        if sandbox.channel_messages(group.checkins):
+            break
+    post = await next_in(sandbox, group.checkins)
+    gap = _message_time(post.id) - _message_time(request.id)
+    assert gap > LINKABLE, f"Sam's anonymous post appeared {gap} after Sam's named mentor request"
+
+
+# ----- a DM edited into crisis words -----
+
+
+@known_break("a DM edited into crisis words gets no card")
+async def test_a_dm_edited_into_crisis_words_gets_the_card(running: Runtime, world: World) -> None:
+    """A member DMs the bot, gets the short pointer, then edits that DM (as Discord lets
+    anyone do) to say what they really meant. Discord sends the edit as MESSAGE_UPDATE; the
+    bot reads only new messages, so the crisis words get no answer at all."""
+    sandbox = world.sandbox
+    written = await sandbox.dm_bot(world.member, "hey, quick question")
+    await sandbox.wait_for(lambda: bool(sandbox.replies_in_dm(world.member, written)))
+    [pointer] = sandbox.replies_in_dm(world.member, written)
+    written.content = "i'm going to kill myself tonight"
+    written.edits += 1
+    await sandbox._dispatch(
+        "MESSAGE_UPDATE", written.to_json(sandbox.base_url, sandbox.application_id), None
+    )
+    await asyncio.sleep(1.0)
+    cards = [
+        m for m in sandbox.replies_in_dm(world.member, pointer)
+        if any(e.get("title") == CRISIS_TITLE for e in m.embeds)
+    ]  # fmt: skip
+    assert cards, [m.text for m in sandbox.replies_in_dm(world.member, written)]
+
+
+# ----- the card is the same everywhere, the database down or not (R18) -----
+
+
+async def test_the_daily_prompts_card_button_works_with_the_database_locked(
+    running: Runtime, world: World, clock: FakeClock, bot_settings: Settings
+) -> None:
+    """Regression: the prompt's "Talk to someone now" pressed while the database is locked."""
+    sandbox = world.sandbox
+    await configure(running, world)
+    await sandbox.slash(world.member, world.general, "settings timezone", zone="America/New_York")
+    await sandbox.slash(world.member, world.general, "checkin prompt", at="8pm")
+    await clock.advance(timedelta(hours=11))
+    await sandbox.wait_for(
+        lambda: any("How are you" in m.text for m in sandbox.dms_to(world.member)),
+        what="the daily prompt",
+    )
+    prompt = next(m for m in sandbox.dms_to(world.member) if "How are you" in m.text)
+    card = (await sandbox.slash(world.member, world.general, "crisis")).messages[0].embeds[0]
+    async with database_unavailable(bot_settings):
+        shown = await sandbox.click(world.member, prompt, "crisis:card", timeout=3)
+        assert shown.messages[0].embeds[0] == card
+
+
+async def test_the_card_is_the_same_in_every_path_that_shows_it(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """Regression: the card on a check-in, a medication note, a reminder and the 15-minute
+    follow-up DM is the very card /crisis shows."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    card = (await sandbox.slash(world.member, world.general, "crisis")).messages[0].embeds[0]
+    await mentor_request(world, group)  # first: it wants a quiet mentors' channel
+    shown = await sandbox.slash(world.member, world.general, "checkin now", add_note=True,
+                                **checkin_options(share="private", mood=1))  # fmt: skip
+    checkin = await sandbox.submit_modal(world.member, shown, {"checkin:note": CRISIS_NOTE})
+    meds = await sandbox.slash(world.member, world.general, "meds log", medication="Sertraline",
+                               dose="50 mg", note="I want to die")  # fmt: skip
+    reminder = await sandbox.slash(world.member, world.general, "remind add",
+                                   what="say goodbye to everyone", when="tomorrow 9am")  # fmt: skip
+    for result in (checkin, meds, reminder):
+        await sandbox.wait_for(lambda r=result: len(r.messages) >= 2, what="both answers")
+        assert result.messages[0].embeds == [card]
+    await clock.advance(timedelta(minutes=16))
+    await sandbox.wait_for(lambda: bool(sandbox.dms_to(world.member)), what="the follow-up DM")
+    assert sandbox.dms_to(world.member)[0].embeds == [card]
+
+
+# ----- the mentors' channel opened to one member after setup (R26) -----
+
+
+@known_break("a member overwrite lets a plain member read the mentors' channel; the name is posted")
+async def test_a_named_request_is_not_posted_where_a_plain_member_was_let_in(
+    running: Runtime, world: World
+) -> None:
+    """Named requests are on. A moderator then lets Riley, a plain member (no mentor role,
+    no moderator), into the mentors' channel with a member overwrite. Sam asks for a mentor
+    and is told "the rest of the group can't read that channel"; Sam's name is posted where
+    Riley reads it."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    await sandbox.set_overwrite(group.mentors, world.other_member, allow=VIEW_CHANNEL)
+    assert world.guild.permissions_in(world.other_member, group.mentors) & VIEW_CHANNEL
+    card = (await sandbox.slash(world.member, world.general, "crisis")).messages[0]
+    who = await sandbox.click(world.member, card, "crisis:mentor")
+    if who.messages and who.messages[0].custom_ids() == ["crisis:mentor:send"]:
+        await sandbox.click(world.member, who.messages[0], "crisis:mentor:send")
+        await asyncio.sleep(0.3)
+    named = [m for m in sandbox.channel_messages(group.mentors) if "Sam" in m.text]
+    assert named == [], (who.text, "Sam's name was posted in a channel Riley reads")
+
+
+# ----- a 503 (which discord.py does not retry) on the crisis sends -----
+
+
+@known_break("a crisis DM gets no card after one 503 (caught and dropped)")
+async def test_a_crisis_dm_gets_the_card_even_if_the_first_send_meets_a_503(
+    running: Runtime, world: World
+) -> None:
+    """The known break is a cut connection (an OSError the DM handler does not catch); a
+    503 takes another path: the handler catches it as 'their DMs closed' and gives up."""
+    sandbox = world.sandbox
+    sandbox.fail_next("POST", r"/channels/\d+/messages", 503, times=1)
+    written = await sandbox.dm_bot(world.member, "i want to kill myself")
+    await asyncio.sleep(2.0)
+    replies = sandbox.replies_in_dm(world.member, written)
+    assert any(e.get("title") == CRISIS_TITLE for m in replies for e in m.embeds), [
+        m.text for m in replies
+    ]
+
+
+@known_break("the nameless mentor alert is lost on one 503 (caught and only logged)")
+async def test_the_nameless_mentor_alert_survives_one_503(running: Runtime, world: World) -> None:
+    """The known break is a cut connection; a 503 is caught and only logged, the alert lost."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    sandbox.fail_next("POST", rf"/channels/{group.mentors.id}/messages", 503, times=1)
+    shown = await sandbox.slash(world.member, world.general, "checkin now", add_note=True,
+                                **checkin_options(share="private", mood=1))  # fmt: skip
+    await sandbox.submit_modal(world.member, shown, {"checkin:note": "I want to die."})
+    alert = await next_in(sandbox, group.mentors, "Someone in the group")
+    assert "Sam" not in alert.text
