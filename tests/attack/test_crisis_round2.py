@@ -8,19 +8,29 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.clock import FakeClock
 from bot.config import Settings
+from bot.keys import Keyring
 from bot.runtime import Runtime
 from bot.sandbox import InteractionResult
 from bot.services.crisis import CRISIS_TITLE
 from bot.ui.crisis import NOT_SET_UP
-from tests.conftest import World, database_unavailable
+from tests.conftest import ON_POSTGRES, World, database_unavailable, start_bot
 from tests.test_attacker import _message_time
 from tests.test_checkins_e2e import checkin_options, configure, next_in
-from tests.test_crisis_flow_e2e import CRISIS_NOTE, mentor_request, pick
+from tests.test_crash_recovery import bot_process
+from tests.test_crisis_flow_e2e import (
+    CRISIS_NOTE,
+    choice_message,
+    crisis_checkin,
+    mentor_request,
+    pick,
+)
 
 VIEW_CHANNEL = 1 << 10
 # Invisible characters Discord keeps in a message: INVISIBLE SEPARATOR, INVISIBLE TIMES,
@@ -65,7 +75,7 @@ async def test_a_shared_crisis_note_with_an_invisible_character_shows_the_card_b
     assert CRISIS_TITLE in titles(result), [m.text[:80] for m in result.messages]
 
 
-@known_break("invisible characters other than the five listed split the crisis words in a DM")
+@known_break("invisible characters the normaliser does not list split the crisis words in a DM")
 @pytest.mark.parametrize("invisible", list(INVISIBLE.values()), ids=list(INVISIBLE))
 async def test_a_crisis_dm_with_an_invisible_character_gets_the_card(
     running: Runtime, world: World, invisible: str
@@ -167,6 +177,8 @@ async def test_a_mentor_pressing_after_the_member_deleted_their_data_is_not_told
     await sandbox.click(world.member, question, "mydata:confirm")
     assert "1 mentor request" in question.content, question.content
     mentor = await sandbox.create_member(world.guild, "Jordan", roles=[group.mentor_role])
+    if not request.custom_ids():
+        return  # the request was taken down with the data: nobody is misled
     [claim] = request.custom_ids()
     pressed = await sandbox.click(mentor, request, claim)
     assert "already has this one" not in pressed.text, pressed.text
@@ -340,3 +352,75 @@ async def test_the_nameless_mentor_alert_survives_one_503(running: Runtime, worl
     await sandbox.submit_modal(world.member, shown, {"checkin:note": "I want to die."})
     alert = await next_in(sandbox, group.mentors, "Someone in the group")
     assert "Sam" not in alert.text
+
+
+# ----- a crash while the named request is on its way -----
+
+
+@known_break("a crash mid-send leaves the request unsent; the member's retry hears 'they know'")
+async def test_a_mentor_request_cut_short_by_a_crash_reaches_the_mentors_after_the_restart(
+    bot_settings: Settings,
+    world: World,
+    clock: FakeClock,
+    database: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    """The bot process dies (SIGKILL) while its post of Sam's named request to the mentors'
+    channel is on the wire, before Discord took it. After the restart Sam presses "Yes, ask
+    a mentor" again: they are told the mentors already know, and nothing is in the channel.
+    Fifteen minutes later the role is pinged about "this request", which nobody can see."""
+    sandbox = world.sandbox
+    keyring = Keyring.generate()
+    keyring.write(tmp_path / "muster.keys.json")  # the file bot_process runs with
+    async with start_bot(bot_settings, clock, keyring=keyring) as running:
+        group = await configure(running, world)
+    async with bot_process(tmp_path, world, database) as first:
+        card = (await sandbox.slash(world.member, world.general, "crisis")).messages[0]
+        who = await sandbox.click(world.member, card, "crisis:mentor", timeout=10)
+        stall = sandbox.stall_next(
+            "POST", rf"/channels/{group.mentors.id}/messages", after_handling=False
+        )
+        await sandbox.click(world.member, who.messages[0], "crisis:mentor:send", wait=False)
+        await asyncio.wait_for(stall.arrived.wait(), timeout=20)
+        first.kill()
+        await first.wait()
+    assert sandbox.channel_messages(group.mentors) == []
+    async with bot_process(tmp_path, world, database):
+        again = await sandbox.click(world.member, who.messages[0], "crisis:mentor:send", timeout=15)
+        await asyncio.sleep(2.0)
+        requests = [
+            m
+            for m in sandbox.channel_messages(group.mentors)
+            if "asked for a peer mentor" in m.text
+        ]
+        assert len(requests) == 1, again.text
+
+
+# ----- the held-back choice pressed several times at once -----
+
+
+# A race (seen in 10 runs out of 10 with three presses, 5 out of 6 with two): not strict,
+# as for the double press of "Yes, ask a mentor" in conftest's KNOWN_BREAKS_ON_POSTGRES.
+@pytest.mark.xfail(
+    ON_POSTGRES,
+    strict=False,
+    reason="known break, issue #11: on PostgreSQL quick presses of a held choice post it twice",
+)
+@pytest.mark.parametrize(("share", "which"), [("named", "full"), ("anonymous", "bare")])
+async def test_quick_presses_of_a_held_choice_share_the_checkin_once(
+    running: Runtime, world: World, clock: FakeClock, share: str, which: str
+) -> None:
+    """The member taps "Share it as written" (or "Share without my note") repeatedly on a
+    slow connection: three interactions at once. Each reads the check-in as still held,
+    and each shares it."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    choice = choice_message(await crisis_checkin(world, share))
+    presses = await asyncio.gather(
+        *(sandbox.click(world.member, choice, pick(choice, which)) for _ in range(3))
+    )
+    for _ in range(3):  # past the anonymous delay (5 to 10 minutes)
+        await clock.advance(timedelta(minutes=6))
+        await asyncio.sleep(0.5)
+    posts = sandbox.channel_messages(group.checkins)
+    assert len(posts) == 1, [press.text for press in presses]
