@@ -424,3 +424,56 @@ async def test_quick_presses_of_a_held_choice_share_the_checkin_once(
         await asyncio.sleep(0.5)
     posts = sandbox.channel_messages(group.checkins)
     assert len(posts) == 1, [press.text for press in presses]
+
+
+# ----- who will see the name (issue 11: "the button tells the member exactly who") -----
+
+
+@known_break("the mentor offer says the rest of the group can't read the channel; moderators can")
+async def test_the_mentor_offer_names_everyone_who_will_read_the_members_name(
+    running: Runtime, world: World
+) -> None:
+    """The mentors' channel is open to the Mentor role and to the Moderator role (as in
+    every setup here). Sam is told "I'll post your name ... and ping the Mentor role there.
+    The rest of the group can't read that channel", but Dana, a moderator without the
+    mentor role, reads it: Sam is not told who will really see the name."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    assert world.guild.permissions_in(world.moderator, group.mentors) & VIEW_CHANNEL
+    assert group.mentor_role not in world.moderator.roles
+    card = (await sandbox.slash(world.member, world.general, "crisis")).messages[0]
+    who = await sandbox.click(world.member, card, "crisis:mentor")
+    assert "moderator" in who.text.casefold(), who.text
+
+
+# ----- the nameless alert tied to the member's own request by timing -----
+
+
+@known_break("a nameless alert, then the member's named request seconds later: the alert is named")
+async def test_a_mentor_request_right_after_a_private_crisis_checkin_does_not_name_the_alert(
+    ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """Sam's private check-in has a crisis note: the mentors get the nameless alert at
+    once. Sam then presses the card's "Ask a peer mentor" and is told "I won't pass on
+    anything from your check-ins". Twenty seconds after the alert, Sam's named request
+    lands under it: the mentors now know whose private check-in it was, and what it said
+    in outline. Either the two must not be tied by timing, or Sam must not be told that
+    nothing from the check-ins is passed on."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    shown = await sandbox.slash(world.member, world.general, "checkin now", add_note=True,
+                                **checkin_options(share="private", mood=1))  # fmt: skip
+    result = await sandbox.submit_modal(world.member, shown, {"checkin:note": CRISIS_NOTE})
+    await sandbox.wait_for(lambda: len(result.messages) >= 2, what="the answers")
+    alert = await next_in(sandbox, group.mentors, "Someone in the group")
+    await clock.advance(timedelta(seconds=20))
+    card = result.messages[0]
+    who = await sandbox.click(world.member, card, "crisis:mentor")
+    await sandbox.click(world.member, who.messages[0], "crisis:mentor:send")
+    request = await next_in(sandbox, group.mentors, "asked for a peer mentor")
+    gap = _message_time(request.id) - _message_time(alert.id)
+    promised = "won't pass on anything from your check-ins" in who.text
+    assert not (promised and gap < LINKABLE), (
+        f"Sam's named request came {gap} after the nameless alert about a check-in note, "
+        f"and Sam was told: {who.text}"
+    )
