@@ -477,3 +477,33 @@ async def test_a_mentor_request_right_after_a_private_crisis_checkin_does_not_na
         f"Sam's named request came {gap} after the nameless alert about a check-in note, "
         f"and Sam was told: {who.text}"
     )
+
+
+# ----- consent to one channel, the name posted in another -----
+
+
+@known_break("the 'yes' carries no channel: pressed later, it posts wherever requests go now")
+async def test_yes_to_a_mentor_request_posts_only_where_the_member_was_told(
+    running: Runtime, world: World
+) -> None:
+    """Sam reads "I'll post your name in #mentors and ping the Mentor role there", and
+    waits (the button never expires). Meanwhile moderators move requests to #support, a
+    channel of a bigger "Volunteers" role. Sam presses "Yes, ask a mentor": the name goes
+    to #support and the Volunteers, where Sam never agreed to it."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    card = (await sandbox.slash(world.member, world.general, "crisis")).messages[0]
+    who = await sandbox.click(world.member, card, "crisis:mentor")
+    assert f"<#{group.mentors.id}>" in who.text
+    volunteers = await sandbox.create_role(world.guild, "Volunteers")
+    support = await sandbox.create_channel(
+        world.guild, "support", private_to=[volunteers, world.moderator_role]
+    )
+    settings = running.services.guild_settings
+    mod = world.moderator.id
+    await settings.set_channel(world.guild.id, mod, "mentors_channel_id", support.id)
+    await settings.set_role(world.guild.id, mod, "mentor_role_id", volunteers.id)
+    sent = await sandbox.click(world.member, who.messages[0], "crisis:mentor:send")
+    await asyncio.sleep(0.3)
+    named = [m for m in sandbox.channel_messages(support) if "Sam" in m.text]
+    assert named == [], (sent.text, "Sam's name went to #support, not the #mentors Sam agreed to")
