@@ -191,7 +191,6 @@ async def test_a_mentor_pressing_after_the_member_deleted_their_data_is_not_told
 LINKABLE = timedelta(minutes=30)
 
 
-@known_break("a held anonymous post shared after a mentor request is not held back")
 @pytest.mark.parametrize("which", ["bare", "full"])
 async def test_a_mentor_request_from_the_card_of_a_held_anonymous_checkin_cannot_be_timed(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock, which: str
