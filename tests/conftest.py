@@ -1,12 +1,16 @@
 """Shared fixtures. Every test gets its own database: a SQLite file, or a fresh PostgreSQL
-schema when TEST_DATABASE_URL is set (CI runs the suite once on each)."""
+schema when TEST_DATABASE_URL is set (CI runs the suite once on each). It starts at the newest
+schema, copied from one migrated once per session; a test marked `empty_database` gets it
+empty and runs the migrations itself."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import secrets
+import shutil
 import sqlite3
+import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,10 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from discord.ext import commands
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import FakeClock
 from bot.config import Settings, load_settings
@@ -48,22 +54,105 @@ async def eventually(
         await asyncio.sleep(0.02)
 
 
+@dataclass(frozen=True)
+class SqliteTemplate:
+    """A SQLite file migrated to head, copied to make a database just like it."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
+class PostgresTemplate:
+    """pg_dump's script of a schema migrated to head, replayed to make a copy of it."""
+
+    name: str
+    script: str
+
+    def copy_as(self, schema: str) -> str:
+        return self.script.replace(self.name, schema)
+
+
+async def _migrate(settings: Settings) -> None:
+    engine = create_engine(settings)
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def _postgres_template() -> PostgresTemplate:
+    assert TEST_DATABASE_URL
+    # Named at random: developers running the suite on one server at once never share one.
+    name = f"muster_template_{secrets.token_hex(6)}"
+    url = make_url(TEST_DATABASE_URL)
+    asyncio.run(_on_postgres(f"CREATE SCHEMA {name}"))
+    try:
+        asyncio.run(_migrate(load_settings(database_url=TEST_DATABASE_URL, database_schema=name)))
+        dump = subprocess.run(
+            ["pg_dump", "--schema", name, "--no-owner", "--no-privileges", "--inserts"],
+            env={
+                **os.environ,
+                "PGHOST": url.host or "",
+                "PGPORT": str(url.port or 5432),
+                "PGUSER": url.username or "",
+                "PGPASSWORD": url.password or "",
+                "PGDATABASE": url.database or "",
+            },
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        asyncio.run(_on_postgres(f"DROP SCHEMA {name} CASCADE"))
+    # Lines starting with a backslash (\\restrict) are for psql, not the server.
+    script = "\n".join(line for line in dump.splitlines() if not line.startswith("\\"))
+    return PostgresTemplate(name, script)
+
+
+async def _on_postgres(script: str) -> None:
+    """Run SQL statements on TEST_DATABASE_URL outside any test's schema."""
+    assert TEST_DATABASE_URL
+    plain = make_url(TEST_DATABASE_URL).set(drivername="postgresql")
+    admin = await asyncpg.connect(plain.render_as_string(hide_password=False))
+    try:
+        await admin.execute(script)
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def schema_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate | PostgresTemplate:
+    """The schema at head, migrated once per session: a SQLite file to copy, or a script that
+    makes a PostgreSQL schema just like it."""
+    if TEST_DATABASE_URL:
+        return _postgres_template()
+    path = tmp_path_factory.mktemp("template") / "muster.db"
+    asyncio.run(_migrate(load_settings(database_url=f"sqlite+aiosqlite:///{path}")))
+    # Closing the last connection checkpointed the log into the file: the file is all of it.
+    assert not path.with_name(f"{path.name}-wal").exists()
+    return SqliteTemplate(path)
+
+
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
+async def database(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    schema_template: SqliteTemplate | PostgresTemplate,
+) -> AsyncIterator[dict[str, Any]]:
     """Settings overrides naming a database of this test's own."""
-    if not TEST_DATABASE_URL:
-        yield {"database_url": f"sqlite+aiosqlite:///{tmp_path / 'muster.db'}"}
+    empty = request.node.get_closest_marker("empty_database") is not None
+    if isinstance(schema_template, SqliteTemplate):
+        path = tmp_path / "muster.db"
+        if not empty:
+            shutil.copyfile(schema_template.path, path)
+        yield {"database_url": f"sqlite+aiosqlite:///{path}"}
         return
     schema = f"t_{secrets.token_hex(6)}"
-    admin = create_async_engine(TEST_DATABASE_URL)
-    async with admin.begin() as connection:
-        await connection.execute(text(f"CREATE SCHEMA {schema}"))
+    await _on_postgres(f"CREATE SCHEMA {schema}" if empty else schema_template.copy_as(schema))
     try:
         yield {"database_url": TEST_DATABASE_URL, "database_schema": schema}
     finally:
-        async with admin.begin() as connection:
-            await connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        await admin.dispose()
+        await _on_postgres(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture
@@ -80,7 +169,6 @@ def make_settings(database: dict[str, Any], tmp_path: Path) -> Callable[..., Set
 @pytest.fixture
 async def engine(make_settings: Callable[..., Settings]) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(make_settings())
-    await migrate.upgrade(engine)
     yield engine
     await engine.dispose()
 

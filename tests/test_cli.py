@@ -132,6 +132,7 @@ async def test_second_process_on_the_same_sqlite_file_is_refused(
     assert "Another Muster process is already using" in err
 
 
+@pytest.mark.empty_database
 async def test_run_serves_the_sandbox_and_stops_cleanly_on_sigterm(
     tmp_path: Path, world: World, database: dict[str, Any]
 ) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import FakeClock
 from bot.config import Settings
+from bot.db import migrate
 from bot.db.engine import SessionFactory, create_engine, create_session_factory
 from bot.db.instance_lock import InstanceLock, advisory_key
 from bot.db.models import Guild
@@ -21,6 +22,13 @@ from bot.runtime import take_up_orphans
 from bot.scheduling import Scheduler
 from bot.services.guilds import GuildService
 from tests.conftest import START, eventually, only_postgres, only_sqlite
+
+
+async def test_a_tests_database_is_a_whole_copy_of_the_migrated_schema(engine: AsyncEngine) -> None:
+    """Tests start from a copy of a schema migrated once per session (see conftest): it must
+    be the head revision, and match the models as the migrated one does."""
+    assert await migrate.current_revision(engine) == migrate.SCHEMA_HEAD
+    await migrate.check(engine)  # raises on any table, column, index or key the copy lost
 
 
 async def test_aware_datetimes_round_trip_as_utc(sessions: SessionFactory) -> None:

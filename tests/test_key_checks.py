@@ -168,6 +168,7 @@ async def test_the_bot_will_not_start_with_another_key_file(
 
 
 @pytest.mark.slow
+@pytest.mark.empty_database
 async def test_run_and_check_config_refuse_a_replaced_key_file(
     tmp_path: Path, database: dict[str, Any]
 ) -> None:

@@ -131,6 +131,7 @@ async def test_huge_numbers_and_lone_surrogates_skip_only_their_meetings(
     assert await names(meetings) == ["Kept"]
 
 
+@pytest.mark.empty_database
 async def test_migration_gives_existing_meetings_a_feed_from_their_file_name(
     make_settings: Callable[..., Settings], clock: FakeClock
 ) -> None:

@@ -30,6 +30,8 @@ GUILD, USER = 7001, 5_000_000_000_000_001
 # Blocks that have ended are not moved, and the migration runs on the real clock.
 BLOCKED_UNTIL = (datetime.now(UTC) + timedelta(days=7)).replace(microsecond=0)
 
+pytestmark = pytest.mark.empty_database
+
 
 async def table_names(engine: AsyncEngine) -> set[str]:
     async with engine.connect() as connection:

@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import load_settings
-from bot.db import migrate
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.models import Occurrence, Reminder
 from bot.keys import Keyring
@@ -36,7 +35,6 @@ async def test_two_processes_share_1000_due_reminders_and_send_each_once(
     keyring = Keyring.generate()
     keyring.write(key_file)
     engine = create_engine(load_settings(**database))
-    await migrate.upgrade(engine)
     sessions = create_session_factory(engine)
     due_at = (datetime.now(UTC) + timedelta(seconds=8)).replace(microsecond=0)
     async with sessions.begin() as session:
@@ -148,7 +146,6 @@ async def test_kill_9_of_one_process_mid_send_leaves_the_delivery_to_the_other_o
     keyring = Keyring.generate()
     keyring.write(key_file)
     engine = create_engine(load_settings(**database))
-    await migrate.upgrade(engine)
     sessions = create_session_factory(engine)
 
     def env(shard: str) -> dict[str, str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -33,13 +33,19 @@ class SpecValidator:
         resource: Resource[Any] = DRAFT202012.create_resource(document)
         self._registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
         self._validators: dict[tuple[str, str], Draft202012Validator | None] = {}
+        # Every start of the bot syncs the same command list, which takes the validator a
+        # quarter of a second: the same body always gets the same answer, so it is kept.
+        self._checked = lru_cache(maxsize=256)(self._check)
 
     def validate(self, method: str, template: str, body: Any) -> str | None:
         """None when valid (or when the description has no schema), else the clearest error."""
+        return self._checked(method, template, json.dumps(body))
+
+    def _check(self, method: str, template: str, body_json: str) -> str | None:
         validator = self._validator(method.lower(), template)
         if validator is None:
             return None
-        error = best_match(validator.iter_errors(body))
+        error = best_match(validator.iter_errors(json.loads(body_json)))
         if error is None:
             return None
         error = _prune_union(error)
