@@ -241,6 +241,9 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         add_note: bool = False,
     ) -> None:
         """Check in: mood, sleep, cravings and sober today; privately, anonymously or by name."""
+        # Checked before it is parsed: crisis words here are never just "not a number". Such
+        # words can't parse, so the card is never followed by a form (which must come first).
+        await card_if_crisis(interaction, sleep)
         parse_sleep(sleep)  # a clear error now, before a form is opened
         chosen = share_choice(share.value) if share is not None else None
         draft = CheckinDraft(
@@ -413,6 +416,7 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
     ) -> None:
         """Get a gentle DM each day at a time you pick, reminding you to check in."""
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await card_if_crisis(interaction, at)
         services = self.bot.services
         if at.strip().casefold() in ("off", "stop", "none", "no"):
             stopped = await services.prompts.stop(interaction.user.id)
@@ -469,7 +473,7 @@ class MedsCog(commands.GroupCog, group_name="meds"):
     ) -> None:
         """Record a medication change your prescriber decided. Private; never advice."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await card_if_crisis(interaction, medication, dose, note)
+        await card_if_crisis(interaction, medication, dose, date, note)
         zone = await member_zone(interaction)
         change = await self.bot.services.medications.log(
             user_id=interaction.user.id,
@@ -536,6 +540,7 @@ class SobrietyCog(commands.GroupCog, group_name="sobriety"):
         """Start your counter, or correct its start date."""
         share = share_of(milestones.value) if milestones is not None else "none"
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await card_if_crisis(interaction, since)
         zone = await member_zone(interaction)
         status = await self.bot.services.sobriety.set(
             user_id=interaction.user.id,

@@ -11,6 +11,7 @@ Nothing from a member's check-ins is stored with a request.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -54,6 +55,8 @@ class Claim:
     won: bool
     claimed_by: int | None
     user_id: int
+    refused: bool = False  # the clicker is no mentor
+    gone: bool = False  # no such request (purged, or never posted)
 
 
 @dataclass(frozen=True)
@@ -117,19 +120,32 @@ class MentorRequests:
             await Scheduler.cancel(session, source_of(request_id), now)
             await session.execute(delete(MentorRequest).where(MentorRequest.id == request_id))
 
-    async def claim(self, request_id: int, mentor_id: int) -> Claim:
-        """The first mentor to claim a request has it; later ones learn who did."""
+    async def claim(
+        self,
+        request_id: int,
+        mentor_id: int,
+        *,
+        roles: Collection[int],
+        mentor_role_id: int | None,
+    ) -> Claim:
+        """The first mentor to claim a request has it; later ones learn who did. A mentor is
+        whoever holds the role the request pinged (switching the server's mentor role later
+        must not lock out the mentors who were asked) or the server's mentor role now.
+        `roles` are the clicker's roles, @everyone left out."""
         now = self._clock.now()
         async with self._sessions.begin() as session:
+            request = await session.get(MentorRequest, request_id)
+            if request is None:
+                return Claim(False, None, 0, gone=True)
+            if not {request.role_id, mentor_role_id} & set(roles):
+                return Claim(False, None, request.user_id, refused=True)
             won = await session.scalar(
                 update(MentorRequest)
                 .where(MentorRequest.id == request_id, MentorRequest.state.in_((SENDING, OPEN)))
                 .values(state=CLAIMED, claimed_by=mentor_id, claimed_at=now)
                 .returning(MentorRequest.id)
             )
-            request = await session.get(MentorRequest, request_id, populate_existing=True)
-            if request is None:
-                return Claim(False, None, 0)
+            await session.refresh(request)
             if won is not None:
                 await Scheduler.cancel(session, source_of(request_id), now)
             return Claim(won is not None, request.claimed_by, request.user_id)

@@ -15,7 +15,7 @@ from typing import Any
 
 import discord
 
-from bot.delivery import CANNOT_DM, SEND_ERRORS
+from bot.delivery import CANNOT_DM, SEND_ERRORS, send_soon
 from bot.errors import UserFacingError
 from bot.services.checkins import HeldChoice
 from bot.services.crisis_language import assess
@@ -86,15 +86,24 @@ def crisis_reply(*, mentor: bool) -> tuple[discord.Embed, discord.ui.View | None
     return crisis_embed(), view
 
 
-async def card_if_crisis(interaction: discord.Interaction[Any], *texts: str | None) -> None:
-    """Anything a member writes to the bot is checked (R25): a match gets the card,
-    privately, before the normal answer, which still follows. Nothing is blocked."""
-    if any(assess(text).crisis for text in texts):
-        card, view = crisis_reply(mentor=interaction.guild_id is not None)
-        if view is None:
-            await respond(interaction, embed=card)
-        else:
-            await respond(interaction, embed=card, view=view)
+async def card_if_crisis(interaction: discord.Interaction[Any], *texts: str | None) -> bool:
+    """Anything a member writes to the bot is checked (R25), dates and times included, before
+    it is parsed: a match gets the card, privately, before the normal answer (or the format
+    error), which still follows. Nothing is blocked. True if the card was due."""
+    if not any(assess(text).crisis for text in texts):
+        return False
+    await show_card(interaction)
+    return True
+
+
+async def show_card(interaction: discord.Interaction[Any]) -> None:
+    """The card, privately, tried again if the connection is cut. It never raises: what the
+    member asked for (saving a check-in, an entry) must not be lost for a failed card."""
+    card, view = crisis_reply(mentor=interaction.guild_id is not None)
+    try:
+        await send_soon(lambda: respond(interaction, embed=card, view=view))
+    except SEND_ERRORS as error:
+        log.warning("Could not show the crisis card (%s)", type(error).__name__)
 
 
 def held_view(checkin_id: int) -> discord.ui.View:
@@ -422,10 +431,14 @@ class ClaimButton(
         services = services_of(interaction)
         config = await services.guild_settings.get(interaction.guild_id)
         mentor = interaction.user
-        roles = {role.id for role in getattr(mentor, "roles", [])}
-        if config.mentor_role_id is None or config.mentor_role_id not in roles:
+        roles = [role.id for role in getattr(mentor, "roles", []) if not role.is_default()]
+        claim = await services.mentor_requests.claim(
+            self.request_id, mentor.id, roles=roles, mentor_role_id=config.mentor_role_id
+        )
+        if claim.refused:
             raise UserFacingError("Only peer mentors (the mentor role) can take a request.")
-        claim = await services.mentor_requests.claim(self.request_id, mentor.id)
+        if claim.gone:
+            raise UserFacingError("This request is no longer open.")
         if not claim.won:
             who = f"<@{claim.claimed_by}>" if claim.claimed_by else "another mentor"
             await respond(interaction, f"Thank you. {who} already has this one.")

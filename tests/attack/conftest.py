@@ -16,21 +16,6 @@ __all__ = ["ids_on_the_test_clock"]
 
 KNOWN_BREAKS: dict[str, str] = {
     # Issue #11: crisis safety.
-    "test_crisis_words_in_the_sleep_field_get_the_card": (
-        "crisis words in the sleep field get a format error, not the card"
-    ),
-    "test_crisis_words_in_a_reminders_when_field_get_the_card": (
-        "crisis words in /remind add's when field get a format error, not the card"
-    ),
-    "test_crisis_words_in_other_free_text_options_get_the_card[meds log-options0]": (
-        "crisis words in /meds log's date field are not checked"
-    ),
-    "test_crisis_words_in_other_free_text_options_get_the_card[sobriety set-options1]": (
-        "crisis words in /sobriety set's since field are not checked"
-    ),
-    "test_crisis_words_in_other_free_text_options_get_the_card[checkin prompt-options2]": (
-        "crisis words in /checkin prompt's at field are not checked"
-    ),
     "test_a_failed_card_send_does_not_lose_the_crisis_checkin[0]": (
         "a cut connection on the card's send loses the crisis check-in"
     ),
@@ -48,15 +33,6 @@ KNOWN_BREAKS: dict[str, str] = {
     ),
     "test_a_request_posted_but_unacknowledged_can_still_be_claimed_and_is_followed_up": (
         "a request posted but unacknowledged is dropped and its follow-up cancelled"
-    ),
-    "test_the_member_gets_the_lines_by_dm_even_if_the_mentors_channel_ping_fails": (
-        "the follow-up DM is only sent after the re-ping succeeds"
-    ),
-    "test_a_resource_search_in_crisis_language_gets_the_card_with_the_database_down": (
-        "/resource find in crisis words gets no card, and nothing with the database locked"
-    ),
-    "test_a_mentor_pinged_by_the_request_can_claim_it_after_the_role_is_switched": (
-        "after the mentor role is switched, the pinged role can no longer claim"
     ),
 }
 
