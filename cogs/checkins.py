@@ -67,8 +67,8 @@ from bot.ui.crisis import (
     MentorButton,
     alert_mentors,
     card_if_crisis,
-    crisis_reply,
     held_view,
+    show_card,
 )
 from bot.ui.embeds import CALM_BLUE, safe
 from cogs.reminders import member_zone
@@ -268,12 +268,16 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         services = self.bot.services
         in_server = draft.guild_id is not None
         crisis = assess(draft.note).crisis
-        if crisis:
-            # First, before anything that could wait on the database (R18).
-            crisis_card, crisis_buttons = crisis_reply(mentor=in_server)
-            await respond(interaction, embed=crisis_card, view=crisis_buttons)
-        config = await config_if_reachable(self.bot, draft.guild_id)
-        result = await services.checkins.submit(draft, config)
+        # The card starts first, before anything that could wait on the database (R18), and
+        # the check-in is saved alongside, whatever becomes of that send (a cut connection,
+        # a stall): nothing the member wrote waits on Discord. Every answer follows the card.
+        card = asyncio.create_task(show_card(interaction)) if crisis else None
+        try:
+            config = await config_if_reachable(self.bot, draft.guild_id)
+            result = await services.checkins.submit(draft, config)
+        finally:
+            if card is not None:
+                await card
         if crisis and config is not None and not result.duplicate and result.held_for != "named":
             # A named check-in held back waits for its member's choice: an alert now could
             # be matched to their post by its timing (see HeldShareButton).

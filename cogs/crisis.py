@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure
+from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure, send_soon
 from bot.scheduling import Delivery, Due
 from bot.services.crisis_language import assess
 from bot.services.mentors import FOLLOW_UP_KIND, FollowUp
@@ -79,13 +79,17 @@ class CrisisFlowCog(commands.Cog):
 async def _reply(
     message: discord.Message, *, text: str | None = None, embed: discord.Embed | None = None
 ) -> None:
+    """One answer to a DM, tried again if the connection is cut. Its nonce, from the DM it
+    answers, makes Discord drop a second copy if the first had landed after all."""
+    nonce = f"dm-{message.id}"  # at most 25 characters, as Discord allows
     try:
         if embed is not None:
-            await message.channel.send(embed=embed)
+            await send_soon(lambda: message.channel.send(embed=embed, nonce=nonce))
         else:
-            await message.channel.send(text)
-    except discord.HTTPException:
-        pass  # their DMs closed since; nothing to retry
+            await send_soon(lambda: message.channel.send(text, nonce=nonce))
+    except SEND_ERRORS as error:
+        # Their DMs closed since, or Discord is down for longer than a member should wait.
+        log.info("Could not answer a DM (%s)", type(error).__name__)
 
 
 class MentorFollowUpDelivery:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from typing import Any
 
 import discord
 
-from bot.delivery import CANNOT_DM, SEND_ERRORS, send_soon
+from bot.delivery import CANNOT_DM, SEND_ERRORS, is_transient, send_soon
 from bot.errors import UserFacingError
 from bot.services.checkins import HeldChoice
 from bot.services.crisis_language import assess
@@ -61,6 +62,11 @@ MENTOR_ASKED = (
     "I've let the group's peer mentors know you'd like someone to reach out. I'll DM you "
     "when one of them has it. If you need someone right now, `/crisis` lists lines that "
     "answer day and night."
+)
+MENTOR_UNCONFIRMED = (
+    "I've asked the group's peer mentors to reach out, but Discord didn't confirm it "
+    "arrived. If nobody has it in 15 minutes, I'll ping them again and DM you. If you need "
+    "someone right now, `/crisis` lists lines that answer day and night."
 )
 POST_HELD_BACK = (
     "Your anonymous post that was waiting will appear an hour or more later than planned, "
@@ -114,15 +120,19 @@ def held_view(checkin_id: int) -> discord.ui.View:
 
 
 async def alert_mentors(client: discord.Client, config: GuildConfig, text: str) -> None:
-    """A nameless alert to the mentors' channel, when the server wants them."""
+    """A nameless alert to the mentors' channel, when the server wants them. Run on its own
+    (spawned), so it never raises: a cut connection is tried again, under one random nonce
+    so that Discord drops a second copy; the nonce says nothing about who or when."""
     if config.mentors_channel_id is None or not config.crisis_alerts:
         return
+    channel = client.get_partial_messageable(config.mentors_channel_id)
+    nonce = secrets.token_hex(12)
     try:
-        await client.get_partial_messageable(config.mentors_channel_id).send(
-            text, allowed_mentions=discord.AllowedMentions.none()
+        await send_soon(
+            lambda: channel.send(text, allowed_mentions=discord.AllowedMentions.none(), nonce=nonce)
         )
-    except discord.HTTPException as error:
-        log.warning("Could not send a crisis alert to the mentors (HTTP %s)", error.status)
+    except SEND_ERRORS as error:
+        log.warning("Could not send a crisis alert to the mentors (%s)", type(error).__name__)
 
 
 class CrisisCardButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"crisis:card"):
@@ -378,23 +388,40 @@ class MentorSendButton(
         view = discord.ui.View(timeout=None)
         view.add_item(ClaimButton(request_id))
         try:
-            message = await channel.send(
-                f"{role.mention} **{name}** ({user.mention}) asked for a peer mentor to reach "
-                "out. If you can, press the button so they know someone has it, then contact "
-                "them privately.",
-                view=view,
-                allowed_mentions=discord.AllowedMentions(everyone=False, users=False, roles=[role]),
+            # Tried again under the request's own nonce: if Discord had posted it before the
+            # connection dropped, it hands back that message instead of posting a second.
+            message = await send_soon(
+                lambda: channel.send(
+                    f"{role.mention} **{name}** ({user.mention}) asked for a peer mentor to "
+                    "reach out. If you can, press the button so they know someone has it, "
+                    "then contact them privately.",
+                    view=view,
+                    allowed_mentions=discord.AllowedMentions(
+                        everyone=False, users=False, roles=[role]
+                    ),
+                    nonce=f"mentor-{request_id}",
+                )
             )
         except SEND_ERRORS as error:
-            log.warning("Could not post a mentor request (%s)", type(error).__name__)
-            await requests.not_sent(request_id)
-            await respond(interaction, NOT_SET_UP)
-            return
-        await requests.posted(request_id, message.id)
-        # The mentors now know a name and a moment: a post of theirs must not follow it (R24).
+            if not is_transient(error):
+                # Discord refused it (missing permission, channel gone): nobody saw it.
+                log.warning("Could not post a mentor request (%s)", type(error).__name__)
+                await requests.not_sent(request_id)
+                await respond(interaction, NOT_SET_UP)
+                return
+            # No answer: it may be in front of the mentors. The request stays claimable and
+            # its follow-up stays booked, so the role is pinged again and the member gets
+            # the lines if nobody has it in 15 minutes.
+            log.warning("A mentor request may not have been posted (%s)", type(error).__name__)
+            message = None
+        if message is not None:
+            await requests.posted(request_id, message.id)
+        # The mentors may now know a name and a moment: a post of theirs must not follow it
+        # (R24).
         config = await services_of(interaction).guild_settings.get(channel.guild.id)
         held = await services_of(interaction).anonymous.hold_back(config, user.id)
-        await respond(interaction, MENTOR_ASKED + (f"\n\n{POST_HELD_BACK}" if held else ""))
+        told = MENTOR_ASKED if message is not None else MENTOR_UNCONFIRMED
+        await respond(interaction, told + (f"\n\n{POST_HELD_BACK}" if held else ""))
 
 
 class ClaimButton(

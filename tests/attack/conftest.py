@@ -16,23 +16,8 @@ __all__ = ["ids_on_the_test_clock"]
 
 KNOWN_BREAKS: dict[str, str] = {
     # Issue #11: crisis safety.
-    "test_a_failed_card_send_does_not_lose_the_crisis_checkin[0]": (
-        "a cut connection on the card's send loses the crisis check-in"
-    ),
-    "test_a_cut_card_send_does_not_lose_a_medication_entry": (
-        "a cut connection on the card's send loses the /meds log answer"
-    ),
-    "test_a_crisis_dm_gets_the_card_even_if_the_first_send_is_cut": (
-        "a crisis DM gets no card after one cut send"
-    ),
-    "test_the_nameless_mentor_alert_survives_one_cut_connection[cut]": (
-        "the nameless mentor alert is lost on one cut connection"
-    ),
     "test_setup_refuses_a_mentors_channel_every_member_reads_through_a_role": (
         "setup only asks what @everyone can see, not a role every member holds"
-    ),
-    "test_a_request_posted_but_unacknowledged_can_still_be_claimed_and_is_followed_up": (
-        "a request posted but unacknowledged is dropped and its follow-up cancelled"
     ),
 }
 
