@@ -282,6 +282,12 @@ def mentors_channel(
     channel = found if isinstance(found, discord.TextChannel) else None
     public = None if channel is None else channel.permissions_for(guild.default_role).view_channel
     problems = named_request_problems(config, channel_public=public)
+    others = [] if channel is None or public else other_readers(guild, channel, config)
+    if others:
+        problems.append(
+            "a mentors' channel only mentors and moderators can read (now "
+            f"{' and '.join(others)} can too)"
+        )
     role = guild.get_role(config.mentor_role_id) if config.mentor_role_id is not None else None
     if config.mentor_role_id is not None and role is None:
         problems.append("a mentor role that still exists")
@@ -292,6 +298,44 @@ def mentors_channel(
         if not (mine.view_channel and mine.send_messages):
             problems.append("a mentors' channel Muster can post in")
     return channel, problems
+
+
+def is_moderator_role(role: discord.Role, config: GuildConfig) -> bool:
+    permissions = role.permissions
+    return (
+        role.id == config.moderator_role_id or permissions.administrator or permissions.manage_guild
+    )
+
+
+def other_readers(
+    guild: discord.Guild, channel: discord.TextChannel, config: GuildConfig
+) -> list[str]:
+    """Who besides the mentor role and moderators could read the mentors' channel (R26).
+    Muster doesn't know who holds which role, so any role might be held by a member who is
+    no mentor ('Members', 'Verified', a booster role): each one that can read the channel,
+    with @everyone, counts against it. Checking roles one at a time is exact: a member with
+    several roles can read only if one of them allows it or grants it with nothing denying.
+    A member let in by name might be anyone, so that counts too; only Muster itself and
+    roles that only bots hold are left out."""
+    readers = [
+        f"the {safe(role.name)} role"
+        for role in guild.roles
+        if not role.is_default()
+        and role.id != config.mentor_role_id
+        and not role.is_bot_managed()
+        and not is_moderator_role(role, config)
+        and channel.permissions_for(role).view_channel
+    ]
+    by_name = sum(
+        1
+        for target, overwrite in channel.overwrites.items()
+        if not isinstance(target, discord.Role)
+        and target.id != guild.me.id
+        and overwrite.view_channel
+    )
+    if by_name:
+        readers.append(f"{by_name} member{'s' if by_name > 1 else ''} let in by name")
+    return readers
 
 
 async def _route(
@@ -343,9 +387,9 @@ class MentorButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cr
         await respond(
             interaction,
             f"If you go ahead, I'll post your name, **{name}**, in {channel.mention} and ping "
-            f"the **{safe(role.name)}** role there. The rest of the group can't read that "
-            "channel. I won't pass on anything from your check-ins, only that you'd like "
-            "someone to reach out.",
+            f"the **{safe(role.name)}** role there. Only that role and the server's "
+            "moderators can read that channel. I won't pass on anything from your "
+            "check-ins, only that you'd like someone to reach out.",
             view=view,
         )
 

@@ -14,12 +14,7 @@ from tests.test_attacker import ids_on_the_test_clock
 
 __all__ = ["ids_on_the_test_clock"]
 
-KNOWN_BREAKS: dict[str, str] = {
-    # Issue #11: crisis safety.
-    "test_setup_refuses_a_mentors_channel_every_member_reads_through_a_role": (
-        "setup only asks what @everyone can see, not a role every member holds"
-    ),
-}
+KNOWN_BREAKS: dict[str, str] = {}
 
 
 # Seen on PostgreSQL only, and not on every run (a race), so not strict.
