@@ -18,7 +18,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 
 from bot.clock import Clock
-from bot.db.engine import SessionFactory
+from bot.db.engine import SessionFactory, insert_for
 from bot.db.models import MentorRequest
 from bot.scheduling import Delivery, Due, Scheduler
 from bot.services.guild_settings import GuildConfig
@@ -90,18 +90,38 @@ class MentorRequests:
             )
             if recent is not None:
                 return None
-            request = MentorRequest(
+            # The new request takes the newest place from the member's last one, and only
+            # from one old enough to be asked again: a request made a moment ago by another
+            # press keeps it, however the two interleave. The unique index then lets only
+            # one insert take the place (on PostgreSQL the other waits for it, then inserts
+            # nothing): one request, by construction, not by timing.
+            await session.execute(
+                update(MentorRequest)
+                .where(
+                    MentorRequest.guild_id == guild_id,
+                    MentorRequest.user_id == user_id,
+                    MentorRequest.newest.is_(True),
+                    MentorRequest.created_at <= now - ASK_AGAIN_AFTER,
+                )
+                .values(newest=None)
+            )
+            request = dict(
                 guild_id=guild_id, user_id=user_id, channel_id=channel_id, role_id=role_id,
-                state=SENDING, created_at=now,
+                state=SENDING, created_at=now, newest=True,
             )  # fmt: skip
-            session.add(request)
-            await session.flush()
+            request_id: int | None = await session.scalar(
+                insert_for(session)(MentorRequest)
+                .values(**request)
+                .on_conflict_do_nothing(index_elements=["guild_id", "user_id", "newest"])
+                .returning(MentorRequest.id)
+            )
+            if request_id is None:
+                return None
             due_at = now + FOLLOW_UP_AFTER
             await Scheduler.add(
-                session, source=source_of(request.id), kind=FOLLOW_UP_KIND, due_at=due_at,
+                session, source=source_of(request_id), kind=FOLLOW_UP_KIND, due_at=due_at,
                 payload={},
             )  # fmt: skip
-            request_id = request.id
         await self._scheduler.scheduled(due_at)
         return request_id
 

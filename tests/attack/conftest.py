@@ -18,11 +18,7 @@ KNOWN_BREAKS: dict[str, str] = {}
 
 
 # Seen on PostgreSQL only, and not on every run (a race), so not strict.
-KNOWN_BREAKS_ON_POSTGRES: dict[str, str] = {
-    "test_a_double_press_of_yes_ask_a_mentor_posts_one_request": (
-        "issue #11: two quick presses of 'Yes, ask a mentor' posted two requests on PostgreSQL"
-    ),
-}
+KNOWN_BREAKS_ON_POSTGRES: dict[str, str] = {}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
