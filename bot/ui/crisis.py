@@ -543,8 +543,8 @@ async def dm_member(interaction: discord.Interaction[Any], user_id: int, text: s
     try:
         channel = await interaction.client.create_dm(discord.Object(user_id))
         await channel.send(text)
-    except discord.HTTPException as error:
-        log.info("Could not DM a member (HTTP %s)", error.status)
+    except SEND_ERRORS as error:  # a cut connection too: the claim stands either way
+        log.info("Could not DM a member (%s)", type(error).__name__)
         if isinstance(error, discord.Forbidden) and error.code == CANNOT_DM:
             await services_of(interaction).member_settings.mark_dms_closed(user_id)
         return False
