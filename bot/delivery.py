@@ -8,7 +8,11 @@ back-off until the kind's deadline, and records the real cause if that passes.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TypeVar
 
 import aiohttp
 import discord
@@ -34,6 +38,13 @@ SEND_ERRORS = (
     OSError,
 )
 CANNOT_DM = 50007
+# A send someone is waiting on right now (the crisis card, a mentor request) is tried this
+# many times, a moment apart, when the connection is cut or Discord has a hiccup.
+QUICK_ATTEMPTS = 3
+QUICK_PAUSE = 0.5
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def send_failure(error: BaseException, *, deadline: datetime | None = None) -> Delivery:
@@ -54,3 +65,26 @@ def send_failure(error: BaseException, *, deadline: datetime | None = None) -> D
             cause = INVALID_BODY
         return Delivery("failed_permanent", f"Discord refused it: {answer}", cause)
     return Delivery("retry", f"network: {type(error).__name__}", NETWORK, deadline=deadline)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether trying the same send again could work: a cut or timed-out connection, a 5xx.
+    A refusal (4xx) is final; so is a 429 that asked for a long wait (RateLimited)."""
+    if isinstance(error, discord.HTTPException):
+        return error.status >= 500
+    return isinstance(error, SEND_ERRORS) and not isinstance(error, discord.RateLimited)
+
+
+async def send_soon(send: Callable[[], Awaitable[T]]) -> T:
+    """`send()`, tried again a moment later if it fails in a way that may pass; the last
+    error is raised. A send Discord carried out before the connection dropped lands twice
+    unless it carries a nonce, so give one wherever a second copy would hurt."""
+    for attempt in range(1, QUICK_ATTEMPTS):
+        try:
+            return await send()
+        except SEND_ERRORS as error:
+            if not is_transient(error):
+                raise
+            log.info("A send failed (%s); trying again", type(error).__name__)
+            await asyncio.sleep(QUICK_PAUSE * attempt)
+    return await send()

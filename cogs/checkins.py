@@ -67,8 +67,8 @@ from bot.ui.crisis import (
     MentorButton,
     alert_mentors,
     card_if_crisis,
-    crisis_reply,
     held_view,
+    show_card,
 )
 from bot.ui.embeds import CALM_BLUE, safe
 from cogs.reminders import member_zone
@@ -241,6 +241,9 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         add_note: bool = False,
     ) -> None:
         """Check in: mood, sleep, cravings and sober today; privately, anonymously or by name."""
+        # Checked before it is parsed: crisis words here are never just "not a number". Such
+        # words can't parse, so the card is never followed by a form (which must come first).
+        await card_if_crisis(interaction, sleep)
         parse_sleep(sleep)  # a clear error now, before a form is opened
         chosen = share_choice(share.value) if share is not None else None
         draft = CheckinDraft(
@@ -265,12 +268,16 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         services = self.bot.services
         in_server = draft.guild_id is not None
         crisis = assess(draft.note).crisis
-        if crisis:
-            # First, before anything that could wait on the database (R18).
-            crisis_card, crisis_buttons = crisis_reply(mentor=in_server)
-            await respond(interaction, embed=crisis_card, view=crisis_buttons)
-        config = await config_if_reachable(self.bot, draft.guild_id)
-        result = await services.checkins.submit(draft, config)
+        # The card starts first, before anything that could wait on the database (R18), and
+        # the check-in is saved alongside, whatever becomes of that send (a cut connection,
+        # a stall): nothing the member wrote waits on Discord. Every answer follows the card.
+        card = asyncio.create_task(show_card(interaction)) if crisis else None
+        try:
+            config = await config_if_reachable(self.bot, draft.guild_id)
+            result = await services.checkins.submit(draft, config)
+        finally:
+            if card is not None:
+                await card
         if crisis and config is not None and not result.duplicate and result.held_for != "named":
             # A named check-in held back waits for its member's choice: an alert now could
             # be matched to their post by its timing (see HeldShareButton).
@@ -413,6 +420,7 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
     ) -> None:
         """Get a gentle DM each day at a time you pick, reminding you to check in."""
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await card_if_crisis(interaction, at)
         services = self.bot.services
         if at.strip().casefold() in ("off", "stop", "none", "no"):
             stopped = await services.prompts.stop(interaction.user.id)
@@ -469,7 +477,7 @@ class MedsCog(commands.GroupCog, group_name="meds"):
     ) -> None:
         """Record a medication change your prescriber decided. Private; never advice."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await card_if_crisis(interaction, medication, dose, note)
+        await card_if_crisis(interaction, medication, dose, date, note)
         zone = await member_zone(interaction)
         change = await self.bot.services.medications.log(
             user_id=interaction.user.id,
@@ -536,6 +544,7 @@ class SobrietyCog(commands.GroupCog, group_name="sobriety"):
         """Start your counter, or correct its start date."""
         share = share_of(milestones.value) if milestones is not None else "none"
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await card_if_crisis(interaction, since)
         zone = await member_zone(interaction)
         status = await self.bot.services.sobriety.set(
             user_id=interaction.user.id,

@@ -3,23 +3,26 @@ request."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure
+from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure, send_soon
 from bot.scheduling import Delivery, Due
 from bot.services.crisis_language import assess
-from bot.services.mentors import FOLLOW_UP_KIND
+from bot.services.mentors import FOLLOW_UP_KIND, FollowUp
 from bot.ui.crisis import CRISIS_ITEMS, FOLLOW_UP_DM, crisis_reply
 from bot.ui.embeds import crisis_embed
 
 if TYPE_CHECKING:
     from bot.app import MusterBot
+
+log = logging.getLogger(__name__)
 
 DM_REPLY = (
     "Hi, I'm Muster. I don't read DMs as conversations, so nobody will see this. `/help` "
@@ -76,18 +79,23 @@ class CrisisFlowCog(commands.Cog):
 async def _reply(
     message: discord.Message, *, text: str | None = None, embed: discord.Embed | None = None
 ) -> None:
+    """One answer to a DM, tried again if the connection is cut. Its nonce, from the DM it
+    answers, makes Discord drop a second copy if the first had landed after all."""
+    nonce = f"dm-{message.id}"  # at most 25 characters, as Discord allows
     try:
         if embed is not None:
-            await message.channel.send(embed=embed)
+            await send_soon(lambda: message.channel.send(embed=embed, nonce=nonce))
         else:
-            await message.channel.send(text)
-    except discord.HTTPException:
-        pass  # their DMs closed since; nothing to retry
+            await send_soon(lambda: message.channel.send(text, nonce=nonce))
+    except SEND_ERRORS as error:
+        # Their DMs closed since, or Discord is down for longer than a member should wait.
+        log.info("Could not answer a DM (%s)", type(error).__name__)
 
 
 class MentorFollowUpDelivery:
     """Fifteen minutes after a named request nobody claimed: ping the mentor role once more,
-    and send the member the crisis lines (R26)."""
+    and send the member the crisis lines (R26). The two sends are independent: the member's
+    lines go out even when the mentors' channel refuses the ping."""
 
     def __init__(self, bot: MusterBot) -> None:
         self.bot = bot
@@ -97,34 +105,58 @@ class MentorFollowUpDelivery:
         follow_up = await services.mentor_requests.follow_up(due)
         if isinstance(follow_up, Delivery):
             return follow_up
-        # The ping and the DM are two sends: a retry for the DM must not ping again (R30).
+        # Each send is done at most once across retries (R30): what went out is kept in the
+        # payload, and a retry tries only the other.
+        progress: dict[str, Any] = {}
+        ping_retry: Delivery | None = None
+        notes: list[str] = []
         if "pinged" not in due.payload:
-            channel = self.bot.get_partial_messageable(follow_up.channel_id)
-            reference = (
-                channel.get_partial_message(follow_up.message_id)
-                if follow_up.message_id is not None
-                else None
-            )
+            failure = await self._ping(due, follow_up)
+            if failure is not None and failure.status == "retry":
+                ping_retry = failure
+            else:
+                progress["pinged"] = True  # sent, or refused for good: never tried again
+                if failure is not None:
+                    notes.append(f"the second ping was refused ({failure.detail})")
+        dm_id: int | None = due.payload.get("dm_sent")
+        if "dm_sent" not in due.payload:
             try:
-                await channel.send(
-                    f"<@&{follow_up.role_id}> This request is still open: nobody has said "
-                    "they're reaching out yet. If you can, press “I'm reaching out” and contact "
-                    "them.",
-                    reference=reference,  # type: ignore[arg-type]  # None sends no reference
-                    mention_author=False,
-                    allowed_mentions=discord.AllowedMentions(
-                        everyone=False, users=False, roles=[discord.Object(follow_up.role_id)]
-                    ),
-                    nonce=f"{due.nonce}-ping",
-                )
+                dm = await self.bot.create_dm(discord.Object(follow_up.user_id))
+                sent = await dm.send(FOLLOW_UP_DM, embed=crisis_embed(), nonce=f"{due.nonce}-dm")
             except SEND_ERRORS as error:
-                return send_failure(error)
-        try:
-            dm = await self.bot.create_dm(discord.Object(follow_up.user_id))
-            sent = await dm.send(FOLLOW_UP_DM, embed=crisis_embed(), nonce=f"{due.nonce}-dm")
-        except SEND_ERRORS as error:
-            if isinstance(error, discord.Forbidden) and error.code == CANNOT_DM:
+                if not (isinstance(error, discord.Forbidden) and error.code == CANNOT_DM):
+                    return replace(send_failure(error), progress=progress or None)
                 await services.member_settings.mark_dms_closed(follow_up.user_id)
-                return Delivery("sent", "pinged again; the member's DMs are closed (50007)")
-            return replace(send_failure(error), progress={"pinged": True})
-        return Delivery("sent", message_id=sent.id)
+                notes.append("the member's DMs are closed (50007)")
+            else:
+                dm_id = progress["dm_sent"] = sent.id
+        if ping_retry is not None:
+            return replace(ping_retry, progress=progress or None)
+        return Delivery("sent", "; ".join(notes) or None, message_id=dm_id)
+
+    async def _ping(self, due: Due, follow_up: FollowUp) -> Delivery | None:
+        """The second ping in the mentors' channel; None if it went out, else how it failed."""
+        channel = self.bot.get_partial_messageable(follow_up.channel_id)
+        reference = (
+            channel.get_partial_message(follow_up.message_id)
+            if follow_up.message_id is not None
+            else None
+        )
+        try:
+            await channel.send(
+                f"<@&{follow_up.role_id}> This request is still open: nobody has said "
+                "they're reaching out yet. If you can, press “I'm reaching out” and contact "
+                "them.",
+                reference=reference,  # type: ignore[arg-type]  # None sends no reference
+                mention_author=False,
+                allowed_mentions=discord.AllowedMentions(
+                    everyone=False, users=False, roles=[discord.Object(follow_up.role_id)]
+                ),
+                nonce=f"{due.nonce}-ping",
+            )
+        except SEND_ERRORS as error:
+            failure = send_failure(error)
+            if failure.status != "retry":
+                log.warning("Could not ping the mentors again (%s)", failure.detail)
+            return failure
+        return None

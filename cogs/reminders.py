@@ -341,7 +341,7 @@ class ReminderCog(commands.GroupCog, group_name="remind"):
     ) -> None:
         """Get a reminder by DM: court dates, appointments, anything."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await card_if_crisis(interaction, what)
+        await card_if_crisis(interaction, what, when)
         services = self.bot.services
         zone = await member_zone(interaction)
         event_at = parse_when(when, zone, services.clock.now())
@@ -413,8 +413,9 @@ class SettingsCog(commands.GroupCog, group_name="settings"):
         self, interaction: discord.Interaction[MusterBot], zone: app_commands.Range[str, 1, 64]
     ) -> None:
         """Set your time zone, for reminders and times Muster reads from you."""
-        name = resolve_timezone(zone)  # autocomplete only suggests: check what came back
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await card_if_crisis(interaction, zone)
+        name = resolve_timezone(zone)  # autocomplete only suggests: check what came back
         await self.bot.services.member_settings.set_timezone(interaction.user.id, name)
         local = self.bot.services.clock.now().astimezone(ZoneInfo(name))
         await respond(interaction, f"Your time zone is now {name}. It's {local:%-I:%M %p} there.")

@@ -19,6 +19,7 @@ from bot.services.recovery_meetings import (
 )
 from bot.services.resources import CATEGORIES, NATIONAL_PREFIX, ResourceDraft, ResourceEntry
 from bot.tree import report_error, respond
+from bot.ui.crisis import card_if_crisis
 from bot.ui.embeds import safe
 from bot.ui.resources import (
     ResourcePageButton,
@@ -68,6 +69,7 @@ class ResourceCog(commands.GroupCog, group_name="resource"):
     ) -> None:
         """Search the resource directory; typos are fine."""
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await card_if_crisis(interaction, query)  # before the database, which may be down
         result = await self.bot.services.resources.search(
             interaction.guild_id, query, category=category.value if category else None
         )
@@ -120,8 +122,9 @@ class ResourceCog(commands.GroupCog, group_name="resource"):
         online: bool | None = None,
     ) -> None:
         """Find a recovery meeting from the lists this server imported."""
-        window = parse_time_filter(time) if time else None
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await card_if_crisis(interaction, time, type)
+        window = parse_time_filter(time) if time else None
         found, total = await self.bot.services.recovery_meetings.find(
             guild_of(interaction), day.value, window=window, type_code=type, online=online
         )

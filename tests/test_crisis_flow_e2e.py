@@ -21,7 +21,13 @@ from bot.runtime import Runtime
 from bot.sandbox import InteractionResult, Message, SandboxError
 from bot.services.checkins import open_checkin
 from bot.services.crisis import CRISIS_TITLE
-from bot.ui.crisis import FOLLOW_UP_DM, NOT_SET_UP
+from bot.ui.crisis import (
+    FOLLOW_UP_DM,
+    MENTOR_ALREADY_ASKED,
+    MENTOR_ASKED,
+    MENTOR_UNCONFIRMED,
+    NOT_SET_UP,
+)
 from cogs.crisis import DM_REPLY
 from tests.conftest import World, database_unavailable, start_bot
 from tests.test_checkins_e2e import (
@@ -408,6 +414,80 @@ async def test_a_failing_dm_is_retried_without_pinging_the_mentors_again(
     assert len(sandbox.channel_messages(group.mentors)) == 2  # the request, one follow-up
     [ping_nonce] = [nonce for nonce in sandbox.posts_by_nonce if str(nonce).endswith("-ping")]
     assert sandbox.posts_by_nonce[ping_nonce] == 1
+    assert len(sandbox.dms_to(world.member)) == 1
+
+
+async def ask_for_a_mentor(world: World) -> InteractionResult:
+    card = (await world.sandbox.slash(world.member, world.general, "crisis")).messages[0]
+    who = await world.sandbox.click(world.member, card, "crisis:mentor")
+    return await world.sandbox.click(
+        world.member, who.messages[0], "crisis:mentor:send", timeout=15
+    )
+
+
+async def test_a_request_whose_answer_was_lost_is_posted_once(
+    running: Runtime, world: World
+) -> None:
+    """Discord posts the request, then the connection drops before the bot hears back. The
+    retry carries the same nonce, so Discord hands back the first message: one request in
+    the channel, and the member is told it went out."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    sandbox.drop_next("POST", rf"/channels/{group.mentors.id}/messages")
+    told = await ask_for_a_mentor(world)
+    assert told.text.startswith(MENTOR_ASKED)
+    await asyncio.sleep(0.3)
+    requests = [m for m in sandbox.channel_messages(group.mentors) if m.custom_ids()]
+    assert len(requests) == 1
+    assert sandbox.posts_by_nonce[requests[0].nonce or ""] == 2  # sent twice, posted once
+
+
+async def test_a_request_discord_never_confirmed_is_kept_and_followed_up(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """Every try of the request's send is cut: the bot can't know whether the mentors saw
+    it. It keeps the request as possibly sent: the member is told so (not that requests
+    aren't set up), asking again doesn't post a second, and 15 minutes on the role is
+    pinged once more and the member gets the lines."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    sandbox.fail_next("POST", rf"/channels/{group.mentors.id}/messages", 0, times=3)
+    told = await ask_for_a_mentor(world)
+    assert told.text.startswith(MENTOR_UNCONFIRMED), told.text
+    assert sandbox.channel_messages(group.mentors) == []
+    again = await ask_for_a_mentor(world)
+    assert again.text == MENTOR_ALREADY_ASKED
+    await clock.advance(timedelta(minutes=16))
+    ping = await next_in(sandbox, group.mentors, "still open")
+    assert ping.pings() == (set(), {group.mentor_role.id}, False)
+    await sandbox.wait_for(lambda: bool(sandbox.dms_to(world.member)), what="the member's DM")
+    [dm] = sandbox.dms_to(world.member)
+    assert dm.content == FOLLOW_UP_DM
+
+
+async def test_a_second_ping_that_keeps_failing_does_not_hold_up_the_members_lines(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """The mentors' channel cuts every connection for a while: the member's DM goes out at
+    15 minutes all the same, and the ping is retried until it lands, once; the DM is not
+    sent again."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    await mentor_request(world, group)
+    sandbox.fail_next("POST", rf"^/channels/{group.mentors.id}/messages$", 0, times=None)
+    await clock.advance(timedelta(minutes=16))
+    await sandbox.wait_for(lambda: bool(sandbox.dms_to(world.member)), what="the member's DM")
+    assert len(sandbox.channel_messages(group.mentors)) == 1  # the request alone, so far
+    sandbox.recover()
+    for _ in range(12):
+        if len(sandbox.channel_messages(group.mentors)) == 2:
+            break
+        await clock.advance(timedelta(seconds=30))
+        await asyncio.sleep(0.05)
+    await next_in(sandbox, group.mentors, "still open")
+    await clock.advance(timedelta(hours=1))
+    await asyncio.sleep(0.3)
+    assert len(sandbox.channel_messages(group.mentors)) == 2
     assert len(sandbox.dms_to(world.member)) == 1
 
 

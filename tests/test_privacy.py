@@ -72,7 +72,9 @@ async def fill(sessions: SessionFactory, clock: FakeClock, keyring: Keyring) -> 
     theirs_asked = await mentors.open(1, OTHER, channel_id=10, role_id=11)
     assert asked is not None
     assert theirs_asked is not None
-    assert (await mentors.claim(theirs_asked, USER)).won  # USER reached out to OTHER
+    assert (
+        await mentors.claim(theirs_asked, USER, roles=[11], mentor_role_id=11)
+    ).won  # USER reached out to OTHER
     return {"mine": mine, "theirs": theirs, "reminders": reminders, "asked": asked,
             "theirs_asked": theirs_asked}  # fmt: skip
 

@@ -361,7 +361,12 @@ class MentorRequest(Base):
     they chose to be named; nothing from a check-in is stored with it."""
 
     __tablename__ = "mentor_requests"
-    __table_args__ = (Index("ix_mentor_requests_guild_id_user_id", "guild_id", "user_id"),)
+    __table_args__ = (
+        Index("ix_mentor_requests_guild_id_user_id", "guild_id", "user_id"),
+        # One newest request per member and server: of two presses at once, only one insert
+        # can take that place, whatever the timing (NULLs, the older requests, never clash).
+        Index("uq_mentor_requests_newest", "guild_id", "user_id", "newest", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger)
@@ -373,3 +378,4 @@ class MentorRequest(Base):
     claimed_by: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    newest: Mapped[bool | None] = mapped_column(Boolean)  # True on the member's newest, or NULL

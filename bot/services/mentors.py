@@ -11,13 +11,14 @@ Nothing from a member's check-ins is stored with a request.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 
 from bot.clock import Clock
-from bot.db.engine import SessionFactory
+from bot.db.engine import SessionFactory, insert_for
 from bot.db.models import MentorRequest
 from bot.scheduling import Delivery, Due, Scheduler
 from bot.services.guild_settings import GuildConfig
@@ -54,6 +55,8 @@ class Claim:
     won: bool
     claimed_by: int | None
     user_id: int
+    refused: bool = False  # the clicker is no mentor
+    gone: bool = False  # no such request (purged, or never posted)
 
 
 @dataclass(frozen=True)
@@ -87,18 +90,38 @@ class MentorRequests:
             )
             if recent is not None:
                 return None
-            request = MentorRequest(
+            # The new request takes the newest place from the member's last one, and only
+            # from one old enough to be asked again: a request made a moment ago by another
+            # press keeps it, however the two interleave. The unique index then lets only
+            # one insert take the place (on PostgreSQL the other waits for it, then inserts
+            # nothing): one request, by construction, not by timing.
+            await session.execute(
+                update(MentorRequest)
+                .where(
+                    MentorRequest.guild_id == guild_id,
+                    MentorRequest.user_id == user_id,
+                    MentorRequest.newest.is_(True),
+                    MentorRequest.created_at <= now - ASK_AGAIN_AFTER,
+                )
+                .values(newest=None)
+            )
+            request = dict(
                 guild_id=guild_id, user_id=user_id, channel_id=channel_id, role_id=role_id,
-                state=SENDING, created_at=now,
+                state=SENDING, created_at=now, newest=True,
             )  # fmt: skip
-            session.add(request)
-            await session.flush()
+            request_id: int | None = await session.scalar(
+                insert_for(session)(MentorRequest)
+                .values(**request)
+                .on_conflict_do_nothing(index_elements=["guild_id", "user_id", "newest"])
+                .returning(MentorRequest.id)
+            )
+            if request_id is None:
+                return None
             due_at = now + FOLLOW_UP_AFTER
             await Scheduler.add(
-                session, source=source_of(request.id), kind=FOLLOW_UP_KIND, due_at=due_at,
+                session, source=source_of(request_id), kind=FOLLOW_UP_KIND, due_at=due_at,
                 payload={},
             )  # fmt: skip
-            request_id = request.id
         await self._scheduler.scheduled(due_at)
         return request_id
 
@@ -117,19 +140,32 @@ class MentorRequests:
             await Scheduler.cancel(session, source_of(request_id), now)
             await session.execute(delete(MentorRequest).where(MentorRequest.id == request_id))
 
-    async def claim(self, request_id: int, mentor_id: int) -> Claim:
-        """The first mentor to claim a request has it; later ones learn who did."""
+    async def claim(
+        self,
+        request_id: int,
+        mentor_id: int,
+        *,
+        roles: Collection[int],
+        mentor_role_id: int | None,
+    ) -> Claim:
+        """The first mentor to claim a request has it; later ones learn who did. A mentor is
+        whoever holds the role the request pinged (switching the server's mentor role later
+        must not lock out the mentors who were asked) or the server's mentor role now.
+        `roles` are the clicker's roles, @everyone left out."""
         now = self._clock.now()
         async with self._sessions.begin() as session:
+            request = await session.get(MentorRequest, request_id)
+            if request is None:
+                return Claim(False, None, 0, gone=True)
+            if not {request.role_id, mentor_role_id} & set(roles):
+                return Claim(False, None, request.user_id, refused=True)
             won = await session.scalar(
                 update(MentorRequest)
                 .where(MentorRequest.id == request_id, MentorRequest.state.in_((SENDING, OPEN)))
                 .values(state=CLAIMED, claimed_by=mentor_id, claimed_at=now)
                 .returning(MentorRequest.id)
             )
-            request = await session.get(MentorRequest, request_id, populate_existing=True)
-            if request is None:
-                return Claim(False, None, 0)
+            await session.refresh(request)
             if won is not None:
                 await Scheduler.cancel(session, source_of(request_id), now)
             return Claim(won is not None, request.claimed_by, request.user_id)

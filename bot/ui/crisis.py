@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from typing import Any
 
 import discord
 
-from bot.delivery import CANNOT_DM, SEND_ERRORS
+from bot.delivery import CANNOT_DM, SEND_ERRORS, is_transient, send_soon
 from bot.errors import UserFacingError
 from bot.services.checkins import HeldChoice
 from bot.services.crisis_language import assess
@@ -62,6 +63,11 @@ MENTOR_ASKED = (
     "when one of them has it. If you need someone right now, `/crisis` lists lines that "
     "answer day and night."
 )
+MENTOR_UNCONFIRMED = (
+    "I've asked the group's peer mentors to reach out, but Discord didn't confirm it "
+    "arrived. If nobody has it in 15 minutes, I'll ping them again and DM you. If you need "
+    "someone right now, `/crisis` lists lines that answer day and night."
+)
 POST_HELD_BACK = (
     "Your anonymous post that was waiting will appear an hour or more later than planned, "
     "so nobody can connect it with this request."
@@ -86,15 +92,24 @@ def crisis_reply(*, mentor: bool) -> tuple[discord.Embed, discord.ui.View | None
     return crisis_embed(), view
 
 
-async def card_if_crisis(interaction: discord.Interaction[Any], *texts: str | None) -> None:
-    """Anything a member writes to the bot is checked (R25): a match gets the card,
-    privately, before the normal answer, which still follows. Nothing is blocked."""
-    if any(assess(text).crisis for text in texts):
-        card, view = crisis_reply(mentor=interaction.guild_id is not None)
-        if view is None:
-            await respond(interaction, embed=card)
-        else:
-            await respond(interaction, embed=card, view=view)
+async def card_if_crisis(interaction: discord.Interaction[Any], *texts: str | None) -> bool:
+    """Anything a member writes to the bot is checked (R25), dates and times included, before
+    it is parsed: a match gets the card, privately, before the normal answer (or the format
+    error), which still follows. Nothing is blocked. True if the card was due."""
+    if not any(assess(text).crisis for text in texts):
+        return False
+    await show_card(interaction)
+    return True
+
+
+async def show_card(interaction: discord.Interaction[Any]) -> None:
+    """The card, privately, tried again if the connection is cut. It never raises: what the
+    member asked for (saving a check-in, an entry) must not be lost for a failed card."""
+    card, view = crisis_reply(mentor=interaction.guild_id is not None)
+    try:
+        await send_soon(lambda: respond(interaction, embed=card, view=view))
+    except SEND_ERRORS as error:
+        log.warning("Could not show the crisis card (%s)", type(error).__name__)
 
 
 def held_view(checkin_id: int) -> discord.ui.View:
@@ -105,15 +120,19 @@ def held_view(checkin_id: int) -> discord.ui.View:
 
 
 async def alert_mentors(client: discord.Client, config: GuildConfig, text: str) -> None:
-    """A nameless alert to the mentors' channel, when the server wants them."""
+    """A nameless alert to the mentors' channel, when the server wants them. Run on its own
+    (spawned), so it never raises: a cut connection is tried again, under one random nonce
+    so that Discord drops a second copy; the nonce says nothing about who or when."""
     if config.mentors_channel_id is None or not config.crisis_alerts:
         return
+    channel = client.get_partial_messageable(config.mentors_channel_id)
+    nonce = secrets.token_hex(12)
     try:
-        await client.get_partial_messageable(config.mentors_channel_id).send(
-            text, allowed_mentions=discord.AllowedMentions.none()
+        await send_soon(
+            lambda: channel.send(text, allowed_mentions=discord.AllowedMentions.none(), nonce=nonce)
         )
-    except discord.HTTPException as error:
-        log.warning("Could not send a crisis alert to the mentors (HTTP %s)", error.status)
+    except SEND_ERRORS as error:
+        log.warning("Could not send a crisis alert to the mentors (%s)", type(error).__name__)
 
 
 class CrisisCardButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"crisis:card"):
@@ -263,6 +282,12 @@ def mentors_channel(
     channel = found if isinstance(found, discord.TextChannel) else None
     public = None if channel is None else channel.permissions_for(guild.default_role).view_channel
     problems = named_request_problems(config, channel_public=public)
+    others = [] if channel is None or public else other_readers(guild, channel, config)
+    if others:
+        problems.append(
+            "a mentors' channel only mentors and moderators can read (now "
+            f"{' and '.join(others)} can too)"
+        )
     role = guild.get_role(config.mentor_role_id) if config.mentor_role_id is not None else None
     if config.mentor_role_id is not None and role is None:
         problems.append("a mentor role that still exists")
@@ -273,6 +298,44 @@ def mentors_channel(
         if not (mine.view_channel and mine.send_messages):
             problems.append("a mentors' channel Muster can post in")
     return channel, problems
+
+
+def is_moderator_role(role: discord.Role, config: GuildConfig) -> bool:
+    permissions = role.permissions
+    return (
+        role.id == config.moderator_role_id or permissions.administrator or permissions.manage_guild
+    )
+
+
+def other_readers(
+    guild: discord.Guild, channel: discord.TextChannel, config: GuildConfig
+) -> list[str]:
+    """Who besides the mentor role and moderators could read the mentors' channel (R26).
+    Muster doesn't know who holds which role, so any role might be held by a member who is
+    no mentor ('Members', 'Verified', a booster role): each one that can read the channel,
+    with @everyone, counts against it. Checking roles one at a time is exact: a member with
+    several roles can read only if one of them allows it or grants it with nothing denying.
+    A member let in by name might be anyone, so that counts too; only Muster itself and
+    roles that only bots hold are left out."""
+    readers = [
+        f"the {safe(role.name)} role"
+        for role in guild.roles
+        if not role.is_default()
+        and role.id != config.mentor_role_id
+        and not role.is_bot_managed()
+        and not is_moderator_role(role, config)
+        and channel.permissions_for(role).view_channel
+    ]
+    by_name = sum(
+        1
+        for target, overwrite in channel.overwrites.items()
+        if not isinstance(target, discord.Role)
+        and target.id != guild.me.id
+        and overwrite.view_channel
+    )
+    if by_name:
+        readers.append(f"{by_name} member{'s' if by_name > 1 else ''} let in by name")
+    return readers
 
 
 async def _route(
@@ -324,9 +387,9 @@ class MentorButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cr
         await respond(
             interaction,
             f"If you go ahead, I'll post your name, **{name}**, in {channel.mention} and ping "
-            f"the **{safe(role.name)}** role there. The rest of the group can't read that "
-            "channel. I won't pass on anything from your check-ins, only that you'd like "
-            "someone to reach out.",
+            f"the **{safe(role.name)}** role there. Only that role and the server's "
+            "moderators can read that channel. I won't pass on anything from your "
+            "check-ins, only that you'd like someone to reach out.",
             view=view,
         )
 
@@ -369,23 +432,40 @@ class MentorSendButton(
         view = discord.ui.View(timeout=None)
         view.add_item(ClaimButton(request_id))
         try:
-            message = await channel.send(
-                f"{role.mention} **{name}** ({user.mention}) asked for a peer mentor to reach "
-                "out. If you can, press the button so they know someone has it, then contact "
-                "them privately.",
-                view=view,
-                allowed_mentions=discord.AllowedMentions(everyone=False, users=False, roles=[role]),
+            # Tried again under the request's own nonce: if Discord had posted it before the
+            # connection dropped, it hands back that message instead of posting a second.
+            message = await send_soon(
+                lambda: channel.send(
+                    f"{role.mention} **{name}** ({user.mention}) asked for a peer mentor to "
+                    "reach out. If you can, press the button so they know someone has it, "
+                    "then contact them privately.",
+                    view=view,
+                    allowed_mentions=discord.AllowedMentions(
+                        everyone=False, users=False, roles=[role]
+                    ),
+                    nonce=f"mentor-{request_id}",
+                )
             )
         except SEND_ERRORS as error:
-            log.warning("Could not post a mentor request (%s)", type(error).__name__)
-            await requests.not_sent(request_id)
-            await respond(interaction, NOT_SET_UP)
-            return
-        await requests.posted(request_id, message.id)
-        # The mentors now know a name and a moment: a post of theirs must not follow it (R24).
+            if not is_transient(error):
+                # Discord refused it (missing permission, channel gone): nobody saw it.
+                log.warning("Could not post a mentor request (%s)", type(error).__name__)
+                await requests.not_sent(request_id)
+                await respond(interaction, NOT_SET_UP)
+                return
+            # No answer: it may be in front of the mentors. The request stays claimable and
+            # its follow-up stays booked, so the role is pinged again and the member gets
+            # the lines if nobody has it in 15 minutes.
+            log.warning("A mentor request may not have been posted (%s)", type(error).__name__)
+            message = None
+        if message is not None:
+            await requests.posted(request_id, message.id)
+        # The mentors may now know a name and a moment: a post of theirs must not follow it
+        # (R24).
         config = await services_of(interaction).guild_settings.get(channel.guild.id)
         held = await services_of(interaction).anonymous.hold_back(config, user.id)
-        await respond(interaction, MENTOR_ASKED + (f"\n\n{POST_HELD_BACK}" if held else ""))
+        told = MENTOR_ASKED if message is not None else MENTOR_UNCONFIRMED
+        await respond(interaction, told + (f"\n\n{POST_HELD_BACK}" if held else ""))
 
 
 class ClaimButton(
@@ -422,10 +502,14 @@ class ClaimButton(
         services = services_of(interaction)
         config = await services.guild_settings.get(interaction.guild_id)
         mentor = interaction.user
-        roles = {role.id for role in getattr(mentor, "roles", [])}
-        if config.mentor_role_id is None or config.mentor_role_id not in roles:
+        roles = [role.id for role in getattr(mentor, "roles", []) if not role.is_default()]
+        claim = await services.mentor_requests.claim(
+            self.request_id, mentor.id, roles=roles, mentor_role_id=config.mentor_role_id
+        )
+        if claim.refused:
             raise UserFacingError("Only peer mentors (the mentor role) can take a request.")
-        claim = await services.mentor_requests.claim(self.request_id, mentor.id)
+        if claim.gone:
+            raise UserFacingError("This request is no longer open.")
         if not claim.won:
             who = f"<@{claim.claimed_by}>" if claim.claimed_by else "another mentor"
             await respond(interaction, f"Thank you. {who} already has this one.")
@@ -459,8 +543,8 @@ async def dm_member(interaction: discord.Interaction[Any], user_id: int, text: s
     try:
         channel = await interaction.client.create_dm(discord.Object(user_id))
         await channel.send(text)
-    except discord.HTTPException as error:
-        log.info("Could not DM a member (HTTP %s)", error.status)
+    except SEND_ERRORS as error:  # a cut connection too: the claim stands either way
+        log.info("Could not DM a member (%s)", type(error).__name__)
         if isinstance(error, discord.Forbidden) and error.code == CANNOT_DM:
             await services_of(interaction).member_settings.mark_dms_closed(user_id)
         return False
