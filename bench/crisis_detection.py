@@ -1,5 +1,6 @@
-"""Crisis-language detection against the notes in bench/data/ (crisis_corpus.jsonl and
-crisis_dev.jsonl; bench/data/README.md says where each part comes from).
+"""Crisis-language detection against the notes in bench/data/ (crisis_corpus.jsonl,
+crisis_dev.jsonl and crisis_chat.jsonl; bench/data/README.md says where each part comes
+from).
 
     python bench/crisis_detection.py [--split dev|dev_2|dev_3|held_out|...|all] [--misses] [--json]
 
@@ -35,7 +36,7 @@ from bot.services import crisis_language, crisis_model
 from bot.services.crisis_language import assess, normalise
 
 DATA = Path(__file__).resolve().parent / "data"
-CORPORA = (DATA / "crisis_corpus.jsonl", DATA / "crisis_dev.jsonl")
+CORPORA = (DATA / "crisis_corpus.jsonl", DATA / "crisis_dev.jsonl", DATA / "crisis_chat.jsonl")
 CORPUS = CORPORA[0]
 # Measured once, at the end, and never tuned on: not in `all`, misses never listed.
 SEALED = ("dev_holdout",)

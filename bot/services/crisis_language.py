@@ -887,6 +887,7 @@ HARMLESS: tuple[re.Pattern[str], ...] = tuple(
         r"(?:wrote|write|writing|written|left) (?:[a-z0-9]+ ){0,8}(?:birthday|christmas|graduation|wedding|anniversary|valentines)",
         r"affairs in order (?:for|before) (?:the |our |my )?(?:move|surgery|deployment|trip|baby|new job|wedding|deploy)",
         r"(?:i )?(?:thought|felt like|swear|swore) i was (?:gonna|going to|about to) die",
+        r"(?:hang|hanging|hung) (?:up )?(?:the |a |some |new |my |our |up )*(?:shelf|shelves|pictures?|photos?|frames?|curtains?|blinds|lights|christmas lights|drywall|sheetrock|cabinets?|tv|mirror|flag|laundry|clothes|hammock|door)",
         r"pull(?:ed|ing|s)? the trigger on (?:a|an|the|that|this|my|buying|selling|it)(?! (?:me|myself))",
         r"(?:saving|saved|save) up (?:to (?:pay|buy|get|fix|visit)|for (?:a|an|the|my|our|christmas|rent|bills))",
         r"(?:if|when) (?:someone|somebody|a buddy|a friend|a person|people|they|anyone|a vet|a veteran|a member) (?:mentions?|says?|talks? about|brings? up|starts? talking about)(?: [a-z0-9]+){0,4}",

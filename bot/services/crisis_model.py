@@ -10,7 +10,7 @@ crisis lines, and nothing here imports numpy or scikit-learn.
 
 Features, of the note as the lexicon normalises it (lower case, typos mended, "|" between
 clauses): each word ("w:"), each pair of neighbouring words in a clause ("b:"), and each
-run of three to five characters inside a clause, spaces included ("c:"). A note's score
+run of four to six characters inside a clause, spaces included ("c:"). A note's score
 is the logistic of the bias plus its known features' weights, divided by the square root
 of how many distinct features it has (known or not), as in training.
 """
@@ -29,7 +29,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "crisis_model.json"
-CHAR_SIZES = (3, 4, 5)
+CHAR_SIZES = (4, 5, 6)
 
 
 def features(normalised: str) -> set[str]:
