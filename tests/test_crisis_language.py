@@ -1,7 +1,9 @@
-"""The crisis-language detector (bot/services/crisis_language.py) as members write.
+"""The crisis-language detector (bot/services/crisis_language.py, with its learned stage
+bot/services/crisis_model.py) as members write.
 
-Only the corpus parts tuned on (dev and dev_2 in bench/data/crisis_corpus.jsonl) are
-asserted here; the held-out parts are for bench/crisis_detection.py.
+Only the parts tuned on (dev and dev_2 in bench/data/crisis_corpus.jsonl, dev_3 in
+bench/data/crisis_dev.jsonl) are asserted here; the held-out parts are for
+bench/crisis_detection.py, and dev_holdout is never read by a test.
 """
 
 from __future__ import annotations
@@ -11,24 +13,32 @@ from pathlib import Path
 
 import pytest
 
-from bot.services import crisis_language
+from bot.services import crisis_language, crisis_model
 from bot.services.crisis_language import CATEGORIES, SEVERITY, assess, normalise
 
-CORPUS = Path(__file__).resolve().parents[1] / "bench" / "data" / "crisis_corpus.jsonl"
+DATA = Path(__file__).resolve().parents[1] / "bench" / "data"
+CORPUS = DATA / "crisis_corpus.jsonl"
+DEV_SET = DATA / "crisis_dev.jsonl"
 
 
-def notes_of(split: str) -> list[tuple[str, bool]]:
-    rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+def notes_of(split: str, path: Path = CORPUS) -> list[tuple[str, bool]]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     return [(row["text"], row["label"] == "crisis") for row in rows if row["split"] == split]
 
 
 # The parts tuned on, with the least each must hold.
-TUNING_SPLITS = [("dev", 200, 140), ("dev_2", 150, 100)]
+TUNING_SPLITS = [
+    ("dev", 200, 140, CORPUS),
+    ("dev_2", 150, 100, CORPUS),
+    ("dev_3", 250, 250, DEV_SET),
+]
 
 
-@pytest.mark.parametrize(("split", "least_crisis", "least_calm"), TUNING_SPLITS)
-def test_the_tuning_splits_meet_the_goal(split: str, least_crisis: int, least_calm: int) -> None:
-    notes = notes_of(split)
+@pytest.mark.parametrize(("split", "least_crisis", "least_calm", "path"), TUNING_SPLITS)
+def test_the_tuning_splits_meet_the_goal(
+    split: str, least_crisis: int, least_calm: int, path: Path
+) -> None:
+    notes = notes_of(split, path)
     crisis = [text for text, is_crisis in notes if is_crisis]
     calm = [text for text, is_crisis in notes if not is_crisis]
     assert len(crisis) >= least_crisis
@@ -68,6 +78,7 @@ BY_CATEGORY = [
     (crisis_language.BURDEN, "I'm just a burden on my family"),
     (crisis_language.HOPELESSNESS, "there's no reason to live anymore"),
     (crisis_language.HOPELESSNESS, "I can't keep doing this"),
+    (crisis_language.LEARNED, "nobody would even notice"),
 ]
 
 
@@ -350,3 +361,279 @@ def test_a_wish_needs_a_way_of_dying_not_just_any_if() -> None:
 def test_a_calibre_is_a_word() -> None:
     assert normalise("my .45 and a .308") == "my 45 and a 308"
     assert assess("if it gets worse I have my .45").crisis
+
+
+# The broadened families (issue 11): each note is in wording that is in no corpus part, and
+# the lexicon alone must catch it (the learned stage is off here, so it cannot hide a gap).
+BROADENED = [
+    (crisis_language.FIREARM, "bought a revolver, not for home defense"),
+    (crisis_language.FIREARM, "sold the rest of the collection, saving one round for myself"),
+    (crisis_language.FIREARM, "told my wife the shotgun was for hunting. it isnt"),
+    (
+        crisis_language.OTHER_MEANS,
+        "thinking about wading out into the ocean tonight and not coming back",
+    ),
+    (crisis_language.OTHER_MEANS, "spent the evening reading up on knots"),
+    (crisis_language.OTHER_MEANS, "there's a sturdy rafter in the shop"),
+    (crisis_language.OTHER_MEANS, "on the drive home i kept hoping i'd lose control on the ice"),
+    (crisis_language.OTHER_MEANS, "sat there an hour trying to work up the nerve to step"),
+    (crisis_language.OTHER_MEANS, "been drinking a little antifreeze every night"),
+    (crisis_language.OTHER_MEANS, "pienso tirarme al río"),
+    (crisis_language.OVERDOSE, "been holding back some of my doses all month"),
+    (crisis_language.OVERDOSE, "took everything in my cabinet"),
+    (crisis_language.HARM_TO_OTHERS, "I keep having thoughts about strangling my landlord"),
+    (crisis_language.HARM_TO_OTHERS, "I picture ramming my truck into the crowd at the game"),
+    (crisis_language.HARM_TO_OTHERS, "one more word and i'll put that guy in the ground"),
+    (crisis_language.HARM_TO_OTHERS, "if i go down i'm taking the whole shift with me"),
+    (crisis_language.HARM_TO_OTHERS, "want to burn the office down with the manager inside"),
+    (crisis_language.HARM_TO_OTHERS, "been thinking about shooting up the unit"),
+    (crisis_language.HARM_TO_OTHERS, "i'll make that whole HR department pay"),
+    (crisis_language.HARM_TO_OTHERS, "i'll kick him until he stops breathing"),
+    (crisis_language.HARM_TO_OTHERS, "lost my temper and choked my wife last night"),
+    (crisis_language.HARM_TO_OTHERS, "i found out where he parks"),
+    (crisis_language.HARM_TO_OTHERS, "keep a bat by the door and i'll use it on him next time"),
+    (crisis_language.HARM_TO_OTHERS, "i'm stabbing him the minute he shows up"),
+    (crisis_language.HARM_TO_OTHERS, "nobody leaves out of here alive"),
+    (crisis_language.SUICIDAL, "thinking about clocking out for the last time"),
+    (crisis_language.SUICIDAL, "might do a self checkout this weekend"),
+    (crisis_language.SUICIDAL, "gonna yeet myself off the parking deck"),
+    (crisis_language.SUICIDAL, "maybe a lead pill is the answer"),
+    (crisis_language.SUICIDAL, "kys kys kys"),
+    (crisis_language.SUICIDAL, "ready to take the long sleep"),
+    (
+        crisis_language.SUICIDAL,
+        "thinking about a permanent vacation, the kind you dont come back from",
+    ),
+    (crisis_language.SUICIDAL, "might take a long walk off a short pier"),
+    (crisis_language.SUICIDAL, "game over for me, no respawn"),
+    (crisis_language.SUICIDAL, "gonna be one of the 22 soon"),
+    (crisis_language.SUICIDAL, "I'm about to become another statistic"),
+    (crisis_language.SUICIDAL, "time to end my watch"),
+    (crisis_language.SUICIDAL, "see you all on the other side"),
+    (crisis_language.SUICIDAL, "I'm ready to go home, and I don't mean back to Ohio"),
+    (crisis_language.SUICIDAL, "got fired, might as well finish the job"),
+    (crisis_language.SUICIDAL, "won't be a burden for anyone much longer"),
+    (crisis_language.SUICIDAL, "by this weekend it'll be over"),
+    (crisis_language.SUICIDAL, "you won't have to worry about me anymore"),
+    (crisis_language.SUICIDAL, "you'll never have to bail me out again. permanently"),
+    (crisis_language.SUICIDAL, "soon nothing will hurt anymore"),
+    (crisis_language.SUICIDAL, "the only way out i see is the bridge"),
+    (crisis_language.SUICIDAL, "made peace with it, everything is in order"),
+    (crisis_language.SUICIDAL, "I've made my decision and I feel calm about it"),
+    (crisis_language.SUICIDAL, "it will be quiet soon, i made sure"),
+    (crisis_language.SUICIDAL, "it's almost over. thank you all"),
+    (crisis_language.SUICIDAL, "two more from my unit this year. i'm next and i'm ok with it"),
+    (crisis_language.GOODBYE, "signing off for good"),
+    (crisis_language.GOODBYE, "it has been an honor serving with you all"),
+    (crisis_language.GOODBYE, "please don't blame yourselves"),
+    (crisis_language.GOODBYE, "hugged the kids goodbye tonight"),
+    (crisis_language.GOODBYE, "said bye to my sponsor"),
+    (crisis_language.GOODBYE, "took my dog to the shelter this morning"),
+    (crisis_language.GOODBYE, "gave my nephew my rifles and my medals"),
+    (crisis_language.GOODBYE, "made sure the dog has food since i won't be around"),
+    (crisis_language.GOODBYE, "this is the last week you'll have to deal with me"),
+    (crisis_language.GOODBYE, "showed my brother where the life insurance papers are"),
+    (crisis_language.GOODBYE, "won't leave the cat alone when i'm gone"),
+    (crisis_language.GOODBYE, "dejé cartas para mis hijos"),
+    (crisis_language.SELF_HARM, "threw my hand into the door frame on purpose"),
+    (crisis_language.SELF_HARM, "i dug my fingernails into my palms until they bled"),
+    (crisis_language.SELF_HARM, "been pulling my hair out again"),
+    (crisis_language.SELF_HARM, "hitting my legs with a belt buckle"),
+    (crisis_language.SELF_HARM, "scrubbed my arms raw in the shower"),
+    (crisis_language.SELF_HARM, "keep slamming my head against the door until i see stars"),
+    (crisis_language.SELF_HARM, "smashed the window with my fist and kept going"),
+    (crisis_language.SELF_HARM, "i want my body to suffer"),
+    (crisis_language.SELF_HARM, "i don't deserve to eat"),
+    (crisis_language.SELF_HARM, "branded my arm with a hot knife"),
+    (crisis_language.SURVIVOR_GUILT, "ready to go be with my brothers now"),
+    (crisis_language.SURVIVOR_GUILT, "i'd trade places with doc in a heartbeat"),
+    (crisis_language.SURVIVOR_GUILT, "everyone from that convoy is gone. my turn for me to go"),
+    (crisis_language.SURVIVOR_GUILT, "being alive feels wrong when they aren't"),
+    (crisis_language.SURVIVOR_GUILT, "feels like i stole my life from him"),
+    (crisis_language.SURVIVOR_GUILT, "I think about dying so I can see them every night"),
+    (crisis_language.SURVIVOR_GUILT, "debí haber muerto con ellos"),
+    (crisis_language.WISH_TO_DIE, "woke up again. ugh"),
+    (crisis_language.WISH_TO_DIE, "disappointed when i wake up every day"),
+    (crisis_language.WISH_TO_DIE, "praying my heart gives out in my sleep"),
+    (crisis_language.WISH_TO_DIE, "hoping the scan shows something terminal"),
+    (crisis_language.WISH_TO_DIE, "if that truck had killed me i'd be relieved"),
+    (crisis_language.WISH_TO_DIE, "i want to vanish and not exist"),
+    (crisis_language.WISH_TO_DIE, "want to close my eyes and just stop"),
+    (crisis_language.WISH_TO_DIE, "i'm ready to stop breathing"),
+    (crisis_language.WISH_TO_DIE, "quisiera desaparecer para siempre"),
+    (crisis_language.BURDEN, "i'd be doing my family a favor by leaving for good"),
+    (crisis_language.BURDEN, "the best thing i can do for my kids is disappear"),
+    (crisis_language.BURDEN, "if i die it's a win win"),
+    (crisis_language.BURDEN, "cheaper for my family once i'm dead"),
+    (crisis_language.BURDEN, "the world would be quieter without me"),
+    (crisis_language.BURDEN, "they'd all be better off if i never came back"),
+    (crisis_language.BURDEN, "i'm not worth the trouble of saving"),
+    (crisis_language.BURDEN, "when i'm dead they can sell the house"),
+    (crisis_language.BURDEN, "gonna make it so they never have to pay my bills again"),
+    (crisis_language.HOPELESSNESS, "i'm giving up trying to stay alive"),
+    (crisis_language.HOPELESSNESS, "killing myself is the only answer left"),
+    (crisis_language.HOPELESSNESS, "can't see a reason to wake up"),
+    (crisis_language.HOPELESSNESS, "i don't see why i should bother"),
+    (crisis_language.HOPELESSNESS, "can't imagine being here by christmas"),
+    (crisis_language.HOPELESSNESS, "i no longer want to keep existing"),
+    (crisis_language.HOPELESSNESS, "why hang around any longer"),
+    (crisis_language.HOPELESSNESS, "my life is a prison, might as well"),
+    (crisis_language.HOPELESSNESS, "I'm done. just done."),
+    (crisis_language.HOPELESSNESS, "estoy cansado de vivir"),
+]
+
+
+@pytest.mark.parametrize(("category", "note"), BROADENED)
+def test_the_broadened_families_are_caught_by_the_lexicon_alone(category: str, note: str) -> None:
+    found = assess(note, use_model=False)
+    assert found.crisis, note
+    assert category in found.categories, (note, found.categories)
+
+
+# Everyday notes near the new families: the lexicon's guards that keep them calm (a crisis
+# told as past and resolved, a helper's question answered "no", reloading and varmints, a
+# pill alarm, a goodbye at the airport ...). The lexicon alone: the learned stage has its
+# own false alarms (bench/crisis_detection.py counts them), and a note the lexicon sets
+# aside never reaches it.
+BROADENED_CALM = [
+    "back in 2015 I wanted to die every day. doing good now",
+    "at my worst I thought everyone was better off without me. haven't felt that in years",
+    "the chili was so hot I thought I was gonna die",
+    "in the class we practised what to say if a buddy talks about wanting to die",
+    "five years since my last suicide attempt and going strong",
+    "shared my past suicide attempt at group, felt good to say it",
+    "it's like CPR but for suicide",
+    "my therapist asked if I was suicidal and honestly I'm not",
+    "zero thoughts of hurting myself this month",
+    "reloading 9mm brass this weekend",
+    "sat out with the rifle for coyotes last night",
+    "phone alarm reminds me to take my pills every night",
+    "started on lithium, blood work next week",
+    "burned myself on the stove making eggs",
+    "said goodbye to my mom at the airport",
+    "kissed her goodbye and left for work",
+    "see you on the other side of the holidays",
+    "22 a day is why I do the ruck march",
+    "i'd trade places with you any day, your job is easy",
+    "banging my head against the wall with this VA paperwork",
+    "found a good beam for the deck at the lumber yard",
+]
+
+
+@pytest.mark.parametrize("note", BROADENED_CALM)
+def test_the_guards_keep_everyday_notes_near_the_new_families_calm(note: str) -> None:
+    found = assess(note, use_model=False)
+    assert not found.crisis, (note, found.phrases)
+
+
+def test_a_crisis_told_as_past_is_set_aside_only_when_it_is_resolved() -> None:
+    past = assess("back in 2015 I wanted to die every day. doing good now", use_model=False)
+    assert not past.crisis
+    assert past.set_aside
+    # No sign of recovery, or the crisis back in the present: not set aside.
+    assert assess("back in 2015 I wanted to die every day", use_model=False).crisis
+    assert assess("I used to be proud of my service, now I still want to die").crisis
+
+
+def test_a_helpers_question_is_calm_only_when_the_answer_is_no() -> None:
+    assert not assess("my therapist asked if I was suicidal and honestly I'm not").crisis
+    assert assess("my therapist asked if I was suicidal and I said yes").crisis
+
+
+# ----- the learned stage (bot/services/crisis_model.py, bot/data/crisis_model.json) -----
+
+
+def test_the_shipped_model_loads_from_json() -> None:
+    document = json.loads(crisis_model.MODEL_PATH.read_text(encoding="utf-8"))
+    model = crisis_model.load()
+    assert model is not None
+    assert model == crisis_model.parse(document)
+    assert len(model.weights) > 1000
+    assert 0 < model.threshold <= model.veto_threshold < 1
+
+
+def test_model_scoring_is_deterministic() -> None:
+    model = crisis_model.load()
+    assert model is not None
+    text = normalise("Nobody would even notice, honestly")
+    # Words, pairs of words and runs of four to six characters, clause by clause.
+    assert crisis_model.features("im done | ok") == {
+        "w:im", "w:done", "b:im done", "w:ok",
+        "c: im ", "c:im d", "c:m do", "c: don", "c:done", "c:one ",
+        "c: im d", "c:im do", "c:m don", "c: done", "c:done ",
+        "c: im do", "c:im don", "c:m done", "c: done ",
+        "c: ok ",
+    }  # fmt: skip
+    scores = {model.score(text) for _ in range(3)}
+    assert len(scores) == 1
+    fresh = crisis_model.parse(json.loads(crisis_model.MODEL_PATH.read_text(encoding="utf-8")))
+    assert fresh.score(text) == scores.pop()
+
+
+# Caught by the learned stage alone: no pattern spells these out.
+MODEL_ONLY = [
+    "nobody would even notice",
+    "everyone would be fine if i vanished",
+    "i'm worthless and everyone knows it",
+    "tired of being the problem in everyone's life",
+    "i just want it all to go quiet forever",
+]
+MODEL_CALM = [
+    "had a good day at the park with the kids",
+    "fixed the fence today",
+    "the game went into overtime",
+    "tired after work, going to bed early",
+]
+
+
+@pytest.mark.parametrize("note", MODEL_ONLY)
+def test_the_model_catches_what_no_pattern_spells_out(note: str) -> None:
+    assert not assess(note, use_model=False).crisis, note
+    found = assess(note)
+    assert found.crisis, (note, found.model_score)
+    assert found.categories == (crisis_language.LEARNED,)
+
+
+@pytest.mark.parametrize("note", MODEL_CALM)
+def test_the_model_leaves_everyday_notes_alone(note: str) -> None:
+    found = assess(note)
+    assert not found.crisis
+    assert found.model_score is not None
+    assert found.model_score < 0.5, (note, found.model_score)
+
+
+def test_the_model_runs_only_where_no_pattern_matched() -> None:
+    assert assess("I want to die").model_score is None
+    assert assess("fixed the fence today").model_score is not None
+    assert assess("fixed the fence today", use_model=False).model_score is None
+
+
+def test_the_lexicons_calm_readings_veto_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A hand-made model, sure of crisis wherever "suicidal" or "sleep" appears.
+    weights = {"w:suicidal": 10.0, "w:sleep": 10.0}
+    model = crisis_model.Model(bias=0.0, weights=weights, threshold=0.5, veto_threshold=0.99)
+    monkeypatch.setattr(crisis_model, "load", lambda: model)
+    # A match the lexicon set aside as negated or harmless: the model is not asked.
+    for calm in ("I'm not suicidal", "went to suicide prevention training"):
+        found = assess(calm)
+        assert found.set_aside, calm
+        assert not found.crisis, calm
+        assert found.model_score is None, calm
+    # A negation word, nothing set aside: the model's score must reach the veto threshold.
+    negated = assess("I can't sleep")
+    assert negated.model_score is not None
+    assert 0.5 < negated.model_score < 0.99
+    assert not negated.crisis
+    assert assess("I sleep all day").crisis
+    monkeypatch.setattr(crisis_model, "load", lambda: crisis_model.Model(0.0, weights, 0.5, 0.6))
+    assert assess("I can't sleep").crisis
+
+
+def test_without_its_file_the_lexicon_works_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert crisis_model.load.__wrapped__(tmp_path / "missing.json") is None
+    assert "could not be loaded" in caplog.text
+    monkeypatch.setattr(crisis_model, "load", lambda: None)
+    assert assess("I want to die").crisis
+    assert not assess("nobody would even notice").crisis

@@ -1,8 +1,11 @@
 """Does a note a member wrote suggest they may be in crisis? (R18)
 
-A deterministic lexicon of word patterns that anyone can review, not a model: a missed
-note is a bug to fix here, with a test and a line in the corpus
-(bench/data/crisis_corpus.jsonl). Erring toward showing the crisis lines is the safe side:
+First a deterministic lexicon of word patterns that anyone can review; then, where no
+pattern matched, a learned second stage (crisis_model.py: a linear model over word and
+character n-grams, shipped as JSON weights and scored in plain Python). The verdict is
+"lexicon OR model"; the lexicon works alone (`assess(note, use_model=False)`, or when the
+model file cannot be read). A missed note is a bug to fix here, with a test and a line in
+the corpus (bench/data/). Erring toward showing the crisis lines is the safe side:
 a false alarm costs the member one kind message, a miss can cost a life.
 
 How a note is read:
@@ -20,7 +23,11 @@ How a note is read:
    subject ("I don't know why I want to die" is not negated). Patterns that carry their own
    negation ("I don't want to be alive", "no reason to live") are never set aside that way.
    Known harmless uses ("suicide prevention training", "lost a buddy to suicide") are set
-   aside too.
+   aside too, and so is a whole note that tells a crisis as past and resolved ("back in
+   2019 I was suicidal every day; haven't felt that way in years").
+5. Where nothing matched, the learned stage scores the normalised note. A note whose match
+   was set aside (negated, harmless, past) is not given to it: the lexicon's calm reading
+   is trusted there. A note with a negation word needs the model's higher veto threshold.
 """
 
 # One pattern a line reads and reviews best, however long the line.
@@ -35,6 +42,8 @@ from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
+from bot.services import crisis_model
+
 FIREARM = "firearm"
 OTHER_MEANS = "other_means"
 OVERDOSE = "overdose"
@@ -46,6 +55,8 @@ WISH_TO_DIE = "wish_to_die"
 SURVIVOR_GUILT = "survivor_guilt"
 BURDEN = "burden"
 HOPELESSNESS = "hopelessness"
+# Flagged by the learned stage (crisis_model.py) where no pattern matched.
+LEARNED = "learned"
 
 # Most urgent first: a caller showing one category shows the first that fired.
 CATEGORIES: tuple[str, ...] = (
@@ -60,6 +71,7 @@ CATEGORIES: tuple[str, ...] = (
     SURVIVOR_GUILT,
     BURDEN,
     HOPELESSNESS,
+    LEARNED,
 )
 # "urgent": a method, a plan in motion or someone else at risk; "high": thoughts of dying
 # or of self-harm; "elevated": warning signs that go with them.
@@ -75,6 +87,7 @@ SEVERITY: dict[str, str] = {
     SURVIVOR_GUILT: "high",
     BURDEN: "elevated",
     HOPELESSNESS: "elevated",
+    LEARNED: "elevated",
 }
 
 
@@ -93,6 +106,10 @@ class Assessment:
     crisis: bool
     phrases: tuple[str, ...]
     matches: tuple[Match, ...] = ()
+    # A pattern matched but was set aside as negated or harmless ("I'm not suicidal").
+    set_aside: bool = False
+    # The learned stage's score (0 to 1), where it ran: only when no pattern matched.
+    model_score: float | None = None
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -246,7 +263,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(OTHER_MEANS, r"strong (?:branch|beam|rafter)"),
     _p(OTHER_MEANS, r"(?:thinking|thought|think) (?:about|of) (?:the )?rope(?! (?:swing|course|access|ladder|climb))"),
     _p(OTHER_MEANS, r"knot for (?:hanging|a noose)"),
-    _p(OTHER_MEANS, r"(?:looked up|look up|looking up|googled|googling|searched|searching|researched|researching) (?:[a-z0-9]+ ){0,6}(?:die|dying|kill|killing|hang|hanging|lethal|fatal|painless|overdose|od|carbon monoxide|bleed out|suicide)"),
+    _p(OTHER_MEANS, r"(?:looked up|look up|looking up|googled|googling|searched|searching|researched|researching) (?:[a-z0-9]+ ){0,6}(?:die|dying|kill|killing|hang|hanging|lethal|fatal|painless|overdose|od|carbon monoxide|bleed out|suicide|where to aim)"),
     _p(OTHER_MEANS, r"(?:jump|jumping|jumped|leap|leaping|step|stepping|stepped) (?:off|from) (?:the|a|that|this|my|our) (?:top of the )?(?:[a-z0-9]+ ){0,2}(?:bridge|roof|building|overpass|cliffs?|balcony|ledge|parking garage|tower|edge)"),
     _p(OTHER_MEANS, r"(?:thinking|thought) (?:about|of) (?:stepping|jumping|jump|step) off"),
     _p(OTHER_MEANS, r"(?:almost|nearly|about to|going to|gonna|want to|wanna) (?:jump|jumped)(?! (?:in|into|out of my skin|on|at))"),
@@ -458,7 +475,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(HOPELESSNESS, r"(?:whats|what is) the (?:point|use) (?:of|in) (?:living|life|going on|being alive|anything|any of (?:it|this)|carrying on|waking up|(?:even )?trying(?= \||$| anymore))"),
     _p(HOPELESSNESS, r"(?:cant|cannot|can not|unable to|not able to) (?:go on(?! (?:the|a|my|this|that|vacation|leave|tuesday|monday|friday|saturday|sunday|wednesday|thursday|break|shift|patrol|with the))|keep going(?! (?:to|with|at|back|for))|keep living|keep doing this|do (?:this|it) anymore|do (?:this|it) any more|take (?:it|this|it all|this life) (?:anymore|any more|any longer)|take much more|live like this|carry on|handle (?:it|this|life) (?:anymore|any more))", negatable=False),
     _p(HOPELESSNESS, r"(?:tired|sick|exhausted) of (?:living|being alive|life|existing|fighting to (?:stay alive|live|keep going)|waking up|trying to stay alive|being here)"),
-    _p(HOPELESSNESS, r"(?:done|finished|through) with (?:life|living|everything|it all|this life|this world|being alive)(?! (?:for|at|on))"),
+    _p(HOPELESSNESS, r"(?:done|finished|through) with (?:life|living|everything|it all|this life|this world|being alive)(?! (?:for (?!good|ever)|at|on))"),
     _p(HOPELESSNESS, r"(?:life|living|my life|this life)(?: is| s)? (?:not|isnt|aint|no longer|not even) worth (?:it|living|the pain|the fight|anything)"),
     _p(HOPELESSNESS, r"not worth (?:living|being alive|staying alive)"),
     _p(HOPELESSNESS, r"(?:given|give|giving|gave) up on (?:life|living|everything|myself|the future)"),
@@ -481,6 +498,128 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(HOPELESSNESS, rf"ya no (?:aguanto|puedo|soporto)(?: mas)?(?:{_CLAUSE_END}| mas| esta vida| vivir| la vida| nada)", negatable=False),
     _p(HOPELESSNESS, rf"no (?:lo )?(?:soporto|aguanto|puedo) mas{_CLAUSE_END}", negatable=False),
     _p(HOPELESSNESS, r"(?:la vida )?no vale la pena(?: vivir| seguir)?", negatable=False),
+    # --- broadened families (issue 11): general shapes of the kinds of note the lexicon
+    # generalised worst on, each a shape rather than one note's words ---
+    # firearms: a gun kept "not for" its everyday use, a round kept for oneself
+    _p(FIREARM, r"not for (?:intruders|burglars|protection|home defense|self defense|the house|break ins)", negatable=False),
+    _p(FIREARM, rf"(?:keeping|kept|keep|saving|saved|save) (?:that one|one|the last one|a round|one round|a bullet|the {_GUN}|my {_GUN}) for {_ME}"),
+    _p(FIREARM, r"for (?:hunting|the range|protection|target practice|deer season|cleaning)(?: \|)? (?:but )?(?:its not|it is not|it isnt|thats not|that is not|it aint)(?= \||$)"),
+    # other means: water, knots, a beam picked out, a crash hoped for, the nerve to do it
+    _p(OTHER_MEANS, r"(?:swim|swimming|walk|walking|wade|wading) (?:out )?(?:as far as i can|into the (?:ocean|sea|lake|river|water)|out into the (?:ocean|sea|lake|river|water))(?: [a-z0-9]+){0,5} (?:(?:not|never) (?:come|coming) (?:back|out)|stop swimming)"),
+    _p(OTHER_MEANS, r"(?:looking|looked|look|reading|read) up (?:[a-z]+ )?(?:knots|how long it takes to (?:drown|bleed out|die|suffocate)|lethal doses?|where to aim)"),
+    _p(OTHER_MEANS, r"(?:strong|sturdy|solid|good) (?:enough )?(?:branch|beam|rafter)(?! for (?:the|a|my) (?:deck|shed|porch|roof|swing|project))"),
+    _p(OTHER_MEANS, r"(?:hoping|hope|hoped|wanting|want) (?:that )?(?:id|i would|i|it would|the truck would|the car would) (?:lose control|crash|wreck|flip|go off the road|hit (?:a|the) (?:tree|wall|pole|semi))"),
+    _p(OTHER_MEANS, r"(?:get|got|getting|find|found|work up|working up) the (?:nerve|courage|guts) to (?:do it|drink it|take (?:them|it)|swallow|pull|jump|go through|end|step)"),
+    _p(OTHER_MEANS, r"(?:drinking|drank|drink|drinks|swallowed|swallowing) (?:small amounts of |some |a little |a cup of )?(?:bleach|drain cleaner|antifreeze|rat poison|poison)"),
+    _p(OTHER_MEANS, r"(?:voy a|quiero|pienso|pensando en) (?:tirarme|aventarme|lanzarme|ahogarme|colgarme)"),
+    # pills: doses held back, everything in the cabinet
+    _p(OVERDOSE, r"(?:holding|held|hold|keeping|kept) back (?:my |some of my |some )?(?:doses|pills|meds|medication|tablets)"),
+    _p(OVERDOSE, r"(?:take|taking|took|swallow|swallowing|swallowed) everything in (?:my|the) (?:medicine )?cabinet"),
+    # harm to others: urges and pictures of hurting someone, threats, violence done
+    _p(HARM_TO_OTHERS, rf"(?:urges?|thoughts|thinking|fantasies|fantasizing|picturing|picture|dreams|dreaming|images) (?:about |of |to )?(?:killing|hurting|hurt|kill|shooting|shoot|stabbing|stab|choking|choke|strangling|beating|beat|running over|driving (?:my |the |a )?(?:truck|car) into) {_PEOPLE}"),
+    _p(HARM_TO_OTHERS, r"(?:driving|drive|drove|plow|plowing|ram|ramming) (?:my |the |a )?(?:truck|car|jeep|van) into (?:the |a |that )?(?:crowd|people|parade|line|them|the office|his|her)"),
+    _p(HARM_TO_OTHERS, r"put (?:him|her|them|that (?:guy|dude|bastard|man|woman)|my [a-z]+) in the (?:ground|grave|hospital|dirt)"),
+    _p(HARM_TO_OTHERS, r"(?:take|taking|took) (?:everyone|everybody|them all|all of them|them|him|her|the whole [a-z]+) (?:[a-z]+ ){0,4}(?:with me|down with me)"),
+    _p(HARM_TO_OTHERS, r"(?:burn|burning|torch|torching) (?:down )?(?:the|that|his|her|their|my exs) (?:[a-z]+ ){0,2}(?:house|place|clinic|office|building|car|truck|church|school)(?: down)? (?:with|while) (?:him|her|them|the [a-z]+|everyone|people)"),
+    _p(HARM_TO_OTHERS, r"(?:shoot|shooting) up (?:my|the|that|his|her|our) (?:old )?(?:job|work|office|school|unit|base|plant|meeting|group|clinic|va)"),
+    _p(HARM_TO_OTHERS, r"(?:make|making) (?:the|that|those|every|all|this) (?:[a-z]+ ){1,3}pay(?= \||$| for)"),
+    _p(HARM_TO_OTHERS, r"(?:beat|choke|stab|hit|kick|punch|strangle) (?:him|her|them|[a-z]+ (?:husband|wife|boyfriend|girlfriend)) (?:[a-z]+ ){0,2}(?:till|until|til) (?:he|she|they) (?:stops? breathing|stop moving|dies|die|cant)"),
+    _p(HARM_TO_OTHERS, r"(?:choked|strangled|beat up|punched|slapped|shoved|hit|hurt) my (?:wife|girlfriend|boyfriend|husband|partner|kids?|son|daughter|mom|dad|roommate)(?! (?:by accident|accidentally|with the door|with my elbow))"),
+    _p(HARM_TO_OTHERS, r"(?:know|found out|figured out) where (?:he|she|they) (?:parks|lives?|sleeps|works|drinks|goes)"),
+    _p(HARM_TO_OTHERS, r"(?:use|using|used) (?:it|that|them|the [a-z]+) on (?:him|her|them|that (?:guy|dude)|my [a-z]+)(?= \||$| tonight| when| if| next)"),
+    _p(HARM_TO_OTHERS, r"(?:im|i am|ill|i will|gonna|going to|about to) (?:be )?(?:stabbing|shooting|killing|strangling|choking) (?:him|her|them|that)"),
+    _p(HARM_TO_OTHERS, r"nobody (?:walks|gets|leaves) out (?:that door|of here|alive)"),
+    # coded and indirect: done, checking out, not around, over soon, a decision made
+    _p(SUICIDAL, r"(?:checking|check|checked|clocking|clock|tapping|tap|logging|log|signing|sign) (?:out|off) (?:for good|permanently|early for good|for the last time|of life|of this life|forever)"),
+    _p(SUICIDAL, r"(?:gonna|going to|about to|might|ready to|want to|wanna|thinking about|do|doing|did) (?:do )?(?:a |the |my )?self ?check ?out(?! (?:at|line|lane|machine|aisle))"),
+    _p(SUICIDAL, rf"(?:sudoku|sudokuing|seppuku|alt f4|ctrl alt delete|control alt delete|yeet|yeeting) {_ME}"),
+    _p(SUICIDAL, r"(?:lead|led) (?:vitamin|pill|poisoning|injection|sandwich|headache)"),
+    _p(SUICIDAL, r"kys"),
+    _p(SUICIDAL, r"(?:take|taking|took|want|wanna) (?:the |a )?(?:big|long|permanent|eternal|forever|final|endless) (?:sleep|nap|dirt nap|rest|vacation)"),
+    _p(SUICIDAL, r"(?:permanent|forever|eternal) (?:nap|sleep|vacation|dirt nap)"),
+    _p(SUICIDAL, r"(?:long )?walk off a short pier"),
+    _p(SUICIDAL, r"game over (?:on|for) (?:my life|me|myself|this life)|no respawn"),
+    _p(SUICIDAL, r"(?:become|becoming|be|join|joining|another one of) (?:one of )?(?:the )?22(?! (?:a day|per day|veterans a day|every day|a|per))"),
+    _p(SUICIDAL, r"(?:become|becoming|be|end up) (?:just )?(?:another|a) (?:statistic|stat)(?! (?:class|homework|test))"),
+    _p(SUICIDAL, r"(?:end|ending|ended) (?:my|this) watch"),
+    _p(SUICIDAL, r"see (?:you|yall|ya|you all) on the other side(?= \||$)"),
+    _p(SUICIDAL, r"(?:ready|want|time|going|about) to go home(?: \|)? (?:and )?(?:i )?(?:dont|do not) mean (?:my |the )?(?:house|home|back)", negatable=False),
+    _p(SUICIDAL, rf"(?:might as well|may as well) (?:make it official|end it|die|be dead|kill {_ME}|finish (?:it|the job))"),
+    _p(SUICIDAL, r"(?:wont|will not|aint) be (?:a problem|a burden|an issue|in (?:anyones|your|their|everyones) way) (?:for (?:anyone|anybody|you|yall|them|much) )?(?:much longer|for long|anymore|soon|after)", negatable=False),
+    _p(SUICIDAL, r"(?:after|by) (?:tomorrow|tonight|this weekend|today|this week|friday|saturday|sunday) (?:[a-z]+ ){0,3}(?:wont have to worry|nothing will hurt|it wont hurt|no more pain|ill be gone|ill be free|it will be over|itll be over|wont (?:see|hear from) me)"),
+    _p(SUICIDAL, r"(?:you|yall|nobody|no one|they|she|he|you all|anyone) (?:wont|will not|will never|wont ever|never) (?:have to|need to) (?:worry about|deal with|put up with|take care of|bail out|carry|babysit) me(?: \|)? (?:anymore|again|much longer|after)", negatable=False),
+    _p(SUICIDAL, r"never have to (?:[a-z]+ ){0,3}again(?: \|)? (?:permanently|for good|ever)"),
+    _p(SUICIDAL, r"(?:nothing|it) (?:will|is going to|gonna) (?:hurt|matter) (?:anymore|any more|soon)(?= \||$)"),
+    _p(SUICIDAL, r"(?:standing|stand|stood|im) at the exit|(?:walk|walking) through (?:the|that) exit|(?:the )?only (?:exit|way out)(?: i (?:see|have|got))? (?:is|would be|left is) (?:dying|death|to die|suicide|ending it|the [a-z]+)"),
+    _p(SUICIDAL, r"(?:made|make|making) (?:my )?peace with (?:it|dying|death|everything|leaving|going)(?: \|)? (?:[a-z]+ ){0,2}(?:squared away|in order|ready|done|set|time)"),
+    _p(SUICIDAL, r"(?:ive|i have|i) made (?:my|the) decision (?:and )?(?:i )?(?:feel|am|im) (?:calm|at peace|peaceful|relieved|good) about it"),
+    _p(SUICIDAL, r"(?:everything|it) (?:will|is going to|gonna) be (?:quiet|over|peaceful) soon(?: \|)? (?:i )?(?:made sure|promise|know)"),
+    _p(SUICIDAL, r"(?:its|it is|everything is|all) (?:almost|nearly) over(?: \|)? (?:[a-z]+ ){0,2}(?:thanks|thank you|sorry|love|goodbye|bye|take care)"),
+    _p(SUICIDAL, r"(?:im|i am) (?:next|going to be next|gonna be next)(?: \|)? (?:and )?(?:im |i am )?(?:ok|okay|fine|good|at peace|ready) with (?:that|it)"),
+    # goodbye: signing off, good knowing you, possessions handed over, where the papers are
+    _p(GOODBYE, r"(?:signing|sign|signed|logging|log) off (?:for good|for the last time|forever|permanently)"),
+    _p(GOODBYE, r"(?:it was|its been|it has been) (?:good|nice|an honou?r|a pleasure|real) (?:knowing|serving with|meeting|having) (?:you|yall|all of you|everyone|you all|you guys)"),
+    _p(GOODBYE, r"(?<![^|] )(?:please )?(?:dont|do not) (?:be sad|blame yourselves|blame yourself|cry for me|miss me|feel bad|feel guilty)(?= \||$)"),
+    _p(GOODBYE, r"(?:kissed|kissing|kiss|hugged|hugging|hug) (?:her|him|them|my [a-z]+|everyone|the kids) goodbye(?! (?:at|before|and (?:left|got on|headed|drove)|for the (?:day|week|trip)))"),
+    _p(GOODBYE, r"(?:said|saying|say) (?:my )?(?:bye|goodbye|goodbyes) to (?:my (?:sponsor|kids|wife|family|mom|dad|brother|sister|buddies|guys|son|daughter)|everyone|all of (?:you|them))(?! (?:at|before|after|for (?:the|now)|on the|and (?:got on|left for|headed)))"),
+    _p(GOODBYE, r"(?:dropped|took|surrendered|brought|left) (?:off )?my (?:cat|dog|cats|dogs|pets?|horse) (?:off )?(?:at|to) the (?:shelter|pound)"),
+    _p(GOODBYE, r"(?:gave|giving|give|handed|handing|left|leaving) (?:my|the) (?:buddy|brother|son|daughter|nephew|niece|neighbou?r|friend|sister|kid|kids|wife|cousin|sponsor) (?:my|all my) (?:[a-z]+ )?(?:guitar|watch|guns?|rifles?|pistols?|medals|tools|truck|ring|dog|cat|knives|collection|stuff|things|flag|coins)"),
+    _p(GOODBYE, r"(?:since|because|cause|cuz) i (?:wont|will not|aint gonna|am not going to|wont ever) be (?:there|here|around)(?= \||$| for| anymore)", negatable=False),
+    _p(GOODBYE, r"(?:the )?last (?:week|day|night|weekend|month|time) (?:anyone|anybody|you|youll|yall|everyone|you all)(?: has| have| will have| will)?(?: have)? (?:to )?(?:put up with|deal with|worry about|see|hear from) me"),
+    _p(GOODBYE, r"(?:told|showed|tell|show|telling|showing) (?:my [a-z]+|her|him|them) where (?:the|my) (?:[a-z]+ )?(?:insurance|will|papers|paperwork|passwords|accounts|policy|deed|title|safe combination)"),
+    _p(GOODBYE, r"(?:when|after|once) (?:im|i am) gone(?= \||$)", negatable=False),
+    _p(GOODBYE, r"(?:escribi|deje|escribiendo) (?:las |unas |mis |una )?cartas? (?:para|a) (?:mis|mi)|(?:ultima|ultimo) (?:despedida|vez que me reporto|mensaje|carta)"),
+    # self-harm other than cutting: burning, hitting, starving, on purpose, to feel it
+    _p(SELF_HARM, r"(?:threw|throw|throwing|broke|break|breaking|punched|punching|slammed|slamming|hit|hitting|beat|beating|bashed|bashing|banged|banging|burned|burning|burnt|starved|starving|stopped taking|not taking|havent eaten|have not eaten|not eating|refusing|skipped|skipping|cut|cutting|scratched|scratching|dug|digging|rubbed|rubbing|pulled|pulling) (?:[a-z0-9]+ ){0,6}(?:on purpose|to feel (?:it|something|pain|the pain)|to punish (?:me|myself)|until i (?:saw|see) (?:stars|blood)|until (?:it|they|my [a-z]+) (?:bled|bleeds|bleed|goes numb|went numb|broke|cracked)|and i (?:deserved|deserve) it|i (?:deserved|deserve) it)(?! (?:in the game|at work))"),
+    _p(SELF_HARM, r"(?:digging|dug|dig|digs) my (?:nails|fingernails) into"),
+    _p(SELF_HARM, r"(?:pulling|pulled|pull|ripping|ripped) (?:my|out my) hair (?:out )?(?:in clumps|out|until|again)"),
+    _p(SELF_HARM, r"(?:hitting|hit|hits|beating|beat|smacking|smacked|punching|punched) my (?:own )?(?:thighs?|legs?|arms?|head|face|chest|stomach) with (?:a|my|the)"),
+    _p(SELF_HARM, r"(?:rubbing|rubbed|scrubbing|scrubbed|scratching|scratched) my (?:skin|arms?|hands?|legs?) raw"),
+    _p(SELF_HARM, r"(?:bashing|banging|slamming|smashing|beating|beat|hitting|bashed|banged|slammed) my head (?:on|against|into) (?:the|a) (?:wall|floor|door|mirror|table|desk|dashboard)(?: [a-z]+){0,2} (?:again|until|till|til|over and over|on purpose|tonight|last night)"),
+    _p(SELF_HARM, r"(?:punched|punching|punch|smashed|smashing|broke|slammed|slamming) (?:the |a |my )?(?:mirror|wall|window|table|door|fist) (?:[a-z]+ ){0,4}(?:kept going|until|till|and (?:kept|i want|im going) to)"),
+    _p(SELF_HARM, r"(?:want|wants|wanting) (?:my body|myself) to (?:pay|suffer|hurt|waste away|rot)|(?:want|wanna) to (?:waste away|wither away|rot away)"),
+    _p(SELF_HARM, r"(?:dont|do not|didnt) deserve (?:food|to eat|water|to sleep|a bed)"),
+    _p(SELF_HARM, rf"(?:burn|burning|burned|burnt|brand|branded|branding) (?:{_ME}|my (?:arms?|skin|wrists?|hands?|legs?|thighs?)) (?:with (?:a |the )?(?:lighter|cigarette|match|matches|iron|torch|hot)|again|until|to feel)"),
+    # survivor guilt: going to join them, next, trading places, being alive feels wrong
+    _p(SURVIVOR_GUILT, r"(?:go|going to|gonna|want to|wanna|ready to|time to|about to|will|should|need to) (?:go )?(?:join|be with) (?:them|the ones i lost|my (?:guys|brothers|squad|team|buddies|boys|platoon|unit|sgt|sergeant|friends)|the (?:fallen|guys|boys)|him)(?= \||$| soon| again| now| up there| over there| too| already)"),
+    _p(SURVIVOR_GUILT, r"(?:trade|traded|trading|swap|switch) places with (?:him|her|them|my [a-z]+|(?!you|yall)[a-z]+)(?= \||$| in a| any| if| tonight| right now| for)"),
+    _p(SURVIVOR_GUILT, r"(?:time|my turn) for me to (?:go|join them|follow)(?: too)?(?= \||$)"),
+    _p(SURVIVOR_GUILT, r"(?:being|im|i am|still) (?:still )?alive (?:feels|seems|is) (?:wrong|like a mistake|unfair|like stealing)"),
+    _p(SURVIVOR_GUILT, r"(?:stole|stolen|owe|took) my life from (?:him|her|them)|(?:give|giving) (?:it|my life) back(?= \||$| to (?:him|her|them))"),
+    _p(SURVIVOR_GUILT, r"(?:think|thinking|thought) about dying (?:to|so|for|every|all|again)"),
+    _p(SURVIVOR_GUILT, r"(?:debi|debia|debio) (?:haber )?(?:morir|muerto)|irme con (?:ellos|mis companeros|mis hermanos)"),
+    # wishing not to wake: disappointed to wake, hoping the heart stops, relieved if killed
+    _p(WISH_TO_DIE, r"(?:woke|wake|waking) up (?:again|still alive|alive|still breathing)(?: \|)? (?:[a-z]+ ){0,3}(?:damn|dammit|ugh|disappointed|unfortunately|sadly|hoping i wouldnt|hoped i wouldnt)"),
+    _p(WISH_TO_DIE, r"disappointed (?:every morning |each morning |when |that )?(?:i )?(?:wake|woke|waking) up"),
+    _p(WISH_TO_DIE, r"(?:hope|hoping|hoped|pray|praying|prayed|wish|wishing)(?: that)? my (?:heart|body|lungs|liver) (?:would |will |to )?(?:just )?(?:stop|stops|give out|gives out|gave out|quit|quits|fails|fail)"),
+    _p(WISH_TO_DIE, r"(?:hope|hoping|pray|praying|wish|wishing) (?:[a-z]+ ){0,5}(?:terminal|fatal|incurable)"),
+    _p(WISH_TO_DIE, r"(?:died|die|was killed|got killed|killed me|hit me|took me)(?: [a-z]+){0,2} (?:id|i would|itd|it would|i d) be (?:relieved|a relief|happy|glad|fine|ok|okay|grateful)"),
+    _p(WISH_TO_DIE, r"(?:relieved|a relief|glad|grateful) if i (?:died|die|was dead|were dead|got killed|didnt make it)"),
+    _p(WISH_TO_DIE, rf"(?:not|never) (?:exist|existing) (?:anymore|any more|again){_CLAUSE_END}|(?:disappear|vanish) and (?:not|never) (?:exist|come back)"),
+    _p(WISH_TO_DIE, r"(?:close|closing) my eyes and (?:be done|never|not|just stop)"),
+    _p(WISH_TO_DIE, r"(?:ready|want|wanna|going|time) to stop (?:living|breathing|existing)|(?:quit|stopped|stop) breathing(?= \||$| for good| forever)"),
+    _p(WISH_TO_DIE, r"(?:ya no estar aqui|desaparecer para siempre|(?:ojala|quisiera|quiero) no (?:despierte|despertara|despertar nunca))", negatable=False),
+    # burden: a favour by dying, win-win, easier or lighter without me, not worth saving
+    _p(BURDEN, r"(?:doing|do|did) (?:everyone|everybody|them|her|him|the world|my family|yall) a (?:favou?r|kindness) (?:by|if i)"),
+    _p(BURDEN, r"(?:kindest|best|only|nicest|right) thing (?:i can do |left to do |to do )?(?:for [a-z ]{2,20} )?is (?:die|to die|go|leave|disappear|be gone|not be here|kill myself|end it)"),
+    _p(BURDEN, r"(?:win win|everybody wins|everyone wins|all win)(?: \|)? (?:if|when|once) i (?:die|am dead|im dead|im gone|disappear|go)|(?:if|when|once) (?:i die|im dead|im gone|i go)(?: \|)? (?:its a )?(?:win win|everybody wins|everyone wins)"),
+    _p(BURDEN, r"(?:easier|better|lighter|happier|cheaper|simpler) for (?:everyone|everybody|them|her|him|my (?:family|kids|wife|husband|mom|dad)|all of them) (?:if|when|once) (?:i|im) (?:dead|gone|die|died|wasnt here|was gone|not here|not around)"),
+    _p(BURDEN, r"(?:world|place|house|family|life) (?:would|will) be (?:lighter|better|happier|easier|quieter) without me"),
+    _p(BURDEN, r"better off (?:[a-z]+ ){0,3}if i (?:just )?(?:never came home|never came back|quit breathing|stopped breathing|wasnt alive|werent alive|was not alive|never existed|never made it)"),
+    _p(BURDEN, r"(?:not|isnt|im not|i am not|aint) worth (?:saving|keeping alive|the trouble|the effort|keeping around|the oxygen)"),
+    _p(BURDEN, r"(?:by )?being gone for good|(?:if|when|once) (?:im|i am|i was|i were|ill be) (?:dead|gone for good)(?! (?:wrong|tired|serious|set|last|broke|on|center))"),
+    _p(BURDEN, r"(?:make it|making it) so (?:they|she|he|you|yall|nobody|no one) (?:never )?(?:have|has|will have) to (?:[a-z]+ ){0,3}again"),
+    # hopeless: stop fighting to stay alive, dying the only way, no reason to be alive
+    _p(HOPELESSNESS, r"(?:stop|stopping|quit|quitting|give up|giving up|done) (?:fighting|trying) to (?:stay alive|live|keep going|keep living|survive)"),
+    _p(HOPELESSNESS, r"(?:dying|death|suicide|ending it|killing myself) is the only (?:one|way|option|thing|answer|exit|way out|choice|solution)"),
+    _p(HOPELESSNESS, r"(?:dont|do not|cant|cannot) see (?:a|any|the) (?:reason|point) to (?:be alive|stay alive|keep living|keep going|wake up|be here|go on)", negatable=False),
+    _p(HOPELESSNESS, r"(?:dont|do not) see why i should (?:keep|go on|stay|bother)", negatable=False),
+    _p(HOPELESSNESS, r"(?:cant|cannot) (?:picture|imagine|see) (?:myself )?being (?:alive|here|around)", negatable=False),
+    _p(HOPELESSNESS, r"(?:dont|do not|no longer) (?:want|wanna) to (?:keep )?(?:existing|exist|living it|live it)(?: like this)?", negatable=False),
+    _p(HOPELESSNESS, r"why (?:stick|hang|stay|keep sticking) around(?= \||$| on this earth| here| any longer| anymore)"),
+    _p(HOPELESSNESS, r"(?:my )?life is (?:just )?(?:over|a sentence|a prison)(?: \|)? (?:[a-z]+ ){0,2}(?:might as well|may as well|i want out|nothing left|no point)"),
+    _p(HOPELESSNESS, r"(?<![^|] )(?:im|i am) (?:so |just )?done(?: \| just done| \| im done)?(?= \||$)"),
+    _p(HOPELESSNESS, r"(?:harto|harta|cansado|cansada) de (?:vivir|la vida|existir)|quiero acabar(?:la| con (?:ella|mi vida|todo|esto))|mi vida no vale nada"),
 )  # fmt: skip
 
 # ----- co-occurrence: a means or a sign, and a cue, anywhere in the note -----
@@ -539,7 +678,8 @@ _FIREARM_STRONG = (
 )
 _FIREARM_BENIGN = (
     r"range|ranges|clean|cleaned|cleaning|cleaning kit|oil|oiled|hunt|hunts|hunting|hunter|hunters|deer|duck|ducks|turkey|elk|"
-    r"pheasant|dove|hog|season|blind|deer stand|gun show|gunsmith|holster|optic|scope|sighted|zero|zeroed|groups?|"
+    r"pheasant|dove|hog|season|blind|deer stand|reloading|reload|reloaded|dies|brass|powder|primers|handloads?|handloading|"
+    r"coyotes?|chickens|varmints?|predators?|critters?|raccoons?|possums?|gun show|gunsmith|holster|optic|scope|sighted|zero|zeroed|groups?|"
     r"qualification|qualified|qual|class|course|training|instructor|ccw|concealed carry|prices|sold|selling|sell|trade|"
     r"fundraiser|trap|skeet|clays|competition|match|safe storage|(?:in|into|to|back in|back into|locked in|locked up in) (?:the|my|a|his|her) (?:gun )?safe|"
     r"gun safe|locked|lock|locks|lockbox|lock box|key|code|storage|to hold|(?:hold|holding|keep|keeping) (?:it|them|onto them|on to them) for|"
@@ -570,7 +710,8 @@ _PILLS_BENIGN = (
     r"provider|psychiatrist|nurse|organizer|on time|every morning|with (?:breakfast|dinner|lunch|food)|like (?:im|i am) supposed to|"
     r"like always|like usual|take back|turned in|dropped off|disposal|lockbox|locked|key|dose|dosage|side effects|snacks|"
     r"headache|cold|flu|allergy|allergies|vitamins?|remembered|in a row|streak|money|mail order|copay|insurance|"
-    r"pickup|pick up|ready for|before bed|bedtime|como me (?:dijo|indicaron)"
+    r"pickup|pick up|ready for|before bed|bedtime|como me (?:dijo|indicaron)|alarm|reminder|at [0-9]+|every night|every day|"
+    r"daily|twice|blood work|labs|started on|pump|new med"
 )
 _OTHER_MEANS_TERMS = (
     r"rope|ropes|noose|belt|extension cord|knot|beam|rafters?|bridge|overpass|tracks|train|railroad|ledge|cliff|"
@@ -590,7 +731,7 @@ _OTHER_MEANS_STRONG = (
 )
 _OTHER_MEANS_BENIGN = (
     r"tire swing|swing|camping|camp|climb|climbing|boat|fishing|fish|pier|kayak|canoe|swim|swimming|my run|on my run|jog|jogging|"
-    r"crossed|commute|work|late|delayed|model train|tow|towing|moving|haul|tie down|ratchet|strap|straps|seat ?belt|"
+    r"crossed|commute|(?:to|from|for|at|after) work|late|delayed|model train|tow|towing|moving|haul|tie down|ratchet|strap|straps|seat ?belt|"
     r"belt (?:broke|buckle|loop)|bike|cooking|kitchen|chef|butcher|carve|carving|whittle|whittling|pocket ?knife|knife set|"
     r"sharpener|battery|mechanic|oil change|tune up|warm up|warming up|ice|shingles|gutters|roofer|roofing|ride|rode|lights|park|nice|view|sunset|"
     r"pretty|beautiful|photos|pictures|see my|visit"
@@ -652,8 +793,8 @@ _WISH_CUES = (
     r"wake up|woke up|attack|bullet|forever|for good|struck|run over|ran me over|over with"
 )
 _WISH_BENIGN = r"lol|haha|lmao|rained|rain|snow|day off|overtime|pizza|nap|weekend"
-_READY_TO_GO_TERMS = r"(?:ready|time) to (?:go|leave)(?= \|)"
-_READY_TO_GO_CUES = r"peace|done|tired|goodbye|bye|love you|take care|sorry|for good|its time|nothing left|cant do this|cant anymore"
+_READY_TO_GO_TERMS = r"(?:ready|time) to (?:go|leave)(?= \|)|(?<![^|] )its time(?= \|)"
+_READY_TO_GO_CUES = r"peace|done|tired|goodbye|bye|love you|love them|love her|love him|take care|sorry|for good|its time|nothing left|cant do this|cant anymore"
 _READY_TO_GO_BENIGN = r"meeting|court|group|work|trip|home|packed|bags|gym|store|game|party|school|ride|drive|truck is"
 _REJOIN_TERMS = (
     r"(?:going to|gonna|ready to|want to|time to|about to|will) (?:join|be with|see) (?:my|the) (?:guys|brothers|team|buddies|boys|squad|platoon|fallen|friends)|"
@@ -745,8 +886,42 @@ HARMLESS: tuple[re.Pattern[str], ...] = tuple(
         r"(?:giving|gave|give|given|handed|handing|left|leaving) (?:[a-z0-9]+ ){0,8}(?:to hold|for safety|for safe ?keeping|to keep (?:for|until|while))",
         r"(?:wrote|write|writing|written|left) (?:[a-z0-9]+ ){0,8}(?:birthday|christmas|graduation|wedding|anniversary|valentines)",
         r"affairs in order (?:for|before) (?:the |our |my )?(?:move|surgery|deployment|trip|baby|new job|wedding|deploy)",
+        r"(?:i )?(?:thought|felt like|swear|swore) i was (?:gonna|going to|about to) die",
+        r"(?:hang|hanging|hung) (?:up )?(?:the |a |some |new |my |our |up )*(?:shelf|shelves|pictures?|photos?|frames?|curtains?|blinds|lights|christmas lights|drywall|sheetrock|cabinets?|tv|mirror|flag|laundry|clothes|hammock|door)",
+        r"pull(?:ed|ing|s)? the trigger on (?:a|an|the|that|this|my|buying|selling|it)(?! (?:me|myself))",
+        r"(?:saving|saved|save) up (?:to (?:pay|buy|get|fix|visit)|for (?:a|an|the|my|our|christmas|rent|bills))",
+        r"(?:if|when) (?:someone|somebody|a buddy|a friend|a person|people|they|anyone|a vet|a veteran|a member) (?:mentions?|says?|talks? about|brings? up|starts? talking about)(?: [a-z0-9]+){0,4}",
+        r"(?:since|after) my (?:last |past |first )?suicid[a-z]*",
+        r"my (?:past|previous|old|former) suicid[a-z]*",
+        r"(?:cpr|first aid|training|class|course) (?:but )?for suicide",
+        r"(?:asked|asks|asking) (?:me )?(?:if|about|whether)(?: [a-z0-9]+){0,10}(?=.*(?:im safe|i am safe|honestly im not|and im not|i said no|told (?:her|him|them) no|im fine|no thoughts))",
     )
 )
+
+# A crisis told as past and resolved ("back in 2019 I was suicidal every day; haven't felt
+# that way in a long time"): a note with a past frame and a sign of recovery, and nothing
+# that puts the crisis in the present, is set aside whole.
+PAST_FRAME = re.compile(
+    r"(?<![^ ])(?:used to|back in (?:[0-9]{4}|the day)|back then|at my (?:worst|lowest)|"
+    r"my (?:lowest|darkest|worst) (?:point|time|days?|year)|when i (?:was|first|got out)|there was a time|"
+    r"years ago|(?:in|since) (?:19|20)[0-9]{2}|i remember|told my story|in the past|before i (?:got help|got sober|started))(?![^ ])"
+)
+RECOVERED = re.compile(
+    r"(?<![^ ])(?:now i (?:have|wake up|make|am|get|go|work|run|coach|help)|i know now|"
+    r"(?:doing|feel|feeling|im|i am) (?:so |really |much |a lot )?(?:good|better|great|hopeful|strong|safe|grateful|proud)|"
+    r"proud|glad|grateful|thankful|sober|recovery|better place|thoughts (?:are|were) gone|"
+    r"(?:havent|have not|hasnt) (?:felt|thought|had)|celebrated|behind me|depression talking|hopeful|got help|made it through)(?![^ ])"
+)
+IN_THE_PRESENT = re.compile(
+    r"(?<![^ ])(?:still|again|tonight|right now|lately|this week|cant stop|coming back|came back|want to die|wanna die)(?![^ ])"
+)
+
+
+def _told_as_past(text: str) -> bool:
+    return bool(
+        PAST_FRAME.search(text) and RECOVERED.search(text) and not IN_THE_PRESENT.search(text)
+    )
+
 
 # ----- negation scope -----
 
@@ -754,7 +929,7 @@ NEGATIONS: frozenset[str] = frozenset(
     {
         "not", "never", "no", "dont", "didnt", "doesnt", "wont", "wouldnt", "isnt", "arent",
         "wasnt", "werent", "havent", "hasnt", "hadnt", "cant", "cannot", "couldnt", "shouldnt",
-        "nor", "without", "longer", "stopped", "nunca", "jamas",
+        "nor", "without", "longer", "stopped", "nunca", "jamas", "zero",
     }
 )  # fmt: skip
 # "can't stop wanting to die" is not a negation.
@@ -794,7 +969,7 @@ FUZZY_TARGETS: tuple[str, ...] = (
     "suicide", "suicidal", "myself", "overdose", "overdosing", "overdosed", "unalive",
     "unaliving", "goodbye", "goodbyes", "burden", "anymore", "everyone", "everybody",
     "better", "without", "nothing", "deserve", "tomorrow", "forever", "sewerslide",
-    "hanging", "pistol", "shotgun", "revolver", "bullet", "trigger", "wrists", "living",
+    "hanging", "pistol", "shotgun", "loaded", "revolver", "bullet", "trigger", "wrists", "living",
     "alive", "letters", "wanting", "killing", "hurting", "sleeping", "future", "reason",
     "existing", "disappear", "should", "shouldve", "deserve", "hopeless", "worthless",
 )  # fmt: skip
@@ -891,28 +1066,59 @@ def normalise(text: str) -> str:
     return " ".join(_mend(token) for token in _TOKEN.findall(folded))
 
 
-def assess(note: str | None) -> Assessment:
-    """Which crisis patterns the note matches, negated and harmless uses set aside."""
-    if not note:
-        return Assessment(False, ())
-    text = normalise(note)
+def _lexicon(text: str) -> tuple[list[Match], bool]:
+    """The patterns and co-occurrence rules that match the normalised note, and whether a
+    match was set aside as negated or harmless."""
     harmless = [found.span() for rule in HARMLESS for found in rule.finditer(text)]
     matches: list[Match] = []
     spans: list[tuple[int, int]] = []
+    # A harmless frame is a calm reading of its own, whatever it set aside.
+    set_aside = bool(harmless)
     # The looser fallback patterns run last, and only where nothing else matched.
-    for pattern in sorted(PATTERNS, key=lambda pattern: pattern.fallback):
+    for pattern in _BY_FALLBACK:
         for found in pattern.regex.finditer(text):
             start, end = found.span()
             if any(begin <= start < stop for begin, stop in harmless):
+                set_aside = True
                 continue
             if pattern.fallback and any(start < stop and begin < end for begin, stop in spans):
                 continue
             if pattern.negatable and _negated(text[:start].split()):
+                set_aside = True
                 continue
             matches.append(Match(pattern.category, found.group()))
             spans.append((start, end))
             break
     fired = {match.category for match in matches}
     matches.extend(match for match in _co_occurring(text) if match.category not in fired)
+    if matches and _told_as_past(text):
+        return [], True
+    return matches, set_aside
+
+
+_BY_FALLBACK = tuple(sorted(PATTERNS, key=lambda pattern: pattern.fallback))
+
+
+def assess(note: str | None, *, use_model: bool = True) -> Assessment:
+    """Which crisis patterns the note matches, negated and harmless uses set aside; where
+    none does, the learned stage's verdict (lexicon OR model). `use_model=False` is the
+    lexicon alone.
+
+    The lexicon's calm readings veto the model where that is safe: a note whose pattern
+    match the lexicon set aside ("I'm not suicidal", "suicide prevention training", a
+    crisis told as past and resolved) is not given to the model at all (no crisis note of
+    the training parts is lost that way), and a note with a negation word anywhere ("I hope
+    I don't die on the drive") needs the model's higher veto threshold."""
+    if not note:
+        return Assessment(False, ())
+    text = normalise(note)
+    matches, set_aside = _lexicon(text)
+    score = None
+    model = crisis_model.load() if use_model and not matches and not set_aside else None
+    if model is not None:
+        score = model.score(text)
+        negated = not NEGATIONS.isdisjoint(text.split())
+        if score >= (model.veto_threshold if negated else model.threshold):
+            matches.append(Match(LEARNED, f"model score {score:.2f}"))
     phrases = tuple(dict.fromkeys(match.phrase for match in matches))
-    return Assessment(bool(matches), phrases, tuple(matches))
+    return Assessment(bool(matches), phrases, tuple(matches), set_aside, score)
