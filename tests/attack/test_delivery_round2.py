@@ -1,0 +1,167 @@
+"""Red-team attacks on the delivery promise, round 2 (issue #13), in process against the
+sandbox and a fake clock.
+
+Each test asserts what the member would see or what is stored, and fails while the promise
+is broken: every delivery Muster accepted goes out exactly once before its kind's deadline,
+or is settled with its real cause; a send that succeeded has its message id recorded."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from collections.abc import Callable
+from typing import Any
+
+import discord.http
+import pytest
+
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.keys import Keyring
+from bot.runtime import Runtime
+from bot.sandbox import Member
+from tests.conftest import World, only_postgres, start_bot
+from tests.test_delivery_faults import DM_POST, remind, row_of
+
+STEP = timedelta(seconds=30)
+
+
+class _SleepsOnTheFakeClock:
+    """discord.http's view of asyncio, with its sleeps (a 429's retry_after, the pauses
+    between its 5xx retries) taken on the test's clock: real time passing, made quick."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self._clock = clock
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
+
+    async def sleep(self, delay: float, result: Any = None) -> Any:
+        await self._clock.sleep(delay)
+        return result
+
+
+@pytest.fixture
+def discord_sleeps_on_the_clock(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> None:
+    monkeypatch.setattr(discord.http, "asyncio", _SleepsOnTheFakeClock(clock))
+
+
+async def _pass_time_watching_dms(
+    clock: FakeClock, until: datetime, member: Member, world: World
+) -> list[datetime]:
+    """Let time pass in STEPs (the dispatcher may be busy, so no waiting for its runs) and
+    note, by the test's clock, when each DM to `member` arrived."""
+    seen: list[datetime] = []
+    while clock.now() < until:
+        await clock.advance(STEP)
+        await asyncio.sleep(0.02)
+        for _ in world.sandbox.dms_to(member)[len(seen) :]:
+            seen.append(clock.now())
+    return seen
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known break, issue #13: a 429 with a long retry_after is slept through by "
+    "discord.py, so a court reminder's '2 hours to go' DM arrives after the court date began",
+)
+async def test_a_429_with_a_long_retry_after_never_delivers_a_court_reminder_after_the_court_date(
+    running: Runtime, world: World, clock: FakeClock, discord_sleeps_on_the_clock: None
+) -> None:
+    """The 2-hours-before reminder of a court date comes due; Discord answers its DM with one
+    429 asking to wait 3 hours (Discord does send long retry_after values). Promise: a
+    transient failure is retried until the kind's deadline (the court date itself), then
+    settled as missed with its real cause; the member never gets '2 hours to go' after the
+    hearing began."""
+    sandbox = world.sandbox
+    court_at = clock.now() + timedelta(hours=2, minutes=5)
+    source = await remind(running, world, clock, kind="court", ahead=court_at - clock.now())
+    sandbox.fail_next("POST", DM_POST, 429, times=1, retry_after=3 * 3600)
+    arrivals = await _pass_time_watching_dms(
+        clock, court_at + timedelta(hours=1, minutes=30), world.member, world
+    )
+    row = await row_of(running, source)
+    late = [moment for moment in arrivals if moment >= court_at]
+    assert not late, (
+        f"the court date was at {court_at:%H:%M}; its '2 hours to go' DM arrived at "
+        f"{[f'{moment:%H:%M}' for moment in late]} (delivery {row.state!r}, cause "
+        f"{row.cause!r}, {row.attempts} attempt(s))"
+    )
+    assert (row.state, row.cause) == ("skipped_late", "rate_limited"), (row.state, row.cause)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known break, issue #13: a reminder cancelled while its DM is in flight is "
+    "recorded as cancelled with no message id, though the DM went out",
+)
+async def test_a_reminder_cancelled_while_its_dm_is_in_flight_records_the_dm_that_went_out(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """The member cancels a reminder (/remind cancel) just as it fires: Discord has taken the
+    DM, its answer is not back yet. Promise (R8, R30): a send that succeeded has its message
+    id recorded, and the occurrence's one end state says what happened (the DM went out)."""
+    sandbox = world.sandbox
+    source = await remind(running, world, clock, ahead=timedelta(minutes=5))
+    reminder_id = source.split(":")[1]
+    stall = sandbox.stall_next("POST", DM_POST, after_handling=True)
+    await clock.advance(timedelta(minutes=5))
+    await asyncio.wait_for(stall.arrived.wait(), timeout=10)
+    [dm] = sandbox.dms_to(world.member)  # Discord has it
+    cancelled = await sandbox.slash(
+        world.member, world.general, "remind cancel", reminder=reminder_id
+    )
+    assert "Cancelled" in cancelled.text, cancelled.text
+    stall.release.set()
+
+    await asyncio.sleep(1.0)  # the send returns and the scheduler settles
+    row = await row_of(running, source)
+    assert row.message_id == dm.id, (
+        f"the DM {dm.id} reached the member, but its delivery is recorded as {row.state!r} "
+        f"with message id {row.message_id} ({row.detail!r})"
+    )
+
+
+@only_postgres
+@pytest.mark.xfail(
+    strict=True,
+    reason="known break, issue #13: a send held past the lease (a 429's retry_after) is "
+    "claimed and sent by the second process, then sent again by the first after the nonce "
+    "window: two DMs",
+)
+async def test_two_processes_never_both_send_a_dm_held_up_by_a_429_past_the_lease(
+    world: World,
+    make_settings: Callable[..., Settings],
+    clock: FakeClock,
+    discord_sleeps_on_the_clock: None,
+) -> None:
+    """Two processes on one PostgreSQL database (shards 0 and 1 of 2). One claims a reminder
+    and Discord answers its DM with a 429 asking to wait 10 minutes, which discord.py sleeps
+    through inside the send. Promise (R8, R30): two processes never double a reminder; the
+    DM reaches the member once."""
+    sandbox = world.sandbox
+    sandbox.clock = lambda: clock.now().timestamp()  # Discord's nonce window by the same clock
+    keyring = Keyring.generate()
+
+    def shard(number: int) -> Settings:
+        return make_settings(
+            discord_token=sandbox.token, dev_guild_id=world.guild.id,
+            discord_api_base=sandbox.api_base, discord_gateway_url=sandbox.gateway_url,
+            shard_count=2, shard_ids=(number,),
+        )  # fmt: skip
+
+    async with (
+        start_bot(shard(0), clock, keyring=keyring) as first,
+        start_bot(shard(1), clock, keyring=keyring),
+    ):
+        source = await remind(first, world, clock, ahead=timedelta(minutes=5))
+        sandbox.fail_next("POST", DM_POST, 429, times=1, retry_after=600)
+        await _pass_time_watching_dms(
+            clock, clock.now() + timedelta(minutes=20), world.member, world
+        )
+        row = await row_of(first, source)
+    dms = sandbox.dms_to(world.member)
+    assert len(dms) == 1, (
+        f"the reminder reached the member {len(dms)} times; {sandbox.posts_by_nonce} message "
+        f"POSTs by nonce; its delivery is {row.state!r} (message id {row.message_id})"
+    )
