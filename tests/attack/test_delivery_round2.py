@@ -14,14 +14,18 @@ from typing import Any
 
 import discord.http
 import pytest
+from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.config import Settings
+from bot.db.models import Occurrence, Reminder
 from bot.keys import Keyring
 from bot.runtime import Runtime
 from bot.sandbox import Channel, Member
+from bot.scheduling import Scheduler
+from bot.services.crypto import encrypt
 from bot.services.meetings import source_for
-from tests.conftest import World, only_postgres, start_bot
+from tests.conftest import World, eventually, only_postgres, start_bot
 from tests.test_delivery_faults import DM_POST, remind, row_of
 from tests.test_meetings_e2e import meetings_channel
 
@@ -170,14 +174,20 @@ async def test_two_processes_never_both_send_a_dm_held_up_by_a_429_past_the_leas
 
 
 async def book_meeting(
-    running: Runtime, world: World, clock: FakeClock, *, ahead: timedelta
+    running: Runtime,
+    world: World,
+    clock: FakeClock,
+    *,
+    ahead: timedelta,
+    leads: tuple[int, ...] = (60,),
 ) -> tuple[str, Channel]:
-    """A one-off meeting `ahead` from now with an hour-before reminder in #meetings: the
+    """A one-off meeting `ahead` from now with reminders `leads` minutes before (an hour, by
+    default) in #meetings: the
     source of its delivery, and the channel."""
     channel = await meetings_channel(world, running)
     meeting = await running.services.meetings.create(
         guild_id=world.guild.id, actor_id=world.moderator.id, title="Peer group",
-        starts_at=clock.now() + ahead, zone="America/New_York", repeat="once", leads=(60,),
+        starts_at=clock.now() + ahead, zone="America/New_York", repeat="once", leads=leads,
     )  # fmt: skip
     assert meeting.next_start is not None
     return source_for(meeting.id, meeting.next_start), channel
@@ -210,3 +220,63 @@ async def test_a_429_with_a_long_retry_after_never_posts_a_meeting_reminder_afte
         f"{row.cause!r})"
     )
     assert (row.state, row.cause) == ("skipped_late", "rate_limited"), (row.state, row.cause)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known break, issue #13: after downtime, a meeting's two due reminders fall in "
+    "different claim batches and both go out: two catch-up posts for one meeting",
+)
+async def test_after_downtime_a_meeting_gets_one_catch_up_post_however_much_else_is_due(
+    world: World, bot_settings: Settings, clock: FakeClock
+) -> None:
+    """Muster is down for 25 hours. A meeting 26 hours ahead had its day-before and its
+    hour-before reminders fall due meanwhile, and so did 499 members' personal reminders
+    (a busy deployment). Promise (R8): after downtime, at most one catch-up message per
+    reminder: the meeting gets one post, not one per lead. (With nothing else due, its two
+    reminders are folded into one; the 499 push them into different claim batches.)"""
+    sandbox = world.sandbox
+    keyring = Keyring.generate()
+    async with start_bot(bot_settings, clock, keyring=keyring) as first:
+        source, channel = await book_meeting(
+            running=first, world=world, clock=clock, ahead=timedelta(hours=26), leads=(24 * 60, 60)
+        )
+        due_between = clock.now() + timedelta(hours=3)  # after the day-before reminder
+        async with first.services.checkins._sessions.begin() as session:
+            for number in range(499):
+                row = Reminder(
+                    user_id=world.other_member.id, guild_id=world.guild.id, kind="other",
+                    text_encrypted=b"", event_at=due_between, timezone="UTC", lead_minutes=[0],
+                    status="active", created_at=clock.now(), interaction_id=1000 + number,
+                )  # fmt: skip
+                session.add(row)
+                await session.flush()
+                row.text_encrypted = encrypt(keyring, "Take meds", context=f"reminder:{row.id}")
+                await Scheduler.add(
+                    session, source=f"reminder:{row.id}", kind="personal", due_at=due_between,
+                    payload={"lead": 0},
+                )  # fmt: skip
+    await clock.advance(timedelta(hours=25, minutes=5))  # the hour-before is 5 minutes late
+    async with start_bot(bot_settings, clock, keyring=keyring) as second:
+
+        async def settled() -> bool:
+            async with second.services.checkins._sessions() as session:
+                states = await session.scalars(
+                    select(Occurrence.state).where(Occurrence.source == source)
+                )
+                return all(state not in ("pending", "claimed") for state in states)
+
+        await eventually(settled, timeout=30, what="the meeting's reminders to settle")
+        async with second.services.checkins._sessions() as session:
+            outcomes = list(
+                await session.execute(
+                    select(Occurrence.payload, Occurrence.state, Occurrence.cause).where(
+                        Occurrence.source == source
+                    )
+                )
+            )
+    posts = sandbox.channel_messages(channel)
+    assert len(posts) == 1, (
+        f"{len(posts)} catch-up posts for one meeting: "
+        f"{[m.embeds[0]['title'] for m in posts]}; its reminders: {outcomes}"
+    )
