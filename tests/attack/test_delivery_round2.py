@@ -176,8 +176,9 @@ async def test_two_processes_never_both_send_a_dm_held_up_by_a_429_past_the_leas
         row = await row_of(first, source)
     dms = sandbox.dms_to(world.member)
     assert len(dms) == 1, (
-        f"the reminder reached the member {len(dms)} times; {sandbox.posts_by_nonce} message "
-        f"POSTs by nonce; its delivery is {row.state!r} (message id {row.message_id})"
+        f"the reminder reached the member {len(dms)} times ({[m.id for m in dms]}); "
+        f"{sandbox.posts_by_nonce} message POSTs by nonce; its delivery is {row.state!r} "
+        f"(message id {row.message_id})"
     )
 
 
@@ -337,3 +338,63 @@ async def test_postgres_connections_killed_while_a_sent_dm_is_settled_record_it_
     assert len(dms) == 1, f"{len(dms)} DMs; {sandbox.posts_by_nonce} POSTs by nonce"
     assert (row.state, row.message_id) == ("sent", dms[0].id), (row.state, row.message_id)
     assert sandbox.posts_by_nonce[f"muster-{row.id}"] == 1
+
+
+@only_postgres
+@pytest.mark.xfail(
+    strict=True,
+    reason="known break, issue #13: a database outage longer than the lease right after a "
+    "send lets the second process claim and send it again, after the nonce window",
+)
+async def test_two_processes_never_resend_a_dm_sent_just_before_a_database_outage(
+    world: World, make_settings: Callable[..., Settings], clock: FakeClock
+) -> None:
+    """Two processes on one PostgreSQL database. Discord takes a reminder's DM; as its answer
+    comes back the database becomes unreachable for three minutes (a failover: every
+    statement times out), so the process that sent it cannot record it, nor keep its
+    message id. When the database is back, the other process sees an expired lease.
+    Promise (R8, R30): two processes and database faults never double a reminder."""
+    sandbox = world.sandbox
+    sandbox.clock = lambda: clock.now().timestamp()  # Discord's nonce window by the same clock
+    keyring = Keyring.generate()
+
+    def shard(number: int) -> Settings:
+        return make_settings(
+            discord_token=sandbox.token, dev_guild_id=world.guild.id,
+            discord_api_base=sandbox.api_base, discord_gateway_url=sandbox.gateway_url,
+            shard_count=2, shard_ids=(number,), postgres_statement_timeout_ms=300,
+        )  # fmt: skip
+
+    assert TEST_DATABASE_URL is not None
+    admin = create_async_engine(TEST_DATABASE_URL)
+    try:
+        async with (
+            start_bot(shard(0), clock, keyring=keyring) as first,
+            start_bot(shard(1), clock, keyring=keyring),
+        ):
+            source = await remind(first, world, clock, ahead=timedelta(minutes=5))
+            stall = sandbox.stall_next("POST", DM_POST, after_handling=True)
+            await clock.advance(timedelta(minutes=5))
+            await asyncio.wait_for(stall.arrived.wait(), timeout=10)
+            async with admin.connect() as outage:
+                schema = first.settings.database_schema
+                await outage.execute(text(f"SET search_path TO {schema}"))
+                tables = ", ".join(Base.metadata.tables)
+                await outage.execute(text(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE"))
+                stall.release.set()  # the DM's answer is back; nothing can be written
+                for _ in range(6):  # three minutes of outage
+                    await clock.advance(STEP)
+                    await asyncio.sleep(1.0)
+                await outage.rollback()  # the database is back
+            for _ in range(4):
+                await clock.advance(STEP)
+                await asyncio.sleep(0.5)
+            row = await row_of(first, source)
+    finally:
+        await admin.dispose()
+    dms = sandbox.dms_to(world.member)
+    assert len(dms) == 1, (
+        f"the reminder reached the member {len(dms)} times ({[m.id for m in dms]}); "
+        f"{sandbox.posts_by_nonce} message POSTs by nonce; its delivery is {row.state!r} "
+        f"(message id {row.message_id})"
+    )
