@@ -27,6 +27,7 @@ from bot.sandbox import Channel, Member
 from bot.scheduling import Scheduler
 from bot.services.crypto import encrypt
 from bot.services.meetings import source_for
+from bot.services.reminders import LATE_NOTE_AFTER
 from tests.conftest import (
     TEST_DATABASE_URL,
     World,
@@ -102,6 +103,32 @@ async def test_a_429_with_a_long_retry_after_never_delivers_a_court_reminder_aft
         f"{row.cause!r}, {row.attempts} attempt(s))"
     )
     assert (row.state, row.cause) == ("skipped_late", "rate_limited"), (row.state, row.cause)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known break, issue #13: a DM held 40 minutes by a 429 inside discord.py arrives "
+    "with no late note (its embed was built before the wait)",
+)
+async def test_a_dm_held_40_minutes_by_a_429_says_it_is_late(
+    running: Runtime, world: World, clock: FakeClock, discord_sleeps_on_the_clock: None
+) -> None:
+    """A medication reminder's DM gets one 429 asking to wait 40 minutes. The lateness policy
+    (services/reminders.py): a reminder more than 2 minutes late still goes out, saying when
+    it should have arrived. Promise: the member is told it is late, and why."""
+    sandbox = world.sandbox
+    await remind(running, world, clock, kind="medication", ahead=timedelta(minutes=5))
+    due_at = clock.now() + timedelta(minutes=5)
+    sandbox.fail_next("POST", DM_POST, 429, times=1, retry_after=40 * 60)
+    arrivals = await _pass_time_watching_dms(
+        clock, due_at + timedelta(minutes=50), world.member, world
+    )
+    [arrived_at] = arrivals
+    [dm] = sandbox.dms_to(world.member)
+    footer = (dm.embeds[0].get("footer") or {}).get("text", "")
+    assert arrived_at - due_at < LATE_NOTE_AFTER or "Sorry, this is late" in footer, (
+        f"due at {due_at:%H:%M}, the DM arrived at {arrived_at:%H:%M} with footer {footer!r}"
+    )
 
 
 @pytest.mark.xfail(
