@@ -63,7 +63,9 @@ async def test_a_post_queued_behind_one_that_reaches_its_deadline_is_still_poste
         await step(running, clock, timedelta(minutes=5))
 
     async with running.services.checkins._sessions() as session:
-        posts = list(await session.scalars(select(AnonymousPost).order_by(AnonymousPost.id)))
+        posts = list(
+            await session.scalars(select(AnonymousPost).order_by(AnonymousPost.post_after))
+        )
         releases = list(
             await session.execute(
                 select(Occurrence.state, Occurrence.cause, Occurrence.payload).where(
