@@ -50,7 +50,6 @@ def titles(result: InteractionResult) -> list[str | None]:
 # ----- invisible characters inside the crisis words (R25: the card, at once) -----
 
 
-@known_break("an invisible character in the note: the service holds it back, the cog shows no card")
 @pytest.mark.parametrize("share", ["named", "anonymous"])
 async def test_a_shared_crisis_note_with_an_invisible_character_shows_the_card_before_the_choice(
     running: Runtime, world: World, share: str
@@ -75,7 +74,6 @@ async def test_a_shared_crisis_note_with_an_invisible_character_shows_the_card_b
     assert CRISIS_TITLE in titles(result), [m.text[:80] for m in result.messages]
 
 
-@known_break("invisible characters the normaliser does not list split the crisis words in a DM")
 @pytest.mark.parametrize("invisible", list(INVISIBLE.values()), ids=list(INVISIBLE))
 async def test_a_crisis_dm_with_an_invisible_character_gets_the_card(
     running: Runtime, world: World, invisible: str
@@ -137,7 +135,6 @@ async def test_a_crisis_note_at_the_end_of_a_full_length_note_is_held_back_with_
 # ----- Discord flaky on the mentor request (R26, R27) -----
 
 
-@known_break("one 503 or cut connection drops a mentor request; the member hears 'not set up'")
 @pytest.mark.parametrize("status", [503, 0], ids=["503", "cut"])
 async def test_a_mentor_request_that_meets_one_discord_error_still_reaches_the_mentors(
     running: Runtime, world: World, status: int
@@ -161,7 +158,6 @@ async def test_a_mentor_request_that_meets_one_discord_error_still_reaches_the_m
 # ----- the member deletes their data while the request is open -----
 
 
-@known_break("after /mydata delete the first mentor to press is told another mentor has it")
 async def test_a_mentor_pressing_after_the_member_deleted_their_data_is_not_told_someone_has_it(
     running: Runtime, world: World
 ) -> None:
@@ -300,7 +296,6 @@ async def test_the_card_is_the_same_in_every_path_that_shows_it(
 # ----- the mentors' channel opened to one member after setup (R26) -----
 
 
-@known_break("a member overwrite lets a plain member read the mentors' channel; the name is posted")
 async def test_a_named_request_is_not_posted_where_a_plain_member_was_let_in(
     running: Runtime, world: World
 ) -> None:
@@ -324,7 +319,6 @@ async def test_a_named_request_is_not_posted_where_a_plain_member_was_let_in(
 # ----- a 503 (which discord.py does not retry) on the crisis sends -----
 
 
-@known_break("a crisis DM gets no card after one 503 (caught and dropped)")
 async def test_a_crisis_dm_gets_the_card_even_if_the_first_send_meets_a_503(
     running: Runtime, world: World
 ) -> None:
@@ -340,7 +334,6 @@ async def test_a_crisis_dm_gets_the_card_even_if_the_first_send_meets_a_503(
     ]
 
 
-@known_break("the nameless mentor alert is lost on one 503 (caught and only logged)")
 async def test_the_nameless_mentor_alert_survives_one_503(running: Runtime, world: World) -> None:
     """The known break is a cut connection; a 503 is caught and only logged, the alert lost."""
     sandbox = world.sandbox
@@ -428,7 +421,6 @@ async def test_quick_presses_of_a_held_choice_share_the_checkin_once(
 # ----- who will see the name (issue 11: "the button tells the member exactly who") -----
 
 
-@known_break("the mentor offer says the rest of the group can't read the channel; moderators can")
 async def test_the_mentor_offer_names_everyone_who_will_read_the_members_name(
     running: Runtime, world: World
 ) -> None:
