@@ -152,7 +152,20 @@ async def database(
     try:
         yield {"database_url": TEST_DATABASE_URL, "database_schema": schema}
     finally:
-        await _on_postgres(f"DROP SCHEMA {schema} CASCADE")
+        await _drop_schema(schema)
+
+
+async def _drop_schema(schema: str) -> None:
+    """Drop a test's schema. A bot connection of the test that is still writing can deadlock
+    with the drop; PostgreSQL then aborts one of the two, so the drop is tried again."""
+    for attempt in range(5):
+        try:
+            await _on_postgres(f"DROP SCHEMA {schema} CASCADE")
+            return
+        except asyncpg.exceptions.DeadlockDetectedError:
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.2)
 
 
 @pytest.fixture
