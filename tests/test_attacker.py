@@ -835,7 +835,10 @@ async def test_nothing_a_moderator_sees_narrows_an_author(
         assert str(member.id) not in audit.text
         assert member.name not in audit.text
     if leak == "none":
-        assert found == {}, found  # not even a wrong guess
+        # Another member's named post or milestone may fall shortly before an anonymous
+        # post by chance (release times are random): that guess is wrong, and it must be.
+        assert correct_timing == [], found
+        assert {kind: seen for kind, seen in found.items() if kind != "timing"} == {}, found
         assert POST_HELD_BACK in week.mentor_reply  # and Sam is told why it comes later
         assert week.errors["elsewhere"] == week.errors["nowhere"]
     elif leak == "no_hold_back":
