@@ -13,6 +13,7 @@ import yarl
 from discord.ext import commands
 
 from bot.config import Settings
+from bot.delivery import MAX_RATELIMIT_SLEEP
 from bot.ratelimit import OutgoingLimiter, process_share
 from bot.scheduling import Dispatcher
 from bot.services import Services
@@ -108,6 +109,7 @@ class MusterBot(commands.AutoShardedBot):
             member_cache_flags=discord.MemberCacheFlags.none(),
             chunk_guilds_at_startup=False,
             guild_ready_timeout=guild_ready_timeout,
+            max_ratelimit_timeout=MAX_RATELIMIT_SLEEP,
             **_shard_options(settings),
         )
         self.settings = settings

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import aiohttp
@@ -29,7 +29,7 @@ from bot.scheduling import (
 )
 
 # Everything a send can raise that says something about the send itself. (RateLimited: a
-# 429 asking for a longer wait than the client is set to sleep through.)
+# 429 asking for a longer wait than the client sleeps through, MAX_RATELIMIT_SLEEP.)
 SEND_ERRORS = (
     discord.HTTPException,
     discord.RateLimited,
@@ -38,6 +38,10 @@ SEND_ERRORS = (
     OSError,
 )
 CANNOT_DM = 50007
+# The longest 429 wait discord.py may sleep through inside a send (its minimum is 30 s):
+# a longer one is raised as RateLimited and settled by the scheduler, which knows the
+# delivery's deadline and never holds a claim that long.
+MAX_RATELIMIT_SLEEP = 30.0
 # A send someone is waiting on right now (the crisis card, a mentor request) is tried this
 # many times, a moment apart, when the connection is cut or Discord has a hiccup.
 QUICK_ATTEMPTS = 3
@@ -50,7 +54,9 @@ T = TypeVar("T")
 def send_failure(error: BaseException, *, deadline: datetime | None = None) -> Delivery:
     """The outcome of a send that raised `error`; transient ones retry until `deadline`."""
     if isinstance(error, discord.RateLimited):
-        return Delivery("retry", "Discord asked for a long wait", RATE_LIMITED, deadline=deadline)
+        wait = timedelta(seconds=error.retry_after)
+        answer = f"Discord asked to wait {error.retry_after:.0f} s"
+        return Delivery("retry", answer, RATE_LIMITED, deadline=deadline, wait=wait)
     if isinstance(error, discord.HTTPException):
         answer = f"Discord answered {error.status} ({error.code})"
         if error.status == 429:

@@ -117,6 +117,8 @@ class Delivery:
     cause: str | None = None
     message_id: int | None = None  # the message that was sent
     deadline: datetime | None = None  # retry until then (default: the kind's own deadline)
+    # Not before then: Discord's retry_after on a 429 it will not let us sleep through.
+    wait: timedelta | None = None
     # For a retry of a delivery that sends more than one message: what already went out,
     # kept in its payload so the next attempt sends only the rest.
     progress: dict[str, Any] | None = None
@@ -420,7 +422,10 @@ class Scheduler:
             cause: str | None = delivery.cause or UNEXPECTED
             deadline = self.deadline(due, delivery)
             retry_at = min(now + backoff(due.attempts, self._rng), deadline)
-            if now < deadline:
+            if delivery.wait is not None:
+                # Asking again before Discord's retry_after risks the bot's token (R10).
+                retry_at = max(retry_at, now + delivery.wait)
+            if now < deadline and retry_at <= deadline:
                 values = {
                     "state": PENDING,
                     "available_at": retry_at,
@@ -436,8 +441,8 @@ class Scheduler:
                     "state": SKIPPED_LATE,
                     "cause": cause,
                     "detail": (
-                        f"still failing at its deadline after {due.attempts} attempts: "
-                        f"{delivery.detail}"
+                        f"{'still failing at' if now >= deadline else 'told to wait past'} its "
+                        f"deadline after {due.attempts} attempts: {delivery.detail}"
                     )[:200],
                 }
         else:

@@ -75,11 +75,6 @@ async def _pass_time_watching_dms(
     return seen
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: a 429 with a long retry_after is slept through by "
-    "discord.py, so a court reminder's '2 hours to go' DM arrives after the court date began",
-)
 async def test_a_429_with_a_long_retry_after_never_delivers_a_court_reminder_after_the_court_date(
     running: Runtime, world: World, clock: FakeClock, discord_sleeps_on_the_clock: None
 ) -> None:
@@ -105,11 +100,6 @@ async def test_a_429_with_a_long_retry_after_never_delivers_a_court_reminder_aft
     assert (row.state, row.cause) == ("skipped_late", "rate_limited"), (row.state, row.cause)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: a DM held 40 minutes by a 429 inside discord.py arrives "
-    "with no late note (its embed was built before the wait)",
-)
 async def test_a_dm_held_40_minutes_by_a_429_says_it_is_late(
     running: Runtime, world: World, clock: FakeClock, discord_sleeps_on_the_clock: None
 ) -> None:
@@ -164,12 +154,6 @@ async def test_a_reminder_cancelled_while_its_dm_is_in_flight_records_the_dm_tha
 
 
 @only_postgres
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: a send held past the lease (a 429's retry_after) is "
-    "claimed and sent by the second process, then sent again by the first after the nonce "
-    "window: two DMs",
-)
 async def test_two_processes_never_both_send_a_dm_held_up_by_a_429_past_the_lease(
     world: World,
     make_settings: Callable[..., Settings],
@@ -229,11 +213,6 @@ async def book_meeting(
     return source_for(meeting.id, meeting.next_start), channel
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: a 429 with a long retry_after is slept through by "
-    "discord.py, so an hour-before meeting reminder is posted after the meeting began",
-)
 async def test_a_429_with_a_long_retry_after_never_posts_a_meeting_reminder_after_it_began(
     running: Runtime, world: World, clock: FakeClock, discord_sleeps_on_the_clock: None
 ) -> None:
