@@ -97,7 +97,9 @@ class MusterBot(commands.AutoShardedBot):
         # Muster never joins voice; skip discord.py's warnings about voice libraries.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
+        self.limiter = OutgoingLimiter(process_share(settings))
         super().__init__(
+            http_trace=self.limiter.trace(),
             command_prefix=commands.when_mentioned,
             intents=muster_intents(),
             allowed_mentions=discord.AllowedMentions.none(),
@@ -114,8 +116,6 @@ class MusterBot(commands.AutoShardedBot):
         )
         self.settings = settings
         self.services = services
-        self.limiter = OutgoingLimiter(process_share(settings))
-        self.limiter.install(self.http)
         self.dispatcher = dispatcher
         self.health = health
         self._login_started = False

@@ -5,18 +5,20 @@ responses are exempt. Muster keeps its token's requests at RATE_LIMIT_PER_SECOND
 default) with a leaky bucket of one: requests are spaced evenly, so no one-second window
 ever holds more. Processes that serve part of the shards split the budget by a rule
 (see `process_share`), so the whole bot stays under it without talking to each other.
-Interaction replies and followups go through discord.py's webhook adapter, not this
-client, so they are never held back.
+The limiter sits on the HTTP session itself (an aiohttp trace hook), so every attempt on
+the wire is paced, discord.py's own retries of a 5xx or a short 429 included; a wrapper
+around `HTTPClient.request` would let those retries out in a burst. Interaction replies
+and followups share the session but carry no token, so they are never held back.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
+from types import SimpleNamespace
 
+import aiohttp
 from aiolimiter import AsyncLimiter
-from discord.http import HTTPClient, Route
 
 from bot.config import Settings
 
@@ -49,12 +51,17 @@ class OutgoingLimiter:
         if self.on_wait is not None:
             self.on_wait(waited)
 
-    def install(self, http: HTTPClient) -> None:
-        """Put every token request of this client through the limiter."""
-        send: Callable[..., Awaitable[Any]] = http.request
+    def trace(self) -> aiohttp.TraceConfig:
+        """A hook for the client's HTTP session: each token request waits its turn."""
 
-        async def limited(route: Route, **kwargs: Any) -> Any:
-            await self.acquire()
-            return await send(route, **kwargs)
+        async def on_request_start(
+            session: aiohttp.ClientSession,
+            context: SimpleNamespace,
+            params: aiohttp.TraceRequestStartParams,
+        ) -> None:
+            if "Authorization" in params.headers:
+                await self.acquire()
 
-        http.request = limited  # type: ignore[method-assign]  # wrap this client's requests only
+        config = aiohttp.TraceConfig()
+        config.on_request_start.append(on_request_start)
+        return config
