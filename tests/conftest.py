@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 import pytest
 from discord.ext import commands
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,10 +30,11 @@ from bot.config import Settings, load_settings
 from bot.db import migrate
 from bot.db.base import Base
 from bot.db.engine import SessionFactory, create_engine, create_session_factory, sqlite_path
+from bot.db.models import Occurrence
 from bot.keys import Keyring
 from bot.runtime import Runtime, open_runtime
 from bot.sandbox import Channel, Guild, Member, Role, Sandbox
-from bot.scheduling import ClockAlarm
+from bot.scheduling import CLAIMED, PENDING, ClockAlarm
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 ON_POSTGRES = bool(TEST_DATABASE_URL)
@@ -52,6 +53,25 @@ async def eventually(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+async def deliveries_settled(running: Runtime, clock: FakeClock) -> None:
+    """Wait until every delivery due by the test's clock has run: none claimed, none pending
+    and due. What a test then sees is all the bot will do until the clock moves again."""
+
+    async def quiet() -> bool:
+        async with running.services.checkins._sessions() as session:
+            busy = await session.scalar(
+                select(func.count())
+                .select_from(Occurrence)
+                .where(
+                    (Occurrence.state == CLAIMED)
+                    | ((Occurrence.state == PENDING) & (Occurrence.available_at <= clock.now()))
+                )
+            )
+        return not busy
+
+    await eventually(quiet, what="the deliveries due now")
 
 
 @dataclass(frozen=True)

@@ -33,18 +33,18 @@ from sqlalchemy import func, select, text
 import bot.sandbox.state as sandbox_state
 from bot.clock import FakeClock
 from bot.db.base import Base
-from bot.db.models import AnonymousPost, Checkin, Occurrence
+from bot.db.models import AnonymousPost, Checkin
 from bot.errors import UserFacingError
 from bot.runtime import Runtime
 from bot.sandbox import Member, Message
 from bot.sandbox.state import DISCORD_EPOCH_MS
-from bot.scheduling import CLAIMED, PENDING, Scheduler
+from bot.scheduling import Scheduler
 from bot.services import checkins as checkins_module
 from bot.services import rhythm
 from bot.services.checkins import open_checkin
 from bot.services.ownership import Owners, keyed_digest
 from bot.ui.crisis import POST_HELD_BACK
-from tests.conftest import World, eventually
+from tests.conftest import World, deliveries_settled
 from tests.test_checkins_e2e import Group, ask_a_mentor, checkin_options, configure
 
 NEW_YORK = "America/New_York"
@@ -114,22 +114,7 @@ class Week:
         await self._settle()
 
     async def _settle(self) -> None:
-        async def quiet() -> bool:
-            async with self.running.services.checkins._sessions() as session:
-                busy = await session.scalar(
-                    select(func.count())
-                    .select_from(Occurrence)
-                    .where(
-                        (Occurrence.state == CLAIMED)
-                        | (
-                            (Occurrence.state == PENDING)
-                            & (Occurrence.available_at <= self.clock.now())
-                        )
-                    )
-                )
-            return not busy
-
-        await eventually(quiet, what="the deliveries due now")
+        await deliveries_settled(self.running, self.clock)
 
     async def checkin(self, name: str, share: str, note: str | None = None, **options: Any) -> str:
         member = self.members[name]

@@ -22,7 +22,7 @@ from bot.sandbox import Channel, InteractionResult, Member, Message, Role, Sandb
 from bot.services.charts import CHART_SIZE, CSV_HEADER
 from bot.services.checkins import open_checkin
 from bot.services.crisis import CRISIS_TITLE
-from tests.conftest import World, database_unavailable, eventually
+from tests.conftest import World, database_unavailable, deliveries_settled, eventually
 
 VCL = "Dial 988 then press 1"
 
@@ -156,9 +156,21 @@ async def test_named_post_goes_out_at_once_with_the_display_name(
     assert post.embeds[0]["title"] == "Check-in from Sam"
     assert post.embeds[0]["description"] == "Good day"  # cleaned as stored
     assert post.pings() == (set(), set(), False)
-    await sandbox.submit_modal(world.member, shown, {"checkin:note": "Good day"}, wait=False)
-    await asyncio.sleep(0.3)
-    assert len(sandbox.channel_messages(group.checkins)) == 1  # the same form: posted once
+
+
+async def test_a_named_checkin_submitted_twice_at_once_is_posted_once(
+    running: Runtime, world: World
+) -> None:
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    shown = await sandbox.slash(world.member, world.general, "checkin now", add_note=True,
+                                **checkin_options(share="named"))  # fmt: skip
+    # A double click on Submit: the second arrives while the first is still being posted.
+    answers = await asyncio.gather(
+        *(sandbox.submit_modal(world.member, shown, {"checkin:note": "Good day"}) for _ in "12")
+    )
+    assert all("shared in" in answer.text for answer in answers), [a.text for a in answers]
+    assert len(sandbox.channel_messages(group.checkins)) == 1
 
 
 async def test_last_choice_is_remembered_and_shared_posts_are_spaced_out(
@@ -267,11 +279,14 @@ async def test_the_same_form_submitted_twice_saves_one_checkin(
     await configure(running, world)
     shown = await sandbox.slash(world.member, world.general, "checkin now", add_note=True,
                                 **checkin_options(share="private"))  # fmt: skip
-    first = await sandbox.submit_modal(world.member, shown, {"checkin:note": "steady day"})
-    assert first.text.startswith("Saved.")
-    await sandbox.submit_modal(world.member, shown, {"checkin:note": "steady day"}, wait=False)
-    await asyncio.sleep(0.3)
+    # A double click on Submit: the second arrives while the first is still being saved.
+    first, again = await asyncio.gather(
+        sandbox.submit_modal(world.member, shown, {"checkin:note": "steady day"}),
+        sandbox.submit_modal(world.member, shown, {"checkin:note": "steady day"}),
+    )
     assert await count_checkins(running) == 1
+    assert first.text.startswith("Saved.")
+    assert again.text.startswith("Saved.")
 
 
 async def test_moderator_removes_a_post_and_pauses_its_author_without_learning_who(
@@ -392,7 +407,7 @@ async def test_a_queued_post_can_be_stopped_before_it_appears(
     stopped = await sandbox.click(world.member, result.messages[0], withdraw)
     assert stopped.text == "Okay, it won't be posted."
     await clock.advance(timedelta(minutes=10))
-    await asyncio.sleep(0.3)
+    await deliveries_settled(running, clock)
     assert sandbox.channel_messages(group.checkins) == []
 
 
@@ -516,7 +531,7 @@ async def test_daily_prompt_by_dm_and_stop(
     stopped = await sandbox.click(world.member, dm, "prompt:stop")
     assert stopped.text.startswith("Okay, no more daily prompts.")
     await clock.advance(timedelta(days=1))
-    await asyncio.sleep(0.3)
+    await deliveries_settled(running, clock)
     assert len(sandbox.dms_to(world.member)) == 1
 
 
@@ -544,7 +559,7 @@ async def test_weekly_summary_only_when_enough_members_took_part(
     await clock.advance(timedelta(minutes=11))
     await _anonymous_posts_shown(sandbox, group, 2)
     await clock.advance(timedelta(days=1))  # past 9 am on Monday the 23rd, New York time
-    await asyncio.sleep(0.3)
+    await deliveries_settled(running, clock)
     assert not any("The week in" in m.text for m in sandbox.channel_messages(group.checkins))
 
     for who in everyone:
