@@ -6,7 +6,7 @@ to before, then, after a restart, a second burst to the same members.
 The first burst costs two requests per DM (open the DM channel, send): the naive figure,
 and what every burst cost before DM channel ids were kept. The second, after a restart,
 finds each member's DM channel id in the database: one request per DM. Every request goes
-through the bot's own limiter (45/s); the sandbox counts Discord's 429s. Figures are
+through the bot's own limiter (40/s by default); the sandbox counts Discord's 429s. Figures are
 printed, never asserted.
 """
 

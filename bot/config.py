@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     scheduler_lease_seconds: int = Field(default=120, ge=1, le=3600)
     health_port: int | None = Field(default=None, ge=0, le=65535)
     health_host: str = "127.0.0.1"
-    rate_limit_per_second: float = Field(default=45.0, gt=0, le=50)
+    rate_limit_per_second: float = Field(default=40.0, gt=0, le=50)
     held_checkins_dir: Path | None = None
 
     @field_validator("shard_ids", mode="before")

@@ -1,10 +1,12 @@
 """One limiter for every request the bot makes with its token (R10, Discord's 50/s).
 
 Discord allows 50 requests per second per bot across all its processes; interaction
-responses are exempt. Muster keeps its token's requests at RATE_LIMIT_PER_SECOND (45 by
-default) with a leaky bucket of one: requests are spaced evenly, so no one-second window
-ever holds more. Processes that serve part of the shards split the budget by a rule
-(see `process_share`), so the whole bot stays under it without talking to each other.
+responses are exempt. Muster keeps its token's requests at RATE_LIMIT_PER_SECOND (40 by
+default) with a leaky bucket of one: requests leave evenly spaced. Discord counts them as
+they arrive, and the way there bunches them (two processes at 22.5/s each reached 49 in
+one second at the stand-in under load), so the default leaves a fifth of the limit free.
+Processes that serve part of the shards split the budget by a rule (see `process_share`),
+so the whole bot stays under it without talking to each other.
 The limiter sits on the HTTP session itself (an aiohttp trace hook), so every attempt on
 the wire is paced, discord.py's own retries of a 5xx or a short 429 included; a wrapper
 around `HTTPClient.request` would let those retries out in a burst. Interaction replies

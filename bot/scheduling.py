@@ -58,7 +58,7 @@ TERMINAL = frozenset({SENT, SKIPPED_LATE, FAILED_PERMANENT, CANCELLED})
 MAX_SLEEP = timedelta(seconds=30)
 LEASE = timedelta(minutes=2)
 CONCURRENCY = 64  # deliveries in flight; the outgoing rate limiter paces the sends
-# Claimed at once. At the 45 requests/s limit 500 DMs take about 22 s, well inside LEASE.
+# Claimed at once. At the 40 requests/s limit 500 DMs take about 25 s, well inside LEASE.
 CLAIM_BATCH = 500
 BACKOFF_BASE = timedelta(seconds=10)
 # Short enough that a delivery goes out within minutes of Discord recovering.
