@@ -537,18 +537,46 @@ class Scheduler:
                     await self._deliver(due)
 
         while not stopping() and (batch := await self.claim()):
-            latest: dict[str, Due] = {}
-            for due in batch:
-                latest[due.source] = due  # batch is ordered by due time
-            for due in batch:
-                if latest[due.source] is not due:
-                    await self.settle(
-                        due, Delivery("skipped_late", "collapsed into a later catch-up", CAUGHT_UP)
-                    )
-            chosen = [due for due in batch if latest[due.source] is due]
+            chosen = await self.fold_caught_up(batch)
             await asyncio.gather(*(one(due) for due in chosen))
             handled += len(chosen)
         return handled
+
+    async def fold_caught_up(self, batch: Sequence[Due]) -> list[Due]:
+        """Settle as caught up each claimed occurrence that has a later one of its source due
+        now, and return the rest, to deliver. The later one is looked for in the database, not
+        only in this batch: after downtime a source gets one catch-up message (R8) however its
+        due occurrences fall into claim batches, or between processes."""
+        latest = await self._latest_due(batch)
+        # Already sent (its record did not finish): recorded, never folded or sent again.
+        folded = [
+            due for due in batch if due.due_at < latest[due.source] and due.message_id is None
+        ]
+        caught_up = Delivery("skipped_late", "collapsed into a later catch-up", CAUGHT_UP)
+        await asyncio.gather(*(self.settle(due, caught_up) for due in folded))
+        gone = {due.id for due in folded}
+        return [due for due in batch if due.id not in gone]
+
+    async def _latest_due(self, batch: Sequence[Due]) -> dict[str, datetime]:
+        """For each source in `batch`, the due time of its latest occurrence that is due now,
+        wherever it is: this batch, a later one, another process's claim, already sent. A
+        cancelled one sends nothing, so nothing is folded into it."""
+        latest: dict[str, datetime] = {}
+        for due in batch:
+            latest[due.source] = max(latest.get(due.source, due.due_at), due.due_at)
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(Occurrence.source, func.max(Occurrence.due_at))
+                .where(
+                    Occurrence.source.in_(list(latest)),
+                    Occurrence.due_at <= self.now(),
+                    Occurrence.state != CANCELLED,
+                )
+                .group_by(Occurrence.source)
+            )
+            for source, due_at in rows:
+                latest[source] = max(latest[source], due_at)
+        return latest
 
     async def _deliver(self, due: Due) -> None:
         handler = self._handlers.get(due.kind)

@@ -235,11 +235,6 @@ async def test_a_429_with_a_long_retry_after_never_posts_a_meeting_reminder_afte
     assert (row.state, row.cause) == ("skipped_late", "rate_limited"), (row.state, row.cause)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: after downtime, a meeting's two due reminders fall in "
-    "different claim batches and both go out: two catch-up posts for one meeting",
-)
 async def test_after_downtime_a_meeting_gets_one_catch_up_post_however_much_else_is_due(
     world: World, bot_settings: Settings, clock: FakeClock
 ) -> None:
