@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, SystemClock
@@ -301,7 +301,10 @@ class Scheduler:
 
     @staticmethod
     async def cancel(session: AsyncSession, source: str, now: datetime) -> int:
-        """Cancel every delivery of a source that has not been sent yet."""
+        """Cancel every delivery of a source that has not been sent yet. One that is claimed
+        may be in flight (Discord has the message, its answer is not back): it stays
+        cancelled unless its sender comes back with the id of a message that went out, which
+        it then records as sent (R8, R30). Nothing cancelled is claimed or sent again."""
         result = await session.execute(
             update(Occurrence)
             .where(Occurrence.source == source, Occurrence.state.in_((PENDING, CLAIMED)))
@@ -466,8 +469,10 @@ class Scheduler:
     async def _settle_batch(self, outcomes: Sequence[tuple[Due, dict[str, Any]]]) -> list[bool]:
         """End states that read the same are written with one UPDATE; retries (each with its
         own back-off) and sent messages to record one by one. Only rows this worker still
-        holds change."""
+        holds change; a message that went out is recorded even if the row was cancelled
+        meanwhile (its claim is still this worker's: nobody claims a cancelled row)."""
         mine = and_(Occurrence.state == CLAIMED, Occurrence.claimed_by == self.worker_id)
+        sent_by_me = _sent_by(self.worker_id)
         alike: dict[tuple[str, str | None, str | None], list[int]] = {}
         one_by_one: list[tuple[Due, dict[str, Any]]] = []
         for due, values in outcomes:
@@ -494,7 +499,10 @@ class Scheduler:
                     values = {**values, "settled_at": now, "lease_until": None}
                 changed = await session.scalars(
                     update(Occurrence)
-                    .where(Occurrence.id == due.id, mine)
+                    .where(
+                        Occurrence.id == due.id,
+                        mine if values.get("message_id") is None else sent_by_me,
+                    )
                     .values(**values)
                     .returning(Occurrence.id)
                 )
@@ -511,11 +519,7 @@ class Scheduler:
         async with self._sessions.begin() as session:
             await session.execute(
                 update(Occurrence)
-                .where(
-                    Occurrence.id == due.id,
-                    Occurrence.state == CLAIMED,
-                    Occurrence.claimed_by == self.worker_id,
-                )
+                .where(Occurrence.id == due.id, _sent_by(self.worker_id))
                 .values(message_id=message_id)
             )
 
@@ -533,18 +537,46 @@ class Scheduler:
                     await self._deliver(due)
 
         while not stopping() and (batch := await self.claim()):
-            latest: dict[str, Due] = {}
-            for due in batch:
-                latest[due.source] = due  # batch is ordered by due time
-            for due in batch:
-                if latest[due.source] is not due:
-                    await self.settle(
-                        due, Delivery("skipped_late", "collapsed into a later catch-up", CAUGHT_UP)
-                    )
-            chosen = [due for due in batch if latest[due.source] is due]
+            chosen = await self.fold_caught_up(batch)
             await asyncio.gather(*(one(due) for due in chosen))
             handled += len(chosen)
         return handled
+
+    async def fold_caught_up(self, batch: Sequence[Due]) -> list[Due]:
+        """Settle as caught up each claimed occurrence that has a later one of its source due
+        now, and return the rest, to deliver. The later one is looked for in the database, not
+        only in this batch: after downtime a source gets one catch-up message (R8) however its
+        due occurrences fall into claim batches, or between processes."""
+        latest = await self._latest_due(batch)
+        # Already sent (its record did not finish): recorded, never folded or sent again.
+        folded = [
+            due for due in batch if due.due_at < latest[due.source] and due.message_id is None
+        ]
+        caught_up = Delivery("skipped_late", "collapsed into a later catch-up", CAUGHT_UP)
+        await asyncio.gather(*(self.settle(due, caught_up) for due in folded))
+        gone = {due.id for due in folded}
+        return [due for due in batch if due.id not in gone]
+
+    async def _latest_due(self, batch: Sequence[Due]) -> dict[str, datetime]:
+        """For each source in `batch`, the due time of its latest occurrence that is due now,
+        wherever it is: this batch, a later one, another process's claim, already sent. A
+        cancelled one sends nothing, so nothing is folded into it."""
+        latest: dict[str, datetime] = {}
+        for due in batch:
+            latest[due.source] = max(latest.get(due.source, due.due_at), due.due_at)
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(Occurrence.source, func.max(Occurrence.due_at))
+                .where(
+                    Occurrence.source.in_(list(latest)),
+                    Occurrence.due_at <= self.now(),
+                    Occurrence.state != CANCELLED,
+                )
+                .group_by(Occurrence.source)
+            )
+            for source, due_at in rows:
+                latest[source] = max(latest[source], due_at)
+        return latest
 
     async def _deliver(self, due: Due) -> None:
         handler = self._handlers.get(due.kind)
@@ -580,6 +612,12 @@ class Scheduler:
                     return  # the kept message id (or the nonce) stops a second send
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RECORD_RETRY_CAP)
+
+
+def _sent_by(worker_id: str) -> ColumnElement[bool]:
+    """Rows whose message this worker sent may record it: still its claim, or cancelled while
+    in flight (a cancel keeps the claimant, and a cancelled row is never claimed again)."""
+    return and_(Occurrence.state.in_((CLAIMED, CANCELLED)), Occurrence.claimed_by == worker_id)
 
 
 def new_worker_id() -> str:
