@@ -41,6 +41,11 @@ def services_of(interaction: discord.Interaction[Any]) -> Services:
     return cast("MusterBot", interaction.client).services
 
 
+async def member_zone(interaction: discord.Interaction[Any]) -> str:
+    """The zone the member's times are shown in (see Services.zone_of)."""
+    return await services_of(interaction).zone_of(interaction.user.id, interaction.guild_id)
+
+
 async def respond(
     interaction: discord.Interaction[Any],
     content: str | None = None,

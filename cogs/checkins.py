@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import discord
 from discord import app_commands
 from discord.ext import commands
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from bot.db.engine import DATABASE_ERRORS
 from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure
 from bot.dm import send_dm
 from bot.errors import UserFacingError
@@ -48,7 +48,7 @@ from bot.services.guild_settings import GuildConfig
 from bot.services.journal import MILESTONE_LATE_LIMIT, MedChange, MilestoneShare, milestone_words
 from bot.services.rhythm import PROMPT_LATE_LIMIT, SUMMARY_DEADLINE, WeeklySummary
 from bot.services.text import plural
-from bot.tree import report_error, respond
+from bot.tree import member_zone, report_error, respond
 from bot.ui.checkins import (
     DYNAMIC_ITEMS,
     SUPPORT_OFFER,
@@ -71,7 +71,6 @@ from bot.ui.crisis import (
     show_card,
 )
 from bot.ui.embeds import CALM_BLUE, safe
-from cogs.reminders import member_zone
 
 if TYPE_CHECKING:
     from bot.app import MusterBot
@@ -88,6 +87,8 @@ MILESTONE_CHOICES = [
     app_commands.Choice(name="Celebrate in the group with my name", value="named"),
 ]
 SLEEP_SUGGESTIONS = ["poor", "ok", "good", "4", "5", "6", "7", "8", "9", "10"]
+# Recording a sent post's message id can fail on the database or on the post's own state.
+RECORDING_ERRORS: tuple[type[Exception], ...] = (*DATABASE_ERRORS, UserFacingError)
 # How long the crisis-safe path waits for the server's settings before going on without.
 SETTINGS_BUDGET = 1.5
 HELD = (
@@ -104,11 +105,7 @@ async def config_if_reachable(bot: MusterBot, guild_id: int | None) -> GuildConf
     """The server's settings, or the last copy this process saw, without ever blocking long."""
     if guild_id is None:
         return None
-    try:
-        async with asyncio.timeout(SETTINGS_BUDGET):
-            return await bot.services.guild_settings.get(guild_id)
-    except (TimeoutError, DBAPIError, OSError):
-        return bot.services.guild_settings.cached(guild_id)
+    return await bot.services.guild_settings.within(guild_id, SETTINGS_BUDGET)
 
 
 @dataclass(frozen=True)
@@ -657,7 +654,7 @@ class AnonymousPostDelivery:
             )
             if gone_already:
                 await delete_post_message(self.bot, prepared.channel_id, message_id)
-        except (SQLAlchemyError, OSError, UserFacingError):
+        except RECORDING_ERRORS:
             log.warning("Could not record or take down post #%s after sending", prepared.post_id)
 
 

@@ -31,7 +31,7 @@ from bot.scheduling import (
 )
 from bot.services.reminders import KINDS, ReminderMessage, ReminderView, parse_when
 from bot.services.timezones import resolve_timezone, timezone_choices
-from bot.tree import report_error, reporting, respond, services_of
+from bot.tree import member_zone, report_error, reporting, respond, services_of
 from bot.ui.crisis import card_if_crisis
 from bot.ui.embeds import CALM_BLUE, safe
 
@@ -96,15 +96,6 @@ def _lead_words(minutes: int) -> str:
         return "1 day before" if days == 1 else f"{days} days before"
     hours = minutes // 60
     return "1 hour before" if hours == 1 else f"{hours} hours before"
-
-
-async def member_zone(interaction: discord.Interaction[Any]) -> str:
-    """The member's own zone, else the group's, else UTC."""
-    services = services_of(interaction)
-    zone = await services.member_settings.timezone(interaction.user.id)
-    if zone is None and interaction.guild_id is not None:
-        zone = (await services.guild_settings.get(interaction.guild_id)).timezone
-    return zone or "UTC"
 
 
 def reminder_line(view: ReminderView) -> str:

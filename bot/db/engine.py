@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,6 +20,9 @@ from sqlalchemy.ext.asyncio import (
 from bot.config import Settings
 
 SessionFactory = async_sessionmaker[AsyncSession]
+# What a database call raises when the database, not the request, is the trouble: named
+# here so that code above the services catches it without importing SQLAlchemy.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, OSError)
 
 # Stated beside every durability figure in bench/: see _create_sqlite_engine.
 SQLITE_SYNCHRONOUS = "NORMAL"

@@ -51,6 +51,13 @@ class Services:
     summaries: SummaryService
     mentor_requests: MentorRequests
 
+    async def zone_of(self, user_id: int, guild_id: int | None) -> str:
+        """The zone a member's times are shown in: their own, else their group's, else UTC."""
+        zone = await self.member_settings.timezone(user_id)
+        if zone is None and guild_id is not None:
+            zone = (await self.guild_settings.get(guild_id)).timezone
+        return zone or "UTC"
+
 
 def build_services(
     sessions: SessionFactory,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -124,6 +125,15 @@ class GuildSettingsService:
         if changes == self._changes:
             self._cache[guild_id] = _Cached(config, now)
         return config
+
+    async def within(self, guild_id: int, seconds: float) -> GuildConfig | None:
+        """The server's settings if the database answers within `seconds`, else the last copy
+        this process saw (None if none): for a path that must go on without them."""
+        try:
+            async with asyncio.timeout(seconds):
+                return await self.get(guild_id)
+        except (TimeoutError, DBAPIError, OSError):
+            return self.cached(guild_id)
 
     def cached(self, guild_id: int) -> GuildConfig | None:
         """What is in memory, never the database: for a handler that must answer at once.
