@@ -283,11 +283,23 @@ class Scheduler:
         if not bookings:
             return
         # Two processes may book the same delivery at once (each ensuring a daily job at
-        # start-up): the second insert is a no-op, not an error.
+        # start-up): the second insert is a no-op, not an error. A delivery cancelled and
+        # booked again for the same moment (the daily prompt set again to its time, a meeting
+        # moved and moved back) is booked anew: left cancelled, it would never come.
+        table = Occurrence.__table__
+        insert = insert_for(session)(table)
+        revived = {
+            "kind": insert.excluded.kind, "available_at": insert.excluded.available_at,
+            "payload": insert.excluded.payload, "state": PENDING, "attempts": 0,
+            "lease_until": None, "claimed_by": None, "settled_at": None, "detail": None,
+            "cause": None, "message_id": None,
+        }  # fmt: skip
         connection = await session.connection()
         await connection.execute(
-            insert_for(session)(Occurrence.__table__).on_conflict_do_nothing(
-                index_elements=["source", "due_at"]
+            insert.on_conflict_do_update(
+                index_elements=["source", "due_at"],
+                set_=revived,
+                where=table.c.state == CANCELLED,
             ),
             [
                 {
