@@ -97,7 +97,7 @@ class MusterBot(commands.AutoShardedBot):
         # Muster never joins voice; skip discord.py's warnings about voice libraries.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
-        self.limiter = OutgoingLimiter(process_share(settings))
+        self.limiter = OutgoingLimiter(process_share(settings), services.clock)
         super().__init__(
             http_trace=self.limiter.trace(),
             command_prefix=commands.when_mentioned,

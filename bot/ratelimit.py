@@ -15,14 +15,21 @@ and followups share the session but carry no token, so they are never held back.
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import aiohttp
+import discord
 from aiolimiter import AsyncLimiter
 
+from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.delivery import MAX_RATELIMIT_SLEEP
+
+log = logging.getLogger(__name__)
 
 
 def process_share(settings: Settings) -> float:
@@ -34,14 +41,34 @@ def process_share(settings: Settings) -> float:
 
 
 class OutgoingLimiter:
-    def __init__(self, per_second: float) -> None:
+    def __init__(self, per_second: float, clock: Clock | None = None) -> None:
         self.per_second = per_second
         self._bucket = AsyncLimiter(1, 1 / per_second)
+        self._clock = clock or SystemClock()
+        # Set by a global 429: until then Discord refuses every request with the token.
+        self._paused_until: datetime | None = None
         self.waits = 0
         self.waited_seconds = 0.0
         self.on_wait: Callable[[float], None] | None = None
 
+    def pause(self, seconds: float) -> None:
+        """Discord said the whole token is over its limit: hold every token request."""
+        until = self._clock.now() + timedelta(seconds=seconds)
+        if self._paused_until is None or until > self._paused_until:
+            self._paused_until = until
+        log.warning("Discord's global rate limit: holding every request for %.0f s", seconds)
+
     async def acquire(self) -> None:
+        while self._paused_until is not None:
+            left = (self._paused_until - self._clock.now()).total_seconds()
+            if left <= 0:
+                self._paused_until = None
+                break
+            if left > MAX_RATELIMIT_SLEEP:
+                # As discord.py does with a long 429: the caller settles it (a delivery waits
+                # for it, in the scheduler) instead of holding its claim that long.
+                raise discord.RateLimited(left)
+            await self._clock.sleep(left)
         if self._bucket.has_capacity():
             await self._bucket.acquire()
             return
@@ -64,6 +91,24 @@ class OutgoingLimiter:
             if "Authorization" in params.headers:
                 await self.acquire()
 
+        async def on_request_end(
+            session: aiohttp.ClientSession,
+            context: SimpleNamespace,
+            params: aiohttp.TraceRequestEndParams,
+        ) -> None:
+            answer = params.response
+            if answer.status == 429 and is_global(answer.headers):
+                self.pause(float(answer.headers.get("Retry-After") or 1))
+
         config = aiohttp.TraceConfig()
         config.on_request_start.append(on_request_start)
+        config.on_request_end.append(on_request_end)
         return config
+
+
+def is_global(headers: Mapping[str, str]) -> bool:
+    """Whether a 429 is about the whole token (Discord's global limit), not one route."""
+    return (
+        headers.get("X-RateLimit-Global", "").lower() == "true"
+        or headers.get("X-RateLimit-Scope") == "global"
+    )
