@@ -273,7 +273,8 @@ class MeetingService:
             if row is None or row.status != "active":
                 return Delivery("cancelled", "the meeting series was cancelled")
             await self._top_up(session, row, now)
-            if now >= starts_at:
+            # By the real time, not the step-excused `now`: the meeting does not move with it.
+            if max(now, self._scheduler.now()) >= starts_at:
                 return Delivery("skipped_late", "the meeting had already begun", LATE)
             counts = await _counts(session, row.id, starts_at)
             return MeetingNotice(

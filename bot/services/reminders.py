@@ -430,7 +430,9 @@ class ReminderService:
         if late_by > LATE_LIMIT:
             return Delivery("skipped_late", f"missed by {late_by}", LATE)
         lead = int(due.payload.get("lead", 0))
-        if lead > 0 and now >= row.event_at:
+        # `now` excuses a step of the clock from lateness; the event does not move with our
+        # clock, so whether it has begun is judged by the real time (never earlier than now).
+        if lead > 0 and max(now, self._scheduler.now()) >= row.event_at:
             return Delivery("skipped_late", "the event has already started", LATE)
         return ReminderMessage(
             user_id=row.user_id,
