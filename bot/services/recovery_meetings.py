@@ -344,6 +344,19 @@ class RecoveryMeetingService:
         now = self._clock.now()
         added = updated = 0
         async with self._sessions.begin() as session:
+            if identity != source and (feed is None or not feed.strip()):
+                # "meetings (1).json" is a feed saved again, or another feed saved under a name
+                # already taken (two intergroups' admin-ajax.php): only a file that shares a
+                # meeting with the list replaces it; any other is a list of its own.
+                listed = set(
+                    await session.execute(
+                        select(RecoveryMeeting.slug, RecoveryMeeting.name).where(
+                            RecoveryMeeting.guild_id == guild_id, RecoveryMeeting.feed == identity
+                        )
+                    )
+                )
+                if listed and not listed & {(m.slug, m.name) for m in parsed.meetings}:
+                    identity = source
             existing = {
                 row.slug: row
                 for row in await session.scalars(
