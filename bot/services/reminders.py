@@ -375,7 +375,8 @@ class ReminderService:
             return await self._view(session, row)
 
     async def list(self, user_id: int) -> list[ReminderView]:
-        """Active reminders, and ones that were missed or couldn't be delivered."""
+        """Active reminders: still to come, with a DM still booked (a snooze), or missed or
+        not delivered lately."""
         async with self._sessions() as session:
             rows = await session.scalars(
                 select(Reminder).where(Reminder.user_id == user_id).order_by(Reminder.event_at)
@@ -387,7 +388,12 @@ class ReminderService:
             view
             for view in views
             if view.status == "active"
-            and (view.event_at > recent or view.missed or view.undelivered)
+            and (
+                view.event_at > recent
+                or view.next_due is not None
+                or view.missed
+                or view.undelivered
+            )
         ]
 
     async def cancel(self, user_id: int, reminder_id: int) -> ReminderView:
