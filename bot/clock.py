@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -36,6 +37,24 @@ class SystemClock:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+
+class CorrectedClock:
+    """Another clock, put right by an offset measured elsewhere (the scheduler's, to the
+    database's clock on PostgreSQL): every time Muster books or compares is on one clock."""
+
+    def __init__(self, clock: Clock, offset: Callable[[], timedelta]) -> None:
+        self._clock = clock
+        self._offset = offset
+
+    def now(self) -> datetime:
+        return self._clock.now() + self._offset()
+
+    def elapsed(self) -> float:
+        return self._clock.elapsed()
+
+    async def sleep(self, seconds: float) -> None:
+        await self._clock.sleep(seconds)
 
 
 class FakeClock:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.clock import Clock
+from bot.clock import Clock, CorrectedClock
 from bot.db.engine import SessionFactory
 from bot.keys import Keyring
 from bot.scheduling import LEASE, Scheduler
@@ -72,6 +72,9 @@ def build_services(
     """`reads` opens sessions that only read and never wait behind writes (SQLite: a second
     connection); the hot per-member reads use it."""
     scheduler = Scheduler(sessions, clock, lease=lease, worker_id=worker_id)
+    # One clock (R8): what a service books or compares is by the scheduler's clock (the
+    # database's, on PostgreSQL), so "in 30 minutes" means the same on every host.
+    clock = CorrectedClock(clock, lambda: scheduler.offset)
     checkins = CheckinService(sessions, clock, keyring, scheduler, spool, reads=reads)
     member_settings = MemberSettingsService(sessions, clock, reads=reads)
     return Services(
