@@ -628,7 +628,9 @@ class AnonymousPostDelivery:
                 embed=anonymous_post_embed(prepared, day),
                 view=view,
                 allowed_mentions=discord.AllowedMentions.none(),
-                nonce=due.nonce,  # one post per release delivery
+                # Per post, not per release: a release pointed at another post since (a
+                # hold-back) must not hand Discord this nonce for a different message.
+                nonce=f"anon-{prepared.post_id}",
             )
         except SEND_ERRORS as error:
             failure = send_failure(error)

@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import SessionFactory
-from bot.db.models import AnonymousBlock, AnonymousPost, GuildSettings
+from bot.db.models import AnonymousBlock, AnonymousPost, GuildSettings, Occurrence
 from bot.errors import UserFacingError
 from bot.keys import Keyring
-from bot.scheduling import Delivery, Due
+from bot.scheduling import CLAIMED, LATE, Delivery, Due
 from bot.services import audit
 from bot.services.checkins import (
     Content,
@@ -31,6 +31,7 @@ from bot.services.checkins import (
     book_release,
     read_sealed,
     release_at,
+    release_source,
 )
 from bot.services.crisis_language import assess
 from bot.services.guild_settings import GuildConfig
@@ -109,9 +110,13 @@ class AnonymousPostService:
             if post is None or post.state != PENDING or post.post_after > now:
                 return Delivery("cancelled", "no post waiting for this release")
             values = read_sealed(self._keyring, post.content, context=post_context(post.guild_id))
-            if values is None or now - post.post_after > ANONYMOUS_POST_DEADLINE:
+            if values is None:
                 post.state = FAILED
-                return Delivery("cancelled", "the post could not be read, or is a day late")
+                return Delivery("cancelled", "the post could not be read with the keys")
+            if now - post.post_after > ANONYMOUS_POST_DEADLINE:
+                # Missed: the scheduler keeps the cause of the last failure (Discord down).
+                post.state = FAILED
+                return Delivery("skipped_late", "a day past its time", LATE)
             content, note_shared = Content.of(values), values.get("note_shared")
             return PostContent(
                 post_id=post.id, guild_id=post.guild_id, channel_id=post.channel_id,
@@ -254,7 +259,10 @@ class AnonymousPostService:
                 session, self._owners, AnonymousPost, user_id,
                 AnonymousPost.guild_id == config.guild_id, AnonymousPost.state == PENDING,
             )  # fmt: skip
-            for post in waiting:
+            # A post whose send may have landed stays with its release: moved, it would be
+            # sent again, past Discord's nonce window, under a second release.
+            sent_maybe = set(await _sent_maybe(session, config.guild_id))
+            for post in (post for post in waiting if post.id not in sent_maybe):
                 later = release_at(config, now, self._rng, held_back=True)
                 post.post_after = later
                 latest = max(latest or later, later)
@@ -284,11 +292,26 @@ class AnonymousPostService:
         return post
 
 
+async def _sent_maybe(session: AsyncSession, guild_id: int) -> list[int]:
+    """Posts a release of this server is sending now, or has tried to send (a retry is
+    due): Discord may have either already."""
+    attempted = (Occurrence.state == CLAIMED) | (
+        (Occurrence.state == PENDING) & (Occurrence.attempts > 0)
+    )
+    payloads = await session.scalars(
+        select(Occurrence.payload).where(
+            Occurrence.source.startswith(release_source(guild_id), autoescape=True), attempted
+        )
+    )
+    return [int(payload["post"]) for payload in payloads if payload.get("post") is not None]
+
+
 async def _rebook(
     session: AsyncSession, guild_id: int, now: datetime, *, done: int | None = None
 ) -> datetime:
     """Point the server's release delivery at its earliest waiting post (not `done`), due
-    when that post is; or IDLE from now, to look again."""
+    when that post is; or IDLE from now, to look again. (A post another release is sending
+    right now may be chosen too: it goes under the same nonce, which Discord de-duplicates.)"""
     waiting = await session.execute(
         select(AnonymousPost.id, AnonymousPost.post_after)
         .where(
