@@ -12,12 +12,12 @@ import asyncio
 import json
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, select
 
-from bot.clock import FakeClock
+from bot.clock import FakeClock, SystemClock
 from bot.config import Settings
 from bot.db.engine import SessionFactory
 from bot.db.models import AnonymousPost, KeyCheck, Occurrence
@@ -28,7 +28,7 @@ from bot.services.checkins import release_source
 from bot.services.recovery_meetings import RecoveryMeetingService
 from bot.ui.resources import import_report_text
 from tests.attack.test_delivery_round2 import book_meeting
-from tests.conftest import World, eventually, start_bot
+from tests.conftest import World, eventually, only_postgres, start_bot
 from tests.test_checkins_e2e import checkin_options, configure
 from tests.test_delivery_faults import (  # noqa: F401  (autouse fixture re-exported)
     DM_POST,
@@ -383,3 +383,62 @@ async def test_a_reminder_snoozed_to_tomorrow_is_still_in_remind_list(
         str(embed.get("description", "")) for m in listed.messages for embed in m.embeds
     )
     assert "Call the VA" in shown, f"/remind list shows {shown!r} with a DM booked for tomorrow"
+
+
+# ----- one clock: what a slow host books -----------------------------------------------------
+
+
+class _SlowHost:
+    """This host's wall clock, 10 minutes behind the database's (and the world's)."""
+
+    SKEW = timedelta(minutes=10)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) - self.SKEW
+
+    def elapsed(self) -> float:
+        return SystemClock().elapsed()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+@only_postgres
+@pytest.mark.xfail(
+    strict=True,
+    reason="known break, issue #13: on a host whose clock is behind the database's, a "
+    "reminder 'in 30 minutes' is booked by the host's clock and delivered by the database's: "
+    "10 minutes early",
+)
+async def test_a_reminder_in_30_minutes_from_a_slow_host_comes_in_30_minutes(
+    world: World, bot_settings: Settings, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One process on PostgreSQL, on a host whose clock is 10 minutes slow. The member asks
+    for a medication reminder "in 30 minutes". Promise (one clock): claims, leases and
+    lateness use the database's clock, so a delivery's time means the same to every part of
+    Muster; the member's "in 30 minutes" is 30 minutes of real time, whichever host booked it.
+
+    Fails now: the scheduler corrects its own clock by the measured offset, but
+    ReminderService (parse_when with the host's clock) books the due time by the host's
+    clock: by the database's clock the reminder is due in 20 minutes, and comes then (the
+    echo's <t:...> shows "in 20 minutes" to the member, too). Would pass if bookings used the
+    scheduler's (database) clock."""
+    # Everything the test runs on is the host: the fake clock stands for its wall clock, and
+    # the database's clock is measured against SystemClock (see Scheduler.check_clock).
+    monkeypatch.setattr("bot.scheduling.SystemClock", _SlowHost)
+    sandbox = world.sandbox
+    async with start_bot(bot_settings, clock) as running:
+        asked_at = clock.now()
+        told = await sandbox.slash(
+            world.member, world.general, "remind add", what="Take meds", when="in 30 minutes",
+            kind="medication",
+        )  # fmt: skip
+        assert told.text.startswith("Got it"), told.text
+        arrivals = await _watch(
+            clock, asked_at + timedelta(minutes=35), lambda: len(sandbox.dms_to(world.member))
+        )
+        assert running.services.scheduler.offset > timedelta(minutes=9)  # measured, applied
+    assert arrivals, "the reminder never came"
+    assert arrivals[0] - asked_at >= timedelta(minutes=29), (
+        f"asked for 'in 30 minutes', the DM came after {arrivals[0] - asked_at}"
+    )
