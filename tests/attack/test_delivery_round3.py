@@ -442,3 +442,128 @@ async def test_a_reminder_in_30_minutes_from_a_slow_host_comes_in_30_minutes(
     assert arrivals[0] - asked_at >= timedelta(minutes=29), (
         f"asked for 'in 30 minutes', the DM came after {arrivals[0] - asked_at}"
     )
+
+
+# ----- booked again where a cancelled delivery already sits --------------------------------
+# Scheduler.add inserts ON CONFLICT (source, due_at) DO NOTHING, and the callers below first
+# cancel the pending delivery, then book the same source at the same moment again: the new
+# booking meets the cancelled row and is silently dropped.
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known break, issue #13: setting the daily prompt again to the same time cancels "
+    "the booked one and the new booking is dropped: no prompt ever comes",
+)
+async def test_setting_the_daily_prompt_again_to_the_same_time_still_prompts(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """The member turns on the daily prompt at 9am, and a moment later runs the command
+    again with the same time (to make sure it took). Both answers say "I'll DM you every day
+    at 09:00". Promise: the accepted delivery goes out: a prompt DM the next morning at 9.
+
+    Fails now: PromptService.set cancels the pending prompt, then books (source, 09:00)
+    again, which meets the cancelled row and is dropped (on_conflict_do_nothing); the next
+    prompt is booked only when one is delivered, so none ever comes. Would pass if a new
+    booking replaced a cancelled row (or set left an unchanged booking alone)."""
+    sandbox = world.sandbox
+    for _ in range(2):
+        told = await sandbox.slash(world.member, world.general, "checkin prompt", at="9am")
+        assert "I'll DM you every day at 09:00" in told.text, told.text
+    nine = (clock.now() + timedelta(days=1)).replace(hour=9, minute=0, second=0)  # UTC zone
+    arrivals = await _watch(
+        clock,
+        nine + timedelta(hours=1),
+        lambda: len(sandbox.dms_to(world.member)),
+        by=timedelta(minutes=30),
+    )
+    async with running.services.checkins._sessions() as session:
+        rows = (
+            await session.execute(
+                select(Occurrence.due_at, Occurrence.state).where(Occurrence.kind == "prompt")
+            )
+        ).all()
+    assert arrivals, f"no prompt came by {nine + timedelta(hours=1):%a %H:%M}; deliveries {rows}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known break, issue #13: changing how milestones are shared cancels the booked "
+    "milestone and the new booking is dropped: it is never celebrated",
+)
+async def test_changing_how_milestones_are_shared_still_celebrates_the_next_one(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """The member sets their counter (sober since Nov 20) to celebrate milestones
+    anonymously, then changes it to celebrate with their name. /sobriety status says the next
+    milestone is 7 days, on Nov 27. Promise: the milestone Muster accepted is posted in the
+    check-ins channel on Nov 27 (a day late at most).
+
+    Fails now: SobrietyService.set cancels the pending milestone and books the same (source,
+    Nov 27 noon) again; the insert meets the cancelled row and is dropped, and later
+    milestones are booked only when one is delivered: none is ever celebrated. Would pass if
+    a new booking replaced a cancelled row."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    replies = []
+    for share in ("anonymous", "named"):
+        told = await sandbox.slash(
+            world.member, world.general, "sobriety set", since="Nov 20", milestones=share
+        )
+        replies.append(told.text + " ".join(str(e) for m in told.messages for e in m.embeds))
+    arrivals = await _watch(
+        clock,
+        clock.now() + timedelta(days=6),
+        lambda: sum("reached" in m.text for m in sandbox.channel_messages(group.checkins)),
+        by=timedelta(hours=2),
+    )
+    async with running.services.checkins._sessions() as session:
+        rows = (
+            await session.execute(
+                select(Occurrence.due_at, Occurrence.state).where(Occurrence.kind == "milestone")
+            )
+        ).all()
+    assert len(arrivals) == 1, (
+        f"{len(arrivals)} milestone posts by Nov 28; deliveries {rows}; the member was told "
+        f"{replies}"
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known break, issue #13: a meeting moved to another time and back loses its "
+    "reminders: the re-booking meets the cancelled ones and is dropped",
+)
+async def test_a_meeting_moved_and_moved_back_still_gets_its_reminder(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """A moderator moves tonight's 7 pm meeting (New York) to 8 pm, then (the room was free
+    after all) back to 7 pm. Promise: the hour-before reminder Muster books for the 7 pm
+    meeting is posted in #meetings before it begins.
+
+    Fails now: MeetingService.edit cancels every upcoming instance's reminders and tops up
+    the new times; back at 7 pm, the booking of (meeting:<id>:<7 pm>, 6 pm) meets the row
+    cancelled by the first move and is dropped, for every instance in the 35-day window.
+    Would pass if a new booking replaced a cancelled row."""
+    sandbox = world.sandbox
+    seven = (clock.now() + timedelta(days=1)).replace(hour=0, minute=0, second=0)  # 7 pm, NY
+    source, channel = await book_meeting(running, world, clock, ahead=seven - clock.now())
+    meeting_id = int(source.split(":")[1])
+    meetings = running.services.meetings
+    for moment in (seven + timedelta(hours=1), seven):
+        moved = await meetings.edit(
+            world.guild.id, world.moderator.id, meeting_id, starts_at=moment
+        )
+        assert moved.next_start == moment, moved
+    posted = await _watch(
+        clock, seven, lambda: len(sandbox.channel_messages(channel)), by=timedelta(minutes=10)
+    )
+    async with running.services.checkins._sessions() as session:
+        rows = (
+            await session.execute(
+                select(Occurrence.source, Occurrence.due_at, Occurrence.state).where(
+                    Occurrence.kind == "meeting"
+                )
+            )
+        ).all()
+    assert posted, f"no reminder was posted before the meeting at {seven:%H:%M} UTC; {rows}"
