@@ -30,7 +30,7 @@ from bot.services.checkins import release_source
 from bot.services.recovery_meetings import RecoveryMeetingService
 from bot.ui.resources import import_report_text
 from tests.attack.test_delivery_round2 import book_meeting
-from tests.conftest import World, eventually, only_postgres, start_bot
+from tests.conftest import ON_POSTGRES, World, eventually, only_postgres, start_bot
 from tests.test_checkins_e2e import checkin_options, configure
 from tests.test_delivery_faults import (  # noqa: F401  (autouse fixture re-exported)
     DM_POST,
@@ -741,6 +741,9 @@ async def test_an_anonymous_post_given_up_after_a_restart_in_an_outage_keeps_its
 
 
 @pytest.mark.slow
+# On PostgreSQL the same break is shown in process by the two-process test above; the real
+# processes take 10 to 30 s to start and stop there.
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite only: see the two-process test for PostgreSQL")
 @pytest.mark.xfail(
     strict=True,
     reason="known break, issue #13: after kill -9 mid-post, the restart books a second "
