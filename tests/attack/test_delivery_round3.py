@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete, select
@@ -840,4 +841,50 @@ async def test_an_anonymous_post_from_a_slow_host_waits_the_servers_delay(
     assert appeared, "the post never appeared"
     assert appeared[0] - asked_at >= timedelta(minutes=5), (
         f"told 'in 5 to 10 minutes', the post appeared after {appeared[0] - asked_at}"
+    )
+
+
+# ----- "Tomorrow" on the night the clocks change ----------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known break, issue #13: 'Tomorrow' on a reminder adds 24 hours, so across a "
+    "daylight-saving change a 9 am medication reminder comes at 8 am",
+)
+async def test_tomorrow_on_a_9am_medication_reminder_comes_at_9am_after_the_clocks_change(
+    world: World, bot_settings: Settings
+) -> None:
+    """A member in New York gets their 9:00 medication reminder on Saturday, October 31, 2026
+    and presses "Tomorrow" (ReminderService.snooze: "tomorrow at the same time"). The clocks
+    go back that night. Promise: the delivery Muster accepted goes out when it said: 9:00
+    on Sunday, the member's wall clock, as the README keeps wall times for meetings and
+    prompts across daylight-saving changes.
+
+    Fails now: snooze books now + 24 hours, which is 8:00 on Sunday in New York. Would pass
+    if "tomorrow" were the same wall time the next day in the reminder's zone."""
+    sandbox = world.sandbox
+    zone = ZoneInfo("America/New_York")
+    clock = FakeClock(datetime(2026, 10, 31, 8, 55, tzinfo=zone))
+    async with start_bot(bot_settings, clock) as running:
+        created = await running.services.reminders.create(
+            user_id=world.member.id, guild_id=world.guild.id, kind="medication",
+            text="Morning dose", event_at=datetime(2026, 10, 31, 9, 0, tzinfo=zone),
+            zone="America/New_York", interaction_id=91,
+        )  # fmt: skip
+        await step(running, clock, timedelta(minutes=5))
+        await eventually(lambda: _set(len(sandbox.dms_to(world.member)) == 1), what="the DM")
+        [dm] = sandbox.dms_to(world.member)
+        snoozed = await sandbox.click(world.member, dm, f"rem:tomorrow:{created.id}")
+        assert "remind you again" in snoozed.text, snoozed.text
+        arrivals = await _watch(
+            clock,
+            datetime(2026, 11, 1, 9, 30, tzinfo=zone),
+            lambda: len(sandbox.dms_to(world.member)) - 1,
+            by=timedelta(minutes=10),
+        )
+    assert arrivals, "the snoozed reminder never came"
+    local = arrivals[0].astimezone(zone)
+    assert (local.hour, local.minute // 10) == (9, 0), (
+        f"'Tomorrow' on the 9:00 reminder came at {local:%a %H:%M %Z}"
     )
