@@ -955,3 +955,41 @@ async def test_a_checkin_told_held_while_the_disk_is_full_is_not_lost_at_a_stop(
         f"the member was told the check-in is held (held={result.held}); after the stop and "
         f"a restart, {replayed} held item(s) were replayed and {saved} check-in(s) are stored"
     )
+
+
+# ----- a milestone with nowhere to be celebrated ------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known break, issue #13: a milestone the server has no check-in channel for is "
+    "settled 'cancelled' with no cause, as if someone had called it off",
+)
+async def test_a_milestone_with_no_checkin_channel_is_settled_with_its_real_cause(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """A member sets their counter (sober since Nov 20) to celebrate milestones in the group
+    anonymously, in a server whose moderators have not chosen a check-in channel yet. The
+    7-day milestone comes due on Nov 27. Promise: a delivery Muster accepted goes out, or is
+    settled with its real cause; a meeting reminder in the same situation is settled
+    failed_permanent with cause not_set_up ("no meetings channel is chosen in /setup").
+
+    Fails now: MilestoneDelivery returns Delivery("cancelled", ...) with no cause, which
+    reads as if the member or a moderator had called it off. Would pass if it were settled
+    with cause not_set_up, as MeetingDelivery does."""
+    told = await world.sandbox.slash(
+        world.member, world.general, "sobriety set", since="Nov 20", milestones="anonymous"
+    )
+    assert told.text, told
+    await _watch(clock, clock.now() + timedelta(days=6), lambda: 0, by=timedelta(hours=4))
+    async with running.services.checkins._sessions() as session:
+        rows = (
+            await session.execute(
+                select(Occurrence.due_at, Occurrence.state, Occurrence.cause).where(
+                    Occurrence.kind == "milestone"
+                )
+            )
+        ).all()
+    settled = [(state, cause) for _, state, cause in rows if state != "pending"]
+    assert settled, rows
+    assert all(state != "cancelled" and cause == "not_set_up" for state, cause in settled), rows
