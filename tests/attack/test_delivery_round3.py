@@ -993,3 +993,52 @@ async def test_a_milestone_with_no_checkin_channel_is_settled_with_its_real_caus
     settled = [(state, cause) for _, state, cause in rows if state != "pending"]
     assert settled, rows
     assert all(state != "cancelled" and cause == "not_set_up" for state, cause in settled), rows
+
+
+# ----- the shard lock: held (regression) ------------------------------------------------------
+
+
+@only_postgres
+@pytest.mark.parametrize(
+    ("first", "second", "refused"),
+    [
+        ((None, None), (2, (0, 1)), True),  # all shards, then every shard by number
+        ((2, (0, 1)), (2, (1,)), True),
+        ((2, (0,)), (4, (2,)), True),  # another count: shard numbers mean other guilds
+        ((2, (0,)), (2, (0, 0)), True),  # a shard named twice is still that shard
+        ((2, (0,)), (2, (1,)), False),  # the positive control: disjoint sets both run
+    ],
+)
+async def test_the_shard_lock_refuses_every_overlap_and_only_overlaps(
+    make_settings: Callable[..., Settings],
+    first: tuple[int | None, tuple[int, ...] | None],
+    second: tuple[int | None, tuple[int, ...] | None],
+    refused: bool,
+) -> None:
+    """Held: R22's lock on one PostgreSQL database, taken the way `run` takes it."""
+    from bot.db.engine import create_engine
+    from bot.db.instance_lock import InstanceLock
+    from bot.errors import AlreadyRunningError
+
+    locks: list[InstanceLock] = []
+    engines = []
+    try:
+        outcome = False
+        for index, (count, ids) in enumerate((first, second)):
+            settings = make_settings(shard_count=count, shard_ids=ids)
+            engine = create_engine(settings)
+            engines.append(engine)
+            lock = InstanceLock(settings, engine, worker_id=f"worker-{index}")
+            try:
+                await lock.acquire()
+            except AlreadyRunningError:
+                assert index == 1
+                outcome = True
+                continue
+            locks.append(lock)
+        assert outcome == refused, (first, second)
+    finally:
+        for lock in locks:
+            await lock.release()
+        for engine in engines:
+            await engine.dispose()
