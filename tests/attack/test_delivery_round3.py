@@ -1095,3 +1095,33 @@ async def test_a_post_withdrawn_after_its_answer_was_lost_is_taken_down(
         f"({[m.id for m in shown]}); the post is {post.state if post else None!r} with "
         f"message id {post.message_id if post else None}"
     )
+
+
+# ----- /remind list says what really happened (held; regression) -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "said"),
+    [
+        (403, 50013, "Couldn't be delivered: Discord wouldn't let me send it."),
+        (404, 10013, "Couldn't be delivered: Discord couldn't find where to send it."),
+        (400, 50035, "Couldn't be delivered: Discord wouldn't accept it."),
+    ],
+)
+async def test_remind_list_names_a_permanent_refusal_in_plain_words(
+    running: Runtime, world: World, clock: FakeClock, status: int, code: int, said: str
+) -> None:
+    """Held: a DM Discord refuses for good is settled at once with its cause, and /remind
+    list says so in its own words (never "your DMs are closed")."""
+    sandbox = world.sandbox
+    source = await remind(running, world, clock, ahead=timedelta(minutes=5))
+    sandbox.fail_next("POST", DM_POST, status, code=code, times=1)
+    await step(running, clock, timedelta(minutes=5))
+    row = await row_of(running, source)
+    assert row.state == "failed_permanent", (row.state, row.cause, row.detail)
+    listed = await sandbox.slash(world.member, world.general, "remind list")
+    shown = listed.text + " ".join(
+        str(embed.get("description", "")) for m in listed.messages for embed in m.embeds
+    )
+    assert said in shown, shown
+    assert "DMs are closed" not in shown, shown
