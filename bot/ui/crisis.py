@@ -19,7 +19,7 @@ import discord
 from bot.delivery import CANNOT_DM, SEND_ERRORS, is_transient, send_soon
 from bot.errors import UserFacingError
 from bot.services.checkins import HeldChoice
-from bot.services.crisis_language import assess
+from bot.services.crisis_language import crisis_in
 from bot.services.guild_settings import GuildConfig
 from bot.services.mentors import named_request_problems
 from bot.tree import reporting, respond, services_of
@@ -95,8 +95,9 @@ def crisis_reply(*, mentor: bool) -> tuple[discord.Embed, discord.ui.View | None
 async def card_if_crisis(interaction: discord.Interaction[Any], *texts: str | None) -> bool:
     """Anything a member writes to the bot is checked (R25), dates and times included, before
     it is parsed: a match gets the card, privately, before the normal answer (or the format
-    error), which still follows. Nothing is blocked. True if the card was due."""
-    if not any(assess(text).crisis for text in texts):
+    error), which still follows. Nothing is blocked. True if the card was due. The texts
+    are one form's fields: checked each alone and together (crisis words split over them)."""
+    if not crisis_in(*texts):
         return False
     await show_card(interaction)
     return True
