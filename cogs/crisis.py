@@ -3,7 +3,10 @@ request."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
+from collections import OrderedDict
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -30,6 +33,9 @@ DM_REPLY = (
 )
 # One "I don't read DMs" line per member in this window, however much they write.
 DM_REPLY_EVERY = timedelta(hours=1)
+# The DM contents (their digests) already answered, so an edit Discord sends again with the
+# same words (an embed unfurled, a resend) gets no second card.
+DM_SEEN_KEPT = 4096
 
 
 class CrisisFlowCog(commands.Cog):
@@ -38,6 +44,9 @@ class CrisisFlowCog(commands.Cog):
     def __init__(self, bot: MusterBot) -> None:
         self.bot = bot
         self._dm_replied: dict[int, datetime] = {}
+        self._dm_seen: OrderedDict[str, None] = OrderedDict()
+        # Digests are keyed per process: they name a DM's words to nobody, logs included.
+        self._dm_key = secrets.token_bytes(16)
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*CRISIS_ITEMS)
@@ -62,6 +71,7 @@ class CrisisFlowCog(commands.Cog):
         short pointer (at most one an hour). The content is never logged (R17)."""
         if message.guild is not None or message.author.bot:
             return
+        self._first_sight(message)
         if assess(message.content).crisis:
             await _reply(message, embed=crisis_embed())
             return
@@ -75,13 +85,43 @@ class CrisisFlowCog(commands.Cog):
         self._dm_replied[message.author.id] = now
         await _reply(message, text=DM_REPLY)
 
+    @commands.Cog.listener()
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        """A DM the member edited (Discord lets anyone): crisis words edited in get the card,
+        once for each wording. The raw event, because the edited DM is seldom still in
+        discord.py's cache (never after a restart). Other edits get nothing: the pointer, if
+        due, went with the DM itself."""
+        message = payload.message
+        if payload.guild_id is not None or message.author.bot or "content" not in payload.data:
+            return
+        digest = self._first_sight(message)
+        if digest is None or not assess(message.content).crisis:
+            return
+        await _reply(message, embed=crisis_embed(), nonce=f"dme{digest[:20]}")
+
+    def _first_sight(self, message: discord.Message) -> str | None:
+        """A digest of this DM's id and words, or None if they were seen already."""
+        digest = hashlib.blake2b(
+            f"{message.id}:{message.content}".encode(), key=self._dm_key, digest_size=16
+        ).hexdigest()
+        if digest in self._dm_seen:
+            return None
+        self._dm_seen[digest] = None
+        while len(self._dm_seen) > DM_SEEN_KEPT:
+            self._dm_seen.popitem(last=False)
+        return digest
+
 
 async def _reply(
-    message: discord.Message, *, text: str | None = None, embed: discord.Embed | None = None
+    message: discord.Message,
+    *,
+    text: str | None = None,
+    embed: discord.Embed | None = None,
+    nonce: str | None = None,
 ) -> None:
     """One answer to a DM, tried again if the connection is cut. Its nonce, from the DM it
     answers, makes Discord drop a second copy if the first had landed after all."""
-    nonce = f"dm-{message.id}"  # at most 25 characters, as Discord allows
+    nonce = nonce or f"dm-{message.id}"  # at most 25 characters, as Discord allows
     try:
         if embed is not None:
             await send_soon(lambda: message.channel.send(embed=embed, nonce=nonce))

@@ -592,3 +592,34 @@ async def test_a_claim_for_a_member_with_closed_dms_says_so_and_is_remembered(
         settings = await session.get(MemberSettings, pat.id)
     assert settings is not None
     assert settings.dms_closed_at is not None  # not tried again (R9)
+
+
+async def test_a_dm_edit_gets_one_card_for_each_wording_and_none_for_calm_words(
+    running: Runtime, world: World
+) -> None:
+    """Discord sends MESSAGE_UPDATE again for the same words (an embed unfurled): one card
+    per wording. An edit into calm words gets nothing more."""
+    sandbox = world.sandbox
+    written = await sandbox.dm_bot(world.member, "i want to kill myself")
+    await sandbox.wait_for(lambda: bool(sandbox.replies_in_dm(world.member, written)))
+
+    async def edit(content: str) -> None:
+        written.content = content
+        written.edits += 1
+        await sandbox._dispatch(
+            "MESSAGE_UPDATE", written.to_json(sandbox.base_url, sandbox.application_id), None
+        )
+        await asyncio.sleep(0.5)
+
+    def cards() -> int:
+        replies = sandbox.replies_in_dm(world.member, written)
+        return sum(e.get("title") == CRISIS_TITLE for m in replies for e in m.embeds)
+
+    assert cards() == 1
+    await edit("i want to kill myself")
+    await edit("sorry, never mind, all good")
+    assert cards() == 1
+    await edit("i'm going to end my life tonight")
+    await edit("i'm going to end my life tonight")
+    assert cards() == 2
+    assert not any(m.content == DM_REPLY for m in sandbox.replies_in_dm(world.member, written))

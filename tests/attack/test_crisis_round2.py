@@ -221,7 +221,6 @@ async def test_a_mentor_request_from_the_card_of_a_held_anonymous_checkin_cannot
 # ----- a DM edited into crisis words -----
 
 
-@known_break("a DM edited into crisis words gets no card")
 async def test_a_dm_edited_into_crisis_words_gets_the_card(running: Runtime, world: World) -> None:
     """A member DMs the bot, gets the short pointer, then edits that DM (as Discord lets
     anyone do) to say what they really meant. Discord sends the edit as MESSAGE_UPDATE; the
