@@ -18,9 +18,9 @@ from discord.ext import commands
 from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure, send_soon
 from bot.scheduling import Delivery, Due
 from bot.services.crisis_language import assess
-from bot.services.mentors import FOLLOW_UP_KIND, FollowUp
-from bot.ui.crisis import CRISIS_ITEMS, FOLLOW_UP_DM, crisis_reply
-from bot.ui.embeds import crisis_embed
+from bot.services.mentors import FOLLOW_UP_KIND, POST_KIND, FollowUp
+from bot.ui.crisis import CRISIS_ITEMS, FOLLOW_UP_DM, crisis_reply, named_route, post_request
+from bot.ui.embeds import crisis_embed, safe
 
 if TYPE_CHECKING:
     from bot.app import MusterBot
@@ -51,6 +51,7 @@ class CrisisFlowCog(commands.Cog):
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*CRISIS_ITEMS)
         self.bot.services.scheduler.register(FOLLOW_UP_KIND, MentorFollowUpDelivery(self.bot))
+        self.bot.services.scheduler.register(POST_KIND, MentorPostDelivery(self.bot))
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*CRISIS_ITEMS)
@@ -130,6 +131,45 @@ async def _reply(
     except SEND_ERRORS as error:
         # Their DMs closed since, or Discord is down for longer than a member should wait.
         log.info("Could not answer a DM (%s)", type(error).__name__)
+
+
+class MentorPostDelivery:
+    """A named request the member's press did not see confirmed (the process died, Discord
+    never answered): posted now, under the request's nonce, so one that had landed is not
+    posted twice. Only where the member agreed to, and only while that is still private."""
+
+    def __init__(self, bot: MusterBot) -> None:
+        self.bot = bot
+
+    async def deliver(self, due: Due, now: datetime) -> Delivery:
+        services = self.bot.services
+        request = await services.mentor_requests.unposted(due)
+        if isinstance(request, Delivery):
+            return request
+        guild = self.bot.get_guild(request.guild_id)
+        if guild is None:  # not back from Discord yet after a restart
+            return Delivery("retry", "the server is not available yet")
+        config = await services.guild_settings.get(request.guild_id)
+        channel, role = named_route(guild, config)
+        agreed = (request.channel_id, request.role_id)
+        if channel is None or role is None or (channel.id, role.id) != agreed:
+            # The member agreed to that channel and role: nowhere else. Their follow-up DM
+            # with the crisis lines still comes.
+            return Delivery("cancelled", "named requests no longer go where the member agreed")
+        member = guild.get_member(request.user_id)
+        if member is None:
+            try:
+                member = await guild.fetch_member(request.user_id)
+            except SEND_ERRORS:
+                member = None  # the mention alone still says who
+        name = safe(member.display_name) if member is not None else None
+        try:
+            message = await post_request(self.bot, request, name, request.user_id)
+        except SEND_ERRORS as error:
+            return send_failure(error)
+        await services.mentor_requests.posted(request.request_id, message.id)
+        await services.anonymous.hold_back(config, request.user_id)  # R24, as on the press
+        return Delivery("sent", message_id=message.id)
 
 
 class MentorFollowUpDelivery:

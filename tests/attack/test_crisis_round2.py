@@ -345,7 +345,6 @@ async def test_the_nameless_mentor_alert_survives_one_503(running: Runtime, worl
 # ----- a crash while the named request is on its way -----
 
 
-@known_break("a crash mid-send leaves the request unsent; the member's retry hears 'they know'")
 async def test_a_mentor_request_cut_short_by_a_crash_reaches_the_mentors_after_the_restart(
     bot_settings: Settings,
     world: World,
@@ -436,7 +435,6 @@ async def test_the_mentor_offer_names_everyone_who_will_read_the_members_name(
 # ----- the nameless alert tied to the member's own request by timing -----
 
 
-@known_break("a nameless alert, then the member's named request seconds later: the alert is named")
 async def test_a_mentor_request_right_after_a_private_crisis_checkin_does_not_name_the_alert(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -469,7 +467,6 @@ async def test_a_mentor_request_right_after_a_private_crisis_checkin_does_not_na
 # ----- consent to one channel, the name posted in another -----
 
 
-@known_break("the 'yes' carries no channel: pressed later, it posts wherever requests go now")
 async def test_yes_to_a_mentor_request_posts_only_where_the_member_was_told(
     running: Runtime, world: World
 ) -> None:
