@@ -20,7 +20,7 @@ from bot.runtime import Runtime
 from bot.sandbox import InteractionResult
 from bot.services.crisis import CRISIS_TITLE
 from bot.ui.crisis import NOT_SET_UP
-from tests.conftest import ON_POSTGRES, World, database_unavailable, start_bot
+from tests.conftest import World, database_unavailable, start_bot
 from tests.test_attacker import _message_time
 from tests.test_checkins_e2e import checkin_options, configure, next_in
 from tests.test_crash_recovery import bot_process
@@ -386,13 +386,6 @@ async def test_a_mentor_request_cut_short_by_a_crash_reaches_the_mentors_after_t
 # ----- the held-back choice pressed several times at once -----
 
 
-# A race (seen in 10 runs out of 10 with three presses, 5 out of 6 with two): not strict,
-# as for the double press of "Yes, ask a mentor" in conftest's KNOWN_BREAKS_ON_POSTGRES.
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=False,
-    reason="known break, issue #11: on PostgreSQL quick presses of a held choice post it twice",
-)
 @pytest.mark.parametrize(("share", "which"), [("named", "full"), ("anonymous", "bare")])
 async def test_quick_presses_of_a_held_choice_share_the_checkin_once(
     running: Runtime, world: World, clock: FakeClock, share: str, which: str
