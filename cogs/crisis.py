@@ -190,7 +190,11 @@ class MentorFollowUpDelivery:
         progress: dict[str, Any] = {}
         ping_retry: Delivery | None = None
         notes: list[str] = []
-        if "pinged" not in due.payload:
+        if "pinged" not in due.payload and follow_up.message_id is None:
+            # Never confirmed in the channel (Discord down since, or requests moved): a ping
+            # about "this request" would point at nothing the mentors can see.
+            notes.append("the request was never confirmed posted, so no second ping")
+        elif "pinged" not in due.payload:
             failure = await self._ping(due, follow_up)
             if failure is not None and failure.status == "retry":
                 ping_retry = failure

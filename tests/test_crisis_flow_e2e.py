@@ -521,6 +521,12 @@ async def test_an_unconfirmed_request_is_not_posted_once_requests_go_elsewhere(
     await asyncio.sleep(0.5)
     assert sandbox.channel_messages(group.mentors) == []
     assert [m for m in sandbox.channel_messages(support) if "Sam" in m.text] == []
+    # Fifteen minutes on: the lines by DM, and no ping about a request nobody can see.
+    await clock.advance(timedelta(minutes=14))
+    await sandbox.wait_for(lambda: bool(sandbox.dms_to(world.member)), what="the member's DM")
+    assert sandbox.dms_to(world.member)[0].content == FOLLOW_UP_DM
+    assert sandbox.channel_messages(group.mentors) == []
+    assert sandbox.channel_messages(support) == []
 
 
 async def test_a_yes_after_requests_moved_asks_again_and_the_new_yes_posts_there(
