@@ -3,7 +3,10 @@ request."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
+from collections import OrderedDict
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -15,9 +18,9 @@ from discord.ext import commands
 from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure, send_soon
 from bot.scheduling import Delivery, Due
 from bot.services.crisis_language import assess
-from bot.services.mentors import FOLLOW_UP_KIND, FollowUp
-from bot.ui.crisis import CRISIS_ITEMS, FOLLOW_UP_DM, crisis_reply
-from bot.ui.embeds import crisis_embed
+from bot.services.mentors import FOLLOW_UP_KIND, POST_KIND, FollowUp
+from bot.ui.crisis import CRISIS_ITEMS, FOLLOW_UP_DM, crisis_reply, named_route, post_request
+from bot.ui.embeds import crisis_embed, safe
 
 if TYPE_CHECKING:
     from bot.app import MusterBot
@@ -30,6 +33,9 @@ DM_REPLY = (
 )
 # One "I don't read DMs" line per member in this window, however much they write.
 DM_REPLY_EVERY = timedelta(hours=1)
+# The DM contents (their digests) already answered, so an edit Discord sends again with the
+# same words (an embed unfurled, a resend) gets no second card.
+DM_SEEN_KEPT = 4096
 
 
 class CrisisFlowCog(commands.Cog):
@@ -38,10 +44,14 @@ class CrisisFlowCog(commands.Cog):
     def __init__(self, bot: MusterBot) -> None:
         self.bot = bot
         self._dm_replied: dict[int, datetime] = {}
+        self._dm_seen: OrderedDict[str, None] = OrderedDict()
+        # Digests are keyed per process: they name a DM's words to nobody, logs included.
+        self._dm_key = secrets.token_bytes(16)
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*CRISIS_ITEMS)
         self.bot.services.scheduler.register(FOLLOW_UP_KIND, MentorFollowUpDelivery(self.bot))
+        self.bot.services.scheduler.register(POST_KIND, MentorPostDelivery(self.bot))
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*CRISIS_ITEMS)
@@ -62,6 +72,7 @@ class CrisisFlowCog(commands.Cog):
         short pointer (at most one an hour). The content is never logged (R17)."""
         if message.guild is not None or message.author.bot:
             return
+        self._first_sight(message)
         if assess(message.content).crisis:
             await _reply(message, embed=crisis_embed())
             return
@@ -75,13 +86,43 @@ class CrisisFlowCog(commands.Cog):
         self._dm_replied[message.author.id] = now
         await _reply(message, text=DM_REPLY)
 
+    @commands.Cog.listener()
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        """A DM the member edited (Discord lets anyone): crisis words edited in get the card,
+        once for each wording. The raw event, because the edited DM is seldom still in
+        discord.py's cache (never after a restart). Other edits get nothing: the pointer, if
+        due, went with the DM itself."""
+        message = payload.message
+        if payload.guild_id is not None or message.author.bot or "content" not in payload.data:
+            return
+        digest = self._first_sight(message)
+        if digest is None or not assess(message.content).crisis:
+            return
+        await _reply(message, embed=crisis_embed(), nonce=f"dme{digest[:20]}")
+
+    def _first_sight(self, message: discord.Message) -> str | None:
+        """A digest of this DM's id and words, or None if they were seen already."""
+        digest = hashlib.blake2b(
+            f"{message.id}:{message.content}".encode(), key=self._dm_key, digest_size=16
+        ).hexdigest()
+        if digest in self._dm_seen:
+            return None
+        self._dm_seen[digest] = None
+        while len(self._dm_seen) > DM_SEEN_KEPT:
+            self._dm_seen.popitem(last=False)
+        return digest
+
 
 async def _reply(
-    message: discord.Message, *, text: str | None = None, embed: discord.Embed | None = None
+    message: discord.Message,
+    *,
+    text: str | None = None,
+    embed: discord.Embed | None = None,
+    nonce: str | None = None,
 ) -> None:
     """One answer to a DM, tried again if the connection is cut. Its nonce, from the DM it
     answers, makes Discord drop a second copy if the first had landed after all."""
-    nonce = f"dm-{message.id}"  # at most 25 characters, as Discord allows
+    nonce = nonce or f"dm-{message.id}"  # at most 25 characters, as Discord allows
     try:
         if embed is not None:
             await send_soon(lambda: message.channel.send(embed=embed, nonce=nonce))
@@ -90,6 +131,45 @@ async def _reply(
     except SEND_ERRORS as error:
         # Their DMs closed since, or Discord is down for longer than a member should wait.
         log.info("Could not answer a DM (%s)", type(error).__name__)
+
+
+class MentorPostDelivery:
+    """A named request the member's press did not see confirmed (the process died, Discord
+    never answered): posted now, under the request's nonce, so one that had landed is not
+    posted twice. Only where the member agreed to, and only while that is still private."""
+
+    def __init__(self, bot: MusterBot) -> None:
+        self.bot = bot
+
+    async def deliver(self, due: Due, now: datetime) -> Delivery:
+        services = self.bot.services
+        request = await services.mentor_requests.unposted(due)
+        if isinstance(request, Delivery):
+            return request
+        guild = self.bot.get_guild(request.guild_id)
+        if guild is None:  # not back from Discord yet after a restart
+            return Delivery("retry", "the server is not available yet")
+        config = await services.guild_settings.get(request.guild_id)
+        channel, role = named_route(guild, config)
+        agreed = (request.channel_id, request.role_id)
+        if channel is None or role is None or (channel.id, role.id) != agreed:
+            # The member agreed to that channel and role: nowhere else. Their follow-up DM
+            # with the crisis lines still comes.
+            return Delivery("cancelled", "named requests no longer go where the member agreed")
+        member = guild.get_member(request.user_id)
+        if member is None:
+            try:
+                member = await guild.fetch_member(request.user_id)
+            except SEND_ERRORS:
+                member = None  # the mention alone still says who
+        name = safe(member.display_name) if member is not None else None
+        try:
+            message = await post_request(self.bot, request, name, request.user_id)
+        except SEND_ERRORS as error:
+            return send_failure(error)
+        await services.mentor_requests.posted(request.request_id, message.id)
+        await services.anonymous.hold_back(config, request.user_id)  # R24, as on the press
+        return Delivery("sent", message_id=message.id)
 
 
 class MentorFollowUpDelivery:
@@ -110,7 +190,11 @@ class MentorFollowUpDelivery:
         progress: dict[str, Any] = {}
         ping_retry: Delivery | None = None
         notes: list[str] = []
-        if "pinged" not in due.payload:
+        if "pinged" not in due.payload and follow_up.message_id is None:
+            # Never confirmed in the channel (Discord down since, or requests moved): a ping
+            # about "this request" would point at nothing the mentors can see.
+            notes.append("the request was never confirmed posted, so no second ping")
+        elif "pinged" not in due.payload:
             failure = await self._ping(due, follow_up)
             if failure is not None and failure.status == "retry":
                 ping_retry = failure

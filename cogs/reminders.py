@@ -176,7 +176,7 @@ class LeaveModal(discord.ui.Modal, title="When will you leave?"):
 
     async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await card_if_crisis(interaction, self.plan.value)
+        await card_if_crisis(interaction, self.when.value, self.plan.value)
         services = services_of(interaction)
         reminder = await services.reminders.get(interaction.user.id, self.reminder_id)
         if reminder is None:

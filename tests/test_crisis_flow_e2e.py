@@ -447,7 +447,8 @@ async def test_a_request_discord_never_confirmed_is_kept_and_followed_up(
 ) -> None:
     """Every try of the request's send is cut: the bot can't know whether the mentors saw
     it. It keeps the request as possibly sent: the member is told so (not that requests
-    aren't set up), asking again doesn't post a second, and 15 minutes on the role is
+    aren't set up). Asking again sends that same request again (under its nonce, so never
+    a second copy) rather than saying the mentors know, and 15 minutes on the role is
     pinged once more and the member gets the lines."""
     sandbox = world.sandbox
     group = await configure(running, world)
@@ -456,13 +457,102 @@ async def test_a_request_discord_never_confirmed_is_kept_and_followed_up(
     assert told.text.startswith(MENTOR_UNCONFIRMED), told.text
     assert sandbox.channel_messages(group.mentors) == []
     again = await ask_for_a_mentor(world)
-    assert again.text == MENTOR_ALREADY_ASKED
+    assert again.text.startswith(MENTOR_ASKED), again.text
+    assert len([m for m in sandbox.channel_messages(group.mentors) if m.custom_ids()]) == 1
+    assert (await ask_for_a_mentor(world)).text == MENTOR_ALREADY_ASKED  # now it's there
     await clock.advance(timedelta(minutes=16))
     ping = await next_in(sandbox, group.mentors, "still open")
     assert ping.pings() == (set(), {group.mentor_role.id}, False)
     await sandbox.wait_for(lambda: bool(sandbox.dms_to(world.member)), what="the member's DM")
     [dm] = sandbox.dms_to(world.member)
     assert dm.content == FOLLOW_UP_DM
+
+
+async def test_a_request_discord_never_confirmed_is_posted_by_the_scheduler_once(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """Every try of the press is cut before Discord takes it, and the member does not ask
+    again: a minute on, the scheduler posts the request (name, ping, claim button), once."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    sandbox.fail_next("POST", rf"/channels/{group.mentors.id}/messages", 0, times=3)
+    told = await ask_for_a_mentor(world)
+    assert told.text.startswith(MENTOR_UNCONFIRMED), told.text
+    assert sandbox.channel_messages(group.mentors) == []
+    await clock.advance(timedelta(minutes=2))
+    request = await next_in(sandbox, group.mentors, "asked for a peer mentor")
+    assert "Sam" in request.text
+    assert request.pings() == (set(), {group.mentor_role.id}, False)
+    await clock.advance(timedelta(minutes=2))
+    await asyncio.sleep(0.3)
+    assert [m for m in sandbox.channel_messages(group.mentors) if m.custom_ids()] == [request]
+    assert (await ask_for_a_mentor(world)).text == MENTOR_ALREADY_ASKED
+
+
+async def test_a_request_confirmed_on_the_press_is_not_posted_again_by_the_scheduler(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    told = await ask_for_a_mentor(world)
+    assert told.text.startswith(MENTOR_ASKED), told.text
+    await clock.advance(timedelta(minutes=5))
+    await asyncio.sleep(0.3)
+    assert len([m for m in sandbox.channel_messages(group.mentors) if m.custom_ids()]) == 1
+
+
+async def test_an_unconfirmed_request_is_not_posted_once_requests_go_elsewhere(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """The member agreed to #mentors; the press was never confirmed; moderators then move
+    requests to another channel. The scheduler posts it in neither."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    sandbox.fail_next("POST", rf"/channels/{group.mentors.id}/messages", 0, times=3)
+    told = await ask_for_a_mentor(world)
+    assert told.text.startswith(MENTOR_UNCONFIRMED), told.text
+    support = await sandbox.create_channel(
+        world.guild, "support", private_to=[group.mentor_role, world.moderator_role]
+    )
+    await running.services.guild_settings.set_channel(
+        world.guild.id, world.moderator.id, "mentors_channel_id", support.id
+    )
+    await clock.advance(timedelta(minutes=2))
+    await asyncio.sleep(0.5)
+    assert sandbox.channel_messages(group.mentors) == []
+    assert [m for m in sandbox.channel_messages(support) if "Sam" in m.text] == []
+    # Fifteen minutes on: the lines by DM, and no ping about a request nobody can see.
+    await clock.advance(timedelta(minutes=14))
+    await sandbox.wait_for(lambda: bool(sandbox.dms_to(world.member)), what="the member's DM")
+    assert sandbox.dms_to(world.member)[0].content == FOLLOW_UP_DM
+    assert sandbox.channel_messages(group.mentors) == []
+    assert sandbox.channel_messages(support) == []
+
+
+async def test_a_yes_after_requests_moved_asks_again_and_the_new_yes_posts_there(
+    running: Runtime, world: World
+) -> None:
+    """The yes is bound to the channel the offer named: requests moved meanwhile, so Sam is
+    told privately, nothing is posted, and Sam is shown where it would go now."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    card = (await sandbox.slash(world.member, world.general, "crisis")).messages[0]
+    who = await sandbox.click(world.member, card, "crisis:mentor")
+    support = await sandbox.create_channel(
+        world.guild, "support", private_to=[group.mentor_role, world.moderator_role]
+    )
+    await running.services.guild_settings.set_channel(
+        world.guild.id, world.moderator.id, "mentors_channel_id", support.id
+    )
+    moved = await sandbox.click(world.member, who.messages[0], "crisis:mentor:send")
+    assert "haven't posted anything" in moved.text, moved.text
+    assert f"<#{support.id}>" in moved.text, moved.text
+    await asyncio.sleep(0.3)
+    assert sandbox.channel_messages(group.mentors) == []
+    assert sandbox.channel_messages(support) == []
+    sent = await sandbox.click(world.member, moved.messages[0], "crisis:mentor:send")
+    assert sent.text.startswith(MENTOR_ASKED), sent.text
+    await next_in(sandbox, support, "asked for a peer mentor")
 
 
 async def test_a_second_ping_that_keeps_failing_does_not_hold_up_the_members_lines(
@@ -592,3 +682,34 @@ async def test_a_claim_for_a_member_with_closed_dms_says_so_and_is_remembered(
         settings = await session.get(MemberSettings, pat.id)
     assert settings is not None
     assert settings.dms_closed_at is not None  # not tried again (R9)
+
+
+async def test_a_dm_edit_gets_one_card_for_each_wording_and_none_for_calm_words(
+    running: Runtime, world: World
+) -> None:
+    """Discord sends MESSAGE_UPDATE again for the same words (an embed unfurled): one card
+    per wording. An edit into calm words gets nothing more."""
+    sandbox = world.sandbox
+    written = await sandbox.dm_bot(world.member, "i want to kill myself")
+    await sandbox.wait_for(lambda: bool(sandbox.replies_in_dm(world.member, written)))
+
+    async def edit(content: str) -> None:
+        written.content = content
+        written.edits += 1
+        await sandbox._dispatch(
+            "MESSAGE_UPDATE", written.to_json(sandbox.base_url, sandbox.application_id), None
+        )
+        await asyncio.sleep(0.5)
+
+    def cards() -> int:
+        replies = sandbox.replies_in_dm(world.member, written)
+        return sum(e.get("title") == CRISIS_TITLE for m in replies for e in m.embeds)
+
+    assert cards() == 1
+    await edit("i want to kill myself")
+    await edit("sorry, never mind, all good")
+    assert cards() == 1
+    await edit("i'm going to end my life tonight")
+    await edit("i'm going to end my life tonight")
+    assert cards() == 2
+    assert not any(m.content == DM_REPLY for m in sandbox.replies_in_dm(world.member, written))

@@ -9,12 +9,18 @@ from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.db.engine import SessionFactory
-from bot.db.models import MentorRequest
+from bot.db.models import MentorRequest, Occurrence
 from bot.keys import Keyring
 from bot.scheduling import Scheduler
 from bot.services.anonymous import shown_note
 from bot.services.guild_settings import GuildConfig
-from bot.services.mentors import MentorRequests, named_request_problems
+from bot.services.mentors import (
+    FOLLOW_UP_KIND,
+    POST_KIND,
+    MentorRequests,
+    named_request_problems,
+    source_of,
+)
 from bot.services.retention import RetentionService
 
 CRISIS = "I can't go on. I want to die."
@@ -53,3 +59,32 @@ async def test_mentor_requests_are_purged_after_30_days(
     assert (await retention.run(clock.now() + timedelta(days=31)))["mentor requests"] == 1
     async with sessions() as session:
         assert await session.scalar(select(MentorRequest.id)) is None
+
+
+async def test_a_request_is_booked_with_its_post_and_asking_again_finds_it_until_posted(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """The post is durable (a delivery of its own, beside the follow-up); a second ask finds
+    the same request, unposted, so it is sent again rather than called known; once Discord
+    confirmed it, the scheduler's post is cancelled and a second ask says it is there."""
+    requests = MentorRequests(sessions, clock, Scheduler(sessions, clock))
+    first = await requests.open(1, 501, channel_id=10, role_id=11)
+    assert first.fresh
+    assert not first.posted
+
+    async def deliveries() -> dict[str, str]:
+        async with sessions() as session:
+            rows = await session.execute(
+                select(Occurrence.kind, Occurrence.state).where(
+                    Occurrence.source == source_of(first.request_id)
+                )
+            )
+            return {kind: state for kind, state in rows.all()}
+
+    assert await deliveries() == {POST_KIND: "pending", FOLLOW_UP_KIND: "pending"}
+    again = await requests.open(1, 501, channel_id=10, role_id=11)
+    assert (again.request_id, again.fresh, again.posted) == (first.request_id, False, False)
+    await requests.posted(first.request_id, 9001)
+    assert await deliveries() == {POST_KIND: "cancelled", FOLLOW_UP_KIND: "pending"}
+    known = await requests.open(1, 501, channel_id=10, role_id=11)
+    assert (known.request_id, known.fresh, known.posted) == (first.request_id, False, True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.services import crisis_language, crisis_model
-from bot.services.crisis_language import CATEGORIES, SEVERITY, assess, normalise
+from bot.services.crisis_language import CATEGORIES, SEVERITY, assess, crisis_in, normalise
 
 DATA = Path(__file__).resolve().parents[1] / "bench" / "data"
 CORPUS = DATA / "crisis_corpus.jsonl"
@@ -637,3 +637,24 @@ def test_without_its_file_the_lexicon_works_alone(
     monkeypatch.setattr(crisis_model, "load", lambda: None)
     assert assess("I want to die").crisis
     assert not assess("nobody would even notice").crisis
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        ("all my pills", "tonight so i can sleep forever"),
+        ("Zoloft", "the whole bottle", "all at once"),
+        ("say goodbye to everyone", "tomorrow before I end it"),
+    ],
+)
+def test_crisis_words_split_over_one_forms_fields_are_read_together(
+    fields: tuple[str, ...],
+) -> None:
+    assert crisis_in(*fields)
+
+
+def test_calm_fields_stay_calm_together_and_any_one_field_counts() -> None:
+    assert not crisis_in("Sertraline", "50 mg", None, "the doctor raised it, feeling steadier")
+    assert not crisis_in("clean the rifle", "saturday 9am")
+    assert not crisis_in(None, "", "   ")
+    assert crisis_in("Sertraline", "50 mg", "I want to die")

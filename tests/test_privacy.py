@@ -68,10 +68,8 @@ async def fill(sessions: SessionFactory, clock: FakeClock, keyring: Keyring) -> 
             session, guild_id=1, actor_id=USER, action="resources.add", target="Pantry", at=START
         )
     mentors = MentorRequests(sessions, clock, scheduler)
-    asked = await mentors.open(1, USER, channel_id=10, role_id=11)
-    theirs_asked = await mentors.open(1, OTHER, channel_id=10, role_id=11)
-    assert asked is not None
-    assert theirs_asked is not None
+    asked = (await mentors.open(1, USER, channel_id=10, role_id=11)).request_id
+    theirs_asked = (await mentors.open(1, OTHER, channel_id=10, role_id=11)).request_id
     assert (
         await mentors.claim(theirs_asked, USER, roles=[11], mentor_role_id=11)
     ).won  # USER reached out to OTHER

@@ -596,7 +596,10 @@ class CheckinService:
         anonymous one gets a post of its own, as any anonymous check-in does."""
         now = self._clock.now()
         async with self._sessions.begin() as session:
-            row = await session.get(Checkin, checkin_id)
+            # Locked (FOR UPDATE on PostgreSQL; SQLite's write transactions already run one
+            # at a time): of quick presses, the first answers and the others then read it
+            # as already chosen, so the check-in is shared once.
+            row = await session.get(Checkin, checkin_id, with_for_update=True)
             mine = row is not None and self._owners.matcher("checkins", user_id)(row.owner)
             stored = open_checkin(self._keyring, row) if row is not None and mine else None
             if row is None or stored is None:

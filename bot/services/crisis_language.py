@@ -1122,3 +1122,14 @@ def assess(note: str | None, *, use_model: bool = True) -> Assessment:
             matches.append(Match(LEARNED, f"model score {score:.2f}"))
     phrases = tuple(dict.fromkeys(match.phrase for match in matches))
     return Assessment(bool(matches), phrases, tuple(matches), set_aside, score)
+
+
+def crisis_in(*fields: str | None) -> bool:
+    """Whether the fields of one form read like a crisis, each alone or all together: an
+    overdose plan split over a form ("all my pills" as the medication, "tonight so I can
+    sleep forever" as the note) is one sentence to the member who wrote it. Joined in the
+    form's order, with a space, as they would be read."""
+    written = [field for field in fields if field and field.strip()]
+    if any(assess(field).crisis for field in written):
+        return True
+    return len(written) > 1 and assess(" ".join(written)).crisis

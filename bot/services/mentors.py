@@ -6,6 +6,13 @@ in. The first mentor to claim a request has it. If nobody does within FOLLOW_UP_
 scheduler pings the role once more and sends the member the crisis lines: the follow-up is
 booked in the same transaction as the request, so a restart cannot lose it.
 
+So is the post itself: the request is booked with a delivery of its own (POST_KIND), due a
+moment after the member's press. The press posts it at once and cancels that delivery; if
+the process dies first, or Discord never confirmed the post, the scheduler posts it under
+the same nonce (Discord hands back the message if the first try had landed). A member who
+asks again while their request is still unconfirmed sends it again rather than being told
+the mentors know.
+
 Nothing from a member's check-ins is stored with a request.
 """
 
@@ -13,18 +20,24 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import SessionFactory, insert_for
-from bot.db.models import MentorRequest
-from bot.scheduling import Delivery, Due, Scheduler
+from bot.db.models import MentorRequest, Occurrence
+from bot.scheduling import CANCELLED, PENDING, Delivery, Due, Scheduler
 from bot.services.guild_settings import GuildConfig
 
 FOLLOW_UP_KIND = "mentor_followup"
 FOLLOW_UP_AFTER = timedelta(minutes=15)
+POST_KIND = "mentor_post"
+# The press posts the request at once; the scheduler takes over if it has not been confirmed
+# by then. Well inside the few minutes Discord keeps a nonce, so a late first try and the
+# scheduler's post are one message.
+POST_GRACE = timedelta(minutes=1)
 # A member pressing the button again within this window gets a kind word, not a new alert.
 ASK_AGAIN_AFTER = timedelta(minutes=30)
 SENDING, OPEN, CLAIMED = "sending", "open", "claimed"
@@ -47,7 +60,37 @@ def named_request_problems(config: GuildConfig, *, channel_public: bool | None) 
 
 
 def source_of(request_id: int) -> str:
+    """The request's deliveries (its post and its follow-up): one source, so a claim, a
+    refusal or /mydata delete ends both."""
     return f"mentor:{request_id}"
+
+
+def nonce_of(request_id: int) -> str:
+    """The one nonce every post of a request is sent with, by the press or the scheduler."""
+    return f"mentor-{request_id}"
+
+
+@dataclass(frozen=True)
+class Opened:
+    """The member's request: made by this press (`fresh`), or their recent one. `posted`:
+    Discord confirmed it is in the mentors' channel (or a mentor has claimed it)."""
+
+    request_id: int
+    channel_id: int
+    role_id: int
+    fresh: bool
+    posted: bool
+
+
+@dataclass(frozen=True)
+class Unposted:
+    """A request the scheduler still has to post."""
+
+    request_id: int
+    guild_id: int
+    user_id: int
+    channel_id: int
+    role_id: int
 
 
 @dataclass(frozen=True)
@@ -75,21 +118,14 @@ class MentorRequests:
         self._clock = clock
         self._scheduler = scheduler
 
-    async def open(self, guild_id: int, user_id: int, channel_id: int, role_id: int) -> int | None:
-        """A new request and its follow-up, or None if this member asked a moment ago."""
+    async def open(self, guild_id: int, user_id: int, channel_id: int, role_id: int) -> Opened:
+        """A new request, its post and its follow-up; or, if this member asked a moment ago,
+        that request (to be posted again if it was never confirmed)."""
         now = self._clock.now()
         async with self._sessions.begin() as session:
-            recent = await session.scalar(
-                select(MentorRequest.id)
-                .where(
-                    MentorRequest.guild_id == guild_id,
-                    MentorRequest.user_id == user_id,
-                    MentorRequest.created_at > now - ASK_AGAIN_AFTER,
-                )
-                .limit(1)
-            )
+            recent = await self._recent(session, guild_id, user_id, now)
             if recent is not None:
-                return None
+                return recent
             # The new request takes the newest place from the member's last one, and only
             # from one old enough to be asked again: a request made a moment ago by another
             # press keeps it, however the two interleave. The unique index then lets only
@@ -115,23 +151,77 @@ class MentorRequests:
                 .on_conflict_do_nothing(index_elements=["guild_id", "user_id", "newest"])
                 .returning(MentorRequest.id)
             )
-            if request_id is None:
-                return None
-            due_at = now + FOLLOW_UP_AFTER
+            if request_id is None:  # another press took the place: that request is theirs
+                found = await self._recent(session, guild_id, user_id, now)
+                if found is not None:
+                    return found
+                raise RuntimeError("a mentor request was neither made nor found")
+            post_at, due_at = now + POST_GRACE, now + FOLLOW_UP_AFTER
+            await Scheduler.add(
+                session, source=source_of(request_id), kind=POST_KIND, due_at=post_at,
+                payload={},
+            )  # fmt: skip
             await Scheduler.add(
                 session, source=source_of(request_id), kind=FOLLOW_UP_KIND, due_at=due_at,
                 payload={},
             )  # fmt: skip
-        await self._scheduler.scheduled(due_at)
-        return request_id
+        await self._scheduler.scheduled(post_at)
+        return Opened(request_id, channel_id, role_id, fresh=True, posted=False)
+
+    async def _recent(
+        self, session: AsyncSession, guild_id: int, user_id: int, now: datetime
+    ) -> Opened | None:
+        request = await session.scalar(
+            select(MentorRequest)
+            .where(
+                MentorRequest.guild_id == guild_id,
+                MentorRequest.user_id == user_id,
+                MentorRequest.created_at > now - ASK_AGAIN_AFTER,
+            )
+            .order_by(MentorRequest.id.desc())
+            .limit(1)
+        )
+        if request is None:
+            return None
+        posted = request.message_id is not None or request.state == CLAIMED
+        return Opened(request.id, request.channel_id, request.role_id, False, posted)
 
     async def posted(self, request_id: int, message_id: int) -> None:
+        """Discord confirmed the post: the scheduler need not post it."""
+        now = self._clock.now()
         async with self._sessions.begin() as session:
             await session.execute(
                 update(MentorRequest)
                 .where(MentorRequest.id == request_id, MentorRequest.state == SENDING)
-                .values(state=OPEN, message_id=message_id)
+                .values(state=OPEN)
             )
+            await session.execute(
+                update(MentorRequest)
+                .where(MentorRequest.id == request_id, MentorRequest.message_id.is_(None))
+                .values(message_id=message_id)
+            )
+            await session.execute(
+                update(Occurrence)
+                .where(
+                    Occurrence.source == source_of(request_id),
+                    Occurrence.kind == POST_KIND,
+                    Occurrence.state == PENDING,  # a claimed one is the scheduler's, posting
+                )
+                .values(state=CANCELLED, settled_at=now, lease_until=None, detail="posted")
+            )
+
+    async def unposted(self, due: Due) -> Unposted | Delivery:
+        """The request a POST_KIND delivery is for, if it still needs posting."""
+        request_id = int(due.source.split(":", 1)[1])
+        async with self._sessions() as session:
+            request = await session.get(MentorRequest, request_id)
+        if request is None:
+            return Delivery("cancelled", "the request is gone")
+        if request.message_id is not None or request.state != SENDING:
+            return Delivery("cancelled", "already posted")
+        return Unposted(
+            request.id, request.guild_id, request.user_id, request.channel_id, request.role_id
+        )
 
     async def not_sent(self, request_id: int) -> None:
         """The alert could not be posted: forget the request, so the next press tries again."""

@@ -19,9 +19,9 @@ import discord
 from bot.delivery import CANNOT_DM, SEND_ERRORS, is_transient, send_soon
 from bot.errors import UserFacingError
 from bot.services.checkins import HeldChoice
-from bot.services.crisis_language import assess
+from bot.services.crisis_language import crisis_in
 from bot.services.guild_settings import GuildConfig
-from bot.services.mentors import named_request_problems
+from bot.services.mentors import Opened, Unposted, named_request_problems, nonce_of
 from bot.tree import reporting, respond, services_of
 from bot.ui.checkins import WithdrawButton, named_post_embed, when_it_appears
 from bot.ui.embeds import crisis_embed, safe
@@ -64,9 +64,13 @@ MENTOR_ASKED = (
     "answer day and night."
 )
 MENTOR_UNCONFIRMED = (
-    "I've asked the group's peer mentors to reach out, but Discord didn't confirm it "
-    "arrived. If nobody has it in 15 minutes, I'll ping them again and DM you. If you need "
-    "someone right now, `/crisis` lists lines that answer day and night."
+    "I'm asking the group's peer mentors to reach out, but Discord hasn't confirmed it "
+    "arrived yet, so I'll keep trying. If nobody has it in 15 minutes, I'll DM you. If you "
+    "need someone right now, `/crisis` lists lines that answer day and night."
+)
+ROUTE_CHANGED = (
+    "Since I showed you where your request would go, the server has changed it, so I "
+    "haven't posted anything."
 )
 POST_HELD_BACK = (
     "Your anonymous post that was waiting will appear an hour or more later than planned, "
@@ -95,8 +99,9 @@ def crisis_reply(*, mentor: bool) -> tuple[discord.Embed, discord.ui.View | None
 async def card_if_crisis(interaction: discord.Interaction[Any], *texts: str | None) -> bool:
     """Anything a member writes to the bot is checked (R25), dates and times included, before
     it is parsed: a match gets the card, privately, before the normal answer (or the format
-    error), which still follows. Nothing is blocked. True if the card was due."""
-    if not any(assess(text).crisis for text in texts):
+    error), which still follows. Nothing is blocked. True if the card was due. The texts
+    are one form's fields: checked each alone and together (crisis words split over them)."""
+    if not crisis_in(*texts):
         return False
     await show_card(interaction)
     return True
@@ -340,7 +345,7 @@ def other_readers(
 
 async def _route(
     interaction: discord.Interaction[Any],
-) -> tuple[discord.TextChannel, discord.Role]:
+) -> tuple[discord.TextChannel, discord.Role, GuildConfig]:
     """Where a named request from this member would go, or a kind refusal."""
     if interaction.guild is None:
         raise UserFacingError(
@@ -348,11 +353,80 @@ async def _route(
             "answer day and night."
         )
     config = await services_of(interaction).guild_settings.get(interaction.guild.id)
-    channel, problems = mentors_channel(interaction.guild, config)
-    role = interaction.guild.get_role(config.mentor_role_id or 0)
-    if not config.mentor_requests or problems or channel is None or role is None:
+    channel, role = named_route(interaction.guild, config)
+    if channel is None or role is None:
         raise UserFacingError(NOT_SET_UP)
+    return channel, role, config
+
+
+def named_route(
+    guild: discord.Guild, config: GuildConfig
+) -> tuple[discord.TextChannel | None, discord.Role | None]:
+    """The mentors' channel and role a named request may go to now, or (None, None)."""
+    channel, problems = mentors_channel(guild, config)
+    role = guild.get_role(config.mentor_role_id or 0)
+    if not config.mentor_requests or problems or channel is None or role is None:
+        return None, None
     return channel, role
+
+
+def offer_text(
+    name: str, channel: discord.TextChannel, role: discord.Role, config: GuildConfig
+) -> str:
+    """Exactly who would see the member's name, and what the mentors may already know."""
+    text = (
+        f"If you go ahead, I'll post your name, **{name}**, in {channel.mention} and ping "
+        f"the **{safe(role.name)}** role there. Only that role and the server's moderators "
+        "can read that channel. "
+    )
+    if not config.crisis_alerts:
+        return text + (
+            "I won't pass on anything from your check-ins, only that you'd like someone to "
+            "reach out."
+        )
+    # A nameless alert about a check-in note goes to that channel at once; a named request
+    # right after it would tell the mentors whose note it was (R24): the member decides
+    # knowing that.
+    return text + (
+        "The request will say only that you'd like someone to reach out. One thing to know: "
+        "when a check-in note worries me, I let the mentors there know without a name, so "
+        "if you wrote one a little while ago, they may guess it was yours."
+    )
+
+
+def offered_here(offer: str, channel: discord.TextChannel, role: discord.Role) -> bool:
+    """Whether the offer the member read names this channel and this role. Discord hands
+    the pressed message back with the press, as the bot wrote it (a custom_id a client
+    could forge; this it can't), so the yes is bound to what the member agreed to."""
+    return channel.mention in offer and f"**{safe(role.name)}** role" in offer
+
+
+def request_view(request_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ClaimButton(request_id))
+    return view
+
+
+async def post_request(
+    client: discord.Client, request: Opened | Unposted, name: str | None, user_id: int
+) -> discord.Message:
+    """The named request in the mentors' channel, tried again at once if Discord has a
+    hiccup. Every try, from the press or the scheduler, has the request's own nonce: if
+    Discord had posted it before the connection dropped, it hands back that message
+    instead of posting a second."""
+    channel = client.get_partial_messageable(request.channel_id)
+    who = f"**{name}** (<@{user_id}>)" if name else f"<@{user_id}>"
+    return await send_soon(
+        lambda: channel.send(
+            f"<@&{request.role_id}> {who} asked for a peer mentor to reach out. If you can, "
+            "press the button so they know someone has it, then contact them privately.",
+            view=request_view(request.request_id),
+            allowed_mentions=discord.AllowedMentions(
+                everyone=False, users=False, roles=[discord.Object(request.role_id)]
+            ),
+            nonce=nonce_of(request.request_id),
+        )
+    )
 
 
 class MentorButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"crisis:mentor"):
@@ -380,24 +454,29 @@ class MentorButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cr
     @reporting
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        channel, role = await _route(interaction)
-        name = safe(getattr(interaction.user, "display_name", interaction.user.name))
-        view = discord.ui.View(timeout=None)
-        view.add_item(MentorSendButton())
-        await respond(
-            interaction,
-            f"If you go ahead, I'll post your name, **{name}**, in {channel.mention} and ping "
-            f"the **{safe(role.name)}** role there. Only that role and the server's "
-            "moderators can read that channel. I won't pass on anything from your "
-            "check-ins, only that you'd like someone to reach out.",
-            view=view,
-        )
+        channel, role, config = await _route(interaction)
+        await _offer(interaction, channel, role, config)
+
+
+async def _offer(
+    interaction: discord.Interaction[Any],
+    channel: discord.TextChannel,
+    role: discord.Role,
+    config: GuildConfig,
+    *,
+    before: str = "",
+) -> None:
+    name = safe(getattr(interaction.user, "display_name", interaction.user.name))
+    view = discord.ui.View(timeout=None)
+    view.add_item(MentorSendButton())
+    await respond(interaction, before + offer_text(name, channel, role, config), view=view)
 
 
 class MentorSendButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"crisis:mentor:send"
 ):
-    """The member's yes: only this sends their name to the mentors."""
+    """The member's yes: only this sends their name to the mentors, and only where the offer
+    they pressed it on said."""
 
     def __init__(self) -> None:
         super().__init__(
@@ -421,49 +500,46 @@ class MentorSendButton(
     @reporting
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        channel, role = await _route(interaction)  # again: settings may have changed
-        requests = services_of(interaction).mentor_requests
+        channel, role, config = await _route(interaction)  # again: settings may have changed
+        offer = interaction.message.content if interaction.message is not None else ""
+        if not offered_here(offer or "", channel, role):
+            # Requests go somewhere else now: nothing is posted until the member agrees to it.
+            await _offer(interaction, channel, role, config, before=f"{ROUTE_CHANGED}\n\n")
+            return
+        services = services_of(interaction)
+        requests = services.mentor_requests
         user = interaction.user
-        request_id = await requests.open(channel.guild.id, user.id, channel.id, role.id)
-        if request_id is None:
+        opened = await requests.open(channel.guild.id, user.id, channel.id, role.id)
+        elsewhere = (opened.channel_id, opened.role_id) != (channel.id, role.id)
+        if not opened.fresh and not opened.posted and elsewhere:
+            # An unconfirmed request for a channel the member no longer agreed to: not that.
+            await requests.not_sent(opened.request_id)
+            opened = await requests.open(channel.guild.id, user.id, channel.id, role.id)
+        if opened.posted:
             await respond(interaction, MENTOR_ALREADY_ASKED)
             return
         name = safe(getattr(user, "display_name", user.name))
-        view = discord.ui.View(timeout=None)
-        view.add_item(ClaimButton(request_id))
         try:
-            # Tried again under the request's own nonce: if Discord had posted it before the
-            # connection dropped, it hands back that message instead of posting a second.
-            message = await send_soon(
-                lambda: channel.send(
-                    f"{role.mention} **{name}** ({user.mention}) asked for a peer mentor to "
-                    "reach out. If you can, press the button so they know someone has it, "
-                    "then contact them privately.",
-                    view=view,
-                    allowed_mentions=discord.AllowedMentions(
-                        everyone=False, users=False, roles=[role]
-                    ),
-                    nonce=f"mentor-{request_id}",
-                )
+            message: discord.Message | None = await post_request(
+                interaction.client, opened, name, user.id
             )
         except SEND_ERRORS as error:
             if not is_transient(error):
                 # Discord refused it (missing permission, channel gone): nobody saw it.
                 log.warning("Could not post a mentor request (%s)", type(error).__name__)
-                await requests.not_sent(request_id)
+                await requests.not_sent(opened.request_id)
                 await respond(interaction, NOT_SET_UP)
                 return
-            # No answer: it may be in front of the mentors. The request stays claimable and
-            # its follow-up stays booked, so the role is pinged again and the member gets
-            # the lines if nobody has it in 15 minutes.
+            # No answer: it may be in front of the mentors. The request stays claimable, the
+            # scheduler posts it (same nonce) if it isn't confirmed within a minute, and its
+            # follow-up stays booked.
             log.warning("A mentor request may not have been posted (%s)", type(error).__name__)
             message = None
         if message is not None:
-            await requests.posted(request_id, message.id)
+            await requests.posted(opened.request_id, message.id)
         # The mentors may now know a name and a moment: a post of theirs must not follow it
         # (R24).
-        config = await services_of(interaction).guild_settings.get(channel.guild.id)
-        held = await services_of(interaction).anonymous.hold_back(config, user.id)
+        held = await services.anonymous.hold_back(config, user.id)
         told = MENTOR_ASKED if message is not None else MENTOR_UNCONFIRMED
         await respond(interaction, told + (f"\n\n{POST_HELD_BACK}" if held else ""))
 

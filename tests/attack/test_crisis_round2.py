@@ -20,7 +20,7 @@ from bot.runtime import Runtime
 from bot.sandbox import InteractionResult
 from bot.services.crisis import CRISIS_TITLE
 from bot.ui.crisis import NOT_SET_UP
-from tests.conftest import ON_POSTGRES, World, database_unavailable, start_bot
+from tests.conftest import World, database_unavailable, start_bot
 from tests.test_attacker import _message_time
 from tests.test_checkins_e2e import checkin_options, configure, next_in
 from tests.test_crash_recovery import bot_process
@@ -95,9 +95,6 @@ async def test_a_crisis_dm_with_an_invisible_character_gets_the_card(
 # ----- crisis words split over fields -----
 
 
-@known_break(
-    "/meds log checks each field alone, so an overdose plan split over fields gets no card"
-)
 async def test_crisis_words_split_over_the_meds_fields_get_the_card(
     running: Runtime, world: World
 ) -> None:
@@ -224,7 +221,6 @@ async def test_a_mentor_request_from_the_card_of_a_held_anonymous_checkin_cannot
 # ----- a DM edited into crisis words -----
 
 
-@known_break("a DM edited into crisis words gets no card")
 async def test_a_dm_edited_into_crisis_words_gets_the_card(running: Runtime, world: World) -> None:
     """A member DMs the bot, gets the short pointer, then edits that DM (as Discord lets
     anyone do) to say what they really meant. Discord sends the edit as MESSAGE_UPDATE; the
@@ -349,7 +345,6 @@ async def test_the_nameless_mentor_alert_survives_one_503(running: Runtime, worl
 # ----- a crash while the named request is on its way -----
 
 
-@known_break("a crash mid-send leaves the request unsent; the member's retry hears 'they know'")
 async def test_a_mentor_request_cut_short_by_a_crash_reaches_the_mentors_after_the_restart(
     bot_settings: Settings,
     world: World,
@@ -391,13 +386,6 @@ async def test_a_mentor_request_cut_short_by_a_crash_reaches_the_mentors_after_t
 # ----- the held-back choice pressed several times at once -----
 
 
-# A race (seen in 10 runs out of 10 with three presses, 5 out of 6 with two): not strict,
-# as for the double press of "Yes, ask a mentor" in conftest's KNOWN_BREAKS_ON_POSTGRES.
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=False,
-    reason="known break, issue #11: on PostgreSQL quick presses of a held choice post it twice",
-)
 @pytest.mark.parametrize(("share", "which"), [("named", "full"), ("anonymous", "bare")])
 async def test_quick_presses_of_a_held_choice_share_the_checkin_once(
     running: Runtime, world: World, clock: FakeClock, share: str, which: str
@@ -440,7 +428,6 @@ async def test_the_mentor_offer_names_everyone_who_will_read_the_members_name(
 # ----- the nameless alert tied to the member's own request by timing -----
 
 
-@known_break("a nameless alert, then the member's named request seconds later: the alert is named")
 async def test_a_mentor_request_right_after_a_private_crisis_checkin_does_not_name_the_alert(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -473,7 +460,6 @@ async def test_a_mentor_request_right_after_a_private_crisis_checkin_does_not_na
 # ----- consent to one channel, the name posted in another -----
 
 
-@known_break("the 'yes' carries no channel: pressed later, it posts wherever requests go now")
 async def test_yes_to_a_mentor_request_posts_only_where_the_member_was_told(
     running: Runtime, world: World
 ) -> None:
