@@ -14,7 +14,6 @@ import asyncio
 import dataclasses
 import json
 import logging
-import math
 import re
 import secrets
 from collections.abc import Sequence
@@ -412,10 +411,14 @@ def release_at(
 ) -> datetime:
     """When an anonymous post submitted now appears: at the server's next fixed release time
     at least the minimum delay away, or after a random wait between the delay and twice it.
-    Held back (its author asked for a mentor): HOLD_BACK away, or the release time after."""
+    Held back (its author asked for a mentor): HOLD_BACK away, or the release time after.
+
+    Always on a whole second (UTC): a post's moment keeps no fraction of a second from the
+    moment it was counted from (the check-in, or the mentor request whose alert the mentors
+    see to the millisecond), so every post shares the same fraction, and it says nothing."""
     if held_back:
         low, high = (span.total_seconds() for span in HOLD_BACK)
-        later = now + timedelta(seconds=round(rng.uniform(low, high)))
+        later = whole_second(now + timedelta(seconds=rng.uniform(low, high - 1)))
         if config.anonymous_release_times:
             return min(
                 next_local(at, config.timezone, later) for at in config.anonymous_release_times
@@ -430,8 +433,15 @@ def release_at(
         return min(
             next_local(at, config.timezone, now + floor) for at in config.anonymous_release_times
         )
-    wait = rng.uniform(floor.total_seconds(), 2 * floor.total_seconds())
-    return now + timedelta(seconds=math.ceil(wait))
+    wait = rng.uniform(floor.total_seconds(), 2 * floor.total_seconds() - 1)
+    return whole_second(now + timedelta(seconds=wait))
+
+
+def whole_second(moment: datetime) -> datetime:
+    """The first whole second at or after `moment`."""
+    if moment.microsecond == 0:
+        return moment
+    return moment.replace(microsecond=0) + timedelta(seconds=1)
 
 
 class CheckinService:

@@ -204,13 +204,6 @@ def _same_fraction(a: datetime, b: datetime, slack: timedelta) -> bool:
     return min(offset, 1 - offset) <= slack.total_seconds()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: a held-back post is moved by whole seconds from the mentor "
-        "request, so its message time has the named alert's fraction of a second"
-    ),
-)
 async def test_a_held_back_post_does_not_keep_the_mentor_alerts_fraction_of_a_second(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -232,13 +225,6 @@ async def test_a_held_back_post_does_not_keep_the_mentor_alerts_fraction_of_a_se
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: a held-back post's post_after is the mentor request's "
-        "created_at plus whole seconds, to the microsecond"
-    ),
-)
 async def test_a_held_back_posts_stored_time_does_not_match_the_mentor_request(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
