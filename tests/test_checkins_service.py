@@ -20,7 +20,15 @@ from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import Scheduler
 from bot.services.anonymous import AnonymousPostService
-from bot.services.checkins import CheckinDraft, CheckinService, open_checkin, parse_sleep
+from bot.services.checkins import (
+    NOTE_MAX,
+    CheckinDraft,
+    CheckinService,
+    Content,
+    StoredCheckin,
+    open_checkin,
+    parse_sleep,
+)
 from bot.services.crisis_language import assess
 from bot.services.crypto import encrypt, key_id_of
 from bot.services.dates import parse_clock_time
@@ -126,6 +134,25 @@ def draft(request_key: int, **overrides: Any) -> CheckinDraft:
 
 def service(sessions: SessionFactory, clock: FakeClock, keyring: Keyring) -> CheckinService:
     return CheckinService(sessions, clock, keyring, Scheduler(sessions, clock))
+
+
+def test_a_note_of_any_script_as_long_as_the_form_allows_is_stored_as_long_as_none() -> None:
+    """Padding is in bytes and notes are limited in characters: a full note in the widest
+    characters (4 bytes each) is padded to the length of no note at all, and so is the
+    anonymous post that shows it."""
+    keyring = Keyring.generate()
+    widest = '"\\' + "\U0001f642" * (NOTE_MAX - 2)  # two escaped in JSON, then emoji
+    notes = [None, "ok", "Сьогодні важкий день. " * 45, "今天很难" * 250, widest]
+    assert all(note is None or len(note) <= NOTE_MAX for note in notes)
+    checkins, posts = set(), set()
+    for note in notes:
+        content = Content(1, 24.0, None, "strong", "skip", note)
+        data, sealed_note = StoredCheckin(0, GUILD, START, "anonymous", content, "anonymous",
+                                          False).sealed(keyring, "d" * 64)  # fmt: skip
+        checkins.add((len(data), len(sealed_note)))
+        posts.add(len(content.sealed(keyring, context="post:1", note_shared=False)))
+    assert len(checkins) == 1, checkins
+    assert len(posts) == 1, posts
 
 
 async def test_bad_values_are_refused(sessions: SessionFactory, clock: FakeClock) -> None:

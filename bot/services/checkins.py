@@ -112,9 +112,11 @@ def sleep_words(hours: float | None, quality: str | None) -> str:
     return SLEEP_WORDS.get(quality or "", "Not said")
 
 
-# Every check-in and post is padded to one of these lengths (bytes), so the stored size says
-# nothing about its note: a note of up to NOTE_MAX plain characters fits the first.
-CONTENT_SIZES = (1536, 4608)
+# Every check-in and post is padded to this length (bytes), so the stored size says nothing
+# about its note. Notes are limited in characters, not bytes: the size holds NOTE_MAX of the
+# widest (4 bytes in UTF-8, as an emoji; a Cyrillic or Hebrew letter takes 2, a Chinese one
+# 3), so a long note in any script is stored as long as a short English one.
+CONTENT_SIZES = (4608,)
 # A check-in keeps its note apart (padded the same way, and there even when empty), so a
 # note that cannot be read still leaves the check-in readable (R28).
 DATA_SIZES = (384,)

@@ -256,14 +256,6 @@ UKRAINIAN = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: padding buckets are in bytes while notes are limited in "
-        "characters, so a long note in Cyrillic (2 bytes a letter) is stored in a larger "
-        "bucket than any English note"
-    ),
-)
 async def test_a_long_note_in_another_script_is_stored_as_long_as_any_other(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
