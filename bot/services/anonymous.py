@@ -29,12 +29,14 @@ from bot.services.checkins import (
     Content,
     blocked_until,
     book_release,
+    pseudonym_for,
     read_sealed,
     release_at,
 )
 from bot.services.crisis_language import assess
-from bot.services.guild_settings import GuildConfig
+from bot.services.guild_settings import GuildConfig, config_of
 from bot.services.ownership import Owners, owned_rows, post_context
+from bot.services.pseudonyms import week_label
 
 BLOCK_DAYS = (1, 7, 30)
 # A post held up by a Discord outage still goes out within a day; later it would only puzzle.
@@ -112,6 +114,7 @@ class AnonymousPostService:
             if values is None or now - post.post_after > ANONYMOUS_POST_DEADLINE:
                 post.state = FAILED
                 return Delivery("cancelled", "the post could not be read, or is a day late")
+            await _into_this_week(session, self._owners, post, now)
             content, note_shared = Content.of(values), values.get("note_shared")
             return PostContent(
                 post_id=post.id, guild_id=post.guild_id, channel_id=post.channel_id,
@@ -305,3 +308,21 @@ async def _rebook(
         session, guild_id, due, None if following is None else following[0], move=True
     )
     return due
+
+
+async def _into_this_week(
+    session: AsyncSession, owners: Owners, post: AnonymousPost, now: datetime
+) -> None:
+    """A post that goes out in a pseudonym week after the one it was written in (held back
+    for a mentor request across Monday 00:00, or late) goes out under its author's name of
+    this week: under last week's it would show it waited longer than any delay, and so that
+    it was held back, next to the only mentor request before midnight."""
+    zone = config_of(post.guild_id, await session.get(GuildSettings, post.guild_id)).timezone
+    week = week_label(now, zone)
+    if post.week == week:
+        return
+    author = owners.identity_of("anonymous_posts", post.owner)
+    if author is None or not author.startswith("u:"):
+        return  # no key opens it: the content cannot be read either, and it is given up
+    post.pseudonym = await pseudonym_for(session, owners, post.guild_id, int(author[2:]), week)
+    post.week = week

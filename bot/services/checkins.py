@@ -787,19 +787,7 @@ class CheckinService:
     async def _pseudonym(
         self, session: AsyncSession, guild_id: int, user_id: int, week: str
     ) -> str:
-        """The member's name this week in this server: the one on their posts of the week,
-        or a new one nobody else has."""
-        mine = self._owners.matcher("anonymous_posts", user_id)
-        names = set()
-        for pseudonym, owner in await session.execute(
-            select(AnonymousPost.pseudonym, AnonymousPost.owner).where(
-                AnonymousPost.guild_id == guild_id, AnonymousPost.week == week
-            )
-        ):
-            if mine(owner):
-                return str(pseudonym)
-            names.add(str(pseudonym))
-        return draw_pseudonym(names)
+        return await pseudonym_for(session, self._owners, guild_id, user_id, week)
 
     async def _write(self, rows: Sequence[_Row]) -> list[Saved]:
         """One transaction for the whole batch, in few statements: the check-ins in one
@@ -1127,3 +1115,21 @@ async def asked_for_mentor(
         .limit(1)
     )
     return found is not None
+
+
+async def pseudonym_for(
+    session: AsyncSession, owners: Owners, guild_id: int, user_id: int, week: str
+) -> str:
+    """The member's name this week in this server: the one on their posts of the week, or a
+    new one nobody else has."""
+    mine = owners.matcher("anonymous_posts", user_id)
+    names = set()
+    for pseudonym, owner in await session.execute(
+        select(AnonymousPost.pseudonym, AnonymousPost.owner).where(
+            AnonymousPost.guild_id == guild_id, AnonymousPost.week == week
+        )
+    ):
+        if mine(owner):
+            return str(pseudonym)
+        names.add(str(pseudonym))
+    return draw_pseudonym(names)

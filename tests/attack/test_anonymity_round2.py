@@ -530,13 +530,6 @@ async def test_an_anonymous_milestone_after_a_reset_is_not_tied_to_the_named_att
 # ----- a held-back post across the pseudonym week's end -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: a post held back past Monday 00:00 appears in the new week "
-        "under last week's pseudonym, which says it waited longer than any delay"
-    ),
-)
 async def test_a_post_held_back_into_the_next_week_does_not_give_away_its_author(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
