@@ -248,24 +248,30 @@ class AnonymousPostService:
         return until if until is not None and until > self._clock.now() else None
 
     async def hold_back(self, config: GuildConfig, user_id: int) -> datetime | None:
-        """Move the member's waiting anonymous posts in this server well away from now (they
-        just asked for a mentor by name); the latest new time, or None if nothing waits."""
+        """Move the member's waiting anonymous posts well away from now (they just asked for
+        a mentor by name in `config`'s server); the latest new time, or None if nothing
+        waits. In every server, not only that one: a moderator of two servers would see a
+        post of theirs in the other minutes after the name."""
         now = self._clock.now()
         latest: datetime | None = None
         async with self._sessions.begin() as session:
             waiting = await owned_rows(
-                session, self._owners, AnonymousPost, user_id,
-                AnonymousPost.guild_id == config.guild_id, AnonymousPost.state == PENDING,
-            )  # fmt: skip
+                session, self._owners, AnonymousPost, user_id, AnonymousPost.state == PENDING
+            )
+            configs = {config.guild_id: config}
             for post in waiting:
-                later = release_at(config, now, self._rng, held_back=True)
+                if post.guild_id not in configs:
+                    row = await session.get(GuildSettings, post.guild_id)
+                    configs[post.guild_id] = config_of(post.guild_id, row)
+                later = release_at(configs[post.guild_id], now, self._rng, held_back=True)
                 post.post_after = later
                 latest = max(latest or later, later)
             if latest is not None:
                 # The release booked for a post moved on must move too: left where it was, it
                 # would come due, find nothing, and keep the post's first time in its row.
                 await session.flush()
-                await _rebook(session, config.guild_id, now)
+                for guild_id in sorted({post.guild_id for post in waiting}):
+                    await _rebook(session, guild_id, now)
         return latest
 
     async def _post(

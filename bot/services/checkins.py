@@ -646,7 +646,7 @@ class CheckinService:
             chosen = Chosen(share, share, config.checkin_channel_id, None, None)
             if share == "anonymous":
                 shown = shared.content if choice == "full" else _without_note(shared.content)
-                held_back = await asked_for_mentor(session, row.guild_id, user_id, now)
+                held_back = await asked_for_mentor(session, user_id, now)
                 [post_id] = await fresh_post_ids(session, 1)
                 post = AnonymousPost(
                     id=post_id,
@@ -778,7 +778,7 @@ class CheckinService:
             pseudonym = await self._pseudonym(
                 session, draft.guild_id, draft.user_id, week_label(now, config.timezone)
             )
-            held_back = await asked_for_mentor(session, draft.guild_id, draft.user_id, now)
+            held_back = await asked_for_mentor(session, draft.user_id, now)
             return _Decision(
                 requested, requested, pseudonym=pseudonym, held_back=held_back,
                 wait_from=last[0] + apart if last is not None and recent else None,
@@ -1099,19 +1099,14 @@ async def fresh_post_ids(session: AsyncSession, count: int) -> list[int]:
     return list(chosen)
 
 
-async def asked_for_mentor(
-    session: AsyncSession, guild_id: int, user_id: int, now: datetime
-) -> bool:
-    """Whether the member asked for a peer mentor by name here within HOLD_BACK[1]: the
-    mentors saw their name then, so a post of theirs must not follow it by minutes. The
-    request's time and user id are in the clear already (the member chose to be named)."""
+async def asked_for_mentor(session: AsyncSession, user_id: int, now: datetime) -> bool:
+    """Whether the member asked for a peer mentor by name within HOLD_BACK[1], in any
+    server: the mentors saw their name then, so a post of theirs must not follow it by
+    minutes, there or in another server a moderator may also see. The request's time and
+    user id are in the clear already (the member chose to be named)."""
     found = await session.scalar(
         select(MentorRequest.id)
-        .where(
-            MentorRequest.guild_id == guild_id,
-            MentorRequest.user_id == user_id,
-            MentorRequest.created_at > now - HOLD_BACK[1],
-        )
+        .where(MentorRequest.user_id == user_id, MentorRequest.created_at > now - HOLD_BACK[1])
         .limit(1)
     )
     return found is not None

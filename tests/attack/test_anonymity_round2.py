@@ -757,13 +757,6 @@ async def _streak_owners(running: Runtime) -> dict[int, int]:
 # ----- two servers, one moderator -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: a mentor request holds back the member's waiting posts in "
-        "that server only; a moderator of both servers sees their post elsewhere minutes later"
-    ),
-)
 async def test_a_mentor_request_in_one_server_does_not_name_the_post_waiting_in_another(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
