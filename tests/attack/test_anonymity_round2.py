@@ -97,15 +97,6 @@ async def _low_day_then_ask(week: Week, name: str) -> tuple[str, Message]:
 # ----- /mydata delete -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: /mydata delete removes the author's anonymous_posts and "
-        "mentor_requests rows while their posts and named alert stay in the channels, so "
-        "the posts with no row are one member's, across weeks, and the alert with no row "
-        "names them"
-    ),
-)
 async def test_deleting_my_data_does_not_tie_my_posts_together_or_to_me(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
