@@ -875,7 +875,7 @@ class CheckinService:
         today = now.astimezone(tz).date()
         async with self._reads() as session:
             earlier = await self._own(session, user_id, now - timedelta(days=8))
-            streak = await current_streak(session, self._owners, user_id)
+            streak = await current_streak(session, self._keyring, user_id)
         before_today = sorted(
             (item for item in earlier if item.at.astimezone(tz).date() < today),
             key=lambda item: item.at,

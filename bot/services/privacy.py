@@ -40,7 +40,7 @@ from bot.keys import Keyring
 from bot.services.anonymous import POSTED, REMOVED, shown_note
 from bot.services.checkins import Content, open_checkin, open_choice, read_sealed
 from bot.services.crypto import UNREADABLE, decrypt_or_none
-from bot.services.journal import details_of
+from bot.services.journal import details_of, ended_on
 from bot.services.mentors import source_of
 from bot.services.ownership import Owners, owned_rows, post_context
 
@@ -277,7 +277,8 @@ class JournalData:
                 for row in changes
             ],
             "sobriety": [
-                {"started": _plain(row.started_on), "ended": _plain(row.ended_on),
+                {"started": _plain(row.started_on),
+                 "ended": _plain(ended_on(self._keyring, row)),
                  "milestones_shared": row.share}
                 for row in streaks
             ],

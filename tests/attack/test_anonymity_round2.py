@@ -446,13 +446,6 @@ async def test_a_copy_of_the_database_files_does_not_tie_a_held_back_post_to_the
 # ----- the sobriety counter: a reset joins two attempts -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: a /sobriety reset ends one attempt and starts the next on "
-        "the same day, in the clear, so a named attempt names the anonymous one after it"
-    ),
-)
 async def test_an_anonymous_milestone_after_a_reset_is_not_tied_to_the_named_attempt_before(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -680,13 +673,6 @@ async def test_a_copy_of_the_database_files_does_not_tie_a_private_checkin_to_th
 # ----- row order in the deliveries table: set up in one go -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: /sobriety set books its first milestone as a delivery row "
-        "of its own, so an anonymous milestone's row sits next to its member's prompt row"
-    ),
-)
 async def test_an_anonymous_milestones_delivery_row_is_not_next_to_its_members_prompt(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -798,7 +784,7 @@ async def test_a_mentor_request_in_one_server_does_not_name_the_post_waiting_in_
     await ask_a_mentor(sandbox, world.member, reply)
     await week.at(1, "10:40:00")
     await sandbox.slash(jo, general, "checkin now", **checkin_options(share="anonymous"))
-    await week.at(1, "12:00:00")
+    await week.at(1, "13:40:00")  # a post held back one to four hours from 09:21:30 is out
 
     # Dana: the named request in one server, the posts in the other, each with its time.
     delay = timedelta(minutes=5)
