@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -16,6 +17,8 @@ from bot.ui.embeds import CALM_BLUE
 
 if TYPE_CHECKING:
     from bot.app import MusterBot
+
+log = logging.getLogger(__name__)
 
 
 def _counted(count: int, name: str) -> str:
@@ -51,7 +54,17 @@ class ConfirmDelete(discord.ui.View):
         self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
     ) -> None:
         await interaction.response.defer()
-        removed = await services_of(interaction).privacy.delete(interaction.user.id)
+        privacy = services_of(interaction).privacy
+        alerts = await privacy.alerts_naming(interaction.user.id)
+        removed = await privacy.delete(interaction.user.id)
+        for channel_id, message_id in alerts:  # Muster's own messages: no permission needed
+            messageable = interaction.client.get_partial_messageable(channel_id)
+            try:
+                await messageable.get_partial_message(message_id).delete()
+            except discord.NotFound:
+                pass
+            except discord.HTTPException as error:
+                log.warning("Could not take down a mentor alert (HTTP %s)", error.status)
         parts = [_counted(count, name) for name, count in removed.items() if count]
         summary = ", ".join(parts) if parts else "nothing was stored about you"
         self.stop()
@@ -121,10 +134,11 @@ class PrivacyCog(commands.Cog):
     async def delete(self, interaction: discord.Interaction[MusterBot]) -> None:
         """Erase everything Muster keeps about you (you'll be asked to confirm)."""
         await interaction.response.send_message(
-            "This erases your check-ins and their anonymous posts' records, your medication "
-            "log, sobriety counter, reminders, settings and meeting answers, for good. "
-            "Posts already shown in a channel stay there; delete those from the post itself "
-            "(its Options button) first if you want them gone.",
+            "This erases your check-ins, your medication log, sobriety counter, reminders, "
+            "settings, meeting answers and mentor requests (taken down from the mentors' "
+            "channel), for good. Anonymous posts already shown in a channel stay there, no "
+            "longer tied to you even with the keys; delete those from the post itself (its "
+            "Options button) first if you want them gone.",
             view=ConfirmDelete(interaction.user.id),
             ephemeral=True,
         )

@@ -15,12 +15,27 @@ from sqlalchemy.exc import OperationalError
 from bot.clock import FakeClock
 from bot.db.engine import SessionFactory
 from bot.db.group_commit import BatchWriter
-from bot.db.models import AnonymousPost, Checkin, CheckinProfile, MedicationChange, Occurrence
+from bot.db.models import (
+    AnonymousPost,
+    Checkin,
+    CheckinProfile,
+    MedicationChange,
+    Occurrence,
+    SobrietyStreak,
+)
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import Scheduler
 from bot.services.anonymous import AnonymousPostService
-from bot.services.checkins import CheckinDraft, CheckinService, open_checkin, parse_sleep
+from bot.services.checkins import (
+    NOTE_MAX,
+    CheckinDraft,
+    CheckinService,
+    Content,
+    StoredCheckin,
+    open_checkin,
+    parse_sleep,
+)
 from bot.services.crisis_language import assess
 from bot.services.crypto import encrypt, key_id_of
 from bot.services.dates import parse_clock_time
@@ -126,6 +141,25 @@ def draft(request_key: int, **overrides: Any) -> CheckinDraft:
 
 def service(sessions: SessionFactory, clock: FakeClock, keyring: Keyring) -> CheckinService:
     return CheckinService(sessions, clock, keyring, Scheduler(sessions, clock))
+
+
+def test_a_note_of_any_script_as_long_as_the_form_allows_is_stored_as_long_as_none() -> None:
+    """Padding is in bytes and notes are limited in characters: a full note in the widest
+    characters (4 bytes each) is padded to the length of no note at all, and so is the
+    anonymous post that shows it."""
+    keyring = Keyring.generate()
+    widest = '"\\' + "\U0001f642" * (NOTE_MAX - 2)  # two escaped in JSON, then emoji
+    notes = [None, "ok", "Сьогодні важкий день. " * 45, "今天很难" * 250, widest]
+    assert all(note is None or len(note) <= NOTE_MAX for note in notes)
+    checkins, posts = set(), set()
+    for note in notes:
+        content = Content(1, 24.0, None, "strong", "skip", note)
+        data, sealed_note = StoredCheckin(0, GUILD, START, "anonymous", content, "anonymous",
+                                          False).sealed(keyring, "d" * 64)  # fmt: skip
+        checkins.add((len(data), len(sealed_note)))
+        posts.add(len(content.sealed(keyring, context="post:1", note_shared=False)))
+    assert len(checkins) == 1, checkins
+    assert len(posts) == 1, posts
 
 
 async def test_bad_values_are_refused(sessions: SessionFactory, clock: FakeClock) -> None:
@@ -238,8 +272,8 @@ async def test_export_delete_retention_and_rotation_cover_checkins(
     report = await RetentionService(sessions, clock, rotated).reencrypt()
     # Check-ins: owner, data and note, twice; the post: owner and content; two sharing
     # choices: owner and choice; the medication entry: owner and details; the streak's
-    # owner; the named milestone's user.
-    assert (report.reencrypted, report.unreadable) == (6 + 2 + 4 + 2 + 1 + 1, 0)
+    # owner and end; the named milestone's user.
+    assert (report.reencrypted, report.unreadable) == (6 + 2 + 4 + 2 + 2 + 1, 0)
     async with sessions() as session:
         assert {
             key_id_of(b) for b in await session.scalars(select(MedicationChange.details_encrypted))
@@ -273,6 +307,42 @@ async def test_export_delete_retention_and_rotation_cover_checkins(
         assert await session.scalar(select(func.count()).select_from(Checkin)) == 0
         assert await session.scalar(select(func.count()).select_from(AnonymousPost)) == 0
     await checkins.close()
+
+
+async def test_a_reset_keeps_its_end_sealed_and_anonymous_milestones_share_one_delivery(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """A reset's end is not in the clear (it is the day the next attempt begins), and an
+    anonymous milestone moves its server's one delivery instead of adding a row of its own
+    next to whatever its member did just before."""
+    keyring = Keyring.generate()
+    sobriety = SobrietyService(sessions, clock, keyring, Scheduler(sessions, clock))
+
+    async def milestone_rows() -> list[tuple[str, str]]:
+        async with sessions() as session:
+            rows = await session.scalars(select(Occurrence).where(Occurrence.kind == "milestone"))
+            return [(row.source, row.state) for row in rows]
+
+    await sobriety.set(user_id=USER, since="Nov 1", share="anonymous", guild_id=GUILD, zone="UTC")
+    [(first, _)] = await milestone_rows()
+    await sobriety.set(user_id=OTHER, since="Nov 20", share="anonymous", guild_id=GUILD,
+                       zone="UTC")  # fmt: skip
+    await clock.advance(timedelta(days=3))
+    reached, status = await sobriety.reset(USER, "UTC")
+    assert (reached, status.attempts, status.longest_days, status.days) == (24, 2, 24, 0)
+    rows = await milestone_rows()
+    assert [state for _, state in rows] == ["pending"], rows  # one row, moved, never added
+    assert rows[0][0].split(":")[2:3] == first.split(":")[2:3] == [str(GUILD)]
+    async with sessions() as session:
+        streaks = list(await session.scalars(select(SobrietyStreak).order_by(SobrietyStreak.id)))
+    assert [streak.ended_on for streak in streaks] == [None, None, None]
+    assert len({len(streak.ended or b"") for streak in streaks}) == 1  # ended or not, alike
+    again = await sobriety.status(USER, "UTC")
+    assert again is not None
+    assert (again.attempts, again.longest_days) == (2, 24)
+    await sobriety.set(user_id=USER, since=None, share="none", guild_id=GUILD, zone="UTC")
+    [(source, state)] = await milestone_rows()
+    assert (state, source.split(":")[1]) == ("pending", str(streaks[1].id))  # OTHER's next
 
 
 async def test_purging_a_server_keeps_members_private_checkins(

@@ -319,17 +319,19 @@ class MedicationChange(Base):
 
 
 class SobrietyStreak(Base):
-    """One attempt of the sobriety counter; the open one has no `ended_on`. Milestones post
-    in `guild_id` when `share` is anonymous or named."""
+    """One attempt of the sobriety counter; the open one has no end. Milestones post in
+    `guild_id` when `share` is anonymous or named."""
 
     __tablename__ = "sobriety_streaks"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner: Mapped[bytes] = mapped_column(LargeBinary)
     started_on: Mapped[date] = mapped_column(Date)
-    ended_on: Mapped[date | None] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)  # only on attempts ended before 0016
     share: Mapped[str] = mapped_column(String(10))
     guild_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The attempt's end, or that it has none, sealed to one length (journal.ended_on).
+    ended: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class CheckinPrompt(Base):

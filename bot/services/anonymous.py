@@ -29,13 +29,15 @@ from bot.services.checkins import (
     Content,
     blocked_until,
     book_release,
+    pseudonym_for,
     read_sealed,
     release_at,
     release_source,
 )
 from bot.services.crisis_language import assess
-from bot.services.guild_settings import GuildConfig
+from bot.services.guild_settings import GuildConfig, config_of
 from bot.services.ownership import Owners, owned_rows, post_context
+from bot.services.pseudonyms import week_label
 
 BLOCK_DAYS = (1, 7, 30)
 # A post held up by a Discord outage still goes out within a day; later it would only puzzle.
@@ -117,6 +119,7 @@ class AnonymousPostService:
                 # Missed: the scheduler keeps the cause of the last failure (Discord down).
                 post.state = FAILED
                 return Delivery("skipped_late", "a day past its time", LATE)
+            await _into_this_week(session, self._owners, post, now)
             content, note_shared = Content.of(values), values.get("note_shared")
             return PostContent(
                 post_id=post.id, guild_id=post.guild_id, channel_id=post.channel_id,
@@ -250,27 +253,35 @@ class AnonymousPostService:
         return until if until is not None and until > self._clock.now() else None
 
     async def hold_back(self, config: GuildConfig, user_id: int) -> datetime | None:
-        """Move the member's waiting anonymous posts in this server well away from now (they
-        just asked for a mentor by name); the latest new time, or None if nothing waits."""
+        """Move the member's waiting anonymous posts well away from now (they just asked for
+        a mentor by name in `config`'s server); the latest new time, or None if nothing
+        waits. In every server, not only that one: a moderator of two servers would see a
+        post of theirs in the other minutes after the name."""
         now = self._clock.now()
         latest: datetime | None = None
         async with self._sessions.begin() as session:
             waiting = await owned_rows(
-                session, self._owners, AnonymousPost, user_id,
-                AnonymousPost.guild_id == config.guild_id, AnonymousPost.state == PENDING,
-            )  # fmt: skip
+                session, self._owners, AnonymousPost, user_id, AnonymousPost.state == PENDING
+            )
+            configs = {config.guild_id: config}
             # A post whose send may have landed stays with its release: moved, it would be
             # sent again, past Discord's nonce window, under a second release.
-            sent_maybe = set(await _sent_maybe(session, config.guild_id))
+            sent_maybe: set[int] = set()
+            for guild_id in {post.guild_id for post in waiting}:
+                sent_maybe |= set(await _sent_maybe(session, guild_id))
             for post in (post for post in waiting if post.id not in sent_maybe):
-                later = release_at(config, now, self._rng, held_back=True)
+                if post.guild_id not in configs:
+                    row = await session.get(GuildSettings, post.guild_id)
+                    configs[post.guild_id] = config_of(post.guild_id, row)
+                later = release_at(configs[post.guild_id], now, self._rng, held_back=True)
                 post.post_after = later
                 latest = max(latest or later, later)
             if latest is not None:
                 # The release booked for a post moved on must move too: left where it was, it
                 # would come due, find nothing, and keep the post's first time in its row.
                 await session.flush()
-                await _rebook(session, config.guild_id, now)
+                for guild_id in sorted({post.guild_id for post in waiting}):
+                    await _rebook(session, guild_id, now)
         return latest
 
     async def _post(
@@ -328,3 +339,21 @@ async def _rebook(
         session, guild_id, due, None if following is None else following[0], move=True
     )
     return due
+
+
+async def _into_this_week(
+    session: AsyncSession, owners: Owners, post: AnonymousPost, now: datetime
+) -> None:
+    """A post that goes out in a pseudonym week after the one it was written in (held back
+    for a mentor request across Monday 00:00, or late) goes out under its author's name of
+    this week: under last week's it would show it waited longer than any delay, and so that
+    it was held back, next to the only mentor request before midnight."""
+    zone = config_of(post.guild_id, await session.get(GuildSettings, post.guild_id)).timezone
+    week = week_label(now, zone)
+    if post.week == week:
+        return
+    author = owners.identity_of("anonymous_posts", post.owner)
+    if author is None or not author.startswith("u:"):
+        return  # no key opens it: the content cannot be read either, and it is given up
+    post.pseudonym = await pseudonym_for(session, owners, post.guild_id, int(author[2:]), week)
+    post.week = week

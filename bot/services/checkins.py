@@ -14,7 +14,6 @@ import asyncio
 import dataclasses
 import json
 import logging
-import math
 import re
 import secrets
 from collections.abc import Sequence
@@ -113,9 +112,11 @@ def sleep_words(hours: float | None, quality: str | None) -> str:
     return SLEEP_WORDS.get(quality or "", "Not said")
 
 
-# Every check-in and post is padded to one of these lengths (bytes), so the stored size says
-# nothing about its note: a note of up to NOTE_MAX plain characters fits the first.
-CONTENT_SIZES = (1536, 4608)
+# Every check-in and post is padded to this length (bytes), so the stored size says nothing
+# about its note. Notes are limited in characters, not bytes: the size holds NOTE_MAX of the
+# widest (4 bytes in UTF-8, as an emoji; a Cyrillic or Hebrew letter takes 2, a Chinese one
+# 3), so a long note in any script is stored as long as a short English one.
+CONTENT_SIZES = (4608,)
 # A check-in keeps its note apart (padded the same way, and there even when empty), so a
 # note that cannot be read still leaves the check-in readable (R28).
 DATA_SIZES = (384,)
@@ -412,10 +413,14 @@ def release_at(
 ) -> datetime:
     """When an anonymous post submitted now appears: at the server's next fixed release time
     at least the minimum delay away, or after a random wait between the delay and twice it.
-    Held back (its author asked for a mentor): HOLD_BACK away, or the release time after."""
+    Held back (its author asked for a mentor): HOLD_BACK away, or the release time after.
+
+    Always on a whole second (UTC): a post's moment keeps no fraction of a second from the
+    moment it was counted from (the check-in, or the mentor request whose alert the mentors
+    see to the millisecond), so every post shares the same fraction, and it says nothing."""
     if held_back:
         low, high = (span.total_seconds() for span in HOLD_BACK)
-        later = now + timedelta(seconds=round(rng.uniform(low, high)))
+        later = whole_second(now + timedelta(seconds=rng.uniform(low, high - 1)))
         if config.anonymous_release_times:
             return min(
                 next_local(at, config.timezone, later) for at in config.anonymous_release_times
@@ -430,8 +435,15 @@ def release_at(
         return min(
             next_local(at, config.timezone, now + floor) for at in config.anonymous_release_times
         )
-    wait = rng.uniform(floor.total_seconds(), 2 * floor.total_seconds())
-    return now + timedelta(seconds=math.ceil(wait))
+    wait = rng.uniform(floor.total_seconds(), 2 * floor.total_seconds() - 1)
+    return whole_second(now + timedelta(seconds=wait))
+
+
+def whole_second(moment: datetime) -> datetime:
+    """The first whole second at or after `moment`."""
+    if moment.microsecond == 0:
+        return moment
+    return moment.replace(microsecond=0) + timedelta(seconds=1)
 
 
 class CheckinService:
@@ -637,7 +649,7 @@ class CheckinService:
             chosen = Chosen(share, share, config.checkin_channel_id, None, None)
             if share == "anonymous":
                 shown = shared.content if choice == "full" else _without_note(shared.content)
-                held_back = await asked_for_mentor(session, row.guild_id, user_id, now)
+                held_back = await asked_for_mentor(session, user_id, now)
                 [post_id] = await fresh_post_ids(session, 1)
                 post = AnonymousPost(
                     id=post_id,
@@ -769,7 +781,7 @@ class CheckinService:
             pseudonym = await self._pseudonym(
                 session, draft.guild_id, draft.user_id, week_label(now, config.timezone)
             )
-            held_back = await asked_for_mentor(session, draft.guild_id, draft.user_id, now)
+            held_back = await asked_for_mentor(session, draft.user_id, now)
             return _Decision(
                 requested, requested, pseudonym=pseudonym, held_back=held_back,
                 wait_from=last[0] + apart if last is not None and recent else None,
@@ -778,19 +790,7 @@ class CheckinService:
     async def _pseudonym(
         self, session: AsyncSession, guild_id: int, user_id: int, week: str
     ) -> str:
-        """The member's name this week in this server: the one on their posts of the week,
-        or a new one nobody else has."""
-        mine = self._owners.matcher("anonymous_posts", user_id)
-        names = set()
-        for pseudonym, owner in await session.execute(
-            select(AnonymousPost.pseudonym, AnonymousPost.owner).where(
-                AnonymousPost.guild_id == guild_id, AnonymousPost.week == week
-            )
-        ):
-            if mine(owner):
-                return str(pseudonym)
-            names.add(str(pseudonym))
-        return draw_pseudonym(names)
+        return await pseudonym_for(session, self._owners, guild_id, user_id, week)
 
     async def _write(self, rows: Sequence[_Row]) -> list[Saved]:
         """One transaction for the whole batch, in few statements: the check-ins in one
@@ -878,7 +878,7 @@ class CheckinService:
         today = now.astimezone(tz).date()
         async with self._reads() as session:
             earlier = await self._own(session, user_id, now - timedelta(days=8))
-            streak = await current_streak(session, self._owners, user_id)
+            streak = await current_streak(session, self._keyring, user_id)
         before_today = sorted(
             (item for item in earlier if item.at.astimezone(tz).date() < today),
             key=lambda item: item.at,
@@ -1102,19 +1102,32 @@ async def fresh_post_ids(session: AsyncSession, count: int) -> list[int]:
     return list(chosen)
 
 
-async def asked_for_mentor(
-    session: AsyncSession, guild_id: int, user_id: int, now: datetime
-) -> bool:
-    """Whether the member asked for a peer mentor by name here within HOLD_BACK[1]: the
-    mentors saw their name then, so a post of theirs must not follow it by minutes. The
-    request's time and user id are in the clear already (the member chose to be named)."""
+async def asked_for_mentor(session: AsyncSession, user_id: int, now: datetime) -> bool:
+    """Whether the member asked for a peer mentor by name within HOLD_BACK[1], in any
+    server: the mentors saw their name then, so a post of theirs must not follow it by
+    minutes, there or in another server a moderator may also see. The request's time and
+    user id are in the clear already (the member chose to be named)."""
     found = await session.scalar(
         select(MentorRequest.id)
-        .where(
-            MentorRequest.guild_id == guild_id,
-            MentorRequest.user_id == user_id,
-            MentorRequest.created_at > now - HOLD_BACK[1],
-        )
+        .where(MentorRequest.user_id == user_id, MentorRequest.created_at > now - HOLD_BACK[1])
         .limit(1)
     )
     return found is not None
+
+
+async def pseudonym_for(
+    session: AsyncSession, owners: Owners, guild_id: int, user_id: int, week: str
+) -> str:
+    """The member's name this week in this server: the one on their posts of the week, or a
+    new one nobody else has."""
+    mine = owners.matcher("anonymous_posts", user_id)
+    names = set()
+    for pseudonym, owner in await session.execute(
+        select(AnonymousPost.pseudonym, AnonymousPost.owner).where(
+            AnonymousPost.guild_id == guild_id, AnonymousPost.week == week
+        )
+    ):
+        if mine(owner):
+            return str(pseudonym)
+        names.add(str(pseudonym))
+    return draw_pseudonym(names)

@@ -121,7 +121,7 @@ class GuildSettingsService:
         changes = self._changes
         async with self._reads() as session:
             row = await session.get(GuildSettings, guild_id)
-            config = _config(guild_id, row)
+            config = config_of(guild_id, row)
         if changes == self._changes:
             self._cache[guild_id] = _Cached(config, now)
         return config
@@ -222,7 +222,7 @@ class GuildSettingsService:
                     at=now,
                 )
             row.updated_at = now
-            config = _config(guild_id, row)
+            config = config_of(guild_id, row)
         self._cache[guild_id] = _Cached(config, now)
         self._changes += 1
         return config
@@ -258,7 +258,8 @@ def release_times(text: str) -> list[str]:
     return times
 
 
-def _config(guild_id: int, row: GuildSettings | None) -> GuildConfig:
+def config_of(guild_id: int, row: GuildSettings | None) -> GuildConfig:
+    """A server's settings from its row (defaults without one)."""
     if row is None:
         return GuildConfig(guild_id)
     values: dict[str, Any] = {

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
@@ -24,14 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import SessionFactory
-from bot.db.models import GuildSettings, MedicationChange, SobrietyStreak
+from bot.db.models import GuildSettings, MedicationChange, Occurrence, SobrietyStreak
 from bot.errors import UserFacingError
 from bot.keys import Keyring
-from bot.scheduling import LATE, Delivery, Due, Scheduler
-from bot.services.crypto import UNREADABLE, decrypt_or_none, encrypt
+from bot.scheduling import LATE, PENDING, Delivery, Due, Scheduler
+from bot.services.crypto import UNREADABLE, decrypt_or_none, encrypt, seal
 from bot.services.dates import parse_natural
 from bot.services.guild_settings import DEFAULT_TIMEZONE
-from bot.services.ownership import Owners, owned_rows, request_digest
+from bot.services.ownership import Owners, keyed_digest, owned_rows, request_digest
 from bot.services.recurrence import to_utc
 from bot.services.text import clean_text, optional_text
 
@@ -247,7 +248,8 @@ class SobrietyService:
             raise UserFacingError("To share milestones with a group, run this inside its server.")
         async with self._sessions.begin() as session:
             streaks = await self._streaks(session, user_id)
-            current = _open(streaks)
+            current = _open(self._keyring, streaks)
+            before = None
             if current is None:
                 current = SobrietyStreak(
                     owner=self._owners.seal_user("sobriety_streaks", user_id),
@@ -256,10 +258,14 @@ class SobrietyService:
                 )
                 session.add(current)
                 streaks.append(current)
+            elif current.share == "anonymous":
+                before = current.guild_id
             current.started_on, current.share, current.guild_id = started, share, guild_id
             await session.flush()
-            due = await self._book_milestone(session, current, user_id, zone, now)
-            status = _status(streaks, today)
+            if current.ended is None:
+                current.ended = seal_end(self._keyring, current.id, None)
+            due = await self._book_milestone(session, current, user_id, zone, now, before)
+            status = _status(self._keyring, streaks, today)
         if due is not None:
             await self._scheduler.scheduled(due)
         return status
@@ -270,11 +276,13 @@ class SobrietyService:
         today = now.astimezone(ZoneInfo(zone)).date()
         async with self._sessions.begin() as session:
             streaks = await self._streaks(session, user_id)
-            current = _open(streaks)
+            current = _open(self._keyring, streaks)
             if current is None:
                 raise UserFacingError("You haven't started a counter yet. Use `/sobriety set`.")
             reached = (today - current.started_on).days
-            current.ended_on = today
+            # Sealed: in the clear, the attempt that ended on the day the next one began
+            # would be its member's, so a named attempt would name the anonymous one after.
+            current.ended = seal_end(self._keyring, current.id, today)
             await Scheduler.cancel(session, f"milestone:{current.id}", now)
             fresh = SobrietyStreak(
                 owner=self._owners.seal_user("sobriety_streaks", user_id),
@@ -285,8 +293,9 @@ class SobrietyService:
             session.add(fresh)
             streaks.append(fresh)
             await session.flush()
+            fresh.ended = seal_end(self._keyring, fresh.id, None)
             due = await self._book_milestone(session, fresh, user_id, zone, now)
-            status = _status(streaks, today)
+            status = _status(self._keyring, streaks, today)
         if due is not None:
             await self._scheduler.scheduled(due)
         return reached, status
@@ -295,16 +304,22 @@ class SobrietyService:
         today = self._clock.now().astimezone(ZoneInfo(zone)).date()
         async with self._sessions() as session:
             streaks = await self._streaks(session, user_id)
-        if _open(streaks) is None:
+        if _open(self._keyring, streaks) is None:
             return None
-        return _status(streaks, today)
+        return _status(self._keyring, streaks, today)
 
     async def prepare(self, due: Due, now: datetime) -> Milestone | Delivery:
         """The milestone to post, if the attempt is still going; the next one is booked."""
+        if is_shared_milestone_source(due.source):
+            return await self._prepare_anonymous(due, now)
         streak_id = int(due.source.split(":", 1)[1])
         async with self._sessions.begin() as session:
             streak = await session.get(SobrietyStreak, streak_id)
-            if streak is None or streak.ended_on is not None or streak.share == "none":
+            if (
+                streak is None
+                or ended_on(self._keyring, streak) is not None
+                or streak.share == "none"
+            ):
                 return Delivery("cancelled", "the counter was reset or is no longer shared")
             if streak.guild_id is None:
                 return Delivery("cancelled", "no server to celebrate in")
@@ -321,30 +336,138 @@ class SobrietyService:
             # A name that cannot be read: this one is celebrated without it, and the next is
             # booked all the same, keeping the sealed name for when the key is back (R28).
             kept = sealed if sealed is not None and name is None else None
-            await self._book(session, streak, next_milestone(days), user_id, zone, kept)
+            if streak.share == "anonymous":  # booked before anonymous milestones shared a row
+                after = (due.due_at, self._order(streak.id, days))
+                await self._rebook_anonymous(session, streak.guild_id, now, after=after)
+            else:
+                await self._book(session, streak, next_milestone(days), user_id, zone, kept)
         if now - due.due_at > MILESTONE_LATE_LIMIT:
             return Delivery("skipped_late", "more than a day late", LATE)
         return Milestone(streak.guild_id, days, user_id if streak.share == "named" else None)
 
+    async def _prepare_anonymous(self, due: Due, now: datetime) -> Milestone | Delivery:
+        """The server's anonymous-milestone delivery: the milestone it was booked for, if its
+        attempt still reaches it then; the next delivery is booked now, a public moment."""
+        guild_id = int(due.source.split(":")[2])  # milestone:<attempt>:<server>:<token>
+        streak_id, days = due.payload.get("streak"), due.payload.get("days")
+        async with self._sessions.begin() as session:
+            streak = (
+                None if streak_id is None else await session.get(SobrietyStreak, int(streak_id))
+            )
+            zone = await _server_zone(session, guild_id)
+            still = (
+                streak is not None
+                and days is not None
+                and streak.guild_id == guild_id
+                and streak.share == "anonymous"
+                and ended_on(self._keyring, streak) is None
+                and self._when(streak, int(days), zone) == due.due_at
+            )
+            after = (due.due_at, "")
+            if still and streak_id is not None and days is not None:
+                after = (due.due_at, self._order(int(streak_id), int(days)))
+            following = await self._rebook_anonymous(session, guild_id, now, after=after)
+        await self._scheduler.scheduled(following)
+        if not still or days is None:
+            return Delivery("cancelled", "no anonymous milestone due at this moment")
+        if now - due.due_at > MILESTONE_LATE_LIMIT:
+            return Delivery("skipped_late", "more than a day late", LATE)
+        return Milestone(guild_id, int(days), None)
+
     async def _book_milestone(
-        self, session: AsyncSession, streak: SobrietyStreak, user_id: int, zone: str, now: datetime
+        self,
+        session: AsyncSession,
+        streak: SobrietyStreak,
+        user_id: int,
+        zone: str,
+        now: datetime,
+        anonymous_before: int | None = None,
     ) -> datetime | None:
+        """Book the attempt's next milestone. A named one gets a delivery of its own; an
+        anonymous one moves its server's one anonymous-milestone delivery (see
+        `_rebook_anonymous`). `anonymous_before`: the server its milestones were anonymous
+        in until now, whose delivery may have been booked for it."""
         await Scheduler.cancel(session, f"milestone:{streak.id}", now)
-        if streak.share == "none" or streak.guild_id is None:
-            return None
+        servers = {anonymous_before}
         if streak.share == "anonymous":
-            server = await session.get(GuildSettings, streak.guild_id)
-            zone = server.timezone if server is not None and server.timezone else DEFAULT_TIMEZONE
-        today = now.astimezone(ZoneInfo(zone)).date()
+            servers.add(streak.guild_id)
+        booked = [
+            await self._rebook_anonymous(session, guild_id, now)
+            for guild_id in sorted(g for g in servers if g is not None)
+        ]
+        if streak.share == "named" and streak.guild_id is not None:
+            days = self._due_days(streak, zone, now)
+            booked.append(await self._book(session, streak, days, user_id, zone))
+        return min(booked, default=None)
+
+    async def _rebook_anonymous(
+        self,
+        session: AsyncSession,
+        guild_id: int,
+        now: datetime,
+        *,
+        after: tuple[datetime, str] | None = None,
+    ) -> datetime:
+        """Point the server's one anonymous-milestone delivery at the next anonymous
+        milestone of its members' attempts, moving the pending one rather than adding a row:
+        a row added at /sobriety set or reset would sit in the deliveries table next to
+        whatever its member did just before (their prompt), and the rows around a reset
+        would tie the two attempts. Milestones due at the same moment go in a keyed order
+        (`_order`), not in the order members set their counters. `after`: the moment and
+        order of the milestone just celebrated; the next comes after it. With none to come
+        the delivery waits IDLE_MILESTONES."""
+        zone = await _server_zone(session, guild_id)
+        since = now if after is None else after[0]
+        candidates: list[tuple[datetime, str, int, int]] = []
+        for streak in await session.scalars(
+            select(SobrietyStreak).where(
+                SobrietyStreak.guild_id == guild_id, SobrietyStreak.share == "anonymous"
+            )
+        ):
+            if ended_on(self._keyring, streak) is not None:
+                continue
+            days = self._due_days(streak, zone, since)
+            when = self._when(streak, days, zone)
+            if after is not None and (when, self._order(streak.id, days)) <= after:
+                days = next_milestone(days)
+                when = self._when(streak, days, zone)
+            candidates.append((when, self._order(streak.id, days), streak.id, days))
+        payload: dict[str, Any] = {}
+        due = now + IDLE_MILESTONES
+        if candidates:
+            when, _, streak_id, days = min(candidates)
+            due, payload = when, {"streak": streak_id, "days": days}
+        source = shared_milestone_source(guild_id, payload.get("streak", 0))
+        pending = await session.scalar(
+            select(Occurrence).where(
+                Occurrence.source.like(shared_milestones_of(guild_id)),
+                Occurrence.state == PENDING,
+            )
+        )
+        if pending is None:
+            await Scheduler.add(
+                session, source=source, kind="milestone", due_at=due, payload=payload
+            )
+        else:
+            pending.source, pending.payload = source, payload
+            pending.due_at = pending.available_at = due
+        return due
+
+    def _order(self, streak_id: int, days: int) -> str:
+        """Where a milestone goes among those due at the same moment: keyed, so nobody
+        without the keys can tell it from the order counters were set in."""
+        return keyed_digest(self._keyring, f"milestone-order:{streak_id}:{days}")
+
+    def _due_days(self, streak: SobrietyStreak, zone: str, since: datetime) -> int:
+        """The attempt's first milestone (in days) not before `since`."""
+        today = since.astimezone(ZoneInfo(zone)).date()
         so_far = (today - streak.started_on).days
         days = next_milestone(so_far)
         # A milestone reached today before noon still counts today.
         reached_today = so_far in MILESTONE_DAYS or (so_far > 0 and so_far % 365 == 0)
-        if reached_today and self._when(streak, so_far, zone) > now:
+        if reached_today and self._when(streak, so_far, zone) >= since:
             days = so_far
-        return await self._book(
-            session, streak, days, user_id if streak.share == "named" else None, zone
-        )
+        return days
 
     async def _book(
         self,
@@ -376,26 +499,82 @@ class SobrietyService:
         return to_utc(local, ZoneInfo(zone)).astimezone(UTC)
 
     async def _streaks(self, session: AsyncSession, user_id: int) -> list[SobrietyStreak]:
-        return await owned_rows(session, self._owners, SobrietyStreak, user_id)
+        streaks = await owned_rows(session, self._owners, SobrietyStreak, user_id)
+        for streak in streaks:  # ended before 0016: sealed now, at the member's next change
+            if streak.ended_on is not None:
+                streak.ended = seal_end(self._keyring, streak.id, streak.ended_on)
+                streak.ended_on = None
+        return streaks
+
+
+# A server's anonymous milestones share one delivery (see SobrietyService._rebook_anonymous),
+# its source "milestone:<attempt>:<server>:<token>", for the attempt it is booked for now
+# (0: none); a named attempt's own are "milestone:<attempt>".
+# With no anonymous milestone to come, the server's delivery looks again after this.
+IDLE_MILESTONES = timedelta(days=30)
+END_SIZES = (48,)
+
+
+def shared_milestone_source(guild_id: int, streak_id: int) -> str:
+    return f"milestone:{streak_id}:{guild_id}:{secrets.token_hex(4)}"
+
+
+def shared_milestones_of(guild_id: int) -> str:
+    """A LIKE pattern for the server's shared milestone deliveries."""
+    return f"milestone:%:{guild_id}:%"
+
+
+def is_shared_milestone_source(source: str) -> bool:
+    return source.startswith("milestone:") and source.count(":") == 3
+
+
+async def _server_zone(session: AsyncSession, guild_id: int) -> str:
+    server = await session.get(GuildSettings, guild_id)
+    return server.timezone if server is not None and server.timezone else DEFAULT_TIMEZONE
+
+
+def end_context(streak_id: int) -> str:
+    return f"sobriety-end:{streak_id}"
+
+
+def seal_end(keyring: Keyring, streak_id: int, ended: date | None) -> bytes:
+    """An attempt's end (None: still going), sealed to one length whichever it is."""
+    value = json.dumps({"ended_on": None if ended is None else ended.isoformat()})
+    return seal(keyring, value, context=end_context(streak_id), sizes=END_SIZES)
+
+
+def ended_on(keyring: Keyring, streak: SobrietyStreak) -> date | None:
+    """When the attempt ended, or None while it goes on. One whose end no key opens reads
+    as ended the day it began, so it never passes for the current attempt (R28)."""
+    if streak.ended_on is not None or streak.ended is None:
+        return streak.ended_on
+    plain = decrypt_or_none(
+        keyring, streak.ended, context=end_context(streak.id), what="sobriety attempt"
+    )
+    try:
+        value = None if plain is None else json.loads(plain).get("ended_on", "")
+        return None if value is None else date.fromisoformat(str(value))
+    except (ValueError, AttributeError):
+        return streak.started_on
 
 
 async def current_streak(
-    session: AsyncSession, owners: Owners, user_id: int
+    session: AsyncSession, keyring: Keyring, user_id: int
 ) -> SobrietyStreak | None:
-    return _open(await owned_rows(session, owners, SobrietyStreak, user_id))
+    return _open(keyring, await owned_rows(session, Owners(keyring), SobrietyStreak, user_id))
 
 
-def _open(streaks: list[SobrietyStreak]) -> SobrietyStreak | None:
+def _open(keyring: Keyring, streaks: list[SobrietyStreak]) -> SobrietyStreak | None:
     """The attempt still going: the newest without an end."""
-    return next((s for s in reversed(streaks) if s.ended_on is None), None)
+    return next((s for s in reversed(streaks) if ended_on(keyring, s) is None), None)
 
 
-def _status(streaks: list[SobrietyStreak], today: date) -> SobrietyStatus:
-    current = _open(streaks)
+def _status(keyring: Keyring, streaks: list[SobrietyStreak], today: date) -> SobrietyStatus:
+    current = _open(keyring, streaks)
     if current is None:
         raise UserFacingError("You haven't started a counter yet. Use `/sobriety set`.")
     days = (today - current.started_on).days
-    longest = max((s.ended_on or today) - s.started_on for s in streaks).days
+    longest = max((ended_on(keyring, s) or today) - s.started_on for s in streaks).days
     upcoming = next_milestone(days)
     return SobrietyStatus(
         started_on=current.started_on,

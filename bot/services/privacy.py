@@ -7,8 +7,10 @@ handler's export and delete (a test enforces it), so a new feature cannot forget
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -35,11 +37,12 @@ from bot.db.models import (
     SobrietyStreak,
 )
 from bot.keys import Keyring
-from bot.services.checkins import open_checkin, open_choice
+from bot.services.anonymous import POSTED, REMOVED, shown_note
+from bot.services.checkins import Content, open_checkin, open_choice, read_sealed
 from bot.services.crypto import UNREADABLE, decrypt_or_none
-from bot.services.journal import details_of
+from bot.services.journal import details_of, ended_on
 from bot.services.mentors import source_of
-from bot.services.ownership import Owners, owned_rows
+from bot.services.ownership import Owners, owned_rows, post_context
 
 Kind = Literal["member", "moderator", "server", "system"]
 
@@ -211,16 +214,45 @@ class CheckinData:
 
     async def delete(self, session: AsyncSession, user_id: int) -> dict[str, int]:
         posts = await owned_rows(session, self._owners, AnonymousPost, user_id)
-        post_ids = [post.id for post in posts]
-        if post_ids:  # the server's release delivery finds nothing of theirs left to post
-            await session.execute(delete(AnonymousPost).where(AnonymousPost.id.in_(post_ids)))
+        # A post already shown keeps its row, as every other shown post has one until the
+        # server's retention period ends: posts with no row would be one member's, across
+        # weeks. Its owner becomes nobody's (one per pseudonym week, as the channel shows
+        # them) and its content exactly what the channel shows. Posts not shown go.
+        gone = [post.id for post in posts if post.state not in SHOWN]
+        if gone:  # the server's release delivery finds nothing of theirs left to post
+            await session.execute(delete(AnonymousPost).where(AnonymousPost.id.in_(gone)))
+        nobody: dict[tuple[int, str], bytes] = {}
+        for post in posts:
+            if post.state not in SHOWN:
+                continue
+            key = (post.guild_id, post.week)
+            if key not in nobody:
+                nobody[key] = self._owners.seal("anonymous_posts", f"x:{secrets.token_hex(8)}")
+            post.owner = nobody[key]
+            post.content = _as_shown(self._keyring, post)
         checkin_ids = [row.id for row in await owned_rows(session, self._owners, Checkin, user_id)]
         if checkin_ids:
             await session.execute(delete(Checkin).where(Checkin.id.in_(checkin_ids)))
         tags = [p.tag for p in await owned_rows(session, self._owners, CheckinProfile, user_id)]
         if tags:
             await session.execute(delete(CheckinProfile).where(CheckinProfile.tag.in_(tags)))
-        return {"checkins": len(checkin_ids), "anonymous_posts": len(post_ids)}
+        return {"checkins": len(checkin_ids), "anonymous_posts": len(posts)}
+
+
+# Posts the channel showed (a removed one was seen, and the audit log names it).
+SHOWN = (POSTED, REMOVED)
+
+
+def _as_shown(keyring: Keyring, post: AnonymousPost) -> bytes:
+    """A shown post's content cut to what the channel showed (no note it left out), sealed
+    afresh to the same size; as it was if no key opens it."""
+    context = post_context(post.guild_id)
+    values = read_sealed(keyring, post.content, context=context)
+    if values is None:
+        return post.content
+    note = shown_note(values.get("note"), values.get("note_shared"))
+    shown = dataclasses.replace(Content.of(values), note=note)
+    return shown.sealed(keyring, context=context, note_shared=values.get("note_shared"))
 
 
 class JournalData:
@@ -245,7 +277,8 @@ class JournalData:
                 for row in changes
             ],
             "sobriety": [
-                {"started": _plain(row.started_on), "ended": _plain(row.ended_on),
+                {"started": _plain(row.started_on),
+                 "ended": _plain(ended_on(self._keyring, row)),
                  "milestones_shared": row.share}
                 for row in streaks
             ],
@@ -367,6 +400,18 @@ class PrivacyService:
             table.getvalue().encode("utf-8"),
             {name: len(rows) for name, rows in sections.items()},
         )
+
+    async def alerts_naming(self, user_id: int) -> list[tuple[int, int]]:
+        """The mentor alerts (channel, message) that name the member: /mydata delete takes
+        them down with their rows, since an alert left with no row would name the member
+        whose data is gone."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(MentorRequest.channel_id, MentorRequest.message_id).where(
+                    MentorRequest.user_id == user_id, MentorRequest.message_id.is_not(None)
+                )
+            )
+            return [(channel, message) for channel, message in rows if message is not None]
 
     async def delete(self, user_id: int) -> dict[str, int]:
         """Everything about the member, in one transaction: all of it goes, or none of it."""

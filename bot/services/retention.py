@@ -57,6 +57,7 @@ from bot.services.checkins import (
 )
 from bot.services.crypto import UnreadableError, decrypt_or_none, encrypt, key_id_of, seal
 from bot.services.guild_settings import DEFAULT_RETENTION_DAYS
+from bot.services.journal import END_SIZES, end_context, shared_milestones_of
 from bot.services.mentors import KEEP_FOR as MENTOR_REQUESTS_KEPT
 from bot.services.ownership import OWNER_SIZES, Owners, owner_context, post_context
 from bot.services.pseudonyms import storage_week
@@ -235,6 +236,8 @@ class RetentionService:
                 )
             for streak in await session.scalars(select(SobrietyStreak)):
                 streak.owner = owner("sobriety_streaks", streak.owner)
+                if streak.ended is not None:
+                    streak.ended = rotate(streak.ended, end_context(streak.id), END_SIZES)
             for occurrence in await session.scalars(
                 select(Occurrence).where(
                     Occurrence.kind == "milestone", Occurrence.state.not_in(TERMINAL)
@@ -373,6 +376,7 @@ async def _detach_members_data(session: AsyncSession, guild_id: int, keyring: Ke
     await session.execute(
         delete(Occurrence).where(
             Occurrence.source.startswith(release_source(guild_id), autoescape=True)
+            | Occurrence.source.like(shared_milestones_of(guild_id))
         )
     )
     await session.execute(delete(CheckinPrompt).where(CheckinPrompt.guild_id == guild_id))

@@ -97,15 +97,6 @@ async def _low_day_then_ask(week: Week, name: str) -> tuple[str, Message]:
 # ----- /mydata delete -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: /mydata delete removes the author's anonymous_posts and "
-        "mentor_requests rows while their posts and named alert stay in the channels, so "
-        "the posts with no row are one member's, across weeks, and the alert with no row "
-        "names them"
-    ),
-)
 async def test_deleting_my_data_does_not_tie_my_posts_together_or_to_me(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -204,13 +195,6 @@ def _same_fraction(a: datetime, b: datetime, slack: timedelta) -> bool:
     return min(offset, 1 - offset) <= slack.total_seconds()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: a held-back post is moved by whole seconds from the mentor "
-        "request, so its message time has the named alert's fraction of a second"
-    ),
-)
 async def test_a_held_back_post_does_not_keep_the_mentor_alerts_fraction_of_a_second(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -232,13 +216,6 @@ async def test_a_held_back_post_does_not_keep_the_mentor_alerts_fraction_of_a_se
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: a held-back post's post_after is the mentor request's "
-        "created_at plus whole seconds, to the microsecond"
-    ),
-)
 async def test_a_held_back_posts_stored_time_does_not_match_the_mentor_request(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -270,14 +247,6 @@ UKRAINIAN = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: padding buckets are in bytes while notes are limited in "
-        "characters, so a long note in Cyrillic (2 bytes a letter) is stored in a larger "
-        "bucket than any English note"
-    ),
-)
 async def test_a_long_note_in_another_script_is_stored_as_long_as_any_other(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -477,13 +446,6 @@ async def test_a_copy_of_the_database_files_does_not_tie_a_held_back_post_to_the
 # ----- the sobriety counter: a reset joins two attempts -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: a /sobriety reset ends one attempt and starts the next on "
-        "the same day, in the clear, so a named attempt names the anonymous one after it"
-    ),
-)
 async def test_an_anonymous_milestone_after_a_reset_is_not_tied_to_the_named_attempt_before(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -552,13 +514,6 @@ async def test_an_anonymous_milestone_after_a_reset_is_not_tied_to_the_named_att
 # ----- a held-back post across the pseudonym week's end -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: a post held back past Monday 00:00 appears in the new week "
-        "under last week's pseudonym, which says it waited longer than any delay"
-    ),
-)
 async def test_a_post_held_back_into_the_next_week_does_not_give_away_its_author(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -718,13 +673,6 @@ async def test_a_copy_of_the_database_files_does_not_tie_a_private_checkin_to_th
 # ----- row order in the deliveries table: set up in one go -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: /sobriety set books its first milestone as a delivery row "
-        "of its own, so an anonymous milestone's row sits next to its member's prompt row"
-    ),
-)
 async def test_an_anonymous_milestones_delivery_row_is_not_next_to_its_members_prompt(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -786,13 +734,6 @@ async def _streak_owners(running: Runtime) -> dict[int, int]:
 # ----- two servers, one moderator -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: a mentor request holds back the member's waiting posts in "
-        "that server only; a moderator of both servers sees their post elsewhere minutes later"
-    ),
-)
 async def test_a_mentor_request_in_one_server_does_not_name_the_post_waiting_in_another(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -843,7 +784,7 @@ async def test_a_mentor_request_in_one_server_does_not_name_the_post_waiting_in_
     await ask_a_mentor(sandbox, world.member, reply)
     await week.at(1, "10:40:00")
     await sandbox.slash(jo, general, "checkin now", **checkin_options(share="anonymous"))
-    await week.at(1, "12:00:00")
+    await week.at(1, "13:40:00")  # a post held back one to four hours from 09:21:30 is out
 
     # Dana: the named request in one server, the posts in the other, each with its time.
     delay = timedelta(minutes=5)
