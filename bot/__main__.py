@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings, load_settings
 from bot.errors import TOKEN_REJECTED, ConfigError
-from bot.keys import Keyring
+from bot.keys import Keyring, looks_like_placeholder
 from bot.logsetup import configure_logging
 
 if TYPE_CHECKING:
@@ -213,17 +213,35 @@ async def _rotate_pseudonym_key(path: Path, retention: RetentionService) -> int:
     return 0
 
 
-async def _check_config(settings: Settings) -> int:
-    from bot.db import migrate
-    from bot.db.engine import create_engine, create_session_factory
-    from bot.services import key_checks
-    from bot.services.spool import Spool, spool_folder
+# check-config's exit statuses, as the README gives them.
+SETTING_TO_FIX = 2  # a setting must change: a missing or refused token, missing or wrong keys
+UNREACHABLE = 1  # something outside Muster could not be reached: the database, or Discord
 
-    problems: list[str] = []
-    key_problem = False  # keys that cannot read the stored data: `run` would exit 2 too
-    print(
-        f"DISCORD_TOKEN: {'set' if settings.discord_token else 'not set (only the demo will run)'}"
-    )
+
+async def _check_config(settings: Settings) -> int:
+    """Check the token (asking Discord), the keys and the database; create nothing. Each
+    problem is one sentence saying what to do; database and Discord failures differ."""
+    problems: list[tuple[int, str]] = []
+    token = problem_with_token = None
+    if settings.discord_token is not None:
+        token = settings.discord_token.get_secret_value().strip() or None
+    if token is None:
+        print("DISCORD_TOKEN: not set (only the demo can run)")
+        problem_with_token = (
+            SETTING_TO_FIX,
+            "DISCORD_TOKEN is not set: `run` needs your bot's token from the developer portal.",
+        )
+    elif looks_like_placeholder(token):
+        print("DISCORD_TOKEN: a placeholder, not a real token")
+        problem_with_token = (
+            SETTING_TO_FIX,
+            "DISCORD_TOKEN is a placeholder: copy your bot's token from the developer portal "
+            "(Bot > Reset Token).",
+        )
+    else:
+        problem_with_token = await _check_token(settings, token)
+    if problem_with_token is not None:
+        problems.append(problem_with_token)
     keyring: Keyring | None = None
     try:
         keyring = Keyring.from_settings(settings)
@@ -232,42 +250,97 @@ async def _check_config(settings: Settings) -> int:
             f"new writes use {keyring.current_key_id!r}"
         )
     except ConfigError as error:
-        problems.append(str(error))
+        problems.append((SETTING_TO_FIX, str(error)))
+    problems += await _check_database(settings, keyring)
+    for _, problem in problems:
+        print(f"Problem: {problem}", file=sys.stderr)
+    if not problems:
+        print("Configuration OK.")
+        return 0
+    return max(code for code, _ in problems)
+
+
+async def _check_token(settings: Settings, token: str) -> tuple[int, str] | None:
+    """Ask Discord (or DISCORD_API_BASE) whether the token is a bot's, as `run` would log in."""
+    import aiohttp
+    import discord
+
+    from bot.app import point_discord_at
+
+    point_discord_at(settings)
+    http = discord.http.HTTPClient(asyncio.get_running_loop())
+    try:
+        async with asyncio.timeout(20):
+            await http.static_login(token)
+            application = await http.application_info()
+    except discord.LoginFailure:
+        print("DISCORD_TOKEN: refused by Discord")
+        return (
+            SETTING_TO_FIX,
+            "Discord says DISCORD_TOKEN is not valid: copy it again from the developer portal "
+            "(Bot > Reset Token).",
+        )
+    except (aiohttp.ClientError, OSError, TimeoutError, discord.HTTPException) as error:
+        print("DISCORD_TOKEN: not checked (Discord could not be reached)")
+        return (
+            UNREACHABLE,
+            f"Discord could not be reached ({type(error).__name__}), so the token was not "
+            "checked: check this machine's internet connection (or DISCORD_API_BASE, if set).",
+        )
+    finally:
+        await http.close()
+    print(f"DISCORD_TOKEN: valid (application {application['id']}, {application['name']})")
+    return None
+
+
+async def _check_database(settings: Settings, keyring: Keyring | None) -> list[tuple[int, str]]:
+    """Look at the database without creating it: a SQLite file that isn't there yet is fine
+    (`migrate` or `run` makes it) and stays not there."""
+    from bot.db import migrate
+    from bot.db.engine import create_engine, create_session_factory, sqlite_path
+    from bot.services import key_checks
+    from bot.services.spool import Spool, spool_folder
+
+    path = sqlite_path(settings.database_url)
+    if path is not None and not path.exists():
+        print(f"Database: {path} doesn't exist yet; `python -m bot migrate` (or `run`) creates it")
+        return []
+    problems: list[tuple[int, str]] = []
     engine = create_engine(settings)
     try:
         current = await migrate.current_revision(engine)
         head = migrate.head_revision()
-        state = (
-            "up to date"
-            if current == head
-            else f"at {current or 'empty'}, {head} pending (run `migrate`)"
-        )
-        print(f"Database: reachable ({engine.dialect.name}); schema {state}")
+        if current == head:
+            state = "schema up to date"
+        elif current is None:
+            state = "no tables yet (run `python -m bot migrate`)"
+        else:
+            state = f"schema at {current}, {head} is newer (run `python -m bot migrate`)"
+        print(f"Database: reachable ({engine.dialect.name}); {state}")
         if keyring is not None and current == head:
             async with create_session_factory(engine)() as session:
                 stored = await key_checks.stored_checks(session)
-            mismatched = key_checks.mismatches(
-                stored, key_checks.configured_checks(keyring)
-            ) + key_checks.spool_mismatches(Spool(spool_folder(settings), keyring), keyring)
+            folder = spool_folder(settings)
+            mismatched = key_checks.mismatches(stored, key_checks.configured_checks(keyring))
+            if folder.exists():  # looking must not make the folder
+                mismatched += key_checks.spool_mismatches(Spool(folder, keyring), keyring)
             if mismatched:
-                problems.append(key_checks.refusal(mismatched))
-                key_problem = True
+                problems.append((SETTING_TO_FIX, key_checks.refusal(mismatched)))
             elif stored:
                 print("Keys: match the ones the stored data was written with")
             else:
                 print("Keys: not recorded yet; the first start records their check values")
     except (SQLAlchemyError, OSError) as error:
         problems.append(
-            f"The database could not be reached ({type(error).__name__}); check DATABASE_URL."
+            (
+                UNREACHABLE,
+                f"The database could not be reached ({type(error).__name__}): check "
+                "DATABASE_URL and that the database server is running.",
+            )
         )
     finally:
         await engine.dispose()
-    for problem in problems:
-        print(f"Problem: {problem}", file=sys.stderr)
-    if not problems:
-        print("Configuration OK.")
-        return 0
-    return 2 if key_problem else 1
+    return problems
 
 
 async def _sync_commands(settings: Settings, guild_id: int | None) -> int:

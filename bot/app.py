@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.delivery import MAX_RATELIMIT_SLEEP
+from bot.invite import invite_url
 from bot.ratelimit import OutgoingLimiter, process_share
 from bot.scheduling import Dispatcher
 from bot.services import Services
@@ -119,6 +120,7 @@ class MusterBot(commands.AutoShardedBot):
         self.dispatcher = dispatcher
         self.health = health
         self._login_started = False
+        self._invite_shown = False
         self._background: set[asyncio.Task[object]] = set()
 
     def spawn(self, work: Coroutine[Any, Any, object]) -> None:
@@ -168,6 +170,15 @@ class MusterBot(commands.AutoShardedBot):
     async def on_ready(self) -> None:
         # May fire again after every reconnect: log only, no side effects (R20).
         log.info("Ready: serving %d servers", len(self.guilds))
+        if not self.guilds and self.application_id is not None and not self._invite_shown:
+            # A first start: without the link the operator has no way in. Printed, not
+            # logged: it shows at any LOG_LEVEL, and the log's redaction would hide the id.
+            self._invite_shown = True
+            print(  # noqa: T201
+                "Muster isn't in any server yet. To add it to yours, open: "
+                + invite_url(self.application_id),
+                flush=True,
+            )
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         if self.health is not None:

@@ -129,9 +129,14 @@ def _encode(key: bytes) -> str:
     return base64.b64encode(key).decode("ascii")
 
 
+def looks_like_placeholder(text: str) -> bool:
+    """A value copied from an example ("changeme") rather than a real secret."""
+    return any(word in text.lower() for word in _PLACEHOLDER_WORDS)
+
+
 def _decode_key(name: str, material: str) -> bytes:
     text = material.strip()
-    if not text or any(word in text.lower() for word in _PLACEHOLDER_WORDS):
+    if not text or looks_like_placeholder(text):
         raise ConfigError(f"{name} looks like a placeholder; generate a real key.")
     try:
         key = base64.b64decode(text, validate=True)

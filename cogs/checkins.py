@@ -586,10 +586,14 @@ class SobrietyCog(commands.GroupCog, group_name="sobriety"):
                 interaction, "You haven't started a counter. Use `/sobriety set` when you're ready."
             )
             return
+        # "Fresh starts", never "attempts" (read as suicide attempts here): the times the
+        # member began again, shown once there has been one.
+        fresh = status.attempts - 1
+        again = f" · Fresh starts: {fresh}" if fresh > 0 else ""
         await respond(
             interaction,
             f"**{plural(status.days, 'day')}** since {status.started_on:%B %-d, %Y}.\n"
-            f"Longest run: {plural(status.longest_days, 'day')} · attempts: {status.attempts}\n"
+            f"Longest run: {plural(status.longest_days, 'day')}{again}\n"
             f"Next milestone: {milestone_words(status.next_milestone_days)} on "
             f"{status.next_milestone_on:%B %-d, %Y}.",
         )

@@ -17,7 +17,7 @@ from bot.checks import ensure_moderator, guild_object, guild_of
 from bot.delivery import SEND_ERRORS, send_failure
 from bot.errors import UserFacingError
 from bot.scheduling import NOT_SET_UP, Delivery, Due
-from bot.services.meetings import LEAD_CHOICES, MeetingNotice, MeetingView
+from bot.services.meetings import LEAD_CHOICES, MeetingCancelled, MeetingNotice, MeetingView
 from bot.services.reminders import parse_when
 from bot.tree import reporting, respond, services_of
 from bot.ui.embeds import CALM_BLUE, safe
@@ -65,11 +65,51 @@ def meeting_embed(
     return embed
 
 
-def meeting_buttons(meeting_id: int, starts_at: datetime) -> discord.ui.View:
+def meeting_buttons(
+    meeting_id: int, starts_at: datetime, *, closed: bool = False
+) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for action in ("going", "maybe", "no", "dm"):
-        view.add_item(MeetingButton(action, meeting_id, int(starts_at.timestamp())))
+        button = MeetingButton(action, meeting_id, int(starts_at.timestamp()))
+        button.item.disabled = closed
+        view.add_item(button)
     return view
+
+
+def cancelled_embed(posted: discord.Embed) -> discord.Embed:
+    """A reminder post of a cancelled meeting: the same, titled as cancelled."""
+    embed = posted.copy()
+    title = (embed.title or "").removeprefix("(Delayed) ").removeprefix("Cancelled: ")
+    embed.title = f"Cancelled: {title}"[:256]
+    return embed
+
+
+async def close_posts(bot: MusterBot, guild_id: int, meeting_id: int) -> None:
+    """A cancelled series: its reminder posts say so, and their buttons are disabled."""
+    config = await bot.services.guild_settings.get(guild_id)
+    if config.meetings_channel_id is None:
+        return
+    channel = bot.get_partial_messageable(config.meetings_channel_id)
+    for message_id in await bot.services.meetings.posts(meeting_id):
+        try:
+            message = await channel.fetch_message(message_id)
+            await message.edit(
+                embeds=[cancelled_embed(embed) for embed in message.embeds[:1]],
+                view=_closed_view(message) or discord.utils.MISSING,
+            )
+        except discord.HTTPException as error:  # deleted by hand, or no access: leave it
+            log.info("Could not close a cancelled meeting's post (HTTP %s)", error.status)
+
+
+def _closed_view(message: discord.Message) -> discord.ui.View | None:
+    """The post's RSVP buttons, disabled; None if it has none."""
+    for row in message.components:
+        for child in getattr(row, "children", []):
+            match = re.fullmatch(r"mtg:\w+:(\d{1,12}):(\d{1,12})", child.custom_id or "")
+            if match:
+                start = datetime.fromtimestamp(int(match[2]), UTC)
+                return meeting_buttons(int(match[1]), start, closed=True)
+    return None
 
 
 class MeetingButton(
@@ -121,9 +161,18 @@ class MeetingButton(
             await respond(interaction, f"I'll DM you <t:{int(remind_at.timestamp())}:R>.")
             return
         await interaction.response.defer()
-        counts = await services.meetings.rsvp(
-            guild_id, self.meeting_id, self.starts_at, interaction.user.id, self.action
-        )
+        try:
+            counts = await services.meetings.rsvp(
+                guild_id, self.meeting_id, self.starts_at, interaction.user.id, self.action
+            )
+        except MeetingCancelled:
+            # Cancelled since this was posted (the post was not closed): close it now.
+            if interaction.message is not None:
+                await interaction.edit_original_response(
+                    embeds=[cancelled_embed(e) for e in interaction.message.embeds[:1]],
+                    view=meeting_buttons(self.meeting_id, self.starts_at, closed=True),
+                )
+            raise
         meeting = await services.meetings.get(guild_id, self.meeting_id)
         await interaction.edit_original_response(
             embed=meeting_embed(meeting, self.starts_at, counts)
@@ -139,6 +188,7 @@ async def sync_event(bot: MusterBot, meeting: MeetingView, *, force: bool = Fals
     if guild is None:
         return None
     meetings = bot.services.meetings
+    voice = guild.get_channel(meeting.voice_channel_id) if meeting.voice_channel_id else None
     try:
         event = None
         if meeting.discord_event_id is not None:
@@ -149,7 +199,6 @@ async def sync_event(bot: MusterBot, meeting: MeetingView, *, force: bool = Fals
             await meetings.record_event(meeting.id, None, None)
             return None
         end = meeting.next_start + timedelta(minutes=meeting.duration_minutes)
-        voice = guild.get_channel(meeting.voice_channel_id) if meeting.voice_channel_id else None
         where: dict[str, Any]
         if isinstance(voice, discord.VoiceChannel):
             where = {"entity_type": discord.EntityType.voice, "channel": voice}
@@ -170,12 +219,36 @@ async def sync_event(bot: MusterBot, meeting: MeetingView, *, force: bool = Fals
         await meetings.record_event(meeting.id, None, None)  # deleted by hand: a new one next time
         return "Someone deleted the Discord event; I'll create a new one at the next change."
     except discord.Forbidden:
-        return "I couldn't update the Discord event: I need the Manage Events permission."
+        return missing_event_permission(guild, voice)
     except discord.HTTPException as error:
         return (
             f"I couldn't update the Discord event just now ({error.status}); I'll try again later."
         )
     return None
+
+
+def missing_event_permission(guild: discord.Guild, voice: object) -> str:
+    """Discord refused the event: name the permission Muster lacks, as a server admin finds it.
+    Since 2026-02-23 creating an event needs Create Events (Manage Events alone is not
+    enough); a voice-channel event also needs to see and join that channel."""
+    held = guild.me.guild_permissions
+    where = "Server Settings > Roles > Muster"
+    if not held.create_events:
+        return (
+            "I couldn't create or update the Discord event: I need the **Create Events** "
+            f"permission. A server admin can turn it on in {where}."
+        )
+    if isinstance(voice, discord.VoiceChannel):
+        inside = voice.permissions_for(guild.me)
+        if not (inside.view_channel and inside.connect):
+            return (
+                f"I couldn't create or update the Discord event: I need **View Channel** and "
+                f"**Connect** in {voice.mention}."
+            )
+    return (
+        "I couldn't create or update the Discord event: Discord refused it. Check that I have "
+        f"**Create Events** and **Manage Events** in {where}."
+    )
 
 
 class MeetingDelivery:
@@ -308,7 +381,7 @@ class MeetingAdminCog(commands.GroupCog, group_name="meeting-admin"):
         repeat="How it repeats", duration="Minutes (15 to 480)", place="Where, or a link",
         voice="A voice channel to meet in", role="The role to ping in reminders",
         reminders="When to remind the channel",
-        discord_event="Also show it as a Discord event (needs Manage Events)",
+        discord_event="Also show it as a Discord event (needs the Create Events permission)",
     )  # fmt: skip
     @app_commands.choices(repeat=REPEAT_CHOICES, reminders=LEAD_OPTIONS)
     async def create(
@@ -403,10 +476,11 @@ class MeetingAdminCog(commands.GroupCog, group_name="meeting-admin"):
         skipped = await self.bot.services.meetings.skip(
             guild_id, interaction.user.id, view.id, starts_at
         )
-        await sync_event(self.bot, skipped)
+        problem = await sync_event(self.bot, skipped)
         await respond(
             interaction,
-            f"Skipped **{safe(skipped.title)}** on <t:{int(starts_at.timestamp())}:D>.",
+            f"Skipped **{safe(skipped.title)}** on <t:{int(starts_at.timestamp())}:D>."
+            + (f"\n{problem}" if problem else ""),
         )
 
     @app_commands.command(name="cancel")
@@ -419,8 +493,13 @@ class MeetingAdminCog(commands.GroupCog, group_name="meeting-admin"):
         cancelled = await self.bot.services.meetings.cancel(
             guild_of(interaction), interaction.user.id, _meeting_id(meeting)
         )
-        await sync_event(self.bot, cancelled)
-        await respond(interaction, f"Cancelled **{safe(cancelled.title)}** and its reminders.")
+        problem = await sync_event(self.bot, cancelled)
+        await close_posts(self.bot, cancelled.guild_id, cancelled.id)
+        await respond(
+            interaction,
+            f"Cancelled **{safe(cancelled.title)}** and its reminders."
+            + (f"\n{problem}" if problem else ""),
+        )
 
     @edit.autocomplete("meeting")
     @skip.autocomplete("meeting")

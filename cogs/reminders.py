@@ -44,12 +44,13 @@ KIND_CHOICES = [
     app_commands.Choice(name=label, value=key) for key, label in KINDS.items() if key != "leave"
 ]
 BUTTON_LABELS = {
-    "snooze10m": "10 minutes",
-    "snooze1h": "1 hour",
-    "tomorrow": "Tomorrow",
+    "snooze10m": "Remind me in 10 minutes",
+    "snooze1h": "Remind me in 1 hour",
+    "tomorrow": "Remind me tomorrow",
     "done": "Done",
     "leave": "Set a time-to-leave reminder",
 }
+SNOOZE_CHOICES = {"snooze10m": "10m", "snooze1h": "1h", "tomorrow": "tomorrow"}
 # The stored text could not be decrypted (R28): the reminder still comes, saying so.
 UNREADABLE_REMINDER = "You have a reminder now (its text could not be read)."
 ANSWER_WAIT_STEPS = 60  # 3 s in 50 ms steps: an interaction unanswered by then has failed
@@ -154,7 +155,7 @@ class ReminderButton(
             await reminders.done(user_id, self.reminder_id)
             await respond(interaction, "Marked done. Nice work.")
             return
-        choice = {"snooze10m": "10m", "snooze1h": "1h", "tomorrow": "tomorrow"}[self.action]
+        choice = SNOOZE_CHOICES[self.action]
         due_at = await reminders.snooze(user_id, self.reminder_id, choice)
         await respond(interaction, f"Okay, I'll remind you again <t:{int(due_at.timestamp())}:R>.")
 
@@ -229,9 +230,11 @@ def reminder_embed(message: ReminderMessage) -> discord.Embed:
             inline=False,
         )
     if message.late_since is not None:
+        # A footer shows no <t:...> stamps: the time is written out in the member's zone.
+        due = message.late_since.astimezone(ZoneInfo(message.timezone))
         embed.set_footer(
             text=f"Sorry, this is late: it should have reached you at "
-            f"{message.late_since:%Y-%m-%d %H:%M} UTC. "
+            f"{due:%-I:%M %p} on {due:%A, %B %-d} ({message.timezone}). "
             + WHY_LATE.get(message.late_cause or "", OFFLINE)
         )
     return embed
@@ -241,8 +244,10 @@ def reminder_buttons(message: ReminderMessage) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     if message.plan_prompt:
         view.add_item(ReminderButton("leave", message.reminder_id))
-    for action in ("snooze10m", "snooze1h", "tomorrow", "done"):
-        view.add_item(ReminderButton(action, message.reminder_id))
+    for action, choice in SNOOZE_CHOICES.items():
+        if choice in message.snoozes:
+            view.add_item(ReminderButton(action, message.reminder_id))
+    view.add_item(ReminderButton("done", message.reminder_id))
     return view
 
 
@@ -363,8 +368,14 @@ class ReminderCog(commands.GroupCog, group_name="remind"):
         if not views:
             await respond(interaction, "You have no reminders. Add one with `/remind add`.")
             return
+        # Past ones stay for 12 hours (and missed ones until seen to), marked, after the rest:
+        # what didn't reach the member is what they most need to see.
+        now = self.bot.services.clock.now()
+        lines = [reminder_line(view) for view in views if view.event_at > now] + [
+            "Past: " + reminder_line(view) for view in views if view.event_at <= now
+        ]
         embed = discord.Embed(title="Your reminders", colour=CALM_BLUE)
-        embed.description = "\n\n".join(reminder_line(view) for view in views[:20])[:4096]
+        embed.description = "\n\n".join(lines[:20])[:4096]
         await respond(interaction, embed=embed)
 
     @app_commands.command(name="cancel")

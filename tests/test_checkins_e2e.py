@@ -506,7 +506,7 @@ async def test_meds_and_sobriety(running: Runtime, world: World, clock: FakeCloc
     assert "The 7 days you had still happened" in reset.text
     status = await sandbox.slash(world.member, world.general, "sobriety status")
     assert "**0 days**" in status.text
-    assert "attempts: 2" in status.text
+    assert "Fresh starts: 1" in status.text
     assert "Longest run: 7 days" in status.text
 
     await clock.advance(timedelta(days=1, hours=2))  # the 24-hour milestone, at local noon

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import os
 import signal
 import sys
@@ -15,7 +17,9 @@ import pytest
 from bot.config import Settings
 from bot.db.engine import create_engine
 from bot.db.instance_lock import InstanceLock
+from bot.invite import INVITE_PERMISSIONS
 from bot.keys import Keyring
+from bot.sandbox import Sandbox
 from tests.conftest import World, only_sqlite
 
 pytestmark = pytest.mark.slow
@@ -80,16 +84,30 @@ async def test_bad_setting_is_one_sentence(tmp_path: Path) -> None:
     assert "Traceback" not in err
 
 
-async def test_generate_keys_migrate_and_check_config(tmp_path: Path) -> None:
+def sandbox_env(tmp_path: Path, sandbox: Sandbox, **extra: str) -> dict[str, str]:
+    return clean_env(
+        tmp_path,
+        DISCORD_TOKEN=sandbox.token,
+        DISCORD_API_BASE=sandbox.api_base,
+        DISCORD_GATEWAY_URL=sandbox.gateway_url,
+        **extra,
+    )
+
+
+async def test_generate_keys_migrate_and_check_config(tmp_path: Path, sandbox: Sandbox) -> None:
     key_file = tmp_path / "secrets" / "muster.keys.json"
-    env = clean_env(tmp_path, MUSTER_KEY_FILE=str(key_file), DISCORD_TOKEN="token-for-check")
+    env = sandbox_env(tmp_path, sandbox, MUSTER_KEY_FILE=str(key_file))
     code, out, _ = await muster(tmp_path, "generate-keys", str(key_file), env=env)
     assert code == 0
     assert key_file.stat().st_mode & 0o777 == 0o600
 
     code, out, err = await muster(tmp_path, "check-config", env=env)
     assert code == 0, err
-    assert "pending (run `migrate`)" in out
+    assert "doesn't exist yet" in out  # `migrate` or `run` creates it; check-config doesn't
+    assert f"DISCORD_TOKEN: valid (application {sandbox.application_id}," in out
+    assert not (tmp_path / "cli.db").exists()
+    assert not (tmp_path / "data").exists()
+    assert os.listdir(tmp_path) == ["secrets"]
 
     code, out, err = await muster(tmp_path, "migrate", env=env)
     assert code == 0, err
@@ -99,18 +117,98 @@ async def test_generate_keys_migrate_and_check_config(tmp_path: Path) -> None:
     assert code == 0, err
     assert "schema up to date" in out
     assert "Configuration OK." in out
-    assert "token-for-check" not in out + err
+    assert sandbox.token not in out + err
     key_text = key_file.read_text()
     assert Keyring.from_file(key_file).pseudonym_key
     assert all(line.strip() not in out + err for line in key_text.splitlines() if len(line) > 40)
 
 
-async def test_check_config_reports_an_unreachable_database(tmp_path: Path) -> None:
-    env = clean_env(tmp_path, DATABASE_URL="postgresql+asyncpg://nobody@127.0.0.1:1/none")
-    code, _, err = await muster(tmp_path, "check-config", env=env)
-    assert code == 1
-    assert "could not be reached" in err
+async def test_check_config_reports_an_unreachable_database(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    env = sandbox_env(
+        tmp_path, sandbox, DATABASE_URL="postgresql+asyncpg://nobody@127.0.0.1:1/none"
+    )
+    env["MUSTER_ENCRYPTION_KEYS"], env["MUSTER_PSEUDONYM_KEY"] = generated_keys()
+    code, out, err = await muster(tmp_path, "check-config", env=env)
+    assert code == 1  # the README: 1 when something outside Muster could not be reached
+    assert "The database could not be reached" in err
+    assert "Discord" not in err
+    assert "DISCORD_TOKEN: valid" in out
     assert "Traceback" not in err
+
+
+def readme() -> str:
+    return (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def generated_keys() -> tuple[str, str]:
+    keyring = Keyring.generate()
+    encoded = ",".join(
+        f"{key_id}:{base64.b64encode(key).decode()}"
+        for key_id, key in keyring.encryption_keys.items()
+    )
+    return encoded, base64.b64encode(keyring.pseudonym_key).decode()
+
+
+@pytest.mark.parametrize(
+    ("token", "reachable", "code", "sentence"),
+    [
+        ("changeme", True, 2, "DISCORD_TOKEN is a placeholder"),
+        ("not-the-real-token", True, 2, "Discord says DISCORD_TOKEN is not valid"),
+        (None, False, 1, "Discord could not be reached"),
+        ("", True, 2, "DISCORD_TOKEN is not set"),
+    ],
+)
+async def test_check_config_asks_discord_about_the_token(
+    tmp_path: Path, sandbox: Sandbox, token: str | None, reachable: bool, code: int, sentence: str
+) -> None:
+    env = sandbox_env(tmp_path, sandbox)
+    env["MUSTER_ENCRYPTION_KEYS"], env["MUSTER_PSEUDONYM_KEY"] = generated_keys()
+    if token is not None:
+        env["DISCORD_TOKEN"] = token
+    if not reachable:
+        env["DISCORD_API_BASE"] = "http://127.0.0.1:1/api/v10"  # nothing listens there
+    status, out, err = await muster(tmp_path, "check-config", env=env)
+    assert status == code, out + err
+    assert sentence in err
+    assert "Configuration OK" not in out
+    assert "database" not in err.lower()  # a Discord problem is never told as a database one
+    assert "Traceback" not in out + err
+    assert os.listdir(tmp_path) == []  # no database, no folder
+    assert f"exits with status {code}" in readme().split("## The command line", 1)[1]
+
+
+@pytest.mark.empty_database
+async def test_run_in_no_server_prints_the_invite_link(
+    tmp_path: Path, sandbox: Sandbox, database: dict[str, Any]
+) -> None:
+    key_file = tmp_path / "muster.keys.json"
+    Keyring.generate().write(key_file)
+    env = sandbox_env(tmp_path, sandbox, **database_env(database), MUSTER_KEY_FILE=str(key_file))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run",
+        cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    line = ""
+    try:
+        await sandbox.wait_until_connected(timeout=30)
+        assert process.stdout is not None
+        with contextlib.suppress(TimeoutError):  # then the assertion shows the output
+            line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
+        process.send_signal(signal.SIGTERM)
+        rest, stderr = await asyncio.wait_for(process.communicate(), 20)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert "isn't in any server yet" in line, rest.decode() + stderr.decode()
+    assert (
+        f"https://discord.com/oauth2/authorize?client_id={sandbox.application_id}"
+        f"&scope=bot+applications.commands&permissions={INVITE_PERMISSIONS}"
+    ) in line
+    assert process.returncode == 0
 
 
 @only_sqlite
@@ -162,12 +260,13 @@ async def test_run_serves_the_sandbox_and_stops_cleanly_on_sigterm(
         result = await world.sandbox.slash(world.member, world.general, "about", timeout=10)
         assert "Veterans Crisis Line" in result.text
         process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), 20)
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 20)
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
     log = stderr.decode()
+    assert "oauth2/authorize" not in stdout.decode() + log  # it is in a server: no invite
     assert process.returncode == 0, log
     assert "Applying database migrations" in log
     assert "Received SIGTERM; shutting down" in log

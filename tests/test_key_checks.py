@@ -19,6 +19,7 @@ from bot.db.engine import SessionFactory
 from bot.db.models import KeyCheck
 from bot.errors import ConfigError
 from bot.keys import Keyring
+from bot.sandbox import Sandbox
 from bot.scheduling import Scheduler
 from bot.services import key_checks
 from bot.services.reminders import ReminderService
@@ -26,7 +27,7 @@ from bot.services.retention import RetentionService
 from bot.services.spool import Spool
 from tests.conftest import World, start_bot
 from tests.test_checkins_e2e import checkin_options, configure, post_anonymously
-from tests.test_cli import clean_env, database_env, muster
+from tests.test_cli import database_env, muster, sandbox_env
 
 
 def keyring_with(pseudonym: bytes, keys: dict[str, bytes], current: str) -> Keyring:
@@ -170,19 +171,19 @@ async def test_the_bot_will_not_start_with_another_key_file(
 @pytest.mark.slow
 @pytest.mark.empty_database
 async def test_run_and_check_config_refuse_a_replaced_key_file(
-    tmp_path: Path, database: dict[str, Any]
+    tmp_path: Path, database: dict[str, Any], sandbox: Sandbox
 ) -> None:
     key_file = tmp_path / "muster.keys.json"
     original = Keyring.generate()
     write_keys(key_file, original)
     held = tmp_path / "held"
-    env = clean_env(
-        tmp_path, **database_env(database), MUSTER_KEY_FILE=str(key_file), DISCORD_TOKEN="t",
+    env = sandbox_env(
+        tmp_path, sandbox, **database_env(database), MUSTER_KEY_FILE=str(key_file),
         HELD_CHECKINS_DIR=str(held),
     )  # fmt: skip
     code, out, err = await muster(tmp_path, "check-config", env=env)
     assert code == 0, err
-    assert "pending (run `migrate`)" in out
+    assert "`python -m bot migrate`" in out  # no tables yet (or no SQLite file yet)
     # `reencrypt` migrates and records the keys, as the first start does.
     code, out, err = await muster(tmp_path, "reencrypt", env=env)
     assert code == 0, err

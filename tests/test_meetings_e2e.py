@@ -143,9 +143,9 @@ async def test_skip_and_cancel_stop_reminders(
     await clock.advance(timedelta(days=14))
     assert sandbox.channel_messages(channel) == []
     audit = await sandbox.slash(world.moderator, world.general, "mod audit", area="meetings")
-    assert "meetings.create" in audit.text
-    assert "meetings.skip" in audit.text
-    assert "meetings.cancel" in audit.text
+    assert "scheduled the meeting Weekly" in audit.text
+    assert "skipped one date of the meeting Weekly" in audit.text
+    assert "cancelled the meeting Weekly" in audit.text
 
 
 async def test_calendar_file_imports_with_rule_and_zone(running: Runtime, world: World) -> None:

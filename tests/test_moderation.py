@@ -198,10 +198,11 @@ async def test_setup_flow_end_to_end(running: Runtime, world: World) -> None:
     shown = await sandbox.slash(world.moderator, world.general, "setup show")
     assert f"In {meetings.mention} I'm missing: Send Messages, Embed Links." in shown.text
     audit = await sandbox.slash(world.moderator, world.general, "mod audit", area="setup")
-    assert audit.text.count("setup.") == 10
-    assert "**setup.crisis_alerts**" in audit.text
+    assert audit.text.count("changed the") == 10
+    assert "setup." not in audit.text  # plain words, never the stored keys
+    assert "changed the crisis alerts to the mentors' channel, without names" in audit.text
     assert f"<@{world.moderator.id}>" in audit.text
-    assert "not set -> America/New_York" in audit.text
+    assert "time zone: from not set to America/New_York" in audit.text
 
 
 async def test_the_chosen_moderator_role_is_enough(running: Runtime, world: World) -> None:
@@ -242,7 +243,7 @@ async def test_audit_pages(running: Runtime, world: World, clock: FakeClock) -> 
     assert (
         "Page 1 of 2, 16 in all" in message.text
     )  # 12 delays, and the first zone, crisis alerts, k and retention
-    assert "12 -> 13" in message.text  # newest first
+    assert "from 12 to 13" in message.text  # newest first
     older = await world.sandbox.click(world.moderator, message, "audit:page::1")
     assert older.response_type == 6
     assert "Page 2 of 2" in message.text

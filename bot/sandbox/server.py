@@ -20,8 +20,10 @@ from bot.sandbox import limits
 from bot.sandbox.spec import SpecValidator, load_default_validator
 from bot.sandbox.state import (
     BOT_PERMISSIONS,
+    CREATE_EVENTS,
     DEFAULT_EVERYONE_PERMISSIONS,
     EPHEMERAL,
+    MANAGE_EVENTS,
     VIEW_CHANNEL,
     Attachment,
     Channel,
@@ -277,6 +279,21 @@ class Sandbox:
         """Take permissions (bit values) from the bot in one channel, as a server admin would."""
         guild = self.guilds[channel.guild_id or 0]
         await self.set_overwrite(channel, guild.members[self.bot_user.id], deny=permissions)
+
+    async def set_bot_permissions(self, guild: Guild, *, add: int = 0, remove: int = 0) -> None:
+        """Change the server-wide permissions of Muster's own role, as a server admin would."""
+        member = guild.members[self.bot_user.id]
+        role = member.roles[0]
+        role.permissions = (role.permissions | add) & ~remove
+        await self._dispatch(
+            "GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": role.to_json()}, guild.id
+        )
+
+    def _bot_may_change_event(self, guild: Guild, event: dict[str, Any]) -> bool:
+        """Manage Events for any event; Create Events for the bot's own."""
+        held = guild.permissions_of(guild.members[self.bot_user.id])
+        own = event.get("creator_id") == str(self.bot_user.id)
+        return bool(held & MANAGE_EVENTS) or (own and bool(held & CREATE_EVENTS))
 
     def bot_permissions_in(self, channel: Channel) -> int:
         if channel.guild_id is None:
@@ -1495,6 +1512,8 @@ class Sandbox:
         guild = self._guild(request)
         if guild is None:
             return _error(404, 10004, "Unknown Guild")
+        if not guild.permissions_of(guild.members[self.bot_user.id]) & CREATE_EVENTS:
+            return _error(403, 50013, "Missing Permissions")
         data = request[PAYLOAD] or {}
         if len(data.get("name", "")) > 100:
             return self._violation("scheduled event name is over 100 characters")
@@ -1537,6 +1556,8 @@ class Sandbox:
         guild, event = self._event(request)
         if guild is None or event is None:
             return _error(404, 10070, "Unknown Guild Scheduled Event")
+        if not self._bot_may_change_event(guild, event):
+            return _error(403, 50013, "Missing Permissions")
         for key, value in (request[PAYLOAD] or {}).items():
             if key in event:
                 event[key] = value
@@ -1547,6 +1568,8 @@ class Sandbox:
         guild, event = self._event(request)
         if guild is None or event is None:
             return _error(404, 10070, "Unknown Guild Scheduled Event")
+        if not self._bot_may_change_event(guild, event):
+            return _error(403, 50013, "Missing Permissions")
         del guild.scheduled_events[int(event["id"])]
         await self._dispatch("GUILD_SCHEDULED_EVENT_DELETE", event, guild.id)
         return web.Response(status=204)

@@ -19,9 +19,11 @@ ALL_PERMISSIONS = (1 << 53) - 1
 DEFAULT_EVERYONE_PERMISSIONS = (
     (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 17) | (1 << 31)
 )
+MANAGE_EVENTS = 1 << 33
+CREATE_EVENTS = 1 << 44  # needed to create a scheduled event since 2026-02-23
 BOT_PERMISSIONS = (
-    DEFAULT_EVERYONE_PERMISSIONS | (1 << 13) | (1 << 28) | (1 << 33)
-)  # +manage msgs, roles, events
+    DEFAULT_EVERYONE_PERMISSIONS | (1 << 13) | (1 << 28) | MANAGE_EVENTS | CREATE_EVENTS
+)  # +manage msgs, roles, events; create events
 
 _counter = itertools.count()
 # The time a new id carries, as Discord's do. A test on a fake clock points this at it, so

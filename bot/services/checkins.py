@@ -913,7 +913,9 @@ class CheckinService:
             change = sum(moods[half:]) / len(moods[half:]) - sum(moods[:half]) / half
             trend = "rising" if change >= 0.5 else "falling" if change <= -0.5 else "steady"
         days_in = {entry.local.date() for entry in entries}
-        streak, day = 0, today
+        # A streak counts through yesterday until today ends: no check-in yet today doesn't
+        # break it.
+        streak, day = 0, today if today in days_in else today - timedelta(days=1)
         while day in days_in:
             streak += 1
             day -= timedelta(days=1)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import SessionFactory
-from bot.db.models import Meeting, MeetingRsvp
+from bot.db.models import Meeting, MeetingRsvp, Occurrence
 from bot.errors import UserFacingError
 from bot.scheduling import LATE, Delivery, Due, Scheduler
 from bot.services import audit
@@ -38,6 +38,7 @@ LEAD_CHOICES: dict[str, tuple[int, ...]] = {
     "none": (),
 }
 ANSWERS = ("going", "maybe", "no")
+CANCELLED = "That meeting was cancelled, so it has no more dates. `/meeting list` shows what's on."
 LATE_MARK_AFTER = timedelta(minutes=2)
 
 
@@ -72,6 +73,13 @@ class MeetingNotice:
     starts_at: datetime
     delayed: bool
     counts: dict[str, int]
+
+
+class MeetingCancelled(UserFacingError):
+    """The series was cancelled: said as such, not "I couldn't find it"."""
+
+    def __init__(self) -> None:
+        super().__init__(CANCELLED)
 
 
 def source_for(meeting_id: int, starts_at: datetime) -> str:
@@ -258,6 +266,20 @@ class MeetingService:
             row = await session.get(Meeting, meeting_id)
             return None if row is None else self._view(row, self._clock.now())
 
+    async def posts(self, meeting_id: int) -> tuple[int, ...]:
+        """The message ids of the series' reminder posts of the last WINDOW (to close their
+        buttons when it is cancelled)."""
+        since = self._clock.now() - WINDOW
+        async with self._sessions() as session:
+            found = await session.scalars(
+                select(Occurrence.message_id).where(
+                    Occurrence.source.like(f"meeting:{meeting_id}:%"),
+                    Occurrence.message_id.is_not(None),
+                    Occurrence.due_at >= since,
+                )
+            )
+            return tuple(int(message_id) for message_id in found if message_id is not None)
+
     async def top_up_all(self) -> None:
         """At start-up: make sure every active series has its next reminders scheduled."""
         now = self._clock.now()
@@ -374,6 +396,8 @@ class MeetingService:
 
 async def _own(session: AsyncSession, guild_id: int, meeting_id: int) -> Meeting:
     row = await session.get(Meeting, meeting_id)
+    if row is not None and row.guild_id == guild_id and row.status == "cancelled":
+        raise MeetingCancelled
     if row is None or row.guild_id != guild_id or row.status != "active":
         raise UserFacingError("I couldn't find that meeting here. Pick one from the list.")
     return row

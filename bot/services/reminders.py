@@ -2,9 +2,11 @@
 
 Times are read in the member's own zone ("tomorrow 9am", "June 17 2:30pm"), echoed back,
 stored in UTC with the zone, and delivered through the scheduler. The lateness policy for
-personal reminders: on time within LATE_NOTE_AFTER; up to LATE_LIMIT late they still go
-out, saying when they should have arrived; later than that they are skipped and shown as
-missed in /remind list. A reminder for an event that has already happened is skipped.
+personal reminders: on time within LATE_NOTE_AFTER (one minute: a reminder is set to the
+minute, so one that reaches the member in a later minute says it is late); up to LATE_LIMIT
+late they still go out, saying when they should have arrived; later than that they are
+skipped and shown as missed in /remind list. A reminder for an event that has already
+happened is skipped.
 """
 
 from __future__ import annotations
@@ -61,10 +63,10 @@ DEFAULT_LEADS: dict[str, tuple[int, ...]] = {
 }
 PLAN_LEAD = 24 * 60  # the day-before reminder asks the member to make a plan
 MAX_AHEAD = timedelta(days=2 * 365)
-LATE_NOTE_AFTER = timedelta(minutes=2)
+LATE_NOTE_AFTER = timedelta(minutes=1)
 LATE_LIMIT = timedelta(hours=12)
 MAX_TEXT = 200
-SNOOZES = {"10m": timedelta(minutes=10), "1h": timedelta(hours=1)}
+SNOOZES = {"10m": timedelta(minutes=10), "1h": timedelta(hours=1), "tomorrow": timedelta(days=1)}
 NOTICE_REFRESH = 30.0  # seconds
 _DATEPARSER_SETTINGS = {"PREFER_DATES_FROM": "future", "RETURN_AS_TIMEZONE_AWARE": False}
 # "in 2 hours", "in an hour and 30 minutes", "45 min from now": a span of real time, added to
@@ -107,6 +109,16 @@ class ReminderMessage:
     late_cause: str | None  # why the last try failed (None: Muster was offline), if late
     deadline: datetime  # a failing send is retried until then: the event, or the late limit
     plan_prompt: bool
+    timezone: str = "UTC"  # the member's zone when they set it: for the times the DM names
+    snoozes: tuple[str, ...] = tuple(SNOOZES)  # the snoozes that still land before the event
+
+
+def snoozes_before(event_at: datetime, now: datetime) -> tuple[str, ...]:
+    """The snoozes worth offering: those that land before an event still ahead (no "tomorrow"
+    two hours before a court date); every one once the event's time has come."""
+    if event_at <= now:
+        return tuple(SNOOZES)
+    return tuple(choice for choice, span in SNOOZES.items() if now + span < event_at)
 
 
 def parse_when(text: str, zone_name: str, now: datetime) -> datetime:
@@ -403,19 +415,20 @@ class ReminderService:
         return await self._finish(user_id, reminder_id, "done")
 
     async def snooze(self, user_id: int, reminder_id: int, choice: str) -> datetime:
-        """Remind again in 10 minutes, an hour, or tomorrow at the same time."""
+        """Remind again in 10 minutes, an hour, or tomorrow at the same time; never after an
+        event that is still ahead (a button from an older DM may offer it)."""
         now = self._clock.now()
-        if choice == "tomorrow":
-            due_at = now + timedelta(days=1)
-        elif choice in SNOOZES:
-            due_at = now + SNOOZES[choice]
-        else:
+        if choice not in SNOOZES:
             raise UserFacingError("That snooze option doesn't exist.")
-        due_at = due_at.replace(microsecond=0)
+        due_at = (now + SNOOZES[choice]).replace(microsecond=0)
         async with self._sessions.begin() as session:
             row = await self._own(session, user_id, reminder_id)
             if row.status != "active":
                 raise UserFacingError("That reminder is already finished.")
+            if now < row.event_at < due_at:
+                raise UserFacingError(
+                    "That would remind you after it starts. Pick a shorter snooze, or Done."
+                )
             await Scheduler.add(
                 session, source=f"reminder:{row.id}", kind="personal", due_at=due_at,
                 payload={"lead": 0, "snoozed": True},
@@ -453,6 +466,8 @@ class ReminderService:
             if lead > 0
             else due.due_at + LATE_LIMIT,
             plan_prompt=lead == PLAN_LEAD and row.kind in ("court", "appointment"),
+            timezone=row.timezone,
+            snoozes=snoozes_before(row.event_at, now),
         )
 
     def _text(self, row: Reminder) -> str | None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from datetime import datetime
 from typing import Any
 
 import discord
 
 from bot.checks import ModeratorView, ensure_moderator, guild_object, guild_of
-from bot.services.audit import AREAS, AuditPage
+from bot.services.audit import AREAS, AuditPage, AuditRecord
 from bot.services.guild_settings import LABELS, Channel, GuildConfig, Role
 from bot.tree import Refused, report_error, reporting, services_of
 from bot.ui.crisis import mentors_channel
@@ -323,6 +325,44 @@ class SetupLimitsModal(discord.ui.Modal, title="Time zone and limits"):
         await report_error(interaction, error)
 
 
+# What a moderator did, in words; the stored keys ("setup.crisis_alerts") stay for the log.
+ACTION_WORDS = {
+    "resources.add": "added the resource",
+    "resources.edit": "edited the resource",
+    "resources.remove": "removed the resource",
+    "resources.hide": "hid the resource",
+    "resources.unhide": "showed again the resource",
+    "resources.import": "imported the meeting list",
+    "meetings.create": "scheduled the meeting",
+    "meetings.edit": "changed the meeting",
+    "meetings.skip": "skipped one date of the meeting",
+    "meetings.cancel": "cancelled the meeting",
+    "posts.remove": "removed",
+    "posts.block": "paused the",
+}
+SETTING_VALUES = {"True": "on", "False": "off"}
+
+
+def audit_line(record: AuditRecord) -> str:
+    """One audit entry as a sentence: who, when, what, and any change from one value to
+    another ("from on to off"), never a raw key."""
+    stamp = int(record.created_at.timestamp())
+    target = safe(record.target)
+    detail = record.detail
+    if record.action.startswith("setup."):
+        words = f"changed the {target}"
+        if detail and " -> " in detail:
+            before, after = (SETTING_VALUES.get(v, v) for v in detail.split(" -> ", 1))
+            detail = f"from {before} to {after}"
+    else:
+        words = f"{ACTION_WORDS.get(record.action, record.action.replace('.', ' '))} {target}"
+        if record.action == "meetings.skip" and detail:
+            with contextlib.suppress(ValueError):
+                detail = f"<t:{int(datetime.fromisoformat(detail).timestamp())}:F>"
+    shown = f": {detail}" if detail else ""
+    return f"<t:{stamp}:f> <@{record.actor_id}> {words}{shown}"
+
+
 def audit_embed(page: AuditPage, area: str | None) -> discord.Embed:
     label = AREAS.get(area, "Everything") if area else "Everything"
     embed = discord.Embed(title=f"Moderator actions: {label}", colour=CALM_BLUE)
@@ -330,10 +370,7 @@ def audit_embed(page: AuditPage, area: str | None) -> discord.Embed:
         embed.description = "Nothing recorded yet."
     lines = []
     for entry in page.entries:
-        stamp = int(entry.created_at.timestamp())
-        detail = f": {entry.detail}" if entry.detail else ""
-        target = safe(entry.target)
-        lines.append(f"<t:{stamp}:f> <@{entry.actor_id}> **{entry.action}** {target}{detail}")
+        lines.append(audit_line(entry))
     if lines:
         embed.description = "\n".join(lines)[:4096]
     embed.set_footer(

@@ -1,0 +1,26 @@
+"""The invite link Muster asks a server owner to open, and the permissions it asks for."""
+
+from __future__ import annotations
+
+import discord
+
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+EMBED_LINKS = 1 << 14
+ATTACH_FILES = 1 << 15
+READ_MESSAGE_HISTORY = 1 << 16
+MANAGE_EVENTS = 1 << 33
+# Since 2026-02-23 Discord needs Create Events for a bot to create a scheduled event; Manage
+# Events alone no longer is enough (it edits and deletes events others created).
+CREATE_EVENTS = 1 << 44
+BASE_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES | READ_MESSAGE_HISTORY
+INVITE_PERMISSIONS = BASE_PERMISSIONS | CREATE_EVENTS | MANAGE_EVENTS  # 17600776096768
+
+
+def invite_url(application_id: int) -> str:
+    """The link that adds Muster to a server, with its slash commands and permissions."""
+    return discord.utils.oauth_url(
+        application_id,
+        permissions=discord.Permissions(INVITE_PERMISSIONS),
+        scopes=("bot", "applications.commands"),
+    )
