@@ -133,12 +133,15 @@ _GUN = (
     r"(?:guns?|pistols?|handguns?|rifles?|shotguns?|revolver|glock|sidearm|weapon|"
     r"service (?:weapon|pistol|rifle)|9mm|45|38|357|1911|ar ?15|ar|m4|carbine|barrel|muzzle)"
 )
-_HEAD = r"(?:head|brains?|skull|temple|mouth|chin|throat|heart)"
+_HEAD = r"(?:head|brains?|skull|temple|temples|forehead|mouth|chin|jaw|throat|heart|chest|face)"
 _PILLS = (
     r"(?:pills?|pils?|meds|medications?|medicine|tablets|prescriptions?|scripts?|oxys?|"
     r"oxycodone|oxycontin|percs?|percocet|vicodin|norco|tramadol|xanax|xannies|klonopin|"
     r"valium|ambien|seroquel|trazodone|sleeping pills|sleep meds|pain pills|pain meds|"
-    r"opioids|fentanyl|tylenol|insulin|lithium|benzos)"
+    r"opioids|fentanyl|tylenol|insulin|lithium|benzos|morphine|hydrocodone|dilaudid|methadone|"
+    r"gabapentin|lyrica|ativan|zoloft|sertraline|prozac|wellbutrin|antidepressants|painkillers|"
+    r"pain killers|sleeping meds|sleepers|muscle relaxers|flexeril|"
+    r"acetaminophen|blood thinners|heart meds)"
 )
 _PEOPLE = (
     r"(?:him|her|them|you|some(?:one|body)|any(?:one|body)|every(?:one|body)|people|"
@@ -275,7 +278,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(OTHER_MEANS, r"(?:sat|sitting|sit) in (?:the|my) (?:car|truck) (?:[a-z0-9]+ ){0,2}in the (?:closed |shut )?garage"),
     _p(OTHER_MEANS, r"(?:drive|driving|drove|crash|crashing|crashed|wreck|wrecking|steer|steering|swerve|swerving) (?:(?:my|the|a) (?:car|truck|bike|motorcycle|jeep|vehicle) )?(?:into|off|in front of) (?:a |an |the |that |oncoming )?(?:[a-z0-9]+ )?(?:tree|wall|pole|semi|bridge|cliff|overpass|pillar|barrier|traffic|river|lake|embankment)"),
     _p(OTHER_MEANS, r"(?:crash|crashing|crashed|wreck|wrecking|wrecked|roll|rolling) (?:my|the) (?:car|truck|bike|motorcycle|jeep) on purpose"),
-    _p(OTHER_MEANS, r"(?:make|making|made) it look like an accident", negatable=False),
+    _p(OTHER_MEANS, r"(?:make|making|made) it look like (?:an|a) (?:[a-z]+ )?accident", negatable=False),
     _p(OTHER_MEANS, r"(?:slit|slitting|slash|slashing|cut|cutting|open|opening) (?:my|both) (?:own )?(?:wrists?|throat|veins|arteries)"),
     _p(OTHER_MEANS, rf"(?:knife|blade|razor) {_gap(6)}(?:my )?(?:throat|wrists?|veins)"),
     _p(OTHER_MEANS, rf"(?:drown|drowning) {_ME}"),
@@ -478,7 +481,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(HOPELESSNESS, r"(?:done|finished|through) with (?:life|living|everything|it all|this life|this world|being alive)(?! (?:for (?!good|ever)|at|on))"),
     _p(HOPELESSNESS, r"(?:life|living|my life|this life)(?: is| s)? (?:not|isnt|aint|no longer|not even) worth (?:it|living|the pain|the fight|anything)"),
     _p(HOPELESSNESS, r"not worth (?:living|being alive|staying alive)"),
-    _p(HOPELESSNESS, r"(?:given|give|giving|gave) up on (?:life|living|everything|myself|the future)"),
+    _p(HOPELESSNESS, r"(?:given|give|giving|gave) up on (?:life|living|everything|myself|the future|getting better|ever getting better|me|being happy|feeling better|anything getting better)"),
     _p(HOPELESSNESS, r"(?:want|wanted|need|wish|make|ready for) (?:the |this |my )?(?:pain|hurt|suffering|it all|everything|it) (?:to )?(?:stop|end|be over) (?:for good|forever|permanently)"),
     _p(HOPELESSNESS, rf"(?:want|wanted|need|wish|ready for) (?:it all|everything|this|it|all of this|all of it|life) to (?:be over|end|stop)(?:{_CLAUSE_END}| for good| forever| already| now)"),
     _p(HOPELESSNESS, rf"nothing (?:matters|means anything|is worth it)(?:{_CLAUSE_END}| anymore| any more)"),
@@ -490,7 +493,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(HOPELESSNESS, rf"(?:just )?want out(?:{_CLAUSE_END}| of (?:this life|life|this world))"),
     _p(HOPELESSNESS, r"(?:im|i am|ill|i will) (?:never|not ever) (?:going to |gonna )?(?:get better|be ok|be okay|be happy|be normal|be fixed|recover)(?! (?:at|with|in|on))"),
     _p(HOPELESSNESS, rf"nothing (?:will|is going to|is ever going to) (?:ever )?(?:change|get better|be better|be different)(?:{_CLAUSE_END}| for me)"),
-    _p(HOPELESSNESS, r"(?:dont|do not|cant|cannot) (?:see|have) (?:the|any|a) (?:point|reason) (?:in|of|to|for) (?:going on|go on|living|live|life|anything|any of (?:it|this)|trying|being alive|carrying on|keep going|stay|be here)", negatable=False),
+    _p(HOPELESSNESS, r"(?:dont|do not|cant|cannot) (?:see|have) (?:the|any|a) (?:point|reason) (?:in|of|to|for) (?:going on|go on|living|live|life|anything|any of (?:it|this)|trying|being alive|carrying on|keep going|stay|be here|waking up|getting up|wake up|get up)", negatable=False),
     _p(HOPELESSNESS, rf"(?:im|i am) (?:so )?(?:done|tired of|through) fighting(?:{_CLAUSE_END}| (?:it|this|for my life|to stay alive|to live))"),
     _p(HOPELESSNESS, r"(?:not going to|not gonna|wont|will not|dont think ill|dont think i will|dont think im going to|dont think im gonna) make it (?:through (?:this|the night|the week|the weekend|tonight)|much longer|to (?:tomorrow|the weekend|next week|christmas|morning)|another (?:day|week|year|night))", negatable=False),
     _p(HOPELESSNESS, r"(?:its|it is|this|it|the pain|this pain|the hell)(?: is)? never (?:going to|gonna|ever going to) (?:end|stop|get better|let up|go away)"),
@@ -523,7 +526,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(HARM_TO_OTHERS, r"(?:burn|burning|torch|torching) (?:down )?(?:the|that|his|her|their|my exs) (?:[a-z]+ ){0,2}(?:house|place|clinic|office|building|car|truck|church|school)(?: down)? (?:with|while) (?:him|her|them|the [a-z]+|everyone|people)"),
     _p(HARM_TO_OTHERS, r"(?:shoot|shooting) up (?:my|the|that|his|her|our) (?:old )?(?:job|work|office|school|unit|base|plant|meeting|group|clinic|va)"),
     _p(HARM_TO_OTHERS, r"(?:make|making) (?:the|that|those|every|all|this) (?:[a-z]+ ){1,3}pay(?= \||$| for)"),
-    _p(HARM_TO_OTHERS, r"(?:beat|choke|stab|hit|kick|punch|strangle) (?:him|her|them|[a-z]+ (?:husband|wife|boyfriend|girlfriend)) (?:[a-z]+ ){0,2}(?:till|until|til) (?:he|she|they) (?:stops? breathing|stop moving|dies|die|cant)"),
+    _p(HARM_TO_OTHERS, r"(?:beat|choke|stab|hit|kick|punch|strangle) (?:him|her|them|[a-z]+ (?:husband|wife|boyfriend|girlfriend)|my [a-z]+|that [a-z]+) (?:[a-z]+ ){0,2}(?:till|until|til) (?:he|she|they) (?:stops? breathing|stop moving|dies|die|cant)"),
     _p(HARM_TO_OTHERS, r"(?:choked|strangled|beat up|punched|slapped|shoved|hit|hurt) my (?:wife|girlfriend|boyfriend|husband|partner|kids?|son|daughter|mom|dad|roommate)(?! (?:by accident|accidentally|with the door|with my elbow))"),
     _p(HARM_TO_OTHERS, r"(?:know|found out|figured out) where (?:he|she|they) (?:parks|lives?|sleeps|works|drinks|goes)"),
     _p(HARM_TO_OTHERS, r"(?:use|using|used) (?:it|that|them|the [a-z]+) on (?:him|her|them|that (?:guy|dude)|my [a-z]+)(?= \||$| tonight| when| if| next)"),
@@ -620,6 +623,107 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(HOPELESSNESS, r"(?:my )?life is (?:just )?(?:over|a sentence|a prison)(?: \|)? (?:[a-z]+ ){0,2}(?:might as well|may as well|i want out|nothing left|no point)"),
     _p(HOPELESSNESS, r"(?<![^|] )(?:im|i am) (?:so |just )?done(?: \| just done| \| im done)?(?= \||$)"),
     _p(HOPELESSNESS, r"(?:harto|harta|cansado|cansada) de (?:vivir|la vida|existir)|quiero acabar(?:la| con (?:ella|mi vida|todo|esto))|mi vida no vale nada"),
+    # --- detect6 families (bench/data/crisis_train_extra.jsonl): shapes, not one note's words ---
+    # firearms: the action worked, the barrel looked down, the gun kept within reach
+    _p(FIREARM, rf"(?:racked|rack|racking|racked back) the slide|(?:pulled|pull|pulling|cocked|cocking) (?:the )?hammer back|(?:clicked|flipped|took|taking) the safety off"),
+    _p(FIREARM, rf"(?:looking|looked|look|stare|staring|stared) (?:down|into) the (?:barrel|muzzle)"),
+    _p(FIREARM, rf"(?:{_GUN}|barrel|muzzle) {_gap(2)}(?:cold )?(?:against|on|to|under|in) my {_HEAD}"),
+    _p(FIREARM, rf"(?:have|got|keep|kept|keeping|with) (?:a|my|the) {_GUN} (?:within reach|in reach|close by|right here|next to me)(?: \|)? (?:and|but) (?:my head|i) (?:is|am|im)? ?(?:not right|not ok|not okay|not safe|scared|in a bad place|in a dark place)"),
+    _p(FIREARM, rf"(?:round|bullet|shell|slug) {_gap(6)}(?:my )?(?:ticket out|way out|exit|last one|for me)(?= \||$)"),
+    _p(FIREARM, rf"(?:asked|got|getting|get|told) (?:my [a-z]+|him|her|them) (?:to )?(?:give|giving|gave|bring|return) (?:back )?my {_GUN} (?:back )?(?:[a-z]+ ){{0,6}}(?:i lied|lied|not ok|not okay|not fine)"),
+    # other means: a spot picked, a limb or rail tested, water walked into, poison drunk
+    _p(OTHER_MEANS, r"(?:picked|picking|pick|found|finding|scouted|scouting|chose|chosen) (?:out )?(?:a|the|my) (?:spot|place|tree|branch|limb|beam|bridge|ledge|cliff|overpass)(?: [a-z0-9]+){0,6} (?:strong|sturdy|high|nobody|no one|where|low|good enough|to do it|for it)"),
+    _p(OTHER_MEANS, r"(?:drive|driving|drove|go|going|went) off (?:the|a|that) (?:mountain |canyon )?(?:road|cliff|bridge|edge|overpass|embankment)(?! (?:trip|trail|for (?:a|the) (?:hike|trip)))"),
+    _p(OTHER_MEANS, r"(?:no|without a|missing) guard ?rail(?= \||$)"),
+    _p(OTHER_MEANS, r"(?:drank|drink|drinking|swallowed|swallow|chugged|downed) (?:a lot of |some |the |a bottle of |a cup of |half a bottle of )?(?:bleach|drain cleaner|antifreeze|rat poison|poison|weed killer|pesticide|lye)"),
+    _p(OTHER_MEANS, r"(?:swim|swimming|walk|walking|wade|wading|paddle|paddling) out (?:until|till|til|as far as) (?:i|my arms) (?:cant|give out|cannot|drown|go under)"),
+    _p(OTHER_MEANS, r"(?:slowing|slow|slowed|stopping|stopped|stop|pulling over|pulled over) (?:down )?(?:at|on|in) the (?:middle|top|edge|highest point) of the (?:bridge|overpass|dam)"),
+    _p(OTHER_MEANS, r"(?:cinder ?block|rocks?|weights?) (?:and|in) (?:the|my) (?:lake|river|ocean|pockets)"),
+    # pills: doses palmed or spat out, counted, hoarded whoever they were prescribed to
+    _p(OVERDOSE, rf"(?:palming|palmed|spitting out|spit out|spat out|cheeking|cheeked|hiding|hid|pocketing|pocketed) (?:my |the |all my |some of my )?{_PILLS}"),
+    _p(OVERDOSE, rf"(?:saving|saved|save|stockpiling|stockpiled|hoarding|hoarded|collecting|collected|stashing|stashed|keeping|kept) (?:up )?(?:all )?(?:of )?(?:my |the |his |her )?(?:[a-z]+s |late [a-z]+s |old )?{_PILLS}(?! (?:for (?:the|my) (?:trip|vacation|deployment|appointment|doctor|pharmacy)|in the (?:organizer|lockbox)))"),
+    _p(OVERDOSE, rf"(?:counted|counting|recounted|counted out) (?:my |the |all my |all the )?{_PILLS} (?:twice|again|out|[a-z]+ times)(?: \|)? (?:its |theres |thats )?(?:enough|plenty)"),
+    _p(OVERDOSE, rf"(?:took|take|taking|swallowed|swallow|downed|popped) (?:like |about |maybe |almost |over )?(?:[1-9][0-9]+|twenty|thirty|forty|fifty|sixty|a hundred) (?:of )?(?:my |the |his |her |these |those )?(?:[a-z]+ )?{_PILLS}"),
+    _p(OVERDOSE, rf"(?:holding|holding on|holding onto|hanging onto|hanging on to|kept|keeping) (?:to )?(?:the |my |all the |all my )?(?:[a-z]+ )?{_PILLS} {_gap(6)}(?:\| )?(?:just )?in case(?= \||$)"),
+    _p(OVERDOSE, rf"(?:enough|plenty) (?:{_PILLS} )?(?:saved|stashed|put away|now)(?: \|)? (?:to|for) (?:do it|it|the job|when|tonight|never wake)"),
+    _p(OVERDOSE, rf"(?:take|taking|took|swallow|swallowing|ate|eat) (?:the |my )?(?:whole|entire) (?:stash|supply|bottle|stockpile)"),
+    # goodbye: signing off, loose ends tied, who gets what, one last call, a mess spared
+    _p(GOODBYE, r"(?<![^|] )(?:this is |and )?(?:me )?(?:signing|sign|logging) off(?: \|)? (?:love|take care|goodbye|bye|thank|thanks|its been|so long|for now and)"),
+    _p(GOODBYE, r"(?:tying|tie|tied|tidying) up (?:all )?(?:the |my )?loose ends"),
+    _p(GOODBYE, r"(?:squaring|squared|square) (?:things|everything|it all|my accounts|my debts) (?:up|away)(?! (?:before|for) (?:the|my|our) (?:move|trip|deployment|inspection|audit))"),
+    _p(GOODBYE, rf"(?:so |that |and )?(?:nobody|no one|my (?:family|wife|kids|mom|sister|brother)) (?:has|have|will have|wont have) to (?:deal with|clean up|find|sort out|handle) (?:a |the |my )?(?:mess|me|anything|body|stuff)(?: after| when| once|{_CLAUSE_END})"),
+    _p(GOODBYE, r"(?:voices?|faces?) (?:one (?:more|last|final) time|for the last time)"),
+    _p(GOODBYE, r"(?:wrote|written|write|writing|left|leaving|put) (?:out |down )?(?:all )?my (?:passwords|pins|account numbers|bank info|insurance info)(?: [a-z0-9]+){0,4} (?:for|in an envelope|on the|where)"),
+    _p(GOODBYE, rf"(?:[a-z]+ )?(?:is|are) getting my (?:truck|car|guns?|rifles?|dog|cat|house|stuff|tools|medals|bike)(?: \|)? (?:[a-z]+ ){{0,3}}(?:the|my) (?:[a-z]+ )?(?:goes|go|gets|get) to"),
+    _p(GOODBYE, r"(?:tell|told|asked) (?:my )?(?:[a-z]+ )?(?:not to|to not|dont|do not) (?:be sad|cry|blame (?:herself|himself|themselves|yourself))(?! (?:about|at|when (?:i|we) (?:leave|move|deploy)))"),
+    _p(GOODBYE, r"(?:tell|let) (?:the group|everyone|them|my (?:family|wife|kids|mom|counselor)|yall|you all|her|him) (?:know )?(?:that )?(?:it|this) (?:wasnt|isnt|was not|is not) (?:their|your|her|his|anyones) fault"),
+    _p(GOODBYE, r"(?:wont|will not|not going to) be at (?:the |group|our )?(?:[a-z]+ )?(?:meeting|group|check ?in)?(?: [a-z]+)? (?:or )?any (?:after|other|more|of them)(?: that| after that)?(?= \||$)"),
+    _p(GOODBYE, r"(?:recorded|recording|record|made|making) (?:a )?(?:video|message|tape|voicemail) for (?:my [a-z]+|her|him|them|the kids) (?:for when|to watch when|for after|to play after)"),
+    _p(GOODBYE, r"(?:cancelled|canceled|cancel|cancelling) (?:my |all my )?(?:appointments?|phone|plan|lease|subscriptions?|membership)(?: [a-z]+){0,4} (?:wont|will not|not going to) (?:need|be needing)"),
+    _p(GOODBYE, r"(?:dont|do not|no need to) (?:bother )?(?:renew|renewing|refill|refilling|save|saving|hold|holding) (?:my|me a) (?:membership|spot|seat|prescription|refill|lease|subscription)(?= \||$)"),
+    # burden: a cost, a problem, worth more dead, better off with the insurance or a memory
+    _p(BURDEN, r"(?:nothing but|just|only) (?:a |one )?(?:big )?(?:problem|drag|weight|headache|liability|disappointment|mess) (?:to|for|on) (?:the people|everyone|everybody|my family|my kids|my wife|them|anyone)"),
+    _p(BURDEN, r"(?:cost|costing|costs) (?:my family|everyone|them|her|him|my wife|my kids|people) (?:more than im worth|more than i am worth|too much|everything)"),
+    _p(BURDEN, r"(?:worth more|more useful|more valuable) (?:to (?:them|her|him|my family|everyone) )?(?:dead|gone|than me|than i am|as a memory|on paper)"),
+    _p(BURDEN, r"better off (?:with|having) (?:the|my|a) (?:insurance|life insurance|money|payout|memory|check|pension|survivor benefits)(?: [a-z]+){0,3}(?: than (?:a|me|with))?"),
+    _p(BURDEN, r"(?:nobody|no one|noone) (?:needs|wants) me(?: \|)? (?:[a-z]+ ){0,3}(?:move on|get over it|be fine|be better|forget)"),
+    _p(BURDEN, r"(?:im|i am|feel like im|feel like i am) (?:a |such a |just a |the )?(?:drag|weight|anchor|drain|dead weight|problem|curse|cancer) (?:on|to|for) (?:everyone|everybody|my family|the people|them|my wife|my kids|this family|this group|this world)"),
+    _p(BURDEN, r"(?:remove|take) me (?:out of the picture|out of the equation|away) and (?:the|their|everyones|all) (?:problems?|lives|life)(?: [a-z]+){0,2} (?:is |are )?(?:solved|fixed|better|gone)"),
+    # no future: pointless, never ends, nothing to live for, a dark tunnel, waiting to be done
+    _p(HOPELESSNESS, r"(?:life|living|everything|it all|my life|existing) (?:feels|is|seems) (?:so |completely |totally )?(?:pointless|meaningless|hopeless|empty)(?! (?:at work|today|this morning|in this class))"),
+    _p(HOPELESSNESS, r"(?:it|this|the pain|this pain|the hurt|this life|this hell)(?: is| will)? (?:never|not ever) (?:going to |gonna )?(?:end|stop|let up|go away|get better)(?= \||$| for me)"),
+    _p(HOPELESSNESS, r"(?:no|never any|not any|aint no) light at the end of (?:the|this|my) tunnel"),
+    _p(HOPELESSNESS, r"(?:dont|do not|no longer|dont really) (?:have|got) (?:anything|anyone|anybody|nothing|a reason|any reason|much) (?:left )?to live for", negatable=False),
+    _p(HOPELESSNESS, r"(?:dont|do not|no longer|stopped) (?:care|caring) (?:what|whether|if) (?:happens to me|i live|i make it|i wake)", negatable=False),
+    _p(HOPELESSNESS, r"(?:just )?(?:waiting|waiting around) (?:to be done|to die|for it to be over|for the end|for my turn to go)"),
+    _p(HOPELESSNESS, r"(?:cant|cannot|dont|do not) (?:find|think of|see) (?:one|a single|a|any) (?:reason|thing) to (?:stay|live|keep going|be here|go on|stick around)", negatable=False),
+    _p(HOPELESSNESS, r"(?:out of|no more|lost my|lost the) (?:fight|will to live|will to keep going|reasons to live|ideas for living)(?! (?:in the|at the|with))"),
+    _p(HOPELESSNESS, r"(?:dont|do not) have it in me (?:anymore|to keep (?:going|fighting|living|trying)|to go on)", negatable=False),
+    # wishing not to be alive: a heart that stops, a waking regretted, never having existed
+    _p(WISH_TO_DIE, r"(?:fine|ok|okay|happy|glad|relieved|good) if my (?:heart|body|breathing|lungs) (?:just )?(?:stopped|stops|gave out|gives out|quit|quits)"),
+    _p(WISH_TO_DIE, r"(?:wish|wished|wishing) (?:that )?i (?:hadnt|had not|didnt|did not|never) (?:woke|woken|wake|waken) up"),
+    _p(WISH_TO_DIE, r"(?:disappointed|pissed|upset|sad|angry|mad) (?:that )?(?:im|i am|i was|to be) still (?:breathing|alive|here)"),
+    _p(WISH_TO_DIE, r"(?:wish|hope|hoping|pray|praying) (?:the |my )?(?:cancer|tumor|disease|sickness|illness|infection|heart) (?:would |will |to )?(?:come back|get worse|spread|win)(?: [a-z]+){0,2}(?: and)? (?:finish|take|kill) me"),
+    _p(WISH_TO_DIE, r"(?:give|trade) anything to (?:not be alive|be dead|not exist|not be here|not wake up|stop existing|die)"),
+    _p(WISH_TO_DIE, r"(?:never have existed|never existed at all|erase (?:myself|me) from existence|never have been born)"),
+    _p(WISH_TO_DIE, r"(?:id|i would|i d) (?:honestly |truly |really )?welcome (?:it|death|dying|the end)(?= \||$)"),
+    _p(WISH_TO_DIE, r"(?:wouldnt|would not) (?:mind|care|fight it) (?:if i )?(?:dying|died|die|to die|not waking up|never waking up)"),
+    # harm to others: someone will get hurt, until they stop moving, a fist through a face
+    _p(HARM_TO_OTHERS, r"(?:someone|somebody|people|a person|he|she|they)(?: at work| at the va| here| there| in this house)? (?:is|are|will be|is gonna|are gonna|is going to|are going to) (?:get|be|end up) (?:hurt|killed|shot|stabbed|dead)(?: \|)? (?:im|i am|i swear|i promise|if|and|because|tonight|tomorrow)"),
+    _p(HARM_TO_OTHERS, r"(?:until|till|til) (?:he|she|they|it) (?:stops|stop) (?:moving|breathing|fighting)"),
+    _p(HARM_TO_OTHERS, r"(?:put|putting|drive|driving) my (?:fist|hand|knee|boot|knife) (?:through|into) (?:his|her|their|my [a-z]+s|that [a-z]+s) (?:face|skull|head|throat|chest)"),
+    # self-harm: again after years clean, pressed or held against skin until it blisters
+    _p(SELF_HARM, r"(?:started|start|starting|back to|went back to|relapsed|relapsing) (?:on )?(?:cutting|burning|hurting myself|self harming)(?: again| after| last)"),
+    _p(SELF_HARM, r"(?:pressing|pressed|press|holding|held|hold) (?:the |a |my )?(?:lighter|cigarette|iron|blade|knife|hot [a-z]+) (?:into|against|on|to) my (?:[a-z]+ )?(?:skin|arm|arms|palm|hand|wrist|leg|thigh|stomach)"),
+    _p(SELF_HARM, r"(?:till|until|til) (?:it|they|my skin) (?:blisters?|bleeds?|bled|blistered|burns|scars)"),
+    # timeline: a date picked, dead by a day, a decision no one can stop
+    _p(SUICIDAL, r"(?:ill|i will|im going to|im gonna|i wont|i will not) (?:be dead|be gone|not be alive|not be here|not be around)(?: for good)? (?:by|before|after|on|come) (?:friday|saturday|sunday|monday|tuesday|wednesday|thursday|the weekend|this weekend|tomorrow|tonight|morning|christmas|new year|my birthday|the [0-9]+(?:st|nd|rd|th)?|next week|the end of the (?:week|month))"),
+    _p(SUICIDAL, r"(?:picked|pick|set|chose|chosen|wrote down|circled|marked|have|got) (?:a|the|my) (?:date|day)(?: \|)? (?:[a-z0-9]+ ){0,3}(?:the [0-9]+(?:st|nd|rd|th)?|friday|saturday|sunday|monday|tuesday|wednesday|thursday|for it|to do it|to go|im ready|after)(?! (?:for (?:the|our|my) (?:wedding|party|move|trip|surgery|court|hearing|appointment|closing|interview)))"),
+    _p(SUICIDAL, r"(?:nobody|no one|nothing|noone) (?:can|is going to|will|could) (?:stop|talk) me (?:this time|now|anymore|out of it)(?! (?:from (?:going|finishing|getting|graduating|quitting)|at|on))", negatable=False),
+    # slang and euphemism: formation, taps, valhalla, chips cashed, the last ride home
+    _p(SUICIDAL, r"(?:my )?(?:last|final) (?:formation|roll call|muster|patrol|mission|ride|flight|salute)(?= \||$| for me| soon| tonight| is| see you| coming)(?! (?:was|at|with the|of the (?:day|season)))"),
+    _p(SUICIDAL, r"(?:taps|amazing grace|the bugle) (?:for me|is playing for me|will play for me|playing for me)"),
+    _p(SUICIDAL, r"see (?:you|yall|ya|you all|everyone) (?:in|at) (?:valhalla|fiddlers green|the gates)|(?:going|headed|heading|off|ready to go) to (?:valhalla|fiddlers green)"),
+    _p(SUICIDAL, r"(?:cash|cashing|cashed) in my chips"),
+    _p(SUICIDAL, r"(?:join|joining|meet|meeting) the 22(?! (?:a day|pushup|push up|challenge|ruck|walk|for))"),
+    _p(SUICIDAL, r"(?:catch|catching|take|taking|ready for) (?:the|my) (?:final|last) (?:flight|ride|train|bus|chopper|bird) (?:home|out)(?! (?:of (?:the|this) (?:week|month|deployment)|from (?:the )?(?:base|airport)|on (?:friday|monday)))"),
+    _p(SUICIDAL, rf"(?:checking|check|checked|clocking|signing|tapping) out (?:early )?(?:\| )?(?:for good|permanently|for real this time)"),
+    _p(SUICIDAL, r"(?:at|found|made) peace with (?:my|the) (?:decision|choice|plan)(?! (?:to (?:retire|move|quit|leave|sell|divorce|get|stay|go back|enlist|reenlist)))"),
+    _p(SUICIDAL, r"(?:soon )?(?:i )?(?:wont|will not|wont ever|will never) (?:feel|hurt) (?:anything|a thing|this|again)(?: \|)? ?(?:soon|anymore|ever again|after tonight)?(?= \||$)", negatable=False),
+    _p(SUICIDAL, r"none of (?:this|it) (?:will|is going to|gonna) be my problem(?= \||$| after| by| soon| anymore| much longer)"),
+    _p(SUICIDAL, r"(?:you|yall|nobody|no one|my [a-z]+|she|he|they)(?:ll| will)? (?:wont|will not|never|dont|do not) (?:have|need) to (?:worry about|pay|cover|deal with) (?:me|my (?:rent|bills|stuff|debts|problems|mess))(?: [a-z]+){0,2} (?:after|next month|much longer|anymore|soon|for long)", negatable=False),
+    _p(SUICIDAL, r"(?:nobody|no one|noone|you|yall) (?:has|have|will have|wont have|will) to (?:carry|drag|babysit|put up with|take care of) me (?:much longer|anymore|for long|after)", negatable=False),
+    # Spanish: no way out, the gun in hand, a jump, a farewell letter, a cut, no reason to live
+    _p(HOPELESSNESS, r"no (?:veo|hay|tengo|encuentro) (?:ninguna |otra )?salida|no (?:tengo|hay|veo|le veo) (?:ninguna |una )?(?:razon|razones|motivo|motivos|sentido)(?: para| a| de)? (?:vivir|seguir|la vida)|no le veo sentido a (?:vivir|la vida|nada)", negatable=False),
+    _p(HOPELESSNESS, r"quiero que (?:todo|esto|la vida) (?:se acabe|termine|pare)"),
+    _p(FIREARM, r"(?:tengo|tenia|agarre|saque) (?:el arma|la pistola|mi pistola|la escopeta|el rifle|mi arma)(?: cargada)? (?:en la mano|en la boca|en la cabeza|cargada|en las piernas|junto a mi|en la mesa)"),
+    _p(OTHER_MEANS, r"(?:me (?:voy a|quiero|pienso) (?:tirar|aventar|lanzar)|(?:voy a|quiero|pienso|podria) (?:tirarme|aventarme|lanzarme|saltar)) (?:del?|desde el|desde la|al|a las) (?:puente|edificio|techo|azotea|vias|tren|precipicio)"),
+    _p(GOODBYE, r"cartas? de despedida|me (?:estoy )?despid(?:o|iendo) de (?:todos|ustedes|mi familia)|(?:regale|regalando|regalar) (?:mis cosas|todo|mis armas)"),
+    _p(SELF_HARM, r"me (?:corte|corto|cortaba|queme|quemo|lastime|lastimo|pegue|pego) (?:los brazos|las piernas|las munecas|la piel|otra vez|a proposito|a mi mismo)"),
+    _p(SURVIVOR_GUILT, r"(?:deberia|debi|debiera) (?:haber )?(?:muerto|morir|sido yo|ido)(?: con| en| yo)?"),
+    _p(BURDEN, r"(?:nadie|ninguno) (?:me )?(?:extranaria|extrañaria|notaria|echaria de menos) (?:si|cuando) (?:me muero|muero|me voy|desaparezco|no estoy)|(?:estarian|estaria|serian|estaran) mejor si (?:yo )?(?:no existiera|me muero|muriera|me fuera|desapareciera|no estuviera)"),
+    _p(OVERDOSE, r"(?:pastillas|medicinas|pildoras) (?:listas|guardadas|juntadas)|(?:guardando|juntando|acumulando) (?:las |mis )?(?:pastillas|medicinas|pildoras)"),
+    _p(SUICIDAL, r"(?:me voy a|voy a|quiero) (?:matar|morir|suicidar)(?:me)?(?: esta noche| manana| hoy| este fin)?|(?:pienso|pensando) en (?:suicidarme|matarme|quitarme la vida|morirme)"),
 )  # fmt: skip
 
 # ----- co-occurrence: a means or a sign, and a cue, anywhere in the note -----
@@ -749,7 +853,7 @@ _GIVE_AWAY_BENIGN = (
     r"goodwill|donate|donated|donating|marketplace|craigslist|sold|sale|yard sale|garage sale|to hold|for safety|"
     r"hold (?:it|them|onto)|until|borrow|lend|lent|birthday|christmas|gift|present|graduation|moving|move|fix|repair|"
     r"while i|trip|vacation|deploy|deployment|old (?:clothes|couch|furniture|shoes|books|toys|tv)|counselor|therapist|"
-    r"safety plan|keys to|car keys|since|new one|got a new|upgrade"
+    r"safety plan|keys to|car keys|since|new one|got a new|upgrade|license|learners permit|permit|first car"
 )
 _AFFAIRS_TERMS = (
     r"(?:my|the|a|new) will(?= \||$| and| is| signed| updated| done| finished)|(?:updated|wrote|signed|made|finished) (?:my|a|the) will|"
@@ -762,7 +866,8 @@ _AFFAIRS_CUES = (
 )
 _AFFAIRS_BENIGN = (
     r"move|moving|baby|new job|estate planning class|open enrollment|hr|benefits fair|deploy|deployment|refinance|"
-    r"mortgage|taxes?|car insurance|renters|quote|credit card|student loans?|budget|class|counselor|lawyer said|reset"
+    r"mortgage|taxes?|car insurance|renters|quote|credit card|student loans?|budget|class|counselor|lawyer said|reset|"
+    r"license|learners permit|first car|sold|buyer|trade in|surgery"
 )
 _LAST_TERMS = r"last|final"
 _LAST_CUES = (
@@ -849,12 +954,15 @@ def _first_unnegated(
     return None
 
 
-def _co_occurring(text: str) -> list[Match]:
+def _co_occurring(text: str, harmless: tuple[tuple[int, int], ...] = ()) -> list[Match]:
     text += " |"  # the note's end closes its last clause, as "|" closes the others
     matches: list[Match] = []
     for rule in CO_OCCURRENCES:
         term = _first_unnegated(rule.terms, text)
         if term is None:
+            continue
+        # A term inside a harmless frame ("the end of my rope with this printer") is not one.
+        if any(begin <= term.start() < stop for begin, stop in harmless):
             continue
         span = term.span()
         strong = rule.strong_cues and _first_unnegated(rule.strong_cues, text, skip=span)
@@ -885,7 +993,7 @@ HARMLESS: tuple[re.Pattern[str], ...] = tuple(
         r"(?<![a-z])[0-9]+ ?kms?(?![a-z])",
         r"(?:giving|gave|give|given|handed|handing|left|leaving) (?:[a-z0-9]+ ){0,8}(?:to hold|for safety|for safe ?keeping|to keep (?:for|until|while))",
         r"(?:wrote|write|writing|written|left) (?:[a-z0-9]+ ){0,8}(?:birthday|christmas|graduation|wedding|anniversary|valentines)",
-        r"affairs in order (?:for|before) (?:the |our |my )?(?:move|surgery|deployment|trip|baby|new job|wedding|deploy)",
+        r"(?:(?:put|putting|got|getting|get|have|had) (?:all )?my )?affairs in order (?:for|before) (?:the |our |my |a )?(?:[a-z]+ )?(?:move|surgery|deployment|trip|baby|new job|wedding|deploy|operation|procedure)",
         r"(?:i )?(?:thought|felt like|swear|swore) i was (?:gonna|going to|about to) die",
         r"(?:hang|hanging|hung) (?:up )?(?:the |a |some |new |my |our |up )*(?:shelf|shelves|pictures?|photos?|frames?|curtains?|blinds|lights|christmas lights|drywall|sheetrock|cabinets?|tv|mirror|flag|laundry|clothes|hammock|door)",
         r"pull(?:ed|ing|s)? the trigger on (?:a|an|the|that|this|my|buying|selling|it)(?! (?:me|myself))",
@@ -894,6 +1002,10 @@ HARMLESS: tuple[re.Pattern[str], ...] = tuple(
         r"(?:since|after) my (?:last |past |first )?suicid[a-z]*",
         r"my (?:past|previous|old|former) suicid[a-z]*",
         r"(?:cpr|first aid|training|class|course) (?:but )?for suicide",
+        r"over my dead body",
+        r"(?:at )?the end of my rope (?:with|over|about) (?:this|the|my|that|these|those)",
+        r"(?:giving|gave|give|given|handing|handed) away (?:all |some |most )?(?:of )?(?:my|our|the|his|her) (?:old |spare |extra |outgrown |kids |babys )?(?:[a-z]+ )?(?:couch|sofa|clothes|furniture|crib|stroller|books|toys|boots|shoes|tv|bed|mattress|desk|table|chairs?|dresser|lawn ?mower|treadmill|dishes|baby stuff|tickets?)",
+        r"(?:wrote|write|writing|written|sent|send) (?:a |some )?(?:letters?|notes?) (?:to|for) (?:[a-z0-9]+ ){1,3}(?:at|in) (?:basic|boot ?camp|bootcamp|camp|college|training|the academy|jail|rehab)",
         r"(?:asked|asks|asking) (?:me )?(?:if|about|whether)(?: [a-z0-9]+){0,10}(?=.*(?:im safe|i am safe|honestly im not|and im not|i said no|told (?:her|him|them) no|im fine|no thoughts))",
     )
 )
@@ -904,16 +1016,23 @@ HARMLESS: tuple[re.Pattern[str], ...] = tuple(
 PAST_FRAME = re.compile(
     r"(?<![^ ])(?:used to|back in (?:[0-9]{4}|the day)|back then|at my (?:worst|lowest)|"
     r"my (?:lowest|darkest|worst) (?:point|time|days?|year)|when i (?:was|first|got out)|there was a time|"
-    r"years ago|(?:in|since) (?:19|20)[0-9]{2}|i remember|told my story|in the past|before i (?:got help|got sober|started))(?![^ ])"
+    r"years ago|(?:in|since) (?:19|20)[0-9]{2}|i remember|told my story|in the past|before i (?:got help|got sober|started)|"
+    r"a long time ago|long ago|there was a (?:night|time|day|stretch|year|period|point|winter|summer)|at one point|"
+    r"when i first|(?:after|during) my (?:divorce|deployment|discharge|first deployment|second deployment|injury)|"
+    r"(?:ive|i have) been through (?:the|some) (?:dark|worst|bad)|my worst year|(?:that|it) was (?:then|years ago|a long time ago))(?![^ ])"
 )
 RECOVERED = re.compile(
     r"(?<![^ ])(?:now i (?:have|wake up|make|am|get|go|work|run|coach|help)|i know now|"
     r"(?:doing|feel|feeling|im|i am) (?:so |really |much |a lot )?(?:good|better|great|hopeful|strong|safe|grateful|proud)|"
     r"proud|glad|grateful|thankful|sober|recovery|better place|thoughts (?:are|were) gone|"
-    r"(?:havent|have not|hasnt) (?:felt|thought|had)|celebrated|behind me|depression talking|hopeful|got help|made it through)(?![^ ])"
+    r"(?:havent|have not|hasnt) (?:felt|thought|had)|celebrated|behind me|depression talking|hopeful|got help|made it through|"
+    r"in a (?:good|better|much better|great) (?:place|spot)|changed (?:that|everything|my life)|still here and|stuck around|"
+    r"glad i (?:stuck|stayed|called|reached|told|asked|did)|today i|these days i|(?:years|months|days|year|month) sober|chip|"
+    r"(?:called|texted|reached out to) (?:the )?(?:crisis line|988|vcl|veterans crisis line|my sponsor|a buddy|the va)|"
+    r"(?:group|therapy|counseling|meds|treatment|program|the va) (?:helped|saved|changed)|not anymore|no longer|sleep fine)(?![^ ])"
 )
 IN_THE_PRESENT = re.compile(
-    r"(?<![^ ])(?:still|again|tonight|right now|lately|this week|cant stop|coming back|came back|want to die|wanna die)(?![^ ])"
+    r"(?<![^ ])(?:still(?! here| standing| around and| alive and)|again|tonight|right now|lately|this week|cant stop|coming back|came back|want to die|wanna die)(?![^ ])"
 )
 
 
@@ -1090,7 +1209,9 @@ def _lexicon(text: str) -> tuple[list[Match], bool]:
             spans.append((start, end))
             break
     fired = {match.category for match in matches}
-    matches.extend(match for match in _co_occurring(text) if match.category not in fired)
+    matches.extend(
+        match for match in _co_occurring(text, tuple(harmless)) if match.category not in fired
+    )
     if matches and _told_as_past(text):
         return [], True
     return matches, set_aside
