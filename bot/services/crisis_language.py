@@ -625,8 +625,8 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(HOPELESSNESS, r"(?:harto|harta|cansado|cansada) de (?:vivir|la vida|existir)|quiero acabar(?:la| con (?:ella|mi vida|todo|esto))|mi vida no vale nada"),
     # --- detect6 families (bench/data/crisis_train_extra.jsonl): shapes, not one note's words ---
     # firearms: the action worked, the barrel looked down, the gun kept within reach
-    _p(FIREARM, rf"(?:racked|rack|racking|racked back) the slide|(?:pulled|pull|pulling|cocked|cocking) (?:the )?hammer back|(?:clicked|flipped|took|taking) the safety off"),
-    _p(FIREARM, rf"(?:looking|looked|look|stare|staring|stared) (?:down|into) the (?:barrel|muzzle)"),
+    _p(FIREARM, r"(?:racked|rack|racking|racked back) the slide|(?:pulled|pull|pulling|cocked|cocking) (?:the )?hammer back|(?:clicked|flipped|took|taking) the safety off"),
+    _p(FIREARM, r"(?:looking|looked|look|stare|staring|stared) (?:down|into) the (?:barrel|muzzle)"),
     _p(FIREARM, rf"(?:{_GUN}|barrel|muzzle) {_gap(2)}(?:cold )?(?:against|on|to|under|in) my {_HEAD}"),
     _p(FIREARM, rf"(?:have|got|keep|kept|keeping|with) (?:a|my|the) {_GUN} (?:within reach|in reach|close by|right here|next to me)(?: \|)? (?:and|but) (?:my head|i) (?:is|am|im)? ?(?:not right|not ok|not okay|not safe|scared|in a bad place|in a dark place)"),
     _p(FIREARM, rf"(?:round|bullet|shell|slug) {_gap(6)}(?:my )?(?:ticket out|way out|exit|last one|for me)(?= \||$)"),
@@ -646,7 +646,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(OVERDOSE, rf"(?:took|take|taking|swallowed|swallow|downed|popped) (?:like |about |maybe |almost |over )?(?:[1-9][0-9]+|twenty|thirty|forty|fifty|sixty|a hundred) (?:of )?(?:my |the |his |her |these |those )?(?:[a-z]+ )?{_PILLS}"),
     _p(OVERDOSE, rf"(?:holding|holding on|holding onto|hanging onto|hanging on to|kept|keeping) (?:to )?(?:the |my |all the |all my )?(?:[a-z]+ )?{_PILLS} {_gap(6)}(?:\| )?(?:just )?in case(?= \||$)"),
     _p(OVERDOSE, rf"(?:enough|plenty) (?:{_PILLS} )?(?:saved|stashed|put away|now)(?: \|)? (?:to|for) (?:do it|it|the job|when|tonight|never wake)"),
-    _p(OVERDOSE, rf"(?:take|taking|took|swallow|swallowing|ate|eat) (?:the |my )?(?:whole|entire) (?:stash|supply|bottle|stockpile)"),
+    _p(OVERDOSE, r"(?:take|taking|took|swallow|swallowing|ate|eat) (?:the |my )?(?:whole|entire) (?:stash|supply|bottle|stockpile)"),
     # goodbye: signing off, loose ends tied, who gets what, one last call, a mess spared
     _p(GOODBYE, r"(?<![^|] )(?:this is |and )?(?:me )?(?:signing|sign|logging) off(?: \|)? (?:love|take care|goodbye|bye|thank|thanks|its been|so long|for now and)"),
     _p(GOODBYE, r"(?:tying|tie|tied|tidying) up (?:all )?(?:the |my )?loose ends"),
@@ -654,7 +654,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(GOODBYE, rf"(?:so |that |and )?(?:nobody|no one|my (?:family|wife|kids|mom|sister|brother)) (?:has|have|will have|wont have) to (?:deal with|clean up|find|sort out|handle) (?:a |the |my )?(?:mess|me|anything|body|stuff)(?: after| when| once|{_CLAUSE_END})"),
     _p(GOODBYE, r"(?:voices?|faces?) (?:one (?:more|last|final) time|for the last time)"),
     _p(GOODBYE, r"(?:wrote|written|write|writing|left|leaving|put) (?:out |down )?(?:all )?my (?:passwords|pins|account numbers|bank info|insurance info)(?: [a-z0-9]+){0,4} (?:for|in an envelope|on the|where)"),
-    _p(GOODBYE, rf"(?:[a-z]+ )?(?:is|are) getting my (?:truck|car|guns?|rifles?|dog|cat|house|stuff|tools|medals|bike)(?: \|)? (?:[a-z]+ ){{0,3}}(?:the|my) (?:[a-z]+ )?(?:goes|go|gets|get) to"),
+    _p(GOODBYE, r"(?:[a-z]+ )?(?:is|are) getting my (?:truck|car|guns?|rifles?|dog|cat|house|stuff|tools|medals|bike)(?: \|)? (?:[a-z]+ ){0,3}(?:the|my) (?:[a-z]+ )?(?:goes|go|gets|get) to"),
     _p(GOODBYE, r"(?:tell|told|asked) (?:my )?(?:[a-z]+ )?(?:not to|to not|dont|do not) (?:be sad|cry|blame (?:herself|himself|themselves|yourself))(?! (?:about|at|when (?:i|we) (?:leave|move|deploy)))"),
     _p(GOODBYE, r"(?:tell|let) (?:the group|everyone|them|my (?:family|wife|kids|mom|counselor)|yall|you all|her|him) (?:know )?(?:that )?(?:it|this) (?:wasnt|isnt|was not|is not) (?:their|your|her|his|anyones) fault"),
     _p(GOODBYE, r"(?:wont|will not|not going to) be at (?:the |group|our )?(?:[a-z]+ )?(?:meeting|group|check ?in)?(?: [a-z]+)? (?:or )?any (?:after|other|more|of them)(?: that| after that)?(?= \||$)"),
@@ -707,7 +707,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(SUICIDAL, r"(?:cash|cashing|cashed) in my chips"),
     _p(SUICIDAL, r"(?:join|joining|meet|meeting) the 22(?! (?:a day|pushup|push up|challenge|ruck|walk|for))"),
     _p(SUICIDAL, r"(?:catch|catching|take|taking|ready for) (?:the|my) (?:final|last) (?:flight|ride|train|bus|chopper|bird) (?:home|out)(?! (?:of (?:the|this) (?:week|month|deployment)|from (?:the )?(?:base|airport)|on (?:friday|monday)))"),
-    _p(SUICIDAL, rf"(?:checking|check|checked|clocking|signing|tapping) out (?:early )?(?:\| )?(?:for good|permanently|for real this time)"),
+    _p(SUICIDAL, r"(?:checking|check|checked|clocking|signing|tapping) out (?:early )?(?:\| )?(?:for good|permanently|for real this time)"),
     _p(SUICIDAL, r"(?:at|found|made) peace with (?:my|the) (?:decision|choice|plan)(?! (?:to (?:retire|move|quit|leave|sell|divorce|get|stay|go back|enlist|reenlist)))"),
     _p(SUICIDAL, r"(?:soon )?(?:i )?(?:wont|will not|wont ever|will never) (?:feel|hurt) (?:anything|a thing|this|again)(?: \|)? ?(?:soon|anymore|ever again|after tonight)?(?= \||$)", negatable=False),
     _p(SUICIDAL, r"none of (?:this|it) (?:will|is going to|gonna) be my problem(?= \||$| after| by| soon| anymore| much longer)"),
