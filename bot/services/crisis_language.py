@@ -27,7 +27,9 @@ How a note is read:
    2019 I was suicidal every day; haven't felt that way in years").
 5. Where nothing matched, the learned stage scores the normalised note. A note whose match
    was set aside (negated, harmless, past) is not given to it: the lexicon's calm reading
-   is trusted there. A note with a negation word needs the model's higher veto threshold.
+   is trusted there. A note that a negation word makes calmer in the model's eyes ("I hope
+   I don't die": without "don't" it scores higher) needs the model's higher veto threshold;
+   a negation that is part of the crisis ("I don't want to wake up") does not.
 """
 
 # One pattern a line reads and reviews best, however long the line.
@@ -110,6 +112,9 @@ class Assessment:
     set_aside: bool = False
     # The learned stage's score (0 to 1), where it ran: only when no pattern matched.
     model_score: float | None = None
+    # A co-occurrence rule's term and cue both appeared, in a benign frame ("won't be
+    # around next week, going to my mom's"): the model's higher veto threshold applies.
+    framed: bool = False
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -160,6 +165,11 @@ _FOR_GOOD = (
     r"(?= \||$| tomorrow| again| anymore| any more| any longer| ever| at all| on this earth)"
 )
 _CLAUSE_END = r"(?= \||$)"
+# A day or time soon: "by friday", "after tonight".
+_WHEN = (
+    r"(?:friday|saturday|sunday|monday|tuesday|wednesday|thursday|the weekend|this weekend|"
+    r"tomorrow|tonight|morning|christmas|next week|the end of the (?:week|month))"
+)
 # Up to three words, none a negation ("I hope I don't die" is not a wish to die).
 _PLAIN_GAP = r"(?:(?!(?:not|dont|never|no|wont|cant|didnt|doesnt|wouldnt|nobody)(?![a-z0-9]))[a-z0-9]+ ){0,3}"
 # First person, then a wish or an intent: "I just want to", "I've been thinking about".
@@ -538,7 +548,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(SUICIDAL, rf"(?:sudoku|sudokuing|seppuku|alt f4|ctrl alt delete|control alt delete|yeet|yeeting) {_ME}"),
     _p(SUICIDAL, r"(?:lead|led) (?:vitamin|pill|poisoning|injection|sandwich|headache)"),
     _p(SUICIDAL, r"kys"),
-    _p(SUICIDAL, r"(?:take|taking|took|want|wanna) (?:the |a )?(?:big|long|permanent|eternal|forever|final|endless) (?:sleep|nap|dirt nap|rest|vacation)"),
+    _p(SUICIDAL, r"(?:take|taking|took|want|wanna) (?:the |a )?(?:big|permanent|eternal|forever|final|endless) (?:sleep|nap|dirt nap|rest|vacation)|(?:take|taking|took|want|wanna) the long (?:sleep|dirt nap)"),
     _p(SUICIDAL, r"(?:permanent|forever|eternal) (?:nap|sleep|vacation|dirt nap)"),
     _p(SUICIDAL, r"(?:long )?walk off a short pier"),
     _p(SUICIDAL, r"game over (?:on|for) (?:my life|me|myself|this life)|no respawn"),
@@ -713,6 +723,30 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(SUICIDAL, r"none of (?:this|it) (?:will|is going to|gonna) be my problem(?= \||$| after| by| soon| anymore| much longer)"),
     _p(SUICIDAL, r"(?:you|yall|nobody|no one|my [a-z]+|she|he|they)(?:ll| will)? (?:wont|will not|never|dont|do not) (?:have|need) to (?:worry about|pay|cover|deal with) (?:me|my (?:rent|bills|stuff|debts|problems|mess))(?: [a-z]+){0,2} (?:after|next month|much longer|anymore|soon|for long)", negatable=False),
     _p(SUICIDAL, r"(?:nobody|no one|noone|you|yall) (?:has|have|will have|wont have|will) to (?:carry|drag|babysit|put up with|take care of) me (?:much longer|anymore|for long|after)", negatable=False),
+    # negation inside the crisis: not seeing oneself alive, not safe, not needed, not waking
+    _p(HOPELESSNESS, r"(?:dont|do not|cant|cannot|no longer) (?:see|picture|imagine) (?:myself|me) (?:making it|being (?:here|around|alive)|living|alive|surviving|getting through|lasting)(?! (?:in|at|with|on) (?:the|this|that|a) (?:job|class|town|city|house|marriage|program|unit|team))", negatable=False),
+    _p(SUICIDAL, r"(?:dont|do not|cant|cannot) (?:think i can|know if i can|trust that i can|promise (?:i can|ill|to)|keep myself|stay|be) (?:stay |keep (?:myself )?|be )?safe(?: tonight| right now| anymore| alone| much longer|(?= \||$))", negatable=False),
+    _p(FIREARM, rf"(?:cant|cannot|wont) (?:stop|quit) (?:staring at|looking at|thinking about|touching|holding|picturing) (?:the|my|that) (?:{_PILLS}|{_MEANS})"),
+    _p(FIREARM, rf"(?:cant|cannot) get (?:the|my|that) (?:{_GUN}|rope|noose|bridge|pills|knife|tracks|razor) out of my (?:head|mind)"),
+    _p(GOODBYE, r"(?<![^|] )(?:please )?(?:dont|do not) (?:try to |come )?(?:find|look for|search for|save|stop|call) me(?= \||$)", negatable=False),
+    _p(BURDEN, r"(?:dont|do not|no longer) (?:need|deserve|have) to be (?:here|alive|around|on this earth)(?! (?:until|till|for|at|on|by|early|today|tomorrow|in person))", negatable=False),
+    _p(HOPELESSNESS, r"(?:dont|do not) know (?:how much longer|how long) i can (?:hold on|keep (?:going|this up|fighting|living|doing this)|do this|last|take (?:it|this)|stay)", negatable=False),
+    _p(WISH_TO_DIE, r"(?:dont|do not|cant|cannot) feel anything (?:except|but|other than) (?:wanting|the urge|the need|the want) (?:it |this |everything |life )?(?:to (?:end|stop|be over)|to die|to disappear)", negatable=False),
+    _p(HOPELESSNESS, r"(?:no|not any|isnt any|not one) (?:reason|point) for me to (?:stay|live|be here|keep going|go on|stick around|wake up|get up)", negatable=False),
+    _p(GOODBYE, rf"(?:wont|will not|not going to) (?:need|be needing) (?:my|the|any) (?:[a-z]+ )?(?:{_PILLS}|truck|car|stuff|things|clothes|guns?|tools|apartment|phone|appointments?) (?:after|past|beyond) (?:this|tonight|today|tomorrow|friday|saturday|sunday|monday|the weekend)", negatable=False),
+    _p(WISH_TO_DIE, r"(?:didnt|did not|dont|do not) want to wake up (?:today|this morning|tomorrow|again|anymore)(?: \|)?(?: and (?:i )?(?:dont|do not|wont) (?:want to )?(?:tomorrow|again))?", negatable=False),
+    _p(SELF_HARM, r"(?:havent|have not|not) (?:eaten|eating|drank water|slept) in (?:days|a week|weeks)(?: \|)? (?:and )?(?:i )?(?:dont|do not|wont) (?:plan|intend|want|care) to", negatable=False),
+    # goodbye: arrangements made, who should have the flag, funeral instructions, last words said
+    _p(GOODBYE, r"(?:made|making|make) (?:the )?arrangements for (?:the|my) (?:dog|dogs|cat|cats|kids|truck|funeral|stuff|pets?|body)"),
+    _p(GOODBYE, r"(?:want|wants|need) my (?:son|daughter|kids|boy|girl|wife|brother|nephew|niece|grandson|granddaughter|buddy) to have my (?:flag|medals|guns?|rifles?|truck|watch|ring|tags|dog tags|uniform|knife|bible)(?= \||$| when| after| if)"),
+    _p(GOODBYE, r"(?:finished|finishing|wrote|writing|written|said|saying) (?:out |all )?my goodbyes"),
+    _p(GOODBYE, r"(?:instructions|plans|wishes|music|songs) for (?:the|my) funeral|funeral (?:instructions|wishes)"),
+    _p(GOODBYE, r"(?:so|and) (?:she|he|they|my wife|my husband|my family|the kids)(?: [a-z]+)? (?:wont|will not|doesnt|dont|never) (?:have|need) to (?:handle|deal with|pay|worry about|figure out) (?:the |my )?(?:[a-z]+ )?(?:bills|money|accounts|stuff|anything|mess|paperwork) (?:after|when|once)"),
+    _p(GOODBYE, r"(?:said|told|written|wrote|saying) everything i (?:needed|wanted|had) to (?:say|tell)(?: to)?(?= \||$| (?:to )?(?:my|her|him|them|everyone|yall|you))(?! (?:to (?:the|my) (?:boss|lawyer|judge|landlord|doctor|counselor|therapist)))"),
+    _p(GOODBYE, r"(?:please |just )?remember (?:the good times|me (?:as|for|the way)|me well|the good (?:stuff|parts|days) about me)"),
+    _p(GOODBYE, r"(?:you|yall|you guys|you all|nobody|no one|everyone)(?:ll| will)? (?:wont|will not|will never|never|wont ever) (?:hear from|see) me (?:after|again|anymore|past) ?(?:tonight|today|this|tomorrow|the weekend)?(?! (?:until|till|for|before|at|next))", negatable=False),
+    _p(SUICIDAL, rf"(?:it|everything|this|all this|my problems|the pain|it all)(?:ll| will| is going to| s going to| is gonna)? (?:all )?be over (?:soon|by {_WHEN}|after {_WHEN}|{_WHEN})(?= \||$)(?! (?:and|then))"),
+    # hyperbole and idiom as harmless frames are below (HARMLESS)
     # Spanish: no way out, the gun in hand, a jump, a farewell letter, a cut, no reason to live
     _p(HOPELESSNESS, r"no (?:veo|hay|tengo|encuentro) (?:ninguna |otra )?salida|no (?:tengo|hay|veo|le veo) (?:ninguna |una )?(?:razon|razones|motivo|motivos|sentido)(?: para| a| de)? (?:vivir|seguir|la vida)|no le veo sentido a (?:vivir|la vida|nada)", negatable=False),
     _p(HOPELESSNESS, r"quiero que (?:todo|esto|la vida) (?:se acabe|termine|pare)"),
@@ -954,9 +988,13 @@ def _first_unnegated(
     return None
 
 
-def _co_occurring(text: str, harmless: tuple[tuple[int, int], ...] = ()) -> list[Match]:
+def _co_occurring(
+    text: str, harmless: tuple[tuple[int, int], ...] = ()
+) -> tuple[list[Match], bool]:
+    """The co-occurrence rules that fire, and whether one was kept calm by a benign frame."""
     text += " |"  # the note's end closes its last clause, as "|" closes the others
     matches: list[Match] = []
+    framed = False
     for rule in CO_OCCURRENCES:
         term = _first_unnegated(rule.terms, text)
         if term is None:
@@ -970,9 +1008,10 @@ def _co_occurring(text: str, harmless: tuple[tuple[int, int], ...] = ()) -> list
         if not cue:
             continue
         if not strong and rule.benign and _first_unnegated(rule.benign, text):
+            framed = True
             continue
         matches.append(Match(rule.category, f"{term.group()} ... {cue.group()}".strip()))
-    return matches
+    return matches, framed
 
 
 # Harmless uses of crisis words: a match that starts inside one of these is set aside.
@@ -1003,10 +1042,11 @@ HARMLESS: tuple[re.Pattern[str], ...] = tuple(
         r"my (?:past|previous|old|former) suicid[a-z]*",
         r"(?:cpr|first aid|training|class|course) (?:but )?for suicide",
         r"over my dead body",
+        r"(?:so|too) (?:tired|hungry|bored|sleepy|embarrassed|full|happy|excited|sore|cold|hot) (?:i|that i) (?:could|might|would|wanna|want to) (?:just )?die",
         r"(?:at )?the end of my rope (?:with|over|about) (?:this|the|my|that|these|those)",
         r"(?:giving|gave|give|given|handing|handed) away (?:all |some |most )?(?:of )?(?:my|our|the|his|her) (?:old |spare |extra |outgrown |kids |babys )?(?:[a-z]+ )?(?:couch|sofa|clothes|furniture|crib|stroller|books|toys|boots|shoes|tv|bed|mattress|desk|table|chairs?|dresser|lawn ?mower|treadmill|dishes|baby stuff|tickets?)",
         r"(?:wrote|write|writing|written|sent|send) (?:a |some )?(?:letters?|notes?) (?:to|for) (?:[a-z0-9]+ ){1,3}(?:at|in) (?:basic|boot ?camp|bootcamp|camp|college|training|the academy|jail|rehab)",
-        r"(?:asked|asks|asking) (?:me )?(?:if|about|whether)(?: [a-z0-9]+){0,10}(?=.*(?:im safe|i am safe|honestly im not|and im not|i said no|told (?:her|him|them) no|im fine|no thoughts))",
+        r"(?:asked|asks|asking) (?:me )?(?:if|about|whether)(?: [a-z0-9]+){0,10}(?=.*(?:im safe|i am safe|honestly im not|and im not|i said no|(?:he|she|they) said no|told (?:her|him|them|me) no|im fine|no thoughts))",
     )
 )
 
@@ -1016,7 +1056,7 @@ HARMLESS: tuple[re.Pattern[str], ...] = tuple(
 PAST_FRAME = re.compile(
     r"(?<![^ ])(?:used to|back in (?:[0-9]{4}|the day)|back then|at my (?:worst|lowest)|"
     r"my (?:lowest|darkest|worst) (?:point|time|days?|year)|when i (?:was|first|got out)|there was a time|"
-    r"years ago|(?:in|since) (?:19|20)[0-9]{2}|i remember|told my story|in the past|before i (?:got help|got sober|started)|"
+    r"years ago|(?:in|since) (?:19|20)[0-9]{2}|i remember|told my story|(?:sharing|share|telling|tell) my story|in the past|before i (?:got help|got sober|started)|"
     r"a long time ago|long ago|there was a (?:night|time|day|stretch|year|period|point|winter|summer)|at one point|"
     r"when i first|(?:after|during) my (?:divorce|deployment|discharge|first deployment|second deployment|injury)|"
     r"(?:ive|i have) been through (?:the|some) (?:dark|worst|bad)|my worst year|(?:that|it) was (?:then|years ago|a long time ago))(?![^ ])"
@@ -1029,7 +1069,8 @@ RECOVERED = re.compile(
     r"in a (?:good|better|much better|great) (?:place|spot)|changed (?:that|everything|my life)|still here and|stuck around|"
     r"glad i (?:stuck|stayed|called|reached|told|asked|did)|today i|these days i|(?:years|months|days|year|month) sober|chip|"
     r"(?:called|texted|reached out to) (?:the )?(?:crisis line|988|vcl|veterans crisis line|my sponsor|a buddy|the va)|"
-    r"(?:group|therapy|counseling|meds|treatment|program|the va) (?:helped|saved|changed)|not anymore|no longer|sleep fine)(?![^ ])"
+    r"(?:group|therapy|counseling|meds|treatment|program|the va) (?:helped|saved|changed)|not anymore|no longer|sleep fine|"
+    r"i was wrong|know that now|(?:called|texted) 988|and im here|im (?:still )?here (?:today|now)|helping other)(?![^ ])"
 )
 IN_THE_PRESENT = re.compile(
     r"(?<![^ ])(?:still(?! here| standing| around and| alive and)|again|tonight|right now|lately|this week|cant stop|coming back|came back|want to die|wanna die)(?![^ ])"
@@ -1185,7 +1226,7 @@ def normalise(text: str) -> str:
     return " ".join(_mend(token) for token in _TOKEN.findall(folded))
 
 
-def _lexicon(text: str) -> tuple[list[Match], bool]:
+def _lexicon(text: str) -> tuple[list[Match], bool, bool]:
     """The patterns and co-occurrence rules that match the normalised note, and whether a
     match was set aside as negated or harmless."""
     harmless = [found.span() for rule in HARMLESS for found in rule.finditer(text)]
@@ -1209,15 +1250,29 @@ def _lexicon(text: str) -> tuple[list[Match], bool]:
             spans.append((start, end))
             break
     fired = {match.category for match in matches}
-    matches.extend(
-        match for match in _co_occurring(text, tuple(harmless)) if match.category not in fired
-    )
+    co_occurring, framed = _co_occurring(text, tuple(harmless))
+    matches.extend(match for match in co_occurring if match.category not in fired)
     if matches and _told_as_past(text):
-        return [], True
-    return matches, set_aside
+        return [], True, framed
+    return matches, set_aside, framed
 
 
 _BY_FALLBACK = tuple(sorted(PATTERNS, key=lambda pattern: pattern.fallback))
+
+
+def without_negations(text: str) -> str:
+    """The normalised note with its negation words left out."""
+    return " ".join(word for word in text.split() if word not in NEGATIONS)
+
+
+def calmed_by_negation(model: crisis_model.Model, text: str) -> bool:
+    """Does a negation word make this note calmer in the model's eyes? Then the model's
+    higher veto threshold applies ("I hope I don't die on the drive": without "don't" it
+    scores higher). A negation that is part of the crisis ("I don't want to wake up",
+    "nobody would notice": without it the note scores lower) keeps the usual threshold."""
+    if NEGATIONS.isdisjoint(text.split()):
+        return False
+    return model.score(without_negations(text)) > model.score(text)
 
 
 def assess(note: str | None, *, use_model: bool = True) -> Assessment:
@@ -1228,18 +1283,18 @@ def assess(note: str | None, *, use_model: bool = True) -> Assessment:
     The lexicon's calm readings veto the model where that is safe: a note whose pattern
     match the lexicon set aside ("I'm not suicidal", "suicide prevention training", a
     crisis told as past and resolved) is not given to the model at all (no crisis note of
-    the training parts is lost that way), and a note with a negation word anywhere ("I hope
-    I don't die on the drive") needs the model's higher veto threshold."""
+    the training parts is lost that way), and a note that a negation word makes calmer ("I
+    hope I don't die on the drive") needs the model's higher veto threshold."""
     if not note:
         return Assessment(False, ())
     text = normalise(note)
-    matches, set_aside = _lexicon(text)
+    matches, set_aside, framed = _lexicon(text)
     score = None
     model = crisis_model.load() if use_model and not matches and not set_aside else None
     if model is not None:
         score = model.score(text)
-        negated = not NEGATIONS.isdisjoint(text.split())
-        if score >= (model.veto_threshold if negated else model.threshold):
+        vetoed = framed or calmed_by_negation(model, text)
+        if score >= (model.veto_threshold if vetoed else model.threshold):
             matches.append(Match(LEARNED, f"model score {score:.2f}"))
     phrases = tuple(dict.fromkeys(match.phrase for match in matches))
-    return Assessment(bool(matches), phrases, tuple(matches), set_aside, score)
+    return Assessment(bool(matches), phrases, tuple(matches), set_aside, score, framed)
