@@ -430,7 +430,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(WISH_TO_DIE, r"(?<!could )(?:sleep|go to sleep|fall asleep) (?:forever|for good|permanently)"),
     _p(WISH_TO_DIE, rf"(?:dont|do not|not|never) (?:want|wanna|wish) to wake up{_FOR_GOOD}", negatable=False),
     _p(WISH_TO_DIE, r"(?:wish|wished|wishing) (?:that )?(?:i|id)(?: had)? (?:was|were|been|be|had been|would be) (?:dead|ded|gone|never born|not born|not alive|not here)"),
-    _p(WISH_TO_DIE, r"wish (?:i|id) (?:had )?never (?:been born|existed|came back|come back|came home|come home|made it (?:back|home))"),
+    _p(WISH_TO_DIE, r"wish (?:i|id) (?:had )?never (?:been born|existed|came back|come back|came home|come home|made it (?:back|home|out)|survived|lived through|woke up)"),
     _p(WISH_TO_DIE, r"wish (?:i|id) (?:wasnt|werent) (?:alive|here|born|around)"),
     _p(WISH_TO_DIE, r"wish (?:i|id) (?:had )?died"),
     _p(WISH_TO_DIE, r"wish (?:i|id) (?:would|could) (?:just )?(?:die|not wake up|disappear|stop existing|be dead)"),
@@ -747,6 +747,16 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(GOODBYE, r"(?:you|yall|you guys|you all|nobody|no one|everyone)(?:ll| will)? (?:wont|will not|will never|never|wont ever) (?:hear from|see) me (?:after|again|anymore|past) ?(?:tonight|today|this|tomorrow|the weekend)?(?! (?:until|till|for|before|at|next))", negatable=False),
     _p(SUICIDAL, rf"(?:it|everything|this|all this|my problems|the pain|it all)(?:ll| will| is going to| s going to| is gonna)? (?:all )?be over (?:soon|by {_WHEN}|after {_WHEN}|{_WHEN})(?= \||$)(?! (?:and|then))"),
     # hyperbole and idiom as harmless frames are below (HARMLESS)
+    # detect6, third pass: gas and a mask, a wreck hoped for, papers laid out, benefits, worry
+    _p(OTHER_MEANS, r"(?:helium|nitrogen)(?: tank| canister| bottle)? (?:and|with) (?:a )?(?:mask|bag|tube|hose|regulator)|(?:tank|canister|bottle) of (?:helium|nitrogen) and (?:a )?(?:mask|bag|tube|hose)|exit bag|bag over my head"),
+    _p(OTHER_MEANS, r"(?:hoping|hope|hoped|praying|pray|prayed|wishing|wish) for (?:a|the) (?:wreck|crash|accident|heart attack|stray bullet|bullet|semi|truck)(?! (?:free|report|claim|lawyer))"),
+    _p(GOODBYE, r"(?:passwords|pin numbers|pins|account numbers|the deed|deed|insurance papers|insurance policy|policy|will|dd214) (?:[a-z0-9]+ ){0,5}(?:in a folder|in an envelope|on the (?:kitchen )?table|on the counter|on the dresser|in the (?:top )?drawer|where (?:she|he|they) (?:can|will) find)"),
+    _p(BURDEN, r"(?:they|she|he|my [a-z]+|the kids|my family|everyone)(?:d| would| will|ll| could)? (?:get|have|collect) (?:my |the )?(?:survivor benefits|life insurance|insurance money|the insurance|payout|death benefits|sgli)(?! (?:if (?:something|anything)|in case|one day|someday|when im old))"),
+    _p(SUICIDAL, r"(?:dont|do not|no need to|you dont need to|nobody needs to) worry about me (?:after (?:tonight|today|this|tomorrow|the weekend)|ever again|anymore|from now on|much longer)", negatable=False),
+    _p(GOODBYE, r"(?:wont|will not|not going to|am not going to) be (?:coming|comin) back(?: to (?:group|here|the group|meetings|this group|the meetings|check ?ins))?(?= \||$)(?!.*(?:because|since|cause|cuz|moving|move|job|schedule|shift|graduat|finished|program|trip|school|court|surgery|work))", negatable=False),
+    _p(SUICIDAL, r"(?:see|join|meet|meeting|joining) (?:you|yall|ya|you all|everyone|the guys|the boys|my (?:guys|brothers|buddies|boys|squad|team)) (?:in|at) (?:valhalla|fiddlers green|the gates|the pearly gates)"),
+    _p(WISH_TO_DIE, r"(?:mejor|prefiero estar|preferiria estar) muert[oa]|(?:ojala|quisiera) (?:no )?(?:haber sobrevivido|no haber vuelto)"),
+    _p(OTHER_MEANS, r"(?:tengo|compre|prepare|amarre|colgue) (?:la|una|mi) (?:soga|cuerda)|(?:la )?soga (?:lista|preparada|en el|colgada)"),
     # Spanish: no way out, the gun in hand, a jump, a farewell letter, a cut, no reason to live
     _p(HOPELESSNESS, r"no (?:veo|hay|tengo|encuentro) (?:ninguna |otra )?salida|no (?:tengo|hay|veo|le veo) (?:ninguna |una )?(?:razon|razones|motivo|motivos|sentido)(?: para| a| de)? (?:vivir|seguir|la vida)|no le veo sentido a (?:vivir|la vida|nada)", negatable=False),
     _p(HOPELESSNESS, r"quiero que (?:todo|esto|la vida) (?:se acabe|termine|pare)"),
@@ -812,7 +822,9 @@ _FIREARM_CUES = (
 _FIREARM_STRONG = (
     r"in my mouth|under my chin|to my head|at my head|my temple|last time|one more time|for good|figured out|where id|how id|"
     r"(?:just |only )?need one|nobody would|goodbye|end it|not for (?:the range|hunting|protection|deer|the house)|"
-    r"for me not|fix everything|only answer|only way|way out|finger (?:on|near) the trigger|when im ready|cargada|voy a usar"
+    r"for me not|fix everything|only answer|only way|way out|finger (?:on|near) the trigger|when im ready|cargada|voy a usar|"
+    r"(?:i )?(?:dont|do not|never) (?:even )?hunt|no intention of hunting|not (?:going )?hunting|(?:last|only) friend|"
+    r"(?:took|take|taking) the (?:trigger |cable )?lock off(?! (?:[a-z0-9]+ ){0,3}(?:to|for) (?:clean|cleaning|the range|hunting|oil|inspect))"
 )
 _FIREARM_BENIGN = (
     r"range|ranges|clean|cleaned|cleaning|cleaning kit|oil|oiled|hunt|hunts|hunting|hunter|hunters|deer|duck|ducks|turkey|elk|"
@@ -848,6 +860,7 @@ _PILLS_BENIGN = (
     r"provider|psychiatrist|nurse|organizer|on time|every morning|with (?:breakfast|dinner|lunch|food)|like (?:im|i am) supposed to|"
     r"like always|like usual|take back|turned in|dropped off|disposal|lockbox|locked|key|dose|dosage|side effects|snacks|"
     r"headache|cold|flu|allergy|allergies|vitamins?|remembered|in a row|streak|money|mail order|copay|insurance|"
+    r"got some rest|some sleep|slept (?:well|good|great|better|through)|sleep better|(?:a|one) sleeping pill|"
     r"pickup|pick up|ready for|before bed|bedtime|como me (?:dijo|indicaron)|alarm|reminder|at [0-9]+|every night|every day|"
     r"daily|twice|blood work|labs|started on|pump|new med"
 )
@@ -875,7 +888,7 @@ _OTHER_MEANS_BENIGN = (
     r"pretty|beautiful|photos|pictures|see my|visit"
 )
 _GIVE_AWAY_TERMS = (
-    r"(?:gave|giving|give|given|handed|handing|signed|signing|left|leaving) (?:away |over )?(?:all |most )?(?:of )?my (?:[a-z0-9]+ )?"
+    r"(?:gave|giving|give|given|handed|handing|signed|signing|left|leaving|mailed|mailing|sent|sending|shipped|passed|passing) (?:away |over |down |on )?(?:all |most )?(?:of )?my (?:[a-z0-9]+ )?"
     r"(?:dog|dogs|cat|cats|truck|car|guns?|rifles?|pistols?|shotguns?|collection|medals?|tools|guitar|watch|knife|knives|stuff|things|"
     r"belongings|title|ring|flag|coins?|uniform|bike|motorcycle|everything|records|truck title)"
 )
@@ -887,7 +900,8 @@ _GIVE_AWAY_BENIGN = (
     r"goodwill|donate|donated|donating|marketplace|craigslist|sold|sale|yard sale|garage sale|to hold|for safety|"
     r"hold (?:it|them|onto)|until|borrow|lend|lent|birthday|christmas|gift|present|graduation|moving|move|fix|repair|"
     r"while i|trip|vacation|deploy|deployment|old (?:clothes|couch|furniture|shoes|books|toys|tv)|counselor|therapist|"
-    r"safety plan|keys to|car keys|since|new one|got a new|upgrade|license|learners permit|permit|first car"
+    r"safety plan|keys to|car keys|since|new one|got a new|upgrade|license|learners permit|permit|first car|"
+    r"needed a ride|needs a ride|for work|to work|for school|to school|(?:he|she|they) needed|needed one|needs one|birthday present"
 )
 _AFFAIRS_TERMS = (
     r"(?:my|the|a|new) will(?= \||$| and| is| signed| updated| done| finished)|(?:updated|wrote|signed|made|finished) (?:my|a|the) will|"
@@ -1042,6 +1056,8 @@ HARMLESS: tuple[re.Pattern[str], ...] = tuple(
         r"my (?:past|previous|old|former) suicid[a-z]*",
         r"(?:cpr|first aid|training|class|course) (?:but )?for suicide",
         r"over my dead body",
+        r"(?:(?:im |i am )?(?:going to|gonna|ill|i will|want to|wanna|about to|could|might) )?(?:kill|strangle|murder|choke|shoot|hurt|smack|slap) whoever (?:left|ate|took|parked|drank|used|broke|keeps|moved|stole|finished|scheduled|decided|invented|designed|put)",
+        r"(?:a|one|two|three|four|five|six|[0-9]+) (?:year|years) ago(?= .*(?:this year|today i|these days))",
         r"(?:so|too) (?:tired|hungry|bored|sleepy|embarrassed|full|happy|excited|sore|cold|hot) (?:i|that i) (?:could|might|would|wanna|want to) (?:just )?die",
         r"(?:at )?the end of my rope (?:with|over|about) (?:this|the|my|that|these|those)",
         r"(?:giving|gave|give|given|handing|handed) away (?:all |some |most )?(?:of )?(?:my|our|the|his|her) (?:old |spare |extra |outgrown |kids |babys )?(?:[a-z]+ )?(?:couch|sofa|clothes|furniture|crib|stroller|books|toys|boots|shoes|tv|bed|mattress|desk|table|chairs?|dresser|lawn ?mower|treadmill|dishes|baby stuff|tickets?)",
@@ -1057,7 +1073,7 @@ PAST_FRAME = re.compile(
     r"(?<![^ ])(?:used to|back in (?:[0-9]{4}|the day)|back then|at my (?:worst|lowest)|"
     r"my (?:lowest|darkest|worst) (?:point|time|days?|year)|when i (?:was|first|got out)|there was a time|"
     r"years ago|(?:in|since) (?:19|20)[0-9]{2}|i remember|told my story|(?:sharing|share|telling|tell) my story|in the past|before i (?:got help|got sober|started)|"
-    r"a long time ago|long ago|there was a (?:night|time|day|stretch|year|period|point|winter|summer)|at one point|"
+    r"a long time ago|long ago|(?:a|one) year ago|last year|there was a (?:night|time|day|stretch|year|period|point|winter|summer)|at one point|"
     r"when i first|(?:after|during) my (?:divorce|deployment|discharge|first deployment|second deployment|injury)|"
     r"(?:ive|i have) been through (?:the|some) (?:dark|worst|bad)|my worst year|(?:that|it) was (?:then|years ago|a long time ago))(?![^ ])"
 )
@@ -1070,7 +1086,8 @@ RECOVERED = re.compile(
     r"glad i (?:stuck|stayed|called|reached|told|asked|did)|today i|these days i|(?:years|months|days|year|month) sober|chip|"
     r"(?:called|texted|reached out to) (?:the )?(?:crisis line|988|vcl|veterans crisis line|my sponsor|a buddy|the va)|"
     r"(?:group|therapy|counseling|meds|treatment|program|the va) (?:helped|saved|changed)|not anymore|no longer|sleep fine|"
-    r"i was wrong|know that now|(?:called|texted) 988|and im here|im (?:still )?here (?:today|now)|helping other)(?![^ ])"
+    r"i was wrong|know that now|(?:called|texted) 988|and im here|im (?:still )?here (?:today|now)|helping other|"
+    r"this year (?:i|im)|peer mentor|so glad)(?![^ ])"
 )
 IN_THE_PRESENT = re.compile(
     r"(?<![^ ])(?:still(?! here| standing| around and| alive and)|again|tonight|right now|lately|this week|cant stop|coming back|came back|want to die|wanna die)(?![^ ])"
@@ -1092,6 +1109,9 @@ NEGATIONS: frozenset[str] = frozenset(
         "nor", "without", "longer", "stopped", "nunca", "jamas", "zero",
     }
 )  # fmt: skip
+# Negations that scope over the next word only: "i stopped eating to punish myself" does
+# not negate "punish myself"; "i stopped hurting myself" does.
+ADJACENT_NEGATIONS: frozenset[str] = frozenset({"stopped", "without"})
 # "can't stop wanting to die" is not a negation.
 NEGATION_UNDONE_BY: frozenset[str] = frozenset({"stop", "help", "shake", "quit"})
 # A negation does not reach past these: a new clause, or another subject
@@ -1117,6 +1137,8 @@ def _negated(before: list[str]) -> bool:
         following = before[index + 1] if index + 1 < len(before) else ""
         if word == "used" and following == "to":
             return True
+        if word in ADJACENT_NEGATIONS and steps > 0:
+            continue
         if steps < NEGATION_WINDOW and word in NEGATIONS:
             return following not in NEGATION_UNDONE_BY
     return False
