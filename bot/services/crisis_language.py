@@ -757,6 +757,8 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(SUICIDAL, r"(?:see|join|meet|meeting|joining) (?:you|yall|ya|you all|everyone|the guys|the boys|my (?:guys|brothers|buddies|boys|squad|team)) (?:in|at) (?:valhalla|fiddlers green|the gates|the pearly gates)"),
     _p(WISH_TO_DIE, r"(?:mejor|prefiero estar|preferiria estar) muert[oa]|(?:ojala|quisiera) (?:no )?(?:haber sobrevivido|no haber vuelto)"),
     _p(OTHER_MEANS, r"(?:tengo|compre|prepare|amarre|colgue) (?:la|una|mi) (?:soga|cuerda)|(?:la )?soga (?:lista|preparada|en el|colgada)"),
+    # a dose field, or a whole note, that is just the whole supply ("the whole bottle")
+    _p(OVERDOSE, r"^(?:the |a |my |all the |all my )?(?:whole|entire|full) (?:bottle|box|pack|packet|strip|supply|stash|script|prescription|month)(?: of (?:them|it|pills|tablets|meds))?(?: \|)?$"),
     # Spanish: no way out, the gun in hand, a jump, a farewell letter, a cut, no reason to live
     _p(HOPELESSNESS, r"no (?:veo|hay|tengo|encuentro) (?:ninguna |otra )?salida|no (?:tengo|hay|veo|le veo) (?:ninguna |una )?(?:razon|razones|motivo|motivos|sentido)(?: para| a| de)? (?:vivir|seguir|la vida)|no le veo sentido a (?:vivir|la vida|nada)", negatable=False),
     _p(HOPELESSNESS, r"quiero que (?:todo|esto|la vida) (?:se acabe|termine|pare)"),
@@ -1056,6 +1058,7 @@ HARMLESS: tuple[re.Pattern[str], ...] = tuple(
         r"my (?:past|previous|old|former) suicid[a-z]*",
         r"(?:cpr|first aid|training|class|course) (?:but )?for suicide",
         r"over my dead body",
+        r"(?:whole|entire|full) (?:bottle|box|pack|bag|jar|can|carton|case|gallon) of (?:water|soda|pop|gatorade|juice|milk|ketchup|hot sauce|shampoo|lotion|sunscreen|cereal|chips|cookies|crackers|candy|popcorn|coke|pepsi|coffee|tea|syrup|dog food|cat food|bleach to clean|cleaner on the)",
         r"(?:(?:im |i am )?(?:going to|gonna|ill|i will|want to|wanna|about to|could|might) )?(?:kill|strangle|murder|choke|shoot|hurt|smack|slap) whoever (?:left|ate|took|parked|drank|used|broke|keeps|moved|stole|finished|scheduled|decided|invented|designed|put)",
         r"(?:a|one|two|three|four|five|six|[0-9]+) (?:year|years) ago(?= .*(?:this year|today i|these days))",
         r"(?:so|too) (?:tired|hungry|bored|sleepy|embarrassed|full|happy|excited|sore|cold|hot) (?:i|that i) (?:could|might|would|wanna|want to) (?:just )?die",

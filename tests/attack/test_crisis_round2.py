@@ -95,9 +95,6 @@ async def test_a_crisis_dm_with_an_invisible_character_gets_the_card(
 # ----- crisis words split over fields -----
 
 
-@known_break(
-    "/meds log checks each field alone, so an overdose plan split over fields gets no card"
-)
 async def test_crisis_words_split_over_the_meds_fields_get_the_card(
     running: Runtime, world: World
 ) -> None:
