@@ -375,7 +375,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(GOODBYE, r"(?:goodbye|farewell) (?:everyone|everybody|all|yall|you all|all of you|my friends|brothers|forever)"),
     _p(GOODBYE, r"(?<![^|] )(?:goodbye|farewell)(?: \|)?$"),
     _p(GOODBYE, r"to say (?:goodbye|my goodbyes|farewell)(?! (?:to (?:the|my old|our|that)|before (?:i|we|the) (?:move|moving|leave|ship|deploy|head)))"),
-    _p(GOODBYE, r"(?:saying|said|say|making) (?:my )?(?:goodbyes|goodbye to everyone|goodbye to (?:my|the) (?:kids|family|wife|friends|guys))"),
+    _p(GOODBYE, r"(?:saying|said|say|making) (?:my )?(?:goodbyes|goodbye to everyone|goodbye to (?:my|the) (?:kids|family|wife|friends|guys))(?!.*(?:new job|moving|move to|retir|transfer|deploy|pcs|last day|graduat|vacation|trip))"),
     _p(GOODBYE, r"this is (?:goodbye|farewell|the end)(?! of)"),
     _p(GOODBYE, r"(?:put|putting|got|getting|get|have|had) (?:all )?my (?:affairs|things|stuff) in order(?! for)"),
     _p(GOODBYE, r"affairs in order"),
@@ -759,6 +759,15 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(OTHER_MEANS, r"(?:tengo|compre|prepare|amarre|colgue) (?:la|una|mi) (?:soga|cuerda)|(?:la )?soga (?:lista|preparada|en el|colgada)"),
     # a dose field, or a whole note, that is just the whole supply ("the whole bottle")
     _p(OVERDOSE, r"^(?:the |a |my |all the |all my )?(?:whole|entire|full) (?:bottle|box|pack|packet|strip|supply|stash|script|prescription|month)(?: of (?:them|it|pills|tablets|meds))?(?: \|)?$"),
+    # detect6, fourth pass: resting for good, no meeting ever, cards for every birthday
+    _p(SUICIDAL, r"(?:finally )?(?:rest|sleep|go to sleep) (?:for good|forever|permanently)(?= \||$)"),
+    _p(GOODBYE, r"(?:next|last) (?:meeting|group|check ?in|session) or any (?:other )?(?:meeting|group|check ?in|session)s?(?: after that| ever| again)?(?= \||$)", negatable=False),
+    _p(GOODBYE, r"(?:cards?|letters?|messages?|videos?|notes?) for (?:every|each) (?:birthday|year|christmas|graduation|milestone)(?: [a-z0-9]+){0,3} (?:until|till|through|up to)"),
+    _p(GOODBYE, r"(?:labeled|labelled|labeling|labelling|marked|tagged) (?:it|them|everything|my stuff|the boxes|each box) (?:all )?for (?:my|her|his|the) [a-z]+"),
+    _p(GOODBYE, r"(?:dog|dogs|cat|cats|pets?|horse) (?:is|are) (?:at|with) (?:my )?[a-z]+ (?:for good|permanently|for keeps)"),
+    _p(HOPELESSNESS, r"(?:i )?see no (?:way forward|way out|way through|future|reason to (?:stay|live|go on|keep going))|no way forward(?: for me)?(?= \||$| at all)", negatable=False),
+    _p(SUICIDAL, r"(?:hora de|quiero|voy a|me voy a) (?:irme|marcharme|descansar|dormir) para siempre"),
+    _p(BURDEN, r"nadie (?:me )?(?:va a notar|notaria|extranaria|va a extranar(?:me)?|se daria cuenta) (?:si|cuando) (?:me muero|muero|me voy|desaparezco|no estoy|ya no estoy)"),
     # Spanish: no way out, the gun in hand, a jump, a farewell letter, a cut, no reason to live
     _p(HOPELESSNESS, r"no (?:veo|hay|tengo|encuentro) (?:ninguna |otra )?salida|no (?:tengo|hay|veo|le veo) (?:ninguna |una )?(?:razon|razones|motivo|motivos|sentido)(?: para| a| de)? (?:vivir|seguir|la vida)|no le veo sentido a (?:vivir|la vida|nada)", negatable=False),
     _p(HOPELESSNESS, r"quiero que (?:todo|esto|la vida) (?:se acabe|termine|pare)"),
@@ -826,6 +835,8 @@ _FIREARM_STRONG = (
     r"(?:just |only )?need one|nobody would|goodbye|end it|not for (?:the range|hunting|protection|deer|the house)|"
     r"for me not|fix everything|only answer|only way|way out|finger (?:on|near) the trigger|when im ready|cargada|voy a usar|"
     r"(?:i )?(?:dont|do not|never) (?:even )?hunt|no intention of hunting|not (?:going )?hunting|(?:last|only) friend|"
+    r"(?:from|out of) the (?:gun )?safe (?:to|into) (?:under )?my (?:bed|pillow|nightstand|room|bedroom|truck|car|lap)|"
+    r"(?:dont|do not) (?:even )?(?:like|own|shoot) guns|"
     r"(?:took|take|taking) the (?:trigger |cable )?lock off(?! (?:[a-z0-9]+ ){0,3}(?:to|for) (?:clean|cleaning|the range|hunting|oil|inspect))"
 )
 _FIREARM_BENIGN = (
@@ -854,7 +865,7 @@ _PILLS_CUES = (
     r"swallowing|down them|laid down|lay down|finally|bag|ziploc|hidden|hide|hiding|full|right now|guardadas|juntando|todas|esta noche"
 )
 _PILLS_STRONG = (
-    r"on purpose|(?:more|way more) than (?:prescribed|i should|the doctor)|not wake|wont wake|never wake|dont wake|sleep forever|end it|"
+    r"on purpose|to see what happens|(?:more|way more) than (?:prescribed|i should|the doctor)|not wake|wont wake|never wake|dont wake|sleep forever|end it|"
     r"(?:should|would|will) do it|enough to|all at once|whole bottle|entire bottle|every pill|take them all"
 )
 _PILLS_BENIGN = (
