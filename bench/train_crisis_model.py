@@ -3,9 +3,10 @@
     pip install -c constraints.txt -e ".[train]"
     python bench/train_crisis_model.py [--out bot/data/crisis_model.json] [--dry-run]
 
-Trains on every note of bench/data/crisis_corpus.jsonl and on the `dev_3` part of
-bench/data/crisis_dev.jsonl; never on `dev_holdout` (kept for one final measurement), and
-nothing under bench/data/independent/ is read. A logistic regression over the features
+Trains on every note of bench/data/crisis_corpus.jsonl, crisis_chat.jsonl and
+crisis_train_extra.jsonl and on the `dev_3` part of bench/data/crisis_dev.jsonl; never on
+`dev_holdout` or `held_out_7` (crisis_fresh.jsonl), kept for measurement, and nothing under
+bench/data/independent/ is read. A logistic regression over the features
 crisis_model.features() gives (binary, scaled by one over the square root of the count,
 exactly as scored at runtime), class-balanced.
 
