@@ -541,7 +541,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(HARM_TO_OTHERS, r"(?:know|found out|figured out) where (?:he|she|they) (?:parks|lives?|sleeps|works|drinks|goes)"),
     _p(HARM_TO_OTHERS, r"(?:use|using|used) (?:it|that|them|the [a-z]+) on (?:him|her|them|that (?:guy|dude)|my [a-z]+)(?= \||$| tonight| when| if| next)"),
     _p(HARM_TO_OTHERS, r"(?:im|i am|ill|i will|gonna|going to|about to) (?:be )?(?:stabbing|shooting|killing|strangling|choking) (?:him|her|them|that)"),
-    _p(HARM_TO_OTHERS, r"nobody (?:walks|gets|leaves) out (?:that door|of here|alive)"),
+    _p(HARM_TO_OTHERS, r"(?:nobody|no one) (?:walks|gets|leaves|makes it) out(?: (?:that door|of here|of this house|alive))?(?= \||$| alive| tonight)"),
     # coded and indirect: done, checking out, not around, over soon, a decision made
     _p(SUICIDAL, r"(?:checking|check|checked|clocking|clock|tapping|tap|logging|log|signing|sign) (?:out|off) (?:for good|permanently|early for good|for the last time|of life|of this life|forever)"),
     _p(SUICIDAL, r"(?:gonna|going to|about to|might|ready to|want to|wanna|thinking about|do|doing|did) (?:do )?(?:a |the |my )?self ?check ?out(?! (?:at|line|lane|machine|aisle))"),
