@@ -658,3 +658,84 @@ def test_calm_fields_stay_calm_together_and_any_one_field_counts() -> None:
     assert not crisis_in("clean the rifle", "saturday 9am")
     assert not crisis_in(None, "", "   ")
     assert crisis_in("Sertraline", "50 mg", "I want to die")
+
+
+# ----- detect6: pattern families, frames and the targeted veto -----
+
+# Each family in wording that is in no corpus file, read by the lexicon alone.
+FAMILIES = [
+    (crisis_language.FIREARM, "racked the slide on my pistol and sat on the bed"),
+    (crisis_language.FIREARM, "the muzzle was cold against my temple"),
+    (crisis_language.FIREARM, "i can't get the shotgun out of my head"),
+    (crisis_language.OTHER_MEANS, "picked out a spot on the overpass where no one would see"),
+    (crisis_language.OTHER_MEANS, "bought a helium tank and a mask"),
+    (crisis_language.OVERDOSE, "been cheeking my seroquel for weeks"),
+    (crisis_language.OVERDOSE, "the whole bottle"),
+    (crisis_language.GOODBYE, "tying up loose ends this week"),
+    (crisis_language.GOODBYE, "i want my grandson to have my flag"),
+    (crisis_language.BURDEN, "i'm worth more dead to my family"),
+    (crisis_language.HOPELESSNESS, "life feels completely pointless"),
+    (crisis_language.HOPELESSNESS, "i don't see myself making it to spring"),
+    (crisis_language.SUICIDAL, "i'll be dead by sunday"),
+    (crisis_language.SUICIDAL, "my last formation is coming"),
+    (crisis_language.SUICIDAL, "see you all in valhalla"),
+    (crisis_language.SUICIDAL, "don't worry about me after tonight"),
+    (crisis_language.WISH_TO_DIE, "wish i had never survived that ambush"),
+    (crisis_language.SELF_HARM, "i stopped eating to punish myself"),
+    (crisis_language.HOPELESSNESS, "no veo otra salida"),
+    (crisis_language.OTHER_MEANS, "me voy a tirar del edificio"),
+]
+
+
+@pytest.mark.parametrize(("category", "note"), FAMILIES)
+def test_the_detect6_families_catch_new_wordings(category: str, note: str) -> None:
+    found = assess(note, use_model=False)
+    assert found.crisis, note
+    assert category in found.categories, (note, found.categories)
+
+
+# Everyday notes those families must leave alone.
+FAMILY_FALSE_FRIENDS = [
+    "i'm at the end of my rope with this paperwork",
+    "giving away the old crib to my sister, she's expecting",
+    "i'm so tired i could die",
+    "took the lock off the rifle to clean it and locked it back up",
+    "i'm going to kill whoever ate my lunch",
+    "drank the whole bottle of water after the ruck",
+    "signed the truck over to my son, he just got his license",
+    "a year ago i had a gun to my head. this year i'm at my daughter's wedding",
+    "i stopped hurting myself two years ago",
+    "took a sleeping pill, finally got some rest",
+]
+
+
+@pytest.mark.parametrize("note", FAMILY_FALSE_FRIENDS)
+def test_the_detect6_families_spare_everyday_notes(note: str) -> None:
+    assert not assess(note).crisis, (note, assess(note).phrases)
+
+
+def test_the_veto_applies_only_where_a_negation_makes_the_note_calmer() -> None:
+    # A negation the model reads as part of the crisis ("don't want to wake up").
+    crisis_negation = crisis_model.Model(0.0, {"w:dont": 5.0, "w:wake": 5.0}, 0.5, 0.99)
+    assert not crisis_language.calmed_by_negation(crisis_negation, "i dont want to wake up")
+    # A negation the model reads as calming ("I hope I don't die on the drive").
+    calming_negation = crisis_model.Model(0.0, {"w:dont": -5.0, "w:die": 5.0}, 0.5, 0.99)
+    assert crisis_language.calmed_by_negation(calming_negation, "i hope i dont die")
+    # No negation word: nothing to veto.
+    assert not crisis_language.calmed_by_negation(calming_negation, "i hope i die")
+
+
+def test_a_means_kept_calm_by_a_benign_frame_needs_the_veto_threshold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    note = "i won't be around next week, going to my mom's"
+    assert assess(note, use_model=False).framed
+    sure = crisis_model.Model(0.0, {"w:around": 50.0}, 0.5, 0.999)
+    monkeypatch.setattr(crisis_model, "load", lambda: sure)
+    found = assess(note)
+    assert found.model_score is not None
+    assert 0.5 < found.model_score < 0.999
+    assert not found.crisis
+    lenient = crisis_model.Model(0.0, sure.weights, 0.5, 0.6)
+    monkeypatch.setattr(crisis_model, "load", lambda: lenient)
+    assert assess(note).crisis

@@ -27,7 +27,9 @@ How a note is read:
    2019 I was suicidal every day; haven't felt that way in years").
 5. Where nothing matched, the learned stage scores the normalised note. A note whose match
    was set aside (negated, harmless, past) is not given to it: the lexicon's calm reading
-   is trusted there. A note with a negation word needs the model's higher veto threshold.
+   is trusted there. A note that a negation word makes calmer in the model's eyes ("I hope
+   I don't die": without "don't" it scores higher) needs the model's higher veto threshold;
+   a negation that is part of the crisis ("I don't want to wake up") does not.
 """
 
 # One pattern a line reads and reviews best, however long the line.
@@ -110,6 +112,9 @@ class Assessment:
     set_aside: bool = False
     # The learned stage's score (0 to 1), where it ran: only when no pattern matched.
     model_score: float | None = None
+    # A co-occurrence rule's term and cue both appeared, in a benign frame ("won't be
+    # around next week, going to my mom's"): the model's higher veto threshold applies.
+    framed: bool = False
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -133,12 +138,15 @@ _GUN = (
     r"(?:guns?|pistols?|handguns?|rifles?|shotguns?|revolver|glock|sidearm|weapon|"
     r"service (?:weapon|pistol|rifle)|9mm|45|38|357|1911|ar ?15|ar|m4|carbine|barrel|muzzle)"
 )
-_HEAD = r"(?:head|brains?|skull|temple|mouth|chin|throat|heart)"
+_HEAD = r"(?:head|brains?|skull|temple|temples|forehead|mouth|chin|jaw|throat|heart|chest|face)"
 _PILLS = (
     r"(?:pills?|pils?|meds|medications?|medicine|tablets|prescriptions?|scripts?|oxys?|"
     r"oxycodone|oxycontin|percs?|percocet|vicodin|norco|tramadol|xanax|xannies|klonopin|"
     r"valium|ambien|seroquel|trazodone|sleeping pills|sleep meds|pain pills|pain meds|"
-    r"opioids|fentanyl|tylenol|insulin|lithium|benzos)"
+    r"opioids|fentanyl|tylenol|insulin|lithium|benzos|morphine|hydrocodone|dilaudid|methadone|"
+    r"gabapentin|lyrica|ativan|zoloft|sertraline|prozac|wellbutrin|antidepressants|painkillers|"
+    r"pain killers|sleeping meds|sleepers|muscle relaxers|flexeril|"
+    r"acetaminophen|blood thinners|heart meds)"
 )
 _PEOPLE = (
     r"(?:him|her|them|you|some(?:one|body)|any(?:one|body)|every(?:one|body)|people|"
@@ -157,6 +165,11 @@ _FOR_GOOD = (
     r"(?= \||$| tomorrow| again| anymore| any more| any longer| ever| at all| on this earth)"
 )
 _CLAUSE_END = r"(?= \||$)"
+# A day or time soon: "by friday", "after tonight".
+_WHEN = (
+    r"(?:friday|saturday|sunday|monday|tuesday|wednesday|thursday|the weekend|this weekend|"
+    r"tomorrow|tonight|morning|christmas|next week|the end of the (?:week|month))"
+)
 # Up to three words, none a negation ("I hope I don't die" is not a wish to die).
 _PLAIN_GAP = r"(?:(?!(?:not|dont|never|no|wont|cant|didnt|doesnt|wouldnt|nobody)(?![a-z0-9]))[a-z0-9]+ ){0,3}"
 # First person, then a wish or an intent: "I just want to", "I've been thinking about".
@@ -275,7 +288,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(OTHER_MEANS, r"(?:sat|sitting|sit) in (?:the|my) (?:car|truck) (?:[a-z0-9]+ ){0,2}in the (?:closed |shut )?garage"),
     _p(OTHER_MEANS, r"(?:drive|driving|drove|crash|crashing|crashed|wreck|wrecking|steer|steering|swerve|swerving) (?:(?:my|the|a) (?:car|truck|bike|motorcycle|jeep|vehicle) )?(?:into|off|in front of) (?:a |an |the |that |oncoming )?(?:[a-z0-9]+ )?(?:tree|wall|pole|semi|bridge|cliff|overpass|pillar|barrier|traffic|river|lake|embankment)"),
     _p(OTHER_MEANS, r"(?:crash|crashing|crashed|wreck|wrecking|wrecked|roll|rolling) (?:my|the) (?:car|truck|bike|motorcycle|jeep) on purpose"),
-    _p(OTHER_MEANS, r"(?:make|making|made) it look like an accident", negatable=False),
+    _p(OTHER_MEANS, r"(?:make|making|made) it look like (?:an|a) (?:[a-z]+ )?accident", negatable=False),
     _p(OTHER_MEANS, r"(?:slit|slitting|slash|slashing|cut|cutting|open|opening) (?:my|both) (?:own )?(?:wrists?|throat|veins|arteries)"),
     _p(OTHER_MEANS, rf"(?:knife|blade|razor) {_gap(6)}(?:my )?(?:throat|wrists?|veins)"),
     _p(OTHER_MEANS, rf"(?:drown|drowning) {_ME}"),
@@ -362,7 +375,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(GOODBYE, r"(?:goodbye|farewell) (?:everyone|everybody|all|yall|you all|all of you|my friends|brothers|forever)"),
     _p(GOODBYE, r"(?<![^|] )(?:goodbye|farewell)(?: \|)?$"),
     _p(GOODBYE, r"to say (?:goodbye|my goodbyes|farewell)(?! (?:to (?:the|my old|our|that)|before (?:i|we|the) (?:move|moving|leave|ship|deploy|head)))"),
-    _p(GOODBYE, r"(?:saying|said|say|making) (?:my )?(?:goodbyes|goodbye to everyone|goodbye to (?:my|the) (?:kids|family|wife|friends|guys))"),
+    _p(GOODBYE, r"(?:saying|said|say|making) (?:my )?(?:goodbyes|goodbye to everyone|goodbye to (?:my|the) (?:kids|family|wife|friends|guys))(?!.*(?:new job|moving|move to|retir|transfer|deploy|pcs|last day|graduat|vacation|trip))"),
     _p(GOODBYE, r"this is (?:goodbye|farewell|the end)(?! of)"),
     _p(GOODBYE, r"(?:put|putting|got|getting|get|have|had) (?:all )?my (?:affairs|things|stuff) in order(?! for)"),
     _p(GOODBYE, r"affairs in order"),
@@ -417,7 +430,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(WISH_TO_DIE, r"(?<!could )(?:sleep|go to sleep|fall asleep) (?:forever|for good|permanently)"),
     _p(WISH_TO_DIE, rf"(?:dont|do not|not|never) (?:want|wanna|wish) to wake up{_FOR_GOOD}", negatable=False),
     _p(WISH_TO_DIE, r"(?:wish|wished|wishing) (?:that )?(?:i|id)(?: had)? (?:was|were|been|be|had been|would be) (?:dead|ded|gone|never born|not born|not alive|not here)"),
-    _p(WISH_TO_DIE, r"wish (?:i|id) (?:had )?never (?:been born|existed|came back|come back|came home|come home|made it (?:back|home))"),
+    _p(WISH_TO_DIE, r"wish (?:i|id) (?:had )?never (?:been born|existed|came back|come back|came home|come home|made it (?:back|home|out)|survived|lived through|woke up)"),
     _p(WISH_TO_DIE, r"wish (?:i|id) (?:wasnt|werent) (?:alive|here|born|around)"),
     _p(WISH_TO_DIE, r"wish (?:i|id) (?:had )?died"),
     _p(WISH_TO_DIE, r"wish (?:i|id) (?:would|could) (?:just )?(?:die|not wake up|disappear|stop existing|be dead)"),
@@ -478,7 +491,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(HOPELESSNESS, r"(?:done|finished|through) with (?:life|living|everything|it all|this life|this world|being alive)(?! (?:for (?!good|ever)|at|on))"),
     _p(HOPELESSNESS, r"(?:life|living|my life|this life)(?: is| s)? (?:not|isnt|aint|no longer|not even) worth (?:it|living|the pain|the fight|anything)"),
     _p(HOPELESSNESS, r"not worth (?:living|being alive|staying alive)"),
-    _p(HOPELESSNESS, r"(?:given|give|giving|gave) up on (?:life|living|everything|myself|the future)"),
+    _p(HOPELESSNESS, r"(?:given|give|giving|gave) up on (?:life|living|everything|myself|the future|getting better|ever getting better|me|being happy|feeling better|anything getting better)"),
     _p(HOPELESSNESS, r"(?:want|wanted|need|wish|make|ready for) (?:the |this |my )?(?:pain|hurt|suffering|it all|everything|it) (?:to )?(?:stop|end|be over) (?:for good|forever|permanently)"),
     _p(HOPELESSNESS, rf"(?:want|wanted|need|wish|ready for) (?:it all|everything|this|it|all of this|all of it|life) to (?:be over|end|stop)(?:{_CLAUSE_END}| for good| forever| already| now)"),
     _p(HOPELESSNESS, rf"nothing (?:matters|means anything|is worth it)(?:{_CLAUSE_END}| anymore| any more)"),
@@ -490,7 +503,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(HOPELESSNESS, rf"(?:just )?want out(?:{_CLAUSE_END}| of (?:this life|life|this world))"),
     _p(HOPELESSNESS, r"(?:im|i am|ill|i will) (?:never|not ever) (?:going to |gonna )?(?:get better|be ok|be okay|be happy|be normal|be fixed|recover)(?! (?:at|with|in|on))"),
     _p(HOPELESSNESS, rf"nothing (?:will|is going to|is ever going to) (?:ever )?(?:change|get better|be better|be different)(?:{_CLAUSE_END}| for me)"),
-    _p(HOPELESSNESS, r"(?:dont|do not|cant|cannot) (?:see|have) (?:the|any|a) (?:point|reason) (?:in|of|to|for) (?:going on|go on|living|live|life|anything|any of (?:it|this)|trying|being alive|carrying on|keep going|stay|be here)", negatable=False),
+    _p(HOPELESSNESS, r"(?:dont|do not|cant|cannot) (?:see|have) (?:the|any|a) (?:point|reason) (?:in|of|to|for) (?:going on|go on|living|live|life|anything|any of (?:it|this)|trying|being alive|carrying on|keep going|stay|be here|waking up|getting up|wake up|get up)", negatable=False),
     _p(HOPELESSNESS, rf"(?:im|i am) (?:so )?(?:done|tired of|through) fighting(?:{_CLAUSE_END}| (?:it|this|for my life|to stay alive|to live))"),
     _p(HOPELESSNESS, r"(?:not going to|not gonna|wont|will not|dont think ill|dont think i will|dont think im going to|dont think im gonna) make it (?:through (?:this|the night|the week|the weekend|tonight)|much longer|to (?:tomorrow|the weekend|next week|christmas|morning)|another (?:day|week|year|night))", negatable=False),
     _p(HOPELESSNESS, r"(?:its|it is|this|it|the pain|this pain|the hell)(?: is)? never (?:going to|gonna|ever going to) (?:end|stop|get better|let up|go away)"),
@@ -523,19 +536,19 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(HARM_TO_OTHERS, r"(?:burn|burning|torch|torching) (?:down )?(?:the|that|his|her|their|my exs) (?:[a-z]+ ){0,2}(?:house|place|clinic|office|building|car|truck|church|school)(?: down)? (?:with|while) (?:him|her|them|the [a-z]+|everyone|people)"),
     _p(HARM_TO_OTHERS, r"(?:shoot|shooting) up (?:my|the|that|his|her|our) (?:old )?(?:job|work|office|school|unit|base|plant|meeting|group|clinic|va)"),
     _p(HARM_TO_OTHERS, r"(?:make|making) (?:the|that|those|every|all|this) (?:[a-z]+ ){1,3}pay(?= \||$| for)"),
-    _p(HARM_TO_OTHERS, r"(?:beat|choke|stab|hit|kick|punch|strangle) (?:him|her|them|[a-z]+ (?:husband|wife|boyfriend|girlfriend)) (?:[a-z]+ ){0,2}(?:till|until|til) (?:he|she|they) (?:stops? breathing|stop moving|dies|die|cant)"),
+    _p(HARM_TO_OTHERS, r"(?:beat|choke|stab|hit|kick|punch|strangle) (?:him|her|them|[a-z]+ (?:husband|wife|boyfriend|girlfriend)|my [a-z]+|that [a-z]+) (?:[a-z]+ ){0,2}(?:till|until|til) (?:he|she|they) (?:stops? breathing|stop moving|dies|die|cant)"),
     _p(HARM_TO_OTHERS, r"(?:choked|strangled|beat up|punched|slapped|shoved|hit|hurt) my (?:wife|girlfriend|boyfriend|husband|partner|kids?|son|daughter|mom|dad|roommate)(?! (?:by accident|accidentally|with the door|with my elbow))"),
     _p(HARM_TO_OTHERS, r"(?:know|found out|figured out) where (?:he|she|they) (?:parks|lives?|sleeps|works|drinks|goes)"),
     _p(HARM_TO_OTHERS, r"(?:use|using|used) (?:it|that|them|the [a-z]+) on (?:him|her|them|that (?:guy|dude)|my [a-z]+)(?= \||$| tonight| when| if| next)"),
     _p(HARM_TO_OTHERS, r"(?:im|i am|ill|i will|gonna|going to|about to) (?:be )?(?:stabbing|shooting|killing|strangling|choking) (?:him|her|them|that)"),
-    _p(HARM_TO_OTHERS, r"nobody (?:walks|gets|leaves) out (?:that door|of here|alive)"),
+    _p(HARM_TO_OTHERS, r"(?:nobody|no one) (?:walks|gets|leaves|makes it) out(?: (?:that door|of here|of this house|alive))?(?= \||$| alive| tonight)"),
     # coded and indirect: done, checking out, not around, over soon, a decision made
     _p(SUICIDAL, r"(?:checking|check|checked|clocking|clock|tapping|tap|logging|log|signing|sign) (?:out|off) (?:for good|permanently|early for good|for the last time|of life|of this life|forever)"),
     _p(SUICIDAL, r"(?:gonna|going to|about to|might|ready to|want to|wanna|thinking about|do|doing|did) (?:do )?(?:a |the |my )?self ?check ?out(?! (?:at|line|lane|machine|aisle))"),
     _p(SUICIDAL, rf"(?:sudoku|sudokuing|seppuku|alt f4|ctrl alt delete|control alt delete|yeet|yeeting) {_ME}"),
     _p(SUICIDAL, r"(?:lead|led) (?:vitamin|pill|poisoning|injection|sandwich|headache)"),
     _p(SUICIDAL, r"kys"),
-    _p(SUICIDAL, r"(?:take|taking|took|want|wanna) (?:the |a )?(?:big|long|permanent|eternal|forever|final|endless) (?:sleep|nap|dirt nap|rest|vacation)"),
+    _p(SUICIDAL, r"(?:take|taking|took|want|wanna) (?:the |a )?(?:big|permanent|eternal|forever|final|endless) (?:sleep|nap|dirt nap|rest|vacation)|(?:take|taking|took|want|wanna) the long (?:sleep|dirt nap)"),
     _p(SUICIDAL, r"(?:permanent|forever|eternal) (?:nap|sleep|vacation|dirt nap)"),
     _p(SUICIDAL, r"(?:long )?walk off a short pier"),
     _p(SUICIDAL, r"game over (?:on|for) (?:my life|me|myself|this life)|no respawn"),
@@ -620,6 +633,165 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(HOPELESSNESS, r"(?:my )?life is (?:just )?(?:over|a sentence|a prison)(?: \|)? (?:[a-z]+ ){0,2}(?:might as well|may as well|i want out|nothing left|no point)"),
     _p(HOPELESSNESS, r"(?<![^|] )(?:im|i am) (?:so |just )?done(?: \| just done| \| im done)?(?= \||$)"),
     _p(HOPELESSNESS, r"(?:harto|harta|cansado|cansada) de (?:vivir|la vida|existir)|quiero acabar(?:la| con (?:ella|mi vida|todo|esto))|mi vida no vale nada"),
+    # --- detect6 families (bench/data/crisis_train_extra.jsonl): shapes, not one note's words ---
+    # firearms: the action worked, the barrel looked down, the gun kept within reach
+    _p(FIREARM, r"(?:racked|rack|racking|racked back) the slide|(?:pulled|pull|pulling|cocked|cocking) (?:the )?hammer back|(?:clicked|flipped|took|taking) the safety off"),
+    _p(FIREARM, r"(?:looking|looked|look|stare|staring|stared) (?:down|into) the (?:barrel|muzzle)"),
+    _p(FIREARM, rf"(?:{_GUN}|barrel|muzzle) {_gap(2)}(?:cold )?(?:against|on|to|under|in) my {_HEAD}"),
+    _p(FIREARM, rf"(?:have|got|keep|kept|keeping|with) (?:a|my|the) {_GUN} (?:within reach|in reach|close by|right here|next to me)(?: \|)? (?:and|but) (?:my head|i) (?:is|am|im)? ?(?:not right|not ok|not okay|not safe|scared|in a bad place|in a dark place)"),
+    _p(FIREARM, rf"(?:round|bullet|shell|slug) {_gap(6)}(?:my )?(?:ticket out|way out|exit|last one|for me)(?= \||$)"),
+    _p(FIREARM, rf"(?:asked|got|getting|get|told) (?:my [a-z]+|him|her|them) (?:to )?(?:give|giving|gave|bring|return) (?:back )?my {_GUN} (?:back )?(?:[a-z]+ ){{0,6}}(?:i lied|lied|not ok|not okay|not fine)"),
+    # other means: a spot picked, a limb or rail tested, water walked into, poison drunk
+    _p(OTHER_MEANS, r"(?:picked|picking|pick|found|finding|scouted|scouting|chose|chosen) (?:out )?(?:a|the|my) (?:spot|place|tree|branch|limb|beam|bridge|ledge|cliff|overpass)(?: [a-z0-9]+){0,6} (?:strong|sturdy|high|nobody|no one|where|low|good enough|to do it|for it)"),
+    _p(OTHER_MEANS, r"(?:drive|driving|drove|go|going|went) off (?:the|a|that) (?:mountain |canyon )?(?:road|cliff|bridge|edge|overpass|embankment)(?! (?:trip|trail|for (?:a|the) (?:hike|trip)))"),
+    _p(OTHER_MEANS, r"(?:no|without a|missing) guard ?rail(?= \||$)"),
+    _p(OTHER_MEANS, r"(?:drank|drink|drinking|swallowed|swallow|chugged|downed) (?:a lot of |some |the |a bottle of |a cup of |half a bottle of )?(?:bleach|drain cleaner|antifreeze|rat poison|poison|weed killer|pesticide|lye)"),
+    _p(OTHER_MEANS, r"(?:swim|swimming|walk|walking|wade|wading|paddle|paddling) out (?:until|till|til|as far as) (?:i|my arms) (?:cant|give out|cannot|drown|go under)"),
+    _p(OTHER_MEANS, r"(?:slowing|slow|slowed|stopping|stopped|stop|pulling over|pulled over) (?:down )?(?:at|on|in) the (?:middle|top|edge|highest point) of the (?:bridge|overpass|dam)"),
+    _p(OTHER_MEANS, r"(?:cinder ?block|rocks?|weights?) (?:and|in) (?:the|my) (?:lake|river|ocean|pockets)"),
+    # pills: doses palmed or spat out, counted, hoarded whoever they were prescribed to
+    _p(OVERDOSE, rf"(?:palming|palmed|spitting out|spit out|spat out|cheeking|cheeked|hiding|hid|pocketing|pocketed) (?:my |the |all my |some of my )?{_PILLS}"),
+    _p(OVERDOSE, rf"(?:saving|saved|save|stockpiling|stockpiled|hoarding|hoarded|collecting|collected|stashing|stashed|keeping|kept) (?:up )?(?:all )?(?:of )?(?:my |the |his |her )?(?:[a-z]+s |late [a-z]+s |old )?{_PILLS}(?! (?:for (?:the|my) (?:trip|vacation|deployment|appointment|doctor|pharmacy)|in the (?:organizer|lockbox)))"),
+    _p(OVERDOSE, rf"(?:counted|counting|recounted|counted out) (?:my |the |all my |all the )?{_PILLS} (?:twice|again|out|[a-z]+ times)(?: \|)? (?:its |theres |thats )?(?:enough|plenty)"),
+    _p(OVERDOSE, rf"(?:took|take|taking|swallowed|swallow|downed|popped) (?:like |about |maybe |almost |over )?(?:[1-9][0-9]+|twenty|thirty|forty|fifty|sixty|a hundred) (?:of )?(?:my |the |his |her |these |those )?(?:[a-z]+ )?{_PILLS}"),
+    _p(OVERDOSE, rf"(?:holding|holding on|holding onto|hanging onto|hanging on to|kept|keeping) (?:to )?(?:the |my |all the |all my )?(?:[a-z]+ )?{_PILLS} {_gap(6)}(?:\| )?(?:just )?in case(?= \||$)"),
+    _p(OVERDOSE, rf"(?:enough|plenty) (?:{_PILLS} )?(?:saved|stashed|put away|now)(?: \|)? (?:to|for) (?:do it|it|the job|when|tonight|never wake)"),
+    _p(OVERDOSE, r"(?:take|taking|took|swallow|swallowing|ate|eat) (?:the |my )?(?:whole|entire) (?:stash|supply|bottle|stockpile)"),
+    # goodbye: signing off, loose ends tied, who gets what, one last call, a mess spared
+    _p(GOODBYE, r"(?<![^|] )(?:this is |and )?(?:me )?(?:signing|sign|logging) off(?: \|)? (?:love|take care|goodbye|bye|thank|thanks|its been|so long|for now and)"),
+    _p(GOODBYE, r"(?:tying|tie|tied|tidying) up (?:all )?(?:the |my )?loose ends"),
+    _p(GOODBYE, r"(?:squaring|squared|square) (?:things|everything|it all|my accounts|my debts) (?:up|away)(?! (?:before|for) (?:the|my|our) (?:move|trip|deployment|inspection|audit))"),
+    _p(GOODBYE, rf"(?:so |that |and )?(?:nobody|no one|my (?:family|wife|kids|mom|sister|brother)) (?:has|have|will have|wont have) to (?:deal with|clean up|find|sort out|handle) (?:a |the |my )?(?:mess|me|anything|body|stuff)(?: after| when| once|{_CLAUSE_END})"),
+    _p(GOODBYE, r"(?:voices?|faces?) (?:one (?:more|last|final) time|for the last time)"),
+    _p(GOODBYE, r"(?:wrote|written|write|writing|left|leaving|put) (?:out |down )?(?:all )?my (?:passwords|pins|account numbers|bank info|insurance info)(?: [a-z0-9]+){0,4} (?:for|in an envelope|on the|where)"),
+    _p(GOODBYE, r"(?:[a-z]+ )?(?:is|are) getting my (?:truck|car|guns?|rifles?|dog|cat|house|stuff|tools|medals|bike)(?: \|)? (?:[a-z]+ ){0,3}(?:the|my) (?:[a-z]+ )?(?:goes|go|gets|get) to"),
+    _p(GOODBYE, r"(?:tell|told|asked) (?:my )?(?:[a-z]+ )?(?:not to|to not|dont|do not) (?:be sad|cry|blame (?:herself|himself|themselves|yourself))(?! (?:about|at|when (?:i|we) (?:leave|move|deploy)))"),
+    _p(GOODBYE, r"(?:tell|let) (?:the group|everyone|them|my (?:family|wife|kids|mom|counselor)|yall|you all|her|him) (?:know )?(?:that )?(?:it|this) (?:wasnt|isnt|was not|is not) (?:their|your|her|his|anyones) fault"),
+    _p(GOODBYE, r"(?:wont|will not|not going to) be at (?:the |group|our )?(?:[a-z]+ )?(?:meeting|group|check ?in)?(?: [a-z]+)? (?:or )?any (?:after|other|more|of them)(?: that| after that)?(?= \||$)"),
+    _p(GOODBYE, r"(?:recorded|recording|record|made|making) (?:a )?(?:video|message|tape|voicemail) for (?:my [a-z]+|her|him|them|the kids) (?:for when|to watch when|for after|to play after)"),
+    _p(GOODBYE, r"(?:cancelled|canceled|cancel|cancelling) (?:my |all my )?(?:appointments?|phone|plan|lease|subscriptions?|membership)(?: [a-z]+){0,4} (?:wont|will not|not going to) (?:need|be needing)"),
+    _p(GOODBYE, r"(?:dont|do not|no need to) (?:bother )?(?:renew|renewing|refill|refilling|save|saving|hold|holding) (?:my|me a) (?:membership|spot|seat|prescription|refill|lease|subscription)(?= \||$)"),
+    # burden: a cost, a problem, worth more dead, better off with the insurance or a memory
+    _p(BURDEN, r"(?:nothing but|just|only) (?:a |one )?(?:big )?(?:problem|drag|weight|headache|liability|disappointment|mess) (?:to|for|on) (?:the people|everyone|everybody|my family|my kids|my wife|them|anyone)"),
+    _p(BURDEN, r"(?:cost|costing|costs) (?:my family|everyone|them|her|him|my wife|my kids|people) (?:more than im worth|more than i am worth|too much|everything)"),
+    _p(BURDEN, r"(?:worth more|more useful|more valuable) (?:to (?:them|her|him|my family|everyone) )?(?:dead|gone|than me|than i am|as a memory|on paper)"),
+    _p(BURDEN, r"better off (?:with|having) (?:the|my|a) (?:insurance|life insurance|money|payout|memory|check|pension|survivor benefits)(?: [a-z]+){0,3}(?: than (?:a|me|with))?"),
+    _p(BURDEN, r"(?:nobody|no one|noone) (?:needs|wants) me(?: \|)? (?:[a-z]+ ){0,3}(?:move on|get over it|be fine|be better|forget)"),
+    _p(BURDEN, r"(?:im|i am|feel like im|feel like i am) (?:a |such a |just a |the )?(?:drag|weight|anchor|drain|dead weight|problem|curse|cancer) (?:on|to|for) (?:everyone|everybody|my family|the people|them|my wife|my kids|this family|this group|this world)"),
+    _p(BURDEN, r"(?:remove|take) me (?:out of the picture|out of the equation|away) and (?:the|their|everyones|all) (?:problems?|lives|life)(?: [a-z]+){0,2} (?:is |are )?(?:solved|fixed|better|gone)"),
+    # no future: pointless, never ends, nothing to live for, a dark tunnel, waiting to be done
+    _p(HOPELESSNESS, r"(?:life|living|everything|it all|my life|existing) (?:feels|is|seems) (?:so |completely |totally )?(?:pointless|meaningless|hopeless|empty)(?! (?:at work|today|this morning|in this class))"),
+    _p(HOPELESSNESS, r"(?:it|this|the pain|this pain|the hurt|this life|this hell)(?: is| will)? (?:never|not ever) (?:going to |gonna )?(?:end|stop|let up|go away|get better)(?= \||$| for me)"),
+    _p(HOPELESSNESS, r"(?:no|never any|not any|aint no) light at the end of (?:the|this|my) tunnel"),
+    _p(HOPELESSNESS, r"(?:dont|do not|no longer|dont really) (?:have|got) (?:anything|anyone|anybody|nothing|a reason|any reason|much) (?:left )?to live for", negatable=False),
+    _p(HOPELESSNESS, r"(?:dont|do not|no longer|stopped) (?:care|caring) (?:what|whether|if) (?:happens to me|i live|i make it|i wake)", negatable=False),
+    _p(HOPELESSNESS, r"(?:just )?(?:waiting|waiting around) (?:to be done|to die|for it to be over|for the end|for my turn to go)"),
+    _p(HOPELESSNESS, r"(?:cant|cannot|dont|do not) (?:find|think of|see) (?:one|a single|a|any) (?:reason|thing) to (?:stay|live|keep going|be here|go on|stick around)", negatable=False),
+    _p(HOPELESSNESS, r"(?:out of|no more|lost my|lost the) (?:fight|will to live|will to keep going|reasons to live|ideas for living)(?! (?:in the|at the|with))"),
+    _p(HOPELESSNESS, r"(?:dont|do not) have it in me (?:anymore|to keep (?:going|fighting|living|trying)|to go on)", negatable=False),
+    # wishing not to be alive: a heart that stops, a waking regretted, never having existed
+    _p(WISH_TO_DIE, r"(?:fine|ok|okay|happy|glad|relieved|good) if my (?:heart|body|breathing|lungs) (?:just )?(?:stopped|stops|gave out|gives out|quit|quits)"),
+    _p(WISH_TO_DIE, r"(?:wish|wished|wishing) (?:that )?i (?:hadnt|had not|didnt|did not|never) (?:woke|woken|wake|waken) up"),
+    _p(WISH_TO_DIE, r"(?:disappointed|pissed|upset|sad|angry|mad) (?:that )?(?:im|i am|i was|to be) still (?:breathing|alive|here)"),
+    _p(WISH_TO_DIE, r"(?:wish|hope|hoping|pray|praying) (?:the |my )?(?:cancer|tumor|disease|sickness|illness|infection|heart) (?:would |will |to )?(?:come back|get worse|spread|win)(?: [a-z]+){0,2}(?: and)? (?:finish|take|kill) me"),
+    _p(WISH_TO_DIE, r"(?:give|trade) anything to (?:not be alive|be dead|not exist|not be here|not wake up|stop existing|die)"),
+    _p(WISH_TO_DIE, r"(?:never have existed|never existed at all|erase (?:myself|me) from existence|never have been born)"),
+    _p(WISH_TO_DIE, r"(?:id|i would|i d) (?:honestly |truly |really )?welcome (?:it|death|dying|the end)(?= \||$)"),
+    _p(WISH_TO_DIE, r"(?:wouldnt|would not) (?:mind|care|fight it) (?:if i )?(?:dying|died|die|to die|not waking up|never waking up)"),
+    # harm to others: someone will get hurt, until they stop moving, a fist through a face
+    _p(HARM_TO_OTHERS, r"(?:someone|somebody|people|a person|he|she|they)(?: at work| at the va| here| there| in this house)? (?:is|are|will be|is gonna|are gonna|is going to|are going to) (?:get|be|end up) (?:hurt|killed|shot|stabbed|dead)(?: \|)? (?:im|i am|i swear|i promise|if|and|because|tonight|tomorrow)"),
+    _p(HARM_TO_OTHERS, r"(?:until|till|til) (?:he|she|they|it) (?:stops|stop) (?:moving|breathing|fighting)"),
+    _p(HARM_TO_OTHERS, r"(?:put|putting|drive|driving) my (?:fist|hand|knee|boot|knife) (?:through|into) (?:his|her|their|my [a-z]+s|that [a-z]+s) (?:face|skull|head|throat|chest)"),
+    # self-harm: again after years clean, pressed or held against skin until it blisters
+    _p(SELF_HARM, r"(?:started|start|starting|back to|went back to|relapsed|relapsing) (?:on )?(?:cutting|burning|hurting myself|self harming)(?: again| after| last)"),
+    _p(SELF_HARM, r"(?:pressing|pressed|press|holding|held|hold) (?:the |a |my )?(?:lighter|cigarette|iron|blade|knife|hot [a-z]+) (?:into|against|on|to) my (?:[a-z]+ )?(?:skin|arm|arms|palm|hand|wrist|leg|thigh|stomach)"),
+    _p(SELF_HARM, r"(?:till|until|til) (?:it|they|my skin) (?:blisters?|bleeds?|bled|blistered|burns|scars)"),
+    # timeline: a date picked, dead by a day, a decision no one can stop
+    _p(SUICIDAL, r"(?:ill|i will|im going to|im gonna|i wont|i will not) (?:be dead|be gone|not be alive|not be here|not be around)(?: for good)? (?:by|before|after|on|come) (?:friday|saturday|sunday|monday|tuesday|wednesday|thursday|the weekend|this weekend|tomorrow|tonight|morning|christmas|new year|my birthday|the [0-9]+(?:st|nd|rd|th)?|next week|the end of the (?:week|month))"),
+    _p(SUICIDAL, r"(?:picked|pick|set|chose|chosen|wrote down|circled|marked|have|got) (?:a|the|my) (?:date|day)(?: \|)? (?:[a-z0-9]+ ){0,3}(?:the [0-9]+(?:st|nd|rd|th)?|friday|saturday|sunday|monday|tuesday|wednesday|thursday|for it|to do it|to go|im ready|after)(?! (?:for (?:the|our|my) (?:wedding|party|move|trip|surgery|court|hearing|appointment|closing|interview)))"),
+    _p(SUICIDAL, r"(?:nobody|no one|nothing|noone) (?:can|is going to|will|could) (?:stop|talk) me (?:this time|now|anymore|out of it)(?! (?:from (?:going|finishing|getting|graduating|quitting)|at|on))", negatable=False),
+    # slang and euphemism: formation, taps, valhalla, chips cashed, the last ride home
+    _p(SUICIDAL, r"(?:my )?(?:last|final) (?:formation|roll call|muster|patrol|mission|ride|flight|salute)(?= \||$| for me| soon| tonight| is| see you| coming)(?! (?:was|at|with the|of the (?:day|season)))"),
+    _p(SUICIDAL, r"(?:taps|amazing grace|the bugle) (?:for me|is playing for me|will play for me|playing for me)"),
+    _p(SUICIDAL, r"see (?:you|yall|ya|you all|everyone) (?:in|at) (?:valhalla|fiddlers green|the gates)|(?:going|headed|heading|off|ready to go) to (?:valhalla|fiddlers green)"),
+    _p(SUICIDAL, r"(?:cash|cashing|cashed) in my chips"),
+    _p(SUICIDAL, r"(?:join|joining|meet|meeting) the 22(?! (?:a day|pushup|push up|challenge|ruck|walk|for))"),
+    _p(SUICIDAL, r"(?:catch|catching|take|taking|ready for) (?:the|my) (?:final|last) (?:flight|ride|train|bus|chopper|bird) (?:home|out)(?! (?:of (?:the|this) (?:week|month|deployment)|from (?:the )?(?:base|airport)|on (?:friday|monday)))"),
+    _p(SUICIDAL, r"(?:checking|check|checked|clocking|signing|tapping) out (?:early )?(?:\| )?(?:for good|permanently|for real this time)"),
+    _p(SUICIDAL, r"(?:at|found|made) peace with (?:my|the) (?:decision|choice|plan)(?! (?:to (?:retire|move|quit|leave|sell|divorce|get|stay|go back|enlist|reenlist)))"),
+    _p(SUICIDAL, r"(?:soon )?(?:i )?(?:wont|will not|wont ever|will never) (?:feel|hurt) (?:anything|a thing|this|again)(?: \|)? ?(?:soon|anymore|ever again|after tonight)?(?= \||$)", negatable=False),
+    _p(SUICIDAL, r"none of (?:this|it) (?:will|is going to|gonna) be my problem(?= \||$| after| by| soon| anymore| much longer)"),
+    _p(SUICIDAL, r"(?:you|yall|nobody|no one|my [a-z]+|she|he|they)(?:ll| will)? (?:wont|will not|never|dont|do not) (?:have|need) to (?:worry about|pay|cover|deal with) (?:me|my (?:rent|bills|stuff|debts|problems|mess))(?: [a-z]+){0,2} (?:after|next month|much longer|anymore|soon|for long)", negatable=False),
+    _p(SUICIDAL, r"(?:nobody|no one|noone|you|yall) (?:has|have|will have|wont have|will) to (?:carry|drag|babysit|put up with|take care of) me (?:much longer|anymore|for long|after)", negatable=False),
+    # negation inside the crisis: not seeing oneself alive, not safe, not needed, not waking
+    _p(HOPELESSNESS, r"(?:dont|do not|cant|cannot|no longer) (?:see|picture|imagine) (?:myself|me) (?:making it|being (?:here|around|alive)|living|alive|surviving|getting through|lasting)(?! (?:in|at|with|on) (?:the|this|that|a) (?:job|class|town|city|house|marriage|program|unit|team))", negatable=False),
+    _p(SUICIDAL, r"(?:dont|do not|cant|cannot) (?:think i can|know if i can|trust that i can|promise (?:i can|ill|to)|keep myself|stay|be) (?:stay |keep (?:myself )?|be )?safe(?: tonight| right now| anymore| alone| much longer|(?= \||$))", negatable=False),
+    _p(FIREARM, rf"(?:cant|cannot|wont) (?:stop|quit) (?:staring at|looking at|thinking about|touching|holding|picturing) (?:the|my|that) (?:{_PILLS}|{_MEANS})"),
+    _p(FIREARM, rf"(?:cant|cannot) get (?:the|my|that) (?:{_GUN}|rope|noose|bridge|pills|knife|tracks|razor) out of my (?:head|mind)"),
+    _p(GOODBYE, r"(?<![^|] )(?:please )?(?:dont|do not) (?:try to |come )?(?:find|look for|search for|save|stop|call) me(?= \||$)", negatable=False),
+    _p(BURDEN, r"(?:dont|do not|no longer) (?:need|deserve|have) to be (?:here|alive|around|on this earth)(?! (?:until|till|for|at|on|by|early|today|tomorrow|in person))", negatable=False),
+    _p(HOPELESSNESS, r"(?:dont|do not) know (?:how much longer|how long) i can (?:hold on|keep (?:going|this up|fighting|living|doing this)|do this|last|take (?:it|this)|stay)", negatable=False),
+    _p(WISH_TO_DIE, r"(?:dont|do not|cant|cannot) feel anything (?:except|but|other than) (?:wanting|the urge|the need|the want) (?:it |this |everything |life )?(?:to (?:end|stop|be over)|to die|to disappear)", negatable=False),
+    _p(HOPELESSNESS, r"(?:no|not any|isnt any|not one) (?:reason|point) for me to (?:stay|live|be here|keep going|go on|stick around|wake up|get up)", negatable=False),
+    _p(GOODBYE, rf"(?:wont|will not|not going to) (?:need|be needing) (?:my|the|any) (?:[a-z]+ )?(?:{_PILLS}|truck|car|stuff|things|clothes|guns?|tools|apartment|phone|appointments?) (?:after|past|beyond) (?:this|tonight|today|tomorrow|friday|saturday|sunday|monday|the weekend)", negatable=False),
+    _p(WISH_TO_DIE, r"(?:didnt|did not|dont|do not) want to wake up (?:today|this morning|tomorrow|again|anymore)(?: \|)?(?: and (?:i )?(?:dont|do not|wont) (?:want to )?(?:tomorrow|again))?", negatable=False),
+    _p(SELF_HARM, r"(?:havent|have not|not) (?:eaten|eating|drank water|slept) in (?:days|a week|weeks)(?: \|)? (?:and )?(?:i )?(?:dont|do not|wont) (?:plan|intend|want|care) to", negatable=False),
+    # goodbye: arrangements made, who should have the flag, funeral instructions, last words said
+    _p(GOODBYE, r"(?:made|making|make) (?:the )?arrangements for (?:the|my) (?:dog|dogs|cat|cats|kids|truck|funeral|stuff|pets?|body)"),
+    _p(GOODBYE, r"(?:want|wants|need) my (?:son|daughter|kids|boy|girl|wife|brother|nephew|niece|grandson|granddaughter|buddy) to have my (?:flag|medals|guns?|rifles?|truck|watch|ring|tags|dog tags|uniform|knife|bible)(?= \||$| when| after| if)"),
+    _p(GOODBYE, r"(?:finished|finishing|wrote|writing|written|said|saying) (?:out |all )?my goodbyes"),
+    _p(GOODBYE, r"(?:instructions|plans|wishes|music|songs) for (?:the|my) funeral|funeral (?:instructions|wishes)"),
+    _p(GOODBYE, r"(?:so|and) (?:she|he|they|my wife|my husband|my family|the kids)(?: [a-z]+)? (?:wont|will not|doesnt|dont|never) (?:have|need) to (?:handle|deal with|pay|worry about|figure out) (?:the |my )?(?:[a-z]+ )?(?:bills|money|accounts|stuff|anything|mess|paperwork) (?:after|when|once)"),
+    _p(GOODBYE, r"(?:said|told|written|wrote|saying) everything i (?:needed|wanted|had) to (?:say|tell)(?: to)?(?= \||$| (?:to )?(?:my|her|him|them|everyone|yall|you))(?! (?:to (?:the|my) (?:boss|lawyer|judge|landlord|doctor|counselor|therapist)))"),
+    _p(GOODBYE, r"(?:please |just )?remember (?:the good times|me (?:as|for|the way)|me well|the good (?:stuff|parts|days) about me)"),
+    _p(GOODBYE, r"(?:you|yall|you guys|you all|nobody|no one|everyone)(?:ll| will)? (?:wont|will not|will never|never|wont ever) (?:hear from|see) me (?:after|again|anymore|past) ?(?:tonight|today|this|tomorrow|the weekend)?(?! (?:until|till|for|before|at|next))", negatable=False),
+    _p(SUICIDAL, rf"(?:it|everything|this|all this|my problems|the pain|it all)(?:ll| will| is going to| s going to| is gonna)? (?:all )?be over (?:soon|by {_WHEN}|after {_WHEN}|{_WHEN})(?= \||$)(?! (?:and|then))"),
+    # hyperbole and idiom as harmless frames are below (HARMLESS)
+    # detect6, third pass: gas and a mask, a wreck hoped for, papers laid out, benefits, worry
+    _p(OTHER_MEANS, r"(?:helium|nitrogen)(?: tank| canister| bottle)? (?:and|with) (?:a )?(?:mask|bag|tube|hose|regulator)|(?:tank|canister|bottle) of (?:helium|nitrogen) and (?:a )?(?:mask|bag|tube|hose)|exit bag|bag over my head"),
+    _p(OTHER_MEANS, r"(?:hoping|hope|hoped|praying|pray|prayed|wishing|wish) for (?:a|the) (?:wreck|crash|accident|heart attack|stray bullet|bullet|semi|truck)(?! (?:free|report|claim|lawyer))"),
+    _p(GOODBYE, r"(?:passwords|pin numbers|pins|account numbers|the deed|deed|insurance papers|insurance policy|policy|will|dd214) (?:[a-z0-9]+ ){0,5}(?:in a folder|in an envelope|on the (?:kitchen )?table|on the counter|on the dresser|in the (?:top )?drawer|where (?:she|he|they) (?:can|will) find)"),
+    _p(BURDEN, r"(?:they|she|he|my [a-z]+|the kids|my family|everyone)(?:d| would| will|ll| could)? (?:get|have|collect) (?:my |the )?(?:survivor benefits|life insurance|insurance money|the insurance|payout|death benefits|sgli)(?! (?:if (?:something|anything)|in case|one day|someday|when im old))"),
+    _p(SUICIDAL, r"(?:dont|do not|no need to|you dont need to|nobody needs to) worry about me (?:after (?:tonight|today|this|tomorrow|the weekend)|ever again|anymore|from now on|much longer)", negatable=False),
+    _p(GOODBYE, r"(?:wont|will not|not going to|am not going to) be (?:coming|comin) back(?: to (?:group|here|the group|meetings|this group|the meetings|check ?ins))?(?= \||$)(?!.*(?:because|since|cause|cuz|moving|move|job|schedule|shift|graduat|finished|program|trip|school|court|surgery|work))", negatable=False),
+    _p(SUICIDAL, r"(?:see|join|meet|meeting|joining) (?:you|yall|ya|you all|everyone|the guys|the boys|my (?:guys|brothers|buddies|boys|squad|team)) (?:in|at) (?:valhalla|fiddlers green|the gates|the pearly gates)"),
+    _p(WISH_TO_DIE, r"(?:mejor|prefiero estar|preferiria estar) muert[oa]|(?:ojala|quisiera) (?:no )?(?:haber sobrevivido|no haber vuelto)"),
+    _p(OTHER_MEANS, r"(?:tengo|compre|prepare|amarre|colgue) (?:la|una|mi) (?:soga|cuerda)|(?:la )?soga (?:lista|preparada|en el|colgada)"),
+    # a dose field, or a whole note, that is just the whole supply ("the whole bottle")
+    _p(OVERDOSE, r"^(?:the |a |my |all the |all my )?(?:whole|entire|full) (?:bottle|box|pack|packet|strip|supply|stash|script|prescription|month)(?: of (?:them|it|pills|tablets|meds))?(?: \|)?$"),
+    # detect6, fourth pass: resting for good, no meeting ever, cards for every birthday
+    _p(SUICIDAL, r"(?:finally )?(?:rest|sleep|go to sleep) (?:for good|forever|permanently)(?= \||$)"),
+    _p(GOODBYE, r"(?:next|last) (?:meeting|group|check ?in|session) or any (?:other )?(?:meeting|group|check ?in|session)s?(?: after that| ever| again)?(?= \||$)", negatable=False),
+    _p(GOODBYE, r"(?:cards?|letters?|messages?|videos?|notes?) for (?:every|each) (?:birthday|year|christmas|graduation|milestone)(?: [a-z0-9]+){0,3} (?:until|till|through|up to)"),
+    _p(GOODBYE, r"(?:labeled|labelled|labeling|labelling|marked|tagged) (?:it|them|everything|my stuff|the boxes|each box) (?:all )?for (?:my|her|his|the) [a-z]+"),
+    _p(GOODBYE, r"(?:dog|dogs|cat|cats|pets?|horse) (?:is|are) (?:at|with) (?:my )?[a-z]+ (?:for good|permanently|for keeps)"),
+    _p(HOPELESSNESS, r"(?:i )?see no (?:way forward|way out|way through|future|reason to (?:stay|live|go on|keep going))|no way forward(?: for me)?(?= \||$| at all)", negatable=False),
+    _p(SUICIDAL, r"(?:hora de|quiero|voy a|me voy a) (?:irme|marcharme|descansar|dormir) para siempre"),
+    _p(BURDEN, r"nadie (?:me )?(?:va a notar|notaria|extranaria|va a extranar(?:me)?|se daria cuenta) (?:si|cuando) (?:me muero|muero|me voy|desaparezco|no estoy|ya no estoy)"),
+    # detect6, fifth pass: combinations left, a letter with the medals, tired of surviving
+    _p(GOODBYE, r"(?:left|leaving|gave|giving|emailed|sent|texted|wrote down|written down) (?:my |the )?(?:safe |locker |lock )?(?:combination|passwords?|pins?|codes?|pin numbers) (?:and [a-z ]{1,20} )?(?:to|for) (?:my|her|him|them|the) ?(?:[a-z]+)?(?!.*(?:house ?sitter|dog ?sitter|babysitter|while (?:im|i am) (?:away|gone|on)|trip|vacation|deploy))"),
+    _p(GOODBYE, rf"(?:medals|dog tags|tags|flag|watch|ring|{_GUN}|knife|bible|coins?) (?:[a-z0-9]+ ){{0,5}}(?:with|and) a (?:letter|note) for (?:my|the) [a-z]+"),
+    _p(HOPELESSNESS, r"(?:tired|sick|exhausted) of (?:surviving|breathing|pretending to be (?:ok|okay|fine|alive)|just existing)(?! (?:on|off|paycheck|the (?:week|day|shift)))"),
+    _p(HOPELESSNESS, r"(?:im |i am )?(?:not going to|not gonna|wont|will not|cant|cannot) keep (?:doing this|living like this|living|waking up|fighting|going|doing this to myself)(?= \||$)", negatable=False),
+    _p(WISH_TO_DIE, r"(?:relieved|glad|happy|grateful|fine) if (?:the )?(?:doctors?|doc|they|the tests?|the scan) (?:said|told me|says|say|found) (?:i had|i have|its|it was) (?:a (?:month|year|week|few (?:months|weeks))|[a-z]+ (?:months|weeks)|cancer|terminal)"),
+    _p(HARM_TO_OTHERS, r"(?:going to|gonna|ill|i will|im going to|im gonna) wait (?:outside|by|for (?:him|her|them) (?:at|outside)) (?:his|her|their) (?:work|house|job|car|place|office|gym|school)(?= \||$| tomorrow| tonight| with| and)(?!.*(?:pick (?:him|her|them) up|ride|lunch|surprise|flowers|birthday))"),
+    _p(HARM_TO_OTHERS, r"(?:somebody|someone|some one) (?:is|s) (?:going to|gonna) (?:pay|suffer|bleed)(?: for (?:it|this|that))?(?= \||$)"),
+    _p(FIREARM, rf"(?:i )?know where (?:my [a-z]+|he|she|they) (?:keeps|hides|hid|stores|keep|hide) (?:his|her|their|the) (?:{_GUN}|guns|pills|meds|key to the safe|safe key|ammo)"),
+    _p(OVERDOSE, rf"(?:lying|lied|lie) to (?:my|the|all my) (?:doctors?|docs?|psychiatrist|pharmacist|nurse|providers?) (?:to get|for|about) (?:more |extra )?(?:{_PILLS})"),
+    _p(OVERDOSE, rf"(?:not|never|stopped) taking (?:any of )?(?:them|it|my {_PILLS}|the {_PILLS})(?: \|)? (?:im |i am |just )?(?:keeping|saving|stashing|holding onto) (?:them|it)", negatable=False),
+    _p(HOPELESSNESS, r"ya no (?:tiene|le veo|hay) sentido (?:seguir|vivir|nada|la vida)?"),
+    _p(GOODBYE, r"me (?:despedi|despido|estoy despidiendo) de (?:mis hijos|mi familia|todos|mi esposa|mi hija|mi hijo|ustedes)|(?:hice|escribi) mi testamento"),
+    # Spanish: no way out, the gun in hand, a jump, a farewell letter, a cut, no reason to live
+    _p(HOPELESSNESS, r"no (?:veo|hay|tengo|encuentro) (?:ninguna |otra )?salida|no (?:tengo|hay|veo|le veo) (?:ninguna |una )?(?:razon|razones|motivo|motivos|sentido)(?: para| a| de)? (?:vivir|seguir|la vida)|no le veo sentido a (?:vivir|la vida|nada)", negatable=False),
+    _p(HOPELESSNESS, r"quiero que (?:todo|esto|la vida) (?:se acabe|termine|pare)"),
+    _p(FIREARM, r"(?:tengo|tenia|agarre|saque) (?:el arma|la pistola|mi pistola|la escopeta|el rifle|mi arma)(?: cargada)? (?:en la mano|en la boca|en la cabeza|cargada|en las piernas|junto a mi|en la mesa)"),
+    _p(OTHER_MEANS, r"(?:me (?:voy a|quiero|pienso) (?:tirar|aventar|lanzar)|(?:voy a|quiero|pienso|podria) (?:tirarme|aventarme|lanzarme|saltar)) (?:del?|desde el|desde la|al|a las) (?:puente|edificio|techo|azotea|vias|tren|precipicio)"),
+    _p(GOODBYE, r"cartas? de despedida|me (?:estoy )?despid(?:o|iendo) de (?:todos|ustedes|mi familia)|(?:regale|regalando|regalar) (?:mis cosas|todo|mis armas)"),
+    _p(SELF_HARM, r"me (?:corte|corto|cortaba|queme|quemo|lastime|lastimo|pegue|pego) (?:los brazos|las piernas|las munecas|la piel|otra vez|a proposito|a mi mismo)"),
+    _p(SURVIVOR_GUILT, r"(?:deberia|debi|debiera) (?:haber )?(?:muerto|morir|sido yo|ido)(?: con| en| yo)?"),
+    _p(BURDEN, r"(?:nadie|ninguno) (?:me )?(?:extranaria|extrañaria|notaria|echaria de menos) (?:si|cuando) (?:me muero|muero|me voy|desaparezco|no estoy)|(?:estarian|estaria|serian|estaran) mejor si (?:yo )?(?:no existiera|me muero|muriera|me fuera|desapareciera|no estuviera)"),
+    _p(OVERDOSE, r"(?:pastillas|medicinas|pildoras) (?:listas|guardadas|juntadas)|(?:guardando|juntando|acumulando) (?:las |mis )?(?:pastillas|medicinas|pildoras)"),
+    _p(SUICIDAL, r"(?:me voy a|voy a|quiero) (?:matar|morir|suicidar)(?:me)?(?: esta noche| manana| hoy| este fin)?|(?:pienso|pensando) en (?:suicidarme|matarme|quitarme la vida|morirme)"),
 )  # fmt: skip
 
 # ----- co-occurrence: a means or a sign, and a cue, anywhere in the note -----
@@ -674,7 +846,11 @@ _FIREARM_CUES = (
 _FIREARM_STRONG = (
     r"in my mouth|under my chin|to my head|at my head|my temple|last time|one more time|for good|figured out|where id|how id|"
     r"(?:just |only )?need one|nobody would|goodbye|end it|not for (?:the range|hunting|protection|deer|the house)|"
-    r"for me not|fix everything|only answer|only way|way out|finger (?:on|near) the trigger|when im ready|cargada|voy a usar"
+    r"for me not|fix everything|only answer|only way|way out|finger (?:on|near) the trigger|when im ready|cargada|voy a usar|"
+    r"(?:i )?(?:dont|do not|never) (?:even )?hunt|no intention of hunting|not (?:going )?hunting|(?:last|only) friend|"
+    r"(?:from|out of) the (?:gun )?safe (?:to|into) (?:under )?my (?:bed|pillow|nightstand|room|bedroom|truck|car|lap)|"
+    r"(?:dont|do not) (?:even )?(?:like|own|shoot) guns|"
+    r"(?:took|take|taking) the (?:trigger |cable )?lock off(?! (?:[a-z0-9]+ ){0,3}(?:to|for) (?:clean|cleaning|the range|hunting|oil|inspect))"
 )
 _FIREARM_BENIGN = (
     r"range|ranges|clean|cleaned|cleaning|cleaning kit|oil|oiled|hunt|hunts|hunting|hunter|hunters|deer|duck|ducks|turkey|elk|"
@@ -702,7 +878,7 @@ _PILLS_CUES = (
     r"swallowing|down them|laid down|lay down|finally|bag|ziploc|hidden|hide|hiding|full|right now|guardadas|juntando|todas|esta noche"
 )
 _PILLS_STRONG = (
-    r"on purpose|(?:more|way more) than (?:prescribed|i should|the doctor)|not wake|wont wake|never wake|dont wake|sleep forever|end it|"
+    r"on purpose|to see what happens|(?:more|way more) than (?:prescribed|i should|the doctor)|not wake|wont wake|never wake|dont wake|sleep forever|end it|"
     r"(?:should|would|will) do it|enough to|all at once|whole bottle|entire bottle|every pill|take them all"
 )
 _PILLS_BENIGN = (
@@ -710,6 +886,7 @@ _PILLS_BENIGN = (
     r"provider|psychiatrist|nurse|organizer|on time|every morning|with (?:breakfast|dinner|lunch|food)|like (?:im|i am) supposed to|"
     r"like always|like usual|take back|turned in|dropped off|disposal|lockbox|locked|key|dose|dosage|side effects|snacks|"
     r"headache|cold|flu|allergy|allergies|vitamins?|remembered|in a row|streak|money|mail order|copay|insurance|"
+    r"got some rest|some sleep|slept (?:well|good|great|better|through)|sleep better|(?:a|one) sleeping pill|"
     r"pickup|pick up|ready for|before bed|bedtime|como me (?:dijo|indicaron)|alarm|reminder|at [0-9]+|every night|every day|"
     r"daily|twice|blood work|labs|started on|pump|new med"
 )
@@ -737,7 +914,7 @@ _OTHER_MEANS_BENIGN = (
     r"pretty|beautiful|photos|pictures|see my|visit"
 )
 _GIVE_AWAY_TERMS = (
-    r"(?:gave|giving|give|given|handed|handing|signed|signing|left|leaving) (?:away |over )?(?:all |most )?(?:of )?my (?:[a-z0-9]+ )?"
+    r"(?:gave|giving|give|given|handed|handing|signed|signing|left|leaving|mailed|mailing|sent|sending|shipped|passed|passing) (?:away |over |down |on )?(?:all |most )?(?:of )?my (?:[a-z0-9]+ )?"
     r"(?:dog|dogs|cat|cats|truck|car|guns?|rifles?|pistols?|shotguns?|collection|medals?|tools|guitar|watch|knife|knives|stuff|things|"
     r"belongings|title|ring|flag|coins?|uniform|bike|motorcycle|everything|records|truck title)"
 )
@@ -749,7 +926,8 @@ _GIVE_AWAY_BENIGN = (
     r"goodwill|donate|donated|donating|marketplace|craigslist|sold|sale|yard sale|garage sale|to hold|for safety|"
     r"hold (?:it|them|onto)|until|borrow|lend|lent|birthday|christmas|gift|present|graduation|moving|move|fix|repair|"
     r"while i|trip|vacation|deploy|deployment|old (?:clothes|couch|furniture|shoes|books|toys|tv)|counselor|therapist|"
-    r"safety plan|keys to|car keys|since|new one|got a new|upgrade"
+    r"safety plan|keys to|car keys|since|new one|got a new|upgrade|license|learners permit|permit|first car|"
+    r"needed a ride|needs a ride|for work|to work|for school|to school|(?:he|she|they) needed|needed one|needs one|birthday present"
 )
 _AFFAIRS_TERMS = (
     r"(?:my|the|a|new) will(?= \||$| and| is| signed| updated| done| finished)|(?:updated|wrote|signed|made|finished) (?:my|a|the) will|"
@@ -762,7 +940,8 @@ _AFFAIRS_CUES = (
 )
 _AFFAIRS_BENIGN = (
     r"move|moving|baby|new job|estate planning class|open enrollment|hr|benefits fair|deploy|deployment|refinance|"
-    r"mortgage|taxes?|car insurance|renters|quote|credit card|student loans?|budget|class|counselor|lawyer said|reset"
+    r"mortgage|taxes?|car insurance|renters|quote|credit card|student loans?|budget|class|counselor|lawyer said|reset|"
+    r"license|learners permit|first car|sold|buyer|trade in|surgery"
 )
 _LAST_TERMS = r"last|final"
 _LAST_CUES = (
@@ -849,12 +1028,19 @@ def _first_unnegated(
     return None
 
 
-def _co_occurring(text: str) -> list[Match]:
+def _co_occurring(
+    text: str, harmless: tuple[tuple[int, int], ...] = ()
+) -> tuple[list[Match], bool]:
+    """The co-occurrence rules that fire, and whether one was kept calm by a benign frame."""
     text += " |"  # the note's end closes its last clause, as "|" closes the others
     matches: list[Match] = []
+    framed = False
     for rule in CO_OCCURRENCES:
         term = _first_unnegated(rule.terms, text)
         if term is None:
+            continue
+        # A term inside a harmless frame ("the end of my rope with this printer") is not one.
+        if any(begin <= term.start() < stop for begin, stop in harmless):
             continue
         span = term.span()
         strong = rule.strong_cues and _first_unnegated(rule.strong_cues, text, skip=span)
@@ -862,9 +1048,10 @@ def _co_occurring(text: str) -> list[Match]:
         if not cue:
             continue
         if not strong and rule.benign and _first_unnegated(rule.benign, text):
+            framed = True
             continue
         matches.append(Match(rule.category, f"{term.group()} ... {cue.group()}".strip()))
-    return matches
+    return matches, framed
 
 
 # Harmless uses of crisis words: a match that starts inside one of these is set aside.
@@ -885,7 +1072,7 @@ HARMLESS: tuple[re.Pattern[str], ...] = tuple(
         r"(?<![a-z])[0-9]+ ?kms?(?![a-z])",
         r"(?:giving|gave|give|given|handed|handing|left|leaving) (?:[a-z0-9]+ ){0,8}(?:to hold|for safety|for safe ?keeping|to keep (?:for|until|while))",
         r"(?:wrote|write|writing|written|left) (?:[a-z0-9]+ ){0,8}(?:birthday|christmas|graduation|wedding|anniversary|valentines)",
-        r"affairs in order (?:for|before) (?:the |our |my )?(?:move|surgery|deployment|trip|baby|new job|wedding|deploy)",
+        r"(?:(?:put|putting|got|getting|get|have|had) (?:all )?my )?affairs in order (?:for|before) (?:the |our |my |a )?(?:[a-z]+ )?(?:move|surgery|deployment|trip|baby|new job|wedding|deploy|operation|procedure)",
         r"(?:i )?(?:thought|felt like|swear|swore) i was (?:gonna|going to|about to) die",
         r"(?:hang|hanging|hung) (?:up )?(?:the |a |some |new |my |our |up )*(?:shelf|shelves|pictures?|photos?|frames?|curtains?|blinds|lights|christmas lights|drywall|sheetrock|cabinets?|tv|mirror|flag|laundry|clothes|hammock|door)",
         r"pull(?:ed|ing|s)? the trigger on (?:a|an|the|that|this|my|buying|selling|it)(?! (?:me|myself))",
@@ -894,7 +1081,15 @@ HARMLESS: tuple[re.Pattern[str], ...] = tuple(
         r"(?:since|after) my (?:last |past |first )?suicid[a-z]*",
         r"my (?:past|previous|old|former) suicid[a-z]*",
         r"(?:cpr|first aid|training|class|course) (?:but )?for suicide",
-        r"(?:asked|asks|asking) (?:me )?(?:if|about|whether)(?: [a-z0-9]+){0,10}(?=.*(?:im safe|i am safe|honestly im not|and im not|i said no|told (?:her|him|them) no|im fine|no thoughts))",
+        r"over my dead body",
+        r"(?:whole|entire|full) (?:bottle|box|pack|bag|jar|can|carton|case|gallon) of (?:water|soda|pop|gatorade|juice|milk|ketchup|hot sauce|shampoo|lotion|sunscreen|cereal|chips|cookies|crackers|candy|popcorn|coke|pepsi|coffee|tea|syrup|dog food|cat food|bleach to clean|cleaner on the)",
+        r"(?:(?:im |i am )?(?:going to|gonna|ill|i will|want to|wanna|about to|could|might) )?(?:kill|strangle|murder|choke|shoot|hurt|smack|slap) whoever (?:left|ate|took|parked|drank|used|broke|keeps|moved|stole|finished|scheduled|decided|invented|designed|put)",
+        r"(?:a|one|two|three|four|five|six|[0-9]+) (?:year|years) ago(?= .*(?:this year|today i|these days))",
+        r"(?:so|too) (?:tired|hungry|bored|sleepy|embarrassed|full|happy|excited|sore|cold|hot) (?:i|that i) (?:could|might|would|wanna|want to) (?:just )?die",
+        r"(?:at )?the end of my rope (?:with|over|about) (?:this|the|my|that|these|those)",
+        r"(?:giving|gave|give|given|handing|handed) away (?:all |some |most )?(?:of )?(?:my|our|the|his|her) (?:old |spare |extra |outgrown |kids |babys )?(?:[a-z]+ )?(?:couch|sofa|clothes|furniture|crib|stroller|books|toys|boots|shoes|tv|bed|mattress|desk|table|chairs?|dresser|lawn ?mower|treadmill|dishes|baby stuff|tickets?)",
+        r"(?:wrote|write|writing|written|sent|send) (?:a |some )?(?:letters?|notes?) (?:to|for) (?:[a-z0-9]+ ){1,3}(?:at|in) (?:basic|boot ?camp|bootcamp|camp|college|training|the academy|jail|rehab)",
+        r"(?:asked|asks|asking) (?:me )?(?:if|about|whether)(?: [a-z0-9]+){0,10}(?=.*(?:im safe|i am safe|honestly im not|and im not|i said no|(?:he|she|they) said no|told (?:her|him|them|me) no|im fine|no thoughts))",
     )
 )
 
@@ -904,16 +1099,25 @@ HARMLESS: tuple[re.Pattern[str], ...] = tuple(
 PAST_FRAME = re.compile(
     r"(?<![^ ])(?:used to|back in (?:[0-9]{4}|the day)|back then|at my (?:worst|lowest)|"
     r"my (?:lowest|darkest|worst) (?:point|time|days?|year)|when i (?:was|first|got out)|there was a time|"
-    r"years ago|(?:in|since) (?:19|20)[0-9]{2}|i remember|told my story|in the past|before i (?:got help|got sober|started))(?![^ ])"
+    r"years ago|(?:in|since) (?:19|20)[0-9]{2}|i remember|told my story|(?:sharing|share|telling|tell) my story|in the past|before i (?:got help|got sober|started)|"
+    r"a long time ago|long ago|(?:a|one) year ago|last year|there was a (?:night|time|day|stretch|year|period|point|winter|summer)|at one point|"
+    r"when i first|(?:after|during) my (?:divorce|deployment|discharge|first deployment|second deployment|injury)|"
+    r"(?:ive|i have) been through (?:the|some) (?:dark|worst|bad)|my worst year|(?:that|it) was (?:then|years ago|a long time ago))(?![^ ])"
 )
 RECOVERED = re.compile(
     r"(?<![^ ])(?:now i (?:have|wake up|make|am|get|go|work|run|coach|help)|i know now|"
     r"(?:doing|feel|feeling|im|i am) (?:so |really |much |a lot )?(?:good|better|great|hopeful|strong|safe|grateful|proud)|"
     r"proud|glad|grateful|thankful|sober|recovery|better place|thoughts (?:are|were) gone|"
-    r"(?:havent|have not|hasnt) (?:felt|thought|had)|celebrated|behind me|depression talking|hopeful|got help|made it through)(?![^ ])"
+    r"(?:havent|have not|hasnt) (?:felt|thought|had)|celebrated|behind me|depression talking|hopeful|got help|made it through|"
+    r"in a (?:good|better|much better|great) (?:place|spot)|changed (?:that|everything|my life)|still here and|stuck around|"
+    r"glad i (?:stuck|stayed|called|reached|told|asked|did)|today i|these days i|(?:years|months|days|year|month) sober|chip|"
+    r"(?:called|texted|reached out to) (?:the )?(?:crisis line|988|vcl|veterans crisis line|my sponsor|a buddy|the va)|"
+    r"(?:group|therapy|counseling|meds|treatment|program|the va) (?:helped|saved|changed)|not anymore|no longer|sleep fine|"
+    r"i was wrong|know that now|(?:called|texted) 988|and im here|im (?:still )?here (?:today|now)|helping other|"
+    r"this year (?:i|im)|peer mentor|so glad)(?![^ ])"
 )
 IN_THE_PRESENT = re.compile(
-    r"(?<![^ ])(?:still|again|tonight|right now|lately|this week|cant stop|coming back|came back|want to die|wanna die)(?![^ ])"
+    r"(?<![^ ])(?:still(?! here| standing| around and| alive and)|again|tonight|right now|lately|this week|cant stop|coming back|came back|want to die|wanna die)(?![^ ])"
 )
 
 
@@ -932,6 +1136,9 @@ NEGATIONS: frozenset[str] = frozenset(
         "nor", "without", "longer", "stopped", "nunca", "jamas", "zero",
     }
 )  # fmt: skip
+# Negations that scope over the next word only: "i stopped eating to punish myself" does
+# not negate "punish myself"; "i stopped hurting myself" does.
+ADJACENT_NEGATIONS: frozenset[str] = frozenset({"stopped", "without"})
 # "can't stop wanting to die" is not a negation.
 NEGATION_UNDONE_BY: frozenset[str] = frozenset({"stop", "help", "shake", "quit"})
 # A negation does not reach past these: a new clause, or another subject
@@ -957,6 +1164,8 @@ def _negated(before: list[str]) -> bool:
         following = before[index + 1] if index + 1 < len(before) else ""
         if word == "used" and following == "to":
             return True
+        if word in ADJACENT_NEGATIONS and steps > 0:
+            continue
         if steps < NEGATION_WINDOW and word in NEGATIONS:
             return following not in NEGATION_UNDONE_BY
     return False
@@ -1066,7 +1275,7 @@ def normalise(text: str) -> str:
     return " ".join(_mend(token) for token in _TOKEN.findall(folded))
 
 
-def _lexicon(text: str) -> tuple[list[Match], bool]:
+def _lexicon(text: str) -> tuple[list[Match], bool, bool]:
     """The patterns and co-occurrence rules that match the normalised note, and whether a
     match was set aside as negated or harmless."""
     harmless = [found.span() for rule in HARMLESS for found in rule.finditer(text)]
@@ -1090,13 +1299,29 @@ def _lexicon(text: str) -> tuple[list[Match], bool]:
             spans.append((start, end))
             break
     fired = {match.category for match in matches}
-    matches.extend(match for match in _co_occurring(text) if match.category not in fired)
+    co_occurring, framed = _co_occurring(text, tuple(harmless))
+    matches.extend(match for match in co_occurring if match.category not in fired)
     if matches and _told_as_past(text):
-        return [], True
-    return matches, set_aside
+        return [], True, framed
+    return matches, set_aside, framed
 
 
 _BY_FALLBACK = tuple(sorted(PATTERNS, key=lambda pattern: pattern.fallback))
+
+
+def without_negations(text: str) -> str:
+    """The normalised note with its negation words left out."""
+    return " ".join(word for word in text.split() if word not in NEGATIONS)
+
+
+def calmed_by_negation(model: crisis_model.Model, text: str) -> bool:
+    """Does a negation word make this note calmer in the model's eyes? Then the model's
+    higher veto threshold applies ("I hope I don't die on the drive": without "don't" it
+    scores higher). A negation that is part of the crisis ("I don't want to wake up",
+    "nobody would notice": without it the note scores lower) keeps the usual threshold."""
+    if NEGATIONS.isdisjoint(text.split()):
+        return False
+    return model.score(without_negations(text)) > model.score(text)
 
 
 def assess(note: str | None, *, use_model: bool = True) -> Assessment:
@@ -1107,21 +1332,21 @@ def assess(note: str | None, *, use_model: bool = True) -> Assessment:
     The lexicon's calm readings veto the model where that is safe: a note whose pattern
     match the lexicon set aside ("I'm not suicidal", "suicide prevention training", a
     crisis told as past and resolved) is not given to the model at all (no crisis note of
-    the training parts is lost that way), and a note with a negation word anywhere ("I hope
-    I don't die on the drive") needs the model's higher veto threshold."""
+    the training parts is lost that way), and a note that a negation word makes calmer ("I
+    hope I don't die on the drive") needs the model's higher veto threshold."""
     if not note:
         return Assessment(False, ())
     text = normalise(note)
-    matches, set_aside = _lexicon(text)
+    matches, set_aside, framed = _lexicon(text)
     score = None
     model = crisis_model.load() if use_model and not matches and not set_aside else None
     if model is not None:
         score = model.score(text)
-        negated = not NEGATIONS.isdisjoint(text.split())
-        if score >= (model.veto_threshold if negated else model.threshold):
+        vetoed = framed or calmed_by_negation(model, text)
+        if score >= (model.veto_threshold if vetoed else model.threshold):
             matches.append(Match(LEARNED, f"model score {score:.2f}"))
     phrases = tuple(dict.fromkeys(match.phrase for match in matches))
-    return Assessment(bool(matches), phrases, tuple(matches), set_aside, score)
+    return Assessment(bool(matches), phrases, tuple(matches), set_aside, score, framed)
 
 
 def crisis_in(*fields: str | None) -> bool:
