@@ -19,7 +19,7 @@ from bot.db.engine import DATABASE_ERRORS
 from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure
 from bot.dm import send_dm
 from bot.errors import UserFacingError
-from bot.scheduling import Delivery, Due
+from bot.scheduling import NOT_SET_UP, Delivery, Due
 from bot.services.anonymous import ANONYMOUS_POST_DEADLINE, PostContent
 from bot.services.charts import (
     NO_ADVICE,
@@ -675,7 +675,9 @@ class MilestoneDelivery:
             return milestone
         config = await services.guild_settings.get(milestone.guild_id)
         if config.checkin_channel_id is None:
-            return Delivery("cancelled", "no check-in channel to celebrate in")
+            return Delivery(
+                "failed_permanent", "no check-in channel is chosen in /setup", NOT_SET_UP
+            )
         reached = milestone_words(milestone.days)
         if milestone.named_user_id is not None:
             text = f"🎉 <@{milestone.named_user_id}> reached **{reached}** today. Well done!"

@@ -425,6 +425,11 @@ class ReminderService:
             row = await self._own(session, user_id, reminder_id)
             if row.status != "active":
                 raise UserFacingError("That reminder is already finished.")
+            if choice == "tomorrow":  # the same wall time, across a daylight-saving change
+                zone = ZoneInfo(row.timezone)
+                here = now.astimezone(zone)
+                tomorrow = datetime.combine(here.date() + timedelta(days=1), here.time(), zone)
+                due_at = tomorrow.astimezone(UTC).replace(microsecond=0)
             if now < row.event_at < due_at:
                 raise UserFacingError(
                     "That would remind you after it starts. Pick a shorter snooze, or Done."

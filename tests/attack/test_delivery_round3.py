@@ -777,11 +777,6 @@ async def test_an_anonymous_post_from_a_slow_host_waits_the_servers_delay(
 # ----- "Tomorrow" on the night the clocks change ----------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: 'Tomorrow' on a reminder adds 24 hours, so across a "
-    "daylight-saving change a 9 am medication reminder comes at 8 am",
-)
 async def test_tomorrow_on_a_9am_medication_reminder_comes_at_9am_after_the_clocks_change(
     world: World, bot_settings: Settings
 ) -> None:
@@ -888,11 +883,6 @@ async def test_a_checkin_told_held_while_the_disk_is_full_is_not_lost_at_a_stop(
 # ----- a milestone with nowhere to be celebrated ------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: a milestone the server has no check-in channel for is "
-    "settled 'cancelled' with no cause, as if someone had called it off",
-)
 async def test_a_milestone_with_no_checkin_channel_is_settled_with_its_real_cause(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:
