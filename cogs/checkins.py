@@ -91,6 +91,11 @@ SLEEP_SUGGESTIONS = ["poor", "ok", "good", "4", "5", "6", "7", "8", "9", "10"]
 RECORDING_ERRORS: tuple[type[Exception], ...] = (*DATABASE_ERRORS, UserFacingError)
 # How long the crisis-safe path waits for the server's settings before going on without.
 SETTINGS_BUDGET = 1.5
+UNSAVED = (
+    "I couldn't save your check-in just now: my database is busy and I have nowhere safe "
+    "to keep it meanwhile. It may still go through in a minute (`/checkin history` will "
+    "show it); if it isn't there, please send it again in a little while."
+)
 HELD = (
     "Your check-in is in. I'm having trouble reaching my database, so I'm holding on to it "
     "and will save it as soon as I can."
@@ -163,6 +168,8 @@ class CheckinNoteModal(discord.ui.Modal, title="Add a note"):
 
 
 def _confirmation(result: CheckinResult, name: str) -> str:
+    if result.unsaved:
+        return UNSAVED
     if result.held:
         # Held for a crisis note as well: without its id there is no choice to offer, so it
         # simply stays private (R25).
@@ -291,7 +298,7 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         if result.share == "named" and result.channel_id is not None and shown:
             text = await self._post_named(result.channel_id, draft, result.note, name, text)
         worrying = draft.mood == 1 or draft.sober == "no"  # the only answers that can signal
-        if worrying and not crisis and not result.held and in_server:
+        if worrying and not crisis and not result.held and not result.unsaved and in_server:
             zone = await member_zone(interaction)
             signals = await services.checkins.signals(draft.user_id, draft.mood, draft.sober, zone)
             if signals.any:

@@ -320,7 +320,7 @@ class CheckinResult:
 
     share: Share
     requested: Share
-    held: bool  # the database was slow: saved as soon as it answers
+    held: bool  # the database was slow: kept on disk, saved as soon as it answers
     checkin_id: int | None
     post_id: int | None
     post_after: datetime | None
@@ -337,6 +337,9 @@ class CheckinResult:
     # Why the post waits longer than the delay: "mentor" (its author asked for one) or
     # "spacing" (they shared a little while ago).
     waits_because: str | None = None
+    # The database was slow and the disk could not keep it either (full): saved only if the
+    # database answers before a restart, so the member is not told it is held (R29).
+    unsaved: bool = False
 
 
 @dataclass(frozen=True)
@@ -559,11 +562,12 @@ class CheckinService:
         )
         if not future.done():
             # Written to the spool before the member hears it is held (R29).
-            await self._hold([draft.request_key])
+            kept = await self._hold([draft.request_key])
             return CheckinResult(
                 share=decided.share,
                 requested=decided.requested,
-                held=True,
+                held=kept,
+                unsaved=not kept,
                 checkin_id=None,
                 post_id=None,
                 post_after=None,
@@ -953,14 +957,15 @@ class CheckinService:
         future.add_done_callback(settled)
         return future
 
-    async def _hold(self, keys: Sequence[int]) -> None:
-        """Put unsaved check-ins in the spool, so a stop or crash cannot lose them."""
+    async def _hold(self, keys: Sequence[int]) -> bool:
+        """Put unsaved check-ins in the spool, so a stop or crash cannot lose them. False if
+        the spool could not keep them (no spool, or a disk that is full or failing)."""
         if self._spool is None:
-            return
+            return False
         rows = [(key, row) for key in keys if (row := self._unsaved.get(key)) is not None]
         rows = [(key, row) for key, row in rows if key not in self._spooled]
         if not rows:
-            return
+            return True
         spool = self._spool
 
         def write() -> None:
@@ -971,12 +976,13 @@ class CheckinService:
             await asyncio.to_thread(write)
         except OSError as error:
             log.error("Could not keep %d held check-in(s) in the spool (%s)", len(rows), error)
-            return
+            return False
         for key, _ in rows:
             if key in self._unsaved:
                 self._spooled.add(key)
             else:
                 spool.release(key)  # committed while it was being written
+        return True
 
     def replay_held(self) -> int:
         """At start: queue the check-ins a stopped or crashed process was holding. Each is

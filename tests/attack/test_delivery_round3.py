@@ -818,11 +818,6 @@ async def test_tomorrow_on_a_9am_medication_reminder_comes_at_9am_after_the_cloc
 # ----- "held" when the spool cannot be written -------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: when the spool cannot be written (disk full), the member "
-    "is still told the check-in is held, and a stop while the database is busy loses it",
-)
 async def test_a_checkin_told_held_while_the_disk_is_full_is_not_lost_at_a_stop(
     make_settings: Callable[..., Settings],
     sessions: SessionFactory,
