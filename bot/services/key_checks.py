@@ -20,11 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import SessionFactory, insert_for
-from bot.db.models import Checkin, KeyCheck, MedicationChange, Reminder
+from bot.db.models import Checkin, CheckinProfile, KeyCheck, MedicationChange, Reminder
 from bot.errors import ConfigError
 from bot.keys import Keyring
 from bot.services.checkins import NOTE_CONTEXT
 from bot.services.crypto import UnreadableError, decrypt, key_id_of
+from bot.services.ownership import Owners
 from bot.services.spool import Spool
 
 CHECK_LABEL = b"muster key check v1"
@@ -114,6 +115,10 @@ async def verify_and_record(
                 raise ConfigError(
                     refusal([f"encryption key {key_id!r} does not open the data stored under it"])
                 )
+            if (kind, key_id) == (PSEUDONYM, _PSEUDONYM_ID) and await _tags_fail(session, keyring):
+                raise ConfigError(
+                    refusal(["the pseudonym key does not match the data stored with it"])
+                )
         now = clock.now()
         await session.execute(
             insert_for(session)(KeyCheck)
@@ -130,6 +135,23 @@ async def verify_and_record(
 
 
 SAMPLE_ROWS = 20
+
+
+async def _tags_fail(session: AsyncSession, keyring: Keyring) -> bool:
+    """True when remembered sharing choices exist whose owner the encryption keys open, and
+    the pseudonym key recomputes none of their tags (a tag is an HMAC of the owner)."""
+    owners = Owners(keyring)
+    profiles = await session.execute(
+        select(CheckinProfile.tag, CheckinProfile.guild_id, CheckinProfile.owner).limit(SAMPLE_ROWS)
+    )
+    tried = matched = 0
+    for tag, guild_id, owner in profiles.all():
+        identity = owners.identity_of("checkin_profiles", owner)
+        if identity is None:
+            continue
+        tried += 1
+        matched += hmac.compare_digest(owners.tag("share", guild_id, identity), tag)
+    return tried > 0 and matched == 0
 
 
 async def _fails_on_stored_data(session: AsyncSession, keyring: Keyring, key_id: str) -> bool:

@@ -247,12 +247,6 @@ async def test_an_upgraded_database_with_only_checkins_refuses_a_wrong_encryptio
             pass
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: on data from before check values existed, a wrong "
-    "pseudonym key is recorded unchecked: the member's remembered choice and weekly "
-    "pseudonym are lost",
-)
 async def test_an_upgraded_database_refuses_a_wrong_pseudonym_key(
     world: World, bot_settings: Settings, clock: FakeClock
 ) -> None:
