@@ -27,7 +27,6 @@ from aiolimiter import AsyncLimiter
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.delivery import MAX_RATELIMIT_SLEEP
 
 log = logging.getLogger(__name__)
 
@@ -52,23 +51,21 @@ class OutgoingLimiter:
         self.on_wait: Callable[[float], None] | None = None
 
     def pause(self, seconds: float) -> None:
-        """Discord said the whole token is over its limit: hold every token request."""
+        """Discord said the whole token is over its limit: no token request goes out until
+        `seconds` have passed (by the bot's clock); each is refused here as RateLimited."""
         until = self._clock.now() + timedelta(seconds=seconds)
         if self._paused_until is None or until > self._paused_until:
             self._paused_until = until
-        log.warning("Discord's global rate limit: holding every request for %.0f s", seconds)
+        log.warning("Discord's global rate limit: no requests for %.0f s", seconds)
 
     async def acquire(self) -> None:
-        while self._paused_until is not None:
+        if self._paused_until is not None:
             left = (self._paused_until - self._clock.now()).total_seconds()
-            if left <= 0:
-                self._paused_until = None
-                break
-            if left > MAX_RATELIMIT_SLEEP:
-                # As discord.py does with a long 429: the caller settles it (a delivery waits
-                # for it, in the scheduler) instead of holding its claim that long.
+            if left > 0:
+                # Not sent at all, and not slept through either: the caller settles it (a
+                # delivery is retried after the wait, by the scheduler), holding nothing.
                 raise discord.RateLimited(left)
-            await self._clock.sleep(left)
+            self._paused_until = None
         if self._bucket.has_capacity():
             await self._bucket.acquire()
             return
