@@ -24,6 +24,7 @@ from bot.sandbox.state import (
     DEFAULT_EVERYONE_PERMISSIONS,
     EPHEMERAL,
     MANAGE_EVENTS,
+    READ_MESSAGE_HISTORY,
     VIEW_CHANNEL,
     Attachment,
     Channel,
@@ -964,6 +965,7 @@ class Sandbox:
             ),
             ("POST", "/users/@me/channels", self._open_dm, True),
             ("GET", "/channels/{channel_id}", self._get_channel, True),
+            ("GET", "/channels/{channel_id}/messages", self._get_messages, True),
             ("POST", "/channels/{channel_id}/messages", self._post_message, True),
             ("GET", "/channels/{channel_id}/messages/{message_id}", self._get_message, True),
             ("PATCH", "/channels/{channel_id}/messages/{message_id}", self._edit_message, True),
@@ -1435,6 +1437,51 @@ class Sandbox:
             "MESSAGE_CREATE", message.to_json(self.base_url, self.application_id), channel.guild_id
         )
         return _json(message.to_json(self.base_url, self.application_id))
+
+    async def _get_messages(self, request: web.Request) -> web.Response:
+        """A channel's history as Discord gives it: at most `limit` (1-100, default 50)
+        messages, newest first, around, before or after a snowflake (which need not be a
+        message's: one made from a time works); no nonces (Discord returns them only when a
+        message is created). Without View Channel: 403 50001; without Read Message History:
+        no messages."""
+        channel = self._channel(request)
+        if channel is None:
+            return _error(404, 10003, "Unknown Channel")
+        if not self.bot_permissions_in(channel) & VIEW_CHANNEL:
+            return _error(403, 50001, "Missing Access")
+        query = request.query
+        try:
+            limit = int(query.get("limit", "50"))
+            anchors = {
+                key: int(query[key]) for key in ("around", "before", "after") if key in query
+            }
+        except ValueError:
+            return self._violation(f"GET {request.path}: a query value is not a number")
+        if not 1 <= limit <= 100:
+            return self._violation(f"GET {request.path}: limit {limit} is not within 1-100")
+        if not self.bot_permissions_in(channel) & READ_MESSAGE_HISTORY:
+            return _json([])
+        shown = sorted(
+            (m for m in self.messages.values() if m.channel_id == channel.id and not m.deleted),
+            key=lambda m: m.id,
+        )
+        if "around" in anchors:  # Discord honours only one anchor: around, then before, after
+            middle = anchors["around"]
+            older = [m for m in shown if m.id < middle][-(limit // 2) :] if limit > 1 else []
+            newer = [m for m in shown if m.id >= middle][: limit - len(older)]
+            page = older + newer
+        elif "before" in anchors:
+            page = [m for m in shown if m.id < anchors["before"]][-limit:]
+        elif "after" in anchors:
+            page = [m for m in shown if m.id > anchors["after"]][:limit]
+        else:
+            page = shown[-limit:]
+        body = []
+        for message in reversed(page):
+            data = message.to_json(self.base_url, self.application_id)
+            data.pop("nonce", None)
+            body.append(data)
+        return _json(body)
 
     def _channel_message(self, request: web.Request) -> Message | None:
         message = self.messages.get(int(request.match_info["message_id"]))

@@ -14,6 +14,7 @@ DISCORD_EPOCH_MS = 1_420_070_400_000
 EPHEMERAL = 1 << 6
 ADMINISTRATOR = 1 << 3
 VIEW_CHANNEL = 1 << 10
+READ_MESSAGE_HISTORY = 1 << 16
 ALL_PERMISSIONS = (1 << 53) - 1
 # View channel, send messages, embed links, attach files, read history, mention, use app commands.
 DEFAULT_EVERYONE_PERMISSIONS = (
