@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 import discord
@@ -26,6 +26,7 @@ from bot.scheduling import (
     RATE_LIMITED,
     UNKNOWN_CHANNEL,
     Delivery,
+    Due,
 )
 
 # Everything a send can raise that says something about the send itself. (RateLimited: a
@@ -46,6 +47,14 @@ MAX_RATELIMIT_SLEEP = 30.0
 # many times, a moment apart, when the connection is cut or Discord has a hiccup.
 QUICK_ATTEMPTS = 3
 QUICK_PAUSE = 0.5
+# A scheduled send (with its look in the channel, if it makes one) still unanswered after
+# this long is given up as a timeout and retried: one hung connection must not hold the
+# delivery, or its claim, for ever. Well inside the scheduler's lease.
+SEND_TIMEOUT = 30.0
+# How far back of the first uncertain attempt to look, for clocks that disagree a little
+# (ours, Discord's), and how many messages at most to read.
+HISTORY_SLACK = timedelta(seconds=10)
+HISTORY_LIMIT = 300
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -94,3 +103,138 @@ async def send_soon(send: Callable[[], Awaitable[T]]) -> T:
             log.info("A send failed (%s); trying again", type(error).__name__)
             await asyncio.sleep(QUICK_PAUSE * attempt)
     return await send()
+
+
+# Whether a message in the channel's history is the one this delivery would send.
+Same = Callable[[discord.Message], bool]
+
+
+async def send_once(
+    client: discord.Client,
+    due: Due,
+    channel: discord.abc.Messageable,
+    *,
+    nonce: str | None = None,
+    same: Same | None = None,
+    **message: Any,
+) -> discord.Message:
+    """The one way a scheduled delivery sends a message (channel.send's keywords): with the
+    occurrence's nonce (or `nonce`, for a delivery that sends more than one), and given up as
+    a timeout after SEND_TIMEOUT, so a hung send is retried instead of held.
+
+    Discord drops a repeated nonce for a few minutes only. When an earlier attempt may have
+    been sent without being recorded and that may be long enough ago (`due.look_first`), the
+    channel's history since that attempt is read first (history carries no nonces: the match
+    is the bot's own message with the same text, embeds and buttons, or `same`); a message
+    found there is returned as the one sent, and nothing is sent again."""
+
+    async def attempt() -> discord.Message:
+        if due.look_first:
+            found = await find_sent(client, due, channel, same or same_as(message))
+            if found is not None:
+                log.info("Occurrence %s was sent by an earlier attempt: recording it", due.id)
+                return found
+        return await channel.send(nonce=nonce or due.nonce, **message)
+
+    return await asyncio.wait_for(attempt(), SEND_TIMEOUT)
+
+
+async def find_sent(
+    client: discord.Client, due: Due, channel: discord.abc.Messageable, same: Same
+) -> discord.Message | None:
+    """The bot's message in `channel` since `due`'s first uncertain attempt that `same`
+    accepts, oldest first; None if there is none, or if the history cannot be read (then
+    the send goes ahead: a second copy is better than a court reminder never sent)."""
+    me = client.user
+    if me is None or due.uncertain_since is None:
+        return None
+    known = (
+        client.get_channel(channel.id)
+        if isinstance(channel, discord.PartialMessageable)
+        else channel
+    )
+    # Without Read Message History Discord answers with no messages, not an error.
+    if (
+        isinstance(known, discord.abc.GuildChannel)
+        and not known.permissions_for(known.guild.me).read_message_history
+    ):
+        log.warning(
+            "Can't look for an earlier attempt of occurrence %s (no Read Message History in "
+            "channel %s); sending it",
+            due.id,
+            known.id,
+        )
+        return None
+    since = discord.Object(discord.utils.time_snowflake(due.uncertain_since - HISTORY_SLACK))
+    try:
+        async for found in channel.history(limit=HISTORY_LIMIT, after=since, oldest_first=True):
+            if found.author.id == me.id and same(found):
+                return found
+    except (discord.Forbidden, discord.NotFound) as error:
+        log.warning(
+            "Can't read the history to look for occurrence %s (%s); sending it",
+            due.id,
+            error.status,
+        )
+    return None
+
+
+def same_as(message: dict[str, Any]) -> Same:
+    """Matches a message with the text, embeds (title, description, field names) and button
+    ids of channel.send's keywords `message`: what stays the same from one attempt to the
+    next (footers and field values, such as a late note or counts, may not)."""
+    embeds = list(message.get("embeds") or [])
+    if message.get("embed") is not None:
+        embeds.append(message["embed"])
+    view = message.get("view")
+    wanted = (
+        _text(message.get("content")),
+        [_embed_look(embed) for embed in embeds],
+        _custom_ids(view.to_components() if view is not None else []),
+    )
+
+    def same(found: discord.Message) -> bool:
+        return (
+            _text(found.content),
+            [_embed_look(embed) for embed in found.embeds],
+            _custom_ids(component.to_dict() for component in found.components),
+        ) == wanted
+
+    return same
+
+
+def same_buttons(view: discord.ui.View) -> Same:
+    """Matches a message with the same button ids: enough where they name the delivery."""
+    wanted = _custom_ids(view.to_components())
+    return lambda found: _custom_ids(c.to_dict() for c in found.components) == wanted
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _embed_look(embed: discord.Embed) -> tuple[str, str, tuple[str, ...]]:
+    return (
+        _text(embed.title),
+        _text(embed.description),
+        tuple(_text(field.name) for field in embed.fields),
+    )
+
+
+def _custom_ids(components: Iterable[Any]) -> list[str]:
+    found: list[str] = []
+
+    def walk(item: Any) -> None:
+        if isinstance(item, dict):
+            if isinstance(item.get("custom_id"), str):
+                found.append(item["custom_id"])
+            for value in item.values():
+                if isinstance(value, list | dict):
+                    walk(value)
+        elif isinstance(item, list):
+            for value in item:
+                walk(value)
+
+    for component in components:
+        walk(component)
+    return found

@@ -11,24 +11,36 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.delivery import send_once
+
 if TYPE_CHECKING:
     from bot.app import MusterBot
+    from bot.scheduling import Due
 
 UNKNOWN_CHANNEL = 10003
 
 
-async def send_dm(bot: MusterBot, user_id: int, **message: Any) -> discord.Message:
+async def send_dm(
+    bot: MusterBot, user_id: int, *, due: Due | None = None, **message: Any
+) -> discord.Message:
     """Send `message` (channel.send's keywords; no files, they can't be sent twice) to the
-    member's DMs. A remembered channel Discord no longer knows is opened afresh, once."""
+    member's DMs; for a scheduled delivery `due`, once (see send_once). A remembered channel
+    Discord no longer knows is opened afresh, once."""
+
+    async def send(channel: discord.abc.Messageable) -> discord.Message:
+        if due is None:
+            return await channel.send(**message)
+        return await send_once(bot, due, channel, **message)
+
     settings = bot.services.member_settings
     remembered = await settings.dm_channel(user_id)
     if remembered is not None:
         channel = bot.get_partial_messageable(remembered, type=discord.ChannelType.private)
         try:
-            return await channel.send(**message)
+            return await send(channel)
         except discord.NotFound as error:
             if error.code != UNKNOWN_CHANNEL:
                 raise
     opened = await bot.create_dm(discord.Object(user_id))
     await settings.remember_dm_channel(user_id, opened.id)
-    return await opened.send(**message)
+    return await send(opened)

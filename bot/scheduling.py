@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, SystemClock
@@ -75,6 +75,10 @@ CLOCK_STEP_TOLERANCE = timedelta(minutes=1)
 STEP_MEMORY = timedelta(days=2)  # longer than any kind's deadline
 # A failed record of a sent message is retried this often (real seconds), never re-sent.
 RECORD_RETRY_FIRST, RECORD_RETRY_CAP = 0.2, 5.0
+# Discord drops a repeated message nonce for "a few minutes" (the length is not documented).
+# A retry this soon after an attempt that may have been sent trusts the nonce; a later one
+# looks in the channel's history first (one more request, so only then).
+NONCE_TRUST = timedelta(seconds=60)
 
 # Why a delivery ended (the `cause` column), so members can be told what really happened.
 DMS_CLOSED = "dms_closed"  # 403/50007
@@ -103,11 +107,27 @@ class Due:
     payload: dict[str, Any]
     cause: str | None = None  # why the previous attempt failed, if one did
     message_id: int | None = None  # already sent: record it, never send again
+    # Since when an earlier attempt may have been sent without being recorded, if one may.
+    uncertain_since: datetime | None = None
+    taken_over: bool = False  # claimed from a process that lost it (a crash, a stall)
+    claimed_at: datetime | None = None
 
     @property
     def nonce(self) -> str:
         """Stable per occurrence: Discord drops a second message with the same nonce."""
         return f"muster-{self.id}"
+
+    @property
+    def look_first(self) -> bool:
+        """Whether the sender must look for an earlier attempt's message before sending: one
+        may have gone out unrecorded, and Discord may have forgotten its nonce by now. A claim
+        taken over from a lost process is always looked for (rare, and how long Discord has
+        held the nonce is not known); a retry only once NONCE_TRUST has passed."""
+        if self.uncertain_since is None:
+            return False
+        if self.taken_over or self.claimed_at is None:
+            return True
+        return self.claimed_at - self.uncertain_since >= NONCE_TRUST
 
 
 @dataclass(frozen=True)
@@ -181,6 +201,11 @@ class Scheduler:
             self._settle_batch, name="delivery outcomes"
         )
         self._rng = random.Random()
+        self._gate = asyncio.Semaphore(CONCURRENCY)  # sends in flight, over every run
+        self._held = 0  # claimed by the runs in progress and not yet settled
+        # Being delivered here: never claimed again by this process, even past the lease
+        # (claims carry the worker's id, so two runs of one worker could both settle it).
+        self._in_hand: set[int] = set()
         self.on_scheduled: Callable[[datetime], Awaitable[None]] | None = None
 
     def register(
@@ -380,7 +405,10 @@ class Scheduler:
             )
             return [worker for worker in rows if worker is not None]
 
-    async def claim(self, limit: int = CLAIM_BATCH) -> list[Due]:
+    async def claim(self, limit: int = CLAIM_BATCH, *, hold: set[int] | None = None) -> list[Due]:
+        """Claim up to `limit` due deliveries. With `hold`, they are in this process's hands
+        from the moment they are chosen, and their ids are added to `hold`: the caller lets go
+        of them (see run_due) once they are settled, or if the claim fails."""
         await self.check_clock()
         await self.watch_clock()
         now = self.now()
@@ -389,17 +417,29 @@ class Scheduler:
                 and_(Occurrence.state == PENDING, Occurrence.available_at <= now),
                 and_(Occurrence.state == CLAIMED, Occurrence.lease_until <= now),
             )
-            ids = list(
-                await session.scalars(
-                    select(Occurrence.id)
+            if self._in_hand:
+                ready = and_(ready, Occurrence.id.not_in(list(self._in_hand)))
+            found = list(
+                await session.execute(
+                    select(Occurrence.id, Occurrence.state, Occurrence.uncertain_since)
                     .where(ready)
                     .order_by(Occurrence.available_at, Occurrence.id)
                     .limit(limit)
                     .with_for_update(skip_locked=True)
                 )
             )
-            if not ids:
+            # Looked at again once the rows are read (another run may have taken some while
+            # this one waited for its connection), with no await before they are held.
+            found = [row for row in found if row.id not in self._in_hand]
+            if not found:
                 return []
+            ids = [row.id for row in found]
+            if hold is not None:
+                hold.update(ids)
+                self._in_hand.update(ids)
+            # Before this attempt: a claim still held was lost (its process died or stalled),
+            # so that attempt may have been sent; and since when one may have been.
+            before = {row.id: (row.state == CLAIMED, row.uncertain_since) for row in found}
             await session.execute(
                 update(Occurrence)
                 .where(Occurrence.id.in_(ids), ready)
@@ -408,6 +448,10 @@ class Scheduler:
                     lease_until=now + self._lease,
                     claimed_by=self.worker_id,
                     attempts=Occurrence.attempts + 1,
+                    # Until it is settled, this attempt too may have sent it.
+                    uncertain_since=func.coalesce(
+                        Occurrence.uncertain_since, literal(now, Occurrence.uncertain_since.type)
+                    ),
                 )
             )
             rows = await session.scalars(
@@ -418,7 +462,7 @@ class Scheduler:
             return [
                 Due(
                     row.id, row.source, row.kind, row.due_at, row.attempts, dict(row.payload),
-                    row.cause, row.message_id,
+                    row.cause, row.message_id, before[row.id][1], before[row.id][0], now,
                 )
                 for row in rows
             ]  # fmt: skip
@@ -449,6 +493,9 @@ class Scheduler:
                     "cause": cause,
                     "detail": (delivery.detail or "will retry")[:200],
                 }
+                if cause == RATE_LIMITED:
+                    # Discord refused this attempt before carrying it out: it sent nothing.
+                    values["uncertain_since"] = due.uncertain_since
                 if delivery.progress:
                     values["payload"] = {**due.payload, **delivery.progress}
             else:  # missed: say why, in the words of the last failure
@@ -535,12 +582,26 @@ class Scheduler:
                 .values(message_id=message_id)
             )
 
-    async def run_due(self, *, stopping: Callable[[], bool] = lambda: False) -> int:
-        """Deliver everything due now, CONCURRENCY at a time. A missed run of one source
-        collapses to its latest. When `stopping` turns true, no more are started; what was
-        claimed but not started is taken up again when its lease runs out."""
+    @property
+    def full(self) -> bool:
+        """Whether this process holds as many claimed deliveries as it takes on at once: the
+        runs in progress claim more as theirs finish."""
+        return self._held >= CLAIM_BATCH
+
+    async def run_due(
+        self,
+        *,
+        stopping: Callable[[], bool] = lambda: False,
+        claimed: Callable[[], Awaitable[None]] | None = None,
+    ) -> int:
+        """Deliver everything due now, CONCURRENCY at a time in this process. A missed run of
+        one source collapses to its latest. Runs may overlap (the dispatcher starts one when
+        its alarm rings, even while another waits on a slow send): together they hold at most
+        CLAIM_BATCH claims, and `claimed` is awaited after each claim (the dispatcher sets its
+        next alarm then, not after this run's sends). When `stopping` turns true, no more are
+        started; what was claimed but not started is taken up again when its lease runs out."""
         handled = 0
-        gate = asyncio.Semaphore(CONCURRENCY)
+        gate = self._gate
         self._stopping = stopping
 
         async def one(due: Due) -> None:
@@ -548,11 +609,36 @@ class Scheduler:
                 if not stopping():
                     await self._deliver(due)
 
-        while not stopping() and (batch := await self.claim()):
-            chosen = await self.fold_caught_up(batch)
-            await asyncio.gather(*(one(due) for due in chosen))
-            handled += len(chosen)
+        while not stopping() and not self.full:
+            room = CLAIM_BATCH - self._held
+            self._held += room  # held while claiming, so overlapping runs keep within it
+            batch: list[Due] = []
+            hold: set[int] = set()
+            try:
+                try:
+                    batch = await self.claim(room, hold=hold)
+                finally:
+                    self._held -= room - len(batch)
+                if batch:
+                    handled += await self._run_batch(batch, one, claimed)
+            finally:
+                self._held -= len(batch)
+                self._in_hand -= hold
+            if not batch:
+                break
         return handled
+
+    async def _run_batch(
+        self,
+        batch: list[Due],
+        one: Callable[[Due], Awaitable[None]],
+        claimed: Callable[[], Awaitable[None]] | None,
+    ) -> int:
+        if claimed is not None:
+            await claimed()
+        chosen = await self.fold_caught_up(batch)
+        await asyncio.gather(*(one(due) for due in chosen))
+        return len(chosen)
 
     async def fold_caught_up(self, batch: Sequence[Due]) -> list[Due]:
         """Settle as caught up each claimed occurrence that has a later one of its source due
@@ -703,7 +789,10 @@ class Dispatcher:
         self._scheduler = scheduler
         self._clock = clock
         self._alarm = alarm
-        self._lock = asyncio.Lock()
+        # Runs in progress: each ring starts its own, so a slow send in one holds up no other.
+        self._rings: set[asyncio.Task[None]] = set()
+        self._active: list[datetime] = []  # when each run in progress began
+        self._idle = asyncio.Condition()
         # The alarm runs on the wall clock; if the wall clock is stepped back, it would ring
         # late. This watchdog runs on the monotonic clock and rings if the alarm has not (R11).
         self._watchdog_seconds = watchdog_seconds
@@ -730,14 +819,28 @@ class Dispatcher:
             self._watchdog.cancel()
             await asyncio.gather(self._watchdog, return_exceptions=True)
             self._watchdog = None
-        async with self._lock:  # the delivery in hand finishes; no new one starts
-            pass
+        # The deliveries in hand finish (a send gives up after its timeout); no new one starts.
+        await self.idle()
         await self._alarm.stop()
 
+    async def idle(self) -> None:
+        """Wait until no delivery run is in progress."""
+        async with self._idle:
+            await self._idle.wait_for(lambda: not self._active)
+
     async def ran_since(self, moment: datetime) -> None:
-        """Wait for a delivery run that ended at or after `moment` (by the injected clock)."""
+        """Wait for a delivery run that ended at or after `moment` (by the injected clock),
+        and for every run that began before `moment` to end (runs may overlap)."""
+
+        def done() -> bool:
+            return (
+                self.last_run is not None
+                and self.last_run >= moment
+                and all(started >= moment for started in self._active)
+            )
+
         async with self._ran:
-            await self._ran.wait_for(lambda: self.last_run is not None and self.last_run >= moment)
+            await self._ran.wait_for(done)
 
     async def wake(self, due_at: datetime) -> None:
         """A sooner delivery was added: ring earlier."""
@@ -749,21 +852,38 @@ class Dispatcher:
             await asyncio.sleep(self._watchdog_seconds)
             if time.monotonic() - self._last_ring >= self._watchdog_seconds:
                 log.debug("The alarm has not rung in time (was the clock set back?); ringing")
-                await self.ring()
+                await self._start_ring()
+
+    async def _start_ring(self) -> None:
+        """The alarm's callback: the run goes on in a task of its own, so neither the alarm
+        (APScheduler runs one instance of its job at a time) nor a later ring waits for it."""
+        task = asyncio.get_running_loop().create_task(self.ring())
+        self._rings.add(task)
+        task.add_done_callback(self._rings.discard)
 
     async def ring(self) -> None:
+        """Claim what is due and deliver it. The next alarm is set as soon as the claim is
+        made, so a delivery due while this run waits on a slow send gets a run of its own."""
         self._last_ring = time.monotonic()
-        async with self._lock:
-            if self._stopped:
-                return
+        if self._stopped:
+            return
+        started = self._clock.now()
+        self._active.append(started)
+        try:
             try:
-                await self._scheduler.run_due(stopping=lambda: self._stopped)
+                await self._scheduler.run_due(stopping=lambda: self._stopped, claimed=self._arm)
                 self.last_run = self._clock.now()
                 async with self._ran:
                     self._ran.notify_all()
             except Exception:
                 log.exception("The dispatcher failed; it will try again shortly")
             await self._arm()
+        finally:
+            self._active.remove(started)
+            async with self._idle:
+                self._idle.notify_all()
+            async with self._ran:
+                self._ran.notify_all()
 
     async def _arm(self, at: datetime | None = None) -> None:
         if self._stopped:
@@ -777,7 +897,9 @@ class Dispatcher:
         except Exception:
             log.exception("Could not read the next due delivery; checking again shortly")
             next_due = None
-        if next_due is not None:
+        # While this process holds all the claims it takes on, the runs in progress claim the
+        # rest as their sends finish: ringing now would only find no room.
+        if next_due is not None and not self._scheduler.full:
             candidates.append(next_due - self._scheduler.offset)  # due times are the database's
         self.armed_for = max(min(candidates), now)
-        self._alarm.set(self.armed_for, self.ring)
+        self._alarm.set(self.armed_for, self._start_ring)

@@ -16,7 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.db.engine import DATABASE_ERRORS
-from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure
+from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure, send_once
 from bot.dm import send_dm
 from bot.errors import UserFacingError
 from bot.scheduling import NOT_SET_UP, Delivery, Due
@@ -635,7 +635,10 @@ class AnonymousPostDelivery:
         view = discord.ui.View(timeout=None)
         view.add_item(PostOptionsButton())
         try:
-            message = await self.bot.get_partial_messageable(prepared.channel_id).send(
+            message = await send_once(
+                self.bot,
+                due,
+                self.bot.get_partial_messageable(prepared.channel_id),
                 embed=anonymous_post_embed(prepared, day),
                 view=view,
                 allowed_mentions=discord.AllowedMentions.none(),
@@ -693,8 +696,12 @@ class MilestoneDelivery:
                 f"🎉 Someone in the group reached **{reached}** today. Well done, whoever you are!"
             )
         try:
-            message = await self.bot.get_partial_messageable(config.checkin_channel_id).send(
-                text, allowed_mentions=discord.AllowedMentions.none(), nonce=due.nonce
+            message = await send_once(
+                self.bot,
+                due,
+                self.bot.get_partial_messageable(config.checkin_channel_id),
+                content=text,
+                allowed_mentions=discord.AllowedMentions.none(),
             )
         except SEND_ERRORS as error:
             return send_failure(error)
@@ -722,7 +729,7 @@ class PromptDelivery:
                 content=f"Hi. How are you doing today? When you're ready, `/checkin now`{where} "
                 "takes a few seconds. No pressure.",
                 view=view,
-                nonce=due.nonce,
+                due=due,
             )
         except SEND_ERRORS as error:
             if isinstance(error, discord.Forbidden) and error.code == CANNOT_DM:
@@ -764,8 +771,11 @@ class SummaryDelivery:
         if isinstance(summary, Delivery):
             return summary
         try:
-            message = await self.bot.get_partial_messageable(summary.channel_id).send(
-                embed=summary_embed(summary), nonce=due.nonce
+            message = await send_once(
+                self.bot,
+                due,
+                self.bot.get_partial_messageable(summary.channel_id),
+                embed=summary_embed(summary),
             )
         except SEND_ERRORS as error:
             return send_failure(error)

@@ -15,7 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure, send_soon
+from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure, send_once, send_soon
 from bot.scheduling import Delivery, Due
 from bot.services.crisis_language import assess
 from bot.services.mentors import FOLLOW_UP_KIND, POST_KIND, FollowUp
@@ -206,7 +206,10 @@ class MentorFollowUpDelivery:
         if "dm_sent" not in due.payload:
             try:
                 dm = await self.bot.create_dm(discord.Object(follow_up.user_id))
-                sent = await dm.send(FOLLOW_UP_DM, embed=crisis_embed(), nonce=f"{due.nonce}-dm")
+                sent = await send_once(
+                    self.bot, due, dm, nonce=f"{due.nonce}-dm",
+                    content=FOLLOW_UP_DM, embed=crisis_embed(),
+                )  # fmt: skip
             except SEND_ERRORS as error:
                 if not (isinstance(error, discord.Forbidden) and error.code == CANNOT_DM):
                     return replace(send_failure(error), progress=progress or None)
@@ -227,16 +230,19 @@ class MentorFollowUpDelivery:
             else None
         )
         try:
-            await channel.send(
-                f"<@&{follow_up.role_id}> This request is still open: nobody has said "
+            await send_once(
+                self.bot,
+                due,
+                channel,
+                nonce=f"{due.nonce}-ping",
+                content=f"<@&{follow_up.role_id}> This request is still open: nobody has said "
                 "they're reaching out yet. If you can, press “I'm reaching out” and contact "
                 "them.",
-                reference=reference,  # type: ignore[arg-type]  # None sends no reference
+                reference=reference,  # None sends no reference
                 mention_author=False,
                 allowed_mentions=discord.AllowedMentions(
                     everyone=False, users=False, roles=[discord.Object(follow_up.role_id)]
                 ),
-                nonce=f"{due.nonce}-ping",
             )
         except SEND_ERRORS as error:
             failure = send_failure(error)

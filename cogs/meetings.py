@@ -14,7 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ensure_moderator, guild_object, guild_of
-from bot.delivery import SEND_ERRORS, send_failure
+from bot.delivery import SEND_ERRORS, same_buttons, send_failure, send_once
 from bot.errors import UserFacingError
 from bot.scheduling import NOT_SET_UP, Delivery, Due
 from bot.services.meetings import LEAD_CHOICES, MeetingCancelled, MeetingNotice, MeetingView
@@ -279,14 +279,19 @@ class MeetingDelivery:
                 return Delivery(
                     "failed_permanent", "the meetings channel can't take messages", NOT_SET_UP
                 )
-            message = await channel.send(
+            buttons = meeting_buttons(notice.meeting.id, notice.starts_at)
+            message = await send_once(
+                self.bot,
+                due,
+                channel,
+                # The buttons name the meeting and its start; the title may gain "(Delayed)".
+                same=same_buttons(buttons),
                 content=f"<@&{role}>" if role else None,
                 embed=meeting_embed(
                     notice.meeting, notice.starts_at, notice.counts, delayed=notice.delayed
                 ),
-                view=meeting_buttons(notice.meeting.id, notice.starts_at),
+                view=buttons,
                 allowed_mentions=mentions,
-                nonce=due.nonce,
             )
         except SEND_ERRORS as error:
             # Worth retrying only while the meeting has not begun.

@@ -268,7 +268,7 @@ class ReminderDelivery:
                 prepared.user_id,
                 embed=reminder_embed(prepared),
                 view=reminder_buttons(prepared),
-                nonce=due.nonce,
+                due=due,
             )
         except SEND_ERRORS as error:
             if isinstance(error, discord.Forbidden) and error.code == CANNOT_DM:

@@ -368,8 +368,7 @@ async def _settled(dispatcher: Dispatcher) -> None:
     """Let the alarm's task run to completion (the fake clock has already moved)."""
     for _ in range(50):
         await asyncio.sleep(0)
-    async with dispatcher._lock:  # the ring, if any, has finished
-        pass
+    await dispatcher.idle()  # the ring, if any, has finished
     for _ in range(50):
         await asyncio.sleep(0)
 

@@ -193,6 +193,10 @@ class Occurrence(Base):
     cause: Mapped[str | None] = mapped_column(String(30))
     # The message that was sent, recorded even when the first attempt to record it failed.
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Since when an attempt may have been sent without its message id being recorded (it was
+    # claimed and then lost, timed out or failed in a way that may have come after the send):
+    # past Discord's nonce window, the next attempt looks in the channel before sending.
+    uncertain_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Meeting(Base):

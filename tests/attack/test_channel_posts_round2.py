@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from bot.clock import FakeClock
@@ -104,11 +103,6 @@ async def _lost_answer_then_an_outage(
             break
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: a meeting reminder re-posted after the nonce window "
-    "(lost answer, then a 30-minute outage) appears twice",
-)
 async def test_a_meeting_reminder_with_a_lost_answer_then_a_30_minute_outage_is_posted_once(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -133,11 +127,6 @@ async def test_a_meeting_reminder_with_a_lost_answer_then_a_30_minute_outage_is_
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: an anonymous post re-sent after the nonce window (lost "
-    "answer, then a 30-minute outage) appears twice, one copy unrecorded",
-)
 async def test_an_anonymous_post_with_a_lost_answer_then_a_30_minute_outage_is_posted_once(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:

@@ -17,9 +17,6 @@ from tests.test_crash_recovery import MESSAGE_POST, bot_process, occurrence_stat
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.xfail(
-    strict=True, reason="known break, issue #13: a re-send after the nonce window makes a second DM"
-)
 async def test_kill_9_after_send_then_a_restart_five_minutes_later_does_not_double_it(
     tmp_path: Path, world: World, database: dict[str, Any]
 ) -> None:

@@ -25,9 +25,6 @@ from tests.test_delivery_faults import (  # noqa: F401  (autouse fixture re-expo
 )
 
 
-@pytest.mark.xfail(
-    strict=True, reason="known break, issue #13: a re-send after the nonce window makes a second DM"
-)
 async def test_lost_answer_then_a_30_minute_outage_never_makes_a_second_dm(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -105,9 +102,6 @@ async def test_a_dm_late_because_discord_was_down_does_not_say_i_was_offline(
     assert "Discord was having trouble" in footer, footer
 
 
-@pytest.mark.xfail(
-    strict=True, reason="known break, issue #13: one hung send holds up the dispatcher"
-)
 async def test_one_hung_dm_does_not_hold_up_another_members_court_reminder(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:

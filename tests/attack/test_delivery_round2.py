@@ -340,11 +340,6 @@ async def test_postgres_connections_killed_while_a_sent_dm_is_settled_record_it_
 
 
 @only_postgres
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: a database outage longer than the lease right after a "
-    "send lets the second process claim and send it again, after the nonce window",
-)
 async def test_two_processes_never_resend_a_dm_sent_just_before_a_database_outage(
     world: World, make_settings: Callable[..., Settings], clock: FakeClock
 ) -> None:
