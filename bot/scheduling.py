@@ -3,8 +3,10 @@
 Delivery is claim, send, settle (R8):
 - claim: a guarded UPDATE (after SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's
   write transactions already begin IMMEDIATE) marks due rows `claimed` with a lease;
-- send: the feature's handler delivers, using the occurrence's nonce so that a retried
-  send after a crash is de-duplicated by Discord;
+- send: the feature's handler delivers through bot.delivery.send_once, with the
+  occurrence's nonce so that a retried send after a crash is de-duplicated by Discord, and,
+  past Discord's few-minute nonce window, looking in the channel first when an earlier
+  attempt may have been sent (`uncertain_since`);
 - settle: a guarded UPDATE records exactly one end state: sent, skipped_late,
   failed_permanent or cancelled, with its cause and the id of the message sent. A crash
   between claim and settle leaves the lease to expire, and the row is claimed again.
@@ -317,7 +319,7 @@ class Scheduler:
             "kind": insert.excluded.kind, "available_at": insert.excluded.available_at,
             "payload": insert.excluded.payload, "state": PENDING, "attempts": 0,
             "lease_until": None, "claimed_by": None, "settled_at": None, "detail": None,
-            "cause": None, "message_id": None,
+            "cause": None, "message_id": None, "uncertain_since": None,
         }  # fmt: skip
         connection = await session.connection()
         await connection.execute(
