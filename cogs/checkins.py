@@ -16,11 +16,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.db.engine import DATABASE_ERRORS
-from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure, send_once
+from bot.delivery import CANNOT_DM, SEND_ERRORS, find_sent, send_failure, send_once
 from bot.dm import send_dm
 from bot.errors import UserFacingError
 from bot.scheduling import NOT_SET_UP, Delivery, Due
-from bot.services.anonymous import ANONYMOUS_POST_DEADLINE, PostContent
+from bot.services.anonymous import ANONYMOUS_POST_DEADLINE
 from bot.services.charts import (
     NO_ADVICE,
     checkins_csv,
@@ -628,6 +628,8 @@ class AnonymousPostDelivery:
         guild_id = int(due.source.split(":")[1])  # anon-release:<server>:<token>
         prepared = await services.anonymous.due_post(due, now)
         if isinstance(prepared, Delivery):
+            if prepared.status == "cancelled":
+                prepared = await self._take_down_lost_copy(due, prepared)
             await services.scheduler.scheduled(await services.anonymous.book_next(guild_id, now))
             return prepared
         zone = (await services.guild_settings.get(guild_id)).timezone
@@ -654,24 +656,41 @@ class AnonymousPostDelivery:
                     await services.anonymous.book_next(guild_id, now)
                 )
             return failure  # transient: this delivery is tried again, the others wait
-        await self._take_down_if_withdrawn(prepared, message.id)
+        await self._take_down_if_withdrawn(prepared.post_id, prepared.channel_id, message.id)
         await services.scheduler.scheduled(
             await services.anonymous.book_next(guild_id, now, done=prepared.post_id)
         )
         # Recorded with the settle, in one transaction, and retried until it is (R30).
         return Delivery("sent", message_id=message.id)
 
-    async def _take_down_if_withdrawn(self, prepared: PostContent, message_id: int) -> None:
+    async def _take_down_lost_copy(self, due: Due, outcome: Delivery) -> Delivery:
+        """Withdrawn or removed after an attempt whose answer was lost: Discord may show it.
+        Found in the channel, it is recorded and taken down; its author was told it would be."""
+        lost = await self.bot.services.anonymous.gone_but_maybe_sent(due)
+        if lost is None:
+            return outcome
+        title = f"Check-in from {lost.pseudonym}"
+        channel = self.bot.get_partial_messageable(lost.channel_id)
+        try:
+            found = await find_sent(
+                self.bot, due, channel, lambda m: bool(m.embeds) and m.embeds[0].title == title
+            )
+        except SEND_ERRORS as error:
+            return send_failure(error)  # looked for again on the retry
+        if found is None:
+            return outcome
+        await self._take_down_if_withdrawn(lost.post_id, lost.channel_id, found.id)
+        return Delivery("cancelled", "withdrawn; the copy that reached the channel was taken down")
+
+    async def _take_down_if_withdrawn(self, post_id: int, channel_id: int, message_id: int) -> None:
         """The author withdrew it (or a moderator removed it) while the send was in flight:
         it is recorded now, and taken down. If this fails, the settle still records it."""
         try:
-            gone_already = await self.bot.services.anonymous.attach_message(
-                prepared.post_id, message_id
-            )
+            gone_already = await self.bot.services.anonymous.attach_message(post_id, message_id)
             if gone_already:
-                await delete_post_message(self.bot, prepared.channel_id, message_id)
+                await delete_post_message(self.bot, channel_id, message_id)
         except RECORDING_ERRORS:
-            log.warning("Could not record or take down post #%s after sending", prepared.post_id)
+            log.warning("Could not record or take down post #%s after sending", post_id)
 
 
 class MilestoneDelivery:

@@ -82,6 +82,15 @@ class PostRef:
     on_its_way: bool = False  # its time had come: it may be being posted right now
 
 
+@dataclass(frozen=True)
+class MaybeSent:
+    """A withdrawn or removed post whose last send may have reached the channel."""
+
+    post_id: int
+    channel_id: int
+    pseudonym: str
+
+
 class AnonymousPostService:
     def __init__(self, sessions: SessionFactory, clock: Clock, keyring: Keyring) -> None:
         self._sessions = sessions
@@ -128,6 +137,18 @@ class AnonymousPostService:
                 cravings=content.cravings, sober=content.sober,
                 note=shown_note(content.note, note_shared), crisis_pointer=note_shared is True,
             )  # fmt: skip
+
+    async def gone_but_maybe_sent(self, due: Due) -> MaybeSent | None:
+        """The post this release tried to send, if it was withdrawn or removed since and the
+        attempt may have landed (no message recorded): its copy must be found and taken down."""
+        post_id = due.payload.get("post")
+        if post_id is None or due.uncertain_since is None:
+            return None
+        async with self._sessions() as session:
+            post = await session.get(AnonymousPost, int(post_id))
+        if post is None or post.state not in (REMOVED, WITHDRAWN) or post.message_id is not None:
+            return None
+        return MaybeSent(post.id, post.channel_id, post.pseudonym)
 
     async def book_next(self, guild_id: int, now: datetime, *, done: int | None = None) -> datetime:
         """The next release: for the next waiting post (not `done`, just sent), when it is

@@ -954,11 +954,6 @@ async def test_the_shard_lock_refuses_every_overlap_and_only_overlaps(
 # ----- withdrawn while its lost send is being retried -------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: a post withdrawn after Discord took it but the answer was "
-    "lost stays up for good: the retry sees 'withdrawn' and never learns the message",
-)
 async def test_a_post_withdrawn_after_its_answer_was_lost_is_taken_down(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:
