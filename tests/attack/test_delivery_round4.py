@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 import bot.sandbox.state as sandbox_state
 from bot.clock import FakeClock
-from bot.db.models import AnonymousPost
+from bot.db.models import AnonymousPost, Occurrence
 from bot.errors import UserFacingError
 from bot.runtime import Runtime
 from bot.sandbox.state import READ_MESSAGE_HISTORY
@@ -38,6 +38,7 @@ from tests.test_delivery_faults import (  # noqa: F401  (autouse fixture re-expo
 )
 
 MILESTONE = "Someone in the group reached"
+SUMMARY = "The week in anonymous check-ins"
 
 
 async def _milestone_week(
@@ -204,21 +205,13 @@ async def test_a_post_a_moderator_deleted_is_not_posted_again(
     assert again == [], f"the moderator deleted it; the channel shows it again: {again}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: a weekly summary whose answer was lost is posted again "
-    "past the nonce window when a check-in of that week was withdrawn meanwhile (its counts "
-    "changed, so the look doesn't know it)",
-)
-async def test_a_summary_whose_counts_changed_is_not_posted_twice(
-    ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
-) -> None:
-    """Four members post anonymously in the week (the server shows a summary from three);
-    Monday at 9:00 the summary is carried out by Discord and its answer lost. Discord then
-    fails the bot's POSTs for three minutes (past its nonce window); meanwhile one member
-    withdraws last week's check-in. The retry rebuilds the summary with the new counts
-    ("3 members shared 3 check-ins"), reads the history, finds no message with that
-    description, and posts a second summary."""
+async def _summary_answer_lost_then_withdrawn(
+    running: Runtime, world: World, clock: FakeClock, authors: int
+) -> Week:
+    """`authors` members post anonymously on Monday Nov 23 (the server shows a summary from
+    three); Monday Nov 30 at 9:00 the summary is carried out by Discord and its answer lost,
+    Discord then fails the bot's POSTs, and Sam withdraws last week's check-in meanwhile.
+    Discord is back at 9:03:30, past its nonce window."""
     sandbox = world.sandbox
     sandbox.clock = lambda: clock.now().timestamp()
     services = running.services
@@ -226,16 +219,16 @@ async def test_a_summary_whose_counts_changed_is_not_posted_twice(
     await services.anonymous.book_next(world.guild.id, clock.now())
     await services.summaries.ensure(world.guild.id, "America/New_York")
     members = {"Sam": world.member, "Riley": world.other_member}
-    for name in ("Alex", "Blair"):
+    for name in ("Alex", "Blair")[: authors - 2]:
         members[name] = await sandbox.create_member(world.guild, name)
     week = Week(running, world, clock, group, members)
     for who in members.values():
         await sandbox.slash(who, world.general, "settings timezone", zone="Eastern")
-    for hour, name in zip(("10", "11", "12", "13"), members, strict=True):
+    for hour, name in zip(("10", "11", "12", "13"), members, strict=False):
         await week.at(1, f"{hour}:00:00")
         await week.checkin(name, "anonymous", mood=4)
     await week.at(1, "18:00:00")
-    assert len(week.channel()) == 4, [m.text for m in week.channel()]
+    assert len(week.channel()) == authors, [m.text for m in week.channel()]
     post = rf"/channels/{group.checkins.id}/messages$"
     await week.at(8, "08:59:59")
     dropped = sandbox.drop_next("POST", post)
@@ -255,8 +248,57 @@ async def test_a_summary_whose_counts_changed_is_not_posted_twice(
     await week.at(8, "09:03:30")
     sandbox.recover()
     await week.at(8, "09:40:00")
-    summaries = [m for m in week.channel() if "The week in anonymous check-ins" in m.text]
+    return week
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known break, issue #13: a weekly summary whose answer was lost is posted again "
+    "past the nonce window when a check-in of that week was withdrawn meanwhile (its counts "
+    "changed, so the look doesn't know it)",
+)
+async def test_a_summary_whose_counts_changed_is_not_posted_twice(
+    ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """Four members post anonymously in the week (the server shows a summary from three);
+    Monday at 9:00 the summary is carried out by Discord and its answer lost. Discord then
+    fails the bot's POSTs for three minutes (past its nonce window); meanwhile one member
+    withdraws last week's check-in. The retry rebuilds the summary with the new counts
+    ("3 members shared 3 check-ins"), reads the history, finds no message with that
+    description, and posts a second summary."""
+    week = await _summary_answer_lost_then_withdrawn(running, world, clock, 4)
+    summaries = [m for m in week.channel() if SUMMARY in m.text]
     assert len(summaries) == 1, [m.text[:160] for m in summaries]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known break, issue #13: a weekly summary Discord took (answer lost) is settled "
+    "'cancelled: fewer members took part' when a check-in is withdrawn before the retry; its "
+    "message stays in the channel, its id never recorded",
+)
+async def test_a_summary_that_went_out_is_recorded_as_sent(
+    ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """As above with three members, the server's threshold: the retry rebuilds the summary,
+    finds two members, and cancels it ("fewer members took part") without looking. The
+    channel shows the summary; the store says none was posted and keeps no message id."""
+    week = await _summary_answer_lost_then_withdrawn(running, world, clock, 3)
+    summaries = [m for m in week.channel() if SUMMARY in m.text]
+    assert len(summaries) == 1, [m.text[:160] for m in summaries]
+    async with running.services.checkins._sessions() as session:
+        row = await session.scalar(
+            select(Occurrence)
+            .where(Occurrence.kind == "summary", Occurrence.message_id.is_not(None))
+            .order_by(Occurrence.due_at)
+        )
+        states = [
+            (r.state, r.cause, r.message_id, r.detail)
+            for r in await session.scalars(select(Occurrence).where(Occurrence.kind == "summary"))
+        ]
+    assert row is not None, states
+    assert row.state == "sent", states
+    assert row.message_id == summaries[0].id
 
 
 async def test_two_reminders_with_the_same_words_each_reach_the_member(
