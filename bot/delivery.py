@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import aiohttp
 import discord
 
+from bot.ratelimit import SEND_ANSWERS, NothingSent
 from bot.scheduling import (
     DISCORD_UNAVAILABLE,
     DMS_CLOSED,
@@ -53,7 +54,7 @@ QUICK_PAUSE = 0.5
 SEND_TIMEOUT = 30.0
 # How far back of the first uncertain attempt to look, for clocks that disagree a little
 # (ours, Discord's), and how many messages at most to read.
-HISTORY_SLACK = timedelta(seconds=10)
+HISTORY_SLACK = timedelta(minutes=1)  # as much as Muster lets its own clock step unnoticed
 HISTORY_LIMIT = 300
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,10 @@ def send_failure(error: BaseException, *, deadline: datetime | None = None) -> D
     if isinstance(error, discord.RateLimited):
         wait = timedelta(seconds=error.retry_after)
         answer = f"Discord asked to wait {error.retry_after:.0f} s"
-        return Delivery("retry", answer, RATE_LIMITED, deadline=deadline, wait=wait)
+        return Delivery(
+            "retry", answer, RATE_LIMITED, deadline=deadline, wait=wait,
+            sent_nothing=isinstance(error, NothingSent),
+        )  # fmt: skip
     if isinstance(error, discord.HTTPException):
         answer = f"Discord answered {error.status} ({error.code})"
         if error.status == 429:
@@ -136,7 +140,19 @@ async def send_once(
                 return found
         return await channel.send(nonce=nonce or due.nonce, **message)
 
-    return await asyncio.wait_for(attempt(), SEND_TIMEOUT)
+    answers: list[int] = []
+    watching = SEND_ANSWERS.set(answers)
+    try:
+        return await asyncio.wait_for(attempt(), SEND_TIMEOUT)
+    except (discord.RateLimited, discord.HTTPException) as error:
+        # Only 429s on every try prove nothing was carried out: discord.py may have retried
+        # a 5xx (whose message Discord made) before the 429 came.
+        refused = isinstance(error, discord.RateLimited) or error.status == 429
+        if refused and not isinstance(error, NothingSent) and all(a == 429 for a in answers):
+            raise NothingSent(getattr(error, "retry_after", 0.0)) from error
+        raise
+    finally:
+        SEND_ANSWERS.reset(watching)
 
 
 async def find_sent(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
@@ -29,6 +30,16 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
+
+
+# The status of every answer Discord gave within one send (0 for a connection that
+# failed), retries inside discord.py included: set by send_once, filled by the trace hook.
+SEND_ANSWERS: ContextVar[list[int] | None] = ContextVar("send_answers", default=None)
+
+
+class NothingSent(discord.RateLimited):
+    """A long 429 that refused every try of a send, or the limiter holding a send back in a
+    global 429's wait: nothing reached Discord for it to carry out."""
 
 
 def process_share(settings: Settings) -> float:
@@ -64,7 +75,7 @@ class OutgoingLimiter:
             if left > 0:
                 # Not sent at all, and not slept through either: the caller settles it (a
                 # delivery is retried after the wait, by the scheduler), holding nothing.
-                raise discord.RateLimited(left)
+                raise NothingSent(left)
             self._paused_until = None
         if self._bucket.has_capacity():
             await self._bucket.acquire()
@@ -94,12 +105,23 @@ class OutgoingLimiter:
             params: aiohttp.TraceRequestEndParams,
         ) -> None:
             answer = params.response
+            if (seen := SEND_ANSWERS.get()) is not None:
+                seen.append(answer.status)
             if answer.status == 429 and is_global(answer.headers):
                 self.pause(float(answer.headers.get("Retry-After") or 1))
+
+        async def on_request_exception(
+            session: aiohttp.ClientSession,
+            context: SimpleNamespace,
+            params: aiohttp.TraceRequestExceptionParams,
+        ) -> None:
+            if (seen := SEND_ANSWERS.get()) is not None:
+                seen.append(0)
 
         config = aiohttp.TraceConfig()
         config.on_request_start.append(on_request_start)
         config.on_request_end.append(on_request_end)
+        config.on_request_exception.append(on_request_exception)
         return config
 
 

@@ -141,6 +141,9 @@ class Delivery:
     deadline: datetime | None = None  # retry until then (default: the kind's own deadline)
     # Not before then: Discord's retry_after on a 429 it will not let us sleep through.
     wait: timedelta | None = None
+    # No request of this attempt left the process (the limiter held it back after a global
+    # 429). A 429 from Discord does not say so: discord.py may have retried a 5xx before it.
+    sent_nothing: bool = False
     # For a retry of a delivery that sends more than one message: what already went out,
     # kept in its payload so the next attempt sends only the rest.
     progress: dict[str, Any] | None = None
@@ -495,8 +498,8 @@ class Scheduler:
                     "cause": cause,
                     "detail": (delivery.detail or "will retry")[:200],
                 }
-                if cause == RATE_LIMITED:
-                    # Discord refused this attempt before carrying it out: it sent nothing.
+                if delivery.sent_nothing:
+                    # Refused before any request left: this attempt cannot have landed.
                     values["uncertain_since"] = due.uncertain_since
                 if delivery.progress:
                     values["payload"] = {**due.payload, **delivery.progress}

@@ -131,11 +131,6 @@ async def test_no_read_message_history_an_unanswered_post_is_not_posted_twice(
     assert len(posted) == 1, f"one milestone; the channel shows {posted}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: with the bot's clock 20 s ahead of Discord's, the history "
-    "look starts after the message it looks for and the reminder DM is sent twice",
-)
 async def test_a_bot_clock_a_little_ahead_of_discords_sends_no_second_dm(
     running: Runtime, world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -339,11 +334,6 @@ async def test_two_reminders_with_the_same_words_each_reach_the_member(
     assert ids == {m.id for m in dms}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: a 502 after Discord made the DM, then a long 429 on "
-    "discord.py's own retry, clears the attempt's uncertainty: the reminder is sent twice",
-)
 async def test_a_502_after_the_send_then_a_long_429_sends_no_second_dm(
     running: Runtime, world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
