@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -672,9 +673,7 @@ class AnonymousPostDelivery:
         title = f"Check-in from {lost.pseudonym}"
         channel = self.bot.get_partial_messageable(lost.channel_id)
         try:
-            found = await find_sent(
-                self.bot, due, channel, lambda m: bool(m.embeds) and m.embeds[0].title == title
-            )
+            found = await find_sent(self.bot, due, channel, _titled(title))
         except SEND_ERRORS as error:
             return send_failure(error)  # looked for again on the retry
         if found is None:
@@ -757,9 +756,14 @@ class PromptDelivery:
         return Delivery("sent", message_id=message.id)
 
 
+def summary_title(week_ending: date) -> str:
+    """One week's summary, and only it, has this title: how a lost attempt is found again."""
+    return f"The week in anonymous check-ins (to {week_ending:%B %-d})"
+
+
 def summary_embed(summary: WeeklySummary) -> discord.Embed:
     embed = discord.Embed(
-        title=f"The week in anonymous check-ins (to {summary.week_ending:%B %-d})",
+        title=summary_title(summary.week_ending),
         description=(
             f"{plural(summary.authors, 'member')} shared {plural(summary.posts, 'check-in')} "
             "anonymously this week. Thank you for showing up for each other."
@@ -788,14 +792,30 @@ class SummaryDelivery:
         config = await services.guild_settings.get(guild_id)
         summary = await services.summaries.prepare(due, config)
         if isinstance(summary, Delivery):
-            return summary
+            if summary.status != "cancelled" or config.checkin_channel_id is None:
+                return summary
+            # Fewer members now (a post taken down since) than when an attempt whose answer
+            # was lost may have posted it: if it is in the channel, it went out.
+            ending = (due.due_at - timedelta(days=1)).astimezone(ZoneInfo(config.timezone))
+            channel = self.bot.get_partial_messageable(config.checkin_channel_id)
+            try:
+                found = await find_sent(self.bot, due, channel, _titled(summary_title(ending)))
+            except SEND_ERRORS as error:
+                return send_failure(error)
+            return summary if found is None else Delivery("sent", message_id=found.id)
         try:
             message = await send_once(
                 self.bot,
                 due,
                 self.bot.get_partial_messageable(summary.channel_id),
+                # Its counts may have changed since a lost attempt: the week is what matches.
+                same=_titled(summary_title(summary.week_ending)),
                 embed=summary_embed(summary),
             )
         except SEND_ERRORS as error:
             return send_failure(error)
         return Delivery("sent", message_id=message.id)
+
+
+def _titled(title: str) -> Callable[[discord.Message], bool]:
+    return lambda message: bool(message.embeds) and message.embeds[0].title == title

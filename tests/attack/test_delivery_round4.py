@@ -246,12 +246,6 @@ async def _summary_answer_lost_then_withdrawn(
     return week
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: a weekly summary whose answer was lost is posted again "
-    "past the nonce window when a check-in of that week was withdrawn meanwhile (its counts "
-    "changed, so the look doesn't know it)",
-)
 async def test_a_summary_whose_counts_changed_is_not_posted_twice(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -266,12 +260,6 @@ async def test_a_summary_whose_counts_changed_is_not_posted_twice(
     assert len(summaries) == 1, [m.text[:160] for m in summaries]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: a weekly summary Discord took (answer lost) is settled "
-    "'cancelled: fewer members took part' when a check-in is withdrawn before the retry; its "
-    "message stays in the channel, its id never recorded",
-)
 async def test_a_summary_that_went_out_is_recorded_as_sent(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
