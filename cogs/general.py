@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.checks import is_moderator
 from bot.tree import respond
 from bot.ui.embeds import about_embed, crisis_embed, help_embed
 
@@ -29,9 +30,15 @@ class GeneralCog(commands.Cog):
     @app_commands.command(name="help")
     async def help(self, interaction: discord.Interaction[MusterBot]) -> None:
         """See everything you can do with Muster."""
-        listed = [
-            (command.qualified_name, command.description)
-            for command in sorted(self.bot.tree.walk_commands(), key=lambda c: c.qualified_name)
-            if isinstance(command, app_commands.Command)
-        ]
-        await respond(interaction, embed=help_embed(listed))
+        commands = sorted(self.bot.tree.walk_commands(), key=lambda c: c.qualified_name)
+        listed = [command for command in commands if isinstance(command, app_commands.Command)]
+        everyone = [(c.qualified_name, c.description) for c in listed if not _for_moderators(c)]
+        moderators = [(c.qualified_name, c.description) for c in listed if _for_moderators(c)]
+        shown = moderators if interaction.guild_id and await is_moderator(interaction) else None
+        await respond(interaction, embed=help_embed(everyone, shown))
+
+
+def _for_moderators(command: app_commands.Command[Any, ..., Any]) -> bool:
+    """A moderator's command: its group is hidden from members by default (Manage Server)."""
+    root = command.root_parent or command
+    return root.default_permissions is not None

@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from discord import app_commands
 
 from bot.runtime import Runtime
 from bot.sandbox import SandboxError
@@ -36,11 +37,38 @@ async def test_about_tells_what_is_stored_and_the_crisis_lines(
     assert world.sandbox.channel_messages(world.general) == []
 
 
-async def test_help_lists_every_command(running: Runtime, world: World) -> None:
+def _moderators_commands(running: Runtime) -> set[str]:
+    """The commands of groups Discord hides from members (Manage Server by default)."""
+    return {
+        command.qualified_name
+        for command in running.bot.tree.walk_commands()
+        if isinstance(command, app_commands.Command)
+        and (command.root_parent or command).default_permissions is not None
+    }
+
+
+async def test_help_lists_a_members_commands_and_not_the_moderators(
+    running: Runtime, world: World
+) -> None:
+    moderators = _moderators_commands(running)
+    assert {"setup start", "mod audit"} <= moderators
     result = await world.sandbox.slash(world.member, world.general, "help")
     assert result.ephemeral
     for command in running.bot.tree.walk_commands():
+        if isinstance(command, app_commands.Command):
+            listed = f"`/{command.qualified_name}`" in result.text
+            assert listed != (command.qualified_name in moderators), command.qualified_name
+    assert "For moderators" not in result.text
+
+
+async def test_help_shows_a_moderator_their_commands_and_the_integrations_step(
+    running: Runtime, world: World
+) -> None:
+    result = await world.sandbox.slash(world.moderator, world.general, "help")
+    assert "For moderators" in result.text
+    for command in running.bot.tree.walk_commands():
         assert f"/{command.qualified_name}" in result.text
+    assert "Server Settings > Integrations > Muster" in result.text
 
 
 async def test_commands_work_in_dms_too(running: Runtime, world: World) -> None:

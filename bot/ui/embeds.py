@@ -31,26 +31,43 @@ def about_embed() -> discord.Embed:
     return embed
 
 
-def help_embed(commands: list[tuple[str, str]]) -> discord.Embed:
-    """A list of (command, description) pairs; fields are cut to Discord's limits."""
+# Discord hides commands marked Manage Server from a member with only the moderator role.
+INTEGRATIONS_STEP = (
+    "If someone with your moderator role can't see these commands: Server Settings > "
+    "Integrations > Muster, then allow that role."
+)
+
+
+def help_embed(
+    commands: list[tuple[str, str]], moderator_commands: list[tuple[str, str]] | None = None
+) -> discord.Embed:
+    """Lists of (command, description) pairs: everyone's, then, for a moderator, theirs.
+    Fields are cut to Discord's limits."""
     embed = discord.Embed(
         title="What you can do with Muster",
         description="Everything Muster says back to you is private unless you choose to share.",
         colour=CALM_BLUE,
     )
-    lines = [f"`/{name}`: {description}" for name, description in commands]
+    _add_command_fields(embed, commands, "Commands")
+    if moderator_commands:
+        _add_command_fields(embed, moderator_commands, "For moderators")
+        embed.set_footer(text=INTEGRATIONS_STEP)
+    return embed
+
+
+def _add_command_fields(embed: discord.Embed, commands: list[tuple[str, str]], title: str) -> None:
     chunk: list[str] = []
-    for line in lines:
+    first = True
+
+    def flush() -> None:
+        nonlocal first
+        embed.add_field(name=title if first else "More", value="\n".join(chunk), inline=False)
+        first = False
+
+    for line in (f"`/{name}`: {description}" for name, description in commands):
         if sum(len(item) + 1 for item in chunk) + len(line) > 1000:
-            embed.add_field(
-                name="Commands" if not embed.fields else "More",
-                value="\n".join(chunk),
-                inline=False,
-            )
+            flush()
             chunk = []
         chunk.append(line)
     if chunk:
-        embed.add_field(
-            name="Commands" if not embed.fields else "More", value="\n".join(chunk), inline=False
-        )
-    return embed
+        flush()
