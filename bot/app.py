@@ -13,7 +13,8 @@ import yarl
 from discord.ext import commands
 
 from bot.config import Settings
-from bot.delivery import MAX_RATELIMIT_SLEEP
+from bot.delivery import MAX_RATELIMIT_SLEEP, SEND_ERRORS
+from bot.dm import send_dm
 from bot.invite import invite_url
 from bot.ratelimit import OutgoingLimiter, process_share
 from bot.scheduling import Dispatcher
@@ -83,6 +84,18 @@ def build_cogs(bot: MusterBot) -> list[commands.Cog]:
         SetupCog(bot),
         ModCog(bot),
     ]
+
+
+WELCOME = (
+    "Hi, I'm Muster. I help a peer-support group check in, keep reminders and find help "
+    "fast, privately unless a member chooses to share. A moderator starts with "
+    "`/setup start`. Anyone can use `/crisis` for crisis lines at any time; `/help` lists "
+    "the rest."
+)
+WELCOME_BY_DM = (
+    "Thanks for adding me to **{guild}**. I couldn't post in its system channel, so here it is: "
+    + WELCOME.removeprefix("Hi, I'm Muster. ")
+)
 
 
 class MusterBot(commands.AutoShardedBot):
@@ -189,6 +202,19 @@ class MusterBot(commands.AutoShardedBot):
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         self.spawn(self.services.guilds.record_present(guild.id, guild.name))
+        self.spawn(self._welcome(guild))
+
+    async def _welcome(self, guild: discord.Guild) -> None:
+        """One short hello on joining: in the server's system channel if Muster may post
+        there, else to the owner by DM. Never a second time (Discord sends no join again)."""
+        channel = guild.system_channel
+        try:
+            if channel is not None and channel.permissions_for(guild.me).send_messages:
+                await channel.send(WELCOME)
+            elif guild.owner_id is not None:
+                await send_dm(self, guild.owner_id, content=WELCOME_BY_DM.format(guild=guild.name))
+        except SEND_ERRORS as error:
+            log.info("Could not say hello in a new server (%s)", type(error).__name__)
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         self.spawn(self._record_left(guild.id))

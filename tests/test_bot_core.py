@@ -12,6 +12,7 @@ from discord import app_commands
 
 from bot.runtime import Runtime
 from bot.sandbox import SandboxError
+from bot.sandbox.server import SEND_MESSAGES
 from tests.conftest import World, eventually
 from tests.probe_cog import ProbeCog
 
@@ -228,3 +229,38 @@ async def test_bot_leaving_a_guild_is_recorded(running: Runtime, world: World) -
         return presence is not None and presence.left_at is not None
 
     await eventually(left, what="the guild marked as left")
+
+
+async def test_joining_a_server_says_hello_in_its_system_channel(
+    running: Runtime, world: World
+) -> None:
+    sandbox = world.sandbox
+    guild = await sandbox.create_guild("New cohort", with_bot=False)
+    lobby = await sandbox.create_channel(guild, "welcome")
+    guild.system_channel_id = lobby.id
+    await sandbox.invite_bot(guild)
+    await sandbox.wait_for(lambda: bool(sandbox.channel_messages(lobby)), what="the hello")
+    [hello] = sandbox.channel_messages(lobby)
+    assert "`/setup start`" in hello.text
+    assert "`/crisis`" in hello.text
+    assert hello.pings() == (set(), set(), False)
+    assert sandbox.dms_to(sandbox.owner_of(guild)) == []
+
+
+async def test_joining_a_server_it_cannot_post_in_tells_the_owner_by_dm(
+    running: Runtime, world: World
+) -> None:
+    sandbox = world.sandbox
+    guild = await sandbox.create_guild("Quiet cohort", with_bot=False)
+    lobby = await sandbox.create_channel(guild, "announcements")
+    lobby.overwrites = [  # only admins post here
+        {"id": str(guild.everyone.id), "type": 0, "allow": "0", "deny": str(SEND_MESSAGES)}
+    ]
+    guild.system_channel_id = lobby.id
+    await sandbox.invite_bot(guild)
+    owner = sandbox.owner_of(guild)
+    await sandbox.wait_for(lambda: bool(sandbox.dms_to(owner)), what="the owner's DM")
+    [hello] = sandbox.dms_to(owner)
+    assert "**Quiet cohort**" in hello.text
+    assert "`/setup start`" in hello.text
+    assert sandbox.channel_messages(lobby) == []

@@ -225,20 +225,34 @@ class Sandbox:
 
     # ----- building the world -----
 
-    async def create_guild(self, name: str, *, owner_name: str = "Server Owner") -> Guild:
+    async def create_guild(
+        self, name: str, *, owner_name: str = "Server Owner", with_bot: bool = True
+    ) -> Guild:
+        """A server; Muster is in it from the start unless `with_bot` is False (then
+        `invite_bot` adds it later, as a server owner inviting it would)."""
         guild_id = snowflake()
         owner = self._new_user(owner_name)
         everyone = Role(guild_id, guild_id, "@everyone", DEFAULT_EVERYONE_PERMISSIONS, position=0)
         guild = Guild(guild_id, name, owner.id, everyone)
         guild.members[owner.id] = Member(owner, guild_id)
-        bot_role = Role(snowflake(), guild_id, "Muster", BOT_PERMISSIONS)
-        guild.roles[bot_role.id] = bot_role
-        guild.members[self.bot_user.id] = Member(self.bot_user, guild_id, [bot_role])
         self.guilds[guild_id] = guild
-        await self._dispatch(
-            "GUILD_CREATE", guild.to_json(guild.members[self.bot_user.id]), guild_id
-        )
+        if with_bot:
+            await self._add_bot(guild, joined=False)
         return guild
+
+    async def invite_bot(self, guild: Guild) -> None:
+        """Muster joins the server, as its owner inviting it would: GUILD_CREATE with what
+        exists and no `unavailable` field, which is how Discord marks a join."""
+        await self._add_bot(guild, joined=True)
+
+    async def _add_bot(self, guild: Guild, *, joined: bool) -> None:
+        bot_role = Role(snowflake(), guild.id, "Muster", BOT_PERMISSIONS)
+        guild.roles[bot_role.id] = bot_role
+        guild.members[self.bot_user.id] = Member(self.bot_user, guild.id, [bot_role])
+        data = guild.to_json(guild.members[self.bot_user.id])
+        if joined:
+            del data["unavailable"]
+        await self._dispatch("GUILD_CREATE", data, guild.id)
 
     async def remove_guild(self, guild: Guild) -> None:
         """The server removes the bot."""
@@ -263,7 +277,8 @@ class Sandbox:
             ]
         guild.channels[channel.id] = channel
         self.channels[channel.id] = channel
-        await self._dispatch("CHANNEL_CREATE", channel.to_json(), guild.id)
+        if self.bot_user.id in guild.members:  # Discord tells only servers the bot is in
+            await self._dispatch("CHANNEL_CREATE", channel.to_json(), guild.id)
         return channel
 
     async def set_overwrite(
