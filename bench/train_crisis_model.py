@@ -48,17 +48,11 @@ from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from crisis_detection import CORPORA  # beside this script: the corpora the bench reads
+
 from bot.services import crisis_model
 from bot.services.crisis_language import NEGATIONS, assess, normalise, without_negations
 
-DATA = Path(__file__).resolve().parent / "data"
-CORPORA = (
-    DATA / "crisis_corpus.jsonl",
-    DATA / "crisis_dev.jsonl",
-    DATA / "crisis_chat.jsonl",
-    DATA / "crisis_train_extra.jsonl",
-    DATA / "crisis_fresh.jsonl",
-)
 NEVER_TRAINED_ON = frozenset({"dev_holdout", "held_out_7"})
 # Trained on, but left out of choosing C and the thresholds: easy everyday chat would
 # widen the false-alarm allowance that the hard everyday notes are measured against.
