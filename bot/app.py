@@ -13,7 +13,7 @@ import yarl
 from discord.ext import commands
 
 from bot.config import Settings
-from bot.delivery import MAX_RATELIMIT_SLEEP, SEND_ERRORS
+from bot.delivery import MAX_RATELIMIT_SLEEP, SEND_ERRORS, OwnSends
 from bot.dm import send_dm
 from bot.invite import invite_url
 from bot.ratelimit import OutgoingLimiter, process_share
@@ -53,6 +53,10 @@ def muster_intents() -> discord.Intents:
     intents = discord.Intents.none()
     intents.guilds = True
     intents.dm_messages = True  # a member's DM gets an answer; not privileged
+    # The bot's own posts, announced with their nonce: how a retry knows a send whose answer
+    # was lost went out (OwnSends). Not message content: other members' messages arrive
+    # empty and are dropped unread.
+    intents.guild_messages = True
     return intents
 
 
@@ -130,11 +134,29 @@ class MusterBot(commands.AutoShardedBot):
         )
         self.settings = settings
         self.services = services
+        self.own_sends = OwnSends(services.clock.now)
+        self.add_listener(self._saw_message, "on_message")
+        self.add_listener(self._session_started, "on_shard_connect")
+        self.add_listener(self._disconnected, "on_shard_disconnect")
+        self.add_listener(self._resumed, "on_shard_resumed")
         self.dispatcher = dispatcher
         self.health = health
         self._login_started = False
         self._invite_shown = False
         self._background: set[asyncio.Task[object]] = set()
+
+    # What OwnSends needs to know of the gateway: the bot's own messages, and its sessions.
+    async def _saw_message(self, message: discord.Message) -> None:
+        self.own_sends.saw(message, self.user.id if self.user is not None else None)
+
+    async def _session_started(self, shard_id: int) -> None:
+        self.own_sends.session_started(shard_id)
+
+    async def _disconnected(self, shard_id: int) -> None:
+        self.own_sends.disconnected(shard_id)
+
+    async def _resumed(self, shard_id: int) -> None:
+        self.own_sends.resumed(shard_id)
 
     def spawn(self, work: Coroutine[Any, Any, object]) -> None:
         """Run work that outlives an event handler; close() waits for it before the database

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -56,6 +57,10 @@ SEND_TIMEOUT = 30.0
 # (ours, Discord's), and how many messages at most to read.
 HISTORY_SLACK = timedelta(minutes=1)  # as much as Muster lets its own clock step unnoticed
 HISTORY_LIMIT = 300
+# The bot's own messages seen on the gateway, kept by nonce for this long (and at most this
+# many): long past Discord's nonce window, for retries of sends whose answer was lost.
+OWN_SENDS_KEPT = timedelta(hours=2)
+OWN_SENDS_MOST = 5000
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -113,6 +118,74 @@ async def send_soon(send: Callable[[], Awaitable[T]]) -> T:
 Same = Callable[[discord.Message], bool]
 
 
+class OwnSends:
+    """The bot's own messages as the gateway announced them (MESSAGE_CREATE carries the
+    nonce the send gave; a channel's history does not), by channel and nonce.
+
+    A send whose answer was lost was still announced if Discord carried it out, so a retry
+    finds it here even where the history cannot show it: no Read Message History, the
+    channel hidden from the bot since, a moderator who deleted it. And where this process
+    has watched the channel's shard without a gap since the first uncertain attempt, no
+    announcement means Discord made nothing: the retry sends, instead of taking another
+    member's post with the same words from the history as its own. A gap is a new gateway
+    session (a resumed one replays what it missed), or a forgotten entry; and until the
+    gateway has shown one nonce back, none is taken as proof. Kept in memory, per process:
+    after a restart, or for a claim taken over, the history is read."""
+
+    def __init__(self, now: Callable[[], datetime]) -> None:
+        self._now = now
+        self._seen: OrderedDict[tuple[int, str], tuple[datetime, discord.Message]] = OrderedDict()
+        self._forgotten_until: datetime | None = None
+        self._watched_since: dict[int, datetime] = {}
+        self._paused: set[int] = set()
+        self._nonces_shown = False
+
+    def saw(self, message: discord.Message, me: int | None) -> None:
+        """Keeps `message` if it is the bot's own (`me`) and carries a nonce."""
+        if me is None or message.author.id != me or message.nonce is None:
+            return
+        self._nonces_shown = True
+        now = self._now()
+        key = (message.channel.id, str(message.nonce))
+        self._seen.pop(key, None)
+        self._seen[key] = (now, message)
+        while self._seen:
+            seen_at, _ = next(iter(self._seen.values()))
+            if len(self._seen) <= OWN_SENDS_MOST and now - seen_at < OWN_SENDS_KEPT:
+                break
+            self._seen.popitem(last=False)
+            self._forgotten_until = seen_at
+
+    def sent(self, channel_id: int, nonce: str) -> discord.Message | None:
+        kept = self._seen.get((channel_id, nonce))
+        return None if kept is None else kept[1]
+
+    def session_started(self, shard_id: int) -> None:
+        """A new gateway session (READY): what came before it was not seen."""
+        self._watched_since[shard_id] = self._now()
+        self._paused.discard(shard_id)
+
+    def disconnected(self, shard_id: int) -> None:
+        self._paused.add(shard_id)
+
+    def resumed(self, shard_id: int) -> None:
+        """RESUMED: Discord has replayed every event the gap held."""
+        self._paused.discard(shard_id)
+
+    def watched(self, shard_id: int, since: datetime) -> bool:
+        """Whether every own message on the shard since `since` was seen and is still kept."""
+        start = self._watched_since.get(shard_id)
+        forgotten = self._forgotten_until
+        return (
+            self._nonces_shown
+            and start is not None
+            and start < since
+            and shard_id not in self._paused
+            and (forgotten is None or forgotten < since)
+            and self._now() - since < OWN_SENDS_KEPT
+        )
+
+
 async def send_once(
     client: discord.Client,
     due: Due,
@@ -132,13 +205,16 @@ async def send_once(
     is the bot's own message with the same text, embeds and buttons, or `same`); a message
     found there is returned as the one sent, and nothing is sent again."""
 
+    sent_with = nonce or due.nonce
+
     async def attempt() -> discord.Message:
-        if due.look_first:
-            found = await find_sent(client, due, channel, same or same_as(message))
-            if found is not None:
-                log.info("Occurrence %s was sent by an earlier attempt: recording it", due.id)
-                return found
-        return await channel.send(nonce=nonce or due.nonce, **message)
+        found = announced(client, channel, sent_with)
+        if found is None and due.look_first:
+            found = await find_sent(client, due, channel, same or same_as(message), sent_with)
+        if found is not None:
+            log.info("Occurrence %s was sent by an earlier attempt: recording it", due.id)
+            return found
+        return await channel.send(nonce=sent_with, **message)
 
     answers: list[int] = []
     watching = SEND_ANSWERS.set(answers)
@@ -155,15 +231,59 @@ async def send_once(
         SEND_ANSWERS.reset(watching)
 
 
-async def find_sent(
-    client: discord.Client, due: Due, channel: discord.abc.Messageable, same: Same
+def announced(
+    client: discord.Client, channel: discord.abc.Messageable, nonce: str
 ) -> discord.Message | None:
-    """The bot's message in `channel` since `due`'s first uncertain attempt that `same`
-    accepts, oldest first; None if there is none, or if the history cannot be read (then
-    the send goes ahead: a second copy is better than a court reminder never sent)."""
+    """The bot's own message with `nonce` in `channel`, if the gateway announced one."""
+    own_sends = getattr(client, "own_sends", None)
+    channel_id = getattr(channel, "id", None)
+    if not isinstance(own_sends, OwnSends) or not isinstance(channel_id, int):
+        return None
+    return own_sends.sent(channel_id, nonce)
+
+
+def watched_throughout(client: discord.Client, due: Due, channel: discord.abc.Messageable) -> bool:
+    """Whether this process saw every message the bot made in `channel` since `due`'s first
+    uncertain attempt: its own claim (not one taken over), on a shard this process holds
+    (a server's own; DMs come on shard 0), watched without a gap (OwnSends.watched)."""
+    own_sends = getattr(client, "own_sends", None)
+    if not isinstance(own_sends, OwnSends) or due.uncertain_since is None or due.taken_over:
+        return False
+    channel_id = getattr(channel, "id", None)
+    known = client.get_channel(channel_id) if isinstance(channel_id, int) else None
+    if isinstance(known, discord.abc.GuildChannel):
+        shard_id = known.guild.shard_id
+    elif isinstance(known, discord.DMChannel) or (
+        isinstance(channel, discord.PartialMessageable)
+        and channel.type == discord.ChannelType.private
+    ):
+        shard_id = 0
+        held = getattr(client, "shard_ids", None)
+        if held is not None and 0 not in held:
+            return False
+    else:
+        return False
+    return own_sends.watched(shard_id, due.uncertain_since - HISTORY_SLACK)
+
+
+async def find_sent(
+    client: discord.Client,
+    due: Due,
+    channel: discord.abc.Messageable,
+    same: Same,
+    nonce: str | None = None,
+) -> discord.Message | None:
+    """The bot's message in `channel` since `due`'s first uncertain attempt: the one the
+    gateway announced with the attempt's nonce (`nonce`, or the occurrence's); none if this
+    process watched the channel throughout and saw none; or else the oldest in the history
+    that `same` accepts. None too if the history cannot be read (then the send goes ahead:
+    a second copy is better than a court reminder never sent)."""
     me = client.user
     if me is None or due.uncertain_since is None:
         return None
+    found = announced(client, channel, nonce or due.nonce)
+    if found is not None or watched_throughout(client, due, channel):
+        return found
     known = (
         client.get_channel(channel.id)
         if isinstance(channel, discord.PartialMessageable)

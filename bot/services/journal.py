@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -418,6 +418,8 @@ class SobrietyService:
         the delivery waits IDLE_MILESTONES."""
         zone = await _server_zone(session, guild_id)
         since = now if after is None else after[0]
+        if after is not None:
+            after = await self._celebrated_up_to(session, guild_id, after)
         candidates: list[tuple[datetime, str, int, int]] = []
         for streak in await session.scalars(
             select(SobrietyStreak).where(
@@ -442,6 +444,7 @@ class SobrietyService:
             select(Occurrence).where(
                 Occurrence.source.like(shared_milestones_of(guild_id)),
                 Occurrence.state == PENDING,
+                Occurrence.attempts == 0,  # one being retried is a milestone of its own
             )
         )
         if pending is None:
@@ -452,6 +455,25 @@ class SobrietyService:
             pending.source, pending.payload = source, payload
             pending.due_at = pending.available_at = due
         return due
+
+    async def _celebrated_up_to(
+        self, session: AsyncSession, guild_id: int, after: tuple[datetime, str]
+    ) -> tuple[datetime, str]:
+        """The last of the server's anonymous milestones already taken up for posting, from
+        `after` on: a retried delivery must not point the next one back at a milestone that
+        a later delivery has posted since."""
+        taken = await session.execute(
+            select(Occurrence.due_at, Occurrence.payload).where(
+                Occurrence.source.like(shared_milestones_of(guild_id)),
+                Occurrence.due_at >= after[0],
+                or_(Occurrence.state != PENDING, Occurrence.attempts > 0),
+            )
+        )
+        for due_at, payload in taken:
+            streak_id, days = payload.get("streak"), payload.get("days")
+            if streak_id is not None and days is not None:
+                after = max(after, (due_at, self._order(int(streak_id), int(days))))
+        return after
 
     def _order(self, streak_id: int, days: int) -> str:
         """Where a milestone goes among those due at the same moment: keyed, so nobody

@@ -73,11 +73,6 @@ def _posts(week: Week, text: str) -> list[str]:
     return [m.text for m in week.channel() if text in m.text]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: an uncertain milestone takes another member's identical "
-    "anonymous milestone post from the history as its own and is never posted",
-)
 async def test_two_members_same_milestone_same_day_both_posted(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -102,11 +97,6 @@ async def test_two_members_same_milestone_same_day_both_posted(
     assert len(posted) == 2, f"two members reached a week; the channel shows {posted}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: without Read Message History in the channel a post whose "
-    "answer was lost is sent again past the nonce window (a second copy)",
-)
 async def test_no_read_message_history_an_unanswered_post_is_not_posted_twice(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -161,11 +151,6 @@ async def test_a_bot_clock_a_little_ahead_of_discords_sends_no_second_dm(
     assert (await row_of(running, source)).message_id == dms[0].id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: a post a moderator deleted after Discord took it (answer "
-    "lost) is posted again past the nonce window, and its id is never recorded",
-)
 async def test_a_post_a_moderator_deleted_is_not_posted_again(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -371,12 +356,6 @@ async def test_a_502_after_the_send_then_a_long_429_sends_no_second_dm(
     assert (await row_of(running, source)).message_id == dms[0].id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: a post Discord took (answer lost) is settled "
-    "failed_permanent/missing_permission when the bot loses View Channel before the retry; "
-    "the post stays in the channel, its id never recorded",
-)
 async def test_a_post_that_went_out_is_not_settled_as_refused(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
