@@ -62,6 +62,7 @@ from bot.services.mentors import KEEP_FOR as MENTOR_REQUESTS_KEPT
 from bot.services.ownership import OWNER_SIZES, Owners, owner_context, post_context
 from bot.services.pseudonyms import storage_week
 from bot.services.spool import Spool
+from bot.services.taper import rotate_taper
 
 REMINDERS_KEPT_AFTER_DATE = timedelta(days=30)
 SETTLED_DELIVERIES_KEPT = timedelta(days=30)
@@ -250,6 +251,7 @@ class RetentionService:
                         **occurrence.payload,
                         "user": rotate(sealed, f"milestone:{streak_id}").hex(),
                     }
+            await rotate_taper(session, rotate, lambda blob, table: owner(table, blob))
         if self._spool is not None:
             # Held check-ins are stored data too: left under the old key, they would be lost
             # the day it is removed (R29).
