@@ -393,6 +393,9 @@ class TaperStep(Base):
     the step's reminder is booked for it anyway."""
 
     __tablename__ = "taper_steps"
+    # Never reused on SQLite: a step's reminder is "taper:<id>", and a removed step's
+    # cancelled deliveries stay until retention clears them.
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012  # SQLAlchemy's own form
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner: Mapped[bytes] = mapped_column(LargeBinary)

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("details_encrypted", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_taper_steps")),
         sa.UniqueConstraint("request_digest", name=op.f("uq_taper_steps_request_digest")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("taper_steps", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_taper_steps_step_on"), ["step_on"], unique=False)

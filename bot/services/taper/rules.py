@@ -2,7 +2,7 @@
 reminder is due, and when the symptom check is offered.
 
 Muster keeps a plan exactly as the prescriber set it. Nothing here reads a dose as a number,
-compares two doses or works out a next one: a dose is text, kept as written.
+compares two doses or works out a next one: every dose stays text, kept as written.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.errors import UserFacingError
+from bot.services.dates import parse_natural
 from bot.services.recurrence import to_utc
 from bot.services.text import clean_text, optional_text
 
@@ -101,6 +102,34 @@ def parse_steps(text: str, today: date) -> list[StepText]:
             shown_error = message if message.startswith("Line") else where + message
             raise UserFacingError(shown_error) from None
     return steps
+
+
+def parse_day(text: str, zone: str, now: datetime) -> date:
+    """A step's date as a member types it ("2027-01-10", "Jan 10"): a plan looks ahead, so a
+    date with no year is the next one (today included)."""
+    cleaned = clean_text(text, field="Date", max_length=40)
+    if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", cleaned):
+        try:
+            return date.fromisoformat(_padded(cleaned))
+        except ValueError:
+            raise UserFacingError("That date doesn't exist. Check the day and month.") from None
+    if re.search(r"\b\d{5,}\b", cleaned):
+        raise UserFacingError("Date: that year doesn't look right.")
+    today = now.astimezone(ZoneInfo(zone)).date()
+    parsed = parse_natural(
+        cleaned,
+        {
+            "RELATIVE_BASE": datetime.combine(today, time(0)),
+            "PREFER_DATES_FROM": "future",
+            "RETURN_AS_TIMEZONE_AWARE": False,
+        },
+    )
+    if parsed is None:
+        raise UserFacingError(
+            f"I couldn't read “{cleaned}” as a date. Try “2027-01-10” or “Jan 10”."
+        )
+    day: date = parsed.date()
+    return day
 
 
 def _padded(day: str) -> str:

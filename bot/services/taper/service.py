@@ -23,7 +23,6 @@ from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import LATE, PENDING, Delivery, Due, Scheduler
 from bot.services.crypto import decrypt_or_none, encrypt
-from bot.services.journal import parse_day
 from bot.services.ownership import Owners, keyed_digest, owned_rows
 from bot.services.reminders import LATE_LIMIT, LATE_NOTE_AFTER
 from bot.services.taper.rules import (
@@ -35,6 +34,7 @@ from bot.services.taper.rules import (
     StepText,
     check_step,
     in_symptom_window,
+    parse_day,
     parse_steps,
     reminder_moment,
     week_of,
@@ -167,7 +167,7 @@ class TaperService:
     async def add_step(
         self, *, user_id: int, when: str, dose: str, note: str | None, zone: str, request_key: int
     ) -> PlanStep:
-        on = parse_day(when, zone, self._clock.now(), field="Date")
+        on = parse_day(when, zone, self._clock.now())
         step = check_step(on, dose, note, self._today(zone))
         [added] = await self._add(user_id, [step], zone, request_key)
         return added
@@ -254,7 +254,7 @@ class TaperService:
                     "This step's dose could not be read with the keys I have now; "
                     "write it again in `dose`."
                 )
-            on = row.step_on if when is None else parse_day(when, zone, now, field="Date")
+            on = row.step_on if when is None else parse_day(when, zone, now)
             step = check_step(
                 on, dose if dose is not None else details["dose"],
                 note if note is not None else details["note"], self._today(zone),
