@@ -10,15 +10,20 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from bot.clock import FakeClock
-from bot.db.models import TaperStep, TaperSymptomCheck
+from bot.db.engine import SessionFactory
+from bot.db.models import Occurrence, TaperStep, TaperSymptomCheck
+from bot.keys import Keyring
 from bot.runtime import Runtime
 from bot.sandbox import Message
-from bot.scheduling import CANCELLED, PENDING, SENT
-from bot.services.taper import SEVERE_MESSAGE
+from bot.scheduling import CANCELLED, LATE, PENDING, SENT, Delivery, Due, Scheduler
+from bot.services.reminders import LATE_LIMIT
+from bot.services.retention import RetentionService
+from bot.services.taper import SEVERE_MESSAGE, StepReminder, TaperService
 from tests.conftest import START, World, deliveries_settled
 
 AS_SET = "as your prescriber set it"
 TALK_FIRST = "Talk to your prescriber before changing anything."
+USER = 501
 CHECKIN = {"mood": 3, "sleep": "6", "cravings": "none", "sober": "yes", "share": "private"}
 
 
@@ -270,13 +275,70 @@ async def test_export_and_delete_cover_the_plan_and_the_symptom_checks(
     assert exported["symptoms"].startswith("Flu-like")
     assert exported["how_bad"] == "1 (mild)"
 
+    step_ids = [step.id for step in await running.services.taper.steps(member.id)]
     asked = await sandbox.slash(member, world.general, "mydata delete")
     await sandbox.click(member, asked.messages[0], "mydata:confirm")
     assert "2 taper steps, 1 taper symptom check" in asked.messages[0].content
     assert await running.services.taper.steps(member.id) == []
     assert await running.services.taper.symptom_checks(member.id) == []
     assert len(await running.services.taper.steps(world.other_member.id)) == 1  # theirs stays
+    for step_id in step_ids:  # their reminders go with them
+        assert await states(running, step_id) == []
     await clock.advance(datetime(2027, 1, 10, 14, 1, tzinfo=UTC) - clock.now())
     await deliveries_settled(running, clock)
     assert plan_dms(world) == []  # the deleted step's reminder went with it
     assert clock.now() > START
+
+
+async def test_key_rotation_rewrites_the_plan_the_checks_and_the_reminders_owner(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    old = Keyring.generate("k1")
+    scheduler = Scheduler(sessions, clock)
+    before = TaperService(sessions, clock, old, scheduler)
+    await before.add_steps(user_id=USER, text="2026-11-21 10 mg\n2027-01-10 5 mg; a note",
+                           zone="UTC", request_key=1)  # fmt: skip
+    await before.record_symptom_check(
+        user_id=USER, symptoms=["nausea"], severity=1, zone="UTC", request_key=2
+    )
+    new_key = Keyring.generate("k2").encryption_keys["k2"]
+    rotated = Keyring(old.pseudonym_key, {"k2": new_key, "k1": old.encryption_keys["k1"]}, "k2")
+    report = await RetentionService(sessions, clock, rotated).reencrypt()
+    # Two steps (owner and dose each), one check (owner and data), one reminder's owner.
+    assert (report.reencrypted, report.unreadable) == (2 * 2 + 2 + 1, 0)
+    only_new = Keyring(old.pseudonym_key, {"k2": new_key}, "k2")
+    after = TaperService(sessions, clock, only_new, scheduler)
+    assert [(s.dose, s.note) for s in await after.steps(USER)] == [
+        ("10 mg", None), ("5 mg", "a note"),
+    ]  # fmt: skip
+    [check] = await after.symptom_checks(USER)
+    assert (check.symptoms, check.severity) == (("nausea",), 1)
+    async with sessions() as session:
+        booked = await session.scalar(select(Occurrence).where(Occurrence.kind == "taper_step"))
+    assert booked is not None
+    due = Due(booked.id, booked.source, booked.kind, booked.due_at, 0, booked.payload)
+    reminder = await after.prepare(due, booked.due_at)
+    assert isinstance(reminder, StepReminder)
+    assert (reminder.user_id, reminder.dose) == (USER, "5 mg")
+
+
+async def test_a_late_reminder_says_so_and_one_past_the_late_limit_is_skipped(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    scheduler = Scheduler(sessions, clock)
+    taper = TaperService(sessions, clock, Keyring.generate(), scheduler)
+    await taper.add_steps(user_id=USER, text="2027-01-10 5 mg", zone="UTC", request_key=1)
+    async with sessions() as session:
+        booked = await session.scalar(select(Occurrence).where(Occurrence.kind == "taper_step"))
+    assert booked is not None
+    due = Due(booked.id, booked.source, booked.kind, booked.due_at, 0, booked.payload)
+    on_time = await taper.prepare(due, due.due_at + timedelta(seconds=30))
+    assert isinstance(on_time, StepReminder)
+    assert on_time.late_since is None
+    late = await taper.prepare(due, due.due_at + timedelta(hours=2))
+    assert isinstance(late, StepReminder)
+    assert late.late_since == due.due_at
+    assert late.deadline == due.due_at + LATE_LIMIT
+    missed = await taper.prepare(due, due.due_at + LATE_LIMIT + timedelta(minutes=1))
+    assert isinstance(missed, Delivery)
+    assert (missed.status, missed.cause) == ("skipped_late", LATE)
