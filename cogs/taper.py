@@ -94,6 +94,10 @@ class StepReminderDelivery:
             if isinstance(error, discord.Forbidden) and error.code == CANNOT_DM:
                 await services.member_settings.mark_dms_closed(prepared.user_id)
             return send_failure(error, deadline=prepared.deadline)
+        try:
+            await services.member_settings.mark_dms_open(prepared.user_id)
+        except Exception:  # a note for later: the send itself is done and must not repeat
+            log.exception("Could not note that a member's DMs are open again")
         return Delivery("sent", message_id=message.id)
 
 
@@ -205,7 +209,7 @@ class PlanCommands(app_commands.Group):
         else:
             gone = await taper.cancel_step(interaction.user.id, _step_id(step))
             text = f"Taken out of your plan, with its reminder:\n{step_line(gone)}"
-        await respond(interaction, f"{text}\n{TALK_FIRST}")
+        await respond(interaction, f"{text}\nKeep your plan {AS_SET}. {TALK_FIRST}")
 
     @edit.autocomplete("step")
     @cancel.autocomplete("step")

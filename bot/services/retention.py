@@ -9,6 +9,8 @@ The retention job runs on the shared scheduler once a day and deletes:
 - pauses on anonymous posting once they have ended;
 - everything about a server 30 days after it removed Muster (the grace period);
 - audit entries after a year.
+The member's own journal (the medication log, the taper plan and its symptom checks, the
+sobriety counter) stays until they delete it; key rotation (`reencrypt`) rewrites all of it.
 """
 
 from __future__ import annotations
