@@ -105,5 +105,5 @@ def build_services(
         prompts=PromptService(sessions, clock, scheduler),
         summaries=SummaryService(sessions, clock, keyring, scheduler),
         mentor_requests=MentorRequests(sessions, clock, scheduler),
-        taper=TaperService(sessions, clock, keyring, scheduler),
+        taper=TaperService(sessions, clock, keyring, scheduler, reads=reads),
     )

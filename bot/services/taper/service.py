@@ -147,9 +147,16 @@ def as_check(values: dict[str, Any]) -> SymptomCheck:
 
 class TaperService:
     def __init__(
-        self, sessions: SessionFactory, clock: Clock, keyring: Keyring, scheduler: Scheduler
+        self,
+        sessions: SessionFactory,
+        clock: Clock,
+        keyring: Keyring,
+        scheduler: Scheduler,
+        *,
+        reads: SessionFactory | None = None,
     ) -> None:
         self._sessions = sessions
+        self._reads = reads or sessions  # never waits behind writes: asked on every check-in
         self._clock = clock
         self._keyring = keyring
         self._owners = Owners(keyring)
@@ -288,7 +295,7 @@ class TaperService:
     async def symptom_offer(self, user_id: int, zone: str) -> SymptomOffer | None:
         """The latest step of the last SYMPTOM_WINDOW_DAYS days, if there is one."""
         today = self._today(zone)
-        async with self._sessions() as session:
+        async with self._reads() as session:
             return await self._offer(session, user_id, today)
 
     async def record_symptom_check(
