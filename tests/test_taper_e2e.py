@@ -5,7 +5,7 @@ symptom check after a check-in in the 14 days after a step, and /mydata covering
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -342,3 +342,22 @@ async def test_a_late_reminder_says_so_and_one_past_the_late_limit_is_skipped(
     missed = await taper.prepare(due, due.due_at + LATE_LIMIT + timedelta(minutes=1))
     assert isinstance(missed, Delivery)
     assert (missed.status, missed.cause) == ("skipped_late", LATE)
+
+
+async def test_the_packets_reads_give_the_steps_and_checks_of_a_period(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    taper = TaperService(sessions, clock, Keyring.generate(), Scheduler(sessions, clock))
+    await taper.add_steps(user_id=USER, text="2026-11-01 20 mg\n2026-11-21 10 mg\n2027-01-10 5 mg",
+                          zone="UTC", request_key=1)  # fmt: skip
+    await taper.add_steps(user_id=USER + 1, text="2026-11-21 1 mg", zone="UTC", request_key=2)
+    await taper.record_symptom_check(
+        user_id=USER, symptoms=["flu"], severity=2, zone="UTC", request_key=3
+    )
+    period = await taper.plan_steps(USER, date(2026, 11, 10), date(2026, 12, 31))
+    assert [(step.on, step.dose) for step in period] == [(date(2026, 11, 21), "10 mg")]
+    assert len(await taper.plan_steps(USER)) == 3
+    [check] = await taper.symptom_checks(USER, date(2026, 11, 22), date(2026, 11, 22))
+    assert (check.step_on, check.dose, check.severity) == (date(2026, 11, 21), "10 mg", 2)
+    assert await taper.symptom_checks(USER, date(2026, 11, 23)) == []
+    assert await taper.symptom_checks(USER + 1) == []
