@@ -29,6 +29,7 @@ from cogs.privacy import PrivacyCog
 from cogs.reminders import ReminderCog, SettingsCog
 from cogs.resources import ResourceAdminCog, ResourceCog
 from cogs.setup import ModCog, SetupCog
+from cogs.taper import TaperCog
 
 if TYPE_CHECKING:
     from bot.health import Health
@@ -79,6 +80,7 @@ def build_cogs(bot: MusterBot) -> list[commands.Cog]:
         ResourceAdminCog(bot),
         CheckinCog(bot),
         MedsCog(bot),
+        TaperCog(bot),  # after MedsCog: its commands go under /meds
         SobrietyCog(bot),
         ReminderCog(bot),
         SettingsCog(bot),

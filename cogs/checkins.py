@@ -72,6 +72,7 @@ from bot.ui.crisis import (
     show_card,
 )
 from bot.ui.embeds import CALM_BLUE, safe
+from bot.ui.taper import offer_symptom_check
 
 if TYPE_CHECKING:
     from bot.app import MusterBot
@@ -305,7 +306,23 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
             if signals.any:
                 text += "\n\n" + SUPPORT_OFFER
                 buttons.add_item(MentorButton())
+        if not result.held and not result.unsaved:
+            await self._offer_symptom_check(interaction, draft.user_id, buttons)
         await respond(interaction, text, view=buttons if buttons.children else None)
+
+    async def _offer_symptom_check(
+        self, interaction: discord.Interaction[Any], user_id: int, buttons: discord.ui.View
+    ) -> None:
+        """In the 14 days after a step of their taper plan, the optional symptom check."""
+        try:
+            offer = await self.bot.services.taper.symptom_offer(
+                user_id, await member_zone(interaction)
+            )
+        except DATABASE_ERRORS:  # the check-in's answer never waits on it
+            log.warning("Could not look for a recent taper step")
+            return
+        if offer is not None:
+            offer_symptom_check(buttons)
 
     async def _post_named(
         self, channel_id: int, draft: CheckinDraft, note: str | None, name: str, text: str

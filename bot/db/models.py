@@ -385,3 +385,33 @@ class MentorRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     newest: Mapped[bool | None] = mapped_column(Boolean)  # True on the member's newest, or NULL
+
+
+class TaperStep(Base):
+    """One step of a member's taper plan, exactly as their prescriber set it: the dose as
+    written and a note, encrypted; the date in the clear, like a medication change's, since
+    the step's reminder is booked for it anyway."""
+
+    __tablename__ = "taper_steps"
+    # Never reused on SQLite: a step's reminder is "taper:<id>", and a removed step's
+    # cancelled deliveries stay until retention clears them.
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012  # SQLAlchemy's own form
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[bytes] = mapped_column(LargeBinary)
+    request_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    step_on: Mapped[date] = mapped_column(Date, index=True)
+    details_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class TaperSymptomCheck(Base):
+    """A short symptom check after a taper step: which groups, how bad, and the step it
+    followed, all encrypted; only a coarse week in the clear, like a check-in's."""
+
+    __tablename__ = "taper_symptom_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[bytes] = mapped_column(LargeBinary)
+    request_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    week: Mapped[date] = mapped_column(Date, index=True)  # the Monday (UTC) of its week
+    data: Mapped[bytes] = mapped_column(LargeBinary)

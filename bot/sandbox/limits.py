@@ -89,7 +89,15 @@ def check_modal(data: dict[str, Any]) -> list[str]:
         problems.append(f"modal has {len(rows)} components (1 to 5 allowed)")
     for row in rows:
         inputs = row.get("components") or ([row["component"]] if "component" in row else [])
+        if row.get("type") == 18 and not 1 <= len(row.get("label") or "") <= 45:
+            problems.append("a label's text must be 1 to 45 characters")
         for item in inputs:
+            if item.get("type") in (21, 22):  # radio and checkbox groups: 2 to 10 choices
+                count = len(item.get("options") or [])
+                if not (2 if item["type"] == 21 else 1) <= count <= 10:
+                    problems.append(f"a radio or checkbox group has {count} options")
+                if any(len(option.get("label") or "") > 100 for option in item["options"]):
+                    problems.append("a radio or checkbox option's label is over 100 characters")
             if item.get("type") != 4:
                 continue
             if (item.get("max_length") or 0) > 4000:

@@ -570,12 +570,14 @@ class Sandbox:
         self,
         who: Member | User,
         shown: InteractionResult,
-        values: dict[str, str],
+        values: dict[str, Any],
         *,
         wait: bool = True,
         timeout: float = 5.0,
     ) -> InteractionResult:
-        """Fill in and submit the modal `shown` opened, checking what Discord's client checks."""
+        """Fill in and submit the modal `shown` opened, checking what Discord's client checks.
+        A text input takes a string; a labelled select or checkbox group a list of option
+        values, a radio group one value, a checkbox True or False."""
         modal = shown.modal
         if modal is None:
             raise SandboxError("that interaction did not open a modal")
@@ -585,11 +587,15 @@ class Sandbox:
             inputs = row.get("components") or ([row["component"]] if "component" in row else [])
             answered = []
             for item in inputs:
+                if item.get("type") in CHOICE_INPUTS:
+                    known.add(item["custom_id"])
+                    answered.append(_choice_answer(item, values.get(item["custom_id"])))
+                    continue
                 if item.get("type") != 4:
                     continue
                 custom_id = item["custom_id"]
                 known.add(custom_id)
-                text = values.get(custom_id, "")
+                text = str(values.get(custom_id, ""))
                 if item.get("required", True) and not text:
                     raise SandboxError(f"{custom_id!r} is required")
                 if len(text) > item.get("max_length", 4000) or (
@@ -1667,6 +1673,33 @@ def _apply_edit(message: Message, data: dict[str, Any], files: list[Attachment])
     if files:
         message.attachments = list(files)
     message.edits += 1
+
+
+# Modal inputs answered by choosing: string select, radio group, checkbox group, checkbox.
+CHOICE_INPUTS = (3, 21, 22, 23)
+
+
+def _choice_answer(item: dict[str, Any], chosen: Any) -> dict[str, Any]:
+    """What Discord's client sends for a choice input in a modal, checking what it checks."""
+    kind, custom_id = item["type"], item["custom_id"]
+    if kind == 23:
+        return {"type": 23, "custom_id": custom_id, "value": bool(chosen)}
+    offered = [option["value"] for option in item.get("options") or []]
+    picked = [] if chosen is None else [chosen] if isinstance(chosen, str) else list(chosen)
+    if any(value not in offered for value in picked):
+        raise SandboxError(f"{custom_id!r} offers no {sorted(set(picked) - set(offered))}")
+    required = item.get("required", True)
+    if kind == 21:
+        if len(picked) > 1:
+            raise SandboxError(f"{custom_id!r} is a radio group: one choice at most")
+        if required and not picked:
+            raise SandboxError(f"{custom_id!r} is required")
+        return {"type": 21, "custom_id": custom_id, "value": picked[0] if picked else None}
+    low = item.get("min_values", 1 if required else 0)
+    high = item.get("max_values", 1 if kind == 3 else len(offered))
+    if not (low <= len(picked) <= high) and (picked or required):
+        raise SandboxError(f"{custom_id!r} takes {low} to {high} choices, not {len(picked)}")
+    return {"type": kind, "custom_id": custom_id, "values": picked}
 
 
 def _find_component(items: list[dict[str, Any]], custom_id: str) -> dict[str, Any] | None:

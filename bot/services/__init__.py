@@ -24,6 +24,7 @@ from bot.services.resources import ResourceService
 from bot.services.retention import RetentionService
 from bot.services.rhythm import PromptService, SummaryService
 from bot.services.spool import Spool
+from bot.services.taper import TaperService
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Services:
     prompts: PromptService
     summaries: SummaryService
     mentor_requests: MentorRequests
+    taper: TaperService
 
     async def zone_of(self, user_id: int, guild_id: int | None) -> str:
         """The zone a member's times are shown in: their own, else their group's, else UTC."""
@@ -103,4 +105,5 @@ def build_services(
         prompts=PromptService(sessions, clock, scheduler),
         summaries=SummaryService(sessions, clock, keyring, scheduler),
         mentor_requests=MentorRequests(sessions, clock, scheduler),
+        taper=TaperService(sessions, clock, keyring, scheduler, reads=reads),
     )

@@ -44,8 +44,9 @@ ABOUT_SECTIONS: tuple[Section, ...] = (
 PRIVACY_SECTIONS: tuple[Section, ...] = (
     Section(
         "What Muster keeps about you",
-        "Only what you give it: your check-ins (notes encrypted), your medication log "
-        "(encrypted) and sobriety counter, your reminders (text encrypted), daily prompt time, "
+        "Only what you give it: your check-ins (notes encrypted), your medication log, taper "
+        "plan and symptom checks (encrypted) and sobriety counter, your reminders (text "
+        "encrypted), daily prompt time, "
         "time zone, and meeting RSVPs. A check-in, an anonymous post and your logs carry your "
         "id only encrypted, differently on every row, and a check-in's time only as its week. "
         "If a DM to you fails, it notes that your DMs are closed, so it doesn't keep trying.",
@@ -54,8 +55,9 @@ PRIVACY_SECTIONS: tuple[Section, ...] = (
         "For how long",
         "Check-ins, their notes and anonymous posts, and meeting answers are deleted after "
         "your server's retention period (180 days unless a moderator changed it; see "
-        "`/setup show`). Reminders go 30 days after their date. Your medication log and "
-        "sobriety counter stay until you delete them. When a server removes Muster, its "
+        "`/setup show`). Reminders go 30 days after their date. Your medication log, taper "
+        "plan, symptom checks and sobriety counter stay until you delete them. When a "
+        "server removes Muster, its "
         "shared posts are deleted 30 days later. `/mydata delete` removes everything about "
         "you at once.",
     ),
@@ -83,7 +85,8 @@ PRIVACY_SECTIONS: tuple[Section, ...] = (
     Section(
         "Not a medical service",
         "Muster is not a clinician and gives no medical, legal or dosing advice. The "
-        "medication log records what your prescriber decided; it never suggests changes.",
+        "medication log and taper plan record what your prescriber decided; they never "
+        "suggest changes.",
     ),
     Section(
         "Your data, your call",

@@ -43,6 +43,7 @@ from bot.services.crypto import UNREADABLE, decrypt_or_none
 from bot.services.journal import details_of, ended_on
 from bot.services.mentors import source_of
 from bot.services.ownership import Owners, owned_rows, post_context
+from bot.services.taper import TaperData
 
 Kind = Literal["member", "moderator", "server", "system"]
 
@@ -72,6 +73,8 @@ TABLES: dict[str, Kind] = {
     "checkin_prompts": "member",
     "key_checks": "system",
     "mentor_requests": "member",
+    "taper_steps": "member",
+    "taper_symptom_checks": "member",
 }
 
 
@@ -472,4 +475,5 @@ def member_data_handlers(keyring: Keyring) -> list[MemberData]:
         AnonymousBlockData(keyring),
         ModeratorActionData(),
         MentorRequestData(),
+        TaperData(keyring),
     ]

@@ -9,6 +9,8 @@ The retention job runs on the shared scheduler once a day and deletes:
 - pauses on anonymous posting once they have ended;
 - everything about a server 30 days after it removed Muster (the grace period);
 - audit entries after a year.
+The member's own journal (the medication log, the taper plan and its symptom checks, the
+sobriety counter) stays until they delete it; key rotation (`reencrypt`) rewrites all of it.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ from bot.services.mentors import KEEP_FOR as MENTOR_REQUESTS_KEPT
 from bot.services.ownership import OWNER_SIZES, Owners, owner_context, post_context
 from bot.services.pseudonyms import storage_week
 from bot.services.spool import Spool
+from bot.services.taper import rotate_taper
 
 REMINDERS_KEPT_AFTER_DATE = timedelta(days=30)
 SETTLED_DELIVERIES_KEPT = timedelta(days=30)
@@ -250,6 +253,7 @@ class RetentionService:
                         **occurrence.payload,
                         "user": rotate(sealed, f"milestone:{streak_id}").hex(),
                     }
+            await rotate_taper(session, rotate, lambda blob, table: owner(table, blob))
         if self._spool is not None:
             # Held check-ins are stored data too: left under the old key, they would be lost
             # the day it is removed (R29).

@@ -1,0 +1,259 @@
+"""/meds plan: the member's taper plan exactly as their prescriber set it, each step's
+reminder by DM on its date, and the optional symptom check after a step (bot/ui/taper.py).
+
+Muster does no arithmetic on doses and suggests nothing: every place that shows a plan says
+it is the prescriber's, and to talk to them before changing anything."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure
+from bot.dm import send_dm
+from bot.errors import UserFacingError
+from bot.scheduling import Delivery, Due
+from bot.services.reminders import LATE_LIMIT
+from bot.services.taper import AS_SET, KIND, TALK_FIRST, PlanStep, StepReminder
+from bot.tree import member_zone, report_error, respond, services_of
+from bot.ui.crisis import card_if_crisis
+from bot.ui.embeds import CALM_BLUE, safe
+from bot.ui.taper import DYNAMIC_ITEMS
+
+if TYPE_CHECKING:
+    from bot.app import MusterBot
+
+log = logging.getLogger(__name__)
+
+WHOLE_PLAN = "all"
+NO_PLAN = "You haven't entered a plan. `/meds plan add` takes the steps your prescriber gave you."
+NO_ADVICE = "Muster keeps your plan and reminds you of it; it gives no medical advice."
+UNREADABLE_DOSE = "(this step's dose could not be read with the keys I have now)"
+
+
+def step_line(step: PlanStep, number: int | None = None) -> str:
+    dose = UNREADABLE_DOSE if step.dose is None else safe(step.dose)
+    line = f"**{step.on:%a, %b %-d, %Y}**: {dose}"
+    if number is not None:
+        line = f"{number}. {line}"
+    if step.note:
+        line += f" ({safe(step.note)})"
+    if step.reminder_at is not None:
+        line += f"\n    reminder <t:{int(step.reminder_at.timestamp())}:F>"
+    return line
+
+
+def plan_embed(steps: list[PlanStep], title: str = "Your taper plan") -> discord.Embed:
+    lines = [step_line(step, number) for number, step in enumerate(steps, start=1)]
+    embed = discord.Embed(
+        title=f"{title}, {AS_SET}",
+        description=("\n".join(lines)[:3900] + f"\n\n**{TALK_FIRST}**"),
+        colour=CALM_BLUE,
+    )
+    embed.set_footer(text=f"Private to you. {NO_ADVICE}")
+    return embed
+
+
+def reminder_text(message: StepReminder) -> str:
+    dose = "a step (its dose could not be read)" if message.dose is None else safe(message.dose)
+    text = f"Today your plan says: {dose}, {AS_SET}."
+    if message.note:
+        text += f"\nYour note: {safe(message.note)}"
+    text += f"\n{TALK_FIRST} `/meds plan show` has the whole plan."
+    if message.late_since is not None:
+        due = message.late_since.astimezone(ZoneInfo(message.timezone))
+        text += (
+            f"\n_Sorry, this is late: it should have reached you at {due:%-I:%M %p} "
+            f"({message.timezone})._"
+        )
+    return text
+
+
+class StepReminderDelivery:
+    """Sends a step's reminder by DM, by the lateness policy of personal reminders."""
+
+    def __init__(self, bot: MusterBot) -> None:
+        self.bot = bot
+
+    async def deliver(self, due: Due, now: datetime) -> Delivery:
+        services = self.bot.services
+        prepared = await services.taper.prepare(due, now)
+        if isinstance(prepared, Delivery):
+            return prepared
+        try:
+            message = await send_dm(
+                self.bot, prepared.user_id, content=reminder_text(prepared), due=due
+            )
+        except SEND_ERRORS as error:
+            if isinstance(error, discord.Forbidden) and error.code == CANNOT_DM:
+                await services.member_settings.mark_dms_closed(prepared.user_id)
+            return send_failure(error, deadline=prepared.deadline)
+        try:
+            await services.member_settings.mark_dms_open(prepared.user_id)
+        except Exception:  # a note for later: the send itself is done and must not repeat
+            log.exception("Could not note that a member's DMs are open again")
+        return Delivery("sent", message_id=message.id)
+
+
+class AddStepsModal(discord.ui.Modal, title="Your prescriber's plan"):
+    def __init__(self) -> None:
+        super().__init__(timeout=1800, custom_id="taper:add")
+        self.steps: discord.ui.TextInput[AddStepsModal] = discord.ui.TextInput(
+            label="One step a line: date, then dose", custom_id="taper:steps",
+            style=discord.TextStyle.paragraph, max_length=2000,
+            placeholder="2027-01-10 10 mg\n2027-02-07 5 mg; with breakfast",
+        )  # fmt: skip
+        self.add_item(self.steps)
+
+    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await card_if_crisis(interaction, self.steps.value)
+        services = services_of(interaction)
+        added = await services.taper.add_steps(
+            user_id=interaction.user.id, text=self.steps.value,
+            zone=await member_zone(interaction), request_key=interaction.id,
+        )  # fmt: skip
+        await respond(interaction, embed=plan_embed(added, f"Added {len(added)} step(s)"))
+
+    async def on_error(  # type: ignore[override]  # discord.py Modal narrows BaseView.on_error
+        self, interaction: discord.Interaction[Any], error: Exception, /
+    ) -> None:
+        await report_error(interaction, error)
+
+
+class PlanCommands(app_commands.Group):
+    """Under /meds: the taper plan your prescriber set."""
+
+    def __init__(self, bot: MusterBot) -> None:
+        super().__init__(name="plan", description="Your taper plan, as your prescriber set it")
+        self.bot = bot
+
+    @app_commands.command(name="add")
+    @app_commands.describe(
+        date="The step's date (leave out to enter several steps at once in a form)",
+        dose="The dose as your prescriber wrote it",
+        note="Anything to remember about this step",
+    )
+    async def add(
+        self,
+        interaction: discord.Interaction[MusterBot],
+        date: app_commands.Range[str, 1, 40] | None = None,
+        dose: app_commands.Range[str, 1, 100] | None = None,
+        note: app_commands.Range[str, 1, 200] | None = None,
+    ) -> None:
+        """Enter your prescriber's steps: one here, or several at once in a form."""
+        if date is None and dose is None and note is None:
+            await interaction.response.send_modal(AddStepsModal())
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await card_if_crisis(interaction, date, dose, note)
+        if date is None or dose is None:
+            raise UserFacingError("Give both the date and the dose, or neither to open the form.")
+        step = await self.bot.services.taper.add_step(
+            user_id=interaction.user.id, when=date, dose=dose, note=note,
+            zone=await member_zone(interaction), request_key=interaction.id,
+        )  # fmt: skip
+        await respond(interaction, embed=plan_embed([step], "Added a step"))
+
+    @app_commands.command(name="show")
+    async def show(self, interaction: discord.Interaction[MusterBot]) -> None:
+        """See your taper plan, as your prescriber set it."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        steps = await self.bot.services.taper.steps(interaction.user.id)
+        if not steps:
+            await respond(interaction, NO_PLAN)
+            return
+        await respond(interaction, embed=plan_embed(steps))
+
+    @app_commands.command(name="edit")
+    @app_commands.describe(
+        step="The step to change",
+        date="Its new date",
+        dose="Its dose, as your prescriber wrote it",
+        note="Its note",
+    )
+    async def edit(
+        self,
+        interaction: discord.Interaction[MusterBot],
+        step: str,
+        date: app_commands.Range[str, 1, 40] | None = None,
+        dose: app_commands.Range[str, 1, 100] | None = None,
+        note: app_commands.Range[str, 1, 200] | None = None,
+    ) -> None:
+        """Change a step to match what your prescriber set; its reminder moves with it."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await card_if_crisis(interaction, date, dose, note)
+        if date is None and dose is None and note is None:
+            raise UserFacingError("Say what changes: the date, the dose or the note.")
+        changed = await self.bot.services.taper.edit_step(
+            user_id=interaction.user.id, step_id=_step_id(step), when=date, dose=dose,
+            note=note, zone=await member_zone(interaction),
+        )  # fmt: skip
+        await respond(interaction, embed=plan_embed([changed], "Changed a step"))
+
+    @app_commands.command(name="cancel")
+    @app_commands.describe(step="The step to take out, or the whole plan")
+    async def cancel(self, interaction: discord.Interaction[MusterBot], step: str) -> None:
+        """Take a step, or the whole plan, out; their reminders stop."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        taper = self.bot.services.taper
+        if step == WHOLE_PLAN:
+            count = await taper.cancel_plan(interaction.user.id)
+            text = f"Your plan is cleared: {count} step(s) and their reminders are gone."
+        else:
+            gone = await taper.cancel_step(interaction.user.id, _step_id(step))
+            text = f"Taken out of your plan, with its reminder:\n{step_line(gone)}"
+        await respond(interaction, f"{text}\nKeep your plan {AS_SET}. {TALK_FIRST}")
+
+    @edit.autocomplete("step")
+    @cancel.autocomplete("step")
+    async def step_autocomplete(
+        self, interaction: discord.Interaction[MusterBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        steps = await self.bot.services.taper.steps(interaction.user.id)
+        choices = [
+            app_commands.Choice(
+                name=f"{s.on:%b %-d, %Y}: {s.dose or '(unreadable)'}"[:100], value=str(s.id)
+            )
+            for s in steps
+            if current.lower() in f"{s.on:%b %-d %Y} {s.on.isoformat()} {s.dose}".lower()
+        ][:24]
+        if interaction.command is not None and interaction.command.name == "cancel":
+            choices.append(app_commands.Choice(name="The whole plan", value=WHOLE_PLAN))
+        return choices
+
+
+def _step_id(text: str) -> int:
+    if not text.isdigit() or len(text) > 12:
+        raise UserFacingError("Pick the step from the list as you type.")
+    return int(text)
+
+
+class TaperCog(commands.Cog):
+    """The taper plan: its commands sit under /meds, beside the medication log."""
+
+    def __init__(self, bot: MusterBot) -> None:
+        self.bot = bot
+        self.plan = PlanCommands(bot)
+
+    async def cog_load(self) -> None:
+        meds = self.bot.tree.get_command("meds")
+        if not isinstance(meds, app_commands.Group):
+            raise RuntimeError("load the /meds cog before the taper plan")
+        meds.add_command(self.plan)
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.bot.services.scheduler.register(
+            KIND, StepReminderDelivery(self.bot), deadline=LATE_LIMIT
+        )
+
+    async def cog_unload(self) -> None:
+        meds = self.bot.tree.get_command("meds")
+        if isinstance(meds, app_commands.Group):
+            meds.remove_command(self.plan.name)
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
