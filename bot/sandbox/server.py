@@ -10,13 +10,13 @@ import re
 import secrets
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from aiohttp import BodyPartReader, WSMsgType, web
 
-from bot.sandbox import limits
+from bot.sandbox import limits, modals
 from bot.sandbox.spec import SpecValidator, load_default_validator
 from bot.sandbox.state import (
     BOT_PERMISSIONS,
@@ -570,42 +570,21 @@ class Sandbox:
         self,
         who: Member | User,
         shown: InteractionResult,
-        values: dict[str, str],
+        values: Mapping[str, modals.Answer],
         *,
         wait: bool = True,
         timeout: float = 5.0,
     ) -> InteractionResult:
-        """Fill in and submit the modal `shown` opened, checking what Discord's client checks."""
+        """Fill in and submit the modal `shown` opened, checking what Discord's client checks:
+        `values` by custom id (text, an option's value or a list of them, a boolean); parts
+        not named keep what the form shows. See bot/sandbox/modals.py."""
         modal = shown.modal
         if modal is None:
             raise SandboxError("that interaction did not open a modal")
-        rows: list[dict[str, Any]] = []
-        known: set[str] = set()
-        for row in modal["components"]:
-            inputs = row.get("components") or ([row["component"]] if "component" in row else [])
-            answered = []
-            for item in inputs:
-                if item.get("type") != 4:
-                    continue
-                custom_id = item["custom_id"]
-                known.add(custom_id)
-                text = values.get(custom_id, "")
-                if item.get("required", True) and not text:
-                    raise SandboxError(f"{custom_id!r} is required")
-                if len(text) > item.get("max_length", 4000) or (
-                    text and len(text) < item.get("min_length", 0)
-                ):
-                    raise SandboxError(
-                        f"{custom_id!r} length {len(text)} is outside what the form allows"
-                    )
-                answered.append({"type": 4, "custom_id": custom_id, "value": text})
-            if row.get("type") == 18 and answered:
-                rows.append({"type": 18, "id": row.get("id", 0), "component": answered[0]})
-            elif answered:
-                rows.append({"type": 1, "components": answered})
-        unknown = set(values) - known
-        if unknown:
-            raise SandboxError(f"the modal has no fields {sorted(unknown)}")
+        try:
+            rows = modals.fill_in(modal, dict(values))
+        except modals.FormRefused as refused:
+            raise SandboxError(str(refused)) from None
         channel = self.channels[shown.channel_id]
         data = {"custom_id": modal["custom_id"], "components": rows}
         return await self._interact(
