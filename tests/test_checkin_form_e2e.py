@@ -4,16 +4,19 @@ way the slash command with options saves it."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.db.models import Checkin
 from bot.runtime import Runtime
 from bot.sandbox import InteractionResult
-from bot.services.checkins import StoredCheckin, open_checkin
+from bot.services.checkins import Share, StoredCheckin, open_checkin
 from bot.services.crisis import CRISIS_TITLE
 from bot.ui.checkin_form import MOOD_ID, NOTE_ID, SHARE_ID, SLEEP_ID, TODAY_ID
 from bot.ui.crisis import HELD_BACK
@@ -215,3 +218,40 @@ async def test_the_slash_command_with_options_still_saves_at_once_and_partial_op
     assert answer.text.startswith("Saved. Only you can see it")
     saved = await stored(running)
     assert [(s.content.mood, s.content.sleep_hours) for s in saved] == [(4, 7.0), (2, 6.5)]
+
+
+async def test_the_form_opens_in_time_with_the_database_stalled(
+    running: Runtime, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox = world.sandbox
+    await configure(running, world)
+    checkins = running.services.checkins
+    read = checkins.last_choice
+
+    async def stalled(guild_id: int, user_id: int) -> Share:
+        await asyncio.sleep(2.5)  # R1: a database stalled 2.5 s
+        return await read(guild_id, user_id)
+
+    monkeypatch.setattr(checkins, "last_choice", stalled)
+    started = time.monotonic()
+    shown = await sandbox.slash(world.member, world.general, "checkin now")
+    assert shown.modal is not None  # the sandbox refuses a first answer after 3 s (10062)
+    assert time.monotonic() - started < 2
+    assert defaults(parts(shown)[SHARE_ID]) == []  # not known in time: "as last time"
+    monkeypatch.setattr(checkins, "last_choice", read)
+    answer = await sandbox.submit_modal(world.member, shown, {MOOD_ID: "3", TODAY_ID: "none:yes"})
+    assert answer.text.startswith("Saved. Only you can see it")
+
+
+async def test_the_form_submitted_twice_at_once_saves_and_posts_once(
+    running: Runtime, world: World
+) -> None:
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    shown = await sandbox.slash(world.member, world.general, "checkin now")
+    filled = {MOOD_ID: "4", TODAY_ID: "none:yes", SHARE_ID: "named"}
+    answers = await asyncio.gather(*(sandbox.submit_modal(world.member, shown, filled)
+                                     for _ in "12"))  # fmt: skip
+    assert all("shared in" in answer.text for answer in answers), [a.text for a in answers]
+    assert len(await stored(running)) == 1
+    assert len(sandbox.channel_messages(group.checkins)) == 1
