@@ -98,6 +98,9 @@ class ProbeChoices(discord.ui.Modal, title="Probe choices"):
         self.add_item(discord.ui.Label(text="A gift?", component=self.gift))
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
+        if self.fruit.values == ["fig"] and self.gift.value:  # a form answering a form
+            await interaction.response.send_modal(ProbeForm())
+            return
         await respond(
             interaction,
             f"fruit={self.fruit.values} extras={self.extras.values} "

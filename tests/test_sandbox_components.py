@@ -150,3 +150,14 @@ async def test_modals_discord_refuses_are_refused(
         world.sandbox.violations
     )
     world.sandbox.violations.clear()
+
+
+async def test_a_form_cannot_answer_a_form(running: Runtime, world: World) -> None:
+    shown = await world.sandbox.slash(world.member, world.general, "probe-group choices")
+    refused = "a modal cannot be the answer to a modal submit"
+    answer = await world.sandbox.submit_modal(
+        world.member, shown, {"probe:fruit": "fig", "probe:gift": True}, wait=False
+    )
+    await world.sandbox.wait_for(lambda: refused in world.sandbox.violations, what="the refusal")
+    assert answer.modal is None
+    world.sandbox.violations.clear()

@@ -1264,6 +1264,8 @@ class Sandbox:
                 return self._violation("; ".join(problems))
             record.choices = choices
         elif kind == 9:
+            if record.type == 5:
+                return self._violation("a modal cannot be the answer to a modal submit")
             problems = limits.check_modal(data)
             if problems:
                 return self._violation("; ".join(problems))
