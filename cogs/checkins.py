@@ -638,8 +638,8 @@ class PromptDelivery:
             message = await send_dm(
                 self.bot,
                 prompt.user_id,
-                content=f"Hi. How are you doing today? When you're ready, **Check in** below "
-                f"(or `/checkin now`{where}) takes a few seconds. No pressure.",
+                content="Hi. How are you doing today? When you're ready, **Check in** takes a "
+                f"few seconds (or `/checkin now`{where}). No pressure.",
                 view=view,
                 due=due,
             )
