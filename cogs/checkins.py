@@ -3,7 +3,6 @@ milestones, daily prompts and the weekly group summary."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 from collections.abc import Callable
@@ -37,42 +36,30 @@ from bot.services.checkins import (
     SHARES,
     SOBER,
     CheckinDraft,
-    CheckinResult,
     Entry,
     Share,
     Summary,
     parse_sleep,
     validate_days,
 )
-from bot.services.crisis_language import assess
-from bot.services.guild_settings import GuildConfig
 from bot.services.journal import MILESTONE_LATE_LIMIT, MedChange, MilestoneShare, milestone_words
 from bot.services.rhythm import PROMPT_LATE_LIMIT, SUMMARY_DEADLINE, WeeklySummary
 from bot.services.text import plural
 from bot.tree import member_zone, report_error, respond
+from bot.ui.checkin_form import FORM_ITEMS, CheckinFormButton, FormDefaults, open_form
+from bot.ui.checkin_submit import submit_checkin
 from bot.ui.checkins import (
     DYNAMIC_ITEMS,
-    SUPPORT_OFFER,
     PostOptionsButton,
     StopPromptsButton,
-    WithdrawButton,
     anonymous_post_embed,
     delete_post_message,
-    named_post_embed,
-    when_it_appears,
 )
 from bot.ui.crisis import (
-    ANONYMOUS_ALERT,
-    HELD_BACK,
     CrisisCardButton,
-    MentorButton,
-    alert_mentors,
     card_if_crisis,
-    held_view,
-    show_card,
 )
 from bot.ui.embeds import CALM_BLUE, safe
-from bot.ui.taper import offer_symptom_check
 
 if TYPE_CHECKING:
     from bot.app import MusterBot
@@ -91,28 +78,10 @@ MILESTONE_CHOICES = [
 SLEEP_SUGGESTIONS = ["poor", "ok", "good", "4", "5", "6", "7", "8", "9", "10"]
 # Recording a sent post's message id can fail on the database or on the post's own state.
 RECORDING_ERRORS: tuple[type[Exception], ...] = (*DATABASE_ERRORS, UserFacingError)
-# How long the crisis-safe path waits for the server's settings before going on without.
-SETTINGS_BUDGET = 1.5
-UNSAVED = (
-    "I couldn't save your check-in just now: my database is busy and I have nowhere safe "
-    "to keep it meanwhile. It may still go through in a minute (`/checkin history` will "
-    "show it); if it isn't there, please send it again in a little while."
-)
-HELD = (
-    "Your check-in is in. I'm having trouble reaching my database, so I'm holding on to it "
-    "and will save it as soon as I can."
-)
 SOME_UNREADABLE = (
     "Some of your notes could not be read with the keys I have now, so they show as "
     "“(text could not be read)”. Everything else is here."
 )
-
-
-async def config_if_reachable(bot: MusterBot, guild_id: int | None) -> GuildConfig | None:
-    """The server's settings, or the last copy this process saw, without ever blocking long."""
-    if guild_id is None:
-        return None
-    return await bot.services.guild_settings.within(guild_id, SETTINGS_BUDGET)
 
 
 @dataclass(frozen=True)
@@ -169,39 +138,6 @@ class CheckinNoteModal(discord.ui.Modal, title="Add a note"):
         await report_error(interaction, error)
 
 
-def _confirmation(result: CheckinResult, name: str) -> str:
-    if result.unsaved:
-        return UNSAVED
-    if result.held:
-        # Held for a crisis note as well: without its id there is no choice to offer, so it
-        # simply stays private (R25).
-        return HELD + (" It will stay private; nothing is posted." if result.held_for else "")
-    lines = []
-    if result.share == "private":
-        lines.append("Saved. Only you can see it; `/checkin history` shows how things are going.")
-    elif result.share == "anonymous":
-        when = when_it_appears(
-            result.post_after,
-            result.delay_minutes or 0,
-            result.release_times,
-            waits_because=result.waits_because,
-        )
-        lines.append(
-            f"Saved. It will appear in <#{result.channel_id}> {when} as "
-            f"**{result.pseudonym}**, with the day but not the time. Nobody, moderators "
-            "included, can see that it was you."
-        )
-    else:
-        lines.append(f"Saved and shared in <#{result.channel_id}> as **{name}**.")
-    if result.kept_private_because is not None:
-        lines.append(f"I kept this one private: {result.kept_private_because}.")
-        if result.block_until is not None:
-            lines.append(
-                f"You can post anonymously here again <t:{int(result.block_until.timestamp())}:f>."
-            )
-    return "\n".join(lines)
-
-
 class CheckinCog(commands.GroupCog, group_name="checkin"):
     """Check in, see your history, and get a report for your provider."""
 
@@ -209,7 +145,7 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         self.bot = bot
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS, *FORM_ITEMS)
         services = self.bot.services
         scheduler = services.scheduler
         scheduler.register(
@@ -223,7 +159,7 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         scheduler.register("summary", SummaryDelivery(self.bot), deadline=SUMMARY_DEADLINE)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS, *FORM_ITEMS)
 
     @app_commands.command(name="now")
     @app_commands.describe(
@@ -239,19 +175,28 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
     async def now(
         self,
         interaction: discord.Interaction[MusterBot],
-        mood: app_commands.Choice[int],
-        sleep: app_commands.Range[str, 1, 20],
-        cravings: app_commands.Choice[str],
-        sober: app_commands.Choice[str],
+        mood: app_commands.Choice[int] | None = None,
+        sleep: app_commands.Range[str, 1, 20] | None = None,
+        cravings: app_commands.Choice[str] | None = None,
+        sober: app_commands.Choice[str] | None = None,
         share: app_commands.Choice[str] | None = None,
         add_note: bool = False,
     ) -> None:
-        """Check in: mood, sleep, cravings and sober today; privately, anonymously or by name."""
+        """Check in (leave the options out for a form): mood, sleep, cravings, sober today."""
         # Checked before it is parsed: crisis words here are never just "not a number". Such
         # words can't parse, so the card is never followed by a form (which must come first).
         await card_if_crisis(interaction, sleep)
         parse_sleep(sleep)  # a clear error now, before a form is opened
         chosen = share_choice(share.value) if share is not None else None
+        if mood is None or sleep is None or cravings is None or sober is None:
+            # The form, holding what was given: it must be the first answer (R1).
+            given = FormDefaults(
+                mood=mood.value if mood else None, sleep=sleep, share=chosen,
+                cravings=cravings.value if cravings else None,
+                sober=sober.value if sober else None,
+            )  # fmt: skip
+            await open_form(interaction, given, guild_id=interaction.guild_id)
+            return
         draft = CheckinDraft(
             user_id=interaction.user.id,
             guild_id=interaction.guild_id,
@@ -271,76 +216,7 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         await self.submit(interaction, draft)
 
     async def submit(self, interaction: discord.Interaction[Any], draft: CheckinDraft) -> None:
-        services = self.bot.services
-        in_server = draft.guild_id is not None
-        crisis = assess(draft.note).crisis
-        # The card starts first, before anything that could wait on the database (R18), and
-        # the check-in is saved alongside, whatever becomes of that send (a cut connection,
-        # a stall): nothing the member wrote waits on Discord. Every answer follows the card.
-        card = asyncio.create_task(show_card(interaction)) if crisis else None
-        try:
-            config = await config_if_reachable(self.bot, draft.guild_id)
-            result = await services.checkins.submit(draft, config)
-        finally:
-            if card is not None:
-                await card
-        if crisis and config is not None and not result.duplicate and result.held_for != "named":
-            # A named check-in held back waits for its member's choice: an alert now could
-            # be matched to their post by its timing (see HeldShareButton).
-            self.bot.spawn(alert_mentors(self.bot, config, ANONYMOUS_ALERT))
-        name = getattr(interaction.user, "display_name", interaction.user.name)
-        if result.held_for is not None and not result.held and result.checkin_id is not None:
-            await respond(interaction, HELD_BACK, view=held_view(result.checkin_id))
-            return
-        text = _confirmation(result, name)
-        buttons = discord.ui.View(timeout=900)
-        if result.share == "anonymous" and result.post_id is not None:
-            buttons.add_item(WithdrawButton(result.post_id))
-        shown = not result.held and not result.duplicate  # never posted twice
-        if result.share == "named" and result.channel_id is not None and shown:
-            text = await self._post_named(result.channel_id, draft, result.note, name, text)
-        worrying = draft.mood == 1 or draft.sober == "no"  # the only answers that can signal
-        if worrying and not crisis and not result.held and not result.unsaved and in_server:
-            zone = await member_zone(interaction)
-            signals = await services.checkins.signals(draft.user_id, draft.mood, draft.sober, zone)
-            if signals.any:
-                text += "\n\n" + SUPPORT_OFFER
-                buttons.add_item(MentorButton())
-        if not result.held and not result.unsaved:
-            await self._offer_symptom_check(interaction, draft.user_id, buttons)
-        await respond(interaction, text, view=buttons if buttons.children else None)
-
-    async def _offer_symptom_check(
-        self, interaction: discord.Interaction[Any], user_id: int, buttons: discord.ui.View
-    ) -> None:
-        """In the 14 days after a step of their taper plan, the optional symptom check."""
-        try:
-            offer = await self.bot.services.taper.symptom_offer(
-                user_id, await member_zone(interaction)
-            )
-        except DATABASE_ERRORS:  # the check-in's answer never waits on it
-            log.warning("Could not look for a recent taper step")
-            return
-        if offer is not None:
-            offer_symptom_check(buttons)
-
-    async def _post_named(
-        self, channel_id: int, draft: CheckinDraft, note: str | None, name: str, text: str
-    ) -> str:
-        hours, quality = parse_sleep(draft.sleep)
-        embed = named_post_embed(
-            name, mood=draft.mood, sleep_hours=hours, sleep_quality=quality,
-            cravings=draft.cravings, sober=draft.sober, note=note,
-        )  # fmt: skip
-        try:
-            await self.bot.get_partial_messageable(channel_id).send(embed=embed)
-        except discord.HTTPException as error:
-            log.warning("Could not post a named check-in (HTTP %s)", error.status)
-            return (
-                f"Saved, but I couldn't post it in <#{channel_id}>; I may be missing permission "
-                "there. A moderator can check `/setup show`."
-            )
-        return text
+        await submit_checkin(self.bot, interaction, draft)
 
     async def _period(self, interaction: discord.Interaction[MusterBot], days: int) -> Period:
         """The member's last `days` days, in their zone: check-ins, medication changes, summary."""
@@ -755,14 +631,15 @@ class PromptDelivery:
         guild = self.bot.get_guild(prompt.guild_id)
         where = f" in {safe(guild.name)}" if guild is not None else ""
         view = discord.ui.View(timeout=None)
+        view.add_item(CheckinFormButton(prompt.guild_id))
         view.add_item(StopPromptsButton())
         view.add_item(CrisisCardButton())
         try:
             message = await send_dm(
                 self.bot,
                 prompt.user_id,
-                content=f"Hi. How are you doing today? When you're ready, `/checkin now`{where} "
-                "takes a few seconds. No pressure.",
+                content="Hi. How are you doing today? When you're ready, **Check in** takes a "
+                f"few seconds (or `/checkin now`{where}). No pressure.",
                 view=view,
                 due=due,
             )

@@ -66,6 +66,74 @@ class ProbeForm(discord.ui.Modal, title="Probe form"):
         await respond(interaction, f"got {len(self.note.value)} characters")
 
 
+class ProbeChoices(discord.ui.Modal, title="Probe choices"):
+    """Labelled selects, a radio group and a checkbox, as discord.py 2.7 sends them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_item(discord.ui.TextDisplay("Pick what fits."))
+        self.fruit: discord.ui.Select[ProbeChoices] = discord.ui.Select(
+            custom_id="probe:fruit",
+            options=[discord.SelectOption(label=n, value=n) for n in ("apple", "pear", "fig")],
+        )
+        self.extras: discord.ui.Select[ProbeChoices] = discord.ui.Select(
+            custom_id="probe:extras",
+            min_values=0,
+            max_values=2,
+            required=False,
+            options=[
+                discord.SelectOption(label=n, value=n, default=n == "salt")
+                for n in ("salt", "sugar", "honey")
+            ],
+        )
+        self.size: discord.ui.RadioGroup[ProbeChoices] = discord.ui.RadioGroup(
+            custom_id="probe:size",
+            required=False,
+            options=[discord.RadioGroupOption(label=n, value=n) for n in ("small", "large")],
+        )
+        self.gift: discord.ui.Checkbox[ProbeChoices] = discord.ui.Checkbox(custom_id="probe:gift")
+        self.add_item(discord.ui.Label(text="Fruit", component=self.fruit))
+        self.add_item(discord.ui.Label(text="Extras", component=self.extras))
+        self.add_item(discord.ui.Label(text="Size", component=self.size))
+        self.add_item(discord.ui.Label(text="A gift?", component=self.gift))
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        if self.fruit.values == ["fig"] and self.gift.value:  # a form answering a form
+            await interaction.response.send_modal(ProbeForm())
+            return
+        await respond(
+            interaction,
+            f"fruit={self.fruit.values} extras={self.extras.values} "
+            f"size={self.size.value} gift={self.gift.value}",
+        )
+
+
+def _label(number: int, **component: object) -> dict[str, object]:
+    inner = {"type": 3, "custom_id": f"probe:pick{number}",
+             "options": [{"label": "one", "value": "one"}], **component}  # fmt: skip
+    return {"type": 18, "label": f"Pick {number}", "component": inner}
+
+
+# Modals Discord refuses, sent as they are (discord.py itself would stop some of them).
+BAD_MODALS: dict[str, list[dict[str, object]]] = {
+    "six": [_label(n) for n in range(6)],
+    "long-id": [_label(0, custom_id="x" * 101)],
+    "empty-id": [_label(0, custom_id="")],
+    "twice": [_label(0), _label(1, custom_id="probe:pick0")],
+    "select-in-a-row": [{"type": 1, "components": [_label(0)["component"]]}],
+    "disabled": [_label(0, disabled=True)],
+}
+
+
+class RawModal(discord.ui.Modal, title="Probe raw"):
+    def __init__(self, components: list[dict[str, object]]) -> None:
+        super().__init__(custom_id="probe:raw")
+        self.raw = components
+
+    def to_components(self) -> list[dict[str, object]]:
+        return self.raw
+
+
 class ProbeView(discord.ui.View):
     def __init__(self) -> None:
         super().__init__(timeout=None)
@@ -112,6 +180,15 @@ class ProbeGroup(commands.GroupCog, group_name="probe-group"):
     @app_commands.command(name="form", description="Open a form")
     async def form(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_modal(ProbeForm())
+
+    @app_commands.command(name="choices", description="Open a form of choices")
+    async def choices(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_modal(ProbeChoices())
+
+    @app_commands.command(name="bad-form", description="Open a form Discord refuses")
+    @app_commands.choices(kind=[app_commands.Choice(name=k, value=k) for k in BAD_MODALS])
+    async def bad_form(self, interaction: discord.Interaction, kind: str) -> None:
+        await interaction.response.send_modal(RawModal(BAD_MODALS[kind]))
 
     @app_commands.command(name="panel", description="Show buttons and selects")
     async def panel(self, interaction: discord.Interaction) -> None:

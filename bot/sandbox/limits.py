@@ -78,36 +78,139 @@ def check_components(rows: list[dict[str, Any]]) -> list[str]:
     return problems
 
 
+# What a modal holds (Discord's "Component Reference"): action rows of one text input (the
+# older form), labels around one input, and text displays; and what a label may hold.
+MODAL_TOP_LEVEL = {1: "action row", 10: "text display", 18: "label"}
+IN_A_LABEL = {
+    3: "string select", 4: "text input", 5: "user select", 6: "role select",
+    7: "mentionable select", 8: "channel select", 19: "file upload", 21: "radio group",
+    22: "checkbox group", 23: "checkbox",
+}  # fmt: skip
+SELECTS = (3, 5, 6, 7, 8)
+
+
 def check_modal(data: dict[str, Any]) -> list[str]:
+    """A modal as Discord checks it: at most five top-level components, each of a kind a
+    modal holds; custom ids of 1 to 100 characters, unique in the modal; selects inside a
+    label (never in an action row), never disabled, with options and values that fit."""
     problems: list[str] = []
-    if len(data.get("title") or "") > 45:
-        problems.append(f"modal title is {len(data['title'])} characters (limit 45)")
-    if len(data.get("custom_id") or "") > 100:
-        problems.append("modal custom_id is over 100 characters")
+    title = data.get("title") or ""
+    if not 1 <= len(title) <= 45:
+        problems.append(f"modal title is {len(title)} characters (1 to 45 allowed)")
+    if not 1 <= len(data.get("custom_id") or "") <= 100:
+        problems.append("modal custom_id must be 1 to 100 characters")
     rows = data.get("components") or []
     if not 1 <= len(rows) <= 5:
         problems.append(f"modal has {len(rows)} components (1 to 5 allowed)")
-    for row in rows:
-        inputs = row.get("components") or ([row["component"]] if "component" in row else [])
-        if row.get("type") == 18 and not 1 <= len(row.get("label") or "") <= 45:
-            problems.append("a label's text must be 1 to 45 characters")
-        for item in inputs:
-            if item.get("type") in (21, 22):  # radio and checkbox groups: 2 to 10 choices
-                count = len(item.get("options") or [])
-                if not (2 if item["type"] == 21 else 1) <= count <= 10:
-                    problems.append(f"a radio or checkbox group has {count} options")
-                if any(len(option.get("label") or "") > 100 for option in item["options"]):
-                    problems.append("a radio or checkbox option's label is over 100 characters")
-            if item.get("type") != 4:
+    seen: set[str] = set()
+    ids: set[int] = set()
+    for index, row in enumerate(rows):
+        kind = row.get("type")
+        where = f"modal component {index}"
+        _unique_id(row, where, ids, problems)
+        if kind not in MODAL_TOP_LEVEL:
+            problems.append(f"{where} is of type {kind}, which a modal cannot hold")
+            continue
+        if kind == 10:
+            if not 1 <= len(row.get("content") or "") <= 4000:
+                problems.append(f"{where}: a text display holds 1 to 4000 characters")
+            continue
+        if kind == 1:
+            inputs = row.get("components") or []
+            if len(inputs) != 1 or inputs[0].get("type") != 4:
+                problems.append(f"{where}: an action row in a modal holds exactly one text input")
                 continue
-            if (item.get("max_length") or 0) > 4000:
-                problems.append("a text input's max_length is over 4000")
-            if len(item.get("value") or "") > 4000:
-                problems.append("a text input's value is over 4000 characters")
-            if len(item.get("label") or row.get("label") or "") > 45:
-                problems.append("a text input's label is over 45 characters")
-            if len(item.get("placeholder") or "") > 100:
-                problems.append("a text input's placeholder is over 100 characters")
+            if not inputs[0].get("label"):
+                problems.append(f"{where}: a text input outside a label needs its own label")
+            problems += _check_input(inputs[0], where, seen, ids)
+            continue
+        if not 1 <= len(row.get("label") or "") <= 45:
+            problems.append(f"{where}: a label's text must be 1 to 45 characters")
+        if len(row.get("description") or "") > 100:
+            problems.append(f"{where}: a label's description is over 100 characters")
+        inner = row.get("component")
+        if not isinstance(inner, dict):
+            problems.append(f"{where}: a label holds one component")
+        elif inner.get("type") not in IN_A_LABEL:
+            problems.append(f"{where}: a label cannot hold a component of type {inner.get('type')}")
+        else:
+            problems += _check_input(inner, where, seen, ids)
+    return problems
+
+
+def _unique_id(item: dict[str, Any], where: str, ids: set[int], problems: list[str]) -> None:
+    number = item.get("id")
+    if number is None:
+        return
+    if number in ids:
+        problems.append(f"{where}: component id {number} is used twice")
+    ids.add(number)
+
+
+def _check_input(item: dict[str, Any], where: str, seen: set[str], ids: set[int]) -> list[str]:
+    problems: list[str] = []
+    kind = item.get("type")
+    _unique_id(item, where, ids, problems)
+    custom_id = item.get("custom_id")
+    if not isinstance(custom_id, str) or not 1 <= len(custom_id) <= 100:
+        problems.append(f"{where}: custom_id must be 1 to 100 characters")
+    elif custom_id in seen:
+        problems.append(f"{where}: custom_id {custom_id!r} is used twice in one modal")
+    else:
+        seen.add(custom_id)
+    if kind == 4:
+        low, high = item.get("min_length") or 0, item.get("max_length") or 4000
+        if high > 4000:
+            problems.append(f"{where}: a text input's max_length is over 4000")
+        if low > high:
+            problems.append(f"{where}: a text input's min_length is over its max_length")
+        if len(item.get("value") or "") > high:
+            problems.append(f"{where}: a text input's value is longer than its max_length")
+        if len(item.get("label") or "") > 45:
+            problems.append(f"{where}: a text input's label is over 45 characters")
+        if len(item.get("placeholder") or "") > 100:
+            problems.append(f"{where}: a text input's placeholder is over 100 characters")
+    if kind in SELECTS:
+        problems += _check_select(item, where)
+    if kind in (21, 22):  # radio and checkbox groups
+        options = item.get("options") or []
+        if not (2 if kind == 21 else 1) <= len(options) <= 10:
+            problems.append(f"{where}: a radio or checkbox group has {len(options)} options")
+        if any(len(option.get("label") or "") > 100 for option in options):
+            problems.append(f"{where}: a radio or checkbox option's label is over 100 characters")
+    return problems
+
+
+def _check_select(item: dict[str, Any], where: str) -> list[str]:
+    problems: list[str] = []
+    if item.get("disabled"):
+        problems.append(f"{where}: a select in a modal cannot be disabled")
+    if len(item.get("placeholder") or "") > 150:
+        problems.append(f"{where}: a select placeholder is over 150 characters")
+    low = item.get("min_values", 1)
+    high = item.get("max_values", 1)
+    if not 0 <= low <= 25 or not 1 <= high <= 25 or low > high:
+        problems.append(f"{where}: min_values {low} and max_values {high} do not fit (0-25, 1-25)")
+    if item.get("type") != 3:
+        return problems
+    options = item.get("options") or []
+    if not 1 <= len(options) <= 25:
+        problems.append(f"{where}: a string select has 1 to 25 options (has {len(options)})")
+    values = [option.get("value") for option in options]
+    if len(set(values)) != len(values):
+        problems.append(f"{where}: two options of a select share a value")
+    for option in options:
+        if not 1 <= len(option.get("label") or "") <= 100:
+            problems.append(f"{where}: an option's label must be 1 to 100 characters")
+        if not 1 <= len(option.get("value") or "") <= 100:
+            problems.append(f"{where}: an option's value must be 1 to 100 characters")
+        if len(option.get("description") or "") > 100:
+            problems.append(f"{where}: an option's description is over 100 characters")
+    defaults = sum(1 for option in options if option.get("default"))
+    if defaults > high:
+        problems.append(f"{where}: {defaults} options are chosen by default (max_values {high})")
+    if high > len(options):
+        problems.append(f"{where}: max_values {high} is more than its {len(options)} options")
     return problems
 
 

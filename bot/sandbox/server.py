@@ -10,13 +10,13 @@ import re
 import secrets
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from aiohttp import BodyPartReader, WSMsgType, web
 
-from bot.sandbox import limits
+from bot.sandbox import limits, modals
 from bot.sandbox.spec import SpecValidator, load_default_validator
 from bot.sandbox.state import (
     BOT_PERMISSIONS,
@@ -570,48 +570,21 @@ class Sandbox:
         self,
         who: Member | User,
         shown: InteractionResult,
-        values: dict[str, Any],
+        values: Mapping[str, modals.Answer],
         *,
         wait: bool = True,
         timeout: float = 5.0,
     ) -> InteractionResult:
-        """Fill in and submit the modal `shown` opened, checking what Discord's client checks.
-        A text input takes a string; a labelled select or checkbox group a list of option
-        values, a radio group one value, a checkbox True or False."""
+        """Fill in and submit the modal `shown` opened, checking what Discord's client checks:
+        `values` by custom id (text, an option's value or a list of them, a boolean); parts
+        not named keep what the form shows. See bot/sandbox/modals.py."""
         modal = shown.modal
         if modal is None:
             raise SandboxError("that interaction did not open a modal")
-        rows: list[dict[str, Any]] = []
-        known: set[str] = set()
-        for row in modal["components"]:
-            inputs = row.get("components") or ([row["component"]] if "component" in row else [])
-            answered = []
-            for item in inputs:
-                if item.get("type") in CHOICE_INPUTS:
-                    known.add(item["custom_id"])
-                    answered.append(_choice_answer(item, values.get(item["custom_id"])))
-                    continue
-                if item.get("type") != 4:
-                    continue
-                custom_id = item["custom_id"]
-                known.add(custom_id)
-                text = str(values.get(custom_id, ""))
-                if item.get("required", True) and not text:
-                    raise SandboxError(f"{custom_id!r} is required")
-                if len(text) > item.get("max_length", 4000) or (
-                    text and len(text) < item.get("min_length", 0)
-                ):
-                    raise SandboxError(
-                        f"{custom_id!r} length {len(text)} is outside what the form allows"
-                    )
-                answered.append({"type": 4, "custom_id": custom_id, "value": text})
-            if row.get("type") == 18 and answered:
-                rows.append({"type": 18, "id": row.get("id", 0), "component": answered[0]})
-            elif answered:
-                rows.append({"type": 1, "components": answered})
-        unknown = set(values) - known
-        if unknown:
-            raise SandboxError(f"the modal has no fields {sorted(unknown)}")
+        try:
+            rows = modals.fill_in(modal, dict(values))
+        except modals.FormRefused as refused:
+            raise SandboxError(str(refused)) from None
         channel = self.channels[shown.channel_id]
         data = {"custom_id": modal["custom_id"], "components": rows}
         return await self._interact(
@@ -1291,6 +1264,8 @@ class Sandbox:
                 return self._violation("; ".join(problems))
             record.choices = choices
         elif kind == 9:
+            if record.type == 5:
+                return self._violation("a modal cannot be the answer to a modal submit")
             problems = limits.check_modal(data)
             if problems:
                 return self._violation("; ".join(problems))
@@ -1673,33 +1648,6 @@ def _apply_edit(message: Message, data: dict[str, Any], files: list[Attachment])
     if files:
         message.attachments = list(files)
     message.edits += 1
-
-
-# Modal inputs answered by choosing: string select, radio group, checkbox group, checkbox.
-CHOICE_INPUTS = (3, 21, 22, 23)
-
-
-def _choice_answer(item: dict[str, Any], chosen: Any) -> dict[str, Any]:
-    """What Discord's client sends for a choice input in a modal, checking what it checks."""
-    kind, custom_id = item["type"], item["custom_id"]
-    if kind == 23:
-        return {"type": 23, "custom_id": custom_id, "value": bool(chosen)}
-    offered = [option["value"] for option in item.get("options") or []]
-    picked = [] if chosen is None else [chosen] if isinstance(chosen, str) else list(chosen)
-    if any(value not in offered for value in picked):
-        raise SandboxError(f"{custom_id!r} offers no {sorted(set(picked) - set(offered))}")
-    required = item.get("required", True)
-    if kind == 21:
-        if len(picked) > 1:
-            raise SandboxError(f"{custom_id!r} is a radio group: one choice at most")
-        if required and not picked:
-            raise SandboxError(f"{custom_id!r} is required")
-        return {"type": 21, "custom_id": custom_id, "value": picked[0] if picked else None}
-    low = item.get("min_values", 1 if required else 0)
-    high = item.get("max_values", 1 if kind == 3 else len(offered))
-    if not (low <= len(picked) <= high) and (picked or required):
-        raise SandboxError(f"{custom_id!r} takes {low} to {high} choices, not {len(picked)}")
-    return {"type": kind, "custom_id": custom_id, "values": picked}
 
 
 def _find_component(items: list[dict[str, Any]], custom_id: str) -> dict[str, Any] | None:
