@@ -281,7 +281,8 @@ async def step_checkins(world: DemoWorld) -> None:
         world, lambda: any("reached" in m.text for m in sandbox.channel_messages(world.checkins))
     )
     show_channel(world, world.checkins)
-    report = await sandbox.slash(member, world.general, "checkin report")
+    # The chart is drawn in a worker process that starts now; on a busy machine that is slow.
+    report = await sandbox.slash(member, world.general, "checkin report", timeout=30)
     show_reply(member, "/checkin report", report)
     show_dms(world, member)
 

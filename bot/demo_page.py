@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import mimetypes
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,7 +29,11 @@ from bot.sandbox.state import DISCORD_EPOCH_MS, Message
 if TYPE_CHECKING:
     from bot.sandbox import Sandbox
 
-IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}  # never SVG: it can script
+# Images are drawn by what their bytes are, not by what their name says; never SVG (it can
+# carry script).
+_MAGIC = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg",
+          b"GIF87a": "image/gif", b"GIF89a": "image/gif"}  # fmt: skip
+IMAGE_TYPES = set(_MAGIC.values())
 BUTTON_STYLES = {1: "primary", 2: "secondary", 3: "success", 4: "danger", 5: "link", 6: "premium"}
 SELECT_TYPES = {3, 5, 6, 7, 8}
 
@@ -52,6 +55,10 @@ class Names:
             roles.update({role.id: role.name for role in guild.roles.values()})
         channels = {c.id: c.name for c in sandbox.channels.values() if c.guild_id is not None}
         return cls(users, roles, channels)
+
+
+def image_type(data: bytes) -> str | None:
+    return next((kind for magic, kind in _MAGIC.items() if data.startswith(magic)), None)
 
 
 def message_time(message_id: int) -> datetime:
@@ -171,10 +178,7 @@ class Shown:
 
     @classmethod
     def of(cls, message: Message) -> Shown:
-        files = [
-            (a.filename, a.content_type or mimetypes.guess_type(a.filename)[0] or "", a.data)
-            for a in message.attachments
-        ]
+        files = [(a.filename, image_type(a.data) or "", a.data) for a in message.attachments]
         return cls(
             message.id,
             message.author.name,
