@@ -1,6 +1,6 @@
 """`python -m bot demo --html PATH`, opened in a real browser (headless Chromium, Debian's).
 
-The demo runs once per test session, with `--zone Europe/London` so that every time on the
+The demo runs once per test session, with `--zone Asia/Kolkata` so that every time on the
 page must have been moved out of the group's own zone (America/New_York). Without chromium
 the browser tests skip, except under CI, where they fail: CI installs it (.ci/run).
 """
@@ -32,7 +32,7 @@ from tests.test_checkins_e2e import checkin_options, configure, next_in
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ROOT = Path(__file__).resolve().parent.parent
-ZONE = "Europe/London"
+ZONE = "Asia/Kolkata"  # UTC+5:30 all year: unlike UTC, New York, or London in winter
 # Written by a member; must reach the page as text, never as markup.
 HOSTILE = '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2"> & co'
 
@@ -97,13 +97,13 @@ def message(panel: WebElement, text: str) -> WebElement:
 
 
 def read(text: str, layout: str) -> datetime:
-    """A time as the page or the transcript shows it, read in London."""
+    """A time as the page or the transcript shows it, read in Kolkata."""
     return datetime.strptime(text, layout).replace(tzinfo=ZoneInfo(ZONE))
 
 
-def in_new_york(london: datetime) -> tuple[int, int]:
-    """The hour and minute in New York of a time read in London."""
-    there = london.astimezone(ZoneInfo("America/New_York"))
+def in_new_york(kolkata: datetime) -> tuple[int, int]:
+    """The hour and minute in New York of a time read in Kolkata."""
+    there = kolkata.astimezone(ZoneInfo("America/New_York"))
     return there.hour, there.minute
 
 
@@ -141,7 +141,7 @@ def test_a_meeting_reminder_with_rsvp_buttons_and_counts(page: WebDriver) -> Non
     assert "Going: 2 · Maybe: 0 · Can't make it: 0" in reminder.text
     mention = reminder.find_element(By.CSS_SELECTOR, ".content .mention")
     assert mention.text == "@Cohort"
-    # The meeting is at 7 PM in New York; the page reads it in London.
+    # The meeting is at 7 PM in New York; the page reads it in Kolkata.
     [shown] = re.findall(r"\w+day, (\w+ \d+, \d{4} \d+:\d\d [AP]M)", reminder.text)
     assert in_new_york(read(shown, "%B %d, %Y %I:%M %p")) == (19, 0)
 
@@ -176,10 +176,10 @@ def test_times_are_in_the_chosen_zone(page: WebDriver, demo: Demo) -> None:
     assert " UTC" not in page.find_element(By.TAG_NAME, "body").text
     jumps = [line for line in demo.transcript.splitlines() if "clock jumps ahead" in line]
     assert jumps
-    assert all(re.search(r" [AP]M (GMT|BST) \.\.\.$", line) for line in jumps), jumps
-    # The member's court date is at 9 AM in New York: in London, in the text and on the page.
+    assert all(re.search(r" [AP]M IST \.\.\.$", line) for line in jumps), jumps
+    # The member's court date is at 9 AM in New York: in Kolkata, in the text and on the page.
     text, *_ = re.findall(
-        r"When\n  \| (\w{3} \d\d \w{3} \d{4} \d+:\d\d [AP]M) (?:GMT|BST)", demo.transcript
+        r"When\n  \| (\w{3} \d\d \w{3} \d{4} \d+:\d\d [AP]M) IST", demo.transcript
     )
     assert in_new_york(read(text, "%a %d %b %Y %I:%M %p")) == (9, 0)
     court = message(panels(page, "dm", "Alex")[-1], "Court date: 3 days to go")
