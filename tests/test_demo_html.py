@@ -26,6 +26,7 @@ from selenium.webdriver.remote.webelement import WebElement
 
 from bot.demo_page import DemoPage, Names
 from bot.runtime import Runtime
+from bot.sandbox.state import Attachment, Message, User
 from tests.conftest import World
 from tests.test_checkins_e2e import checkin_options, configure, next_in
 
@@ -223,3 +224,42 @@ async def test_a_members_note_is_shown_as_text(
     assert browser.execute_script("return document.scripts.length") == 0
     assert browser.find_elements(By.CSS_SELECTOR, "img") == []
     assert browser.execute_script("return window.pwned === undefined")
+
+
+def hostile_message(**fields: object) -> Message:
+    base: dict[str, object] = {
+        "id": 1 << 40, "channel_id": 2, "guild_id": 3, "author": User(4, "Muster", bot=True),
+        "content": "", "embeds": [], "components": [], "flags": 0, "attachments": [],
+        "allowed_mentions": None,
+    }  # fmt: skip
+    return Message(**{**base, **fields})  # type: ignore[arg-type]
+
+
+def test_every_piece_of_text_is_escaped_without_a_browser() -> None:
+    """Each place text reaches the page, given markup: none of it may come out as markup."""
+    evil = '<img src=x onerror="alert(1)">'
+    message = hostile_message(
+        content=f"{evil} <@5> <#6> [click](javascript:alert(1)) **{evil}** `{evil}`",
+        embeds=[{"title": evil, "description": f"> {evil}\n- {evil}", "footer": {"text": evil},
+                 "author": {"name": evil}, "fields": [{"name": evil, "value": evil}]}],
+        components=[{"type": 1, "components": [
+            {"type": 2, "style": 1, "label": evil, "custom_id": evil},
+            {"type": 2, "style": 5, "label": evil, "url": "javascript:alert(1)"},
+            {"type": 3, "custom_id": "s", "placeholder": evil, "options": []},
+        ]}],
+        attachments=[Attachment(7, f"{evil}.txt", b"<script>", None)],
+    )  # fmt: skip
+    page = DemoPage(evil)
+    page.scene(evil)
+    page.note(evil)
+    page.reply(evil, f"/{evil}", evil, [message])
+    page.channel(evil, [message])
+    page.dms(evil, [message])
+    names = Names(users={5: evil}, channels={6: evil})
+    html = page.render(names, ZoneInfo(ZONE))
+    assert "<img" not in html
+    assert "<script" not in html
+    assert 'onerror="' not in html
+    assert "javascript:" not in html.replace("(javascript:alert(1))", "")  # text, never a link
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in html
+    assert "@&lt;img" in html  # a member's name in a mention, escaped
