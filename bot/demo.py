@@ -71,28 +71,35 @@ _SCENE = re.compile(r"\n*== (.+) ==")
 _CLOCK = re.compile(r"\n*\.\.\. (the clock jumps ahead to .+) \.\.\.")
 
 
+def _page() -> DemoPage | None:
+    """The web page being recorded, if `--html` asked for one."""
+    current = _transcript.get()
+    return current.page if current is not None else None
+
+
 def say(text: str = "") -> None:
+    """Print a line; on the page, '== Title ==' starts a scene and anything else is a note."""
     print(text, flush=True)
-    shown = _transcript.get()
-    if shown is None or shown.page is None or not text.strip():
+    page = _page()
+    if page is None or not text.strip():
         return
     if scene := _SCENE.fullmatch(text):
-        shown.page.scene(scene[1])
+        page.scene(scene[1])
     elif jump := _CLOCK.fullmatch(text):
-        shown.page.note(jump[1][0].upper() + jump[1][1:] + ".")
+        page.note(jump[1][0].upper() + jump[1][1:] + ".")
     else:
-        shown.page.note(text.strip())
+        page.note(text.strip())
 
 
 def _zone() -> ZoneInfo:
-    shown = _transcript.get()
-    return shown.zone if shown is not None else ZoneInfo(DEMO_ZONE)
+    current = _transcript.get()
+    return current.zone if current is not None else ZoneInfo(DEMO_ZONE)
 
 
 def _readable(text: str, message: Message) -> str:
     """Mentions as names and <t:...> times in the chosen zone, as a reader there sees them."""
-    shown = _transcript.get()
-    names = shown.names() if shown is not None else Names()
+    current = _transcript.get()
+    names = current.names() if current is not None else Names()
     return plain_text(text, names, _zone(), message_time(message.id))
 
 
@@ -106,6 +113,11 @@ def show_message(message: Message, prefix: str = "  | ") -> None:
         print(f"{prefix}{row}", flush=True)
 
 
+def world_channels() -> dict[int, Channel]:
+    current = _transcript.get()
+    return current.sandbox.channels if current is not None else {}
+
+
 def show_reply(who: Member, command: str, result: InteractionResult) -> None:
     print(f"\n> {who.name} runs {command}", flush=True)
     # A click answered by updating the message it was on shows that message, as it now reads.
@@ -114,11 +126,10 @@ def show_reply(who: Member, command: str, result: InteractionResult) -> None:
         where = f"only {who.name} sees this" if message.ephemeral else "posted in the channel"
         print(f"  ({where})", flush=True)
         show_message(message)
-    shown = _transcript.get()
-    if shown is not None and shown.page is not None:
-        channel = shown.sandbox.channels.get(result.channel_id)
+    if (page := _page()) is not None:
+        channel = world_channels().get(result.channel_id)
         where = "Direct messages" if channel is None or channel.guild_id is None else channel.name
-        shown.page.reply(who.name, command, where, messages)
+        page.reply(who.name, command, where, messages)
 
 
 def show_channel(world: DemoWorld, channel: Channel) -> None:
@@ -126,9 +137,8 @@ def show_channel(world: DemoWorld, channel: Channel) -> None:
     print(f"\n# #{channel.name} shows {len(messages)} message(s)", flush=True)
     for message in messages:
         show_message(message)
-    shown = _transcript.get()
-    if shown is not None and shown.page is not None:
-        shown.page.channel(channel.name, messages)
+    if (page := _page()) is not None:
+        page.channel(channel.name, messages)
 
 
 def show_dms(world: DemoWorld, member: Member) -> None:
@@ -136,9 +146,8 @@ def show_dms(world: DemoWorld, member: Member) -> None:
     print(f"\n@ {member.name}'s DMs from Muster: {len(messages)} message(s)", flush=True)
     for message in messages:
         show_message(message)
-    shown = _transcript.get()
-    if shown is not None and shown.page is not None:
-        shown.page.dms(member.name, messages)
+    if (page := _page()) is not None:
+        page.dms(member.name, messages)
 
 
 async def step_about_and_help(world: DemoWorld) -> None:
