@@ -154,7 +154,7 @@ def control_labels(message: Message) -> list[str]:
                 mark += " (unavailable)" if item.get("disabled") else ""
                 parts.append(f"[{control_label(item)}]{mark}")
             elif item.get("type") in SELECT_TYPES:
-                parts.append(f"[menu: {control_label(item)} v]")
+                parts.append(f"[menu: {control_label(item)} ▾]")
         if parts:
             lines.append(" ".join(parts))
     return lines
@@ -257,9 +257,19 @@ class DemoPage:
         )
         env.globals.update(image_of=page.image_of, files_of=page.loose_files, selects=SELECT_TYPES)
         scenes = [scene for scene in self.scenes if scene.blocks]
+        # The sidebar links each channel and each member's DMs to where they last appear.
+        latest: dict[str, dict[str, str]] = {"channel": {}, "dm": {}}
+        for scene in scenes:
+            for number, block in enumerate(scene.blocks, 1):
+                if block.kind in latest:
+                    latest[block.kind][block.title] = f"{scene.slug}-{number}"
         zone_name = f"{zone.key} ({datetime.now(UTC).astimezone(zone):%Z})"
         return env.get_template("demo_page.html.j2").render(
-            server=self.server, scenes=scenes, zone=zone_name
+            server=self.server,
+            scenes=scenes,
+            zone=zone_name,
+            channels=sorted(latest["channel"].items()),
+            dms=sorted(latest["dm"].items()),
         )
 
 
