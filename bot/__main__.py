@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -32,6 +33,19 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="walk through Muster against a local Discord stand-in")
     demo.add_argument(
         "--quiet-logs", action="store_true", help="hide log lines, show only the transcript"
+    )
+    demo.add_argument(
+        "--html",
+        type=Path,
+        metavar="PATH",
+        help="also write the walk-through as one web page, drawn like Discord, to PATH",
+    )
+    demo.add_argument(
+        "--zone",
+        type=_zone,
+        metavar="ZONE",
+        help="show times in this IANA time zone, e.g. Europe/London "
+        "(default: the demo group's, America/New_York)",
     )
     commands.add_parser("migrate", help="apply pending database migrations, then exit")
     commands.add_parser("check-config", help="check settings, keys and database, then exit")
@@ -89,7 +103,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
         return 0
     if command == "demo":
-        return _demo(quiet_logs=args.quiet_logs)
+        return _demo(quiet_logs=args.quiet_logs, html=args.html, zone=args.zone)
     settings = load_settings()
     if command is None:
         if settings.discord_token is None:
@@ -112,10 +126,19 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(f"unhandled command {command}")
 
 
-def _demo(*, quiet_logs: bool) -> int:
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"{name!r} is not a time zone I know; try one like America/Chicago or Europe/London"
+        ) from None
+
+
+def _demo(*, quiet_logs: bool, html: Path | None = None, zone: ZoneInfo | None = None) -> int:
     from bot.demo import run_demo  # imported late: only the demo needs the sandbox
 
-    return asyncio.run(run_demo(show_logs=not quiet_logs))
+    return asyncio.run(run_demo(show_logs=not quiet_logs, html=html, zone=zone))
 
 
 async def _migrate(settings: Settings) -> int:

@@ -13,6 +13,7 @@ import re
 import tempfile
 import textwrap
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources as package_files
@@ -22,10 +23,12 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import FakeClock
 from bot.config import load_settings
+from bot.demo_page import DemoPage, Names, control_labels, message_time, plain_text
 from bot.keys import Keyring
 from bot.logsetup import configure_logging
 from bot.runtime import Runtime, open_runtime
 from bot.sandbox import Channel, Guild, InteractionResult, Member, Message, Role, Sandbox
+from bot.sandbox import state as sandbox_state
 from bot.scheduling import ClockAlarm
 
 
@@ -48,52 +51,103 @@ class DemoWorld:
 Step = Callable[[DemoWorld], Awaitable[None]]
 
 
+DEMO_ZONE = "America/New_York"  # the demo group's zone, set in /setup below
+
+
+@dataclass
+class Transcript:
+    """How the demo shows what happened: times in one zone, and a web page when asked."""
+
+    sandbox: Sandbox
+    zone: ZoneInfo
+    page: DemoPage | None = None
+
+    def names(self) -> Names:
+        return Names.from_sandbox(self.sandbox)
+
+
+_transcript: ContextVar[Transcript | None] = ContextVar("demo_transcript", default=None)
+_SCENE = re.compile(r"\n*== (.+) ==")
+_CLOCK = re.compile(r"\n*\.\.\. (the clock jumps ahead to .+) \.\.\.")
+
+
+def _page() -> DemoPage | None:
+    """The web page being recorded, if `--html` asked for one."""
+    current = _transcript.get()
+    return current.page if current is not None else None
+
+
 def say(text: str = "") -> None:
+    """Print a line; on the page, '== Title ==' starts a scene and anything else is a note."""
     print(text, flush=True)
+    page = _page()
+    if page is None or not text.strip():
+        return
+    if scene := _SCENE.fullmatch(text):
+        page.scene(scene[1])
+    elif jump := _CLOCK.fullmatch(text):
+        page.note(jump[1][0].upper() + jump[1][1:] + ".")
+    else:
+        page.note(text.strip())
 
 
-_TIMESTAMP = re.compile(r"<t:(\d+):([A-Za-z])>")
+def _zone() -> ZoneInfo:
+    current = _transcript.get()
+    return current.zone if current is not None else ZoneInfo(DEMO_ZONE)
 
 
-def _readable_times(text: str) -> str:
-    """Discord renders <t:...> in each reader's zone; the transcript shows UTC."""
-
-    def render(match: re.Match[str]) -> str:
-        moment = datetime.fromtimestamp(int(match[1]), UTC)
-        return "[relative time]" if match[2] == "R" else f"{moment:%a %d %b %Y %H:%M} UTC"
-
-    return _TIMESTAMP.sub(render, text)
+def _readable(text: str, message: Message) -> str:
+    """Mentions as names and <t:...> times in the chosen zone, as a reader there sees them."""
+    current = _transcript.get()
+    names = current.names() if current is not None else Names()
+    return plain_text(text, names, _zone(), message_time(message.id))
 
 
 def show_message(message: Message, prefix: str = "  | ") -> None:
-    for line in _readable_times(message.text).splitlines() or [""]:
-        say(textwrap.indent(line, prefix) if line else prefix.rstrip())
+    for line in _readable(message.text, message).splitlines() or [""]:
+        print(textwrap.indent(line, prefix) if line else prefix.rstrip(), flush=True)
     for attachment in message.attachments:
-        say(f"{prefix}[attachment: {attachment.filename}, {len(attachment.data)} bytes]")
-    for custom_id in message.custom_ids():
-        say(f"{prefix}[control: {custom_id}]")
+        size = len(attachment.data)
+        print(f"{prefix}[attachment: {attachment.filename}, {size} bytes]", flush=True)
+    for row in control_labels(message):
+        print(f"{prefix}{row}", flush=True)
+
+
+def world_channels() -> dict[int, Channel]:
+    current = _transcript.get()
+    return current.sandbox.channels if current is not None else {}
 
 
 def show_reply(who: Member, command: str, result: InteractionResult) -> None:
-    say(f"\n> {who.name} runs {command}")
-    for message in result.messages:
+    print(f"\n> {who.name} runs {command}", flush=True)
+    # A click answered by updating the message it was on shows that message, as it now reads.
+    messages = result.messages or ([result.updated_message] if result.updated_message else [])
+    for message in messages:
         where = f"only {who.name} sees this" if message.ephemeral else "posted in the channel"
-        say(f"  ({where})")
+        print(f"  ({where})", flush=True)
         show_message(message)
+    if (page := _page()) is not None:
+        channel = world_channels().get(result.channel_id)
+        where = "Direct messages" if channel is None or channel.guild_id is None else channel.name
+        page.reply(who.name, command, where, messages)
 
 
 def show_channel(world: DemoWorld, channel: Channel) -> None:
     messages = world.sandbox.channel_messages(channel)
-    say(f"\n# #{channel.name} shows {len(messages)} message(s)")
+    print(f"\n# #{channel.name} shows {len(messages)} message(s)", flush=True)
     for message in messages:
         show_message(message)
+    if (page := _page()) is not None:
+        page.channel(channel.name, messages)
 
 
 def show_dms(world: DemoWorld, member: Member) -> None:
     messages = world.sandbox.dms_to(member)
-    say(f"\n@ {member.name}'s DMs from Muster: {len(messages)} message(s)")
+    print(f"\n@ {member.name}'s DMs from Muster: {len(messages)} message(s)", flush=True)
     for message in messages:
         show_message(message)
+    if (page := _page()) is not None:
+        page.dms(member.name, messages)
 
 
 async def step_about_and_help(world: DemoWorld) -> None:
@@ -135,7 +189,7 @@ async def fast_forward(world: DemoWorld, until: Callable[[], bool]) -> None:
         due = await world.runtime.services.scheduler.next_due()
         if due is None or dispatcher is None:
             break
-        say(f"\n... the clock jumps ahead to {due:%a %d %b %H:%M} UTC ...")
+        say(f"\n... the clock jumps ahead to {due.astimezone(_zone()):%a %d %b %-I:%M %p %Z} ...")
         await world.clock.advance(max(due - world.clock.now(), timedelta(0)))
         async with asyncio.timeout(10):
             await dispatcher.ran_since(due)
@@ -165,7 +219,7 @@ async def step_setup_and_meeting(world: DemoWorld) -> None:
     )
     requests = await sandbox.slash(coordinator, world.general, "setup mentor-requests", turn="on")
     show_reply(coordinator, "/setup mentor-requests turn:on (#mentors is private)", requests)
-    local = world.clock.now().astimezone(ZoneInfo("America/New_York")) + timedelta(days=3)
+    local = world.clock.now().astimezone(ZoneInfo(DEMO_ZONE)) + timedelta(days=3)
     created = await sandbox.slash(
         coordinator, world.general, "meeting-admin create", title="Weekly check-in",
         starts=f"{local:%B %-d} 7pm", repeat="weekly", place="Vet Center, room 2",
@@ -190,7 +244,7 @@ async def step_court_date(world: DemoWorld) -> None:
     say("\n== A member's court date, with a plan to get there ==")
     sandbox, member = world.sandbox, world.member
     await sandbox.slash(member, world.general, "settings timezone", zone="America/New_York")
-    local = world.clock.now().astimezone(ZoneInfo("America/New_York")) + timedelta(days=5)
+    local = world.clock.now().astimezone(ZoneInfo(DEMO_ZONE)) + timedelta(days=5)
     added = await sandbox.slash(member, world.general, "remind add", what="Court hearing, room 4B",
                                 when=f"{local:%B %-d} 9am", kind="court")  # fmt: skip
     show_reply(member, "/remind add kind:Court date", added)
@@ -236,7 +290,8 @@ async def step_checkins(world: DemoWorld) -> None:
         world, lambda: any("reached" in m.text for m in sandbox.channel_messages(world.checkins))
     )
     show_channel(world, world.checkins)
-    report = await sandbox.slash(member, world.general, "checkin report")
+    # The chart is drawn in a worker process that starts now; on a busy machine that is slow.
+    report = await sandbox.slash(member, world.general, "checkin report", timeout=30)
     show_reply(member, "/checkin report", report)
     show_dms(world, member)
 
@@ -306,11 +361,34 @@ STEPS: tuple[Step, ...] = (
 )
 
 
-async def run_demo(*, show_logs: bool = True) -> int:
+async def run_demo(
+    *, show_logs: bool = True, html: Path | None = None, zone: ZoneInfo | None = None
+) -> int:
+    """Walk through Muster; with `html`, also write the walk-through as a web page there."""
     configure_logging("INFO" if show_logs else "ERROR")
     logging.getLogger("bot.sandbox").setLevel(logging.ERROR)
     sandbox = Sandbox()
     await sandbox.start()
+    page = DemoPage("Riverside VTC cohort") if html is not None else None
+    transcript = Transcript(sandbox, zone or ZoneInfo(DEMO_ZONE), page)
+    token = _transcript.set(transcript)
+    try:
+        code = await _walk_through(sandbox)
+    finally:
+        _transcript.reset(token)
+    if page is not None and html is not None:
+        text = page.render(transcript.names(), transcript.zone)
+        await asyncio.to_thread(_write, html, text)
+        print(f"Wrote the demo as a web page to {html}; open it in any browser.", flush=True)
+    return code
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+async def _walk_through(sandbox: Sandbox) -> int:
     say("== Muster demo: the real bot, talking to a local stand-in for Discord ==")
     say(f"Sandbox listening on {sandbox.base_url}; nothing here reaches the internet.")
     guild = await sandbox.create_guild("Riverside VTC cohort", owner_name="Dana (coordinator)")
@@ -327,6 +405,9 @@ async def run_demo(*, show_logs: bool = True) -> int:
     )
     # An accelerated clock: the walk-through jumps to each reminder instead of waiting days.
     clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    # Message ids tell the time on the same clock, as the page shows when each was sent.
+    real_seconds = sandbox_state.clock_seconds
+    sandbox_state.clock_seconds = lambda: clock.now().timestamp()
     with tempfile.TemporaryDirectory(prefix="muster-demo-") as folder:
         settings = load_settings(
             discord_token=sandbox.token,
@@ -369,6 +450,7 @@ async def run_demo(*, show_logs: bool = True) -> int:
                 await runtime.bot.close()
                 await bot_task
         finally:
+            sandbox_state.clock_seconds = real_seconds
             await sandbox.stop()
     if sandbox.violations:
         say("\nThe sandbox saw requests Discord would refuse:")
