@@ -289,3 +289,18 @@ async def test_members_cannot_press_the_setup_buttons(running: Runtime, world: W
     await sandbox.click(owner, message, "setup:create")
     refused = await sandbox.click(world.member, message, "setup:choose_after")
     assert refused.text.startswith("Only moderators can do that")
+
+
+async def test_the_bot_without_embed_links_in_the_server_is_told_before_creating(
+    running: Runtime, world: World
+) -> None:
+    sandbox, guild = world.sandbox, world.guild
+    owner = await ready(running, world)
+    await running.services.guild_settings.set_timezone(guild.id, owner.id, "Eastern")
+    await sandbox.set_role_permissions(
+        guild, guild.everyone, guild.everyone.permissions & ~EMBED_LINKS
+    )
+    await sandbox.set_bot_permissions(guild, remove=EMBED_LINKS)
+    message = await start(sandbox, owner, world)
+    assert "To post in the channels I make, I need Embed Links in the server" in message.text
+    assert component(message, "setup:create")["disabled"]

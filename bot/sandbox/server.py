@@ -312,6 +312,13 @@ class Sandbox:
             "GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": role.to_json()}, guild.id
         )
 
+    async def set_role_permissions(self, guild: Guild, role: Role, permissions: int) -> None:
+        """Change a role's server-wide permissions (@everyone too), as a server admin would."""
+        role.permissions = permissions
+        await self._dispatch(
+            "GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": role.to_json()}, guild.id
+        )
+
     def _bot_may_change_event(self, guild: Guild, event: dict[str, Any]) -> bool:
         """Manage Events for any event; Create Events for the bot's own."""
         held = guild.permissions_of(guild.members[self.bot_user.id])

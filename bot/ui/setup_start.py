@@ -124,6 +124,13 @@ def make_plan(
             plan.blocking.append(_bot_lacks("Manage Channels", "create channels"))
         if not moderator.manage_channels:
             plan.blocking.append(_you_lack("Manage Channels"))
+        # Discord lets a bot set in an overwrite only what it holds in the server.
+        lacking = [label for flag, label in NEEDED_IN_CHANNELS.items() if not getattr(me, flag)]
+        if lacking:
+            plan.blocking.append(
+                f"To post in the channels I make, I need {', '.join(lacking)} in the server: "
+                f"a server admin can turn them on in {BOT_ROLE_PATH}."
+            )
     if any(step.wanted.is_role for step in missing):
         if not me.manage_roles:
             plan.blocking.append(_bot_lacks("Manage Roles", "create the mentor role"))
