@@ -100,8 +100,8 @@ async def test_every_moderator_button_refuses_members(running: Runtime, world: W
     # Both may make channels and roles, so that Create is open to a press.
     await sandbox.set_bot_permissions(world.guild, add=MANAGE_CHANNELS | MANAGE_ROLES)
     role = world.moderator_role
-    await sandbox.set_role_permissions(
-        world.guild, role, role.permissions | MANAGE_CHANNELS | MANAGE_ROLES
+    await sandbox.edit_role(
+        world.guild, role, permissions=role.permissions | MANAGE_CHANNELS | MANAGE_ROLES
     )
     shown = await sandbox.slash(world.moderator, world.general, "setup start")
     [message] = shown.messages

@@ -205,12 +205,17 @@ async def test_a_failed_create_reports_what_was_made_and_a_retry_finishes(
     assert "Set-up is partly done" in message.text
     assert "Created <@&" in message.text  # the role was made
     assert "#check-ins, #mentors, #meetings: Discord didn't answer in time" in message.text
-    assert (await settings.get(guild.id)).mentor_role_id is not None
+    [mentor] = [role for role in guild.roles.values() if role.name == "Peer mentor"]
+    assert (await settings.get(guild.id)).mentor_role_id == mentor.id
 
-    # Pressed again on the same message: the role is found by its saved id, not made again.
+    # Renamed meanwhile and pressed again: the role is found by its saved id, not made again.
+    await sandbox.edit_role(guild, mentor, name="Mentors")
     await sandbox.click(owner, message, "setup:create")
     assert "Muster is set up" in message.text
-    assert [r.name for r in guild.roles.values()].count("Peer mentor") == 1
+    assert [role.name for role in guild.roles.values()].count("Peer mentor") == 0
+    assert creates(sandbox, guild, "roles") == 1
+    [mentors] = by_name(guild, "mentors")
+    assert overwrite(mentors, mentor.id)[0] & VIEW_CHANNEL
     for name in WANTED_CHANNELS:
         assert len(by_name(guild, name)) == 1, name
 
@@ -297,9 +302,8 @@ async def test_the_bot_without_embed_links_in_the_server_is_told_before_creating
     sandbox, guild = world.sandbox, world.guild
     owner = await ready(running, world)
     await running.services.guild_settings.set_timezone(guild.id, owner.id, "Eastern")
-    await sandbox.set_role_permissions(
-        guild, guild.everyone, guild.everyone.permissions & ~EMBED_LINKS
-    )
+    everyone = guild.everyone
+    await sandbox.edit_role(guild, everyone, permissions=everyone.permissions & ~EMBED_LINKS)
     await sandbox.set_bot_permissions(guild, remove=EMBED_LINKS)
     message = await start(sandbox, owner, world)
     assert "To post in the channels I make, I need Embed Links in the server" in message.text

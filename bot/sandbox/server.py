@@ -312,9 +312,13 @@ class Sandbox:
             "GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": role.to_json()}, guild.id
         )
 
-    async def set_role_permissions(self, guild: Guild, role: Role, permissions: int) -> None:
-        """Change a role's server-wide permissions (@everyone too), as a server admin would."""
-        role.permissions = permissions
+    async def edit_role(
+        self, guild: Guild, role: Role, *, permissions: int | None = None, name: str | None = None
+    ) -> None:
+        """Change a role's server-wide permissions (@everyone's too) or its name, as a server
+        admin would."""
+        role.permissions = role.permissions if permissions is None else permissions
+        role.name = role.name if name is None else name
         await self._dispatch(
             "GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": role.to_json()}, guild.id
         )
