@@ -34,8 +34,10 @@ def by_name(guild: Guild, name: str) -> list[Channel]:
 
 
 def overwrite(channel: Channel, target_id: int) -> tuple[int, int]:
-    [item] = [item for item in channel.overwrites if int(item["id"]) == target_id]
-    return int(item["allow"]), int(item["deny"])
+    """(allow, deny) of one role's or member's overwrite in the channel; (0, 0) without one."""
+    found = [item for item in channel.overwrites if int(item["id"]) == target_id]
+    assert len(found) <= 1
+    return (int(found[0]["allow"]), int(found[0]["deny"])) if found else (0, 0)
 
 
 def creates(sandbox: Sandbox, guild: Guild, what: str) -> int:
