@@ -206,7 +206,7 @@ async def test_a_failed_create_reports_what_was_made_and_a_retry_finishes(
     await sandbox.click(owner, message, "setup:create")
     assert "Set-up is partly done" in message.text
     assert "Created <@&" in message.text  # the role was made
-    assert "#check-ins, #mentors, #meetings: Discord didn't answer in time" in message.text
+    assert "#check-ins, #mentors, #meetings. The check-in channel: Discord couldn't" in message.text
     [mentor] = [role for role in guild.roles.values() if role.name == "Peer mentor"]
     assert (await settings.get(guild.id)).mentor_role_id == mentor.id
 
@@ -310,3 +310,17 @@ async def test_the_bot_without_embed_links_in_the_server_is_told_before_creating
     message = await start(sandbox, owner, world)
     assert "To post in the channels I make, I need Embed Links in the server" in message.text
     assert component(message, "setup:create")["disabled"]
+
+
+async def test_a_refusal_from_discord_names_the_permission(running: Runtime, world: World) -> None:
+    sandbox, guild = world.sandbox, world.guild
+    owner = await ready(running, world)
+    await running.services.guild_settings.set_timezone(guild.id, owner.id, "Eastern")
+    message = await start(sandbox, owner, world)
+    # Discord says no though Muster's copy of its permissions said yes (changed meanwhile).
+    sandbox.fail_next("POST", rf"^/guilds/{guild.id}/roles$", 403, code=50013)
+    await sandbox.click(owner, message, "setup:create")
+    assert "Set-up is partly done" in message.text
+    assert "Discord refused, as I'm missing a permission: I need **Manage Roles**" in message.text
+    assert "Server Settings > Roles > Muster" in message.text
+    assert creates(sandbox, guild, "channels") == 0  # #mentors needs the role: it stopped

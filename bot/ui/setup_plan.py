@@ -275,7 +275,7 @@ async def create_missing(interaction: discord.Interaction[Any]) -> tuple[Plan, O
             except discord.Forbidden:
                 outcome.failed = (step.wanted, _refused(step.wanted))
             except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError):
-                outcome.failed = (step.wanted, "Discord didn't answer in time")
+                outcome.failed = (step.wanted, "Discord couldn't make it just now")
             if step.found is None:
                 break
             await settings.set_many(guild.id, actor, {step.wanted.column: step.found.id})
@@ -347,8 +347,8 @@ def checklist_embed(
         embed.add_field(
             name="Not made yet",
             value=(
-                f"{', '.join(left)}: {why} when I made the {wanted.what}. Press Create and save "
-                "again: I'll reuse what's already made and never make anything twice."
+                f"{', '.join(left)}. The {wanted.what}: {why}. Press Create and save again: "
+                "I'll reuse what's already made and never make anything twice."
             )[:1024],
             inline=False,
         )
