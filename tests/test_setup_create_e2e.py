@@ -112,6 +112,9 @@ async def test_a_fresh_server_gets_a_mentor_role_and_three_channels(
     made = [entry for entry in sandbox.audit_reasons if entry[0] == "POST"]
     assert len(made) == 4
     assert all("/setup start, confirmed by" in reason for _, _, reason in made)
+    # What it made passes the named-request checks (R26) as it is.
+    turned = await sandbox.slash(owner, world.general, "setup mentor-requests", turn="on")
+    assert turned.text.startswith("Named mentor requests are on.")
 
 
 async def test_existing_channels_are_used_and_checked(running: Runtime, world: World) -> None:
@@ -324,3 +327,22 @@ async def test_a_refusal_from_discord_names_the_permission(running: Runtime, wor
     assert "Discord refused, as I'm missing a permission: I need **Manage Roles**" in message.text
     assert "Server Settings > Roles > Muster" in message.text
     assert creates(sandbox, guild, "channels") == 0  # #mentors needs the role: it stopped
+
+
+async def test_the_moderator_role_chosen_on_the_plan_can_read_mentors(
+    running: Runtime, world: World
+) -> None:
+    sandbox, guild = world.sandbox, world.guild
+    owner = await ready(running, world, moderator_role=False)
+    await running.services.guild_settings.set_timezone(guild.id, owner.id, "Eastern")
+    message = await start(sandbox, owner, world)
+    assert "choose your moderator role below first" in message.text
+    await sandbox.click(owner, message, "setup:plan_moderator_role", values=[world.moderator_role])
+    assert "only the Peer mentor role and the Moderator role (and Muster)" in message.text
+    await sandbox.click(owner, message, "setup:create")
+    assert "Choose a moderator role" not in message.text
+    [mentors] = by_name(guild, "mentors")
+    assert guild.permissions_in(world.moderator, mentors) & VIEW_CHANNEL
+    assert not guild.permissions_in(world.other_member, mentors) & VIEW_CHANNEL
+    config = await running.services.guild_settings.get(guild.id)
+    assert config.moderator_role_id == world.moderator_role.id

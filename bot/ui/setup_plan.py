@@ -229,10 +229,12 @@ def _will_make(wanted: Wanted, plan: Plan) -> str:
     if wanted == MENTORS:
         mentor = plan.step(MENTOR_ROLE).found
         readers = f"the {safe(mentor.name) if mentor else MENTOR_ROLE.name} role"
-        if plan.moderator_role is not None:
-            readers += f" and the {safe(plan.moderator_role.name)} role"
-        else:
-            readers += " and you"
+        if plan.moderator_role is None:
+            return (
+                f"#{wanted.name}: private, only {readers} (and Muster) can see it. To let "
+                "moderators see it too, choose your moderator role below first."
+            )
+        readers += f" and the {safe(plan.moderator_role.name)} role"
         return f"#{wanted.name}: private, only {readers} (and Muster) can see it"
     return f"#{wanted.name}: your {wanted.what}"
 
@@ -271,7 +273,7 @@ async def create_missing(interaction: discord.Interaction[Any]) -> tuple[Plan, O
         reason = f"/setup start, confirmed by {interaction.user} ({actor})"
         for step in plan.missing:
             try:
-                step.found = await _make(guild, plan, step.wanted, interaction.user, reason)
+                step.found = await _make(guild, plan, step.wanted, reason)
             except discord.Forbidden:
                 outcome.failed = (step.wanted, _refused(step.wanted))
             except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError):
@@ -298,7 +300,7 @@ def _refused(wanted: Wanted) -> str:
     return f"Discord refused, as I'm missing a permission: I need {needed} ({BOT_ROLE_PATH})"
 
 
-async def _make(guild: discord.Guild, plan: Plan, wanted: Wanted, actor: Any, reason: str) -> Found:
+async def _make(guild: discord.Guild, plan: Plan, wanted: Wanted, reason: str) -> Found:
     if wanted == MENTOR_ROLE:
         return await guild.create_role(
             name=wanted.name, permissions=discord.Permissions.none(), mentionable=True,
@@ -316,8 +318,6 @@ async def _make(guild: discord.Guild, plan: Plan, wanted: Wanted, actor: Any, re
             overwrites[mentor] = READERS_OVERWRITE
         if plan.moderator_role is not None:
             overwrites[plan.moderator_role] = READERS_OVERWRITE
-        elif isinstance(actor, discord.Member):
-            overwrites[actor] = READERS_OVERWRITE  # so whoever set it up is not locked out
     return await guild.create_text_channel(
         wanted.name, overwrites=overwrites, topic=wanted.topic, reason=reason
     )
@@ -360,8 +360,9 @@ def _left_to_do(config: GuildConfig, plan: Plan) -> str:
     todo = []
     if config.moderator_role_id is None:
         todo.append(
-            f"Choose a moderator role (`/setup start` > {CHOOSE_MYSELF} > Roles). Until then, "
-            "only people with Manage Server can use the moderator commands."
+            f"Choose a moderator role (`/setup start` > {CHOOSE_MYSELF} > Roles), and let it "
+            "see the mentors' channel (Edit Channel > Permissions). Until then, only people "
+            "with Manage Server can use the moderator commands."
         )
     todo.append(
         f"Let your moderator role see the moderator commands: **{INTEGRATIONS_PATH}**, then "

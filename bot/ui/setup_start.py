@@ -11,7 +11,7 @@ import discord
 from bot.checks import ModeratorView, ensure_moderator, guild_object, guild_of
 from bot.services.guild_settings import GuildConfig
 from bot.services.timezones import COMMON_NAMES
-from bot.tree import report_error, services_of
+from bot.tree import Refused, report_error, services_of
 from bot.ui.setup import SetupChannelsView, settings_embed
 from bot.ui.setup_plan import (
     CHOOSE_MYSELF,
@@ -75,6 +75,22 @@ class SetupPlanView(ModeratorView):
         await interaction.response.defer()
         await services_of(interaction).guild_settings.set_timezone(
             guild_of(interaction), interaction.user.id, select.values[0]
+        )
+        await show_plan(interaction)
+
+    @discord.ui.select(
+        cls=discord.ui.RoleSelect, custom_id="setup:plan_moderator_role",
+        placeholder="Your moderator role (it can see #mentors and run moderator commands)",
+    )  # fmt: skip
+    async def moderator_role(
+        self, interaction: discord.Interaction[Any], select: discord.ui.RoleSelect[Any]
+    ) -> None:
+        await interaction.response.defer()
+        chosen = select.values[0]
+        if interaction.guild is None or interaction.guild.get_role(chosen.id) is None:
+            raise Refused("That role isn't in this server.")
+        await services_of(interaction).guild_settings.set_role(
+            guild_of(interaction), interaction.user.id, "moderator_role_id", chosen.id
         )
         await show_plan(interaction)
 
