@@ -201,22 +201,12 @@ async def step_setup_and_meeting(world: DemoWorld) -> None:
     say("\n== A moderator sets up, and schedules the weekly meeting ==")
     sandbox, coordinator = world.sandbox, world.sandbox.owner_of(world.guild)
     started = await sandbox.slash(coordinator, world.general, "setup start")
-    [editor] = started.messages
-    await sandbox.click(coordinator, editor, "setup:meetings_channel", values=[world.meetings])
-    await sandbox.click(coordinator, editor, "setup:checkin_channel", values=[world.checkins])
-    await sandbox.click(coordinator, editor, "setup:mentors_channel", values=[world.mentors])
-    form = await sandbox.click(coordinator, editor, "setup:limits")
-    limits = {"setup:timezone": "Eastern", "setup:delay": "5", "setup:threshold": "5",
-              "setup:retention": "180"}  # fmt: skip
-    await sandbox.submit_modal(coordinator, form, limits)
-    roles = await sandbox.click(coordinator, editor, "setup:to_roles")
-    await sandbox.click(coordinator, editor, "setup:mentor_role", values=[world.peer_mentors])
-    show_reply(
-        coordinator,
-        "/setup start, then picks #meetings, #check-ins, #mentors, the Eastern time zone "
-        "and the Peer mentor role",
-        roles,
-    )
+    show_reply(coordinator, "/setup start", started)
+    [plan] = started.messages
+    await sandbox.click(coordinator, plan, "setup:zone", values=["America/New_York"])
+    await sandbox.click(coordinator, plan, "setup:create")
+    say(f"\n> {coordinator.name} picks Eastern time and presses Create and save")
+    show_message(plan)
     requests = await sandbox.slash(coordinator, world.general, "setup mentor-requests", turn="on")
     show_reply(coordinator, "/setup mentor-requests turn:on (#mentors is private)", requests)
     local = world.clock.now().astimezone(ZoneInfo(DEMO_ZONE)) + timedelta(days=3)

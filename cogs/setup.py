@@ -20,6 +20,7 @@ from bot.ui.setup import (
     audit_view,
     settings_embed,
 )
+from bot.ui.setup_start import SetupDoneView, SetupPlanView, show_plan
 
 if TYPE_CHECKING:
     from bot.app import MusterBot
@@ -40,6 +41,8 @@ class SetupCog(commands.GroupCog, group_name="setup"):
         # Fixed custom ids: the editor keeps working after a restart.
         self.bot.add_view(SetupChannelsView())
         self.bot.add_view(SetupRolesView())
+        self.bot.add_view(SetupPlanView())
+        self.bot.add_view(SetupDoneView())
 
     async def interaction_check(self, interaction: discord.Interaction[MusterBot]) -> bool:  # type: ignore[override]
         await ensure_moderator(interaction)
@@ -47,11 +50,9 @@ class SetupCog(commands.GroupCog, group_name="setup"):
 
     @app_commands.command(name="start")
     async def start(self, interaction: discord.Interaction[MusterBot]) -> None:
-        """Set up Muster for this server, step by step."""
+        """Set up Muster here: time zone, then the channels and roles it needs, in one step."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        guild = guild_object(interaction)
-        config = await self.bot.services.guild_settings.get(guild.id)
-        await respond(interaction, embed=settings_embed(guild, config), view=SetupChannelsView())
+        await show_plan(interaction, first=True)
 
     @app_commands.command(name="show")
     async def show(self, interaction: discord.Interaction[MusterBot]) -> None:

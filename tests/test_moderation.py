@@ -15,6 +15,7 @@ from bot.db.engine import SessionFactory
 from bot.errors import UserFacingError
 from bot.runtime import Runtime
 from bot.sandbox import Message, Sandbox
+from bot.sandbox.state import MANAGE_CHANNELS, MANAGE_ROLES
 from bot.services.audit import AuditService
 from bot.services.guild_settings import GuildSettingsService
 from tests.conftest import World
@@ -86,34 +87,59 @@ async def test_every_moderator_command_refuses_members(running: Runtime, world: 
     assert page.total == 0  # nothing happened
 
 
-async def test_every_moderator_button_refuses_members(running: Runtime, world: World) -> None:
+async def open_editor(world: World) -> Message:
+    """/setup start, then "Choose channels and roles myself": the editor with its selects."""
     shown = await world.sandbox.slash(world.moderator, world.general, "setup start")
     [message] = shown.messages
+    await world.sandbox.click(world.moderator, message, "setup:choose")
+    return message
+
+
+async def test_every_moderator_button_refuses_members(running: Runtime, world: World) -> None:
+    sandbox = world.sandbox
+    # Both may make channels and roles, so that Create is open to a press.
+    await sandbox.set_bot_permissions(world.guild, add=MANAGE_CHANNELS | MANAGE_ROLES)
+    role = world.moderator_role
+    await sandbox.edit_role(
+        world.guild, role, permissions=role.permissions | MANAGE_CHANNELS | MANAGE_ROLES
+    )
+    shown = await sandbox.slash(world.moderator, world.general, "setup start")
+    [message] = shown.messages
+    pages = {"plan": message.custom_ids()}
+    await sandbox.click(world.moderator, message, "setup:choose")
+    pages["channels"] = message.custom_ids()
+    await sandbox.click(world.moderator, message, "setup:to_roles")
+    pages["roles"] = message.custom_ids()
+    # The ones registered at start, and copies of them showing on messages.
     views = [view for view in running.bot.persistent_views if isinstance(view, ModeratorView)]
-    assert len(views) == 2
+    assert len({type(view) for view in views}) == 4
     custom_ids = {
         item.custom_id for view in views for item in view.children if hasattr(item, "custom_id")
     }
-    for page_button in ("setup:to_roles",):
-        await world.sandbox.click(world.moderator, message, page_button)
-    roles_ids = message.custom_ids()
-    await world.sandbox.click(world.moderator, message, "setup:to_channels")
-    assert custom_ids == set(roles_ids) | set(message.custom_ids())
-    for custom_id in sorted(custom_ids):
-        target = await _message_showing(world, message, custom_id)
-        values = _select_values(world, custom_id)
-        refused = await world.sandbox.click(world.member, target, custom_id, values=values)
-        assert refused.ephemeral, custom_id
-        assert refused.text.startswith("Only moderators can do that"), custom_id
+    # The checklist's one button is pressed by a member in test_setup_create_e2e.
+    assert custom_ids == {cid for ids in pages.values() for cid in ids} | {"setup:choose_after"}
+    for page, ids in pages.items():
+        for custom_id in sorted(ids):
+            target = await _message_showing(world, page)
+            values = _select_values(world, custom_id)
+            refused = await sandbox.click(world.member, target, custom_id, values=values)
+            assert refused.ephemeral, custom_id
+            assert refused.text.startswith("Only moderators can do that"), custom_id
     config = await running.services.guild_settings.get(world.guild.id)
     assert config.checkin_channel_id is None
     assert config.moderator_role_id is None
+    assert config.timezone == "UTC"  # as the moderator chose it, not the member's choice
 
 
-async def _message_showing(world: World, message: Message, custom_id: str) -> Message:
-    if custom_id not in message.custom_ids():
-        flip = "setup:to_roles" if "setup:to_roles" in message.custom_ids() else "setup:to_channels"
-        await world.sandbox.click(world.moderator, message, flip)
+async def _message_showing(world: World, page: str) -> Message:
+    shown = await world.sandbox.slash(world.moderator, world.general, "setup start")
+    [message] = shown.messages
+    # With a zone chosen, Create is open to a press.
+    await world.sandbox.click(world.moderator, message, "setup:zone", values=["UTC"])
+    if page != "plan":
+        await world.sandbox.click(world.moderator, message, "setup:choose")
+    if page == "roles":
+        await world.sandbox.click(world.moderator, message, "setup:to_roles")
     return message
 
 
@@ -122,6 +148,8 @@ def _select_values(world: World, custom_id: str) -> list[Any] | None:
         return [world.general]
     if custom_id.endswith("_role"):
         return [world.moderator_role]
+    if custom_id == "setup:zone":
+        return ["America/Chicago"]
     return None
 
 
@@ -133,9 +161,8 @@ async def test_setup_flow_end_to_end(running: Runtime, world: World) -> None:
     mentor_role = await sandbox.create_role(world.guild, "Peer mentor")
     await sandbox.deny_bot(meetings, SEND_MESSAGES | EMBED_LINKS)
 
-    started = await sandbox.slash(world.moderator, world.general, "setup start")
-    [message] = started.messages
-    assert started.ephemeral
+    message = await open_editor(world)
+    assert message.ephemeral
     assert "not set yet" in message.text
     for custom_id, channel in (
         ("setup:checkin_channel", checkins),
@@ -220,8 +247,7 @@ async def test_the_chosen_moderator_role_is_enough(running: Runtime, world: Worl
 async def test_a_role_from_another_server_is_refused(running: Runtime, world: World) -> None:
     other_guild = await world.sandbox.create_guild("Elsewhere")
     foreign_role = await world.sandbox.create_role(other_guild, "Foreign")
-    started = await world.sandbox.slash(world.moderator, world.general, "setup start")
-    [message] = started.messages
+    message = await open_editor(world)
     await world.sandbox.click(world.moderator, message, "setup:to_roles")
     refused = await world.sandbox.click(
         world.moderator, message, "setup:moderator_role", values=[foreign_role]

@@ -26,6 +26,7 @@ async def test_forms_open_at_once_with_the_database_stalled(
     [dm] = sandbox.dms_to(world.member)
     leave = next(cid for cid in dm.custom_ids() if cid.startswith("rem:leave:"))
     editor = (await sandbox.slash(world.moderator, world.general, "setup start")).messages[0]
+    await sandbox.click(world.moderator, editor, "setup:choose")  # the editor, with its form
 
     async with database_unavailable(bot_settings):
         plan = await sandbox.click(world.member, dm, leave, timeout=2)
@@ -48,6 +49,7 @@ async def test_an_empty_cache_never_prefills_defaults(
         anonymous_delay_minutes="15", summary_threshold="7", retention_days="90",
     )  # fmt: skip
     editor = (await world.sandbox.slash(world.moderator, world.general, "setup start")).messages[0]
+    await world.sandbox.click(world.moderator, editor, "setup:choose")  # the editor, with its form
     settings._cache.clear()  # as after a restart: nothing known in memory
     form = await world.sandbox.click(world.moderator, editor, "setup:limits")
     assert form.modal is not None

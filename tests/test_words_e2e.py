@@ -224,7 +224,9 @@ async def test_a_refused_discord_event_names_the_missing_permission(
     )  # fmt: skip
     assert created.ephemeral
     assert created.text.startswith("Scheduled **Weekly**")
-    assert "Create Events" in created.text
+    # Which permission, and where an admin turns it on: not a generic "Discord refused".
+    assert "I need the **Create Events** permission" in created.text
+    assert "Server Settings > Roles > Muster" in created.text
     assert world.guild.scheduled_events == {}
 
 

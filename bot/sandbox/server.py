@@ -9,6 +9,7 @@ import logging
 import re
 import secrets
 import time
+import urllib.parse
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,11 +20,15 @@ from aiohttp import BodyPartReader, WSMsgType, web
 from bot.sandbox import limits, modals
 from bot.sandbox.spec import SpecValidator, load_default_validator
 from bot.sandbox.state import (
+    ADMINISTRATOR,
+    ALL_PERMISSIONS,
     BOT_PERMISSIONS,
     CREATE_EVENTS,
     DEFAULT_EVERYONE_PERMISSIONS,
     EPHEMERAL,
+    MANAGE_CHANNELS,
     MANAGE_EVENTS,
+    MANAGE_ROLES,
     READ_MESSAGE_HISTORY,
     VIEW_CHANNEL,
     Attachment,
@@ -175,6 +180,8 @@ class Sandbox:
         self.attachments: dict[int, Attachment] = {}
         self.violations: list[str] = []
         self.requests: list[tuple[str, str]] = []
+        # The X-Audit-Log-Reason of each request that carried one: (method, path, reason).
+        self.audit_reasons: list[tuple[str, str, str]] = []
         self._token_requests: deque[float] = deque()
         self.token_request_times: list[float] = []  # every token request, for tests
         self.global_429s = 0
@@ -301,6 +308,17 @@ class Sandbox:
         member = guild.members[self.bot_user.id]
         role = member.roles[0]
         role.permissions = (role.permissions | add) & ~remove
+        await self._dispatch(
+            "GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": role.to_json()}, guild.id
+        )
+
+    async def edit_role(
+        self, guild: Guild, role: Role, *, permissions: int | None = None, name: str | None = None
+    ) -> None:
+        """Change a role's server-wide permissions (@everyone's too) or its name, as a server
+        admin would."""
+        role.permissions = role.permissions if permissions is None else permissions
+        role.name = role.name if name is None else name
         await self._dispatch(
             "GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": role.to_json()}, guild.id
         )
@@ -966,7 +984,9 @@ class Sandbox:
             ("DELETE", "/channels/{channel_id}/messages/{message_id}", self._delete_message, True),
             ("GET", "/guilds/{guild_id}", self._get_guild, True),
             ("GET", "/guilds/{guild_id}/channels", self._get_guild_channels, True),
+            ("POST", "/guilds/{guild_id}/channels", self._create_guild_channel, True),
             ("GET", "/guilds/{guild_id}/roles", self._get_guild_roles, True),
+            ("POST", "/guilds/{guild_id}/roles", self._create_guild_role, True),
             ("GET", "/guilds/{guild_id}/members/{user_id}", self._get_member, True),
             ("GET", "/guilds/{guild_id}/scheduled-events", self._list_events, True),
             ("POST", "/guilds/{guild_id}/scheduled-events", self._create_event, True),
@@ -999,6 +1019,9 @@ class Sandbox:
         async def wrapped(request: web.Request) -> web.StreamResponse:
             path = request.path.removeprefix("/api/v10")
             self.requests.append((method, path))
+            reason = request.headers.get("X-Audit-Log-Reason")
+            if reason is not None:
+                self.audit_reasons.append((method, path, urllib.parse.unquote(reason)))
             if needs_auth and self._over_global_limit():
                 return _json(
                     {"message": "You are being rate limited.", "retry_after": 1.0, "global": True},
@@ -1544,6 +1567,60 @@ class Sandbox:
         if guild is None:
             return _error(404, 10004, "Unknown Guild")
         return _json([role.to_json() for role in [guild.everyone, *guild.roles.values()]])
+
+    async def _create_guild_channel(self, request: web.Request) -> web.Response:
+        """Discord's rules: Manage Channels; an overwrite may allow or deny only what the bot
+        holds in the server, and Manage Roles in an overwrite only for an administrator."""
+        guild = self._guild(request)
+        if guild is None:
+            return _error(404, 10004, "Unknown Guild")
+        held = guild.permissions_of(guild.members[self.bot_user.id])
+        if not held & MANAGE_CHANNELS:
+            return _error(403, 50013, "Missing Permissions")
+        data = request[PAYLOAD] or {}
+        kind = data.get("type") or 0
+        if kind not in (0, 2):
+            return self._violation(f"the sandbox makes text and voice channels, not type {kind}")
+        overwrites = []
+        for item in data.get("permission_overwrites") or []:
+            allow, deny = int(item.get("allow") or 0), int(item.get("deny") or 0)
+            touched = allow | deny
+            if held != ALL_PERMISSIONS and (
+                touched & ~held or (touched & MANAGE_ROLES and not held & ADMINISTRATOR)
+            ):
+                return _error(403, 50013, "Missing Permissions")
+            target = int(item["id"])
+            known = {guild.everyone.id, *guild.roles, *guild.members}
+            if target not in known:
+                return _error(400, 50035, "Invalid Form Body")
+            kind_of = item.get("type")
+            overwrites.append(_overwrite(target, 1 if kind_of == 1 else 0, allow=allow, deny=deny))
+        channel = Channel(snowflake(), str(data["name"]), guild.id, type=kind)
+        channel.overwrites = overwrites
+        guild.channels[channel.id] = channel
+        self.channels[channel.id] = channel
+        await self._dispatch("CHANNEL_CREATE", channel.to_json(), guild.id)
+        return _json(channel.to_json())
+
+    async def _create_guild_role(self, request: web.Request) -> web.Response:
+        """Discord's rules: Manage Roles, and no permission the bot itself lacks."""
+        guild = self._guild(request)
+        if guild is None:
+            return _error(404, 10004, "Unknown Guild")
+        held = guild.permissions_of(guild.members[self.bot_user.id])
+        data = request[PAYLOAD] or {}
+        wanted = int(data.get("permissions") or 0)
+        if not held & MANAGE_ROLES or wanted & ~held:
+            return _error(403, 50013, "Missing Permissions")
+        role = Role(
+            snowflake(), guild.id, str(data.get("name") or "new role"), wanted,
+            position=1, mentionable=bool(data.get("mentionable")),
+        )  # fmt: skip
+        guild.roles[role.id] = role
+        await self._dispatch(
+            "GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": role.to_json()}, guild.id
+        )
+        return _json(role.to_json())
 
     async def _list_events(self, request: web.Request) -> web.Response:
         guild = self._guild(request)

@@ -29,6 +29,13 @@ class SpecValidator:
                 {"type": "integer", "minimum": 0},
             ]
         }
+        # Permission bit sets are typed as integers, but Discord documents them as strings and
+        # accepts both; discord.py sends a new role's as a string.
+        bits = {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": "^[0-9]+$"}]}
+        schemas = document["components"]["schemas"]
+        schemas["CreateRoleRequest"]["properties"]["permissions"] = {
+            "anyOf": [bits, {"type": "null"}]
+        }
         self._paths: dict[str, Any] = document["paths"]
         resource: Resource[Any] = DRAFT202012.create_resource(document)
         self._registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)

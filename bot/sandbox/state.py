@@ -13,6 +13,7 @@ from typing import Any
 DISCORD_EPOCH_MS = 1_420_070_400_000
 EPHEMERAL = 1 << 6
 ADMINISTRATOR = 1 << 3
+MANAGE_CHANNELS = 1 << 4
 VIEW_CHANNEL = 1 << 10
 READ_MESSAGE_HISTORY = 1 << 16
 ALL_PERMISSIONS = (1 << 53) - 1
@@ -20,6 +21,7 @@ ALL_PERMISSIONS = (1 << 53) - 1
 DEFAULT_EVERYONE_PERMISSIONS = (
     (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 17) | (1 << 31)
 )
+MANAGE_ROLES = 1 << 28
 MANAGE_EVENTS = 1 << 33
 CREATE_EVENTS = 1 << 44  # needed to create a scheduled event since 2026-02-23
 BOT_PERMISSIONS = (
@@ -67,6 +69,7 @@ class Role:
     name: str
     permissions: int = 0
     position: int = 1
+    mentionable: bool = True
 
     @property
     def mention(self) -> str:
@@ -84,7 +87,7 @@ class Role:
             "position": self.position,
             "permissions": str(self.permissions),
             "managed": False,
-            "mentionable": True,
+            "mentionable": self.mentionable,
             "flags": 0,
         }
 

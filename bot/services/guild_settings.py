@@ -151,6 +151,18 @@ class GuildSettingsService:
     ) -> GuildConfig:
         return await self._apply(guild_id, actor_id, {which: role_id})
 
+    async def set_many(
+        self, guild_id: int, actor_id: int, chosen: dict[Channel | Role, int]
+    ) -> GuildConfig:
+        """Several channels and roles at once (what `/setup start` made or found), in one
+        write, each change in the audit log."""
+        changes: dict[str, Any] = dict(chosen.items())
+        return await self._apply(guild_id, actor_id, changes)
+
+    async def set_timezone(self, guild_id: int, actor_id: int, timezone: str) -> GuildConfig:
+        """The group's zone, as typed or chosen; a clear error when it isn't one."""
+        return await self._apply(guild_id, actor_id, {"timezone": resolve_timezone(timezone)})
+
     async def set_limits(
         self,
         guild_id: int,
