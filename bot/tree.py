@@ -6,7 +6,7 @@ import functools
 import logging
 import secrets
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import discord
 from discord import app_commands
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NOT_IN_DMS = "That command works inside a server, not in DMs."
+NOT_HERE = "That command works in a server or in my DMs, not in this conversation."
 # Database errors that mean a bug in Muster, not a busy or unreachable database.
 _OUR_MISTAKES = (IntegrityError, ProgrammingError, DataError)
 DATABASE_BUSY = (
@@ -34,6 +35,25 @@ _CHECK_MESSAGES: tuple[tuple[type[app_commands.AppCommandError], str], ...] = (
     (app_commands.MissingAnyRole, "You need a moderator role for that."),
     (app_commands.BotMissingPermissions, "I'm missing a permission I need for that here."),
 )
+
+
+T = TypeVar("T")
+
+
+def anywhere(command: T) -> T:
+    """A member's own tool: offered in servers, in Muster's DM, and, once the member has added
+    Muster to their account (a user install), in any DM or group DM. Muster is not in those
+    conversations, so it answers there only through the interaction: ephemerally, unless the
+    member chose to show it (the crisis card). What it shares goes to a server channel."""
+    command = app_commands.allowed_installs(guilds=True, users=True)(command)
+    return app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)(command)
+
+
+def servers_only(command: T) -> T:
+    """A command for a group, in its server: moderators' commands, /setup, meetings. Never
+    offered in DMs, nor through a user install."""
+    command = app_commands.guild_only()(command)
+    return app_commands.allowed_installs(guilds=True, users=False)(command)
 
 
 def services_of(interaction: discord.Interaction[Any]) -> Services:
@@ -159,6 +179,13 @@ class MusterTree(app_commands.CommandTree["MusterBot"]):
         ):
             await respond(interaction, NOT_IN_DMS)
             return False
+        if interaction.context.private_channel and isinstance(command, app_commands.Command):
+            # A DM or group DM through a user install: only what is registered for it.
+            root = command.root_parent or command
+            allowed = root.allowed_contexts
+            if allowed is None or not allowed.private_channel:
+                await respond(interaction, NOT_HERE)
+                return False
         return True
 
     async def on_error(

@@ -7,7 +7,7 @@ import asyncio
 import io
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from bot.db.engine import DATABASE_ERRORS
 from bot.delivery import CANNOT_DM, SEND_ERRORS, find_sent, send_failure, send_once
 from bot.dm import send_dm
 from bot.errors import UserFacingError
+from bot.groups import MemberGroup, with_group
 from bot.scheduling import NOT_SET_UP, Delivery, Due
 from bot.services.anonymous import ANONYMOUS_POST_DEADLINE
 from bot.services.charts import (
@@ -49,7 +50,7 @@ from bot.services.guild_settings import GuildConfig
 from bot.services.journal import MILESTONE_LATE_LIMIT, MedChange, MilestoneShare, milestone_words
 from bot.services.rhythm import PROMPT_LATE_LIMIT, SUMMARY_DEADLINE, WeeklySummary
 from bot.services.text import plural
-from bot.tree import member_zone, report_error, respond
+from bot.tree import anywhere, member_zone, report_error, respond
 from bot.ui.checkins import (
     DYNAMIC_ITEMS,
     SUPPORT_OFFER,
@@ -100,6 +101,10 @@ UNSAVED = (
 HELD = (
     "Your check-in is in. I'm having trouble reaching my database, so I'm holding on to it "
     "and will save it as soon as I can."
+)
+NO_GROUP = (
+    "I couldn't find a server of yours that I'm in, so there's no group to share with. "
+    "Everything private still works here."
 )
 SOME_UNREADABLE = (
     "Some of your notes could not be read with the keys I have now, so they show as "
@@ -201,6 +206,7 @@ def _confirmation(result: CheckinResult, name: str) -> str:
     return "\n".join(lines)
 
 
+@anywhere
 class CheckinCog(commands.GroupCog, group_name="checkin"):
     """Check in, see your history, and get a report for your provider."""
 
@@ -270,13 +276,41 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         await self.submit(interaction, draft)
 
     async def submit(self, interaction: discord.Interaction[Any], draft: CheckinDraft) -> None:
+        if interaction.guild_id is not None:
+            await self._save(interaction, draft)
+            return
+        # Outside a server (Muster's DM, or any conversation through a user install): saved
+        # for the member's group, picked when there are several; a shared one goes to that
+        # server's channel, never here. A crisis note's card comes before the question.
+        crisis = assess(draft.note).crisis
+        if crisis:
+            await show_card(interaction)
+
+        async def save_for(answer: discord.Interaction[Any], group: MemberGroup | None) -> None:
+            await self._save(
+                answer,
+                replace(draft, guild_id=group.guild_id if group else None),
+                name=group.display_name if group else None,
+                card_shown=crisis,
+            )
+
+        await with_group(interaction, "Which group is this check-in for?", save_for)
+
+    async def _save(
+        self,
+        interaction: discord.Interaction[Any],
+        draft: CheckinDraft,
+        *,
+        name: str | None = None,
+        card_shown: bool = False,
+    ) -> None:
         services = self.bot.services
-        in_server = draft.guild_id is not None
+        in_server = interaction.guild_id is not None
         crisis = assess(draft.note).crisis
         # The card starts first, before anything that could wait on the database (R18), and
         # the check-in is saved alongside, whatever becomes of that send (a cut connection,
         # a stall): nothing the member wrote waits on Discord. Every answer follows the card.
-        card = asyncio.create_task(show_card(interaction)) if crisis else None
+        card = asyncio.create_task(show_card(interaction)) if crisis and not card_shown else None
         try:
             config = await config_if_reachable(self.bot, draft.guild_id)
             result = await services.checkins.submit(draft, config)
@@ -287,7 +321,7 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
             # A named check-in held back waits for its member's choice: an alert now could
             # be matched to their post by its timing (see HeldShareButton).
             self.bot.spawn(alert_mentors(self.bot, config, ANONYMOUS_ALERT))
-        name = getattr(interaction.user, "display_name", interaction.user.name)
+        name = name or str(getattr(interaction.user, "display_name", interaction.user.name))
         if result.held_for is not None and not result.held and result.checkin_id is not None:
             await respond(interaction, HELD_BACK, view=held_view(result.checkin_id))
             return
@@ -434,20 +468,20 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
                 "Daily prompts are off." if stopped else "Daily prompts were already off.",
             )
             return
-        if interaction.guild_id is None:
+
+        async def turn_on(answer: discord.Interaction[Any], group: MemberGroup | None) -> None:
+            if group is None:
+                await respond(answer, NO_GROUP)
+                return
+            zone = await services.zone_of(answer.user.id, group.guild_id)
+            prompt = await services.prompts.set(answer.user.id, group.guild_id, at, zone)
             await respond(
-                interaction,
-                "Turn prompts on from inside your group's server, so I know which group "
-                "they're for.",
+                answer,
+                f"Okay. I'll DM you every day at {prompt.local_time} ({zone}); the first is "
+                f"<t:{int(prompt.next_at.timestamp())}:R>. Use `/checkin prompt off` to stop.",
             )
-            return
-        zone = await member_zone(interaction)
-        prompt = await services.prompts.set(interaction.user.id, interaction.guild_id, at, zone)
-        await respond(
-            interaction,
-            f"Okay. I'll DM you every day at {prompt.local_time} ({zone}); the first is "
-            f"<t:{int(prompt.next_at.timestamp())}:R>. Use `/checkin prompt off` to stop.",
-        )
+
+        await with_group(interaction, "Which group are the prompts for?", turn_on)
 
     @now.autocomplete("sleep")
     async def sleep_autocomplete(
@@ -459,6 +493,7 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         return [app_commands.Choice(name=label.get(s, f"{s} hours"), value=s) for s in options][:25]
 
 
+@anywhere
 class MedsCog(commands.GroupCog, group_name="meds"):
     """Your private log of medication changes your prescriber decided."""
 
@@ -528,6 +563,7 @@ class MedsCog(commands.GroupCog, group_name="meds"):
         await respond(interaction, embed=embed)
 
 
+@anywhere
 class SobrietyCog(commands.GroupCog, group_name="sobriety"):
     """A counter that keeps your history and celebrates milestones, if you want."""
 
@@ -550,25 +586,33 @@ class SobrietyCog(commands.GroupCog, group_name="sobriety"):
         share = share_of(milestones.value) if milestones is not None else "none"
         await interaction.response.defer(ephemeral=True, thinking=True)
         await card_if_crisis(interaction, since)
-        zone = await member_zone(interaction)
-        status = await self.bot.services.sobriety.set(
-            user_id=interaction.user.id,
-            since=since,
-            share=share,
-            guild_id=interaction.guild_id,
-            zone=zone,
-        )
-        where = {
-            "none": "kept to you",
-            "anonymous": "celebrated in the group anonymously",
-            "named": "celebrated in the group with your name",
-        }[status.share]
-        await respond(
-            interaction,
-            f"Counting from {status.started_on:%B %-d, %Y}: **{plural(status.days, 'day')}**. "
-            f"Next milestone: {milestone_words(status.next_milestone_days)} on "
-            f"{status.next_milestone_on:%B %-d}. Milestones are {where}.",
-        )
+
+        async def start(answer: discord.Interaction[Any], group: MemberGroup | None) -> None:
+            if share != "none" and group is None:
+                await respond(answer, NO_GROUP)
+                return
+            guild_id = group.guild_id if group is not None else None
+            zone = await self.bot.services.zone_of(answer.user.id, guild_id)
+            status = await self.bot.services.sobriety.set(
+                user_id=answer.user.id, since=since, share=share, guild_id=guild_id, zone=zone
+            )
+            where = {
+                "none": "kept to you",
+                "anonymous": "celebrated in the group anonymously",
+                "named": "celebrated in the group with your name",
+            }[status.share]
+            await respond(
+                answer,
+                f"Counting from {status.started_on:%B %-d, %Y}: "
+                f"**{plural(status.days, 'day')}**. Next milestone: "
+                f"{milestone_words(status.next_milestone_days)} on "
+                f"{status.next_milestone_on:%B %-d}. Milestones are {where}.",
+            )
+
+        if share == "none" and interaction.guild_id is None:  # kept to them: no group needed
+            await start(interaction, None)
+            return
+        await with_group(interaction, "Which group should celebrate your milestones?", start)
 
     @app_commands.command(name="reset")
     async def reset(self, interaction: discord.Interaction[MusterBot]) -> None:

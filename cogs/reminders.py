@@ -31,7 +31,7 @@ from bot.scheduling import (
 )
 from bot.services.reminders import KINDS, ReminderMessage, ReminderView, parse_when
 from bot.services.timezones import resolve_timezone, timezone_choices
-from bot.tree import member_zone, report_error, reporting, respond, services_of
+from bot.tree import anywhere, member_zone, report_error, reporting, respond, services_of
 from bot.ui.crisis import card_if_crisis
 from bot.ui.embeds import CALM_BLUE, safe
 
@@ -281,6 +281,7 @@ class ReminderDelivery:
         return Delivery("sent", message_id=message.id)
 
 
+@anywhere
 class ReminderCog(commands.GroupCog, group_name="remind"):
     """Reminders by DM for court dates, appointments and anything else."""
 
@@ -403,6 +404,7 @@ class ReminderCog(commands.GroupCog, group_name="remind"):
         ][:25]
 
 
+@anywhere
 class SettingsCog(commands.GroupCog, group_name="settings"):
     """Your own preferences."""
 
