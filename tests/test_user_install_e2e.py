@@ -8,7 +8,7 @@ import discord
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import Checkin
+from bot.db.models import Checkin, CheckinPrompt
 from bot.runtime import Runtime
 from bot.sandbox import Channel, SandboxError
 from bot.services.checkins import open_checkin
@@ -195,3 +195,58 @@ async def test_published_commands_say_where_they_install_and_work(
         for command in world.sandbox.global_commands
     }
     assert published == EXPECTED
+
+
+async def test_a_crisis_note_from_a_dm_shows_the_card_before_the_group_question(
+    running: Runtime, world: World
+) -> None:
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    evening = await sandbox.create_guild("Evening circle")
+    await sandbox.join(evening, world.member)
+    chat = await friends_dm(running, world)
+    shown = await sandbox.slash(
+        world.member, chat, "checkin now", add_note=True, **checkin_options(share="private")
+    )
+    assert shown.modal is not None  # the form first, before anything is looked up
+    note = {"checkin:note": "I can't go on. I want to die."}
+    asked = await sandbox.submit_modal(world.member, shown, note)
+    await sandbox.wait_for(lambda: len(asked.messages) == 2, what="the card, then the question")
+    card, question = asked.messages
+    assert VCL in card.text
+    assert "Which group is this check-in for?" in question.text
+    assert asked.ephemeral
+    picked = await sandbox.click(world.member, question, "group:pick", values=[world.guild.id])
+    await sandbox.wait_for(lambda: bool(picked.messages), what="the check-in's confirmation")
+    assert VCL not in picked.text  # the card once, not again after the pick
+    alert = await sandbox.wait_for_message(
+        lambda m: m.channel_id == group.mentors.id, what="the mentors' nameless alert"
+    )
+    assert "Sam" not in alert.text
+    assert await stored_checkins(running) == [(world.guild.id, "private")]
+    assert sandbox.channel_messages(chat) == []
+    assert_never_posted(world, chat)
+
+
+async def test_daily_prompts_from_a_dm_are_for_the_picked_group(
+    running: Runtime, world: World
+) -> None:
+    sandbox = world.sandbox
+    evening = await sandbox.create_guild("Evening circle")
+    await sandbox.join(evening, world.member)
+    await publish(running)
+    alex = sandbox.create_user("Alex")
+    sandbox.install_for(alex)
+    alone = await sandbox.slash(alex, None, "checkin prompt", at="8pm")
+    assert "couldn't find a server of yours" in alone.text  # shares no server with Muster
+    asked = await sandbox.slash(world.member, None, "checkin prompt", at="8pm")
+    [question] = asked.messages
+    picked = await sandbox.click(world.member, question, "group:pick", values=[evening.id])
+    await sandbox.wait_for(lambda: bool(picked.messages), what="the prompt's confirmation")
+    assert "I'll DM you every day at" in picked.text
+    assert picked.ephemeral
+    async with running.services.checkins._sessions() as session:
+        stored = (
+            await session.execute(select(CheckinPrompt.user_id, CheckinPrompt.guild_id))
+        ).all()
+    assert [tuple(row) for row in stored] == [(world.member.id, evening.id)]
