@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.tree import report_error, respond
+from bot.tree import group_of, report_error, respond
 from bot.ui.embeds import safe
 
 if TYPE_CHECKING:
@@ -90,11 +90,12 @@ class GroupLookup:
 
 
 async def with_group(interaction: discord.Interaction[Any], question: str, then: Then) -> None:
-    """Run `then` for the group this is for: this server; outside a server, the member's only
-    group, the one they pick from a select when there are several, or None when Muster shares
-    no server with them. The interaction must be answered or deferred already: asking
+    """Run `then` for the group this is for: this server; outside a server Muster serves
+    (DMs; through a user install, any conversation), the member's only group, the one they
+    pick from a select when there are several, or None when Muster shares no server with
+    them. The interaction must be answered or deferred already: asking
     Discord takes a request per server."""
-    if interaction.guild is not None:
+    if group_of(interaction) is not None and interaction.guild is not None:
         member = interaction.user
         await then(
             interaction,

@@ -61,9 +61,17 @@ def services_of(interaction: discord.Interaction[Any]) -> Services:
     return cast("MusterBot", interaction.client).services
 
 
+def group_of(interaction: discord.Interaction[Any]) -> int | None:
+    """The group (server) an interaction came from, if Muster serves it: None in DMs, and in
+    a server Muster was never added to, which a member's user install reaches too."""
+    if interaction.guild_id is None or not interaction.is_guild_integration():
+        return None
+    return interaction.guild_id
+
+
 async def member_zone(interaction: discord.Interaction[Any]) -> str:
     """The zone the member's times are shown in (see Services.zone_of)."""
-    return await services_of(interaction).zone_of(interaction.user.id, interaction.guild_id)
+    return await services_of(interaction).zone_of(interaction.user.id, group_of(interaction))
 
 
 async def respond(

@@ -50,7 +50,7 @@ from bot.services.guild_settings import GuildConfig
 from bot.services.journal import MILESTONE_LATE_LIMIT, MedChange, MilestoneShare, milestone_words
 from bot.services.rhythm import PROMPT_LATE_LIMIT, SUMMARY_DEADLINE, WeeklySummary
 from bot.services.text import plural
-from bot.tree import anywhere, member_zone, report_error, respond
+from bot.tree import anywhere, group_of, member_zone, report_error, respond
 from bot.ui.checkins import (
     DYNAMIC_ITEMS,
     SUPPORT_OFFER,
@@ -259,7 +259,7 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         chosen = share_choice(share.value) if share is not None else None
         draft = CheckinDraft(
             user_id=interaction.user.id,
-            guild_id=interaction.guild_id,
+            guild_id=group_of(interaction),
             request_key=interaction.id,
             mood=mood.value,
             sleep=sleep,
@@ -276,10 +276,11 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         await self.submit(interaction, draft)
 
     async def submit(self, interaction: discord.Interaction[Any], draft: CheckinDraft) -> None:
-        if interaction.guild_id is not None:
+        if group_of(interaction) is not None:
             await self._save(interaction, draft)
             return
-        # Outside a server (Muster's DM, or any conversation through a user install): saved
+        # Outside its group's server (Muster's DM; through a user install, any DM, group DM
+        # or server Muster isn't in): saved
         # for the member's group, picked when there are several; a shared one goes to that
         # server's channel, never here. A crisis note's card comes before the question.
         crisis = assess(draft.note).crisis
@@ -305,7 +306,7 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         card_shown: bool = False,
     ) -> None:
         services = self.bot.services
-        in_server = interaction.guild_id is not None
+        in_server = group_of(interaction) is not None
         crisis = assess(draft.note).crisis
         # The card starts first, before anything that could wait on the database (R18), and
         # the check-in is saved alongside, whatever becomes of that send (a cut connection,
@@ -609,7 +610,7 @@ class SobrietyCog(commands.GroupCog, group_name="sobriety"):
                 f"{status.next_milestone_on:%B %-d}. Milestones are {where}.",
             )
 
-        if share == "none" and interaction.guild_id is None:  # kept to them: no group needed
+        if share == "none" and group_of(interaction) is None:  # kept to them: no group needed
             await start(interaction, None)
             return
         await with_group(interaction, "Which group should celebrate your milestones?", start)

@@ -118,7 +118,8 @@ async def test_a_private_checkin_from_a_friends_dm_is_stored_for_the_group(
     meds = await sandbox.slash(world.member, chat, "meds log", medication="Sertraline", dose="50mg")
     assert meds.ephemeral
     assert "Only you can see this" in meds.text
-    history = await sandbox.slash(world.member, chat, "checkin history")
+    # The first chart starts the drawing process: slow on a busy machine.
+    history = await sandbox.slash(world.member, chat, "checkin history", timeout=30)
     assert history.ephemeral
     assert history.messages[-1].attachments
     assert sandbox.channel_messages(chat) == []  # Alex saw none of it
@@ -250,3 +251,34 @@ async def test_daily_prompts_from_a_dm_are_for_the_picked_group(
             await session.execute(select(CheckinPrompt.user_id, CheckinPrompt.guild_id))
         ).all()
     assert [tuple(row) for row in stored] == [(world.member.id, evening.id)]
+
+
+async def test_in_a_server_without_muster_a_share_still_goes_to_the_group(
+    running: Runtime, world: World
+) -> None:
+    """A user install reaches servers Muster was never added to: there the group is found as
+    in a DM, the share goes to the group's own channel, and /crisis makes no mentor offer."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    await publish(running)
+    gaming = await sandbox.create_guild("Gaming night", with_bot=False)
+    lobby = await sandbox.create_channel(gaming, "lobby")
+    await sandbox.join(gaming, world.member)
+    with pytest.raises(SandboxError, match="hasn't installed Muster"):
+        await sandbox.slash(world.member, lobby, "crisis")
+    sandbox.install_for(world.member)
+    with pytest.raises(SandboxError, match="not offered"):
+        await sandbox.slash(world.member, lobby, "setup show")
+    card = await sandbox.slash(world.member, lobby, "crisis")
+    assert card.ephemeral  # in a server, private as ever
+    assert VCL in card.text
+    assert card.messages[0].components == []  # no mentors to offer in a server Muster isn't in
+    answer = await sandbox.slash(
+        world.member, lobby, "checkin now", **checkin_options(share="named")
+    )
+    assert f"shared in <#{group.checkins.id}>" in answer.text
+    [post] = sandbox.channel_messages(group.checkins)
+    assert post.embeds[0]["title"] == "Check-in from Sam"
+    assert sandbox.channel_messages(lobby) == []
+    assert_never_posted(world, lobby)
+    assert await stored_checkins(running) == [(world.guild.id, "named")]

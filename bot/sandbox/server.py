@@ -324,7 +324,16 @@ class Sandbox:
         if channel.guild_id is None:
             return BOT_PERMISSIONS
         guild = self.guilds[channel.guild_id]
-        return guild.permissions_in(guild.members[self.bot_user.id], channel)
+        bot = guild.members.get(self.bot_user.id)
+        return 0 if bot is None else guild.permissions_in(bot, channel)
+
+    def _bot_absent(self, channel: Channel) -> bool:
+        """A conversation between users, or a server the bot was never added to: reached only
+        through a member's user install, by answering their interactions."""
+        if channel.guild_id is None:
+            return not channel.bot_present
+        guild = self.guilds.get(channel.guild_id)
+        return guild is None or self.bot_user.id not in guild.members
 
     async def create_role(self, guild: Guild, name: str, *, permissions: int = 0) -> Role:
         role = Role(snowflake(), guild.id, name, permissions, position=len(guild.roles) + 1)
@@ -530,7 +539,8 @@ class Sandbox:
         guild_id = channel.guild_id if channel is not None else None
         root, definition, path = self._find_command(guild_id, command)
         user = who.user if isinstance(who, Member) else who
-        self._check_context(root, self._context_of(user, channel), user)
+        absent = channel is not None and self._bot_absent(channel)
+        self._check_context(root, self._context_of(user, channel), user, channel_absent=absent)
         built, resolved = self._build_options(definition, options, path, focused=None)
         data = {
             "id": root["id"],
@@ -720,13 +730,21 @@ class Sandbox:
                 raise SandboxError("that user is not a member of this server")
             if not guild.permissions_in(member, channel) & VIEW_CHANNEL:
                 raise SandboxError(f"{member.name} can't see #{channel.name}")
+            absent = self._bot_absent(channel)
+            owners = {"0": str(guild.id)}
+            if absent:  # a server without the bot: reached through the member's install
+                owners = {"1": str(record.user.id)}
+            elif record.user.id in self.user_installs:
+                owners["1"] = str(record.user.id)
             payload.update(
                 guild_id=str(guild.id),
                 guild={"id": str(guild.id), "locale": "en-US", "features": []},
                 guild_locale="en-US",
                 member=member.to_json(permissions=guild.permissions_in(member, channel)),
-                app_permissions=str(self.bot_permissions_in(channel)),
-                authorizing_integration_owners={"0": str(guild.id)},
+                app_permissions=str(
+                    PRIVATE_CHANNEL_APP_PERMISSIONS if absent else self.bot_permissions_in(channel)
+                ),
+                authorizing_integration_owners=owners,
                 context=0,
             )
         elif not channel.bot_present:
@@ -776,7 +794,9 @@ class Sandbox:
             raise SandboxError(f"{user.name} is not in that conversation")
         return 2
 
-    def _check_context(self, root: dict[str, Any], context: int, user: User) -> None:
+    def _check_context(
+        self, root: dict[str, Any], context: int, user: User, *, channel_absent: bool
+    ) -> None:
         """Discord's client offers a command only where its registration allows it: its
         contexts, and an install that reaches there (a server install reaches servers and the
         bot's DM; a conversation between users only a user install, of a command that has
@@ -791,12 +811,12 @@ class Sandbox:
         where = {0: "servers", 1: "DMs", 2: "DMs and group DMs between users"}[context]
         if context not in contexts or (context == 1 and root.get("dm_permission") is False):
             raise SandboxError(f"/{root['name']} is not offered in {where}")
-        if context == 2 and not installed:
+        if context in (0, 2) and channel_absent and not installed:
             raise SandboxError(
                 f"/{root['name']} is not offered in {where}: "
                 + ("the member hasn't installed Muster" if 1 in types else "no user install")
             )
-        if context == 0 and 0 not in types and not installed:
+        if context == 0 and not channel_absent and 0 not in types and not installed:
             raise SandboxError(f"/{root['name']} is not offered in {where}")
 
     def _build_options(
@@ -1506,9 +1526,9 @@ class Sandbox:
         channel = self._channel(request)
         if channel is None:
             return _error(404, 10003, "Unknown Channel")
-        if not channel.bot_present:
-            # A conversation between users: the bot is not in it (a user install answers
-            # only through the interaction).
+        if self._bot_absent(channel):
+            # A conversation between users, or a server without the bot: a user install
+            # answers only through the interaction.
             self.refused_posts.append(channel.id)
             return _error(403, 50001, "Missing Access")
         if channel.type == 1 and channel.recipient is not None and not channel.recipient.dms_open:

@@ -22,7 +22,7 @@ from bot.services.checkins import HeldChoice
 from bot.services.crisis_language import crisis_in
 from bot.services.guild_settings import GuildConfig
 from bot.services.mentors import Opened, Unposted, named_request_problems, nonce_of
-from bot.tree import reporting, respond, services_of
+from bot.tree import group_of, reporting, respond, services_of
 from bot.ui.checkins import WithdrawButton, named_post_embed, when_it_appears
 from bot.ui.embeds import crisis_embed, safe
 
@@ -110,7 +110,7 @@ async def card_if_crisis(interaction: discord.Interaction[Any], *texts: str | No
 async def show_card(interaction: discord.Interaction[Any]) -> None:
     """The card, privately, tried again if the connection is cut. It never raises: what the
     member asked for (saving a check-in, an entry) must not be lost for a failed card."""
-    card, view = crisis_reply(mentor=interaction.guild_id is not None)
+    card, view = crisis_reply(mentor=group_of(interaction) is not None)
     try:
         await send_soon(lambda: respond(interaction, embed=card, view=view))
     except SEND_ERRORS as error:
@@ -164,7 +164,7 @@ class CrisisCardButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
 
     @reporting
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        card, view = crisis_reply(mentor=interaction.guild_id is not None)
+        card, view = crisis_reply(mentor=group_of(interaction) is not None)
         await respond(interaction, embed=card, view=view)
 
 
