@@ -100,7 +100,12 @@ async def test_the_bot_cannot_post_in_a_conversation_it_is_not_in(
     with pytest.raises(discord.Forbidden) as refused:
         await running.bot.get_partial_messageable(chat.id).send("hello")
     assert refused.value.code == 50001
-    assert world.sandbox.refused_posts == [chat.id]
+    gaming = await world.sandbox.create_guild("Gaming night", with_bot=False)
+    lobby = await world.sandbox.create_channel(gaming, "lobby")
+    with pytest.raises(discord.Forbidden) as refused:  # a server it was never added to
+        await running.bot.get_partial_messageable(lobby.id).send("hello")
+    assert refused.value.code == 50001
+    assert world.sandbox.refused_posts == [chat.id, lobby.id]
     world.sandbox.refused_posts.clear()
 
 
