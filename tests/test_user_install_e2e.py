@@ -287,3 +287,26 @@ async def test_in_a_server_without_muster_a_share_still_goes_to_the_group(
     assert sandbox.channel_messages(lobby) == []
     assert_never_posted(world, lobby)
     assert await stored_checkins(running) == [(world.guild.id, "named")]
+
+
+async def test_a_held_named_checkin_from_a_dm_is_shared_in_its_group_when_chosen(
+    running: Runtime, world: World
+) -> None:
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    chat = await friends_dm(running, world)
+    shown = await sandbox.slash(
+        world.member, chat, "checkin now", add_note=True, **checkin_options(share="named")
+    )
+    held = await sandbox.submit_modal(world.member, shown, {"checkin:note": "I want to die."})
+    await sandbox.wait_for(lambda: len(held.messages) == 2, what="the card, then the choice")
+    choice = held.messages[1]
+    assert sandbox.channel_messages(group.checkins) == []  # held back, not posted
+    [bare] = [custom_id for custom_id in choice.custom_ids() if custom_id.endswith(":bare")]
+    shared = await sandbox.click(world.member, choice, bare)
+    assert f"Shared without your note in <#{group.checkins.id}> as **Sam**" in shared.text
+    [post] = sandbox.channel_messages(group.checkins)
+    assert post.embeds[0]["title"] == "Check-in from Sam"
+    assert "want to die" not in str(post.embeds)
+    assert sandbox.channel_messages(chat) == []
+    assert_never_posted(world, chat)
