@@ -4,16 +4,19 @@ group picked when there are several; shares only ever in a server channel."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import discord
 import pytest
 from sqlalchemy import select
 
+from bot.clock import FakeClock
 from bot.db.models import Checkin, CheckinPrompt
 from bot.runtime import Runtime
 from bot.sandbox import Channel, SandboxError
 from bot.services.checkins import open_checkin
-from tests.conftest import World
-from tests.test_checkins_e2e import checkin_options, configure
+from tests.conftest import World, deliveries_settled
+from tests.test_checkins_e2e import checkin_options, configure, next_in
 
 VCL = "Dial 988 then press 1"
 # Every top-level command: where it may be installed and used, as published to Discord.
@@ -308,5 +311,25 @@ async def test_a_held_named_checkin_from_a_dm_is_shared_in_its_group_when_chosen
     [post] = sandbox.channel_messages(group.checkins)
     assert post.embeds[0]["title"] == "Check-in from Sam"
     assert "want to die" not in str(post.embeds)
+    assert sandbox.channel_messages(chat) == []
+    assert_never_posted(world, chat)
+
+
+async def test_an_anonymous_share_from_a_group_dm_appears_in_the_group_channel(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    chat = await friends_dm(running, world)
+    answer = await sandbox.slash(
+        world.member, chat, "checkin now", **checkin_options(share="anonymous")
+    )
+    assert answer.ephemeral
+    assert f"It will appear in <#{group.checkins.id}>" in answer.text
+    await clock.advance(timedelta(minutes=11))
+    post = await next_in(sandbox, group.checkins)
+    assert post.embeds[0]["title"].startswith("Check-in from ")
+    assert "Sam" not in str(post.embeds)
+    await deliveries_settled(running, clock)
     assert sandbox.channel_messages(chat) == []
     assert_never_posted(world, chat)
