@@ -15,7 +15,8 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.delivery import MAX_RATELIMIT_SLEEP, SEND_ERRORS, OwnSends
 from bot.dm import send_dm
-from bot.invite import invite_url
+from bot.groups import GroupLookup
+from bot.invite import invite_url, user_install_url
 from bot.ratelimit import OutgoingLimiter, process_share
 from bot.scheduling import Dispatcher
 from bot.services import Services
@@ -143,6 +144,7 @@ class MusterBot(commands.AutoShardedBot):
         self.add_listener(self._resumed, "on_shard_resumed")
         self.dispatcher = dispatcher
         self.health = health
+        self.group_lookup = GroupLookup(self)
         self._login_started = False
         self._invite_shown = False
         self._background: set[asyncio.Task[object]] = set()
@@ -213,7 +215,9 @@ class MusterBot(commands.AutoShardedBot):
             self._invite_shown = True
             print(  # noqa: T201
                 "Muster isn't in any server yet. To add it to yours, open: "
-                + invite_url(self.application_id),
+                + invite_url(self.application_id)
+                + " . A member can also add it to their own account, to use /crisis and "
+                "their private tools in any conversation: " + user_install_url(self.application_id),
                 flush=True,
             )
 

@@ -1,4 +1,5 @@
-"""The invite link Muster asks a server owner to open, and the permissions it asks for."""
+"""The links that add Muster: to a server (with the permissions it asks for), and to a
+member's own account (a user install: its commands in any conversation, no permissions)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,11 @@ def invite_url(application_id: int) -> str:
         permissions=discord.Permissions(INVITE_PERMISSIONS),
         scopes=("bot", "applications.commands"),
     )
+
+
+def user_install_url(application_id: int) -> str:
+    """The link that adds Muster to a member's own account, so that /crisis and their private
+    tools work in any DM or group DM. It works once the application's Installation settings
+    in the developer portal allow User Install (see the README)."""
+    link = discord.utils.oauth_url(application_id, scopes=("applications.commands",))
+    return f"{link}&integration_type=1"

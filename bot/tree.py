@@ -6,7 +6,7 @@ import functools
 import logging
 import secrets
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import discord
 from discord import app_commands
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NOT_IN_DMS = "That command works inside a server, not in DMs."
+NOT_HERE = "That command works in a server or in my DMs, not in this conversation."
 # Database errors that mean a bug in Muster, not a busy or unreachable database.
 _OUR_MISTAKES = (IntegrityError, ProgrammingError, DataError)
 DATABASE_BUSY = (
@@ -36,14 +37,41 @@ _CHECK_MESSAGES: tuple[tuple[type[app_commands.AppCommandError], str], ...] = (
 )
 
 
+T = TypeVar("T")
+
+
+def anywhere(command: T) -> T:
+    """A member's own tool: offered in servers, in Muster's DM, and, once the member has added
+    Muster to their account (a user install), in any DM or group DM. Muster is not in those
+    conversations, so it answers there only through the interaction: ephemerally, unless the
+    member chose to show it (the crisis card). What it shares goes to a server channel."""
+    command = app_commands.allowed_installs(guilds=True, users=True)(command)
+    return app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)(command)
+
+
+def servers_only(command: T) -> T:
+    """A command for a group, in its server: moderators' commands, /setup, meetings. Never
+    offered in DMs, nor through a user install."""
+    command = app_commands.guild_only()(command)
+    return app_commands.allowed_installs(guilds=True, users=False)(command)
+
+
 def services_of(interaction: discord.Interaction[Any]) -> Services:
     """The services of the bot an interaction arrived at (for items built without a cog)."""
     return cast("MusterBot", interaction.client).services
 
 
+def group_of(interaction: discord.Interaction[Any]) -> int | None:
+    """The group (server) an interaction came from, if Muster serves it: None in DMs, and in
+    a server Muster was never added to, which a member's user install reaches too."""
+    if interaction.guild_id is None or not interaction.is_guild_integration():
+        return None
+    return interaction.guild_id
+
+
 async def member_zone(interaction: discord.Interaction[Any]) -> str:
     """The zone the member's times are shown in (see Services.zone_of)."""
-    return await services_of(interaction).zone_of(interaction.user.id, interaction.guild_id)
+    return await services_of(interaction).zone_of(interaction.user.id, group_of(interaction))
 
 
 async def respond(
@@ -159,6 +187,13 @@ class MusterTree(app_commands.CommandTree["MusterBot"]):
         ):
             await respond(interaction, NOT_IN_DMS)
             return False
+        if interaction.context.private_channel and isinstance(command, app_commands.Command):
+            # A DM or group DM through a user install: only what is registered for it.
+            root = command.root_parent or command
+            allowed = root.allowed_contexts
+            if allowed is None or not allowed.private_channel:
+                await respond(interaction, NOT_HERE)
+                return False
         return True
 
     async def on_error(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -19,6 +19,7 @@ from bot.db.engine import DATABASE_ERRORS
 from bot.delivery import CANNOT_DM, SEND_ERRORS, find_sent, send_failure, send_once
 from bot.dm import send_dm
 from bot.errors import UserFacingError
+from bot.groups import MemberGroup, with_group
 from bot.scheduling import NOT_SET_UP, Delivery, Due
 from bot.services.anonymous import ANONYMOUS_POST_DEADLINE
 from bot.services.charts import (
@@ -42,10 +43,11 @@ from bot.services.checkins import (
     parse_sleep,
     validate_days,
 )
+from bot.services.crisis_language import assess
 from bot.services.journal import MILESTONE_LATE_LIMIT, MedChange, MilestoneShare, milestone_words
 from bot.services.rhythm import PROMPT_LATE_LIMIT, SUMMARY_DEADLINE, WeeklySummary
 from bot.services.text import plural
-from bot.tree import member_zone, report_error, respond
+from bot.tree import anywhere, group_of, member_zone, report_error, respond
 from bot.ui.checkin_form import FORM_ITEMS, CheckinFormButton, FormDefaults, open_form
 from bot.ui.checkin_submit import submit_checkin
 from bot.ui.checkins import (
@@ -55,10 +57,7 @@ from bot.ui.checkins import (
     anonymous_post_embed,
     delete_post_message,
 )
-from bot.ui.crisis import (
-    CrisisCardButton,
-    card_if_crisis,
-)
+from bot.ui.crisis import CrisisCardButton, card_if_crisis, show_card
 from bot.ui.embeds import CALM_BLUE, safe
 
 if TYPE_CHECKING:
@@ -78,6 +77,10 @@ MILESTONE_CHOICES = [
 SLEEP_SUGGESTIONS = ["poor", "ok", "good", "4", "5", "6", "7", "8", "9", "10"]
 # Recording a sent post's message id can fail on the database or on the post's own state.
 RECORDING_ERRORS: tuple[type[Exception], ...] = (*DATABASE_ERRORS, UserFacingError)
+NO_GROUP = (
+    "I couldn't find a server of yours that I'm in, so there's no group to share with. "
+    "Everything private still works here."
+)
 SOME_UNREADABLE = (
     "Some of your notes could not be read with the keys I have now, so they show as "
     "“(text could not be read)”. Everything else is here."
@@ -138,6 +141,7 @@ class CheckinNoteModal(discord.ui.Modal, title="Add a note"):
         await report_error(interaction, error)
 
 
+@anywhere
 class CheckinCog(commands.GroupCog, group_name="checkin"):
     """Check in, see your history, and get a report for your provider."""
 
@@ -199,7 +203,7 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
             return
         draft = CheckinDraft(
             user_id=interaction.user.id,
-            guild_id=interaction.guild_id,
+            guild_id=group_of(interaction),
             request_key=interaction.id,
             mood=mood.value,
             sleep=sleep,
@@ -216,7 +220,27 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         await self.submit(interaction, draft)
 
     async def submit(self, interaction: discord.Interaction[Any], draft: CheckinDraft) -> None:
-        await submit_checkin(self.bot, interaction, draft)
+        if group_of(interaction) is not None:
+            await submit_checkin(self.bot, interaction, draft)
+            return
+        # Outside its group's server (Muster's DM; through a user install, any DM, group DM
+        # or server Muster isn't in): saved for the member's group, picked when there are
+        # several; a shared one goes to that server's channel, never here. A crisis note's
+        # card comes before the question.
+        crisis = assess(draft.note).crisis
+        if crisis:
+            await show_card(interaction)
+
+        async def save_for(answer: discord.Interaction[Any], group: MemberGroup | None) -> None:
+            await submit_checkin(
+                self.bot,
+                answer,
+                replace(draft, guild_id=group.guild_id if group else None),
+                name=group.display_name if group else None,
+                card_shown=crisis,
+            )
+
+        await with_group(interaction, "Which group is this check-in for?", save_for)
 
     async def _period(self, interaction: discord.Interaction[MusterBot], days: int) -> Period:
         """The member's last `days` days, in their zone: check-ins, medication changes, summary."""
@@ -327,20 +351,20 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
                 "Daily prompts are off." if stopped else "Daily prompts were already off.",
             )
             return
-        if interaction.guild_id is None:
+
+        async def turn_on(answer: discord.Interaction[Any], group: MemberGroup | None) -> None:
+            if group is None:
+                await respond(answer, NO_GROUP)
+                return
+            zone = await services.zone_of(answer.user.id, group.guild_id)
+            prompt = await services.prompts.set(answer.user.id, group.guild_id, at, zone)
             await respond(
-                interaction,
-                "Turn prompts on from inside your group's server, so I know which group "
-                "they're for.",
+                answer,
+                f"Okay. I'll DM you every day at {prompt.local_time} ({zone}); the first is "
+                f"<t:{int(prompt.next_at.timestamp())}:R>. Use `/checkin prompt off` to stop.",
             )
-            return
-        zone = await member_zone(interaction)
-        prompt = await services.prompts.set(interaction.user.id, interaction.guild_id, at, zone)
-        await respond(
-            interaction,
-            f"Okay. I'll DM you every day at {prompt.local_time} ({zone}); the first is "
-            f"<t:{int(prompt.next_at.timestamp())}:R>. Use `/checkin prompt off` to stop.",
-        )
+
+        await with_group(interaction, "Which group are the prompts for?", turn_on)
 
     @now.autocomplete("sleep")
     async def sleep_autocomplete(
@@ -352,6 +376,7 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         return [app_commands.Choice(name=label.get(s, f"{s} hours"), value=s) for s in options][:25]
 
 
+@anywhere
 class MedsCog(commands.GroupCog, group_name="meds"):
     """Your private log of medication changes your prescriber decided."""
 
@@ -421,6 +446,7 @@ class MedsCog(commands.GroupCog, group_name="meds"):
         await respond(interaction, embed=embed)
 
 
+@anywhere
 class SobrietyCog(commands.GroupCog, group_name="sobriety"):
     """A counter that keeps your history and celebrates milestones, if you want."""
 
@@ -443,25 +469,33 @@ class SobrietyCog(commands.GroupCog, group_name="sobriety"):
         share = share_of(milestones.value) if milestones is not None else "none"
         await interaction.response.defer(ephemeral=True, thinking=True)
         await card_if_crisis(interaction, since)
-        zone = await member_zone(interaction)
-        status = await self.bot.services.sobriety.set(
-            user_id=interaction.user.id,
-            since=since,
-            share=share,
-            guild_id=interaction.guild_id,
-            zone=zone,
-        )
-        where = {
-            "none": "kept to you",
-            "anonymous": "celebrated in the group anonymously",
-            "named": "celebrated in the group with your name",
-        }[status.share]
-        await respond(
-            interaction,
-            f"Counting from {status.started_on:%B %-d, %Y}: **{plural(status.days, 'day')}**. "
-            f"Next milestone: {milestone_words(status.next_milestone_days)} on "
-            f"{status.next_milestone_on:%B %-d}. Milestones are {where}.",
-        )
+
+        async def start(answer: discord.Interaction[Any], group: MemberGroup | None) -> None:
+            if share != "none" and group is None:
+                await respond(answer, NO_GROUP)
+                return
+            guild_id = group.guild_id if group is not None else None
+            zone = await self.bot.services.zone_of(answer.user.id, guild_id)
+            status = await self.bot.services.sobriety.set(
+                user_id=answer.user.id, since=since, share=share, guild_id=guild_id, zone=zone
+            )
+            where = {
+                "none": "kept to you",
+                "anonymous": "celebrated in the group anonymously",
+                "named": "celebrated in the group with your name",
+            }[status.share]
+            await respond(
+                answer,
+                f"Counting from {status.started_on:%B %-d, %Y}: "
+                f"**{plural(status.days, 'day')}**. Next milestone: "
+                f"{milestone_words(status.next_milestone_days)} on "
+                f"{status.next_milestone_on:%B %-d}. Milestones are {where}.",
+            )
+
+        if share == "none" and group_of(interaction) is None:  # kept to them: no group needed
+            await start(interaction, None)
+            return
+        await with_group(interaction, "Which group should celebrate your milestones?", start)
 
     @app_commands.command(name="reset")
     async def reset(self, interaction: discord.Interaction[MusterBot]) -> None:

@@ -19,6 +19,7 @@ from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure, send_once, send_s
 from bot.scheduling import Delivery, Due
 from bot.services.crisis_language import assess
 from bot.services.mentors import FOLLOW_UP_KIND, POST_KIND, FollowUp
+from bot.tree import anywhere, group_of
 from bot.ui.crisis import CRISIS_ITEMS, FOLLOW_UP_DM, crisis_reply, named_route, post_request
 from bot.ui.embeds import crisis_embed, safe
 
@@ -57,11 +58,17 @@ class CrisisFlowCog(commands.Cog):
         self.bot.remove_dynamic_items(*CRISIS_ITEMS)
 
     @app_commands.command(name="crisis")
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @anywhere
     async def crisis(self, interaction: discord.Interaction[MusterBot]) -> None:
         """Crisis lines you can reach right now, any time of day."""
-        card, view = crisis_reply(mentor=interaction.guild_id is not None)
-        if view is None:
+        card, view = crisis_reply(mentor=group_of(interaction) is not None)
+        if interaction.guild_id is None:
+            # Outside a server (Muster's DM, or a DM or group DM through a user install) the
+            # member pulled the card up to show it: it is the visible answer, and it is the
+            # only way it gets there (Muster can't post in a conversation it isn't in).
+            await interaction.response.send_message(embed=card, ephemeral=False)
+        elif view is None:
+            # In a server, privately as ever; the mentor offer only where Muster serves it.
             await interaction.response.send_message(embed=card, ephemeral=True)
         else:
             await interaction.response.send_message(embed=card, view=view, ephemeral=True)

@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import is_moderator
-from bot.tree import respond
+from bot.tree import anywhere, group_of, respond
 from bot.ui.embeds import about_embed, crisis_embed, help_embed
 
 if TYPE_CHECKING:
@@ -21,6 +21,7 @@ class GeneralCog(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="about")
+    @anywhere
     async def about(self, interaction: discord.Interaction[MusterBot]) -> None:
         """What Muster stores, who can see it, and where to find help fast."""
         await interaction.response.send_message(
@@ -28,13 +29,16 @@ class GeneralCog(commands.Cog):
         )
 
     @app_commands.command(name="help")
+    @anywhere
     async def help(self, interaction: discord.Interaction[MusterBot]) -> None:
         """See everything you can do with Muster."""
         commands = sorted(self.bot.tree.walk_commands(), key=lambda c: c.qualified_name)
         listed = [command for command in commands if isinstance(command, app_commands.Command)]
         everyone = [(c.qualified_name, c.description) for c in listed if not _for_moderators(c)]
         moderators = [(c.qualified_name, c.description) for c in listed if _for_moderators(c)]
-        shown = moderators if interaction.guild_id and await is_moderator(interaction) else None
+        # Moderators of this group only: not a member who runs some other server.
+        in_group = group_of(interaction) is not None
+        shown = moderators if in_group and await is_moderator(interaction) else None
         await respond(interaction, embed=help_embed(everyone, shown))
 
 

@@ -19,7 +19,7 @@ from bot.errors import UserFacingError
 from bot.scheduling import NOT_SET_UP, Delivery, Due
 from bot.services.meetings import LEAD_CHOICES, MeetingCancelled, MeetingNotice, MeetingView
 from bot.services.reminders import parse_when
-from bot.tree import reporting, respond, services_of
+from bot.tree import reporting, respond, servers_only, services_of
 from bot.ui.embeds import CALM_BLUE, safe
 
 if TYPE_CHECKING:
@@ -307,6 +307,7 @@ class MeetingDelivery:
         return Delivery("sent", message_id=message.id)
 
 
+@servers_only
 class MeetingCog(commands.GroupCog, group_name="meeting"):
     """Group meetings: when they are, and a calendar for your phone."""
 
@@ -360,7 +361,7 @@ class MeetingCog(commands.GroupCog, group_name="meeting"):
 
 
 @app_commands.default_permissions(manage_guild=True)
-@app_commands.guild_only()
+@servers_only
 class MeetingAdminCog(commands.GroupCog, group_name="meeting-admin"):
     """Moderators: schedule and change the group's meetings."""
 

@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.delivery import CANNOT_DM
 from bot.services.about import PRIVACY_SECTIONS
-from bot.tree import report_error, respond, services_of
+from bot.tree import anywhere, report_error, respond, services_of
 from bot.ui.embeds import CALM_BLUE
 
 if TYPE_CHECKING:
@@ -92,13 +92,13 @@ class PrivacyCog(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="privacy")
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @anywhere
     async def privacy(self, interaction: discord.Interaction[MusterBot]) -> None:
         """What Muster keeps about you, for how long, and who can see it."""
         await interaction.response.send_message(embed=privacy_embed(), ephemeral=True)
 
-    mydata = app_commands.Group(
-        name="mydata", description="Get or erase what Muster keeps about you"
+    mydata = anywhere(
+        app_commands.Group(name="mydata", description="Get or erase what Muster keeps about you")
     )
 
     @mydata.command(name="export")

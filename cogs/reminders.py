@@ -31,7 +31,7 @@ from bot.scheduling import (
 )
 from bot.services.reminders import KINDS, ReminderMessage, ReminderView, parse_when
 from bot.services.timezones import resolve_timezone, timezone_choices
-from bot.tree import member_zone, report_error, reporting, respond, services_of
+from bot.tree import anywhere, group_of, member_zone, report_error, reporting, respond, services_of
 from bot.ui.crisis import card_if_crisis
 from bot.ui.embeds import CALM_BLUE, safe
 
@@ -281,6 +281,7 @@ class ReminderDelivery:
         return Delivery("sent", message_id=message.id)
 
 
+@anywhere
 class ReminderCog(commands.GroupCog, group_name="remind"):
     """Reminders by DM for court dates, appointments and anything else."""
 
@@ -342,7 +343,7 @@ class ReminderCog(commands.GroupCog, group_name="remind"):
         zone = await member_zone(interaction)
         event_at = parse_when(when, zone, services.clock.now())
         created = await services.reminders.create(
-            user_id=interaction.user.id, guild_id=interaction.guild_id,
+            user_id=interaction.user.id, guild_id=group_of(interaction),
             kind=kind.value if kind else "other", text=what, event_at=event_at,
             zone=zone, interaction_id=interaction.id,
         )  # fmt: skip
@@ -403,6 +404,7 @@ class ReminderCog(commands.GroupCog, group_name="remind"):
         ][:25]
 
 
+@anywhere
 class SettingsCog(commands.GroupCog, group_name="settings"):
     """Your own preferences."""
 

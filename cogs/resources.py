@@ -18,7 +18,7 @@ from bot.services.recovery_meetings import (
     type_choices,
 )
 from bot.services.resources import CATEGORIES, NATIONAL_PREFIX, ResourceDraft, ResourceEntry
-from bot.tree import report_error, respond
+from bot.tree import anywhere, report_error, respond, servers_only
 from bot.ui.crisis import card_if_crisis
 from bot.ui.embeds import safe
 from bot.ui.resources import (
@@ -43,6 +43,7 @@ def _choices(entries: list[ResourceEntry]) -> list[app_commands.Choice[str]]:
     return [app_commands.Choice(name=entry.name[:100], value=entry.key) for entry in entries[:25]]
 
 
+@anywhere
 class ResourceCog(commands.GroupCog, group_name="resource"):
     """Find help: search the directory, browse a category, find a recovery meeting."""
 
@@ -218,7 +219,7 @@ class ResourceEditModal(discord.ui.Modal):
 
 
 @app_commands.default_permissions(manage_guild=True)
-@app_commands.guild_only()
+@servers_only
 class ResourceAdminCog(commands.GroupCog, group_name="resource-admin"):
     """Moderators: keep this server's resource list right."""
 

@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot.checks import ensure_moderator, guild_object, guild_of
 from bot.services.audit import AREAS
-from bot.tree import respond
+from bot.tree import respond, servers_only
 from bot.ui.crisis import mentors_channel
 from bot.ui.setup import (
     AuditPageButton,
@@ -30,7 +30,7 @@ AREA_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in ARE
 
 
 @app_commands.default_permissions(manage_guild=True)
-@app_commands.guild_only()
+@servers_only
 class SetupCog(commands.GroupCog, group_name="setup"):
     """Moderators: choose Muster's channels, roles, time zone and limits."""
 
@@ -88,7 +88,7 @@ class SetupCog(commands.GroupCog, group_name="setup"):
 
 
 @app_commands.default_permissions(manage_guild=True)
-@app_commands.guild_only()
+@servers_only
 class ModCog(commands.GroupCog, group_name="mod"):
     """Moderators: the record of what moderators did."""
 

@@ -208,6 +208,10 @@ async def test_run_in_no_server_prints_the_invite_link(
         f"https://discord.com/oauth2/authorize?client_id={sandbox.application_id}"
         f"&scope=bot+applications.commands&permissions={INVITE_PERMISSIONS}"
     ) in line
+    assert (  # and the link that adds Muster to a member's own account (a user install)
+        f"https://discord.com/oauth2/authorize?client_id={sandbox.application_id}"
+        "&scope=applications.commands&integration_type=1"
+    ) in line
     assert process.returncode == 0
 
 

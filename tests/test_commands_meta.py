@@ -80,3 +80,21 @@ def test_the_limit_checker_catches_what_discord_refuses() -> None:
     assert "description must be 1 to 100" in problems
     assert "required option follows an optional one" in problems
     assert "26 choices" in problems
+
+
+def test_every_command_says_where_it_installs_and_works(offline_bot: MusterBot) -> None:
+    """What sync-commands publishes: each top-level command carries integration_types (0 a
+    server install, 1 a user install) and contexts (0 servers, 1 Muster's DM, 2 other DMs and
+    group DMs). A member's own tools reach every conversation; a group's stay in servers."""
+    payloads = {c.name: c.to_dict(offline_bot.tree) for c in offline_bot.tree.get_commands()}
+    anywhere = {"about", "help", "crisis", "privacy", "mydata", "checkin", "meds", "sobriety"}
+    anywhere |= {"remind", "settings", "resource"}
+    for name, payload in payloads.items():
+        where = (payload["integration_types"], payload["contexts"])
+        if name in anywhere:
+            assert where == ([0, 1], [0, 1, 2]), name
+        else:  # setup, mod, the admin commands, meetings
+            assert where == ([0], [0]), name
+            assert payload["dm_permission"] is False, name
+    assert anywhere <= set(payloads)
+    assert {"setup", "mod", "meeting", "meeting-admin", "resource-admin"} <= set(payloads)

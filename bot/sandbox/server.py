@@ -51,6 +51,9 @@ INTERACTION_TOKEN_LIFETIME = 15 * 60
 # sandbox holds to the short end of that.
 NONCE_WINDOW = 120.0
 UNTIL_RECOVERED = 2**62
+# What Discord reports an app may do where it answers only through interactions (a user
+# install in a DM or group DM between users): send, embed, attach, and use commands.
+PRIVATE_CHANNEL_APP_PERMISSIONS = (1 << 11) | (1 << 14) | (1 << 15) | (1 << 31)
 GUILD_MESSAGES_INTENT = 1 << 9
 DIRECT_MESSAGES_INTENT = 1 << 12
 PAYLOAD: web.RequestKey[Any] = web.RequestKey("payload", object)
@@ -192,6 +195,10 @@ class Sandbox:
         self._stalls: list[Stall] = []
         self._sessions: dict[str, _Session] = {}
         self._dm_channels: dict[int, Channel] = {}
+        # Members who added Muster to their own account (a user install).
+        self.user_installs: set[int] = set()
+        # Channel ids of posts refused because the bot is not in the conversation.
+        self.refused_posts: list[int] = []
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -330,10 +337,21 @@ class Sandbox:
         return bool(held & MANAGE_EVENTS) or (own and bool(held & CREATE_EVENTS))
 
     def bot_permissions_in(self, channel: Channel) -> int:
+        if not channel.bot_present:
+            return 0  # a conversation between users: the bot is not in it
         if channel.guild_id is None:
             return BOT_PERMISSIONS
         guild = self.guilds[channel.guild_id]
-        return guild.permissions_in(guild.members[self.bot_user.id], channel)
+        bot = guild.members.get(self.bot_user.id)
+        return 0 if bot is None else guild.permissions_in(bot, channel)
+
+    def _bot_absent(self, channel: Channel) -> bool:
+        """A conversation between users, or a server the bot was never added to: reached only
+        through a member's user install, by answering their interactions."""
+        if channel.guild_id is None:
+            return not channel.bot_present
+        guild = self.guilds.get(channel.guild_id)
+        return guild is None or self.bot_user.id not in guild.members
 
     async def create_role(self, guild: Guild, name: str, *, permissions: int = 0) -> Role:
         role = Role(snowflake(), guild.id, name, permissions, position=len(guild.roles) + 1)
@@ -350,6 +368,39 @@ class Sandbox:
         member = Member(user, guild.id, list(roles))
         guild.members[user.id] = member
         return member
+
+    async def join(
+        self,
+        guild: Guild,
+        who: Member | User,
+        *,
+        nick: str | None = None,
+        roles: Iterable[Role] = (),
+    ) -> Member:
+        """An existing user joins another server (Discord sends the bot nothing: no members
+        intent)."""
+        user = who.user if isinstance(who, Member) else who
+        member = Member(user, guild.id, list(roles), nick=nick)
+        guild.members[user.id] = member
+        return member
+
+    def create_user(self, name: str) -> User:
+        """Someone on Discord who shares no server with the bot (a member's friend)."""
+        return self._new_user(name)
+
+    def install_for(self, who: Member | User) -> None:
+        """The member adds Muster to their own account (the app's user install)."""
+        self.user_installs.add((who.user if isinstance(who, Member) else who).id)
+
+    def private_channel(self, *people: Member | User, name: str = "group chat") -> Channel:
+        """A DM between two users, or a group DM of more, that the bot is not in: Muster sees
+        it only through interactions a member who installed it starts there."""
+        users = [who.user if isinstance(who, Member) else who for who in people]
+        if len(users) < 2:
+            raise SandboxError("a conversation between users needs at least two of them")
+        channel = Channel(snowflake(), name, None, type=1 if len(users) == 2 else 3, members=users)
+        self.channels[channel.id] = channel
+        return channel
 
     def _new_user(self, name: str, *, dms_open: bool = True) -> User:
         user = User(snowflake(), name, dms_open=dms_open)
@@ -505,7 +556,9 @@ class Sandbox:
         """Run `/command sub ... option=value` as a member in a channel (or in DMs with None)."""
         guild_id = channel.guild_id if channel is not None else None
         root, definition, path = self._find_command(guild_id, command)
-        self._check_context(root, guild_id)
+        user = who.user if isinstance(who, Member) else who
+        absent = channel is not None and self._bot_absent(channel)
+        self._check_context(root, self._context_of(user, channel), user, channel_absent=absent)
         built, resolved = self._build_options(definition, options, path, focused=None)
         data = {
             "id": root["id"],
@@ -625,8 +678,10 @@ class Sandbox:
         source: Message | None = None,
     ) -> InteractionResult:
         user = who.user if isinstance(who, Member) else who
-        if channel is None or channel.type == 1:
+        if channel is None or channel.recipient is not None:
             channel = self._dm_channel(user)
+        elif not channel.bot_present and user not in channel.members:
+            raise SandboxError(f"{user.name} is not in that conversation")
         record = InteractionResult(
             id=snowflake(),
             token=f"itok-{secrets.token_urlsafe(32)}",
@@ -672,20 +727,40 @@ class Sandbox:
                 raise SandboxError("that user is not a member of this server")
             if not guild.permissions_in(member, channel) & VIEW_CHANNEL:
                 raise SandboxError(f"{member.name} can't see #{channel.name}")
+            absent = self._bot_absent(channel)
+            owners = {"0": str(guild.id)}
+            if absent:  # a server without the bot: reached through the member's install
+                owners = {"1": str(record.user.id)}
+            elif record.user.id in self.user_installs:
+                owners["1"] = str(record.user.id)
             payload.update(
                 guild_id=str(guild.id),
                 guild={"id": str(guild.id), "locale": "en-US", "features": []},
                 guild_locale="en-US",
                 member=member.to_json(permissions=guild.permissions_in(member, channel)),
-                app_permissions=str(self.bot_permissions_in(channel)),
-                authorizing_integration_owners={"0": str(guild.id)},
+                app_permissions=str(
+                    PRIVATE_CHANNEL_APP_PERMISSIONS if absent else self.bot_permissions_in(channel)
+                ),
+                authorizing_integration_owners=owners,
                 context=0,
             )
+        elif not channel.bot_present:
+            # A user install, in a conversation the bot is not in: only the interaction's
+            # own answers (its webhook) reach it.
+            payload.update(
+                user=record.user.to_json(),
+                app_permissions=str(PRIVATE_CHANNEL_APP_PERMISSIONS),
+                authorizing_integration_owners={"1": str(record.user.id)},
+                context=2,
+            )
         else:
+            owners = {"0": "0"}
+            if record.user.id in self.user_installs:
+                owners["1"] = str(record.user.id)
             payload.update(
                 user=record.user.to_json(),
                 app_permissions=str(BOT_PERMISSIONS),
-                authorizing_integration_owners={"0": "0"},
+                authorizing_integration_owners=owners,
                 context=1,
             )
         if source is not None:
@@ -705,18 +780,41 @@ class Sandbox:
                     return root, root, path
         raise SandboxError(f"/{name} is not registered here (was the command tree synced?)")
 
-    def _check_context(self, root: dict[str, Any], guild_id: int | None) -> None:
-        """Discord's client offers a command only where its contexts allow it."""
+    def _context_of(self, user: User, channel: Channel | None) -> int:
+        """Discord's interaction context: 0 a server, 1 the member's DM with the bot, 2 a DM or
+        group DM between users (reached only through a user install)."""
+        if channel is None or channel.recipient is not None:
+            return 1
+        if channel.guild_id is not None:
+            return 0
+        if user not in channel.members:
+            raise SandboxError(f"{user.name} is not in that conversation")
+        return 2
+
+    def _check_context(
+        self, root: dict[str, Any], context: int, user: User, *, channel_absent: bool
+    ) -> None:
+        """Discord's client offers a command only where its registration allows it: its
+        contexts, and an install that reaches there (a server install reaches servers and the
+        bot's DM; a conversation between users only a user install, of a command that has
+        integration type 1)."""
         if not self.enforce_contexts:
             return
-        context = 0 if guild_id is not None else 1
         contexts = root.get("contexts")
-        if (contexts is not None and context not in contexts) or (
-            guild_id is None and root.get("dm_permission") is False
-        ):
+        if contexts is None:  # registered without: servers, and DMs unless dm_permission=false
+            contexts = [0] if root.get("dm_permission") is False else [0, 1]
+        types = root.get("integration_types") or [0]
+        installed = 1 in types and user.id in self.user_installs
+        where = {0: "servers", 1: "DMs", 2: "DMs and group DMs between users"}[context]
+        if context not in contexts or (context == 1 and root.get("dm_permission") is False):
+            raise SandboxError(f"/{root['name']} is not offered in {where}")
+        if context in (0, 2) and channel_absent and not installed:
             raise SandboxError(
-                f"/{root['name']} is not offered in {'DMs' if context else 'servers'}"
+                f"/{root['name']} is not offered in {where}: "
+                + ("the member hasn't installed Muster" if 1 in types else "no user install")
             )
+        if context == 0 and not channel_absent and 0 not in types and not installed:
+            raise SandboxError(f"/{root['name']} is not offered in {where}")
 
     def _build_options(
         self,
@@ -1422,16 +1520,21 @@ class Sandbox:
 
     async def _get_channel(self, request: web.Request) -> web.Response:
         channel = self._channel(request)
-        return (
-            _json(channel.to_json())
-            if channel is not None
-            else _error(404, 10003, "Unknown Channel")
-        )
+        if channel is None:
+            return _error(404, 10003, "Unknown Channel")
+        if not channel.bot_present:
+            return _error(403, 50001, "Missing Access")
+        return _json(channel.to_json())
 
     async def _post_message(self, request: web.Request) -> web.Response:
         channel = self._channel(request)
         if channel is None:
             return _error(404, 10003, "Unknown Channel")
+        if self._bot_absent(channel):
+            # A conversation between users, or a server without the bot: a user install
+            # answers only through the interaction.
+            self.refused_posts.append(channel.id)
+            return _error(403, 50001, "Missing Access")
         if channel.type == 1 and channel.recipient is not None and not channel.recipient.dms_open:
             return _error(403, 50007, "Cannot send messages to this user")
         needed = VIEW_CHANNEL | SEND_MESSAGES

@@ -98,7 +98,10 @@ class Channel:
     name: str
     guild_id: int | None
     type: int = 0  # 0 text, 1 DM, 2 voice
-    recipient: User | None = None
+    recipient: User | None = None  # the member, in a DM between them and the bot
+    # A DM or group DM between users that the bot is not in (type 1 or 3): who is in it.
+    # Muster reaches one only by answering an interaction there (a user install).
+    members: list[User] = field(default_factory=list)
     # Discord's permission overwrites: {"id", "type" (0 role, 1 member), "allow", "deny"}.
     overwrites: list[dict[str, Any]] = field(default_factory=list)
 
@@ -106,7 +109,23 @@ class Channel:
     def mention(self) -> str:
         return f"<#{self.id}>"
 
+    @property
+    def bot_present(self) -> bool:
+        """False for a conversation between users: the bot can't read or post there."""
+        return not self.members
+
     def to_json(self) -> dict[str, Any]:
+        if self.members:
+            between: dict[str, Any] = {
+                "id": str(self.id),
+                "type": self.type,
+                "recipients": [user.to_json() for user in self.members],
+                "last_message_id": None,
+                "flags": 0,
+            }
+            if self.type == 3:
+                between.update(name=self.name, icon=None, owner_id=str(self.members[0].id))
+            return between
         if self.recipient is not None:
             return {
                 "id": str(self.id),

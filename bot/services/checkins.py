@@ -604,6 +604,15 @@ class CheckinService:
             **told,  # type: ignore[arg-type]  # the two fields above
         )
 
+    async def group_of(self, user_id: int, checkin_id: int) -> int | None:
+        """The server a member's own check-in is for (what a choice for it made outside that
+        server shares to); None if it has none or isn't theirs."""
+        async with self._reads() as session:
+            row = await session.get(Checkin, checkin_id)
+        if row is None or not self._owners.matcher("checkins", user_id)(row.owner):
+            return None
+        return row.guild_id
+
     async def choose(
         self, user_id: int, checkin_id: int, choice: HeldChoice, config: GuildConfig | None
     ) -> Chosen:

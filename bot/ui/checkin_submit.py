@@ -89,17 +89,19 @@ async def submit_checkin(
     draft: CheckinDraft,
     *,
     name: str | None = None,
+    card_shown: bool = False,
 ) -> None:
     """Save `draft` (one call to the check-in service) and answer privately; the interaction
-    is already deferred. A crisis note shows the card first and is never posted (R18, R25).
-    `name` is the member's name in the server, when the interaction came from a DM."""
+    is already deferred. A crisis note shows the card first (unless `card_shown` already) and
+    is never posted (R18, R25). `name` is the member's name in the server, when the
+    interaction came from outside it."""
     services = bot.services
     in_server = draft.guild_id is not None
     crisis = assess(draft.note).crisis
     # The card starts first, before anything that could wait on the database (R18), and
     # the check-in is saved alongside, whatever becomes of that send (a cut connection,
     # a stall): nothing the member wrote waits on Discord. Every answer follows the card.
-    card = asyncio.create_task(show_card(interaction)) if crisis else None
+    card = asyncio.create_task(show_card(interaction)) if crisis and not card_shown else None
     try:
         config = await config_if_reachable(bot, draft.guild_id)
         result = await services.checkins.submit(draft, config)

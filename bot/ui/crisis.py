@@ -22,7 +22,7 @@ from bot.services.checkins import HeldChoice
 from bot.services.crisis_language import crisis_in
 from bot.services.guild_settings import GuildConfig
 from bot.services.mentors import Opened, Unposted, named_request_problems, nonce_of
-from bot.tree import reporting, respond, services_of
+from bot.tree import group_of, reporting, respond, services_of
 from bot.ui.checkins import WithdrawButton, named_post_embed, when_it_appears
 from bot.ui.embeds import crisis_embed, safe
 
@@ -110,7 +110,7 @@ async def card_if_crisis(interaction: discord.Interaction[Any], *texts: str | No
 async def show_card(interaction: discord.Interaction[Any]) -> None:
     """The card, privately, tried again if the connection is cut. It never raises: what the
     member asked for (saving a check-in, an entry) must not be lost for a failed card."""
-    card, view = crisis_reply(mentor=interaction.guild_id is not None)
+    card, view = crisis_reply(mentor=group_of(interaction) is not None)
     try:
         await send_soon(lambda: respond(interaction, embed=card, view=view))
     except SEND_ERRORS as error:
@@ -164,7 +164,7 @@ class CrisisCardButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
 
     @reporting
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        card, view = crisis_reply(mentor=interaction.guild_id is not None)
+        card, view = crisis_reply(mentor=group_of(interaction) is not None)
         await respond(interaction, embed=card, view=view)
 
 
@@ -209,7 +209,9 @@ class HeldShareButton(
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         services = services_of(interaction)
-        guild_id = interaction.guild_id
+        # The check-in's own group: the choice may be made outside its server (in Muster's DM,
+        # or through a user install in any conversation), and it shares only there.
+        guild_id = await services.checkins.group_of(interaction.user.id, self.checkin_id)
         config = await services.guild_settings.get(guild_id) if guild_id is not None else None
         chosen = await services.checkins.choose(
             interaction.user.id, self.checkin_id, self.choice, config
@@ -245,7 +247,7 @@ class HeldShareButton(
             return
         if chosen.entry is None or chosen.channel_id is None:
             raise UserFacingError("I couldn't find where to share it; it stays private.")
-        name = getattr(interaction.user, "display_name", interaction.user.name)
+        name = await _name_in(interaction, guild_id)
         entry = chosen.entry
         embed = named_post_embed(
             name, mood=entry.mood, sleep_hours=entry.sleep_hours,
@@ -254,7 +256,7 @@ class HeldShareButton(
         )  # fmt: skip
         try:
             channel = interaction.client.get_partial_messageable(
-                chosen.channel_id, guild_id=interaction.guild_id
+                chosen.channel_id, guild_id=guild_id
             )
             message = await channel.send(
                 embed=embed, allowed_mentions=discord.AllowedMentions.none()
@@ -611,6 +613,16 @@ class ClaimButton(
             "Thank you. It's yours: please contact them privately soon."
             + ("" if told else " I couldn't DM them to say so; their DMs may be closed."),
         )
+
+
+async def _name_in(interaction: discord.Interaction[Any], guild_id: int | None) -> str:
+    """The member's name in that server, as a named post shows it, wherever they pressed."""
+    if interaction.guild_id != guild_id and guild_id is not None:
+        groups = await interaction.client.group_lookup.groups_of(interaction.user.id)
+        for group in groups:
+            if group.guild_id == guild_id:
+                return str(group.display_name)
+    return str(getattr(interaction.user, "display_name", interaction.user.name))
 
 
 async def dm_member(interaction: discord.Interaction[Any], user_id: int, text: str) -> bool:
