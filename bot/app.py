@@ -24,6 +24,7 @@ from bot.tree import MusterTree
 from cogs.checkins import CheckinCog, MedsCog, SobrietyCog
 from cogs.crisis import CrisisFlowCog
 from cogs.general import GeneralCog
+from cogs.measures import MeasuresCog
 from cogs.meetings import MeetingAdminCog, MeetingCog
 from cogs.privacy import PrivacyCog
 from cogs.reminders import ReminderCog, SettingsCog
@@ -76,6 +77,7 @@ def build_cogs(bot: MusterBot) -> list[commands.Cog]:
         CheckinCog(bot),
         MedsCog(bot),
         SobrietyCog(bot),
+        MeasuresCog(bot),
         ReminderCog(bot),
         SettingsCog(bot),
         MeetingCog(bot),

@@ -89,7 +89,22 @@ def check_modal(data: dict[str, Any]) -> list[str]:
         problems.append(f"modal has {len(rows)} components (1 to 5 allowed)")
     for row in rows:
         inputs = row.get("components") or ([row["component"]] if "component" in row else [])
+        if row.get("type") == 18:
+            if not 1 <= len(row.get("label") or "") <= 45:
+                problems.append("a label's text must be 1 to 45 characters")
+            if len(row.get("description") or "") > 100:
+                problems.append("a label's description is over 100 characters")
         for item in inputs:
+            if item.get("type") == 3:
+                options = item.get("options") or []
+                if not 1 <= len(options) <= 25:
+                    problems.append(f"a select has {len(options)} options (1 to 25 allowed)")
+                for option in options:
+                    if not 1 <= len(option.get("label") or "") <= 100:
+                        problems.append("a select option's label must be 1 to 100 characters")
+                if len(item.get("placeholder") or "") > 150:
+                    problems.append("a select's placeholder is over 150 characters")
+                continue
             if item.get("type") != 4:
                 continue
             if (item.get("max_length") or 0) > 4000:

@@ -585,6 +585,10 @@ class Sandbox:
             inputs = row.get("components") or ([row["component"]] if "component" in row else [])
             answered = []
             for item in inputs:
+                if item.get("type") == 3:  # a select in a label: the value(s) chosen
+                    known.add(item["custom_id"])
+                    answered.append(_chosen(item, values.get(item["custom_id"])))
+                    continue
                 if item.get("type") != 4:
                     continue
                 custom_id = item["custom_id"]
@@ -1699,3 +1703,17 @@ def _error(
     if errors:
         body["errors"] = errors
     return _json(body, status)
+
+
+def _chosen(select: dict[str, Any], chosen: str | list[str] | None) -> dict[str, Any]:
+    """A select's answer in a submitted form, checked as Discord's client checks it."""
+    picked = [] if chosen is None else [chosen] if isinstance(chosen, str) else list(chosen)
+    custom_id = select["custom_id"]
+    offered = {option["value"] for option in select.get("options") or []}
+    if not picked and select.get("required", True) and select.get("min_values", 1) > 0:
+        raise SandboxError(f"{custom_id!r} is required")
+    if any(value not in offered for value in picked):
+        raise SandboxError(f"{custom_id!r} offers no {picked}")
+    if len(picked) > select.get("max_values", 1):
+        raise SandboxError(f"{custom_id!r} takes at most {select.get('max_values', 1)}")
+    return {"type": 3, "id": select.get("id", 0), "custom_id": custom_id, "values": picked}

@@ -15,6 +15,7 @@ from bot.services.checkins import CheckinService
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.guilds import GuildService
 from bot.services.journal import MedicationService, SobrietyService
+from bot.services.measures import MeasureService
 from bot.services.meetings import MeetingService
 from bot.services.mentors import MentorRequests
 from bot.services.privacy import PrivacyService, member_data_handlers
@@ -50,6 +51,7 @@ class Services:
     prompts: PromptService
     summaries: SummaryService
     mentor_requests: MentorRequests
+    measures: MeasureService
 
     async def zone_of(self, user_id: int, guild_id: int | None) -> str:
         """The zone a member's times are shown in: their own, else their group's, else UTC."""
@@ -103,4 +105,5 @@ def build_services(
         prompts=PromptService(sessions, clock, scheduler),
         summaries=SummaryService(sessions, clock, keyring, scheduler),
         mentor_requests=MentorRequests(sessions, clock, scheduler),
+        measures=MeasureService(sessions, clock, keyring, scheduler),
     )

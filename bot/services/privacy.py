@@ -41,6 +41,7 @@ from bot.services.anonymous import POSTED, REMOVED, shown_note
 from bot.services.checkins import Content, open_checkin, open_choice, read_sealed
 from bot.services.crypto import UNREADABLE, decrypt_or_none
 from bot.services.journal import details_of, ended_on
+from bot.services.measures import MeasureData
 from bot.services.mentors import source_of
 from bot.services.ownership import Owners, owned_rows, post_context
 
@@ -72,6 +73,9 @@ TABLES: dict[str, Kind] = {
     "checkin_prompts": "member",
     "key_checks": "system",
     "mentor_requests": "member",
+    "measure_optins": "member",
+    "measure_drafts": "member",
+    "measure_results": "member",
 }
 
 
@@ -472,4 +476,5 @@ def member_data_handlers(keyring: Keyring) -> list[MemberData]:
         AnonymousBlockData(keyring),
         ModeratorActionData(),
         MentorRequestData(),
+        MeasureData(keyring),
     ]
