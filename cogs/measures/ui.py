@@ -37,6 +37,8 @@ def label_parts(number: int, text: str) -> tuple[str, str | None, bool]:
     whole = f"{number}. {text}"
     if len(whole) <= LABEL_MAX:
         return whole, None, True
+    if len(text) <= LABEL_MAX:  # the form keeps the questions in order; the number can go
+        return text, None, True
     cut = whole.rfind(" ", 0, LABEL_MAX - 1)
     label, rest = whole[:cut] + "…", "…" + whole[cut + 1 :]
     if len(rest) <= DESCRIPTION_MAX:
