@@ -14,7 +14,7 @@ from bot.clock import FakeClock
 from bot.db.models import MeasureDraft, MeasureOptIn, MeasureResult
 from bot.errors import UserFacingError
 from bot.runtime import Runtime
-from bot.sandbox import InteractionResult, Message
+from bot.sandbox import InteractionResult, Message, SandboxError
 from bot.services.measures import EXPIRED, NOT_A_DIAGNOSIS, instrument
 from tests.conftest import World, deliveries_settled
 
@@ -91,7 +91,7 @@ async def test_opt_in_prompt_on_schedule_fill_pcl5_over_four_pages_then_opt_out(
 
     stopped = await sandbox.click(world.member, dm, "measures:off:pcl5")
     assert stopped.text.startswith("Okay, no more PCL-5 prompts.")
-    await clock.advance(timedelta(days=40))
+    await clock.advance(timedelta(days=30))  # past the next month's prompt, Dec 23 10:00
     await deliveries_settled(running, clock)
     assert len(sandbox.dms_to(world.member)) == 1  # no prompt after opting out
 
@@ -112,6 +112,8 @@ async def test_phq8_from_measures_two_pages_band_and_trend_on_the_overview(
     ]
     options = [o["label"] for o in form.modal["components"][0]["component"]["options"]]
     assert options == ["Not at all", "Several days", "More than half the days", "Nearly every day"]
+    with pytest.raises(SandboxError, match="offers no"):  # only the published answers
+        await sandbox.submit_modal(world.member, form, _answers(form, "4"))
     first = await sandbox.submit_modal(world.member, form, _answers(form, "1"))  # 5
     assert "page 2 of 2" in first.text
     # Item 8 is longer than a label and its description: shown whole before the form.
@@ -169,6 +171,7 @@ async def test_mydata_export_and_delete_cover_measures(
     sandbox = world.sandbox
     [overview] = (await sandbox.slash(world.member, world.general, "measures")).messages
     await sandbox.click(world.member, overview, "measures:on:auditc")
+    await sandbox.click(world.member, overview, "measures:on:gad7")  # due, not filled in
     form = await sandbox.click(world.member, overview, "measures:start:auditc")
     assert form.modal is not None
     assert len(form.modal["components"]) == 3  # one page
@@ -178,16 +181,16 @@ async def test_mydata_export_and_delete_cover_measures(
     await sandbox.slash(world.member, world.general, "mydata export")
     [dm] = sandbox.dms_to(world.member)
     data = json.loads(next(a.data for a in dm.attachments if a.filename.endswith(".json")))
-    assert data["measures_opted_in"] == [{"measure": "AUDIT-C", "timezone": "UTC"}]
+    assert sorted(r["measure"] for r in data["measures_opted_in"]) == ["AUDIT-C", "GAD-7"]
     [scored] = data["measure_scores"]
     assert (scored["measure"], scored["score"], scored["answers"]) == ("AUDIT-C", 6, "2 2 2")
 
     asked = await sandbox.slash(world.member, world.general, "mydata delete")
     await sandbox.click(world.member, asked.messages[0], "mydata:confirm")
-    assert "1 measure optin" in asked.messages[0].content
+    assert "2 measure optins" in asked.messages[0].content
     assert "1 measure score" in asked.messages[0].content
     assert await running.services.measures.scores(world.member.id) == []
     assert await running.services.measures.opted_in(world.member.id) == []
-    await clock.advance(timedelta(days=2))
+    await clock.advance(timedelta(hours=19, minutes=1))  # when GAD-7's first prompt was due
     await deliveries_settled(running, clock)
     assert len(sandbox.dms_to(world.member)) == 1  # the export; no prompt after deletion
