@@ -125,7 +125,8 @@ async def test_phq8_from_measures_two_pages_band_and_trend_on_the_overview(
     assert "0-4 none to minimal, 5-9 mild" in done.text
     assert NOT_A_DIAGNOSIS in done.text
 
-    again = (await sandbox.slash(world.member, world.general, "measures")).messages[0]
+    sandbox.global_commands = sandbox.guild_commands[world.guild.id]  # as if synced globally
+    again = (await sandbox.slash(world.member, None, "measures")).messages[0]  # in DMs too
     assert "Latest: 8 of 24 (mild)" in again.text
     assert "measures:trend:phq8" in again.custom_ids()
     assert "measures:trend:gad7" not in again.custom_ids()  # nothing to chart yet

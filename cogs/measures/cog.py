@@ -47,6 +47,7 @@ class MeasuresCog(commands.Cog):
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
 
     @app_commands.command(name="measures")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     async def measures(self, interaction: discord.Interaction[MusterBot]) -> None:
         """Optional questionnaires (PHQ-8, GAD-7, PCL-5, AUDIT-C): turn on, fill in, see scores."""
         await interaction.response.defer(ephemeral=True, thinking=True)

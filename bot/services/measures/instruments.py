@@ -126,13 +126,13 @@ GAD7 = Instrument(
     items=tuple(
         Item(text, _PHQ_OPTIONS)
         for text in (
-            "Feeling nervous, anxious or on edge",
+            "Feeling nervous, anxious, or on edge",
             "Not being able to stop or control worrying",
             "Worrying too much about different things",
             "Trouble relaxing",
             "Being so restless that it is hard to sit still",
             "Becoming easily annoyed or irritable",
-            "Feeling afraid as if something awful might happen",
+            "Feeling afraid, as if something awful might happen",
         )
     ),
     cadence="two_weeks",
@@ -207,15 +207,15 @@ AUDITC = Instrument(
             _options(
                 "Never",
                 "Monthly or less",
-                "2-4 times a month",
-                "2-3 times a week",
+                "2 to 4 times a month",
+                "2 to 3 times a week",
                 "4 or more times a week",
             ),
         ),
         Item(
             "How many drinks containing alcohol do you have on a typical day when you are "
             "drinking?",
-            _options("1 or 2", "3 or 4", "5 or 6", "7 to 9", "10 or more"),
+            _options("1 or 2", "3 or 4", "5 or 6", "7, 8, or 9", "10 or more"),
         ),
         Item(
             "How often do you have six or more drinks on one occasion?",
