@@ -4,10 +4,12 @@ page by page, the score shown privately with its band and "not a diagnosis", opt
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import timedelta
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from bot.clock import FakeClock
@@ -16,6 +18,7 @@ from bot.errors import UserFacingError
 from bot.runtime import Runtime
 from bot.sandbox import InteractionResult, Message, SandboxError
 from bot.services.measures import EXPIRED, NOT_A_DIAGNOSIS, instrument
+from bot.services.measures.chart import TREND_SIZE
 from tests.conftest import World, deliveries_settled
 
 
@@ -130,6 +133,11 @@ async def test_phq8_from_measures_two_pages_band_and_trend_on_the_overview(
     assert "Latest: 8 of 24 (mild)" in again.text
     assert "measures:trend:phq8" in again.custom_ids()
     assert "measures:trend:gad7" not in again.custom_ids()  # nothing to chart yet
+    chart = await sandbox.click(world.member, again, "measures:trend:phq8")
+    assert chart.ephemeral
+    assert NOT_A_DIAGNOSIS in chart.text
+    [png] = chart.messages[-1].attachments
+    assert Image.open(io.BytesIO(png.data)).size == TREND_SIZE
 
 
 async def test_a_page_left_for_a_day_expires_quietly(

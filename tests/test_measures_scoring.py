@@ -3,9 +3,12 @@ example with its band, and the published band edges (docs/measures.md lists the 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.services.measures import INSTRUMENTS, PAGE_SIZE, instrument, score
+from tests.test_no_advice import ROOT, _strings
 
 # (measure, items, range of each answer, total range, published bands)
 PUBLISHED = {
@@ -101,3 +104,25 @@ def test_answers_outside_an_item_or_missing_are_refused() -> None:
         score(instrument("phq8"), [4] + [0] * 7)  # PHQ answers are 0 to 3
     with pytest.raises(ValueError, match="items"):
         score(instrument("gad7"), [0] * 6)
+
+
+DIAGNOSING = re.compile(
+    r"\byou (have|may have|likely have|probably have|are|might be|could be) "
+    r"(depress|anxi|ptsd|an? alcohol|alcoholic|a disorder|diagnos)"
+    r"|\bdiagnos(is|ed) (of|with)\b|\bscreen(s|ed)? positive\b|\bprobable (ptsd|depression)",
+    re.IGNORECASE,
+)
+
+
+def test_no_measure_text_reads_as_a_diagnosis() -> None:
+    """Every string the measures can show (their data, cog and words) is a number and a
+    published reading, never a diagnosis; a positive control shows the check bites."""
+    controls = ("You have depression.", "This suggests a diagnosis of PTSD.",
+                "You screened positive for alcohol use disorder.", "Probable PTSD")  # fmt: skip
+    for control in controls:
+        assert DIAGNOSING.search(control), control
+    paths = [*ROOT.glob("bot/services/measures/*.py"), *ROOT.glob("cogs/measures/*.py")]
+    assert len(paths) >= 6
+    for path in paths:
+        for text in _strings(path):
+            assert not DIAGNOSING.search(text), f"{path.name}: {text!r}"

@@ -15,14 +15,8 @@ from bot.scheduling import Delivery, Due
 from bot.services.measures import KIND, NOT_A_DIAGNOSIS, instrument
 from bot.tree import respond
 from bot.ui.crisis import CrisisCardButton
-from cogs.measures.ui import (
-    CADENCE_WORDS,
-    DYNAMIC_ITEMS,
-    PRIVATE,
-    overview,
-    overview_view,
-    prompt_view,
-)
+from cogs.measures.ui import DYNAMIC_ITEMS, overview_view, prompt_view
+from cogs.measures.words import CADENCE_WORDS, PRIVATE, overview
 
 if TYPE_CHECKING:
     from bot.app import MusterBot
