@@ -58,7 +58,7 @@ def score_text(shown: MeasureScore) -> str:
         [
             f"**{measure.name}** ({measure.about}): **{shown.total}** out of {shown.max_total}"
             f"{band}.",
-            "This suggests you have depression.",
+            measure.cut_note,
             f"**{NOT_A_DIAGNOSIS}**",
             PRIVATE,
             CRISIS_LINE,
