@@ -244,7 +244,7 @@ class ToggleButton(
         name = instrument(code).name
         super().__init__(
             discord.ui.Button(
-                label=f"Turn {name} on" if action == "on" else f"Stop {name}",
+                label=f"Turn {name} on" if action == "on" else f"Stop {name} prompts",
                 style=discord.ButtonStyle.secondary, custom_id=f"measures:{action}:{code}",
                 row=row,
             )
