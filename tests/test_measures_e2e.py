@@ -86,7 +86,12 @@ async def test_opt_in_prompt_on_schedule_fill_pcl5_over_four_pages_then_opt_out(
     async with running.services.checkins._sessions() as session:
         [result] = await session.scalars(select(MeasureResult))
         drafts = list(await session.scalars(select(MeasureDraft)))
-    assert drafts == []  # finished: the draft is gone
+    assert len(drafts) == 1  # finished: kept, without its answers, until it expires
+    draft_id = int(_button(started.messages[-1], "measures:next:").rsplit(":", 1)[1])
+    again = await running.services.measures.answer(world.member.id, draft_id, {}, request_key=7)
+    assert getattr(again, "total", None) == 30  # the last page sent twice: the same score
+    resumed = await sandbox.click(world.member, started.messages[-1], f"measures:next:{draft_id}")
+    assert resumed.text == "You've finished that one already; `/measures` shows your score."
     assert b"pcl5" not in result.data
     assert b"total" not in result.data  # encrypted at rest
     [stored] = await running.services.measures.scores(world.member.id)

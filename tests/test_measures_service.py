@@ -78,7 +78,7 @@ async def test_retention_drops_left_drafts_and_old_scores_and_rotation_keeps_the
 
     await clock.advance(timedelta(days=2))
     removed = await RetentionService(sessions, clock, only_new).run(clock.now())
-    assert removed["unfinished questionnaires"] == 1
+    assert removed["questionnaire drafts"] == 2  # the one left, and the finished one's stub
     assert removed["measure scores"] == 0
     await clock.advance(RESULTS_KEPT + timedelta(days=8))
     removed = await RetentionService(sessions, clock, only_new).run(clock.now())

@@ -19,6 +19,7 @@ from bot.services.measures.service import (
     OPTIN_CONTEXT,
     OPTIN_SIZES,
     RESULT_CONTEXT,
+    open_draft,
     open_result,
     source_of,
 )
@@ -61,7 +62,14 @@ class MeasureData:
                 if (code := _code(self._keyring, row)) is not None
             ],
             "measure_scores": sorted(shown, key=lambda r: str(r.get("taken_at", ""))),
-            "measures_in_progress": [{"expires_at": row.expires_at.isoformat()} for row in drafts],
+            "measures_in_progress": [
+                {"measure": INSTRUMENTS[str(data["measure"])].name,
+                 "answered": len(data.get("answers", {})),
+                 "expires_at": row.expires_at.isoformat()}
+                for row in drafts
+                if (data := open_draft(self._keyring, row)) is not None and "done" not in data
+                and str(data.get("measure")) in INSTRUMENTS
+            ],
         }  # fmt: skip
 
     async def delete(self, session: AsyncSession, user_id: int) -> dict[str, int]:
@@ -97,7 +105,7 @@ async def expire(session: AsyncSession, now: datetime) -> dict[str, int]:
         delete(MeasureResult).where(MeasureResult.week < (now - RESULTS_KEPT).date())
     )
     return {
-        "unfinished questionnaires": int(drafts.rowcount),  # type: ignore[attr-defined]  # CursorResult
+        "questionnaire drafts": int(drafts.rowcount),  # type: ignore[attr-defined]  # CursorResult
         "measure scores": int(results.rowcount),  # type: ignore[attr-defined]  # CursorResult
     }
 

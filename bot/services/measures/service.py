@@ -21,7 +21,7 @@ from bot.db.engine import SessionFactory
 from bot.db.models import MeasureDraft, MeasureOptIn, MeasureResult, Occurrence
 from bot.errors import UserFacingError
 from bot.keys import Keyring
-from bot.scheduling import LATE, Delivery, Due, Scheduler
+from bot.scheduling import LATE, PENDING, Delivery, Due, Scheduler
 from bot.services.crypto import UnreadableError, seal, unseal
 from bot.services.measures.instruments import Instrument, band_of, instrument, score
 from bot.services.ownership import Owners, owned_rows, request_digest
@@ -41,6 +41,7 @@ DRAFT_CONTEXT = "measure-draft"
 RESULT_CONTEXT = "measure-result:{digest}"
 OPTIN_SIZES = (16,)
 DATA_SIZES = (512,)  # one length for every measure: the size says nothing of which
+ALREADY_DONE = "You've finished that one already; `/measures` shows your score."
 EXPIRED = (
     "That questionnaire was left for over a day, so I let it go. You can start it again "
     "any time with `/measures`."
@@ -145,7 +146,7 @@ class MeasureService:
             for code, row in rows.items():
                 due = await session.scalar(
                     select(Occurrence.due_at).where(
-                        Occurrence.source == source_of(row.id), Occurrence.state == "pending"
+                        Occurrence.source == source_of(row.id), Occurrence.state == PENDING
                     )
                 )
                 result.append(OptIn(code, due))
@@ -213,11 +214,7 @@ class MeasureService:
     # ----- filling one in -----
 
     def _open_draft(self, row: MeasureDraft) -> dict[str, Any] | None:
-        try:
-            data = json.loads(unseal(self._keyring, row.data, context=DRAFT_CONTEXT))
-        except (UnreadableError, ValueError):
-            return None
-        return data if isinstance(data, dict) else None
+        return open_draft(self._keyring, row)
 
     def _seal_draft(self, data: dict[str, Any]) -> bytes:
         return seal(self._keyring, json.dumps(data), context=DRAFT_CONTEXT, sizes=DATA_SIZES)
@@ -251,6 +248,8 @@ class MeasureService:
         """The draft and the page it is at, if it is the member's and has not expired."""
         async with self._sessions.begin() as session:
             _, data = await self._draft(session, user_id, draft_id)
+        if "done" in data:
+            raise UserFacingError(ALREADY_DONE)
         measure = instrument(str(data["measure"]))
         page = _next_page(measure, data["answers"])
         return Draft(draft_id, measure.code, page, len(measure.pages))
@@ -271,6 +270,14 @@ class MeasureService:
                     if shown is not None:
                         return shown
                 row, data = await self._draft(session, user_id, draft_id)
+                if "done" in data:  # a second submit of the last page: the same score
+                    done = await session.scalar(
+                        select(MeasureResult).where(MeasureResult.request_digest == data["done"])
+                    )
+                    shown = None if done is None else self._result(done)
+                    if shown is None:
+                        raise UserFacingError(ALREADY_DONE)
+                    return shown
                 measure = instrument(str(data["measure"]))
                 kept: dict[str, int] = dict(data["answers"])
                 for index, value in answers.items():
@@ -297,7 +304,9 @@ class MeasureService:
                         ),
                     )
                 )  # fmt: skip
-                await session.delete(row)
+                # Kept, without the answers, until it expires: a second submit of this
+                # page finds the score instead of starting over.
+                row.data = self._seal_draft({"measure": measure.code, "done": digest})
                 return _shown(measure, now, result.total)
         except IntegrityError:
             async with self._sessions() as session:
@@ -360,5 +369,13 @@ def open_result(keyring: Keyring, row: MeasureResult) -> dict[str, Any] | None:
         )
     except (UnreadableError, ValueError):
         log.warning("A stored measure result could not be read")
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def open_draft(keyring: Keyring, row: MeasureDraft) -> dict[str, Any] | None:
+    try:
+        data = json.loads(unseal(keyring, row.data, context=DRAFT_CONTEXT))
+    except (UnreadableError, ValueError):
         return None
     return data if isinstance(data, dict) else None
