@@ -25,6 +25,7 @@ from bot.tree import MusterTree
 from cogs.checkins import CheckinCog, MedsCog, SobrietyCog
 from cogs.crisis import CrisisFlowCog
 from cogs.general import GeneralCog
+from cogs.measures import MeasuresCog
 from cogs.meetings import MeetingAdminCog, MeetingCog
 from cogs.privacy import PrivacyCog
 from cogs.reminders import ReminderCog, SettingsCog
@@ -83,6 +84,7 @@ def build_cogs(bot: MusterBot) -> list[commands.Cog]:
         MedsCog(bot),
         TaperCog(bot),  # after MedsCog: its commands go under /meds
         SobrietyCog(bot),
+        MeasuresCog(bot),
         ReminderCog(bot),
         SettingsCog(bot),
         MeetingCog(bot),

@@ -286,6 +286,35 @@ async def step_checkins(world: DemoWorld) -> None:
     show_dms(world, member)
 
 
+async def step_measures(world: DemoWorld) -> None:
+    say("\n== An optional questionnaire: PHQ-8, prompted by DM, a score and not a diagnosis ==")
+    sandbox, member = world.sandbox, world.member
+    shown = await sandbox.slash(member, world.general, "measures")
+    show_reply(member, "/measures", shown)
+    turned_on = await sandbox.click(member, shown.messages[0], "measures:on:phq8")
+    show_reply(member, "Turn PHQ-8 on", turned_on)
+    before = len(sandbox.dms_to(member))
+    await fast_forward(world, lambda: len(sandbox.dms_to(member)) > before)
+    prompt = sandbox.dms_to(member)[-1]
+    show_message(prompt)
+    form = await sandbox.click(member, prompt, "measures:start:phq8")
+    assert form.modal is not None  # noqa: S101  # the demo's own check of its script
+    say(f"\n> {member.name} fills in the form {form.modal['title']!r}")
+    answers = dict.fromkeys(
+        (row["component"]["custom_id"] for row in form.modal["components"]), "1"
+    )
+    page = await sandbox.submit_modal(member, form, answers)
+    show_reply(member, "(page 1 of 2, 'Several days' throughout)", page)
+    next_id = next(c for c in page.messages[-1].custom_ids() if c.startswith("measures:next:"))
+    form = await sandbox.click(member, page.messages[-1], next_id)
+    assert form.modal is not None  # noqa: S101  # the demo's own check of its script
+    answers = dict.fromkeys(
+        (row["component"]["custom_id"] for row in form.modal["components"]), "0"
+    )
+    done = await sandbox.submit_modal(member, form, answers)
+    show_reply(member, "(page 2 of 2, 'Not at all' throughout)", done)
+
+
 async def step_privacy_and_audit(world: DemoWorld) -> None:
     say("\n== A member takes their data, then erases it; the moderators' audit log ==")
     sandbox, member = world.sandbox, world.member
@@ -346,6 +375,7 @@ STEPS: tuple[Step, ...] = (
     step_setup_and_meeting,
     step_court_date,
     step_checkins,
+    step_measures,
     step_crisis,
     step_privacy_and_audit,
 )

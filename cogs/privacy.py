@@ -134,7 +134,8 @@ class PrivacyCog(commands.Cog):
     async def delete(self, interaction: discord.Interaction[MusterBot]) -> None:
         """Erase everything Muster keeps about you (you'll be asked to confirm)."""
         await interaction.response.send_message(
-            "This erases your check-ins, your medication log, sobriety counter, reminders, "
+            "This erases your check-ins, your medication log, sobriety counter, questionnaire "
+            "scores, reminders, "
             "settings, meeting answers and mentor requests (taken down from the mentors' "
             "channel), for good. Anonymous posts already shown in a channel stay there, no "
             "longer tied to you even with the keys; delete those from the post itself (its "

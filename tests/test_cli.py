@@ -293,6 +293,7 @@ async def test_no_command_and_no_token_runs_the_demo(tmp_path: Path) -> None:
     assert "Going: 2 · Maybe: 0 · Can't make it: 0" in out
     assert "Court date: 1 day to go" in out
     assert "Make a plan" in out
+    assert "**PHQ-8** (depression): **5** out of 24, in the published band **mild**." in out
     assert "Demo finished" in out
     assert "Traceback" not in out + err
     assert not (tmp_path / "data").exists(), "the demo must not leave a database behind"

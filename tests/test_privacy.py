@@ -105,6 +105,7 @@ async def test_delete_removes_everything_about_the_member_and_nothing_else(
         "reminders": 1, "settings": 0, "meeting_rsvps": 1, "checkins": 0, "anonymous_posts": 0,
         "medication_changes": 0, "sobriety_records": 0, "daily_prompts": 0,
         "mentor_requests": 1, "taper_steps": 0, "taper_symptom_checks": 0,
+        "measure_optins": 0, "measure_scores": 0,
     }  # fmt: skip
     again = json.loads((await privacy.export(USER)).json_bytes)
     assert again["reminders"] == again["meeting_rsvps"] == []

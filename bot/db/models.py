@@ -415,3 +415,44 @@ class TaperSymptomCheck(Base):
     request_digest: Mapped[str] = mapped_column(String(64), unique=True)
     week: Mapped[date] = mapped_column(Date, index=True)  # the Monday (UTC) of its week
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# ----- Validated measures (bot/services/measures). Which measure a row is about, and every
+# answer and score, is encrypted; results and drafts carry only a sealed owner.
+
+
+class MeasureOptIn(Base):
+    """A member's opt-in to one measure, prompted by DM on its cadence. The measure itself is
+    sealed: that a member tracks, say, PTSD symptoms is not in the clear."""
+
+    __tablename__ = "measure_optins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    measure: Mapped[bytes] = mapped_column(LargeBinary)
+    timezone: Mapped[str] = mapped_column(String(64))
+
+
+class MeasureDraft(Base):
+    """A questionnaire being filled in page by page: the answers so far, encrypted, kept until
+    it is finished or left for a day."""
+
+    __tablename__ = "measure_drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class MeasureResult(Base):
+    """One finished questionnaire: measure, answers, score and exact time, encrypted and
+    padded to one length; only a coarse week is in the clear (for retention)."""
+
+    __tablename__ = "measure_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[bytes] = mapped_column(LargeBinary)
+    request_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    week: Mapped[date] = mapped_column(Date, index=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

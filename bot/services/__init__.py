@@ -15,6 +15,7 @@ from bot.services.checkins import CheckinService
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.guilds import GuildService
 from bot.services.journal import MedicationService, SobrietyService
+from bot.services.measures import MeasureService
 from bot.services.meetings import MeetingService
 from bot.services.mentors import MentorRequests
 from bot.services.privacy import PrivacyService, member_data_handlers
@@ -52,6 +53,7 @@ class Services:
     summaries: SummaryService
     mentor_requests: MentorRequests
     taper: TaperService
+    measures: MeasureService
 
     async def zone_of(self, user_id: int, guild_id: int | None) -> str:
         """The zone a member's times are shown in: their own, else their group's, else UTC."""
@@ -106,4 +108,5 @@ def build_services(
         summaries=SummaryService(sessions, clock, keyring, scheduler),
         mentor_requests=MentorRequests(sessions, clock, scheduler),
         taper=TaperService(sessions, clock, keyring, scheduler, reads=reads),
+        measures=MeasureService(sessions, clock, keyring, scheduler),
     )

@@ -46,8 +46,9 @@ PRIVACY_SECTIONS: tuple[Section, ...] = (
         "What Muster keeps about you",
         "Only what you give it: your check-ins (notes encrypted), your medication log, taper "
         "plan and symptom checks (encrypted) and sobriety counter, your reminders (text "
-        "encrypted), daily prompt time, "
-        "time zone, and meeting RSVPs. A check-in, an anonymous post and your logs carry your "
+        "encrypted), daily prompt time, time zone, meeting RSVPs, and the optional "
+        "questionnaires you turn on in `/measures` (answers and scores encrypted). "
+        "A check-in, an anonymous post and your logs carry your "
         "id only encrypted, differently on every row, and a check-in's time only as its week. "
         "If a DM to you fails, it notes that your DMs are closed, so it doesn't keep trying.",
     ),
@@ -56,8 +57,9 @@ PRIVACY_SECTIONS: tuple[Section, ...] = (
         "Check-ins, their notes and anonymous posts, and meeting answers are deleted after "
         "your server's retention period (180 days unless a moderator changed it; see "
         "`/setup show`). Reminders go 30 days after their date. Your medication log, taper "
-        "plan, symptom checks and sobriety counter stay until you delete them. When a "
-        "server removes Muster, its "
+        "plan, symptom checks and sobriety counter stay until you delete them. Questionnaire "
+        "scores go after a year, and one left unfinished after a day. When a server removes "
+        "Muster, its "
         "shared posts are deleted 30 days later. `/mydata delete` removes everything about "
         "you at once.",
     ),

@@ -8,7 +8,7 @@ import asyncio
 import csv
 import functools
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
@@ -82,16 +82,21 @@ async def draw_chart(
     series: DailySeries, changes: Sequence[MedChange], *, title: str, first: date, last: date
 ) -> bytes:
     """render_chart in the drawing process, which starts on the first chart asked for."""
+    return await in_drawing_process(
+        functools.partial(render_chart, series, list(changes), title=title, first=first, last=last)
+    )
+
+
+async def in_drawing_process(draw: Callable[[], bytes]) -> bytes:
+    """Run `draw` (picklable: a module-level function, or a partial of one) in the drawing
+    process, which starts on the first chart asked for."""
     global _pool
     if _pool is None:
         from concurrent.futures import ProcessPoolExecutor  # lazy: only charts need it
         from multiprocessing import get_context
 
         _pool = ProcessPoolExecutor(max_workers=CHART_WORKERS, mp_context=get_context("forkserver"))
-    return await asyncio.get_running_loop().run_in_executor(
-        _pool,
-        functools.partial(render_chart, series, list(changes), title=title, first=first, last=last),
-    )
+    return await asyncio.get_running_loop().run_in_executor(_pool, draw)
 
 
 def stop_drawing() -> None:

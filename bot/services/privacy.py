@@ -41,6 +41,7 @@ from bot.services.anonymous import POSTED, REMOVED, shown_note
 from bot.services.checkins import Content, open_checkin, open_choice, read_sealed
 from bot.services.crypto import UNREADABLE, decrypt_or_none
 from bot.services.journal import details_of, ended_on
+from bot.services.measures import MeasureData
 from bot.services.mentors import source_of
 from bot.services.ownership import Owners, owned_rows, post_context
 from bot.services.taper import TaperData
@@ -75,6 +76,9 @@ TABLES: dict[str, Kind] = {
     "mentor_requests": "member",
     "taper_steps": "member",
     "taper_symptom_checks": "member",
+    "measure_optins": "member",
+    "measure_drafts": "member",
+    "measure_results": "member",
 }
 
 
@@ -476,4 +480,5 @@ def member_data_handlers(keyring: Keyring) -> list[MemberData]:
         ModeratorActionData(),
         MentorRequestData(),
         TaperData(keyring),
+        MeasureData(keyring),
     ]

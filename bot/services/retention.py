@@ -7,6 +7,7 @@ The retention job runs on the shared scheduler once a day and deletes:
   (DEFAULT_RETENTION_DAYS for check-ins made in DMs); a check-in's exact time is encrypted,
   so rows of the week the period ends in are opened to decide;
 - pauses on anonymous posting once they have ended;
+- questionnaires left unfinished for a day, and measure scores after a year;
 - everything about a server 30 days after it removed Muster (the grace period);
 - audit entries after a year.
 The member's own journal (the medication log, the taper plan and its symptom checks, the
@@ -48,7 +49,7 @@ from bot.db.models import (
 )
 from bot.keys import KEY_BYTES, Keyring
 from bot.scheduling import PENDING, TERMINAL, Delivery, Due, Scheduler
-from bot.services import key_checks
+from bot.services import key_checks, measures
 from bot.services.checkins import (
     CHECKIN_CONTEXT,
     CHOICE_SIZES,
@@ -150,6 +151,7 @@ class RetentionService:
             removed["mentor requests"] = int(requests.rowcount)  # type: ignore[attr-defined]  # CursorResult
             blocks = await session.execute(delete(AnonymousBlock).where(AnonymousBlock.until < now))
             removed["ended pauses"] = int(blocks.rowcount)  # type: ignore[attr-defined]  # CursorResult
+            removed.update(await measures.expire(session, now))
             audit_gone = await session.execute(
                 delete(AuditEntry).where(AuditEntry.created_at < now - AUDIT_KEPT)
             )
@@ -241,6 +243,7 @@ class RetentionService:
                 streak.owner = owner("sobriety_streaks", streak.owner)
                 if streak.ended is not None:
                     streak.ended = rotate(streak.ended, end_context(streak.id), END_SIZES)
+            await measures.reencrypt(session, rotate, owner)
             for occurrence in await session.scalars(
                 select(Occurrence).where(
                     Occurrence.kind == "milestone", Occurrence.state.not_in(TERMINAL)
