@@ -25,6 +25,7 @@ from cogs.checkins import CheckinCog, MedsCog, SobrietyCog
 from cogs.crisis import CrisisFlowCog
 from cogs.general import GeneralCog
 from cogs.meetings import MeetingAdminCog, MeetingCog
+from cogs.packet import PacketCog
 from cogs.privacy import PrivacyCog
 from cogs.reminders import ReminderCog, SettingsCog
 from cogs.resources import ResourceAdminCog, ResourceCog
@@ -76,6 +77,7 @@ def build_cogs(bot: MusterBot) -> list[commands.Cog]:
         CheckinCog(bot),
         MedsCog(bot),
         SobrietyCog(bot),
+        PacketCog(bot),
         ReminderCog(bot),
         SettingsCog(bot),
         MeetingCog(bot),

@@ -385,3 +385,15 @@ class MentorRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     newest: Mapped[bool | None] = mapped_column(Boolean)  # True on the member's newest, or NULL
+
+
+class ProviderQuestion(Base):
+    """One of the member's own "questions for my provider", for the visit packet: found by
+    its sealed owner, its text encrypted (like the medication log)."""
+
+    __tablename__ = "provider_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[bytes] = mapped_column(LargeBinary)
+    request_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    text_encrypted: Mapped[bytes] = mapped_column(LargeBinary)

@@ -17,6 +17,7 @@ from bot.services.guilds import GuildService
 from bot.services.journal import MedicationService, SobrietyService
 from bot.services.meetings import MeetingService
 from bot.services.mentors import MentorRequests
+from bot.services.packet import PacketOffers, PacketService, QuestionService
 from bot.services.privacy import PrivacyService, member_data_handlers
 from bot.services.recovery_meetings import RecoveryMeetingService
 from bot.services.reminders import MemberSettingsService, ReminderService
@@ -50,6 +51,9 @@ class Services:
     prompts: PromptService
     summaries: SummaryService
     mentor_requests: MentorRequests
+    questions: QuestionService
+    packets: PacketService
+    packet_offers: PacketOffers
 
     async def zone_of(self, user_id: int, guild_id: int | None) -> str:
         """The zone a member's times are shown in: their own, else their group's, else UTC."""
@@ -77,6 +81,9 @@ def build_services(
     clock = CorrectedClock(clock, lambda: scheduler.offset)
     checkins = CheckinService(sessions, clock, keyring, scheduler, spool, reads=reads)
     member_settings = MemberSettingsService(sessions, clock, reads=reads)
+    medications = MedicationService(sessions, clock, keyring)
+    sobriety = SobrietyService(sessions, clock, keyring, scheduler)
+    questions = QuestionService(sessions, clock, keyring)
     return Services(
         clock=clock,
         keyring=keyring,
@@ -98,9 +105,12 @@ def build_services(
         recovery_meetings=RecoveryMeetingService(sessions, clock),
         checkins=checkins,
         anonymous=AnonymousPostService(sessions, clock, keyring),
-        medications=MedicationService(sessions, clock, keyring),
-        sobriety=SobrietyService(sessions, clock, keyring, scheduler),
+        medications=medications,
+        sobriety=sobriety,
         prompts=PromptService(sessions, clock, scheduler),
         summaries=SummaryService(sessions, clock, keyring, scheduler),
         mentor_requests=MentorRequests(sessions, clock, scheduler),
+        questions=questions,
+        packets=PacketService(clock, checkins, medications, sobriety, questions),
+        packet_offers=PacketOffers(sessions, clock, keyring, scheduler),
     )

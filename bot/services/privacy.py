@@ -43,6 +43,8 @@ from bot.services.crypto import UNREADABLE, decrypt_or_none
 from bot.services.journal import details_of, ended_on
 from bot.services.mentors import source_of
 from bot.services.ownership import Owners, owned_rows, post_context
+from bot.services.packet.offers import packet_source
+from bot.services.packet.questions import QuestionData
 
 Kind = Literal["member", "moderator", "server", "system"]
 
@@ -72,6 +74,7 @@ TABLES: dict[str, Kind] = {
     "checkin_prompts": "member",
     "key_checks": "system",
     "mentor_requests": "member",
+    "provider_questions": "member",
 }
 
 
@@ -124,7 +127,11 @@ class ReminderData:
         if ids:
             # Their deliveries go too: the scheduler must not send what no longer exists.
             await session.execute(
-                delete(Occurrence).where(Occurrence.source.in_([f"reminder:{i}" for i in ids]))
+                delete(Occurrence).where(
+                    Occurrence.source.in_(
+                        [f"reminder:{i}" for i in ids] + [packet_source(i) for i in ids]
+                    )
+                )
             )
             await session.execute(delete(Reminder).where(Reminder.id.in_(ids)))
         return {"reminders": len(ids)}
@@ -472,4 +479,5 @@ def member_data_handlers(keyring: Keyring) -> list[MemberData]:
         AnonymousBlockData(keyring),
         ModeratorActionData(),
         MentorRequestData(),
+        QuestionData(keyring),
     ]
