@@ -143,6 +143,7 @@ class Drawn:
     labels: list[Any]
 
     def label_boxes(self) -> list[tuple[float, float, float, float]]:
+        self.figure.canvas.draw()  # a legend places its texts when drawn
         renderer = self.figure.canvas.get_renderer()
         boxes = []
         for label in self.labels:
@@ -205,9 +206,12 @@ def chart_figure(
     figure = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi)
     FigureCanvasAgg(figure)
     named = legend == "changes" and bool(changes)
-    # Fixed margins instead of tight_layout, which measures every label on every draw.
-    figure.subplots_adjust(left=0.14, right=0.97, top=0.9, bottom=0.2 if named else 0.08,
-                           hspace=0.45)  # fmt: skip
+    # Fixed margins instead of tight_layout, which measures every label on every draw: in
+    # inches, so a smaller chart (the packet's) keeps room for its dates and its legend.
+    height = size[1] / dpi
+    below = (1.8 if named else 0.75 if changes else 0.5) / height
+    top = 1 - (0.6 if title else 0.3) / height
+    figure.subplots_adjust(left=0.14, right=0.97, top=top, bottom=below, hspace=0.55)
     strip, mood_axis, sleep_axis, craving_axis = figure.subplots(
         4, 1, sharex=True, gridspec_kw={"height_ratios": [0.35, 3, 2, 1.6]}
     )
@@ -222,10 +226,8 @@ def chart_figure(
                          [hi for _, _, hi in spread], colors="#9DB7D5", linewidth=3)  # fmt: skip
     mood_axis.set_ylim(0.5, 5.5)
     mood_axis.set_yticks(list(MOODS), [f"{level} {word}" for level, word in MOODS.items()])
-    mood_axis.set_title(
-        "Mood (the day's average; a bar shows the range on days with two or more check-ins; "
-        "gaps are days without one)", y=1.0, fontsize=9,
-    )  # fmt: skip
+    mood_axis.set_title("Mood: the day's average (bar: the range of its check-ins; gap: none)",
+                        y=1.0, fontsize=9)  # fmt: skip
     hours = [(w, h) for w, h in zip(when, series.sleep_hours, strict=True) if h is not None]
     sleep_axis.vlines(
         [w for w, _ in hours], 0, [h for _, h in hours], colors="#7A9CC6",
@@ -254,6 +256,7 @@ def chart_figure(
     styles = medication_styles(changes)
     for axis in (strip, mood_axis, sleep_axis, craving_axis):
         axis.set_xlim(start, end)
+        axis.tick_params(labelsize=8)
         if axis is not strip:
             axis.grid(alpha=0.3)
         for key, (colour, dash) in styles.items():
@@ -263,7 +266,8 @@ def chart_figure(
                         linestyles=dash, linewidth=1.4)  # fmt: skip
     strip.set_yticks([])
     strip.set_ylim(0, 1)
-    for side in ("top", "right", "left"):
+    strip.xaxis.set_visible(False)
+    for side in ("top", "right", "left", "bottom"):
         strip.spines[side].set_visible(False)
     strip.set_title("Medication changes (numbered in date order)", y=1.0, fontsize=9)
     labels = _number_changes(strip, changes)
@@ -272,8 +276,8 @@ def chart_figure(
     elif changes:
         handles = [Line2D([], [], color=c, linestyle=d) for c, d in styles.values()]
         names = list(dict.fromkeys(c.medication for c in changes))
-        drawn = mood_axis.legend(handles, [n[:30] for n in names], loc="lower left",
-                                 fontsize=7, ncols=min(len(names), 3), framealpha=0.85)  # fmt: skip
+        drawn = figure.legend(handles, [n[:30] for n in names], loc="lower center", fontsize=7,
+                              ncols=min(len(names), 5), frameon=False)  # fmt: skip
         labels += list(drawn.get_texts())
     locator = AutoDateLocator()  # type: ignore[no-untyped-call]  # matplotlib lacks hints here
     craving_axis.xaxis.set_major_locator(locator)

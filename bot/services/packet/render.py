@@ -21,10 +21,13 @@ PLAN_NOTE = (
 MEASURE_NOTE = "A score, not a diagnosis; bring it to your provider."
 NO_CHANGES = "No medication changes recorded in this period."
 UNREADABLE_NOTE = "Some entries could not be read with the keys Muster has now."
-MAX_TABLE_ROWS = 14  # the newest rows; the CSV has every one
-MAX_SYMPTOM_ROWS = 10
+MAX_PAGES = 2
+# The newest rows of each table, fewer until the packet fits on MAX_PAGES; the CSV (and
+# /meds history) have every one.
+ROW_LIMITS = ((14, 10), (8, 6), (4, 3))
+CUT_NOTE = "Older rows are left out to keep this short; the CSV has every one."
 _MARGIN = 12  # mm
-_CHART_PX = (1125, 560)
+_CHART_PX = (1125, 690)
 _CHART_DPI = 150
 _GREY = (90, 90, 90)
 
@@ -56,9 +59,9 @@ def period_line(data: PacketData) -> str:
     )
 
 
-def medication_rows(data: PacketData) -> list[tuple[str, str, str, str, str]]:
+def medication_rows(data: PacketData, limit: int) -> list[tuple[str, str, str, str, str]]:
     """(#, date, what, dose as written, note): logged changes numbered as on the chart, and
-    the taper plan's steps, in date order; the newest MAX_TABLE_ROWS."""
+    the taper plan's steps, in date order; the newest `limit`."""
     rows: list[tuple[Any, str, str, str, str, str]] = []
     for number, change in enumerate(data.changes, start=1):
         rows.append((change.changed_on, str(number), f"{change.changed_on:%b %-d, %Y}",
@@ -67,9 +70,7 @@ def medication_rows(data: PacketData) -> list[tuple[str, str, str, str, str]]:
         rows.append((step.date, "plan", f"{step.date:%b %-d, %Y}", "Taper step",
                      step.dose_as_written, step.note or ""))  # fmt: skip
     rows.sort(key=lambda row: row[0])
-    return [(n, when, what, dose[:60], note[:90]) for _, n, when, what, dose, note in rows][
-        -MAX_TABLE_ROWS:
-    ]
+    return [(n, when, what, dose[:60], note[:90]) for _, n, when, what, dose, note in rows][-limit:]
 
 
 def sober_line(data: PacketData) -> str:
@@ -152,13 +153,26 @@ class _Packet:
         self.pdf.image(io.BytesIO(png), x=_MARGIN, w=width, h=height)
         self.pdf.set_y(self.pdf.get_y() + 1)
 
+    @property
+    def pages(self) -> int:
+        return int(self.pdf.page_no())
+
     def output(self) -> bytes:
         return bytes(self.pdf.output())
 
 
 def render_packet(data: PacketData) -> bytes:
-    """The packet's PDF. Every section but the header, the chart and the footer is drawn only
-    when it has something in it."""
+    """The packet's PDF, on one page if it fits and never more than MAX_PAGES. Every section
+    but the header, the chart, sober days and the footer is drawn only when it has
+    something in it."""
+    for rows, checks in ROW_LIMITS:
+        page = _draw(data, rows, checks)
+        if page.pages <= MAX_PAGES:
+            break
+    return page.output()
+
+
+def _draw(data: PacketData, row_limit: int, check_limit: int) -> _Packet:
     page = _Packet()
     page.pdf.set_font("DejaVu", "B", 15)
     page.pdf.cell(0, 8, f"{TITLE}: {data.who}", new_x="LMARGIN", new_y="NEXT")
@@ -166,7 +180,8 @@ def render_packet(data: PacketData) -> bytes:
     if data.unreadable:
         page.text(UNREADABLE_NOTE, grey=True)
     page.heading("Medication log and taper steps")
-    rows = medication_rows(data)
+    rows = medication_rows(data, row_limit)
+    cut = len(rows) < len(data.changes) + len(data.taper_steps)
     if rows:
         page.table(("#", "Date", "Medication", "Dose (as written)", "Note"), rows,
                    (11, 24, 38, 40, 79))  # fmt: skip
@@ -178,7 +193,8 @@ def render_packet(data: PacketData) -> bytes:
     page.image(packet_chart(data).png())
     if data.symptom_checks:
         page.heading("Symptom checks after each step")
-        checks = sorted(data.symptom_checks, key=lambda c: c.date)[-MAX_SYMPTOM_ROWS:]
+        checks = sorted(data.symptom_checks, key=lambda c: c.date)[-check_limit:]
+        cut = cut or len(checks) < len(data.symptom_checks)
         page.table(
             ("Date", "Symptoms ticked", "How bad (0-3)"),
             [(f"{c.date:%b %-d, %Y}", ", ".join(c.groups) or "none", str(c.severity))
@@ -196,4 +212,6 @@ def render_packet(data: PacketData) -> bytes:
         page.heading("Questions for my provider")
         for number, question in enumerate(data.questions, start=1):
             page.text(f"{number}. {question}", size=9)
-    return page.output()
+    if cut:
+        page.text(CUT_NOTE, size=7.5, grey=True)
+    return page
