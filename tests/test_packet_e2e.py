@@ -10,10 +10,15 @@ from datetime import timedelta
 import pypdf
 
 from bot.clock import FakeClock
+from bot.db.engine import SessionFactory
+from bot.keys import Keyring
 from bot.runtime import Runtime
 from bot.sandbox import Message
-from bot.services.packet import FOOTER, packet_source
-from tests.conftest import World, deliveries_settled
+from bot.scheduling import Scheduler
+from bot.services.packet import FOOTER, PacketDue, PacketOffers, QuestionService, packet_source
+from bot.services.reminders import ReminderService
+from bot.services.retention import RetentionService
+from tests.conftest import START, World, deliveries_settled
 from tests.test_checkins_e2e import checkin_options, configure
 
 PDF = "visit-packet.pdf"
@@ -176,3 +181,27 @@ async def test_cancelling_the_appointment_stops_the_packet(
     await sandbox.slash(member, world.general, "remind cancel", reminder=reminder_id)
     states = await running.services.scheduler.states(packet_source(int(reminder_id)))
     assert [state for _, state in states] == ["cancelled", "cancelled"]
+
+
+async def test_questions_and_the_packets_name_follow_key_rotation(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    old = Keyring.generate("k1")
+    scheduler = Scheduler(sessions, clock)
+    await QuestionService(sessions, clock, old).add(501, "Can we go slower?", request_key=1)
+    visit = await ReminderService(sessions, clock, old, scheduler).create(
+        user_id=501, guild_id=1, kind="appointment", text="Dr. Lee",
+        event_at=START + timedelta(days=5), zone="UTC", interaction_id=2,
+    )  # fmt: skip
+    await PacketOffers(sessions, clock, old, scheduler).accept(501, visit.id, "S.R.")
+    new_key = Keyring.generate("k2").encryption_keys["k2"]
+    both = Keyring(old.pseudonym_key, {"k2": new_key, "k1": old.encryption_keys["k1"]}, "k2")
+    await RetentionService(sessions, clock, both).reencrypt()
+    only_new = Keyring(old.pseudonym_key, {"k2": new_key}, "k2")
+    [question] = await QuestionService(sessions, clock, only_new).list(501)
+    assert (question.text, question.readable) == ("Can we go slower?", True)
+    await clock.advance(timedelta(days=2))  # the packet three days before is due
+    [due] = [d for d in await scheduler.claim() if d.source == packet_source(visit.id)]
+    prepared = await PacketOffers(sessions, clock, only_new, scheduler).prepare(due, clock.now())
+    assert isinstance(prepared, PacketDue)
+    assert prepared.who == "S.R."
