@@ -217,3 +217,26 @@ def test_two_checkins_a_day_are_summarised_as_the_average_and_the_range() -> Non
                          last=monday.local.date())  # fmt: skip
     ranges = [c for c in drawn.figure.axes[1].collections if len(c.get_segments()) == 1]
     assert [list(map(float, seg[:, 1])) for seg in ranges[0].get_segments()] == [[2.0, 5.0]]
+
+
+def test_the_packet_goes_out_on_local_mornings_across_a_clock_change() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.services.packet.offers import packet_times
+
+    york = ZoneInfo("America/New_York")
+    # Clocks go back on Sunday Nov 1, 2026: three days before is in EDT, the visit in EST.
+    visit = datetime(2026, 11, 2, 14, 0, tzinfo=york).astimezone(UTC)
+    now = datetime(2026, 10, 20, tzinfo=UTC)
+    assert packet_times(visit, "America/New_York", now) == [
+        ("three days before", datetime(2026, 10, 30, 12, 0, tzinfo=UTC)),  # 8am EDT
+        ("the morning of", datetime(2026, 11, 2, 13, 0, tzinfo=UTC)),  # 8am EST
+    ]
+    early = datetime(2026, 11, 2, 7, 30, tzinfo=york).astimezone(UTC)
+    assert packet_times(early, "America/New_York", now)[1][1] == early - timedelta(hours=1)
+    # Only what is still ahead: two days before the visit, the morning one alone.
+    later = datetime(2026, 10, 31, 12, tzinfo=UTC)
+    assert [when for when, _ in packet_times(visit, "America/New_York", later)] == [
+        "the morning of"
+    ]

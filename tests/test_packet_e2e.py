@@ -176,6 +176,7 @@ async def test_cancelling_the_appointment_stops_the_packet(
     offer = added.messages[-1]
     reminder_id = offer.custom_ids()[0].rsplit(":", 1)[1]
     await sandbox.click(member, offer, f"packet:name:{reminder_id}")
+    await sandbox.click(member, offer, f"packet:name:{reminder_id}")  # twice: booked once
     states = await running.services.scheduler.states(packet_source(int(reminder_id)))
     assert [state for _, state in states] == ["pending", "pending"]
     await sandbox.slash(member, world.general, "remind cancel", reminder=reminder_id)
