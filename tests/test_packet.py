@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import logging
 import math
 from datetime import date, timedelta
 
@@ -71,7 +72,8 @@ def read(pdf: bytes) -> tuple[int, str]:
 
 
 def test_the_packet_has_every_section_on_one_page() -> None:
-    pages, text = read(render_packet(full_packet()))
+    pdf = render_packet(full_packet())
+    pages, text = read(pdf)
     assert pages == 1
     for expected in (
         "Visit summary: S.R.",
@@ -96,7 +98,7 @@ def test_the_packet_has_every_section_on_one_page() -> None:
         "Page 1 of 1",
     ):
         assert expected in text, expected
-    reader = pypdf.PdfReader(io.BytesIO(render_packet(full_packet())))
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
     assert len(reader.pages[0].images) == 1  # the chart
 
 
@@ -134,6 +136,17 @@ def test_the_member_chooses_name_or_initials() -> None:
     assert initials("🙂") == "Member"
     _, text = read(render_packet(full_packet(who="Sam Rivera")))
     assert "Visit summary: Sam Rivera" in text
+
+
+def test_letters_no_font_has_are_left_out_and_never_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        _, text = read(render_packet(full_packet(who="Sam 李", questions=["Is 💊 the cause?"])))
+    assert "Visit summary: Sam" in text
+    assert "1. Is the cause?" in text
+    assert "💊" not in caplog.text
+    assert "李" not in caplog.text
 
 
 def overlapping(boxes: list[tuple[float, float, float, float]]) -> list[tuple[object, object]]:
