@@ -5,6 +5,7 @@ appointment reminder: yes books two DMs that arrive on time with the PDF, no boo
 from __future__ import annotations
 
 import io
+import json
 from datetime import timedelta
 
 import pypdf
@@ -15,6 +16,7 @@ from bot.keys import Keyring
 from bot.runtime import Runtime
 from bot.sandbox import Message
 from bot.scheduling import Scheduler
+from bot.services.crisis import CRISIS_TITLE
 from bot.services.packet import FOOTER, PacketDue, PacketOffers, QuestionService, packet_source
 from bot.services.reminders import ReminderService
 from bot.services.retention import RetentionService
@@ -206,3 +208,30 @@ async def test_questions_and_the_packets_name_follow_key_rotation(
     prepared = await PacketOffers(sessions, clock, only_new, scheduler).prepare(due, clock.now())
     assert isinstance(prepared, PacketDue)
     assert prepared.who == "S.R."
+
+
+async def test_questions_are_in_mydata_export_and_go_with_delete(
+    running: Runtime, world: World
+) -> None:
+    sandbox, member = world.sandbox, world.member
+    await sandbox.slash(member, world.general, "checkin questions add",
+                        question="Can the next step wait?")  # fmt: skip
+    await sandbox.slash(member, world.general, "mydata export")
+    [dm] = sandbox.dms_to(member)
+    exported = next(a.data for a in dm.attachments if a.filename.endswith(".json"))
+    assert json.loads(exported)["questions_for_my_provider"] == [
+        {"question": "Can the next step wait?"}
+    ]
+    asked = await sandbox.slash(member, world.general, "mydata delete")
+    await sandbox.click(member, asked.messages[0], "mydata:confirm")
+    assert await running.services.questions.list(member.id) == []
+
+
+async def test_a_question_in_crisis_words_shows_the_crisis_card(
+    running: Runtime, world: World
+) -> None:
+    words = "I want to kill myself, who do I tell?"
+    result = await world.sandbox.slash(
+        world.member, world.general, "checkin questions add", question=words
+    )
+    assert CRISIS_TITLE in result.text
