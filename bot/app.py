@@ -27,6 +27,7 @@ from cogs.crisis import CrisisFlowCog
 from cogs.general import GeneralCog
 from cogs.measures import MeasuresCog
 from cogs.meetings import MeetingAdminCog, MeetingCog
+from cogs.packet import PacketCog
 from cogs.privacy import PrivacyCog
 from cogs.reminders import ReminderCog, SettingsCog
 from cogs.resources import ResourceAdminCog, ResourceCog
@@ -85,6 +86,7 @@ def build_cogs(bot: MusterBot) -> list[commands.Cog]:
         TaperCog(bot),  # after MedsCog: its commands go under /meds
         SobrietyCog(bot),
         MeasuresCog(bot),
+        PacketCog(bot),
         ReminderCog(bot),
         SettingsCog(bot),
         MeetingCog(bot),

@@ -7,6 +7,7 @@ every later DM to that member, across restarts, is a single send.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -21,16 +22,22 @@ UNKNOWN_CHANNEL = 10003
 
 
 async def send_dm(
-    bot: MusterBot, user_id: int, *, due: Due | None = None, **message: Any
+    bot: MusterBot,
+    user_id: int,
+    *,
+    due: Due | None = None,
+    files: Callable[[], list[discord.File]] | None = None,
+    **message: Any,
 ) -> discord.Message:
-    """Send `message` (channel.send's keywords; no files, they can't be sent twice) to the
-    member's DMs; for a scheduled delivery `due`, once (see send_once). A remembered channel
-    Discord no longer knows is opened afresh, once."""
+    """Send `message` (channel.send's keywords) to the member's DMs; for a scheduled delivery
+    `due`, once (see send_once). A remembered channel Discord no longer knows is opened
+    afresh, once. A file can't be sent twice: `files` makes them afresh for each send."""
 
     async def send(channel: discord.abc.Messageable) -> discord.Message:
+        attached: dict[str, Any] = {} if files is None else {"files": files()}
         if due is None:
-            return await channel.send(**message)
-        return await send_once(bot, due, channel, **message)
+            return await channel.send(**message, **attached)
+        return await send_once(bot, due, channel, **message, **attached)
 
     settings = bot.services.member_settings
     remembered = await settings.dm_channel(user_id)

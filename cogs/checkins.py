@@ -45,6 +45,7 @@ from bot.services.checkins import (
 )
 from bot.services.crisis_language import assess
 from bot.services.journal import MILESTONE_LATE_LIMIT, MedChange, MilestoneShare, milestone_words
+from bot.services.packet import draw_packet
 from bot.services.rhythm import PROMPT_LATE_LIMIT, SUMMARY_DEADLINE, WeeklySummary
 from bot.services.text import plural
 from bot.tree import anywhere, group_of, member_zone, report_error, respond
@@ -59,6 +60,13 @@ from bot.ui.checkins import (
 )
 from bot.ui.crisis import CrisisCardButton, card_if_crisis, show_card
 from bot.ui.embeds import CALM_BLUE, safe
+from bot.ui.packet import (
+    add_question,
+    list_questions,
+    packet_file,
+    remove_question,
+    who_for,
+)
 
 if TYPE_CHECKING:
     from bot.app import MusterBot
@@ -73,6 +81,10 @@ MILESTONE_CHOICES = [
     app_commands.Choice(name="Keep them to myself", value="none"),
     app_commands.Choice(name="Celebrate in the group anonymously", value="anonymous"),
     app_commands.Choice(name="Celebrate in the group with my name", value="named"),
+]
+PACKET_NAME_CHOICES = [
+    app_commands.Choice(name="My initials", value="initials"),
+    app_commands.Choice(name="My name", value="name"),
 ]
 SLEEP_SUGGESTIONS = ["poor", "ok", "good", "4", "5", "6", "7", "8", "9", "10"]
 # Recording a sent post's message id can fail on the database or on the post's own state.
@@ -287,16 +299,26 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
 
     @app_commands.command(name="report")
     @app_commands.checks.cooldown(3, 300, key=lambda i: i.user.id)
-    @app_commands.describe(days="How many days back (30 if you leave it out; up to 365)")
+    @app_commands.describe(
+        days="How many days back (30 if you leave it out; up to 365)",
+        name="On the PDF for your provider: your initials (if you leave it out) or your name",
+    )
+    @app_commands.choices(name=PACKET_NAME_CHOICES)
     async def report(
-        self, interaction: discord.Interaction[MusterBot], days: int | None = None
+        self,
+        interaction: discord.Interaction[MusterBot],
+        days: int | None = None,
+        name: app_commands.Choice[str] | None = None,
     ) -> None:
-        """A report for your provider by DM: chart, table of every check-in, medication changes."""
+        """A report for your provider by DM: a one-page PDF, a chart and a table of check-ins."""
         span = validate_days(days)
         await interaction.response.defer(ephemeral=True, thinking=True)
         period = await self._period(interaction, span)
         first, today, changes = period.first, period.today, period.changes
         png = await period.chart(f"Check-ins {first:%b %-d} to {today:%b %-d, %Y}")
+        who = who_for(interaction.user, "name" if name and name.value == "name" else "initials")
+        packet = await self.bot.services.packets.gather(interaction.user.id, period.zone, span, who)
+        pdf = await draw_packet(packet)
         lines = [
             f"**Your check-in report, {first:%B %-d} to {today:%B %-d, %Y}** ({period.zone})",
             "",
@@ -314,8 +336,11 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
 
         def files() -> list[discord.File]:
             return [
+                packet_file(pdf),
                 discord.File(io.BytesIO(png), filename="checkins.png"),
-                discord.File(io.BytesIO(checkins_csv(period.entries)), filename="checkins.csv"),
+                discord.File(
+                    io.BytesIO(checkins_csv(period.entries, changes)), filename="checkins.csv"
+                ),
             ]
 
         try:
@@ -332,8 +357,38 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
             return
         await respond(
             interaction,
-            "I've sent your report (a chart and a table of every check-in) to your DMs.",
+            "I've sent your report (a one-page PDF for your provider, a chart and a table of "
+            "every check-in) to your DMs.",
         )
+
+    questions = app_commands.Group(
+        name="questions", description="Your questions for your provider, for your report"
+    )
+
+    @questions.command(name="add")
+    @app_commands.describe(question="A question you want to ask at your next visit")
+    async def questions_add(
+        self, interaction: discord.Interaction[MusterBot], question: app_commands.Range[str, 1, 200]
+    ) -> None:
+        """Add a question for your provider; it goes on your /checkin report."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await card_if_crisis(interaction, question)
+        await add_question(interaction, question)
+
+    @questions.command(name="list")
+    async def questions_list(self, interaction: discord.Interaction[MusterBot]) -> None:
+        """See your questions for your provider."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await list_questions(interaction)
+
+    @questions.command(name="remove")
+    @app_commands.describe(number="The question's number in /checkin questions list")
+    async def questions_remove(
+        self, interaction: discord.Interaction[MusterBot], number: app_commands.Range[int, 1, 99]
+    ) -> None:
+        """Remove one of your questions for your provider."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await remove_question(interaction, number)
 
     @app_commands.command(name="prompt")
     @app_commands.describe(at="A time of day in your time zone, like 8pm; or off")

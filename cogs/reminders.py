@@ -29,11 +29,13 @@ from bot.scheduling import (
     Delivery,
     Due,
 )
+from bot.services.packet import APPOINTMENT_KINDS
 from bot.services.reminders import KINDS, ReminderMessage, ReminderView, parse_when
 from bot.services.timezones import resolve_timezone, timezone_choices
 from bot.tree import anywhere, group_of, member_zone, report_error, reporting, respond, services_of
 from bot.ui.crisis import card_if_crisis
 from bot.ui.embeds import CALM_BLUE, safe
+from bot.ui.packet import OFFER, offer_view
 
 if TYPE_CHECKING:
     from bot.app import MusterBot
@@ -354,12 +356,15 @@ class ReminderCog(commands.GroupCog, group_name="remind"):
             for due, state in await services.scheduler.states(f"reminder:{created.id}")
             if state == "pending"
         )
-        await respond(
-            interaction,
+        text = (
             f"Got it. I'll remind you about “{safe(created.text)}” on "
             f"{local:%A, %B %-d at %-I:%M %p} ({zone}), which is <t:{stamp}:F> for you. "
-            f"Reminders: {due_times}.",
+            f"Reminders: {due_times}."
         )
+        if created.kind in APPOINTMENT_KINDS:  # the visit packet, if they want it
+            await respond(interaction, f"{text}\n\n{OFFER}", view=offer_view(created.id))
+            return
+        await respond(interaction, text)
 
     @app_commands.command(name="list")
     async def list_reminders(self, interaction: discord.Interaction[MusterBot]) -> None:

@@ -426,16 +426,19 @@ async def test_history_chart_and_report_by_dm(
                             **checkin_options(mood=mood, share="private", sleep="6.5"))  # fmt: skip
         await clock.advance(timedelta(days=1))
 
-    history = await sandbox.slash(world.member, world.general, "checkin history")
+    history = await sandbox.slash(world.member, world.general, "checkin history", timeout=30.0)
     message = history.messages[-1]
     assert message.ephemeral
     assert "4 check-ins on 4 days." in message.text
     [chart] = message.attachments
     assert Image.open(io.BytesIO(chart.data)).size == CHART_SIZE
 
-    report = await sandbox.slash(world.member, world.general, "checkin report", days=14)
-    assert (
-        report.text == "I've sent your report (a chart and a table of every check-in) to your DMs."
+    report = await sandbox.slash(
+        world.member, world.general, "checkin report", days=14, timeout=30.0
+    )
+    assert report.text == (
+        "I've sent your report (a one-page PDF for your provider, a chart and a table of "
+        "every check-in) to your DMs."
     )
     [dm] = sandbox.dms_to(world.member)
     assert "Sertraline 50 mg" in dm.text
@@ -444,8 +447,13 @@ async def test_history_chart_and_report_by_dm(
     image = Image.open(io.BytesIO(files["checkins.png"]))
     assert image.format == "PNG"
     assert image.size == CHART_SIZE
-    rows = list(csv.DictReader(io.StringIO(files["checkins.csv"].decode())))
-    assert tuple(rows[0]) == CSV_HEADER
+    assert files["visit-packet.pdf"].startswith(b"%PDF")
+    table = list(csv.DictReader(io.StringIO(files["checkins.csv"].decode())))
+    assert tuple(table[0]) == CSV_HEADER
+    rows = [row for row in table if row["record"] == "check-in"]
+    [change] = [row for row in table if row["record"] == "medication change"]
+    assert (change["medication"], change["dose"]) == ("Sertraline", "50 mg")
+    assert change["note"] == "Step down, with Dr. Lee"
     assert [int(row["mood"]) for row in rows] == moods
     assert {row["sleep_hours"] for row in rows} == {"6.5"}
     assert {row["sober_today"] for row in rows} == {"yes"}
@@ -601,10 +609,10 @@ async def test_chart_commands_have_a_cooldown(running: Runtime, world: World) ->
         world.member, world.general, "checkin now", **checkin_options(share="private")
     )
     for _ in range(3):
-        shown = await sandbox.slash(world.member, world.general, "checkin history")
+        shown = await sandbox.slash(world.member, world.general, "checkin history", timeout=30.0)
         assert shown.messages[-1].attachments
-    slowed = await sandbox.slash(world.member, world.general, "checkin history")
+    slowed = await sandbox.slash(world.member, world.general, "checkin history", timeout=30.0)
     assert slowed.ephemeral
     assert slowed.text.startswith("Slow down a little: try again in")
-    other = await sandbox.slash(world.other_member, world.general, "checkin history")
+    other = await sandbox.slash(world.other_member, world.general, "checkin history", timeout=30.0)
     assert other.text.startswith("No check-ins in the last 30 days")  # per member, not global

@@ -29,6 +29,53 @@ ADVICE = [
     )
 ]
 
+# Issue 14: no sentence may tell a member to raise, lower, stop, switch, skip or time a dose.
+# Checked sentence by sentence, so "Talk to your prescriber before changing anything" stays
+# fine while "Lower your dose" never is.
+_DOSE_VERBS = r"(raise|lower|reduce|cut|increase|decrease|stop|switch|skip|halve|double|taper|drop)"
+_DOSE_WORDS = r"(dose|dosage|doses|meds?|medications?|pills?|tablets?|mg|mcg)"
+DOSE_ADVICE = [
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        # An order: the sentence starts with the verb ("Lower your dose to 25 mg").
+        rf"^\W*(please\s+|now\s+|just\s+)?{_DOSE_VERBS}\b.*\b{_DOSE_WORDS}\b",
+        r"^\W*(please\s+)?(switch|move|change)\s+(to|from|over)\b",
+        # A suggestion: "you should / could / might want to ...".
+        r"\byou\s+(should|could|can|must|need to|might want to|might|may want to|ought to|"
+        rf"'d better)\s+"
+        rf"(try\s+)?({_DOSE_VERBS[1:-1]}|change|take|move)\b",
+        r"\btry\s+(raising|lowering|reducing|cutting|stopping|switching|skipping|halving|"
+        r"doubling|tapering|taking)\b",
+        rf"\bit'?s\s+(safe|fine|ok|okay)\s+to\s+({_DOSE_VERBS[1:-1]}|take)\b",
+        # Timing: "take it at night", "move your dose to the morning".
+        rf"\btake\s+(it|them|this|your\s+{_DOSE_WORDS})\s+(at|in|before|after|with|every|"
+        rf"each|twice|once|later|earlier)\b",
+        rf"\b(move|shift)\s+(your|the)\s+{_DOSE_WORDS}\b",
+        rf"\btime\s+your\s+{_DOSE_WORDS}\b",
+    )
+]
+DOSE_CONTROL = [
+    "Lower your dose to 25 mg.",
+    "Raise the dose next week.",
+    "Stop the sertraline now, it's fine: stop your meds.",
+    "You should switch to the generic.",
+    "You might want to skip tomorrow's dose.",
+    "Skip your pill tonight.",
+    "Try stopping the medication for a week.",
+    "Take it at night instead.",
+    "Move your dose to the morning.",
+    "It's safe to stop now.",
+    "Switch to 50 mg.",
+]
+NOT_ADVICE = [
+    "Talk to your prescriber before changing anything.",
+    "Don't change a medication without your prescriber.",
+    "Taper steps are shown as your prescriber set them, word for word.",
+    "Muster doesn't give medical advice. Please make changes only with your prescriber.",
+    "Noted: Sertraline, 50 mg, from November 3, 2026.",
+    "Stop reminders with /checkin prompt off.",
+]
+
 POSITIVE_CONTROL = [
     "Try 25 mg at night.",
     "You should take it with food.",
@@ -77,8 +124,40 @@ def _directory_texts() -> list[str]:
     return texts
 
 
+def _sentences(text: str) -> list[str]:
+    return [part for part in re.split(r"(?<=[.!?])\s+|\n+", text) if part.strip()]
+
+
 def _advice_in(text: str) -> list[str]:
-    return [pattern.pattern for pattern in ADVICE if pattern.search(text)]
+    found = [pattern.pattern for pattern in ADVICE if pattern.search(text)]
+    for sentence in _sentences(text):
+        found += [pattern.pattern for pattern in DOSE_ADVICE if pattern.search(sentence)]
+    return found
+
+
+@pytest.mark.parametrize("text", DOSE_CONTROL)
+def test_the_check_catches_dose_instructions(text: str) -> None:
+    assert _advice_in(text), text
+
+
+@pytest.mark.parametrize("text", NOT_ADVICE)
+def test_the_check_lets_plain_words_through(text: str) -> None:
+    assert _advice_in(text) == [], text
+
+
+def test_no_line_of_the_visit_packet_reads_as_advice() -> None:
+    """Every line of a packet with every section filled, read back from the PDF."""
+    import io
+
+    import pypdf
+
+    from bot.services.packet import render_packet
+    from tests.test_packet import full_packet
+
+    reader = pypdf.PdfReader(io.BytesIO(render_packet(full_packet())))
+    lines = [line for page in reader.pages for line in page.extract_text().splitlines()]
+    assert len(lines) > 20
+    assert [line for line in lines if _advice_in(line)] == []
 
 
 @pytest.mark.parametrize("text", POSITIVE_CONTROL)

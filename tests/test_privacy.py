@@ -23,6 +23,7 @@ from bot.services import audit
 from bot.services.crypto import key_id_of
 from bot.services.meetings import MeetingService
 from bot.services.mentors import MentorRequests, source_of
+from bot.services.packet import PacketOffers, QuestionService, packet_source
 from bot.services.privacy import TABLES, PrivacyService, member_data_handlers
 from bot.services.reminders import ReminderService
 from bot.services.resources import ResourceDraft, ResourceService
@@ -73,8 +74,17 @@ async def fill(sessions: SessionFactory, clock: FakeClock, keyring: Keyring) -> 
     assert (
         await mentors.claim(theirs_asked, USER, roles=[11], mentor_role_id=11)
     ).won  # USER reached out to OTHER
+    questions = QuestionService(sessions, clock, keyring)
+    await questions.add(USER, "Can we go slower?", request_key=11)
+    await questions.add(OTHER, "Not yours either", request_key=12)
+    visit = await reminders.create(
+        user_id=USER, guild_id=1, kind="appointment", text="Dr. Lee", event_at=in_five_days,
+        zone="UTC", interaction_id=3,
+    )  # fmt: skip
+    offers = PacketOffers(sessions, clock, keyring, scheduler)
+    assert len(await offers.accept(USER, visit.id, "S.R.")) == 2
     return {"mine": mine, "theirs": theirs, "reminders": reminders, "asked": asked,
-            "theirs_asked": theirs_asked}  # fmt: skip
+            "theirs_asked": theirs_asked, "visit": visit, "questions": questions}  # fmt: skip
 
 
 async def test_export_has_everything_decrypted_and_the_csv_parses(
@@ -85,7 +95,9 @@ async def test_export_has_everything_decrypted_and_the_csv_parses(
     privacy = PrivacyService(sessions, clock, member_data_handlers(keyring))
     exported = await privacy.export(USER)
     document = json.loads(exported.json_bytes)
-    assert [r["text"] for r in document["reminders"]] == ["Court, room 4B"]
+    assert [r["text"] for r in document["reminders"]] == ["Court, room 4B", "Dr. Lee"]
+    assert document["questions_for_my_provider"] == [{"question": "Can we go slower?"}]
+    assert "Not yours either" not in exported.json_bytes.decode()
     assert [r["answer"] for r in document["meeting_rsvps"]] == ["going"]
     assert [a["target"] for a in document["moderator_actions"]] == ["Pantry"]
     assert "Not yours" not in exported.json_bytes.decode()
@@ -102,17 +114,20 @@ async def test_delete_removes_everything_about_the_member_and_nothing_else(
     privacy = PrivacyService(sessions, clock, member_data_handlers(keyring))
     removed = await privacy.delete(USER)
     assert removed == {
-        "reminders": 1, "settings": 0, "meeting_rsvps": 1, "checkins": 0, "anonymous_posts": 0,
+        "reminders": 2, "settings": 0, "meeting_rsvps": 1, "checkins": 0, "anonymous_posts": 0,
         "medication_changes": 0, "sobriety_records": 0, "daily_prompts": 0,
         "mentor_requests": 1, "taper_steps": 0, "taper_symptom_checks": 0,
-        "measure_optins": 0, "measure_scores": 0,
+        "measure_optins": 0, "measure_scores": 0, "questions_for_my_provider": 1,
     }  # fmt: skip
     again = json.loads((await privacy.export(USER)).json_bytes)
     assert again["reminders"] == again["meeting_rsvps"] == []
+    assert again["questions_for_my_provider"] == []
+    assert [q.text for q in await filled["questions"].list(OTHER)] == ["Not yours either"]
     assert len(again["moderator_actions"]) == 1  # kept for accountability, as /privacy says
     async with sessions() as session:
         sources = set(await session.scalars(select(Occurrence.source)))
     assert f"reminder:{filled['mine'].id}" not in sources  # nothing left to deliver
+    assert packet_source(filled["visit"].id) not in sources  # nor its visit packet
     assert f"reminder:{filled['theirs'].id}" in sources
     assert source_of(filled["asked"]) not in sources
     async with sessions() as session:
@@ -149,7 +164,7 @@ async def test_retention_job(sessions: SessionFactory, clock: FakeClock) -> None
     outcome = await retention.deliver(job, clock.now())
     assert outcome.status == "sent"
     assert outcome.detail is not None
-    assert "2 reminders" in outcome.detail
+    assert "3 reminders" in outcome.detail  # the appointment too
     assert await filled["reminders"].get(USER, filled["mine"].id) is None
     async with sessions() as session:
         pending = select(Occurrence.due_at).where(

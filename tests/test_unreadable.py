@@ -81,17 +81,22 @@ async def test_history_report_and_meds_show_what_they_can(
         first.note = damaged(first.note)
         change.details_encrypted = damaged(change.details_encrypted)
 
-    history = await sandbox.slash(world.member, world.general, "checkin history")
+    history = await sandbox.slash(world.member, world.general, "checkin history", timeout=30.0)
     assert "2 check-ins" in history.messages[-1].text
     assert UNREADABLE_LINE in history.messages[-1].text
 
-    await sandbox.slash(world.member, world.general, "checkin report")
+    await sandbox.slash(world.member, world.general, "checkin report", timeout=30.0)
     [dm] = sandbox.dms_to(world.member)
     assert UNREADABLE_LINE in dm.text
     assert "Lithium 300 mg" in dm.text
     files = {a.filename: a.data for a in dm.attachments}
-    rows = list(csv.DictReader(io.StringIO(files["checkins.csv"].decode())))
+    table = list(csv.DictReader(io.StringIO(files["checkins.csv"].decode())))
+    rows = [row for row in table if row["record"] == "check-in"]
     assert [row["note"] for row in rows] == ["(text could not be read)", "second note"]
+    assert {row["medication"] for row in table if row["record"] == "medication change"} == {
+        "(text could not be read)",
+        "Lithium",
+    }
 
     meds = await sandbox.slash(world.member, world.general, "meds history")
     assert UNREADABLE_LINE in meds.text

@@ -150,10 +150,10 @@ async def test_checkin_streak_counts_through_yesterday(
         await sandbox.slash(world.member, world.general, "checkin now",
                             **checkin_options(share="private"))  # fmt: skip
         await clock.advance(timedelta(days=1))
-    history = await sandbox.slash(world.member, world.general, "checkin history")
+    history = await sandbox.slash(world.member, world.general, "checkin history", timeout=30.0)
     assert "Check-in streak: 2 days in a row." in history.messages[-1].text  # not yet today
     await clock.advance(timedelta(days=1))  # a whole day without one: the streak ended
-    history = await sandbox.slash(world.member, world.general, "checkin history")
+    history = await sandbox.slash(world.member, world.general, "checkin history", timeout=30.0)
     assert "Check-in streak: 0 days in a row." in history.messages[-1].text
 
 

@@ -456,3 +456,15 @@ class MeasureResult(Base):
     request_digest: Mapped[str] = mapped_column(String(64), unique=True)
     week: Mapped[date] = mapped_column(Date, index=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ProviderQuestion(Base):
+    """One of the member's own "questions for my provider", for the visit packet: found by
+    its sealed owner, its text encrypted (like the medication log)."""
+
+    __tablename__ = "provider_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[bytes] = mapped_column(LargeBinary)
+    request_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    text_encrypted: Mapped[bytes] = mapped_column(LargeBinary)

@@ -18,6 +18,7 @@ from bot.services.journal import MedicationService, SobrietyService
 from bot.services.measures import MeasureService
 from bot.services.meetings import MeetingService
 from bot.services.mentors import MentorRequests
+from bot.services.packet import PacketOffers, PacketService, QuestionService
 from bot.services.privacy import PrivacyService, member_data_handlers
 from bot.services.recovery_meetings import RecoveryMeetingService
 from bot.services.reminders import MemberSettingsService, ReminderService
@@ -54,6 +55,9 @@ class Services:
     mentor_requests: MentorRequests
     taper: TaperService
     measures: MeasureService
+    questions: QuestionService
+    packets: PacketService
+    packet_offers: PacketOffers
 
     async def zone_of(self, user_id: int, guild_id: int | None) -> str:
         """The zone a member's times are shown in: their own, else their group's, else UTC."""
@@ -81,6 +85,11 @@ def build_services(
     clock = CorrectedClock(clock, lambda: scheduler.offset)
     checkins = CheckinService(sessions, clock, keyring, scheduler, spool, reads=reads)
     member_settings = MemberSettingsService(sessions, clock, reads=reads)
+    medications = MedicationService(sessions, clock, keyring)
+    sobriety = SobrietyService(sessions, clock, keyring, scheduler)
+    questions = QuestionService(sessions, clock, keyring)
+    taper = TaperService(sessions, clock, keyring, scheduler, reads=reads)
+    measures = MeasureService(sessions, clock, keyring, scheduler)
     return Services(
         clock=clock,
         keyring=keyring,
@@ -102,11 +111,14 @@ def build_services(
         recovery_meetings=RecoveryMeetingService(sessions, clock),
         checkins=checkins,
         anonymous=AnonymousPostService(sessions, clock, keyring),
-        medications=MedicationService(sessions, clock, keyring),
-        sobriety=SobrietyService(sessions, clock, keyring, scheduler),
+        medications=medications,
+        sobriety=sobriety,
         prompts=PromptService(sessions, clock, scheduler),
         summaries=SummaryService(sessions, clock, keyring, scheduler),
         mentor_requests=MentorRequests(sessions, clock, scheduler),
-        taper=TaperService(sessions, clock, keyring, scheduler, reads=reads),
-        measures=MeasureService(sessions, clock, keyring, scheduler),
+        taper=taper,
+        measures=measures,
+        questions=questions,
+        packets=PacketService(clock, checkins, medications, sobriety, questions, taper, measures),
+        packet_offers=PacketOffers(sessions, clock, keyring, scheduler),
     )

@@ -8,10 +8,11 @@ import asyncio
 import csv
 import functools
 import io
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from typing import TYPE_CHECKING
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
 from bot.services.checkins import CRAVINGS, MOODS, SOBER, Entry, Summary, sleep_words
 from bot.services.journal import MedChange
@@ -36,6 +37,9 @@ CSV_HEADER = (
     "sober_today",
     "shared_with",
     "note",
+    "record",  # "check-in" or "medication change"
+    "medication",
+    "dose",
 )
 NO_ADVICE = (
     "Muster is not a medical service and gives no medical advice. This is your own record, to "
@@ -53,6 +57,11 @@ class DailySeries:
     sleep_hours: list[float | None] = field(default_factory=list)  # average where hours given
     sleep_word: list[str | None] = field(default_factory=list)  # the day's last word, if no hours
     craving: list[int] = field(default_factory=list)  # the day's strongest, 0 to 2
+    mood_low: list[int] = field(default_factory=list)  # the day's lowest and highest mood:
+    mood_high: list[int] = field(default_factory=list)  # a range when it had two check-ins
+    checkins: list[int] = field(default_factory=list)  # check-ins that day
+    # Sober that day: True when it said yes and none said no, False when one said no.
+    sober: list[bool | None] = field(default_factory=list)
 
 
 def daily_points(entries: Sequence[Entry]) -> DailySeries:
@@ -65,11 +74,16 @@ def daily_points(entries: Sequence[Entry]) -> DailySeries:
         those = by_day[day]
         hours = [e.sleep_hours for e in those if e.sleep_hours is not None]
         words = [e.sleep_quality for e in those if e.sleep_quality]
+        answers = {e.sober for e in those}
         series.days.append(day)
         series.mood.append(sum(e.mood for e in those) / len(those))
+        series.mood_low.append(min(e.mood for e in those))
+        series.mood_high.append(max(e.mood for e in those))
+        series.checkins.append(len(those))
         series.sleep_hours.append(sum(hours) / len(hours) if hours else None)
         series.sleep_word.append(words[-1] if words and not hours else None)
         series.craving.append(max(_CRAVING_LEVEL[e.cravings] for e in those))
+        series.sober.append(False if "no" in answers else True if "yes" in answers else None)
     return series
 
 
@@ -107,75 +121,225 @@ def stop_drawing() -> None:
         _pool = None
 
 
-def render_chart(
-    series: DailySeries, changes: Sequence[MedChange], *, title: str, first: date, last: date
-) -> bytes:
-    """A PNG of CHART_SIZE pixels: mood, sleep and cravings by day, medication changes as
-    lines. One artist per series (collections), whatever the number of days."""
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # lazy: heavy import
-    from matplotlib.figure import Figure  # lazy: heavy import
+# Each medication its own line: colour and dash, in the order they first appear.
+MED_STYLES: tuple[tuple[str, Any], ...] = (
+    ("#6A4C93", "--"),
+    ("#1B7F79", ":"),
+    ("#B5523B", "-."),
+    ("#3B6EA5", (0, (6, 2, 1, 2, 1, 2))),
+    ("#8C6D1F", (0, (1, 3))),
+    ("#555555", (0, (8, 3))),
+)
+LEGEND_ROWS = 10  # changes named in the PNG's legend; the rest are in the report's table
+_LABEL_GAP = 4  # pixels between two change numbers
 
-    figure = Figure(figsize=(CHART_SIZE[0] / _DPI, CHART_SIZE[1] / _DPI), dpi=_DPI)
-    # Fixed margins instead of tight_layout, which measures every label on every draw.
-    figure.subplots_adjust(left=0.14, right=0.97, top=0.9, bottom=0.07, hspace=0.35)
-    mood_axis, sleep_axis, craving_axis = figure.subplots(3, 1, sharex=True)
-    # A title placed by hand (y=1.0 below) skips measuring the ticks under it on every draw.
+
+@dataclass
+class Drawn:
+    """A chart as drawn, before it is saved: the figure and the texts that must never
+    overlap (the change numbers and the legend's entries), for the tests to measure."""
+
+    figure: Any
+    labels: list[Any]
+
+    def label_boxes(self) -> list[tuple[float, float, float, float]]:
+        self.figure.canvas.draw()  # a legend places its texts when drawn
+        renderer = self.figure.canvas.get_renderer()
+        boxes = []
+        for label in self.labels:
+            box = label.get_window_extent(renderer)
+            boxes.append((box.x0, box.y0, box.x1, box.y1))
+        return boxes
+
+    def png(self) -> bytes:
+        buffer = io.BytesIO()
+        # Fast zlib: a chart of flat colours compresses well either way.
+        self.figure.savefig(buffer, format="png", dpi=self.figure.dpi,
+                            pil_kwargs={"compress_level": 1})  # fmt: skip
+        return buffer.getvalue()
+
+
+def medication_styles(changes: Sequence[MedChange]) -> dict[str, tuple[str, Any]]:
+    """A style per medication (by name, case aside), in the order they first appear."""
+    styles: dict[str, tuple[str, Any]] = {}
+    for change in changes:
+        key = change.medication.casefold()
+        if key not in styles:
+            styles[key] = MED_STYLES[len(styles) % len(MED_STYLES)]
+    return styles
+
+
+def _gapped(
+    when: list[datetime], values: Sequence[float | None], days: list[date]
+) -> tuple[list[datetime], list[float]]:
+    """The points with a break (NaN) wherever a day was missed: no line joins across it."""
+    xs: list[datetime] = []
+    ys: list[float] = []
+    for index, (moment, value) in enumerate(zip(when, values, strict=True)):
+        if index and (days[index] - days[index - 1]).days > 1:
+            xs.append(moment - timedelta(hours=12))
+            ys.append(math.nan)
+        xs.append(moment)
+        ys.append(math.nan if value is None else value)
+    return xs, ys
+
+
+def chart_figure(
+    series: DailySeries,
+    changes: Sequence[MedChange],
+    *,
+    title: str,
+    first: date,
+    last: date,
+    size: tuple[int, int] = CHART_SIZE,
+    dpi: int = _DPI,
+    legend: str = "changes",
+) -> Drawn:
+    """Mood, sleep, cravings and sober days by day; each medication change a numbered line
+    in its medication's style. `legend`: "changes" names every change (the PNG), or
+    "medications" names each medication's style (the packet, whose table lists the changes)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # lazy: heavy import
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    figure = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi)
+    FigureCanvasAgg(figure)
+    named = legend == "changes" and bool(changes)
+    # Fixed margins instead of tight_layout, which measures every label on every draw: in
+    # inches, so a smaller chart (the packet's) keeps room for its dates and its legend.
+    height = size[1] / dpi
+    below = (1.8 if named else 0.75 if changes else 0.5) / height
+    top = 1 - (0.6 if title else 0.3) / height
+    figure.subplots_adjust(left=0.14, right=0.97, top=top, bottom=below, hspace=0.55)
+    strip, mood_axis, sleep_axis, craving_axis = figure.subplots(
+        4, 1, sharex=True, gridspec_kw={"height_ratios": [0.35, 3, 2, 1.6]}
+    )
     when = [datetime.combine(day, time(12)) for day in series.days]
-    mood_axis.plot(when, series.mood, marker="o", markersize=3, color="#3B6EA5")
+    xs, ys = _gapped(when, series.mood, series.days)
+    mood_axis.plot(xs, ys, marker="o", markersize=3, color="#3B6EA5")
+    spread = [(w, lo, hi) for w, lo, hi, n in
+              zip(when, series.mood_low, series.mood_high, series.checkins, strict=True)
+              if n > 1 and hi > lo]  # fmt: skip
+    if spread:
+        mood_axis.vlines([w for w, _, _ in spread], [lo for _, lo, _ in spread],
+                         [hi for _, _, hi in spread], colors="#9DB7D5", linewidth=3)  # fmt: skip
     mood_axis.set_ylim(0.5, 5.5)
     mood_axis.set_yticks(list(MOODS), [f"{level} {word}" for level, word in MOODS.items()])
-    mood_axis.set_title("Mood (the day's average)", y=1.0)
+    mood_axis.set_title("Mood: the day's average (bar: the range of its check-ins; gap: none)",
+                        y=1.0, fontsize=9)  # fmt: skip
     hours = [(w, h) for w, h in zip(when, series.sleep_hours, strict=True) if h is not None]
     sleep_axis.vlines(
         [w for w, _ in hours], 0, [h for _, h in hours], colors="#7A9CC6",
-        linewidth=max(1.0, 600 / max(len(series.days), 1)),
+        linewidth=max(0.8, 0.6 * 0.83 * size[0] * 72 / dpi / ((last - first).days + 1)),
     )  # fmt: skip
     worded = [(w, q) for w, q in zip(when, series.sleep_word, strict=True) if q]
-    sleep_axis.scatter(
-        [w for w, _ in worded],
-        [_SLEEP_LEVEL[q or "ok"] for _, q in worded],
-        facecolors="none",
-        edgecolors="#3B6EA5",
-        label="poor / ok / good",
-    )
+    sleep_axis.scatter([w for w, _ in worded], [_SLEEP_LEVEL[q or "ok"] for _, q in worded],
+                       facecolors="none", edgecolors="#3B6EA5")  # fmt: skip
     sleep_axis.set_ylim(0, 14)
-    sleep_axis.set_title("Sleep (hours; hollow marks: poor, ok, good)", y=1.0)
-    craving_axis.plot(
-        when, series.craving, marker="s", markersize=3, linestyle="none", color="#B5523B"
-    )
+    sleep_axis.set_ylabel("hours")
+    sleep_axis.set_title("Sleep, hours a night (hollow marks: poor, ok, good, no hours given)",
+                         y=1.0, fontsize=9)  # fmt: skip
+    craving_axis.plot(when, series.craving, marker="s", markersize=3, linestyle="none",
+                      color="#B5523B")  # fmt: skip
+    sober = [(date2num(datetime.combine(d, time.min)), 1.0)  # type: ignore[no-untyped-call]
+             for d, yes in zip(series.days, series.sober, strict=True) if yes]  # fmt: skip
+    craving_axis.broken_barh(sober, (-0.45, 0.2), facecolors="#4C9A6A")
     craving_axis.set_ylim(-0.5, 2.5)
     craving_axis.set_yticks([0, 1, 2], list(CRAVINGS.values()))
-    craving_axis.set_title("Cravings (the day's strongest)", y=1.0)
+    craving_axis.set_title(
+        f"Cravings (the day's strongest); green strip: sober that day "
+        f"({plural(sum(1 for yes in series.sober if yes), 'day')})", y=1.0, fontsize=9,
+    )  # fmt: skip
     start = datetime.combine(first, time.min)
     end = datetime.combine(last, time.max)
-    marks = [datetime.combine(change.changed_on, time(12)) for change in changes]
-    for axis in (mood_axis, sleep_axis, craving_axis):
+    styles = medication_styles(changes)
+    for axis in (strip, mood_axis, sleep_axis, craving_axis):
         axis.set_xlim(start, end)
-        axis.grid(alpha=0.3)
-        if marks:
-            axis.vlines(marks, 0, 1, transform=axis.get_xaxis_transform(),
-                        colors="#6A4C93", linestyles="--")  # fmt: skip
-    for change, mark in zip(changes, marks, strict=True):
-        mood_axis.annotate(
-            f"{change.medication} {change.dose}"[:40],
-            (mark, 5.3),
-            fontsize=8,
-            color="#6A4C93",
-            rotation=0,
-        )
+        axis.tick_params(labelsize=8)
+        if axis is not strip:
+            axis.grid(alpha=0.3)
+        for key, (colour, dash) in styles.items():
+            marks = [datetime.combine(c.changed_on, time(12)) for c in changes
+                     if c.medication.casefold() == key]  # fmt: skip
+            axis.vlines(marks, 0, 1, transform=axis.get_xaxis_transform(), colors=colour,
+                        linestyles=dash, linewidth=1.4)  # fmt: skip
+    strip.set_yticks([])
+    strip.set_ylim(0, 1)
+    strip.xaxis.set_visible(False)
+    for side in ("top", "right", "left", "bottom"):
+        strip.spines[side].set_visible(False)
+    strip.set_title("Medication changes (numbered in date order)", y=1.0, fontsize=9)
+    labels = _number_changes(strip, changes)
+    if named:
+        labels += _legend(figure, changes, styles)
+    elif changes:
+        handles = [Line2D([], [], color=c, linestyle=d) for c, d in styles.values()]
+        names = list(dict.fromkeys(c.medication for c in changes))
+        drawn = figure.legend(handles, [n[:30] for n in names], loc="lower center", fontsize=7,
+                              ncols=min(len(names), 5), frameon=False)  # fmt: skip
+        labels += list(drawn.get_texts())
     locator = AutoDateLocator()  # type: ignore[no-untyped-call]  # matplotlib lacks hints here
     craving_axis.xaxis.set_major_locator(locator)
     craving_axis.xaxis.set_major_formatter(
         ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]  # matplotlib lacks hints here
     )
     figure.suptitle(title)
-    buffer = io.BytesIO()
-    # Fast zlib: a chart of flat colours compresses well either way.
-    figure.savefig(buffer, format="png", dpi=_DPI, pil_kwargs={"compress_level": 1})
-    return buffer.getvalue()
+    return Drawn(figure, labels)
 
 
-def checkins_csv(entries: Sequence[Entry]) -> bytes:
+def _number_changes(strip: Any, changes: Sequence[MedChange]) -> list[Any]:
+    """One number per change above the chart, in one row. Numbers that would touch are
+    merged into one label ("3-5"), measured as drawn: they never overlap."""
+    renderer = strip.figure.canvas.get_renderer()
+    placed: list[tuple[int, int, Any]] = []  # first and last number, the text
+
+    def put(low: int, high: int) -> Any:
+        days = [changes[i].changed_on for i in range(low, high + 1)]
+        middle = datetime.combine(days[0], time(12)) + (days[-1] - days[0]) / 2
+        words = str(low + 1) if low == high else f"{low + 1}-{high + 1}"
+        return strip.text(middle, 0.45, words, ha="center", va="center", fontsize=8,
+                          color="#333333", clip_on=False,
+                          bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6})  # fmt: skip
+
+    for index in range(len(changes)):
+        low, high, text = index, index, put(index, index)
+        while placed:
+            before = placed[-1][2].get_window_extent(renderer)
+            if text.get_window_extent(renderer).x0 >= before.x1 + _LABEL_GAP:
+                break
+            low, _, merged = placed.pop()
+            merged.remove()
+            text.remove()
+            text = put(low, high)
+        placed.append((low, high, text))
+    return [text for _, _, text in placed]
+
+
+def _legend(figure: Any, changes: Sequence[MedChange], styles: dict[str, Any]) -> list[Any]:
+    from matplotlib.lines import Line2D  # lazy: heavy import
+
+    shown = list(enumerate(changes, start=1))[:LEGEND_ROWS]
+    handles = [Line2D([], [], color=styles[c.medication.casefold()][0],
+                      linestyle=styles[c.medication.casefold()][1]) for _, c in shown]  # fmt: skip
+    words = [f"{n}. {c.changed_on:%b %-d}: {c.medication} {c.dose}"[:48] for n, c in shown]
+    if len(changes) > LEGEND_ROWS:
+        handles.append(Line2D([], [], linestyle="none"))
+        words.append(f"and {len(changes) - LEGEND_ROWS} more (see the table)")
+    drawn = figure.legend(handles, words, loc="lower center", ncols=2, fontsize=8,
+                          frameon=False, bbox_to_anchor=(0.5, 0.0))  # fmt: skip
+    return list(drawn.get_texts())
+
+
+def render_chart(
+    series: DailySeries, changes: Sequence[MedChange], *, title: str, first: date, last: date
+) -> bytes:
+    """A PNG of CHART_SIZE pixels (see chart_figure)."""
+    return chart_figure(series, changes, title=title, first=first, last=last).png()
+
+
+def checkins_csv(entries: Sequence[Entry], changes: Sequence[MedChange] = ()) -> bytes:
+    """Every check-in, then every medication change, in one table: `record` says which."""
     table = io.StringIO()
     writer = csv.writer(table)
     writer.writerow(CSV_HEADER)
@@ -192,8 +356,15 @@ def checkins_csv(entries: Sequence[Entry]) -> bytes:
                 entry.sober,
                 entry.share,
                 entry.note or "",
+                "check-in",
+                "",
+                "",
             ]
         )
+    for change in changes:
+        blank = [""] * 8
+        writer.writerow([change.changed_on.isoformat(), *blank, change.note or "",
+                         "medication change", change.medication, change.dose])  # fmt: skip
     return table.getvalue().encode("utf-8")
 
 

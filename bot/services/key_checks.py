@@ -20,7 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import SessionFactory, insert_for
-from bot.db.models import Checkin, CheckinProfile, KeyCheck, MedicationChange, Reminder
+from bot.db.models import (
+    Checkin,
+    CheckinProfile,
+    KeyCheck,
+    MedicationChange,
+    ProviderQuestion,
+    Reminder,
+)
 from bot.errors import ConfigError
 from bot.keys import Keyring
 from bot.services.checkins import NOTE_CONTEXT
@@ -171,6 +178,12 @@ async def _fails_on_stored_data(session: AsyncSession, keyring: Keyring, key_id:
         .limit(SAMPLE_ROWS)
     )
     samples += [(blob, f"med:{digest}") for digest, blob in changes.all()]
+    questions = await session.execute(
+        select(ProviderQuestion.request_digest, ProviderQuestion.text_encrypted)
+        .order_by(ProviderQuestion.id.desc())
+        .limit(SAMPLE_ROWS)
+    )
+    samples += [(blob, f"question:{digest}") for digest, blob in questions.all()]
     tried = opened = 0
     for blob, context in samples:
         try:

@@ -44,6 +44,8 @@ from bot.services.journal import details_of, ended_on
 from bot.services.measures import MeasureData
 from bot.services.mentors import source_of
 from bot.services.ownership import Owners, owned_rows, post_context
+from bot.services.packet.offers import packet_source
+from bot.services.packet.questions import QuestionData
 from bot.services.taper import TaperData
 
 Kind = Literal["member", "moderator", "server", "system"]
@@ -79,6 +81,7 @@ TABLES: dict[str, Kind] = {
     "measure_optins": "member",
     "measure_drafts": "member",
     "measure_results": "member",
+    "provider_questions": "member",
 }
 
 
@@ -131,7 +134,11 @@ class ReminderData:
         if ids:
             # Their deliveries go too: the scheduler must not send what no longer exists.
             await session.execute(
-                delete(Occurrence).where(Occurrence.source.in_([f"reminder:{i}" for i in ids]))
+                delete(Occurrence).where(
+                    Occurrence.source.in_(
+                        [f"reminder:{i}" for i in ids] + [packet_source(i) for i in ids]
+                    )
+                )
             )
             await session.execute(delete(Reminder).where(Reminder.id.in_(ids)))
         return {"reminders": len(ids)}
@@ -481,4 +488,5 @@ def member_data_handlers(keyring: Keyring) -> list[MemberData]:
         MentorRequestData(),
         TaperData(keyring),
         MeasureData(keyring),
+        QuestionData(keyring),
     ]

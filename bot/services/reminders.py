@@ -44,11 +44,13 @@ from bot.scheduling import (
 )
 from bot.services.crypto import UNREADABLE, decrypt_or_none, encrypt
 from bot.services.dates import parse_natural
+from bot.services.packet.offers import packet_source
 from bot.services.text import clean_text
 
 KINDS: dict[str, str] = {
     "court": "Court date",
     "appointment": "Appointment",
+    "va_appointment": "VA appointment",
     "medication": "Medication",
     "other": "Reminder",
     "leave": "Time to leave",
@@ -57,6 +59,7 @@ KINDS: dict[str, str] = {
 DEFAULT_LEADS: dict[str, tuple[int, ...]] = {
     "court": (3 * 24 * 60, 24 * 60, 120),
     "appointment": (3 * 24 * 60, 24 * 60, 120),
+    "va_appointment": (3 * 24 * 60, 24 * 60, 120),
     "medication": (0,),
     "other": (0,),
     "leave": (0,),
@@ -470,7 +473,8 @@ class ReminderService:
             deadline=min(row.event_at, due.due_at + LATE_LIMIT)
             if lead > 0
             else due.due_at + LATE_LIMIT,
-            plan_prompt=lead == PLAN_LEAD and row.kind in ("court", "appointment"),
+            plan_prompt=lead == PLAN_LEAD
+            and row.kind in ("court", "appointment", "va_appointment"),
             timezone=row.timezone,
             snoozes=snoozes_before(row.event_at, now),
         )
@@ -486,6 +490,7 @@ class ReminderService:
             row = await self._own(session, user_id, reminder_id)
             row.status = status
             await Scheduler.cancel(session, f"reminder:{row.id}", now)
+            await Scheduler.cancel(session, packet_source(row.id), now)  # its visit packet
             return await self._view(session, row)
 
     async def _own(self, session: AsyncSession, user_id: int, reminder_id: int) -> Reminder:

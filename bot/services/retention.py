@@ -43,6 +43,7 @@ from bot.db.models import (
     MeetingRsvp,
     MentorRequest,
     Occurrence,
+    ProviderQuestion,
     RecoveryMeeting,
     Reminder,
     SobrietyStreak,
@@ -63,6 +64,7 @@ from bot.services.guild_settings import DEFAULT_RETENTION_DAYS
 from bot.services.journal import END_SIZES, end_context, shared_milestones_of
 from bot.services.mentors import KEEP_FOR as MENTOR_REQUESTS_KEPT
 from bot.services.ownership import OWNER_SIZES, Owners, owner_context, post_context
+from bot.services.packet.offers import packet_source
 from bot.services.pseudonyms import storage_week
 from bot.services.spool import Spool
 from bot.services.taper import rotate_taper
@@ -130,7 +132,11 @@ class RetentionService:
             ids = list(old)
             if ids:
                 await session.execute(
-                    delete(Occurrence).where(Occurrence.source.in_([f"reminder:{i}" for i in ids]))
+                    delete(Occurrence).where(
+                        Occurrence.source.in_(
+                            [f"reminder:{i}" for i in ids] + [packet_source(i) for i in ids]
+                        )
+                    )
                 )
                 await session.execute(delete(Reminder).where(Reminder.id.in_(ids)))
             removed["reminders"] = len(ids)
@@ -239,6 +245,11 @@ class RetentionService:
                 change.details_encrypted = rotate(
                     change.details_encrypted, f"med:{change.request_digest}"
                 )
+            for question in await session.scalars(select(ProviderQuestion)):
+                question.owner = owner("provider_questions", question.owner)
+                question.text_encrypted = rotate(
+                    question.text_encrypted, f"question:{question.request_digest}"
+                )
             for streak in await session.scalars(select(SobrietyStreak)):
                 streak.owner = owner("sobriety_streaks", streak.owner)
                 if streak.ended is not None:
@@ -257,6 +268,17 @@ class RetentionService:
                         "user": rotate(sealed, f"milestone:{streak_id}").hex(),
                     }
             await rotate_taper(session, rotate, lambda blob, table: owner(table, blob))
+            for occurrence in await session.scalars(
+                select(Occurrence).where(
+                    Occurrence.kind == "packet", Occurrence.state.not_in(TERMINAL)
+                )
+            ):
+                if "who" in occurrence.payload:  # the packet's name, sealed (packet/offers.py)
+                    sealed = bytes.fromhex(str(occurrence.payload["who"]))
+                    occurrence.payload = {
+                        **occurrence.payload,
+                        "who": rotate(sealed, occurrence.source).hex(),
+                    }
         if self._spool is not None:
             # Held check-ins are stored data too: left under the old key, they would be lost
             # the day it is removed (R29).

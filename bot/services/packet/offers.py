@@ -1,0 +1,125 @@
+"""Sending the visit packet before an appointment: when a member creates an appointment
+reminder, they may ask for the packet by DM three days before and on the morning of the
+visit. The two deliveries go through the scheduler like every other; declining books none."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock
+from bot.db.engine import SessionFactory
+from bot.db.models import Reminder
+from bot.errors import UserFacingError
+from bot.keys import Keyring
+from bot.scheduling import LATE, Booking, Delivery, Due, Scheduler
+from bot.services.crypto import decrypt_or_none, encrypt
+
+APPOINTMENT_KINDS = ("appointment", "va_appointment")
+PACKET_KIND = "packet"
+PACKET_DAYS = 30  # the period a sent packet covers
+MORNING = time(8, 0)  # the visit's morning, in the member's zone
+PACKET_LATE_LIMIT = timedelta(hours=12)
+NameChoice = Literal["initials", "name"]
+UNNAMED = "Member"  # the sealed name could not be read (R28)
+
+
+def packet_source(reminder_id: int) -> str:
+    return f"packet:{reminder_id}"
+
+
+def packet_times(event_at: datetime, zone: str, now: datetime) -> list[tuple[str, datetime]]:
+    """Three days before (the morning, local time) and the morning of the visit (never after
+    it starts); only the ones still ahead."""
+    tz = ZoneInfo(zone)
+    local = event_at.astimezone(tz)
+    before = datetime.combine(local.date() - timedelta(days=3), MORNING, tz).astimezone(UTC)
+    morning = datetime.combine(local.date(), MORNING, tz).astimezone(UTC)
+    if morning >= event_at:
+        morning = event_at - timedelta(hours=1)
+    return [(when, at) for when, at in (("three days before", before), ("the morning of", morning))
+            if at > now]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PacketDue:
+    """A packet to send now."""
+
+    user_id: int
+    reminder_id: int
+    zone: str
+    who: str  # the name or initials the member chose, as they were then
+    event_at: datetime
+    when: str  # "three days before" or "the morning of"
+    days: int
+
+
+class PacketOffers:
+    def __init__(
+        self, sessions: SessionFactory, clock: Clock, keyring: Keyring, scheduler: Scheduler
+    ) -> None:
+        self._keyring = keyring
+        self._sessions = sessions
+        self._clock = clock
+        self._scheduler = scheduler
+
+    async def accept(self, user_id: int, reminder_id: int, who: str) -> list[datetime]:
+        """Book the packet's deliveries for the member's appointment reminder (again: the same
+        moments, so a second press books nothing new); their times come back. `who`, the name
+        or initials the packet is for, is kept encrypted in the deliveries."""
+        now = self._clock.now()
+        async with self._sessions.begin() as session:
+            row = await session.get(Reminder, reminder_id)
+            if row is None or row.user_id != user_id or row.kind not in APPOINTMENT_KINDS:
+                raise UserFacingError("I couldn't find that appointment among your reminders.")
+            if row.status != "active":
+                raise UserFacingError("That reminder is already finished.")
+            times = packet_times(row.event_at, row.timezone, now)
+            await Scheduler.cancel(session, packet_source(row.id), now)
+            sealed = encrypt(self._keyring, who[:80], context=packet_source(row.id)).hex()
+            payload = {"who": sealed, "days": PACKET_DAYS}
+            await Scheduler.add_many(
+                session,
+                [Booking(packet_source(row.id), PACKET_KIND, at, {**payload, "when": when})
+                 for when, at in times],
+            )  # fmt: skip
+        if times:
+            await self._scheduler.scheduled(min(at for _, at in times))
+        return [at for _, at in times]
+
+    async def decline(self, user_id: int, reminder_id: int) -> None:
+        """No packet for this appointment: nothing is booked (one booked before is cancelled)."""
+        async with self._sessions.begin() as session:
+            row = await session.get(Reminder, reminder_id)
+            if row is None or row.user_id != user_id:
+                raise UserFacingError("I couldn't find that appointment among your reminders.")
+            await Scheduler.cancel(session, packet_source(row.id), self._clock.now())
+
+    async def prepare(self, due: Due, now: datetime) -> PacketDue | Delivery:
+        reminder_id = int(due.source.split(":", 1)[1])
+        async with self._sessions() as session:
+            row = await session.get(Reminder, reminder_id)
+            if row is None or row.status != "active":
+                return Delivery("cancelled", "the appointment reminder was finished or removed")
+            if now - due.due_at > PACKET_LATE_LIMIT:
+                return Delivery("skipped_late", "more than 12 hours late", LATE)
+            if max(now, self._scheduler.now()) >= row.event_at:
+                return Delivery("skipped_late", "the appointment has already started", LATE)
+            who = decrypt_or_none(
+                self._keyring, _from_hex(str(due.payload.get("who", ""))),
+                context=packet_source(row.id), what="packet name",
+            )  # fmt: skip
+            return PacketDue(
+                user_id=row.user_id, reminder_id=row.id, zone=row.timezone, who=who or UNNAMED,
+                event_at=row.event_at, when=str(due.payload.get("when", "")),
+                days=int(due.payload.get("days", PACKET_DAYS)),
+            )  # fmt: skip
+
+
+def _from_hex(text: str) -> bytes:
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        return b""  # not a sealed value: reads as unreadable

@@ -1,0 +1,140 @@
+"""The member's own "questions for my provider": a short list they keep for the visit
+packet. Private: each row is found by its sealed owner and its text is encrypted, like the
+medication log (bot/services/journal.py)."""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db.engine import SessionFactory
+from bot.db.models import ProviderQuestion
+from bot.errors import UserFacingError
+from bot.keys import Keyring
+from bot.services.crypto import UNREADABLE, decrypt_or_none, encrypt
+from bot.services.ownership import Owners, owned_rows, request_digest
+from bot.services.text import clean_text
+
+TABLE = "provider_questions"
+MAX_QUESTIONS = 10  # a short list: the packet shows them all on its first page
+MAX_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Question:
+    id: int
+    number: int  # 1, 2, ... in the order they were added: what the member picks by
+    text: str
+    readable: bool = True
+
+
+def _context(row: ProviderQuestion) -> str:
+    return f"question:{row.request_digest}"
+
+
+def text_of(keyring: Keyring, row: ProviderQuestion) -> str | None:
+    return decrypt_or_none(
+        keyring, row.text_encrypted, context=_context(row), what="question for a provider"
+    )
+
+
+class QuestionService:
+    def __init__(self, sessions: SessionFactory, clock: Clock, keyring: Keyring) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._keyring = keyring
+        self._owners = Owners(keyring)
+
+    async def add(self, user_id: int, text: str, *, request_key: int) -> builtins.list[Question]:
+        """Add one question, once per submission (R15); the whole list comes back."""
+        cleaned = clean_text(text, field="Question", max_length=MAX_LENGTH)
+        digest = request_digest(self._keyring, request_key)
+        try:
+            async with self._sessions.begin() as session:
+                if await session.scalar(
+                    select(ProviderQuestion.id).where(ProviderQuestion.request_digest == digest)
+                ):
+                    return self._views(await self._rows(session, user_id))
+                rows = await self._rows(session, user_id)
+                if len(rows) >= MAX_QUESTIONS:
+                    raise UserFacingError(
+                        f"Your list is full ({MAX_QUESTIONS} questions). Remove one with "
+                        "`/checkin questions remove` to make room."
+                    )
+                session.add(
+                    ProviderQuestion(
+                        owner=self._owners.seal_user(TABLE, user_id),
+                        request_digest=digest,
+                        text_encrypted=encrypt(
+                            self._keyring, cleaned, context=f"question:{digest}"
+                        ),
+                    )
+                )
+        except IntegrityError:
+            pass  # the same submission twice at once: the other one saved it
+        return await self.list(user_id)
+
+    async def list(self, user_id: int) -> builtins.list[Question]:
+        async with self._sessions() as session:
+            return self._views(await self._rows(session, user_id))
+
+    async def remove(self, user_id: int, number: int) -> Question:
+        """Remove the question shown as `number` in the member's list."""
+        async with self._sessions.begin() as session:
+            rows = await self._rows(session, user_id)
+            if not 1 <= number <= len(rows):
+                raise UserFacingError(
+                    "There's no question with that number. `/checkin questions list` shows "
+                    "your list."
+                )
+            row = rows[number - 1]
+            removed = self._views(rows)[number - 1]
+            await session.execute(delete(ProviderQuestion).where(ProviderQuestion.id == row.id))
+        return removed
+
+    async def _rows(self, session: AsyncSession, user_id: int) -> builtins.list[ProviderQuestion]:
+        return await owned_rows(session, self._owners, ProviderQuestion, user_id)
+
+    def _views(self, rows: builtins.list[ProviderQuestion]) -> builtins.list[Question]:
+        views = []
+        for number, row in enumerate(rows, start=1):
+            text = text_of(self._keyring, row)
+            views.append(
+                Question(row.id, number, UNREADABLE if text is None else text, text is not None)
+            )
+        return views
+
+
+class QuestionData:
+    """/mydata export and delete for the questions (see bot/services/privacy.py)."""
+
+    tables: tuple[str, ...] = (TABLE,)
+
+    def __init__(self, keyring: Keyring) -> None:
+        self._keyring = keyring
+        self._owners = Owners(keyring)
+
+    async def export(self, session: AsyncSession, user_id: int) -> dict[str, list[dict[str, Any]]]:
+        rows = await owned_rows(session, self._owners, ProviderQuestion, user_id)
+        return {
+            "questions_for_my_provider": [
+                {
+                    "question": text
+                    if (text := text_of(self._keyring, row)) is not None
+                    else UNREADABLE
+                }
+                for row in rows
+            ]
+        }
+
+    async def delete(self, session: AsyncSession, user_id: int) -> dict[str, int]:
+        ids = [row.id for row in await owned_rows(session, self._owners, ProviderQuestion, user_id)]
+        if ids:
+            await session.execute(delete(ProviderQuestion).where(ProviderQuestion.id.in_(ids)))
+        return {"questions_for_my_provider": len(ids)}

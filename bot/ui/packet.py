@@ -1,0 +1,197 @@
+"""The visit packet in Discord: the member's questions for their provider (answering an
+interaction already deferred), the PDF as an attachment, the offer on a new appointment
+reminder, and the packet's delivery by DM."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure
+from bot.dm import send_dm
+from bot.scheduling import Delivery, Due
+from bot.services.packet import (
+    MAX_QUESTIONS,
+    NameChoice,
+    PacketData,
+    Question,
+    draw_packet,
+    initials,
+)
+from bot.tree import reporting, respond, services_of
+from bot.ui.embeds import safe
+
+if TYPE_CHECKING:
+    from bot.app import MusterBot
+
+log = logging.getLogger(__name__)
+
+PACKET_FILE = "visit-packet.pdf"
+OFFER = (
+    "Would you like your visit packet by DM before this appointment? It's a one-page PDF of "
+    "your check-ins, medication log and questions for your provider, sent three days before "
+    "and on the morning of the visit. You can say no."
+)
+OFFER_LABELS = {
+    "initials": "Yes, with my initials",
+    "name": "Yes, with my name",
+    "no": "No thanks",
+}
+NO_QUESTIONS = (
+    "You have no questions for your provider yet. Add one with `/checkin questions add`; "
+    "they go on your `/checkin report`."
+)
+
+
+def who_for(user: discord.abc.User, choice: NameChoice) -> str:
+    name = getattr(user, "display_name", None) or user.name
+    return name if choice == "name" else initials(name)
+
+
+def packet_file(pdf: bytes) -> discord.File:
+    return discord.File(io.BytesIO(pdf), filename=PACKET_FILE)
+
+
+def questions_text(
+    questions: list[Question], heading: str = "Your questions for your provider"
+) -> str:
+    if not questions:
+        return NO_QUESTIONS
+    lines = [
+        "**Your questions for your provider** (private to you; they go on your `/checkin report`):"
+    ]
+    lines += [f"{q.number}. {safe(q.text)}" for q in questions]
+    if len(questions) >= MAX_QUESTIONS:
+        lines.append(f"_That's the most the packet holds ({MAX_QUESTIONS})._")
+    return "\n".join(lines)[:2000]
+
+
+async def add_question(interaction: discord.Interaction[Any], question: str) -> None:
+    questions = await services_of(interaction).questions.add(
+        interaction.user.id, question, request_key=interaction.id
+    )
+    await respond(interaction, "Added. " + questions_text(questions))
+
+
+async def list_questions(interaction: discord.Interaction[Any]) -> None:
+    await respond(interaction, questions_text(await services_of(interaction).questions.list(
+        interaction.user.id
+    )))  # fmt: skip
+
+
+async def remove_question(interaction: discord.Interaction[Any], number: int) -> None:
+    questions = services_of(interaction).questions
+    removed = await questions.remove(interaction.user.id, number)
+    left = await questions.list(interaction.user.id)
+    text = f"Removed: “{safe(removed.text)}”."
+    await respond(interaction, text + ("\n\n" + questions_text(left) if left else ""))
+
+
+class PacketOfferButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"packet:(?P<answer>initials|name|no):(?P<id>\d{1,12})",
+):
+    """Yes (with initials or name) or no, on the private answer to a new appointment
+    reminder. The id is the reminder's; the clicker must own it."""
+
+    def __init__(self, answer: str, reminder_id: int) -> None:
+        style = discord.ButtonStyle.secondary if answer == "no" else discord.ButtonStyle.primary
+        super().__init__(
+            discord.ui.Button(
+                label=OFFER_LABELS[answer], style=style,
+                custom_id=f"packet:{answer}:{reminder_id}",
+            )
+        )  # fmt: skip
+        self.answer = answer
+        self.reminder_id = reminder_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> PacketOfferButton:
+        return cls(match["answer"], int(match["id"]))
+
+    @reporting
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        offers = services_of(interaction).packet_offers
+        if self.answer == "no":
+            await offers.decline(interaction.user.id, self.reminder_id)
+            await respond(
+                interaction,
+                "Okay, no packet for this one. `/checkin report` makes one whenever you like.",
+            )
+            return
+        choice: NameChoice = "name" if self.answer == "name" else "initials"
+        who = who_for(interaction.user, choice)
+        times = await offers.accept(interaction.user.id, self.reminder_id, who)
+        if not times:
+            await respond(
+                interaction,
+                "The visit is too close for that, but `/checkin report` makes your packet now.",
+            )
+            return
+        stamps = " and ".join(f"<t:{int(at.timestamp())}:F>" for at in times)
+        await respond(
+            interaction,
+            f"Okay. I'll DM you your visit packet (for “{safe(who)}”) {stamps}. Cancelling "
+            "the reminder stops it.",
+        )
+
+
+def offer_view(reminder_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for answer in OFFER_LABELS:
+        view.add_item(PacketOfferButton(answer, reminder_id))
+    return view
+
+
+class PacketDelivery:
+    """Sends the visit packet by DM before an appointment, and says how it went."""
+
+    def __init__(self, bot: MusterBot) -> None:
+        self.bot = bot
+
+    async def deliver(self, due: Due, now: datetime) -> Delivery:
+        services = self.bot.services
+        prepared = await services.packet_offers.prepare(due, now)
+        if isinstance(prepared, Delivery):
+            return prepared
+        data = await services.packets.gather(
+            prepared.user_id, prepared.zone, prepared.days, prepared.who
+        )
+        pdf = await draw_packet(data)
+        stamp = int(prepared.event_at.timestamp())
+        try:
+            message = await send_dm(
+                self.bot,
+                prepared.user_id,
+                content=f"Your visit packet for your appointment <t:{stamp}:F>: a one-page "
+                "summary of your last "
+                f"{prepared.days} days for your provider. {packet_note(data)}",
+                files=lambda: [packet_file(pdf)],
+                due=due,
+            )
+        except SEND_ERRORS as error:
+            if isinstance(error, discord.Forbidden) and error.code == CANNOT_DM:
+                await services.member_settings.mark_dms_closed(prepared.user_id)
+            return send_failure(error)
+        return Delivery("sent", message_id=message.id)
+
+
+def packet_note(data: PacketData) -> str:
+    if data.questions:
+        return f"Your {len(data.questions)} question(s) are on it."
+    return "Add questions for your provider with `/checkin questions add`."
+
+
+DYNAMIC_ITEMS = (PacketOfferButton,)

@@ -1,0 +1,28 @@
+"""The visit packet's deliveries: the packet sent by DM before an appointment, when its
+member said yes to the offer on the reminder (bot/ui/packet.py)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from discord.ext import commands
+
+from bot.services.packet import PACKET_KIND, PACKET_LATE_LIMIT
+from bot.ui.packet import DYNAMIC_ITEMS, PacketDelivery
+
+if TYPE_CHECKING:
+    from bot.app import MusterBot
+
+
+class PacketCog(commands.Cog):
+    def __init__(self, bot: MusterBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.bot.services.scheduler.register(
+            PACKET_KIND, PacketDelivery(self.bot), deadline=PACKET_LATE_LIMIT
+        )
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
