@@ -235,3 +235,31 @@ async def test_a_question_in_crisis_words_shows_the_crisis_card(
         world.member, world.general, "checkin questions add", question=words
     )
     assert CRISIS_TITLE in result.text
+
+
+async def test_the_packet_carries_the_taper_the_symptom_checks_and_the_measures(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """The packet's optional sections, filled by their own services for the period."""
+    sandbox, services, user = world.sandbox, running.services, world.member.id
+    zone = "America/New_York"
+    await configure(running, world)
+    await sandbox.slash(world.member, world.general, "settings timezone", zone=zone)
+    await services.taper.add_step(
+        user_id=user, when="yesterday", dose="37.5 mg", note="as Dr. Lee set it", zone=zone,
+        request_key=1,
+    )  # fmt: skip
+    await services.taper.record_symptom_check(
+        user_id=user, symptoms=["insomnia", "sensory"], severity=2, zone=zone, request_key=2
+    )
+    draft = await services.measures.start(user, "phq8")
+    for page in range(draft.pages):
+        items = range(page * 5, min(page * 5 + 5, 8))
+        draft = await services.measures.answer(user, draft.id, dict.fromkeys(items, 1), 10 + page)
+    await sandbox.slash(world.member, world.general, "checkin report", days=14, timeout=DRAWING)
+    [dm] = sandbox.dms_to(world.member)
+    _, text = pdf_text(dm)
+    assert "37.5 mg" in text
+    assert "Symptom checks after each step" in text
+    assert "Insomnia or vivid dreams, Sensory" in text
+    assert "PHQ-8" in text and "8" in text
