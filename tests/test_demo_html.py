@@ -108,6 +108,14 @@ def in_new_york(kolkata: datetime) -> tuple[int, int]:
     return there.hour, there.minute
 
 
+def dm_panel(driver: WebDriver, who: str, text: str) -> WebElement:
+    """The first panel of `who`'s DMs that shows `text`."""
+    for panel in panels(driver, "dm", who):
+        if text in words(panel):
+            return panel
+    raise AssertionError(f"no DMs to {who} show {text!r}")
+
+
 def labels(element: WebElement) -> list[str]:
     return [b.text for b in element.find_elements(By.CSS_SELECTOR, ".button")]
 
@@ -120,8 +128,7 @@ def test_the_page_has_channels_private_replies_and_dms(page: WebDriver) -> None:
     about = next(p for p in panels(page, "reply") if p.get_attribute("data-action") == "/about")
     assert "Alex used /about" in words(about)
     assert "Only you can see this" in words(about)  # the member's private reply, marked so
-    dms = panels(page, "dm", "Alex")[-1]
-    assert "Court date: 1 day to go" in words(dms)
+    assert "Court date: 1 day to go" in words(dm_panel(page, "Alex", "Court date"))
 
 
 def test_a_checkin_and_an_anonymous_post(page: WebDriver) -> None:
@@ -183,7 +190,7 @@ def test_times_are_in_the_chosen_zone(page: WebDriver, demo: Demo) -> None:
         r"When\n  \| (\w{3} \d\d \w{3} \d{4} \d+:\d\d [AP]M) IST", demo.transcript
     )
     assert in_new_york(read(text, "%a %d %b %Y %I:%M %p")) == (9, 0)
-    court = message(panels(page, "dm", "Alex")[-1], "Court date: 3 days to go")
+    court = message(dm_panel(page, "Alex", "Court date"), "Court date: 3 days to go")
     [shown] = re.findall(r"\w+day, (\w+ \d+, \d{4} \d+:\d\d [AP]M)", court.text)
     assert in_new_york(read(shown, "%B %d, %Y %I:%M %p")) == (9, 0)
 
