@@ -5,7 +5,8 @@
 
 Needs Debian's chromium and chromium-driver (`apt-get install chromium chromium-driver`) and
 Selenium (the dev extra). Each picture is one panel of the page (a channel, a member's private
-reply, DMs) showing only the message it is about, saved as a small palette PNG.
+reply, DMs) showing only the message it is about, saved as a small palette PNG; the visit
+packet's is the first page of its PDF alone, as the page previews it, at the size it was drawn.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ SHOTS = {
     "anonymous": Shot('.panel[data-kind="channel"][data-title="check-ins"]', "Shared anonymously"),
     "meeting": Shot('.panel[data-kind="channel"][data-title="meetings"]', "Who's coming"),
     "crisis": Shot('.panel[data-kind="reply"][data-action="/crisis"]', "988", whole=True),
+    "taper-plan": Shot('.panel[data-kind="reply"][data-action^="/meds plan add"]', "Added 2 step"),
     # The report's DM, cut to the visit packet's first page as the page previews it.
     "visit-packet": Shot(
         '.panel[data-kind="dm"][data-title="Alex"]', "visit-packet.pdf", part="img.pdf-page"
