@@ -7,6 +7,7 @@ the browser tests skip, except under CI, where they fail: CI installs it (.ci/ru
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -336,3 +337,26 @@ def test_a_pdf_that_will_not_open_is_a_file_card() -> None:
     html = page.render(Names(), ZoneInfo(ZONE))
     assert "pdf-page" not in html.split("</style>")[1]  # no picture, the card alone
     assert "visit-packet.pdf" in html
+
+
+def test_every_readme_picture_is_found_on_the_page_and_small(
+    browser: WebDriver, demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/screenshots.py, on this page: no shot is skipped, and each PNG stays small."""
+    spec = importlib.util.spec_from_file_location("screenshots", ROOT / "docs/screenshots.py")
+    assert spec is not None
+    assert spec.loader is not None
+    screenshots = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "screenshots", screenshots)  # for its dataclass
+    spec.loader.exec_module(screenshots)
+    assert {"visit-packet", "taper-plan"} <= set(screenshots.SHOTS)
+    browser.set_window_size(screenshots.WIDTH, 4000)  # the script's own window
+    try:
+        browser.get(demo.path.as_uri())
+        for name, shot in screenshots.SHOTS.items():
+            browser.refresh()
+            png = screenshots.take(browser, shot)
+            assert png is not None, f"{name}: not on the page"
+            assert len(png) <= screenshots.MAX_BYTES, name
+    finally:
+        browser.set_window_size(1200, 4000)  # as the fixture made it, for the other tests
