@@ -304,9 +304,10 @@ async def step_taper(world: DemoWorld) -> None:
     first, second = today + timedelta(days=1), today + timedelta(days=15)
     form = await sandbox.slash(member, world.general, "meds plan add")
     steps = f"{first:%Y-%m-%d} 25 mg; with breakfast\n{second:%Y-%m-%d} 12.5 mg"
-    say(f"\n> {member.name} opens the form and types the two steps from the prescriber's note")
+    typed = " and ".join(f"“{line}”" for line in steps.splitlines())
+    say(f"\n> {member.name} opens the form and types the prescriber's two steps: {typed}")
     added = await sandbox.submit_modal(member, form, {"taper:steps": steps})
-    show_reply(member, "/meds plan add (two steps in the form, one a line)", added)
+    show_reply(member, "/meds plan add (the form: one step a line)", added)
 
     def reminded() -> bool:
         return any("Today your plan says" in m.text for m in sandbox.dms_to(member))
