@@ -471,7 +471,8 @@ class MedsCog(commands.GroupCog, group_name="meds"):
             f"Noted: {safe(change.medication)}, {safe(change.dose)}, "
             f"from {change.changed_on:%B %-d, %Y}. "
             "Only you can see this; it's marked on your `/checkin report`.\n"
-            "_Muster doesn't give medical advice. Please make changes only with your prescriber._",
+            "_Your own record of what your prescriber decided; "
+            "Muster doesn't give medical advice._",
         )
 
     @app_commands.command(name="history")

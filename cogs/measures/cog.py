@@ -75,9 +75,9 @@ class MeasurePromptDelivery:
                 self.bot,
                 prompt.user_id,
                 content=f"Hi. Your {measure.name} ({measure.about}) is due, if you'd like to "
-                f"fill it in: {count} questions, on {len(measure.pages)} "
-                f"{'page' if len(measure.pages) == 1 else 'pages'}. It comes "
-                f"{CADENCE_WORDS[measure.cadence]}; skip it any time, no pressure. "
+                f"fill it in: {count} questions on {len(measure.pages)} "
+                f"{'page' if len(measure.pages) == 1 else 'pages'}, "
+                f"{CADENCE_WORDS[measure.cadence]}. Skip it any time, no pressure. "
                 f"{PRIVATE} {NOT_A_DIAGNOSIS}",
                 view=view,
                 due=due,
