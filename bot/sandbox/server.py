@@ -185,6 +185,8 @@ class Sandbox:
         self._stalls: list[Stall] = []
         self._sessions: dict[str, _Session] = {}
         self._dm_channels: dict[int, Channel] = {}
+        self._gateway_gate: asyncio.Event | None = None
+        self.gateway_connects = 0  # gateway connections opened (or attempted while held)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -202,6 +204,7 @@ class Sandbox:
         self.port = int(addresses[0][1])
 
     async def stop(self) -> None:
+        self.release_gateway()
         for stall in self._stalls:
             stall.release.set()
         for session in self._sessions.values():
@@ -438,20 +441,41 @@ class Sandbox:
         self._stalls.append(stall)
         return stall
 
-    async def forget_sessions(self) -> None:
-        """Drop every session unresumably, as after a long outage: the bot must identify anew."""
-        sessions = list(self._sessions.values())
-        self._sessions.clear()
+    async def forget_sessions(self, *, shard_id: int | None = None) -> None:
+        """Drop every session unresumably, as after a long outage: the bot must identify anew.
+        With `shard_id`, only that shard's sessions (Discord invalidates sessions one by one)."""
+        sessions = [
+            s for s in self._sessions.values() if shard_id is None or s.shard_id == shard_id
+        ]
+        for session in sessions:
+            del self._sessions[session.id]
         for session in sessions:
             if session.ws is not None and not session.ws.closed:
                 await session.ws.close(code=4000)
 
-    async def drop_gateway(self, code: int = 4000) -> None:
-        """Close every gateway connection the way a network blip would; sessions stay resumable."""
+    async def drop_gateway(self, code: int = 4000, *, shard_id: int | None = None) -> None:
+        """Close every gateway connection the way a network blip would; sessions stay resumable.
+        With `shard_id`, only that shard's connections."""
         for session in self._sessions.values():
+            if shard_id is not None and session.shard_id != shard_id:
+                continue
             if session.ws is not None and not session.ws.closed:
                 await session.ws.close(code=code)
             session.ws = None
+
+    def hold_gateway(self) -> None:
+        """Discord's gateway is unreachable (REST still answers, as in a gateway-only
+        incident): a new gateway connection waits, unanswered, until `release_gateway()`.
+        Connections already open are left alone."""
+        if self._gateway_gate is None:
+            self._gateway_gate = asyncio.Event()
+
+    def release_gateway(self) -> None:
+        """The gateway is reachable again: held connections go on (HELLO, then the client's
+        IDENTIFY or RESUME)."""
+        if self._gateway_gate is not None:
+            self._gateway_gate.set()
+            self._gateway_gate = None
 
     # ----- acting as a member -----
 
@@ -842,6 +866,11 @@ class Sandbox:
         return delivered
 
     async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        self.gateway_connects += 1
+        await self._notify()
+        gate = self._gateway_gate
+        if gate is not None:
+            await gate.wait()
         ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
         await ws.prepare(request)
         await ws.send_str(

@@ -1,0 +1,247 @@
+"""Attack, round 5 on issue #13: the gateway watch of the bot's own messages.
+
+Muster now watches the gateway for its own messages (MESSAGE_CREATE carries the send's
+nonce) to tell whether a send whose answer was lost went out: an announced nonce proves it
+went out; a watch without a gap since the attempt is taken to prove it did not. These
+attacks play Discord's documented gateway rules against that inference (DMs reach shard 0
+only; a session is invalidated shard by shard; events reach a session, not a process), and
+the store's ids against Discord's nonce window. Each asserts what the member sees (the DMs,
+the channel), how many message POSTs each nonce had, and what is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+
+import bot.sandbox.state as sandbox_state
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.keys import Keyring
+from bot.runtime import Runtime
+from bot.sandbox import Sandbox
+from tests.attack.test_delivery_round2 import book_meeting
+from tests.conftest import World, eventually, only_postgres, start_bot
+from tests.test_delivery_faults import (  # noqa: F401  (autouse fixture re-exported)
+    DM_POST,
+    _set,
+    quick_discord_retries,
+    remind,
+    row_of,
+    settled,
+)
+
+SHARDS = 2
+
+
+def shard_of(guild_id: int, count: int = SHARDS) -> int:
+    """Discord's rule: a guild's events go to shard (guild_id >> 22) % shard_count."""
+    return (guild_id >> 22) % count
+
+
+async def world_on_shard(sandbox: Sandbox, shard: int) -> World:
+    """A server like the `world` fixture's, whose id puts it on `shard` of SHARDS (ids carry
+    the real time, so a new one is made until one lands there)."""
+    for _ in range(200):
+        guild = await sandbox.create_guild("Cohort on a shard")
+        if shard_of(guild.id) == shard:
+            break
+        await asyncio.sleep(0.001)
+    else:
+        raise AssertionError("no guild id landed on the shard")
+    general = await sandbox.create_channel(guild, "general")
+    moderator_role = await sandbox.create_role(guild, "Moderator", permissions=1 << 5)
+    member = await sandbox.create_member(guild, "Sam")
+    other = await sandbox.create_member(guild, "Riley")
+    moderator = await sandbox.create_member(guild, "Dana", roles=[moderator_role])
+    return World(sandbox, guild, general, moderator_role, member, other, moderator)
+
+
+def sharded_settings(
+    make_settings: Callable[..., Settings], world: World, shards: tuple[int, ...]
+) -> Settings:
+    sandbox = world.sandbox
+    return make_settings(
+        discord_token=sandbox.token, dev_guild_id=world.guild.id,
+        discord_api_base=sandbox.api_base, discord_gateway_url=sandbox.gateway_url,
+        shard_count=SHARDS, shard_ids=shards,
+    )  # fmt: skip
+
+
+async def _tick(clock: FakeClock, delta: timedelta) -> None:
+    await clock.advance(delta)
+    await asyncio.sleep(0.3)
+
+
+async def _answer_lost_then_outage(
+    running: Runtime, world: World, clock: FakeClock, source: str, *, due_in: timedelta
+) -> None:
+    """The DM's send is carried out by Discord and its answer lost (the connection drops);
+    Discord then cuts every message POST for three minutes (past its nonce window), and is
+    back; time runs on until the delivery settles."""
+    sandbox = world.sandbox
+    dropped = sandbox.drop_next("POST", DM_POST)
+    await clock.advance(due_in)
+    await eventually(lambda: _set(dropped.arrived.is_set()), timeout=10, what="the dropped send")
+    sandbox.fail_next("POST", DM_POST, 0, times=None)  # before the retry's time comes
+    for _ in range(12):
+        await _tick(clock, timedelta(seconds=15))
+    sandbox.recover()
+    for _ in range(16):
+        await _tick(clock, timedelta(seconds=30))
+        if (await row_of(running, source)).state not in ("pending", "claimed"):
+            break
+
+
+def _on_the_test_clock(monkeypatch: pytest.MonkeyPatch, clock: FakeClock, sandbox: Sandbox) -> None:
+    """Message ids and Discord's nonce window on the test's clock, as Discord's run on the
+    real time."""
+    monkeypatch.setattr(sandbox_state, "clock_seconds", lambda: clock.now().timestamp())
+    sandbox.clock = lambda: clock.now().timestamp()
+
+
+# ----- 1. DMs are announced on shard 0 only -----
+
+
+async def test_a_process_serving_shard_1_never_sends_a_dm_twice(
+    sandbox: Sandbox,
+    make_settings: Callable[..., Settings],
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Muster runs as two processes, shards 0 and 1 of 2; this one serves shard 1, where the
+    member's server is (shard 0's process is elsewhere, or restarting: it does not matter).
+    The member's court reminder DM is carried out by Discord and its answer lost; Discord
+    then cuts every send for three minutes. Discord announces a DM's MESSAGE_CREATE on shard
+    0 only (its documented sharding rule, which the sandbox keeps), so this process's
+    watch, without a gap on shard 1, never sees it and takes that to prove the DM did not
+    go out: it sends it again past the nonce window. The member has the reminder twice."""
+    world = await world_on_shard(sandbox, 1)
+    _on_the_test_clock(monkeypatch, clock, sandbox)
+    async with start_bot(sharded_settings(make_settings, world, (1,)), clock) as running:
+        source = await remind(running, world, clock, kind="court", ahead=timedelta(minutes=5))
+        await _answer_lost_then_outage(running, world, clock, source, due_in=timedelta(minutes=5))
+        row = await row_of(running, source)
+    dms = sandbox.dms_to(world.member)
+    assert len(dms) == 1, (
+        f"the member has the reminder {len(dms)} times; POSTs by nonce "
+        f"{dict(sandbox.posts_by_nonce)}; delivery {row.state}/{row.cause}"
+    )
+    assert (row.state, row.message_id) == ("sent", dms[0].id)
+
+
+async def _lose_a_dm_announcement_on_shard_0(
+    running: Runtime, world: World, clock: FakeClock, *, due_in: timedelta
+) -> None:
+    """Shard 0's connection drops while Discord's gateway is unreachable (REST still up); the
+    DM comes due and is carried out, its answer lost; its MESSAGE_CREATE waits in shard 0's
+    session, which Discord then invalidates (op 9 on the RESUME): the announcement is gone.
+    Shard 1 stays connected throughout."""
+    sandbox = world.sandbox
+    connects = sandbox.gateway_connects
+    sandbox.hold_gateway()
+    await sandbox.drop_gateway(shard_id=0)
+    await sandbox.wait_for(
+        lambda: sandbox.gateway_connects > connects, timeout=10, what="shard 0 to reconnect"
+    )
+    dropped = sandbox.drop_next("POST", DM_POST)
+    await clock.advance(due_in)
+    await eventually(lambda: _set(dropped.arrived.is_set()), timeout=10, what="the dropped send")
+    sandbox.fail_next("POST", DM_POST, 0, times=None)  # before the retry's time comes
+    await sandbox.forget_sessions(shard_id=0)
+    identified = sandbox.identify_count
+    sandbox.release_gateway()
+    await sandbox.wait_for(
+        lambda: sandbox.identify_count > identified, timeout=15, what="shard 0's new session"
+    )
+
+
+async def test_a_dm_announced_into_a_lost_shard_0_session_is_not_sent_twice(
+    sandbox: Sandbox,
+    make_settings: Callable[..., Settings],
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One process serves shards 0 and 1 of 2; the member's server is on shard 1. Shard 0's
+    connection drops in a gateway-only incident, the member's court reminder DM goes out
+    (answer lost) and its MESSAGE_CREATE waits in shard 0's session, which Discord then
+    invalidates: shard 0 identifies anew, the announcement lost. Shard 1 never had a gap.
+    Discord then cuts every send for three minutes. The watch must count shard 0's gap
+    against a DM (DMs are announced on shard 0 only), not the server's shard; otherwise it
+    takes the silence to prove the DM did not go out and sends it again."""
+    world = await world_on_shard(sandbox, 1)
+    _on_the_test_clock(monkeypatch, clock, sandbox)
+    async with start_bot(sharded_settings(make_settings, world, (0, 1)), clock) as running:
+        await sandbox.wait_until_connected(sessions=2)
+        source = await remind(running, world, clock, kind="court", ahead=timedelta(minutes=5))
+        await _lose_a_dm_announcement_on_shard_0(running, world, clock, due_in=timedelta(minutes=5))
+        for _ in range(12):
+            await _tick(clock, timedelta(seconds=15))
+        sandbox.recover()
+        for _ in range(16):
+            await _tick(clock, timedelta(seconds=30))
+            if (await row_of(running, source)).state not in ("pending", "claimed"):
+                break
+        row = await row_of(running, source)
+    dms = sandbox.dms_to(world.member)
+    assert len(dms) == 1, (
+        f"the member has the reminder {len(dms)} times; POSTs by nonce "
+        f"{dict(sandbox.posts_by_nonce)}; delivery {row.state}/{row.cause}"
+    )
+    assert (row.state, row.message_id) == ("sent", dms[0].id)
+
+
+# ----- 2. A channel post sent by the process that does not serve its server's shard -----
+
+
+@only_postgres
+@pytest.mark.xfail(
+    strict=True,
+    reason="known break, issue #13: the history look of a post sent by a process that does not "
+    "serve the server's shard crashes (channel.guild is None), the post that went out is never "
+    "recorded",
+)
+async def test_a_meeting_reminder_posted_while_its_shards_process_is_down_is_recorded(
+    sandbox: Sandbox,
+    make_settings: Callable[..., Settings],
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two processes on one PostgreSQL database, shards 0 and 1 of 2; the server is on shard
+    1. Shard 1's process goes down (its host died) and shard 0's goes on delivering, as the
+    shared queue lets it. The hour-before meeting reminder is carried out by Discord and its
+    answer lost; Discord then cuts every send for three minutes. No session serves shard 1,
+    so the post's MESSAGE_CREATE reaches nobody and the retry must look in the channel. It
+    does not serve the server, so discord.py has no guild for the channel; the look fails
+    ('NoneType' has no attribute 'id') on every retry. The members see the reminder; the store
+    never records it (pending 'unexpected', then given up at the meeting's start)."""
+    world = await world_on_shard(sandbox, 1)
+    _on_the_test_clock(monkeypatch, clock, sandbox)
+    keyring = Keyring.generate()
+    async with start_bot(
+        sharded_settings(make_settings, world, (0,)), clock, keyring=keyring
+    ) as up:
+        async with start_bot(sharded_settings(make_settings, world, (1,)), clock, keyring=keyring):
+            source, channel = await book_meeting(up, world, clock, ahead=timedelta(minutes=65))
+        # shard 1's process is gone; shard 0's carries on
+        dropped = sandbox.drop_next("POST", DM_POST)
+        await clock.advance(timedelta(minutes=5))
+        await eventually(lambda: _set(dropped.arrived.is_set()), timeout=10, what="the post")
+        sandbox.fail_next("POST", DM_POST, 0, times=None)  # before the retry's time comes
+        for _ in range(12):
+            await _tick(clock, timedelta(seconds=15))
+        sandbox.recover()
+        for _ in range(12):
+            await _tick(clock, timedelta(seconds=30))
+            if (await row_of(up, source)).state not in ("pending", "claimed"):
+                break
+        row = await row_of(up, source)
+    posted = sandbox.channel_messages(channel)
+    assert len(posted) == 1, [m.text for m in posted]
+    assert (row.state, row.message_id) == ("sent", posted[0].id), (
+        f"the reminder is in #{channel.name}; its delivery is {row.state}/{row.cause} "
+        f"({row.detail}), message id {row.message_id}"
+    )
