@@ -24,7 +24,14 @@ from bot.keys import Keyring
 from bot.runtime import Runtime
 from bot.sandbox import Sandbox
 from tests.attack.test_delivery_round2 import book_meeting
-from tests.conftest import World, eventually, only_postgres, start_bot
+from tests.conftest import (
+    World,
+    deliveries_settled,
+    eventually,
+    only_postgres,
+    only_sqlite,
+    start_bot,
+)
 from tests.test_delivery_faults import (  # noqa: F401  (autouse fixture re-exported)
     DM_POST,
     _set,
@@ -245,3 +252,51 @@ async def test_a_meeting_reminder_posted_while_its_shards_process_is_down_is_rec
         f"the reminder is in #{channel.name}; its delivery is {row.state}/{row.cause} "
         f"({row.detail}), message id {row.message_id}"
     )
+
+
+# ----- 3. A nonce made from a row id that SQLite hands out again -----
+
+
+@only_sqlite
+@pytest.mark.xfail(
+    strict=True,
+    reason="known break, issue #13: a delivery's nonce is its row id, which SQLite reuses after "
+    "/mydata delete: the new reminder is recorded sent with the erased one's DM and never sent",
+)
+async def test_a_reminder_set_after_mydata_delete_reaches_the_member(
+    running: Runtime, world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sam's reminder comes by DM; a moment later Sam erases everything (/mydata delete,
+    confirmed), which takes the reminder and its deliveries with it, and at once sets a new
+    reminder for a minute on. A delivery's nonce is made from its row's id, and SQLite gives
+    a new row the id of the newest row deleted (no AUTOINCREMENT): the new DM carries the
+    old one's nonce, inside Discord's nonce window. Muster takes the first DM, announced on
+    the gateway with that nonce, for the new reminder's and POSTs nothing (Discord would hand
+    it back too). The member never gets the new reminder; it is recorded as sent, with the
+    erased reminder's message id."""
+    sandbox = world.sandbox
+    _on_the_test_clock(monkeypatch, clock, sandbox)
+    await sandbox.slash(world.member, world.general, "remind add", what="Take my meds",
+                        when="in 1 minute")  # fmt: skip
+    await clock.advance(timedelta(minutes=1))
+    await sandbox.wait_for(lambda: len(sandbox.dms_to(world.member)) == 1, what="the first DM")
+    await deliveries_settled(running, clock)
+    await clock.advance(timedelta(seconds=10))
+    asked = await sandbox.slash(world.member, world.general, "mydata delete")
+    [question] = asked.messages
+    await sandbox.click(world.member, question, "mydata:confirm")
+    assert question.content.startswith("Done."), question.content
+    await clock.advance(timedelta(seconds=10))
+    await sandbox.slash(world.member, world.general, "remind add", what="Call my sponsor",
+                        when="in 1 minute")  # fmt: skip
+    [reminder] = await running.services.reminders.list(world.member.id)
+    for _ in range(4):
+        await clock.advance(timedelta(seconds=20))
+        await deliveries_settled(running, clock)
+    row = await row_of(running, f"reminder:{reminder.id}")
+    dms = sandbox.dms_to(world.member)
+    assert [("sponsor" in m.text) for m in dms] == [False, True], (
+        f"DMs: {[m.text[:40] for m in dms]}; POSTs by nonce {dict(sandbox.posts_by_nonce)}; "
+        f"the new reminder's delivery (row {row.id}) is {row.state}, message {row.message_id}"
+    )
+    assert (row.state, row.message_id) == ("sent", dms[1].id)
