@@ -494,6 +494,26 @@ class Sandbox:
         )
         return message
 
+    async def post_as(
+        self, who: Member, channel: Channel, text: str, *, nonce: str | int | None = None
+    ) -> Message:
+        """The member writes in a server channel from their client, which sends a nonce of
+        its choosing; Discord announces the message (nonce included) on the gateway."""
+        guild = self.guilds[channel.guild_id or 0]
+        if not guild.permissions_in(who, channel) & (VIEW_CHANNEL | SEND_MESSAGES):
+            raise SandboxError(f"{who.name} can't write in #{channel.name}")
+        message = Message(
+            id=snowflake(), channel_id=channel.id, guild_id=channel.guild_id, author=who.user,
+            content=text, embeds=[], components=[], flags=0, attachments=[],
+            allowed_mentions=None, nonce=nonce,
+        )  # fmt: skip
+        self.messages[message.id] = message
+        await self._dispatch(
+            "MESSAGE_CREATE", message.to_json(self.base_url, self.application_id), channel.guild_id
+        )
+        await self._notify()
+        return message
+
     def replies_in_dm(self, who: Member | User, after: Message) -> list[Message]:
         """What the bot wrote in this member's DMs after one of their messages."""
         return [m for m in self.dms_to(who) if m.id > after.id]

@@ -338,3 +338,30 @@ async def test_a_post_whose_announcement_was_lost_is_not_posted_twice_without_hi
         f"#{channel.name} shows the reminder {len(posted)} times; POSTs by nonce "
         f"{dict(sandbox.posts_by_nonce)}; delivery {row.state}/{row.cause}"
     )
+
+
+# ----- 5. A nonce anyone can write -----
+
+
+async def test_a_members_message_with_muster_s_next_nonce_does_not_stand_in_for_its_post(
+    running: Runtime, world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message's nonce is whatever its sender's client chose, and Discord announces it on
+    the gateway to everyone in the channel. Muster's nonces are `muster-` and the delivery's
+    row number, easy to guess. A member (a self-bot, or another bot in the server) writes in
+    #meetings with the nonce of the coming meeting reminder's delivery. The watch must take
+    only Muster's own messages: the reminder is still posted, and its own id recorded."""
+    sandbox = world.sandbox
+    _on_the_test_clock(monkeypatch, clock, sandbox)
+    source, channel = await book_meeting(running, world, clock, ahead=timedelta(minutes=65))
+    row = await row_of(running, source)
+    decoy = await sandbox.post_as(world.other_member, channel, "lol", nonce=f"muster-{row.id}")
+    await clock.advance(timedelta(minutes=5))
+    await deliveries_settled(running, clock)
+    await eventually(
+        lambda: _set(len(sandbox.channel_messages(channel)) >= 2), what="the reminder's post"
+    )
+    await deliveries_settled(running, clock)
+    row = await row_of(running, source)
+    [post] = [m for m in sandbox.channel_messages(channel) if m.author.id == sandbox.bot_user.id]
+    assert (row.state, row.message_id) == ("sent", post.id), (row.state, row.message_id, decoy.id)
