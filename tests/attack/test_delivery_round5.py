@@ -27,6 +27,7 @@ from bot.sandbox.state import READ_MESSAGE_HISTORY
 from tests.attack.test_delivery_round2 import book_meeting
 from tests.conftest import (
     World,
+    database_unavailable,
     deliveries_settled,
     eventually,
     only_postgres,
@@ -365,3 +366,41 @@ async def test_a_members_message_with_muster_s_next_nonce_does_not_stand_in_for_
     row = await row_of(running, source)
     [post] = [m for m in sandbox.channel_messages(channel) if m.author.id == sandbox.bot_user.id]
     assert (row.state, row.message_id) == ("sent", post.id), (row.state, row.message_id, decoy.id)
+
+
+# ----- 6. The watch must outlast a database outage -----
+
+
+async def test_a_dm_seen_on_the_gateway_during_a_long_database_outage_is_not_sent_again(
+    running: Runtime, world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A medication reminder's DM is carried out by Discord and its answer lost; the watch
+    sees its MESSAGE_CREATE, but at that moment the database becomes unavailable (a disk
+    stall, a locked file) for 40 minutes, so nothing can be recorded. The gateway stays up
+    the whole time, without a gap. When the database is back, the delivery is retried past
+    Discord's nonce window: what the watch saw 40 minutes ago must still count, or the
+    gap-free silence since is taken to prove the DM never went out."""
+    sandbox = world.sandbox
+    _on_the_test_clock(monkeypatch, clock, sandbox)
+    source = await remind(running, world, clock, kind="other", ahead=timedelta(minutes=5))
+    stall = sandbox.stall_next("POST", DM_POST, after_handling=False)
+    await clock.advance(timedelta(minutes=5))
+    await asyncio.wait_for(stall.arrived.wait(), timeout=10)
+    async with database_unavailable(running.settings):  # taken before the send is carried out
+        stall.drop = True  # carried out, and the answer lost
+        stall.release.set()
+        await sandbox.wait_for(lambda: len(sandbox.dms_to(world.member)) == 1, what="the DM")
+        for _ in range(40):
+            await clock.advance(timedelta(minutes=1))
+            await asyncio.sleep(0.1)
+    for _ in range(20):
+        await _tick(clock, timedelta(seconds=30))
+        if (await row_of(running, source)).state not in ("pending", "claimed"):
+            break
+    row = await row_of(running, source)
+    dms = sandbox.dms_to(world.member)
+    assert len(dms) == 1, (
+        f"the member has the reminder {len(dms)} times; POSTs by nonce "
+        f"{dict(sandbox.posts_by_nonce)}; delivery {row.state}/{row.cause}"
+    )
+    assert (row.state, row.message_id) == ("sent", dms[0].id), (row.state, row.cause)
