@@ -404,3 +404,57 @@ async def test_a_dm_seen_on_the_gateway_during_a_long_database_outage_is_not_sen
         f"{dict(sandbox.posts_by_nonce)}; delivery {row.state}/{row.cause}"
     )
     assert (row.state, row.message_id) == ("sent", dms[0].id), (row.state, row.cause)
+
+
+# ----- 7. A gateway-only incident -----
+
+
+@pytest.mark.parametrize("answer_lost", [False, True], ids=["answered", "answer-lost"])
+async def test_a_gateway_only_incident_neither_holds_back_nor_doubles_a_court_reminder(
+    running: Runtime,
+    world: World,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    answer_lost: bool,
+) -> None:
+    """Discord's gateway is unreachable for 20 minutes while its REST API answers (a
+    gateway-only incident); the court reminder comes due 5 minutes in, and Discord then
+    invalidates the session, so the bot identifies anew when the gateway is back. The DM
+    must go out on time over REST, once, and be recorded. With its answer lost and Discord
+    then failing every send for three minutes, the retry comes while there is no session at
+    all: a watch blind for the whole send proves nothing, and the DM is looked for."""
+    sandbox = world.sandbox
+    _on_the_test_clock(monkeypatch, clock, sandbox)
+    source = await remind(running, world, clock, kind="court", ahead=timedelta(minutes=5))
+    due = clock.now() + timedelta(minutes=5)
+    connects = sandbox.gateway_connects
+    sandbox.hold_gateway()
+    await sandbox.drop_gateway()
+    await sandbox.wait_for(lambda: sandbox.gateway_connects > connects, what="a reconnect")
+    if answer_lost:  # and Discord then cuts every send for three minutes
+        dropped = sandbox.drop_next("POST", DM_POST)
+    arrived_at = []
+    for _ in range(40):
+        await clock.advance(timedelta(seconds=30))
+        await asyncio.sleep(0.05)
+        if not arrived_at and sandbox.dms_to(world.member):
+            arrived_at.append(clock.now())
+            if answer_lost:
+                assert dropped.arrived.is_set()
+                sandbox.fail_next("POST", DM_POST, 0, times=6)
+                sandbox.fail_next("POST", DM_POST, 503, times=None)
+        if answer_lost and arrived_at and clock.now() - arrived_at[0] > timedelta(minutes=3):
+            sandbox.recover()
+    await sandbox.forget_sessions()
+    sandbox.release_gateway()
+    await sandbox.wait_until_connected()
+    for _ in range(4):
+        await _tick(clock, timedelta(seconds=30))
+    row = await row_of(running, source)
+    dms = sandbox.dms_to(world.member)
+    assert arrived_at and arrived_at[0] - due <= timedelta(minutes=1), (
+        f"due {due:%H:%M}; the DM arrived at {[f'{t:%H:%M}' for t in arrived_at]}; "
+        f"delivery {row.state}/{row.cause}"
+    )
+    assert len(dms) == 1, [m.text[:40] for m in dms]
+    assert (row.state, row.message_id) == ("sent", dms[0].id)
