@@ -505,3 +505,64 @@ async def test_a_clock_put_back_3_minutes_mid_retry_sends_no_second_dm(
         f"{dict(sandbox.posts_by_nonce)}; delivery {row.state}/{row.cause}"
     )
     assert (row.state, row.message_id) == ("sent", dms[0].id)
+
+
+# ----- 9. One process sends, another retries -----
+
+
+@only_postgres
+async def test_a_dm_one_process_sent_is_not_sent_again_by_the_process_that_saw_it(
+    sandbox: Sandbox,
+    make_settings: Callable[..., Settings],
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two processes on one PostgreSQL database: A serves shard 0, B shard 1; both have been
+    connected all along. B happens to claim the member's court reminder (the queue is
+    shared) and Discord carries the DM out, its answer lost. Its MESSAGE_CREATE reaches A,
+    on shard 0, where DMs are announced. Discord then cuts every send for three minutes, and
+    this time A claims the retry. A's watch has no gap since before the send: unless it kept
+    what it saw of a send it did not make, it takes its silence to prove the DM never went
+    out, and sends it again."""
+    world = await world_on_shard(sandbox, 1)
+    _on_the_test_clock(monkeypatch, clock, sandbox)
+    keyring = Keyring.generate()
+
+    async def claims_nothing(*args: object, **kwargs: object) -> list[object]:
+        return []
+
+    async with (
+        start_bot(sharded_settings(make_settings, world, (0,)), clock, keyring=keyring) as a,
+        start_bot(sharded_settings(make_settings, world, (1,)), clock, keyring=keyring) as b,
+    ):
+        await sandbox.wait_until_connected(sessions=2)
+        monkeypatch.setattr(a.services.scheduler, "claim", claims_nothing)  # B claims the send
+        source = await remind(a, world, clock, kind="court", ahead=timedelta(minutes=5))
+        dropped = sandbox.drop_next("POST", DM_POST)
+        await clock.advance(timedelta(minutes=5))
+        await eventually(lambda: _set(dropped.arrived.is_set()), timeout=10, what="the send")
+        sandbox.fail_next("POST", DM_POST, 0, times=None)
+        await eventually(
+            lambda: _row_state_is(b, source, "pending"), timeout=10, what="B to let it go"
+        )
+        monkeypatch.undo()  # A claims the retry; B none
+        _on_the_test_clock(monkeypatch, clock, sandbox)
+        monkeypatch.setattr(b.services.scheduler, "claim", claims_nothing)
+        for _ in range(12):
+            await _tick(clock, timedelta(seconds=15))
+        sandbox.recover()
+        for _ in range(16):
+            await _tick(clock, timedelta(seconds=30))
+            if (await row_of(a, source)).state not in ("pending", "claimed"):
+                break
+        row = await row_of(a, source)
+    dms = sandbox.dms_to(world.member)
+    assert len(dms) == 1, (
+        f"the member has the reminder {len(dms)} times; POSTs by nonce "
+        f"{dict(sandbox.posts_by_nonce)}; delivery {row.state}/{row.cause}"
+    )
+    assert (row.state, row.message_id) == ("sent", dms[0].id)
+
+
+async def _row_state_is(running: Runtime, source: str, state: str) -> bool:
+    return (await row_of(running, source)).state == state
