@@ -25,6 +25,8 @@ from bot.runtime import Runtime
 from bot.sandbox import Sandbox
 from bot.sandbox.state import READ_MESSAGE_HISTORY
 from tests.attack.test_delivery_round2 import book_meeting
+from tests.attack.test_delivery_round4 import MILESTONE, _milestone_week, _posts
+from tests.test_attacker import ids_on_the_test_clock  # noqa: F401  (fixture)
 from tests.conftest import (
     START,
     World,
@@ -566,3 +568,41 @@ async def test_a_dm_one_process_sent_is_not_sent_again_by_the_process_that_saw_i
 
 async def _row_state_is(running: Runtime, source: str, state: str) -> bool:
     return (await row_of(running, source)).state == state
+
+
+# ----- 10. Two members, one milestone each, and a gap in the watch -----
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known break, issue #13: after a gap in the gateway watch, the history look takes the "
+    "other member's identical milestone post for the one never made: one post for two members",
+)
+async def test_two_members_same_milestone_after_a_gateway_gap_both_posted(
+    ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """Round 4's two members who reach one week the same day, with one more fault. The
+    first milestone's POST has its connection cut before Discord makes anything; the second
+    is posted. Then the gateway session is lost (Discord invalidates it; the bot identifies
+    anew), so the watch has a gap and cannot prove the first was never made; Discord keeps
+    failing for 90 s. The retry past the nonce window looks in the channel, where the other
+    member's post has the same words: it must not take it for its own (one post where two
+    members reached a milestone)."""
+    week = await _milestone_week(running, world, clock, ("Sam", "Riley"))
+    sandbox = world.sandbox
+    post = rf"/channels/{week.group.checkins.id}/messages$"
+    await week.at(1, "11:59:00")
+    sandbox.fail_next("POST", post, 0, times=1)  # connection cut, nothing made
+    await week.at(1, "12:00:05")
+    assert len(_posts(week, MILESTONE)) == 1, _posts(week, MILESTONE)  # one failed, one posted
+    sandbox.fail_next("POST", post, 503, times=None)
+    identified = sandbox.identify_count
+    await sandbox.forget_sessions()
+    await sandbox.wait_for(
+        lambda: sandbox.identify_count > identified, timeout=15, what="a new session"
+    )
+    await week.at(1, "12:01:30")
+    sandbox.recover()
+    await week.at(1, "12:40:00")
+    posted = _posts(week, MILESTONE)
+    assert len(posted) == 2, f"two members reached a week; the channel shows {posted}"
