@@ -26,7 +26,6 @@ from bot.sandbox import Sandbox
 from bot.sandbox.state import READ_MESSAGE_HISTORY
 from tests.attack.test_delivery_round2 import book_meeting
 from tests.attack.test_delivery_round4 import MILESTONE, _milestone_week, _posts
-from tests.test_attacker import ids_on_the_test_clock  # noqa: F401  (fixture)
 from tests.conftest import (
     START,
     World,
