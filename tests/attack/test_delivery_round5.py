@@ -605,3 +605,41 @@ async def test_two_members_same_milestone_after_a_gateway_gap_both_posted(
     await week.at(1, "12:40:00")
     posted = _posts(week, MILESTONE)
     assert len(posted) == 2, f"two members reached a week; the channel shows {posted}"
+
+
+# ----- 11. The look itself fails -----
+
+
+async def test_a_dm_is_not_sent_again_while_the_history_cannot_be_read(
+    running: Runtime, world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A court reminder's DM is carried out and its answer lost while the gateway is down
+    (its announcement lost with the session). Discord then cuts every send for three
+    minutes, and its message history endpoint answers 503 for ten (a partial outage: sends
+    work again before reads do). A retry that cannot look must wait until it can, not send:
+    the member has the reminder once, and it is recorded."""
+    sandbox = world.sandbox
+    _on_the_test_clock(monkeypatch, clock, sandbox)
+    source = await remind(running, world, clock, kind="court", ahead=timedelta(minutes=5))
+    history = r"^/channels/\d+/messages$"
+    sandbox.fail_next("GET", history, 503, times=None)
+    await _lose_the_announcement(world, clock, due_in=timedelta(minutes=5))
+    for _ in range(12):
+        await _tick(clock, timedelta(seconds=15))
+    failures = list(sandbox._failures)
+    sandbox.recover()  # sends work again; reads do not
+    sandbox._failures.extend(f for f in failures if f.method == "GET")
+    for _ in range(14):
+        await _tick(clock, timedelta(seconds=30))
+    sandbox.recover()
+    for _ in range(16):
+        await _tick(clock, timedelta(seconds=30))
+        if (await row_of(running, source)).state not in ("pending", "claimed"):
+            break
+    row = await row_of(running, source)
+    dms = sandbox.dms_to(world.member)
+    assert len(dms) == 1, (
+        f"the member has the reminder {len(dms)} times; POSTs by nonce "
+        f"{dict(sandbox.posts_by_nonce)}; delivery {row.state}/{row.cause}"
+    )
+    assert (row.state, row.message_id) == ("sent", dms[0].id)
