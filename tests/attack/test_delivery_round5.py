@@ -24,6 +24,7 @@ from bot.keys import Keyring
 from bot.runtime import Runtime
 from bot.sandbox import Sandbox
 from bot.sandbox.state import READ_MESSAGE_HISTORY
+from bot.services.meetings import source_for
 from tests.attack.test_delivery_round2 import book_meeting
 from tests.attack.test_delivery_round4 import MILESTONE, _milestone_week, _posts
 from tests.conftest import (
@@ -643,3 +644,50 @@ async def test_a_dm_is_not_sent_again_while_the_history_cannot_be_read(
         f"{dict(sandbox.posts_by_nonce)}; delivery {row.state}/{row.cause}"
     )
     assert (row.state, row.message_id) == ("sent", dms[0].id)
+
+
+# ----- 12. A busy channel around the send -----
+
+
+async def test_a_meeting_reminder_in_a_busy_channel_is_found_not_posted_twice(
+    running: Runtime, world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The group's meetings channel is #general, and the members are chatting hard just
+    before the meeting: 150 messages in the half minute before the hour-before reminder
+    and 150 after it. The reminder is carried out and its answer lost while the gateway
+    is down (its announcement lost with the session); Discord then cuts every send for
+    three minutes. The look must page through the history to find it, not post it again."""
+    sandbox = world.sandbox
+    _on_the_test_clock(monkeypatch, clock, sandbox)
+    meeting = await running.services.meetings.create(
+        guild_id=world.guild.id, actor_id=world.moderator.id, title="Peer group",
+        starts_at=clock.now() + timedelta(minutes=65), zone="America/New_York",
+        repeat="once", leads=(60,),
+    )  # fmt: skip
+    await running.services.guild_settings.set_channel(
+        world.guild.id, world.moderator.id, "meetings_channel_id", world.general.id
+    )
+    assert meeting.next_start is not None
+    source = source_for(meeting.id, meeting.next_start)
+    await clock.advance(timedelta(minutes=4, seconds=30))
+    for number in range(150):
+        await sandbox.post_as(world.other_member, world.general, f"see you soon {number}")
+    await _lose_the_announcement(world, clock, due_in=timedelta(seconds=30))
+    for number in range(150):
+        await sandbox.post_as(world.member, world.general, f"on my way {number}")
+    for _ in range(12):
+        await _tick(clock, timedelta(seconds=15))
+    sandbox.recover()
+    for _ in range(16):
+        await _tick(clock, timedelta(seconds=30))
+        if (await row_of(running, source)).state not in ("pending", "claimed"):
+            break
+    row = await row_of(running, source)
+    posted = [
+        m for m in sandbox.channel_messages(world.general) if m.author.id == sandbox.bot_user.id
+    ]
+    assert len(posted) == 1, (
+        f"#general shows the reminder {len(posted)} times; POSTs by nonce "
+        f"{dict(sandbox.posts_by_nonce)}; delivery {row.state}/{row.cause}"
+    )
+    assert (row.state, row.message_id) == ("sent", posted[0].id)
