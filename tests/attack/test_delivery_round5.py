@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 
+import discord
 import pytest
 
 import bot.sandbox.state as sandbox_state
@@ -47,6 +48,17 @@ from tests.test_delivery_faults import (  # noqa: F401  (autouse fixture re-expo
 )
 
 SHARDS = 2
+
+
+@pytest.fixture(autouse=True)
+def quick_reidentify(monkeypatch: pytest.MonkeyPatch) -> None:
+    """discord.py waits 5 s (real time) before identifying again after a lost session, for
+    Discord's identify limit; the sandbox has none, so these tests skip the wait."""
+
+    async def at_once(self: object, shard_id: int | None, *, initial: bool = False) -> None:
+        return None
+
+    monkeypatch.setattr(discord.Client, "before_identify_hook", at_once)
 
 
 def shard_of(guild_id: int, count: int = SHARDS) -> int:
