@@ -703,3 +703,36 @@ async def test_a_meeting_reminder_in_a_busy_channel_is_found_not_posted_twice(
         f"{dict(sandbox.posts_by_nonce)}; delivery {row.state}/{row.cause}"
     )
     assert (row.state, row.message_id) == ("sent", posted[0].id)
+
+
+# ----- 13. A refusal after an uncertain send -----
+
+
+async def test_a_429_after_an_uncertain_send_does_not_clear_the_doubt(
+    running: Runtime, world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A court reminder's DM is carried out and its answer lost while the gateway is down
+    (its announcement lost with the session). Every send after it, for three minutes, is
+    refused with a 429 asking to wait a minute: those retries surely sent nothing, but the
+    first may have. When Discord is back, past its nonce window, the DM is still in doubt
+    and must be looked for, not sent again."""
+    sandbox = world.sandbox
+    _on_the_test_clock(monkeypatch, clock, sandbox)
+    source = await remind(running, world, clock, kind="court", ahead=timedelta(minutes=5))
+    await _lose_the_announcement(world, clock, due_in=timedelta(minutes=5))
+    sandbox.recover()
+    sandbox.fail_next("POST", DM_POST, 429, times=None, retry_after=60.0)
+    for _ in range(12):
+        await _tick(clock, timedelta(seconds=15))
+    sandbox.recover()
+    for _ in range(16):
+        await _tick(clock, timedelta(seconds=30))
+        if (await row_of(running, source)).state not in ("pending", "claimed"):
+            break
+    row = await row_of(running, source)
+    dms = sandbox.dms_to(world.member)
+    assert len(dms) == 1, (
+        f"the member has the reminder {len(dms)} times; POSTs by nonce "
+        f"{dict(sandbox.posts_by_nonce)}; delivery {row.state}/{row.cause}"
+    )
+    assert (row.state, row.message_id) == ("sent", dms[0].id)
