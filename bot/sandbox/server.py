@@ -199,6 +199,8 @@ class Sandbox:
         self.user_installs: set[int] = set()
         # Channel ids of posts refused because the bot is not in the conversation.
         self.refused_posts: list[int] = []
+        self._gateway_gate: asyncio.Event | None = None
+        self.gateway_connects = 0  # gateway connections opened (or attempted while held)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -216,6 +218,7 @@ class Sandbox:
         self.port = int(addresses[0][1])
 
     async def stop(self) -> None:
+        self.release_gateway()
         for stall in self._stalls:
             stall.release.set()
         for session in self._sessions.values():
@@ -507,20 +510,41 @@ class Sandbox:
         self._stalls.append(stall)
         return stall
 
-    async def forget_sessions(self) -> None:
-        """Drop every session unresumably, as after a long outage: the bot must identify anew."""
-        sessions = list(self._sessions.values())
-        self._sessions.clear()
+    async def forget_sessions(self, *, shard_id: int | None = None) -> None:
+        """Drop every session unresumably, as after a long outage: the bot must identify anew.
+        With `shard_id`, only that shard's sessions (Discord invalidates sessions one by one)."""
+        sessions = [
+            s for s in self._sessions.values() if shard_id is None or s.shard_id == shard_id
+        ]
+        for session in sessions:
+            del self._sessions[session.id]
         for session in sessions:
             if session.ws is not None and not session.ws.closed:
                 await session.ws.close(code=4000)
 
-    async def drop_gateway(self, code: int = 4000) -> None:
-        """Close every gateway connection the way a network blip would; sessions stay resumable."""
+    async def drop_gateway(self, code: int = 4000, *, shard_id: int | None = None) -> None:
+        """Close every gateway connection the way a network blip would; sessions stay resumable.
+        With `shard_id`, only that shard's connections."""
         for session in self._sessions.values():
+            if shard_id is not None and session.shard_id != shard_id:
+                continue
             if session.ws is not None and not session.ws.closed:
                 await session.ws.close(code=code)
             session.ws = None
+
+    def hold_gateway(self) -> None:
+        """Discord's gateway is unreachable (REST still answers, as in a gateway-only
+        incident): a new gateway connection waits, unanswered, until `release_gateway()`.
+        Connections already open are left alone."""
+        if self._gateway_gate is None:
+            self._gateway_gate = asyncio.Event()
+
+    def release_gateway(self) -> None:
+        """The gateway is reachable again: held connections go on (HELLO, then the client's
+        IDENTIFY or RESUME)."""
+        if self._gateway_gate is not None:
+            self._gateway_gate.set()
+            self._gateway_gate = None
 
     # ----- acting as a member -----
 
@@ -537,6 +561,26 @@ class Sandbox:
         await self._dispatch(
             "MESSAGE_CREATE", message.to_json(self.base_url, self.application_id), None
         )
+        return message
+
+    async def post_as(
+        self, who: Member, channel: Channel, text: str, *, nonce: str | int | None = None
+    ) -> Message:
+        """The member writes in a server channel from their client, which sends a nonce of
+        its choosing; Discord announces the message (nonce included) on the gateway."""
+        guild = self.guilds[channel.guild_id or 0]
+        if not guild.permissions_in(who, channel) & (VIEW_CHANNEL | SEND_MESSAGES):
+            raise SandboxError(f"{who.name} can't write in #{channel.name}")
+        message = Message(
+            id=snowflake(), channel_id=channel.id, guild_id=channel.guild_id, author=who.user,
+            content=text, embeds=[], components=[], flags=0, attachments=[],
+            allowed_mentions=None, nonce=nonce,
+        )  # fmt: skip
+        self.messages[message.id] = message
+        await self._dispatch(
+            "MESSAGE_CREATE", message.to_json(self.base_url, self.application_id), channel.guild_id
+        )
+        await self._notify()
         return message
 
     def replies_in_dm(self, who: Member | User, after: Message) -> list[Message]:
@@ -931,6 +975,11 @@ class Sandbox:
         return delivered
 
     async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        self.gateway_connects += 1
+        await self._notify()
+        gate = self._gateway_gate
+        if gate is not None:
+            await gate.wait()
         ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
         await ws.prepare(request)
         await ws.send_str(
