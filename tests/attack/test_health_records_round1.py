@@ -26,7 +26,7 @@ from bot.config import Settings
 from bot.runtime import Runtime
 from bot.sandbox import InteractionResult, Member, Message, Sandbox
 from bot.sandbox.state import DISCORD_EPOCH_MS
-from tests.conftest import World, database_unavailable, deliveries_settled
+from tests.conftest import World, database_unavailable, deliveries_settled, eventually
 from tests.test_attacker import Dump, take_dump
 from tests.test_checkins_e2e import checkin_options, configure
 
@@ -1006,3 +1006,38 @@ async def test_dump_does_not_hold_the_plan_dates_in_the_clear(
          if (value.date() if isinstance(value, datetime) else value) in dates}
     )  # fmt: skip
     assert clear == [], f"the plan's dates, in the clear: {clear}"
+
+
+# ----- 26. Discord fails the answer to the plan form -----
+
+
+@pytest.mark.parametrize("fault", ["answer dropped", "answer 503 twice"])
+async def test_a_plan_form_whose_answer_discord_fails_saves_its_steps_once(
+    running: Runtime, world: World, clock: FakeClock, fault: str
+) -> None:
+    sandbox, sam = world.sandbox, world.member
+    await configure(running, world)
+    await zone(sandbox, sam, world, "Eastern")
+    shown = await sandbox.slash(sam, world.general, "meds plan add")
+    answer_path = r"/webhooks/\d+/[^/]+(/messages/@original)?$"
+    dropped = None
+    if fault == "answer dropped":
+        dropped = sandbox.drop_next("POST", answer_path)
+    else:
+        sandbox.fail_next("POST", answer_path, 503, times=2)
+    answer = await sandbox.submit_modal(sam, shown, {"taper:steps": "2026-12-01 20 mg\n"
+                                                                   "2026-12-15 15 mg"},
+                                        wait=False)  # fmt: skip
+    await sandbox.wait_for(lambda: answer.acknowledged, what="the form's answer")
+
+    async def saved() -> bool:
+        return len(rows(await take_dump(running), "taper_steps")) >= 2
+
+    await eventually(saved, timeout=10, what="the steps")
+    await sandbox.wait_for(lambda: answer.done, timeout=15, what="the member's answer")
+    assert dropped is None or dropped.used, "the fault was never hit"
+    await deliveries_settled(running, clock)
+    dump = await take_dump(running)
+    assert len(rows(dump, "taper_steps")) == 2
+    show = await sandbox.slash(sam, world.general, "meds plan show")
+    assert show.text.count("20 mg") == 1, show.text
