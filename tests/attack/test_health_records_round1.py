@@ -1041,3 +1041,45 @@ async def test_a_plan_form_whose_answer_discord_fails_saves_its_steps_once(
     assert len(rows(dump, "taper_steps")) == 2
     show = await sandbox.slash(sam, world.general, "meds plan show")
     assert show.text.count("20 mg") == 1, show.text
+
+
+# ----- 27. the symptom check: only in the 14 days, and never where others see it -----
+
+
+@pytest.mark.parametrize("share", ["named", "anonymous"])
+async def test_the_symptom_check_never_shows_on_what_the_group_sees(
+    running: Runtime, world: World, clock: FakeClock, share: str
+) -> None:
+    sandbox, sam = world.sandbox, world.member
+    group = await configure(running, world)
+    await zone(sandbox, sam, world, "Eastern")
+    await plan(sandbox, sam, world, "2026-11-15 25 mg")
+    answer = await sandbox.slash(sam, world.general, "checkin now",
+                                 **checkin_options(share=share))  # fmt: skip
+    assert answer.ephemeral
+    assert "taper:symptoms" in [c for m in answer.messages for c in m.custom_ids()]
+    await run_until(running, clock, clock.now() + timedelta(hours=1))
+    posts = sandbox.channel_messages(group.checkins)
+    assert posts, "the check-in was shared"
+    for post in posts:
+        assert not [c for c in post.custom_ids() if "taper" in c or "symptom" in c], post
+        for word in ("symptom", "step", "taper", "25 mg"):
+            assert word not in post.text.lower(), post.text
+
+
+async def test_the_symptom_check_is_offered_only_in_the_fourteen_days_after_a_step(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    sandbox, sam, riley = world.sandbox, world.member, world.other_member
+    await configure(running, world)
+    for who in (sam, riley, world.moderator):
+        await zone(sandbox, who, world, "Eastern")
+    await plan(sandbox, sam, world, "2026-11-07 25 mg\n2026-12-20 20 mg")  # 15 days ago, ahead
+    await plan(sandbox, riley, world, "2026-11-09 25 mg")  # 13 days ago
+    offered = {}
+    for who in (sam, riley, world.moderator):
+        answer = await sandbox.slash(who, world.general, "checkin now",
+                                     **checkin_options(share="private"))  # fmt: skip
+        offered[who.name] = "taper:symptoms" in [c for m in answer.messages
+                                                 for c in m.custom_ids()]  # fmt: skip
+    assert offered == {"Sam": False, "Riley": True, "Dana": False}, offered
