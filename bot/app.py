@@ -141,7 +141,7 @@ class MusterBot(commands.AutoShardedBot):
         )
         self.settings = settings
         self.services = services
-        self.own_sends = OwnSends(services.clock.now)
+        self.own_sends = OwnSends(services.clock.now, services.clock.elapsed)
         self.add_listener(self._saw_message, "on_message")
         self.add_listener(self._session_started, "on_shard_connect")
         self.add_listener(self._disconnected, "on_shard_disconnect")

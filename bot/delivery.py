@@ -25,6 +25,7 @@ from bot.scheduling import (
     INVALID_BODY,
     MISSING_PERMISSION,
     NETWORK,
+    NONCE_TRUST,
     RATE_LIMITED,
     UNKNOWN_CHANNEL,
     Delivery,
@@ -59,7 +60,7 @@ HISTORY_SLACK = timedelta(minutes=1)  # as much as Muster lets its own clock ste
 HISTORY_LIMIT = 300
 # The bot's own messages seen on the gateway, kept by nonce for this long (and at most this
 # many): long past Discord's nonce window, for retries of sends whose answer was lost.
-OWN_SENDS_KEPT = timedelta(hours=2)
+OWN_SENDS_KEPT_SECONDS = 2 * 3600.0
 OWN_SENDS_MOST = 5000
 
 log = logging.getLogger(__name__)
@@ -125,33 +126,37 @@ class OwnSends:
     A send whose answer was lost was still announced if Discord carried it out, so a retry
     finds it here even where the history cannot show it: no Read Message History, the
     channel hidden from the bot since, a moderator who deleted it. And where this process
-    has watched the channel's shard without a gap since the first uncertain attempt, no
+    has watched the channel's shard without a gap since it first tried the delivery, no
     announcement means Discord made nothing: the retry sends, instead of taking another
     member's post with the same words from the history as its own. A gap is a new gateway
     session (a resumed one replays what it missed), or a forgotten entry; and until the
-    gateway has shown one nonce back, none is taken as proof. Kept in memory, per process:
-    after a restart, or for a claim taken over, the history is read."""
+    gateway has shown one nonce back, none is taken as proof. Times are monotonic (a wall
+    clock put back must not move them). Kept in memory, per process: after a restart, or
+    for a delivery another process tried, the history is read."""
 
-    def __init__(self, now: Callable[[], datetime]) -> None:
+    def __init__(self, now: Callable[[], datetime], elapsed: Callable[[], float]) -> None:
         self._now = now
-        self._seen: OrderedDict[tuple[int, str], tuple[datetime, discord.Message]] = OrderedDict()
-        self._forgotten_until: datetime | None = None
-        self._watched_since: dict[int, datetime] = {}
+        self._elapsed = elapsed  # monotonic seconds (Clock.elapsed)
+        self._seen: OrderedDict[tuple[int, str], tuple[float, discord.Message]] = OrderedDict()
+        self._forgotten_until: float | None = None
+        self._watched_since: dict[int, float] = {}
         self._paused: set[int] = set()
         self._nonces_shown = False
+        # When this process first tried each delivery.
+        self._first_tried: OrderedDict[int, float] = OrderedDict()
 
     def saw(self, message: discord.Message, me: int | None) -> None:
         """Keeps `message` if it is the bot's own (`me`) and carries a nonce."""
         if me is None or message.author.id != me or message.nonce is None:
             return
         self._nonces_shown = True
-        now = self._now()
+        now = self._elapsed()
         key = (message.channel.id, str(message.nonce))
         self._seen.pop(key, None)
         self._seen[key] = (now, message)
         while self._seen:
             seen_at, _ = next(iter(self._seen.values()))
-            if len(self._seen) <= OWN_SENDS_MOST and now - seen_at < OWN_SENDS_KEPT:
+            if len(self._seen) <= OWN_SENDS_MOST and now - seen_at < OWN_SENDS_KEPT_SECONDS:
                 break
             self._seen.popitem(last=False)
             self._forgotten_until = seen_at
@@ -160,9 +165,38 @@ class OwnSends:
         kept = self._seen.get((channel_id, nonce))
         return None if kept is None else kept[1]
 
+    def sent_for_another(self, message: discord.Message, nonce: str) -> bool:
+        """Whether `message` was announced as another send's (another nonce): found in the
+        history after a gap, it is not this one's, however alike the words."""
+        return any(
+            kept.id == message.id and key[1] != nonce
+            for key, (_, kept) in self._seen.items()
+            if key[0] == message.channel.id
+        )
+
+    def trying(self, occurrence_id: int) -> None:
+        """A send of the delivery is about to go out from this process."""
+        self._first_tried.setdefault(occurrence_id, self._elapsed())
+        while len(self._first_tried) > OWN_SENDS_MOST:
+            self._first_tried.popitem(last=False)
+
+    def first_tried_at(self, occurrence_id: int) -> datetime | None:
+        """When this process first tried the delivery, by today's wall clock (which may have
+        been set since: the history look must reach back to it)."""
+        first = self._first_tried.get(occurrence_id)
+        if first is None:
+            return None
+        return self._now() - timedelta(seconds=self._elapsed() - first)
+
+    def tried_long_ago(self, occurrence_id: int) -> bool:
+        """Whether this process first tried the delivery longer ago than the nonce is
+        trusted."""
+        first = self._first_tried.get(occurrence_id)
+        return first is not None and self._elapsed() - first >= NONCE_TRUST.total_seconds()
+
     def session_started(self, shard_id: int) -> None:
         """A new gateway session (READY): what came before it was not seen."""
-        self._watched_since[shard_id] = self._now()
+        self._watched_since[shard_id] = self._elapsed()
         self._paused.discard(shard_id)
 
     def disconnected(self, shard_id: int) -> None:
@@ -172,17 +206,20 @@ class OwnSends:
         """RESUMED: Discord has replayed every event the gap held."""
         self._paused.discard(shard_id)
 
-    def watched(self, shard_id: int, since: datetime) -> bool:
-        """Whether every own message on the shard since `since` was seen and is still kept."""
+    def watched(self, shard_id: int, occurrence_id: int) -> bool:
+        """Whether every own message on the shard since this process first tried the
+        delivery was seen and is still kept."""
+        first = self._first_tried.get(occurrence_id)
         start = self._watched_since.get(shard_id)
         forgotten = self._forgotten_until
         return (
             self._nonces_shown
+            and first is not None
             and start is not None
-            and start < since
+            and start < first
             and shard_id not in self._paused
-            and (forgotten is None or forgotten < since)
-            and self._now() - since < OWN_SENDS_KEPT
+            and (forgotten is None or forgotten < first)
+            and self._elapsed() - first < OWN_SENDS_KEPT_SECONDS
         )
 
 
@@ -206,14 +243,18 @@ async def send_once(
     found there is returned as the one sent, and nothing is sent again."""
 
     sent_with = nonce or due.nonce
+    own_sends = getattr(client, "own_sends", None)
+    late = isinstance(own_sends, OwnSends) and own_sends.tried_long_ago(due.id)
 
     async def attempt() -> discord.Message:
         found = announced(client, channel, sent_with)
-        if found is None and due.look_first:
+        if found is None and (due.look_first or (late and due.uncertain_since is not None)):
             found = await find_sent(client, due, channel, same or same_as(message), sent_with)
         if found is not None:
             log.info("Occurrence %s was sent by an earlier attempt: recording it", due.id)
             return found
+        if isinstance(own_sends, OwnSends):
+            own_sends.trying(due.id)
         return await channel.send(nonce=sent_with, **message)
 
     answers: list[int] = []
@@ -243,9 +284,9 @@ def announced(
 
 
 def watched_throughout(client: discord.Client, due: Due, channel: discord.abc.Messageable) -> bool:
-    """Whether this process saw every message the bot made in `channel` since `due`'s first
-    uncertain attempt: its own claim (not one taken over), on a shard this process holds
-    (a server's own; DMs come on shard 0), watched without a gap (OwnSends.watched)."""
+    """Whether this process saw every message the bot made in `channel` since it first tried
+    `due`: its own claim (not one taken over), on a shard this process holds (a server's
+    own; DMs come on shard 0), watched without a gap (OwnSends.watched)."""
     own_sends = getattr(client, "own_sends", None)
     if not isinstance(own_sends, OwnSends) or due.uncertain_since is None or due.taken_over:
         return False
@@ -263,7 +304,7 @@ def watched_throughout(client: discord.Client, due: Due, channel: discord.abc.Me
             return False
     else:
         return False
-    return own_sends.watched(shard_id, due.uncertain_since - HISTORY_SLACK)
+    return own_sends.watched(shard_id, due.id)
 
 
 async def find_sent(
@@ -281,9 +322,17 @@ async def find_sent(
     me = client.user
     if me is None or due.uncertain_since is None:
         return None
-    found = announced(client, channel, nonce or due.nonce)
+    sent_with = nonce or due.nonce
+    found = announced(client, channel, sent_with)
     if found is not None or watched_throughout(client, due, channel):
         return found
+    own_sends = getattr(client, "own_sends", None)
+
+    def mine(message: discord.Message) -> bool:
+        return same(message) and not (
+            isinstance(own_sends, OwnSends) and own_sends.sent_for_another(message, sent_with)
+        )
+
     known = (
         client.get_channel(channel.id)
         if isinstance(channel, discord.PartialMessageable)
@@ -303,10 +352,14 @@ async def find_sent(
             known.id,
         )
         return None
-    since = discord.Object(discord.utils.time_snowflake(due.uncertain_since - HISTORY_SLACK))
+    start = due.uncertain_since
+    tried_at = own_sends.first_tried_at(due.id) if isinstance(own_sends, OwnSends) else None
+    if tried_at is not None:
+        start = min(start, tried_at)
+    since = discord.Object(discord.utils.time_snowflake(start - HISTORY_SLACK))
     try:
         async for found in channel.history(limit=HISTORY_LIMIT, after=since, oldest_first=True):
-            if found.author.id == me.id and same(found):
+            if found.author.id == me.id and mine(found):
                 return found
     except (discord.Forbidden, discord.NotFound) as error:
         log.warning(

@@ -134,11 +134,13 @@ def _reminder(title: str, footer: str | None = None) -> dict[str, Any]:
 
 
 async def test_only_this_deliverys_own_message_since_its_first_attempt_is_taken(
-    running: Runtime, world: World, clock: FakeClock
+    running: Runtime, world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """In a DM channel with the member's other reminders: a message that differs in its
-    title is not taken for this one; one that differs only in its footer (a late note) is;
-    one from before the first uncertain attempt is not."""
+    """In a DM channel with the member's other reminders, the gateway's announcements lost
+    (so the history is what tells): a message that differs in its title is not taken for
+    this one; one that differs only in its footer (a late note) is; one from before the
+    first uncertain attempt is not."""
+    monkeypatch.setattr(bot.delivery.OwnSends, "saw", lambda *_: None)
     sandbox = world.sandbox
     bot_client = running.bot
     dm = sandbox.dm_channel(world.member)

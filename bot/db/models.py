@@ -175,6 +175,8 @@ class Occurrence(Base):
     __table_args__ = (
         UniqueConstraint("source", "due_at"),
         Index("ix_occurrences_state_available_at", "state", "available_at"),
+        # An id is a delivery's message nonce: never handed on after a delete (SQLite).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -311,6 +311,11 @@ async def test_a_reminder_set_after_mydata_delete_reaches_the_member(
 # ----- 4. A gap in the watch where the history cannot be read -----
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known break, issue #13: after a gap in the gateway watch, a post whose answer was lost "
+    "is sent again past the nonce window when the channel's history can't be read: posted twice",
+)
 async def test_a_post_whose_announcement_was_lost_is_not_posted_twice_without_history(
     running: Runtime, world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
