@@ -819,6 +819,9 @@ PRESENT_DANGER_NEAR_THE_FRAMES = [
     "my buddy shot himself last week and i think i should go too",
     "sat with my friend at the er after he tried and honestly i wish it was me",
     "my sister visited, i gave her my dog tags and told her i wont need them anymore",
+    "i remember when i was happy. now i just want it over",
+    "my wife is worried about me, i keep thinking about the pistol",
+    "went to docs memorial today. i want to be with him",
 ]
 
 

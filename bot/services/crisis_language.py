@@ -813,6 +813,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(SURVIVOR_GUILT, r"(?:killed|shot|hung|hanged|ate|took his own|took her own|died|suicide|gone)(?: [a-z0-9|]+){0,10} (?:i )?(?:should|could|might as well|wanna|want to) (?:just )?(?:go|follow (?:him|her|them)|join (?:him|her|them)|do the same)(?: too| as well)?(?= \||$)"),
     _p(HOPELESSNESS, r"cant (?:even )?(?:picture|see|imagine) (?:myself|me) (?:at [0-9]+|making it to|living past|next (?:year|month)|alive)"),
     _p(HOPELESSNESS, r"dead man walking"),
+    _p(WISH_TO_DIE, r"(?:i )?(?:just )?want (?:it all|it|everything) (?:all )?(?:to be )?over(?! with)(?= \||$)"),
     _p(OVERDOSE, r"(?:stockpile|stash) (?:of (?:pills|meds) )?(?:is )?(?:big|enough|ready|growing)|(?:stockpiling|stashing|hoarding) (?:my |the )?(?:pills|meds|medication)"),
     _p(HARM_TO_OTHERS, r"(?:loaded up|armed) and (?:drove|drive|driving|went) (?:by|past|to) (?:his|her|their) (?:house|place|work)"),
 )  # fmt: skip
@@ -1133,7 +1134,8 @@ PAST_FRAME = re.compile(
     r"i thought|i was (?:suicidal|in the psych|going to|gonna|ready)|the night i got|(?:was|been) [a-z0-9]+ (?:years|yrs) since)(?![^ ])"
 )
 RECOVERED = re.compile(
-    r"(?<![^ ])(?:now i (?:have|wake up|make|am|get|go|work|run|coach|help|drive|live|know|recognize|call)|now (?:im|its|i)|i know now|"
+    r"(?<![^ ])(?:now i (?:have|wake up|make|am|get|go|work|run|coach|help|drive|live|know|recognize|call|teach|mentor|volunteer|love|enjoy)|"
+    r"now (?:im|i am) (?:[a-z]+ )?(?:good|ok|okay|fine|happy|sober|clean|better|in school|a (?:peer|dad|mentor|coach|nurse))|now its (?:good|better|gone|fine|at)|i know now|"
     r"(?:doing|feel|feeling|im|i am) (?:so |really |much |a lot |pretty )?(?:good|better|great|hopeful|strong|safe|grateful|proud|happy|ok|okay|fine|thriving)|"
     r"proud|glad|grateful|thankful|sober|clean|recovery|better place|thoughts (?:are|were) gone|"
     r"(?:havent|have not|hasnt) (?:felt|thought|had)|celebrated|behind me|depression talking|hopeful|got help|made it through|"
@@ -1150,7 +1152,7 @@ IN_THE_PRESENT = re.compile(
     r"(?<![^ ])(?:still(?! here| standing| around and| alive and| thinking about it but)|again|tonight|right now|lately|this week|cant stop|coming back|came back|want to die|wanna die|"
     r"its back|back again|this time|starting again|(?:is|its|it is|sits|sitting|stays|kept|keep it) loaded|loaded (?:on|in|by|under|next)|in reach|"
     r"(?:a|one|the|my) plan(?! for)|why (?:stick around|bother|keep going|keep trying)|now i know it (?:wont|will never)|now (?:i|im) (?:think|thinking|want|wanna|have (?:a|the|one) plan)|(?:in|on) my lap|out of the safe|(?:is|its) (?:right )?(?:here|on the nightstand|in the truck|under my pillow|by my bed)|"
-    r"not anymore(?= \| (?:[a-z]+ ){0,3}(?:gun|pistol|rifle|pills|rope|knife)))(?![^ ])"
+    r"not anymore(?= \| (?:[a-z]+ ){0,3}(?:gun|pistol|rifle|pills|rope|knife))|(?:just )?want (?:it|this|everything) (?:to be )?(?:over|to end|to stop)|cant do this)(?![^ ])"
 )
 
 
@@ -1172,7 +1174,7 @@ SOMEONE_ELSE = re.compile(
 HELPING = re.compile(
     r"(?<![^ ])(?:sat with|sitting with|stayed (?:with|on the phone)|talked (?:[a-z]+ ){1,2}down|called (?:988|911|the line|the vcl|the crisis line)|"
     r"(?:drove|took|got|get|getting|bring|brought|taking) (?:[a-z]+ ){0,2}(?:to the (?:va|er|hospital|pharmacy)|help|to call)|(?:checked|check|checking) on (?:him|her|them|my|a|the guys|his|people|your|each other)|"
-    r"worried about|how do i (?:help|bring|talk|ask|get)|held (?:[a-z]+ ){0,2}(?:guns|rifle|pistol|pills|meds)|(?:holding|hold|took|take|taking) (?:his|her|their) (?:guns|rifle|pistol|pills|meds|keys)|"
+    r"worried about (?:him|her|them|my|a|his|the|one|some)|how do i (?:help|bring|talk|ask|get)|held (?:[a-z]+ ){0,2}(?:guns|rifle|pistol|pills|meds)|(?:holding|hold|took|take|taking) (?:his|her|their) (?:guns|rifle|pistol|pills|meds|keys)|"
     r"safety plan|(?:prevention|awareness|qpr|ask care escort|mental health first aid) (?:training|class|booth|walk)|training|class|volunteer(?:ing)?|peer support specialist|"
     r"(?:texted|called) (?:him|her|them)|we (?:found|called|got|drove|all)|hes safe|shes safe|(?:he|she)s (?:stable|alive|ok|safe)|with (?:him|her) on the line|got (?:him|her) (?:help|to)|"
     r"warning signs|documentary|service|memorial|proud of (?:him|her)|in time|the line together|promised to call)(?![^ ])"
@@ -1180,7 +1182,7 @@ HELPING = re.compile(
 OWN_CRISIS = re.compile(
     r"(?<![^ ])(?:i (?:want|wanna|need) to (?:die|end it|go|join|be dead|kill myself|do it)|i (?:should|could) go too|wish (?:it was|it were|i was|id|i had) (?:me|dead|died|gone)|"
     r"(?:ill|im) (?:be )?(?:the )?next|me too|do the same|join (?:him|her|them)|i have the (?:gun|pills|rope)|check every box|"
-    r"(?:kill|hurt|hang|shoot|cut) myself|(?:wont|will not) (?:be )?need(?:ing)? (?:them|it|em|those)|i (?:dont|do not) want to (?:live|be here|wake up)|my turn|same way|feel the same)(?![^ ])"
+    r"(?:kill|hurt|hang|shoot|cut) myself|i (?:want|wanna|need|wish i could) (?:to )?be with (?:him|her|them)|i should (?:be|have been) (?:next|with them|with him|dead)|i keep (?:thinking|picturing|looking)|(?:i|im) (?:am )?(?:thinking|think) (?:about|of) (?:it|doing it|ending|joining|the same)|my (?:gun|pistol|rifle|glock|shotgun|pills|rope|knife)(?! (?:is|are) (?:at|with) )|(?:wont|will not) (?:be )?need(?:ing)? (?:them|it|em|those)|i (?:dont|do not) want to (?:live|be here|wake up)|my turn|same way|feel the same)(?![^ ])"
 )
 
 
