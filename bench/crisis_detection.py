@@ -1,6 +1,7 @@
 """Crisis-language detection against the notes in bench/data/ (crisis_corpus.jsonl,
-crisis_dev.jsonl, crisis_chat.jsonl, crisis_train_extra.jsonl and crisis_fresh.jsonl;
-bench/data/README.md says where each part comes from).
+crisis_dev.jsonl, crisis_chat.jsonl, crisis_train_extra.jsonl, crisis_fresh.jsonl,
+crisis_detect9.jsonl and crisis_detect9_sealed.jsonl; bench/data/README.md says where each
+part comes from).
 
     python bench/crisis_detection.py [--split dev|dev_2|dev_3|held_out|...|all] [--misses] [--json]
 
@@ -18,9 +19,9 @@ Every part printed has been tuned on since its first run; the first-run figures
 (FIRST_RUNS, printed too) are the ones about unseen notes. `dev_holdout` is sealed: it is
 left out of `all` and its misses are never listed; it is measured once, at the end, by
 `--split dev_holdout`, and that first run is written into FIRST_RUNS as it is;
-`held_out_7` is sealed the same way. Tune on `--split dev`, `dev_2`, `dev_3` and
-`train_extra` to `train_extra_5`; `--misses` lists the notes of the chosen split that the
-combined reading gets wrong. Figures are printed, never asserted.
+`held_out_7` and `held_out_8` (crisis_detect9_sealed.jsonl) are sealed the same way. Tune
+on `--split dev`, `dev_2`, `dev_3` and `train_extra` to `train_extra_6`; `--misses` lists
+the notes of the chosen split that the combined reading gets wrong. Figures are printed, never asserted.
 """
 
 from __future__ import annotations
