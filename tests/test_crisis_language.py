@@ -739,3 +739,93 @@ def test_a_means_kept_calm_by_a_benign_frame_needs_the_veto_threshold(
     lenient = crisis_model.Model(0.0, sure.weights, 0.5, 0.6)
     monkeypatch.setattr(crisis_model, "load", lambda: lenient)
     assert assess(note).crisis
+
+
+# ----- detect9: goodbyes, other means, survivor guilt, no future, pills, harm to others;
+# and whole notes told as past and resolved, or about helping someone else -----
+
+DETECT9_FAMILIES = [
+    (crisis_language.GOODBYE, "nothing left to tie up now, said what i had to say"),
+    (crisis_language.GOODBYE, "squared away all my affairs this week"),
+    (crisis_language.GOODBYE, "found the cat a home before i go"),
+    (crisis_language.GOODBYE, "funeral home is prepaid already, one less thing"),
+    (crisis_language.GOODBYE, "wont be at group tuesday or any week after"),
+    (crisis_language.GOODBYE, "cancelled all my subscriptions, goodbyes are done"),
+    (crisis_language.OTHER_MEANS, "nobody would know, would look like an accident"),
+    (crisis_language.OTHER_MEANS, "keep going back to the quarry to look over the edge"),
+    (crisis_language.SURVIVOR_GUILT, "would be more fair if i went instead of him"),
+    (crisis_language.SURVIVOR_GUILT, "i cant live with being the one who came home"),
+    (crisis_language.SURVIVOR_GUILT, "three of us left from the platoon. ill be the next one"),
+    (crisis_language.SURVIVOR_GUILT, "sick of pretending i deserve to be here"),
+    (crisis_language.HOPELESSNESS, "cant picture myself at 50 honestly"),
+    (crisis_language.HOPELESSNESS, "feel like a dead man walking"),
+    (crisis_language.OVERDOSE, "the stockpile is big enough now"),
+    (crisis_language.HARM_TO_OTHERS, "loaded up and drove past her house again"),
+]
+
+
+@pytest.mark.parametrize(("category", "note"), DETECT9_FAMILIES)
+def test_the_detect9_families_are_caught_by_the_lexicon(category: str, note: str) -> None:
+    found = assess(note, use_model=False)
+    assert found.crisis, note
+    assert category in {match.category for match in found.matches}, (note, found.phrases)
+
+
+DETECT9_LOOK_ALIKES = [
+    "squared away my affairs before the deployment",
+    "ill be next in line at the dmv",
+    "got a new hunting knife for deer season",
+    "went to the top of the parking garage to watch the fireworks",
+    "no future in this job honestly, looking for something else",
+]
+
+
+@pytest.mark.parametrize("note", DETECT9_LOOK_ALIKES)
+def test_the_detect9_families_spare_their_look_alikes(note: str) -> None:
+    found = assess(note, use_model=False)
+    assert not found.crisis, (note, found.phrases)
+
+
+# Whole notes set aside, lexicon and model both: the crisis told as over, with a recovery
+# in the present tense; or the writer helping someone else in crisis.
+TOLD_AS_OVER_OR_ABOUT_OTHERS = [
+    "three years ago i wanted to die. today im grateful i stayed",
+    "back when i got out i had the pistol in my mouth, im in a good place now",
+    "in 09 i tried to hang myself. now i coach my sons team",
+    "i wrote goodbye letters once. burned them when i got my chip",
+    "had a knife to my wrist the night she left. that was 5 years ago, im happy now",
+    "my buddy called at 3am saying he wanted to die. sat with him till morning, got him to the va",
+    "how do i help a friend who keeps saying hes a burden",
+    "drove my cousin to the er, he said he'd been saving his pills. hes stable now",
+    "my brother gave all his stuff away so we checked on him, he's safe",
+]
+
+
+@pytest.mark.parametrize("note", TOLD_AS_OVER_OR_ABOUT_OTHERS)
+def test_a_note_told_as_over_or_about_someone_else_is_set_aside_whole(note: str) -> None:
+    found = assess(note)
+    assert not found.crisis, (note, found.phrases)
+    assert found.set_aside
+    assert found.model_score is None  # the model never saw it
+
+
+# The present danger that mentions the past, or the writer's own crisis beside someone
+# else's, is not set aside.
+PRESENT_DANGER_NEAR_THE_FRAMES = [
+    "i was fine for years but its back and the gun is in the truck",
+    "used to have it under control. not anymore, the pistol is on the nightstand",
+    "used to be better, now i think about killing myself every day",
+    "quit my meds a month ago and saved them. now i have a whole pile and one plan",
+    "my buddy shot himself last week and i think i should go too",
+    "sat with my friend at the er after he tried and honestly i wish it was me",
+    "my sister visited, i gave her my dog tags and told her i wont need them anymore",
+    "i remember when i was happy. now i just want it over",
+    "my wife is worried about me, i keep thinking about the pistol",
+    "went to docs memorial today. i want to be with him",
+]
+
+
+@pytest.mark.parametrize("note", PRESENT_DANGER_NEAR_THE_FRAMES)
+def test_present_danger_near_the_past_or_helping_frames_is_caught(note: str) -> None:
+    found = assess(note)
+    assert found.crisis, (note, found.phrases)

@@ -24,7 +24,10 @@ How a note is read:
    negation ("I don't want to be alive", "no reason to live") are never set aside that way.
    Known harmless uses ("suicide prevention training", "lost a buddy to suicide") are set
    aside too, and so is a whole note that tells a crisis as past and resolved ("back in
-   2019 I was suicidal every day; haven't felt that way in years").
+   2019 I was suicidal every day; haven't felt that way in years") or tells of helping
+   someone else ("my buddy said he wanted to die, sat with him till morning"), whether or
+   not a pattern matched, unless it holds a present danger ("it's back and the gun is in
+   the truck") or the writer's own crisis ("my buddy shot himself, I should go too").
 5. Where nothing matched, the learned stage scores the normalised note. A note whose match
    was set aside (negated, harmless, past) is not given to it: the lexicon's calm reading
    is trusted there. A note that a negation word makes calmer in the model's eyes ("I hope
@@ -792,6 +795,27 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(BURDEN, r"(?:nadie|ninguno) (?:me )?(?:extranaria|extrañaria|notaria|echaria de menos) (?:si|cuando) (?:me muero|muero|me voy|desaparezco|no estoy)|(?:estarian|estaria|serian|estaran) mejor si (?:yo )?(?:no existiera|me muero|muriera|me fuera|desapareciera|no estuviera)"),
     _p(OVERDOSE, r"(?:pastillas|medicinas|pildoras) (?:listas|guardadas|juntadas)|(?:guardando|juntando|acumulando) (?:las |mis )?(?:pastillas|medicinas|pildoras)"),
     _p(SUICIDAL, r"(?:me voy a|voy a|quiero) (?:matar|morir|suicidar)(?:me)?(?: esta noche| manana| hoy| este fin)?|(?:pienso|pensando) en (?:suicidarme|matarme|quitarme la vida|morirme)"),
+    # --- detect9: goodbyes as affairs settled, other means as an accident, survivor guilt
+    # as fairness, no future as an age not pictured, pills stockpiled, harm as a drive-by ---
+    _p(GOODBYE, r"nothing (?:left|else) to (?:tie up|settle|sort out|take care of|square away)"),
+    _p(GOODBYE, r"(?:settled|squared away|wrapped up|tied up|took care of) (?:everything|all of it|all (?:my|the) (?:affairs|loose ends|stuff)|the loose ends|my affairs)(?! (?:for|before) (?:the |my |a |our )?(?:move|surgery|deployment|deploy|trip|baby|wedding))"),
+    _p(GOODBYE, r"(?:a|new) home before i (?:go|leave|do it|check out)"),
+    _p(GOODBYE, r"funeral (?:home|plot|arrangements?|costs?) (?:[a-z0-9]+ ){0,4}(?:prepaid|prepay|paid for|paid off|picked out|set up|is set)"),
+    _p(GOODBYE, r"(?:wont|will not) be (?:at|in|on) (?:[a-z]+ ){1,3}(?:or )?any (?:week|day|time|month) after"),
+    _p(GOODBYE, r"(?:cancell?ed|cancell?ing|cancel) (?:my |all my )?(?:phone|appointments|plan|lease|subscriptions) (?:[a-z0-9|]+ ){0,6}(?:wont need|no point|goodbyes?)"),
+    _p(OTHER_MEANS, r"(?:look|looks|looking|seem) (?:like|as if) (?:it was )?an accident"),
+    _p(OTHER_MEANS, r"(?:keep|kept) (?:going|coming) back (?:[a-z]+ ){0,4}(?:to )?(?:look|stare|stand) (?:over|down|at the edge)"),
+    _p(SURVIVOR_GUILT, r"(?:fair|right|better) if i (?:went|died|go|had gone) instead"),
+    _p(SURVIVOR_GUILT, r"cant live with (?:being )?the (?:one|only one|guy) (?:who|that) (?:made it|came home|lived|got out)"),
+    _p(SURVIVOR_GUILT, r"(?:(?:ill|i will|i) (?:be|am) |im )(?:the )?next(?: one| to go)?(?! (?:in line|week|month|year|up|shift|to|door|in|at|on|for))"),
+    _p(SURVIVOR_GUILT, r"(?:i )?wish (?:it (?:was|were|had been)|that was|that had been) me(?= \||$)"),
+    _p(SURVIVOR_GUILT, r"(?:pretending|pretend) i (?:earned|deserve|deserved) (?:this|it|to live|to be here)"),
+    _p(SURVIVOR_GUILT, r"(?:killed|shot|hung|hanged|ate|took his own|took her own|died|suicide|gone)(?: [a-z0-9|]+){0,10} (?:i )?(?:should|could|might as well|wanna|want to) (?:just )?(?:go|follow (?:him|her|them)|join (?:him|her|them)|do the same)(?: too| as well)?(?= \||$)"),
+    _p(HOPELESSNESS, r"cant (?:even )?(?:picture|see|imagine) (?:myself|me) (?:at [0-9]+|making it to|living past|next (?:year|month)|alive)"),
+    _p(HOPELESSNESS, r"dead man walking"),
+    _p(WISH_TO_DIE, r"(?:i )?(?:just )?want (?:it all|it|everything) (?:all )?(?:to be )?over(?! with)(?= \||$)"),
+    _p(OVERDOSE, r"(?:stockpile|stash) (?:of (?:pills|meds) )?(?:is )?(?:big|enough|ready|growing)|(?:stockpiling|stashing|hoarding) (?:my |the )?(?:pills|meds|medication)"),
+    _p(HARM_TO_OTHERS, r"(?:loaded up|armed) and (?:drove|drive|driving|went) (?:by|past|to) (?:his|her|their) (?:house|place|work)"),
 )  # fmt: skip
 
 # ----- co-occurrence: a means or a sign, and a cue, anywhere in the note -----
@@ -911,7 +935,7 @@ _OTHER_MEANS_BENIGN = (
     r"crossed|commute|(?:to|from|for|at|after) work|late|delayed|model train|tow|towing|moving|haul|tie down|ratchet|strap|straps|seat ?belt|"
     r"belt (?:broke|buckle|loop)|bike|cooking|kitchen|chef|butcher|carve|carving|whittle|whittling|pocket ?knife|knife set|"
     r"sharpener|battery|mechanic|oil change|tune up|warm up|warming up|ice|shingles|gutters|roofer|roofing|ride|rode|lights|park|nice|view|sunset|"
-    r"pretty|beautiful|photos|pictures|see my|visit"
+    r"pretty|beautiful|photos|pictures|see my|visit|hunting knife|deer season|hunting season|fireworks|parade|concert|game"
 )
 _GIVE_AWAY_TERMS = (
     r"(?:gave|giving|give|given|handed|handing|signed|signing|left|leaving|mailed|mailing|sent|sending|shipped|passed|passing) (?:away |over |down |on )?(?:all |most )?(?:of )?my (?:[a-z0-9]+ )?"
@@ -964,7 +988,7 @@ _NO_FUTURE_CUES = (
 _NO_FUTURE_BENIGN = (
     r"vacation|trip|out of town|travel|traveling|travelling|work|shift|training|visiting|my moms|my dads|wedding|"
     r"camping|fishing|hunting|drill|moving|sick|surgery|appointment|busy|because|cause|cuz|since|traffic|car|ride|"
-    r"flat|stuck|overtime|kid|kids|argue|arguing|debate|meeting is|cancelled|canceled|game|the point of (?:the|this) (?:meeting|form|class|paperwork|rule)"
+    r"flat|stuck|overtime|kid|kids|argue|arguing|debate|meeting is|cancelled|canceled|game|(?:in|at|with) (?:this|that|my|the) (?:job|company|town|place|unit|career|field)|looking for (?:something|a new|another)|the point of (?:the|this) (?:meeting|form|class|paperwork|rule)"
 )
 _WISH_TERMS = r"(?:wouldnt|would not|dont|do not) (?:really |even )?(?:mind|care) if|(?:id|i would|i) (?:welcome|wouldnt fight|would not fight)"
 _WISH_CUES = (
@@ -1082,6 +1106,7 @@ HARMLESS: tuple[re.Pattern[str], ...] = tuple(
         r"my (?:past|previous|old|former) suicid[a-z]*",
         r"(?:cpr|first aid|training|class|course) (?:but )?for suicide",
         r"over my dead body",
+        r"(?:im|i am|i feel|feel|i) (?:not|no longer) (?:a |such a )?(?:burden|weight)(?: to (?:anyone|anybody|my [a-z]+|them|her|him))? (?:anymore|any more|now|these days)",
         r"(?:whole|entire|full) (?:bottle|box|pack|bag|jar|can|carton|case|gallon) of (?:water|soda|pop|gatorade|juice|milk|ketchup|hot sauce|shampoo|lotion|sunscreen|cereal|chips|cookies|crackers|candy|popcorn|coke|pepsi|coffee|tea|syrup|dog food|cat food|bleach to clean|cleaner on the)",
         r"(?:(?:im |i am )?(?:going to|gonna|ill|i will|want to|wanna|about to|could|might) )?(?:kill|strangle|murder|choke|shoot|hurt|smack|slap) whoever (?:left|ate|took|parked|drank|used|broke|keeps|moved|stole|finished|scheduled|decided|invented|designed|put)",
         r"(?:a|one|two|three|four|five|six|[0-9]+) (?:year|years) ago(?= .*(?:this year|today i|these days))",
@@ -1097,27 +1122,37 @@ HARMLESS: tuple[re.Pattern[str], ...] = tuple(
 # that way in a long time"): a note with a past frame and a sign of recovery, and nothing
 # that puts the crisis in the present, is set aside whole.
 PAST_FRAME = re.compile(
-    r"(?<![^ ])(?:used to|back in (?:[0-9]{4}|the day)|back then|at my (?:worst|lowest)|"
-    r"my (?:lowest|darkest|worst) (?:point|time|days?|year)|when i (?:was|first|got out)|there was a time|"
-    r"years ago|(?:in|since) (?:19|20)[0-9]{2}|i remember|told my story|(?:sharing|share|telling|tell) my story|in the past|before i (?:got help|got sober|started)|"
-    r"a long time ago|long ago|(?:a|one) year ago|last year|there was a (?:night|time|day|stretch|year|period|point|winter|summer)|at one point|"
+    r"(?<![^ ])(?:used to|back in (?:[0-9]{4}|the day|[0-9]{2})|back then|back when|at my (?:worst|lowest)|"
+    r"my (?:lowest|darkest|worst) (?:point|time|days?|year|stretch|night)|when i (?:was|first|got out|got home|got back)|there was a time|"
+    r"(?:years|months) ago|(?:in|since) (?:19|20)[0-9]{2}|(?:in|since) [0-9]{2}(?= |$)|i remember|told my story|(?:sharing|share|telling|tell|told) (?:my|our) story|in the past|before i (?:got help|got sober|started)|"
+    r"a long time ago|long ago|(?:a|one) year ago|(?<![0-9] )year ago|last year|there was a (?:night|time|day|stretch|year|period|point|winter|summer)|at one point|"
     r"when i first|(?:after|during) my (?:divorce|deployment|discharge|first deployment|second deployment|injury)|"
-    r"(?:ive|i have) been through (?:the|some) (?:dark|worst|bad)|my worst year|(?:that|it) was (?:then|years ago|a long time ago))(?![^ ])"
+    r"(?:ive|i have) been through (?:the|some) (?:dark|worst|bad)|my worst year|(?:that|it) was (?:then|years ago|a long time ago|[a-z0-9]+ (?:years|months) ago)|"
+    r"(?:[0-9]+|a|two|three|four|five|six|seven|eight|nine|ten|a few|a couple|couple|few) (?:yrs|years?|months?) ago|"
+    r"once(?= \||$)|(?:for )?most of my (?:20s|30s|twenties|thirties|life)|i had a (?:rough|dark|bad) (?:patch|stretch|time|year)|"
+    r"the (?:time|night|day|year) i (?:almost|nearly|tried|attempted|wanted|stood|sat|had)|its been a long time|(?:my|the) attempt|i survived|"
+    r"i thought|i was (?:suicidal|in the psych|going to|gonna|ready)|the night i got|(?:was|been) [a-z0-9]+ (?:years|yrs) since)(?![^ ])"
 )
 RECOVERED = re.compile(
-    r"(?<![^ ])(?:now i (?:have|wake up|make|am|get|go|work|run|coach|help)|i know now|"
-    r"(?:doing|feel|feeling|im|i am) (?:so |really |much |a lot )?(?:good|better|great|hopeful|strong|safe|grateful|proud)|"
-    r"proud|glad|grateful|thankful|sober|recovery|better place|thoughts (?:are|were) gone|"
+    r"(?<![^ ])(?:now i (?:have|wake up|make|am|get|go|work|run|coach|help|drive|live|know|recognize|call|teach|mentor|volunteer|love|enjoy)|"
+    r"now (?:im|i am) (?:[a-z]+ )?(?:good|ok|okay|fine|happy|sober|clean|better|in school|a (?:peer|dad|mentor|coach|nurse))|now its (?:good|better|gone|fine|at)|i know now|"
+    r"(?:doing|feel|feeling|im|i am) (?:so |really |much |a lot |pretty )?(?:good|better|great|hopeful|strong|safe|grateful|proud|happy|ok|okay|fine|thriving)|"
+    r"proud|glad|grateful|thankful|sober|clean|recovery|better place|thoughts (?:are|were) gone|"
     r"(?:havent|have not|hasnt) (?:felt|thought|had)|celebrated|behind me|depression talking|hopeful|got help|made it through|"
     r"in a (?:good|better|much better|great) (?:place|spot)|changed (?:that|everything|my life)|still here and|stuck around|"
-    r"glad i (?:stuck|stayed|called|reached|told|asked|did)|today i|these days i|(?:years|months|days|year|month) sober|chip|"
+    r"glad i (?:stuck|stayed|called|reached|told|asked|did)|today i|these days i|(?:years|months|days|year|month|yrs) (?:sober|clean)|chip|"
     r"(?:called|texted|reached out to) (?:the )?(?:crisis line|988|vcl|veterans crisis line|my sponsor|a buddy|the va)|"
-    r"(?:group|therapy|counseling|meds|treatment|program|the va) (?:helped|saved|changed)|not anymore|no longer|sleep fine|"
-    r"i was wrong|know that now|(?:called|texted) 988|and im here|im (?:still )?here (?:today|now)|helping other|"
-    r"this year (?:i|im)|peer mentor|so glad)(?![^ ])"
+    r"(?:group|therapy|counseling|meds|medication|treatment|program|the va|my wife|she|he) (?:helped|saved|changed)|not anymore|no longer|sleep fine|"
+    r"i was wrong|know that now|(?:called|texted) 988|and im here|im (?:still )?here (?:today|now)|im here|helping other|"
+    r"this year (?:i|im)|peer mentor|peer support|so glad|happy now|life is good|way better|long gone|(?:is|are) (?:long )?gone|"
+    r"faded|thriving|burned (?:them|it|em)|flushed|saved me|proved me wrong|want me to live|love (?:it|life|my life)|"
+    r"(?:good|new) (?:job|wife|life|dog)|got (?:a|my) (?:new|first) job|in school|busy with|laugh about)(?![^ ])"
 )
 IN_THE_PRESENT = re.compile(
-    r"(?<![^ ])(?:still(?! here| standing| around and| alive and)|again|tonight|right now|lately|this week|cant stop|coming back|came back|want to die|wanna die)(?![^ ])"
+    r"(?<![^ ])(?:still(?! here| standing| around and| alive and| thinking about it but)|again|tonight|right now|lately|this week|cant stop|coming back|came back|want to die|wanna die|"
+    r"its back|back again|this time|starting again|(?:is|its|it is|sits|sitting|stays|kept|keep it) loaded|loaded (?:on|in|by|under|next)|in reach|"
+    r"(?:a|one|the|my) plan(?! for)|why (?:stick around|bother|keep going|keep trying)|now i know it (?:wont|will never)|now (?:i|im) (?:think|thinking|want|wanna|have (?:a|the|one) plan)|(?:in|on) my lap|out of the safe|(?:is|its) (?:right )?(?:here|on the nightstand|in the truck|under my pillow|by my bed)|"
+    r"not anymore(?= \| (?:[a-z]+ ){0,3}(?:gun|pistol|rifle|pills|rope|knife))|(?:just )?want (?:it|this|everything) (?:to be )?(?:over|to end|to stop)|cant do this)(?![^ ])"
 )
 
 
@@ -1125,6 +1160,34 @@ def _told_as_past(text: str) -> bool:
     return bool(
         PAST_FRAME.search(text) and RECOVERED.search(text) and not IN_THE_PRESENT.search(text)
     )
+
+
+# A note that tells of helping someone else in crisis ("my buddy said he wanted to die, sat
+# with him till morning", "how do I help a friend who says he's a burden", "took the suicide
+# prevention training") is set aside whole, unless it carries the writer's own crisis too
+# ("my buddy shot himself and I think I should go too").
+SOMEONE_ELSE = re.compile(
+    r"(?<![^ ])(?:my (?:buddy|buddys|battle buddy|friend|friends|brother|brothers|sister|cousin|cousins|son|daughter|dad|father|mom|mother|uncle|neighbor|neighbors|roommate|wife|husband|old (?:squad leader|roommate|platoon sgt|sgt)|ex)|"
+    r"a (?:buddy|friend|guy|vet|veteran|member|soldier|marine|coworker)|one of (?:the|my) guys|(?:he|she|they) (?:said|says|told|keeps|kept|has|had|was|is|wants|called|posted)|"
+    r"(?:him|her|them)|sgt [a-z]+|(?:hes|shes|theyre))(?![^ ])"
+)
+HELPING = re.compile(
+    r"(?<![^ ])(?:sat with|sitting with|stayed (?:with|on the phone)|talked (?:[a-z]+ ){1,2}down|called (?:988|911|the line|the vcl|the crisis line)|"
+    r"(?:drove|took|got|get|getting|bring|brought|taking) (?:[a-z]+ ){0,2}(?:to the (?:va|er|hospital|pharmacy)|help|to call)|(?:checked|check|checking) on (?:him|her|them|my|a|the guys|his|people|your|each other)|"
+    r"worried about (?:him|her|them|my|a|his|the|one|some)|how do i (?:help|bring|talk|ask|get)|held (?:[a-z]+ ){0,2}(?:guns|rifle|pistol|pills|meds)|(?:holding|hold|took|take|taking) (?:his|her|their) (?:guns|rifle|pistol|pills|meds|keys)|"
+    r"safety plan|(?:prevention|awareness|qpr|ask care escort|mental health first aid) (?:training|class|booth|walk)|training|class|volunteer(?:ing)?|peer support specialist|"
+    r"(?:texted|called) (?:him|her|them)|we (?:found|called|got|drove|all)|hes safe|shes safe|(?:he|she)s (?:stable|alive|ok|safe)|with (?:him|her) on the line|got (?:him|her) (?:help|to)|"
+    r"warning signs|documentary|service|memorial|proud of (?:him|her)|in time|the line together|promised to call)(?![^ ])"
+)
+OWN_CRISIS = re.compile(
+    r"(?<![^ ])(?:i (?:want|wanna|need) to (?:die|end it|go|join|be dead|kill myself|do it)|i (?:should|could) go too|wish (?:it was|it were|i was|id|i had) (?:me|dead|died|gone)|"
+    r"(?:ill|im) (?:be )?(?:the )?next|me too|do the same|join (?:him|her|them)|i have the (?:gun|pills|rope)|check every box|"
+    r"(?:kill|hurt|hang|shoot|cut) myself|i (?:want|wanna|need|wish i could) (?:to )?be with (?:him|her|them)|i should (?:be|have been) (?:next|with them|with him|dead)|i keep (?:thinking|picturing|looking)|(?:i|im) (?:am )?(?:thinking|think) (?:about|of) (?:it|doing it|ending|joining|the same)|my (?:gun|pistol|rifle|glock|shotgun|pills|rope|knife)(?! (?:is|are) (?:at|with) )|(?:wont|will not) (?:be )?need(?:ing)? (?:them|it|em|those)|i (?:dont|do not) want to (?:live|be here|wake up)|my turn|same way|feel the same)(?![^ ])"
+)
+
+
+def _about_someone_else(text: str) -> bool:
+    return bool(SOMEONE_ELSE.search(text) and HELPING.search(text) and not OWN_CRISIS.search(text))
 
 
 # ----- negation scope -----
@@ -1301,7 +1364,9 @@ def _lexicon(text: str) -> tuple[list[Match], bool, bool]:
     fired = {match.category for match in matches}
     co_occurring, framed = _co_occurring(text, tuple(harmless))
     matches.extend(match for match in co_occurring if match.category not in fired)
-    if matches and _told_as_past(text):
+    # A whole note told as past and resolved, or about helping someone else, is set aside
+    # whether or not a pattern matched: the model does not get it either.
+    if _told_as_past(text) or _about_someone_else(text):
         return [], True, framed
     return matches, set_aside, framed
 
