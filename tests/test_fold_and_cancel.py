@@ -20,7 +20,7 @@ from bot.db.models import Occurrence, Reminder
 from bot.keys import Keyring
 from bot.runtime import Runtime
 from bot.scheduling import CAUGHT_UP, CLAIM_BATCH, LEASE, Booking, Delivery, Due, Scheduler
-from tests.conftest import START, World, eventually, start_bot
+from tests.conftest import START, World, deliveries_settled, eventually, start_bot
 from tests.test_delivery_faults import DM_POST, _set, remind
 
 
@@ -141,7 +141,7 @@ async def test_a_court_reminder_cancelled_while_its_first_dm_is_in_flight(
     await eventually(recorded, timeout=10, what="the DM in flight to be settled")
     for _ in range(4):  # past the other two reminders' times
         await clock.advance(timedelta(days=1))
-        await asyncio.sleep(0.1)
+        await deliveries_settled(running, clock)
     assert [m.id for m in sandbox.dms_to(world.member)] == [dm.id]
     async with running.sessions() as session:
         outcomes = list(
