@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 # How long shutdown waits for background work (event handlers' database writes) to finish.
 SHUTDOWN_GRACE = 5.0
+# The name of every task spawn() starts, so that tests can wait for it to be done.
+BACKGROUND_TASK = "muster: background"
 
 
 def point_discord_at(settings: Settings) -> None:
@@ -169,7 +171,7 @@ class MusterBot(commands.AutoShardedBot):
     def spawn(self, work: Coroutine[Any, Any, object]) -> None:
         """Run work that outlives an event handler; close() waits for it before the database
         is closed."""
-        task = asyncio.get_running_loop().create_task(work)
+        task = asyncio.get_running_loop().create_task(work, name=BACKGROUND_TASK)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 

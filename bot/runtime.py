@@ -17,7 +17,12 @@ from bot.app import MusterBot, point_discord_at
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import migrate
-from bot.db.engine import create_engine, create_read_engine, create_session_factory
+from bot.db.engine import (
+    SessionFactory,
+    create_engine,
+    create_read_engine,
+    create_session_factory,
+)
 from bot.db.instance_lock import InstanceLock
 from bot.errors import TOKEN_REJECTED, ConfigError
 from bot.keys import Keyring
@@ -37,6 +42,8 @@ class Runtime:
     engine: AsyncEngine
     services: Services
     bot: MusterBot
+    # Sessions on the primary database, for what reads back the stored state (tests, tools).
+    sessions: SessionFactory
 
 
 @asynccontextmanager
@@ -103,7 +110,7 @@ async def open_runtime(
             )
         )
         try:
-            yield Runtime(settings, engine, services, bot)
+            yield Runtime(settings, engine, services, bot, sessions)
         finally:
             watcher.cancel()
             await asyncio.gather(watcher, return_exceptions=True)

@@ -296,8 +296,8 @@ class ResourceAdminCog(commands.GroupCog, group_name="resource-admin"):
     @app_commands.command(name="import")
     @app_commands.describe(
         file="A Meeting Guide JSON file of recovery meetings",
-        feed="Which list this is: a name or its web address (the file name if left out). "
-        "Importing it again replaces its meetings.",
+        feed="The list's name or web address (else the file's name); "
+        "importing it again replaces it",
     )
     async def import_feed(
         self,

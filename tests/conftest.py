@@ -25,6 +25,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.app import BACKGROUND_TASK
 from bot.clock import FakeClock
 from bot.config import Settings, load_settings
 from bot.db import migrate
@@ -60,7 +61,7 @@ async def deliveries_settled(running: Runtime, clock: FakeClock) -> None:
     and due. What a test then sees is all the bot will do until the clock moves again."""
 
     async def quiet() -> bool:
-        async with running.services.checkins._sessions() as session:
+        async with running.sessions() as session:
             busy = await session.scalar(
                 select(func.count())
                 .select_from(Occurrence)
@@ -72,6 +73,36 @@ async def deliveries_settled(running: Runtime, clock: FakeClock) -> None:
         return not busy
 
     await eventually(quiet, what="the deliveries due now")
+
+
+# discord.py names the tasks that run a command, a button or a form ("CommandTree-invoker",
+# "discord-ui-..."), and an event handler ("discord.py: on_message"); the bot names its own.
+HANDLER_TASKS = ("CommandTree-invoker", "discord-ui-", "discord.py: on_", BACKGROUND_TASK)
+
+
+async def handlers_finished() -> None:
+    """Wait until every command, button, form and event the bot has been handed has been
+    handled to the end, and the work it spawned is done. A member is answered before a
+    handler ends (an alert may follow the answer): only then may a test assert that nothing
+    more was sent."""
+    me = asyncio.current_task()
+
+    async def idle() -> bool:
+        return not any(
+            task is not me and not task.done() and task.get_name().startswith(HANDLER_TASKS)
+            for task in asyncio.all_tasks()
+        )
+
+    await eventually(idle, what="the bot's handlers to finish")
+
+
+async def gateway_caught_up(world: World) -> None:
+    """Wait until the bot has handled every gateway event the sandbox has sent it (a DM, an
+    edit), with no answer to wait for. The sandbox sends events down one connection in
+    order, and a command goes down it too: once the member's command is answered, the bot
+    has read all that came before it; then its handlers are waited for."""
+    await world.sandbox.slash(world.moderator, world.general, "about")
+    await handlers_finished()
 
 
 @dataclass(frozen=True)

@@ -245,7 +245,7 @@ async def _probe_errors(week: Week) -> None:
     """What a moderator of another server is told when trying a post id that exists here,
     and one that exists nowhere."""
     services = week.running.services
-    async with services.checkins._sessions() as session:
+    async with week.running.sessions() as session:
         real = await session.scalar(select(func.max(AnonymousPost.id)))
     assert real is not None
     for label, post_id in (("elsewhere", real), ("nowhere", real + 1000)):
@@ -597,7 +597,7 @@ def anonymous_posts(week: Week) -> list[tuple[str, Message]]:
 
 def week_private_rows(week: Week, dump: Dump) -> dict[int, int]:
     """The truth, with the keys: which check-in rows are private, and whose."""
-    keyring = week.running.services.checkins._keyring
+    keyring = week.running.services.keyring
     owners = Owners(keyring)
     truth = {}
     for index, row in enumerate(dump.rows["checkins"]):

@@ -25,10 +25,9 @@ from tests.test_checkins_e2e import VCL, checkin_options, configure, next_in
 
 
 async def stored(running: Runtime) -> list[StoredCheckin]:
-    checkins = running.services.checkins
-    async with checkins._sessions() as session:
+    async with running.sessions() as session:
         rows = (await session.scalars(select(Checkin).order_by(Checkin.id))).all()
-    opened = [open_checkin(checkins._keyring, row) for row in rows]
+    opened = [open_checkin(running.services.keyring, row) for row in rows]
     assert all(item is not None for item in opened)
     return [item for item in opened if item is not None]
 

@@ -4,7 +4,6 @@ where they are safe and are followed up, and DMs to the bot are answered (R18, R
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import logging
 import re
@@ -29,7 +28,14 @@ from bot.ui.crisis import (
     NOT_SET_UP,
 )
 from cogs.crisis import DM_REPLY
-from tests.conftest import World, database_unavailable, start_bot
+from tests.conftest import (
+    World,
+    database_unavailable,
+    deliveries_settled,
+    gateway_caught_up,
+    handlers_finished,
+    start_bot,
+)
 from tests.test_checkins_e2e import (
     Group,
     checkin_options,
@@ -66,10 +72,10 @@ def pick(choice: Message, which: str) -> str:
 
 
 async def stored_share(running: Runtime) -> tuple[str, str | None, bool | None]:
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         row = await session.scalar(select(Checkin))
     assert row is not None
-    stored = open_checkin(running.services.checkins._keyring, row)  # it is all sealed
+    stored = open_checkin(running.services.keyring, row)  # it is all sealed
     assert stored is not None
     return stored.share, stored.held_for, stored.note_shared
 
@@ -86,12 +92,14 @@ async def test_a_shared_crisis_note_stays_private_if_the_member_does_nothing(
     choice = choice_message(result)
     assert await stored_share(running) == ("private", share, None)
     await clock.advance(timedelta(hours=2))
-    await asyncio.sleep(0.3)
+    await deliveries_settled(running, clock)
     assert world.sandbox.channel_messages(group.checkins) == []
     await clock.advance(timedelta(days=1))
     late = await world.sandbox.click(world.member, choice, pick(choice, "full"))
     assert "stayed private" in late.text
-    await asyncio.sleep(0.2)
+    await clock.advance(timedelta(minutes=11))  # past an anonymous post's longest delay
+    await handlers_finished()
+    await deliveries_settled(running, clock)
     assert world.sandbox.channel_messages(group.checkins) == []
     assert (await stored_share(running))[0] == "private"
 
@@ -137,7 +145,7 @@ async def test_named_shared_without_the_note(running: Runtime, world: World) -> 
     assert "description" not in post.embeds[0]
     assert "die" not in post.text
     assert "/crisis" not in post.text
-    await asyncio.sleep(0.2)
+    await handlers_finished()
     assert sandbox.channel_messages(group.mentors) == []  # an alert now would point at Sam
 
 
@@ -153,7 +161,7 @@ async def test_named_kept_private_alerts_mentors_without_a_name(
     assert "Someone in the group" in alert.text
     assert "If you think someone is in immediate danger, call 911." in alert.text
     assert "Sam" not in alert.text
-    await asyncio.sleep(0.2)
+    await handlers_finished()
     assert sandbox.channel_messages(group.checkins) == []
     assert await stored_share(running) == ("private", None, None)
 
@@ -168,7 +176,7 @@ async def test_anonymous_is_held_then_follows_the_delayed_path(
     alert = await next_in(sandbox, group.mentors)  # anonymous either way: sent at once
     assert "Someone in the group" in alert.text
     await clock.advance(timedelta(minutes=10))
-    await asyncio.sleep(0.3)
+    await deliveries_settled(running, clock)
     assert sandbox.channel_messages(group.checkins) == []  # nothing before the choice
 
     chosen = await sandbox.click(world.member, choice, pick(choice, which))
@@ -180,8 +188,9 @@ async def test_anonymous_is_held_then_follows_the_delayed_path(
         assert sandbox.channel_messages(group.checkins) == []  # the random delay still applies
     await clock.advance(timedelta(minutes=11))  # the delay: between 5 and 10 minutes
     if which == "private":
-        await asyncio.sleep(0.3)
+        await deliveries_settled(running, clock)
         assert sandbox.channel_messages(group.checkins) == []
+        assert (await stored_share(running))[0] == "private"
         return
     post = await next_in(sandbox, group.checkins)
     assert post.interaction_id is None
@@ -266,7 +275,7 @@ async def test_a_dm_gets_the_card_or_one_short_pointer_and_is_never_logged(
     assert "`/crisis`" in pointer.text
 
     chatty = await sandbox.dm_bot(world.member, "also canary-7d1f, one more thing")
-    await asyncio.sleep(0.3)
+    await gateway_caught_up(world)
     assert sandbox.replies_in_dm(world.member, chatty) == []  # once an hour, not every message
 
     crisis = await sandbox.dm_bot(world.member, "canary-7d1f I'm going to end my life tonight")
@@ -342,7 +351,7 @@ async def test_the_first_mentor_to_claim_has_it_and_the_member_is_told(
     assert "**Jordan**, one of the group's peer mentors, has your request" in dm.text
 
     await clock.advance(timedelta(minutes=20))
-    await asyncio.sleep(0.3)
+    await deliveries_settled(running, clock)
     assert len(sandbox.channel_messages(group.mentors)) == 1  # no second ping
     assert len(sandbox.dms_to(world.member)) == 1
 
@@ -369,7 +378,7 @@ async def test_nobody_claims_in_15_minutes_so_the_role_is_pinged_again_and_the_m
     group = await configure(running, world)
     request = await mentor_request(world, group)
     await clock.advance(timedelta(minutes=14))
-    await asyncio.sleep(0.3)
+    await deliveries_settled(running, clock)
     assert len(sandbox.channel_messages(group.mentors)) == 1
     assert sandbox.dms_to(world.member) == []
     await clock.advance(timedelta(minutes=2))
@@ -380,7 +389,7 @@ async def test_nobody_claims_in_15_minutes_so_the_role_is_pinged_again_and_the_m
     assert dm.content == FOLLOW_UP_DM
     assert dm.embeds[0]["title"] == CRISIS_TITLE
     await clock.advance(timedelta(hours=1))
-    await asyncio.sleep(0.3)
+    await deliveries_settled(running, clock)
     assert len(sandbox.channel_messages(group.mentors)) == 2  # once more, only once
     assert len(sandbox.dms_to(world.member)) == 1
     assert request.custom_ids()  # still claimable
@@ -401,7 +410,7 @@ async def test_a_failing_dm_is_retried_without_pinging_the_mentors_again(
     await next_in(sandbox, group.mentors, "still open")
     for _ in range(20):
         await clock.advance(timedelta(seconds=30))
-        await asyncio.sleep(0.05)
+        await deliveries_settled(running, clock)
     assert sandbox.dms_to(world.member) == []
     assert sandbox.injected_failures > 1  # tried again, and again
     sandbox.recover()
@@ -409,7 +418,7 @@ async def test_a_failing_dm_is_retried_without_pinging_the_mentors_again(
         if sandbox.dms_to(world.member):
             break
         await clock.advance(timedelta(seconds=30))
-        await asyncio.sleep(0.05)
+        await deliveries_settled(running, clock)
     await sandbox.wait_for(lambda: bool(sandbox.dms_to(world.member)), what="the member's DM")
     assert len(sandbox.channel_messages(group.mentors)) == 2  # the request, one follow-up
     [ping_nonce] = [nonce for nonce in sandbox.posts_by_nonce if str(nonce).endswith("-ping")]
@@ -436,7 +445,7 @@ async def test_a_request_whose_answer_was_lost_is_posted_once(
     sandbox.drop_next("POST", rf"/channels/{group.mentors.id}/messages")
     told = await ask_for_a_mentor(world)
     assert told.text.startswith(MENTOR_ASKED)
-    await asyncio.sleep(0.3)
+    await handlers_finished()
     requests = [m for m in sandbox.channel_messages(group.mentors) if m.custom_ids()]
     assert len(requests) == 1
     assert sandbox.posts_by_nonce[requests[0].nonce or ""] == 2  # sent twice, posted once
@@ -484,7 +493,7 @@ async def test_a_request_discord_never_confirmed_is_posted_by_the_scheduler_once
     assert "Sam" in request.text
     assert request.pings() == (set(), {group.mentor_role.id}, False)
     await clock.advance(timedelta(minutes=2))
-    await asyncio.sleep(0.3)
+    await deliveries_settled(running, clock)
     assert [m for m in sandbox.channel_messages(group.mentors) if m.custom_ids()] == [request]
     assert (await ask_for_a_mentor(world)).text == MENTOR_ALREADY_ASKED
 
@@ -497,7 +506,7 @@ async def test_a_request_confirmed_on_the_press_is_not_posted_again_by_the_sched
     told = await ask_for_a_mentor(world)
     assert told.text.startswith(MENTOR_ASKED), told.text
     await clock.advance(timedelta(minutes=5))
-    await asyncio.sleep(0.3)
+    await deliveries_settled(running, clock)
     assert len([m for m in sandbox.channel_messages(group.mentors) if m.custom_ids()]) == 1
 
 
@@ -518,7 +527,7 @@ async def test_an_unconfirmed_request_is_not_posted_once_requests_go_elsewhere(
         world.guild.id, world.moderator.id, "mentors_channel_id", support.id
     )
     await clock.advance(timedelta(minutes=2))
-    await asyncio.sleep(0.5)
+    await deliveries_settled(running, clock)
     assert sandbox.channel_messages(group.mentors) == []
     assert [m for m in sandbox.channel_messages(support) if "Sam" in m.text] == []
     # Fifteen minutes on: the lines by DM, and no ping about a request nobody can see.
@@ -547,7 +556,7 @@ async def test_a_yes_after_requests_moved_asks_again_and_the_new_yes_posts_there
     moved = await sandbox.click(world.member, who.messages[0], "crisis:mentor:send")
     assert "haven't posted anything" in moved.text, moved.text
     assert f"<#{support.id}>" in moved.text, moved.text
-    await asyncio.sleep(0.3)
+    await handlers_finished()
     assert sandbox.channel_messages(group.mentors) == []
     assert sandbox.channel_messages(support) == []
     sent = await sandbox.click(world.member, moved.messages[0], "crisis:mentor:send")
@@ -573,10 +582,10 @@ async def test_a_second_ping_that_keeps_failing_does_not_hold_up_the_members_lin
         if len(sandbox.channel_messages(group.mentors)) == 2:
             break
         await clock.advance(timedelta(seconds=30))
-        await asyncio.sleep(0.05)
+        await deliveries_settled(running, clock)
     await next_in(sandbox, group.mentors, "still open")
     await clock.advance(timedelta(hours=1))
-    await asyncio.sleep(0.3)
+    await deliveries_settled(running, clock)
     assert len(sandbox.channel_messages(group.mentors)) == 2
     assert len(sandbox.dms_to(world.member)) == 1
 
@@ -660,7 +669,7 @@ async def test_a_slow_save_keeps_a_shared_crisis_note_private(
     result = await sandbox.submit_modal(world.member, shown, {"checkin:note": CRISIS_NOTE})
     await sandbox.wait_for(lambda: len(result.messages) == 2, what="the held notice")
     assert "It will stay private; nothing is posted." in result.messages[1].text
-    await asyncio.sleep(0.3)
+    await handlers_finished()
     assert sandbox.channel_messages(group.checkins) == []
     assert await stored_share(running) == ("private", "named", None)
 
@@ -678,7 +687,7 @@ async def test_a_claim_for_a_member_with_closed_dms_says_so_and_is_remembered(
     mentor = await sandbox.create_member(world.guild, "Jordan", roles=[group.mentor_role])
     won = await sandbox.click(mentor, request, request.custom_ids()[0])
     assert "I couldn't DM them to say so" in won.text
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         settings = await session.get(MemberSettings, pat.id)
     assert settings is not None
     assert settings.dms_closed_at is not None  # not tried again (R9)
@@ -694,12 +703,8 @@ async def test_a_dm_edit_gets_one_card_for_each_wording_and_none_for_calm_words(
     await sandbox.wait_for(lambda: bool(sandbox.replies_in_dm(world.member, written)))
 
     async def edit(content: str) -> None:
-        written.content = content
-        written.edits += 1
-        await sandbox._dispatch(
-            "MESSAGE_UPDATE", written.to_json(sandbox.base_url, sandbox.application_id), None
-        )
-        await asyncio.sleep(0.5)
+        await sandbox.edit_dm(written, content)
+        await gateway_caught_up(world)
 
     def cards() -> int:
         replies = sandbox.replies_in_dm(world.member, written)

@@ -58,7 +58,7 @@ async def remind(
 
 
 async def row_of(running: Runtime, source: str) -> Occurrence:
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         rows = list(
             await session.scalars(
                 select(Occurrence).where(Occurrence.source == source).order_by(Occurrence.due_at)

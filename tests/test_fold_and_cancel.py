@@ -20,7 +20,7 @@ from bot.db.models import Occurrence, Reminder
 from bot.keys import Keyring
 from bot.runtime import Runtime
 from bot.scheduling import CAUGHT_UP, CLAIM_BATCH, LEASE, Booking, Delivery, Due, Scheduler
-from tests.conftest import START, World, eventually, start_bot
+from tests.conftest import START, World, deliveries_settled, eventually, start_bot
 from tests.test_delivery_faults import DM_POST, _set, remind
 
 
@@ -132,7 +132,7 @@ async def test_a_court_reminder_cancelled_while_its_first_dm_is_in_flight(
     stall.release.set()
 
     async def recorded() -> bool:
-        async with running.services.checkins._sessions() as session:
+        async with running.sessions() as session:
             states = await session.scalars(
                 select(Occurrence.state).where(Occurrence.source == source)
             )
@@ -141,9 +141,9 @@ async def test_a_court_reminder_cancelled_while_its_first_dm_is_in_flight(
     await eventually(recorded, timeout=10, what="the DM in flight to be settled")
     for _ in range(4):  # past the other two reminders' times
         await clock.advance(timedelta(days=1))
-        await asyncio.sleep(0.1)
+        await deliveries_settled(running, clock)
     assert [m.id for m in sandbox.dms_to(world.member)] == [dm.id]
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         outcomes = list(
             await session.execute(
                 select(Occurrence.state, Occurrence.message_id)
@@ -297,7 +297,7 @@ async def test_after_downtime_two_snoozes_of_a_reminder_make_one_catch_up_dm(
         for choice in ("10m", "1h"):
             await first.services.reminders.snooze(world.member.id, reminder_id, choice)
         due_between = clock.now() + timedelta(minutes=20)  # after the 10-minute snooze
-        async with first.services.checkins._sessions.begin() as session:
+        async with first.sessions.begin() as session:
             for number in range(499):
                 row = Reminder(
                     user_id=world.other_member.id, guild_id=world.guild.id, kind="other",
@@ -314,14 +314,14 @@ async def test_after_downtime_two_snoozes_of_a_reminder_make_one_catch_up_dm(
     async with start_bot(bot_settings, clock, keyring=keyring) as second:
 
         async def settled() -> bool:
-            async with second.services.checkins._sessions() as session:
+            async with second.sessions() as session:
                 states = await session.scalars(
                     select(Occurrence.state).where(Occurrence.source == source)
                 )
                 return all(state not in ("pending", "claimed") for state in states)
 
         await eventually(settled, timeout=30, what="the snoozes to settle")
-        async with second.services.checkins._sessions() as session:
+        async with second.sessions() as session:
             outcomes = list(
                 await session.execute(
                     select(Occurrence.payload, Occurrence.state, Occurrence.cause)

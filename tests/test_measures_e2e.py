@@ -50,7 +50,7 @@ async def test_opt_in_prompt_on_schedule_fill_pcl5_over_four_pages_then_opt_out(
     assert "PCL-5 · PTSD · once a month" in overview.text
     on = await sandbox.click(world.member, overview, "measures:on:pcl5")
     assert "PCL-5 is on. I'll DM you once a month" in on.text
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         [optin] = await session.scalars(select(MeasureOptIn))
     assert b"pcl5" not in optin.measure  # which measure is sealed
 
@@ -83,7 +83,7 @@ async def test_opt_in_prompt_on_schedule_fill_pcl5_over_four_pages_then_opt_out(
     assert f"**{NOT_A_DIAGNOSIS}**" in message.text
     assert "diagnosis of" not in message.text.lower()
 
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         [result] = await session.scalars(select(MeasureResult))
         drafts = list(await session.scalars(select(MeasureDraft)))
     assert len(drafts) == 1  # finished: kept, without its answers, until it expires

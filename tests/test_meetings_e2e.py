@@ -286,7 +286,7 @@ async def test_a_meeting_reminder_is_retried_until_the_meeting_starts(
 
 
 async def meeting_rows(running: Runtime) -> list[Occurrence]:
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         return list(
             await session.scalars(
                 select(Occurrence).where(Occurrence.source.startswith("meeting:"))

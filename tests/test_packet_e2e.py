@@ -55,7 +55,7 @@ async def test_questions_add_list_remove(running: Runtime, world: World) -> None
     wrong = await sandbox.slash(member, world.general, "checkin questions remove", number=5)
     assert "There's no question with that number" in wrong.text
     # Stored encrypted: the text is nowhere in the clear.
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         from sqlalchemy import select
 
         from bot.db.models import ProviderQuestion

@@ -32,7 +32,7 @@ async def set_zone(world: World, zone: str = "America/New_York") -> None:
 
 
 async def count(running: Runtime, model: type) -> int:
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
@@ -81,7 +81,7 @@ async def test_several_steps_at_once_a_bad_line_refused_privately_and_the_plan_s
     steps = await running.services.taper.steps(member.id)
     for step, day in zip(steps, (10, 24), strict=True):
         assert await states(running, step.id) == [(datetime(2027, 1, day, 14, tzinfo=UTC), PENDING)]
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         stored = list(await session.scalars(select(TaperStep)))
     assert all(b"10 mg" not in row.details_encrypted for row in stored)
     assert all(str(member.id).encode() not in row.owner for row in stored)

@@ -39,7 +39,7 @@ async def test_an_unreadable_reminder_still_arrives_and_lists(
                         when="in 1 hour", kind="other")  # fmt: skip
     await sandbox.slash(world.member, world.general, "remind add", what="Call Jo",
                         when="in 3 hours", kind="other")  # fmt: skip
-    async with running.services.checkins._sessions.begin() as session:
+    async with running.sessions.begin() as session:
         row = await session.scalar(select(Reminder).order_by(Reminder.id).limit(1))
         assert row is not None
         row.text_encrypted = damaged(row.text_encrypted)
@@ -71,7 +71,7 @@ async def test_history_report_and_meds_show_what_they_can(
                                     **checkin_options(share="private"))  # fmt: skip
         await sandbox.submit_modal(world.member, shown, {"checkin:note": note})
         await clock.advance(timedelta(hours=1))
-    async with running.services.checkins._sessions.begin() as session:
+    async with running.sessions.begin() as session:
         first = await session.scalar(select(Checkin).order_by(Checkin.id).limit(1))
         change = await session.scalar(
             select(MedicationChange).order_by(MedicationChange.id).limit(1)
@@ -110,7 +110,7 @@ async def test_a_milestone_whose_name_cannot_be_read_is_celebrated_and_the_next_
     sandbox = world.sandbox
     group = await configure(running, world)
     await sandbox.slash(world.member, world.general, "sobriety set", milestones="named")
-    async with running.services.checkins._sessions.begin() as session:
+    async with running.sessions.begin() as session:
         booked = await session.scalar(select(Occurrence).where(Occurrence.kind == "milestone"))
         assert booked is not None
         sealed = damaged(bytes.fromhex(booked.payload["user"])).hex()
@@ -120,7 +120,7 @@ async def test_a_milestone_whose_name_cannot_be_read_is_celebrated_and_the_next_
     cheer = await next_in(sandbox, group.checkins)
     assert cheer.text.startswith("🎉 Someone in the group reached **24 hours** today.")
     assert cheer.pings() == (set(), set(), False)
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         upcoming = list(
             await session.scalars(
                 select(Occurrence).where(

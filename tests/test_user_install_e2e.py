@@ -69,9 +69,9 @@ async def friends_dm(running: Runtime, world: World) -> Channel:
 
 
 async def stored_checkins(running: Runtime) -> list[tuple[int | None, str]]:
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         rows = (await session.scalars(select(Checkin))).all()
-    opened = [open_checkin(running.services.checkins._keyring, row) for row in rows]
+    opened = [open_checkin(running.services.keyring, row) for row in rows]
     return [(row.guild_id, item.share) for row, item in zip(rows, opened, strict=True) if item]
 
 
@@ -255,7 +255,7 @@ async def test_daily_prompts_from_a_dm_are_for_the_picked_group(
     await sandbox.wait_for(lambda: bool(picked.messages), what="the prompt's confirmation")
     assert "I'll DM you every day at" in picked.text
     assert picked.ephemeral
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         stored = (
             await session.execute(select(CheckinPrompt.user_id, CheckinPrompt.guild_id))
         ).all()

@@ -583,6 +583,28 @@ class Sandbox:
         await self._notify()
         return message
 
+    async def edit_dm(self, message: Message, text: str) -> None:
+        """The member edits a DM they wrote to the bot: Discord sends MESSAGE_UPDATE. The same
+        words again are Discord's update for an embed unfurled, sent all the same."""
+        message.content = text
+        message.edits += 1
+        await self._dispatch(
+            "MESSAGE_UPDATE", message.to_json(self.base_url, self.application_id), None
+        )
+
+    async def delete_message(self, message: Message) -> None:
+        """Someone (a moderator, with Delete Message) takes a message down: MESSAGE_DELETE."""
+        message.deleted = True
+        await self._dispatch(
+            "MESSAGE_DELETE",
+            {
+                "id": str(message.id),
+                "channel_id": str(message.channel_id),
+                **({"guild_id": str(message.guild_id)} if message.guild_id else {}),
+            },
+            message.guild_id,
+        )
+
     def replies_in_dm(self, who: Member | User, after: Message) -> list[Message]:
         """What the bot wrote in this member's DMs after one of their messages."""
         return [m for m in self.dms_to(who) if m.id > after.id]
@@ -1687,16 +1709,7 @@ class Sandbox:
         message = self._channel_message(request)
         if message is None:
             return _error(404, 10008, "Unknown Message")
-        message.deleted = True
-        await self._dispatch(
-            "MESSAGE_DELETE",
-            {
-                "id": str(message.id),
-                "channel_id": str(message.channel_id),
-                **({"guild_id": str(message.guild_id)} if message.guild_id else {}),
-            },
-            message.guild_id,
-        )
+        await self.delete_message(message)
         return web.Response(status=204)
 
     def _guild(self, request: web.Request) -> Guild | None:

@@ -315,8 +315,8 @@ async def test_row_versions_do_not_tie_a_held_back_post_to_the_mentor_request(
 
 async def _post_authors(running: Runtime) -> dict[int, int]:
     """The truth, with the keys: each post row's author."""
-    owners = Owners(running.services.checkins._keyring)
-    async with running.services.checkins._sessions() as session:
+    owners = Owners(running.services.keyring)
+    async with running.sessions() as session:
         rows = list(await session.scalars(select(AnonymousPost)))
     return {
         row.id: int((owners.identity_of("anonymous_posts", row.owner) or "u:0")[2:]) for row in rows
@@ -595,8 +595,8 @@ async def _private_low_then_ask(week: Week) -> None:
 
 async def _checkin_owners(running: Runtime) -> dict[int, int]:
     """The truth, with the keys: each check-in row's member."""
-    owners = Owners(running.services.checkins._keyring)
-    async with running.services.checkins._sessions() as session:
+    owners = Owners(running.services.keyring)
+    async with running.sessions() as session:
         rows = list(await session.scalars(select(Checkin)))
     return {row.id: int((owners.identity_of("checkins", row.owner) or "u:0")[2:]) for row in rows}
 
@@ -722,8 +722,8 @@ async def test_an_anonymous_milestones_delivery_row_is_not_next_to_its_members_p
 
 async def _streak_owners(running: Runtime) -> dict[int, int]:
     """The truth, with the keys: each sobriety attempt's member."""
-    owners = Owners(running.services.checkins._keyring)
-    async with running.services.checkins._sessions() as session:
+    owners = Owners(running.services.keyring)
+    async with running.sessions() as session:
         rows = list(await session.scalars(select(SobrietyStreak)))
     return {
         row.id: int((owners.identity_of("sobriety_streaks", row.owner) or "u:0")[2:])

@@ -36,7 +36,7 @@ async def test_a_post_withdrawn_while_its_send_is_in_flight_is_recorded_or_taken
     stopped = await sandbox.click(world.member, result.messages[0], withdraw)
     stall.release.set()
     await asyncio.sleep(1.0)  # the send returns and the scheduler settles
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         post = await session.scalar(select(AnonymousPost))
     assert post is not None
     visible = [m for m in sandbox.channel_messages(group.checkins) if not m.deleted]

@@ -57,7 +57,7 @@ async def test_two_blocks_of_one_author_across_weeks_leave_as_many_rows_as_block
     await _block(week, pr, 7)
 
     # The dump attacker.
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         blocks = list(await session.scalars(select(AnonymousBlock)))
         audits = list(
             await session.scalars(select(AuditEntry).where(AuditEntry.action == "posts.block"))

@@ -61,7 +61,7 @@ async def test_a_post_queued_behind_one_that_reaches_its_deadline_is_still_poste
     for _ in range(24):  # two more hours
         await step(running, clock, timedelta(minutes=5))
 
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         posts = list(
             await session.scalars(select(AnonymousPost).order_by(AnonymousPost.post_after))
         )
@@ -141,7 +141,7 @@ async def test_an_anonymous_post_with_a_lost_answer_then_a_30_minute_outage_is_p
     )
 
     async def post() -> AnonymousPost:
-        async with running.services.checkins._sessions() as session:
+        async with running.sessions() as session:
             found = await session.scalar(select(AnonymousPost))
         assert found is not None
         return found

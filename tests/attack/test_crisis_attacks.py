@@ -26,7 +26,7 @@ SEND_MESSAGES = 1 << 11
 
 
 async def checkin_count(running: Runtime) -> int:
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(Checkin)) or 0)
 
 
@@ -175,7 +175,7 @@ async def test_the_member_gets_the_lines_by_dm_even_if_the_mentors_channel_ping_
     finally:
         # The refused re-ping is the fault under test, not a bot misbehaviour.
         sandbox.violations.clear()
-        async with running.services.checkins._sessions() as session:
+        async with running.sessions() as session:
             rows = (await session.execute(select(Occurrence.kind, Occurrence.state,
                                                  Occurrence.cause))).all()  # fmt: skip
         assert rows, "no occurrences stored"
@@ -436,7 +436,7 @@ async def test_a_cut_follow_up_dm_is_retried_without_pinging_the_role_twice(
     sandbox = world.sandbox
     group = await configure(running, world)
     await mentor_request(world, group)
-    dm_channel = sandbox._dm_channel(world.member.user)
+    dm_channel = sandbox.dm_channel(world.member)
     sandbox.fail_next("POST", rf"/channels/{dm_channel.id}/messages", 0, times=1)
     await clock.advance(timedelta(minutes=16))
     for _ in range(6):

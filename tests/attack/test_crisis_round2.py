@@ -229,11 +229,7 @@ async def test_a_dm_edited_into_crisis_words_gets_the_card(running: Runtime, wor
     written = await sandbox.dm_bot(world.member, "hey, quick question")
     await sandbox.wait_for(lambda: bool(sandbox.replies_in_dm(world.member, written)))
     [pointer] = sandbox.replies_in_dm(world.member, written)
-    written.content = "i'm going to kill myself tonight"
-    written.edits += 1
-    await sandbox._dispatch(
-        "MESSAGE_UPDATE", written.to_json(sandbox.base_url, sandbox.application_id), None
-    )
+    await sandbox.edit_dm(written, "i'm going to kill myself tonight")
     await asyncio.sleep(1.0)
     cards = [
         m for m in sandbox.replies_in_dm(world.member, pointer)

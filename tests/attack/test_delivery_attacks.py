@@ -111,7 +111,7 @@ async def test_one_hung_dm_does_not_hold_up_another_members_court_reminder(
     import asyncio
 
     sandbox = world.sandbox
-    sam_dm = sandbox._dm_channel(world.member.user)
+    sam_dm = sandbox.dm_channel(world.member)
     await remind(running, world, clock, ahead=timedelta(minutes=5))
     riley = await running.services.reminders.create(
         user_id=world.other_member.id, guild_id=world.guild.id, kind="court",

@@ -250,7 +250,7 @@ async def test_after_downtime_a_meeting_gets_one_catch_up_post_however_much_else
             running=first, world=world, clock=clock, ahead=timedelta(hours=26), leads=(24 * 60, 60)
         )
         due_between = clock.now() + timedelta(hours=3)  # after the day-before reminder
-        async with first.services.checkins._sessions.begin() as session:
+        async with first.sessions.begin() as session:
             for number in range(499):
                 row = Reminder(
                     user_id=world.other_member.id, guild_id=world.guild.id, kind="other",
@@ -268,14 +268,14 @@ async def test_after_downtime_a_meeting_gets_one_catch_up_post_however_much_else
     async with start_bot(bot_settings, clock, keyring=keyring) as second:
 
         async def settled() -> bool:
-            async with second.services.checkins._sessions() as session:
+            async with second.sessions() as session:
                 states = await session.scalars(
                     select(Occurrence.state).where(Occurrence.source == source)
                 )
                 return all(state not in ("pending", "claimed") for state in states)
 
         await eventually(settled, timeout=30, what="the meeting's reminders to settle")
-        async with second.services.checkins._sessions() as session:
+        async with second.sessions() as session:
             outcomes = list(
                 await session.execute(
                     select(Occurrence.payload, Occurrence.state, Occurrence.cause).where(

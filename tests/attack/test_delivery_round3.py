@@ -176,7 +176,7 @@ async def test_a_mentor_request_while_a_post_is_in_flight_loses_no_one_elses_pos
     author = next(name for name, shown in pseudonyms.items() if shown in _title(first))
 
     async def retrying() -> bool:
-        async with running.services.checkins._sessions() as session:
+        async with running.sessions() as session:
             row = await session.scalar(
                 select(Occurrence).where(
                     Occurrence.source.startswith(release_source(world.guild.id)),
@@ -199,7 +199,7 @@ async def test_a_mentor_request_while_a_post_is_in_flight_loses_no_one_elses_pos
         clock, release + timedelta(hours=4, minutes=15), lambda: 0, by=timedelta(minutes=15)
     )
     titles = [_title(message) for message in sandbox.channel_messages(group.checkins)]
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         posts = list(await session.scalars(select(AnonymousPost)))
     shown = {message.id: _title(message) for message in sandbox.channel_messages(group.checkins)}
     recorded = {post.pseudonym: (post.state, shown.get(post.message_id or 0)) for post in posts}
@@ -230,7 +230,7 @@ async def _upgraded_deployment(world: World, bot_settings: Settings, clock: Fake
                 world.member, world.general, "checkin now", **checkin_options(share=share)
             )
             assert told.text.startswith("Saved"), told.text
-        async with running.services.checkins._sessions.begin() as session:
+        async with running.sessions.begin() as session:
             await session.execute(delete(KeyCheck))  # as before check values existed
     return keyring
 
@@ -272,7 +272,7 @@ async def test_an_upgraded_database_refuses_a_wrong_pseudonym_key(
             world.member, world.general, "checkin now", **checkin_options(share="anonymous")
         )
         assert "**" in first.text, first.text
-        async with running.services.checkins._sessions.begin() as session:
+        async with running.sessions.begin() as session:
             await session.execute(delete(KeyCheck))  # as before check values existed
     wrong = Keyring(Keyring.generate().pseudonym_key, keyring.encryption_keys, "k1")
     await clock.advance(timedelta(hours=3))  # past the spacing of shared posts, same week
@@ -441,7 +441,7 @@ async def test_setting_the_daily_prompt_again_to_the_same_time_still_prompts(
         lambda: len(sandbox.dms_to(world.member)),
         by=timedelta(minutes=30),
     )
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         rows = (
             await session.execute(
                 select(Occurrence.due_at, Occurrence.state).where(Occurrence.kind == "prompt")
@@ -476,7 +476,7 @@ async def test_changing_how_milestones_are_shared_still_celebrates_the_next_one(
         lambda: sum("reached" in m.text for m in sandbox.channel_messages(group.checkins)),
         by=timedelta(hours=2),
     )
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         rows = (
             await session.execute(
                 select(Occurrence.due_at, Occurrence.state).where(Occurrence.kind == "milestone")
@@ -512,7 +512,7 @@ async def test_a_meeting_moved_and_moved_back_still_gets_its_reminder(
     posted = await _watch(
         clock, seven, lambda: len(sandbox.channel_messages(channel)), by=timedelta(minutes=10)
     )
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         rows = (
             await session.execute(
                 select(Occurrence.source, Occurrence.due_at, Occurrence.state).where(
@@ -579,7 +579,7 @@ async def test_a_process_starting_while_an_anonymous_post_is_in_flight_does_not_
                     await asyncio.sleep(0.2)
         finally:
             stall.release.set()
-        async with first.services.checkins._sessions() as session:
+        async with first.sessions() as session:
             posts = [(p.state, p.message_id) for p in await session.scalars(select(AnonymousPost))]
     shown = sandbox.channel_messages(group.checkins)
     assert len(shown) == 1, (
@@ -657,7 +657,7 @@ async def test_an_anonymous_post_given_up_after_a_restart_in_an_outage_keeps_its
         await _watch(clock, clock.now() + timedelta(minutes=30), lambda: 0)
     async with start_bot(bot_settings, clock, keyring=keyring) as second:
         await _watch(clock, clock.now() + timedelta(hours=26), lambda: 0, by=timedelta(minutes=20))
-        async with second.services.checkins._sessions() as session:
+        async with second.sessions() as session:
             post = await session.scalar(select(AnonymousPost))
             releases = (
                 await session.execute(
@@ -889,7 +889,7 @@ async def test_a_milestone_with_no_checkin_channel_is_settled_with_its_real_caus
     )
     assert told.text, told
     await _watch(clock, clock.now() + timedelta(days=6), lambda: 0, by=timedelta(hours=4))
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         rows = (
             await session.execute(
                 select(Occurrence.due_at, Occurrence.state, Occurrence.cause).where(
@@ -989,7 +989,7 @@ async def test_a_post_withdrawn_after_its_answer_was_lost_is_taken_down(
     answer = await sandbox.click(world.member, reply, withdraw)
     assert "take it down" in answer.text or "gone" in answer.text, answer.text
     await _watch(clock, clock.now() + timedelta(minutes=10), lambda: 0)
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         post = await session.scalar(select(AnonymousPost))
     shown = sandbox.channel_messages(group.checkins)
     assert shown == [], (

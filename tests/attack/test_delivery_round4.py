@@ -168,16 +168,7 @@ async def test_a_post_a_moderator_deleted_is_not_posted_again(
     await eventually(lambda: _set(dropped.arrived.is_set()), timeout=10, what="the dropped post")
     sandbox.fail_next("POST", post, 0, times=None)  # before the retry's time comes
     [landed] = [m for m in week.channel() if MILESTONE in m.text]
-    landed.deleted = True  # a moderator's Delete Message
-    await sandbox._dispatch(
-        "MESSAGE_DELETE",
-        {
-            "id": str(landed.id),
-            "channel_id": str(landed.channel_id),
-            "guild_id": str(world.guild.id),
-        },
-        world.guild.id,
-    )
+    await sandbox.delete_message(landed)  # a moderator's Delete Message
     await week.at(1, "12:03:30")
     sandbox.recover()
     await week.at(1, "12:40:00")
@@ -215,7 +206,7 @@ async def _summary_answer_lost_then_withdrawn(
     await clock.advance(timedelta(seconds=1))
     await eventually(lambda: _set(dropped.arrived.is_set()), timeout=10, what="the dropped post")
     sandbox.fail_next("POST", post, 0, times=None)  # before the retry's time comes
-    async with services.checkins._sessions() as session:
+    async with running.sessions() as session:
         ids = list(await session.scalars(select(AnonymousPost.id)))
     for post_id in ids:  # Sam takes last week's check-in down (Options, Delete)
         try:
@@ -254,7 +245,7 @@ async def test_a_summary_that_went_out_is_recorded_as_sent(
     week = await _summary_answer_lost_then_withdrawn(running, world, clock, 3)
     summaries = [m for m in week.channel() if SUMMARY in m.text]
     assert len(summaries) == 1, [m.text[:160] for m in summaries]
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         row = await session.scalar(
             select(Occurrence)
             .where(Occurrence.kind == "summary", Occurrence.message_id.is_not(None))
@@ -380,7 +371,7 @@ async def test_a_post_that_went_out_is_not_settled_as_refused(
     sandbox.violations.clear()
     posted = [m for m in week.channel() if MILESTONE in m.text]
     assert len(posted) == 1
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         rows = list(await session.scalars(select(Occurrence).where(Occurrence.kind == "milestone")))
     outcomes = [(r.state, r.cause, r.message_id) for r in rows]
     assert ("sent", None, posted[0].id) in outcomes, outcomes

@@ -44,7 +44,7 @@ async def test_an_anonymous_milestone_time_does_not_name_its_member(
     message = posted[0]
 
     # The dump attacker: member zones, in the clear, against the message's local time.
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         zones = {s.user_id: s.timezone for s in await session.scalars(select(MemberSettings))}
         deliveries = list(
             await session.scalars(select(Occurrence).where(Occurrence.kind == "milestone"))

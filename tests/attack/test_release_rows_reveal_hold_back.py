@@ -50,7 +50,7 @@ async def test_release_rows_do_not_give_away_a_held_back_post(
     await week.checkin("Riley", "anonymous", mood=4)
     await week.at(1, "15:00:00")
 
-    async with running.services.checkins._sessions() as session:
+    async with running.sessions() as session:
         releases = list(await session.scalars(
             select(Occurrence).where(Occurrence.kind == "anonymous")))  # fmt: skip
         posts = {p.id: p for p in await session.scalars(select(AnonymousPost))}
