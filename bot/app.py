@@ -18,7 +18,7 @@ from bot.dm import send_dm
 from bot.groups import GroupLookup
 from bot.invite import invite_url, user_install_url
 from bot.ratelimit import OutgoingLimiter, process_share
-from bot.scheduling import Dispatcher
+from bot.scheduling.dispatcher import Dispatcher
 from bot.services import Services
 from bot.services.charts import stop_drawing
 from bot.tree import MusterTree

@@ -21,7 +21,10 @@ from bot.db.engine import create_engine, create_read_engine, create_session_fact
 from bot.db.instance_lock import InstanceLock
 from bot.errors import TOKEN_REJECTED, ConfigError
 from bot.keys import Keyring
-from bot.scheduling import Alarm, APSchedulerAlarm, Dispatcher, Scheduler, new_worker_id
+from bot.scheduling.alarm import Alarm, APSchedulerAlarm
+from bot.scheduling.dispatcher import Dispatcher
+from bot.scheduling.runner import Scheduler
+from bot.scheduling.store import new_worker_id
 from bot.services import Services, build_services, key_checks
 from bot.services.spool import Spool, spool_folder
 

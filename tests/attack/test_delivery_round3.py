@@ -394,7 +394,7 @@ async def test_a_reminder_in_30_minutes_from_a_slow_host_comes_in_30_minutes(
     scheduler's (database) clock."""
     # Everything the test runs on is the host: the fake clock stands for its wall clock, and
     # the database's clock is measured against SystemClock (see Scheduler.check_clock).
-    monkeypatch.setattr("bot.scheduling.SystemClock", _SlowHost)
+    monkeypatch.setattr("bot.scheduling.store.SystemClock", _SlowHost)
     sandbox = world.sandbox
     async with start_bot(bot_settings, clock) as running:
         asked_at = clock.now()
@@ -748,7 +748,7 @@ async def test_an_anonymous_post_from_a_slow_host_waits_the_servers_delay(
     Fails now: release_at books post_after by the host's clock, the scheduler and due_post
     judge it by the database's: the post is already due, and appears within seconds of his
     command. Would pass if bookings used the scheduler's (database) clock."""
-    monkeypatch.setattr("bot.scheduling.SystemClock", _SlowHost)
+    monkeypatch.setattr("bot.scheduling.store.SystemClock", _SlowHost)
     sandbox = world.sandbox
     async with start_bot(bot_settings, clock) as running:
         group = await configure(running, world)
