@@ -21,6 +21,7 @@ from bot.ratelimit import OutgoingLimiter, process_share
 from bot.scheduling.dispatcher import Dispatcher
 from bot.services import Services
 from bot.services.charts import stop_drawing
+from bot.services.retention import RETENTION_JOB
 from bot.tree import MusterTree
 from cogs.checkins import CheckinCog, MedsCog, SobrietyCog
 from cogs.crisis import CrisisFlowCog
@@ -197,7 +198,7 @@ class MusterBot(commands.AutoShardedBot):
         if self.dispatcher is not None:
             # The daily purge keeps trying until the next day's run would be due.
             self.services.scheduler.register(
-                "job", self.services.retention, deadline=timedelta(days=1)
+                RETENTION_JOB, self.services.retention, deadline=timedelta(days=1)
             )
             await self.services.retention.ensure_scheduled()
             await self.services.meetings.top_up_all()

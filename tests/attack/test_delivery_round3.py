@@ -29,7 +29,7 @@ from bot.db.models import AnonymousPost, Checkin, KeyCheck, Occurrence
 from bot.errors import ConfigError
 from bot.keys import Keyring
 from bot.runtime import Runtime
-from bot.services.checkins import release_source
+from bot.services.checkins import RELEASE
 from bot.services.recovery_meetings import RecoveryMeetingService
 from bot.ui.resources import import_report_text
 from tests.attack.test_delivery_round2 import book_meeting
@@ -179,7 +179,7 @@ async def test_a_mentor_request_while_a_post_is_in_flight_loses_no_one_elses_pos
         async with running.services.checkins._sessions() as session:
             row = await session.scalar(
                 select(Occurrence).where(
-                    Occurrence.source.startswith(release_source(world.guild.id)),
+                    Occurrence.source.startswith(RELEASE.of_server(world.guild.id)),
                     Occurrence.state == "pending",
                 )
             )
