@@ -4,7 +4,7 @@ A delivery's `kind` names the sender that delivers it; its `source` names what i
 ("reminder:12"). (source, due_at) is unique, a missed run of one source folds into its
 latest, and cancelling a source ends every delivery of it. Both strings are stored, so a
 layout is written once, by its Kind, and never changed: a changed prefix would strand every
-delivery already booked (tests/test_scheduling.py lists the stored prefixes literally).
+delivery already booked (tests/test_kinds.py lists the stored prefixes literally).
 
 The kinds themselves belong to their features (REMINDER in bot.services.reminders, ...);
 this module holds what they share. A feature whose sources have more than an id defines its
