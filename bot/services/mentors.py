@@ -212,7 +212,7 @@ class MentorRequests:
             )
 
     async def unposted(self, due: Due) -> Unposted | Delivery:
-        """The request a POST_KIND delivery is for, if it still needs posting."""
+        """The request a MENTOR_POST delivery is for, if it still needs posting."""
         request_id = MENTOR_POST.parse(due.source)
         async with self._sessions() as session:
             request = await session.get(MentorRequest, request_id)
