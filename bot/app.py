@@ -18,9 +18,10 @@ from bot.dm import send_dm
 from bot.groups import GroupLookup
 from bot.invite import invite_url, user_install_url
 from bot.ratelimit import OutgoingLimiter, process_share
-from bot.scheduling import Dispatcher
+from bot.scheduling.dispatcher import Dispatcher
 from bot.services import Services
 from bot.services.charts import stop_drawing
+from bot.services.retention import RETENTION_JOB
 from bot.tree import MusterTree
 from cogs.checkins import CheckinCog, MedsCog, SobrietyCog
 from cogs.crisis import CrisisFlowCog
@@ -199,7 +200,7 @@ class MusterBot(commands.AutoShardedBot):
         if self.dispatcher is not None:
             # The daily purge keeps trying until the next day's run would be due.
             self.services.scheduler.register(
-                "job", self.services.retention, deadline=timedelta(days=1)
+                RETENTION_JOB, self.services.retention, deadline=timedelta(days=1)
             )
             await self.services.retention.ensure_scheduled()
             await self.services.meetings.top_up_all()

@@ -36,7 +36,7 @@ from bot.logsetup import configure_logging
 from bot.runtime import Runtime, open_runtime
 from bot.sandbox import Channel, Guild, InteractionResult, Member, Message, Role, Sandbox
 from bot.sandbox import state as sandbox_state
-from bot.scheduling import ClockAlarm
+from bot.scheduling.alarm import ClockAlarm
 
 
 @dataclass

@@ -26,8 +26,11 @@ from bot.db.engine import (
 from bot.db.instance_lock import InstanceLock
 from bot.errors import TOKEN_REJECTED, ConfigError
 from bot.keys import Keyring
-from bot.scheduling import Alarm, APSchedulerAlarm, Dispatcher, Scheduler, new_worker_id
-from bot.services import Services, build_services, key_checks
+from bot.scheduling.alarm import Alarm, APSchedulerAlarm
+from bot.scheduling.dispatcher import Dispatcher
+from bot.scheduling.runner import Scheduler
+from bot.scheduling.store import new_worker_id
+from bot.services import KINDS, Services, build_services, key_checks
 from bot.services.spool import Spool, spool_folder
 
 log = logging.getLogger(__name__)
@@ -82,7 +85,7 @@ async def open_runtime(
         scheduler = services.scheduler
         await scheduler.check_clock(force=True)
         await take_up_orphans(scheduler, lock)
-        dispatcher = Dispatcher(services.scheduler, clock, alarm or APSchedulerAlarm())
+        dispatcher = Dispatcher(services.scheduler, clock, alarm or APSchedulerAlarm(), kinds=KINDS)
         health = None
         if settings.health_port is not None:
             from bot.health import Health  # only operators who ask load it

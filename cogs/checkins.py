@@ -34,6 +34,7 @@ from bot.services.checkins import (
     CRAVINGS,
     HISTORY_DAYS,
     MOODS,
+    RELEASE,
     SHARES,
     SOBER,
     CheckinDraft,
@@ -44,9 +45,15 @@ from bot.services.checkins import (
     validate_days,
 )
 from bot.services.crisis_language import assess
-from bot.services.journal import MILESTONE_LATE_LIMIT, MedChange, MilestoneShare, milestone_words
+from bot.services.journal import (
+    MILESTONE,
+    MILESTONE_LATE_LIMIT,
+    MedChange,
+    MilestoneShare,
+    milestone_words,
+)
 from bot.services.packet import draw_packet
-from bot.services.rhythm import PROMPT_LATE_LIMIT, SUMMARY_DEADLINE, WeeklySummary
+from bot.services.rhythm import PROMPT, PROMPT_LATE_LIMIT, SUMMARY, SUMMARY_DEADLINE, WeeklySummary
 from bot.services.text import plural
 from bot.tree import anywhere, group_of, member_zone, report_error, respond
 from bot.ui.checkin_form import FORM_ITEMS, CheckinFormButton, FormDefaults, open_form
@@ -165,14 +172,14 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         services = self.bot.services
         scheduler = services.scheduler
         scheduler.register(
-            "anonymous",
+            RELEASE,
             AnonymousPostDelivery(self.bot),
             deadline=ANONYMOUS_POST_DEADLINE,
             record=services.anonymous.record_posted,
         )
-        scheduler.register("milestone", MilestoneDelivery(self.bot), deadline=MILESTONE_LATE_LIMIT)
-        scheduler.register("prompt", PromptDelivery(self.bot), deadline=PROMPT_LATE_LIMIT)
-        scheduler.register("summary", SummaryDelivery(self.bot), deadline=SUMMARY_DEADLINE)
+        scheduler.register(MILESTONE, MilestoneDelivery(self.bot), deadline=MILESTONE_LATE_LIMIT)
+        scheduler.register(PROMPT, PromptDelivery(self.bot), deadline=PROMPT_LATE_LIMIT)
+        scheduler.register(SUMMARY, SummaryDelivery(self.bot), deadline=SUMMARY_DEADLINE)
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS, *FORM_ITEMS)
@@ -609,7 +616,7 @@ class AnonymousPostDelivery:
 
     async def deliver(self, due: Due, now: datetime) -> Delivery:
         services = self.bot.services
-        guild_id = int(due.source.split(":")[1])  # anon-release:<server>:<token>
+        guild_id = RELEASE.parse(due.source)
         prepared = await services.anonymous.due_post(due, now)
         if isinstance(prepared, Delivery):
             if prepared.status == "cancelled":
@@ -779,7 +786,7 @@ class SummaryDelivery:
 
     async def deliver(self, due: Due, now: datetime) -> Delivery:
         services = self.bot.services
-        guild_id = int(due.source.split(":", 1)[1])
+        guild_id = SUMMARY.parse(due.source)
         config = await services.guild_settings.get(guild_id)
         summary = await services.summaries.prepare(due, config)
         if isinstance(summary, Delivery):

@@ -18,7 +18,7 @@ from discord.ext import commands
 from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure, send_once, send_soon
 from bot.scheduling import Delivery, Due
 from bot.services.crisis_language import assess
-from bot.services.mentors import FOLLOW_UP_KIND, POST_KIND, FollowUp
+from bot.services.mentors import MENTOR_FOLLOW_UP, MENTOR_POST, FollowUp
 from bot.tree import anywhere, group_of
 from bot.ui.crisis import CRISIS_ITEMS, FOLLOW_UP_DM, crisis_reply, named_route, post_request
 from bot.ui.embeds import crisis_embed, safe
@@ -51,8 +51,8 @@ class CrisisFlowCog(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*CRISIS_ITEMS)
-        self.bot.services.scheduler.register(FOLLOW_UP_KIND, MentorFollowUpDelivery(self.bot))
-        self.bot.services.scheduler.register(POST_KIND, MentorPostDelivery(self.bot))
+        self.bot.services.scheduler.register(MENTOR_FOLLOW_UP, MentorFollowUpDelivery(self.bot))
+        self.bot.services.scheduler.register(MENTOR_POST, MentorPostDelivery(self.bot))
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*CRISIS_ITEMS)

@@ -17,7 +17,13 @@ from bot.checks import ensure_moderator, guild_object, guild_of
 from bot.delivery import SEND_ERRORS, same_buttons, send_failure, send_once
 from bot.errors import UserFacingError
 from bot.scheduling import NOT_SET_UP, Delivery, Due
-from bot.services.meetings import LEAD_CHOICES, MeetingCancelled, MeetingNotice, MeetingView
+from bot.services.meetings import (
+    LEAD_CHOICES,
+    MEETING,
+    MeetingCancelled,
+    MeetingNotice,
+    MeetingView,
+)
 from bot.services.reminders import parse_when
 from bot.tree import reporting, respond, servers_only, services_of
 from bot.ui.embeds import CALM_BLUE, safe
@@ -316,7 +322,7 @@ class MeetingCog(commands.GroupCog, group_name="meeting"):
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(MeetingButton)
-        self.bot.services.scheduler.register("meeting", MeetingDelivery(self.bot))
+        self.bot.services.scheduler.register(MEETING, MeetingDelivery(self.bot))
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(MeetingButton)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from discord.ext import commands
 
-from bot.services.packet import PACKET_KIND, PACKET_LATE_LIMIT
+from bot.services.packet import PACKET, PACKET_LATE_LIMIT
 from bot.ui.packet import DYNAMIC_ITEMS, PacketDelivery
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ class PacketCog(commands.Cog):
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
         self.bot.services.scheduler.register(
-            PACKET_KIND, PacketDelivery(self.bot), deadline=PACKET_LATE_LIMIT
+            PACKET, PacketDelivery(self.bot), deadline=PACKET_LATE_LIMIT
         )
 
     async def cog_unload(self) -> None:

@@ -30,7 +30,7 @@ from bot.scheduling import (
     Due,
 )
 from bot.services.packet import APPOINTMENT_KINDS
-from bot.services.reminders import KINDS, ReminderMessage, ReminderView, parse_when
+from bot.services.reminders import KINDS, REMINDER, ReminderMessage, ReminderView, parse_when
 from bot.services.timezones import resolve_timezone, timezone_choices
 from bot.tree import anywhere, group_of, member_zone, report_error, reporting, respond, services_of
 from bot.ui.crisis import card_if_crisis
@@ -292,7 +292,7 @@ class ReminderCog(commands.GroupCog, group_name="remind"):
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(ReminderButton)
-        self.bot.services.scheduler.register("personal", ReminderDelivery(self.bot))
+        self.bot.services.scheduler.register(REMINDER, ReminderDelivery(self.bot))
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(ReminderButton)
@@ -353,7 +353,7 @@ class ReminderCog(commands.GroupCog, group_name="remind"):
         stamp = int(created.event_at.timestamp())
         due_times = ", ".join(
             _lead_words(int((created.event_at - due).total_seconds() // 60))
-            for due, state in await services.scheduler.states(f"reminder:{created.id}")
+            for due, state in await services.scheduler.states(REMINDER.source(created.id))
             if state == "pending"
         )
         text = (

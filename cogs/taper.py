@@ -20,7 +20,7 @@ from bot.dm import send_dm
 from bot.errors import UserFacingError
 from bot.scheduling import Delivery, Due
 from bot.services.reminders import LATE_LIMIT
-from bot.services.taper import AS_SET, KIND, TALK_FIRST, PlanStep, StepReminder
+from bot.services.taper import AS_SET, TALK_FIRST, TAPER_STEP, PlanStep, StepReminder
 from bot.tree import member_zone, report_error, respond, services_of
 from bot.ui.crisis import card_if_crisis
 from bot.ui.embeds import CALM_BLUE, safe
@@ -249,7 +249,7 @@ class TaperCog(commands.Cog):
         meds.add_command(self.plan)
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
         self.bot.services.scheduler.register(
-            KIND, StepReminderDelivery(self.bot), deadline=LATE_LIMIT
+            TAPER_STEP, StepReminderDelivery(self.bot), deadline=LATE_LIMIT
         )
 
     async def cog_unload(self) -> None:

@@ -35,7 +35,8 @@ from bot.db.models import Occurrence
 from bot.keys import Keyring
 from bot.runtime import Runtime, open_runtime
 from bot.sandbox import Channel, Guild, Member, Role, Sandbox
-from bot.scheduling import CLAIMED, PENDING, ClockAlarm
+from bot.scheduling import CLAIMED, PENDING
+from bot.scheduling.alarm import ClockAlarm
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 ON_POSTGRES = bool(TEST_DATABASE_URL)

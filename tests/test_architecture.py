@@ -9,6 +9,7 @@ from pathlib import Path
 
 import bot
 import bot.db
+import bot.scheduling
 import bot.services
 
 PURE_MODULES = [
@@ -23,7 +24,7 @@ PURE_MODULES = [
 
 def discord_free_modules() -> list[str]:
     found = list(PURE_MODULES)
-    for package in (bot.services, bot.db):
+    for package in (bot.services, bot.db, bot.scheduling):
         found.append(package.__name__)
         found += [
             info.name for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
@@ -34,6 +35,7 @@ def discord_free_modules() -> list[str]:
 def test_services_and_db_import_no_discord() -> None:
     modules = discord_free_modules()
     assert "bot.services.guilds" in modules
+    assert "bot.scheduling.runner" in modules
     code = (
         "import importlib, sys\n"
         f"for name in {modules!r}:\n"

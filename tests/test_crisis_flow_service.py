@@ -15,8 +15,8 @@ from bot.scheduling import Scheduler
 from bot.services.anonymous import shown_note
 from bot.services.guild_settings import GuildConfig
 from bot.services.mentors import (
-    FOLLOW_UP_KIND,
-    POST_KIND,
+    MENTOR_FOLLOW_UP,
+    MENTOR_POST,
     MentorRequests,
     named_request_problems,
     source_of,
@@ -81,10 +81,10 @@ async def test_a_request_is_booked_with_its_post_and_asking_again_finds_it_until
             )
             return {kind: state for kind, state in rows.all()}
 
-    assert await deliveries() == {POST_KIND: "pending", FOLLOW_UP_KIND: "pending"}
+    assert await deliveries() == {MENTOR_POST.name: "pending", MENTOR_FOLLOW_UP.name: "pending"}
     again = await requests.open(1, 501, channel_id=10, role_id=11)
     assert (again.request_id, again.fresh, again.posted) == (first.request_id, False, False)
     await requests.posted(first.request_id, 9001)
-    assert await deliveries() == {POST_KIND: "cancelled", FOLLOW_UP_KIND: "pending"}
+    assert await deliveries() == {MENTOR_POST.name: "cancelled", MENTOR_FOLLOW_UP.name: "pending"}
     known = await requests.open(1, 501, channel_id=10, role_id=11)
     assert (known.request_id, known.fresh, known.posted) == (first.request_id, False, True)

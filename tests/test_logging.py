@@ -12,7 +12,7 @@ import pytest
 
 from bot.logsetup import RedactingFormatter, configure_logging
 from bot.runtime import Runtime
-from bot.scheduling import APSchedulerAlarm
+from bot.scheduling.alarm import APSchedulerAlarm
 from tests.conftest import World
 from tests.probe_cog import CANARY, ProbeCog
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from bot.clock import FakeClock
 from bot.db.engine import SessionFactory
 from bot.scheduling import Delivery, Due, Scheduler
-from bot.services.meetings import WINDOW, MeetingNotice, MeetingService, source_for
+from bot.services.meetings import MEETING, WINDOW, MeetingNotice, MeetingService
 
 START_AT = datetime(2026, 11, 25, 0, tzinfo=UTC)  # Tuesday Nov 24, 7 pm in New York
 
@@ -27,7 +27,7 @@ async def test_reminders_cover_the_coming_window(
     sources = []
     moment = START_AT
     while moment <= clock.now() + WINDOW:
-        sources.append(source_for(meeting_id, moment))
+        sources.append(MEETING.source(meeting_id, moment))
         moment += timedelta(days=7)
     for source in sources:
         assert len(await scheduler.states(source)) == 2  # a day before and an hour before
@@ -39,7 +39,7 @@ async def test_late_but_before_the_meeting_is_marked_delayed(
     meetings, _, meeting_id = await make(sessions, clock)
     due = Due(
         1,
-        source_for(meeting_id, START_AT),
+        MEETING.source(meeting_id, START_AT),
         "meeting",
         START_AT - timedelta(days=1),
         1,
@@ -60,7 +60,7 @@ async def test_a_cancelled_series_sends_nothing(sessions: SessionFactory, clock:
     await meetings.cancel(1, 2, meeting_id)
     due = Due(
         1,
-        source_for(meeting_id, START_AT),
+        MEETING.source(meeting_id, START_AT),
         "meeting",
         START_AT - timedelta(hours=1),
         1,
@@ -69,7 +69,7 @@ async def test_a_cancelled_series_sends_nothing(sessions: SessionFactory, clock:
     assert await meetings.prepare(due, due.due_at) == Delivery(
         "cancelled", "the meeting series was cancelled"
     )
-    assert {state for _, state in await scheduler.states(source_for(meeting_id, START_AT))} == {
+    assert {state for _, state in await scheduler.states(MEETING.source(meeting_id, START_AT))} == {
         "cancelled"
     }
 
@@ -92,5 +92,5 @@ async def test_downtime_over_both_reminders_gives_one_catch_up(
     await clock.advance(START_AT - timedelta(minutes=30) - clock.now())  # down through both
     await scheduler.run_due()
     assert [due.payload["lead"] for due in recorder.delivered] == [60]
-    states = [state for _, state in await scheduler.states(source_for(meeting_id, START_AT))]
+    states = [state for _, state in await scheduler.states(MEETING.source(meeting_id, START_AT))]
     assert states == ["skipped_late", "sent"]

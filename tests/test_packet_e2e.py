@@ -17,7 +17,7 @@ from bot.runtime import Runtime
 from bot.sandbox import Message
 from bot.scheduling import Scheduler
 from bot.services.crisis import CRISIS_TITLE
-from bot.services.packet import FOOTER, PacketDue, PacketOffers, QuestionService, packet_source
+from bot.services.packet import FOOTER, PACKET, PacketDue, PacketOffers, QuestionService
 from bot.services.reminders import ReminderService
 from bot.services.retention import RetentionService
 from tests.conftest import START, World, deliveries_settled
@@ -160,7 +160,7 @@ async def test_no_thanks_books_nothing(running: Runtime, world: World, clock: Fa
     reminder_id = int(offer.custom_ids()[0].rsplit(":", 1)[1])
     no = await sandbox.click(member, offer, f"packet:no:{reminder_id}")
     assert "Okay, no packet for this one." in no.text
-    assert await running.services.scheduler.states(packet_source(reminder_id)) == []
+    assert await running.services.scheduler.states(PACKET.source(reminder_id)) == []
     await clock.advance(timedelta(days=5, minutes=1))
     await deliveries_settled(running, clock)
     assert all(not m.attachments for m in sandbox.dms_to(member))
@@ -179,10 +179,10 @@ async def test_cancelling_the_appointment_stops_the_packet(
     reminder_id = offer.custom_ids()[0].rsplit(":", 1)[1]
     await sandbox.click(member, offer, f"packet:name:{reminder_id}")
     await sandbox.click(member, offer, f"packet:name:{reminder_id}")  # twice: booked once
-    states = await running.services.scheduler.states(packet_source(int(reminder_id)))
+    states = await running.services.scheduler.states(PACKET.source(int(reminder_id)))
     assert [state for _, state in states] == ["pending", "pending"]
     await sandbox.slash(member, world.general, "remind cancel", reminder=reminder_id)
-    states = await running.services.scheduler.states(packet_source(int(reminder_id)))
+    states = await running.services.scheduler.states(PACKET.source(int(reminder_id)))
     assert [state for _, state in states] == ["cancelled", "cancelled"]
 
 
@@ -204,7 +204,7 @@ async def test_questions_and_the_packets_name_follow_key_rotation(
     [question] = await QuestionService(sessions, clock, only_new).list(501)
     assert (question.text, question.readable) == ("Can we go slower?", True)
     await clock.advance(timedelta(days=2))  # the packet three days before is due
-    [due] = [d for d in await scheduler.claim() if d.source == packet_source(visit.id)]
+    [due] = [d for d in await scheduler.claim() if d.source == PACKET.source(visit.id)]
     prepared = await PacketOffers(sessions, clock, only_new, scheduler).prepare(due, clock.now())
     assert isinstance(prepared, PacketDue)
     assert prepared.who == "S.R."

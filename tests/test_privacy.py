@@ -23,7 +23,7 @@ from bot.services import audit
 from bot.services.crypto import key_id_of
 from bot.services.meetings import MeetingService
 from bot.services.mentors import MentorRequests, source_of
-from bot.services.packet import PacketOffers, QuestionService, packet_source
+from bot.services.packet import PACKET, PacketOffers, QuestionService
 from bot.services.privacy import TABLES, PrivacyService, member_data_handlers
 from bot.services.reminders import ReminderService
 from bot.services.resources import ResourceDraft, ResourceService
@@ -127,7 +127,7 @@ async def test_delete_removes_everything_about_the_member_and_nothing_else(
     async with sessions() as session:
         sources = set(await session.scalars(select(Occurrence.source)))
     assert f"reminder:{filled['mine'].id}" not in sources  # nothing left to deliver
-    assert packet_source(filled["visit"].id) not in sources  # nor its visit packet
+    assert PACKET.source(filled["visit"].id) not in sources  # nor its visit packet
     assert f"reminder:{filled['theirs'].id}" in sources
     assert source_of(filled["asked"]) not in sources
     async with sessions() as session:

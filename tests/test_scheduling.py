@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -329,8 +330,12 @@ async def test_missed_runs_collapse_to_one_catch_up(
 
 
 async def test_cancelled_and_unknown_kinds(
-    scheduler: Scheduler, sessions: SessionFactory, clock: FakeClock
+    scheduler: Scheduler,
+    sessions: SessionFactory,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.scheduling")
     await add(sessions, "gone", START)
     await add(sessions, "nobody-handles", START, kind="mystery")
     async with sessions.begin() as session:
@@ -338,6 +343,9 @@ async def test_cancelled_and_unknown_kinds(
     await scheduler.run_due()
     assert await scheduler.states("gone") == [(START, "cancelled")]
     assert await scheduler.states("nobody-handles") == [(START, "failed_permanent")]
+    # Said in the log, with the kind, not settled in silence.
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "No sender is registered for the kind 'mystery'" in warning.getMessage()
 
 
 async def test_dispatcher_never_sleeps_more_than_30_seconds(

@@ -8,25 +8,32 @@ from datetime import timedelta
 from bot.clock import Clock, CorrectedClock
 from bot.db.engine import SessionFactory
 from bot.keys import Keyring
-from bot.scheduling import LEASE, Scheduler
+from bot.scheduling import LEASE, Kind, Scheduler
 from bot.services.anonymous import AnonymousPostService
 from bot.services.audit import AuditService
-from bot.services.checkins import CheckinService
+from bot.services.checkins import RELEASE, CheckinService
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.guilds import GuildService
-from bot.services.journal import MedicationService, SobrietyService
-from bot.services.measures import MeasureService
-from bot.services.meetings import MeetingService
-from bot.services.mentors import MentorRequests
-from bot.services.packet import PacketOffers, PacketService, QuestionService
+from bot.services.journal import MILESTONE, MedicationService, SobrietyService
+from bot.services.measures import MEASURE, MeasureService
+from bot.services.meetings import MEETING, MeetingService
+from bot.services.mentors import MENTOR_FOLLOW_UP, MENTOR_POST, MentorRequests
+from bot.services.packet import PACKET, PacketOffers, PacketService, QuestionService
 from bot.services.privacy import PrivacyService, member_data_handlers
 from bot.services.recovery_meetings import RecoveryMeetingService
-from bot.services.reminders import MemberSettingsService, ReminderService
+from bot.services.reminders import REMINDER, MemberSettingsService, ReminderService
 from bot.services.resources import ResourceService
-from bot.services.retention import RetentionService
-from bot.services.rhythm import PromptService, SummaryService
+from bot.services.retention import RETENTION_JOB, RetentionService
+from bot.services.rhythm import PROMPT, SUMMARY, PromptService, SummaryService
 from bot.services.spool import Spool
-from bot.services.taper import TaperService
+from bot.services.taper import TAPER_STEP, TaperService
+
+# Every kind of delivery the features book. The dispatcher refuses to start while one of them
+# has no sender registered (its cog's cog_load registers it).
+KINDS: tuple[Kind, ...] = (
+    REMINDER, PACKET, MEETING, RELEASE, MILESTONE, PROMPT, SUMMARY, MEASURE, TAPER_STEP,
+    MENTOR_POST, MENTOR_FOLLOW_UP, RETENTION_JOB,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

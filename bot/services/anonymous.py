@@ -26,13 +26,13 @@ from bot.keys import Keyring
 from bot.scheduling import CLAIMED, LATE, Delivery, Due
 from bot.services import audit
 from bot.services.checkins import (
+    RELEASE,
     Content,
     blocked_until,
     book_release,
     pseudonym_for,
     read_sealed,
     release_at,
-    release_source,
 )
 from bot.services.crisis_language import assess
 from bot.services.guild_settings import GuildConfig, config_of
@@ -332,7 +332,7 @@ async def _sent_maybe(session: AsyncSession, guild_id: int) -> list[int]:
     )
     payloads = await session.scalars(
         select(Occurrence.payload).where(
-            Occurrence.source.startswith(release_source(guild_id), autoescape=True), attempted
+            Occurrence.source.startswith(RELEASE.of_server(guild_id), autoescape=True), attempted
         )
     )
     return [int(payload["post"]) for payload in payloads if payload.get("post") is not None]

@@ -40,7 +40,7 @@ from bot.db.models import (
 )
 from bot.errors import UserFacingError
 from bot.keys import Keyring
-from bot.scheduling import PENDING, Scheduler
+from bot.scheduling import PENDING, Kind, Scheduler
 from bot.services.crisis_language import assess
 from bot.services.crypto import UNREADABLE, decrypt_or_none, seal
 from bot.services.guild_settings import LIMITS, MIN_ANONYMOUS_DELAY_MINUTES, GuildConfig
@@ -1039,10 +1039,26 @@ def _without_note(content: Content) -> Content:
     return dataclasses.replace(content, note=None)
 
 
-def release_source(guild_id: int) -> str:
-    """What every release delivery of a server starts with; each adds a token of its own, as
-    two releases may fall on the same moment ((source, due_at) is unique)."""
-    return f"anon-release:{guild_id}:"
+@dataclass(frozen=True)
+class ReleaseKind(Kind):
+    """ "anon-release:<server>:<token>": a server's anonymous-release delivery. Each booking
+    has a token of its own, as two releases may fall on the same moment ((source, due_at) is
+    unique)."""
+
+    def source(self, guild_id: int) -> str:
+        return self.build(int(guild_id), secrets.token_hex(4))
+
+    def of_server(self, guild_id: int) -> str:
+        """What every release delivery of the server begins with."""
+        return self.build(int(guild_id), "")
+
+    def parse(self, source: str) -> int:
+        """The server."""
+        guild_id, _token = self.fields(source, 2)
+        return int(guild_id)
+
+
+RELEASE = ReleaseKind("anonymous", "anon-release")
 
 
 async def book_release(
@@ -1054,16 +1070,16 @@ async def book_release(
     whatever its author did just before (a reminder, a counter), and that order would point
     at them. Each release sends
     one post and books the next, at the moment it is sent (a public moment)."""
-    source = release_source(guild_id)
     payload = {} if post_id is None else {"post": post_id}
     pending = await session.scalar(
         select(Occurrence).where(
-            Occurrence.source.startswith(source, autoescape=True), Occurrence.state == PENDING
+            Occurrence.source.startswith(RELEASE.of_server(guild_id), autoescape=True),
+            Occurrence.state == PENDING,
         )
     )
     if pending is None:
         await Scheduler.add(
-            session, source=source + secrets.token_hex(4), kind="anonymous", due_at=due,
+            session, source=RELEASE.source(guild_id), kind=RELEASE.name, due_at=due,
             payload=payload,
         )  # fmt: skip
     elif move or pending.due_at > due or not pending.payload:

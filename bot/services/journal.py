@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
@@ -28,7 +29,8 @@ from bot.db.engine import SessionFactory
 from bot.db.models import GuildSettings, MedicationChange, Occurrence, SobrietyStreak
 from bot.errors import UserFacingError
 from bot.keys import Keyring
-from bot.scheduling import LATE, PENDING, Delivery, Due, Scheduler
+from bot.scheduling import LATE, PENDING, TERMINAL, Delivery, Due, Kind, Scheduler
+from bot.scheduling.kinds import SEPARATOR
 from bot.services.crypto import UNREADABLE, decrypt_or_none, encrypt, seal
 from bot.services.dates import parse_natural
 from bot.services.guild_settings import DEFAULT_TIMEZONE
@@ -47,6 +49,75 @@ MAX_BACKDATE = timedelta(days=50 * 365)
 MED_BACKDATE = timedelta(days=10 * 365)
 MED_AHEAD = timedelta(days=365)
 MILESTONE_LATE_LIMIT = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class MilestoneSource:
+    """What a milestone delivery is for: an attempt (0: none yet), and for a server's one
+    shared delivery of anonymous milestones, the server."""
+
+    streak_id: int
+    guild_id: int | None = None
+
+
+@dataclass(frozen=True)
+class MilestoneKind(Kind):
+    """A named attempt's own deliveries are "milestone:<attempt>". A server's anonymous
+    milestones share one delivery (see SobrietyService._rebook_anonymous), its source
+    "milestone:<attempt>:<server>:<token>" for the attempt it is booked for now (0: none),
+    the token new at each booking, as the delivery moves between attempts."""
+
+    def source(self, streak_id: int) -> str:
+        return self.build(int(streak_id))
+
+    def sources(self, streak_ids: Iterable[int]) -> list[str]:
+        return [self.source(streak_id) for streak_id in streak_ids]
+
+    def shared_source(self, guild_id: int, streak_id: int) -> str:
+        return self.build(int(streak_id), int(guild_id), secrets.token_hex(4))
+
+    def shared_like(self, guild_id: int) -> str:
+        """A LIKE pattern for the server's shared deliveries."""
+        return f"{self.start}%{SEPARATOR}{int(guild_id)}{SEPARATOR}%"
+
+    def is_shared(self, source: str) -> bool:
+        return self.owns(source) and source.count(SEPARATOR) == 3
+
+    def parse(self, source: str) -> MilestoneSource:
+        if self.is_shared(source):
+            streak_id, guild_id, _token = self.fields(source, 3)
+            return MilestoneSource(int(streak_id), int(guild_id))
+        (streak_id,) = self.fields(source, 1)
+        return MilestoneSource(int(streak_id))
+
+
+MILESTONE = MilestoneKind("milestone", "milestone")
+
+
+def details_context(request_digest: str) -> str:
+    """What a medication entry's details are sealed under (stored: never changed)."""
+    return f"med:{request_digest}"
+
+
+def name_context(streak_id: int) -> str:
+    """What a named milestone's member is sealed under, in its delivery's payload (the same
+    string as the delivery's source, by history; stored, so never changed)."""
+    return f"milestone:{streak_id}"
+
+
+async def rotate_milestone_names(
+    session: AsyncSession, rotate: Callable[[bytes, str], bytes]
+) -> None:
+    """Key rotation (RetentionService.reencrypt): the sealed members of milestones to come."""
+    for occurrence in await session.scalars(
+        select(Occurrence).where(
+            Occurrence.kind == MILESTONE.name, Occurrence.state.not_in(TERMINAL)
+        )
+    ):
+        if "user" in occurrence.payload:
+            sealed = bytes.fromhex(str(occurrence.payload["user"]))
+            context = name_context(MILESTONE.parse(occurrence.source).streak_id)
+            occurrence.payload = {**occurrence.payload, "user": rotate(sealed, context).hex()}
 
 
 def milestone_words(days: int) -> str:
@@ -163,7 +234,7 @@ class MedicationService:
                     request_digest=digest,
                     changed_on=changed_on,
                     details_encrypted=encrypt(
-                        self._keyring, json.dumps(details), context=f"med:{digest}"
+                        self._keyring, json.dumps(details), context=details_context(digest)
                     ),
                 )
                 session.add(row)
@@ -204,7 +275,10 @@ def _from_hex(text: str) -> bytes:
 def details_of(keyring: Keyring, row: MedicationChange) -> dict[str, Any]:
     """Medication, dose and note; marked unreadable when no configured key opens them."""
     plain = decrypt_or_none(
-        keyring, row.details_encrypted, context=f"med:{row.request_digest}", what="medication entry"
+        keyring,
+        row.details_encrypted,
+        context=details_context(row.request_digest),
+        what="medication entry",
     )
     if plain is not None:
         try:
@@ -283,7 +357,7 @@ class SobrietyService:
             # Sealed: in the clear, the attempt that ended on the day the next one began
             # would be its member's, so a named attempt would name the anonymous one after.
             current.ended = seal_end(self._keyring, current.id, today)
-            await Scheduler.cancel(session, f"milestone:{current.id}", now)
+            await Scheduler.cancel(session, MILESTONE.source(current.id), now)
             fresh = SobrietyStreak(
                 owner=self._owners.seal_user("sobriety_streaks", user_id),
                 started_on=today,
@@ -310,9 +384,10 @@ class SobrietyService:
 
     async def prepare(self, due: Due, now: datetime) -> Milestone | Delivery:
         """The milestone to post, if the attempt is still going; the next one is booked."""
-        if is_shared_milestone_source(due.source):
-            return await self._prepare_anonymous(due, now)
-        streak_id = int(due.source.split(":", 1)[1])
+        booked_for = MILESTONE.parse(due.source)
+        if booked_for.guild_id is not None:
+            return await self._prepare_anonymous(due, now, booked_for.guild_id)
+        streak_id = booked_for.streak_id
         async with self._sessions.begin() as session:
             streak = await session.get(SobrietyStreak, streak_id)
             if (
@@ -329,7 +404,7 @@ class SobrietyService:
             name = None
             if sealed is not None:
                 name = decrypt_or_none(
-                    self._keyring, _from_hex(str(sealed)), context=f"milestone:{streak.id}",
+                    self._keyring, _from_hex(str(sealed)), context=name_context(streak.id),
                     what="milestone name",
                 )  # fmt: skip
             user_id = None if name is None else int(name)
@@ -345,10 +420,11 @@ class SobrietyService:
             return Delivery("skipped_late", "more than a day late", LATE)
         return Milestone(streak.guild_id, days, user_id if streak.share == "named" else None)
 
-    async def _prepare_anonymous(self, due: Due, now: datetime) -> Milestone | Delivery:
+    async def _prepare_anonymous(
+        self, due: Due, now: datetime, guild_id: int
+    ) -> Milestone | Delivery:
         """The server's anonymous-milestone delivery: the milestone it was booked for, if its
         attempt still reaches it then; the next delivery is booked now, a public moment."""
-        guild_id = int(due.source.split(":")[2])  # milestone:<attempt>:<server>:<token>
         streak_id, days = due.payload.get("streak"), due.payload.get("days")
         async with self._sessions.begin() as session:
             streak = (
@@ -387,7 +463,7 @@ class SobrietyService:
         anonymous one moves its server's one anonymous-milestone delivery (see
         `_rebook_anonymous`). `anonymous_before`: the server its milestones were anonymous
         in until now, whose delivery may have been booked for it."""
-        await Scheduler.cancel(session, f"milestone:{streak.id}", now)
+        await Scheduler.cancel(session, MILESTONE.source(streak.id), now)
         servers = {anonymous_before}
         if streak.share == "anonymous":
             servers.add(streak.guild_id)
@@ -439,17 +515,17 @@ class SobrietyService:
         if candidates:
             when, _, streak_id, days = min(candidates)
             due, payload = when, {"streak": streak_id, "days": days}
-        source = shared_milestone_source(guild_id, payload.get("streak", 0))
+        source = MILESTONE.shared_source(guild_id, payload.get("streak", 0))
         pending = await session.scalar(
             select(Occurrence).where(
-                Occurrence.source.like(shared_milestones_of(guild_id)),
+                Occurrence.source.like(MILESTONE.shared_like(guild_id)),
                 Occurrence.state == PENDING,
                 Occurrence.attempts == 0,  # one being retried is a milestone of its own
             )
         )
         if pending is None:
             await Scheduler.add(
-                session, source=source, kind="milestone", due_at=due, payload=payload
+                session, source=source, kind=MILESTONE.name, due_at=due, payload=payload
             )
         else:
             pending.source, pending.payload = source, payload
@@ -464,7 +540,7 @@ class SobrietyService:
         a later delivery has posted since."""
         taken = await session.execute(
             select(Occurrence.due_at, Occurrence.payload).where(
-                Occurrence.source.like(shared_milestones_of(guild_id)),
+                Occurrence.source.like(MILESTONE.shared_like(guild_id)),
                 Occurrence.due_at >= after[0],
                 or_(Occurrence.state != PENDING, Occurrence.attempts > 0),
             )
@@ -507,11 +583,15 @@ class SobrietyService:
             # Named celebrations need the user id; it is stored encrypted, so the streak's key
             # is never linked to a user id in the clear (R3).
             payload["user"] = encrypt(
-                self._keyring, str(user_id), context=f"milestone:{streak.id}"
+                self._keyring, str(user_id), context=name_context(streak.id)
             ).hex()
         due = self._when(streak, days, zone)
         await Scheduler.add(
-            session, source=f"milestone:{streak.id}", kind="milestone", due_at=due, payload=payload
+            session,
+            source=MILESTONE.source(streak.id),
+            kind=MILESTONE.name,
+            due_at=due,
+            payload=payload,
         )
         return due
 
@@ -529,25 +609,9 @@ class SobrietyService:
         return streaks
 
 
-# A server's anonymous milestones share one delivery (see SobrietyService._rebook_anonymous),
-# its source "milestone:<attempt>:<server>:<token>", for the attempt it is booked for now
-# (0: none); a named attempt's own are "milestone:<attempt>".
-# With no anonymous milestone to come, the server's delivery looks again after this.
+# With no anonymous milestone to come, the server's shared delivery looks again after this.
 IDLE_MILESTONES = timedelta(days=30)
 END_SIZES = (48,)
-
-
-def shared_milestone_source(guild_id: int, streak_id: int) -> str:
-    return f"milestone:{streak_id}:{guild_id}:{secrets.token_hex(4)}"
-
-
-def shared_milestones_of(guild_id: int) -> str:
-    """A LIKE pattern for the server's shared milestone deliveries."""
-    return f"milestone:%:{guild_id}:%"
-
-
-def is_shared_milestone_source(source: str) -> bool:
-    return source.startswith("milestone:") and source.count(":") == 3
 
 
 async def _server_zone(session: AsyncSession, guild_id: int) -> str:

@@ -32,7 +32,10 @@ from bot.errors import ConfigError
 from bot.keys import Keyring
 from bot.services.checkins import NOTE_CONTEXT
 from bot.services.crypto import UnreadableError, decrypt, key_id_of
+from bot.services.journal import details_context
 from bot.services.ownership import Owners
+from bot.services.packet.questions import text_context as question_context
+from bot.services.reminders import text_context as reminder_context
 from bot.services.spool import Spool
 
 CHECK_LABEL = b"muster key check v1"
@@ -167,7 +170,7 @@ async def _fails_on_stored_data(session: AsyncSession, keyring: Keyring, key_id:
     reminders = await session.execute(
         select(Reminder.id, Reminder.text_encrypted).order_by(Reminder.id.desc()).limit(SAMPLE_ROWS)
     )
-    samples += [(blob, f"reminder:{row_id}") for row_id, blob in reminders.all()]
+    samples += [(blob, reminder_context(row_id)) for row_id, blob in reminders.all()]
     notes = await session.execute(
         select(Checkin.request_digest, Checkin.note).order_by(Checkin.id.desc()).limit(SAMPLE_ROWS)
     )
@@ -177,13 +180,13 @@ async def _fails_on_stored_data(session: AsyncSession, keyring: Keyring, key_id:
         .order_by(MedicationChange.id.desc())
         .limit(SAMPLE_ROWS)
     )
-    samples += [(blob, f"med:{digest}") for digest, blob in changes.all()]
+    samples += [(blob, details_context(digest)) for digest, blob in changes.all()]
     questions = await session.execute(
         select(ProviderQuestion.request_digest, ProviderQuestion.text_encrypted)
         .order_by(ProviderQuestion.id.desc())
         .limit(SAMPLE_ROWS)
     )
-    samples += [(blob, f"question:{digest}") for digest, blob in questions.all()]
+    samples += [(blob, question_context(digest)) for digest, blob in questions.all()]
     tried = opened = 0
     for blob, context in samples:
         try:

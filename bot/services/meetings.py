@@ -24,7 +24,7 @@ from bot.clock import Clock
 from bot.db.engine import SessionFactory
 from bot.db.models import Meeting, MeetingRsvp, Occurrence
 from bot.errors import UserFacingError
-from bot.scheduling import LATE, Delivery, Due, Scheduler
+from bot.scheduling import LATE, Delivery, Due, Kind, Scheduler
 from bot.services import audit
 from bot.services.recurrence import Repeat, Rule, instances, make_rule
 from bot.services.text import clean_text, optional_text
@@ -82,8 +82,24 @@ class MeetingCancelled(UserFacingError):
         super().__init__(CANCELLED)
 
 
-def source_for(meeting_id: int, starts_at: datetime) -> str:
-    return f"meeting:{meeting_id}:{int(starts_at.timestamp())}"
+@dataclass(frozen=True)
+class MeetingKind(Kind):
+    """ "meeting:<series id>:<start, in Unix seconds>": the reminders of one instance."""
+
+    def source(self, meeting_id: int, starts_at: datetime) -> str:
+        return self.build(int(meeting_id), int(starts_at.timestamp()))
+
+    def series(self, meeting_id: int) -> str:
+        """What the sources of every instance of a series begin with."""
+        return self.build(int(meeting_id), "")
+
+    def parse(self, source: str) -> tuple[int, datetime]:
+        """The series and the instance's start."""
+        meeting_id, stamp = self.fields(source, 2)
+        return int(meeting_id), datetime.fromtimestamp(int(stamp), UTC)
+
+
+MEETING = MeetingKind("meeting", "meeting")
 
 
 def _rule(row: Meeting) -> Rule:
@@ -194,7 +210,7 @@ class MeetingService:
                 changed.append("role")
             if starts_at is not None:
                 for moment in instances(_rule(row), after=now, until=now + WINDOW * 2):
-                    await Scheduler.cancel(session, source_for(row.id, moment), now)
+                    await Scheduler.cancel(session, MEETING.source(row.id, moment), now)
                 local = starts_at.astimezone(ZoneInfo(row.timezone))
                 row.first_date = local.date()
                 row.start_time = local.strftime("%H:%M")
@@ -230,7 +246,7 @@ class MeetingService:
                 )
             row.skipped = [*row.skipped, starts_at.isoformat()]
             row.updated_at = now
-            await Scheduler.cancel(session, source_for(row.id, starts_at), now)
+            await Scheduler.cancel(session, MEETING.source(row.id, starts_at), now)
             await self._top_up(session, row, now)
             audit.record(session, guild_id=guild_id, actor_id=actor_id, action="meetings.skip",
                          target=row.title, detail=starts_at.isoformat(), at=now)  # fmt: skip
@@ -245,7 +261,7 @@ class MeetingService:
             for moment in instances(
                 _rule(row), after=now - timedelta(days=1), until=now + WINDOW * 2
             ):
-                await Scheduler.cancel(session, source_for(row.id, moment), now)
+                await Scheduler.cancel(session, MEETING.source(row.id, moment), now)
             audit.record(session, guild_id=guild_id, actor_id=actor_id, action="meetings.cancel",
                          target=row.title, at=now)  # fmt: skip
             return self._view(row, now)
@@ -273,7 +289,7 @@ class MeetingService:
         async with self._sessions() as session:
             found = await session.scalars(
                 select(Occurrence.message_id).where(
-                    Occurrence.source.like(f"meeting:{meeting_id}:%"),
+                    Occurrence.source.startswith(MEETING.series(meeting_id)),
                     Occurrence.message_id.is_not(None),
                     Occurrence.due_at >= since,
                 )
@@ -288,10 +304,9 @@ class MeetingService:
                 await self._top_up(session, row, now)
 
     async def prepare(self, due: Due, now: datetime) -> MeetingNotice | Delivery:
-        _, meeting_id, stamp = due.source.split(":")
-        starts_at = datetime.fromtimestamp(int(stamp), UTC)
+        meeting_id, starts_at = MEETING.parse(due.source)
         async with self._sessions.begin() as session:
-            row = await session.get(Meeting, int(meeting_id))
+            row = await session.get(Meeting, meeting_id)
             if row is None or row.status != "active":
                 return Delivery("cancelled", "the meeting series was cancelled")
             await self._top_up(session, row, now)
@@ -374,8 +389,9 @@ class MeetingService:
                 due_at = starts_at - timedelta(minutes=lead)
                 if due_at <= now:
                     continue
-                await Scheduler.add(session, source=source_for(row.id, starts_at), kind="meeting",
-                                    due_at=due_at, payload={"lead": lead})  # fmt: skip
+                await Scheduler.add(session, source=MEETING.source(row.id, starts_at),
+                                    kind=MEETING.name, due_at=due_at,
+                                    payload={"lead": lead})  # fmt: skip
                 soonest = due_at if soonest is None else min(soonest, due_at)
         return soonest
 

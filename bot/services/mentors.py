@@ -6,7 +6,7 @@ in. The first mentor to claim a request has it. If nobody does within FOLLOW_UP_
 scheduler pings the role once more and sends the member the crisis lines: the follow-up is
 booked in the same transaction as the request, so a restart cannot lose it.
 
-So is the post itself: the request is booked with a delivery of its own (POST_KIND), due a
+So is the post itself: the request is booked with a delivery of its own (MENTOR_POST), due a
 moment after the member's press. The press posts it at once and cancels that delivery; if
 the process dies first, or Discord never confirmed the post, the scheduler posts it under
 the same nonce (Discord hands back the message if the first try had landed). A member who
@@ -28,12 +28,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.db.engine import SessionFactory, insert_for
 from bot.db.models import MentorRequest, Occurrence
-from bot.scheduling import CANCELLED, PENDING, Delivery, Due, Scheduler
+from bot.scheduling import CANCELLED, PENDING, Delivery, Due, RowKind, Scheduler
 from bot.services.guild_settings import GuildConfig
 
-FOLLOW_UP_KIND = "mentor_followup"
+# A request's post and its follow-up share one source, "mentor:<request id>" (source_of).
+MENTOR_FOLLOW_UP = RowKind("mentor_followup", "mentor")
 FOLLOW_UP_AFTER = timedelta(minutes=15)
-POST_KIND = "mentor_post"
+MENTOR_POST = RowKind("mentor_post", "mentor")
 # The press posts the request at once; the scheduler takes over if it has not been confirmed
 # by then. Well inside the few minutes Discord keeps a nonce, so a late first try and the
 # scheduler's post are one message.
@@ -62,7 +63,7 @@ def named_request_problems(config: GuildConfig, *, channel_public: bool | None) 
 def source_of(request_id: int) -> str:
     """The request's deliveries (its post and its follow-up): one source, so a claim, a
     refusal or /mydata delete ends both."""
-    return f"mentor:{request_id}"
+    return MENTOR_POST.source(request_id)
 
 
 def nonce_of(request_id: int) -> str:
@@ -158,11 +159,11 @@ class MentorRequests:
                 raise RuntimeError("a mentor request was neither made nor found")
             post_at, due_at = now + POST_GRACE, now + FOLLOW_UP_AFTER
             await Scheduler.add(
-                session, source=source_of(request_id), kind=POST_KIND, due_at=post_at,
+                session, source=source_of(request_id), kind=MENTOR_POST.name, due_at=post_at,
                 payload={},
             )  # fmt: skip
             await Scheduler.add(
-                session, source=source_of(request_id), kind=FOLLOW_UP_KIND, due_at=due_at,
+                session, source=source_of(request_id), kind=MENTOR_FOLLOW_UP.name, due_at=due_at,
                 payload={},
             )  # fmt: skip
         await self._scheduler.scheduled(post_at)
@@ -204,15 +205,15 @@ class MentorRequests:
                 update(Occurrence)
                 .where(
                     Occurrence.source == source_of(request_id),
-                    Occurrence.kind == POST_KIND,
+                    Occurrence.kind == MENTOR_POST.name,
                     Occurrence.state == PENDING,  # a claimed one is the scheduler's, posting
                 )
                 .values(state=CANCELLED, settled_at=now, lease_until=None, detail="posted")
             )
 
     async def unposted(self, due: Due) -> Unposted | Delivery:
-        """The request a POST_KIND delivery is for, if it still needs posting."""
-        request_id = int(due.source.split(":", 1)[1])
+        """The request a MENTOR_POST delivery is for, if it still needs posting."""
+        request_id = MENTOR_POST.parse(due.source)
         async with self._sessions() as session:
             request = await session.get(MentorRequest, request_id)
         if request is None:
@@ -261,7 +262,7 @@ class MentorRequests:
             return Claim(won is not None, request.claimed_by, request.user_id)
 
     async def follow_up(self, due: Due) -> FollowUp | Delivery:
-        request_id = int(due.source.split(":", 1)[1])
+        request_id = MENTOR_FOLLOW_UP.parse(due.source)
         async with self._sessions() as session:
             request = await session.get(MentorRequest, request_id)
         if request is None:

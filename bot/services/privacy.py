@@ -40,12 +40,14 @@ from bot.keys import Keyring
 from bot.services.anonymous import POSTED, REMOVED, shown_note
 from bot.services.checkins import Content, open_checkin, open_choice, read_sealed
 from bot.services.crypto import UNREADABLE, decrypt_or_none
-from bot.services.journal import details_of, ended_on
+from bot.services.journal import MILESTONE, details_of, ended_on
 from bot.services.measures import MeasureData
 from bot.services.mentors import source_of
 from bot.services.ownership import Owners, owned_rows, post_context
-from bot.services.packet.offers import packet_source
 from bot.services.packet.questions import QuestionData
+from bot.services.reminders import reminder_sources
+from bot.services.reminders import text_context as reminder_context
+from bot.services.rhythm import PROMPT
 from bot.services.taper import TaperData
 
 Kind = Literal["member", "moderator", "server", "system"]
@@ -119,7 +121,7 @@ class ReminderData:
         exported = []
         for row in rows:
             text = decrypt_or_none(
-                self._keyring, row.text_encrypted, context=f"reminder:{row.id}", what="reminder"
+                self._keyring, row.text_encrypted, context=reminder_context(row.id), what="reminder"
             )
             exported.append({
                 "id": row.id, "kind": row.kind, "text": UNREADABLE if text is None else text,
@@ -134,11 +136,7 @@ class ReminderData:
         if ids:
             # Their deliveries go too: the scheduler must not send what no longer exists.
             await session.execute(
-                delete(Occurrence).where(
-                    Occurrence.source.in_(
-                        [f"reminder:{i}" for i in ids] + [packet_source(i) for i in ids]
-                    )
-                )
+                delete(Occurrence).where(Occurrence.source.in_(reminder_sources(ids)))
             )
             await session.execute(delete(Reminder).where(Reminder.id.in_(ids)))
         return {"reminders": len(ids)}
@@ -312,7 +310,7 @@ class JournalData:
         prompt_ids = list(
             await session.scalars(select(CheckinPrompt.id).where(CheckinPrompt.user_id == user_id))
         )
-        sources = [f"milestone:{i}" for i in streak_ids] + [f"prompt:{i}" for i in prompt_ids]
+        sources = MILESTONE.sources(streak_ids) + PROMPT.sources(prompt_ids)
         if sources:
             await session.execute(delete(Occurrence).where(Occurrence.source.in_(sources)))
         if change_ids:

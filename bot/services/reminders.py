@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -40,12 +40,28 @@ from bot.scheduling import (
     TRANSIENT,
     Delivery,
     Due,
+    RowKind,
     Scheduler,
 )
 from bot.services.crypto import UNREADABLE, decrypt_or_none, encrypt
 from bot.services.dates import parse_natural
-from bot.services.packet.offers import packet_source
+from bot.services.packet.offers import PACKET
 from bot.services.text import clean_text
+
+# "reminder:<reminder id>": every delivery of one reminder (its leads, a snooze).
+REMINDER = RowKind("personal", "reminder")
+
+
+def text_context(reminder_id: int) -> str:
+    """What a reminder's text is sealed under (stored: never changed)."""
+    return f"reminder:{reminder_id}"
+
+
+def reminder_sources(reminder_ids: Iterable[int]) -> list[str]:
+    """The sources of the reminders' deliveries and of their visit packets."""
+    ids = list(reminder_ids)
+    return REMINDER.sources(ids) + PACKET.sources(ids)
+
 
 KINDS: dict[str, str] = {
     "court": "Court date",
@@ -366,10 +382,10 @@ class ReminderService:
                 )  # fmt: skip
                 session.add(row)
                 await session.flush()
-                row.text_encrypted = encrypt(self._keyring, what, context=f"reminder:{row.id}")
+                row.text_encrypted = encrypt(self._keyring, what, context=text_context(row.id))
                 for lead in leads:
                     await Scheduler.add(
-                        session, source=f"reminder:{row.id}", kind="personal",
+                        session, source=REMINDER.source(row.id), kind=REMINDER.name,
                         due_at=event_at - timedelta(minutes=lead), payload={"lead": lead},
                     )  # fmt: skip
                 reminder_id = row.id
@@ -438,7 +454,7 @@ class ReminderService:
                     "That would remind you after it starts. Pick a shorter snooze, or Done."
                 )
             await Scheduler.add(
-                session, source=f"reminder:{row.id}", kind="personal", due_at=due_at,
+                session, source=REMINDER.source(row.id), kind=REMINDER.name, due_at=due_at,
                 payload={"lead": 0, "snoozed": True},
             )  # fmt: skip
         await self._scheduler.scheduled(due_at)
@@ -446,7 +462,7 @@ class ReminderService:
 
     async def prepare(self, due: Due, now: datetime) -> ReminderMessage | Delivery:
         """What to send for a due delivery, or the outcome if nothing should be sent."""
-        reminder_id = int(due.source.split(":", 1)[1])
+        reminder_id = REMINDER.parse(due.source)
         async with self._sessions() as session:
             row = await session.get(Reminder, reminder_id)
             if row is None or row.status != "active":
@@ -481,7 +497,7 @@ class ReminderService:
 
     def _text(self, row: Reminder) -> str | None:
         return decrypt_or_none(
-            self._keyring, row.text_encrypted, context=f"reminder:{row.id}", what="reminder text"
+            self._keyring, row.text_encrypted, context=text_context(row.id), what="reminder text"
         )
 
     async def _finish(self, user_id: int, reminder_id: int, status: str) -> ReminderView:
@@ -489,8 +505,8 @@ class ReminderService:
         async with self._sessions.begin() as session:
             row = await self._own(session, user_id, reminder_id)
             row.status = status
-            await Scheduler.cancel(session, f"reminder:{row.id}", now)
-            await Scheduler.cancel(session, packet_source(row.id), now)  # its visit packet
+            await Scheduler.cancel(session, REMINDER.source(row.id), now)
+            await Scheduler.cancel(session, PACKET.source(row.id), now)  # its visit packet
             return await self._view(session, row)
 
     async def _own(self, session: AsyncSession, user_id: int, reminder_id: int) -> Reminder:
@@ -510,7 +526,7 @@ class ReminderService:
         states = (
             await session.execute(
                 select(Occurrence.due_at, Occurrence.state, Occurrence.cause)
-                .where(Occurrence.source == f"reminder:{row.id}")
+                .where(Occurrence.source == REMINDER.source(row.id))
                 .order_by(Occurrence.due_at)
             )
         ).all()

@@ -49,23 +49,34 @@ from bot.db.models import (
     SobrietyStreak,
 )
 from bot.keys import KEY_BYTES, Keyring
-from bot.scheduling import PENDING, TERMINAL, Delivery, Due, Scheduler
+from bot.scheduling import PENDING, TERMINAL, Delivery, Due, JobKind, Scheduler
 from bot.services import key_checks, measures
 from bot.services.checkins import (
     CHECKIN_CONTEXT,
     CHOICE_SIZES,
     NOTE_CONTEXT,
+    RELEASE,
     choice_context,
     open_checkin,
-    release_source,
 )
 from bot.services.crypto import UnreadableError, decrypt_or_none, encrypt, key_id_of, seal
 from bot.services.guild_settings import DEFAULT_RETENTION_DAYS
-from bot.services.journal import END_SIZES, end_context, shared_milestones_of
+from bot.services.journal import (
+    END_SIZES,
+    MILESTONE,
+    details_context,
+    end_context,
+    rotate_milestone_names,
+)
+from bot.services.meetings import MEETING
 from bot.services.mentors import KEEP_FOR as MENTOR_REQUESTS_KEPT
 from bot.services.ownership import OWNER_SIZES, Owners, owner_context, post_context
-from bot.services.packet.offers import packet_source
+from bot.services.packet.offers import rotate_names as rotate_packet_names
+from bot.services.packet.questions import text_context as question_context
 from bot.services.pseudonyms import storage_week
+from bot.services.reminders import reminder_sources
+from bot.services.reminders import text_context as reminder_context
+from bot.services.rhythm import PROMPT, SUMMARY
 from bot.services.spool import Spool
 from bot.services.taper import rotate_taper
 
@@ -73,7 +84,8 @@ REMINDERS_KEPT_AFTER_DATE = timedelta(days=30)
 SETTLED_DELIVERIES_KEPT = timedelta(days=30)
 GUILD_GRACE = timedelta(days=30)
 AUDIT_KEPT = timedelta(days=365)
-JOB_SOURCE = "job:retention"
+RETENTION_JOB = JobKind("job", "job", job="retention")  # "job:retention": the daily run
+JOB_SOURCE = RETENTION_JOB.source()
 RUN_AT = time(3, 30)  # UTC, a quiet hour
 
 
@@ -103,7 +115,11 @@ class RetentionService:
             )
             if pending is None:
                 await Scheduler.add(
-                    session, source=JOB_SOURCE, kind="job", due_at=self._next_run(), payload={}
+                    session,
+                    source=JOB_SOURCE,
+                    kind=RETENTION_JOB.name,
+                    due_at=self._next_run(),
+                    payload={},
                 )
 
     def _next_run(self) -> datetime:
@@ -116,7 +132,11 @@ class RetentionService:
         removed = await self.run(now)
         async with self._sessions.begin() as session:
             await Scheduler.add(
-                session, source=JOB_SOURCE, kind="job", due_at=self._next_run(), payload={}
+                session,
+                source=JOB_SOURCE,
+                kind=RETENTION_JOB.name,
+                due_at=self._next_run(),
+                payload={},
             )
         summary = (
             ", ".join(f"{count} {name}" for name, count in removed.items() if count) or "nothing"
@@ -132,11 +152,7 @@ class RetentionService:
             ids = list(old)
             if ids:
                 await session.execute(
-                    delete(Occurrence).where(
-                        Occurrence.source.in_(
-                            [f"reminder:{i}" for i in ids] + [packet_source(i) for i in ids]
-                        )
-                    )
+                    delete(Occurrence).where(Occurrence.source.in_(reminder_sources(ids)))
                 )
                 await session.execute(delete(Reminder).where(Reminder.id.in_(ids)))
             removed["reminders"] = len(ids)
@@ -182,7 +198,9 @@ class RetentionService:
             )
             for meeting_id in meeting_ids:
                 await session.execute(
-                    delete(Occurrence).where(Occurrence.source.startswith(f"meeting:{meeting_id}:"))
+                    delete(Occurrence).where(
+                        Occurrence.source.startswith(MEETING.series(meeting_id))
+                    )
                 )
             await session.execute(
                 delete(MeetingRsvp).where(MeetingRsvp.meeting_id.in_(meeting_ids))
@@ -224,7 +242,9 @@ class RetentionService:
 
         async with self._sessions.begin() as session:
             for reminder in await session.scalars(select(Reminder)):
-                reminder.text_encrypted = rotate(reminder.text_encrypted, f"reminder:{reminder.id}")
+                reminder.text_encrypted = rotate(
+                    reminder.text_encrypted, reminder_context(reminder.id)
+                )
             for checkin in await session.scalars(select(Checkin)):
                 checkin.owner = owner("checkins", checkin.owner)
                 digest = checkin.request_digest
@@ -243,42 +263,21 @@ class RetentionService:
             for change in await session.scalars(select(MedicationChange)):
                 change.owner = owner("medication_changes", change.owner)
                 change.details_encrypted = rotate(
-                    change.details_encrypted, f"med:{change.request_digest}"
+                    change.details_encrypted, details_context(change.request_digest)
                 )
             for question in await session.scalars(select(ProviderQuestion)):
                 question.owner = owner("provider_questions", question.owner)
                 question.text_encrypted = rotate(
-                    question.text_encrypted, f"question:{question.request_digest}"
+                    question.text_encrypted, question_context(question.request_digest)
                 )
             for streak in await session.scalars(select(SobrietyStreak)):
                 streak.owner = owner("sobriety_streaks", streak.owner)
                 if streak.ended is not None:
                     streak.ended = rotate(streak.ended, end_context(streak.id), END_SIZES)
             await measures.reencrypt(session, rotate, owner)
-            for occurrence in await session.scalars(
-                select(Occurrence).where(
-                    Occurrence.kind == "milestone", Occurrence.state.not_in(TERMINAL)
-                )
-            ):
-                if "user" in occurrence.payload:
-                    streak_id = occurrence.source.split(":", 1)[1]
-                    sealed = bytes.fromhex(str(occurrence.payload["user"]))
-                    occurrence.payload = {
-                        **occurrence.payload,
-                        "user": rotate(sealed, f"milestone:{streak_id}").hex(),
-                    }
+            await rotate_milestone_names(session, rotate)
             await rotate_taper(session, rotate, lambda blob, table: owner(table, blob))
-            for occurrence in await session.scalars(
-                select(Occurrence).where(
-                    Occurrence.kind == "packet", Occurrence.state.not_in(TERMINAL)
-                )
-            ):
-                if "who" in occurrence.payload:  # the packet's name, sealed (packet/offers.py)
-                    sealed = bytes.fromhex(str(occurrence.payload["who"]))
-                    occurrence.payload = {
-                        **occurrence.payload,
-                        "who": rotate(sealed, occurrence.source).hex(),
-                    }
+            await rotate_packet_names(session, rotate)
         if self._spool is not None:
             # Held check-ins are stored data too: left under the old key, they would be lost
             # the day it is removed (R29).
@@ -399,13 +398,13 @@ async def _detach_members_data(session: AsyncSession, guild_id: int, keyring: Ke
     streak_ids = list(
         await session.scalars(select(SobrietyStreak.id).where(SobrietyStreak.guild_id == guild_id))
     )
-    sources = [f"prompt:{i}" for i in prompt_ids] + [f"milestone:{i}" for i in streak_ids]
-    sources.append(f"summary:{guild_id}")
+    sources = PROMPT.sources(prompt_ids) + MILESTONE.sources(streak_ids)
+    sources.append(SUMMARY.source(guild_id))
     await session.execute(delete(Occurrence).where(Occurrence.source.in_(sources)))
     await session.execute(
         delete(Occurrence).where(
-            Occurrence.source.startswith(release_source(guild_id), autoescape=True)
-            | Occurrence.source.like(shared_milestones_of(guild_id))
+            Occurrence.source.startswith(RELEASE.of_server(guild_id), autoescape=True)
+            | Occurrence.source.like(MILESTONE.shared_like(guild_id))
         )
     )
     await session.execute(delete(CheckinPrompt).where(CheckinPrompt.guild_id == guild_id))

@@ -20,13 +20,16 @@ from bot.clock import Clock
 from bot.db.engine import SessionFactory
 from bot.db.models import AnonymousPost, CheckinPrompt, GuildSettings, Occurrence
 from bot.keys import Keyring
-from bot.scheduling import LATE, PENDING, Delivery, Due, Scheduler
+from bot.scheduling import LATE, PENDING, Delivery, Due, RowKind, Scheduler
 from bot.services.crypto import UnreadableError, unseal
 from bot.services.dates import parse_clock_time
 from bot.services.guild_settings import GuildConfig
 from bot.services.ownership import post_context
 from bot.services.pseudonyms import week_label
 from bot.services.recurrence import to_utc
+
+PROMPT = RowKind("prompt", "prompt")  # "prompt:<prompt id>": a member's daily check-in prompt
+SUMMARY = RowKind("summary", "summary")  # "summary:<server id>": a server's weekly summary
 
 SUMMARY_WEEKDAY = 0  # Monday morning, for the week that ended at midnight
 SUMMARY_AT = time(9, 0)
@@ -90,9 +93,9 @@ class PromptService:
                 session.add(row)
                 await session.flush()
             row.guild_id, row.local_time, row.timezone = guild_id, local_time, zone
-            await Scheduler.cancel(session, f"prompt:{row.id}", now)
+            await Scheduler.cancel(session, PROMPT.source(row.id), now)
             await Scheduler.add(
-                session, source=f"prompt:{row.id}", kind="prompt", due_at=due, payload={}
+                session, source=PROMPT.source(row.id), kind=PROMPT.name, due_at=due, payload={}
             )
         await self._scheduler.scheduled(due)
         return Prompt(user_id, guild_id, local_time, zone, due)
@@ -104,20 +107,22 @@ class PromptService:
             )
             if row is None:
                 return False
-            await session.execute(delete(Occurrence).where(Occurrence.source == f"prompt:{row.id}"))
+            await session.execute(
+                delete(Occurrence).where(Occurrence.source == PROMPT.source(row.id))
+            )
             await session.delete(row)
             return True
 
     async def prepare(self, due: Due, now: datetime) -> Prompt | Delivery:
         """Who to prompt; tomorrow's prompt is booked in the same step."""
-        prompt_id = int(due.source.split(":", 1)[1])
+        prompt_id = PROMPT.parse(due.source)
         async with self._sessions.begin() as session:
             row = await session.get(CheckinPrompt, prompt_id)
             if row is None:
                 return Delivery("cancelled", "the member stopped their prompts")
             following = next_local(row.local_time, row.timezone, max(now, due.due_at))
             await Scheduler.add(
-                session, source=due.source, kind="prompt", due_at=following, payload={}
+                session, source=due.source, kind=PROMPT.name, due_at=following, payload={}
             )
             prompt = Prompt(row.user_id, row.guild_id, row.local_time, row.timezone, following)
         await self._scheduler.scheduled(following)
@@ -149,7 +154,7 @@ class SummaryService:
             await self.ensure(guild_id, zone or "UTC")
 
     async def ensure(self, guild_id: int, zone: str) -> None:
-        source = f"summary:{guild_id}"
+        source = SUMMARY.source(guild_id)
         async with self._sessions.begin() as session:
             pending = await session.scalar(
                 select(Occurrence.id).where(
@@ -159,7 +164,7 @@ class SummaryService:
             if pending is not None:
                 return
             due = self._next(zone, self._clock.now())
-            await Scheduler.add(session, source=source, kind="summary", due_at=due, payload={})
+            await Scheduler.add(session, source=source, kind=SUMMARY.name, due_at=due, payload={})
         await self._scheduler.scheduled(due)
 
     @staticmethod
@@ -177,13 +182,13 @@ class SummaryService:
     async def prepare(self, due: Due, config: GuildConfig) -> WeeklySummary | Delivery:
         """The week's figures; nothing when fewer than k members took part (R5). Books next
         week's."""
-        guild_id = int(due.source.split(":", 1)[1])
+        guild_id = SUMMARY.parse(due.source)
         async with self._sessions.begin() as session:
             if config.checkin_channel_id is not None:
                 await Scheduler.add(
                     session,
                     source=due.source,
-                    kind="summary",
+                    kind=SUMMARY.name,
                     due_at=self._next(config.timezone, due.due_at),
                     payload={},
                 )

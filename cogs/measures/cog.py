@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure
 from bot.dm import send_dm
 from bot.scheduling import Delivery, Due
-from bot.services.measures import KIND, NOT_A_DIAGNOSIS, instrument
+from bot.services.measures import MEASURE, NOT_A_DIAGNOSIS, instrument
 from bot.tree import anywhere, respond
 from bot.ui.crisis import CrisisCardButton
 from cogs.measures.ui import DYNAMIC_ITEMS, overview_view, prompt_view
@@ -34,7 +34,7 @@ class MeasuresCog(commands.Cog):
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
         self.bot.services.scheduler.register(
-            KIND, MeasurePromptDelivery(self.bot), deadline=PROMPT_DEADLINE
+            MEASURE, MeasurePromptDelivery(self.bot), deadline=PROMPT_DEADLINE
         )
 
     async def cog_unload(self) -> None:

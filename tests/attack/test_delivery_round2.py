@@ -26,7 +26,7 @@ from bot.runtime import Runtime
 from bot.sandbox import Channel, Member
 from bot.scheduling import Scheduler
 from bot.services.crypto import encrypt
-from bot.services.meetings import source_for
+from bot.services.meetings import MEETING
 from bot.services.reminders import LATE_NOTE_AFTER
 from tests.conftest import (
     TEST_DATABASE_URL,
@@ -208,7 +208,7 @@ async def book_meeting(
         starts_at=clock.now() + ahead, zone="America/New_York", repeat="once", leads=leads,
     )  # fmt: skip
     assert meeting.next_start is not None
-    return source_for(meeting.id, meeting.next_start), channel
+    return MEETING.source(meeting.id, meeting.next_start), channel
 
 
 async def test_a_429_with_a_long_retry_after_never_posts_a_meeting_reminder_after_it_began(

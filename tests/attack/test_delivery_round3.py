@@ -29,7 +29,7 @@ from bot.db.models import AnonymousPost, Checkin, KeyCheck, Occurrence
 from bot.errors import ConfigError
 from bot.keys import Keyring
 from bot.runtime import Runtime
-from bot.services.checkins import release_source
+from bot.services.checkins import RELEASE
 from bot.services.recovery_meetings import RecoveryMeetingService
 from bot.ui.resources import import_report_text
 from tests.attack.test_delivery_round2 import book_meeting
@@ -179,7 +179,7 @@ async def test_a_mentor_request_while_a_post_is_in_flight_loses_no_one_elses_pos
         async with running.sessions() as session:
             row = await session.scalar(
                 select(Occurrence).where(
-                    Occurrence.source.startswith(release_source(world.guild.id)),
+                    Occurrence.source.startswith(RELEASE.of_server(world.guild.id)),
                     Occurrence.state == "pending",
                 )
             )
@@ -394,7 +394,7 @@ async def test_a_reminder_in_30_minutes_from_a_slow_host_comes_in_30_minutes(
     scheduler's (database) clock."""
     # Everything the test runs on is the host: the fake clock stands for its wall clock, and
     # the database's clock is measured against SystemClock (see Scheduler.check_clock).
-    monkeypatch.setattr("bot.scheduling.SystemClock", _SlowHost)
+    monkeypatch.setattr("bot.scheduling.store.SystemClock", _SlowHost)
     sandbox = world.sandbox
     async with start_bot(bot_settings, clock) as running:
         asked_at = clock.now()
@@ -748,7 +748,7 @@ async def test_an_anonymous_post_from_a_slow_host_waits_the_servers_delay(
     Fails now: release_at books post_after by the host's clock, the scheduler and due_post
     judge it by the database's: the post is already due, and appears within seconds of his
     command. Would pass if bookings used the scheduler's (database) clock."""
-    monkeypatch.setattr("bot.scheduling.SystemClock", _SlowHost)
+    monkeypatch.setattr("bot.scheduling.store.SystemClock", _SlowHost)
     sandbox = world.sandbox
     async with start_bot(bot_settings, clock) as running:
         group = await configure(running, world)

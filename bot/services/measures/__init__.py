@@ -28,7 +28,7 @@ from bot.services.measures.instruments import (
 from bot.services.measures.service import (
     DRAFT_KEPT,
     EXPIRED,
-    KIND,
+    MEASURE,
     PROMPT_LATE_LIMIT,
     Draft,
     MeasurePrompt,
@@ -40,7 +40,7 @@ from bot.services.measures.service import (
 NOT_A_DIAGNOSIS = "A score, not a diagnosis; bring it to your provider."
 
 __all__ = [
-    "DRAFT_KEPT", "EXPIRED", "INSTRUMENTS", "KIND", "NOT_A_DIAGNOSIS", "PAGE_SIZE",
+    "DRAFT_KEPT", "EXPIRED", "INSTRUMENTS", "MEASURE", "NOT_A_DIAGNOSIS", "PAGE_SIZE",
     "PROMPT_LATE_LIMIT", "RESULTS_KEPT", "Band", "Draft", "Instrument", "Item", "MeasureData",
     "MeasurePrompt", "MeasureScore", "MeasureService", "OptIn", "Option", "Score", "band_of",
     "draw_trend", "expire", "instrument", "reencrypt", "render_trend", "score",

@@ -16,12 +16,12 @@ from bot.services.measures.instruments import INSTRUMENTS
 from bot.services.measures.service import (
     DATA_SIZES,
     DRAFT_CONTEXT,
+    MEASURE,
     OPTIN_CONTEXT,
     OPTIN_SIZES,
     RESULT_CONTEXT,
     open_draft,
     open_result,
-    source_of,
 )
 from bot.services.ownership import Owners, owned_rows
 
@@ -80,7 +80,7 @@ class MeasureData:
         draft_ids = [r.id for r in await owned_rows(session, self._owners, MeasureDraft, user_id)]
         if optin_ids:
             await session.execute(
-                delete(Occurrence).where(Occurrence.source.in_([source_of(i) for i in optin_ids]))
+                delete(Occurrence).where(Occurrence.source.in_(MEASURE.sources(optin_ids)))
             )
             await session.execute(delete(MeasureOptIn).where(MeasureOptIn.id.in_(optin_ids)))
         if result_ids:

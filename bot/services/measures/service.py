@@ -21,7 +21,7 @@ from bot.db.engine import SessionFactory
 from bot.db.models import MeasureDraft, MeasureOptIn, MeasureResult, Occurrence
 from bot.errors import UserFacingError
 from bot.keys import Keyring
-from bot.scheduling import LATE, PENDING, Delivery, Due, Scheduler
+from bot.scheduling import LATE, PENDING, Delivery, Due, RowKind, Scheduler
 from bot.services.crypto import UnreadableError, seal, unseal
 from bot.services.measures.instruments import Instrument, band_of, instrument, score
 from bot.services.ownership import Owners, owned_rows, request_digest
@@ -30,7 +30,7 @@ from bot.services.recurrence import to_utc
 
 log = logging.getLogger(__name__)
 
-KIND = "measure"
+MEASURE = RowKind("measure", "measure")  # "measure:<opt-in id>": its next questionnaire
 PROMPT_AT = time(10, 0)  # local time of the member's prompt
 PROMPT_LATE_LIMIT = timedelta(days=1)  # later than this, the next one is soon enough
 DRAFT_KEPT = timedelta(days=1)  # a page left this long expires quietly
@@ -46,10 +46,6 @@ EXPIRED = (
     "That questionnaire was left for over a day, so I let it go. You can start it again "
     "any time with `/measures`."
 )
-
-
-def source_of(optin_id: int) -> str:
-    return f"{KIND}:{optin_id}"
 
 
 def add_cadence(day: date, measure: Instrument) -> date:
@@ -146,7 +142,7 @@ class MeasureService:
             for code, row in rows.items():
                 due = await session.scalar(
                     select(Occurrence.due_at).where(
-                        Occurrence.source == source_of(row.id), Occurrence.state == PENDING
+                        Occurrence.source == MEASURE.source(row.id), Occurrence.state == PENDING
                     )
                 )
                 result.append(OptIn(code, due))
@@ -169,9 +165,9 @@ class MeasureService:
                 session.add(row)
                 await session.flush()
             due = first_prompt(now, zone)
-            await Scheduler.cancel(session, source_of(row.id), now)
+            await Scheduler.cancel(session, MEASURE.source(row.id), now)
             await Scheduler.add(
-                session, source=source_of(row.id), kind=KIND, due_at=due, payload={}
+                session, source=MEASURE.source(row.id), kind=MEASURE.name, due_at=due, payload={}
             )
         await self._scheduler.scheduled(due)
         return OptIn(code, due)
@@ -182,13 +178,15 @@ class MeasureService:
             row = rows.get(code)
             if row is None:
                 return False
-            await session.execute(delete(Occurrence).where(Occurrence.source == source_of(row.id)))
+            await session.execute(
+                delete(Occurrence).where(Occurrence.source == MEASURE.source(row.id))
+            )
             await session.delete(row)
             return True
 
     async def prepare(self, due: Due, now: datetime) -> MeasurePrompt | Delivery:
         """Who to prompt for which measure; the next prompt is booked in the same step."""
-        optin_id = int(due.source.split(":", 1)[1])
+        optin_id = MEASURE.parse(due.source)
         async with self._sessions.begin() as session:
             row = await session.get(MeasureOptIn, optin_id)
             code = None if row is None else self._code_of(row)
@@ -201,7 +199,9 @@ class MeasureService:
             while following <= now:
                 following = local_prompt(add_cadence(following.astimezone(ZoneInfo(zone)).date(),
                                                      measure), zone)  # fmt: skip
-            await Scheduler.add(session, source=due.source, kind=KIND, due_at=following, payload={})
+            await Scheduler.add(
+                session, source=due.source, kind=MEASURE.name, due_at=following, payload={}
+            )
             user_id = row.user_id
         await self._scheduler.scheduled(following)
         if now - due.due_at > PROMPT_LATE_LIMIT:

@@ -6,12 +6,13 @@ from bot.services.packet.draw import draw_packet
 from bot.services.packet.gather import PacketService
 from bot.services.packet.offers import (
     APPOINTMENT_KINDS,
-    PACKET_KIND,
+    PACKET,
     PACKET_LATE_LIMIT,
     NameChoice,
     PacketDue,
     PacketOffers,
-    packet_source,
+    name_context,
+    rotate_names,
 )
 from bot.services.packet.questions import MAX_QUESTIONS, Question, QuestionData, QuestionService
 from bot.services.packet.render import FOOTER, packet_chart, render_packet
@@ -20,7 +21,7 @@ __all__ = [
     "APPOINTMENT_KINDS",
     "FOOTER",
     "MAX_QUESTIONS",
-    "PACKET_KIND",
+    "PACKET",
     "PACKET_LATE_LIMIT",
     "MeasureScore",
     "NameChoice",
@@ -35,7 +36,8 @@ __all__ = [
     "TaperStep",
     "draw_packet",
     "initials",
+    "name_context",
     "packet_chart",
-    "packet_source",
     "render_packet",
+    "rotate_names",
 ]

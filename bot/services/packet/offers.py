@@ -4,21 +4,25 @@ visit. The two deliveries go through the scheduler like every other; declining b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.clock import Clock
 from bot.db.engine import SessionFactory
-from bot.db.models import Reminder
+from bot.db.models import Occurrence, Reminder
 from bot.errors import UserFacingError
 from bot.keys import Keyring
-from bot.scheduling import LATE, Booking, Delivery, Due, Scheduler
+from bot.scheduling import LATE, TERMINAL, Booking, Delivery, Due, RowKind, Scheduler
 from bot.services.crypto import decrypt_or_none, encrypt
 
 APPOINTMENT_KINDS = ("appointment", "va_appointment")
-PACKET_KIND = "packet"
+PACKET = RowKind("packet", "packet")  # "packet:<reminder id>": the appointment's packet
 PACKET_DAYS = 30  # the period a sent packet covers
 MORNING = time(8, 0)  # the visit's morning, in the member's zone
 PACKET_LATE_LIMIT = timedelta(hours=12)
@@ -26,8 +30,21 @@ NameChoice = Literal["initials", "name"]
 UNNAMED = "Member"  # the sealed name could not be read (R28)
 
 
-def packet_source(reminder_id: int) -> str:
+def name_context(reminder_id: int) -> str:
+    """What the packet's name is sealed under, in its deliveries' payload (the same string as
+    their source, by history; stored, so never changed)."""
     return f"packet:{reminder_id}"
+
+
+async def rotate_names(session: AsyncSession, rotate: Callable[[bytes, str], bytes]) -> None:
+    """Key rotation (RetentionService.reencrypt): the sealed names of packets still to send."""
+    for occurrence in await session.scalars(
+        select(Occurrence).where(Occurrence.kind == PACKET.name, Occurrence.state.not_in(TERMINAL))
+    ):
+        if "who" in occurrence.payload:
+            sealed = bytes.fromhex(str(occurrence.payload["who"]))
+            context = name_context(PACKET.parse(occurrence.source))
+            occurrence.payload = {**occurrence.payload, "who": rotate(sealed, context).hex()}
 
 
 def packet_times(event_at: datetime, zone: str, now: datetime) -> list[tuple[str, datetime]]:
@@ -77,12 +94,12 @@ class PacketOffers:
             if row.status != "active":
                 raise UserFacingError("That reminder is already finished.")
             times = packet_times(row.event_at, row.timezone, now)
-            await Scheduler.cancel(session, packet_source(row.id), now)
-            sealed = encrypt(self._keyring, who[:80], context=packet_source(row.id)).hex()
+            await Scheduler.cancel(session, PACKET.source(row.id), now)
+            sealed = encrypt(self._keyring, who[:80], context=name_context(row.id)).hex()
             payload = {"who": sealed, "days": PACKET_DAYS}
             await Scheduler.add_many(
                 session,
-                [Booking(packet_source(row.id), PACKET_KIND, at, {**payload, "when": when})
+                [Booking(PACKET.source(row.id), PACKET.name, at, {**payload, "when": when})
                  for when, at in times],
             )  # fmt: skip
         if times:
@@ -95,10 +112,10 @@ class PacketOffers:
             row = await session.get(Reminder, reminder_id)
             if row is None or row.user_id != user_id:
                 raise UserFacingError("I couldn't find that appointment among your reminders.")
-            await Scheduler.cancel(session, packet_source(row.id), self._clock.now())
+            await Scheduler.cancel(session, PACKET.source(row.id), self._clock.now())
 
     async def prepare(self, due: Due, now: datetime) -> PacketDue | Delivery:
-        reminder_id = int(due.source.split(":", 1)[1])
+        reminder_id = PACKET.parse(due.source)
         async with self._sessions() as session:
             row = await session.get(Reminder, reminder_id)
             if row is None or row.status != "active":
@@ -109,7 +126,7 @@ class PacketOffers:
                 return Delivery("skipped_late", "the appointment has already started", LATE)
             who = decrypt_or_none(
                 self._keyring, _from_hex(str(due.payload.get("who", ""))),
-                context=packet_source(row.id), what="packet name",
+                context=name_context(row.id), what="packet name",
             )  # fmt: skip
             return PacketDue(
                 user_id=row.user_id, reminder_id=row.id, zone=row.timezone, who=who or UNNAMED,

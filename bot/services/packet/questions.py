@@ -34,8 +34,13 @@ class Question:
     readable: bool = True
 
 
+def text_context(request_digest: str) -> str:
+    """What a question's text is sealed under (stored: never changed)."""
+    return f"question:{request_digest}"
+
+
 def _context(row: ProviderQuestion) -> str:
-    return f"question:{row.request_digest}"
+    return text_context(row.request_digest)
 
 
 def text_of(keyring: Keyring, row: ProviderQuestion) -> str | None:
@@ -72,7 +77,7 @@ class QuestionService:
                         owner=self._owners.seal_user(TABLE, user_id),
                         request_digest=digest,
                         text_encrypted=encrypt(
-                            self._keyring, cleaned, context=f"question:{digest}"
+                            self._keyring, cleaned, context=text_context(digest)
                         ),
                     )
                 )

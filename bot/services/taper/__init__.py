@@ -22,7 +22,7 @@ from bot.services.taper.rules import (
     reminder_moment,
 )
 from bot.services.taper.service import (
-    KIND,
+    TAPER_STEP,
     PlanStep,
     StepReminder,
     SymptomCheck,
@@ -33,12 +33,12 @@ from bot.services.taper.service import (
 __all__ = [
     "AS_SET",
     "FINISH",
-    "KIND",
     "SEVERE",
     "SEVERE_MESSAGE",
     "SEVERITY",
     "SYMPTOM_WINDOW_DAYS",
     "TALK_FIRST",
+    "TAPER_STEP",
     "PlanStep",
     "StepReminder",
     "StepText",

@@ -16,13 +16,12 @@ from bot.services.ownership import Owners, owned_rows
 from bot.services.taper.rules import AS_SET, FINISH, SEVERITY
 from bot.services.taper.service import (
     CHECKS,
-    KIND,
     STEPS,
+    TAPER_STEP,
     as_check,
     check_context,
     read_check,
     read_details,
-    source_of,
     step_context,
     user_context,
 )
@@ -73,7 +72,7 @@ class TaperData:
         ]
         if step_ids:  # their reminders go too: nothing is sent for a step that is gone
             await session.execute(
-                delete(Occurrence).where(Occurrence.source.in_([source_of(i) for i in step_ids]))
+                delete(Occurrence).where(Occurrence.source.in_(TAPER_STEP.sources(step_ids)))
             )
             await session.execute(delete(TaperStep).where(TaperStep.id.in_(step_ids)))
         if check_ids:
@@ -93,10 +92,12 @@ async def rotate_taper(session: AsyncSession, rotate: Rotate, owner: Rotate) -> 
         check.owner = owner(check.owner, CHECKS)
         check.data = rotate(check.data, check_context(check.request_digest))
     for occurrence in await session.scalars(
-        select(Occurrence).where(Occurrence.kind == KIND, Occurrence.state.not_in(TERMINAL))
+        select(Occurrence).where(
+            Occurrence.kind == TAPER_STEP.name, Occurrence.state.not_in(TERMINAL)
+        )
     ):
         sealed = occurrence.payload.get("user")
         if isinstance(sealed, str):
-            step_id = int(occurrence.source.split(":", 1)[1])
+            step_id = TAPER_STEP.parse(occurrence.source)
             fresh = rotate(bytes.fromhex(sealed), user_context(step_id))
             occurrence.payload = {**occurrence.payload, "user": fresh.hex()}

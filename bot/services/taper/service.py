@@ -21,7 +21,7 @@ from bot.db.engine import SessionFactory
 from bot.db.models import CheckinPrompt, Occurrence, TaperStep, TaperSymptomCheck
 from bot.errors import UserFacingError
 from bot.keys import Keyring
-from bot.scheduling import LATE, PENDING, Delivery, Due, Scheduler
+from bot.scheduling import LATE, PENDING, Delivery, Due, RowKind, Scheduler
 from bot.services.crypto import decrypt_or_none, encrypt
 from bot.services.ownership import Owners, keyed_digest, owned_rows
 from bot.services.reminders import LATE_LIMIT, LATE_NOTE_AFTER
@@ -42,13 +42,9 @@ from bot.services.taper.rules import (
 
 log = logging.getLogger(__name__)
 
-KIND = "taper_step"  # the scheduler's kind for a step's reminder
+TAPER_STEP = RowKind("taper_step", "taper")  # "taper:<step id>": a step's reminder
 STEPS, CHECKS = "taper_steps", "taper_symptom_checks"
 NOT_FOUND = "I couldn't find that step in your plan. `/meds plan show` lists them."
-
-
-def source_of(step_id: int) -> str:
-    return f"taper:{step_id}"
 
 
 def step_context(digest: str) -> str:
@@ -268,7 +264,7 @@ class TaperService:
             )  # fmt: skip
             row.step_on = step.on
             row.details_encrypted = self._seal_details(row.request_digest, step)
-            await Scheduler.cancel(session, source_of(row.id), now)
+            await Scheduler.cancel(session, TAPER_STEP.source(row.id), now)
             at, reminder_zone = await self._reminder_time(session, user_id, zone)
             booked = await self._book(session, row, user_id, at, reminder_zone)
             [view] = await self._views(session, [row])
@@ -369,7 +365,7 @@ class TaperService:
 
     async def prepare(self, due: Due, now: datetime) -> StepReminder | Delivery:
         """What to send for a step's reminder, by the lateness policy of reminders."""
-        step_id = int(due.source.split(":", 1)[1])
+        step_id = TAPER_STEP.parse(due.source)
         async with self._sessions() as session:
             row = await session.get(TaperStep, step_id)
             if row is None:
@@ -452,7 +448,7 @@ class TaperService:
             return None  # a step already begun: nothing to remind of
         user = encrypt(self._keyring, str(user_id), context=user_context(row.id)).hex()
         await Scheduler.add(
-            session, source=source_of(row.id), kind=KIND, due_at=due,
+            session, source=TAPER_STEP.source(row.id), kind=TAPER_STEP.name, due_at=due,
             payload={"user": user, "zone": zone},
         )  # fmt: skip
         return due
@@ -463,7 +459,7 @@ class TaperService:
             await self._scheduler.scheduled(min(moments))
 
     async def _views(self, session: AsyncSession, rows: Sequence[TaperStep]) -> list[PlanStep]:
-        sources = [source_of(row.id) for row in rows]
+        sources = [TAPER_STEP.source(row.id) for row in rows]
         pending = dict(
             (
                 await session.execute(
@@ -475,14 +471,14 @@ class TaperService:
         )
         return [
             PlanStep(row.id, row.step_on, **read_details(self._keyring, row),
-                     reminder_at=pending.get(source_of(row.id)))
+                     reminder_at=pending.get(TAPER_STEP.source(row.id)))
             for row in rows
         ]  # fmt: skip
 
     async def _remove(self, session: AsyncSession, rows: Sequence[TaperStep]) -> None:
         now = self._clock.now()
         for row in rows:
-            await Scheduler.cancel(session, source_of(row.id), now)
+            await Scheduler.cancel(session, TAPER_STEP.source(row.id), now)
             await session.delete(row)
 
 

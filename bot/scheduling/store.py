@@ -1,6 +1,5 @@
-"""The one scheduler every feature uses: the database holds every delivery, an alarm wakes us.
+"""The occurrence store: every delivery is a row, and delivery is claim, send, settle (R8).
 
-Delivery is claim, send, settle (R8):
 - claim: a guarded UPDATE (after SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's
   write transactions already begin IMMEDIATE) marks due rows `claimed` with a lease;
 - send: the feature's handler delivers through bot.delivery.send_once, with the
@@ -13,22 +12,17 @@ Delivery is claim, send, settle (R8):
 
 Transient failures (429, 5xx, timeouts, network) are retried with capped, jittered back-off
 until the kind's deadline, never given up by count (R27); then the delivery is settled as
-missed with the real cause. A send that succeeded is never repeated (R30): its message id is
-kept and the record retried until it is written; a row that already has a message id is
-settled without sending again.
+missed with the real cause.
 
 One clock (R8): on PostgreSQL, claims, leases and lateness use the database's clock (the
 host's clock plus its measured offset from the database), so processes on hosts whose
 clocks disagree never take each other's deliveries early.
 
-The alarm (APScheduler in production) holds one job: the next wake-up, never more than
-MAX_SLEEP ahead (R11), so memory does not grow with the number of pending deliveries.
+The run loop that hands claimed rows to their senders is bot.scheduling.runner.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import random
 import secrets
@@ -38,7 +32,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import ColumnElement, and_, func, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -177,7 +170,10 @@ class Booking:
     payload: dict[str, Any]
 
 
-class Scheduler:
+class OccurrenceStore:
+    """The deliveries table: booking, cancelling, claiming and settling rows, by one clock.
+    Scheduler (bot.scheduling.runner) adds the senders and the run loop."""
+
     def __init__(
         self,
         sessions: SessionFactory,
@@ -198,35 +194,16 @@ class Scheduler:
         self.steps: list[tuple[datetime, timedelta]] = []  # forward steps: (ended at, size)
         self._lease = lease
         self.worker_id = worker_id or new_worker_id()
-        self._handlers: dict[str, Handler] = {}
         self._deadlines: dict[str, timedelta] = {}
         self._recorders: dict[str, Recorder] = {}
-        self._stopping: Callable[[], bool] = lambda: False
         self._settler: BatchWriter[tuple[Due, dict[str, Any]], bool] = BatchWriter(
             self._settle_batch, name="delivery outcomes"
         )
         self._rng = random.Random()
-        self._gate = asyncio.Semaphore(CONCURRENCY)  # sends in flight, over every run
-        self._held = 0  # claimed by the runs in progress and not yet settled
         # Being delivered here: never claimed again by this process, even past the lease
         # (claims carry the worker's id, so two runs of one worker could both settle it).
         self._in_hand: set[int] = set()
         self.on_scheduled: Callable[[datetime], Awaitable[None]] | None = None
-
-    def register(
-        self,
-        kind: str,
-        handler: Handler,
-        *,
-        deadline: timedelta = DEFAULT_DEADLINE,
-        record: Recorder | None = None,
-    ) -> None:
-        """`deadline`: how long after its due time a delivery of this kind is still retried.
-        `record`: called in the settling transaction with the id of the message sent."""
-        self._handlers[kind] = handler
-        self._deadlines[kind] = deadline
-        if record is not None:
-            self._recorders[kind] = record
 
     # ----- the clock -----
 
@@ -305,7 +282,7 @@ class Scheduler:
     async def add(
         session: AsyncSession, *, source: str, kind: str, due_at: datetime, payload: dict[str, Any]
     ) -> None:
-        await Scheduler.add_many(session, [Booking(source, kind, due_at, payload)])
+        await OccurrenceStore.add_many(session, [Booking(source, kind, due_at, payload)])
 
     @staticmethod
     async def add_many(session: AsyncSession, bookings: Sequence[Booking]) -> None:
@@ -587,135 +564,6 @@ class Scheduler:
                 .values(message_id=message_id)
             )
 
-    @property
-    def full(self) -> bool:
-        """Whether this process holds as many claimed deliveries as it takes on at once: the
-        runs in progress claim more as theirs finish."""
-        return self._held >= CLAIM_BATCH
-
-    async def run_due(
-        self,
-        *,
-        stopping: Callable[[], bool] = lambda: False,
-        claimed: Callable[[], Awaitable[None]] | None = None,
-    ) -> int:
-        """Deliver everything due now, CONCURRENCY at a time in this process. A missed run of
-        one source collapses to its latest. Runs may overlap (the dispatcher starts one when
-        its alarm rings, even while another waits on a slow send): together they hold at most
-        CLAIM_BATCH claims, and `claimed` is awaited after each claim (the dispatcher sets its
-        next alarm then, not after this run's sends). When `stopping` turns true, no more are
-        started; what was claimed but not started is taken up again when its lease runs out."""
-        handled = 0
-        gate = self._gate
-        self._stopping = stopping
-
-        async def one(due: Due) -> None:
-            async with gate:
-                if not stopping():
-                    await self._deliver(due)
-
-        while not stopping() and not self.full:
-            room = CLAIM_BATCH - self._held
-            self._held += room  # held while claiming, so overlapping runs keep within it
-            batch: list[Due] = []
-            hold: set[int] = set()
-            try:
-                try:
-                    batch = await self.claim(room, hold=hold)
-                finally:
-                    self._held -= room - len(batch)
-                if batch:
-                    handled += await self._run_batch(batch, one, claimed)
-            finally:
-                self._held -= len(batch)
-                self._in_hand -= hold
-            if not batch:
-                break
-        return handled
-
-    async def _run_batch(
-        self,
-        batch: list[Due],
-        one: Callable[[Due], Awaitable[None]],
-        claimed: Callable[[], Awaitable[None]] | None,
-    ) -> int:
-        if claimed is not None:
-            await claimed()
-        chosen = await self.fold_caught_up(batch)
-        await asyncio.gather(*(one(due) for due in chosen))
-        return len(chosen)
-
-    async def fold_caught_up(self, batch: Sequence[Due]) -> list[Due]:
-        """Settle as caught up each claimed occurrence that has a later one of its source due
-        now, and return the rest, to deliver. The later one is looked for in the database, not
-        only in this batch: after downtime a source gets one catch-up message (R8) however its
-        due occurrences fall into claim batches, or between processes."""
-        latest = await self._latest_due(batch)
-        # Already sent (its record did not finish): recorded, never folded or sent again.
-        folded = [
-            due for due in batch if due.due_at < latest[due.source] and due.message_id is None
-        ]
-        caught_up = Delivery("skipped_late", "collapsed into a later catch-up", CAUGHT_UP)
-        await asyncio.gather(*(self.settle(due, caught_up) for due in folded))
-        gone = {due.id for due in folded}
-        return [due for due in batch if due.id not in gone]
-
-    async def _latest_due(self, batch: Sequence[Due]) -> dict[str, datetime]:
-        """For each source in `batch`, the due time of its latest occurrence that is due now,
-        wherever it is: this batch, a later one, another process's claim, already sent. A
-        cancelled one sends nothing, so nothing is folded into it."""
-        latest: dict[str, datetime] = {}
-        for due in batch:
-            latest[due.source] = max(latest.get(due.source, due.due_at), due.due_at)
-        async with self._sessions() as session:
-            rows = await session.execute(
-                select(Occurrence.source, func.max(Occurrence.due_at))
-                .where(
-                    Occurrence.source.in_(list(latest)),
-                    Occurrence.due_at <= self.now(),
-                    Occurrence.state != CANCELLED,
-                )
-                .group_by(Occurrence.source)
-            )
-            for source, due_at in rows:
-                latest[source] = max(latest[source], due_at)
-        return latest
-
-    async def _deliver(self, due: Due) -> None:
-        handler = self._handlers.get(due.kind)
-        if handler is None:
-            await self.settle(due, Delivery("failed_permanent", f"no handler for {due.kind!r}"))
-            return
-        if due.message_id is not None:
-            # Sent by an earlier attempt whose record did not finish: record, never re-send.
-            delivery = Delivery("sent", "recorded after a retry", message_id=due.message_id)
-        else:
-            try:
-                delivery = await handler.deliver(due, self.lateness_now(due))
-            except Exception:
-                log.exception("Delivery of occurrence %s failed unexpectedly", due.id)
-                delivery = Delivery("retry", "unexpected error", UNEXPECTED)
-        await self._settle_for_sure(due, delivery)
-
-    async def _settle_for_sure(self, due: Due, delivery: Delivery) -> None:
-        """Settle; if that fails after a message went out, keep its id and try again (R30)."""
-        delay = RECORD_RETRY_FIRST
-        while True:
-            try:
-                if not await self.settle(due, delivery):
-                    log.warning("Occurrence %s was reclaimed before it could be settled", due.id)
-                return
-            except Exception:
-                if delivery.message_id is None:
-                    raise  # nothing was sent: the lease runs out and the row is tried again
-                log.exception("Could not record occurrence %s as sent; trying again", due.id)
-                with contextlib.suppress(Exception):
-                    await self.keep_message_id(due, delivery.message_id)
-                if self._stopping():
-                    return  # the kept message id (or the nonce) stops a second send
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RECORD_RETRY_CAP)
-
 
 def _sent_by(worker_id: str) -> ColumnElement[bool]:
     """Rows whose message this worker sent may record it: still its claim, or cancelled while
@@ -725,186 +573,3 @@ def _sent_by(worker_id: str) -> ColumnElement[bool]:
 
 def new_worker_id() -> str:
     return f"worker-{secrets.token_hex(6)}"
-
-
-class Alarm(Protocol):
-    def set(self, when: datetime, callback: Callable[[], Awaitable[None]]) -> None: ...
-
-    async def stop(self) -> None: ...
-
-
-class APSchedulerAlarm:
-    """APScheduler as the alarm clock: one date job, replaced whenever the wake time changes.
-    Misfires always run (grace None) and coalesce; the database decides what is late."""
-
-    def __init__(self) -> None:
-        self._scheduler = AsyncIOScheduler(
-            timezone="UTC",
-            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
-        )
-
-    def set(self, when: datetime, callback: Callable[[], Awaitable[None]]) -> None:
-        if not self._scheduler.running:
-            self._scheduler.start()
-        self._scheduler.add_job(
-            callback, "date", run_date=when, id="muster-dispatch", replace_existing=True
-        )
-
-    async def stop(self) -> None:
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
-
-
-class ClockAlarm:
-    """An alarm on the injected clock: with a fake clock, it fires when the test advances time."""
-
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-        self._task: asyncio.Task[None] | None = None
-
-    def set(self, when: datetime, callback: Callable[[], Awaitable[None]]) -> None:
-        if self._task is not None:
-            self._task.cancel()
-        self._task = asyncio.get_running_loop().create_task(self._ring(when, callback))
-
-    async def _ring(self, when: datetime, callback: Callable[[], Awaitable[None]]) -> None:
-        await self._clock.sleep(max((when - self._clock.now()).total_seconds(), 0))
-        self._task = None
-        await callback()
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-
-class Dispatcher:
-    """Keeps the alarm set for the next due delivery and runs deliveries when it rings."""
-
-    def __init__(
-        self,
-        scheduler: Scheduler,
-        clock: Clock,
-        alarm: Alarm,
-        *,
-        watchdog_seconds: float = MAX_SLEEP.total_seconds(),
-    ) -> None:
-        self._scheduler = scheduler
-        self._clock = clock
-        self._alarm = alarm
-        # Runs in progress: each ring starts its own, so a slow send in one holds up no other.
-        self._rings: set[asyncio.Task[None]] = set()
-        self._active: list[datetime] = []  # when each run in progress began
-        self._idle = asyncio.Condition()
-        # The alarm runs on the wall clock; if the wall clock is stepped back, it would ring
-        # late. This watchdog runs on the monotonic clock and rings if the alarm has not (R11).
-        self._watchdog_seconds = watchdog_seconds
-        self._watchdog: asyncio.Task[None] | None = None
-        self._last_ring = time.monotonic()
-        self.armed_for: datetime | None = None
-        self.last_run: datetime | None = None
-        self._stopped = False
-        self._ran = asyncio.Condition()
-        scheduler.on_scheduled = self.wake
-
-    async def start(self) -> None:
-        self._stopped = False
-        # From now on lateness follows the time that really passed, even if the wall clock is
-        # set before the first delivery run.
-        await self._scheduler.watch_clock()
-        await self._arm()
-        self._watchdog = asyncio.get_running_loop().create_task(self._watch())
-
-    async def stop(self) -> None:
-        """No new rings, and wait for one in progress, so the database can close under it."""
-        self._stopped = True
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            await asyncio.gather(self._watchdog, return_exceptions=True)
-            self._watchdog = None
-        # The deliveries in hand finish (a send gives up after its timeout); no new one starts.
-        await self.idle()
-        await self._alarm.stop()
-
-    async def idle(self) -> None:
-        """Wait until no delivery run is in progress."""
-        async with self._idle:
-            await self._idle.wait_for(lambda: not self._active)
-
-    async def ran_since(self, moment: datetime) -> None:
-        """Wait for a delivery run that ended at or after `moment` (by the injected clock),
-        and for every run that began before `moment` to end (runs may overlap)."""
-
-        def done() -> bool:
-            return (
-                self.last_run is not None
-                and self.last_run >= moment
-                and all(started >= moment for started in self._active)
-            )
-
-        async with self._ran:
-            await self._ran.wait_for(done)
-
-    async def wake(self, due_at: datetime) -> None:
-        """A sooner delivery was added: ring earlier."""
-        if self.armed_for is None or due_at < self.armed_for:
-            await self._arm(due_at)
-
-    async def _watch(self) -> None:
-        while not self._stopped:
-            await asyncio.sleep(self._watchdog_seconds)
-            if time.monotonic() - self._last_ring >= self._watchdog_seconds:
-                log.debug("The alarm has not rung in time (was the clock set back?); ringing")
-                await self._start_ring()
-
-    async def _start_ring(self) -> None:
-        """The alarm's callback: the run goes on in a task of its own, so neither the alarm
-        (APScheduler runs one instance of its job at a time) nor a later ring waits for it."""
-        task = asyncio.get_running_loop().create_task(self.ring())
-        self._rings.add(task)
-        task.add_done_callback(self._rings.discard)
-
-    async def ring(self) -> None:
-        """Claim what is due and deliver it. The next alarm is set as soon as the claim is
-        made, so a delivery due while this run waits on a slow send gets a run of its own."""
-        self._last_ring = time.monotonic()
-        if self._stopped:
-            return
-        started = self._clock.now()
-        self._active.append(started)
-        try:
-            try:
-                await self._scheduler.run_due(stopping=lambda: self._stopped, claimed=self._arm)
-                self.last_run = self._clock.now()
-                async with self._ran:
-                    self._ran.notify_all()
-            except Exception:
-                log.exception("The dispatcher failed; it will try again shortly")
-            await self._arm()
-        finally:
-            self._active.remove(started)
-            async with self._idle:
-                self._idle.notify_all()
-            async with self._ran:
-                self._ran.notify_all()
-
-    async def _arm(self, at: datetime | None = None) -> None:
-        if self._stopped:
-            return
-        now = self._clock.now()
-        candidates = [now + MAX_SLEEP]
-        if at is not None:
-            candidates.append(at)
-        try:
-            next_due = await self._scheduler.next_due()
-        except Exception:
-            log.exception("Could not read the next due delivery; checking again shortly")
-            next_due = None
-        # While this process holds all the claims it takes on, the runs in progress claim the
-        # rest as their sends finish: ringing now would only find no room.
-        if next_due is not None and not self._scheduler.full:
-            candidates.append(next_due - self._scheduler.offset)  # due times are the database's
-        self.armed_for = max(min(candidates), now)
-        self._alarm.set(self.armed_for, self._start_ring)
