@@ -102,8 +102,12 @@ class StepReminderDelivery:
 
 
 class AddStepsModal(discord.ui.Modal, title="Your prescriber's plan"):
-    def __init__(self) -> None:
-        super().__init__(timeout=1800, custom_id="taper:add")
+    """Keyed by the interaction that opened it (carried in its custom_id), so the form
+    submitted twice adds its steps once (R15)."""
+
+    def __init__(self, request_key: int) -> None:
+        super().__init__(timeout=1800, custom_id=f"taper:add:{request_key}")
+        self.request_key = request_key
         self.steps: discord.ui.TextInput[AddStepsModal] = discord.ui.TextInput(
             label="One step a line: date, then dose", custom_id="taper:steps",
             style=discord.TextStyle.paragraph, max_length=2000,
@@ -117,7 +121,7 @@ class AddStepsModal(discord.ui.Modal, title="Your prescriber's plan"):
         services = services_of(interaction)
         added = await services.taper.add_steps(
             user_id=interaction.user.id, text=self.steps.value,
-            zone=await member_zone(interaction), request_key=interaction.id,
+            zone=await member_zone(interaction), request_key=self.request_key,
         )  # fmt: skip
         await respond(interaction, embed=plan_embed(added, f"Added {len(added)} step(s)"))
 
@@ -149,7 +153,7 @@ class PlanCommands(app_commands.Group):
     ) -> None:
         """Enter your prescriber's steps: one here, or several at once in a form."""
         if date is None and dose is None and note is None:
-            await interaction.response.send_modal(AddStepsModal())
+            await interaction.response.send_modal(AddStepsModal(interaction.id))
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         await card_if_crisis(interaction, date, dose, note)

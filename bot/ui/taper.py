@@ -42,7 +42,7 @@ class SymptomCheckButton(discord.ui.DynamicItem[discord.ui.Button[Any]], templat
 
     @reporting
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.send_modal(SymptomCheckModal())
+        await interaction.response.send_modal(SymptomCheckModal(interaction.id))
 
 
 class SkipSymptomCheckButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=SKIP_ID):
@@ -64,10 +64,13 @@ class SkipSymptomCheckButton(discord.ui.DynamicItem[discord.ui.Button[Any]], tem
 
 
 class SymptomCheckModal(discord.ui.Modal, title="Symptom check (optional)"):
-    """The FINISH groups as checkboxes, and how bad it is overall, 0-3."""
+    """The FINISH groups as checkboxes, and how bad it is overall, 0-3. Keyed by the
+    interaction that opened it (carried in its custom_id), so the form submitted twice
+    saves one check (R15)."""
 
-    def __init__(self) -> None:
-        super().__init__(timeout=1800, custom_id="taper:symptom-form")
+    def __init__(self, request_key: int) -> None:
+        super().__init__(timeout=1800, custom_id=f"taper:symptom-form:{request_key}")
+        self.request_key = request_key
         self.symptoms: discord.ui.CheckboxGroup[SymptomCheckModal] = discord.ui.CheckboxGroup(
             custom_id="taper:groups", required=False, min_values=0, max_values=len(FINISH),
             options=[discord.CheckboxGroupOption(label=label, value=key)
@@ -94,7 +97,7 @@ class SymptomCheckModal(discord.ui.Modal, title="Symptom check (optional)"):
             symptoms=list(self.symptoms.values),
             severity=int(self.severity.value or 0),
             zone=await member_zone(interaction),
-            request_key=interaction.id,
+            request_key=self.request_key,
         )
         noticed = ", ".join(FINISH[key].split(" (")[0] for key in check.symptoms) or "none"
         dose = "" if check.dose is None else f" ({safe(check.dose)}, {AS_SET})"

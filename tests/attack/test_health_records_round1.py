@@ -509,11 +509,6 @@ async def test_mydata_export_holds_the_plan_symptoms_scores_and_questions(
 # ----- 12. double submits -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #14: the plan form submitted twice (a double click on Submit) "
-    "saves every step twice, each with its own step reminder",
-)
 async def test_the_plan_form_submitted_twice_adds_its_steps_once(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -533,11 +528,6 @@ async def test_the_plan_form_submitted_twice_adds_its_steps_once(
     assert saved == (1, 2, 2), f"(shown, steps, step reminders) = {saved}: the plan was doubled"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #14: the symptom-check form submitted twice (a double click on "
-    "Submit) saves two symptom checks",
-)
 async def test_the_symptom_form_submitted_twice_counts_once(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:
