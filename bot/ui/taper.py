@@ -5,14 +5,18 @@ The buttons carry no ids; the step is found again from the member when the form 
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 import discord
 
+from bot.delivery import SEND_ERRORS, send_soon
 from bot.services.taper import AS_SET, FINISH, SEVERE, SEVERE_MESSAGE, SEVERITY, TALK_FIRST
 from bot.tree import member_zone, report_error, reporting, respond, services_of
 from bot.ui.embeds import safe
+
+log = logging.getLogger(__name__)
 
 SYMPTOMS_ID, SKIP_ID = "taper:symptoms", "taper:skip"
 SYMPTOMS_LABEL = "Symptom check (optional)"
@@ -91,11 +95,14 @@ class SymptomCheckModal(discord.ui.Modal, title="Symptom check (optional)"):
 
     async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
+        severity = int(self.severity.value or 0)
+        if severity >= SEVERE:  # first, and whatever becomes of the save (R18)
+            await _say_first(interaction, SEVERE_MESSAGE)
         services = services_of(interaction)
         check = await services.taper.record_symptom_check(
             user_id=interaction.user.id,
             symptoms=list(self.symptoms.values),
-            severity=int(self.severity.value or 0),
+            severity=severity,
             zone=await member_zone(interaction),
             request_key=self.request_key,
         )
@@ -106,14 +113,21 @@ class SymptomCheckModal(discord.ui.Modal, title="Symptom check (optional)"):
             f"({SEVERITY[check.severity]}). It's kept with your step of "
             f"{check.step_on:%B %-d}{dose} and goes on your `/checkin report`. {TALK_FIRST}"
         )
-        if check.severity >= SEVERE:
-            text = SEVERE_MESSAGE + "\n\n" + text
         await respond(interaction, text)
 
     async def on_error(  # type: ignore[override]  # discord.py Modal narrows BaseView.on_error
         self, interaction: discord.Interaction[Any], error: Exception, /
     ) -> None:
         await report_error(interaction, error)
+
+
+async def _say_first(interaction: discord.Interaction[Any], text: str) -> None:
+    """A message before the save, tried again if the connection is cut; it never raises, so
+    the save still goes ahead."""
+    try:
+        await send_soon(lambda: respond(interaction, text))
+    except SEND_ERRORS as error:
+        log.warning("Could not show the severe-symptom message (%s)", type(error).__name__)
 
 
 DYNAMIC_ITEMS = (SymptomCheckButton, SkipSymptomCheckButton)

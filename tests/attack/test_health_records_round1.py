@@ -740,14 +740,7 @@ async def test_a_moderator_and_another_member_see_nothing_of_my_plan_or_measures
 @pytest.mark.parametrize(
     "how",
     [
-        pytest.param(
-            "severe symptom check",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known break, issue #14: with the database busy, a symptom check rated 3 "
-                "(severe) gets 'trouble saving... /crisis always works', not the crisis lines",
-            ),
-        ),
+        "severe symptom check",
         "crisis words in a dose",
     ],
 )
