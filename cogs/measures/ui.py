@@ -20,7 +20,8 @@ from bot.services.measures import (
     draw_trend,
     instrument,
 )
-from bot.tree import member_zone, report_error, reporting, respond, services_of
+from bot.tree import group_of, member_zone, report_error, reporting, respond, services_of
+from bot.ui.crisis import crisis_reply
 from cogs.measures.words import CADENCE_WORDS, label_parts, page_fits, page_text, score_text
 
 CODES = "|".join(INSTRUMENTS)
@@ -80,7 +81,11 @@ class PageModal(discord.ui.Modal):
             view.add_item(NextButton(result.id))
             await respond(interaction, page_text(self.measure, result), view=view)
         else:
-            await respond(interaction, score_text(result))
+            if result.crisis:  # the crisis card with the score, in one private answer
+                card, view = crisis_reply(mentor=group_of(interaction) is not None)
+                await respond(interaction, score_text(result), embed=card, view=view)
+            else:
+                await respond(interaction, score_text(result))
 
     async def on_error(  # type: ignore[override]  # discord.py Modal narrows BaseView.on_error
         self, interaction: discord.Interaction[Any], error: Exception, /

@@ -365,11 +365,6 @@ async def test_crisis_wording_anywhere_in_the_plan_gets_the_crisis_lines_private
 # ----- 8. a severe rating on a questionnaire -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #14: a PCL-5 answered 'Extremely' throughout (incl. 'doing things "
-    "that could cause you harm') gets 80/80 and a pointer to /crisis, not the crisis lines",
-)
 async def test_the_most_severe_questionnaire_answers_get_the_crisis_lines(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:
