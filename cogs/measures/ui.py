@@ -80,12 +80,11 @@ class PageModal(discord.ui.Modal):
             view = discord.ui.View(timeout=None)
             view.add_item(NextButton(result.id))
             await respond(interaction, page_text(self.measure, result), view=view)
+        elif result.crisis:  # the crisis card with the score, in one private answer
+            card, offer = crisis_reply(mentor=group_of(interaction) is not None)
+            await respond(interaction, score_text(result), embed=card, view=offer)
         else:
-            if result.crisis:  # the crisis card with the score, in one private answer
-                card, view = crisis_reply(mentor=group_of(interaction) is not None)
-                await respond(interaction, score_text(result), embed=card, view=view)
-            else:
-                await respond(interaction, score_text(result))
+            await respond(interaction, score_text(result))
 
     async def on_error(  # type: ignore[override]  # discord.py Modal narrows BaseView.on_error
         self, interaction: discord.Interaction[Any], error: Exception, /
