@@ -877,15 +877,7 @@ async def test_a_step_edit_sent_twice_leaves_one_reminder_that_comes_once(
     "note",
     [
         "",
-        pytest.param(
-            "; liquid, with the oral syringe, after breakfast",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known break, issue #14: /meds plan show of a 60-step plan (the most it "
-                "holds) with short notes is cut at Discord's embed limit mid-note: the last "
-                "steps are not shown, and nothing says so",
-            ),
-        ),
+        "; liquid, with the oral syringe, after breakfast",
     ],
     ids=["doses only", "with notes"],
 )
