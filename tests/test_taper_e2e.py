@@ -304,8 +304,9 @@ async def test_key_rotation_rewrites_the_plan_the_checks_and_the_reminders_owner
     new_key = Keyring.generate("k2").encryption_keys["k2"]
     rotated = Keyring(old.pseudonym_key, {"k2": new_key, "k1": old.encryption_keys["k1"]}, "k2")
     report = await RetentionService(sessions, clock, rotated).reencrypt()
-    # Two steps (owner and dose each), one check (owner and data), one reminder's owner.
-    assert (report.reencrypted, report.unreadable) == (2 * 2 + 2 + 1, 0)
+    # Two steps (owner and dose each), one check (owner and data), one reminder's owner
+    # and zone.
+    assert (report.reencrypted, report.unreadable) == (2 * 2 + 2 + 2, 0)
     only_new = Keyring(old.pseudonym_key, {"k2": new_key}, "k2")
     after = TaperService(sessions, clock, only_new, scheduler)
     assert [(s.dose, s.note) for s in await after.steps(USER)] == [
@@ -319,7 +320,30 @@ async def test_key_rotation_rewrites_the_plan_the_checks_and_the_reminders_owner
     due = Due(booked.id, booked.source, booked.kind, booked.due_at, 0, booked.payload)
     reminder = await after.prepare(due, booked.due_at)
     assert isinstance(reminder, StepReminder)
-    assert (reminder.user_id, reminder.dose) == (USER, "5 mg")
+    assert (reminder.user_id, reminder.dose, reminder.timezone) == (USER, "5 mg", "UTC")
+
+
+async def test_a_reminders_zone_is_sealed_and_one_booked_in_the_clear_still_reads(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    scheduler = Scheduler(sessions, clock)
+    taper = TaperService(sessions, clock, Keyring.generate(), scheduler)
+    await taper.add_steps(
+        user_id=USER, text="2027-01-10 5 mg", zone="Pacific/Honolulu", request_key=1
+    )
+    async with sessions() as session:
+        booked = await session.scalar(select(Occurrence).where(Occurrence.kind == "taper_step"))
+    assert booked is not None
+    assert "Honolulu" not in str(booked.payload)
+    due = Due(booked.id, booked.source, booked.kind, booked.due_at, 0, booked.payload)
+    sealed = await taper.prepare(due, due.due_at)
+    assert isinstance(sealed, StepReminder)
+    assert sealed.timezone == "Pacific/Honolulu"
+    before = Due(booked.id, booked.source, booked.kind, booked.due_at, 0,
+                 {**booked.payload, "zone": "America/Chicago"})  # fmt: skip
+    clear = await taper.prepare(before, due.due_at)
+    assert isinstance(clear, StepReminder)
+    assert clear.timezone == "America/Chicago"
 
 
 async def test_a_late_reminder_says_so_and_one_past_the_late_limit_is_skipped(

@@ -127,11 +127,6 @@ def local_time_of(moment: datetime, zone_name: str) -> str:
 # ----- 1. the dump: a step reminder's payload names the member's time zone -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #14: a step reminder's payload keeps the member's zone in the "
-    "clear; member_settings ties that zone to the user id, so the dump names who has a plan",
-)
 async def test_dump_step_reminders_zone_does_not_name_who_has_a_plan(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:

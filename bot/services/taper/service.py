@@ -22,7 +22,7 @@ from bot.db.models import CheckinPrompt, Occurrence, TaperStep, TaperSymptomChec
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import LATE, PENDING, Delivery, Due, Scheduler
-from bot.services.crypto import decrypt_or_none, encrypt
+from bot.services.crypto import UnreadableError, decrypt_or_none, encrypt, seal, unseal
 from bot.services.ownership import Owners, keyed_digest, owned_rows
 from bot.services.reminders import LATE_LIMIT, LATE_NOTE_AFTER
 from bot.services.taper.rules import (
@@ -57,6 +57,13 @@ def step_context(digest: str) -> str:
 
 def user_context(step_id: int) -> str:
     return f"taper-user:{step_id}"
+
+
+def zone_context(step_id: int) -> str:
+    return f"taper-zone:{step_id}"
+
+
+ZONE_SIZES = (64,)  # one length for every zone name: the sealed zone says nothing of which
 
 
 def check_context(digest: str) -> str:
@@ -396,10 +403,22 @@ class TaperService:
             late_since=due.due_at if late else None,
             late_cause=due.cause if late else None,
             deadline=due.due_at + LATE_LIMIT,
-            timezone=str(due.payload.get("zone", "UTC")),
+            timezone=self._zone_of(due.payload.get("zone"), step_id),
         )
 
     # ----- inside -----
+
+    def _zone_of(self, value: object, step_id: int) -> str:
+        """The reminder's zone: sealed, or (booked before zones were sealed) a zone name."""
+        if not isinstance(value, str) or not value:
+            return "UTC"
+        if not all(char in "0123456789abcdef" for char in value):
+            return value  # a zone name in the clear, from before
+        try:
+            return unseal(self._keyring, _from_hex(value), context=zone_context(step_id))
+        except (UnreadableError, IndexError, ValueError):
+            log.warning("A step reminder's zone could not be read")
+            return "UTC"
 
     def _today(self, zone: str) -> date:
         return self._clock.now().astimezone(ZoneInfo(zone)).date()
@@ -451,9 +470,13 @@ class TaperService:
         if due <= self._clock.now():
             return None  # a step already begun: nothing to remind of
         user = encrypt(self._keyring, str(user_id), context=user_context(row.id)).hex()
+        # The zone is sealed too: member_settings ties a zone in the clear to a user id.
+        sealed_zone = seal(
+            self._keyring, zone, context=zone_context(row.id), sizes=ZONE_SIZES
+        ).hex()
         await Scheduler.add(
             session, source=source_of(row.id), kind=KIND, due_at=due,
-            payload={"user": user, "zone": zone},
+            payload={"user": user, "zone": sealed_zone},
         )  # fmt: skip
         return due
 
