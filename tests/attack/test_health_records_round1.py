@@ -641,11 +641,6 @@ async def test_hostile_dose_text_gets_a_private_answer_and_pings_nobody(
 # ----- 15. the dump: sealed lengths -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #14: taper steps and provider questions are sealed unpadded: "
-    "their lengths in the dump tell a 37.5 mg step from a 5 mg one, and a long question",
-)
 async def test_dump_sealed_lengths_tell_nothing_about_doses_or_questions(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:

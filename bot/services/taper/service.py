@@ -27,8 +27,10 @@ from bot.services.ownership import Owners, keyed_digest, owned_rows
 from bot.services.reminders import LATE_LIMIT, LATE_NOTE_AFTER
 from bot.services.taper.rules import (
     DEFAULT_REMINDER_AT,
+    DOSE_MAX,
     FINISH,
     MAX_STEPS,
+    NOTE_MAX,
     SEVERITY,
     SYMPTOM_WINDOW_DAYS,
     StepText,
@@ -63,6 +65,10 @@ def zone_context(step_id: int) -> str:
     return f"taper-zone:{step_id}"
 
 
+# The sealed lengths of a step's dose and note (JSON, non-ASCII escaped): every step written
+# in ASCII has the first (dose 100 + note 200 + the JSON around them), any other the second
+# (12 characters a code point at most). JSON reads past the padding.
+DETAIL_SIZES = (DOSE_MAX + NOTE_MAX + 64, 12 * (DOSE_MAX + NOTE_MAX) + 64)
 ZONE_SIZES = (64,)  # one length for every zone name: the sealed zone says nothing of which
 
 
@@ -425,7 +431,7 @@ class TaperService:
 
     def _seal_details(self, digest: str, step: StepText) -> bytes:
         value = json.dumps({"dose": step.dose, "note": step.note})
-        return encrypt(self._keyring, value, context=step_context(digest))
+        return seal(self._keyring, value, context=step_context(digest), sizes=DETAIL_SIZES)
 
     async def _rows(self, session: AsyncSession, user_id: int) -> list[TaperStep]:
         return await owned_rows(session, self._owners, TaperStep, user_id)
