@@ -385,3 +385,33 @@ async def test_the_packets_reads_give_the_steps_and_checks_of_a_period(
     assert (check.step_on, check.dose, check.severity) == (date(2026, 11, 21), "10 mg", 2)
     assert await taper.symptom_checks(USER, date(2026, 11, 23)) == []
     assert await taper.symptom_checks(USER + 1) == []
+
+
+async def test_a_step_entered_on_its_day_after_its_time_is_due_now_and_comes_once_that_day(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    scheduler = Scheduler(sessions, clock)
+    taper = TaperService(sessions, clock, Keyring.generate(), scheduler)
+    today = clock.now().astimezone(UTC).date()
+    assert clock.now().astimezone(UTC).hour >= 9
+    [step] = await taper.add_steps(
+        user_id=USER, text=f"{today.isoformat()} 5 mg", zone="UTC", request_key=1
+    )
+    assert step.reminder_at == clock.now()
+    async with sessions.begin() as session:
+        booked = await session.scalar(select(Occurrence).where(Occurrence.kind == "taper_step"))
+        assert booked is not None
+        booked.state = SENT  # it went out
+    await clock.advance(timedelta(minutes=5))
+    await taper.edit_step(user_id=USER, step_id=step.id, when=None, dose=None, note="a note",
+                          zone="UTC")  # fmt: skip
+    async with sessions() as session:
+        pending = await session.scalar(
+            select(func.count()).select_from(Occurrence).where(Occurrence.state == PENDING)
+        )
+    assert pending == 0, "an edit on the day must not send the day's reminder again"
+    [past] = await taper.add_steps(
+        user_id=USER, text=f"{(today - timedelta(days=1)).isoformat()} 6 mg", zone="UTC",
+        request_key=2,
+    )  # fmt: skip
+    assert past.reminder_at is None

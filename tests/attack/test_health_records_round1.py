@@ -754,11 +754,6 @@ async def test_the_crisis_lines_come_even_with_the_database_down(
 # ----- 19. a step added for today, after 9am -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #14: a step entered on its own date after 09:00 local gets no "
-    "reminder at all (none is listed, none is sent), though each step's date gets a DM",
-)
 async def test_a_step_added_on_its_own_day_after_nine_still_gets_its_dm_that_day(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:

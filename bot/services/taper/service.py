@@ -21,7 +21,7 @@ from bot.db.engine import SessionFactory
 from bot.db.models import CheckinPrompt, Occurrence, TaperStep, TaperSymptomCheck
 from bot.errors import UserFacingError
 from bot.keys import Keyring
-from bot.scheduling import LATE, PENDING, Delivery, Due, Scheduler
+from bot.scheduling import LATE, PENDING, SENT, Delivery, Due, Scheduler
 from bot.services.crypto import UnreadableError, decrypt_or_none, encrypt, seal, unseal
 from bot.services.ownership import Owners, keyed_digest, owned_rows
 from bot.services.reminders import LATE_LIMIT, LATE_NOTE_AFTER
@@ -472,9 +472,19 @@ class TaperService:
     async def _book(
         self, session: AsyncSession, row: TaperStep, user_id: int, at: time, zone: str
     ) -> datetime | None:
+        now = self._clock.now()
         due = reminder_moment(row.step_on, at, zone)
-        if due <= self._clock.now():
-            return None  # a step already begun: nothing to remind of
+        if due <= now:
+            if row.step_on != now.astimezone(ZoneInfo(zone)).date():
+                return None  # a step of a day gone by: nothing to remind of
+            sent = await session.scalar(
+                select(Occurrence.id).where(
+                    Occurrence.source == source_of(row.id), Occurrence.state == SENT
+                )
+            )
+            if sent is not None:
+                return None  # today's reminder went out already (the step was edited)
+            due = now  # entered on its own day after its reminder time: it comes now
         user = encrypt(self._keyring, str(user_id), context=user_context(row.id)).hex()
         # The zone is sealed too: member_settings ties a zone in the clear to a user id.
         sealed_zone = seal(
