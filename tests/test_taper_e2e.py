@@ -183,6 +183,7 @@ async def test_step_reminders_arrive_on_their_dates_in_the_members_zone_across_a
     second = plan_dms(world)[1]
     assert second.content.startswith(f"Today your plan says: 5 mg, {AS_SET}.")
     assert "Your note: half a tablet" in second.content
+    await deliveries_settled(running, clock)  # the DM is in; its record may still be on the way
     steps = await running.services.taper.steps(member.id)
     assert [s for _, s in await states(running, steps[1].id)] == [SENT]
 
