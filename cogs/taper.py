@@ -20,11 +20,12 @@ from bot.dm import send_dm
 from bot.errors import UserFacingError
 from bot.scheduling import Delivery, Due
 from bot.services.reminders import LATE_LIMIT
-from bot.services.taper import AS_SET, TALK_FIRST, TAPER_STEP, PlanStep, StepReminder
+from bot.services.taper import AS_SET, TALK_FIRST, TAPER_STEP, StepReminder
 from bot.tree import member_zone, report_error, respond, services_of
 from bot.ui.crisis import card_if_crisis
-from bot.ui.embeds import CALM_BLUE, safe
+from bot.ui.embeds import safe
 from bot.ui.taper import DYNAMIC_ITEMS
+from bot.ui.taper_plan import PLAN_ITEMS, plan_embed, show_plan, step_line
 
 if TYPE_CHECKING:
     from bot.app import MusterBot
@@ -32,32 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WHOLE_PLAN = "all"
-NO_PLAN = "You haven't entered a plan. `/meds plan add` takes the steps your prescriber gave you."
-NO_ADVICE = "Muster keeps your plan and reminds you of it; it gives no medical advice."
-UNREADABLE_DOSE = "(this step's dose could not be read with the keys I have now)"
-
-
-def step_line(step: PlanStep, number: int | None = None) -> str:
-    dose = UNREADABLE_DOSE if step.dose is None else safe(step.dose)
-    line = f"**{step.on:%a, %b %-d, %Y}**: {dose}"
-    if number is not None:
-        line = f"{number}. {line}"
-    if step.note:
-        line += f" ({safe(step.note)})"
-    if step.reminder_at is not None:
-        line += f"\n    reminder <t:{int(step.reminder_at.timestamp())}:F>"
-    return line
-
-
-def plan_embed(steps: list[PlanStep], title: str = "Your taper plan") -> discord.Embed:
-    lines = [step_line(step, number) for number, step in enumerate(steps, start=1)]
-    embed = discord.Embed(
-        title=f"{title}, {AS_SET}",
-        description=("\n".join(lines)[:3900] + f"\n\n**{TALK_FIRST}**"),
-        colour=CALM_BLUE,
-    )
-    embed.set_footer(text=f"Private to you. {NO_ADVICE}")
-    return embed
+SEE_ALL = " `/meds plan show` has every step."
 
 
 def reminder_text(message: StepReminder) -> str:
@@ -102,8 +78,12 @@ class StepReminderDelivery:
 
 
 class AddStepsModal(discord.ui.Modal, title="Your prescriber's plan"):
-    def __init__(self) -> None:
-        super().__init__(timeout=1800, custom_id="taper:add")
+    """Keyed by the interaction that opened it (carried in its custom_id), so the form
+    submitted twice adds its steps once (R15)."""
+
+    def __init__(self, request_key: int) -> None:
+        super().__init__(timeout=1800, custom_id=f"taper:add:{request_key}")
+        self.request_key = request_key
         self.steps: discord.ui.TextInput[AddStepsModal] = discord.ui.TextInput(
             label="One step a line: date, then dose", custom_id="taper:steps",
             style=discord.TextStyle.paragraph, max_length=2000,
@@ -117,9 +97,10 @@ class AddStepsModal(discord.ui.Modal, title="Your prescriber's plan"):
         services = services_of(interaction)
         added = await services.taper.add_steps(
             user_id=interaction.user.id, text=self.steps.value,
-            zone=await member_zone(interaction), request_key=interaction.id,
+            zone=await member_zone(interaction), request_key=self.request_key,
         )  # fmt: skip
-        await respond(interaction, embed=plan_embed(added, f"Added {len(added)} step(s)"))
+        title = f"Added {len(added)} step(s)"
+        await respond(interaction, embed=plan_embed(added, title, more=SEE_ALL))
 
     async def on_error(  # type: ignore[override]  # discord.py Modal narrows BaseView.on_error
         self, interaction: discord.Interaction[Any], error: Exception, /
@@ -149,7 +130,7 @@ class PlanCommands(app_commands.Group):
     ) -> None:
         """Enter your prescriber's steps: one here, or several at once in a form."""
         if date is None and dose is None and note is None:
-            await interaction.response.send_modal(AddStepsModal())
+            await interaction.response.send_modal(AddStepsModal(interaction.id))
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         await card_if_crisis(interaction, date, dose, note)
@@ -165,11 +146,7 @@ class PlanCommands(app_commands.Group):
     async def show(self, interaction: discord.Interaction[MusterBot]) -> None:
         """See your taper plan, as your prescriber set it."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        steps = await self.bot.services.taper.steps(interaction.user.id)
-        if not steps:
-            await respond(interaction, NO_PLAN)
-            return
-        await respond(interaction, embed=plan_embed(steps))
+        await show_plan(interaction)
 
     @app_commands.command(name="edit")
     @app_commands.describe(
@@ -247,7 +224,7 @@ class TaperCog(commands.Cog):
         if not isinstance(meds, app_commands.Group):
             raise RuntimeError("load the /meds cog before the taper plan")
         meds.add_command(self.plan)
-        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS, *PLAN_ITEMS)
         self.bot.services.scheduler.register(
             TAPER_STEP, StepReminderDelivery(self.bot), deadline=LATE_LIMIT
         )
@@ -256,4 +233,4 @@ class TaperCog(commands.Cog):
         meds = self.bot.tree.get_command("meds")
         if isinstance(meds, app_commands.Group):
             meds.remove_command(self.plan.name)
-        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS, *PLAN_ITEMS)

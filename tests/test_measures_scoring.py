@@ -126,3 +126,16 @@ def test_no_measure_text_reads_as_a_diagnosis() -> None:
     for path in paths:
         for text in _strings(path):
             assert not DIAGNOSING.search(text), f"{path.name}: {text!r}"
+
+
+@pytest.mark.parametrize(("answer", "shown"), [(0, False), (2, False), (3, True), (4, True)])
+def test_pcl5_item_16_quite_a_bit_or_more_calls_for_the_crisis_lines(
+    answer: int, shown: bool
+) -> None:
+    measure = instrument("pcl5")
+    assert measure.items[15].text.startswith("Taking too many risks")
+    answers = [0] * 20
+    answers[15] = answer
+    assert measure.needs_crisis_lines(answers) is shown
+    assert not measure.needs_crisis_lines([4] * 15 + [2] + [4] * 4)  # only item 16 counts
+    assert not any(instrument(code).needs_crisis_lines([4] * 20) for code in ("phq8", "gad7"))

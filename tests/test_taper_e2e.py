@@ -183,6 +183,7 @@ async def test_step_reminders_arrive_on_their_dates_in_the_members_zone_across_a
     second = plan_dms(world)[1]
     assert second.content.startswith(f"Today your plan says: 5 mg, {AS_SET}.")
     assert "Your note: half a tablet" in second.content
+    await deliveries_settled(running, clock)  # the DM is in; its record may still be on the way
     steps = await running.services.taper.steps(member.id)
     assert [s for _, s in await states(running, steps[1].id)] == [SENT]
 
@@ -304,8 +305,9 @@ async def test_key_rotation_rewrites_the_plan_the_checks_and_the_reminders_owner
     new_key = Keyring.generate("k2").encryption_keys["k2"]
     rotated = Keyring(old.pseudonym_key, {"k2": new_key, "k1": old.encryption_keys["k1"]}, "k2")
     report = await RetentionService(sessions, clock, rotated).reencrypt()
-    # Two steps (owner and dose each), one check (owner and data), one reminder's owner.
-    assert (report.reencrypted, report.unreadable) == (2 * 2 + 2 + 1, 0)
+    # Two steps (owner and dose each), one check (owner and data), one reminder's owner
+    # and zone.
+    assert (report.reencrypted, report.unreadable) == (2 * 2 + 2 + 2, 0)
     only_new = Keyring(old.pseudonym_key, {"k2": new_key}, "k2")
     after = TaperService(sessions, clock, only_new, scheduler)
     assert [(s.dose, s.note) for s in await after.steps(USER)] == [
@@ -319,7 +321,30 @@ async def test_key_rotation_rewrites_the_plan_the_checks_and_the_reminders_owner
     due = Due(booked.id, booked.source, booked.kind, booked.due_at, 0, booked.payload)
     reminder = await after.prepare(due, booked.due_at)
     assert isinstance(reminder, StepReminder)
-    assert (reminder.user_id, reminder.dose) == (USER, "5 mg")
+    assert (reminder.user_id, reminder.dose, reminder.timezone) == (USER, "5 mg", "UTC")
+
+
+async def test_a_reminders_zone_is_sealed_and_one_booked_in_the_clear_still_reads(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    scheduler = Scheduler(sessions, clock)
+    taper = TaperService(sessions, clock, Keyring.generate(), scheduler)
+    await taper.add_steps(
+        user_id=USER, text="2027-01-10 5 mg", zone="Pacific/Honolulu", request_key=1
+    )
+    async with sessions() as session:
+        booked = await session.scalar(select(Occurrence).where(Occurrence.kind == "taper_step"))
+    assert booked is not None
+    assert "Honolulu" not in str(booked.payload)
+    due = Due(booked.id, booked.source, booked.kind, booked.due_at, 0, booked.payload)
+    sealed = await taper.prepare(due, due.due_at)
+    assert isinstance(sealed, StepReminder)
+    assert sealed.timezone == "Pacific/Honolulu"
+    before = Due(booked.id, booked.source, booked.kind, booked.due_at, 0,
+                 {**booked.payload, "zone": "America/Chicago"})  # fmt: skip
+    clear = await taper.prepare(before, due.due_at)
+    assert isinstance(clear, StepReminder)
+    assert clear.timezone == "America/Chicago"
 
 
 async def test_a_late_reminder_says_so_and_one_past_the_late_limit_is_skipped(
@@ -361,3 +386,33 @@ async def test_the_packets_reads_give_the_steps_and_checks_of_a_period(
     assert (check.step_on, check.dose, check.severity) == (date(2026, 11, 21), "10 mg", 2)
     assert await taper.symptom_checks(USER, date(2026, 11, 23)) == []
     assert await taper.symptom_checks(USER + 1) == []
+
+
+async def test_a_step_entered_on_its_day_after_its_time_is_due_now_and_comes_once_that_day(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    scheduler = Scheduler(sessions, clock)
+    taper = TaperService(sessions, clock, Keyring.generate(), scheduler)
+    today = clock.now().astimezone(UTC).date()
+    assert clock.now().astimezone(UTC).hour >= 9
+    [step] = await taper.add_steps(
+        user_id=USER, text=f"{today.isoformat()} 5 mg", zone="UTC", request_key=1
+    )
+    assert step.reminder_at == clock.now()
+    async with sessions.begin() as session:
+        booked = await session.scalar(select(Occurrence).where(Occurrence.kind == "taper_step"))
+        assert booked is not None
+        booked.state = SENT  # it went out
+    await clock.advance(timedelta(minutes=5))
+    await taper.edit_step(user_id=USER, step_id=step.id, when=None, dose=None, note="a note",
+                          zone="UTC")  # fmt: skip
+    async with sessions() as session:
+        pending = await session.scalar(
+            select(func.count()).select_from(Occurrence).where(Occurrence.state == PENDING)
+        )
+    assert pending == 0, "an edit on the day must not send the day's reminder again"
+    [past] = await taper.add_steps(
+        user_id=USER, text=f"{(today - timedelta(days=1)).isoformat()} 6 mg", zone="UTC",
+        request_key=2,
+    )  # fmt: skip
+    assert past.reminder_at is None

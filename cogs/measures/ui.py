@@ -20,7 +20,8 @@ from bot.services.measures import (
     draw_trend,
     instrument,
 )
-from bot.tree import member_zone, report_error, reporting, respond, services_of
+from bot.tree import group_of, member_zone, report_error, reporting, respond, services_of
+from bot.ui.crisis import crisis_reply
 from cogs.measures.words import CADENCE_WORDS, label_parts, page_fits, page_text, score_text
 
 CODES = "|".join(INSTRUMENTS)
@@ -79,6 +80,9 @@ class PageModal(discord.ui.Modal):
             view = discord.ui.View(timeout=None)
             view.add_item(NextButton(result.id))
             await respond(interaction, page_text(self.measure, result), view=view)
+        elif result.crisis:  # the crisis card with the score, in one private answer
+            card, offer = crisis_reply(mentor=group_of(interaction) is not None)
+            await respond(interaction, score_text(result), embed=card, view=offer)
         else:
             await respond(interaction, score_text(result))
 

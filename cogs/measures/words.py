@@ -19,6 +19,11 @@ from bot.ui.embeds import CALM_BLUE
 LABEL_MAX, DESCRIPTION_MAX = 45, 100
 CADENCE_WORDS = {"two_weeks": "every two weeks", "month": "once a month"}
 CRISIS_LINE = "`/crisis` lists lines that answer right now, day and night."
+SAFETY_LINE = (
+    "You answered that you've been doing things that could cause you harm. If you're not "
+    "safe right now, the lines below answer day and night (988, then press 1); `/crisis` "
+    "has them too."
+)
 PRIVATE = "Only you can see your answers and scores; `/mydata` exports or deletes them."
 
 
@@ -61,7 +66,7 @@ def score_text(shown: MeasureScore) -> str:
             measure.cut_note,
             f"**{NOT_A_DIAGNOSIS}**",
             PRIVATE,
-            CRISIS_LINE,
+            SAFETY_LINE if shown.crisis else CRISIS_LINE,
         ]
     )
 

@@ -127,11 +127,6 @@ def local_time_of(moment: datetime, zone_name: str) -> str:
 # ----- 1. the dump: a step reminder's payload names the member's time zone -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #14: a step reminder's payload keeps the member's zone in the "
-    "clear; member_settings ties that zone to the user id, so the dump names who has a plan",
-)
 async def test_dump_step_reminders_zone_does_not_name_who_has_a_plan(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -365,11 +360,6 @@ async def test_crisis_wording_anywhere_in_the_plan_gets_the_crisis_lines_private
 # ----- 8. a severe rating on a questionnaire -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #14: a PCL-5 answered 'Extremely' throughout (incl. 'doing things "
-    "that could cause you harm') gets 80/80 and a pointer to /crisis, not the crisis lines",
-)
 async def test_the_most_severe_questionnaire_answers_get_the_crisis_lines(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -509,11 +499,6 @@ async def test_mydata_export_holds_the_plan_symptoms_scores_and_questions(
 # ----- 12. double submits -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #14: the plan form submitted twice (a double click on Submit) "
-    "saves every step twice, each with its own step reminder",
-)
 async def test_the_plan_form_submitted_twice_adds_its_steps_once(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -533,11 +518,6 @@ async def test_the_plan_form_submitted_twice_adds_its_steps_once(
     assert saved == (1, 2, 2), f"(shown, steps, step reminders) = {saved}: the plan was doubled"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #14: the symptom-check form submitted twice (a double click on "
-    "Submit) saves two symptom checks",
-)
 async def test_the_symptom_form_submitted_twice_counts_once(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -661,11 +641,6 @@ async def test_hostile_dose_text_gets_a_private_answer_and_pings_nobody(
 # ----- 15. the dump: sealed lengths -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #14: taper steps and provider questions are sealed unpadded: "
-    "their lengths in the dump tell a 37.5 mg step from a 5 mg one, and a long question",
-)
 async def test_dump_sealed_lengths_tell_nothing_about_doses_or_questions(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -750,14 +725,7 @@ async def test_a_moderator_and_another_member_see_nothing_of_my_plan_or_measures
 @pytest.mark.parametrize(
     "how",
     [
-        pytest.param(
-            "severe symptom check",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known break, issue #14: with the database busy, a symptom check rated 3 "
-                "(severe) gets 'trouble saving... /crisis always works', not the crisis lines",
-            ),
-        ),
+        "severe symptom check",
         "crisis words in a dose",
     ],
 )
@@ -786,11 +754,6 @@ async def test_the_crisis_lines_come_even_with_the_database_down(
 # ----- 19. a step added for today, after 9am -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #14: a step entered on its own date after 09:00 local gets no "
-    "reminder at all (none is listed, none is sent), though each step's date gets a DM",
-)
 async def test_a_step_added_on_its_own_day_after_nine_still_gets_its_dm_that_day(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -899,15 +862,7 @@ async def test_a_step_edit_sent_twice_leaves_one_reminder_that_comes_once(
     "note",
     [
         "",
-        pytest.param(
-            "; liquid, with the oral syringe, after breakfast",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known break, issue #14: /meds plan show of a 60-step plan (the most it "
-                "holds) with short notes is cut at Discord's embed limit mid-note: the last "
-                "steps are not shown, and nothing says so",
-            ),
-        ),
+        "; liquid, with the oral syringe, after breakfast",
     ],
     ids=["doses only", "with notes"],
 )

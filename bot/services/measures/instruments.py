@@ -51,6 +51,13 @@ class Instrument:
     source: str
     # Published cut points drawn on the chart as lines: (score, what it is).
     reference: tuple[tuple[int, str], ...] = ()
+    # Items about harming oneself (indexes), and the answer value from which the crisis
+    # lines are shown with the score. Not a score reading, and never a diagnosis.
+    safety_items: tuple[int, ...] = ()
+    safety_from: int = 0
+
+    def needs_crisis_lines(self, answers: Sequence[int]) -> bool:
+        return any(i < len(answers) and answers[i] >= self.safety_from for i in self.safety_items)
 
     @property
     def max_total(self) -> int:
@@ -192,6 +199,8 @@ PCL5 = Instrument(
     source="Weathers FW, Litz BT, Keane TM, et al. The PTSD Checklist for DSM-5 (PCL-5). "
     "National Center for PTSD, 2013",
     reference=((31, "31-33: a commonly cited cut point"),),
+    safety_items=(15,),  # 16. "Taking too many risks or doing things that could cause you harm?"
+    safety_from=3,  # "Quite a bit" or "Extremely"
 )
 
 # The first three AUDIT questions (WHO; Babor et al. 2001), scored as AUDIT-C (Bush et al.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -92,6 +93,9 @@ class MeasureScore:
     max_total: int
     band: str | None
     cut_note: str
+    # An answer about harming oneself was high (Instrument.safety_items): show the crisis
+    # lines with the score.
+    crisis: bool = False
 
 
 @dataclass(frozen=True)
@@ -307,7 +311,7 @@ class MeasureService:
                 # Kept, without the answers, until it expires: a second submit of this
                 # page finds the score instead of starting over.
                 row.data = self._seal_draft({"measure": measure.code, "done": digest})
-                return _shown(measure, now, result.total)
+                return _shown(measure, now, result.total, values)
         except IntegrityError:
             async with self._sessions() as session:
                 again = await session.scalar(
@@ -325,7 +329,11 @@ class MeasureService:
         if data is None:
             return None
         measure = instrument(str(data["measure"]))
-        return _shown(measure, datetime.fromisoformat(str(data["taken_at"])), int(data["total"]))
+        answers = data.get("answers")
+        return _shown(
+            measure, datetime.fromisoformat(str(data["taken_at"])), int(data["total"]),
+            [int(a) for a in answers] if isinstance(answers, list) else [],
+        )  # fmt: skip
 
     async def scores(
         self, user_id: int, first: date | None = None, last: date | None = None
@@ -355,10 +363,12 @@ def _next_page(measure: Instrument, answers: dict[str, int]) -> int:
     return len(measure.pages)
 
 
-def _shown(measure: Instrument, taken_at: datetime, total: int) -> MeasureScore:
+def _shown(
+    measure: Instrument, taken_at: datetime, total: int, answers: Sequence[int]
+) -> MeasureScore:
     return MeasureScore(
         measure.code, measure.name, taken_at.astimezone(UTC), total, measure.max_total,
-        band_of(measure, total), measure.cut_note,
+        band_of(measure, total), measure.cut_note, measure.needs_crisis_lines(answers),
     )  # fmt: skip
 
 

@@ -17,13 +17,15 @@ from bot.db.engine import SessionFactory
 from bot.db.models import ProviderQuestion
 from bot.errors import UserFacingError
 from bot.keys import Keyring
-from bot.services.crypto import UNREADABLE, decrypt_or_none, encrypt
+from bot.services.crypto import UNREADABLE, decrypt_or_none, seal
 from bot.services.ownership import Owners, owned_rows, request_digest
 from bot.services.text import clean_text
 
 TABLE = "provider_questions"
 MAX_QUESTIONS = 10  # a short list: the packet shows them all on its first page
 MAX_LENGTH = 200
+# One sealed length for every question: 200 characters are at most 800 bytes of UTF-8.
+QUESTION_SIZES = (4 * MAX_LENGTH,)
 
 
 @dataclass(frozen=True)
@@ -44,9 +46,10 @@ def _context(row: ProviderQuestion) -> str:
 
 
 def text_of(keyring: Keyring, row: ProviderQuestion) -> str | None:
-    return decrypt_or_none(
+    text = decrypt_or_none(
         keyring, row.text_encrypted, context=_context(row), what="question for a provider"
     )
+    return None if text is None else text.rstrip(" ")  # sealed padded (see QUESTION_SIZES)
 
 
 class QuestionService:
@@ -76,8 +79,11 @@ class QuestionService:
                     ProviderQuestion(
                         owner=self._owners.seal_user(TABLE, user_id),
                         request_digest=digest,
-                        text_encrypted=encrypt(
-                            self._keyring, cleaned, context=text_context(digest)
+                        text_encrypted=seal(
+                            self._keyring,
+                            cleaned,
+                            context=text_context(digest),
+                            sizes=QUESTION_SIZES,
                         ),
                     )
                 )

@@ -24,6 +24,7 @@ from bot.services.taper.service import (
     read_details,
     step_context,
     user_context,
+    zone_context,
 )
 
 Rotate = Callable[[bytes, str], bytes]
@@ -101,3 +102,7 @@ async def rotate_taper(session: AsyncSession, rotate: Rotate, owner: Rotate) -> 
             step_id = TAPER_STEP.parse(occurrence.source)
             fresh = rotate(bytes.fromhex(sealed), user_context(step_id))
             occurrence.payload = {**occurrence.payload, "user": fresh.hex()}
+            zone = occurrence.payload.get("zone")
+            if isinstance(zone, str) and zone and all(c in "0123456789abcdef" for c in zone):
+                new_zone = rotate(bytes.fromhex(zone), zone_context(step_id))
+                occurrence.payload = {**occurrence.payload, "zone": new_zone.hex()}

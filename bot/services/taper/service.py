@@ -21,14 +21,16 @@ from bot.db.engine import SessionFactory
 from bot.db.models import CheckinPrompt, Occurrence, TaperStep, TaperSymptomCheck
 from bot.errors import UserFacingError
 from bot.keys import Keyring
-from bot.scheduling import LATE, PENDING, Delivery, Due, RowKind, Scheduler
-from bot.services.crypto import decrypt_or_none, encrypt
+from bot.scheduling import LATE, PENDING, SENT, Delivery, Due, RowKind, Scheduler
+from bot.services.crypto import UnreadableError, decrypt_or_none, encrypt, seal, unseal
 from bot.services.ownership import Owners, keyed_digest, owned_rows
 from bot.services.reminders import LATE_LIMIT, LATE_NOTE_AFTER
 from bot.services.taper.rules import (
     DEFAULT_REMINDER_AT,
+    DOSE_MAX,
     FINISH,
     MAX_STEPS,
+    NOTE_MAX,
     SEVERITY,
     SYMPTOM_WINDOW_DAYS,
     StepText,
@@ -53,6 +55,17 @@ def step_context(digest: str) -> str:
 
 def user_context(step_id: int) -> str:
     return f"taper-user:{step_id}"
+
+
+def zone_context(step_id: int) -> str:
+    return f"taper-zone:{step_id}"
+
+
+# The sealed lengths of a step's dose and note (JSON, non-ASCII escaped): every step written
+# in ASCII has the first (dose 100 + note 200 + the JSON around them), any other the second
+# (12 characters a code point at most). JSON reads past the padding.
+DETAIL_SIZES = (DOSE_MAX + NOTE_MAX + 64, 12 * (DOSE_MAX + NOTE_MAX) + 64)
+ZONE_SIZES = (64,)  # one length for every zone name: the sealed zone says nothing of which
 
 
 def check_context(digest: str) -> str:
@@ -392,17 +405,29 @@ class TaperService:
             late_since=due.due_at if late else None,
             late_cause=due.cause if late else None,
             deadline=due.due_at + LATE_LIMIT,
-            timezone=str(due.payload.get("zone", "UTC")),
+            timezone=self._zone_of(due.payload.get("zone"), step_id),
         )
 
     # ----- inside -----
+
+    def _zone_of(self, value: object, step_id: int) -> str:
+        """The reminder's zone: sealed, or (booked before zones were sealed) a zone name."""
+        if not isinstance(value, str) or not value:
+            return "UTC"
+        if not all(char in "0123456789abcdef" for char in value):
+            return value  # a zone name in the clear, from before
+        try:
+            return unseal(self._keyring, _from_hex(value), context=zone_context(step_id))
+        except (UnreadableError, IndexError, ValueError):
+            log.warning("A step reminder's zone could not be read")
+            return "UTC"
 
     def _today(self, zone: str) -> date:
         return self._clock.now().astimezone(ZoneInfo(zone)).date()
 
     def _seal_details(self, digest: str, step: StepText) -> bytes:
         value = json.dumps({"dose": step.dose, "note": step.note})
-        return encrypt(self._keyring, value, context=step_context(digest))
+        return seal(self._keyring, value, context=step_context(digest), sizes=DETAIL_SIZES)
 
     async def _rows(self, session: AsyncSession, user_id: int) -> list[TaperStep]:
         return await owned_rows(session, self._owners, TaperStep, user_id)
@@ -443,13 +468,27 @@ class TaperService:
     async def _book(
         self, session: AsyncSession, row: TaperStep, user_id: int, at: time, zone: str
     ) -> datetime | None:
+        now = self._clock.now()
         due = reminder_moment(row.step_on, at, zone)
-        if due <= self._clock.now():
-            return None  # a step already begun: nothing to remind of
+        if due <= now:
+            if row.step_on != now.astimezone(ZoneInfo(zone)).date():
+                return None  # a step of a day gone by: nothing to remind of
+            sent = await session.scalar(
+                select(Occurrence.id).where(
+                    Occurrence.source == TAPER_STEP.source(row.id), Occurrence.state == SENT
+                )
+            )
+            if sent is not None:
+                return None  # today's reminder went out already (the step was edited)
+            due = now  # entered on its own day after its reminder time: it comes now
         user = encrypt(self._keyring, str(user_id), context=user_context(row.id)).hex()
+        # The zone is sealed too: member_settings ties a zone in the clear to a user id.
+        sealed_zone = seal(
+            self._keyring, zone, context=zone_context(row.id), sizes=ZONE_SIZES
+        ).hex()
         await Scheduler.add(
             session, source=TAPER_STEP.source(row.id), kind=TAPER_STEP.name, due_at=due,
-            payload={"user": user, "zone": zone},
+            payload={"user": user, "zone": sealed_zone},
         )  # fmt: skip
         return due
 
