@@ -25,7 +25,7 @@ from bot.keys import Keyring
 from bot.runtime import Runtime
 from bot.sandbox import Sandbox
 from bot.sandbox.state import READ_MESSAGE_HISTORY
-from bot.services.meetings import source_for
+from bot.services.meetings import MEETING
 from tests.attack.test_delivery_round2 import book_meeting
 from tests.attack.test_delivery_round4 import MILESTONE, _milestone_week, _posts
 from tests.conftest import (
@@ -659,7 +659,7 @@ async def test_a_meeting_reminder_in_a_busy_channel_is_found_not_posted_twice(
         world.guild.id, world.moderator.id, "meetings_channel_id", world.general.id
     )
     assert meeting.next_start is not None
-    source = source_for(meeting.id, meeting.next_start)
+    source = MEETING.source(meeting.id, meeting.next_start)
     await clock.advance(timedelta(minutes=4, seconds=30))
     for number in range(150):
         await sandbox.post_as(world.other_member, world.general, f"see you soon {number}")
