@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -10,15 +9,33 @@ import re
 import secrets
 import time
 import urllib.parse
-from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from aiohttp import BodyPartReader, WSMsgType, web
 
 from bot.sandbox import limits, modals
-from bot.sandbox.spec import SpecValidator, load_default_validator
+from bot.sandbox.base import (
+    DIRECT_MESSAGES_INTENT,
+    FILES,
+    GLOBAL_LIMIT_PER_SECOND,
+    GUILD_MESSAGES_INTENT,
+    INTERACTION_TOKEN_LIFETIME,
+    MAX_STRING_OPTION,
+    PAYLOAD,
+    PRIVATE_CHANNEL_APP_PERMISSIONS,
+    SEND_MESSAGES,
+    UNTIL_RECOVERED,
+    Failure,
+    Handler,
+    InteractionResult,
+    SandboxBase,
+    SandboxError,
+    Session,
+    Stall,
+    apply_edit,
+    overwrite,
+)
 from bot.sandbox.state import (
     ADMINISTRATOR,
     ALL_PERMISSIONS,
@@ -42,168 +59,13 @@ from bot.sandbox.state import (
 )
 
 log = logging.getLogger(__name__)
-GLOBAL_LIMIT_PER_SECOND = 50
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-SEND_MESSAGES = 1 << 11
-INTERACTION_TOKEN_LIFETIME = 15 * 60
-# Discord de-duplicates a repeated message nonce (enforce_nonce) for "a few minutes"; the
-# sandbox holds to the short end of that.
-NONCE_WINDOW = 120.0
-UNTIL_RECOVERED = 2**62
-# What Discord reports an app may do where it answers only through interactions (a user
-# install in a DM or group DM between users): send, embed, attach, and use commands.
-PRIVATE_CHANNEL_APP_PERMISSIONS = (1 << 11) | (1 << 14) | (1 << 15) | (1 << 31)
-GUILD_MESSAGES_INTENT = 1 << 9
-DIRECT_MESSAGES_INTENT = 1 << 12
-PAYLOAD: web.RequestKey[Any] = web.RequestKey("payload", object)
-FILES: web.RequestKey[list[Attachment]] = web.RequestKey("files", list)
-# Discord's own client refuses longer text in a string option.
-MAX_STRING_OPTION = 6000
+# What tests and the demo import from here.
+__all__ = ["SEND_MESSAGES", "InteractionResult", "Sandbox", "SandboxError", "Stall"]
 
 
-class SandboxError(AssertionError):
-    """The test asked for something Discord would not allow, or waited in vain."""
-
-
-@dataclass
-class InteractionResult:
-    """One interaction and everything the bot answered to it, as the member saw it."""
-
-    id: int
-    token: str
-    type: int
-    user: User
-    guild_id: int | None
-    channel_id: int
-    created: float
-    source_message: Message | None = None
-    response_type: int | None = None
-    acknowledged_at: float | None = None  # time.monotonic() of the first response
-    deferred_ephemeral: bool = False
-    messages: list[Message] = field(default_factory=list)
-    original: Message | None = None
-    modal: dict[str, Any] | None = None
-    choices: list[dict[str, Any]] | None = None
-    updated_message: Message | None = None
-    rejected_callbacks: list[int] = field(default_factory=list)
-
-    @property
-    def acknowledged(self) -> bool:
-        return self.response_type is not None
-
-    @property
-    def done(self) -> bool:
-        if self.response_type in (4, 7, 8, 9):
-            return True
-        return self.response_type in (5, 6) and bool(self.messages or self.updated_message)
-
-    @property
-    def text(self) -> str:
-        return "\n".join(message.text for message in self.messages)
-
-    @property
-    def ephemeral(self) -> bool:
-        return bool(self.messages) and all(message.ephemeral for message in self.messages)
-
-
-@dataclass
-class _Failure:
-    method: str
-    pattern: re.Pattern[str]
-    status: int
-    code: int
-    remaining: int
-    retry_after: float
-    is_global: bool
-
-
-@dataclass
-class Stall:
-    """A request the sandbox holds without answering, to stop the bot at an exact point."""
-
-    method: str
-    pattern: re.Pattern[str]
-    after_handling: bool
-    drop: bool = False  # after handling: cut the connection instead of answering
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
-    release: asyncio.Event = field(default_factory=asyncio.Event)
-    used: bool = False
-
-
-@dataclass
-class _Session:
-    id: str
-    shard_id: int
-    shard_count: int
-    intents: int
-    ws: web.WebSocketResponse | None = None
-    seq: int = 0
-    buffer: list[dict[str, Any]] = field(default_factory=list)
-
-    def serves(self, guild_id: int | None) -> bool:
-        shard = 0 if guild_id is None else (guild_id >> 22) % self.shard_count
-        return shard == self.shard_id
-
-
-class Sandbox:
+class Sandbox(SandboxBase):
     """Discord on loopback. Build guilds and members, then drive the bot as they would."""
-
-    def __init__(
-        self,
-        *,
-        spec: SpecValidator | Literal["auto"] | None = "auto",
-        response_deadline: float = 3.0,
-        nonce_window: float = NONCE_WINDOW,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.spec = load_default_validator() if spec == "auto" else spec
-        self.response_deadline = response_deadline
-        # Discord returns the earlier message for a repeated nonce only for a few minutes;
-        # after that the same nonce makes a second message. `clock` (seconds) says when.
-        self.nonce_window = nonce_window
-        self.clock = clock
-        self._nonces: dict[tuple[int, str | int], tuple[int, float]] = {}
-        # Every message POST that Discord carried out, by nonce: a repeat that was
-        # de-duplicated still counts, so tests see double sends the nonce hid.
-        self.posts_by_nonce: Counter[str | int] = Counter()
-        # Off to imitate a Discord client whose cached command list is out of date.
-        self.enforce_contexts = True
-        self.application_id = snowflake()
-        self.bot_user = User(snowflake(), "Muster", bot=True)
-        self.owner = User(snowflake(), "Sandbox Operator")
-        self.token = f"sandbox-{secrets.token_urlsafe(24)}"
-        self.guilds: dict[int, Guild] = {}
-        self.users: dict[int, User] = {self.bot_user.id: self.bot_user}
-        self.channels: dict[int, Channel] = {}
-        self.messages: dict[int, Message] = {}
-        self.interactions: dict[int, InteractionResult] = {}
-        self.global_commands: list[dict[str, Any]] = []
-        self.guild_commands: dict[int, list[dict[str, Any]]] = {}
-        self.attachments: dict[int, Attachment] = {}
-        self.violations: list[str] = []
-        self.requests: list[tuple[str, str]] = []
-        # The X-Audit-Log-Reason of each request that carried one: (method, path, reason).
-        self.audit_reasons: list[tuple[str, str, str]] = []
-        self._token_requests: deque[float] = deque()
-        self.token_request_times: list[float] = []  # every token request, for tests
-        self.global_429s = 0
-        self.injected_failures = 0
-        self.identify_count = 0
-        self.resume_count = 0
-        self._failures: list[_Failure] = []
-        self._stalls: list[Stall] = []
-        self._sessions: dict[str, _Session] = {}
-        self._dm_channels: dict[int, Channel] = {}
-        # Members who added Muster to their own account (a user install).
-        self.user_installs: set[int] = set()
-        # Channel ids of posts refused because the bot is not in the conversation.
-        self.refused_posts: list[int] = []
-        self._changed = asyncio.Condition()
-        self._runner: web.AppRunner | None = None
-        self.port = 0
-
-    # ----- lifecycle -----
 
     async def start(self, port: int = 0) -> None:
         app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -224,18 +86,6 @@ class Sandbox:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def api_base(self) -> str:
-        return f"{self.base_url}/api/v10"
-
-    @property
-    def gateway_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/gateway"
 
     # ----- building the world -----
 
@@ -285,9 +135,9 @@ class Sandbox:
         roles = list(private_to)
         if roles:
             channel.overwrites = [
-                _overwrite(guild.everyone.id, 0, deny=VIEW_CHANNEL),
-                *(_overwrite(role.id, 0, allow=VIEW_CHANNEL) for role in roles),
-                _overwrite(self.bot_user.id, 1, allow=VIEW_CHANNEL),
+                overwrite(guild.everyone.id, 0, deny=VIEW_CHANNEL),
+                *(overwrite(role.id, 0, allow=VIEW_CHANNEL) for role in roles),
+                overwrite(self.bot_user.id, 1, allow=VIEW_CHANNEL),
             ]
         guild.channels[channel.id] = channel
         self.channels[channel.id] = channel
@@ -302,7 +152,7 @@ class Sandbox:
         kind = 0 if isinstance(target, Role) else 1
         channel.overwrites = [
             item for item in channel.overwrites if int(item["id"]) != target.id
-        ] + [_overwrite(target.id, kind, allow=allow, deny=deny)]
+        ] + [overwrite(target.id, kind, allow=allow, deny=deny)]
         await self._dispatch("CHANNEL_UPDATE", channel.to_json(), channel.guild_id)
 
     async def deny_bot(self, channel: Channel, permissions: int) -> None:
@@ -431,15 +281,6 @@ class Sandbox:
             and m.author.id == self.bot_user.id
         ]
 
-    async def wait_for(
-        self, predicate: Callable[[], bool], *, timeout: float = 5.0, what: str = "it"
-    ) -> None:
-        async with self._changed:
-            try:
-                await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
-            except TimeoutError:
-                raise SandboxError(f"timed out after {timeout}s waiting for {what}") from None
-
     async def wait_for_message(
         self, predicate: Callable[[Message], bool], *, timeout: float = 5.0, what: str = "a message"
     ) -> Message:
@@ -479,7 +320,7 @@ class Sandbox:
         """The next `times` matching requests (every one, for None, until `recover()`) get this
         error instead of being served. Status 0 cuts the connection without an answer."""
         self._failures.append(
-            _Failure(
+            Failure(
                 method.upper(),
                 re.compile(path_pattern),
                 status,
@@ -936,7 +777,7 @@ class Sandbox:
         await ws.send_str(
             json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
         )
-        session: _Session | None = None
+        session: Session | None = None
         async for frame in ws:
             if frame.type != WSMsgType.TEXT:
                 continue
@@ -952,12 +793,12 @@ class Sandbox:
             session.ws = None
         return ws
 
-    async def _identify(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> _Session | None:
+    async def _identify(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> Session | None:
         if data.get("token") != self.token:
             await ws.close(code=4004, message=b"Authentication failed.")
             return None
         shard_id, shard_count = data.get("shard") or [0, 1]
-        session = _Session(
+        session = Session(
             secrets.token_hex(16), shard_id, shard_count, int(data.get("intents", 0)), ws
         )
         self._sessions[session.id] = session
@@ -985,7 +826,7 @@ class Sandbox:
         await self._notify()
         return session
 
-    async def _resume(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> _Session | None:
+    async def _resume(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> Session | None:
         session = self._sessions.get(data.get("session_id", ""))
         if session is None or data.get("token") != self.token:
             await ws.send_str(json.dumps({"op": 9, "d": False, "s": None, "t": None}))
@@ -1000,16 +841,12 @@ class Sandbox:
         await self._notify()
         return session
 
-    async def _send_to(self, session: _Session, event: str, data: dict[str, Any]) -> None:
+    async def _send_to(self, session: Session, event: str, data: dict[str, Any]) -> None:
         session.seq += 1
         frame = {"op": 0, "t": event, "s": session.seq, "d": data}
         session.buffer.append(frame)
         if session.ws is not None:
             await session.ws.send_str(json.dumps(frame))
-
-    async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
 
     # ----- REST -----
 
@@ -1376,7 +1213,7 @@ class Sandbox:
             if record.source_message is None:
                 return _error(400, 50035, "Only component interactions can update a message")
             message = record.source_message
-            _apply_edit(message, data, request[FILES])
+            apply_edit(message, data, request[FILES])
             record.updated_message = message
         elif kind == 8:
             choices = data.get("choices") or []
@@ -1469,7 +1306,7 @@ class Sandbox:
             return _json(message.to_json(self.base_url, self.application_id))
         if message is None:
             return _error(404, 10008, "Unknown Message")
-        _apply_edit(message, data, request[FILES])
+        apply_edit(message, data, request[FILES])
         if message is record.source_message:
             record.updated_message = message  # a deferred update, now answered
         return _json(message.to_json(self.base_url, self.application_id))
@@ -1631,7 +1468,7 @@ class Sandbox:
         problems = limits.check_message(data)
         if problems:
             return self._violation("; ".join(problems))
-        _apply_edit(message, data, request[FILES])
+        apply_edit(message, data, request[FILES])
         return _json(message.to_json(self.base_url, self.application_id))
 
     async def _delete_message(self, request: web.Request) -> web.Response:
@@ -1697,7 +1534,7 @@ class Sandbox:
             if target not in known:
                 return _error(400, 50035, "Invalid Form Body")
             kind_of = item.get("type")
-            overwrites.append(_overwrite(target, 1 if kind_of == 1 else 0, allow=allow, deny=deny))
+            overwrites.append(overwrite(target, 1 if kind_of == 1 else 0, allow=allow, deny=deny))
         channel = Channel(snowflake(), str(data["name"]), guild.id, type=kind)
         channel.overwrites = overwrites
         guild.channels[channel.id] = channel
@@ -1807,27 +1644,11 @@ class Sandbox:
         return _json(member.to_json())
 
 
-def _wants(session: _Session, event: str, guild_id: int | None) -> bool:
+def _wants(session: Session, event: str, guild_id: int | None) -> bool:
     if event in ("MESSAGE_CREATE", "MESSAGE_DELETE"):
         needed = GUILD_MESSAGES_INTENT if guild_id is not None else DIRECT_MESSAGES_INTENT
         return bool(session.intents & needed)
     return True
-
-
-def _apply_edit(message: Message, data: dict[str, Any], files: list[Attachment]) -> None:
-    defaults: dict[str, Any] = {
-        "content": "",
-        "embeds": [],
-        "components": [],
-        "flags": 0,
-        "allowed_mentions": None,
-    }
-    for key, default in defaults.items():
-        if key in data:
-            setattr(message, key, default if data[key] is None else data[key])
-    if files:
-        message.attachments = list(files)
-    message.edits += 1
 
 
 def _find_component(items: list[dict[str, Any]], custom_id: str) -> dict[str, Any] | None:
@@ -1838,10 +1659,6 @@ def _find_component(items: list[dict[str, Any]], custom_id: str) -> dict[str, An
         if found is not None:
             return found
     return None
-
-
-def _overwrite(target_id: int, kind: int, *, allow: int = 0, deny: int = 0) -> dict[str, Any]:
-    return {"id": str(target_id), "type": kind, "allow": str(allow), "deny": str(deny)}
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
