@@ -10,7 +10,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import web
 
@@ -210,6 +210,19 @@ class SandboxBase:
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
+
+    if TYPE_CHECKING:
+        # What one part of the sandbox calls in another; `Sandbox` brings the parts together.
+
+        def _add_routes(self, app: web.Application) -> None: ...
+
+        def _injected_failure(
+            self, request: web.Request, method: str, path: str
+        ) -> web.Response | None: ...
+
+        def _take_stall(self, method: str, path: str) -> Stall | None: ...
+
+        async def _hold(self, stall: Stall) -> None: ...
 
 
 def apply_edit(message: Message, data: dict[str, Any], files: list[Attachment]) -> None:
