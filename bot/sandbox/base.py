@@ -224,6 +224,10 @@ class SandboxBase:
 
         async def _hold(self, stall: Stall) -> None: ...
 
+        async def _dispatch(
+            self, event: str, data: dict[str, Any], guild_id: int | None
+        ) -> bool: ...
+
 
 def apply_edit(message: Message, data: dict[str, Any], files: list[Attachment]) -> None:
     defaults: dict[str, Any] = {
