@@ -228,6 +228,8 @@ class SandboxBase:
             self, event: str, data: dict[str, Any], guild_id: int | None
         ) -> bool: ...
 
+        def _violation(self, problem: str) -> web.Response: ...
+
 
 def apply_edit(message: Message, data: dict[str, Any], files: list[Attachment]) -> None:
     defaults: dict[str, Any] = {
