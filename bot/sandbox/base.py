@@ -230,6 +230,14 @@ class SandboxBase:
 
         def _violation(self, problem: str) -> web.Response: ...
 
+        def _store_message(
+            self,
+            channel_id: int,
+            data: dict[str, Any],
+            files: list[Attachment],
+            record: InteractionResult | None = None,
+        ) -> Message: ...
+
 
 def apply_edit(message: Message, data: dict[str, Any], files: list[Attachment]) -> None:
     defaults: dict[str, Any] = {
