@@ -213,6 +213,10 @@ class WorldMixin(SandboxBase):
             and m.author.id == self.bot_user.id
         ]
 
+    def replies_in_dm(self, who: Member | User, after: Message) -> list[Message]:
+        """What the bot wrote in this member's DMs after one of their messages."""
+        return [m for m in self.dms_to(who) if m.id > after.id]
+
     def make_attachment(
         self, filename: str, data: bytes, content_type: str = "application/json"
     ) -> Attachment:
