@@ -1,8 +1,17 @@
-"""The sandbox server (REST on /api/v10 and the gateway) and the driver API that tests use."""
+"""The sandbox server (REST on /api/v10 and the gateway) and the driver API that tests use.
+
+`Sandbox` is the one class tests and the demo use; it brings the parts together:
+
+- base.py: the shared constants and records, and the state (`SandboxBase`);
+- world.py: building servers, channels, roles, members and users, and what they see;
+- driver.py, interactions.py: acting as a member (slash, click, submit_modal, dm_bot ...);
+- faults.py: injected failures, held and dropped requests, gateway outages;
+- gateway.py: the websocket, its sessions and the events dispatched to them;
+- http.py: the aiohttp app and the wrapper every REST route goes through;
+- rest_commands.py, rest_interactions.py, rest_channels.py, rest_guilds.py: the routes.
+"""
 
 from __future__ import annotations
-
-import logging
 
 from aiohttp import web
 
@@ -24,8 +33,6 @@ from bot.sandbox.rest_guilds import GuildRoutes
 from bot.sandbox.rest_interactions import InteractionRoutes
 from bot.sandbox.world import WorldMixin
 
-log = logging.getLogger(__name__)
-
 # What tests and the demo import from here.
 __all__ = ["SEND_MESSAGES", "InteractionResult", "Sandbox", "SandboxError", "Stall"]
 
@@ -44,9 +51,9 @@ class Sandbox(
 ):
     """Discord on loopback. Build guilds and members, then drive the bot as they would."""
 
-    # ----- REST -----
-
     def _add_routes(self, app: web.Application) -> None:
+        """Every route the sandbox serves, in the order aiohttp matches them; anything else
+        under /api/v10 is a violation."""
         app.router.add_get("/gateway", self._gateway)
         app.router.add_get("/attachments/{attachment_id}/{filename}", self._get_attachment)
         routes: list[tuple[str, str, Handler, bool]] = [
