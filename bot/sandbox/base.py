@@ -15,14 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from aiohttp import web
 
 from bot.sandbox.spec import SpecValidator, load_default_validator
-from bot.sandbox.state import (
-    Attachment,
-    Channel,
-    Guild,
-    Message,
-    User,
-    snowflake,
-)
+from bot.sandbox.state import Attachment, Channel, Guild, Message, User, snowflake
 
 GLOBAL_LIMIT_PER_SECOND = 50
 
@@ -212,7 +205,11 @@ class SandboxBase:
             self._changed.notify_all()
 
     if TYPE_CHECKING:
-        # What one part of the sandbox calls in another; `Sandbox` brings the parts together.
+        # What one part of the sandbox calls in another, declared for the type checker only
+        # (nothing here exists at run time): `Sandbox` brings the parts together. Defined in
+        # server.py (_add_routes), faults.py (_injected_failure, _take_stall, _hold),
+        # gateway.py (_dispatch), http.py (_violation), rest_channels.py (_store_message)
+        # and world.py (_bot_absent, bot_permissions_in, _dm_channel).
 
         def _add_routes(self, app: web.Application) -> None: ...
 

@@ -10,18 +10,9 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from bot.sandbox import modals
-from bot.sandbox.base import (
-    InteractionResult,
-    SandboxError,
-)
+from bot.sandbox.base import InteractionResult, SandboxError
 from bot.sandbox.interactions import InteractionBuilder
-from bot.sandbox.state import (
-    Channel,
-    Member,
-    Message,
-    User,
-    snowflake,
-)
+from bot.sandbox.state import Channel, Member, Message, User, snowflake
 
 
 class DriverMixin(InteractionBuilder):

@@ -8,12 +8,7 @@ import re
 
 from aiohttp import web
 
-from bot.sandbox.base import (
-    UNTIL_RECOVERED,
-    Failure,
-    SandboxBase,
-    Stall,
-)
+from bot.sandbox.base import UNTIL_RECOVERED, Failure, SandboxBase, Stall
 from bot.sandbox.http import error_response as _error
 from bot.sandbox.http import json_response as _json
 

@@ -10,12 +10,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from bot.sandbox.base import (
-    DIRECT_MESSAGES_INTENT,
-    GUILD_MESSAGES_INTENT,
-    SandboxBase,
-    Session,
-)
+from bot.sandbox.base import DIRECT_MESSAGES_INTENT, GUILD_MESSAGES_INTENT, SandboxBase, Session
 
 
 class GatewayMixin(SandboxBase):

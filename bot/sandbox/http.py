@@ -12,17 +12,8 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from bot.sandbox.base import (
-    FILES,
-    GLOBAL_LIMIT_PER_SECOND,
-    PAYLOAD,
-    Handler,
-    SandboxBase,
-)
-from bot.sandbox.state import (
-    Attachment,
-    snowflake,
-)
+from bot.sandbox.base import FILES, GLOBAL_LIMIT_PER_SECOND, PAYLOAD, Handler, SandboxBase
+from bot.sandbox.state import Attachment, snowflake
 
 log = logging.getLogger(__name__)
 

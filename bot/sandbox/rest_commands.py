@@ -9,14 +9,9 @@ from typing import Any
 from aiohttp import web
 
 from bot.sandbox import limits
-from bot.sandbox.base import (
-    PAYLOAD,
-    SandboxBase,
-)
+from bot.sandbox.base import PAYLOAD, SandboxBase
 from bot.sandbox.http import json_response as _json
-from bot.sandbox.state import (
-    snowflake,
-)
+from bot.sandbox.state import snowflake
 
 
 class CommandRoutes(SandboxBase):

@@ -7,11 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox.base import (
-    PAYLOAD,
-    SandboxBase,
-    overwrite,
-)
+from bot.sandbox.base import PAYLOAD, SandboxBase, overwrite
 from bot.sandbox.http import error_response as _error
 from bot.sandbox.http import json_response as _json
 from bot.sandbox.state import (

@@ -19,10 +19,7 @@ from bot.sandbox.base import (
 )
 from bot.sandbox.http import error_response as _error
 from bot.sandbox.http import json_response as _json
-from bot.sandbox.state import (
-    EPHEMERAL,
-    Message,
-)
+from bot.sandbox.state import EPHEMERAL, Message
 
 
 class InteractionRoutes(SandboxBase):

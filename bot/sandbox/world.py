@@ -6,11 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.sandbox.base import (
-    SandboxBase,
-    SandboxError,
-    overwrite,
-)
+from bot.sandbox.base import SandboxBase, SandboxError, overwrite
 from bot.sandbox.state import (
     BOT_PERMISSIONS,
     DEFAULT_EVERYONE_PERMISSIONS,
