@@ -23,7 +23,14 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import FakeClock
 from bot.config import load_settings
-from bot.demo_page import DemoPage, Names, control_labels, message_time, plain_text
+from bot.demo_page import (
+    DemoPage,
+    Names,
+    control_labels,
+    message_time,
+    pdf_text,
+    plain_text,
+)
 from bot.keys import Keyring
 from bot.logsetup import configure_logging
 from bot.runtime import Runtime, open_runtime
@@ -150,6 +157,14 @@ def show_dms(world: DemoWorld, member: Member) -> None:
         page.dms(member.name, messages)
 
 
+def show_dm(world: DemoWorld, member: Member, message: Message) -> None:
+    """One DM as it arrives, without the ones before it."""
+    print(f"\n@ {member.name} gets a DM from Muster", flush=True)
+    show_message(message)
+    if (page := _page()) is not None:
+        page.dms(member.name, [message])
+
+
 async def step_about_and_help(world: DemoWorld) -> None:
     say("\n== Getting to know Muster ==")
     show_reply(
@@ -251,7 +266,7 @@ async def step_court_date(world: DemoWorld) -> None:
 
 
 async def step_checkins(world: DemoWorld) -> None:
-    say("\n== Check-ins: privately, by name, anonymously; a crisis note; a milestone ==")
+    say("\n== Check-ins: privately, by name, anonymously; a milestone ==")
     sandbox, member, mentor = world.sandbox, world.member, world.mentor
     usual: dict[str, Any] = {"sleep": "6.5", "cravings": "mild", "sober": "yes"}
     private = await sandbox.slash(member, world.general, "checkin now", mood=3, share="private",
@@ -271,19 +286,43 @@ async def step_checkins(world: DemoWorld) -> None:
     await fast_forward(world, lambda: len(sandbox.channel_messages(world.checkins)) >= 2)
     show_channel(world, world.checkins)
 
-    logged = await sandbox.slash(member, world.general, "meds log", medication="Sertraline",
-                                 dose="50 mg (down from 100)", date="yesterday")  # fmt: skip
-    show_reply(member, "/meds log medication:Sertraline dose:50 mg date:yesterday", logged)
     counter = await sandbox.slash(member, world.general, "sobriety set", milestones="anonymous")
     show_reply(member, "/sobriety set milestones:Celebrate in the group anonymously", counter)
     await fast_forward(
         world, lambda: any("reached" in m.text for m in sandbox.channel_messages(world.checkins))
     )
     show_channel(world, world.checkins)
-    # The chart is drawn in a worker process that starts now; on a busy machine that is slow.
-    report = await sandbox.slash(member, world.general, "checkin report", timeout=30)
-    show_reply(member, "/checkin report", report)
-    show_dms(world, member)
+
+
+async def step_taper(world: DemoWorld) -> None:
+    say("\n== A taper plan as the prescriber set it: a reminder on the day, a symptom check ==")
+    sandbox, member = world.sandbox, world.member
+    logged = await sandbox.slash(member, world.general, "meds log", medication="Sertraline",
+                                 dose="50 mg (down from 100)", date="yesterday")  # fmt: skip
+    show_reply(member, "/meds log medication:Sertraline dose:50 mg date:yesterday", logged)
+    today = world.clock.now().astimezone(ZoneInfo(DEMO_ZONE)).date()
+    first, second = today + timedelta(days=1), today + timedelta(days=15)
+    form = await sandbox.slash(member, world.general, "meds plan add")
+    steps = f"{first:%Y-%m-%d} 25 mg; with breakfast\n{second:%Y-%m-%d} 12.5 mg"
+    typed = " and ".join(f"“{line}”" for line in steps.splitlines())
+    say(f"\n> {member.name} opens the form and types the prescriber's two steps: {typed}")
+    added = await sandbox.submit_modal(member, form, {"taper:steps": steps})
+    show_reply(member, "/meds plan add (the form: one step a line)", added)
+
+    def reminded() -> bool:
+        return any("Today your plan says" in m.text for m in sandbox.dms_to(member))
+
+    await fast_forward(world, reminded)
+    show_dm(world, member, sandbox.dms_to(member)[-1])
+    answer = await sandbox.slash(member, world.general, "checkin now", mood=3, sleep="5",
+                                 cravings="mild", sober="yes", share="private")  # fmt: skip
+    show_reply(member, "/checkin now mood:3 sleep:5 cravings:mild sober:yes share:Only me", answer)
+    form = await sandbox.click(member, answer.messages[-1], "taper:symptoms")
+    say(f"\n> {member.name} ticks Insomnia and Imbalance, and picks 1 · mild")
+    checked = await sandbox.submit_modal(
+        member, form, {"taper:groups": ["insomnia", "imbalance"], "taper:severity": "1"}
+    )
+    show_reply(member, "the button 'Symptom check (optional)', then the form", checked)
 
 
 async def step_measures(world: DemoWorld) -> None:
@@ -296,7 +335,7 @@ async def step_measures(world: DemoWorld) -> None:
     before = len(sandbox.dms_to(member))
     await fast_forward(world, lambda: len(sandbox.dms_to(member)) > before)
     prompt = sandbox.dms_to(member)[-1]
-    show_message(prompt)
+    show_dm(world, member, prompt)
     form = await sandbox.click(member, prompt, "measures:start:phq8")
     assert form.modal is not None  # noqa: S101  # the demo's own check of its script
     say(f"\n> {member.name} fills in the form {form.modal['title']!r}")
@@ -313,6 +352,24 @@ async def step_measures(world: DemoWorld) -> None:
     )
     done = await sandbox.submit_modal(member, form, answers)
     show_reply(member, "(page 2 of 2, 'Not at all' throughout)", done)
+
+
+async def step_packet(world: DemoWorld) -> None:
+    say("\n== The visit packet: one page for the prescriber, with the member's own questions ==")
+    sandbox, member = world.sandbox, world.member
+    question = "Is the dizziness from the step down?"
+    asked = await sandbox.slash(member, world.general, "checkin questions add", question=question)
+    show_reply(member, f"/checkin questions add question:{question}", asked)
+    # The chart and the PDF are drawn in a worker process; on a busy machine that is slow.
+    report = await sandbox.slash(member, world.general, "checkin report", days=14, timeout=30)
+    show_reply(member, "/checkin report days:14", report)
+    sent = sandbox.dms_to(member)[-1]
+    show_dm(world, member, sent)
+    packet = next(a for a in sent.attachments if a.filename.endswith(".pdf"))
+    print(f"  (the first page of {packet.filename} reads:)", flush=True)
+    for line in pdf_text(packet.data).splitlines():
+        if line.strip():
+            print(f"  : {line.strip()}", flush=True)
 
 
 async def step_privacy_and_audit(world: DemoWorld) -> None:
@@ -375,7 +432,9 @@ STEPS: tuple[Step, ...] = (
     step_setup_and_meeting,
     step_court_date,
     step_checkins,
+    step_taper,
     step_measures,
+    step_packet,
     step_crisis,
     step_privacy_and_audit,
 )

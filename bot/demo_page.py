@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -59,6 +60,47 @@ class Names:
 
 def image_type(data: bytes) -> str | None:
     return next((kind for magic, kind in _MAGIC.items() if data.startswith(magic)), None)
+
+
+PDF_MAGIC = b"%PDF-"
+PDF_PAGE_SCALE = 1.5  # 108 dots an inch: a US Letter page 918 pixels wide
+
+
+def _first_page(data: bytes) -> Any:
+    import pypdfium2  # lazy: only the demo's page draws a PDF
+
+    return pypdfium2.PdfDocument(data)
+
+
+def pdf_first_page(data: bytes) -> bytes | None:
+    """A PDF's first page as a PNG (pypdfium2), as a reader previews it; None if it is not
+    a PDF or will not open."""
+    if not data.startswith(PDF_MAGIC):
+        return None
+    try:
+        document = _first_page(data)
+        try:
+            image = document[0].render(scale=PDF_PAGE_SCALE).to_pil()  # Pillow: matplotlib's
+        finally:
+            document.close()
+    except Exception:  # a file the demo can't draw still shows, as a file card
+        return None
+    out = io.BytesIO()
+    image.convert("RGB").save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF's first page, for the plain-text demo ('' if it will not open)."""
+    try:
+        document = _first_page(data)
+        try:
+            page = document[0].get_textpage()
+            return str(page.get_text_range())
+        finally:
+            document.close()
+    except Exception:
+        return ""
 
 
 def message_time(message_id: int) -> datetime:
@@ -401,20 +443,28 @@ class _Renderer:
                 return f"data:{kind};base64,{base64.b64encode(data).decode()}"
         return None
 
-    def loose_files(self, shown: Shown) -> list[tuple[str, str | None, bytes]]:
-        """Attachments no embed shows, each with a data: URI when it is an image."""
+    def loose_files(self, shown: Shown) -> list[tuple[str, str | None, str | None, bytes]]:
+        """Attachments no embed shows: (name, the image as a data: URI, a PDF's first page
+        as one, the bytes)."""
         used = {
             (embed.get(key) or {}).get("url", "").removeprefix("attachment://")
             for embed in shown.embeds
             for key in ("image", "thumbnail")
         }
-        return [
-            (name, f"data:{kind};base64,{base64.b64encode(data).decode()}", data)
-            if kind in IMAGE_TYPES
-            else (name, None, data)
-            for name, kind, data in shown.files
-            if name not in used
-        ]
+        files: list[tuple[str, str | None, str | None, bytes]] = []
+        for name, kind, data in shown.files:
+            if name in used:
+                continue
+            if kind in IMAGE_TYPES:
+                files.append((name, _data_uri(kind, data), None, data))
+                continue
+            page = pdf_first_page(data)
+            files.append((name, None, None if page is None else _data_uri("image/png", page), data))
+        return files
+
+
+def _data_uri(kind: str, data: bytes) -> str:
+    return f"data:{kind};base64,{base64.b64encode(data).decode()}"
 
 
 def _link(url: str, label: Markup) -> Markup:

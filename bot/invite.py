@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import discord
 
+MANAGE_CHANNELS = 1 << 4
+MANAGE_ROLES = 1 << 28
 VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
 EMBED_LINKS = 1 << 14
@@ -15,7 +17,12 @@ MANAGE_EVENTS = 1 << 33
 # Events alone no longer is enough (it edits and deletes events others created).
 CREATE_EVENTS = 1 << 44
 BASE_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES | READ_MESSAGE_HISTORY
-INVITE_PERMISSIONS = BASE_PERMISSIONS | CREATE_EVENTS | MANAGE_EVENTS  # 17600776096768
+# Only `/setup start` uses these, to make the check-ins, mentors and meetings channels and the
+# mentor role a coordinator confirms; a server may take them away once it is set up.
+SETUP_PERMISSIONS = MANAGE_CHANNELS | MANAGE_ROLES
+INVITE_PERMISSIONS = (
+    BASE_PERMISSIONS | CREATE_EVENTS | MANAGE_EVENTS | SETUP_PERMISSIONS
+)  # 17601044532240
 
 
 def invite_url(application_id: int) -> str:

@@ -471,7 +471,8 @@ class MedsCog(commands.GroupCog, group_name="meds"):
             f"Noted: {safe(change.medication)}, {safe(change.dose)}, "
             f"from {change.changed_on:%B %-d, %Y}. "
             "Only you can see this; it's marked on your `/checkin report`.\n"
-            "_Muster doesn't give medical advice. Please make changes only with your prescriber._",
+            "_Your own record of what your prescriber decided; "
+            "Muster doesn't give medical advice._",
         )
 
     @app_commands.command(name="history")
@@ -629,7 +630,7 @@ class AnonymousPostDelivery:
                 allowed_mentions=discord.AllowedMentions.none(),
                 # Per post, not per release: a release pointed at another post since (a
                 # hold-back) must not hand Discord this nonce for a different message.
-                nonce=f"anon-{prepared.post_id}",
+                nonce=anonymous_nonce(prepared.post_id),
             )
         except SEND_ERRORS as error:
             failure = send_failure(error)
@@ -655,7 +656,9 @@ class AnonymousPostDelivery:
         title = f"Check-in from {lost.pseudonym}"
         channel = self.bot.get_partial_messageable(lost.channel_id)
         try:
-            found = await find_sent(self.bot, due, channel, _titled(title))
+            found = await find_sent(
+                self.bot, due, channel, _titled(title), nonce=anonymous_nonce(lost.post_id)
+            )
         except SEND_ERRORS as error:
             return send_failure(error)  # looked for again on the retry
         if found is None:
@@ -672,6 +675,11 @@ class AnonymousPostDelivery:
                 await delete_post_message(self.bot, channel_id, message_id)
         except RECORDING_ERRORS:
             log.warning("Could not record or take down post #%s after sending", post_id)
+
+
+def anonymous_nonce(post_id: int) -> str:
+    """An anonymous post's nonce: per post, as its release may move to another post."""
+    return f"anon-{post_id}"
 
 
 class MilestoneDelivery:

@@ -5,7 +5,8 @@
 
 Needs Debian's chromium and chromium-driver (`apt-get install chromium chromium-driver`) and
 Selenium (the dev extra). Each picture is one panel of the page (a channel, a member's private
-reply, DMs) showing only the message it is about, saved as a small palette PNG.
+reply, DMs) showing only the message it is about, saved as a small palette PNG; the visit
+packet's is the first page of its PDF alone, as the page previews it, at the size it was drawn.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 MAX_BYTES = 150_000
+WIDTH = 900  # the browser window's, in CSS pixels
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Shot:
     panel: str  # a CSS selector for the panels to look in, first match wins
     needle: str  # text the message (or, with whole=True, the panel) must contain
     whole: bool = False  # keep every message of the panel
+    part: str | None = None  # a CSS selector in the message: picture only that, at full size
 
 
 SHOTS = {
@@ -39,9 +42,11 @@ SHOTS = {
     "anonymous": Shot('.panel[data-kind="channel"][data-title="check-ins"]', "Shared anonymously"),
     "meeting": Shot('.panel[data-kind="channel"][data-title="meetings"]', "Who's coming"),
     "crisis": Shot('.panel[data-kind="reply"][data-action="/crisis"]', "988", whole=True),
-    # The visit packet's scene is being added to the demo separately; until it is there this
-    # shot is skipped (with a note), and the README does not show it.
-    "visit-packet": Shot(".panel", "Visit packet"),
+    "taper-plan": Shot('.panel[data-kind="reply"][data-action^="/meds plan add"]', "Added 2 step"),
+    # The report's DM, cut to the visit packet's first page as the page previews it.
+    "visit-packet": Shot(
+        '.panel[data-kind="dm"][data-title="Alex"]', "visit-packet.pdf", part="img.pdf-page"
+    ),
 }
 
 _ONLY = """
@@ -53,7 +58,7 @@ panel.scrollIntoView();
 """
 
 
-def browser(width: int = 900) -> WebDriver:
+def browser(width: int = WIDTH) -> WebDriver:
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
@@ -70,11 +75,30 @@ def small_png(png: bytes) -> bytes:
     return out.getvalue()
 
 
+# Out of the page's column, at the size it was drawn: the picture is as sharp as it can be.
+_FULL_SIZE = """
+const [part] = arguments;
+Object.assign(part.style, {position: "fixed", top: "0", left: "0", zIndex: "10", margin: "0",
+                           maxWidth: "none", width: part.naturalWidth + "px", borderRadius: "0"});
+window.scrollTo(0, 0);
+return part.naturalWidth;
+"""
+
+
 def take(driver: WebDriver, shot: Shot) -> bytes | None:
     for panel in driver.find_elements(By.CSS_SELECTOR, shot.panel):
         if shot.needle in panel.text:
             driver.execute_script(_ONLY, panel, shot.needle, shot.whole)
-            return small_png(panel.screenshot_as_png)
+            if shot.part is None:
+                return small_png(panel.screenshot_as_png)
+            for part in panel.find_elements(By.CSS_SELECTOR, shot.part):
+                if part.is_displayed():
+                    width = driver.execute_script(_FULL_SIZE, part)
+                    driver.set_window_size(max(WIDTH, int(width) + 40), 4000)
+                    try:
+                        return small_png(part.screenshot_as_png)
+                    finally:
+                        driver.set_window_size(WIDTH, 4000)
     return None
 
 

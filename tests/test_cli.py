@@ -293,7 +293,14 @@ async def test_no_command_and_no_token_runs_the_demo(tmp_path: Path) -> None:
     assert "Going: 2 · Maybe: 0 · Can't make it: 0" in out
     assert "Court date: 1 day to go" in out
     assert "Make a plan" in out
+    assert "Added 2 step(s), as your prescriber set it" in out  # the taper scene
+    assert "Today your plan says: 25 mg, as your prescriber set it." in out
+    assert "[Symptom check (optional)] [Skip]" in out
+    assert "Saved, privately: Insomnia or vivid dreams, Imbalance or dizziness" in out
     assert "**PHQ-8** (depression): **5** out of 24, in the published band **mild**." in out
+    assert "[attachment: visit-packet.pdf" in out  # the packet scene
+    assert "  : Visit summary: A." in out
+    assert "  : 1. Is the dizziness from the step down?" in out
     assert "Demo finished" in out
     assert "Traceback" not in out + err
     assert not (tmp_path / "data").exists(), "the demo must not leave a database behind"

@@ -88,7 +88,7 @@ def test_every_command_says_where_it_installs_and_works(offline_bot: MusterBot) 
     group DMs). A member's own tools reach every conversation; a group's stay in servers."""
     payloads = {c.name: c.to_dict(offline_bot.tree) for c in offline_bot.tree.get_commands()}
     anywhere = {"about", "help", "crisis", "privacy", "mydata", "checkin", "meds", "sobriety"}
-    anywhere |= {"remind", "settings", "resource"}
+    anywhere |= {"remind", "settings", "resource", "measures"}
     for name, payload in payloads.items():
         where = (payload["integration_types"], payload["contexts"])
         if name in anywhere:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.db.models import Occurrence
+from bot.delivery import OwnSends
 from bot.runtime import Runtime
 from bot.scheduling import BACKOFF_CAP
 from tests.conftest import World, eventually
@@ -147,11 +148,27 @@ async def test_an_outage_past_the_deadline_is_missed_and_list_says_why(
 
 
 async def test_a_timeout_after_acceptance_is_retried_inside_the_nonce_window(
+    running: Runtime, world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Discord took the message but the answer was lost, and so was the gateway's
+    announcement of it: the retry carries the same nonce and comes soon enough (by the fake
+    clock the sandbox now follows) for Discord to return the first message instead of
+    making a second."""
+    monkeypatch.setattr(OwnSends, "saw", lambda *_: None)  # the MESSAGE_CREATE went missing
+    await _lost_answer_then_retry(running, world, clock, posts=2)  # two attempts, one message
+
+
+async def test_a_lost_answer_whose_message_was_announced_is_recorded_without_a_resend(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:
-    """Discord took the message but the answer was lost: the retry carries the same nonce and
-    comes soon enough (by the fake clock the sandbox now follows) for Discord to return the
-    first message instead of making a second."""
+    """Discord took the message and the answer was lost, but the gateway announced it with
+    its nonce: the retry records that message and asks Discord for nothing."""
+    await _lost_answer_then_retry(running, world, clock, posts=1)
+
+
+async def _lost_answer_then_retry(
+    running: Runtime, world: World, clock: FakeClock, *, posts: int
+) -> None:
     sandbox = world.sandbox
     sandbox.clock = lambda: clock.now().timestamp()
     source = await remind(running, world, clock, ahead=timedelta(minutes=5))
@@ -165,7 +182,7 @@ async def test_a_timeout_after_acceptance_is_retried_inside_the_nonce_window(
     assert await settled(running, source) == "sent"
     assert len(sandbox.dms_to(world.member)) == 1
     row = await row_of(running, source)
-    assert sandbox.posts_by_nonce[f"muster-{row.id}"] == 2  # two attempts, one message
+    assert sandbox.posts_by_nonce[f"muster-{row.id}"] == posts
     assert row.message_id == sandbox.dms_to(world.member)[0].id
 
 

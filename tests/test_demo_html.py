@@ -7,6 +7,7 @@ the browser tests skip, except under CI, where they fail: CI installs it (.ci/ru
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -108,6 +109,14 @@ def in_new_york(kolkata: datetime) -> tuple[int, int]:
     return there.hour, there.minute
 
 
+def dm_panel(driver: WebDriver, who: str, text: str) -> WebElement:
+    """The first panel of `who`'s DMs that shows `text`."""
+    for panel in panels(driver, "dm", who):
+        if text in words(panel):
+            return panel
+    raise AssertionError(f"no DMs to {who} show {text!r}")
+
+
 def labels(element: WebElement) -> list[str]:
     return [b.text for b in element.find_elements(By.CSS_SELECTOR, ".button")]
 
@@ -120,8 +129,7 @@ def test_the_page_has_channels_private_replies_and_dms(page: WebDriver) -> None:
     about = next(p for p in panels(page, "reply") if p.get_attribute("data-action") == "/about")
     assert "Alex used /about" in words(about)
     assert "Only you can see this" in words(about)  # the member's private reply, marked so
-    dms = panels(page, "dm", "Alex")[-1]
-    assert "Court date: 1 day to go" in words(dms)
+    assert "Court date: 1 day to go" in words(dm_panel(page, "Alex", "Court date"))
 
 
 def test_a_checkin_and_an_anonymous_post(page: WebDriver) -> None:
@@ -183,7 +191,7 @@ def test_times_are_in_the_chosen_zone(page: WebDriver, demo: Demo) -> None:
         r"When\n  \| (\w{3} \d\d \w{3} \d{4} \d+:\d\d [AP]M) IST", demo.transcript
     )
     assert in_new_york(read(text, "%a %d %b %Y %I:%M %p")) == (9, 0)
-    court = message(panels(page, "dm", "Alex")[-1], "Court date: 3 days to go")
+    court = message(dm_panel(page, "Alex", "Court date"), "Court date: 3 days to go")
     [shown] = re.findall(r"\w+day, (\w+ \d+, \d{4} \d+:\d\d [AP]M)", court.text)
     assert in_new_york(read(shown, "%B %d, %Y %I:%M %p")) == (9, 0)
 
@@ -263,3 +271,92 @@ def test_every_piece_of_text_is_escaped_without_a_browser() -> None:
     assert "javascript:" not in html.replace("(javascript:alert(1))", "")  # text, never a link
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in html
     assert "@&lt;img" in html  # a member's name in a mention, escaped
+
+
+def test_the_taper_scene_a_two_step_plan_its_reminder_and_the_symptom_check(
+    page: WebDriver,
+) -> None:
+    plan = next(
+        p
+        for p in panels(page, "reply")
+        if (p.get_attribute("data-action") or "").startswith("/meds plan add")
+    )
+    added = message(plan, "Added 2 step(s), as your prescriber set it")
+    assert "25 mg (with breakfast)" in words(added)
+    assert "12.5 mg" in words(added)
+    assert "Talk to your prescriber before changing anything." in words(added)
+    reminder = message(dm_panel(page, "Alex", "Today your plan says"), "Today your plan says")
+    assert "Today your plan says: 25 mg, as your prescriber set it." in words(reminder)
+    checkin = next(
+        p for p in panels(page, "reply") if "sleep:5" in (p.get_attribute("data-action") or "")
+    )
+    assert labels(message(checkin, "Saved.")) == ["Symptom check (optional)", "Skip"]
+    checked = next(
+        p for p in panels(page, "reply")
+        if "Symptom check (optional)" in (p.get_attribute("data-action") or "")
+    )  # fmt: skip
+    assert "Saved, privately: Insomnia or vivid dreams, Imbalance or dizziness; how bad: 1" in (
+        words(checked)
+    )
+
+
+def test_the_visit_packet_is_shown_as_its_first_page(page: WebDriver) -> None:
+    sent = message(dm_panel(page, "Alex", "visit-packet.pdf"), "visit-packet.pdf")
+    [preview] = sent.find_elements(By.CSS_SELECTOR, "img.pdf-page")
+    assert preview.get_attribute("alt") == "visit-packet.pdf, page 1"
+    assert (preview.get_attribute("src") or "").startswith("data:image/png;base64,")
+    # A US Letter page, upright, drawn wide enough to read.
+    width, height = page.execute_script(
+        "return [arguments[0].naturalWidth, arguments[0].naturalHeight]", preview
+    )
+    assert width >= 800
+    assert round(height / width, 2) == round(11 / 8.5, 2)
+    assert "visit-packet.pdf" in words(sent.find_element(By.CSS_SELECTOR, ".file.pdf"))
+
+
+def test_the_transcript_reads_the_packet(demo: Demo) -> None:
+    assert "[attachment: visit-packet.pdf" in demo.transcript
+    packet = demo.transcript.split("the first page of visit-packet.pdf reads:")[1]
+    for line in (
+        "Visit summary: A.",
+        "Taper step 25 mg with breakfast",
+        "Insomnia or vivid dreams, Imbalance or dizziness 1",
+        "PHQ-8:",
+        "1. Is the dizziness from the step down?",
+        "Self-reported; Muster gives no medical advice.",
+    ):
+        assert line in packet, line
+
+
+def test_a_pdf_that_will_not_open_is_a_file_card() -> None:
+    broken = hostile_message(
+        attachments=[Attachment(8, "visit-packet.pdf", b"%PDF-1.4 torn", None)]
+    )
+    page = DemoPage("Muster")
+    page.dms("Alex", [broken])
+    html = page.render(Names(), ZoneInfo(ZONE))
+    assert "pdf-page" not in html.split("</style>")[1]  # no picture, the card alone
+    assert "visit-packet.pdf" in html
+
+
+def test_every_readme_picture_is_found_on_the_page_and_small(
+    browser: WebDriver, demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/screenshots.py, on this page: no shot is skipped, and each PNG stays small."""
+    spec = importlib.util.spec_from_file_location("screenshots", ROOT / "docs/screenshots.py")
+    assert spec is not None
+    assert spec.loader is not None
+    screenshots = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "screenshots", screenshots)  # for its dataclass
+    spec.loader.exec_module(screenshots)
+    assert {"visit-packet", "taper-plan"} <= set(screenshots.SHOTS)
+    browser.set_window_size(screenshots.WIDTH, 4000)  # the script's own window
+    try:
+        browser.get(demo.path.as_uri())
+        for name, shot in screenshots.SHOTS.items():
+            browser.refresh()
+            png = screenshots.take(browser, shot)
+            assert png is not None, f"{name}: not on the page"
+            assert len(png) <= screenshots.MAX_BYTES, name
+    finally:
+        browser.set_window_size(1200, 4000)  # as the fixture made it, for the other tests

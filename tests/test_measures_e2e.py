@@ -57,7 +57,7 @@ async def test_opt_in_prompt_on_schedule_fill_pcl5_over_four_pages_then_opt_out(
     await clock.advance(timedelta(hours=19, minutes=1))  # 10:00 UTC, the member's zone
     [dm] = await _dms(world, 1)
     assert "Your PCL-5 (PTSD) is due" in dm.text
-    assert "20 questions, on 4 pages" in dm.text
+    assert "20 questions on 4 pages" in dm.text
     assert NOT_A_DIAGNOSIS in dm.text
 
     # Its first page has questions longer than a form's labels: shown whole first.

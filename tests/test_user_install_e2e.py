@@ -34,6 +34,7 @@ EXPECTED = {
     "remind": ANYWHERE,
     "settings": ANYWHERE,
     "resource": ANYWHERE,
+    "measures": ANYWHERE,
     "meeting": SERVERS_ONLY,
     "meeting-admin": SERVERS_ONLY,
     "resource-admin": SERVERS_ONLY,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import FakeClock
-from bot.invite import CREATE_EVENTS, INVITE_PERMISSIONS, MANAGE_EVENTS
+from bot.invite import CREATE_EVENTS, INVITE_PERMISSIONS, MANAGE_EVENTS, SETUP_PERMISSIONS
 from bot.runtime import Runtime
 from bot.sandbox import Member, Message
 from tests.conftest import World
@@ -236,7 +236,10 @@ def test_the_readme_invite_asks_for_create_and_manage_events() -> None:
     assert int(permissions) == INVITE_PERMISSIONS
     assert int(permissions) & CREATE_EVENTS == 1 << 44
     assert int(permissions) & MANAGE_EVENTS == 1 << 33
+    assert int(permissions) & SETUP_PERMISSIONS == SETUP_PERMISSIONS  # /setup start creates
     invite = readme.split("Invite the bot", 1)[1].split("\n4.", 1)[0]
+    assert "Manage Channels" in invite
+    assert "Manage Roles" in invite
     assert "Create Events" in invite
     assert "Manage Events" in invite
     assert f"`{INVITE_PERMISSIONS}`" in invite

@@ -175,6 +175,8 @@ class SandboxBase:
         self.user_installs: set[int] = set()
         # Channel ids of posts refused because the bot is not in the conversation.
         self.refused_posts: list[int] = []
+        self._gateway_gate: asyncio.Event | None = None
+        self.gateway_connects = 0  # gateway connections opened (or attempted while held)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -207,7 +209,8 @@ class SandboxBase:
     if TYPE_CHECKING:
         # What one part of the sandbox calls in another, declared for the type checker only
         # (nothing here exists at run time): `Sandbox` brings the parts together. Defined in
-        # server.py (_add_routes), faults.py (_injected_failure, _take_stall, _hold),
+        # server.py (_add_routes), faults.py (_injected_failure, _take_stall, _hold,
+        # release_gateway),
         # gateway.py (_dispatch), http.py (_violation), rest_channels.py (_store_message)
         # and world.py (_bot_absent, bot_permissions_in, _dm_channel).
 
@@ -220,6 +223,8 @@ class SandboxBase:
         def _take_stall(self, method: str, path: str) -> Stall | None: ...
 
         async def _hold(self, stall: Stall) -> None: ...
+
+        def release_gateway(self) -> None: ...
 
         async def _dispatch(
             self, event: str, data: dict[str, Any], guild_id: int | None

@@ -1,6 +1,6 @@
 """The sandbox's driver: what a test calls to act as a member would (slash commands,
-autocomplete, button and select clicks, modal submits, DMs to the bot) and to wait for what
-the bot does."""
+autocomplete, button and select clicks, modal submits, DMs to the bot, posts in a channel
+with a nonce of their own) and to wait for what the bot does."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from bot.sandbox import modals
-from bot.sandbox.base import InteractionResult, SandboxError
+from bot.sandbox.base import SEND_MESSAGES, InteractionResult, SandboxError
 from bot.sandbox.interactions import InteractionBuilder
-from bot.sandbox.state import Channel, Member, Message, User, snowflake
+from bot.sandbox.state import VIEW_CHANNEL, Channel, Member, Message, User, snowflake
 
 
 class DriverMixin(InteractionBuilder):
@@ -43,6 +43,26 @@ class DriverMixin(InteractionBuilder):
         await self._dispatch(
             "MESSAGE_CREATE", message.to_json(self.base_url, self.application_id), None
         )
+        return message
+
+    async def post_as(
+        self, who: Member, channel: Channel, text: str, *, nonce: str | int | None = None
+    ) -> Message:
+        """The member writes in a server channel from their client, which sends a nonce of
+        its choosing; Discord announces the message (nonce included) on the gateway."""
+        guild = self.guilds[channel.guild_id or 0]
+        if not guild.permissions_in(who, channel) & (VIEW_CHANNEL | SEND_MESSAGES):
+            raise SandboxError(f"{who.name} can't write in #{channel.name}")
+        message = Message(
+            id=snowflake(), channel_id=channel.id, guild_id=channel.guild_id, author=who.user,
+            content=text, embeds=[], components=[], flags=0, attachments=[],
+            allowed_mentions=None, nonce=nonce,
+        )  # fmt: skip
+        self.messages[message.id] = message
+        await self._dispatch(
+            "MESSAGE_CREATE", message.to_json(self.base_url, self.application_id), channel.guild_id
+        )
+        await self._notify()
         return message
 
     async def slash(

@@ -1,9 +1,11 @@
 """Faults a test injects into the sandbox: the next requests failing (an error, a 429, global
 or not, or a cut connection) until recover(), requests held before or after they take
-effect, answers dropped after acceptance, and gateway sessions dropped or forgotten."""
+effect, answers dropped after acceptance, gateway sessions dropped or forgotten (all or one
+shard's), and new gateway connections held (a gateway-only incident)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from aiohttp import web
@@ -58,20 +60,41 @@ class FaultsMixin(SandboxBase):
         self._stalls.append(stall)
         return stall
 
-    async def forget_sessions(self) -> None:
-        """Drop every session unresumably, as after a long outage: the bot must identify anew."""
-        sessions = list(self._sessions.values())
-        self._sessions.clear()
+    async def forget_sessions(self, *, shard_id: int | None = None) -> None:
+        """Drop every session unresumably, as after a long outage: the bot must identify anew.
+        With `shard_id`, only that shard's sessions (Discord invalidates sessions one by one)."""
+        sessions = [
+            s for s in self._sessions.values() if shard_id is None or s.shard_id == shard_id
+        ]
+        for session in sessions:
+            del self._sessions[session.id]
         for session in sessions:
             if session.ws is not None and not session.ws.closed:
                 await session.ws.close(code=4000)
 
-    async def drop_gateway(self, code: int = 4000) -> None:
-        """Close every gateway connection the way a network blip would; sessions stay resumable."""
+    async def drop_gateway(self, code: int = 4000, *, shard_id: int | None = None) -> None:
+        """Close every gateway connection the way a network blip would; sessions stay resumable.
+        With `shard_id`, only that shard's connections."""
         for session in self._sessions.values():
+            if shard_id is not None and session.shard_id != shard_id:
+                continue
             if session.ws is not None and not session.ws.closed:
                 await session.ws.close(code=code)
             session.ws = None
+
+    def hold_gateway(self) -> None:
+        """Discord's gateway is unreachable (REST still answers, as in a gateway-only
+        incident): a new gateway connection waits, unanswered, until `release_gateway()`.
+        Connections already open are left alone."""
+        if self._gateway_gate is None:
+            self._gateway_gate = asyncio.Event()
+
+    def release_gateway(self) -> None:
+        """The gateway is reachable again: held connections go on (HELLO, then the client's
+        IDENTIFY or RESUME)."""
+        if self._gateway_gate is not None:
+            self._gateway_gate.set()
+            self._gateway_gate = None
 
     def _take_stall(self, method: str, path: str) -> Stall | None:
         for stall in self._stalls:

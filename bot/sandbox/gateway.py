@@ -42,6 +42,11 @@ class GatewayMixin(SandboxBase):
         return delivered
 
     async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        self.gateway_connects += 1
+        await self._notify()
+        gate = self._gateway_gate
+        if gate is not None:
+            await gate.wait()
         ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
         await ws.prepare(request)
         await ws.send_str(

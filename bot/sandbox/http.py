@@ -32,6 +32,7 @@ class HttpMixin(SandboxBase):
         self.port = int(addresses[0][1])
 
     async def stop(self) -> None:
+        self.release_gateway()
         for stall in self._stalls:
             stall.release.set()
         for session in self._sessions.values():

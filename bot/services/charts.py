@@ -41,10 +41,7 @@ CSV_HEADER = (
     "medication",
     "dose",
 )
-NO_ADVICE = (
-    "Muster is not a medical service and gives no medical advice. This is your own record, to "
-    "talk over with your provider. Don't change a medication without your prescriber."
-)
+NO_ADVICE = "Your own record, to talk over with your provider. Muster gives no medical advice."
 
 
 @dataclass(frozen=True)

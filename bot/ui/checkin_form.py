@@ -154,9 +154,7 @@ class CheckinForm(discord.ui.Modal):
         )
         self.add_item(discord.ui.Label(text="How are you feeling overall?", component=self.mood))
         self.add_item(
-            discord.ui.Label(
-                text="Sleep last night", component=self.sleep, description="You can skip this"
-            )
+            discord.ui.Label(text="Sleep last night", component=self.sleep, description="Optional")
         )
         self.add_item(discord.ui.Label(text="Cravings, and sober today?", component=self.today))
         if guild_id is not None:  # in a DM there is no group to share with

@@ -100,8 +100,8 @@ class SymptomCheckModal(discord.ui.Modal, title="Symptom check (optional)"):
         dose = "" if check.dose is None else f" ({safe(check.dose)}, {AS_SET})"
         text = (
             f"Saved, privately: {noticed}; how bad: {check.severity} "
-            f"({SEVERITY[check.severity]}). It's with your step of "
-            f"{check.step_on:%B %-d}{dose}, for your prescriber. {TALK_FIRST}"
+            f"({SEVERITY[check.severity]}). It's kept with your step of "
+            f"{check.step_on:%B %-d}{dose} and goes on your `/checkin report`. {TALK_FIRST}"
         )
         if check.severity >= SEVERE:
             text = SEVERE_MESSAGE + "\n\n" + text

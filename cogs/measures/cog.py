@@ -13,7 +13,7 @@ from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure
 from bot.dm import send_dm
 from bot.scheduling import Delivery, Due
 from bot.services.measures import KIND, NOT_A_DIAGNOSIS, instrument
-from bot.tree import respond
+from bot.tree import anywhere, respond
 from bot.ui.crisis import CrisisCardButton
 from cogs.measures.ui import DYNAMIC_ITEMS, overview_view, prompt_view
 from cogs.measures.words import CADENCE_WORDS, PRIVATE, overview
@@ -41,7 +41,7 @@ class MeasuresCog(commands.Cog):
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
 
     @app_commands.command(name="measures")
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @anywhere
     async def measures(self, interaction: discord.Interaction[MusterBot]) -> None:
         """Optional questionnaires (PHQ-8, GAD-7, PCL-5, AUDIT-C): turn on, fill in, see scores."""
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -75,9 +75,9 @@ class MeasurePromptDelivery:
                 self.bot,
                 prompt.user_id,
                 content=f"Hi. Your {measure.name} ({measure.about}) is due, if you'd like to "
-                f"fill it in: {count} questions, on {len(measure.pages)} "
-                f"{'page' if len(measure.pages) == 1 else 'pages'}. It comes "
-                f"{CADENCE_WORDS[measure.cadence]}; skip it any time, no pressure. "
+                f"fill it in: {count} questions on {len(measure.pages)} "
+                f"{'page' if len(measure.pages) == 1 else 'pages'}, "
+                f"{CADENCE_WORDS[measure.cadence]}. Skip it any time, no pressure. "
                 f"{PRIVATE} {NOT_A_DIAGNOSIS}",
                 view=view,
                 due=due,

@@ -97,6 +97,5 @@ def overview(optins: list[OptIn], scores: list[MeasureScore]) -> discord.Embed:
             value=state,
             inline=False,
         )
-    embed.set_footer(text="Scores are numbers with each questionnaire's published bands. "
-                     "A score, not a diagnosis.")  # fmt: skip
+    embed.set_footer(text="Scores come with each questionnaire's published bands.")
     return embed

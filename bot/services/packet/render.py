@@ -4,6 +4,7 @@ from a PacketData and nothing else."""
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -30,6 +31,22 @@ _MARGIN = 12  # mm
 _CHART_PX = (1125, 690)
 _CHART_DPI = 150
 _GREY = (90, 90, 90)
+
+
+@functools.cache
+def _drawable() -> frozenset[int]:
+    """The letters DejaVu Sans has. Any other (an emoji, a CJK name) is left out of the page:
+    fpdf2 would draw it as a blank box and log a warning naming it, and a member's words
+    never go to a log."""
+    from fontTools.ttLib import TTFont  # lazy: fpdf2's own dependency, the drawing process's
+
+    regular, _ = _fonts()
+    return frozenset(TTFont(regular, lazy=True)["cmap"].getBestCmap())
+
+
+def _printable(text: str) -> str:
+    drawable = _drawable()
+    return "".join(letter for letter in text if ord(letter) in drawable or letter == "\n")
 
 
 def _fonts() -> tuple[str, str]:
@@ -122,12 +139,12 @@ class _Packet:
         self.pdf.ln(1.5)
         self.pdf.set_font("DejaVu", "B", 10)
         self.pdf.set_text_color(0, 0, 0)
-        self.pdf.cell(0, 5.5, text, new_x="LMARGIN", new_y="NEXT")
+        self.pdf.cell(0, 5.5, _printable(text), new_x="LMARGIN", new_y="NEXT")
 
     def text(self, text: str, *, size: float = 8.5, grey: bool = False) -> None:
         self.pdf.set_font("DejaVu", "", size)
         self.pdf.set_text_color(*(_GREY if grey else (0, 0, 0)))
-        self.pdf.multi_cell(0, size * 0.48, text, new_x="LMARGIN", new_y="NEXT")
+        self.pdf.multi_cell(0, size * 0.48, _printable(text), new_x="LMARGIN", new_y="NEXT")
 
     def table(self, headings: tuple[str, ...], rows: Sequence[tuple[str, ...]],
               widths: tuple[int, ...]) -> None:  # fmt: skip
@@ -143,7 +160,7 @@ class _Packet:
             for row in [headings, *rows]:
                 cells = table.row()
                 for value in row:
-                    cells.cell(value)
+                    cells.cell(_printable(value))
 
     def image(self, png: bytes) -> None:
         width = self.pdf.epw
@@ -175,7 +192,7 @@ def render_packet(data: PacketData) -> bytes:
 def _draw(data: PacketData, row_limit: int, check_limit: int) -> _Packet:
     page = _Packet()
     page.pdf.set_font("DejaVu", "B", 15)
-    page.pdf.cell(0, 8, f"{TITLE}: {data.who}", new_x="LMARGIN", new_y="NEXT")
+    page.pdf.cell(0, 8, _printable(f"{TITLE}: {data.who}"), new_x="LMARGIN", new_y="NEXT")
     page.text(period_line(data), size=9)
     if data.unreadable:
         page.text(UNREADABLE_NOTE, grey=True)
