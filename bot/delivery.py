@@ -289,9 +289,11 @@ async def find_sent(
         if isinstance(channel, discord.PartialMessageable)
         else channel
     )
-    # Without Read Message History Discord answers with no messages, not an error.
+    # Without Read Message History Discord answers with no messages, not an error. (A
+    # server this process does not serve has no bot member cached: the look is made anyway.)
     if (
         isinstance(known, discord.abc.GuildChannel)
+        and known.guild.me is not None
         and not known.permissions_for(known.guild.me).read_message_history
     ):
         log.warning(

@@ -222,12 +222,6 @@ async def test_a_dm_announced_into_a_lost_shard_0_session_is_not_sent_twice(
 
 
 @only_postgres
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: the history look of a post sent by a process that does not "
-    "serve the server's shard crashes (channel.guild is None), the post that went out is never "
-    "recorded",
-)
 async def test_a_meeting_reminder_posted_while_its_shards_process_is_down_is_recorded(
     sandbox: Sandbox,
     make_settings: Callable[..., Settings],
@@ -275,11 +269,6 @@ async def test_a_meeting_reminder_posted_while_its_shards_process_is_down_is_rec
 
 
 @only_sqlite
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: a delivery's nonce is its row id, which SQLite reuses after "
-    "/mydata delete: the new reminder is recorded sent with the erased one's DM and never sent",
-)
 async def test_a_reminder_set_after_mydata_delete_reaches_the_member(
     running: Runtime, world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -322,11 +311,6 @@ async def test_a_reminder_set_after_mydata_delete_reaches_the_member(
 # ----- 4. A gap in the watch where the history cannot be read -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: after a gap in the gateway watch, a post whose answer was lost "
-    "is sent again past the nonce window when the channel's history can't be read: posted twice",
-)
 async def test_a_post_whose_announcement_was_lost_is_not_posted_twice_without_history(
     running: Runtime, world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -479,11 +463,6 @@ async def test_a_gateway_only_incident_neither_holds_back_nor_doubles_a_court_re
 # ----- 8. The host's clock put right in the middle of an uncertain send -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: the nonce window is judged by the wall clock; set back 3 "
-    "minutes after an uncertain send, the retry skips the history look and the DM comes twice",
-)
 async def test_a_clock_put_back_3_minutes_mid_retry_sends_no_second_dm(
     running: Runtime, world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -585,11 +564,6 @@ async def _row_state_is(running: Runtime, source: str, state: str) -> bool:
 # ----- 10. Two members, one milestone each, and a gap in the watch -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #13: after a gap in the gateway watch, the history look takes the "
-    "other member's identical milestone post for the one never made: one post for two members",
-)
 async def test_two_members_same_milestone_after_a_gateway_gap_both_posted(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
