@@ -7,7 +7,8 @@ rules: the 3-second first response, respond-once, request bodies valid against D
 OpenAPI description (when present) and the hard limits the description leaves out.
 """
 
-from bot.sandbox.server import InteractionResult, Sandbox, SandboxError
+from bot.sandbox.base import InteractionResult, SandboxError
+from bot.sandbox.server import Sandbox
 from bot.sandbox.state import Channel, Guild, Member, Message, Role
 
 __all__ = [
