@@ -219,9 +219,9 @@ async def step_setup_and_meeting(world: DemoWorld) -> None:
     show_reply(coordinator, "/setup start", started)
     [plan] = started.messages
     await sandbox.click(coordinator, plan, "setup:zone", values=["America/New_York"])
-    await sandbox.click(coordinator, plan, "setup:create")
-    say(f"\n> {coordinator.name} picks Eastern time and presses Create and save")
-    show_message(plan)
+    done = await sandbox.click(coordinator, plan, "setup:create")
+    # The plan message, as it now reads: what was set up, and the checklist of what is left.
+    show_reply(coordinator, "/setup start: Eastern time, then Create and save", done)
     requests = await sandbox.slash(coordinator, world.general, "setup mentor-requests", turn="on")
     show_reply(coordinator, "/setup mentor-requests turn:on (#mentors is private)", requests)
     local = world.clock.now().astimezone(ZoneInfo(DEMO_ZONE)) + timedelta(days=3)

@@ -32,9 +32,14 @@ def about_embed() -> discord.Embed:
 
 
 # Discord hides commands marked Manage Server from a member with only the moderator role.
+# Said the same way wherever Muster says it: /help's footer (plain: a footer shows no bold),
+# /setup start's checklist.
+INTEGRATIONS_MENU = "Server Settings > Integrations > Muster > Manage"
+INTEGRATIONS_THEN = "then under Roles & Members add your moderator role."
+INTEGRATIONS_HOW = f"**{INTEGRATIONS_MENU}**, {INTEGRATIONS_THEN}"
 INTEGRATIONS_STEP = (
-    "If someone with your moderator role can't see these commands: Server Settings > "
-    "Integrations > Muster, then allow that role."
+    f"If someone with your moderator role can't see these commands: {INTEGRATIONS_MENU}, "
+    f"{INTEGRATIONS_THEN}"
 )
 
 

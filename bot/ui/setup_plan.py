@@ -16,11 +16,10 @@ import discord
 from bot.checks import guild_object
 from bot.services.guild_settings import Channel, GuildConfig, Role
 from bot.tree import services_of
-from bot.ui.embeds import CALM_BLUE, safe
+from bot.ui.embeds import CALM_BLUE, INTEGRATIONS_HOW, safe
 from bot.ui.setup import NEEDED_IN_CHANNELS
 
 BOT_ROLE_PATH = "Server Settings > Roles > Muster"
-INTEGRATIONS_PATH = "Server Settings > Integrations > Muster"
 # What Muster allows itself in each channel it makes, so a later @everyone change can't mute it.
 BOT_OVERWRITE = discord.PermissionOverwrite(
     view_channel=True, send_messages=True, embed_links=True, read_message_history=True
@@ -360,13 +359,13 @@ def _left_to_do(config: GuildConfig, plan: Plan) -> str:
     todo = []
     if config.moderator_role_id is None:
         todo.append(
-            f"Choose a moderator role (`/setup start` > {CHOOSE_MYSELF} > Roles), and let it "
-            "see the mentors' channel (Edit Channel > Permissions). Until then, only people "
-            "with Manage Server can use the moderator commands."
+            'Choose a moderator role: run `/setup start` again and pick it under "Your '
+            'moderator role". Until then, only people with Manage Server can use the '
+            "moderator commands."
         )
     todo.append(
-        f"Let your moderator role see the moderator commands: **{INTEGRATIONS_PATH}**, then "
-        "under Roles & Members add that role. Discord hides them from it until you do."
+        f"Let your moderator role see the moderator commands: {INTEGRATIONS_HOW} Discord "
+        "hides them from it until you do."
     )
     if config.mentor_role_id is not None:
         todo.append(
