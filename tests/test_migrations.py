@@ -195,3 +195,41 @@ async def test_0013_gives_each_block_a_row_and_pads_remembered_choices(
         assert len(choices) == 2  # unpadded again: "named" and "anonymous"
     finally:
         await engine.dispose()
+
+
+async def test_0022_seals_the_owners_of_measure_opt_ins(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """An opt-in of 0021 (user id in the clear) is its member's after 0022 with no user id
+    left; the way down puts the user id back."""
+    from bot.services.crypto import seal
+    from bot.services.measures.service import OPTIN_CONTEXT, OPTIN_SIZES, MeasureService
+
+    keyring = Keyring.generate()
+    engine = create_engine(make_settings())
+    try:
+        await migrate.upgrade(engine, "0021", keyring=keyring)
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("INSERT INTO measure_optins (user_id, measure, timezone) "
+                     "VALUES (:u, :m, 'UTC')"),
+                {"u": USER, "m": seal(keyring, "phq8", context=OPTIN_CONTEXT, sizes=OPTIN_SIZES)},
+            )  # fmt: skip
+        await migrate.upgrade(engine, keyring=keyring)
+        await migrate.check(engine)
+        async with engine.connect() as connection:
+            columns = await connection.run_sync(
+                lambda sync: {c["name"] for c in inspect(sync).get_columns("measure_optins")}
+            )
+        assert "user_id" not in columns
+        sessions = create_session_factory(engine)
+        clock = FakeClock(datetime.now(UTC))
+        measures = MeasureService(sessions, clock, keyring, Scheduler(sessions, clock))
+        assert [o.code for o in await measures.opted_in(USER)] == ["phq8"]
+        assert await measures.opted_in(USER + 1) == []
+        await migrate.downgrade(engine, "0021", keyring=keyring)
+        async with engine.connect() as connection:
+            users = (await connection.execute(text("SELECT user_id FROM measure_optins"))).all()
+        assert users == [(USER,)]
+    finally:
+        await engine.dispose()

@@ -425,12 +425,13 @@ class TaperSymptomCheck(Base):
 
 class MeasureOptIn(Base):
     """A member's opt-in to one measure, prompted by DM on its cadence. The measure itself is
-    sealed: that a member tracks, say, PTSD symptoms is not in the clear."""
+    sealed, and so is its owner (R23): neither who takes questionnaires nor that a member
+    tracks, say, PTSD symptoms is in the clear."""
 
     __tablename__ = "measure_optins"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    owner: Mapped[bytes] = mapped_column(LargeBinary)
     measure: Mapped[bytes] = mapped_column(LargeBinary)
     timezone: Mapped[str] = mapped_column(String(64))
 

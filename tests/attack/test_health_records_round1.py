@@ -225,11 +225,6 @@ async def test_dump_step_dm_timing_does_not_tie_the_step_to_the_member(
 # ----- 4. the dump: who takes a questionnaire -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #14: measure_optins keeps the user id in the clear: the dump "
-    "lists every member who takes a questionnaire, and how many",
-)
 async def test_dump_does_not_list_who_takes_questionnaires(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -254,11 +249,6 @@ async def test_dump_does_not_list_who_takes_questionnaires(
 # ----- 5. the dump: which questionnaire, from the prompts' cadence -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #14: measure prompts are measure:<opt-in id> with due times 14 or "
-    "~30 days apart: with measure_optins.user_id the dump tells PHQ-8/GAD-7 from PCL-5/AUDIT-C",
-)
 async def test_dump_does_not_tell_which_questionnaire_a_member_takes(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:

@@ -40,7 +40,7 @@ class MeasureData:
         self._owners = Owners(keyring)
 
     async def export(self, session: AsyncSession, user_id: int) -> dict[str, list[dict[str, Any]]]:
-        optins = await session.scalars(select(MeasureOptIn).where(MeasureOptIn.user_id == user_id))
+        optins = await owned_rows(session, self._owners, MeasureOptIn, user_id)
         results = await owned_rows(session, self._owners, MeasureResult, user_id)
         drafts = await owned_rows(session, self._owners, MeasureDraft, user_id)
         shown: list[dict[str, Any]] = []
@@ -73,9 +73,7 @@ class MeasureData:
         }  # fmt: skip
 
     async def delete(self, session: AsyncSession, user_id: int) -> dict[str, int]:
-        optin_ids = list(
-            await session.scalars(select(MeasureOptIn.id).where(MeasureOptIn.user_id == user_id))
-        )
+        optin_ids = [r.id for r in await owned_rows(session, self._owners, MeasureOptIn, user_id)]
         result_ids = [r.id for r in await owned_rows(session, self._owners, MeasureResult, user_id)]
         draft_ids = [r.id for r in await owned_rows(session, self._owners, MeasureDraft, user_id)]
         if optin_ids:
@@ -118,6 +116,7 @@ async def reencrypt(
 ) -> None:
     """Key rotation: every encrypted value of the measures under the current key."""
     for optin in await session.scalars(select(MeasureOptIn)):
+        optin.owner = owner("measure_optins", optin.owner)
         optin.measure = rotate(optin.measure, OPTIN_CONTEXT, OPTIN_SIZES)
     for draft in await session.scalars(select(MeasureDraft)):
         draft.owner = owner("measure_drafts", draft.owner)
