@@ -87,7 +87,7 @@ async def test_several_steps_at_once_a_bad_line_refused_privately_and_the_plan_s
     assert all(str(member.id).encode() not in row.owner for row in stored)
 
 
-async def test_the_reminder_comes_at_the_members_daily_prompt_time_if_they_have_one(
+async def test_the_reminder_comes_at_nine_local_even_with_a_daily_prompt_at_another_time(
     running: Runtime, world: World
 ) -> None:
     sandbox = world.sandbox
@@ -97,7 +97,8 @@ async def test_the_reminder_comes_at_the_members_daily_prompt_time_if_they_have_
         world.member, world.general, "meds plan add", date="2027-01-10", dose="10 mg"
     )
     [step] = await running.services.taper.steps(world.member.id)
-    assert await states(running, step.id) == [(datetime(2027, 1, 11, 1, tzinfo=UTC), PENDING)]
+    # 9:00 in New York (14:00 UTC), not 8pm: the prompt's time is stored beside the user id.
+    assert await states(running, step.id) == [(datetime(2027, 1, 10, 14, tzinfo=UTC), PENDING)]
 
 
 async def test_editing_moves_the_reminder_and_cancelling_stops_it(

@@ -154,11 +154,6 @@ async def test_dump_step_reminders_zone_does_not_name_who_has_a_plan(
 # ----- 2. the dump: a step reminder comes at the member's daily prompt time -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #14: a step reminder is due at the member's daily prompt time, "
-    "which checkin_prompts keeps in the clear with the user id: the dump names who has a plan",
-)
 async def test_dump_step_reminder_time_does_not_name_who_has_a_plan(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:

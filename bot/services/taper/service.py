@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import SessionFactory
-from bot.db.models import CheckinPrompt, Occurrence, TaperStep, TaperSymptomCheck
+from bot.db.models import Occurrence, TaperStep, TaperSymptomCheck
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import LATE, PENDING, SENT, Delivery, Due, RowKind, Scheduler
@@ -26,11 +26,11 @@ from bot.services.crypto import UnreadableError, decrypt_or_none, encrypt, seal,
 from bot.services.ownership import Owners, keyed_digest, owned_rows
 from bot.services.reminders import LATE_LIMIT, LATE_NOTE_AFTER
 from bot.services.taper.rules import (
-    DEFAULT_REMINDER_AT,
     DOSE_MAX,
     FINISH,
     MAX_STEPS,
     NOTE_MAX,
+    REMINDER_AT,
     SEVERITY,
     SYMPTOM_WINDOW_DAYS,
     StepText,
@@ -208,7 +208,6 @@ class TaperService:
                     raise UserFacingError(
                         f"A plan holds up to {MAX_STEPS} steps; yours has {have}."
                     )
-                at, reminder_zone = await self._reminder_time(session, user_id, zone)
                 rows = []
                 for digest, step in zip(digests, steps, strict=True):
                     row = TaperStep(
@@ -220,9 +219,7 @@ class TaperService:
                     session.add(row)
                     rows.append(row)
                 await session.flush()
-                booked = [
-                    await self._book(session, row, user_id, at, reminder_zone) for row in rows
-                ]
+                booked = [await self._book(session, row, user_id, zone) for row in rows]
                 views = await self._views(session, rows)
         except IntegrityError:
             async with self._sessions() as session:
@@ -278,8 +275,7 @@ class TaperService:
             row.step_on = step.on
             row.details_encrypted = self._seal_details(row.request_digest, step)
             await Scheduler.cancel(session, TAPER_STEP.source(row.id), now)
-            at, reminder_zone = await self._reminder_time(session, user_id, zone)
-            booked = await self._book(session, row, user_id, at, reminder_zone)
+            booked = await self._book(session, row, user_id, zone)
             [view] = await self._views(session, [row])
         await self._wake([booked])
         return view
@@ -450,26 +446,14 @@ class TaperService:
         latest = max(rows, key=lambda row: (row.step_on, row.id))
         return SymptomOffer(latest.step_on, read_details(self._keyring, latest)["dose"])
 
-    async def _reminder_time(
-        self, session: AsyncSession, user_id: int, zone: str
-    ) -> tuple[time, str]:
-        """The member's daily prompt time and zone if they have one; else 09:00 in `zone`."""
-        prompt = (
-            await session.execute(
-                select(CheckinPrompt.local_time, CheckinPrompt.timezone).where(
-                    CheckinPrompt.user_id == user_id
-                )
-            )
-        ).first()
-        if prompt is None:
-            return DEFAULT_REMINDER_AT, zone
-        return time.fromisoformat(prompt[0]), prompt[1]
-
     async def _book(
-        self, session: AsyncSession, row: TaperStep, user_id: int, at: time, zone: str
+        self, session: AsyncSession, row: TaperStep, user_id: int, zone: str
     ) -> datetime | None:
+        """The step's reminder, at REMINDER_AT in the member's zone. Never at their daily
+        prompt time: checkin_prompts keeps that beside their user id, so a reminder due then
+        would name who has a plan."""
         now = self._clock.now()
-        due = reminder_moment(row.step_on, at, zone)
+        due = reminder_moment(row.step_on, REMINDER_AT, zone)
         if due <= now:
             if row.step_on != now.astimezone(ZoneInfo(zone)).date():
                 return None  # a step of a day gone by: nothing to remind of
