@@ -233,3 +233,46 @@ async def test_0022_seals_the_owners_of_measure_opt_ins(
         assert users == [(USER,)]
     finally:
         await engine.dispose()
+
+
+async def test_0023_seals_the_dates_of_taper_steps(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """A step of 0022 (date in the clear) keeps its date, dose and owner after 0023, with
+    no date left in the clear; the way down puts the date back."""
+    from bot.services.crypto import seal
+    from bot.services.taper import TaperService
+    from bot.services.taper.service import DETAIL_SIZES, step_context
+
+    keyring = Keyring.generate()
+    owners = Owners(keyring)
+    engine = create_engine(make_settings())
+    try:
+        await migrate.upgrade(engine, "0022", keyring=keyring)
+        details = json.dumps({"dose": "20 mg", "note": None})
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("INSERT INTO taper_steps (owner, request_digest, step_on, details_encrypted) "
+                     "VALUES (:o, 'd1', :s, :e)"),
+                {"o": owners.seal_user("taper_steps", USER), "s": date(2026, 10, 5),
+                 "e": seal(keyring, details, context=step_context("d1"), sizes=DETAIL_SIZES)},
+            )  # fmt: skip
+        await migrate.upgrade(engine, keyring=keyring)
+        await migrate.check(engine)
+        async with engine.connect() as connection:
+            columns = await connection.run_sync(
+                lambda sync: {c["name"] for c in inspect(sync).get_columns("taper_steps")}
+            )
+        assert "step_on" not in columns
+        sessions = create_session_factory(engine)
+        clock = FakeClock(datetime(2026, 10, 10, tzinfo=UTC))
+        taper = TaperService(sessions, clock, keyring, Scheduler(sessions, clock))
+        [step] = await taper.steps(USER)
+        assert (step.on, step.dose) == (date(2026, 10, 5), "20 mg")
+        assert await taper.plan_steps(USER, since=date(2026, 10, 6)) == []
+        await migrate.downgrade(engine, "0022", keyring=keyring)
+        async with engine.connect() as connection:
+            days = (await connection.execute(text("SELECT step_on FROM taper_steps"))).all()
+        assert [date.fromisoformat(str(day)) for (day,) in days] == [date(2026, 10, 5)]
+    finally:
+        await engine.dispose()

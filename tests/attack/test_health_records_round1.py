@@ -925,11 +925,6 @@ async def test_crisis_wording_in_refused_input_still_gets_the_crisis_lines(
 # ----- 25. the dump: the plan's dates, read without a key -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #14: taper_steps.step_on keeps each step's date in the clear "
-    "(beside its sealed dose): the dump reads the plan's schedule without any key",
-)
 async def test_dump_does_not_hold_the_plan_dates_in_the_clear(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:
