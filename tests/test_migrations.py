@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import inspect, text
@@ -19,7 +20,7 @@ from bot.db import migrate
 from bot.db.base import Base
 from bot.db.engine import create_engine, create_session_factory
 from bot.keys import Keyring
-from bot.scheduling import Scheduler
+from bot.scheduling import Due, Scheduler
 from bot.services.anonymous import AnonymousPostService
 from bot.services.checkins import CheckinDraft, CheckinService
 from bot.services.crypto import encrypt
@@ -274,5 +275,49 @@ async def test_0023_seals_the_dates_of_taper_steps(
         async with engine.connect() as connection:
             days = (await connection.execute(text("SELECT step_on FROM taper_steps"))).all()
         assert [date.fromisoformat(str(day)) for (day,) in days] == [date(2026, 10, 5)]
+    finally:
+        await engine.dispose()
+
+
+async def test_0024_seals_the_zones_of_measure_opt_ins(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """An opt-in of 0023 (zone in the clear) keeps its zone, sealed; the way down opens it."""
+    from bot.services.crypto import seal
+    from bot.services.measures.service import OPTIN_CONTEXT, OPTIN_SIZES, MeasureService
+
+    keyring = Keyring.generate()
+    engine = create_engine(make_settings())
+    try:
+        await migrate.upgrade(engine, "0023", keyring=keyring)
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("INSERT INTO measure_optins (owner, measure, timezone) "
+                     "VALUES (:o, :m, 'Pacific/Honolulu')"),
+                {"o": Owners(keyring).seal_user("measure_optins", USER),
+                 "m": seal(keyring, "phq8", context=OPTIN_CONTEXT, sizes=OPTIN_SIZES)},
+            )  # fmt: skip
+        await migrate.upgrade(engine, keyring=keyring)
+        await migrate.check(engine)
+        async with engine.connect() as connection:
+            [(sealed,)] = (await connection.execute(text("SELECT zone FROM measure_optins"))).all()
+        assert b"Honolulu" not in sealed
+        sessions = create_session_factory(engine)
+        clock = FakeClock(datetime.now(UTC))
+        measures = MeasureService(sessions, clock, keyring, Scheduler(sessions, clock))
+        async with engine.connect() as connection:
+            optin_id = (await connection.execute(text("SELECT id FROM measure_optins"))).scalar()
+        # Its prompt due now books the next one at 10:00 in the zone the row was sealed with.
+        due = Due(0, f"measure:{optin_id}", "measure", clock.now(), 0, {})
+        await measures.prepare(due, clock.now())
+        [optin] = await measures.opted_in(USER)
+        assert optin.code == "phq8"
+        assert optin.next_prompt is not None
+        local = optin.next_prompt.astimezone(ZoneInfo("Pacific/Honolulu"))
+        assert (local.hour, local.minute) == (10, 0)
+        await migrate.downgrade(engine, "0023", keyring=keyring)
+        async with engine.connect() as connection:
+            zones = (await connection.execute(text("SELECT timezone FROM measure_optins"))).all()
+        assert zones == [("Pacific/Honolulu",)]
     finally:
         await engine.dispose()

@@ -426,15 +426,16 @@ class TaperSymptomCheck(Base):
 
 class MeasureOptIn(Base):
     """A member's opt-in to one measure, prompted by DM on its cadence. The measure itself is
-    sealed, and so is its owner (R23): neither who takes questionnaires nor that a member
-    tracks, say, PTSD symptoms is in the clear."""
+    sealed, and so are its owner (R23) and zone: neither who takes questionnaires nor that a
+    member tracks, say, PTSD symptoms is in the clear."""
 
     __tablename__ = "measure_optins"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner: Mapped[bytes] = mapped_column(LargeBinary)
     measure: Mapped[bytes] = mapped_column(LargeBinary)
-    timezone: Mapped[str] = mapped_column(String(64))
+    # The member's zone for the prompt, sealed: member_settings ties a zone to a user id.
+    zone: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class MeasureDraft(Base):

@@ -20,8 +20,11 @@ from bot.services.measures.service import (
     OPTIN_CONTEXT,
     OPTIN_SIZES,
     RESULT_CONTEXT,
+    ZONE_CONTEXT,
+    ZONE_SIZES,
     open_draft,
     open_result,
+    zone_of,
 )
 from bot.services.ownership import Owners, owned_rows
 
@@ -57,7 +60,7 @@ class MeasureData:
         return {
             "measures_opted_in": [
                 {"measure": INSTRUMENTS[code].name if code in INSTRUMENTS else code,
-                 "timezone": row.timezone}
+                 "timezone": zone_of(self._keyring, row)}
                 for row in optins
                 if (code := _code(self._keyring, row)) is not None
             ],
@@ -118,6 +121,7 @@ async def reencrypt(
     for optin in await session.scalars(select(MeasureOptIn)):
         optin.owner = owner("measure_optins", optin.owner)
         optin.measure = rotate(optin.measure, OPTIN_CONTEXT, OPTIN_SIZES)
+        optin.zone = rotate(optin.zone, ZONE_CONTEXT, ZONE_SIZES)
     for draft in await session.scalars(select(MeasureDraft)):
         draft.owner = owner("measure_drafts", draft.owner)
         draft.data = rotate(draft.data, DRAFT_CONTEXT, DATA_SIZES)

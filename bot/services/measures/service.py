@@ -42,6 +42,8 @@ OPTIN_CONTEXT = "measure-optin"
 DRAFT_CONTEXT = "measure-draft"
 RESULT_CONTEXT = "measure-result:{digest}"
 OPTIN_SIZES = (16,)
+ZONE_CONTEXT = "measure-optin-zone"
+ZONE_SIZES = (64,)  # one length for every zone name
 DATA_SIZES = (512,)  # one length for every measure: the size says nothing of which
 ALREADY_DONE = "You've finished that one already; `/measures` shows your score."
 EXPIRED = (
@@ -131,6 +133,9 @@ class MeasureService:
         except UnreadableError:
             return None
 
+    def _seal_zone(self, zone: str) -> bytes:
+        return seal(self._keyring, zone, context=ZONE_CONTEXT, sizes=ZONE_SIZES)
+
     async def _optins(self, session: AsyncSession, user_id: int) -> dict[str, MeasureOptIn]:
         rows = await owned_rows(session, self._owners, MeasureOptIn, user_id)
         found: dict[str, MeasureOptIn] = {}
@@ -160,12 +165,12 @@ class MeasureService:
             rows = await self._optins(session, user_id)
             if code in rows:
                 row = rows[code]
-                row.timezone = zone
+                row.zone = self._seal_zone(zone)
             else:
                 row = MeasureOptIn(
                     owner=self._owners.seal_user(OPTINS, user_id),
                     measure=seal(self._keyring, code, context=OPTIN_CONTEXT, sizes=OPTIN_SIZES),
-                    timezone=zone,
+                    zone=self._seal_zone(zone),
                 )
                 session.add(row)
                 await session.flush()
@@ -198,7 +203,7 @@ class MeasureService:
             if row is None or code is None:
                 return Delivery("cancelled", "the member stopped this measure")
             measure = instrument(code)
-            zone = row.timezone
+            zone = zone_of(self._keyring, row)
             last_day = due.due_at.astimezone(ZoneInfo(zone)).date()
             following = local_prompt(add_cadence(last_day, measure), zone)
             while following <= now:
@@ -373,6 +378,14 @@ def _shown(
         measure.code, measure.name, taken_at.astimezone(UTC), total, measure.max_total,
         band_of(measure, total), measure.cut_note, measure.needs_crisis_lines(answers),
     )  # fmt: skip
+
+
+def zone_of(keyring: Keyring, row: MeasureOptIn) -> str:
+    try:
+        return unseal(keyring, row.zone, context=ZONE_CONTEXT)
+    except UnreadableError:
+        log.warning("A measure opt-in's zone could not be read")
+        return "UTC"
 
 
 def user_of(owners: Owners, row: MeasureOptIn) -> int | None:
