@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -20,6 +21,7 @@ from bot.sandbox import InteractionResult, Message, SandboxError
 from bot.services.measures import EXPIRED, NOT_A_DIAGNOSIS, instrument
 from bot.services.measures.chart import TREND_SIZE
 from tests.conftest import World, deliveries_settled
+from tests.test_attacker import take_dump
 
 
 def _button(message: Message, prefix: str) -> str:
@@ -209,3 +211,25 @@ async def test_mydata_export_and_delete_cover_measures(
     await clock.advance(timedelta(hours=19, minutes=1))  # when GAD-7's first prompt was due
     await deliveries_settled(running, clock)
     assert len(sandbox.dms_to(world.member)) == 1  # the export; no prompt after deletion
+
+
+async def test_the_dump_holds_no_opt_in_owner_or_zone_in_the_clear(
+    running: Runtime, world: World
+) -> None:
+    """member_settings ties a zone in the clear to a user id: an opt-in's zone in the clear
+    would name its member wherever zones differ, so it is sealed like its owner."""
+    sandbox = world.sandbox
+    await sandbox.slash(world.member, world.general, "settings timezone", zone="Pacific/Honolulu")
+    panel = await sandbox.slash(world.member, world.general, "measures")
+    on = await sandbox.click(world.member, panel.messages[-1], "measures:on:pcl5")
+    assert "PCL-5 is on" in on.text
+    dump = await take_dump(running)
+    [optin] = dump.rows["measure_optins"]
+    clear = [c for c, v in optin.items() if v in ("Pacific/Honolulu", world.member.id)]
+    assert clear == [], f"the opt-in names its member: {clear}"
+    [shown] = await running.services.measures.opted_in(world.member.id)
+    assert shown.code == "pcl5"
+    assert shown.next_prompt is not None
+    # Still prompted at 10:00 in the member's zone: the sealed zone opens.
+    local = shown.next_prompt.astimezone(ZoneInfo("Pacific/Honolulu"))
+    assert (local.hour, local.minute) == (10, 0)

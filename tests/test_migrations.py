@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import inspect, text
@@ -19,7 +20,7 @@ from bot.db import migrate
 from bot.db.base import Base
 from bot.db.engine import create_engine, create_session_factory
 from bot.keys import Keyring
-from bot.scheduling import Scheduler
+from bot.scheduling import Due, Scheduler
 from bot.services.anonymous import AnonymousPostService
 from bot.services.checkins import CheckinDraft, CheckinService
 from bot.services.crypto import encrypt
@@ -193,5 +194,130 @@ async def test_0013_gives_each_block_a_row_and_pads_remembered_choices(
             }  # fmt: skip
         assert blocks == [(GUILD, owners.tag("block", GUILD, f"u:{USER}"))]
         assert len(choices) == 2  # unpadded again: "named" and "anonymous"
+    finally:
+        await engine.dispose()
+
+
+async def test_0022_seals_the_owners_of_measure_opt_ins(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """An opt-in of 0021 (user id in the clear) is its member's after 0022 with no user id
+    left; the way down puts the user id back."""
+    from bot.services.crypto import seal
+    from bot.services.measures.service import OPTIN_CONTEXT, OPTIN_SIZES, MeasureService
+
+    keyring = Keyring.generate()
+    engine = create_engine(make_settings())
+    try:
+        await migrate.upgrade(engine, "0021", keyring=keyring)
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("INSERT INTO measure_optins (user_id, measure, timezone) "
+                     "VALUES (:u, :m, 'UTC')"),
+                {"u": USER, "m": seal(keyring, "phq8", context=OPTIN_CONTEXT, sizes=OPTIN_SIZES)},
+            )  # fmt: skip
+        await migrate.upgrade(engine, keyring=keyring)
+        await migrate.check(engine)
+        async with engine.connect() as connection:
+            columns = await connection.run_sync(
+                lambda sync: {c["name"] for c in inspect(sync).get_columns("measure_optins")}
+            )
+        assert "user_id" not in columns
+        sessions = create_session_factory(engine)
+        clock = FakeClock(datetime.now(UTC))
+        measures = MeasureService(sessions, clock, keyring, Scheduler(sessions, clock))
+        assert [o.code for o in await measures.opted_in(USER)] == ["phq8"]
+        assert await measures.opted_in(USER + 1) == []
+        await migrate.downgrade(engine, "0021", keyring=keyring)
+        async with engine.connect() as connection:
+            users = (await connection.execute(text("SELECT user_id FROM measure_optins"))).all()
+        assert users == [(USER,)]
+    finally:
+        await engine.dispose()
+
+
+async def test_0023_seals_the_dates_of_taper_steps(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """A step of 0022 (date in the clear) keeps its date, dose and owner after 0023, with
+    no date left in the clear; the way down puts the date back."""
+    from bot.services.crypto import seal
+    from bot.services.taper import TaperService
+    from bot.services.taper.service import DETAIL_SIZES, step_context
+
+    keyring = Keyring.generate()
+    owners = Owners(keyring)
+    engine = create_engine(make_settings())
+    try:
+        await migrate.upgrade(engine, "0022", keyring=keyring)
+        details = json.dumps({"dose": "20 mg", "note": None})
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("INSERT INTO taper_steps (owner, request_digest, step_on, details_encrypted) "
+                     "VALUES (:o, 'd1', :s, :e)"),
+                {"o": owners.seal_user("taper_steps", USER), "s": date(2026, 10, 5),
+                 "e": seal(keyring, details, context=step_context("d1"), sizes=DETAIL_SIZES)},
+            )  # fmt: skip
+        await migrate.upgrade(engine, keyring=keyring)
+        await migrate.check(engine)
+        async with engine.connect() as connection:
+            columns = await connection.run_sync(
+                lambda sync: {c["name"] for c in inspect(sync).get_columns("taper_steps")}
+            )
+        assert "step_on" not in columns
+        sessions = create_session_factory(engine)
+        clock = FakeClock(datetime(2026, 10, 10, tzinfo=UTC))
+        taper = TaperService(sessions, clock, keyring, Scheduler(sessions, clock))
+        [step] = await taper.steps(USER)
+        assert (step.on, step.dose) == (date(2026, 10, 5), "20 mg")
+        assert await taper.plan_steps(USER, since=date(2026, 10, 6)) == []
+        await migrate.downgrade(engine, "0022", keyring=keyring)
+        async with engine.connect() as connection:
+            days = (await connection.execute(text("SELECT step_on FROM taper_steps"))).all()
+        assert [date.fromisoformat(str(day)) for (day,) in days] == [date(2026, 10, 5)]
+    finally:
+        await engine.dispose()
+
+
+async def test_0024_seals_the_zones_of_measure_opt_ins(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """An opt-in of 0023 (zone in the clear) keeps its zone, sealed; the way down opens it."""
+    from bot.services.crypto import seal
+    from bot.services.measures.service import OPTIN_CONTEXT, OPTIN_SIZES, MeasureService
+
+    keyring = Keyring.generate()
+    engine = create_engine(make_settings())
+    try:
+        await migrate.upgrade(engine, "0023", keyring=keyring)
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("INSERT INTO measure_optins (owner, measure, timezone) "
+                     "VALUES (:o, :m, 'Pacific/Honolulu')"),
+                {"o": Owners(keyring).seal_user("measure_optins", USER),
+                 "m": seal(keyring, "phq8", context=OPTIN_CONTEXT, sizes=OPTIN_SIZES)},
+            )  # fmt: skip
+        await migrate.upgrade(engine, keyring=keyring)
+        await migrate.check(engine)
+        async with engine.connect() as connection:
+            [(sealed,)] = (await connection.execute(text("SELECT zone FROM measure_optins"))).all()
+        assert b"Honolulu" not in sealed
+        sessions = create_session_factory(engine)
+        clock = FakeClock(datetime.now(UTC))
+        measures = MeasureService(sessions, clock, keyring, Scheduler(sessions, clock))
+        async with engine.connect() as connection:
+            optin_id = (await connection.execute(text("SELECT id FROM measure_optins"))).scalar()
+        # Its prompt due now books the next one at 10:00 in the zone the row was sealed with.
+        due = Due(0, f"measure:{optin_id}", "measure", clock.now(), 0, {})
+        await measures.prepare(due, clock.now())
+        [optin] = await measures.opted_in(USER)
+        assert optin.code == "phq8"
+        assert optin.next_prompt is not None
+        local = optin.next_prompt.astimezone(ZoneInfo("Pacific/Honolulu"))
+        assert (local.hour, local.minute) == (10, 0)
+        await migrate.downgrade(engine, "0023", keyring=keyring)
+        async with engine.connect() as connection:
+            zones = (await connection.execute(text("SELECT timezone FROM measure_optins"))).all()
+        assert zones == [("Pacific/Honolulu",)]
     finally:
         await engine.dispose()

@@ -84,10 +84,11 @@ async def test_several_steps_at_once_a_bad_line_refused_privately_and_the_plan_s
     async with running.sessions() as session:
         stored = list(await session.scalars(select(TaperStep)))
     assert all(b"10 mg" not in row.details_encrypted for row in stored)
+    assert all(b"2027-01-10" not in row.day for row in stored)  # nor its date
     assert all(str(member.id).encode() not in row.owner for row in stored)
 
 
-async def test_the_reminder_comes_at_the_members_daily_prompt_time_if_they_have_one(
+async def test_the_reminder_comes_at_nine_local_even_with_a_daily_prompt_at_another_time(
     running: Runtime, world: World
 ) -> None:
     sandbox = world.sandbox
@@ -97,7 +98,8 @@ async def test_the_reminder_comes_at_the_members_daily_prompt_time_if_they_have_
         world.member, world.general, "meds plan add", date="2027-01-10", dose="10 mg"
     )
     [step] = await running.services.taper.steps(world.member.id)
-    assert await states(running, step.id) == [(datetime(2027, 1, 11, 1, tzinfo=UTC), PENDING)]
+    # 9:00 in New York (14:00 UTC), not 8pm: the prompt's time is stored beside the user id.
+    assert await states(running, step.id) == [(datetime(2027, 1, 10, 14, tzinfo=UTC), PENDING)]
 
 
 async def test_editing_moves_the_reminder_and_cancelling_stops_it(
@@ -305,13 +307,13 @@ async def test_key_rotation_rewrites_the_plan_the_checks_and_the_reminders_owner
     new_key = Keyring.generate("k2").encryption_keys["k2"]
     rotated = Keyring(old.pseudonym_key, {"k2": new_key, "k1": old.encryption_keys["k1"]}, "k2")
     report = await RetentionService(sessions, clock, rotated).reencrypt()
-    # Two steps (owner and dose each), one check (owner and data), one reminder's owner
-    # and zone.
-    assert (report.reencrypted, report.unreadable) == (2 * 2 + 2 + 2, 0)
+    # Two steps (owner, dose and date each), one check (owner and data), one reminder's
+    # owner and zone.
+    assert (report.reencrypted, report.unreadable) == (2 * 3 + 2 + 2, 0)
     only_new = Keyring(old.pseudonym_key, {"k2": new_key}, "k2")
     after = TaperService(sessions, clock, only_new, scheduler)
-    assert [(s.dose, s.note) for s in await after.steps(USER)] == [
-        ("10 mg", None), ("5 mg", "a note"),
+    assert [(s.on.isoformat(), s.dose, s.note) for s in await after.steps(USER)] == [
+        ("2026-11-21", "10 mg", None), ("2027-01-10", "5 mg", "a note"),
     ]  # fmt: skip
     [check] = await after.symptom_checks(USER)
     assert (check.symptoms, check.severity) == (("nausea",), 1)

@@ -391,8 +391,9 @@ class MentorRequest(Base):
 
 class TaperStep(Base):
     """One step of a member's taper plan, exactly as their prescriber set it: the dose as
-    written and a note, encrypted; the date in the clear, like a medication change's, since
-    the step's reminder is booked for it anyway."""
+    written and a note, encrypted, and its date sealed apart (one length for every date): a
+    dump holds no schedule. Plans are small, so a member's steps are filtered by date after
+    opening them."""
 
     __tablename__ = "taper_steps"
     # Never reused on SQLite: a step's reminder is "taper:<id>", and a removed step's
@@ -402,7 +403,7 @@ class TaperStep(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner: Mapped[bytes] = mapped_column(LargeBinary)
     request_digest: Mapped[str] = mapped_column(String(64), unique=True)
-    step_on: Mapped[date] = mapped_column(Date, index=True)
+    day: Mapped[bytes] = mapped_column(LargeBinary)
     details_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
 
 
@@ -425,14 +426,16 @@ class TaperSymptomCheck(Base):
 
 class MeasureOptIn(Base):
     """A member's opt-in to one measure, prompted by DM on its cadence. The measure itself is
-    sealed: that a member tracks, say, PTSD symptoms is not in the clear."""
+    sealed, and so are its owner (R23) and zone: neither who takes questionnaires nor that a
+    member tracks, say, PTSD symptoms is in the clear."""
 
     __tablename__ = "measure_optins"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    owner: Mapped[bytes] = mapped_column(LargeBinary)
     measure: Mapped[bytes] = mapped_column(LargeBinary)
-    timezone: Mapped[str] = mapped_column(String(64))
+    # The member's zone for the prompt, sealed: member_settings ties a zone to a user id.
+    zone: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class MeasureDraft(Base):

@@ -154,11 +154,6 @@ async def test_dump_step_reminders_zone_does_not_name_who_has_a_plan(
 # ----- 2. the dump: a step reminder comes at the member's daily prompt time -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #14: a step reminder is due at the member's daily prompt time, "
-    "which checkin_prompts keeps in the clear with the user id: the dump names who has a plan",
-)
 async def test_dump_step_reminder_time_does_not_name_who_has_a_plan(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -225,11 +220,6 @@ async def test_dump_step_dm_timing_does_not_tie_the_step_to_the_member(
 # ----- 4. the dump: who takes a questionnaire -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #14: measure_optins keeps the user id in the clear: the dump "
-    "lists every member who takes a questionnaire, and how many",
-)
 async def test_dump_does_not_list_who_takes_questionnaires(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -254,11 +244,6 @@ async def test_dump_does_not_list_who_takes_questionnaires(
 # ----- 5. the dump: which questionnaire, from the prompts' cadence -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #14: measure prompts are measure:<opt-in id> with due times 14 or "
-    "~30 days apart: with measure_optins.user_id the dump tells PHQ-8/GAD-7 from PCL-5/AUDIT-C",
-)
 async def test_dump_does_not_tell_which_questionnaire_a_member_takes(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -940,11 +925,6 @@ async def test_crisis_wording_in_refused_input_still_gets_the_crisis_lines(
 # ----- 25. the dump: the plan's dates, read without a key -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #14: taper_steps.step_on keeps each step's date in the clear "
-    "(beside its sealed dose): the dump reads the plan's schedule without any key",
-)
 async def test_dump_does_not_hold_the_plan_dates_in_the_clear(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:

@@ -20,8 +20,11 @@ from bot.services.measures.service import (
     OPTIN_CONTEXT,
     OPTIN_SIZES,
     RESULT_CONTEXT,
+    ZONE_CONTEXT,
+    ZONE_SIZES,
     open_draft,
     open_result,
+    zone_of,
 )
 from bot.services.ownership import Owners, owned_rows
 
@@ -40,7 +43,7 @@ class MeasureData:
         self._owners = Owners(keyring)
 
     async def export(self, session: AsyncSession, user_id: int) -> dict[str, list[dict[str, Any]]]:
-        optins = await session.scalars(select(MeasureOptIn).where(MeasureOptIn.user_id == user_id))
+        optins = await owned_rows(session, self._owners, MeasureOptIn, user_id)
         results = await owned_rows(session, self._owners, MeasureResult, user_id)
         drafts = await owned_rows(session, self._owners, MeasureDraft, user_id)
         shown: list[dict[str, Any]] = []
@@ -57,7 +60,7 @@ class MeasureData:
         return {
             "measures_opted_in": [
                 {"measure": INSTRUMENTS[code].name if code in INSTRUMENTS else code,
-                 "timezone": row.timezone}
+                 "timezone": zone_of(self._keyring, row)}
                 for row in optins
                 if (code := _code(self._keyring, row)) is not None
             ],
@@ -73,9 +76,7 @@ class MeasureData:
         }  # fmt: skip
 
     async def delete(self, session: AsyncSession, user_id: int) -> dict[str, int]:
-        optin_ids = list(
-            await session.scalars(select(MeasureOptIn.id).where(MeasureOptIn.user_id == user_id))
-        )
+        optin_ids = [r.id for r in await owned_rows(session, self._owners, MeasureOptIn, user_id)]
         result_ids = [r.id for r in await owned_rows(session, self._owners, MeasureResult, user_id)]
         draft_ids = [r.id for r in await owned_rows(session, self._owners, MeasureDraft, user_id)]
         if optin_ids:
@@ -118,7 +119,9 @@ async def reencrypt(
 ) -> None:
     """Key rotation: every encrypted value of the measures under the current key."""
     for optin in await session.scalars(select(MeasureOptIn)):
+        optin.owner = owner("measure_optins", optin.owner)
         optin.measure = rotate(optin.measure, OPTIN_CONTEXT, OPTIN_SIZES)
+        optin.zone = rotate(optin.zone, ZONE_CONTEXT, ZONE_SIZES)
     for draft in await session.scalars(select(MeasureDraft)):
         draft.owner = owner("measure_drafts", draft.owner)
         draft.data = rotate(draft.data, DRAFT_CONTEXT, DATA_SIZES)

@@ -37,10 +37,13 @@ PROMPT_LATE_LIMIT = timedelta(days=1)  # later than this, the next one is soon e
 DRAFT_KEPT = timedelta(days=1)  # a page left this long expires quietly
 # A questionnaire filled in this close before its prompt is due makes the prompt unneeded.
 RECENT_ENOUGH = timedelta(days=3)
+OPTINS = "measure_optins"
 OPTIN_CONTEXT = "measure-optin"
 DRAFT_CONTEXT = "measure-draft"
 RESULT_CONTEXT = "measure-result:{digest}"
 OPTIN_SIZES = (16,)
+ZONE_CONTEXT = "measure-optin-zone"
+ZONE_SIZES = (64,)  # one length for every zone name
 DATA_SIZES = (512,)  # one length for every measure: the size says nothing of which
 ALREADY_DONE = "You've finished that one already; `/measures` shows your score."
 EXPIRED = (
@@ -130,8 +133,11 @@ class MeasureService:
         except UnreadableError:
             return None
 
+    def _seal_zone(self, zone: str) -> bytes:
+        return seal(self._keyring, zone, context=ZONE_CONTEXT, sizes=ZONE_SIZES)
+
     async def _optins(self, session: AsyncSession, user_id: int) -> dict[str, MeasureOptIn]:
-        rows = await session.scalars(select(MeasureOptIn).where(MeasureOptIn.user_id == user_id))
+        rows = await owned_rows(session, self._owners, MeasureOptIn, user_id)
         found: dict[str, MeasureOptIn] = {}
         for row in rows:
             code = self._code_of(row)
@@ -159,12 +165,12 @@ class MeasureService:
             rows = await self._optins(session, user_id)
             if code in rows:
                 row = rows[code]
-                row.timezone = zone
+                row.zone = self._seal_zone(zone)
             else:
                 row = MeasureOptIn(
-                    user_id=user_id,
+                    owner=self._owners.seal_user(OPTINS, user_id),
                     measure=seal(self._keyring, code, context=OPTIN_CONTEXT, sizes=OPTIN_SIZES),
-                    timezone=zone,
+                    zone=self._seal_zone(zone),
                 )
                 session.add(row)
                 await session.flush()
@@ -197,7 +203,7 @@ class MeasureService:
             if row is None or code is None:
                 return Delivery("cancelled", "the member stopped this measure")
             measure = instrument(code)
-            zone = row.timezone
+            zone = zone_of(self._keyring, row)
             last_day = due.due_at.astimezone(ZoneInfo(zone)).date()
             following = local_prompt(add_cadence(last_day, measure), zone)
             while following <= now:
@@ -206,8 +212,10 @@ class MeasureService:
             await Scheduler.add(
                 session, source=due.source, kind=MEASURE.name, due_at=following, payload={}
             )
-            user_id = row.user_id
+            user_id = user_of(self._owners, row)
         await self._scheduler.scheduled(following)
+        if user_id is None:
+            return Delivery("cancelled", "whose opt-in this is could not be read")
         if now - due.due_at > PROMPT_LATE_LIMIT:
             return Delivery("skipped_late", "a prompt this late would only confuse", LATE)
         recent = [s for s in await self.scores(user_id) if s.code == code]
@@ -370,6 +378,26 @@ def _shown(
         measure.code, measure.name, taken_at.astimezone(UTC), total, measure.max_total,
         band_of(measure, total), measure.cut_note, measure.needs_crisis_lines(answers),
     )  # fmt: skip
+
+
+def zone_of(keyring: Keyring, row: MeasureOptIn) -> str:
+    try:
+        return unseal(keyring, row.zone, context=ZONE_CONTEXT)
+    except UnreadableError:
+        log.warning("A measure opt-in's zone could not be read")
+        return "UTC"
+
+
+def user_of(owners: Owners, row: MeasureOptIn) -> int | None:
+    """The opt-in's member, from its sealed owner (only "u:" owners: opt-ins came after
+    migration 0012)."""
+    identity = owners.identity_of(OPTINS, row.owner)
+    if identity is None or not identity.startswith("u:"):
+        return None
+    try:
+        return int(identity[2:])
+    except ValueError:
+        return None
 
 
 def open_result(keyring: Keyring, row: MeasureResult) -> dict[str, Any] | None:

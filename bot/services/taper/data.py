@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -20,7 +21,9 @@ from bot.services.taper.service import (
     TAPER_STEP,
     as_check,
     check_context,
+    day_context,
     read_check,
+    read_day,
     read_details,
     step_context,
     user_context,
@@ -40,13 +43,16 @@ class TaperData:
         self._owners = Owners(keyring)
 
     async def export(self, session: AsyncSession, user_id: int) -> dict[str, list[dict[str, Any]]]:
-        steps = await owned_rows(session, self._owners, TaperStep, user_id)
-        steps.sort(key=lambda row: (row.step_on, row.id))
+        steps = [
+            (read_day(self._keyring, row), row)
+            for row in await owned_rows(session, self._owners, TaperStep, user_id)
+        ]
+        steps.sort(key=lambda pair: (pair[0], pair[1].id))
         plan = []
-        for row in steps:
+        for on, row in steps:
             details = read_details(self._keyring, row)
             plan.append({
-                "date": row.step_on.isoformat(),
+                "date": on.isoformat() if on != date.min else UNREADABLE,
                 "dose": UNREADABLE if details["dose"] is None else details["dose"],
                 "note": details["note"], "set_by": f"your prescriber ({AS_SET})",
             })  # fmt: skip
@@ -89,6 +95,7 @@ async def rotate_taper(session: AsyncSession, rotate: Rotate, owner: Rotate) -> 
     for step in await session.scalars(select(TaperStep)):
         step.owner = owner(step.owner, STEPS)
         step.details_encrypted = rotate(step.details_encrypted, step_context(step.request_digest))
+        step.day = rotate(step.day, day_context(step.request_digest))
     for check in await session.scalars(select(TaperSymptomCheck)):
         check.owner = owner(check.owner, CHECKS)
         check.data = rotate(check.data, check_context(check.request_digest))

@@ -36,7 +36,7 @@ SEVERE_MESSAGE = (
     "988, then press 1."
 )
 SYMPTOM_WINDOW_DAYS = 14  # the step's day and the 14 days after it
-DEFAULT_REMINDER_AT = time(9, 0)  # local morning, unless the member has a daily prompt
+REMINDER_AT = time(9, 0)  # a step's reminder: local morning, the same for every member
 MAX_STEPS = 60  # in one plan
 MAX_LINES = 20  # in one submission
 DOSE_MAX, NOTE_MAX = 100, 200

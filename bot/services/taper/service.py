@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import SessionFactory
-from bot.db.models import CheckinPrompt, Occurrence, TaperStep, TaperSymptomCheck
+from bot.db.models import Occurrence, TaperStep, TaperSymptomCheck
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import LATE, PENDING, SENT, Delivery, Due, RowKind, Scheduler
@@ -26,11 +26,11 @@ from bot.services.crypto import UnreadableError, decrypt_or_none, encrypt, seal,
 from bot.services.ownership import Owners, keyed_digest, owned_rows
 from bot.services.reminders import LATE_LIMIT, LATE_NOTE_AFTER
 from bot.services.taper.rules import (
-    DEFAULT_REMINDER_AT,
     DOSE_MAX,
     FINISH,
     MAX_STEPS,
     NOTE_MAX,
+    REMINDER_AT,
     SEVERITY,
     SYMPTOM_WINDOW_DAYS,
     StepText,
@@ -61,11 +61,16 @@ def zone_context(step_id: int) -> str:
     return f"taper-zone:{step_id}"
 
 
+def day_context(digest: str) -> str:
+    return f"taper-day:{digest}"
+
+
 # The sealed lengths of a step's dose and note (JSON, non-ASCII escaped): every step written
 # in ASCII has the first (dose 100 + note 200 + the JSON around them), any other the second
 # (12 characters a code point at most). JSON reads past the padding.
 DETAIL_SIZES = (DOSE_MAX + NOTE_MAX + 64, 12 * (DOSE_MAX + NOTE_MAX) + 64)
 ZONE_SIZES = (64,)  # one length for every zone name: the sealed zone says nothing of which
+DAY_SIZES = (16,)  # an ISO date, padded
 
 
 def check_context(digest: str) -> str:
@@ -131,6 +136,20 @@ def read_details(keyring: Keyring, row: TaperStep) -> dict[str, Any]:
     if isinstance(details, dict) and isinstance(details.get("dose"), str):
         return {"dose": details["dose"], "note": details.get("note")}
     return {"dose": None, "note": None}
+
+
+def seal_day(keyring: Keyring, digest: str, on: date) -> bytes:
+    return seal(keyring, on.isoformat(), context=day_context(digest), sizes=DAY_SIZES)
+
+
+def read_day(keyring: Keyring, row: TaperStep) -> date:
+    """The step's date; date.min if no key opens it (its owner is sealed under the same key,
+    so such a step is not found as anyone's anyway)."""
+    try:
+        return date.fromisoformat(unseal(keyring, row.day, context=day_context(row.request_digest)))
+    except (UnreadableError, ValueError):
+        log.warning("A taper step's date could not be read")
+        return date.min
 
 
 def read_check(keyring: Keyring, row: TaperSymptomCheck) -> dict[str, Any] | None:
@@ -208,21 +227,18 @@ class TaperService:
                     raise UserFacingError(
                         f"A plan holds up to {MAX_STEPS} steps; yours has {have}."
                     )
-                at, reminder_zone = await self._reminder_time(session, user_id, zone)
                 rows = []
                 for digest, step in zip(digests, steps, strict=True):
                     row = TaperStep(
                         owner=self._owners.seal_user(STEPS, user_id),
                         request_digest=digest,
-                        step_on=step.on,
+                        day=seal_day(self._keyring, digest, step.on),
                         details_encrypted=self._seal_details(digest, step),
                     )
                     session.add(row)
                     rows.append(row)
                 await session.flush()
-                booked = [
-                    await self._book(session, row, user_id, at, reminder_zone) for row in rows
-                ]
+                booked = [await self._book(session, row, user_id, zone) for row in rows]
                 views = await self._views(session, rows)
         except IntegrityError:
             async with self._sessions() as session:
@@ -245,10 +261,10 @@ class TaperService:
         self, user_id: int, since: date | None = None, until: date | None = None
     ) -> list[PlanStep]:
         """The plan's steps dated within [since, until] (either end open), in date order."""
-        where = [TaperStep.step_on >= (since or date.min), TaperStep.step_on <= (until or date.max)]
         async with self._sessions() as session:
-            rows = await owned_rows(session, self._owners, TaperStep, user_id, *where)
-            return sorted(await self._views(session, rows), key=_order)
+            views = await self._views(session, await self._rows(session, user_id))
+        start, end = since or date.min, until or date.max
+        return sorted((v for v in views if start <= v.on <= end), key=_order)
 
     async def edit_step(
         self,
@@ -270,16 +286,15 @@ class TaperService:
                     "This step's dose could not be read with the keys I have now; "
                     "write it again in `dose`."
                 )
-            on = row.step_on if when is None else parse_day(when, zone, now)
+            on = read_day(self._keyring, row) if when is None else parse_day(when, zone, now)
             step = check_step(
                 on, dose if dose is not None else details["dose"],
                 note if note is not None else details["note"], self._today(zone),
             )  # fmt: skip
-            row.step_on = step.on
+            row.day = seal_day(self._keyring, row.request_digest, step.on)
             row.details_encrypted = self._seal_details(row.request_digest, step)
             await Scheduler.cancel(session, TAPER_STEP.source(row.id), now)
-            at, reminder_zone = await self._reminder_time(session, user_id, zone)
-            booked = await self._book(session, row, user_id, at, reminder_zone)
+            booked = await self._book(session, row, user_id, zone)
             [view] = await self._views(session, [row])
         await self._wake([booked])
         return view
@@ -399,7 +414,7 @@ class TaperService:
         return StepReminder(
             user_id=int(user),
             step_id=step_id,
-            on=row.step_on,
+            on=read_day(self._keyring, row),
             dose=details["dose"],
             note=details["note"],
             late_since=due.due_at if late else None,
@@ -439,39 +454,24 @@ class TaperService:
         return row
 
     async def _offer(self, session: AsyncSession, user_id: int, today: date) -> SymptomOffer | None:
-        rows = await owned_rows(
-            session, self._owners, TaperStep, user_id,
-            TaperStep.step_on >= today - timedelta(days=SYMPTOM_WINDOW_DAYS),
-            TaperStep.step_on <= today,
-        )  # fmt: skip
-        rows = [row for row in rows if in_symptom_window(row.step_on, today)]
-        if not rows:
+        dated = [(read_day(self._keyring, row), row) for row in await self._rows(session, user_id)]
+        dated = [(on, row) for on, row in dated if in_symptom_window(on, today)]
+        if not dated:
             return None
-        latest = max(rows, key=lambda row: (row.step_on, row.id))
-        return SymptomOffer(latest.step_on, read_details(self._keyring, latest)["dose"])
-
-    async def _reminder_time(
-        self, session: AsyncSession, user_id: int, zone: str
-    ) -> tuple[time, str]:
-        """The member's daily prompt time and zone if they have one; else 09:00 in `zone`."""
-        prompt = (
-            await session.execute(
-                select(CheckinPrompt.local_time, CheckinPrompt.timezone).where(
-                    CheckinPrompt.user_id == user_id
-                )
-            )
-        ).first()
-        if prompt is None:
-            return DEFAULT_REMINDER_AT, zone
-        return time.fromisoformat(prompt[0]), prompt[1]
+        on, latest = max(dated, key=lambda pair: (pair[0], pair[1].id))
+        return SymptomOffer(on, read_details(self._keyring, latest)["dose"])
 
     async def _book(
-        self, session: AsyncSession, row: TaperStep, user_id: int, at: time, zone: str
+        self, session: AsyncSession, row: TaperStep, user_id: int, zone: str
     ) -> datetime | None:
+        """The step's reminder, at REMINDER_AT in the member's zone. Never at their daily
+        prompt time: checkin_prompts keeps that beside their user id, so a reminder due then
+        would name who has a plan."""
         now = self._clock.now()
-        due = reminder_moment(row.step_on, at, zone)
+        on = read_day(self._keyring, row)
+        due = reminder_moment(on, REMINDER_AT, zone)
         if due <= now:
-            if row.step_on != now.astimezone(ZoneInfo(zone)).date():
+            if on != now.astimezone(ZoneInfo(zone)).date():
                 return None  # a step of a day gone by: nothing to remind of
             sent = await session.scalar(
                 select(Occurrence.id).where(
@@ -509,7 +509,7 @@ class TaperService:
             ).all()
         )
         return [
-            PlanStep(row.id, row.step_on, **read_details(self._keyring, row),
+            PlanStep(row.id, read_day(self._keyring, row), **read_details(self._keyring, row),
                      reminder_at=pending.get(TAPER_STEP.source(row.id)))
             for row in rows
         ]  # fmt: skip
