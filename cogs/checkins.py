@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from bot.db.engine import DATABASE_ERRORS
 from bot.delivery import CANNOT_DM, SEND_ERRORS, find_sent, send_failure, send_once
-from bot.dm import send_dm
+from bot.dm import dm_outcome
 from bot.errors import UserFacingError
 from bot.groups import MemberGroup, with_group
 from bot.scheduling import NOT_SET_UP, Delivery, Due
@@ -738,20 +738,14 @@ class PromptDelivery:
         view.add_item(CheckinFormButton(prompt.guild_id))
         view.add_item(StopPromptsButton())
         view.add_item(CrisisCardButton())
-        try:
-            message = await send_dm(
-                self.bot,
-                prompt.user_id,
-                content="Hi. How are you doing today? When you're ready, **Check in** takes a "
-                f"few seconds (or `/checkin now`{where}). No pressure.",
-                view=view,
-                due=due,
-            )
-        except SEND_ERRORS as error:
-            if isinstance(error, discord.Forbidden) and error.code == CANNOT_DM:
-                await services.member_settings.mark_dms_closed(prompt.user_id)
-            return send_failure(error)
-        return Delivery("sent", message_id=message.id)
+        return await dm_outcome(
+            self.bot,
+            prompt.user_id,
+            content="Hi. How are you doing today? When you're ready, **Check in** takes a "
+            f"few seconds (or `/checkin now`{where}). No pressure.",
+            view=view,
+            due=due,
+        )
 
 
 def summary_title(week_ending: date) -> str:
