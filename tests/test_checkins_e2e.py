@@ -627,6 +627,24 @@ async def test_weekly_summary_only_when_enough_members_took_part(
     assert "Sober that day: 3 check-ins" in summary.text.replace("\n", ": ")
 
 
+async def test_a_weekly_summary_with_no_checkin_channel_is_settled_not_set_up(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """A server's weekly summary comes due before its moderators have chosen a check-in
+    channel: it is settled for good with its real cause (not_set_up), as a milestone or a
+    meeting reminder with nowhere to go is, never "cancelled" as if someone called it off."""
+    await running.services.summaries.ensure(world.guild.id, "America/New_York")
+    await clock.advance(timedelta(days=2))  # past 9 am on Monday the 23rd, New York time
+    await deliveries_settled(running, clock)
+    async with running.sessions() as session:
+        rows = (
+            await session.execute(
+                select(Occurrence.state, Occurrence.cause).where(Occurrence.kind == "summary")
+            )
+        ).all()
+    assert [tuple(row) for row in rows] == [("failed_permanent", "not_set_up")]
+
+
 async def _anonymous_posts_shown(sandbox: Sandbox, group: Group, count: int) -> None:
     def shown() -> bool:
         posts = [
