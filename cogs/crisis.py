@@ -211,7 +211,7 @@ class MentorFollowUpDelivery:
         dm_id: int | None = due.payload.get("dm_sent")
         if "dm_sent" not in due.payload:
 
-            async def send_dm() -> discord.Message:
+            async def dm_member() -> discord.Message:
                 dm = await self.bot.create_dm(discord.Object(follow_up.user_id))
                 return await send_once(
                     self.bot, due, dm, nonce=f"{due.nonce}-dm",
@@ -219,7 +219,7 @@ class MentorFollowUpDelivery:
                 )  # fmt: skip
 
             sent = await send_outcome(
-                send_dm, dm_to=follow_up.user_id, dms=services.member_settings
+                dm_member, dm_to=follow_up.user_id, dms=services.member_settings
             )
             if sent.cause == DMS_CLOSED:
                 notes.append("the member's DMs are closed (50007)")
