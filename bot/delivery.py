@@ -13,7 +13,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 import discord
@@ -90,6 +90,48 @@ def send_failure(error: BaseException, *, deadline: datetime | None = None) -> D
             cause = INVALID_BODY
         return Delivery("failed_permanent", f"Discord refused it: {answer}", cause)
     return Delivery("retry", f"network: {type(error).__name__}", NETWORK, deadline=deadline)
+
+
+class DmsRecord(Protocol):
+    """Where a member's DMs are noted as closed (Discord's 50007) or open again: the
+    member-settings service."""
+
+    async def mark_dms_closed(self, user_id: int) -> None: ...
+
+    async def mark_dms_open(self, user_id: int) -> None: ...
+
+
+async def send_outcome(
+    send: Callable[[], Awaitable[discord.Message]],
+    *,
+    deadline: datetime | None = None,
+    dm_to: int | None = None,
+    dms: DmsRecord | None = None,
+) -> Delivery:
+    """The one way a scheduled delivery turns its send into an outcome: Delivery("sent",
+    message_id=...) if `send()` went out, else the failure it raised (send_failure; transient
+    ones retry until `deadline`). For a DM to member `dm_to`, the closed-DMs rule: a 50007
+    is noted in `dms` (so nothing retries, and they are told at their next interaction), and
+    a DM that went out notes their DMs open again."""
+    if (dm_to is None) != (dms is None):
+        raise TypeError("send_outcome: give dm_to and dms together")
+    try:
+        message = await send()
+    except SEND_ERRORS as error:
+        if dms is not None and dm_to is not None and dms_closed(error):
+            await dms.mark_dms_closed(dm_to)
+        return send_failure(error, deadline=deadline)
+    if dms is not None and dm_to is not None:
+        try:
+            await dms.mark_dms_open(dm_to)
+        except Exception:  # a note for later: the send itself is done and must not repeat
+            log.exception("Could not note that a member's DMs are open again")
+    return Delivery("sent", message_id=message.id)
+
+
+def dms_closed(error: BaseException) -> bool:
+    """Whether Discord refused a DM because the member's DMs are closed to the bot."""
+    return isinstance(error, discord.Forbidden) and error.code == CANNOT_DM
 
 
 def is_transient(error: BaseException) -> bool:

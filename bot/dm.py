@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.delivery import send_once
+from bot.delivery import send_once, send_outcome
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from bot.app import MusterBot
-    from bot.scheduling import Due
+    from bot.scheduling import Delivery, Due
 
 UNKNOWN_CHANNEL = 10003
 
@@ -51,3 +53,22 @@ async def send_dm(
     opened = await bot.create_dm(discord.Object(user_id))
     await settings.remember_dm_channel(user_id, opened.id)
     return await send(opened)
+
+
+async def dm_outcome(
+    bot: MusterBot,
+    user_id: int,
+    *,
+    due: Due,
+    deadline: datetime | None = None,
+    files: Callable[[], list[discord.File]] | None = None,
+    **message: Any,
+) -> Delivery:
+    """A scheduled delivery's DM to the member (send_dm, once), as its outcome: sent, or the
+    classified failure, with their DMs noted closed or open again (send_outcome)."""
+    return await send_outcome(
+        lambda: send_dm(bot, user_id, due=due, files=files, **message),
+        deadline=deadline,
+        dm_to=user_id,
+        dms=bot.services.member_settings,
+    )

@@ -16,11 +16,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.db.engine import DATABASE_ERRORS
-from bot.delivery import CANNOT_DM, SEND_ERRORS, find_sent, send_failure, send_once
-from bot.dm import send_dm
+from bot.delivery import CANNOT_DM, SEND_ERRORS, find_sent, send_failure, send_once, send_outcome
+from bot.dm import dm_outcome
 from bot.errors import UserFacingError
 from bot.groups import MemberGroup, with_group
-from bot.scheduling import NOT_SET_UP, Delivery, Due
+from bot.scheduling import Delivery, Due, not_set_up
 from bot.services.anonymous import ANONYMOUS_POST_DEADLINE
 from bot.services.charts import (
     NO_ADVICE,
@@ -627,8 +627,8 @@ class AnonymousPostDelivery:
         day = prepared.post_after.astimezone(ZoneInfo(zone)).date()
         view = discord.ui.View(timeout=None)
         view.add_item(PostOptionsButton())
-        try:
-            message = await send_once(
+        outcome = await send_outcome(
+            lambda: send_once(
                 self.bot,
                 due,
                 self.bot.get_partial_messageable(prepared.channel_id),
@@ -639,20 +639,22 @@ class AnonymousPostDelivery:
                 # hold-back) must not hand Discord this nonce for a different message.
                 nonce=anonymous_nonce(prepared.post_id),
             )
-        except SEND_ERRORS as error:
-            failure = send_failure(error)
-            if failure.status == "failed_permanent":
+        )
+        if outcome.message_id is None:  # not sent
+            if outcome.status == "failed_permanent":
                 await services.anonymous.mark_failed(prepared.post_id)
                 await services.scheduler.scheduled(
                     await services.anonymous.book_next(guild_id, now)
                 )
-            return failure  # transient: this delivery is tried again, the others wait
-        await self._take_down_if_withdrawn(prepared.post_id, prepared.channel_id, message.id)
+            return outcome  # transient: this delivery is tried again, the others wait
+        await self._take_down_if_withdrawn(
+            prepared.post_id, prepared.channel_id, outcome.message_id
+        )
         await services.scheduler.scheduled(
             await services.anonymous.book_next(guild_id, now, done=prepared.post_id)
         )
         # Recorded with the settle, in one transaction, and retried until it is (R30).
-        return Delivery("sent", message_id=message.id)
+        return outcome
 
     async def _take_down_lost_copy(self, due: Due, outcome: Delivery) -> Delivery:
         """Withdrawn or removed after an attempt whose answer was lost: Discord may show it.
@@ -700,9 +702,7 @@ class MilestoneDelivery:
             return milestone
         config = await services.guild_settings.get(milestone.guild_id)
         if config.checkin_channel_id is None:
-            return Delivery(
-                "failed_permanent", "no check-in channel is chosen in /setup", NOT_SET_UP
-            )
+            return not_set_up("check-in")
         reached = milestone_words(milestone.days)
         if milestone.named_user_id is not None:
             text = f"🎉 <@{milestone.named_user_id}> reached **{reached}** today. Well done!"
@@ -710,17 +710,16 @@ class MilestoneDelivery:
             text = (
                 f"🎉 Someone in the group reached **{reached}** today. Well done, whoever you are!"
             )
-        try:
-            message = await send_once(
+        channel = self.bot.get_partial_messageable(config.checkin_channel_id)
+        return await send_outcome(
+            lambda: send_once(
                 self.bot,
                 due,
-                self.bot.get_partial_messageable(config.checkin_channel_id),
+                channel,
                 content=text,
                 allowed_mentions=discord.AllowedMentions.none(),
             )
-        except SEND_ERRORS as error:
-            return send_failure(error)
-        return Delivery("sent", message_id=message.id)
+        )
 
 
 class PromptDelivery:
@@ -738,20 +737,14 @@ class PromptDelivery:
         view.add_item(CheckinFormButton(prompt.guild_id))
         view.add_item(StopPromptsButton())
         view.add_item(CrisisCardButton())
-        try:
-            message = await send_dm(
-                self.bot,
-                prompt.user_id,
-                content="Hi. How are you doing today? When you're ready, **Check in** takes a "
-                f"few seconds (or `/checkin now`{where}). No pressure.",
-                view=view,
-                due=due,
-            )
-        except SEND_ERRORS as error:
-            if isinstance(error, discord.Forbidden) and error.code == CANNOT_DM:
-                await services.member_settings.mark_dms_closed(prompt.user_id)
-            return send_failure(error)
-        return Delivery("sent", message_id=message.id)
+        return await dm_outcome(
+            self.bot,
+            prompt.user_id,
+            content="Hi. How are you doing today? When you're ready, **Check in** takes a "
+            f"few seconds (or `/checkin now`{where}). No pressure.",
+            view=view,
+            due=due,
+        )
 
 
 def summary_title(week_ending: date) -> str:
@@ -801,8 +794,8 @@ class SummaryDelivery:
             except SEND_ERRORS as error:
                 return send_failure(error)
             return summary if found is None else Delivery("sent", message_id=found.id)
-        try:
-            message = await send_once(
+        return await send_outcome(
+            lambda: send_once(
                 self.bot,
                 due,
                 self.bot.get_partial_messageable(summary.channel_id),
@@ -810,9 +803,7 @@ class SummaryDelivery:
                 same=_titled(summary_title(summary.week_ending)),
                 embed=summary_embed(summary),
             )
-        except SEND_ERRORS as error:
-            return send_failure(error)
-        return Delivery("sent", message_id=message.id)
+        )
 
 
 def _titled(title: str) -> Callable[[discord.Message], bool]:

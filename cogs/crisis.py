@@ -15,8 +15,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure, send_once, send_soon
-from bot.scheduling import Delivery, Due
+from bot.delivery import SEND_ERRORS, send_once, send_outcome, send_soon
+from bot.scheduling import DMS_CLOSED, Delivery, Due
 from bot.services.crisis_language import assess
 from bot.services.mentors import MENTOR_FOLLOW_UP, MENTOR_POST, FollowUp
 from bot.tree import anywhere, group_of
@@ -170,13 +170,12 @@ class MentorPostDelivery:
             except SEND_ERRORS:
                 member = None  # the mention alone still says who
         name = safe(member.display_name) if member is not None else None
-        try:
-            message = await post_request(self.bot, request, name, request.user_id)
-        except SEND_ERRORS as error:
-            return send_failure(error)
-        await services.mentor_requests.posted(request.request_id, message.id)
+        outcome = await send_outcome(lambda: post_request(self.bot, request, name, request.user_id))
+        if outcome.message_id is None:  # not sent
+            return outcome
+        await services.mentor_requests.posted(request.request_id, outcome.message_id)
         await services.anonymous.hold_back(config, request.user_id)  # R24, as on the press
-        return Delivery("sent", message_id=message.id)
+        return outcome
 
 
 class MentorFollowUpDelivery:
@@ -211,19 +210,23 @@ class MentorFollowUpDelivery:
                     notes.append(f"the second ping was refused ({failure.detail})")
         dm_id: int | None = due.payload.get("dm_sent")
         if "dm_sent" not in due.payload:
-            try:
+
+            async def dm_member() -> discord.Message:
                 dm = await self.bot.create_dm(discord.Object(follow_up.user_id))
-                sent = await send_once(
+                return await send_once(
                     self.bot, due, dm, nonce=f"{due.nonce}-dm",
                     content=FOLLOW_UP_DM, embed=crisis_embed(),
                 )  # fmt: skip
-            except SEND_ERRORS as error:
-                if not (isinstance(error, discord.Forbidden) and error.code == CANNOT_DM):
-                    return replace(send_failure(error), progress=progress or None)
-                await services.member_settings.mark_dms_closed(follow_up.user_id)
+
+            sent = await send_outcome(
+                dm_member, dm_to=follow_up.user_id, dms=services.member_settings
+            )
+            if sent.cause == DMS_CLOSED:
                 notes.append("the member's DMs are closed (50007)")
+            elif sent.message_id is None:  # not sent
+                return replace(sent, progress=progress or None)
             else:
-                dm_id = progress["dm_sent"] = sent.id
+                dm_id = progress["dm_sent"] = sent.message_id
         if ping_retry is not None:
             return replace(ping_retry, progress=progress or None)
         return Delivery("sent", "; ".join(notes) or None, message_id=dm_id)
@@ -236,8 +239,8 @@ class MentorFollowUpDelivery:
             if follow_up.message_id is not None
             else None
         )
-        try:
-            await send_once(
+        failure = await send_outcome(
+            lambda: send_once(
                 self.bot,
                 due,
                 channel,
@@ -251,9 +254,9 @@ class MentorFollowUpDelivery:
                     everyone=False, users=False, roles=[discord.Object(follow_up.role_id)]
                 ),
             )
-        except SEND_ERRORS as error:
-            failure = send_failure(error)
-            if failure.status != "retry":
-                log.warning("Could not ping the mentors again (%s)", failure.detail)
-            return failure
-        return None
+        )
+        if failure.status == "sent":
+            return None
+        if failure.status != "retry":
+            log.warning("Could not ping the mentors again (%s)", failure.detail)
+        return failure

@@ -14,9 +14,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ensure_moderator, guild_object, guild_of
-from bot.delivery import SEND_ERRORS, same_buttons, send_failure, send_once
+from bot.delivery import same_buttons, send_once, send_outcome
 from bot.errors import UserFacingError
-from bot.scheduling import NOT_SET_UP, Delivery, Due
+from bot.scheduling import Delivery, Due, not_set_up
 from bot.services.meetings import (
     LEAD_CHOICES,
     MEETING,
@@ -257,6 +257,10 @@ def missing_event_permission(guild: discord.Guild, voice: object) -> str:
     )
 
 
+class NotMessageable(Exception):
+    """The meetings channel chosen is one no message can be sent to (a category, say)."""
+
+
 class MeetingDelivery:
     """Posts a due meeting reminder in the meetings channel, pinging only its role (R6)."""
 
@@ -272,21 +276,18 @@ class MeetingDelivery:
         config = await services.guild_settings.get(notice.meeting.guild_id)
         channel_id = config.meetings_channel_id
         if channel_id is None:
-            return Delivery(
-                "failed_permanent", "no meetings channel is chosen in /setup", NOT_SET_UP
-            )
+            return not_set_up("meetings")
         role = notice.meeting.role_id
         mentions = discord.AllowedMentions(
             everyone=False, users=False, roles=[discord.Object(role)] if role else False
         )
-        try:
+        buttons = meeting_buttons(notice.meeting.id, notice.starts_at)
+
+        async def send() -> discord.Message:
             channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
             if not isinstance(channel, discord.abc.Messageable):
-                return Delivery(
-                    "failed_permanent", "the meetings channel can't take messages", NOT_SET_UP
-                )
-            buttons = meeting_buttons(notice.meeting.id, notice.starts_at)
-            message = await send_once(
+                raise NotMessageable
+            return await send_once(
                 self.bot,
                 due,
                 channel,
@@ -299,9 +300,14 @@ class MeetingDelivery:
                 view=buttons,
                 allowed_mentions=mentions,
             )
-        except SEND_ERRORS as error:
+
+        try:
             # Worth retrying only while the meeting has not begun.
-            return send_failure(error, deadline=notice.starts_at)
+            outcome = await send_outcome(send, deadline=notice.starts_at)
+        except NotMessageable:
+            return not_set_up("meetings", unusable=True)
+        if outcome.status != "sent":
+            return outcome
         # Once an instance has passed, its mirrored Discord event moves on to the next one.
         # Problems here never undo (or repeat) a delivered reminder.
         try:
@@ -310,7 +316,7 @@ class MeetingDelivery:
                 await sync_event(self.bot, current)
         except Exception:
             log.exception("Could not move meeting %s's Discord event on", notice.meeting.id)
-        return Delivery("sent", message_id=message.id)
+        return outcome
 
 
 @servers_only

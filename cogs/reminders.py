@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -13,8 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure
-from bot.dm import send_dm
+from bot.dm import dm_outcome
 from bot.errors import UserFacingError
 from bot.scheduling import (
     DISCORD_UNAVAILABLE,
@@ -40,7 +38,6 @@ from bot.ui.packet import OFFER, offer_view
 if TYPE_CHECKING:
     from bot.app import MusterBot
 
-log = logging.getLogger(__name__)
 
 KIND_CHOICES = [
     app_commands.Choice(name=label, value=key) for key, label in KINDS.items() if key != "leave"
@@ -264,23 +261,14 @@ class ReminderDelivery:
         prepared = await services.reminders.prepare(due, now)
         if isinstance(prepared, Delivery):
             return prepared
-        try:
-            message = await send_dm(
-                self.bot,
-                prepared.user_id,
-                embed=reminder_embed(prepared),
-                view=reminder_buttons(prepared),
-                due=due,
-            )
-        except SEND_ERRORS as error:
-            if isinstance(error, discord.Forbidden) and error.code == CANNOT_DM:
-                await services.member_settings.mark_dms_closed(prepared.user_id)
-            return send_failure(error, deadline=prepared.deadline)
-        try:
-            await services.member_settings.mark_dms_open(prepared.user_id)
-        except Exception:  # a note for later: the send itself is done and must not repeat
-            log.exception("Could not note that a member's DMs are open again")
-        return Delivery("sent", message_id=message.id)
+        return await dm_outcome(
+            self.bot,
+            prepared.user_id,
+            embed=reminder_embed(prepared),
+            view=reminder_buttons(prepared),
+            due=due,
+            deadline=prepared.deadline,
+        )
 
 
 @anywhere

@@ -6,7 +6,6 @@ it is the prescriber's, and to talk to them before changing anything."""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -15,8 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure
-from bot.dm import send_dm
+from bot.dm import dm_outcome
 from bot.errors import UserFacingError
 from bot.scheduling import Delivery, Due
 from bot.services.reminders import LATE_LIMIT
@@ -30,7 +28,6 @@ from bot.ui.taper_plan import PLAN_ITEMS, plan_embed, show_plan, step_line
 if TYPE_CHECKING:
     from bot.app import MusterBot
 
-log = logging.getLogger(__name__)
 
 WHOLE_PLAN = "all"
 SEE_ALL = " `/meds plan show` has every step."
@@ -62,19 +59,13 @@ class StepReminderDelivery:
         prepared = await services.taper.prepare(due, now)
         if isinstance(prepared, Delivery):
             return prepared
-        try:
-            message = await send_dm(
-                self.bot, prepared.user_id, content=reminder_text(prepared), due=due
-            )
-        except SEND_ERRORS as error:
-            if isinstance(error, discord.Forbidden) and error.code == CANNOT_DM:
-                await services.member_settings.mark_dms_closed(prepared.user_id)
-            return send_failure(error, deadline=prepared.deadline)
-        try:
-            await services.member_settings.mark_dms_open(prepared.user_id)
-        except Exception:  # a note for later: the send itself is done and must not repeat
-            log.exception("Could not note that a member's DMs are open again")
-        return Delivery("sent", message_id=message.id)
+        return await dm_outcome(
+            self.bot,
+            prepared.user_id,
+            content=reminder_text(prepared),
+            due=due,
+            deadline=prepared.deadline,
+        )
 
 
 class AddStepsModal(discord.ui.Modal, title="Your prescriber's plan"):

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 
 from bot.clock import FakeClock
 from bot.config import Settings
-from bot.db.models import AnonymousPost, AuditEntry, Checkin, Occurrence
+from bot.db.models import AnonymousPost, AuditEntry, Checkin, MemberSettings, Occurrence
 from bot.runtime import Runtime
 from bot.sandbox import Channel, InteractionResult, Member, Message, Role, Sandbox
 from bot.services.charts import CHART_SIZE, CSV_HEADER
@@ -545,6 +545,50 @@ async def test_daily_prompt_by_dm_and_stop(
     assert len(sandbox.dms_to(world.member)) == 1
 
 
+@pytest.mark.parametrize("sender", ["prompt", "reminder"])
+async def test_a_dm_sender_notes_closed_dms_and_notes_them_open_again(
+    running: Runtime, world: World, clock: FakeClock, sender: str
+) -> None:
+    """A member whose DMs are closed asks for a daily prompt (or a reminder, which has always
+    done this): the refused DM is noted, so they are told at their next command. They open
+    their DMs; the next DM reaches them, and the note is cleared, so /remind list and the
+    notice stop saying their DMs are closed."""
+    sandbox = world.sandbox
+    await configure(running, world)
+    quiet = await sandbox.create_member(world.guild, "Quiet", dms_open=False)
+    await sandbox.slash(quiet, world.general, "settings timezone", zone="America/New_York")
+
+    async def ask() -> None:
+        if sender == "prompt":
+            await sandbox.slash(quiet, world.general, "checkin prompt", at="8pm")
+        else:
+            await sandbox.slash(quiet, world.general, "remind add", what="Call", when="in 1 hour")
+
+    async def closed_since() -> object:
+        async with running.sessions() as session:
+            settings = await session.get(MemberSettings, quiet.id)
+            return None if settings is None else settings.dms_closed_at
+
+    async def noted_closed() -> bool:
+        return await closed_since() is not None
+
+    async def noted_open() -> bool:
+        return await closed_since() is None
+
+    await ask()
+    await clock.advance(timedelta(hours=11))
+    await eventually(noted_closed, what="the closed DMs to be noted")
+    nudged = await sandbox.slash(quiet, world.general, "help")
+    await sandbox.wait_for(lambda: len(nudged.messages) == 2, what="the private notice")
+    assert "your DMs are closed to me" in nudged.messages[1].text
+    quiet.user.dms_open = True
+    if sender == "reminder":
+        await ask()
+    await clock.advance(timedelta(days=1) if sender == "prompt" else timedelta(hours=1))
+    await sandbox.wait_for(lambda: len(sandbox.dms_to(quiet)) == 1, what="the DM, once open")
+    await eventually(noted_open, what="the open DMs to be noted")
+
+
 async def _dms(world: World, count: int) -> list[Message]:
     await world.sandbox.wait_for(lambda: len(world.sandbox.dms_to(world.member)) >= count,
                                  what=f"{count} DM(s)")  # fmt: skip
@@ -581,6 +625,24 @@ async def test_weekly_summary_only_when_enough_members_took_part(
     assert "3 members shared 3 check-ins anonymously" in summary.text
     assert "Alex" not in summary.text
     assert "Sober that day: 3 check-ins" in summary.text.replace("\n", ": ")
+
+
+async def test_a_weekly_summary_with_no_checkin_channel_is_settled_not_set_up(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """A server's weekly summary comes due before its moderators have chosen a check-in
+    channel: it is settled for good with its real cause (not_set_up), as a milestone or a
+    meeting reminder with nowhere to go is, never "cancelled" as if someone called it off."""
+    await running.services.summaries.ensure(world.guild.id, "America/New_York")
+    await clock.advance(timedelta(days=2))  # past 9 am on Monday the 23rd, New York time
+    await deliveries_settled(running, clock)
+    async with running.sessions() as session:
+        rows = (
+            await session.execute(
+                select(Occurrence.state, Occurrence.cause).where(Occurrence.kind == "summary")
+            )
+        ).all()
+    assert [tuple(row) for row in rows] == [("failed_permanent", "not_set_up")]
 
 
 async def _anonymous_posts_shown(sandbox: Sandbox, group: Group, count: int) -> None:

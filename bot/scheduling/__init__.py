@@ -56,6 +56,7 @@ from bot.scheduling.store import (
     Recorder,
     backoff,
     new_worker_id,
+    not_set_up,
 )
 
 __all__ = [
@@ -68,4 +69,5 @@ __all__ = [
     "APSchedulerAlarm", "Alarm", "Booking", "ClockAlarm", "Delivery", "Dispatcher", "Due",
     "Handler", "JobKind", "Kind", "NoSenderError", "OccurrenceStore", "Recorder", "RowKind",
     "Scheduler", "SourceError", "backoff", "new_worker_id",
+    "not_set_up",
 ]  # fmt: skip

@@ -142,6 +142,19 @@ class Delivery:
     progress: dict[str, Any] | None = None
 
 
+def not_set_up(channel: str, *, unusable: bool = False) -> Delivery:
+    """The outcome of a delivery with nowhere to go: no `channel` channel ("check-in",
+    "meetings") chosen in /setup, or (`unusable`) the one chosen gone or unable to take
+    messages. The one rule for every sender: settled for good with cause NOT_SET_UP, never
+    "cancelled" (which reads as if the member or a moderator had called it off)."""
+    detail = (
+        f"the {channel} channel is gone or can't take messages"
+        if unusable
+        else f"no {channel} channel is chosen in /setup"
+    )
+    return Delivery("failed_permanent", detail, NOT_SET_UP)
+
+
 # Records what a sent message means to its feature (e.g. an anonymous post's message id),
 # inside the transaction that settles the delivery, so both are written or neither.
 Recorder = Callable[[AsyncSession, "Due", int], Awaitable[None]]

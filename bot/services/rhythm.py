@@ -20,7 +20,7 @@ from bot.clock import Clock
 from bot.db.engine import SessionFactory
 from bot.db.models import AnonymousPost, CheckinPrompt, GuildSettings, Occurrence
 from bot.keys import Keyring
-from bot.scheduling import LATE, PENDING, Delivery, Due, RowKind, Scheduler
+from bot.scheduling import LATE, PENDING, Delivery, Due, RowKind, Scheduler, not_set_up
 from bot.services.crypto import UnreadableError, unseal
 from bot.services.dates import parse_clock_time
 from bot.services.guild_settings import GuildConfig
@@ -193,7 +193,7 @@ class SummaryService:
                     payload={},
                 )
         if config.checkin_channel_id is None:
-            return Delivery("cancelled", "the server has no check-in channel")
+            return not_set_up("check-in")
         summary = await self.week(
             guild_id,
             config.checkin_channel_id,

@@ -5,15 +5,13 @@ reminder, and the packet's delivery by DM."""
 from __future__ import annotations
 
 import io
-import logging
 import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure
-from bot.dm import send_dm
+from bot.dm import dm_outcome
 from bot.scheduling import Delivery, Due
 from bot.services.packet import (
     MAX_QUESTIONS,
@@ -29,7 +27,6 @@ from bot.ui.embeds import safe
 if TYPE_CHECKING:
     from bot.app import MusterBot
 
-log = logging.getLogger(__name__)
 
 PACKET_FILE = "visit-packet.pdf"
 OFFER = (
@@ -171,21 +168,15 @@ class PacketDelivery:
         )
         pdf = await draw_packet(data)
         stamp = int(prepared.event_at.timestamp())
-        try:
-            message = await send_dm(
-                self.bot,
-                prepared.user_id,
-                content=f"Your visit packet for your appointment <t:{stamp}:F>: a one-page "
-                "summary of your last "
-                f"{prepared.days} days for your provider. {packet_note(data)}",
-                files=lambda: [packet_file(pdf)],
-                due=due,
-            )
-        except SEND_ERRORS as error:
-            if isinstance(error, discord.Forbidden) and error.code == CANNOT_DM:
-                await services.member_settings.mark_dms_closed(prepared.user_id)
-            return send_failure(error)
-        return Delivery("sent", message_id=message.id)
+        return await dm_outcome(
+            self.bot,
+            prepared.user_id,
+            content=f"Your visit packet for your appointment <t:{stamp}:F>: a one-page "
+            "summary of your last "
+            f"{prepared.days} days for your provider. {packet_note(data)}",
+            files=lambda: [packet_file(pdf)],
+            due=due,
+        )
 
 
 def packet_note(data: PacketData) -> str:

@@ -9,8 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.delivery import CANNOT_DM, SEND_ERRORS, send_failure
-from bot.dm import send_dm
+from bot.dm import dm_outcome
 from bot.scheduling import Delivery, Due
 from bot.services.measures import MEASURE, NOT_A_DIAGNOSIS, instrument
 from bot.tree import anywhere, respond
@@ -70,20 +69,14 @@ class MeasurePromptDelivery:
             view.add_item(item)
         view.add_item(CrisisCardButton())
         count = len(measure.items)
-        try:
-            message = await send_dm(
-                self.bot,
-                prompt.user_id,
-                content=f"Hi. Your {measure.name} ({measure.about}) is due, if you'd like to "
-                f"fill it in: {count} questions on {len(measure.pages)} "
-                f"{'page' if len(measure.pages) == 1 else 'pages'}, "
-                f"{CADENCE_WORDS[measure.cadence]}. Skip it any time, no pressure. "
-                f"{PRIVATE} {NOT_A_DIAGNOSIS}",
-                view=view,
-                due=due,
-            )
-        except SEND_ERRORS as error:
-            if isinstance(error, discord.Forbidden) and error.code == CANNOT_DM:
-                await services.member_settings.mark_dms_closed(prompt.user_id)
-            return send_failure(error)
-        return Delivery("sent", message_id=message.id)
+        return await dm_outcome(
+            self.bot,
+            prompt.user_id,
+            content=f"Hi. Your {measure.name} ({measure.about}) is due, if you'd like to "
+            f"fill it in: {count} questions on {len(measure.pages)} "
+            f"{'page' if len(measure.pages) == 1 else 'pages'}, "
+            f"{CADENCE_WORDS[measure.cadence]}. Skip it any time, no pressure. "
+            f"{PRIVATE} {NOT_A_DIAGNOSIS}",
+            view=view,
+            due=due,
+        )
