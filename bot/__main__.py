@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import aiohttp
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.commandline import muster_command
 from bot.config import Settings, load_settings
 from bot.errors import TOKEN_REJECTED, ConfigError
 from bot.keys import Keyring, looks_like_placeholder
@@ -82,6 +84,13 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    except aiohttp.ClientConnectionError:
+        print(
+            "muster: Discord could not be reached: check this machine's internet connection "
+            "(or DISCORD_API_BASE).",
+            file=sys.stderr,
+        )
+        return 1
     except OSError as error:
         print(
             f"muster: {error.strerror or error}; check the addresses and paths in your settings.",
@@ -110,6 +119,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _demo(quiet_logs=False)
         command = "run"
     configure_logging(settings.log_level)
+    if command in ("run", "sync-commands"):
+        _refuse_a_placeholder_token(settings)
     if command == "run":
         from bot.runtime import serve
 
@@ -124,6 +135,16 @@ def _dispatch(args: argparse.Namespace) -> int:
     if command in ("purge-guild", "reencrypt", "rotate-pseudonym-key"):
         return asyncio.run(_maintenance(settings, command, getattr(args, "guild_id", None)))
     raise AssertionError(f"unhandled command {command}")
+
+
+def _refuse_a_placeholder_token(settings: Settings) -> None:
+    """Before anything is created: a token like `changeme` is a setting to fix (exit 2)."""
+    token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
+    if token and looks_like_placeholder(token):
+        raise ConfigError(
+            "DISCORD_TOKEN is a placeholder: copy your bot's token from the developer portal "
+            "(Bot > Reset Token)."
+        )
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -326,7 +347,10 @@ async def _check_database(settings: Settings, keyring: Keyring | None) -> list[t
 
     path = sqlite_path(settings.database_url)
     if path is not None and not path.exists():
-        print(f"Database: {path} doesn't exist yet; `python -m bot migrate` (or `run`) creates it")
+        print(
+            f"Database: {path} doesn't exist yet; `{muster_command('migrate')}` (or `run`) "
+            "creates it"
+        )
         return []
     problems: list[tuple[int, str]] = []
     engine = create_engine(settings)
@@ -336,9 +360,9 @@ async def _check_database(settings: Settings, keyring: Keyring | None) -> list[t
         if current == head:
             state = "schema up to date"
         elif current is None:
-            state = "no tables yet (run `python -m bot migrate`)"
+            state = f"no tables yet (run `{muster_command('migrate')}`)"
         else:
-            state = f"schema at {current}, {head} is newer (run `python -m bot migrate`)"
+            state = f"schema at {current}, {head} is newer (run `{muster_command('migrate')}`)"
         print(f"Database: reachable ({engine.dialect.name}); {state}")
         if keyring is not None and current == head:
             async with create_session_factory(engine)() as session:

@@ -101,14 +101,14 @@ def build_cogs(bot: MusterBot) -> list[commands.Cog]:
 
 
 WELCOME = (
-    "Hi, I'm Muster. I help a peer-support group check in, keep reminders and find help "
-    "fast, privately unless a member chooses to share. A moderator starts with "
-    "`/setup start`. Anyone can use `/crisis` for crisis lines at any time; `/help` lists "
-    "the rest."
+    "Hi, I'm Muster. I help a peer-support group check in, get reminders and find help fast; "
+    "what members write stays private unless they choose to share. To set me up, a "
+    "moderator runs `/setup start`. Anyone can use `/crisis` for crisis lines, any time; "
+    "`/help` lists the rest."
 )
 WELCOME_BY_DM = (
-    "Thanks for adding me to **{guild}**. I couldn't post in its system channel, so here it is: "
-    + WELCOME.removeprefix("Hi, I'm Muster. ")
+    "Thanks for adding me to **{guild}**. I couldn't post in the server, so I'm writing to "
+    "you here. " + WELCOME.removeprefix("Hi, I'm Muster. ")
 )
 
 
@@ -215,7 +215,7 @@ class MusterBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         # May fire again after every reconnect: log only, no side effects (R20).
-        log.info("Ready: serving %d servers", len(self.guilds))
+        log.info("Ready: serving %d server(s)", len(self.guilds))
         if not self.guilds and self.application_id is not None and not self._invite_shown:
             # A first start: without the link the operator has no way in. Printed, not
             # logged: it shows at any LOG_LEVEL, and the log's redaction would hide the id.

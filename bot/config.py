@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.commandline import muster_command
 from bot.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/muster.db"
@@ -97,7 +98,7 @@ class Settings(BaseSettings):
         if self.discord_token is None or not self.discord_token.get_secret_value().strip():
             raise ConfigError(
                 "DISCORD_TOKEN is not set: put your bot's token in the environment or in .env "
-                "(or run `python -m bot demo` to try Muster without Discord)."
+                f"(or run `{muster_command('demo')}` to try Muster without Discord)."
             )
         return self.discord_token.get_secret_value().strip()
 

@@ -238,11 +238,11 @@ async def step_setup_and_meeting(world: DemoWorld) -> None:
         await sandbox.click(who, reminder, going)
     say(f"\n{world.member.name} and {world.mentor.name} press Going.")
     show_channel(world, world.meetings)
-    pinged = reminder.pings()
-    say(
-        f"(It pinged the @Cohort role only: {len(pinged[0])} users, {len(pinged[1])} role, "
-        f"everyone: {pinged[2]}.)"
-    )
+    users, roles, everyone = reminder.pings()
+    if not users and len(roles) == 1 and not everyone:
+        say("(It pinged only @Cohort, not @everyone.)")
+    else:
+        say(f"(It pinged {len(users)} member(s), {len(roles)} role(s), everyone: {everyone}.)")
 
 
 async def step_court_date(world: DemoWorld) -> None:

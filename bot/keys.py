@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.commandline import muster_command
 from bot.config import Settings
 from bot.errors import ConfigError
 
@@ -53,7 +54,7 @@ class Keyring:
         if settings.muster_pseudonym_key is None or settings.muster_encryption_keys is None:
             raise ConfigError(
                 "No keys configured: set MUSTER_KEY_FILE to a key file "
-                "(make one with `python -m bot generate-keys PATH`), "
+                f"(make one with `{muster_command('generate-keys PATH')}`), "
                 "or set both MUSTER_PSEUDONYM_KEY and MUSTER_ENCRYPTION_KEYS."
             )
         pseudonym = _decode_key(
@@ -94,7 +95,7 @@ class Keyring:
         except (KeyError, TypeError, AttributeError):
             raise ConfigError(
                 f"MUSTER_KEY_FILE {path} must hold pseudonym_key, encryption_keys and "
-                "current_key_id (make one with `python -m bot generate-keys PATH`)."
+                f"current_key_id (make one with `{muster_command('generate-keys PATH')}`)."
             ) from None
         return cls(
             pseudonym_key=pseudonym,

@@ -21,10 +21,22 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+# Sections whose names don't read as words: (one, many).
+SECTION_WORDS = {
+    "checkins": ("check-in", "check-ins"),
+    "meeting_rsvps": ("meeting answer", "meeting answers"),
+    "measure_optins": ("questionnaire you turned on", "questionnaires you turned on"),
+    "measure_scores": ("questionnaire score", "questionnaire scores"),
+    "questions_for_my_provider": ("question for your provider", "questions for your provider"),
+    "taper_symptom_checks": ("symptom check", "symptom checks"),
+}
+
+
 def _counted(count: int, name: str) -> str:
-    """'1 reminder', '2 meeting rsvps': a section name read as words."""
+    """'1 reminder', '2 meeting answers': a section name read as words."""
     words = name.replace("_", " ")
-    return f"{count} {words.removesuffix('s') if count == 1 else words}"
+    one, many = SECTION_WORDS.get(name, (words.removesuffix("s"), words))
+    return f"{count} {one if count == 1 else many}"
 
 
 def privacy_embed() -> discord.Embed:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from bot.commandline import muster_command
 from bot.config import Settings
 from bot.db.engine import create_engine
 from bot.db.instance_lock import InstanceLock
@@ -179,6 +180,28 @@ async def test_check_config_asks_discord_about_the_token(
     assert f"exits with status {code}" in readme().split("## The command line", 1)[1]
 
 
+@pytest.mark.parametrize("command", ["run", "sync-commands"])
+async def test_a_placeholder_token_stops_run_before_anything_is_made(
+    tmp_path: Path, sandbox: Sandbox, command: str
+) -> None:
+    env = sandbox_env(tmp_path, sandbox)
+    env["MUSTER_ENCRYPTION_KEYS"], env["MUSTER_PSEUDONYM_KEY"] = generated_keys()
+    env["DISCORD_TOKEN"] = "changeme"
+    status, out, err = await muster(tmp_path, command, env=env)
+    assert status == 2, out + err  # a setting to fix, as for check-config
+    assert "DISCORD_TOKEN is a placeholder" in err
+    assert "Traceback" not in out + err
+    assert os.listdir(tmp_path) == []  # no database made first
+
+
+def test_hints_name_the_python_that_runs_muster(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bare `python -m bot ...` fails outside the virtual environment: hints name this one."""
+    monkeypatch.setattr(sys, "executable", str(Path.cwd() / ".venv" / "bin" / "python"))
+    assert muster_command("migrate") == os.path.join(".venv", "bin", "python") + " -m bot migrate"
+    monkeypatch.setattr(sys, "executable", "/usr/local/bin/python3")
+    assert muster_command("demo") == "/usr/local/bin/python3 -m bot demo"
+
+
 @pytest.mark.empty_database
 async def test_run_in_no_server_prints_the_invite_link(
     tmp_path: Path, sandbox: Sandbox, database: dict[str, Any]
@@ -289,7 +312,7 @@ async def test_no_command_and_no_token_runs_the_demo(tmp_path: Path) -> None:
     assert "Call 1-877-424-3838" in out  # found despite the typo "homless"
     assert "Imported district-meetings.json: 4 new" in out
     assert "Veterans Online Recovery" in out
-    assert "It pinged the @Cohort role only: 0 users, 1 role, everyone: False." in out
+    assert "(It pinged only @Cohort, not @everyone.)" in out
     assert "Going: 2 · Maybe: 0 · Can't make it: 0" in out
     assert "Court date: 1 day to go" in out
     assert "Make a plan" in out

@@ -199,7 +199,7 @@ def plan_embed(guild: discord.Guild, config: GuildConfig, plan: Plan) -> discord
     else:
         embed.description = (
             "First, your group's time zone: reminders and meeting times use it. "
-            "Choose it below (or Another time zone)."
+            "Pick it below, or press Another time zone to type one."
         )
     found = [
         f"{_shown(s.found)}: your {s.wanted.what}"
