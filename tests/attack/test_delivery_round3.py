@@ -161,7 +161,10 @@ async def test_a_mentor_request_while_a_post_is_in_flight_loses_no_one_elses_pos
     for name, member in members.items():
         told = await sandbox.slash(
             # Worrying (mood 1): even so, the post that may be out is not kept private.
-            member, world.general, "checkin now", **checkin_options(share="anonymous", mood=1)
+            member,
+            world.general,
+            "checkin now",
+            **checkin_options(share="anonymous", mood=1),
         )
         found = re.search(r"as \*\*(.+?)\*\*", told.text)
         assert found is not None, told.text
