@@ -43,7 +43,7 @@ from bot.services import checkins as checkins_module
 from bot.services import rhythm
 from bot.services.checkins import open_checkin
 from bot.services.ownership import Owners, keyed_digest
-from bot.ui.crisis import POST_HELD_BACK
+from bot.ui.crisis import POST_HELD_BACK, POST_KEPT_PRIVATE
 from tests.conftest import World, deliveries_settled
 from tests.test_checkins_e2e import Group, ask_a_mentor, checkin_options, configure
 
@@ -187,16 +187,18 @@ async def play_week(running: Runtime, world: World, clock: FakeClock) -> Week:
     await week.at(2, "13:05:57")
     await week.checkin("Casey", "named", "Good talk with my sponsor.", mood=4, sleep="7")
 
-    # Wednesday: Sam, low two days running, posts anonymously and asks for a mentor.
+    # Wednesday: Sam posts anonymously (a hard day, not a worrying check-in: a worrying one
+    # would be kept private, not held back), then opens /crisis and asks for a mentor while
+    # his post still waits.
     await week.at(3, "09:20:09")
-    low = checkin_options(share="anonymous", mood=1, sleep="3")
+    low = checkin_options(share="anonymous", mood=2, sleep="3")
     answer = await sandbox.slash(members["Sam"], general, "checkin now", **low)
     pseudonym = answer.text.split("**")[1]
     week.authors[f"{pseudonym}|48"] = (members["Sam"].id, "Sam")
     await week.at(3, "09:20:41")
-    reply = answer.messages[-1]
-    assert "crisis:mentor" in reply.custom_ids()
-    asked = await ask_a_mentor(sandbox, members["Sam"], reply)
+    card = (await sandbox.slash(members["Sam"], general, "crisis")).messages[0]
+    assert "crisis:mentor" in card.custom_ids()
+    asked = await ask_a_mentor(sandbox, members["Sam"], card)
     week.mentor_reply = asked.text
     week.mentor_alerts += sandbox.channel_messages(group.mentors)
     await week.at(3, "10:05:30")
@@ -656,10 +658,10 @@ def delivery_per_post(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def no_hold_back(monkeypatch: pytest.MonkeyPatch) -> None:
     """A mentor request leaves the member's waiting post where it was."""
-    from bot.services.anonymous import AnonymousPostService
+    from bot.services.anonymous import AnonymousPostService, HeldBack
 
-    async def keep(self: Any, config: Any, user_id: int) -> None:
-        return None
+    async def keep(self: Any, config: Any, user_id: int) -> HeldBack:
+        return HeldBack()
 
     monkeypatch.setattr(AnonymousPostService, "hold_back", keep)
 
@@ -835,6 +837,7 @@ async def test_nothing_a_moderator_sees_narrows_an_author(
         assert correct_timing == [], found
         assert {kind: seen for kind, seen in found.items() if kind != "timing"} == {}, found
         assert POST_HELD_BACK in week.mentor_reply  # and Sam is told why it comes later
+        assert POST_KEPT_PRIVATE not in week.mentor_reply  # his post was not a worrying one
         assert week.errors["elsewhere"] == week.errors["nowhere"]
     elif leak == "no_hold_back":
         assert ("Check-in from " + _sams_pseudonym(week), week.members["Sam"].id) in correct_timing

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.config import Settings
-from bot.db.models import Checkin, MemberSettings
+from bot.db.models import AnonymousPost, Checkin, MemberSettings
 from bot.keys import Keyring
 from bot.runtime import Runtime
 from bot.sandbox import InteractionResult, Message, SandboxError
@@ -26,6 +26,8 @@ from bot.ui.crisis import (
     MENTOR_ASKED,
     MENTOR_UNCONFIRMED,
     NOT_SET_UP,
+    POST_HELD_BACK,
+    POST_KEPT_PRIVATE,
 )
 from cogs.crisis import DM_REPLY
 from tests.conftest import (
@@ -38,6 +40,7 @@ from tests.conftest import (
 )
 from tests.test_checkins_e2e import (
     Group,
+    ask_a_mentor,
     checkin_options,
     configure,
     next_in,
@@ -718,3 +721,32 @@ async def test_a_dm_edit_gets_one_card_for_each_wording_and_none_for_calm_words(
     await edit("i'm going to end my life tonight")
     assert cards() == 2
     assert not any(m.content == DM_REPLY for m in sandbox.replies_in_dm(world.member, written))
+
+
+async def test_a_worrying_anonymous_post_waiting_at_a_mentor_request_stays_private(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """Sam posts anonymously that he is not sober today (what brings the mentor offer), then
+    asks for a mentor by name while it waits. Held back, it would still be the one worrying
+    post after his request: it is kept private, and he is told. Riley's post goes out."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    slip = await sandbox.slash(
+        world.member, world.general, "checkin now",
+        **checkin_options(share="anonymous", mood=3, sober="no"),
+    )  # fmt: skip
+    assert "It will appear" in slip.text, slip.text
+    await sandbox.slash(world.other_member, world.general, "checkin now",
+                        **checkin_options(share="anonymous", mood=2))  # fmt: skip
+    card = (await sandbox.slash(world.member, world.general, "crisis")).messages[0]
+    asked = await ask_a_mentor(sandbox, world.member, card)
+    assert asked.text == f"{MENTOR_ASKED}\n\n{POST_KEPT_PRIVATE}", asked.text
+    assert POST_HELD_BACK not in asked.text
+    await clock.advance(timedelta(hours=5))  # past the longest hold-back
+    await deliveries_settled(running, clock)
+    [post] = sandbox.channel_messages(group.checkins)  # Riley's alone
+    assert "2 · Low" in post.text, post.text
+    assert "Sober today\nYes" in post.text, post.text
+    async with running.sessions() as session:
+        rows = list(await session.scalars(select(AnonymousPost)))
+    assert [row.state for row in rows] == ["posted"], rows  # nothing of Sam's is left

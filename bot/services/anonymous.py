@@ -91,6 +91,25 @@ class MaybeSent:
     pseudonym: str
 
 
+@dataclass(frozen=True)
+class HeldBack:
+    """What hold_back did with a member's waiting posts."""
+
+    held: int = 0  # moved hours on
+    kept_private: int = 0  # worrying (what brings the mentor offer): not posted at all
+    latest: datetime | None = None  # the latest new time of the held ones
+
+
+def worrying(content: Content) -> bool:
+    """The answers that bring the mentor offer (bot/ui/checkin_submit.py)."""
+    return content.mood == 1 or content.sober == "no"
+
+
+def _brings_the_offer(keyring: Keyring, post: AnonymousPost) -> bool:
+    values = read_sealed(keyring, post.content, context=post_context(post.guild_id))
+    return values is not None and worrying(Content.of(values))
+
+
 class AnonymousPostService:
     def __init__(self, sessions: SessionFactory, clock: Clock, keyring: Keyring) -> None:
         self._sessions = sessions
@@ -273,13 +292,16 @@ class AnonymousPostService:
             until = await blocked_until(session, self._owners, guild_id, user_id)
         return until if until is not None and until > self._clock.now() else None
 
-    async def hold_back(self, config: GuildConfig, user_id: int) -> datetime | None:
-        """Move the member's waiting anonymous posts well away from now (they just asked for
-        a mentor by name in `config`'s server); the latest new time, or None if nothing
-        waits. In every server, not only that one: a moderator of two servers would see a
-        post of theirs in the other minutes after the name."""
+    async def hold_back(self, config: GuildConfig, user_id: int) -> HeldBack:
+        """The member just asked for a mentor by name in `config`'s server: their waiting
+        anonymous posts must not follow the name. One that says what brings the offer (mood
+        1, or not sober) is kept private: not posted at all, since hours later it would still
+        point at them. The others move well away from now. In every server, not only that
+        one: a moderator of two servers would see a post of theirs in the other minutes after
+        the name. Returns how many were held back and kept private, and the latest new time."""
         now = self._clock.now()
         latest: datetime | None = None
+        kept = 0
         async with self._sessions.begin() as session:
             waiting = await owned_rows(
                 session, self._owners, AnonymousPost, user_id, AnonymousPost.state == PENDING
@@ -290,20 +312,29 @@ class AnonymousPostService:
             sent_maybe: set[int] = set()
             for guild_id in {post.guild_id for post in waiting}:
                 sent_maybe |= set(await _sent_maybe(session, guild_id))
+            held = 0
             for post in (post for post in waiting if post.id not in sent_maybe):
+                if _brings_the_offer(self._keyring, post):
+                    # Gone, row and all: a row left behind would keep its pseudonym and a
+                    # time minutes from the request.
+                    await session.delete(post)
+                    kept += 1
+                    continue
                 if post.guild_id not in configs:
                     row = await session.get(GuildSettings, post.guild_id)
                     configs[post.guild_id] = config_of(post.guild_id, row)
                 later = release_at(configs[post.guild_id], now, self._rng, held_back=True)
                 post.post_after = later
                 latest = max(latest or later, later)
-            if latest is not None:
-                # The release booked for a post moved on must move too: left where it was, it
-                # would come due, find nothing, and keep the post's first time in its row.
+                held += 1
+            if held or kept:
+                # The release booked for a post moved on (or kept private) must move too:
+                # left where it was, it would come due, find nothing, and keep the post's
+                # first time in its row.
                 await session.flush()
                 for guild_id in sorted({post.guild_id for post in waiting}):
                     await _rebook(session, guild_id, now)
-        return latest
+        return HeldBack(held=held, kept_private=kept, latest=latest)
 
     async def _post(
         self,

@@ -76,6 +76,14 @@ POST_HELD_BACK = (
     "Your anonymous post that was waiting will appear an hour or more later than planned, "
     "so nobody can connect it with this request."
 )
+POST_KEPT_PRIVATE = (
+    "Your anonymous check-in that was waiting will stay private, so nobody can connect it "
+    "with this request."
+)
+POSTS_KEPT_PRIVATE = (
+    "Your anonymous check-ins that were waiting will stay private, so nobody can connect "
+    "them with this request."
+)
 MENTOR_ALREADY_ASKED = (
     "The mentors already know you'd like someone to reach out; they'll be in touch. "
     "If you need someone right now, the crisis lines answer day and night: `/crisis`."
@@ -542,8 +550,12 @@ class MentorSendButton(
         # The mentors may now know a name and a moment: a post of theirs must not follow it
         # (R24).
         held = await services.anonymous.hold_back(config, user.id)
-        told = MENTOR_ASKED if message is not None else MENTOR_UNCONFIRMED
-        await respond(interaction, told + (f"\n\n{POST_HELD_BACK}" if held else ""))
+        told = [MENTOR_ASKED if message is not None else MENTOR_UNCONFIRMED]
+        if held.kept_private:
+            told.append(POST_KEPT_PRIVATE if held.kept_private == 1 else POSTS_KEPT_PRIVATE)
+        if held.held:
+            told.append(POST_HELD_BACK)
+        await respond(interaction, "\n\n".join(told))
 
 
 class ClaimButton(

@@ -35,16 +35,17 @@ async def test_post_ids_do_not_give_away_a_held_back_post(
 
     await week.at(0, "19:00:00")
     await week.checkin("Sam", "private", mood=1, sleep="3")  # low yesterday too
-    # Monday: Sam posts anonymously, low again, and asks for a mentor while it waits.
+    # Monday: Sam posts anonymously on a hard day (not a worrying check-in: that one would be
+    # kept private, not held back), opens /crisis, and asks for a mentor while it waits.
     await week.at(1, "09:20:00")
     answer = await sandbox.slash(members["Sam"], world.general, "checkin now",
-                                 **checkin_options(share="anonymous", mood=1,
+                                 **checkin_options(share="anonymous", mood=2,
                                                    sleep="3"))  # fmt: skip
     sams = "Check-in from " + answer.text.split("**")[1]
     await week.at(1, "09:20:40")
-    reply = answer.messages[-1]
-    assert "crisis:mentor" in reply.custom_ids(), [m.text for m in answer.messages]
-    await ask_a_mentor(sandbox, members["Sam"], reply)
+    card = (await sandbox.slash(members["Sam"], world.general, "crisis")).messages[0]
+    assert "crisis:mentor" in card.custom_ids(), card.text
+    await ask_a_mentor(sandbox, members["Sam"], card)
     # Others post anonymously in the next minutes, as an active group does.
     await week.at(1, "09:24:00")
     await week.checkin("Riley", "anonymous", mood=4)

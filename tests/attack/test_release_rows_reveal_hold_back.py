@@ -19,6 +19,7 @@ from sqlalchemy import select
 from bot.clock import FakeClock
 from bot.db.models import AnonymousPost, MentorRequest, Occurrence
 from bot.runtime import Runtime
+from bot.ui.crisis import POST_HELD_BACK
 from tests.conftest import World
 from tests.test_attacker import Week
 from tests.test_checkins_e2e import ask_a_mentor, checkin_options, configure
@@ -39,13 +40,15 @@ async def test_release_rows_do_not_give_away_a_held_back_post(
     await week.at(0, "19:00:00")
     await week.checkin("Sam", "private", mood=1, sleep="3")
     await week.at(1, "09:20:00")
-    answer = await sandbox.slash(members["Sam"], world.general, "checkin now",
-                                 **checkin_options(share="anonymous", mood=1,
-                                                   sleep="3"))  # fmt: skip
+    # A hard day, not a worrying check-in (a worrying post would be kept private, not held
+    # back): Sam asks from the /crisis card while his post waits.
+    await sandbox.slash(members["Sam"], world.general, "checkin now",
+                        **checkin_options(share="anonymous", mood=2, sleep="3"))  # fmt: skip
     await week.at(1, "09:20:40")
-    reply = answer.messages[-1]
-    assert "crisis:mentor" in reply.custom_ids()
-    await ask_a_mentor(sandbox, members["Sam"], reply)
+    card = (await sandbox.slash(members["Sam"], world.general, "crisis")).messages[0]
+    assert "crisis:mentor" in card.custom_ids()
+    asked = await ask_a_mentor(sandbox, members["Sam"], card)
+    assert POST_HELD_BACK in asked.text, asked.text  # his post was held back
     await week.at(1, "10:30:00")
     await week.checkin("Riley", "anonymous", mood=4)
     await week.at(1, "15:00:00")
@@ -55,6 +58,7 @@ async def test_release_rows_do_not_give_away_a_held_back_post(
             select(Occurrence).where(Occurrence.kind == "anonymous")))  # fmt: skip
         posts = {p.id: p for p in await session.scalars(select(AnonymousPost))}
         requests = list(await session.scalars(select(MentorRequest)))
+    assert len(posts) == 2, posts  # Sam's held-back post and Riley's
     rows = [(o.id, o.state, o.due_at, o.settled_at, o.payload, o.detail) for o in releases]
     held = {
         int(o.payload["post"]) for o in releases
