@@ -16,11 +16,20 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.delivery import SEND_ERRORS, send_once, send_outcome, send_soon
+from bot.dm import send_dm
 from bot.scheduling import DMS_CLOSED, Delivery, Due
 from bot.services.crisis_language import assess
 from bot.services.mentors import MENTOR_FOLLOW_UP, MENTOR_POST, FollowUp
 from bot.tree import anywhere, group_of
-from bot.ui.crisis import CRISIS_ITEMS, FOLLOW_UP_DM, crisis_reply, named_route, post_request
+from bot.ui.crisis import (
+    CRISIS_ITEMS,
+    FOLLOW_UP_DM,
+    POST_KEPT_PRIVATE,
+    POSTS_KEPT_PRIVATE,
+    crisis_reply,
+    named_route,
+    post_request,
+)
 from bot.ui.embeds import crisis_embed, safe
 
 if TYPE_CHECKING:
@@ -174,7 +183,14 @@ class MentorPostDelivery:
         if outcome.message_id is None:  # not sent
             return outcome
         await services.mentor_requests.posted(request.request_id, outcome.message_id)
-        await services.anonymous.hold_back(config, request.user_id)  # R24, as on the press
+        held = await services.anonymous.hold_back(config, request.user_id)  # R24, as on the press
+        if held.kept_private:
+            # Written since the press, so nobody has told the member yet.
+            note = POST_KEPT_PRIVATE if held.kept_private == 1 else POSTS_KEPT_PRIVATE
+            try:
+                await send_dm(self.bot, request.user_id, content=note)
+            except SEND_ERRORS:
+                log.warning("Could not tell a member their waiting post stays private")
         return outcome
 
 

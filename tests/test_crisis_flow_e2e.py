@@ -750,3 +750,31 @@ async def test_a_worrying_anonymous_post_waiting_at_a_mentor_request_stays_priva
     async with running.sessions() as session:
         rows = list(await session.scalars(select(AnonymousPost)))
     assert [row.state for row in rows] == ["posted"], rows  # nothing of Sam's is left
+
+
+async def test_a_worrying_post_written_before_the_scheduler_posts_the_request_is_kept_and_told(
+    running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """The press's request never reached the mentors (every try cut); Sam then checks in
+    anonymously, not sober. When the scheduler posts his request a minute on, that waiting
+    post is kept private like one waiting at the press, and, since nobody told him on the
+    press, he is told by DM."""
+    sandbox = world.sandbox
+    group = await configure(running, world)
+    sandbox.fail_next("POST", rf"/channels/{group.mentors.id}/messages", 0, times=3)
+    card = (await sandbox.slash(world.member, world.general, "crisis")).messages[0]
+    told = await ask_a_mentor(sandbox, world.member, card)
+    assert told.text.startswith(MENTOR_UNCONFIRMED), told.text
+    await sandbox.slash(
+        world.member, world.general, "checkin now",
+        **checkin_options(share="anonymous", mood=3, sober="no"),
+    )  # fmt: skip
+    await clock.advance(timedelta(minutes=2))
+    await next_in(sandbox, group.mentors, "asked for a peer mentor")
+    await sandbox.wait_for(
+        lambda: any(m.content == POST_KEPT_PRIVATE for m in sandbox.dms_to(world.member)),
+        what="the DM saying the post stays private",
+    )
+    await clock.advance(timedelta(hours=5))
+    await deliveries_settled(running, clock)
+    assert sandbox.channel_messages(group.checkins) == []
