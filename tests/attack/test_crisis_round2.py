@@ -38,11 +38,6 @@ VIEW_CHANNEL = 1 << 10
 INVISIBLE = {"u2063": "\u2063", "u2062": "\u2062", "u061c": "\u061c", "u2066": "\u2066"}
 
 
-def known_break(reason: str) -> pytest.MarkDecorator:
-    """An attack that still succeeds on main: a strict xfail, red the day it is fixed."""
-    return pytest.mark.xfail(strict=True, reason=f"known break, issue #11: {reason}")
-
-
 def titles(result: InteractionResult) -> list[str | None]:
     return [embed.get("title") for m in result.messages for embed in m.embeds]
 
