@@ -262,7 +262,9 @@ class MemberSettingsService:
 
     async def _save_dm_channels(self, items: Sequence[tuple[int, int]]) -> list[None]:
         channels = dict(items)  # the same member twice in a batch: one row, the latest id
-        now = self._clock.now()
+        # Not the moment: the row would date the DM (a taper step's, a questionnaire's) to
+        # its member in a dump. A row the DM first makes carries the day; others keep theirs.
+        today = self._clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
         async with self._sessions.begin() as session:
             table = MemberSettings.__table__
             upsert = insert_for(session)(table)
@@ -270,17 +272,14 @@ class MemberSettingsService:
             saved = await connection.execute(
                 upsert.on_conflict_do_update(
                     index_elements=["user_id"],
-                    set_={
-                        "dm_channel_id": upsert.excluded.dm_channel_id,
-                        "updated_at": upsert.excluded.updated_at,
-                    },
+                    set_={"dm_channel_id": upsert.excluded.dm_channel_id},
                 ).returning(table.c.user_id, table.c.timezone, table.c.dm_channel_id),
                 [
                     {
                         "user_id": user_id,
                         "dm_channel_id": channel_id,
                         "dm_notice_due": False,
-                        "updated_at": now,
+                        "updated_at": today,
                     }
                     for user_id, channel_id in channels.items()
                 ],
@@ -293,7 +292,7 @@ class MemberSettingsService:
     async def mark_dms_closed(self, user_id: int) -> None:
         """Discord said 50007: remember it, so nothing retries, and tell them next time (R9)."""
         async with self._sessions.begin() as session:
-            row = await self._row(session, user_id)
+            row = await self._row(session, user_id, by_the_member=False)
             row.dms_closed_at = self._clock.now()
             row.dm_notice_due = True
         self._notices.add(user_id)
@@ -309,7 +308,6 @@ class MemberSettingsService:
             row = await session.get(MemberSettings, user_id)
             if row is not None and row.dms_closed_at is not None:
                 row.dms_closed_at = None
-                row.updated_at = self._clock.now()
 
     async def take_dm_notice(self, user_id: int) -> bool:
         """True once after their DMs turned out closed; the notice is then cleared."""
@@ -332,13 +330,20 @@ class MemberSettingsService:
             row.dm_notice_due = False
             return True
 
-    async def _row(self, session: AsyncSession, user_id: int) -> MemberSettings:
+    async def _row(
+        self, session: AsyncSession, user_id: int, *, by_the_member: bool = True
+    ) -> MemberSettings:
+        """The member's row, made if missing. Dated now when the member changed it; what a
+        DM's outcome writes (closed, open again) leaves the date, or gives a new row the
+        day only: its moment would tie the DM (a taper step's, say) to its member."""
         row = await session.get(MemberSettings, user_id)
         now = self._clock.now()
         if row is None:
-            row = MemberSettings(user_id=user_id, dm_notice_due=False, updated_at=now)
+            day = now if by_the_member else now.replace(hour=0, minute=0, second=0, microsecond=0)
+            row = MemberSettings(user_id=user_id, dm_notice_due=False, updated_at=day)
             session.add(row)
-        row.updated_at = now
+        elif by_the_member:
+            row.updated_at = now
         return row
 
 

@@ -184,11 +184,6 @@ async def test_dump_step_reminder_time_does_not_name_who_has_a_plan(
 # ----- 3. the dump: a step DM's timing is the moment the member's DM channel was recorded ---
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known break, issue #14: the first step DM stamps member_settings.updated_at (by user "
-    "id) at the second the taper_step delivery settled: the dump ties the step to the member",
-)
 async def test_dump_step_dm_timing_does_not_tie_the_step_to_the_member(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:
