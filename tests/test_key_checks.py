@@ -183,7 +183,7 @@ async def test_run_and_check_config_refuse_a_replaced_key_file(
     )  # fmt: skip
     code, out, err = await muster(tmp_path, "check-config", env=env)
     assert code == 0, err
-    assert "`python -m bot migrate`" in out  # no tables yet (or no SQLite file yet)
+    assert "-m bot migrate`" in out  # no tables yet (or no SQLite file yet)
     # `reencrypt` migrates and records the keys, as the first start does.
     code, out, err = await muster(tmp_path, "reencrypt", env=env)
     assert code == 0, err
