@@ -204,8 +204,8 @@ async def test_mydata_export_and_delete_cover_measures(
 
     asked = await sandbox.slash(world.member, world.general, "mydata delete")
     await sandbox.click(world.member, asked.messages[0], "mydata:confirm")
-    assert "2 measure optins" in asked.messages[0].content
-    assert "1 measure score" in asked.messages[0].content
+    assert "2 questionnaires you turned on" in asked.messages[0].content
+    assert "1 questionnaire score" in asked.messages[0].content
     assert await running.services.measures.scores(world.member.id) == []
     assert await running.services.measures.opted_in(world.member.id) == []
     await clock.advance(timedelta(hours=19, minutes=1))  # when GAD-7's first prompt was due

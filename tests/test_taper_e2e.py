@@ -281,7 +281,7 @@ async def test_export_and_delete_cover_the_plan_and_the_symptom_checks(
     step_ids = [step.id for step in await running.services.taper.steps(member.id)]
     asked = await sandbox.slash(member, world.general, "mydata delete")
     await sandbox.click(member, asked.messages[0], "mydata:confirm")
-    assert "2 taper steps, 1 taper symptom check" in asked.messages[0].content
+    assert "2 taper steps, 1 symptom check" in asked.messages[0].content
     assert await running.services.taper.steps(member.id) == []
     assert await running.services.taper.symptom_checks(member.id) == []
     assert len(await running.services.taper.steps(world.other_member.id)) == 1  # theirs stays
