@@ -22,7 +22,7 @@ import hmac
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.keys import Keyring
@@ -95,3 +95,18 @@ async def owned_rows(
         await session.scalars(select(model).where(*where).order_by(*order))
     )
     return [row for row in candidates if mine(row.owner)]
+
+
+async def one_at_a_time(
+    session: AsyncSession, keyring: Keyring, purpose: str, user_id: int
+) -> None:
+    """Hold, until this transaction ends, the member's lock for `purpose`: two clicks at once
+    find each other's rows instead of each making one. Sealed owners give no unique key to do
+    it. SQLite needs nothing: its write transactions BEGIN IMMEDIATE, one at a time. On
+    PostgreSQL it is a transaction advisory lock on a keyed digest, so the lock's number
+    tells nobody whose it is."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = keyed_digest(keyring, f"lock:{purpose}:{user_id}")
+    key = int.from_bytes(bytes.fromhex(digest[:16]), "big", signed=True)
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

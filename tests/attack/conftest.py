@@ -18,16 +18,7 @@ KNOWN_BREAKS: dict[str, str] = {}
 
 
 # Seen on PostgreSQL only, and not on every run (a race), so not strict.
-KNOWN_BREAKS_ON_POSTGRES: dict[str, str] = {
-    "test_measure_on_clicked_twice_makes_one_opt_in_and_one_prompt": (
-        "issue #14: two clicks at once on PostgreSQL each find no opt-in (its owner is sealed, "
-        "so no unique key stops the second) and make two"
-    ),
-    "test_the_last_page_of_a_questionnaire_submitted_twice_saves_one_score": (
-        "issue #14: two submits of the last page at once on PostgreSQL each read the draft "
-        "before the other marks it done, and save two scores"
-    ),
-}
+KNOWN_BREAKS_ON_POSTGRES: dict[str, str] = {}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

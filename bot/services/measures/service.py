@@ -25,7 +25,7 @@ from bot.keys import Keyring
 from bot.scheduling import LATE, PENDING, Delivery, Due, RowKind, Scheduler
 from bot.services.crypto import UnreadableError, seal, unseal
 from bot.services.measures.instruments import Instrument, band_of, instrument, score
-from bot.services.ownership import Owners, owned_rows, request_digest
+from bot.services.ownership import Owners, one_at_a_time, owned_rows, request_digest
 from bot.services.pseudonyms import storage_week
 from bot.services.recurrence import to_utc
 
@@ -162,6 +162,7 @@ class MeasureService:
         instrument(code)  # a known measure, or ValueError
         now = self._clock.now()
         async with self._sessions.begin() as session:
+            await one_at_a_time(session, self._keyring, OPTINS, user_id)
             rows = await self._optins(session, user_id)
             if code in rows:
                 row = rows[code]
@@ -247,7 +248,8 @@ class MeasureService:
     async def _draft(
         self, session: AsyncSession, user_id: int, draft_id: int
     ) -> tuple[MeasureDraft, dict[str, Any]]:
-        row = await session.get(MeasureDraft, draft_id)
+        # Locked: a second submit of the last page waits, then finds it done.
+        row = await session.get(MeasureDraft, draft_id, with_for_update=True)
         if row is None or not self._owners.matcher("measure_drafts", user_id)(row.owner):
             raise UserFacingError(EXPIRED)
         data = self._open_draft(row)
