@@ -21,7 +21,6 @@ from bot.dm import dm_outcome
 from bot.errors import UserFacingError
 from bot.groups import MemberGroup, with_group
 from bot.scheduling import Delivery, Due, not_set_up
-from bot.services.anonymous import ANONYMOUS_POST_DEADLINE
 from bot.services.charts import (
     NO_ADVICE,
     checkins_csv,
@@ -31,29 +30,33 @@ from bot.services.charts import (
     summary_lines,
 )
 from bot.services.checkins import (
+    ANONYMOUS_POST_DEADLINE,
     CRAVINGS,
     HISTORY_DAYS,
+    MILESTONE,
+    MILESTONE_LATE_LIMIT,
     MOODS,
+    PROMPT,
+    PROMPT_LATE_LIMIT,
     RELEASE,
     SHARES,
     SOBER,
+    SUMMARY,
+    SUMMARY_DEADLINE,
     CheckinDraft,
     Entry,
+    MedChange,
+    MilestoneShare,
     Share,
     Summary,
+    WeeklySummary,
+    milestone_words,
     parse_sleep,
+    summarize,
     validate_days,
 )
 from bot.services.crisis_language import assess
-from bot.services.journal import (
-    MILESTONE,
-    MILESTONE_LATE_LIMIT,
-    MedChange,
-    MilestoneShare,
-    milestone_words,
-)
 from bot.services.packet import draw_packet
-from bot.services.rhythm import PROMPT, PROMPT_LATE_LIMIT, SUMMARY, SUMMARY_DEADLINE, WeeklySummary
 from bot.services.text import plural
 from bot.tree import anywhere, group_of, member_zone, report_error, respond
 from bot.ui.checkin_form import FORM_ITEMS, CheckinFormButton, FormDefaults, open_form
@@ -272,7 +275,7 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         return Period(
             zone=zone, first=first, today=today, entries=entries,
             changes=[change for change in changes if change.changed_on <= today],
-            summary=services.checkins.summarize(entries, today),
+            summary=summarize(entries, today),
         )  # fmt: skip
 
     @app_commands.command(name="history")

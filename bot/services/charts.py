@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.services.checkins import CRAVINGS, MOODS, SOBER, Entry, Summary, sleep_words
-from bot.services.journal import MedChange
+from bot.services.checkins import CRAVINGS, MOODS, SOBER, Entry, MedChange, Summary, sleep_words
 from bot.services.text import plural
 
 if TYPE_CHECKING:

@@ -18,8 +18,7 @@ import discord
 
 from bot.checks import ensure_moderator, guild_of, is_moderator
 from bot.errors import UserFacingError
-from bot.services.anonymous import BLOCK_DAYS, PostContent
-from bot.services.checkins import CRAVINGS, MOODS, SOBER, sleep_words
+from bot.services.checkins import BLOCK_DAYS, CRAVINGS, MOODS, SOBER, PostContent, sleep_words
 from bot.tree import reporting, respond, services_of
 from bot.ui.embeds import CALM_BLUE, safe
 

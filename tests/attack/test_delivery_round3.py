@@ -29,8 +29,7 @@ from bot.db.models import AnonymousPost, Checkin, KeyCheck, Occurrence
 from bot.errors import ConfigError
 from bot.keys import Keyring
 from bot.runtime import Runtime
-from bot.services.anonymous import HeldBack
-from bot.services.checkins import RELEASE
+from bot.services.checkins import RELEASE, HeldBack
 from bot.services.recovery_meetings import RecoveryMeetingService
 from bot.ui.resources import import_report_text
 from tests.attack.test_delivery_round2 import book_meeting
@@ -836,8 +835,7 @@ async def test_a_checkin_told_held_while_the_disk_is_full_is_not_lost_at_a_stop(
     nothing to replay and nothing stored. Would pass if a check-in that could not be
     spooled were not reported as held (the member asked to try again), or kept otherwise."""
     from bot.scheduling import Scheduler
-    from bot.services.checkins import CheckinDraft, CheckinService
-    from bot.services.spool import Spool
+    from bot.services.checkins import CheckinDraft, CheckinService, Spool
     from tests.conftest import database_unavailable
 
     def disk_full(self: Spool, key: int, sealed: bytes) -> None:

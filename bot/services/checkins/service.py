@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
-import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -30,191 +28,56 @@ from bot.clock import Clock
 from bot.db.cache import WriteThroughCache
 from bot.db.engine import SessionFactory, insert_for
 from bot.db.group_commit import BatchWriter
-from bot.db.models import (
-    AnonymousBlock,
-    AnonymousPost,
-    Checkin,
-    CheckinProfile,
-    MentorRequest,
-    Occurrence,
-)
+from bot.db.models import AnonymousPost, Checkin, CheckinProfile
 from bot.errors import UserFacingError
 from bot.keys import Keyring
-from bot.scheduling import PENDING, Kind, Scheduler
+from bot.scheduling import Scheduler
+from bot.services.checkins.anonymous import (
+    asked_for_mentor,
+    blocked_until,
+    book_release,
+    fresh_post_ids,
+    pseudonym_for,
+)
+from bot.services.checkins.pseudonyms import storage_week, week_label
+from bot.services.checkins.rules import (
+    CRAVINGS,
+    HOLD_FOR,
+    MAX_SPACING,
+    MOODS,
+    NOTE_MAX,
+    SHARE_COOLDOWN,
+    SOBER,
+    Entry,
+    HeldChoice,
+    Share,
+    Signals,
+    parse_sleep,
+    release_at,
+    share_choice,
+    spacing,
+)
+from bot.services.checkins.sealed import (
+    Content,
+    StoredCheckin,
+    open_checkin,
+    open_choice,
+    seal_choice,
+)
+from bot.services.checkins.sobriety import current_streak
+from bot.services.checkins.spool import Spool
 from bot.services.crisis_language import assess
-from bot.services.crypto import UNREADABLE, decrypt_or_none, seal
-from bot.services.guild_settings import LIMITS, MIN_ANONYMOUS_DELAY_MINUTES, GuildConfig
-from bot.services.journal import current_streak
+from bot.services.guild_settings import GuildConfig
 from bot.services.ownership import Owners, owned_rows, post_context, request_digest
-from bot.services.pseudonyms import draw_pseudonym, storage_week, week_label
-from bot.services.rhythm import next_local
-from bot.services.spool import Spool
 from bot.services.text import optional_text
 
 log = logging.getLogger(__name__)
 
-MOODS: dict[int, str] = {1: "Very low", 2: "Low", 3: "Okay", 4: "Good", 5: "Very good"}
-SLEEP_WORDS: dict[str, str] = {"poor": "Poor", "ok": "OK", "good": "Good"}
-CRAVINGS: dict[str, str] = {"none": "None", "mild": "Mild", "strong": "Strong"}
-SOBER: dict[str, str] = {"yes": "Yes", "no": "No", "skip": "Rather not say"}
-SHARES: dict[str, str] = {
-    "private": "Only me",
-    "anonymous": "The group, anonymously",
-    "named": "The group, with my name",
-}
-Share = Literal["private", "anonymous", "named"]
-# For a check-in held back for its crisis note: keep it private, share it without the note,
-# or share it as written.
-HeldChoice = Literal["private", "bare", "full"]
-HELD_CHOICES: tuple[HeldChoice, ...] = ("private", "bare", "full")
-# How long the choice stays open; after that the check-in simply stays private.
-HOLD_FOR = timedelta(days=1)
-NOTE_MAX = 1000
-MAX_SLEEP_HOURS = 24
-# One shared post per member per server in this window; more are kept privately.
-SHARE_COOLDOWN = timedelta(minutes=10)
-# The longest spacing any server's delay asks for (see `spacing`): memory keeps no longer.
-MAX_SPACING = 2 * timedelta(minutes=LIMITS["anonymous_delay_minutes"][1])
-# A member who asked a peer mentor by name: their anonymous posts waiting then, or made in the
-# HOLD_BACK[1] after, appear this far on, so the moment of the request (the mentors see a
-# name) and the moment of the post tell nothing about each other.
-HOLD_BACK = (timedelta(hours=1), timedelta(hours=4))
 # How long a member waits for the save before being told it is being held.
 SAVE_WAIT = 8.0
 # How long the sharing checks (blocks, spacing, last choice) may take before going private.
 DECIDE_BUDGET = 2.0
 UNCHECKED = "I couldn't reach my database to check this server's settings"
-HISTORY_DAYS = 30
-REPORT_MAX_DAYS = 365
-
-
-def parse_sleep(text: str | None) -> tuple[float | None, str | None]:
-    """Hours ("7", "6.5", "7h") or a word (poor, ok, good); blank means not answered."""
-    if text is None or not text.strip():
-        return None, None
-    value = text.strip().casefold().removesuffix("hours").removesuffix("h").strip()
-    if value in SLEEP_WORDS:
-        return None, value
-    if value == "okay":
-        return None, "ok"
-    if re.fullmatch(r"\d{1,2}([.,]\d)?", value):
-        hours = float(value.replace(",", "."))
-        if hours <= MAX_SLEEP_HOURS:
-            return hours, None
-    raise UserFacingError(
-        "For sleep, give the hours (like 7 or 6.5, up to 24) or a word: poor, ok or good."
-    )
-
-
-def sleep_words(hours: float | None, quality: str | None) -> str:
-    if hours is not None:
-        return f"{hours:g} hours"
-    return SLEEP_WORDS.get(quality or "", "Not said")
-
-
-# Every check-in and post is padded to this length (bytes), so the stored size says nothing
-# about its note. Notes are limited in characters, not bytes: the size holds NOTE_MAX of the
-# widest (4 bytes in UTF-8, as an emoji; a Cyrillic or Hebrew letter takes 2, a Chinese one
-# 3), so a long note in any script is stored as long as a short English one.
-CONTENT_SIZES = (4608,)
-# A check-in keeps its note apart (padded the same way, and there even when empty), so a
-# note that cannot be read still leaves the check-in readable (R28).
-DATA_SIZES = (384,)
-# Anonymous post ids are drawn from here: ten digits, within a 32-bit integer column.
-POST_IDS = (10**9, 2**31 - 1)
-# The remembered sharing choice ("named", "private", "anonymous") padded to one length.
-CHOICE_SIZES = (16,)
-CHECKIN_CONTEXT = "checkin:{digest}"
-NOTE_CONTEXT = "checkin-note:{digest}"
-
-
-@dataclass(frozen=True)
-class Content:
-    """What a check-in says: the part an anonymous post shows."""
-
-    mood: int
-    sleep_hours: float | None
-    sleep_quality: str | None
-    cravings: str
-    sober: str
-    note: str | None
-
-    def sealed(self, keyring: Keyring, *, context: str, **extra: Any) -> bytes:
-        return seal(keyring, _json({**self.__dict__, **extra}), context=context,
-                    sizes=CONTENT_SIZES)  # fmt: skip
-
-    @classmethod
-    def of(cls, values: dict[str, Any]) -> Content:
-        return cls(
-            mood=int(values["mood"]),
-            sleep_hours=values.get("sleep_hours"),
-            sleep_quality=values.get("sleep_quality"),
-            cravings=str(values["cravings"]),
-            sober=str(values["sober"]),
-            note=values.get("note"),
-        )
-
-
-def read_sealed(keyring: Keyring, blob: bytes, *, context: str) -> dict[str, Any] | None:
-    """A sealed JSON value, or None when no configured key opens it (logged with the key id
-    only, R28)."""
-    plain = decrypt_or_none(keyring, blob, context=context, what="check-in")
-    if plain is None:
-        return None
-    try:
-        return dict(json.loads(plain))
-    except ValueError:
-        return None
-
-
-@dataclass(frozen=True)
-class StoredCheckin:
-    """A check-in row opened with the keys. `held_for`: kept private for its crisis note
-    until the member chooses (R25), the share they asked for."""
-
-    id: int
-    guild_id: int | None
-    at: datetime
-    share: str
-    content: Content
-    held_for: str | None = None
-    note_shared: bool | None = None
-
-    def sealed(self, keyring: Keyring, digest: str) -> tuple[bytes, bytes]:
-        """The row's `data` and `note`."""
-        values = {**self.content.__dict__, "note": None, "at": self.at.isoformat(),
-                  "share": self.share, "held_for": self.held_for,
-                  "note_shared": self.note_shared}  # fmt: skip
-        data = seal(keyring, _json(values), context=CHECKIN_CONTEXT.format(digest=digest),
-                    sizes=DATA_SIZES)  # fmt: skip
-        note = seal(keyring, _json({"note": self.content.note}),
-                    context=NOTE_CONTEXT.format(digest=digest), sizes=CONTENT_SIZES)  # fmt: skip
-        return data, note
-
-
-def _json(values: dict[str, Any]) -> str:
-    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
-
-
-def open_checkin(keyring: Keyring, row: Checkin) -> StoredCheckin | None:
-    """The check-in, or None when its data cannot be read; a note that cannot be read
-    shows as UNREADABLE."""
-    values = read_sealed(
-        keyring, row.data, context=CHECKIN_CONTEXT.format(digest=row.request_digest)
-    )
-    if values is None:
-        return None
-    note = read_sealed(keyring, row.note, context=NOTE_CONTEXT.format(digest=row.request_digest))
-    values["note"] = UNREADABLE if note is None else note.get("note")
-    return StoredCheckin(
-        row.id,
-        row.guild_id,
-        datetime.fromisoformat(values["at"]),
-        str(values["share"]),
-        Content.of(values),
-        values.get("held_for"),
-        values.get("note_shared"),
-    )
 
 
 @dataclass(frozen=True)
@@ -354,99 +217,6 @@ class Chosen:
     entry: Entry | None = None  # what a named post shows (no note when shared without it)
     post_after: datetime | None = None
     waits_because: str | None = None  # "mentor": its author asked for one a while ago
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One check-in as its owner sees it, in their own zone."""
-
-    at: datetime
-    local: datetime
-    mood: int
-    sleep_hours: float | None
-    sleep_quality: str | None
-    cravings: str
-    sober: str
-    share: str
-    note: str | None
-
-    @property
-    def note_unreadable(self) -> bool:
-        return self.note == UNREADABLE
-
-
-@dataclass(frozen=True)
-class Summary:
-    count: int
-    days: int
-    average_mood: float | None
-    average_sleep: float | None
-    trend: str
-    checkin_streak: int
-    sober_days: int
-    longest_sober_run: int
-    cravings: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Signals:
-    """Not alarms: reasons to offer a peer mentor, gently."""
-
-    low_mood_again: bool
-    slip_after_streak: bool
-
-    @property
-    def any(self) -> bool:
-        return self.low_mood_again or self.slip_after_streak
-
-
-def spacing(config: GuildConfig) -> timedelta:
-    """How far apart a member's shares in a server are kept. An anonymous post appears
-    between the delay and twice it after its check-in, so a moderator looks for its author
-    among those who shared by name in that window before it: a member's named share less
-    than twice the delay from their anonymous one would be there. With fixed release times
-    the moment of a post says nothing of its check-in, and SHARE_COOLDOWN is enough."""
-    if config.anonymous_release_times:
-        return SHARE_COOLDOWN
-    return max(SHARE_COOLDOWN, 2 * timedelta(minutes=config.delay_minutes))
-
-
-def release_at(
-    config: GuildConfig, now: datetime, rng: secrets.SystemRandom, *, held_back: bool = False
-) -> datetime:
-    """When an anonymous post submitted now appears: at the server's next fixed release time
-    at least the minimum delay away, or after a random wait between the delay and twice it.
-    Held back (its author asked for a mentor): HOLD_BACK away, or the release time after.
-
-    Always on a whole second (UTC): a post's moment keeps no fraction of a second from the
-    moment it was counted from (the check-in, or the mentor request whose alert the mentors
-    see to the millisecond), so every post shares the same fraction, and it says nothing."""
-    if held_back:
-        low, high = (span.total_seconds() for span in HOLD_BACK)
-        later = whole_second(now + timedelta(seconds=rng.uniform(low, high - 1)))
-        if config.anonymous_release_times:
-            return min(
-                next_local(at, config.timezone, later) for at in config.anonymous_release_times
-            )
-        return later
-    floor = timedelta(
-        minutes=MIN_ANONYMOUS_DELAY_MINUTES
-        if config.anonymous_release_times
-        else config.delay_minutes
-    )
-    if config.anonymous_release_times:
-        return min(
-            next_local(at, config.timezone, now + floor) for at in config.anonymous_release_times
-        )
-    wait = rng.uniform(floor.total_seconds(), 2 * floor.total_seconds() - 1)
-    return whole_second(now + timedelta(seconds=wait))
-
-
-def whole_second(moment: datetime) -> datetime:
-    """The first whole second at or after `moment`."""
-    if moment.microsecond == 0:
-        return moment
-    return moment.replace(microsecond=0) + timedelta(seconds=1)
 
 
 class CheckinService:
@@ -709,7 +479,7 @@ class CheckinService:
             profile = await session.get(
                 CheckinProfile, self._owners.tag("share", guild_id, f"u:{user_id}")
             )
-        found = "private" if profile is None else _last_choice(self._keyring, profile)
+        found = "private" if profile is None else share_choice(open_choice(self._keyring, profile))
         return self.choices.fill((guild_id, user_id), found, generation)
 
     def _note_shared(self, guild_id: int, user_id: int, now: datetime, share: Share) -> None:
@@ -917,38 +687,6 @@ class CheckinService:
             stored = await self._own(session, user_id, since)
         return [_entry(item, tz) for item in stored]
 
-    def summarize(self, entries: Sequence[Entry], today: date) -> Summary:
-        moods = [entry.mood for entry in entries]
-        hours = [entry.sleep_hours for entry in entries if entry.sleep_hours is not None]
-        trend = "not enough check-ins yet to see a trend"
-        if len(moods) >= 4:
-            half = len(moods) // 2
-            change = sum(moods[half:]) / len(moods[half:]) - sum(moods[:half]) / half
-            trend = "rising" if change >= 0.5 else "falling" if change <= -0.5 else "steady"
-        days_in = {entry.local.date() for entry in entries}
-        # A streak counts through yesterday until today ends: no check-in yet today doesn't
-        # break it.
-        streak, day = 0, today if today in days_in else today - timedelta(days=1)
-        while day in days_in:
-            streak += 1
-            day -= timedelta(days=1)
-        sober_days = sorted({entry.local.date() for entry in entries if entry.sober == "yes"})
-        longest = run = 0
-        for index, day in enumerate(sober_days):
-            run = run + 1 if index and (day - sober_days[index - 1]).days == 1 else 1
-            longest = max(longest, run)
-        return Summary(
-            count=len(entries),
-            days=len(days_in),
-            average_mood=sum(moods) / len(moods) if moods else None,
-            average_sleep=sum(hours) / len(hours) if hours else None,
-            trend=trend,
-            checkin_streak=streak,
-            sober_days=len(sober_days),
-            longest_sober_run=longest,
-            cravings={name: sum(1 for e in entries if e.cravings == name) for name in CRAVINGS},
-        )
-
     def _queue(self, row: _Row) -> asyncio.Future[Saved]:
         key = row.request_key
         self._unsaved[key] = row
@@ -1018,14 +756,6 @@ def _waits_because(decided: _Decision) -> str | None:
     return "spacing" if decided.wait_from is not None else None
 
 
-def validate_days(days: int | None, default: int = HISTORY_DAYS) -> int:
-    if days is None:
-        return default
-    if not 1 <= days <= REPORT_MAX_DAYS:
-        raise UserFacingError(f"Pick a number of days from 1 to {REPORT_MAX_DAYS}.")
-    return days
-
-
 def _entry(item: StoredCheckin, tz: ZoneInfo) -> Entry:
     content = item.content
     return Entry(
@@ -1037,130 +767,3 @@ def _entry(item: StoredCheckin, tz: ZoneInfo) -> Entry:
 
 def _without_note(content: Content) -> Content:
     return dataclasses.replace(content, note=None)
-
-
-@dataclass(frozen=True)
-class ReleaseKind(Kind):
-    """ "anon-release:<server>:<token>": a server's anonymous-release delivery. Each booking
-    has a token of its own, as two releases may fall on the same moment ((source, due_at) is
-    unique)."""
-
-    def source(self, guild_id: int) -> str:
-        return self.build(int(guild_id), secrets.token_hex(4))
-
-    def of_server(self, guild_id: int) -> str:
-        """What every release delivery of the server begins with."""
-        return self.build(int(guild_id), "")
-
-    def parse(self, source: str) -> int:
-        """The server."""
-        guild_id, _token = self.fields(source, 2)
-        return int(guild_id)
-
-
-RELEASE = ReleaseKind("anonymous", "anon-release")
-
-
-async def book_release(
-    session: AsyncSession, guild_id: int, due: datetime, post_id: int | None, *, move: bool = False
-) -> None:
-    """Make the server's one anonymous-release delivery due no later than `due` (or, with
-    `move`, exactly then), for post `post_id`. The pending one is moved rather than a row
-    added for each post: a row added at submission would sit in the deliveries table next to
-    whatever its author did just before (a reminder, a counter), and that order would point
-    at them. Each release sends
-    one post and books the next, at the moment it is sent (a public moment)."""
-    payload = {} if post_id is None else {"post": post_id}
-    pending = await session.scalar(
-        select(Occurrence).where(
-            Occurrence.source.startswith(RELEASE.of_server(guild_id), autoescape=True),
-            Occurrence.state == PENDING,
-        )
-    )
-    if pending is None:
-        await Scheduler.add(
-            session, source=RELEASE.source(guild_id), kind=RELEASE.name, due_at=due,
-            payload=payload,
-        )  # fmt: skip
-    elif move or pending.due_at > due or not pending.payload:
-        pending.due_at = pending.available_at = due
-        pending.payload = payload
-
-
-def seal_choice(keyring: Keyring, guild_id: int, share: str) -> bytes:
-    return seal(keyring, share, context=choice_context(guild_id), sizes=CHOICE_SIZES)
-
-
-def choice_context(guild_id: int) -> str:
-    return f"share:{guild_id}"
-
-
-def open_choice(keyring: Keyring, profile: CheckinProfile) -> str | None:
-    """The remembered choice as stored (padded, or from before padding), or None unreadable."""
-    choice = decrypt_or_none(
-        keyring, profile.choice, context=choice_context(profile.guild_id), what="sharing choice"
-    )
-    return None if choice is None else choice.rstrip(" ")
-
-
-def _last_choice(keyring: Keyring, profile: CheckinProfile) -> Share:
-    choice = open_choice(keyring, profile)
-    return "anonymous" if choice == "anonymous" else "named" if choice == "named" else "private"
-
-
-async def blocked_until(
-    session: AsyncSession, owners: Owners, guild_id: int, user_id: int
-) -> datetime | None:
-    """The end of the member's latest pause on anonymous posting in this server, if any: the
-    server's block rows (few, and only for blocked authors) opened one by one."""
-    blocks = await owned_rows(
-        session, owners, AnonymousBlock, user_id, AnonymousBlock.guild_id == guild_id
-    )
-    return max((block.until for block in blocks), default=None)
-
-
-async def fresh_post_ids(session: AsyncSession, count: int) -> list[int]:
-    """Ids for new anonymous posts, drawn at random and not yet taken. Moderators see a post's
-    id (audit lines, the removal answer) and the release delivery names it: an id counted up
-    would tell the order posts were submitted in, and a post that appears after one with a
-    higher id would be one held back (its author asked for a mentor)."""
-    chosen: set[int] = set()
-    while len(chosen) < count:
-        drawn = {secrets.randbelow(POST_IDS[1] - POST_IDS[0]) + POST_IDS[0]
-                 for _ in range(count - len(chosen))}  # fmt: skip
-        taken = set(
-            await session.scalars(select(AnonymousPost.id).where(AnonymousPost.id.in_(drawn)))
-        )
-        chosen |= drawn - taken
-    return list(chosen)
-
-
-async def asked_for_mentor(session: AsyncSession, user_id: int, now: datetime) -> bool:
-    """Whether the member asked for a peer mentor by name within HOLD_BACK[1], in any
-    server: the mentors saw their name then, so a post of theirs must not follow it by
-    minutes, there or in another server a moderator may also see. The request's time and
-    user id are in the clear already (the member chose to be named)."""
-    found = await session.scalar(
-        select(MentorRequest.id)
-        .where(MentorRequest.user_id == user_id, MentorRequest.created_at > now - HOLD_BACK[1])
-        .limit(1)
-    )
-    return found is not None
-
-
-async def pseudonym_for(
-    session: AsyncSession, owners: Owners, guild_id: int, user_id: int, week: str
-) -> str:
-    """The member's name this week in this server: the one on their posts of the week, or a
-    new one nobody else has."""
-    mine = owners.matcher("anonymous_posts", user_id)
-    names = set()
-    for pseudonym, owner in await session.execute(
-        select(AnonymousPost.pseudonym, AnonymousPost.owner).where(
-            AnonymousPost.guild_id == guild_id, AnonymousPost.week == week
-        )
-    ):
-        if mine(owner):
-            return str(pseudonym)
-        names.add(str(pseudonym))
-    return draw_pseudonym(names)
