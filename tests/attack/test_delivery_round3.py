@@ -886,7 +886,7 @@ async def test_a_milestone_with_no_checkin_channel_is_settled_with_its_real_caus
     settled with its real cause; a meeting reminder in the same situation is settled
     failed_permanent with cause not_set_up ("no meetings channel is chosen in /setup").
 
-    Fails now: MilestoneDelivery returns Delivery("cancelled", ...) with no cause, which
+    Fails now: MilestoneSender returns Delivery("cancelled", ...) with no cause, which
     reads as if the member or a moderator had called it off. Would pass if it were settled
     with cause not_set_up, as MeetingDelivery does."""
     told = await world.sandbox.slash(

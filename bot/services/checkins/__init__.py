@@ -7,6 +7,7 @@ Public API:
   `entries`, `signals`, `last_choice`, `replay_held` and `close` (the held spool), `forget`.
 - `AnonymousPostService`: a queued anonymous post, from its release to its removal.
 - `MedicationService`, `SobrietyService`, `PromptService`, `SummaryService`.
+- `Period` / `period`: what `/checkin history` and `/checkin report` show.
 - The kinds they book: RELEASE, MILESTONE, PROMPT, SUMMARY (kinds.py).
 - The rules, with no database (rules.py): the answers, `parse_sleep`, `release_at`,
   `summarize`, the milestones, `share_choice`, `worrying`.
@@ -39,6 +40,7 @@ from bot.services.checkins.medications import (
     details_context,
     details_of,
 )
+from bot.services.checkins.period import Period, period
 from bot.services.checkins.prompts import PROMPT_LATE_LIMIT, Prompt, PromptService
 from bot.services.checkins.pseudonyms import storage_week, week_label, week_start
 from bot.services.checkins.rules import (
@@ -110,12 +112,12 @@ __all__ = [
     "SOBER", "SUMMARY", "SUMMARY_DEADLINE", "AnonymousPostService", "CheckinDraft",
     "CheckinResult", "CheckinService", "Chosen", "Content", "Entry", "HeldBack", "HeldChoice",
     "MedChange", "MedicationService", "Milestone", "MilestoneShare", "MilestoneSource",
-    "PostContent", "Prompt", "PromptService", "Share", "Signals", "SobrietyService",
+    "Period", "PostContent", "Prompt", "PromptService", "Share", "Signals", "SobrietyService",
     "SobrietyStatus", "Spool", "StoredCheckin", "Summary", "SummaryService", "WeeklySummary",
     "blocked_until", "book_release", "choice_context", "details_context", "details_of",
     "end_context", "ended_on", "milestone_share", "milestone_words", "name_context",
-    "next_local", "next_milestone", "open_checkin", "open_choice", "parse_sleep", "read_sealed",
-    "release_at", "rotate_milestone_names", "share_choice", "shown_note", "sleep_words",
-    "spool_folder", "storage_week", "summarize", "validate_days", "week_label", "week_start",
-    "worrying",
+    "next_local", "next_milestone", "open_checkin", "open_choice", "parse_sleep", "period",
+    "read_sealed", "release_at", "rotate_milestone_names", "share_choice", "shown_note",
+    "sleep_words", "spool_folder", "storage_week", "summarize", "validate_days", "week_label",
+    "week_start", "worrying",
 ]  # fmt: skip

@@ -2,7 +2,7 @@
 
 The summary counts anonymous posts only, as they appeared in the channel (named check-ins
 never mix in), and shows nothing unless at least k different anonymous authors posted that
-week (R5, R24). Its week is the pseudonym week (bot/services/pseudonyms.py), so every figure
+week (R5, R24). Its week is the pseudonym week (pseudonyms.py), so every figure
 can be read off the channel already and none narrows an author.
 """
 
