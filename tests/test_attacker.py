@@ -41,6 +41,7 @@ from bot.sandbox.state import DISCORD_EPOCH_MS
 from bot.scheduling import Scheduler
 from bot.services.checkins import SummaryService, WeeklySummary, open_checkin
 from bot.services.checkins import service as checkins_service
+from bot.services.checkins import writes as checkins_writes
 from bot.services.ownership import Owners, keyed_digest
 from bot.ui.crisis import POST_HELD_BACK, POST_KEPT_PRIVATE
 from tests.conftest import World, deliveries_settled
@@ -652,7 +653,8 @@ def delivery_per_post(monkeypatch: pytest.MonkeyPatch) -> None:
         await Scheduler.add(session, source=f"anon:{post}", kind="legacy-anonymous",
                             due_at=due + timedelta(days=3650), payload={})  # fmt: skip
 
-    monkeypatch.setattr(checkins_service, "book_release", also_per_post)
+    for module in (checkins_service, checkins_writes):  # where check-ins book releases
+        monkeypatch.setattr(module, "book_release", also_per_post)
 
 
 def no_hold_back(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,7 @@ Public API:
 - `Period` / `period`: what `/checkin history` and `/checkin report` show.
 - The kinds they book: RELEASE, MILESTONE, PROMPT, SUMMARY (kinds.py).
 - The rules, with no database (rules.py): the answers, `parse_sleep`, `release_at`,
-  `summarize`, the milestones, `share_choice`, `worrying`.
+  `summarize`, the milestones, `share_choice`, `worrying` and `signals_of` (the mentor offer).
 - What is sealed how (sealed.py), for /mydata, retention and key rotation; the held spool
   (spool.py); weekly pseudonyms and "a week" (pseudonyms.py).
 """
@@ -68,6 +68,7 @@ from bot.services.checkins.rules import (
     parse_sleep,
     release_at,
     share_choice,
+    signals_of,
     sleep_words,
     summarize,
     validate_days,
@@ -118,6 +119,6 @@ __all__ = [
     "end_context", "ended_on", "milestone_share", "milestone_words", "name_context",
     "next_local", "next_milestone", "open_checkin", "open_choice", "parse_sleep", "period",
     "read_sealed", "release_at", "rotate_milestone_names", "share_choice", "shown_note",
-    "sleep_words", "spool_folder", "storage_week", "summarize", "validate_days", "week_label",
-    "week_start", "worrying",
+    "signals_of", "sleep_words", "spool_folder", "storage_week", "summarize", "validate_days",
+    "week_label", "week_start", "worrying",
 ]  # fmt: skip

@@ -1,6 +1,7 @@
 """The check-in rules, with no database: the answers a check-in takes, reading sleep, when an
-anonymous post appears and how far apart a member's shares are kept, the summary of a
-period, and the sobriety milestones.
+anonymous post appears and how far apart a member's shares are kept, when the peer-mentor
+offer is earned, the summary of a period, the sobriety milestones, and the next moment a
+wall-clock time comes round (daily prompts, release times).
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ MAX_SPACING = 2 * timedelta(minutes=LIMITS["anonymous_delay_minutes"][1])
 # HOLD_BACK[1] after, appear this far on, so the moment of the request (the mentors see a
 # name) and the moment of the post tell nothing about each other.
 HOLD_BACK = (timedelta(hours=1), timedelta(hours=4))
-
 HISTORY_DAYS = 30
 REPORT_MAX_DAYS = 365
 
@@ -282,3 +282,32 @@ def milestone_share(value: str) -> MilestoneShare:
 def worrying(mood: int, sober: str) -> bool:
     """The only answers that can bring the peer-mentor offer: mood 1, or not sober today."""
     return mood == 1 or sober == "no"
+
+
+def signals_of(
+    mood: int,
+    sober: str,
+    earlier: Sequence[tuple[datetime, int, str]],
+    zone: str,
+    today: date,
+    sober_since: date | None,
+) -> Signals:
+    """Mood 1 on the previous day too, or a "no" after a run of sober days. `earlier` holds
+    the member's check-ins before this one (when, mood, sober), `sober_since` the start of
+    their sobriety count, if they keep one."""
+    tz = ZoneInfo(zone)
+    before_today = sorted(
+        (item for item in earlier if item[0].astimezone(tz).date() < today),
+        key=lambda item: item[0],
+        reverse=True,
+    )
+    yesterday = today - timedelta(days=1)
+    low_again = mood == 1 and any(
+        level == 1 and at.astimezone(tz).date() == yesterday for at, level, _ in before_today
+    )
+    sober_run = [answer for _, _, answer in before_today[:3]]
+    slip = sober == "no" and (
+        (len(sober_run) == 3 and all(value == "yes" for value in sober_run))
+        or (sober_since is not None and (today - sober_since).days >= 1)
+    )
+    return Signals(low_mood_again=low_again, slip_after_streak=slip)

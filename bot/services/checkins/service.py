@@ -12,22 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import logging
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.cache import WriteThroughCache
-from bot.db.engine import SessionFactory, insert_for
-from bot.db.group_commit import BatchWriter
+from bot.db.engine import SessionFactory
 from bot.db.models import AnonymousPost, Checkin, CheckinProfile
 from bot.errors import UserFacingError
 from bot.keys import Keyring
@@ -55,6 +51,7 @@ from bot.services.checkins.rules import (
     parse_sleep,
     release_at,
     share_choice,
+    signals_of,
     spacing,
 )
 from bot.services.checkins.sealed import (
@@ -66,12 +63,11 @@ from bot.services.checkins.sealed import (
 )
 from bot.services.checkins.sobriety import current_streak
 from bot.services.checkins.spool import Spool
+from bot.services.checkins.writes import CheckinWriter, Row
 from bot.services.crisis_language import assess
 from bot.services.guild_settings import GuildConfig
 from bot.services.ownership import Owners, owned_rows, post_context, request_digest
 from bot.services.text import optional_text
-
-log = logging.getLogger(__name__)
 
 # How long a member waits for the save before being told it is being held.
 SAVE_WAIT = 8.0
@@ -93,76 +89,6 @@ class CheckinDraft:
     sober: str
     note: str | None
     share: Share | None
-
-
-@dataclass(frozen=True)
-class _Row:
-    """Everything the writer needs, decided before the write. Plain values, not ORM objects,
-    so a batch that failed can be written again from scratch."""
-
-    checkin: dict[str, Any]
-    post: dict[str, Any] | None
-    profile: dict[str, Any] | None  # the member's choice in this server, remembered
-    request_key: int  # the interaction id: names the held spool's file, never stored
-
-    @property
-    def digest(self) -> str:
-        return str(self.checkin["request_digest"])
-
-    def document(self) -> dict[str, Any]:
-        """Plain JSON, for the held spool (itself encrypted)."""
-        return {
-            "checkin": _plain_values(self.checkin),
-            "post": None if self.post is None else _plain_values(self.post),
-            "profile": None if self.profile is None else _plain_values(self.profile),
-        }
-
-    @classmethod
-    def from_document(cls, key: int, document: dict[str, Any]) -> _Row:
-        post, profile = document["post"], document["profile"]
-        return cls(
-            _typed_values(document["checkin"]),
-            None if post is None else _typed_values(post),
-            None if profile is None else _typed_values(profile),
-            key,
-        )
-
-
-def _plain_values(values: dict[str, Any]) -> dict[str, Any]:
-    """Bytes, dates and times as tagged strings, so they come back as what they were."""
-
-    def plain(value: Any) -> Any:
-        if isinstance(value, bytes):
-            return {"bytes": value.hex()}
-        if isinstance(value, datetime):
-            return {"datetime": value.isoformat()}
-        if isinstance(value, date):
-            return {"date": value.isoformat()}
-        return value
-
-    return {name: plain(value) for name, value in values.items()}
-
-
-def _typed_values(values: dict[str, Any]) -> dict[str, Any]:
-    def typed(value: Any) -> Any:
-        if isinstance(value, dict) and len(value) == 1:
-            ((kind, text),) = value.items()
-            if kind == "bytes":
-                return bytes.fromhex(text)
-            if kind == "datetime":
-                return datetime.fromisoformat(text)
-            if kind == "date":
-                return date.fromisoformat(text)
-        return value
-
-    return {name: typed(value) for name, value in values.items()}
-
-
-@dataclass(frozen=True)
-class Saved:
-    checkin_id: int
-    post_id: int | None
-    duplicate: bool
 
 
 @dataclass(frozen=True)
@@ -240,14 +166,11 @@ class CheckinService:
         self._keyring = keyring
         self._owners = Owners(keyring)
         self._scheduler = scheduler
-        self._spool = spool
         self._rng = secrets.SystemRandom()
-        self.writer: BatchWriter[_Row, Saved] = BatchWriter(self._write, name="check-ins")
+        self._writes = CheckinWriter(sessions, spool)
+        self.writer = self._writes.batches
         self.save_wait = SAVE_WAIT
         self.decide_budget = DECIDE_BUDGET
-        # Submitted and not yet committed; those also in the spool are released once committed.
-        self._unsaved: dict[int, _Row] = {}
-        self._spooled: set[int] = set()
         # When each member last shared in each server, and how, in this process's memory; in
         # the first moments after a start, read back from the sealed check-ins instead (see
         # `_last_share`). A guild is served by one process.
@@ -320,7 +243,7 @@ class CheckinService:
             )
         if decided.share != "private" and draft.guild_id is not None:
             self._note_shared(draft.guild_id, draft.user_id, now, decided.share)
-        future = self._queue(_Row(row, post, profile, draft.request_key))
+        future = self._writes.queue(Row(row, post, profile, draft.request_key))
         # asyncio.wait leaves the future running on timeout: the writer keeps the check-in.
         # SAVE_WAIT counts from the submission: time the checks took (a database that does not
         # answer costs them their whole budget) comes out of it, so the member hears no later.
@@ -332,7 +255,7 @@ class CheckinService:
         )
         if not future.done():
             # Written to the spool before the member hears it is held (R29).
-            kept = await self._hold([draft.request_key])
+            kept = await self._writes.hold([draft.request_key])
             return CheckinResult(
                 share=decided.share,
                 requested=decided.requested,
@@ -575,72 +498,6 @@ class CheckinService:
     ) -> str:
         return await pseudonym_for(session, self._owners, guild_id, user_id, week)
 
-    async def _write(self, rows: Sequence[_Row]) -> list[Saved]:
-        """One transaction for the whole batch, in few statements: the check-ins in one
-        INSERT ... ON CONFLICT DO NOTHING RETURNING, the sharing choices in one upsert."""
-        async with self._sessions.begin() as session:
-            insert = insert_for(session)
-            fresh: dict[str, _Row] = {}
-            for row in rows:
-                fresh.setdefault(row.digest, row)
-            # Core, executemany: one compiled statement whatever the batch size, and none of
-            # the ORM's bulk bookkeeping.
-            connection = await session.connection()
-            checkins = Checkin.__table__
-            added = await connection.execute(
-                insert(checkins)
-                .on_conflict_do_nothing(index_elements=["request_digest"])
-                .returning(checkins.c.request_digest, checkins.c.id),
-                [row.checkin for row in fresh.values()],
-            )
-            ids: dict[str, int] = {str(key): int(id_) for key, id_ in added.all()}
-            new_keys = set(ids)
-            missing = [key for key in fresh if key not in ids]
-            if missing:  # submitted before: the earlier check-in stands (R15)
-                earlier = await session.execute(
-                    select(Checkin.request_digest, Checkin.id).where(
-                        Checkin.request_digest.in_(missing)
-                    )
-                )
-                ids.update({str(key): int(id_) for key, id_ in earlier.all()})
-            new_posts = [key for key, row in fresh.items() if key in new_keys and row.post]
-            post_ids = await fresh_post_ids(session, len(new_posts))
-            posts: dict[str, AnonymousPost] = {
-                key: AnonymousPost(id=post_id, **fresh[key].post)  # type: ignore[arg-type]  # checked above
-                for key, post_id in zip(new_posts, post_ids, strict=True)
-            }
-            if posts:
-                session.add_all(list(posts.values()))
-                await session.flush()
-                earliest: dict[int, AnonymousPost] = {}
-                for post in posts.values():
-                    soonest = earliest.get(post.guild_id)
-                    if soonest is None or post.post_after < soonest.post_after:
-                        earliest[post.guild_id] = post
-                for guild_id, soonest in earliest.items():
-                    await book_release(session, guild_id, soonest.post_after, soonest.id)
-            chosen = {
-                str(row.profile["tag"]): row.profile
-                for key, row in fresh.items()
-                if key in new_keys and row.profile is not None
-            }
-            if chosen:
-                upsert = insert(CheckinProfile.__table__)
-                await connection.execute(
-                    upsert.on_conflict_do_update(
-                        index_elements=["tag"],
-                        set_={"owner": upsert.excluded.owner, "choice": upsert.excluded.choice},
-                    ),
-                    list(chosen.values()),
-                )
-            results: list[Saved] = []
-            for row in rows:
-                key = row.digest
-                first = key in new_keys and fresh[key] is row
-                post_id = posts[key].id if first and key in posts else None
-                results.append(Saved(ids[key], post_id, not first))
-            return results
-
     async def _own(
         self, session: AsyncSession, user_id: int, since: datetime
     ) -> list[StoredCheckin]:
@@ -657,27 +514,13 @@ class CheckinService:
     async def signals(self, user_id: int, mood: int, sober: str, zone: str) -> Signals:
         """Mood 1 on the previous day too, or a "no" after a run of sober days."""
         now = self._clock.now()
-        tz = ZoneInfo(zone)
-        today = now.astimezone(tz).date()
+        today = now.astimezone(ZoneInfo(zone)).date()
         async with self._reads() as session:
             earlier = await self._own(session, user_id, now - timedelta(days=8))
             streak = await current_streak(session, self._keyring, user_id)
-        before_today = sorted(
-            (item for item in earlier if item.at.astimezone(tz).date() < today),
-            key=lambda item: item.at,
-            reverse=True,
-        )
-        yesterday = today - timedelta(days=1)
-        low_again = mood == 1 and any(
-            item.content.mood == 1 and item.at.astimezone(tz).date() == yesterday
-            for item in before_today
-        )
-        sober_run = [item.content.sober for item in before_today[:3]]
-        slip = sober == "no" and (
-            (len(sober_run) == 3 and all(value == "yes" for value in sober_run))
-            or (streak is not None and (today - streak.started_on).days >= 1)
-        )
-        return Signals(low_mood_again=low_again, slip_after_streak=slip)
+        answers = [(item.at, item.content.mood, item.content.sober) for item in earlier]
+        since = streak.started_on if streak is not None else None
+        return signals_of(mood, sober, answers, zone, today, since)
 
     async def entries(self, user_id: int, zone: str, days: int) -> list[Entry]:
         """The member's own check-ins of the last `days` days, oldest first, notes decrypted."""
@@ -687,67 +530,13 @@ class CheckinService:
             stored = await self._own(session, user_id, since)
         return [_entry(item, tz) for item in stored]
 
-    def _queue(self, row: _Row) -> asyncio.Future[Saved]:
-        key = row.request_key
-        self._unsaved[key] = row
-        future = self.writer.submit(row)
-
-        def settled(done: asyncio.Future[Saved]) -> None:
-            if self._unsaved.get(key) is row:
-                del self._unsaved[key]
-            if done.cancelled() or done.exception() is not None:
-                return  # a spooled copy stays for the next start
-            if key in self._spooled and self._spool is not None:
-                self._spooled.discard(key)
-                self._spool.release(key)
-
-        future.add_done_callback(settled)
-        return future
-
-    async def _hold(self, keys: Sequence[int]) -> bool:
-        """Put unsaved check-ins in the spool, so a stop or crash cannot lose them. False if
-        the spool could not keep them (no spool, or a disk that is full or failing)."""
-        if self._spool is None:
-            return False
-        rows = [(key, row) for key in keys if (row := self._unsaved.get(key)) is not None]
-        rows = [(key, row) for key, row in rows if key not in self._spooled]
-        if not rows:
-            return True
-        spool = self._spool
-
-        def write() -> None:
-            for key, row in rows:
-                spool.keep(key, row.document())
-
-        try:
-            await asyncio.to_thread(write)
-        except OSError as error:
-            log.error("Could not keep %d held check-in(s) in the spool (%s)", len(rows), error)
-            return False
-        for key, _ in rows:
-            if key in self._unsaved:
-                self._spooled.add(key)
-            else:
-                spool.release(key)  # committed while it was being written
-        return True
-
     def replay_held(self) -> int:
-        """At start: queue the check-ins a stopped or crashed process was holding. Each is
-        released from the spool once committed; one saved before already stays as it was."""
-        if self._spool is None:
-            return 0
-        held = self._spool.held()
-        for key, document in held:
-            self._spooled.add(key)
-            self._queue(_Row.from_document(key, document))
-        if held:
-            log.info("Saving %d held check-in(s) kept from before the last stop", len(held))
-        return len(held)
+        """At start: queue the check-ins a stopped or crashed process was holding."""
+        return self._writes.replay_held()
 
     async def close(self) -> None:
-        # Whatever is not committed yet goes to the spool first: saved at the next start.
-        await self._hold(list(self._unsaved))
-        await self.writer.close()
+        """Whatever is not committed yet goes to the spool first: saved at the next start."""
+        await self._writes.close()
 
 
 def _waits_because(decided: _Decision) -> str | None:
