@@ -55,11 +55,12 @@ from bot.services.checkins import (
     Share,
     StoredCheckin,
     book_release,
+    storage_week,
+    week_label,
 )
 from bot.services.crypto import decrypt_or_none, encrypt
 from bot.services.guild_settings import GuildConfig
 from bot.services.ownership import Owners, post_context, request_digest
-from bot.services.pseudonyms import storage_week, week_label
 
 MEMBERS = 5000
 GUILD = 1

@@ -29,9 +29,7 @@ from bot.keys import Keyring
 from bot.runtime import Runtime, open_runtime
 from bot.sandbox import Channel, InteractionResult, Member, Sandbox
 from bot.services.charts import daily_points, draw_chart
-from bot.services.checkins import CheckinDraft, Entry
-from bot.services.journal import MedChange
-from cogs.checkins import Period
+from bot.services.checkins import CheckinDraft, Entry, MedChange, Period
 
 MEMBERS = 600
 REPORTERS = 4

@@ -190,8 +190,8 @@ async def _maintenance(settings: Settings, command: str, guild_id: int | None) -
     from bot.db.instance_lock import InstanceLock
     from bot.runtime import apply_migrations
     from bot.services import key_checks
+    from bot.services.checkins import Spool, spool_folder
     from bot.services.retention import RetentionService
-    from bot.services.spool import Spool, spool_folder
 
     keyring = Keyring.from_settings(settings)
     engine = create_engine(settings)
@@ -343,7 +343,7 @@ async def _check_database(settings: Settings, keyring: Keyring | None) -> list[t
     from bot.db import migrate
     from bot.db.engine import create_engine, create_session_factory, sqlite_path
     from bot.services import key_checks
-    from bot.services.spool import Spool, spool_folder
+    from bot.services.checkins import Spool, spool_folder
 
     path = sqlite_path(settings.database_url)
     if path is not None and not path.exists():

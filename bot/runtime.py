@@ -31,7 +31,7 @@ from bot.scheduling.dispatcher import Dispatcher
 from bot.scheduling.runner import Scheduler
 from bot.scheduling.store import new_worker_id
 from bot.services import KINDS, Services, build_services, key_checks
-from bot.services.spool import Spool, spool_folder
+from bot.services.checkins import Spool, spool_folder
 
 log = logging.getLogger(__name__)
 

@@ -39,9 +39,9 @@ from bot.runtime import Runtime
 from bot.sandbox import Member, Message
 from bot.sandbox.state import DISCORD_EPOCH_MS
 from bot.scheduling import Scheduler
-from bot.services import checkins as checkins_module
-from bot.services import rhythm
-from bot.services.checkins import open_checkin
+from bot.services.checkins import SummaryService, WeeklySummary, open_checkin
+from bot.services.checkins import service as checkins_service
+from bot.services.checkins import writes as checkins_writes
 from bot.services.ownership import Owners, keyed_digest
 from bot.ui.crisis import POST_HELD_BACK, POST_KEPT_PRIVATE
 from tests.conftest import World, deliveries_settled
@@ -646,19 +646,20 @@ def shared_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def delivery_per_post(monkeypatch: pytest.MonkeyPatch) -> None:
     """The old delivery: a row of its own for each post, added at the moment of the check-in."""
-    original = checkins_module.book_release
+    original = checkins_service.book_release
 
     async def also_per_post(session: Any, guild_id: int, due: datetime, post: int | None) -> None:
         await original(session, guild_id, due, post)
         await Scheduler.add(session, source=f"anon:{post}", kind="legacy-anonymous",
                             due_at=due + timedelta(days=3650), payload={})  # fmt: skip
 
-    monkeypatch.setattr(checkins_module, "book_release", also_per_post)
+    for module in (checkins_service, checkins_writes):  # where check-ins book releases
+        monkeypatch.setattr(module, "book_release", also_per_post)
 
 
 def no_hold_back(monkeypatch: pytest.MonkeyPatch) -> None:
     """A mentor request leaves the member's waiting post where it was."""
-    from bot.services.anonymous import AnonymousPostService, HeldBack
+    from bot.services.checkins import AnonymousPostService, HeldBack
 
     async def keep(self: Any, config: Any, user_id: int) -> HeldBack:
         return HeldBack()
@@ -683,15 +684,15 @@ def summary_week_apart(monkeypatch: pytest.MonkeyPatch) -> None:
         authors = {owners.identity_of("anonymous_posts", row.owner) for row in rows}
         if len(authors) < threshold:
             return None
-        return rhythm.WeeklySummary(channel_id, (end - timedelta(days=1)).date(), len(authors),
-                                    len(rows), {}, 0)  # fmt: skip
+        return WeeklySummary(channel_id, (end - timedelta(days=1)).date(), len(authors),
+                             len(rows), {}, 0)  # fmt: skip
 
-    monkeypatch.setattr(rhythm.SummaryService, "week", week)
+    monkeypatch.setattr(SummaryService, "week", week)
 
 
 def old_error(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tells a moderator of another server that the post exists, elsewhere."""
-    from bot.services.anonymous import AnonymousPostService
+    from bot.services.checkins import AnonymousPostService
 
     original = AnonymousPostService.remove
 

@@ -6,8 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.services.charts import daily_points, draw_chart, stop_drawing
-from bot.services.checkins import Entry
-from bot.services.journal import MedChange
+from bot.services.checkins import Entry, MedChange
 
 ZONE = ZoneInfo("America/Chicago")
 

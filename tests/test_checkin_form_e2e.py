@@ -18,8 +18,8 @@ from bot.runtime import Runtime
 from bot.sandbox import InteractionResult
 from bot.services.checkins import Share, StoredCheckin, open_checkin
 from bot.services.crisis import CRISIS_TITLE
-from bot.ui.checkin_form import MOOD_ID, NOTE_ID, SHARE_ID, SLEEP_ID, TODAY_ID
 from bot.ui.crisis import HELD_BACK
+from cogs.checkins.form import MOOD_ID, NOTE_ID, SHARE_ID, SLEEP_ID, TODAY_ID
 from tests.conftest import World, deliveries_settled
 from tests.test_checkins_e2e import VCL, checkin_options, configure, next_in
 

@@ -26,13 +26,17 @@ from bot.db.models import (
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import Scheduler
-from bot.services.anonymous import AnonymousPostService
 from bot.services.checkins import (
     NOTE_MAX,
+    AnonymousPostService,
     CheckinDraft,
     CheckinService,
     Content,
+    MedicationService,
+    SobrietyService,
     StoredCheckin,
+    next_local,
+    next_milestone,
     open_checkin,
     parse_sleep,
 )
@@ -40,11 +44,9 @@ from bot.services.crisis_language import assess
 from bot.services.crypto import encrypt, key_id_of
 from bot.services.dates import parse_clock_time
 from bot.services.guild_settings import GuildConfig
-from bot.services.journal import MedicationService, SobrietyService, next_milestone
 from bot.services.ownership import Owners, legacy_member_key
 from bot.services.privacy import PrivacyService, member_data_handlers
 from bot.services.retention import RetentionService
-from bot.services.rhythm import next_local
 from tests.conftest import START
 
 GUILD, USER, OTHER = 7001, 5_000_000_000_000_001, 5_000_000_000_000_002

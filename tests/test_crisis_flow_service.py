@@ -12,7 +12,7 @@ from bot.db.engine import SessionFactory
 from bot.db.models import MentorRequest, Occurrence
 from bot.keys import Keyring
 from bot.scheduling import Scheduler
-from bot.services.anonymous import shown_note
+from bot.services.checkins import shown_note
 from bot.services.guild_settings import GuildConfig
 from bot.services.mentors import (
     MENTOR_FOLLOW_UP,

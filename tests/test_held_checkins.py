@@ -19,9 +19,8 @@ from bot.db.engine import SessionFactory, create_engine, create_session_factory
 from bot.db.models import Checkin
 from bot.keys import Keyring
 from bot.scheduling import Scheduler
-from bot.services.checkins import CheckinDraft, CheckinService
+from bot.services.checkins import CheckinDraft, CheckinService, Spool
 from bot.services.ownership import request_digest
-from bot.services.spool import Spool
 from tests.conftest import World, database_unavailable, eventually
 from tests.test_checkins_e2e import checkin_options
 from tests.test_crash_recovery import bot_process

@@ -22,9 +22,9 @@ from bot.keys import Keyring
 from bot.sandbox import Sandbox
 from bot.scheduling import Scheduler
 from bot.services import key_checks
+from bot.services.checkins import Spool
 from bot.services.reminders import ReminderService
 from bot.services.retention import RetentionService
-from bot.services.spool import Spool
 from tests.conftest import World, start_bot
 from tests.test_checkins_e2e import checkin_options, configure, post_anonymously
 from tests.test_cli import database_env, muster, sandbox_env

@@ -19,9 +19,15 @@ from bot.scheduling import Kind, NoSenderError, RowKind, Scheduler, SourceError
 from bot.scheduling.alarm import ClockAlarm
 from bot.scheduling.dispatcher import Dispatcher
 from bot.services import KINDS
-from bot.services.checkins import RELEASE
-from bot.services.journal import MILESTONE, MilestoneSource, details_context
-from bot.services.journal import name_context as milestone_name_context
+from bot.services.checkins import (
+    MILESTONE,
+    PROMPT,
+    RELEASE,
+    SUMMARY,
+    MilestoneSource,
+    details_context,
+)
+from bot.services.checkins import name_context as milestone_name_context
 from bot.services.measures import MEASURE
 from bot.services.meetings import MEETING
 from bot.services.mentors import MENTOR_FOLLOW_UP, MENTOR_POST
@@ -31,7 +37,6 @@ from bot.services.packet.questions import text_context as question_context
 from bot.services.reminders import REMINDER
 from bot.services.reminders import text_context as reminder_context
 from bot.services.retention import RETENTION_JOB
-from bot.services.rhythm import PROMPT, SUMMARY
 from bot.services.taper import TAPER_STEP
 from cogs.packet import PacketCog
 

@@ -21,10 +21,14 @@ from bot.db.base import Base
 from bot.db.engine import create_engine, create_session_factory
 from bot.keys import Keyring
 from bot.scheduling import Due, Scheduler
-from bot.services.anonymous import AnonymousPostService
-from bot.services.checkins import CheckinDraft, CheckinService
+from bot.services.checkins import (
+    AnonymousPostService,
+    CheckinDraft,
+    CheckinService,
+    MedicationService,
+    SobrietyService,
+)
 from bot.services.crypto import encrypt
-from bot.services.journal import MedicationService, SobrietyService
 from bot.services.ownership import Owners
 
 GUILD, USER = 7001, 5_000_000_000_000_001

@@ -14,7 +14,7 @@ import pypdf
 import pytest
 
 from bot.services.charts import DailySeries, chart_figure, daily_points
-from bot.services.journal import MedChange
+from bot.services.checkins import MedChange
 from bot.services.packet import (
     FOOTER,
     MeasureScore,

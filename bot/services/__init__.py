@@ -9,12 +9,22 @@ from bot.clock import Clock, CorrectedClock
 from bot.db.engine import SessionFactory
 from bot.keys import Keyring
 from bot.scheduling import LEASE, Kind, Scheduler
-from bot.services.anonymous import AnonymousPostService
 from bot.services.audit import AuditService
-from bot.services.checkins import RELEASE, CheckinService
+from bot.services.checkins import (
+    MILESTONE,
+    PROMPT,
+    RELEASE,
+    SUMMARY,
+    AnonymousPostService,
+    CheckinService,
+    MedicationService,
+    PromptService,
+    SobrietyService,
+    Spool,
+    SummaryService,
+)
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.guilds import GuildService
-from bot.services.journal import MILESTONE, MedicationService, SobrietyService
 from bot.services.measures import MEASURE, MeasureService
 from bot.services.meetings import MEETING, MeetingService
 from bot.services.mentors import MENTOR_FOLLOW_UP, MENTOR_POST, MentorRequests
@@ -24,8 +34,6 @@ from bot.services.recovery_meetings import RecoveryMeetingService
 from bot.services.reminders import REMINDER, MemberSettingsService, ReminderService
 from bot.services.resources import ResourceService
 from bot.services.retention import RETENTION_JOB, RetentionService
-from bot.services.rhythm import PROMPT, SUMMARY, PromptService, SummaryService
-from bot.services.spool import Spool
 from bot.services.taper import TAPER_STEP, TaperService
 
 # Every kind of delivery the features book. The dispatcher refuses to start while one of them

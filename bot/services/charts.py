@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.services.checkins import CRAVINGS, MOODS, SOBER, Entry, Summary, sleep_words
-from bot.services.journal import MedChange
+# From the modules, not the package: the package's Period draws its chart with this module.
+from bot.services.checkins.medications import MedChange
+from bot.services.checkins.rules import CRAVINGS, MOODS, SOBER, Entry, Summary, sleep_words
 from bot.services.text import plural
 
 if TYPE_CHECKING:

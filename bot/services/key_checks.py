@@ -30,13 +30,11 @@ from bot.db.models import (
 )
 from bot.errors import ConfigError
 from bot.keys import Keyring
-from bot.services.checkins import NOTE_CONTEXT
+from bot.services.checkins import NOTE_CONTEXT, Spool, details_context
 from bot.services.crypto import UnreadableError, decrypt, key_id_of
-from bot.services.journal import details_context
 from bot.services.ownership import Owners
 from bot.services.packet.questions import text_context as question_context
 from bot.services.reminders import text_context as reminder_context
-from bot.services.spool import Spool
 
 CHECK_LABEL = b"muster key check v1"
 PSEUDONYM = "pseudonym"

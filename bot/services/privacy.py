@@ -37,17 +37,26 @@ from bot.db.models import (
     SobrietyStreak,
 )
 from bot.keys import Keyring
-from bot.services.anonymous import POSTED, REMOVED, shown_note
-from bot.services.checkins import Content, open_checkin, open_choice, read_sealed
+from bot.services.checkins import (
+    MILESTONE,
+    POSTED,
+    PROMPT,
+    REMOVED,
+    Content,
+    details_of,
+    ended_on,
+    open_checkin,
+    open_choice,
+    read_sealed,
+    shown_note,
+)
 from bot.services.crypto import UNREADABLE, decrypt_or_none
-from bot.services.journal import MILESTONE, details_of, ended_on
 from bot.services.measures import MeasureData
 from bot.services.mentors import source_of
 from bot.services.ownership import Owners, owned_rows, post_context
 from bot.services.packet.questions import QuestionData
 from bot.services.reminders import reminder_sources
 from bot.services.reminders import text_context as reminder_context
-from bot.services.rhythm import PROMPT
 from bot.services.taper import TaperData
 
 Kind = Literal["member", "moderator", "server", "system"]

@@ -54,30 +54,29 @@ from bot.services import key_checks, measures
 from bot.services.checkins import (
     CHECKIN_CONTEXT,
     CHOICE_SIZES,
+    END_SIZES,
+    MILESTONE,
     NOTE_CONTEXT,
+    PROMPT,
     RELEASE,
+    SUMMARY,
+    Spool,
     choice_context,
+    details_context,
+    end_context,
     open_checkin,
+    rotate_milestone_names,
+    storage_week,
 )
 from bot.services.crypto import UnreadableError, decrypt_or_none, encrypt, key_id_of, seal
 from bot.services.guild_settings import DEFAULT_RETENTION_DAYS
-from bot.services.journal import (
-    END_SIZES,
-    MILESTONE,
-    details_context,
-    end_context,
-    rotate_milestone_names,
-)
 from bot.services.meetings import MEETING
 from bot.services.mentors import KEEP_FOR as MENTOR_REQUESTS_KEPT
 from bot.services.ownership import OWNER_SIZES, Owners, owner_context, post_context
 from bot.services.packet.offers import rotate_names as rotate_packet_names
 from bot.services.packet.questions import text_context as question_context
-from bot.services.pseudonyms import storage_week
 from bot.services.reminders import reminder_sources
 from bot.services.reminders import text_context as reminder_context
-from bot.services.rhythm import PROMPT, SUMMARY
-from bot.services.spool import Spool
 from bot.services.taper import rotate_taper
 
 REMINDERS_KEPT_AFTER_DATE = timedelta(days=30)

@@ -111,10 +111,9 @@ def _read(bind: sa.Connection) -> dict[str, list[dict[str, Any]]]:
 
 
 def _convert(bind: sa.Connection, old: dict[str, list[dict[str, Any]]]) -> None:
-    from bot.services.checkins import Content, StoredCheckin
+    from bot.services.checkins import Content, StoredCheckin, storage_week, week_label
     from bot.services.crypto import UnreadableError, decrypt, encrypt
     from bot.services.ownership import Owners, keyed_digest, post_context
-    from bot.services.pseudonyms import storage_week, week_label
 
     keyring = _keyring()
     owners = Owners(keyring)

@@ -26,7 +26,7 @@ from bot.db.engine import sqlite_path
 from bot.db.models import AnonymousPost, Checkin, SobrietyStreak
 from bot.runtime import Runtime
 from bot.sandbox import Member, Message
-from bot.services.journal import MILESTONE_DAYS, milestone_words
+from bot.services.checkins import MILESTONE_DAYS, milestone_words
 from bot.services.ownership import Owners
 from bot.ui.crisis import POST_HELD_BACK, POST_KEPT_PRIVATE
 from tests.conftest import World, eventually, only_postgres, only_sqlite

@@ -15,7 +15,7 @@ from bot.clock import FakeClock
 from bot.db.models import AnonymousPost, Occurrence
 from bot.runtime import Runtime
 from bot.scheduling import BACKOFF_CAP
-from bot.services.anonymous import ANONYMOUS_POST_DEADLINE
+from bot.services.checkins import ANONYMOUS_POST_DEADLINE
 from tests.attack.test_delivery_round2 import book_meeting
 from tests.conftest import World
 from tests.test_checkins_e2e import checkin_options, configure

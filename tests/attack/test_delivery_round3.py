@@ -29,8 +29,7 @@ from bot.db.models import AnonymousPost, Checkin, KeyCheck, Occurrence
 from bot.errors import ConfigError
 from bot.keys import Keyring
 from bot.runtime import Runtime
-from bot.services.anonymous import HeldBack
-from bot.services.checkins import RELEASE
+from bot.services.checkins import RELEASE, HeldBack
 from bot.services.recovery_meetings import RecoveryMeetingService
 from bot.ui.resources import import_report_text
 from tests.attack.test_delivery_round2 import book_meeting
@@ -836,8 +835,7 @@ async def test_a_checkin_told_held_while_the_disk_is_full_is_not_lost_at_a_stop(
     nothing to replay and nothing stored. Would pass if a check-in that could not be
     spooled were not reported as held (the member asked to try again), or kept otherwise."""
     from bot.scheduling import Scheduler
-    from bot.services.checkins import CheckinDraft, CheckinService
-    from bot.services.spool import Spool
+    from bot.services.checkins import CheckinDraft, CheckinService, Spool
     from tests.conftest import database_unavailable
 
     def disk_full(self: Spool, key: int, sealed: bytes) -> None:
@@ -888,7 +886,7 @@ async def test_a_milestone_with_no_checkin_channel_is_settled_with_its_real_caus
     settled with its real cause; a meeting reminder in the same situation is settled
     failed_permanent with cause not_set_up ("no meetings channel is chosen in /setup").
 
-    Fails now: MilestoneDelivery returns Delivery("cancelled", ...) with no cause, which
+    Fails now: MilestoneSender returns Delivery("cancelled", ...) with no cause, which
     reads as if the member or a moderator had called it off. Would pass if it were settled
     with cause not_set_up, as MeetingDelivery does."""
     told = await world.sandbox.slash(

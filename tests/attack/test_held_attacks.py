@@ -17,9 +17,8 @@ from bot.errors import ConfigError
 from bot.keys import Keyring
 from bot.scheduling import Scheduler
 from bot.services import key_checks
-from bot.services.checkins import CheckinService
+from bot.services.checkins import CheckinService, Spool
 from bot.services.retention import RetentionService
-from bot.services.spool import Spool
 from tests.conftest import database_unavailable, eventually
 from tests.test_held_checkins import draft, held_files, stored
 

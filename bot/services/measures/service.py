@@ -23,10 +23,10 @@ from bot.db.models import MeasureDraft, MeasureOptIn, MeasureResult, Occurrence
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import LATE, PENDING, Delivery, Due, RowKind, Scheduler
+from bot.services.checkins import storage_week
 from bot.services.crypto import UnreadableError, seal, unseal
 from bot.services.measures.instruments import Instrument, band_of, instrument, score
 from bot.services.ownership import Owners, one_at_a_time, owned_rows, request_digest
-from bot.services.pseudonyms import storage_week
 from bot.services.recurrence import to_utc
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.services.charts import DailySeries
-from bot.services.journal import MedChange
+from bot.services.checkins import MedChange
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,8 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.services.charts import daily_points
-from bot.services.checkins import CheckinService
+from bot.services.checkins import CheckinService, MedicationService, SobrietyService, summarize
 from bot.services.crypto import UNREADABLE
-from bot.services.journal import MedicationService, SobrietyService
 from bot.services.measures import MeasureService
 from bot.services.packet.data import MeasureScore, PacketData, SymptomCheck, TaperStep
 from bot.services.packet.questions import QuestionService
@@ -48,7 +47,7 @@ class PacketService:
             for change in await self._medications.history(user_id, first)
             if change.changed_on <= today
         ]
-        summary = self._checkins.summarize(entries, today)
+        summary = summarize(entries, today)
         counter = await self._sobriety.status(user_id, zone)
         questions = await self._questions.list(user_id)
         tz = ZoneInfo(zone)

@@ -1,6 +1,6 @@
 """The member's own "questions for my provider": a short list they keep for the visit
 packet. Private: each row is found by its sealed owner and its text is encrypted, like the
-medication log (bot/services/journal.py)."""
+medication log (bot/services/checkins/medications.py)."""
 
 from __future__ import annotations
 

@@ -1,102 +1,42 @@
-"""The member's own journal beside check-ins: the medication-change log and the sobriety
-counter. Both are private, found by their sealed owner (bot/services/ownership.py), and
-never give advice.
-
-Medication entries record what the prescriber decided (name, dose, date, note), encrypted
-as one value (R16). The sobriety counter is non-punitive: a reset closes the current
-attempt and starts a new one, and every attempt stays in the history (longest streak,
-attempts). Milestones are celebrated in the group only if the member asked for it.
+"""The sobriety counter, kept privately and found by its sealed owner
+(bot/services/ownership.py). It is non-punitive: a reset closes the current attempt and
+starts a new one, and every attempt stays in the history (longest streak, attempts).
+Milestones are celebrated in the group only if the member asked for it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
-import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import SessionFactory
-from bot.db.models import GuildSettings, MedicationChange, Occurrence, SobrietyStreak
+from bot.db.models import GuildSettings, Occurrence, SobrietyStreak
 from bot.errors import UserFacingError
 from bot.keys import Keyring
-from bot.scheduling import LATE, PENDING, TERMINAL, Delivery, Due, Kind, Scheduler
-from bot.scheduling.kinds import SEPARATOR
-from bot.services.crypto import UNREADABLE, decrypt_or_none, encrypt, seal
-from bot.services.dates import parse_natural
+from bot.scheduling import LATE, PENDING, TERMINAL, Delivery, Due, Scheduler
+from bot.services.checkins.kinds import MILESTONE
+from bot.services.checkins.rules import MILESTONE_DAYS, MilestoneShare, next_milestone, parse_day
+from bot.services.crypto import decrypt_or_none, encrypt, seal
 from bot.services.guild_settings import DEFAULT_TIMEZONE
-from bot.services.ownership import Owners, keyed_digest, owned_rows, request_digest
+from bot.services.ownership import Owners, keyed_digest, owned_rows
 from bot.services.recurrence import to_utc
-from bot.services.text import clean_text, optional_text
 
 log = logging.getLogger(__name__)
 
-MilestoneShare = Literal["none", "anonymous", "named"]
-MILESTONE_DAYS = (1, 7, 30, 60, 90, 180, 365)
 # Local noon: in the member's zone for a named milestone, in the server's for an anonymous
 # one, whose moment would otherwise say which zone (and so which members) it comes from.
 MILESTONE_AT = time(12, 0)
 MAX_BACKDATE = timedelta(days=50 * 365)
-MED_BACKDATE = timedelta(days=10 * 365)
-MED_AHEAD = timedelta(days=365)
 MILESTONE_LATE_LIMIT = timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class MilestoneSource:
-    """What a milestone delivery is for: an attempt (0: none yet), and for a server's one
-    shared delivery of anonymous milestones, the server."""
-
-    streak_id: int
-    guild_id: int | None = None
-
-
-@dataclass(frozen=True)
-class MilestoneKind(Kind):
-    """A named attempt's own deliveries are "milestone:<attempt>". A server's anonymous
-    milestones share one delivery (see SobrietyService._rebook_anonymous), its source
-    "milestone:<attempt>:<server>:<token>" for the attempt it is booked for now (0: none),
-    the token new at each booking, as the delivery moves between attempts."""
-
-    def source(self, streak_id: int) -> str:
-        return self.build(int(streak_id))
-
-    def sources(self, streak_ids: Iterable[int]) -> list[str]:
-        return [self.source(streak_id) for streak_id in streak_ids]
-
-    def shared_source(self, guild_id: int, streak_id: int) -> str:
-        return self.build(int(streak_id), int(guild_id), secrets.token_hex(4))
-
-    def shared_like(self, guild_id: int) -> str:
-        """A LIKE pattern for the server's shared deliveries."""
-        return f"{self.start}%{SEPARATOR}{int(guild_id)}{SEPARATOR}%"
-
-    def is_shared(self, source: str) -> bool:
-        return self.owns(source) and source.count(SEPARATOR) == 3
-
-    def parse(self, source: str) -> MilestoneSource:
-        if self.is_shared(source):
-            streak_id, guild_id, _token = self.fields(source, 3)
-            return MilestoneSource(int(streak_id), int(guild_id))
-        (streak_id,) = self.fields(source, 1)
-        return MilestoneSource(int(streak_id))
-
-
-MILESTONE = MilestoneKind("milestone", "milestone")
-
-
-def details_context(request_digest: str) -> str:
-    """What a medication entry's details are sealed under (stored: never changed)."""
-    return f"med:{request_digest}"
 
 
 def name_context(streak_id: int) -> str:
@@ -120,59 +60,6 @@ async def rotate_milestone_names(
             occurrence.payload = {**occurrence.payload, "user": rotate(sealed, context).hex()}
 
 
-def milestone_words(days: int) -> str:
-    if days == 1:
-        return "24 hours"
-    if days == 180:
-        return "6 months"
-    if days % 365 == 0:
-        years = days // 365
-        return "1 year" if years == 1 else f"{years} years"
-    return f"{days} days"
-
-
-def next_milestone(days_so_far: int) -> int:
-    """The first milestone after `days_so_far`: the list above, then every year."""
-    for days in MILESTONE_DAYS:
-        if days > days_so_far:
-            return days
-    return (days_so_far // 365 + 1) * 365
-
-
-def parse_day(text: str | None, zone: str, now: datetime, *, field: str) -> date:
-    """A date as a member types it ("today", "Nov 3", "2026-11-03"), in their zone."""
-    today = now.astimezone(ZoneInfo(zone)).date()
-    if text is None or not text.strip():
-        return today
-    cleaned = clean_text(text, field=field, max_length=40)
-    if re.search(r"\b\d{5,}\b", cleaned):
-        raise UserFacingError(f"{field}: that year doesn't look right.")
-    parsed = parse_natural(
-        cleaned,
-        {
-            "RELATIVE_BASE": datetime.combine(today, time(12)),
-            "PREFER_DATES_FROM": "past",
-            "RETURN_AS_TIMEZONE_AWARE": False,
-        },
-    )
-    if parsed is None:
-        raise UserFacingError(
-            f"I couldn't read “{cleaned}” as a date. Try “today”, “Nov 3” or “2026-11-03”."
-        )
-    day: date = parsed.date()
-    return day
-
-
-@dataclass(frozen=True)
-class MedChange:
-    id: int
-    changed_on: date
-    medication: str
-    dose: str
-    note: str | None
-    readable: bool = True  # False: stored with a key this server no longer has (R28)
-
-
 @dataclass(frozen=True)
 class SobrietyStatus:
     started_on: date
@@ -193,102 +80,11 @@ class Milestone:
     named_user_id: int | None
 
 
-class MedicationService:
-    def __init__(self, sessions: SessionFactory, clock: Clock, keyring: Keyring) -> None:
-        self._sessions = sessions
-        self._clock = clock
-        self._keyring = keyring
-
-    async def log(
-        self,
-        *,
-        user_id: int,
-        medication: str,
-        dose: str,
-        when: str | None,
-        note: str | None,
-        zone: str,
-        request_key: int,
-    ) -> MedChange:
-        """Record a change once per submission (R15)."""
-        details = {
-            "medication": clean_text(medication, field="Medication", max_length=100),
-            "dose": clean_text(dose, field="Dose", max_length=100),
-            "note": optional_text(note, field="Note", max_length=500, multiline=True),
-        }
-        now = self._clock.now()
-        changed_on = parse_day(when, zone, now, field="Date")
-        today = now.astimezone(ZoneInfo(zone)).date()
-        if changed_on < today - MED_BACKDATE or changed_on > today + MED_AHEAD:
-            raise UserFacingError("Pick a date within the last ten years or the coming year.")
-        digest = request_digest(self._keyring, request_key)
-        try:
-            async with self._sessions.begin() as session:
-                existing = await session.scalar(
-                    select(MedicationChange).where(MedicationChange.request_digest == digest)
-                )
-                if existing is not None:
-                    return self._view(existing)
-                row = MedicationChange(
-                    owner=Owners(self._keyring).seal_user("medication_changes", user_id),
-                    request_digest=digest,
-                    changed_on=changed_on,
-                    details_encrypted=encrypt(
-                        self._keyring, json.dumps(details), context=details_context(digest)
-                    ),
-                )
-                session.add(row)
-                await session.flush()
-                return self._view(row)
-        except IntegrityError:
-            async with self._sessions() as session:
-                again = await session.scalar(
-                    select(MedicationChange).where(MedicationChange.request_digest == digest)
-                )
-                if again is None:
-                    raise
-                return self._view(again)
-
-    async def history(self, user_id: int, since: date | None = None) -> list[MedChange]:
-        async with self._sessions() as session:
-            rows = await owned_rows(
-                session,
-                Owners(self._keyring),
-                MedicationChange,
-                user_id,
-                MedicationChange.changed_on >= (since or date.min),
-            )
-        rows.sort(key=lambda row: (row.changed_on, row.id))
-        return [self._view(row) for row in rows]
-
-    def _view(self, row: MedicationChange) -> MedChange:
-        return MedChange(row.id, row.changed_on, **details_of(self._keyring, row))
-
-
 def _from_hex(text: str) -> bytes:
     try:
         return bytes.fromhex(text)
     except ValueError:
         return b""  # not a sealed value: reads as unreadable
-
-
-def details_of(keyring: Keyring, row: MedicationChange) -> dict[str, Any]:
-    """Medication, dose and note; marked unreadable when no configured key opens them."""
-    plain = decrypt_or_none(
-        keyring,
-        row.details_encrypted,
-        context=details_context(row.request_digest),
-        what="medication entry",
-    )
-    if plain is not None:
-        try:
-            details = json.loads(plain)
-        except ValueError:
-            details = None
-        if isinstance(details, dict) and {"medication", "dose"} <= details.keys():
-            return {key: details.get(key) for key in ("medication", "dose", "note")}
-        log.warning("A stored medication entry is not in the expected form")
-    return {"medication": UNREADABLE, "dose": "", "note": None, "readable": False}
 
 
 class SobrietyService:

@@ -32,7 +32,7 @@ from bot.services.checkins import (
     sleep_words,
 )
 from bot.tree import report_error, reporting, services_of
-from bot.ui.checkin_submit import submit_checkin
+from cogs.checkins.submit import submit_checkin
 
 if TYPE_CHECKING:
     from bot.app import MusterBot

@@ -1,8 +1,8 @@
-"""The group's rhythm: opt-in daily check-in prompts by DM, and the weekly group summary.
+"""The weekly group summary.
 
 The summary counts anonymous posts only, as they appeared in the channel (named check-ins
 never mix in), and shows nothing unless at least k different anonymous authors posted that
-week (R5, R24). Its week is the pseudonym week (bot/services/pseudonyms.py), so every figure
+week (R5, R24). Its week is the pseudonym week (pseudonyms.py), so every figure
 can be read off the channel already and none narrows an author.
 """
 
@@ -14,49 +14,24 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from bot.clock import Clock
 from bot.db.engine import SessionFactory
-from bot.db.models import AnonymousPost, CheckinPrompt, GuildSettings, Occurrence
+from bot.db.models import AnonymousPost, GuildSettings, Occurrence
 from bot.keys import Keyring
-from bot.scheduling import LATE, PENDING, Delivery, Due, RowKind, Scheduler, not_set_up
+from bot.scheduling import PENDING, Delivery, Due, Scheduler, not_set_up
+from bot.services.checkins.kinds import SUMMARY
+from bot.services.checkins.pseudonyms import week_label
 from bot.services.crypto import UnreadableError, unseal
-from bot.services.dates import parse_clock_time
 from bot.services.guild_settings import GuildConfig
 from bot.services.ownership import post_context
-from bot.services.pseudonyms import week_label
 from bot.services.recurrence import to_utc
-
-PROMPT = RowKind("prompt", "prompt")  # "prompt:<prompt id>": a member's daily check-in prompt
-SUMMARY = RowKind("summary", "summary")  # "summary:<server id>": a server's weekly summary
 
 SUMMARY_WEEKDAY = 0  # Monday morning, for the week that ended at midnight
 SUMMARY_AT = time(9, 0)
-PROMPT_LATE_LIMIT = timedelta(hours=3)
 # A weekly summary still means something a day late; after that the week has moved on.
 SUMMARY_DEADLINE = timedelta(days=1)
-
-
-def next_local(at: str, zone: str, after: datetime) -> datetime:
-    """The first moment after `after` when the wall clock in `zone` shows `at` (R12 policy)."""
-    tz = ZoneInfo(zone)
-    wall = time.fromisoformat(at)
-    day = after.astimezone(tz).date()
-    while True:
-        moment = to_utc(datetime.combine(day, wall), tz)
-        if moment > after:
-            return moment
-        day += timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class Prompt:
-    user_id: int
-    guild_id: int
-    local_time: str
-    timezone: str
-    next_at: datetime
 
 
 @dataclass(frozen=True)
@@ -67,68 +42,6 @@ class WeeklySummary:
     posts: int
     moods: dict[int, int]
     sober: int  # posts that said "sober today: yes"
-
-
-class PromptService:
-    def __init__(self, sessions: SessionFactory, clock: Clock, scheduler: Scheduler) -> None:
-        self._sessions = sessions
-        self._clock = clock
-        self._scheduler = scheduler
-
-    async def set(self, user_id: int, guild_id: int, at: str, zone: str) -> Prompt:
-        local_time = parse_clock_time(at)
-        now = self._clock.now()
-        due = next_local(local_time, zone, now)
-        async with self._sessions.begin() as session:
-            row = await session.scalar(
-                select(CheckinPrompt).where(CheckinPrompt.user_id == user_id)
-            )
-            if row is None:
-                row = CheckinPrompt(
-                    user_id=user_id,
-                    guild_id=guild_id,
-                    local_time=local_time,
-                    timezone=zone,
-                )
-                session.add(row)
-                await session.flush()
-            row.guild_id, row.local_time, row.timezone = guild_id, local_time, zone
-            await Scheduler.cancel(session, PROMPT.source(row.id), now)
-            await Scheduler.add(
-                session, source=PROMPT.source(row.id), kind=PROMPT.name, due_at=due, payload={}
-            )
-        await self._scheduler.scheduled(due)
-        return Prompt(user_id, guild_id, local_time, zone, due)
-
-    async def stop(self, user_id: int) -> bool:
-        async with self._sessions.begin() as session:
-            row = await session.scalar(
-                select(CheckinPrompt).where(CheckinPrompt.user_id == user_id)
-            )
-            if row is None:
-                return False
-            await session.execute(
-                delete(Occurrence).where(Occurrence.source == PROMPT.source(row.id))
-            )
-            await session.delete(row)
-            return True
-
-    async def prepare(self, due: Due, now: datetime) -> Prompt | Delivery:
-        """Who to prompt; tomorrow's prompt is booked in the same step."""
-        prompt_id = PROMPT.parse(due.source)
-        async with self._sessions.begin() as session:
-            row = await session.get(CheckinPrompt, prompt_id)
-            if row is None:
-                return Delivery("cancelled", "the member stopped their prompts")
-            following = next_local(row.local_time, row.timezone, max(now, due.due_at))
-            await Scheduler.add(
-                session, source=due.source, kind=PROMPT.name, due_at=following, payload={}
-            )
-            prompt = Prompt(row.user_id, row.guild_id, row.local_time, row.timezone, following)
-        await self._scheduler.scheduled(following)
-        if now - due.due_at > PROMPT_LATE_LIMIT:
-            return Delivery("skipped_late", "a prompt this late would only confuse", LATE)
-        return prompt
 
 
 class SummaryService:

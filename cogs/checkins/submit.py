@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.db.engine import DATABASE_ERRORS
-from bot.services.checkins import CheckinDraft, CheckinResult, parse_sleep
+from bot.services.checkins import CheckinDraft, CheckinResult, parse_sleep, worrying
 from bot.services.crisis_language import assess
 from bot.services.guild_settings import GuildConfig
 from bot.tree import member_zone, respond
-from bot.ui.checkins import SUPPORT_OFFER, WithdrawButton, named_post_embed, when_it_appears
+from bot.ui.checkins import WithdrawButton, named_post_embed, when_it_appears
 from bot.ui.crisis import (
     ANONYMOUS_ALERT,
     HELD_BACK,
@@ -37,6 +37,12 @@ UNSAVED = (
     "to keep it meanwhile. It may still go through in a minute (`/checkin history` will "
     "show it); if it isn't there, please send it again in a little while."
 )
+SUPPORT_OFFER = (
+    "Thank you for being honest about how it's going. Hard stretches happen, and you "
+    "don't have to carry them alone. If you'd like, a peer mentor can reach out to you. "
+    "`/crisis` is there any time."
+)
+
 HELD = (
     "Your check-in is in. I'm having trouble reaching my database, so I'm holding on to it "
     "and will save it as soon as I can."
@@ -124,8 +130,8 @@ async def submit_checkin(
     shown = not result.held and not result.duplicate  # never posted twice
     if result.share == "named" and result.channel_id is not None and shown:
         text = await _post_named(bot, result.channel_id, draft, result.note, name, text)
-    worrying = draft.mood == 1 or draft.sober == "no"  # the only answers that can signal
-    if worrying and not crisis and not result.held and not result.unsaved and in_server:
+    offer = worrying(draft.mood, draft.sober) and not crisis and in_server
+    if offer and not result.held and not result.unsaved:
         zone = await member_zone(interaction)
         signals = await services.checkins.signals(draft.user_id, draft.mood, draft.sober, zone)
         if signals.any:

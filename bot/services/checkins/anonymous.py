@@ -20,24 +20,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import SessionFactory
-from bot.db.models import AnonymousBlock, AnonymousPost, GuildSettings, Occurrence
+from bot.db.models import AnonymousBlock, AnonymousPost, GuildSettings, MentorRequest, Occurrence
 from bot.errors import UserFacingError
 from bot.keys import Keyring
-from bot.scheduling import CLAIMED, LATE, Delivery, Due
+from bot.scheduling import CLAIMED, LATE, Delivery, Due, Scheduler
 from bot.services import audit
-from bot.services.checkins import (
-    RELEASE,
-    Content,
-    blocked_until,
-    book_release,
-    pseudonym_for,
-    read_sealed,
-    release_at,
-)
+from bot.services.checkins.kinds import RELEASE
+from bot.services.checkins.pseudonyms import draw_pseudonym, week_label
+from bot.services.checkins.rules import HOLD_BACK, release_at, worrying
+from bot.services.checkins.sealed import Content, read_sealed
 from bot.services.crisis_language import assess
 from bot.services.guild_settings import GuildConfig, config_of
 from bot.services.ownership import Owners, owned_rows, post_context
-from bot.services.pseudonyms import week_label
 
 BLOCK_DAYS = (1, 7, 30)
 # A post held up by a Discord outage still goes out within a day; later it would only puzzle.
@@ -45,6 +39,8 @@ ANONYMOUS_POST_DEADLINE = timedelta(days=1)
 PENDING, POSTED, REMOVED, WITHDRAWN, FAILED = "pending", "posted", "removed", "withdrawn", "failed"
 IDLE = timedelta(days=1)  # with nothing waiting, the release delivery looks again after this
 NOT_FOUND = "I couldn't find that anonymous post. It may have been removed."
+# Anonymous post ids are drawn from here: ten digits, within a 32-bit integer column.
+POST_IDS = (10**9, 2**31 - 1)
 
 
 @dataclass(frozen=True)
@@ -100,14 +96,13 @@ class HeldBack:
     latest: datetime | None = None  # the latest new time of the held ones
 
 
-def worrying(content: Content) -> bool:
-    """The answers that bring the mentor offer (bot/ui/checkin_submit.py)."""
-    return content.mood == 1 or content.sober == "no"
-
-
 def _brings_the_offer(keyring: Keyring, post: AnonymousPost) -> bool:
+    """Whether the post says what brings the mentor offer (see `worrying`)."""
     values = read_sealed(keyring, post.content, context=post_context(post.guild_id))
-    return values is not None and worrying(Content.of(values))
+    if values is None:
+        return False
+    content = Content.of(values)
+    return worrying(content.mood, content.sober)
 
 
 class AnonymousPostService:
@@ -409,3 +404,87 @@ async def _into_this_week(
         return  # no key opens it: the content cannot be read either, and it is given up
     post.pseudonym = await pseudonym_for(session, owners, post.guild_id, int(author[2:]), week)
     post.week = week
+
+
+async def book_release(
+    session: AsyncSession, guild_id: int, due: datetime, post_id: int | None, *, move: bool = False
+) -> None:
+    """Make the server's one anonymous-release delivery due no later than `due` (or, with
+    `move`, exactly then), for post `post_id`. The pending one is moved rather than a row
+    added for each post: a row added at submission would sit in the deliveries table next to
+    whatever its author did just before (a reminder, a counter), and that order would point
+    at them. Each release sends
+    one post and books the next, at the moment it is sent (a public moment)."""
+    payload = {} if post_id is None else {"post": post_id}
+    pending = await session.scalar(
+        select(Occurrence).where(
+            Occurrence.source.startswith(RELEASE.of_server(guild_id), autoescape=True),
+            Occurrence.state == PENDING,
+        )
+    )
+    if pending is None:
+        await Scheduler.add(
+            session, source=RELEASE.source(guild_id), kind=RELEASE.name, due_at=due,
+            payload=payload,
+        )  # fmt: skip
+    elif move or pending.due_at > due or not pending.payload:
+        pending.due_at = pending.available_at = due
+        pending.payload = payload
+
+
+async def blocked_until(
+    session: AsyncSession, owners: Owners, guild_id: int, user_id: int
+) -> datetime | None:
+    """The end of the member's latest pause on anonymous posting in this server, if any: the
+    server's block rows (few, and only for blocked authors) opened one by one."""
+    blocks = await owned_rows(
+        session, owners, AnonymousBlock, user_id, AnonymousBlock.guild_id == guild_id
+    )
+    return max((block.until for block in blocks), default=None)
+
+
+async def fresh_post_ids(session: AsyncSession, count: int) -> list[int]:
+    """Ids for new anonymous posts, drawn at random and not yet taken. Moderators see a post's
+    id (audit lines, the removal answer) and the release delivery names it: an id counted up
+    would tell the order posts were submitted in, and a post that appears after one with a
+    higher id would be one held back (its author asked for a mentor)."""
+    chosen: set[int] = set()
+    while len(chosen) < count:
+        drawn = {secrets.randbelow(POST_IDS[1] - POST_IDS[0]) + POST_IDS[0]
+                 for _ in range(count - len(chosen))}  # fmt: skip
+        taken = set(
+            await session.scalars(select(AnonymousPost.id).where(AnonymousPost.id.in_(drawn)))
+        )
+        chosen |= drawn - taken
+    return list(chosen)
+
+
+async def asked_for_mentor(session: AsyncSession, user_id: int, now: datetime) -> bool:
+    """Whether the member asked for a peer mentor by name within HOLD_BACK[1], in any
+    server: the mentors saw their name then, so a post of theirs must not follow it by
+    minutes, there or in another server a moderator may also see. The request's time and
+    user id are in the clear already (the member chose to be named)."""
+    found = await session.scalar(
+        select(MentorRequest.id)
+        .where(MentorRequest.user_id == user_id, MentorRequest.created_at > now - HOLD_BACK[1])
+        .limit(1)
+    )
+    return found is not None
+
+
+async def pseudonym_for(
+    session: AsyncSession, owners: Owners, guild_id: int, user_id: int, week: str
+) -> str:
+    """The member's name this week in this server: the one on their posts of the week, or a
+    new one nobody else has."""
+    mine = owners.matcher("anonymous_posts", user_id)
+    names = set()
+    for pseudonym, owner in await session.execute(
+        select(AnonymousPost.pseudonym, AnonymousPost.owner).where(
+            AnonymousPost.guild_id == guild_id, AnonymousPost.week == week
+        )
+    ):
+        if mine(owner):
+            return str(pseudonym)
+        names.add(str(pseudonym))
+    return draw_pseudonym(names)

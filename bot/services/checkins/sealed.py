@@ -1,0 +1,136 @@
+"""How a check-in is stored: what is sealed, under which context, padded to which length.
+
+A check-in row shows nothing in the clear but its server and its week (R23): what it says,
+its exact time and where it was shared are encrypted and padded to one length (R16). An
+anonymous post's content is sealed the same way (`Content.sealed`), and so is the member's
+remembered sharing choice.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.db.models import Checkin, CheckinProfile
+from bot.keys import Keyring
+from bot.services.crypto import UNREADABLE, decrypt_or_none, seal
+
+# Every check-in and post is padded to this length (bytes), so the stored size says nothing
+# about its note. Notes are limited in characters, not bytes: the size holds NOTE_MAX of the
+# widest (4 bytes in UTF-8, as an emoji; a Cyrillic or Hebrew letter takes 2, a Chinese one
+# 3), so a long note in any script is stored as long as a short English one.
+CONTENT_SIZES = (4608,)
+# A check-in keeps its note apart (padded the same way, and there even when empty), so a
+# note that cannot be read still leaves the check-in readable (R28).
+DATA_SIZES = (384,)
+# The remembered sharing choice ("named", "private", "anonymous") padded to one length.
+CHOICE_SIZES = (16,)
+CHECKIN_CONTEXT = "checkin:{digest}"
+NOTE_CONTEXT = "checkin-note:{digest}"
+
+
+@dataclass(frozen=True)
+class Content:
+    """What a check-in says: the part an anonymous post shows."""
+
+    mood: int
+    sleep_hours: float | None
+    sleep_quality: str | None
+    cravings: str
+    sober: str
+    note: str | None
+
+    def sealed(self, keyring: Keyring, *, context: str, **extra: Any) -> bytes:
+        return seal(keyring, _json({**self.__dict__, **extra}), context=context,
+                    sizes=CONTENT_SIZES)  # fmt: skip
+
+    @classmethod
+    def of(cls, values: dict[str, Any]) -> Content:
+        return cls(
+            mood=int(values["mood"]),
+            sleep_hours=values.get("sleep_hours"),
+            sleep_quality=values.get("sleep_quality"),
+            cravings=str(values["cravings"]),
+            sober=str(values["sober"]),
+            note=values.get("note"),
+        )
+
+
+def read_sealed(keyring: Keyring, blob: bytes, *, context: str) -> dict[str, Any] | None:
+    """A sealed JSON value, or None when no configured key opens it (logged with the key id
+    only, R28)."""
+    plain = decrypt_or_none(keyring, blob, context=context, what="check-in")
+    if plain is None:
+        return None
+    try:
+        return dict(json.loads(plain))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class StoredCheckin:
+    """A check-in row opened with the keys. `held_for`: kept private for its crisis note
+    until the member chooses (R25), the share they asked for."""
+
+    id: int
+    guild_id: int | None
+    at: datetime
+    share: str
+    content: Content
+    held_for: str | None = None
+    note_shared: bool | None = None
+
+    def sealed(self, keyring: Keyring, digest: str) -> tuple[bytes, bytes]:
+        """The row's `data` and `note`."""
+        values = {**self.content.__dict__, "note": None, "at": self.at.isoformat(),
+                  "share": self.share, "held_for": self.held_for,
+                  "note_shared": self.note_shared}  # fmt: skip
+        data = seal(keyring, _json(values), context=CHECKIN_CONTEXT.format(digest=digest),
+                    sizes=DATA_SIZES)  # fmt: skip
+        note = seal(keyring, _json({"note": self.content.note}),
+                    context=NOTE_CONTEXT.format(digest=digest), sizes=CONTENT_SIZES)  # fmt: skip
+        return data, note
+
+
+def _json(values: dict[str, Any]) -> str:
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+
+
+def open_checkin(keyring: Keyring, row: Checkin) -> StoredCheckin | None:
+    """The check-in, or None when its data cannot be read; a note that cannot be read
+    shows as UNREADABLE."""
+    values = read_sealed(
+        keyring, row.data, context=CHECKIN_CONTEXT.format(digest=row.request_digest)
+    )
+    if values is None:
+        return None
+    note = read_sealed(keyring, row.note, context=NOTE_CONTEXT.format(digest=row.request_digest))
+    values["note"] = UNREADABLE if note is None else note.get("note")
+    return StoredCheckin(
+        row.id,
+        row.guild_id,
+        datetime.fromisoformat(values["at"]),
+        str(values["share"]),
+        Content.of(values),
+        values.get("held_for"),
+        values.get("note_shared"),
+    )
+
+
+def seal_choice(keyring: Keyring, guild_id: int, share: str) -> bytes:
+    return seal(keyring, share, context=choice_context(guild_id), sizes=CHOICE_SIZES)
+
+
+def choice_context(guild_id: int) -> str:
+    return f"share:{guild_id}"
+
+
+def open_choice(keyring: Keyring, profile: CheckinProfile) -> str | None:
+    """The remembered choice as stored (padded, or from before padding), or None unreadable."""
+    choice = decrypt_or_none(
+        keyring, profile.choice, context=choice_context(profile.guild_id), what="sharing choice"
+    )
+    return None if choice is None else choice.rstrip(" ")

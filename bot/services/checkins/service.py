@@ -1,0 +1,558 @@
+"""Check-ins: mood, sleep, cravings and sober-today, with an optional note, kept privately,
+shared anonymously or shared by name.
+
+A check-in row shows nothing in the clear but its server and its week (R23): what it says,
+its exact time and where it was shared are encrypted and padded to one length (R16), and
+its owner is sealed afresh on every row (bot/services/ownership.py). An anonymous post is a
+row of its own with its own sealed owner and no reference to the check-in. A repeated
+submission of the same check-in saves nothing new (R15).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db.cache import WriteThroughCache
+from bot.db.engine import SessionFactory
+from bot.db.models import AnonymousPost, Checkin, CheckinProfile
+from bot.errors import UserFacingError
+from bot.keys import Keyring
+from bot.scheduling import Scheduler
+from bot.services.checkins.anonymous import (
+    asked_for_mentor,
+    blocked_until,
+    book_release,
+    fresh_post_ids,
+    pseudonym_for,
+)
+from bot.services.checkins.pseudonyms import storage_week, week_label
+from bot.services.checkins.rules import (
+    CRAVINGS,
+    HOLD_FOR,
+    MAX_SPACING,
+    MOODS,
+    NOTE_MAX,
+    SHARE_COOLDOWN,
+    SOBER,
+    Entry,
+    HeldChoice,
+    Share,
+    Signals,
+    parse_sleep,
+    release_at,
+    share_choice,
+    signals_of,
+    spacing,
+)
+from bot.services.checkins.sealed import (
+    Content,
+    StoredCheckin,
+    open_checkin,
+    open_choice,
+    seal_choice,
+)
+from bot.services.checkins.sobriety import current_streak
+from bot.services.checkins.spool import Spool
+from bot.services.checkins.writes import CheckinWriter, Row
+from bot.services.crisis_language import assess
+from bot.services.guild_settings import GuildConfig
+from bot.services.ownership import Owners, owned_rows, post_context, request_digest
+from bot.services.text import optional_text
+
+# How long a member waits for the save before being told it is being held.
+SAVE_WAIT = 8.0
+# How long the sharing checks (blocks, spacing, last choice) may take before going private.
+DECIDE_BUDGET = 2.0
+UNCHECKED = "I couldn't reach my database to check this server's settings"
+
+
+@dataclass(frozen=True)
+class CheckinDraft:
+    """A check-in as the member gave it. `share` None means "as last time"."""
+
+    user_id: int
+    guild_id: int | None
+    request_key: int
+    mood: int
+    sleep: str | None
+    cravings: str
+    sober: str
+    note: str | None
+    share: Share | None
+
+
+@dataclass(frozen=True)
+class _Decision:
+    requested: Share
+    share: Share
+    reason: str | None = None
+    block_until: datetime | None = None
+    pseudonym: str | None = None
+    held_back: bool = False  # its author asked for a mentor a little while ago
+    # Its author shared a little while ago: the post's delay counts from then.
+    wait_from: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CheckinResult:
+    """What happened: where the check-in went, and why if not where the member asked."""
+
+    share: Share
+    requested: Share
+    held: bool  # the database was slow: kept on disk, saved as soon as it answers
+    checkin_id: int | None
+    post_id: int | None
+    post_after: datetime | None
+    pseudonym: str | None
+    channel_id: int | None
+    kept_private_because: str | None = None
+    block_until: datetime | None = None
+    duplicate: bool = False  # the same submission again: nothing new was saved or posted
+    note: str | None = None  # the note as stored: cleaned of invisible and control characters
+    delay_minutes: int | None = None  # the server's anonymous delay, to tell the member
+    release_times: tuple[str, ...] = ()  # or its fixed release times
+    # Kept private for its crisis note until the member chooses: the share they asked for.
+    held_for: Share | None = None
+    # Why the post waits longer than the delay: "mentor" (its author asked for one) or
+    # "spacing" (they shared a little while ago).
+    waits_because: str | None = None
+    # The database was slow and the disk could not keep it either (full): saved only if the
+    # database answers before a restart, so the member is not told it is held (R29).
+    unsaved: bool = False
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """What a member chose for a held-back check-in, and where it goes now."""
+
+    share: Share
+    asked_for: Share
+    channel_id: int | None
+    post_id: int | None
+    pseudonym: str | None
+    entry: Entry | None = None  # what a named post shows (no note when shared without it)
+    post_after: datetime | None = None
+    waits_because: str | None = None  # "mentor": its author asked for one a while ago
+
+
+class CheckinService:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        clock: Clock,
+        keyring: Keyring,
+        scheduler: Scheduler,
+        spool: Spool | None = None,
+        *,
+        reads: SessionFactory | None = None,
+    ) -> None:
+        self._sessions = sessions
+        # Reads on their own connection (SQLite: no write lock), so they never queue behind
+        # the writer's batches.
+        self._reads = reads or sessions
+        # The member's last sharing choice per server, in memory: (server, member) -> choice.
+        self.choices: WriteThroughCache[tuple[int, int], Share] = WriteThroughCache()
+        self._clock = clock
+        self._keyring = keyring
+        self._owners = Owners(keyring)
+        self._scheduler = scheduler
+        self._rng = secrets.SystemRandom()
+        self._writes = CheckinWriter(sessions, spool)
+        self.writer = self._writes.batches
+        self.save_wait = SAVE_WAIT
+        self.decide_budget = DECIDE_BUDGET
+        # When each member last shared in each server, and how, in this process's memory; in
+        # the first moments after a start, read back from the sealed check-ins instead (see
+        # `_last_share`). A guild is served by one process.
+        self._shared_at: dict[tuple[int, int], tuple[datetime, Share]] = {}
+        self._started_at = clock.now()
+
+    async def submit(self, draft: CheckinDraft, config: GuildConfig | None) -> CheckinResult:
+        """Save a check-in (and queue its anonymous post); never loses it (see BatchWriter)."""
+        if draft.mood not in MOODS:
+            raise UserFacingError("Pick your mood from 1 (very low) to 5 (very good).")
+        if draft.cravings not in CRAVINGS or draft.sober not in SOBER:
+            raise UserFacingError("Pick cravings and sober-today from the lists.")
+        hours, quality = parse_sleep(draft.sleep)
+        note = optional_text(draft.note, field="Your note", max_length=NOTE_MAX, multiline=True)
+        now = self._clock.now()
+        started = asyncio.get_running_loop().time()
+        try:
+            async with asyncio.timeout(self.decide_budget):
+                decided = await self._where_it_goes(draft, config, now)
+        except (TimeoutError, DBAPIError, OSError):
+            # Without the database the checks can't run: keep it private, never drop it.
+            decided = _Decision(draft.share or "private", "private", UNCHECKED)
+        # Never broadcast a crisis (R25): kept private until the member has seen the crisis
+        # card and chosen what to share.
+        held_for: Share | None = None
+        if decided.share != "private" and assess(note).crisis:
+            held_for = decided.share
+            decided = dataclasses.replace(decided, share="private", pseudonym=None)
+        content = Content(draft.mood, hours, quality, draft.cravings, draft.sober, note)
+        digest = request_digest(self._keyring, draft.request_key)
+        stored = StoredCheckin(0, draft.guild_id, now, decided.share, content, held_for)
+        data, sealed_note = stored.sealed(self._keyring, digest)
+        row = dict(
+            guild_id=draft.guild_id,
+            week=storage_week(now),
+            owner=self._owners.seal_user("checkins", draft.user_id),
+            request_digest=digest,
+            data=data,
+            note=sealed_note,
+        )
+        post: dict[str, Any] | None = None
+        if (
+            decided.share == "anonymous"
+            and decided.pseudonym is not None
+            and draft.guild_id is not None
+            and config is not None
+            and config.checkin_channel_id is not None
+        ):
+            post = dict(
+                guild_id=draft.guild_id,
+                channel_id=config.checkin_channel_id,
+                week=week_label(now, config.timezone),
+                owner=self._owners.seal_user("anonymous_posts", draft.user_id),
+                pseudonym=decided.pseudonym,
+                state="pending",
+                post_after=release_at(config, decided.wait_from or now, self._rng),
+                content=content.sealed(self._keyring, context=post_context(draft.guild_id)),
+            )
+            if decided.held_back:
+                held = release_at(config, now, self._rng, held_back=True)
+                post["post_after"] = max(post["post_after"], held)
+        profile = None
+        if draft.guild_id is not None and draft.share is not None:
+            tag = self._owners.tag("share", draft.guild_id, f"u:{draft.user_id}")
+            profile = dict(
+                tag=tag,
+                guild_id=draft.guild_id,
+                owner=self._owners.seal_user("checkin_profiles", draft.user_id),
+                choice=seal_choice(self._keyring, draft.guild_id, draft.share),
+            )
+        if decided.share != "private" and draft.guild_id is not None:
+            self._note_shared(draft.guild_id, draft.user_id, now, decided.share)
+        future = self._writes.queue(Row(row, post, profile, draft.request_key))
+        # asyncio.wait leaves the future running on timeout: the writer keeps the check-in.
+        # SAVE_WAIT counts from the submission: time the checks took (a database that does not
+        # answer costs them their whole budget) comes out of it, so the member hears no later.
+        waited = asyncio.get_running_loop().time() - started
+        await asyncio.wait((future,), timeout=max(self.save_wait - waited, 0))
+        told = dict(
+            delay_minutes=config.delay_minutes if config is not None else None,
+            release_times=config.anonymous_release_times if config is not None else (),
+        )
+        if not future.done():
+            # Written to the spool before the member hears it is held (R29).
+            kept = await self._writes.hold([draft.request_key])
+            return CheckinResult(
+                share=decided.share,
+                requested=decided.requested,
+                held=kept,
+                unsaved=not kept,
+                checkin_id=None,
+                post_id=None,
+                post_after=None,
+                pseudonym=None,
+                channel_id=None,
+                kept_private_because=decided.reason,
+                block_until=decided.block_until,
+                held_for=held_for,
+                **told,  # type: ignore[arg-type]  # the two fields above
+            )
+        saved = future.result()
+        if profile is not None and draft.guild_id is not None and draft.share is not None:
+            # Committed: only now may readers see the new choice.
+            self.choices.put((draft.guild_id, draft.user_id), draft.share)
+        post_after: datetime | None = post["post_after"] if post is not None else None
+        if post_after is not None and not saved.duplicate:
+            await self._scheduler.scheduled(post_after)
+        shared = config is not None and decided.share != "private"
+        return CheckinResult(
+            share=decided.share,
+            requested=decided.requested,
+            held=False,
+            checkin_id=saved.checkin_id,
+            post_id=saved.post_id,
+            post_after=post_after,
+            pseudonym=decided.pseudonym,
+            channel_id=config.checkin_channel_id if config is not None and shared else None,
+            kept_private_because=decided.reason,
+            block_until=decided.block_until,
+            duplicate=saved.duplicate,
+            note=note,
+            held_for=held_for,
+            waits_because=_waits_because(decided) if post is not None else None,
+            **told,  # type: ignore[arg-type]  # the two fields above
+        )
+
+    async def group_of(self, user_id: int, checkin_id: int) -> int | None:
+        """The server a member's own check-in is for (what a choice for it made outside that
+        server shares to); None if it has none or isn't theirs."""
+        async with self._reads() as session:
+            row = await session.get(Checkin, checkin_id)
+        if row is None or not self._owners.matcher("checkins", user_id)(row.owner):
+            return None
+        return row.guild_id
+
+    async def choose(
+        self, user_id: int, checkin_id: int, choice: HeldChoice, config: GuildConfig | None
+    ) -> Chosen:
+        """The member's answer for a check-in held back for its crisis note (R25). Only its
+        author may answer, once; until then, and if they never do, it stays private. An
+        anonymous one gets a post of its own, as any anonymous check-in does."""
+        now = self._clock.now()
+        async with self._sessions.begin() as session:
+            # Locked (FOR UPDATE on PostgreSQL; SQLite's write transactions already run one
+            # at a time): of quick presses, the first answers and the others then read it
+            # as already chosen, so the check-in is shared once.
+            row = await session.get(Checkin, checkin_id, with_for_update=True)
+            mine = row is not None and self._owners.matcher("checkins", user_id)(row.owner)
+            stored = open_checkin(self._keyring, row) if row is not None and mine else None
+            if row is None or stored is None:
+                raise UserFacingError("Only the person who wrote this check-in can choose.")
+            if stored.held_for not in ("named", "anonymous"):
+                raise UserFacingError(
+                    "You've already chosen for this check-in. `/checkin history` shows it."
+                )
+            if now - stored.at > HOLD_FOR:
+                raise UserFacingError(
+                    "That check-in stayed private, and it's too late to share it now. You can "
+                    "check in again any time."
+                )
+            share: Share = "anonymous" if stored.held_for == "anonymous" else "named"
+            if choice == "private":
+                row.data, row.note = dataclasses.replace(stored, held_for=None).sealed(
+                    self._keyring, row.request_digest
+                )
+                return Chosen("private", share, None, None, None)
+            if config is None or config.checkin_channel_id is None or row.guild_id is None:
+                raise UserFacingError(
+                    "This server has no check-in channel any more, so your check-in stays private."
+                )
+            if share == "anonymous":
+                until = await blocked_until(session, self._owners, row.guild_id, user_id)
+                if until is not None and until > now:
+                    raise UserFacingError(
+                        "A moderator paused your anonymous posting here, so this check-in "
+                        "stays private."
+                    )
+            shared = dataclasses.replace(
+                stored, share=share, held_for=None, note_shared=choice == "full"
+            )
+            row.data, row.note = shared.sealed(self._keyring, row.request_digest)
+            chosen = Chosen(share, share, config.checkin_channel_id, None, None)
+            if share == "anonymous":
+                shown = shared.content if choice == "full" else _without_note(shared.content)
+                held_back = await asked_for_mentor(session, user_id, now)
+                [post_id] = await fresh_post_ids(session, 1)
+                post = AnonymousPost(
+                    id=post_id,
+                    guild_id=row.guild_id,
+                    channel_id=config.checkin_channel_id,
+                    week=week_label(now, config.timezone),
+                    owner=self._owners.seal_user("anonymous_posts", user_id),
+                    pseudonym=await self._pseudonym(
+                        session, row.guild_id, user_id, week_label(now, config.timezone)
+                    ),
+                    state="pending",
+                    post_after=release_at(config, now, self._rng, held_back=held_back),
+                    content=shown.sealed(
+                        self._keyring,
+                        context=post_context(row.guild_id),
+                        note_shared=choice == "full",
+                    ),
+                )
+                session.add(post)
+                await session.flush()
+                await book_release(session, row.guild_id, post.post_after, post.id)
+                chosen = Chosen(share, share, config.checkin_channel_id, post.id,
+                                post.pseudonym, post_after=post.post_after,
+                                waits_because="mentor" if held_back else None)  # fmt: skip
+            entry = _entry(shared, ZoneInfo("UTC"))
+        if chosen.post_after is not None:
+            await self._scheduler.scheduled(chosen.post_after)
+        return dataclasses.replace(
+            chosen, entry=entry if choice == "full" else dataclasses.replace(entry, note=None)
+        )
+
+    def forget(self, user_id: int) -> None:
+        """The member's data was deleted: nothing about them stays in memory either."""
+        self._shared_at = {key: last for key, last in self._shared_at.items() if key[1] != user_id}
+        self.choices.forget_where(lambda key: key[1] == user_id)
+
+    async def last_choice(self, guild_id: int, user_id: int) -> Share:
+        """The member's last sharing choice in this server: remembered, or read once."""
+        cached = self.choices.get((guild_id, user_id))
+        if cached is not None:
+            return cached
+        generation = self.choices.generation
+        async with self._reads() as session:
+            profile = await session.get(
+                CheckinProfile, self._owners.tag("share", guild_id, f"u:{user_id}")
+            )
+        found = "private" if profile is None else share_choice(open_choice(self._keyring, profile))
+        return self.choices.fill((guild_id, user_id), found, generation)
+
+    def _note_shared(self, guild_id: int, user_id: int, now: datetime, share: Share) -> None:
+        self._shared_at = {
+            key: last for key, last in self._shared_at.items() if now - last[0] < MAX_SPACING
+        } if len(self._shared_at) > 10_000 else self._shared_at  # fmt: skip
+        self._shared_at[(guild_id, user_id)] = (now, share)
+
+    async def _last_share(
+        self, session: AsyncSession, guild_id: int, user_id: int, now: datetime, within: timedelta
+    ) -> tuple[datetime, Share] | None:
+        """When and how the member last shared in this server. Memory has every share since
+        this process started; in the first `within` after a start (a deploy, a crash) the
+        member's stored check-ins of the server are opened instead, as their time and share
+        are sealed inside them. Nothing else records it: a row saying when a member last
+        shared would carry the moment of a named post (public, so it names the row) and
+        date an anonymous check-in to the second."""
+        remembered = self._shared_at.get((guild_id, user_id))
+        if remembered is not None or now - self._started_at >= within:
+            return remembered
+        since = now - within
+        rows = await owned_rows(
+            session, self._owners, Checkin, user_id,
+            Checkin.guild_id == guild_id, Checkin.week >= storage_week(since),
+        )  # fmt: skip
+        opened = (open_checkin(self._keyring, row) for row in rows)
+        shared: list[tuple[datetime, Share]] = [
+            (item.at, "named" if item.share == "named" else "anonymous")
+            for item in opened
+            if item is not None and item.share in ("named", "anonymous") and item.at > since
+        ]
+        return max(shared, default=None)
+
+    async def _where_it_goes(
+        self, draft: CheckinDraft, config: GuildConfig | None, now: datetime
+    ) -> _Decision:
+        """The share the member asked for (or last used here), the one that applies, and why;
+        and the member's pseudonym this week when it goes out anonymously."""
+        requested: Share = "private"
+        if draft.share is not None:
+            requested = draft.share
+        elif draft.guild_id is not None:
+            requested = await self.last_choice(draft.guild_id, draft.user_id)
+        if requested == "private":  # needs nothing from the database, and opens no session
+            return _Decision(requested, "private")
+        async with self._reads() as session:
+            if draft.guild_id is None or config is None:
+                return _Decision(
+                    requested,
+                    "private",
+                    "shared check-ins go to a server's check-in channel, and this is a DM",
+                )
+            if config.checkin_channel_id is None:
+                return _Decision(
+                    requested, "private", "this server hasn't picked a check-in channel yet"
+                )
+            if requested == "anonymous":
+                until = await blocked_until(session, self._owners, draft.guild_id, draft.user_id)
+                if until is not None and until > now:
+                    return _Decision(
+                        requested,
+                        "private",
+                        "a moderator paused your anonymous posting here",
+                        until,
+                    )
+            apart = spacing(config)
+            last = await self._last_share(session, draft.guild_id, draft.user_id, now, apart)
+            recent = last is not None and now - last[0] < apart
+            # A named share soon after an anonymous one would sit in the window a moderator
+            # searches before that post appears: it is kept private instead.
+            if last is not None and (
+                now - last[0] < SHARE_COOLDOWN
+                or (recent and requested == "named" and last[1] == "anonymous")
+            ):
+                return _Decision(
+                    requested,
+                    "private",
+                    "you shared one a little while ago, and shared posts are spaced out",
+                )
+            if requested == "named":
+                return _Decision(requested, requested)
+            pseudonym = await self._pseudonym(
+                session, draft.guild_id, draft.user_id, week_label(now, config.timezone)
+            )
+            held_back = await asked_for_mentor(session, draft.user_id, now)
+            return _Decision(
+                requested, requested, pseudonym=pseudonym, held_back=held_back,
+                wait_from=last[0] + apart if last is not None and recent else None,
+            )  # fmt: skip
+
+    async def _pseudonym(
+        self, session: AsyncSession, guild_id: int, user_id: int, week: str
+    ) -> str:
+        return await pseudonym_for(session, self._owners, guild_id, user_id, week)
+
+    async def _own(
+        self, session: AsyncSession, user_id: int, since: datetime
+    ) -> list[StoredCheckin]:
+        """The member's check-ins since `since`, in every server and DMs, oldest first."""
+        rows = await owned_rows(
+            session, self._owners, Checkin, user_id, Checkin.week >= storage_week(since)
+        )
+        opened = [open_checkin(self._keyring, row) for row in rows]
+        return sorted(
+            (item for item in opened if item is not None and item.at >= since),
+            key=lambda item: item.at,
+        )
+
+    async def signals(self, user_id: int, mood: int, sober: str, zone: str) -> Signals:
+        """Mood 1 on the previous day too, or a "no" after a run of sober days."""
+        now = self._clock.now()
+        today = now.astimezone(ZoneInfo(zone)).date()
+        async with self._reads() as session:
+            earlier = await self._own(session, user_id, now - timedelta(days=8))
+            streak = await current_streak(session, self._keyring, user_id)
+        answers = [(item.at, item.content.mood, item.content.sober) for item in earlier]
+        since = streak.started_on if streak is not None else None
+        return signals_of(mood, sober, answers, zone, today, since)
+
+    async def entries(self, user_id: int, zone: str, days: int) -> list[Entry]:
+        """The member's own check-ins of the last `days` days, oldest first, notes decrypted."""
+        tz = ZoneInfo(zone)
+        since = self._clock.now() - timedelta(days=days)
+        async with self._reads() as session:
+            stored = await self._own(session, user_id, since)
+        return [_entry(item, tz) for item in stored]
+
+    def replay_held(self) -> int:
+        """At start: queue the check-ins a stopped or crashed process was holding."""
+        return self._writes.replay_held()
+
+    async def close(self) -> None:
+        """Whatever is not committed yet goes to the spool first: saved at the next start."""
+        await self._writes.close()
+
+
+def _waits_because(decided: _Decision) -> str | None:
+    if decided.held_back:
+        return "mentor"
+    return "spacing" if decided.wait_from is not None else None
+
+
+def _entry(item: StoredCheckin, tz: ZoneInfo) -> Entry:
+    content = item.content
+    return Entry(
+        at=item.at, local=item.at.astimezone(tz), mood=content.mood,
+        sleep_hours=content.sleep_hours, sleep_quality=content.sleep_quality,
+        cravings=content.cravings, sober=content.sober, share=item.share, note=content.note,
+    )  # fmt: skip
+
+
+def _without_note(content: Content) -> Content:
+    return dataclasses.replace(content, note=None)

@@ -1,0 +1,238 @@
+"""Writing check-ins: in batches, in few statements, and never lost.
+
+Every check-in is decided first (CheckinService.submit), then written by one BatchWriter:
+a batch is one transaction, written again from scratch if it fails. While the database is
+slow, the check-ins the member is told are held wait in the spool (spool.py) and are
+written at the next start if the process stops first; a repeated one saves nothing new
+(R15).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.db.engine import SessionFactory, insert_for
+from bot.db.group_commit import BatchWriter
+from bot.db.models import AnonymousPost, Checkin, CheckinProfile
+from bot.services.checkins.anonymous import book_release, fresh_post_ids
+from bot.services.checkins.spool import Spool
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Row:
+    """Everything the writer needs, decided before the write. Plain values, not ORM objects,
+    so a batch that failed can be written again from scratch."""
+
+    checkin: dict[str, Any]
+    post: dict[str, Any] | None
+    profile: dict[str, Any] | None  # the member's choice in this server, remembered
+    request_key: int  # the interaction id: names the held spool's file, never stored
+
+    @property
+    def digest(self) -> str:
+        return str(self.checkin["request_digest"])
+
+    def document(self) -> dict[str, Any]:
+        """Plain JSON, for the held spool (itself encrypted)."""
+        return {
+            "checkin": _plain_values(self.checkin),
+            "post": None if self.post is None else _plain_values(self.post),
+            "profile": None if self.profile is None else _plain_values(self.profile),
+        }
+
+    @classmethod
+    def from_document(cls, key: int, document: dict[str, Any]) -> Row:
+        post, profile = document["post"], document["profile"]
+        return cls(
+            _typed_values(document["checkin"]),
+            None if post is None else _typed_values(post),
+            None if profile is None else _typed_values(profile),
+            key,
+        )
+
+
+def _plain_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Bytes, dates and times as tagged strings, so they come back as what they were."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, bytes):
+            return {"bytes": value.hex()}
+        if isinstance(value, datetime):
+            return {"datetime": value.isoformat()}
+        if isinstance(value, date):
+            return {"date": value.isoformat()}
+        return value
+
+    return {name: plain(value) for name, value in values.items()}
+
+
+def _typed_values(values: dict[str, Any]) -> dict[str, Any]:
+    def typed(value: Any) -> Any:
+        if isinstance(value, dict) and len(value) == 1:
+            ((kind, text),) = value.items()
+            if kind == "bytes":
+                return bytes.fromhex(text)
+            if kind == "datetime":
+                return datetime.fromisoformat(text)
+            if kind == "date":
+                return date.fromisoformat(text)
+        return value
+
+    return {name: typed(value) for name, value in values.items()}
+
+
+@dataclass(frozen=True)
+class Saved:
+    checkin_id: int
+    post_id: int | None
+    duplicate: bool
+
+
+class CheckinWriter:
+    """Saves check-ins in batches (group commit), and keeps what the member was told is held
+    in the spool until it is committed (R29)."""
+
+    def __init__(self, sessions: SessionFactory, spool: Spool | None) -> None:
+        self._sessions = sessions
+        self._spool = spool
+        self.batches: BatchWriter[Row, Saved] = BatchWriter(self._write, name="check-ins")
+        # Submitted and not yet committed; those also in the spool are released once committed.
+        self._unsaved: dict[int, Row] = {}
+        self._spooled: set[int] = set()
+
+    def queue(self, row: Row) -> asyncio.Future[Saved]:
+        key = row.request_key
+        self._unsaved[key] = row
+        future = self.batches.submit(row)
+
+        def settled(done: asyncio.Future[Saved]) -> None:
+            if self._unsaved.get(key) is row:
+                del self._unsaved[key]
+            if done.cancelled() or done.exception() is not None:
+                return  # a spooled copy stays for the next start
+            if key in self._spooled and self._spool is not None:
+                self._spooled.discard(key)
+                self._spool.release(key)
+
+        future.add_done_callback(settled)
+        return future
+
+    async def hold(self, keys: Sequence[int]) -> bool:
+        """Put unsaved check-ins in the spool, so a stop or crash cannot lose them. False if
+        the spool could not keep them (no spool, or a disk that is full or failing)."""
+        if self._spool is None:
+            return False
+        rows = [(key, row) for key in keys if (row := self._unsaved.get(key)) is not None]
+        rows = [(key, row) for key, row in rows if key not in self._spooled]
+        if not rows:
+            return True
+        spool = self._spool
+
+        def write() -> None:
+            for key, row in rows:
+                spool.keep(key, row.document())
+
+        try:
+            await asyncio.to_thread(write)
+        except OSError as error:
+            log.error("Could not keep %d held check-in(s) in the spool (%s)", len(rows), error)
+            return False
+        for key, _ in rows:
+            if key in self._unsaved:
+                self._spooled.add(key)
+            else:
+                spool.release(key)  # committed while it was being written
+        return True
+
+    def replay_held(self) -> int:
+        """At start: queue the check-ins a stopped or crashed process was holding. Each is
+        released from the spool once committed; one saved before already stays as it was."""
+        if self._spool is None:
+            return 0
+        held = self._spool.held()
+        for key, document in held:
+            self._spooled.add(key)
+            self.queue(Row.from_document(key, document))
+        if held:
+            log.info("Saving %d held check-in(s) kept from before the last stop", len(held))
+        return len(held)
+
+    async def close(self) -> None:
+        # Whatever is not committed yet goes to the spool first: saved at the next start.
+        await self.hold(list(self._unsaved))
+        await self.batches.close()
+
+    async def _write(self, rows: Sequence[Row]) -> list[Saved]:
+        """One transaction for the whole batch, in few statements: the check-ins in one
+        INSERT ... ON CONFLICT DO NOTHING RETURNING, the sharing choices in one upsert."""
+        async with self._sessions.begin() as session:
+            insert = insert_for(session)
+            fresh: dict[str, Row] = {}
+            for row in rows:
+                fresh.setdefault(row.digest, row)
+            # Core, executemany: one compiled statement whatever the batch size, and none of
+            # the ORM's bulk bookkeeping.
+            connection = await session.connection()
+            checkins = Checkin.__table__
+            added = await connection.execute(
+                insert(checkins)
+                .on_conflict_do_nothing(index_elements=["request_digest"])
+                .returning(checkins.c.request_digest, checkins.c.id),
+                [row.checkin for row in fresh.values()],
+            )
+            ids: dict[str, int] = {str(key): int(id_) for key, id_ in added.all()}
+            new_keys = set(ids)
+            missing = [key for key in fresh if key not in ids]
+            if missing:  # submitted before: the earlier check-in stands (R15)
+                earlier = await session.execute(
+                    select(Checkin.request_digest, Checkin.id).where(
+                        Checkin.request_digest.in_(missing)
+                    )
+                )
+                ids.update({str(key): int(id_) for key, id_ in earlier.all()})
+            new_posts = [key for key, row in fresh.items() if key in new_keys and row.post]
+            post_ids = await fresh_post_ids(session, len(new_posts))
+            posts: dict[str, AnonymousPost] = {
+                key: AnonymousPost(id=post_id, **fresh[key].post)  # type: ignore[arg-type]  # checked above
+                for key, post_id in zip(new_posts, post_ids, strict=True)
+            }
+            if posts:
+                session.add_all(list(posts.values()))
+                await session.flush()
+                earliest: dict[int, AnonymousPost] = {}
+                for post in posts.values():
+                    soonest = earliest.get(post.guild_id)
+                    if soonest is None or post.post_after < soonest.post_after:
+                        earliest[post.guild_id] = post
+                for guild_id, soonest in earliest.items():
+                    await book_release(session, guild_id, soonest.post_after, soonest.id)
+            chosen = {
+                str(row.profile["tag"]): row.profile
+                for key, row in fresh.items()
+                if key in new_keys and row.profile is not None
+            }
+            if chosen:
+                upsert = insert(CheckinProfile.__table__)
+                await connection.execute(
+                    upsert.on_conflict_do_update(
+                        index_elements=["tag"],
+                        set_={"owner": upsert.excluded.owner, "choice": upsert.excluded.choice},
+                    ),
+                    list(chosen.values()),
+                )
+            results: list[Saved] = []
+            for row in rows:
+                key = row.digest
+                first = key in new_keys and fresh[key] is row
+                post_id = posts[key].id if first and key in posts else None
+                results.append(Saved(ids[key], post_id, not first))
+            return results
