@@ -44,7 +44,7 @@ from bot.services.checkins import (
     parse_sleep,
     validate_days,
 )
-from bot.services.crisis_language import assess
+from bot.services.crisis import assess
 from bot.services.journal import (
     MILESTONE,
     MILESTONE_LATE_LIMIT,

@@ -18,7 +18,7 @@ from discord.ext import commands
 from bot.delivery import SEND_ERRORS, send_once, send_outcome, send_soon
 from bot.dm import send_dm
 from bot.scheduling import DMS_CLOSED, Delivery, Due
-from bot.services.crisis_language import assess
+from bot.services.crisis import assess
 from bot.services.mentors import MENTOR_FOLLOW_UP, MENTOR_POST, FollowUp
 from bot.tree import anywhere, group_of
 from bot.ui.crisis import (

@@ -21,8 +21,8 @@ from bot.services.meetings import (
     LEAD_CHOICES,
     MEETING,
     MeetingCancelled,
+    MeetingInfo,
     MeetingNotice,
-    MeetingView,
 )
 from bot.services.reminders import parse_when
 from bot.tree import reporting, respond, servers_only, services_of
@@ -47,7 +47,7 @@ ANSWER_LABELS = {"going": "Going", "maybe": "Maybe", "no": "Can't make it"}
 
 
 def meeting_embed(
-    meeting: MeetingView, starts_at: datetime, counts: dict[str, int], *, delayed: bool = False
+    meeting: MeetingInfo, starts_at: datetime, counts: dict[str, int], *, delayed: bool = False
 ) -> discord.Embed:
     stamp = int(starts_at.timestamp())
     title = f"{'(Delayed) ' if delayed else ''}Meeting: {safe(meeting.title)}"
@@ -185,7 +185,7 @@ class MeetingButton(
         )
 
 
-async def sync_event(bot: MusterBot, meeting: MeetingView, *, force: bool = False) -> str | None:
+async def sync_event(bot: MusterBot, meeting: MeetingInfo, *, force: bool = False) -> str | None:
     """Keep the optional native Discord event on the next instance (and, with force, on the
     series' name and place). Returns a problem to tell the moderator, or None."""
     if not meeting.mirror_event or (meeting.event_in_step and not force):
@@ -311,7 +311,7 @@ class MeetingDelivery:
         # Once an instance has passed, its mirrored Discord event moves on to the next one.
         # Problems here never undo (or repeat) a delivered reminder.
         try:
-            current = await services.meetings.any_view(notice.meeting.id)
+            current = await services.meetings.any_info(notice.meeting.id)
             if current is not None:
                 await sync_event(self.bot, current)
         except Exception:

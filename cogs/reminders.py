@@ -28,7 +28,7 @@ from bot.scheduling import (
     Due,
 )
 from bot.services.packet import APPOINTMENT_KINDS
-from bot.services.reminders import KINDS, REMINDER, ReminderMessage, ReminderView, parse_when
+from bot.services.reminders import KINDS, REMINDER, ReminderInfo, ReminderMessage, parse_when
 from bot.services.timezones import resolve_timezone, timezone_choices
 from bot.tree import anywhere, group_of, member_zone, report_error, reporting, respond, services_of
 from bot.ui.crisis import card_if_crisis
@@ -98,7 +98,7 @@ def _lead_words(minutes: int) -> str:
     return "1 hour before" if hours == 1 else f"{hours} hours before"
 
 
-def reminder_line(view: ReminderView) -> str:
+def reminder_line(view: ReminderInfo) -> str:
     stamp = int(view.event_at.timestamp())
     line = f"**{KINDS[view.kind]}**: {safe(view.text)}\n<t:{stamp}:F> (<t:{stamp}:R>)"
     if view.next_due is not None:

@@ -10,14 +10,17 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import ensure_moderator, guild_of
-from bot.services.recovery_meetings import (
+from bot.services.resources import (
+    CATEGORIES,
     DAY_NAMES,
     FEED_MAX,
     MAX_FEED_BYTES,
+    NATIONAL_PREFIX,
+    ResourceDraft,
+    ResourceEntry,
     parse_time_filter,
     type_choices,
 )
-from bot.services.resources import CATEGORIES, NATIONAL_PREFIX, ResourceDraft, ResourceEntry
 from bot.tree import anywhere, report_error, respond, servers_only
 from bot.ui.crisis import card_if_crisis
 from bot.ui.embeds import safe

@@ -20,7 +20,7 @@ from bot.db.engine import SessionFactory, create_engine, create_session_factory
 from bot.db.models import RecoveryMeeting
 from bot.errors import UserFacingError
 from bot.runtime import Runtime
-from bot.services.recovery_meetings import RecoveryMeetingService, feed_identity
+from bot.services.resources import RecoveryMeetingService, feed_identity
 from bot.ui.resources import import_report_text
 from tests.conftest import World
 

@@ -34,7 +34,7 @@ from bot.services.checkins import (
     read_sealed,
     release_at,
 )
-from bot.services.crisis_language import assess
+from bot.services.crisis import assess
 from bot.services.guild_settings import GuildConfig, config_of
 from bot.services.ownership import Owners, owned_rows, post_context
 from bot.services.pseudonyms import week_label

@@ -41,7 +41,7 @@ from bot.db.models import (
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import PENDING, Kind, Scheduler
-from bot.services.crisis_language import assess
+from bot.services.crisis import assess
 from bot.services.crypto import UNREADABLE, decrypt_or_none, seal
 from bot.services.guild_settings import LIMITS, MIN_ANONYMOUS_DELAY_MINUTES, GuildConfig
 from bot.services.journal import current_streak

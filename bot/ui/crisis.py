@@ -19,7 +19,7 @@ import discord
 from bot.delivery import CANNOT_DM, SEND_ERRORS, is_transient, send_soon
 from bot.errors import UserFacingError
 from bot.services.checkins import HeldChoice
-from bot.services.crisis_language import crisis_in
+from bot.services.crisis import crisis_in
 from bot.services.guild_settings import GuildConfig
 from bot.services.mentors import Opened, Unposted, named_request_problems, nonce_of
 from bot.tree import group_of, reporting, respond, services_of

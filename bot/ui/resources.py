@@ -7,8 +7,15 @@ from typing import Any
 
 import discord
 
-from bot.services.recovery_meetings import DAY_NAMES, ImportReport, MeetingView, skipped_summary
-from bot.services.resources import CATEGORIES, ResourceEntry, ResourcePage
+from bot.services.resources import (
+    CATEGORIES,
+    DAY_NAMES,
+    ImportReport,
+    RecoveryMeetingInfo,
+    ResourceEntry,
+    ResourcePage,
+    skipped_summary,
+)
 from bot.tree import reporting, services_of
 from bot.ui.embeds import CALM_BLUE, safe
 
@@ -125,7 +132,7 @@ def page_view(page: ResourcePage, category: str | None) -> discord.ui.View:
     return view
 
 
-def meetings_embed(day: int, meetings: list[MeetingView], total: int) -> discord.Embed:
+def meetings_embed(day: int, meetings: list[RecoveryMeetingInfo], total: int) -> discord.Embed:
     title = f"Recovery meetings on {DAY_NAMES[day]}"
     if not meetings:
         return discord.Embed(
@@ -151,7 +158,7 @@ def meetings_embed(day: int, meetings: list[MeetingView], total: int) -> discord
     return embed
 
 
-def _meeting_lines(meeting: MeetingView) -> str:
+def _meeting_lines(meeting: RecoveryMeetingInfo) -> str:
     lines = []
     if meeting.next_start is not None:
         stamp = int(meeting.next_start.timestamp())

@@ -31,7 +31,7 @@ from bot.keys import Keyring
 from bot.runtime import Runtime
 from bot.services.anonymous import HeldBack
 from bot.services.checkins import RELEASE
-from bot.services.recovery_meetings import RecoveryMeetingService
+from bot.services.resources import RecoveryMeetingService
 from bot.ui.resources import import_report_text
 from tests.attack.test_delivery_round2 import book_meeting
 from tests.conftest import ON_POSTGRES, World, eventually, only_postgres, start_bot
