@@ -21,7 +21,7 @@ from bot.db.models import RecoveryMeeting
 from bot.errors import UserFacingError
 from bot.runtime import Runtime
 from bot.services.resources import RecoveryMeetingService, feed_identity
-from bot.ui.resources import import_report_text
+from cogs.resources.ui import import_report_text
 from tests.conftest import World
 
 GUILD = 4242

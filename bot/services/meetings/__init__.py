@@ -5,9 +5,11 @@ Public API:
   the scheduler delivers (`prepare`, `top_up_all`)
 and the rules (`rules`, no database): MEETING (the kind of one instance's reminders),
 MeetingInfo (a series as members see it), MeetingNotice, MeetingCancelled, the leads and
-the reminder WINDOW.
+the reminder WINDOW;
+- `dm_me_before`: a member's own DM an hour before one instance ("DM me").
 """
 
+from bot.services.meetings.dm_me import DM_ME_BEFORE, dm_me_before
 from bot.services.meetings.rules import (
     ANSWERS,
     CANCELLED,
@@ -27,6 +29,7 @@ __all__ = [
     "ANSWERS",
     "CANCELLED",
     "DEFAULT_LEADS",
+    "DM_ME_BEFORE",
     "LATE_MARK_AFTER",
     "LEAD_CHOICES",
     "MEETING",
@@ -36,4 +39,5 @@ __all__ = [
     "MeetingKind",
     "MeetingNotice",
     "MeetingService",
+    "dm_me_before",
 ]

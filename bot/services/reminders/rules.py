@@ -157,3 +157,21 @@ def _relative_span(text: str) -> timedelta | None:
         count = 1 if amount in ("a", "an", "one") else int(amount)
         minutes += count * _SPAN_UNITS[unit.rstrip("s")]
     return timedelta(minutes=minutes)
+
+
+def leave_at(text: str, event_at: datetime, zone_name: str, now: datetime) -> datetime:
+    """When to leave for an event, as the member typed it: a bare time ("7:30am") means that
+    time on the day of the event, in its zone; it must come before the event."""
+    local_event = event_at.astimezone(ZoneInfo(zone_name))
+    if re.fullmatch(r"\s*\d{1,2}(:\d{2})?\s*(am|pm)?\s*", text, flags=re.IGNORECASE):
+        text = f"{local_event:%B %d %Y} {text}"
+    moment = parse_when(text, zone_name, now)
+    if moment >= event_at:
+        raise UserFacingError("That's after the event starts. Pick a time before it.")
+    return moment
+
+
+def leave_text(what: str, plan: str) -> str:
+    """A time-to-leave reminder's text: the event, and how the member will get there."""
+    how = f" ({plan.strip()})" if plan.strip() else ""
+    return f"Leave for: {what}{how}"[:MAX_TEXT]

@@ -49,6 +49,8 @@ from bot.services.reminders.rules import (
     SNOOZES,
     ReminderInfo,
     ReminderMessage,
+    leave_at,
+    leave_text,
     snoozes_before,
     text_context,
 )
@@ -117,6 +119,19 @@ class ReminderService:
             if row is None or row.user_id != user_id:
                 return None
             return await self._info(session, row)
+
+    async def add_leave(
+        self, user_id: int, reminder_id: int, when: str, plan: str, *, interaction_id: int
+    ) -> ReminderInfo:
+        """A time-to-leave reminder for one of the member's reminders (its "make a plan")."""
+        reminder = await self.get(user_id, reminder_id)
+        if reminder is None:
+            raise UserFacingError("I couldn't find that reminder among yours.")
+        moment = leave_at(when, reminder.event_at, reminder.timezone, self._clock.now())
+        return await self.create(
+            user_id=user_id, guild_id=None, kind="leave", text=leave_text(reminder.text, plan),
+            event_at=moment, zone=reminder.timezone, interaction_id=interaction_id,
+        )  # fmt: skip
 
     async def list(self, user_id: int) -> list[ReminderInfo]:
         """Active reminders: still to come, with a DM still booked (a snooze), or missed or

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Self
 
 import discord
 
@@ -18,6 +18,7 @@ from bot.services.resources import (
 )
 from bot.tree import reporting, services_of
 from bot.ui.embeds import CALM_BLUE, safe
+from bot.ui.items import PersistentButton
 
 FOOTER = "In crisis? Use /crisis. Muster lists resources; it gives no medical or legal advice."
 
@@ -74,7 +75,7 @@ def page_embed(page: ResourcePage, category: str | None) -> discord.Embed:
 
 
 class ResourcePageButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    PersistentButton,
     template=r"res:page:(?P<category>[a-z_]*):(?P<page>\d{1,4})",
 ):
     """Previous/next on /resource list; the custom_id holds only a category and a page number,
@@ -95,13 +96,7 @@ class ResourcePageButton(
         self.page = page
 
     @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ResourcePageButton:
+    def rebuild(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> Self:
         category = match["category"] or None
         if category is not None and category not in CATEGORIES:
             category = None  # a forged id: fall back to everything
