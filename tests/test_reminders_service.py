@@ -118,6 +118,7 @@ async def test_court_dates_get_three_reminders_and_the_text_is_encrypted(
         event - timedelta(days=1),
         event - timedelta(hours=2),
     ]
+    assert await reminders.pending_leads(view) == [3 * 24 * 60, 24 * 60, 120]  # as /remind add says
     async with sessions() as session:
         stored = await session.scalar(select(Reminder.text_encrypted).where(Reminder.id == view.id))
     assert stored is not None

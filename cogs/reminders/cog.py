@@ -106,9 +106,7 @@ class ReminderCog(commands.GroupCog, group_name="remind"):
         local = created.event_at.astimezone(ZoneInfo(zone))
         stamp = int(created.event_at.timestamp())
         due_times = ", ".join(
-            lead_words(int((created.event_at - due).total_seconds() // 60))
-            for due, state in await services.scheduler.states(REMINDER.source(created.id))
-            if state == "pending"
+            lead_words(minutes) for minutes in await services.reminders.pending_leads(created)
         )
         text = (
             f"Got it. I'll remind you about “{safe(created.text)}” on "

@@ -133,6 +133,14 @@ class ReminderService:
             event_at=moment, zone=reminder.timezone, interaction_id=interaction_id,
         )  # fmt: skip
 
+    async def pending_leads(self, reminder: ReminderInfo) -> list[int]:
+        """The booked DMs still to come, as minutes before the event, soonest DM first."""
+        return [
+            int((reminder.event_at - due).total_seconds() // 60)
+            for due, state in await self._scheduler.states(REMINDER.source(reminder.id))
+            if state == PENDING
+        ]
+
     async def list(self, user_id: int) -> list[ReminderInfo]:
         """Active reminders: still to come, with a DM still booked (a snooze), or missed or
         not delivered lately."""
