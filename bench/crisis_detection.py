@@ -6,7 +6,7 @@ part comes from).
     python bench/crisis_detection.py [--split dev|dev_2|dev_3|held_out|...|all] [--misses] [--json]
 
 Three readings of every note: the lexicon alone (`assess(note, use_model=False)`), the
-learned stage alone (bot/services/crisis_model.py, its score against its threshold) and
+learned stage alone (bot/services/crisis/model.py, its score against its threshold) and
 the two combined as Muster runs them (`assess(note)`: lexicon OR model, where a note the
 lexicon set aside as negated or harmless needs the model's higher veto threshold). For
 each part of the corpus and each category it prints recall (crisis notes that get the
@@ -34,8 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.services import crisis_language, crisis_model
-from bot.services.crisis_language import assess, normalise
+from bot.services.crisis import assess, normalise
+from bot.services.crisis import language as crisis_language
+from bot.services.crisis import model as crisis_model
 
 DATA = Path(__file__).resolve().parent / "data"
 CORPORA = (

@@ -1,4 +1,4 @@
-"""Train the learned stage of crisis detection (bot/services/crisis_model.py) offline.
+"""Train the learned stage of crisis detection (bot/services/crisis/model.py) offline.
 
     pip install -c constraints.txt -e ".[train]"
     python bench/train_crisis_model.py [--out bot/data/crisis_model.json] [--dry-run]
@@ -51,8 +51,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crisis_detection import CORPORA  # beside this script: the corpora the bench reads
 
-from bot.services import crisis_model
-from bot.services.crisis_language import NEGATIONS, assess, normalise, without_negations
+from bot.services.crisis import NEGATIONS, assess, normalise, without_negations
+from bot.services.crisis import model as crisis_model
 
 NEVER_TRAINED_ON = frozenset({"dev_holdout", "held_out_7", "held_out_8"})
 # Trained on, but left out of choosing C and the thresholds: easy everyday chat would
@@ -244,7 +244,7 @@ def main() -> None:
         if abs(model.coef_[0][column]) >= PRUNE_BELOW
     }
     document = {
-        "about": "Crisis-language model for bot/services/crisis_model.py, written by bench/train_crisis_model.py.",
+        "about": "Crisis-language model for bot/services/crisis/model.py, written by bench/train_crisis_model.py.",
         "trained_on": sorted(set(groups)),
         "notes": len(notes),
         "C": c,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from discord.ext import commands
 
 from bot.services.packet import PACKET, PACKET_LATE_LIMIT
-from bot.ui.packet import DYNAMIC_ITEMS, PacketDelivery
+from bot.ui.packet import DYNAMIC_ITEMS, PacketSender
 
 if TYPE_CHECKING:
     from bot.app import MusterBot
@@ -21,7 +21,7 @@ class PacketCog(commands.Cog):
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
         self.bot.services.scheduler.register(
-            PACKET, PacketDelivery(self.bot), deadline=PACKET_LATE_LIMIT
+            PACKET, PacketSender(self.bot), deadline=PACKET_LATE_LIMIT
         )
 
     async def cog_unload(self) -> None:

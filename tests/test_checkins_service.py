@@ -40,7 +40,7 @@ from bot.services.checkins import (
     open_checkin,
     parse_sleep,
 )
-from bot.services.crisis_language import assess
+from bot.services.crisis import assess
 from bot.services.crypto import encrypt, key_id_of
 from bot.services.dates import parse_clock_time
 from bot.services.guild_settings import GuildConfig

@@ -21,7 +21,6 @@ from bot.sandbox import InteractionResult, Message, SandboxError
 from bot.services.checkins import open_checkin
 from bot.services.crisis import CRISIS_TITLE
 from bot.ui.crisis import (
-    FOLLOW_UP_DM,
     MENTOR_ALREADY_ASKED,
     MENTOR_ASKED,
     MENTOR_UNCONFIRMED,
@@ -29,7 +28,8 @@ from bot.ui.crisis import (
     POST_HELD_BACK,
     POST_KEPT_PRIVATE,
 )
-from cogs.crisis import DM_REPLY
+from cogs.crisis.cog import DM_REPLY
+from cogs.crisis.senders import FOLLOW_UP_DM
 from tests.conftest import (
     World,
     database_unavailable,

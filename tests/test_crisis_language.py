@@ -1,5 +1,5 @@
-"""The crisis-language detector (bot/services/crisis_language.py, with its learned stage
-bot/services/crisis_model.py) as members write.
+"""The crisis-language detector (bot/services/crisis/language.py, with its learned stage
+bot/services/crisis/model.py) as members write.
 
 Only the parts tuned on (dev and dev_2 in bench/data/crisis_corpus.jsonl, dev_3 in
 bench/data/crisis_dev.jsonl) are asserted here; the held-out parts are for
@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.services import crisis_language, crisis_model
-from bot.services.crisis_language import CATEGORIES, SEVERITY, assess, crisis_in, normalise
+from bot.services.crisis import CATEGORIES, SEVERITY, assess, crisis_in, normalise
+from bot.services.crisis import language as crisis_language
+from bot.services.crisis import model as crisis_model
 
 DATA = Path(__file__).resolve().parents[1] / "bench" / "data"
 CORPUS = DATA / "crisis_corpus.jsonl"
@@ -540,7 +541,7 @@ def test_a_helpers_question_is_calm_only_when_the_answer_is_no() -> None:
     assert assess("my therapist asked if I was suicidal and I said yes").crisis
 
 
-# ----- the learned stage (bot/services/crisis_model.py, bot/data/crisis_model.json) -----
+# ----- the learned stage (bot/services/crisis/model.py, bot/data/crisis_model.json) -----
 
 
 def test_the_shipped_model_loads_from_json() -> None:

@@ -20,8 +20,8 @@ from bot.db.engine import SessionFactory, create_engine, create_session_factory
 from bot.db.models import RecoveryMeeting
 from bot.errors import UserFacingError
 from bot.runtime import Runtime
-from bot.services.recovery_meetings import RecoveryMeetingService, feed_identity
-from bot.ui.resources import import_report_text
+from bot.services.resources import RecoveryMeetingService, feed_identity
+from cogs.resources.ui import import_report_text
 from tests.conftest import World
 
 GUILD = 4242

@@ -18,6 +18,8 @@ from bot.services.reminders import (
     MemberSettingsService,
     ReminderMessage,
     ReminderService,
+    leave_at,
+    leave_text,
     parse_when,
 )
 from tests.conftest import START
@@ -77,6 +79,17 @@ def test_bad_times_get_a_clear_answer(text: str, message: str) -> None:
         parse_when(text, NY, START)
 
 
+def test_a_bare_leave_time_is_on_the_day_of_the_event_and_must_come_before_it() -> None:
+    event_at = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)  # 9:30am in New York, three days on
+    # "8:15am" is that morning, not tomorrow's (what parse_when alone would read).
+    assert leave_at("8:15am", event_at, NY, START) == datetime(2026, 11, 25, 13, 15, tzinfo=UTC)
+    assert leave_at("Nov 24 6pm", event_at, NY, START) == datetime(2026, 11, 24, 23, tzinfo=UTC)
+    with pytest.raises(UserFacingError, match="after the event starts"):
+        leave_at("11am", event_at, NY, START)
+    assert leave_text("Court hearing", "  Bus 12 ") == "Leave for: Court hearing (Bus 12)"
+    assert leave_text("Court hearing", " ") == "Leave for: Court hearing"
+
+
 async def create(
     reminders: ReminderService,
     *,
@@ -105,6 +118,7 @@ async def test_court_dates_get_three_reminders_and_the_text_is_encrypted(
         event - timedelta(days=1),
         event - timedelta(hours=2),
     ]
+    assert await reminders.pending_leads(view) == [3 * 24 * 60, 24 * 60, 120]  # as /remind add says
     async with sessions() as session:
         stored = await session.scalar(select(Reminder.text_encrypted).where(Reminder.id == view.id))
     assert stored is not None

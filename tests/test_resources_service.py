@@ -12,17 +12,15 @@ from bot.clock import FakeClock
 from bot.db.engine import SessionFactory
 from bot.errors import UserFacingError
 from bot.services.crisis import crisis_lines
-from bot.services.recovery_meetings import (
-    RecoveryMeetingService,
-    next_start,
-    parse_feed,
-    parse_time_filter,
-)
 from bot.services.resources import (
     CATEGORIES,
+    RecoveryMeetingService,
     ResourceDraft,
     ResourceService,
     national_resources,
+    next_start,
+    parse_feed,
+    parse_time_filter,
 )
 from bot.services.text import phone_number, web_address
 

@@ -30,9 +30,8 @@ from bot.services.meetings import MEETING, MeetingService
 from bot.services.mentors import MENTOR_FOLLOW_UP, MENTOR_POST, MentorRequests
 from bot.services.packet import PACKET, PacketOffers, PacketService, QuestionService
 from bot.services.privacy import PrivacyService, member_data_handlers
-from bot.services.recovery_meetings import RecoveryMeetingService
 from bot.services.reminders import REMINDER, MemberSettingsService, ReminderService
-from bot.services.resources import ResourceService
+from bot.services.resources import RecoveryMeetingService, ResourceService
 from bot.services.retention import RETENTION_JOB, RetentionService
 from bot.services.taper import TAPER_STEP, TaperService
 

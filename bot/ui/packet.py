@@ -152,7 +152,7 @@ def offer_view(reminder_id: int) -> discord.ui.View:
     return view
 
 
-class PacketDelivery:
+class PacketSender:
     """Sends the visit packet by DM before an appointment, and says how it went."""
 
     def __init__(self, bot: MusterBot) -> None:

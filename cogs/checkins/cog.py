@@ -24,7 +24,7 @@ from bot.services.checkins import (
     share_choice,
     validate_days,
 )
-from bot.services.crisis_language import assess
+from bot.services.crisis import assess
 from bot.services.packet import draw_packet
 from bot.tree import anywhere, group_of, member_zone, respond
 from bot.ui.crisis import card_if_crisis, show_card

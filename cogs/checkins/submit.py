@@ -11,7 +11,7 @@ import discord
 
 from bot.db.engine import DATABASE_ERRORS
 from bot.services.checkins import CheckinDraft, CheckinResult, parse_sleep, worrying
-from bot.services.crisis_language import assess
+from bot.services.crisis import assess
 from bot.services.guild_settings import GuildConfig
 from bot.tree import member_zone, respond
 from bot.ui.checkins import WithdrawButton, named_post_embed, when_it_appears

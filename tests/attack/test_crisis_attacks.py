@@ -16,7 +16,7 @@ from bot.db.models import Checkin, Occurrence
 from bot.keys import Keyring
 from bot.runtime import Runtime
 from bot.services.crisis import CRISIS_TITLE
-from bot.ui.crisis import FOLLOW_UP_DM
+from cogs.crisis.senders import FOLLOW_UP_DM
 from tests.conftest import World, database_unavailable, eventually, start_bot
 from tests.test_checkins_e2e import checkin_options, configure, next_in
 from tests.test_crisis_flow_e2e import mentor_request

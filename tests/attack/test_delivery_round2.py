@@ -104,7 +104,7 @@ async def test_a_dm_held_40_minutes_by_a_429_says_it_is_late(
     running: Runtime, world: World, clock: FakeClock, discord_sleeps_on_the_clock: None
 ) -> None:
     """A medication reminder's DM gets one 429 asking to wait 40 minutes. The lateness policy
-    (services/reminders.py): a reminder more than 2 minutes late still goes out, saying when
+    (services/reminders/): a reminder more than 2 minutes late still goes out, saying when
     it should have arrived. Promise: the member is told it is late, and why."""
     sandbox = world.sandbox
     await remind(running, world, clock, kind="medication", ahead=timedelta(minutes=5))

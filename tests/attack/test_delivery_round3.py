@@ -30,8 +30,8 @@ from bot.errors import ConfigError
 from bot.keys import Keyring
 from bot.runtime import Runtime
 from bot.services.checkins import RELEASE, HeldBack
-from bot.services.recovery_meetings import RecoveryMeetingService
-from bot.ui.resources import import_report_text
+from bot.services.resources import RecoveryMeetingService
+from cogs.resources.ui import import_report_text
 from tests.attack.test_delivery_round2 import book_meeting
 from tests.conftest import ON_POSTGRES, World, eventually, only_postgres, start_bot
 from tests.test_checkins_e2e import checkin_options, configure
@@ -190,7 +190,7 @@ async def test_a_mentor_request_while_a_post_is_in_flight_loses_no_one_elses_pos
         return row is not None and row.cause is not None
 
     await eventually(retrying, timeout=10, what="the release to be retried")
-    # The author asks for a peer mentor by name (bot/ui/crisis.py's MentorSendButton does
+    # The author asks for a peer mentor by name (bot/ui/crisis/offer.py's MentorSendButton does
     # this after posting the request in the mentors' channel).
     config = await running.services.guild_settings.get(world.guild.id)
     # The author's one waiting post may already be in the channel (Discord took it), so it
@@ -888,7 +888,7 @@ async def test_a_milestone_with_no_checkin_channel_is_settled_with_its_real_caus
 
     Fails now: MilestoneSender returns Delivery("cancelled", ...) with no cause, which
     reads as if the member or a moderator had called it off. Would pass if it were settled
-    with cause not_set_up, as MeetingDelivery does."""
+    with cause not_set_up, as MeetingSender does."""
     told = await world.sandbox.slash(
         world.member, world.general, "sobriety set", since="Nov 20", milestones="anonymous"
     )

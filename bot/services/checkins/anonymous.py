@@ -29,7 +29,7 @@ from bot.services.checkins.kinds import RELEASE
 from bot.services.checkins.pseudonyms import draw_pseudonym, week_label
 from bot.services.checkins.rules import HOLD_BACK, release_at, worrying
 from bot.services.checkins.sealed import Content, read_sealed
-from bot.services.crisis_language import assess
+from bot.services.crisis import assess
 from bot.services.guild_settings import GuildConfig, config_of
 from bot.services.ownership import Owners, owned_rows, post_context
 

@@ -64,7 +64,7 @@ from bot.services.checkins.sealed import (
 from bot.services.checkins.sobriety import current_streak
 from bot.services.checkins.spool import Spool
 from bot.services.checkins.writes import CheckinWriter, Row
-from bot.services.crisis_language import assess
+from bot.services.crisis import assess
 from bot.services.guild_settings import GuildConfig
 from bot.services.ownership import Owners, owned_rows, post_context, request_digest
 from bot.services.text import optional_text

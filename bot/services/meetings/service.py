@@ -12,7 +12,6 @@ the meeting has not begun; once it has begun, it is skipped.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -24,82 +23,20 @@ from bot.clock import Clock
 from bot.db.engine import SessionFactory
 from bot.db.models import Meeting, MeetingRsvp, Occurrence
 from bot.errors import UserFacingError
-from bot.scheduling import LATE, Delivery, Due, Kind, Scheduler
+from bot.scheduling import LATE, Delivery, Due, Scheduler
 from bot.services import audit
+from bot.services.meetings.rules import (
+    ANSWERS,
+    DEFAULT_LEADS,
+    LATE_MARK_AFTER,
+    MEETING,
+    WINDOW,
+    MeetingCancelled,
+    MeetingInfo,
+    MeetingNotice,
+)
 from bot.services.recurrence import Repeat, Rule, instances, make_rule
 from bot.services.text import clean_text, optional_text
-
-WINDOW = timedelta(days=35)
-DEFAULT_LEADS = (24 * 60, 60)
-LEAD_CHOICES: dict[str, tuple[int, ...]] = {
-    "day_and_hour": (24 * 60, 60),
-    "hour": (60,),
-    "day": (24 * 60,),
-    "none": (),
-}
-ANSWERS = ("going", "maybe", "no")
-CANCELLED = "That meeting was cancelled, so it has no more dates. `/meeting list` shows what's on."
-LATE_MARK_AFTER = timedelta(minutes=2)
-
-
-@dataclass(frozen=True)
-class MeetingView:
-    id: int
-    guild_id: int
-    title: str
-    rule: Rule
-    duration_minutes: int
-    place: str | None
-    voice_channel_id: int | None
-    role_id: int | None
-    next_start: datetime | None
-    mirror_event: bool
-    discord_event_id: int | None
-    event_starts_at: datetime | None
-
-    @property
-    def event_in_step(self) -> bool:
-        """Whether the mirrored Discord event already shows the next instance."""
-        if not self.mirror_event:
-            return True
-        return self.discord_event_id is not None and self.event_starts_at == self.next_start
-
-
-@dataclass(frozen=True)
-class MeetingNotice:
-    """What to post for one due meeting reminder."""
-
-    meeting: MeetingView
-    starts_at: datetime
-    delayed: bool
-    counts: dict[str, int]
-
-
-class MeetingCancelled(UserFacingError):
-    """The series was cancelled: said as such, not "I couldn't find it"."""
-
-    def __init__(self) -> None:
-        super().__init__(CANCELLED)
-
-
-@dataclass(frozen=True)
-class MeetingKind(Kind):
-    """ "meeting:<series id>:<start, in Unix seconds>": the reminders of one instance."""
-
-    def source(self, meeting_id: int, starts_at: datetime) -> str:
-        return self.build(int(meeting_id), int(starts_at.timestamp()))
-
-    def series(self, meeting_id: int) -> str:
-        """What the sources of every instance of a series begin with."""
-        return self.build(int(meeting_id), "")
-
-    def parse(self, source: str) -> tuple[int, datetime]:
-        """The series and the instance's start."""
-        meeting_id, stamp = self.fields(source, 2)
-        return int(meeting_id), datetime.fromtimestamp(int(stamp), UTC)
-
-
-MEETING = MeetingKind("meeting", "meeting")
 
 
 def _rule(row: Meeting) -> Rule:
@@ -133,7 +70,7 @@ class MeetingService:
         role_id: int | None = None,
         leads: tuple[int, ...] = DEFAULT_LEADS,
         mirror_event: bool = False,
-    ) -> MeetingView:
+    ) -> MeetingInfo:
         local = starts_at.astimezone(ZoneInfo(zone))
         rule = make_rule(local.date(), local.time().replace(second=0, microsecond=0), zone, repeat)
         if not 15 <= duration_minutes <= 8 * 60:
@@ -163,12 +100,12 @@ class MeetingService:
             soonest = await self._top_up(session, row, now)
             audit.record(session, guild_id=guild_id, actor_id=actor_id, action="meetings.create",
                          target=row.title, detail=rule.describe(), at=now)  # fmt: skip
-            view = self._view(row, now)
+            info = self._info(row, now)
         if soonest is not None:
             await self._scheduler.scheduled(soonest)
-        return view
+        return info
 
-    async def list(self, guild_id: int) -> list[MeetingView]:
+    async def list(self, guild_id: int) -> list[MeetingInfo]:
         now = self._clock.now()
         async with self._sessions() as session:
             rows = await session.scalars(
@@ -176,12 +113,12 @@ class MeetingService:
                 .where(Meeting.guild_id == guild_id, Meeting.status == "active")
                 .order_by(Meeting.id)
             )
-            views = [self._view(row, now) for row in rows]
-        return sorted(views, key=lambda view: view.next_start or datetime.max.replace(tzinfo=UTC))
+            infos = [self._info(row, now) for row in rows]
+        return sorted(infos, key=lambda info: info.next_start or datetime.max.replace(tzinfo=UTC))
 
-    async def get(self, guild_id: int, meeting_id: int) -> MeetingView:
+    async def get(self, guild_id: int, meeting_id: int) -> MeetingInfo:
         async with self._sessions() as session:
-            return self._view(await _own(session, guild_id, meeting_id), self._clock.now())
+            return self._info(await _own(session, guild_id, meeting_id), self._clock.now())
 
     async def edit(
         self,
@@ -193,7 +130,7 @@ class MeetingService:
         starts_at: datetime | None = None,
         place: str | None = None,
         role_id: int | None = None,
-    ) -> MeetingView:
+    ) -> MeetingInfo:
         """Change a series; a new start time moves every upcoming reminder with it."""
         now = self._clock.now()
         async with self._sessions.begin() as session:
@@ -224,14 +161,14 @@ class MeetingService:
                 session, guild_id=guild_id, actor_id=actor_id, action="meetings.edit",
                 target=row.title, detail=", ".join(changed), at=now,
             )  # fmt: skip
-            view = self._view(row, now)
+            info = self._info(row, now)
         if soonest is not None:
             await self._scheduler.scheduled(soonest)
-        return view
+        return info
 
     async def skip(
         self, guild_id: int, actor_id: int, meeting_id: int, starts_at: datetime
-    ) -> MeetingView:
+    ) -> MeetingInfo:
         now = self._clock.now()
         async with self._sessions.begin() as session:
             row = await _own(session, guild_id, meeting_id)
@@ -250,9 +187,9 @@ class MeetingService:
             await self._top_up(session, row, now)
             audit.record(session, guild_id=guild_id, actor_id=actor_id, action="meetings.skip",
                          target=row.title, detail=starts_at.isoformat(), at=now)  # fmt: skip
-            return self._view(row, now)
+            return self._info(row, now)
 
-    async def cancel(self, guild_id: int, actor_id: int, meeting_id: int) -> MeetingView:
+    async def cancel(self, guild_id: int, actor_id: int, meeting_id: int) -> MeetingInfo:
         now = self._clock.now()
         async with self._sessions.begin() as session:
             row = await _own(session, guild_id, meeting_id)
@@ -264,7 +201,7 @@ class MeetingService:
                 await Scheduler.cancel(session, MEETING.source(row.id, moment), now)
             audit.record(session, guild_id=guild_id, actor_id=actor_id, action="meetings.cancel",
                          target=row.title, at=now)  # fmt: skip
-            return self._view(row, now)
+            return self._info(row, now)
 
     async def record_event(
         self, meeting_id: int, event_id: int | None, starts_at: datetime | None
@@ -276,11 +213,11 @@ class MeetingService:
                 row.discord_event_id = event_id
                 row.event_starts_at = starts_at
 
-    async def any_view(self, meeting_id: int) -> MeetingView | None:
+    async def any_info(self, meeting_id: int) -> MeetingInfo | None:
         """A series by id, cancelled or not (for keeping its Discord event in step)."""
         async with self._sessions() as session:
             row = await session.get(Meeting, meeting_id)
-            return None if row is None else self._view(row, self._clock.now())
+            return None if row is None else self._info(row, self._clock.now())
 
     async def posts(self, meeting_id: int) -> tuple[int, ...]:
         """The message ids of the series' reminder posts of the last WINDOW (to close their
@@ -315,7 +252,7 @@ class MeetingService:
                 return Delivery("skipped_late", "the meeting had already begun", LATE)
             counts = await _counts(session, row.id, starts_at)
             return MeetingNotice(
-                self._view(row, now), starts_at, now - due.due_at > LATE_MARK_AFTER, counts
+                self._info(row, now), starts_at, now - due.due_at > LATE_MARK_AFTER, counts
             )
 
     async def rsvp(
@@ -395,12 +332,12 @@ class MeetingService:
                 soonest = due_at if soonest is None else min(soonest, due_at)
         return soonest
 
-    def _view(self, row: Meeting, now: datetime) -> MeetingView:
+    def _info(self, row: Meeting, now: datetime) -> MeetingInfo:
         rule = _rule(row)
         upcoming = next(
             instances(rule, after=now, until=now + timedelta(days=800), skipped=_skipped(row)), None
         )
-        return MeetingView(
+        return MeetingInfo(
             id=row.id, guild_id=row.guild_id, title=row.title, rule=rule,
             duration_minutes=row.duration_minutes, place=row.place,
             voice_channel_id=row.voice_channel_id, role_id=row.role_id,

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Self
 
 import discord
 
-from bot.services.recovery_meetings import DAY_NAMES, ImportReport, MeetingView, skipped_summary
-from bot.services.resources import CATEGORIES, ResourceEntry, ResourcePage
+from bot.services.resources import (
+    CATEGORIES,
+    DAY_NAMES,
+    ImportReport,
+    RecoveryMeetingInfo,
+    ResourceEntry,
+    ResourcePage,
+    skipped_summary,
+)
 from bot.tree import reporting, services_of
 from bot.ui.embeds import CALM_BLUE, safe
+from bot.ui.items import PersistentButton
 
 FOOTER = "In crisis? Use /crisis. Muster lists resources; it gives no medical or legal advice."
 
@@ -67,7 +75,7 @@ def page_embed(page: ResourcePage, category: str | None) -> discord.Embed:
 
 
 class ResourcePageButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    PersistentButton,
     template=r"res:page:(?P<category>[a-z_]*):(?P<page>\d{1,4})",
 ):
     """Previous/next on /resource list; the custom_id holds only a category and a page number,
@@ -88,13 +96,7 @@ class ResourcePageButton(
         self.page = page
 
     @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ResourcePageButton:
+    def rebuild(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> Self:
         category = match["category"] or None
         if category is not None and category not in CATEGORIES:
             category = None  # a forged id: fall back to everything
@@ -125,7 +127,7 @@ def page_view(page: ResourcePage, category: str | None) -> discord.ui.View:
     return view
 
 
-def meetings_embed(day: int, meetings: list[MeetingView], total: int) -> discord.Embed:
+def meetings_embed(day: int, meetings: list[RecoveryMeetingInfo], total: int) -> discord.Embed:
     title = f"Recovery meetings on {DAY_NAMES[day]}"
     if not meetings:
         return discord.Embed(
@@ -151,7 +153,7 @@ def meetings_embed(day: int, meetings: list[MeetingView], total: int) -> discord
     return embed
 
 
-def _meeting_lines(meeting: MeetingView) -> str:
+def _meeting_lines(meeting: RecoveryMeetingInfo) -> str:
     lines = []
     if meeting.next_start is not None:
         stamp = int(meeting.next_start.timestamp())

@@ -1,11 +1,10 @@
-"""Recovery meetings imported from Meeting Guide JSON feeds, and finding one to go to.
+"""Reading Meeting Guide JSON feeds, without the database.
 
 Real feeds are messy: numbers where strings belong, a day given as a list, fields missing.
-The parser keeps every meeting it can read, says why it skipped the others, and the import
-writes all kept meetings in one transaction. Slugs are unique only within one feed (many
-feeds number their meetings 1, 2, 3...), so each feed has an identity, named by the moderator
-(or its web address), else its file name without a " (1)" copy marker: meetings are keyed by
-(server, feed, slug), and importing a feed again replaces that feed's meetings and no other's.
+The parser keeps every meeting it can read and says why it skipped the others. Slugs are
+unique only within one feed (many feeds number their meetings 1, 2, 3...), so each feed has
+an identity, named by the moderator (or its web address), else its file name without a
+" (1)" copy marker.
 """
 
 from __future__ import annotations
@@ -21,13 +20,7 @@ from importlib import resources as package_files
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from sqlalchemy import delete, func, select
-
-from bot.clock import Clock
-from bot.db.engine import SessionFactory
-from bot.db.models import RecoveryMeeting
 from bot.errors import UserFacingError
-from bot.services import audit
 from bot.services.text import clean_text, optional_text, web_address
 
 MAX_FEED_BYTES = 5 * 1024 * 1024
@@ -115,8 +108,8 @@ def feed_identity(feed: str | None, file_name: str) -> str:
     """The name a feed is known by: the moderator's (or its address), else the file name
     without the copy marker a browser adds when the same file is saved again."""
     if feed is not None and feed.strip():
-        return clean_text(_readable(feed), field="Feed", max_length=FEED_MAX)
-    name = clean_text(_readable(file_name), field="File name", max_length=FEED_MAX)
+        return clean_text(readable(feed), field="Feed", max_length=FEED_MAX)
+    name = clean_text(readable(file_name), field="File name", max_length=FEED_MAX)
     return _COPY_MARKER.sub("", name) or name
 
 
@@ -124,13 +117,13 @@ def _has_lone_surrogate(text: str) -> bool:
     return any("\ud800" <= char <= "\udfff" for char in text)
 
 
-def _readable(text: str) -> str:
+def readable(text: str) -> str:
     """Text safe to show even when the file held broken characters."""
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
 @dataclass(frozen=True)
-class MeetingView:
+class RecoveryMeetingInfo:
     name: str
     day: int
     start_time: str | None
@@ -187,7 +180,7 @@ def parse_feed(raw: bytes) -> ParsedFeed:
             skipped.append(Skipped(label, "not a meeting object"))
             continue
         if isinstance(item.get("name"), str | int | float):
-            label = f"#{position} ({_readable(str(item['name'])[:40])})"
+            label = f"#{position} ({readable(str(item['name'])[:40])})"
         try:
             record = _parse_meeting(item)
         except UserFacingError as problem:
@@ -324,166 +317,6 @@ def next_start(day: int, start: str, zone_name: str, now: datetime) -> datetime:
     raise AssertionError("unreachable: a week later is always in the future")
 
 
-class RecoveryMeetingService:
-    def __init__(self, sessions: SessionFactory, clock: Clock) -> None:
-        self._sessions = sessions
-        self._clock = clock
-
-    async def import_feed(
-        self, guild_id: int, actor_id: int, source: str, raw: bytes, *, feed: str | None = None
-    ) -> ImportReport:
-        """Import one feed: its meetings are replaced by the file's, other feeds' are kept."""
-        identity = feed_identity(feed, source)
-        parsed = parse_feed(raw)
-        if not parsed.meetings:
-            raise UserFacingError(
-                "I couldn't read any meetings from that file, so nothing changed. "
-                + skipped_summary(parsed.skipped)
-            )
-        source = clean_text(_readable(source), field="File name", max_length=FEED_MAX)
-        now = self._clock.now()
-        added = updated = 0
-        async with self._sessions.begin() as session:
-            if identity != source and (feed is None or not feed.strip()):
-                # "meetings (1).json" is a feed saved again, or another feed saved under a name
-                # already taken (two intergroups' admin-ajax.php): only a file that shares a
-                # meeting with the list replaces it; any other is a list of its own.
-                listed = set(
-                    await session.execute(
-                        select(RecoveryMeeting.slug, RecoveryMeeting.name).where(
-                            RecoveryMeeting.guild_id == guild_id, RecoveryMeeting.feed == identity
-                        )
-                    )
-                )
-                if listed and not listed & {(m.slug, m.name) for m in parsed.meetings}:
-                    identity = source
-            existing = {
-                row.slug: row
-                for row in await session.scalars(
-                    select(RecoveryMeeting).where(
-                        RecoveryMeeting.guild_id == guild_id, RecoveryMeeting.feed == identity
-                    )
-                )
-            }
-            for record in parsed.meetings:
-                row = existing.get(record.slug)
-                values = _columns(record)
-                if row is None:
-                    session.add(
-                        RecoveryMeeting(
-                            guild_id=guild_id, feed=identity, source=source, updated_at=now,
-                            **values,
-                        )
-                    )  # fmt: skip
-                    added += 1
-                else:
-                    for column, value in values.items():
-                        setattr(row, column, value)
-                    row.source = source
-                    row.updated_at = now
-                    updated += 1
-            # Meetings this feed listed before but no longer does have ended or moved.
-            kept = {record.slug for record in parsed.meetings}
-            stale = [slug for slug in existing if slug not in kept]
-            if stale:
-                await session.execute(
-                    delete(RecoveryMeeting).where(
-                        RecoveryMeeting.guild_id == guild_id,
-                        RecoveryMeeting.feed == identity,
-                        RecoveryMeeting.slug.in_(stale),
-                    )
-                )
-            others = await session.scalars(
-                select(RecoveryMeeting.feed)
-                .where(RecoveryMeeting.guild_id == guild_id, RecoveryMeeting.feed != identity)
-                .distinct()
-            )
-            other_feeds = tuple(sorted(others))
-            audit.record(
-                session,
-                guild_id=guild_id,
-                actor_id=actor_id,
-                action="resources.import",
-                target=identity,
-                detail=f"from {source}: {added} new, {updated} updated, {len(stale)} removed, "
-                f"{len(parsed.skipped)} skipped",
-                at=now,
-            )
-        return ImportReport(
-            added, updated, len(stale), parsed.skipped, identity, source, other_feeds
-        )
-
-    async def count(self, guild_id: int) -> int:
-        async with self._sessions() as session:
-            total = await session.scalar(
-                select(func.count())
-                .select_from(RecoveryMeeting)
-                .where(RecoveryMeeting.guild_id == guild_id)
-            )
-            return total or 0
-
-    async def find(
-        self,
-        guild_id: int,
-        day: int,
-        *,
-        window: tuple[time, time] | None = None,
-        type_code: str | None = None,
-        online: bool | None = None,
-        limit: int = 10,
-    ) -> tuple[list[MeetingView], int]:
-        """Meetings on a day, earliest first, and how many matched in all."""
-        if not 0 <= day <= 6:
-            raise UserFacingError("Pick a day of the week.")
-        if type_code is not None and type_code not in meeting_types():
-            raise UserFacingError("Pick a meeting type from the list.")
-        async with self._sessions() as session:
-            rows = list(
-                await session.scalars(
-                    select(RecoveryMeeting).where(RecoveryMeeting.guild_id == guild_id)
-                )
-            )
-        now = self._clock.now()
-        names = meeting_types()
-        views = []
-        for row in rows:
-            if day not in row.days:
-                continue
-            if type_code is not None and type_code not in row.types:
-                continue
-            if online is not None and bool(row.conference_url) != online:
-                continue
-            if window is not None:
-                if row.start_time is None:
-                    continue
-                start = time.fromisoformat(row.start_time)
-                if not window[0] <= start <= window[1]:
-                    continue
-            upcoming = (
-                next_start(day, row.start_time, row.timezone, now)
-                if row.start_time and row.timezone
-                else None
-            )
-            views.append(
-                MeetingView(
-                    name=row.name,
-                    day=day,
-                    start_time=row.start_time,
-                    end_time=row.end_time,
-                    timezone=row.timezone,
-                    next_start=upcoming,
-                    type_names=tuple(names[code] for code in row.types if code in names),
-                    location=row.location,
-                    address=row.address,
-                    conference_url=row.conference_url,
-                    conference_phone=row.conference_phone,
-                    notes=row.notes,
-                )
-            )
-        views.sort(key=lambda view: (view.start_time or "99:99", view.name))
-        return views[:limit], len(views)
-
-
 def type_choices(current: str, *, limit: int = 25) -> list[tuple[str, str]]:
     """(name, code) pairs whose name or code contains what the member typed."""
     needle = current.strip().lower()
@@ -493,23 +326,6 @@ def type_choices(current: str, *, limit: int = 25) -> list[tuple[str, str]]:
         if not needle or needle in name.lower() or needle == code.lower()
     ]
     return found[:limit]
-
-
-def _columns(record: MeetingRecord) -> dict[str, Any]:
-    return {
-        "slug": record.slug,
-        "name": record.name,
-        "days": list(record.days),
-        "start_time": record.start_time,
-        "end_time": record.end_time,
-        "timezone": record.timezone,
-        "types": list(record.types),
-        "location": record.location,
-        "address": record.address,
-        "conference_url": record.conference_url,
-        "conference_phone": record.conference_phone,
-        "notes": record.notes,
-    }
 
 
 def skipped_summary(skipped: list[Skipped]) -> str:

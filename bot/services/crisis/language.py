@@ -1,7 +1,7 @@
 """Does a note a member wrote suggest they may be in crisis? (R18)
 
 First a deterministic lexicon of word patterns that anyone can review; then, where no
-pattern matched, a learned second stage (crisis_model.py: a linear model over word and
+pattern matched, a learned second stage (model.py: a linear model over word and
 character n-grams, shipped as JSON weights and scored in plain Python). The verdict is
 "lexicon OR model"; the lexicon works alone (`assess(note, use_model=False)`, or when the
 model file cannot be read). A missed note is a bug to fix here, with a test and a line in
@@ -47,7 +47,7 @@ from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
-from bot.services import crisis_model
+from bot.services.crisis import model as crisis_model
 
 FIREARM = "firearm"
 OTHER_MEANS = "other_means"
@@ -60,7 +60,7 @@ WISH_TO_DIE = "wish_to_die"
 SURVIVOR_GUILT = "survivor_guilt"
 BURDEN = "burden"
 HOPELESSNESS = "hopelessness"
-# Flagged by the learned stage (crisis_model.py) where no pattern matched.
+# Flagged by the learned stage (model.py) where no pattern matched.
 LEARNED = "learned"
 
 # Most urgent first: a caller showing one category shows the first that fired.

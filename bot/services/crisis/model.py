@@ -1,7 +1,7 @@
 """The learned second stage of crisis detection: a linear model over word and character
 n-grams, scored in plain Python.
 
-The lexicon (crisis_language.py) only catches wordings someone wrote a pattern for; this
+The lexicon (language.py) only catches wordings someone wrote a pattern for; this
 stage weighs every word, word pair and letter run of a note, so it also catches new
 wordings of the same kinds of note. It is trained offline by bench/train_crisis_model.py
 (scikit-learn, a dev-only extra) and ships as a JSON file of feature weights
@@ -28,7 +28,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "crisis_model.json"
+MODEL_PATH = Path(__file__).resolve().parents[2] / "data" / "crisis_model.json"
 CHAR_SIZES = (4, 5, 6)
 
 
