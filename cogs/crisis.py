@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from bot.delivery import SEND_ERRORS, send_once, send_outcome, send_soon
 from bot.dm import send_dm
-from bot.scheduling import DMS_CLOSED, Delivery, Due
+from bot.scheduling import DMS_CLOSED, UNCONFIRMED, Delivery, Due
 from bot.services.crisis_language import assess
 from bot.services.mentors import MENTOR_FOLLOW_UP, MENTOR_POST, FollowUp
 from bot.tree import anywhere, group_of
@@ -222,7 +222,9 @@ class MentorFollowUpDelivery:
                 ping_retry = failure
             else:
                 progress["pinged"] = True  # sent, or refused for good: never tried again
-                if failure is not None:
+                if failure is not None and failure.cause == UNCONFIRMED:
+                    notes.append(f"the second ping {failure.detail}")
+                elif failure is not None:
                     notes.append(f"the second ping was refused ({failure.detail})")
         dm_id: int | None = due.payload.get("dm_sent")
         if "dm_sent" not in due.payload:
@@ -248,7 +250,8 @@ class MentorFollowUpDelivery:
         return Delivery("sent", "; ".join(notes) or None, message_id=dm_id)
 
     async def _ping(self, due: Due, follow_up: FollowUp) -> Delivery | None:
-        """The second ping in the mentors' channel; None if it went out, else how it failed."""
+        """The second ping in the mentors' channel; None if it went out, else how it failed (or
+        that it may have gone out and can't be checked: cause UNCONFIRMED)."""
         channel = self.bot.get_partial_messageable(follow_up.channel_id)
         reference = (
             channel.get_partial_message(follow_up.message_id)
@@ -271,8 +274,8 @@ class MentorFollowUpDelivery:
                 ),
             )
         )
-        if failure.status == "sent":
+        if failure.status == "sent" and failure.cause != UNCONFIRMED:
             return None
-        if failure.status != "retry":
+        if failure.status not in ("sent", "retry"):  # unconfirmed: bot.delivery has said so
             log.warning("Could not ping the mentors again (%s)", failure.detail)
         return failure
