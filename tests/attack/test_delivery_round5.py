@@ -17,14 +17,17 @@ from datetime import timedelta
 
 import discord
 import pytest
+from sqlalchemy import select
 
 import bot.sandbox.state as sandbox_state
 from bot.clock import FakeClock
 from bot.config import Settings
+from bot.db.models import AnonymousPost, Occurrence
 from bot.keys import Keyring
 from bot.runtime import Runtime
 from bot.sandbox import Sandbox
 from bot.sandbox.state import READ_MESSAGE_HISTORY
+from bot.services.checkins import RELEASE
 from bot.services.meetings import MEETING
 from tests.attack.test_delivery_round2 import book_meeting
 from tests.attack.test_delivery_round4 import MILESTONE, _milestone_week, _posts
@@ -38,6 +41,7 @@ from tests.conftest import (
     only_sqlite,
     start_bot,
 )
+from tests.test_checkins_e2e import checkin_options, configure
 from tests.test_delivery_faults import (  # noqa: F401  (autouse fixture re-exported)
     DM_POST,
     _set,
@@ -352,6 +356,77 @@ async def test_a_post_whose_announcement_was_lost_is_not_posted_twice_without_hi
         f"#{channel.name} ({channel.id})" in line and "Read Message History" in line
         for line in warned
     ), warned
+
+
+async def test_an_anonymous_post_that_may_be_out_is_not_posted_twice_without_history(
+    running: Runtime, world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same gap in #check-ins, which lacks Read Message History: an anonymous check-in's
+    post is carried out, its answer and its announcement lost, and Discord cuts sends for
+    three minutes. It is not posted again; the post counts as posted (its message unknown),
+    its delivery as sent, unconfirmed; and the server's release moves on, so the anonymous
+    check-in waiting behind it still goes out."""
+    sandbox = world.sandbox
+    _on_the_test_clock(monkeypatch, clock, sandbox)
+    group = await configure(running, world)
+    await sandbox.deny_bot(group.checkins, READ_MESSAGE_HISTORY)
+    # Muster has posted before, so the gateway has shown its nonces back (until then no
+    # silence of the watch is taken as proof, and the post behind would be unconfirmed too).
+    await running.bot.get_partial_messageable(world.general.id).send("Hi", nonce="warm-up")
+    own_sends = running.bot.own_sends
+    await eventually(
+        lambda: _set(own_sends.sent(world.general.id, "warm-up") is not None),
+        what="the warm-up post announced",
+    )
+    for member in (world.member, world.other_member):
+        await sandbox.slash(
+            member, world.general, "checkin now", **checkin_options(share="anonymous")
+        )
+    await _lose_the_announcement(world, clock, due_in=timedelta(minutes=11))
+    assert len(sandbox.channel_messages(group.checkins)) == 1  # Discord has it
+    for _ in range(12):
+        await _tick(clock, timedelta(seconds=15))
+    sandbox.recover()
+
+    async def releases() -> list[Occurrence]:
+        async with running.sessions() as session:
+            return list(
+                await session.scalars(
+                    select(Occurrence)
+                    .where(Occurrence.source.startswith(RELEASE.of_server(world.guild.id)))
+                    .order_by(Occurrence.id)
+                )
+            )
+
+    for _ in range(16):
+        await _tick(clock, timedelta(seconds=30))
+        if any(row.cause == "unconfirmed" for row in await releases()):
+            break
+    shown = sandbox.channel_messages(group.checkins)
+    outcomes = [(row.state, row.cause, row.message_id) for row in await releases()]
+    assert len(shown) == 1, f"#check-ins shows {len(shown)} posts; releases {outcomes}"
+    assert ("sent", "unconfirmed", None) in outcomes, outcomes
+    async with running.sessions() as session:
+        posts = list(await session.scalars(select(AnonymousPost).order_by(AnonymousPost.id)))
+    assert ("posted", None) in [(p.state, p.message_id) for p in posts]
+    # The release moved on: the anonymous check-in waiting behind it is posted, and recorded.
+    for _ in range(24):
+        await _tick(clock, timedelta(seconds=30))
+        if len(sandbox.channel_messages(group.checkins)) == 2:
+            break
+    shown = sandbox.channel_messages(group.checkins)
+    assert len(shown) == 2, f"#check-ins shows {len(shown)} posts; releases {outcomes}"
+    await eventually(
+        lambda: _recorded(running, shown[1].id), what="the second post's message recorded"
+    )
+
+
+async def _recorded(running: Runtime, message_id: int) -> bool:
+    async with running.sessions() as session:
+        found = await session.scalar(
+            select(AnonymousPost).where(AnonymousPost.message_id == message_id)
+        )
+    return found is not None
 
 
 async def test_a_dm_whose_history_cannot_be_read_is_still_sent_after_a_gap(
