@@ -27,6 +27,7 @@ from bot.scheduling import (
     NETWORK,
     NONCE_TRUST,
     RATE_LIMITED,
+    UNCONFIRMED,
     UNKNOWN_CHANNEL,
     Delivery,
     Due,
@@ -92,6 +93,29 @@ def send_failure(error: BaseException, *, deadline: datetime | None = None) -> D
     return Delivery("retry", f"network: {type(error).__name__}", NETWORK, deadline=deadline)
 
 
+class Unconfirmed(Exception):
+    """An earlier attempt may have posted this delivery's message in a server channel, and
+    nothing can tell: Discord may have forgotten the nonce, the gateway watch had a gap, and
+    the channel's history can't be read. It is not sent again (the group would see it
+    twice); `outcome` settles it as sent, unconfirmed. DMs never raise it: the bot can read
+    its DMs, and a second copy of a reminder there is better than none."""
+
+    def __init__(self, occurrence_id: int, channel: str, why: str) -> None:
+        super().__init__(f"occurrence {occurrence_id} in {channel}: {why}")
+        self.occurrence_id = occurrence_id
+        self.channel = channel
+        self.why = why
+
+    @property
+    def outcome(self) -> Delivery:
+        return Delivery(
+            "sent",
+            f"may have gone out (its answer was lost); not sent again, since {self.why} in "
+            f"{self.channel} to check",
+            UNCONFIRMED,
+        )
+
+
 class DmsRecord(Protocol):
     """Where a member's DMs are noted as closed (Discord's 50007) or open again: the
     member-settings service."""
@@ -110,13 +134,16 @@ async def send_outcome(
 ) -> Delivery:
     """The one way a scheduled delivery turns its send into an outcome: Delivery("sent",
     message_id=...) if `send()` went out, else the failure it raised (send_failure; transient
-    ones retry until `deadline`). For a DM to member `dm_to`, the closed-DMs rule: a 50007
-    is noted in `dms` (so nothing retries, and they are told at their next interaction), and
-    a DM that went out notes their DMs open again."""
+    ones retry until `deadline`; Unconfirmed: sent, unconfirmed, with no message). For a DM
+    to member `dm_to`, the closed-DMs rule: a 50007 is noted in `dms` (so nothing retries,
+    and they are told at their next interaction), and a DM that went out notes their DMs
+    open again."""
     if (dm_to is None) != (dms is None):
         raise TypeError("send_outcome: give dm_to and dms together")
     try:
         message = await send()
+    except Unconfirmed as unknown:
+        return unknown.outcome
     except SEND_ERRORS as error:
         if dms is not None and dm_to is not None and dms_closed(error):
             await dms.mark_dms_closed(dm_to)
@@ -282,7 +309,8 @@ async def send_once(
     been sent without being recorded and that may be long enough ago (`due.look_first`), the
     channel's history since that attempt is read first (history carries no nonces: the match
     is the bot's own message with the same text, embeds and buttons, or `same`); a message
-    found there is returned as the one sent, and nothing is sent again."""
+    found there is returned as the one sent, and nothing is sent again. In a server channel
+    whose history can't be read, Unconfirmed is raised instead of sending (see find_sent)."""
 
     sent_with = nonce or due.nonce
     own_sends = getattr(client, "own_sends", None)
@@ -359,8 +387,12 @@ async def find_sent(
     """The bot's message in `channel` since `due`'s first uncertain attempt: the one the
     gateway announced with the attempt's nonce (`nonce`, or the occurrence's); none if this
     process watched the channel throughout and saw none; or else the oldest in the history
-    that `same` accepts. None too if the history cannot be read (then the send goes ahead:
-    a second copy is better than a court reminder never sent)."""
+    that `same` accepts.
+
+    When the history cannot be read (no Read Message History, or no access), nothing can
+    tell: in a server channel Unconfirmed is raised, so the post is not sent again (the
+    group would see it twice); in a DM, None (the send goes ahead: a second copy of a court
+    reminder is better than none)."""
     me = client.user
     if me is None or due.uncertain_since is None:
         return None
@@ -383,17 +415,11 @@ async def find_sent(
     # Without Read Message History Discord answers with no messages, not an error. (A
     # server this process does not serve has no bot member cached: the look is made anyway.)
     if (
-        isinstance(known, discord.abc.GuildChannel)
+        isinstance(known, discord.abc.GuildChannel | discord.Thread)
         and known.guild.me is not None
         and not known.permissions_for(known.guild.me).read_message_history
     ):
-        log.warning(
-            "Can't look for an earlier attempt of occurrence %s (no Read Message History in "
-            "channel %s); sending it",
-            due.id,
-            known.id,
-        )
-        return None
+        raise cannot_confirm(due, known, "Muster has no Read Message History")
     start = due.uncertain_since
     tried_at = own_sends.first_tried_at(due.id) if isinstance(own_sends, OwnSends) else None
     if tried_at is not None:
@@ -403,13 +429,52 @@ async def find_sent(
         async for found in channel.history(limit=HISTORY_LIMIT, after=since, oldest_first=True):
             if found.author.id == me.id and mine(found):
                 return found
-    except (discord.Forbidden, discord.NotFound) as error:
+    except discord.Forbidden as error:
+        if not is_dm(known or channel):
+            raise cannot_confirm(
+                due, known or channel, f"Discord refused to show the history ({error.status})"
+            ) from error
+        log.warning(
+            "Can't read the history to look for occurrence %s (%s); sending it",
+            due.id,
+            error.status,
+        )
+    except discord.NotFound as error:  # the channel is gone: the send will say so
         log.warning(
             "Can't read the history to look for occurrence %s (%s); sending it",
             due.id,
             error.status,
         )
     return None
+
+
+def is_dm(channel: object) -> bool:
+    """Whether `channel` is a direct message (or group DM) channel, not a server's."""
+    if isinstance(channel, discord.DMChannel | discord.GroupChannel):
+        return True
+    return isinstance(channel, discord.PartialMessageable) and channel.type in (
+        discord.ChannelType.private,
+        discord.ChannelType.group,
+    )
+
+
+def cannot_confirm(due: Due, channel: object, why: str) -> Unconfirmed:
+    """Unconfirmed for `due` in the server channel `channel`, with the warning operators and
+    moderators need: which channel, and what to grant."""
+    name = getattr(channel, "name", None)
+    channel_id = getattr(channel, "id", None)
+    where = f"#{name} ({channel_id})" if name else f"channel {channel_id}"
+    log.warning(
+        "Occurrence %s may already be in %s (an earlier attempt's answer was lost, and the "
+        "gateway watch had a gap), and %s there to check: not sending it again, so it is "
+        "never shown twice, and settling it as sent, unconfirmed. Grant Muster Read Message "
+        "History in %s so a post is confirmed after an outage, never missed or doubled.",
+        due.id,
+        where,
+        why,
+        where,
+    )
+    return Unconfirmed(due.id, where, why)
 
 
 def same_as(message: dict[str, Any]) -> Same:

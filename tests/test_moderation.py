@@ -15,7 +15,7 @@ from bot.db.engine import SessionFactory
 from bot.errors import UserFacingError
 from bot.runtime import Runtime
 from bot.sandbox import Message, Sandbox
-from bot.sandbox.state import MANAGE_CHANNELS, MANAGE_ROLES
+from bot.sandbox.state import MANAGE_CHANNELS, MANAGE_ROLES, READ_MESSAGE_HISTORY
 from bot.services.audit import AuditService
 from bot.services.guild_settings import GuildSettingsService
 from tests.conftest import World
@@ -160,6 +160,7 @@ async def test_setup_flow_end_to_end(running: Runtime, world: World) -> None:
     mentors = await sandbox.create_channel(world.guild, "mentors")
     mentor_role = await sandbox.create_role(world.guild, "Peer mentor")
     await sandbox.deny_bot(meetings, SEND_MESSAGES | EMBED_LINKS)
+    await sandbox.deny_bot(checkins, READ_MESSAGE_HISTORY)
 
     message = await open_editor(world)
     assert message.ephemeral
@@ -224,6 +225,13 @@ async def test_setup_flow_end_to_end(running: Runtime, world: World) -> None:
 
     shown = await sandbox.slash(world.moderator, world.general, "setup show")
     assert f"In {meetings.mention} I'm missing: Send Messages, Embed Links." in shown.text
+    # Why Read Message History matters, in plain words (a post after an outage).
+    assert (
+        f"In {checkins.mention} I'm missing: Read Message History. Without Read Message "
+        "History there, I can't confirm a post went out after a Discord outage, so I might "
+        "miss one (rather than risk posting it twice). Please grant it, so nothing is lost "
+        "or doubled."
+    ) in shown.text
     audit = await sandbox.slash(world.moderator, world.general, "mod audit", area="setup")
     assert audit.text.count("changed the") == 10
     assert "setup." not in audit.text  # plain words, never the stored keys

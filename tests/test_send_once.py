@@ -21,7 +21,7 @@ import pytest
 import bot.delivery
 import bot.sandbox.state as sandbox_state
 from bot.clock import FakeClock
-from bot.delivery import find_sent, same_as
+from bot.delivery import Unconfirmed, find_sent, same_as
 from bot.runtime import Runtime
 from bot.sandbox.state import READ_MESSAGE_HISTORY, VIEW_CHANNEL
 from bot.scheduling import Due
@@ -193,3 +193,32 @@ async def test_a_hung_send_times_out_and_is_retried_once(
     dms = sandbox.dms_to(world.member)
     assert len(dms) == 1
     assert (await row_of(running, source)).message_id == dms[0].id
+
+
+async def test_a_history_discord_refuses_holds_back_a_server_post_but_not_a_dm(
+    running: Runtime, world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The look for an earlier attempt answered 403 (the channel hidden from the bot since):
+    nothing can tell whether it went out. In a server channel that is Unconfirmed (not sent
+    again: the group would see it twice), naming the channel; in a DM the send goes ahead
+    (a second copy of a reminder is better than none)."""
+    monkeypatch.setattr(bot.delivery.OwnSends, "saw", lambda *_: None)
+    sandbox = world.sandbox
+    bot_client = running.bot
+    since = clock.now()
+    due = Due(7, "meeting:7", "meeting", since, 2, {}, "network", None, since, True, since)
+    await clock.advance(timedelta(minutes=5))
+    nothing = same_as({"content": "never posted"})
+    for channel in (world.general, sandbox.dm_channel(world.member)):
+        sandbox.fail_next("GET", rf"^/channels/{channel.id}/messages", 403, code=50001)
+    with pytest.raises(Unconfirmed) as unknown:
+        await find_sent(bot_client, due, bot_client.get_partial_messageable(world.general.id),
+                        nothing)  # fmt: skip
+    assert f"#{world.general.name} ({world.general.id})" in unknown.value.channel
+    outcome = unknown.value.outcome
+    assert (outcome.status, outcome.cause, outcome.message_id) == ("sent", "unconfirmed", None)
+    dm = bot_client.get_partial_messageable(
+        sandbox.dm_channel(world.member).id, type=discord.ChannelType.private
+    )
+    assert await find_sent(bot_client, due, dm, nothing) is None
+    assert history_reads(world, world.general.id) == history_reads(world, dm.id) == 1

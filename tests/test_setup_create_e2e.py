@@ -126,6 +126,7 @@ async def test_existing_channels_are_used_and_checked(running: Runtime, world: W
         guild, "mentors", private_to=[mentor_role, world.moderator_role]
     )
     await sandbox.deny_bot(meetings, SEND_MESSAGES)
+    await sandbox.deny_bot(checkins, READ_MESSAGE_HISTORY)
     settings = running.services.guild_settings
     await settings.set_timezone(guild.id, world.moderator.id, "Eastern")
     before = len(guild.channels), len(guild.roles)
@@ -139,6 +140,14 @@ async def test_existing_channels_are_used_and_checked(running: Runtime, world: W
     assert f"Using {mentors.mention}" in message.text
     # Without Send Messages, Discord takes Embed Links away too.
     assert f"In {meetings.mention} I'm missing: Send Messages, Embed Links." in message.text
+    # Without Read Message History, why it matters: a post can't be confirmed after an outage.
+    assert (
+        f"In {checkins.mention} I'm missing: Read Message History. Without Read Message "
+        "History there, I can't confirm a post went out after a Discord outage, so I might "
+        "miss one (rather than risk posting it twice). Please grant it, so nothing is lost "
+        "or doubled."
+    ) in message.text
+    assert message.text.count("might miss one") == 1  # not said of #meetings, which has it
     assert (len(guild.channels), len(guild.roles)) == before
     assert creates(sandbox, guild, "channels") == creates(sandbox, guild, "roles") == 0
     config = await settings.get(guild.id)

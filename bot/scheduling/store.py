@@ -87,6 +87,10 @@ UNEXPECTED = "unexpected"  # a bug of ours; retried like a transient failure
 LATE = "late"  # Muster was offline when it was due
 CAUGHT_UP = "caught_up"  # folded into a later occurrence of the same source, which went out
 NOT_SET_UP = "not_set_up"  # no channel chosen, the channel gone from the server
+# Settled as sent without a message: an earlier attempt in a server channel may have posted
+# it (its answer lost), and nothing could tell (past the nonce window, a gap in the gateway
+# watch, no Read Message History): not sent again, so the group never sees it twice.
+UNCONFIRMED = "unconfirmed"
 TRANSIENT = frozenset({RATE_LIMITED, DISCORD_UNAVAILABLE, NETWORK, UNEXPECTED})
 
 

@@ -23,8 +23,26 @@ NEEDED_IN_CHANNELS = {
     "embed_links": "Embed Links",
     "read_message_history": "Read Message History",
 }
+# Why Read Message History matters (bot.delivery.find_sent): a post whose answer a Discord
+# outage lost is checked for in the history; unable to look, Muster leaves it rather than
+# post it twice.
+NO_HISTORY = (
+    "Without Read Message History there, I can't confirm a post went out after a Discord "
+    "outage, so I might miss one (rather than risk posting it twice). Please grant it, so "
+    "nothing is lost or doubled."
+)
 CHANNELS: tuple[Channel, ...] = ("checkin_channel_id", "meetings_channel_id", "mentors_channel_id")
 ROLES: tuple[Role, ...] = ("moderator_role_id", "mentor_role_id")
+
+
+def channel_lacks(channel: discord.abc.GuildChannel, allowed: discord.Permissions) -> str | None:
+    """What Muster is missing in `channel` (having `allowed` there), said plainly; None if
+    nothing. /setup show and /setup start both say it in these words."""
+    missing = [label for flag, label in NEEDED_IN_CHANNELS.items() if not getattr(allowed, flag)]
+    if not missing:
+        return None
+    line = f"In {channel.mention} I'm missing: {', '.join(missing)}."
+    return f"{line} {NO_HISTORY}" if not allowed.read_message_history else line
 
 
 def permission_problems(guild: discord.Guild, config: GuildConfig) -> list[str]:
@@ -38,12 +56,9 @@ def permission_problems(guild: discord.Guild, config: GuildConfig) -> list[str]:
         if not isinstance(channel, discord.TextChannel):
             problems.append(f"The {LABELS[column]} no longer exists; please choose another.")
             continue
-        allowed = channel.permissions_for(guild.me)
-        missing = [
-            label for flag, label in NEEDED_IN_CHANNELS.items() if not getattr(allowed, flag)
-        ]
-        if missing:
-            problems.append(f"In {channel.mention} I'm missing: {', '.join(missing)}.")
+        lacks = channel_lacks(channel, channel.permissions_for(guild.me))
+        if lacks is not None:
+            problems.append(lacks)
     for role_column in ROLES:
         role_id = getattr(config, role_column)
         if role_id is not None and guild.get_role(role_id) is None:

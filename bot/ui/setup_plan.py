@@ -17,7 +17,7 @@ from bot.checks import guild_object
 from bot.services.guild_settings import Channel, GuildConfig, Role
 from bot.tree import services_of
 from bot.ui.embeds import CALM_BLUE, INTEGRATIONS_HOW, safe
-from bot.ui.setup import NEEDED_IN_CHANNELS
+from bot.ui.setup import NEEDED_IN_CHANNELS, channel_lacks
 
 BOT_ROLE_PATH = "Server Settings > Roles > Muster"
 # What Muster allows itself in each channel it makes, so a later @everyone change can't mute it.
@@ -163,10 +163,9 @@ def _check(guild: discord.Guild, step: Step, plan: Plan) -> None:
         return
     if found is None:
         return
-    mine = found.permissions_for(guild.me)
-    lacking = [label for flag, label in NEEDED_IN_CHANNELS.items() if not getattr(mine, flag)]
-    if lacking:
-        step.warnings.append(f"In {found.mention} I'm missing: {', '.join(lacking)}.")
+    lacks = channel_lacks(found, found.permissions_for(guild.me))
+    if lacks is not None:
+        step.warnings.append(lacks)
     if step.wanted != MENTORS:
         return
     if found.permissions_for(guild.default_role).view_channel:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -12,10 +13,17 @@ from zoneinfo import ZoneInfo
 import discord
 
 from bot.db.engine import DATABASE_ERRORS
-from bot.delivery import SEND_ERRORS, find_sent, send_failure, send_once, send_outcome
+from bot.delivery import (
+    SEND_ERRORS,
+    Unconfirmed,
+    find_sent,
+    send_failure,
+    send_once,
+    send_outcome,
+)
 from bot.dm import dm_outcome
 from bot.errors import UserFacingError
-from bot.scheduling import Delivery, Due, not_set_up
+from bot.scheduling import UNCONFIRMED, Delivery, Due, not_set_up
 from bot.services.checkins import (
     ANONYMOUS_POST_DEADLINE,
     MILESTONE,
@@ -96,6 +104,12 @@ class AnonymousPostSender:
                 nonce=anonymous_nonce(prepared.post_id),
             )
         )
+        if outcome.cause == UNCONFIRMED:  # may be in the channel already: never posted again
+            await services.anonymous.mark_unconfirmed(prepared.post_id)
+            await services.scheduler.scheduled(
+                await services.anonymous.book_next(guild_id, now, done=prepared.post_id)
+            )
+            return outcome
         if outcome.message_id is None:  # not sent
             if outcome.status == "failed_permanent":
                 await services.anonymous.mark_failed(prepared.post_id)
@@ -123,6 +137,13 @@ class AnonymousPostSender:
         try:
             found = await find_sent(
                 self.bot, due, channel, _titled(title), nonce=anonymous_nonce(lost.post_id)
+            )
+        except Unconfirmed as unknown:
+            return replace(
+                outcome,
+                detail=f"withdrawn; a copy may be in the channel, but {unknown.why} in "
+                f"{unknown.channel} to find it and take it down",
+                cause=UNCONFIRMED,
             )
         except SEND_ERRORS as error:
             return send_failure(error)  # looked for again on the retry
@@ -221,6 +242,8 @@ class SummarySender:
             channel = self.bot.get_partial_messageable(config.checkin_channel_id)
             try:
                 found = await find_sent(self.bot, due, channel, _titled(summary_title(ending)))
+            except Unconfirmed as unknown:
+                return unknown.outcome
             except SEND_ERRORS as error:
                 return send_failure(error)
             return summary if found is None else Delivery("sent", message_id=found.id)

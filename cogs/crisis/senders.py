@@ -12,7 +12,7 @@ import discord
 
 from bot.delivery import SEND_ERRORS, send_once, send_outcome
 from bot.dm import send_dm
-from bot.scheduling import DMS_CLOSED, Delivery, Due
+from bot.scheduling import DMS_CLOSED, UNCONFIRMED, Delivery, Due
 from bot.services.mentors import FollowUp
 from bot.ui.crisis import POST_KEPT_PRIVATE, POSTS_KEPT_PRIVATE, named_route, post_request
 from bot.ui.embeds import crisis_embed, safe
@@ -103,7 +103,9 @@ class MentorFollowUpSender:
                 ping_retry = failure
             else:
                 progress["pinged"] = True  # sent, or refused for good: never tried again
-                if failure is not None:
+                if failure is not None and failure.cause == UNCONFIRMED:
+                    notes.append(f"the second ping {failure.detail}")
+                elif failure is not None:
                     notes.append(f"the second ping was refused ({failure.detail})")
         dm_id: int | None = due.payload.get("dm_sent")
         if "dm_sent" not in due.payload:
@@ -129,7 +131,8 @@ class MentorFollowUpSender:
         return Delivery("sent", "; ".join(notes) or None, message_id=dm_id)
 
     async def _ping(self, due: Due, follow_up: FollowUp) -> Delivery | None:
-        """The second ping in the mentors' channel; None if it went out, else how it failed."""
+        """The second ping in the mentors' channel; None if it went out, else how it failed (or
+        that it may have gone out and can't be checked: cause UNCONFIRMED)."""
         channel = self.bot.get_partial_messageable(follow_up.channel_id)
         reference = (
             channel.get_partial_message(follow_up.message_id)
@@ -152,8 +155,8 @@ class MentorFollowUpSender:
                 ),
             )
         )
-        if failure.status == "sent":
+        if failure.status == "sent" and failure.cause != UNCONFIRMED:
             return None
-        if failure.status != "retry":
+        if failure.status not in ("sent", "retry"):  # unconfirmed: bot.delivery has said so
             log.warning("Could not ping the mentors again (%s)", failure.detail)
         return failure

@@ -176,6 +176,14 @@ class AnonymousPostService:
             if post is not None and post.state == PENDING:
                 post.state = FAILED
 
+    async def mark_unconfirmed(self, post_id: int) -> None:
+        """An attempt may have posted it and nothing can tell (see bot.delivery.Unconfirmed):
+        taken as posted, never sent again; its message is not known."""
+        async with self._sessions.begin() as session:
+            post = await session.get(AnonymousPost, post_id)
+            if post is not None and post.state == PENDING:
+                post.state = POSTED
+
     async def record_posted(self, session: AsyncSession, due: Due, message_id: int) -> None:
         """Inside the scheduler's settling transaction: the post is out, as this message, so
         its author's and moderators' Options can find it (R30)."""
