@@ -830,3 +830,86 @@ PRESENT_DANGER_NEAR_THE_FRAMES = [
 def test_present_danger_near_the_past_or_helping_frames_is_caught(note: str) -> None:
     found = assess(note)
     assert found.crisis, (note, found.phrases)
+
+
+# ----- h11: goodbyes as a pet or a family placed, other means as a car steered at traffic
+# or gas called painless, survivor guilt as a place with the dead, a safeguard got round;
+# and more of the past and helping frames -----
+
+H11_FAMILIES = [
+    (crisis_language.GOODBYE, "can somebody look after my cat for me"),
+    (crisis_language.GOODBYE, "dont let my dog end up at the shelter"),
+    (crisis_language.GOODBYE, "make sure the harley goes to my nephew"),
+    (crisis_language.GOODBYE, "whoever finds this first"),
+    (crisis_language.GOODBYE, "diganle a mi esposa que la amo"),
+    (crisis_language.OTHER_MEANS, "keep veering toward oncoming traffic on the drive home"),
+    (crisis_language.OTHER_MEANS, "exhaust is supposed to be peaceful"),
+    (crisis_language.OTHER_MEANS, "gonna wade into the river tonight and keep going"),
+    (crisis_language.OTHER_MEANS, "the charcoal is for me, not the grill"),
+    (crisis_language.OVERDOSE, "gonna overdose with whiskey tonight"),
+    (crisis_language.OVERDOSE, "how many of my sleeping pills would it take"),
+    (crisis_language.SURVIVOR_GUILT, "i owe it to the guys to join them"),
+    (crisis_language.SURVIVOR_GUILT, "doc went in march and im about ready to follow him"),
+    (crisis_language.SURVIVOR_GUILT, "i was meant to die alongside my squad"),
+    (crisis_language.SURVIVOR_GUILT, "my whole team has been waiting on me up there"),
+    (crisis_language.WISH_TO_DIE, "i wish that sniper had finished the job"),
+    (crisis_language.FIREARM, "the barrel tastes like metal and i keep doing it"),
+    (crisis_language.FIREARM, "wife keeps my rifles but i just ordered another one"),
+    (crisis_language.FIREARM, "i kept a bullet with my name on it"),
+    (crisis_language.BURDEN, "if i died tonight no one would even notice"),
+    (crisis_language.SUICIDAL, "dont want to be alive anymore"),
+    (crisis_language.SUICIDAL, "my mind is made up. tonight"),
+]
+
+
+@pytest.mark.parametrize(("category", "note"), H11_FAMILIES)
+def test_the_h11_families_are_caught_by_the_lexicon(category: str, note: str) -> None:
+    found = assess(note, use_model=False)
+    assert found.crisis, note
+    assert category in {match.category for match in found.matches}, (note, found.phrases)
+
+
+H11_LOOK_ALIKES = [
+    "can you look after my dog for me this weekend while im at drill",
+    "watched my buddys cat for him while he was on vacation",
+    "fixed the exhaust leak, the garage doesnt stink anymore",
+    "im at the end of my rope with this landlord",
+    "wrote my will at legal aid since the baby came",
+    "my boys are waiting on me at the bar, gotta go",
+    "the guys are waiting for me in the truck",
+]
+
+
+@pytest.mark.parametrize("note", H11_LOOK_ALIKES)
+def test_the_h11_families_spare_their_look_alikes(note: str) -> None:
+    found = assess(note)
+    assert not found.crisis, (note, found.phrases)
+
+
+H11_TOLD_AS_OVER_OR_ABOUT_OTHERS = [
+    "last spring i wrote a goodbye note. doing a lot better now",
+    "a couple years back i was hoarding my meds. my doctor helped me and im ok now",
+    "once sat on the bridge rail at night. still grateful i climbed down",
+    "my neighbor had a rope in his garage. i found him in time, hes in the hospital now",
+    "a sailor i sponsor said he wants to die. i called and drove over, he was okay",
+    "helped a guy at the shelter who said he was done living. got him a bed at the va",
+]
+
+
+@pytest.mark.parametrize("note", H11_TOLD_AS_OVER_OR_ABOUT_OTHERS)
+def test_more_past_and_helping_frames_set_the_note_aside(note: str) -> None:
+    found = assess(note)
+    assert not found.crisis, (note, found.phrases)
+    assert found.set_aside
+
+
+H11_PRESENT_DANGER = [
+    "last spring i wrote a goodbye note. was doing better but its back this time",
+    "a few months back i stopped. now i have the pills counted again",
+    "my buddy said he wanted to die, i sat with him, and i want to die too",
+]
+
+
+@pytest.mark.parametrize("note", H11_PRESENT_DANGER)
+def test_the_wider_frames_still_let_present_danger_through(note: str) -> None:
+    assert assess(note).crisis, note

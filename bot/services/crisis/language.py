@@ -643,7 +643,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(FIREARM, rf"(?:{_GUN}|barrel|muzzle) {_gap(2)}(?:cold )?(?:against|on|to|under|in) my {_HEAD}"),
     _p(FIREARM, rf"(?:have|got|keep|kept|keeping|with) (?:a|my|the) {_GUN} (?:within reach|in reach|close by|right here|next to me)(?: \|)? (?:and|but) (?:my head|i) (?:is|am|im)? ?(?:not right|not ok|not okay|not safe|scared|in a bad place|in a dark place)"),
     _p(FIREARM, rf"(?:round|bullet|shell|slug) {_gap(6)}(?:my )?(?:ticket out|way out|exit|last one|for me)(?= \||$)"),
-    _p(FIREARM, rf"(?:asked|got|getting|get|told) (?:my [a-z]+|him|her|them) (?:to )?(?:give|giving|gave|bring|return) (?:back )?my {_GUN} (?:back )?(?:[a-z]+ ){{0,6}}(?:i lied|lied|not ok|not okay|not fine)"),
+    _p(FIREARM, rf"(?:asked|got|getting|get|told) (?:my [a-z]+|him|her|them) (?:to )?(?:give|giving|gave|bring|return) (?:back )?my {_GUN} (?:back )?(?:[a-z|]+ ){{0,8}}(?:i lied|lied|not ok|not okay|not fine)"),
     # other means: a spot picked, a limb or rail tested, water walked into, poison drunk
     _p(OTHER_MEANS, r"(?:picked|picking|pick|found|finding|scouted|scouting|chose|chosen) (?:out )?(?:a|the|my) (?:spot|place|tree|branch|limb|beam|bridge|ledge|cliff|overpass)(?: [a-z0-9]+){0,6} (?:strong|sturdy|high|nobody|no one|where|low|good enough|to do it|for it)"),
     _p(OTHER_MEANS, r"(?:drive|driving|drove|go|going|went) off (?:the|a|that) (?:mountain |canyon )?(?:road|cliff|bridge|edge|overpass|embankment)(?! (?:trip|trail|for (?:a|the) (?:hike|trip)))"),
@@ -816,6 +816,74 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(WISH_TO_DIE, r"(?:i )?(?:just )?want (?:it all|it|everything) (?:all )?(?:to be )?over(?! with)(?= \||$)"),
     _p(OVERDOSE, r"(?:stockpile|stash) (?:of (?:pills|meds) )?(?:is )?(?:big|enough|ready|growing)|(?:stockpiling|stashing|hoarding) (?:my |the )?(?:pills|meds|medication)"),
     _p(HARM_TO_OTHERS, r"(?:loaded up|armed) and (?:drove|drive|driving|went) (?:by|past|to) (?:his|her|their) (?:house|place|work)"),
+    # --- h11 (bench/data/crisis_h11.jsonl): goodbyes as a pet or a family placed for good,
+    # other means as a car steered at traffic or gas that is "painless", survivor guilt as a
+    # place with the dead, a gun tasted or bought past a safeguard ---
+    # goodbye: a pet handed on with no end date, a pound to be spared, words passed on in Spanish
+    _p(GOODBYE, r"(?:take care of|look after|look out for|watch over|keep|feed) my (?:dog|dogs|cat|cats|pets?|horse|bird|pup|puppy)(?: [a-z]+){0,3} for me(?! (?:while|this|for|till|until|tomorrow|on|at|next|saturday|sunday|friday|monday|tuesday|wednesday|thursday|tonight|when|overnight))"),
+    _p(GOODBYE, r"(?<![^|] )(?:pls |please |someone |somebody |can someone |can somebody )*(?:take care of|look after) my (?:dog|dogs|cat|cats|pets?|horse|pup|puppy)(?= \||$)"),
+    _p(GOODBYE, r"(?:dont|do not|never) let (?:him|her|them|my (?:dog|dogs|cat|cats|pup)) (?:go|end up) (?:to|at|in) the (?:pound|shelter)"),
+    _p(GOODBYE, r"make sure (?:[a-z]+ ){1,3}(?:gets|goes|get|go) to my (?:sister|brother|son|daughter|mom|dad|kids|wife|nephew|niece|buddy|ex)(?! (?:on|at|by|for|before|after|this|tomorrow|today))"),
+    _p(GOODBYE, r"(?:saying|said|say) goodbye (?:to (?:[a-z]+ ){1,2})?without (?:saying it|them knowing|telling (?:anyone|them|her|him))"),
+    _p(GOODBYE, r"(?:whoever|anyone who|whoever it is that) (?:reads|finds|sees) this(?: first)?(?= \||$)"),
+    _p(GOODBYE, r"diganle a (?:mis hijos|mi esposa|mi familia|mi mama|mi hija|mi hijo|todos) que (?:los|las|la|lo) (?:quiero|amo|quise)|(?:mi perro|mi gato|mis perros) se (?:queda|va|quedan) con"),
+    # other means: a car steered at traffic, gas that is "painless", water walked into for good
+    _p(OTHER_MEANS, r"(?:drift|drifting|drifted|swerve|swerving|swerved|veer|veering|veered|steer|steering|steered|jerk|jerking) (?:the wheel |my truck |my car |the truck |the car )?(?:toward|towards|into|at) (?:the |a |an )?(?:semis?|oncoming(?: traffic| lane)?|traffic|trucks|pillars?|trees?|other lane|median|bridge|wall)"),
+    _p(OTHER_MEANS, r"(?:let|letting) go of the wheel(?! to)"),
+    _p(OTHER_MEANS, r"(?:carbon monoxide|co|helium|nitrogen|exhaust|the gas|gas|hanging|drowning|an overdose|overdosing|od|bleeding out|a bullet|a gun|pills) (?:is|are) (?:supposed to be |meant to be |really |actually |the most |pretty )?(?:painless|quick and painless|peaceful|quick|the easiest way)"),
+    _p(OTHER_MEANS, r"(?:walk|walking|walked|swim|swimming|wade|wading) (?:out )?into the (?:lake|river|ocean|sea|water|bay|gulf|surf)(?: [a-z0-9]+){0,6} (?:(?:and )?(?:just )?keep (?:walking|going|swimming)|until|till|til)"),
+    _p(OTHER_MEANS, r"(?:is|are|its|thats|theyre) for me(?: \|)? (?:and )?not (?:for )?(?:the |a |my )?(?:balloons?|party|grill|grilling|cookout|camping|welding|garden|yard|barn|boat|range|hunting|deer|target practice|tire swing|tow)(?= \||$)"),
+    # survivor guilt: owed to the dead, following them, the job the war did not finish
+    _p(SURVIVOR_GUILT, r"owe it to (?:them|him|her|my (?:guys|brothers|buddies|boys|squad|team|platoon)|the (?:guys|boys|fallen)) to (?:go|die|join (?:them|him|her)|follow (?:them|him|her)|be with (?:them|him|her))"),
+    _p(SURVIVOR_GUILT, r"(?:ready|want|wanna|going|gonna|time|about|need) to follow (?:him|her|them|my (?:guys|brothers|buddies|boys|buddy|battle buddy|brother|sgt|team))(?= \||$| soon| there| now| too| already)"),
+    _p(SURVIVOR_GUILT, r"finish (?:what|the job) (?:it|the ied|the war|they|the enemy|iraq|afghanistan|the blast|the taliban|that rpg|the bomb) (?:started|couldnt|didnt)"),
+    _p(SURVIVOR_GUILT, r"(?:supposed|meant) to (?:die|be dead|go|be killed) (?:with|over there with|alongside|next to|beside|in that [a-z]+ with) (?:them|him|her|my [a-z]+|the (?:guys|boys|rest))"),
+    _p(SURVIVOR_GUILT, r"(?:im|i am|i was|i should be|i belong) (?:supposed to be |meant to be )?(?:with|in the ground with|up there with|buried with) (?:my (?:guys|brothers|buddies|boys|squad|team|platoon|unit)|the (?:guys|boys|fallen))(?= \||$| now| already)(?!.*(?:reunion|bbq|cookout|party|dinner|game|trip|saturday|sunday|weekend|tonight at))"),
+    _p(SURVIVOR_GUILT, r"(?:brothers|guys|team|buddies|squad|platoon|boys|unit|crew)(?: [a-z0-9]+){0,3} (?:are |is |been |keep )?waiting (?:for|on) me(?= \||$| up there| over there| on the other side)(?!.*(?:at the|outside|in the (?:truck|car|lot)|bar|reunion|bbq|cookout|party|dinner|game|range|gym|lunch))"),
+    # wish to die: the blast or the bullet that should have finished the job
+    _p(WISH_TO_DIE, r"(?:wish|wished|wishing|hope|hoped)(?: that)? (?:the |that )?(?:[a-z]+ ){0,2}(?:had|would have|wouldve|would of|had just) (?:done its job|finished (?:me|the job|me off)|got me|killed me|taken me)"),
+    # firearms: the barrel tasted, a gun bought past the safeguard, a round kept with a name
+    _p(FIREARM, rf"(?:{_GUN}|barrel|muzzle|steel|metal) (?:tasted|tastes|taste)|(?:tasted|tasting|taste) (?:the |my )?(?:barrel|muzzle|{_GUN})"),
+    _p(FIREARM, rf"(?:has|have|got|holding|keeping|took|keeps) (?:my|all my|all of my) (?:guns|rifles|firearms|pistols?|{_GUN})(?: \|)? (?:but|and) (?:i )?(?:just )?(?:bought|got|picked up|found|ordered|borrowed) (?:a |another |a new )?(?:new )?(?:one|gun|pistol|{_GUN})"),
+    _p(FIREARM, r"(?:got|have|saved|kept|keeping|saving) (?:a|one|the|my) (?:round|bullet|shell|slug) with my name on it"),
+    # pills: not taken and piling up; how many it takes
+    _p(OVERDOSE, r"not taking (?:them|it|my [a-z]+|the [a-z]+)(?: [a-z]+){0,3} (?:\| )?(?:and )?(?:theres|there is|got|i have|ive got|i got) (?:a lot|a pile|plenty|a bunch|enough|a stack|a ton)", negatable=False),
+    _p(OVERDOSE, rf"how many (?:of (?:these|them|those)|(?:of )?(?:my |these |those |the )?{_PILLS}) (?:does it|would it|will it|do i need to|would i need to|would you need to) take(?! (?:to (?:feel|work|kick|help|start)|for (?:a|the|my) (?:headache|back|pain|fever)))"),
+    # burden: a death nobody would notice; direct: not wanting to be here, a mind made up
+    _p(BURDEN, r"if i (?:didnt wake up|died|was gone|were gone|disappeared|killed myself|wasnt here|was dead|never woke up)(?: [a-z]+){0,3} (?:nobody|no one|noone)(?: would| will| d)? (?:even )?(?:notice|care|miss me)", negatable=False),
+    _p(BURDEN, r"(?:nobody|no one|noone) (?:would|will) (?:even )?(?:notice|care|miss me) if i (?:died|was gone|were gone|didnt wake up|disappeared|wasnt here|was dead|killed myself)", negatable=False),
+    _p(SUICIDAL, r"(?:dont|do not|no longer) (?:want|wanna|wana)(?: to)? (?:be here|be alive|be around|exist)(?: anymore| any more| no more| on this earth| in this world)(?! (?:at|in (?:this|the) (?:job|town|class|office|place|house|city|state|program)))", negatable=False),
+    _p(SUICIDAL, rf"(?:made up my mind|my mind is made up|decision is made|its decided)(?: \|)? (?:its |it is |it will be )?(?:{_WHEN}|sunday|saturday|friday)(?= \||$)"),
+    # harm to others: someone shot if the court locks him up
+    _p(HARM_TO_OTHERS, r"(?:somebody|someone|some one|people|a cop|the judge)(?: is| s| are)? (?:gonna|going to|will) (?:get|end up) (?:shot|stabbed)(?= \||$| if| when| i swear)"),
+    # the safeguard got round: a key or a combination known, a lie about where the guns are
+    _p(FIREARM, r"(?:has|have|hid|hides|holds|holding|keeps|took|changed) (?:the |my )?(?:key|keys|combo|combination|code) (?:to|for) (?:the|my) (?:gun )?safe (?:but|and) (?:i )?(?:bought|got|know|found|figured|guessed)"),
+    _p(FIREARM, rf"(?:told|tell|telling|said to) (?:my |the )?[a-z]+ (?:that )?(?:the |my )?(?:{_GUN}|guns|pills|meds) (?:were|was|are|is) (?:gone|at [a-z]+|at my [a-z]+|with [a-z]+|locked up|out of the house)(?: [a-z]+){{0,2}} (?:\| )?(?:but )?(?:it |they |theyre |its |he |she )?(?:isnt|arent|aint|wasnt|werent|theyre in|its in|are in|is in|still)"),
+    _p(FIREARM, r"(?:deer stand|tree stand|blind|the woods|(?:the|my) (?:rifle|shotgun|gun))(?: [a-z]+){0,4} (?:with no intention of hunting|but (?:im |i am |i )?(?:not|aint|wont be) (?:gonna |going )?hunting|not (?:to|for) hunt(?:ing)?)"),
+    # pills: a script gathered "so i'd have enough", a refill "not to sleep"
+    _p(OVERDOSE, rf"(?:{_PILLS}|scripts?|doctors|refills?)(?: [a-z]+){{0,8}} (?:so|until|till) (?:id|i would|i will|ill|i) (?:have|had|got) enough(?= \||$)"),
+    _p(OVERDOSE, r"(?<![^|] )(?:and )?not (?:to|for) (?:sleep|sleeping|the pain|pain)(?= \||$)", negatable=False),
+    _p(OVERDOSE, r"(?:overdose|overdosing|od|oding) (?:on (?:[a-z]+ ){1,3})?(?:with|and|on) (?:a |the |some )?(?:alcohol|booze|whiskey|vodka|liquor|beer|wine|bourbon|jack|rum|tequila|fifth|bottle)"),
+    # other means: how far the fall is
+    _p(OTHER_MEANS, r"how (?:far|high|long) (?:the )?(?:fall|drop) (?:is|would be|was)|how far (?:down )?(?:it is|the water is|the ground is) from (?:the )?(?:bridge|roof|ledge|top|overpass|balcony)"),
+    # wish to die: death as a relief, going out on one's own terms, no wish for this life
+    _p(WISH_TO_DIE, r"(?:death|dying|being dead|not waking up|not existing|the end) (?:sounds|seems|feels|would be|looks|would feel) (?:like )?(?:a |such a )?(?:relief|peaceful|nice|good|better|easier|like freedom)(?= \||$| right now| to me| honestly)"),
+    _p(SUICIDAL, r"(?:go|going|went|goes|gonna go) out on my own terms"),
+    _p(WISH_TO_DIE, r"(?:dont|do not) want this life(?= \||$| anymore| no more)", negatable=False),
+    _p(WISH_TO_DIE, r"mejor (?:me muero|morirme|morir)|mejor si me muero"),
+    # goodbye: who gets what over several clauses, passwords sent, a journal left so she understands, nobody lost after
+    _p(GOODBYE, r"(?:[a-z]+ )?(?:is|are) getting my (?:truck|car|guns?|rifles?|dog|cat|house|stuff|tools|medals|bike)(?: [a-z|]+){0,9} (?:goes|go|gets|get) to"),
+    _p(GOODBYE, r"(?:emailed|texted|sent|gave|left|handed|mailed) (?:my [a-z]+|her|him|them) (?:all )?my (?:passwords|pins?|account numbers|bank info|safe combination|combination|codes)(?!.*(?:house ?sitter|dog ?sitter|babysitter|while (?:im|i am) (?:away|gone|on)|trip|vacation|deploy|surgery|new phone|just in case i forget))"),
+    _p(GOODBYE, r"(?:leaving|left|leave) (?:my |a |the )?(?:[a-z]+ ){0,2}(?:for|to) (?:my [a-z]+|her|him|them|you|everyone) so (?:she|he|they|you|everyone|yall) (?:understands?|will understand|knows? why|can understand|gets? it)"),
+    _p(GOODBYE, r"(?:isnt|wont be|arent|is not|will not be|wont|doesnt|dont) (?:lost|stuck|left guessing|scrambling|confused) after(?= \||$)", negatable=False),
+    _p(GOODBYE, r"funeral (?:home|plot|arrangements?|costs?) (?:[a-z0-9|]+ ){0,5}(?:prepaid|prepay|paid for|paid off|picked out)"),
+    _p(GOODBYE, r"(?:cant|cannot|wont|dont) (?:keep|take|bring|need) (?:him|her|them|it|my [a-z]+) (?:[a-z]+ )?where (?:im|i am) going(?= \||$)(?!.*(?:hotel|trip|vacation|deploy|training|apartment|base|no pets|lease|dorm|rehab|treatment))", negatable=False),
+    _p(GOODBYE, r"(?<![^|] )(?:this is )?(?:the |my )?last time (?:checking in|check ?in|posting|logging (?:in|on)|writing (?:here|in here|to yall))(?! (?:before|until|till|for (?:a|the|now|awhile)|this (?:week|month)))"),
+    _p(GOODBYE, r"(?:dont|do not|wont) need (?:my|any of my|all my) (?:stuff|things|belongings|guns?|truck|tools|medals|car)(?: anymore| any more)?(?: \|)? (?:so )?(?:i )?(?:gave|giving|give|handed|left) (?:it|them|em)", negatable=False),
+    _p(OTHER_MEANS, r"(?:in|inside) (?:the|a|my) (?:closed |shut )?garage (?:[a-z]+ ){0,3}(?:and )?(?:leave|left|leaving|keep|run|running|with) (?:the|my) (?:car|truck|engine) (?:running|on)"),
+    _p(SURVIVOR_GUILT, r"(?:supposed to|should have|shouldve|should of|was meant to) (?:come|came|gone|go|went) home in a (?:box|bag|casket|coffin|body bag|flag draped)"),
+    _p(SURVIVOR_GUILT, r"(?:the ones i lost|the guys i lost|the ones who didnt make it|the dead|the fallen|my fallen|my dead) (?:are|keep|been|is|keeps|kept|started) (?:calling|waiting for|asking for) (?:me|my name|for me)(?= \||$| home| to| over| every)"),
+    _p(GOODBYE, r"(?:left|leaving|leave|put) (?:my|the) (?:wedding ring|ring|dog tags|tags|wallet|keys|medals|watch|phone) (?:and|with) (?:a|my) (?:note|letter)"),
 )  # fmt: skip
 
 # ----- co-occurrence: a means or a sign, and a cue, anywhere in the note -----
@@ -852,7 +920,7 @@ def _co(category: str, terms: str, cues: str, strong: str = "", benign: str = ""
 
 _FIREARM_TERMS = (
     rf"{_GUN}|rounds?|bullets?|ammo|mag|magazine|trigger|chamber|12 gauge|20 gauge|30 06|308|12ga|ak|ak47|"
-    r"beretta|sig|ruger|remington|mossberg|winchester|smith and wesson|desert eagle|firearms?|pistola|escopeta"
+    r"beretta|sig|ruger|remington|mossberg|winchester|smith and wesson|desert eagle|firearms?|pistola|escopeta|the 9|my 9|the nine"
 )
 # What someone does with a gun, or feels beside it, when it is not for sport or work.
 _FIREARM_CUES = (
@@ -870,8 +938,9 @@ _FIREARM_CUES = (
 _FIREARM_STRONG = (
     r"in my mouth|under my chin|to my head|at my head|my temple|last time|one more time|for good|figured out|where id|how id|"
     r"(?:just |only )?need one|nobody would|goodbye|end it|not for (?:the range|hunting|protection|deer|the house)|"
-    r"for me not|fix everything|only answer|only way|way out|finger (?:on|near) the trigger|when im ready|cargada|voy a usar|"
+    r"for me not|fix everything|only answer|only way|way out|ticket out|finger (?:on|near) the trigger|when im ready|cargada|voy a usar|"
     r"(?:i )?(?:dont|do not|never) (?:even )?hunt|no intention of hunting|not (?:going )?hunting|(?:last|only) friend|"
+    r"aint (?:gonna be |going )?hunting|not gonna hunt|wont be hunting|safety off|sat with it|"
     r"(?:from|out of) the (?:gun )?safe (?:to|into) (?:under )?my (?:bed|pillow|nightstand|room|bedroom|truck|car|lap)|"
     r"(?:dont|do not) (?:even )?(?:like|own|shoot) guns|"
     r"(?:took|take|taking) the (?:trigger |cable )?lock off(?! (?:[a-z0-9]+ ){0,3}(?:to|for) (?:clean|cleaning|the range|hunting|oil|inspect))"
@@ -883,7 +952,7 @@ _FIREARM_BENIGN = (
     r"qualification|qualified|qual|class|course|training|instructor|ccw|concealed carry|prices|sold|selling|sell|trade|"
     r"fundraiser|trap|skeet|clays|competition|match|safe storage|(?:in|into|to|back in|back into|locked in|locked up in) (?:the|my|a|his|her) (?:gun )?safe|"
     r"gun safe|locked|lock|locks|lockbox|lock box|key|code|storage|to hold|(?:hold|holding|keep|keeping) (?:it|them|onto them|on to them) for|"
-    r"for safety|safety|until im|until i|call of duty|cod|halo|fortnite|video games?|game|games|xbox|playstation|ps5|"
+    r"for safety|safety(?! off)|until im|until i|call of duty|cod|halo|fortnite|video games?|game|games|xbox|playstation|ps5|"
     r"golf|back nine|front nine|tee|fairway|birdie|par|putt|paintball|airsoft|nerf|movie|museum|counselor|therapist|workshop|"
     r"lethal means|safety plan|bought a new|new (?:optic|scope|mag|magazine|barrel|holster|sights|stock|grip|rifle|gun|pistol|shotgun)|"
     r"so happy|love it|love my|memories|first time|heirloom|(?:is|are|been|hes|shes|theyre) (?:holding|keeping)|"
@@ -899,7 +968,9 @@ _PILLS_CUES = (
     r"all|every|whole|entire|enough|saved|saving|save|stash|stashed|stashing|stockpile|stockpiled|stockpiling|hoard|hoarding|"
     r"counted|counting|lined up|handful|at once|extra|double|mix|mixing|mixed|booze|alcohol|whiskey|vodka|jack|beer|liquor|"
     r"wine|fifth|bourbon|rum|tequila|tonight|done|ready|decided|plan|planning|nobody|glovebox|in my hands?|swallow|swallowed|"
-    r"swallowing|down them|laid down|lay down|finally|bag|ziploc|hidden|hide|hiding|full|right now|guardadas|juntando|todas|esta noche"
+    r"swallowing|down them|laid down|lay down|finally|bag|ziploc|hidden|hide|hiding|full|right now|guardadas|juntando|todas|esta noche|"
+    r"(?:[0-9]+|thirty|sixty|ninety) days (?:of|worth)|wild turkey|crown|fireball|jim beam|jameson|titos|everclear|shoebox|pile|piling up|"
+    r"a handle|most of a|a fifth"
 )
 _PILLS_STRONG = (
     r"on purpose|to see what happens|(?:more|way more) than (?:prescribed|i should|the doctor)|not wake|wont wake|never wake|dont wake|sleep forever|end it|"
@@ -912,7 +983,7 @@ _PILLS_BENIGN = (
     r"headache|cold|flu|allergy|allergies|vitamins?|remembered|in a row|streak|money|mail order|copay|insurance|"
     r"got some rest|some sleep|slept (?:well|good|great|better|through)|sleep better|(?:a|one) sleeping pill|"
     r"pickup|pick up|ready for|before bed|bedtime|como me (?:dijo|indicaron)|alarm|reminder|at [0-9]+|every night|every day|"
-    r"daily|twice|blood work|labs|started on|pump|new med"
+    r"daily|twice|blood work|labs|started on|pump|new med|sent|shipped|mailed|delivered"
 )
 _OTHER_MEANS_TERMS = (
     r"rope|ropes|noose|belt|extension cord|knot|beam|rafters?|bridge|overpass|tracks|train|railroad|ledge|cliff|"
@@ -935,7 +1006,8 @@ _OTHER_MEANS_BENIGN = (
     r"crossed|commute|(?:to|from|for|at|after) work|late|delayed|model train|tow|towing|moving|haul|tie down|ratchet|strap|straps|seat ?belt|"
     r"belt (?:broke|buckle|loop)|bike|cooking|kitchen|chef|butcher|carve|carving|whittle|whittling|pocket ?knife|knife set|"
     r"sharpener|battery|mechanic|oil change|tune up|warm up|warming up|ice|shingles|gutters|roofer|roofing|ride|rode|lights|park|nice|view|sunset|"
-    r"pretty|beautiful|photos|pictures|see my|visit|hunting knife|deer season|hunting season|fireworks|parade|concert|game"
+    r"pretty|beautiful|photos|pictures|see my|visit|hunting knife|deer season|hunting season|fireworks|parade|concert|game|"
+    r"muffler|leak|leaking|detector|repair|repaired|(?:fix|fixing|fixed) the"
 )
 _GIVE_AWAY_TERMS = (
     r"(?:gave|giving|give|given|handed|handing|signed|signing|left|leaving|mailed|mailing|sent|sending|shipped|passed|passing) (?:away |over |down |on )?(?:all |most )?(?:of )?my (?:[a-z0-9]+ )?"
@@ -955,12 +1027,12 @@ _GIVE_AWAY_BENIGN = (
 )
 _AFFAIRS_TERMS = (
     r"(?:my|the|a|new) will(?= \||$| and| is| signed| updated| done| finished)|(?:updated|wrote|signed|made|finished) (?:my|a|the) will|"
-    r"beneficiar(?:y|ies)|life insurance|passwords?|debts?|power of attorney|funeral (?:plans|arrangements)|obituary|"
+    r"beneficiar(?:y|ies)|life insurance|passwords?|debts?|power of attorney|funeral (?:plans|arrangements)|obituary|pension|"
     r"signed (?:the |my )?(?:[a-z]+ ){1,2}over"
 )
 _AFFAIRS_CUES = (
     r"in order|updated|signed|paid (?:off|up)|made sure|sorted|its time|time|today|this week|ready|if anything happens|"
-    r"when im gone|after im gone|done|finally|at peace|peace|drawer|to my (?:son|daughter|wife|kids)"
+    r"when im gone|after im gone|done|finally|at peace|peace|drawer|to my (?:son|daughter|wife|kids)|now i can (?:rest|go)"
 )
 _AFFAIRS_BENIGN = (
     r"move|moving|baby|new job|estate planning class|open enrollment|hr|benefits fair|deploy|deployment|refinance|"
@@ -1000,13 +1072,15 @@ _READY_TO_GO_TERMS = r"(?:ready|time) to (?:go|leave)(?= \|)|(?<![^|] )its time(
 _READY_TO_GO_CUES = r"peace|done|tired|goodbye|bye|love you|love them|love her|love him|take care|sorry|for good|its time|nothing left|cant do this|cant anymore"
 _READY_TO_GO_BENIGN = r"meeting|court|group|work|trip|home|packed|bags|gym|store|game|party|school|ride|drive|truck is"
 _REJOIN_TERMS = (
-    r"(?:going to|gonna|ready to|want to|time to|about to|will) (?:join|be with|see) (?:my|the) (?:guys|brothers|team|buddies|boys|squad|platoon|fallen|friends)|"
-    r"(?:my )?(?:brothers|guys|team|buddies|squad|platoon|boys) (?:are )?waiting for me"
+    r"(?:going to|gonna|ready to|want to|time to|about to|will) (?:join|be with|see) (?:the rest of )?(?:my|the) (?:guys|brothers|team|buddies|boys|squad|platoon|fallen|friends)|"
+    r"(?:my )?(?:brothers|guys|team|buddies|squad|platoon|boys) (?:are )?waiting (?:for|on) me|"
+    r"joining (?:the rest of )?(?:my|the) (?:guys|brothers|team|buddies|boys|squad|platoon|fallen)"
 )
 _REJOIN_CUES = r"soon|again|ready|waiting|\|"
 _REJOIN_BENIGN = (
     r"reunion|cookout|bbq|barbecue|event|party|dinner|practice|work|game|bar|at the|for the|on (?:saturday|sunday|friday)|"
-    r"this weekend|next week|next month|ride|trip|flight|memorial day|veterans day|parade"
+    r"this weekend|next week|next month|ride|trip|flight|memorial day|veterans day|parade|"
+    r"truck|car|lot|outside|gym|lunch|range|parking|downstairs|front|lobby"
 )
 
 CO_OCCURRENCES: tuple[_CoOccurrence, ...] = (
@@ -1095,7 +1169,7 @@ HARMLESS: tuple[re.Pattern[str], ...] = tuple(
         rf"(?:took|take|taking) (?:all )?(?:of )?my (?:[a-z]+ )?{_PILLS} (?:[a-z0-9]+ ){{0,2}}(?:like (?:usual|normal|always|i should|im supposed to|prescribed)|as (?:usual|prescribed|directed)|on time|with (?:breakfast|dinner|food))",
         r"(?<![a-z])[0-9]+ ?kms?(?![a-z])",
         r"(?:giving|gave|give|given|handed|handing|left|leaving) (?:[a-z0-9]+ ){0,8}(?:to hold|for safety|for safe ?keeping|to keep (?:for|until|while))",
-        r"(?:wrote|write|writing|written|left) (?:[a-z0-9]+ ){0,8}(?:birthday|christmas|graduation|wedding|anniversary|valentines)",
+        r"(?:wrote|write|writing|written|left) (?:[a-z0-9]+ ){0,8}(?:birthday|christmas|graduation|wedding(?! ring)|anniversary|valentines)",
         r"(?:(?:put|putting|got|getting|get|have|had) (?:all )?my )?affairs in order (?:for|before) (?:the |our |my |a )?(?:[a-z]+ )?(?:move|surgery|deployment|trip|baby|new job|wedding|deploy|operation|procedure)",
         r"(?:i )?(?:thought|felt like|swear|swore) i was (?:gonna|going to|about to) die",
         r"(?:hang|hanging|hung) (?:up )?(?:the |a |some |new |my |our |up )*(?:shelf|shelves|pictures?|photos?|frames?|curtains?|blinds|lights|christmas lights|drywall|sheetrock|cabinets?|tv|mirror|flag|laundry|clothes|hammock|door)",
@@ -1106,12 +1180,13 @@ HARMLESS: tuple[re.Pattern[str], ...] = tuple(
         r"my (?:past|previous|old|former) suicid[a-z]*",
         r"(?:cpr|first aid|training|class|course) (?:but )?for suicide",
         r"over my dead body",
+        r"(?:wrote|write|writing|written|made|did|signed|updated|finished) (?:out )?(?:my|a|our) will(?= .*(?:lawyer|attorney|jag|legal|baby|estate planning|everyone should|wedding|new house|mortgage))",
         r"(?:im|i am|i feel|feel|i) (?:not|no longer) (?:a |such a )?(?:burden|weight)(?: to (?:anyone|anybody|my [a-z]+|them|her|him))? (?:anymore|any more|now|these days)",
         r"(?:whole|entire|full) (?:bottle|box|pack|bag|jar|can|carton|case|gallon) of (?:water|soda|pop|gatorade|juice|milk|ketchup|hot sauce|shampoo|lotion|sunscreen|cereal|chips|cookies|crackers|candy|popcorn|coke|pepsi|coffee|tea|syrup|dog food|cat food|bleach to clean|cleaner on the)",
         r"(?:(?:im |i am )?(?:going to|gonna|ill|i will|want to|wanna|about to|could|might) )?(?:kill|strangle|murder|choke|shoot|hurt|smack|slap) whoever (?:left|ate|took|parked|drank|used|broke|keeps|moved|stole|finished|scheduled|decided|invented|designed|put)",
         r"(?:a|one|two|three|four|five|six|[0-9]+) (?:year|years) ago(?= .*(?:this year|today i|these days))",
         r"(?:so|too) (?:tired|hungry|bored|sleepy|embarrassed|full|happy|excited|sore|cold|hot) (?:i|that i) (?:could|might|would|wanna|want to) (?:just )?die",
-        r"(?:at )?the end of my rope (?:with|over|about) (?:this|the|my|that|these|those)",
+        r"(?:at )?(?:the )?end of my rope (?:with|over|about) (?:this|the|my|that|these|those)",
         r"(?:giving|gave|give|given|handing|handed) away (?:all |some |most )?(?:of )?(?:my|our|the|his|her) (?:old |spare |extra |outgrown |kids |babys )?(?:[a-z]+ )?(?:couch|sofa|clothes|furniture|crib|stroller|books|toys|boots|shoes|tv|bed|mattress|desk|table|chairs?|dresser|lawn ?mower|treadmill|dishes|baby stuff|tickets?)",
         r"(?:wrote|write|writing|written|sent|send) (?:a |some )?(?:letters?|notes?) (?:to|for) (?:[a-z0-9]+ ){1,3}(?:at|in) (?:basic|boot ?camp|bootcamp|camp|college|training|the academy|jail|rehab)",
         r"(?:asked|asks|asking) (?:me )?(?:if|about|whether)(?: [a-z0-9]+){0,10}(?=.*(?:im safe|i am safe|honestly im not|and im not|i said no|(?:he|she|they) said no|told (?:her|him|them|me) no|im fine|no thoughts))",
@@ -1131,7 +1206,9 @@ PAST_FRAME = re.compile(
     r"(?:[0-9]+|a|two|three|four|five|six|seven|eight|nine|ten|a few|a couple|couple|few) (?:yrs|years?|months?) ago|"
     r"once(?= \||$)|(?:for )?most of my (?:20s|30s|twenties|thirties|life)|i had a (?:rough|dark|bad) (?:patch|stretch|time|year)|"
     r"the (?:time|night|day|year) i (?:almost|nearly|tried|attempted|wanted|stood|sat|had)|its been a long time|(?:my|the) attempt|i survived|"
-    r"i thought|i was (?:suicidal|in the psych|going to|gonna|ready)|the night i got|(?:was|been) [a-z0-9]+ (?:years|yrs) since)(?![^ ])"
+    r"i thought|i was (?:suicidal|in the psych|going to|gonna|ready)|the night i got|(?:was|been) [a-z0-9]+ (?:years|yrs) since|"
+    r"last (?:winter|spring|summer|fall|autumn|christmas|thanksgiving)|(?:[0-9]+|a|two|three|four|five|six|a few|a couple|couple|few|some) (?:yrs|years?|months?) back|years back|"
+    r"(?<![^|] )once (?!(?:im|i|its|it|they|you|we|she|he|everything|the|all|my|this|that|a|an|every|in|more|again|or|twice|per)(?![^ ]))[a-z]+|i once)(?![^ ])"
 )
 RECOVERED = re.compile(
     r"(?<![^ ])(?:now i (?:have|wake up|make|am|get|go|work|run|coach|help|drive|live|know|recognize|call|teach|mentor|volunteer|love|enjoy)|"
@@ -1146,10 +1223,13 @@ RECOVERED = re.compile(
     r"i was wrong|know that now|(?:called|texted) 988|and im here|im (?:still )?here (?:today|now)|im here|helping other|"
     r"this year (?:i|im)|peer mentor|peer support|so glad|happy now|life is good|way better|long gone|(?:is|are) (?:long )?gone|"
     r"faded|thriving|burned (?:them|it|em)|flushed|saved me|proved me wrong|want me to live|love (?:it|life|my life)|"
-    r"(?:good|new) (?:job|wife|life|dog)|got (?:a|my) (?:new|first) job|in school|busy with|laugh about)(?![^ ])"
+    r"(?:good|new) (?:job|wife|life|dog)|got (?:a|my) (?:new|first) job|in school|busy with|laugh about|"
+    r"my (?:counselor|therapist|doc|doctor|sponsor|pastor|chaplain|wife|husband|kids|family|buddy|brother|sister|peer mentor) (?:helped|saved|changed|showed|got me)|"
+    r"(?:they|she|he) (?:showed|proved) me|got (?:my|the) (?:dog|dogs|cat|cats|kids|life|job|license|family) back|"
+    r"now i (?:dont|never) miss|still (?:grateful|glad|sober|clean|kicking|going strong|thankful))(?![^ ])"
 )
 IN_THE_PRESENT = re.compile(
-    r"(?<![^ ])(?:still(?! here| standing| around and| alive and| thinking about it but)|again|tonight|right now|lately|this week|cant stop|coming back|came back|want to die|wanna die|"
+    r"(?<![^ ])(?:still(?! here| standing| around and| alive and| thinking about it but| grateful| glad| sober| clean| kicking| going strong| thankful)|again|tonight|right now|lately|this week|cant stop|coming back|came back|want to die|wanna die|"
     r"its back|back again|this time|starting again|(?:is|its|it is|sits|sitting|stays|kept|keep it) loaded|loaded (?:on|in|by|under|next)|in reach|"
     r"(?:a|one|the|my) plan(?! for)|why (?:stick around|bother|keep going|keep trying)|now i know it (?:wont|will never)|now (?:i|im) (?:think|thinking|want|wanna|have (?:a|the|one) plan)|(?:in|on) my lap|out of the safe|(?:is|its) (?:right )?(?:here|on the nightstand|in the truck|under my pillow|by my bed)|"
     r"not anymore(?= \| (?:[a-z]+ ){0,3}(?:gun|pistol|rifle|pills|rope|knife))|(?:just )?want (?:it|this|everything) (?:to be )?(?:over|to end|to stop)|cant do this)(?![^ ])"
@@ -1177,7 +1257,13 @@ HELPING = re.compile(
     r"worried about (?:him|her|them|my|a|his|the|one|some)|how do i (?:help|bring|talk|ask|get)|held (?:[a-z]+ ){0,2}(?:guns|rifle|pistol|pills|meds)|(?:holding|hold|took|take|taking) (?:his|her|their) (?:guns|rifle|pistol|pills|meds|keys)|"
     r"safety plan|(?:prevention|awareness|qpr|ask care escort|mental health first aid) (?:training|class|booth|walk)|training|class|volunteer(?:ing)?|peer support specialist|"
     r"(?:texted|called) (?:him|her|them)|we (?:found|called|got|drove|all)|hes safe|shes safe|(?:he|she)s (?:stable|alive|ok|safe)|with (?:him|her) on the line|got (?:him|her) (?:help|to)|"
-    r"warning signs|documentary|service|memorial|proud of (?:him|her)|in time|the line together|promised to call)(?![^ ])"
+    r"warning signs|documentary|service|memorial|proud of (?:him|her)|in time|the line together|promised to call|"
+    r"helped (?:a|my|the|him|her|them|this)|got (?:him|her|them) (?:a|an|into|in|some|seen|checked|admitted|a bed|a room)|"
+    r"(?:hes|shes|theyre|he is|she is|they are) (?:in the hospital|getting help|in treatment|inpatient|doing better|better now|seeing someone)|"
+    r"(?:she|he|we|i) found (?:him|her|them)|(?:he|she|they) (?:was|is|were|are) (?:ok|okay|fine|safe|alright)|drove over|i mentor|i sponsor|"
+    r"(?:going|went|go|come|came|coming) with (?:him|her|them) to|i called (?:him|her|them|and)|"
+    r"asked (?:him|her|them|my [a-z]+|a [a-z]+)(?: [a-z]+){0,2} (?:if|whether)|(?:hes|shes|theyre) doing (?:ok|okay|good|alright|fine)|"
+    r"(?:we|i) talked (?:all night|till|until|for hours|it out|it through)|talked (?:to|with) (?:him|her|them) (?:all night|for hours|till|until))(?![^ ])"
 )
 OWN_CRISIS = re.compile(
     r"(?<![^ ])(?:i (?:want|wanna|need) to (?:die|end it|go|join|be dead|kill myself|do it)|i (?:should|could) go too|wish (?:it was|it were|i was|id|i had) (?:me|dead|died|gone)|"
