@@ -33,7 +33,14 @@ from bot.services.checkins import RELEASE, HeldBack
 from bot.services.resources import RecoveryMeetingService
 from cogs.resources.ui import import_report_text
 from tests.attack.test_delivery_round2 import book_meeting
-from tests.conftest import ON_POSTGRES, World, eventually, only_postgres, start_bot
+from tests.conftest import (
+    ON_POSTGRES,
+    World,
+    deliveries_settled,
+    eventually,
+    only_postgres,
+    start_bot,
+)
 from tests.test_checkins_e2e import checkin_options, configure
 from tests.test_delivery_faults import (  # noqa: F401  (autouse fixture re-exported)
     DM_POST,
@@ -47,14 +54,19 @@ from tests.test_delivery_faults import (  # noqa: F401  (autouse fixture re-expo
 
 
 async def _watch(
-    clock: FakeClock, until: datetime, count: Callable[[], int], *, by: timedelta = STEP
+    running: Runtime,
+    clock: FakeClock,
+    until: datetime,
+    count: Callable[[], int],
+    *,
+    by: timedelta = STEP,
 ) -> list[datetime]:
-    """Let time pass in steps (no waiting on the dispatcher) and note, by the test's clock,
-    when each new message counted by `count` appeared."""
+    """Let time pass in steps, each until the dispatcher has carried out what is due, and
+    note, by the test's clock, when each new message counted by `count` appeared."""
     seen: list[datetime] = []
     while clock.now() < until:
         await clock.advance(by)
-        await asyncio.sleep(0.02)
+        await deliveries_settled(running, clock)
         seen += [clock.now()] * (count() - len(seen))
     return seen
 
@@ -83,7 +95,7 @@ async def test_a_clock_set_forward_past_a_court_date_never_sends_2_hours_to_go_a
     await step(running, clock, timedelta(minutes=5))
     await clock.step(timedelta(hours=2, minutes=30))  # now court_at + 5 min, by the wall
     arrivals = await _watch(
-        clock, court_at + timedelta(minutes=20), lambda: len(sandbox.dms_to(world.member))
+        running, clock, court_at + timedelta(minutes=20), lambda: len(sandbox.dms_to(world.member))
     )
     row = await row_of(running, source)
     assert not arrivals, (
@@ -111,7 +123,10 @@ async def test_a_clock_set_forward_past_a_meeting_never_posts_its_reminder_after
     await step(running, clock, timedelta(minutes=5))
     await clock.step(timedelta(hours=1, minutes=30))  # now the start + 5 min
     posted = await _watch(
-        clock, starts_at + timedelta(minutes=20), lambda: len(sandbox.channel_messages(channel))
+        running,
+        clock,
+        starts_at + timedelta(minutes=20),
+        lambda: len(sandbox.channel_messages(channel)),
     )
     row = await row_of(running, source)
     assert not posted, (
@@ -199,10 +214,14 @@ async def test_a_mentor_request_while_a_post_is_in_flight_loses_no_one_elses_pos
     held = await running.services.anonymous.hold_back(config, members[author].id)
     assert held == HeldBack(held=0, kept_private=0, latest=None), held
 
-    await _watch(clock, clock.now() + timedelta(minutes=5), lambda: 0)
+    await _watch(running, clock, clock.now() + timedelta(minutes=5), lambda: 0)
     # Held back 1 to 4 hours, then to the next release time: 15:00 in New York at the latest.
     await _watch(
-        clock, release + timedelta(hours=4, minutes=15), lambda: 0, by=timedelta(minutes=15)
+        running,
+        clock,
+        release + timedelta(hours=4, minutes=15),
+        lambda: 0,
+        by=timedelta(minutes=15),
     )
     titles = [_title(message) for message in sandbox.channel_messages(group.checkins)]
     async with running.sessions() as session:
@@ -410,7 +429,10 @@ async def test_a_reminder_in_30_minutes_from_a_slow_host_comes_in_30_minutes(
         )  # fmt: skip
         assert told.text.startswith("Got it"), told.text
         arrivals = await _watch(
-            clock, asked_at + timedelta(minutes=35), lambda: len(sandbox.dms_to(world.member))
+            running,
+            clock,
+            asked_at + timedelta(minutes=35),
+            lambda: len(sandbox.dms_to(world.member)),
         )
         assert running.services.scheduler.offset > timedelta(minutes=9)  # measured, applied
     assert arrivals, "the reminder never came"
@@ -442,6 +464,7 @@ async def test_setting_the_daily_prompt_again_to_the_same_time_still_prompts(
         assert "I'll DM you every day at 09:00" in told.text, told.text
     nine = (clock.now() + timedelta(days=1)).replace(hour=9, minute=0, second=0)  # UTC zone
     arrivals = await _watch(
+        running,
         clock,
         nine + timedelta(hours=1),
         lambda: len(sandbox.dms_to(world.member)),
@@ -477,6 +500,7 @@ async def test_changing_how_milestones_are_shared_still_celebrates_the_next_one(
         )
         replies.append(told.text + " ".join(str(e) for m in told.messages for e in m.embeds))
     arrivals = await _watch(
+        running,
         clock,
         clock.now() + timedelta(days=6),
         lambda: sum("reached" in m.text for m in sandbox.channel_messages(group.checkins)),
@@ -516,7 +540,11 @@ async def test_a_meeting_moved_and_moved_back_still_gets_its_reminder(
         )
         assert moved.next_start == moment, moved
     posted = await _watch(
-        clock, seven, lambda: len(sandbox.channel_messages(channel)), by=timedelta(minutes=10)
+        running,
+        clock,
+        seven,
+        lambda: len(sandbox.channel_messages(channel)),
+        by=timedelta(minutes=10),
     )
     async with running.sessions() as session:
         rows = (
@@ -660,9 +688,11 @@ async def test_an_anonymous_post_given_up_after_a_restart_in_an_outage_keeps_its
         )
         assert "It will appear" in told.text, told.text
         sandbox.fail_next("POST", rf"^/channels/{group.checkins.id}/messages$", 503, times=None)
-        await _watch(clock, clock.now() + timedelta(minutes=30), lambda: 0)
+        await _watch(first, clock, clock.now() + timedelta(minutes=30), lambda: 0)
     async with start_bot(bot_settings, clock, keyring=keyring) as second:
-        await _watch(clock, clock.now() + timedelta(hours=26), lambda: 0, by=timedelta(minutes=20))
+        await _watch(
+            second, clock, clock.now() + timedelta(hours=26), lambda: 0, by=timedelta(minutes=20)
+        )
         async with second.sessions() as session:
             post = await session.scalar(select(AnonymousPost))
             releases = (
@@ -764,6 +794,7 @@ async def test_an_anonymous_post_from_a_slow_host_waits_the_servers_delay(
         )
         assert "in 5 to 10 minutes" in told.text, told.text
         appeared = await _watch(
+            running,
             clock,
             asked_at + timedelta(minutes=12),
             lambda: len(sandbox.channel_messages(group.checkins)),
@@ -803,6 +834,7 @@ async def test_tomorrow_on_a_9am_medication_reminder_comes_at_9am_after_the_cloc
         snoozed = await sandbox.click(world.member, dm, f"rem:tomorrow:{created.id}")
         assert "remind you again" in snoozed.text, snoozed.text
         arrivals = await _watch(
+            running,
             clock,
             datetime(2026, 11, 1, 9, 30, tzinfo=zone),
             lambda: len(sandbox.dms_to(world.member)) - 1,
@@ -893,7 +925,7 @@ async def test_a_milestone_with_no_checkin_channel_is_settled_with_its_real_caus
         world.member, world.general, "sobriety set", since="Nov 20", milestones="anonymous"
     )
     assert told.text, told
-    await _watch(clock, clock.now() + timedelta(days=6), lambda: 0, by=timedelta(hours=4))
+    await _watch(running, clock, clock.now() + timedelta(days=6), lambda: 0, by=timedelta(hours=4))
     async with running.sessions() as session:
         rows = (
             await session.execute(
@@ -993,7 +1025,7 @@ async def test_a_post_withdrawn_after_its_answer_was_lost_is_taken_down(
     assert len(sandbox.channel_messages(group.checkins)) == 1  # Discord has it
     answer = await sandbox.click(world.member, reply, withdraw)
     assert "take it down" in answer.text or "gone" in answer.text, answer.text
-    await _watch(clock, clock.now() + timedelta(minutes=10), lambda: 0)
+    await _watch(running, clock, clock.now() + timedelta(minutes=10), lambda: 0)
     async with running.sessions() as session:
         post = await session.scalar(select(AnonymousPost))
     shown = sandbox.channel_messages(group.checkins)
