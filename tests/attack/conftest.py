@@ -31,14 +31,7 @@ KNOWN_BREAKS: dict[str, str] = {
 
 
 # Seen on PostgreSQL only, and not on every run (a race), so not strict.
-KNOWN_BREAKS_ON_POSTGRES: dict[str, str] = {
-    "test_two_questions_added_at_once_keep_the_list_to_its_limit": (
-        "issue #14: the 10-question limit is read and written without a lock: 11 questions"
-    ),
-    "test_two_steps_added_at_once_keep_the_plan_to_its_limit": (
-        "issue #14: the 60-step limit is read and written without a lock: 61 steps"
-    ),
-}
+KNOWN_BREAKS_ON_POSTGRES: dict[str, str] = {}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -18,7 +18,7 @@ from bot.db.models import ProviderQuestion
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.services.crypto import UNREADABLE, decrypt_or_none, seal
-from bot.services.ownership import Owners, owned_rows, request_digest
+from bot.services.ownership import Owners, one_at_a_time, owned_rows, request_digest
 from bot.services.text import clean_text
 
 TABLE = "provider_questions"
@@ -65,6 +65,8 @@ class QuestionService:
         digest = request_digest(self._keyring, request_key)
         try:
             async with self._sessions.begin() as session:
+                # Two additions at once wait for each other: each counts the other's question.
+                await one_at_a_time(session, self._keyring, TABLE, user_id)
                 if await session.scalar(
                     select(ProviderQuestion.id).where(ProviderQuestion.request_digest == digest)
                 ):

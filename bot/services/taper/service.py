@@ -23,7 +23,7 @@ from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import LATE, PENDING, SENT, Delivery, Due, RowKind, Scheduler
 from bot.services.crypto import UnreadableError, decrypt_or_none, encrypt, seal, unseal
-from bot.services.ownership import Owners, keyed_digest, owned_rows
+from bot.services.ownership import Owners, keyed_digest, one_at_a_time, owned_rows
 from bot.services.reminders import LATE_LIMIT, LATE_NOTE_AFTER
 from bot.services.taper.rules import (
     DOSE_MAX,
@@ -215,6 +215,8 @@ class TaperService:
         ]
         try:
             async with self._sessions.begin() as session:
+                # Two additions at once wait for each other: each counts the other's steps.
+                await one_at_a_time(session, self._keyring, STEPS, user_id)
                 existing = list(
                     await session.scalars(
                         select(TaperStep).where(TaperStep.request_digest.in_(digests))
