@@ -278,7 +278,9 @@ class TaperService:
         note: str | None,
         zone: str,
     ) -> PlanStep:
-        """Change a step's date, dose or note (what is left out stays); its reminder moves."""
+        """Change a step's date, dose or note (what is left out stays). A new date moves its
+        reminder; a new dose or note leaves the reminder as booked (it reads the step when it
+        is sent), so a reminder in flight or maybe sent already is never booked again."""
         now = self._clock.now()
         async with self._sessions.begin() as session:
             row = await self._own(session, user_id, step_id)
@@ -288,15 +290,18 @@ class TaperService:
                     "This step's dose could not be read with the keys I have now; "
                     "write it again in `dose`."
                 )
-            on = read_day(self._keyring, row) if when is None else parse_day(when, zone, now)
+            was_on = read_day(self._keyring, row)
+            on = was_on if when is None else parse_day(when, zone, now)
             step = check_step(
                 on, dose if dose is not None else details["dose"],
                 note if note is not None else details["note"], self._today(zone),
             )  # fmt: skip
             row.day = seal_day(self._keyring, row.request_digest, step.on)
             row.details_encrypted = self._seal_details(row.request_digest, step)
-            await Scheduler.cancel(session, TAPER_STEP.source(row.id), now)
-            booked = await self._book(session, row, user_id, zone)
+            booked = None
+            if step.on != was_on:
+                await Scheduler.cancel(session, TAPER_STEP.source(row.id), now)
+                booked = await self._book(session, row, user_id, zone)
             [view] = await self._views(session, [row])
         await self._wake([booked])
         return view
