@@ -71,6 +71,7 @@ from bot.ui.packet import (
     add_question,
     list_questions,
     packet_file,
+    question_choices,
     remove_question,
     who_for,
 )
@@ -389,13 +390,19 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         await list_questions(interaction)
 
     @questions.command(name="remove")
-    @app_commands.describe(number="The question's number in /checkin questions list")
+    @app_commands.describe(question="The question to remove: type its words or number, pick it")
     async def questions_remove(
-        self, interaction: discord.Interaction[MusterBot], number: app_commands.Range[int, 1, 99]
+        self, interaction: discord.Interaction[MusterBot], question: app_commands.Range[str, 1, 100]
     ) -> None:
         """Remove one of your questions for your provider."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await remove_question(interaction, number)
+        await remove_question(interaction, question)
+
+    @questions_remove.autocomplete("question")
+    async def question_autocomplete(
+        self, interaction: discord.Interaction[MusterBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await question_choices(interaction, current)
 
     @app_commands.command(name="prompt")
     @app_commands.describe(at="A time of day in your time zone, like 8pm; or off")

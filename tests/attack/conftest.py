@@ -18,9 +18,6 @@ KNOWN_BREAKS: dict[str, str] = {
     "test_a_step_dm_comes_at_nine_on_its_date_in_the_zone_the_member_moved_to": (
         "issue #14: /settings timezone leaves a booked step reminder on the old zone's 09:00"
     ),
-    "test_a_question_removal_retried_after_its_answer_was_lost_removes_one_question": (
-        "issue #14: questions are removed by position, so a retried removal removes the next one"
-    ),
 }
 
 
