@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -200,13 +200,27 @@ class _Remembered:
     dm_channel_id: int | None
 
 
+# What a feature does when a member sets their zone, inside that one unit of work: given the
+# session, their user id and the new zone, it moves what it booked by the member's old zone
+# (a taper step's 09:00, a questionnaire's 10:00...); the moments it booked come back.
+ZoneFollower = Callable[[AsyncSession, int, str], Awaitable[Sequence[datetime]]]
+
+
 class MemberSettingsService:
     def __init__(
-        self, sessions: SessionFactory, clock: Clock, *, reads: SessionFactory | None = None
+        self,
+        sessions: SessionFactory,
+        clock: Clock,
+        *,
+        reads: SessionFactory | None = None,
+        scheduler: Scheduler | None = None,
+        zone_followers: Sequence[ZoneFollower] = (),
     ) -> None:
         self._sessions = sessions
         self._reads = reads or sessions
         self._clock = clock
+        self._scheduler = scheduler
+        self._zone_followers = tuple(zone_followers)
         self._remembered: WriteThroughCache[int, _Remembered] = WriteThroughCache()
         # DM channel ids arrive in bursts (a reminder wave to new members): one commit each
         # batch instead of one per DM.
@@ -238,11 +252,18 @@ class MemberSettingsService:
         await self._dm_channels.close()
 
     async def set_timezone(self, user_id: int, zone: str) -> None:
+        """The member's zone, and with it everything booked by their old one: it moves, in
+        the same unit of work, to the same wall-clock time in the new zone."""
+        moments: list[datetime] = []
         async with self._sessions.begin() as session:
             row = await self._row(session, user_id)
             row.timezone = zone
             remembered = _Remembered(row.timezone, row.dm_channel_id)
+            for follow in self._zone_followers:
+                moments.extend(await follow(session, user_id, zone))
         self._remembered.put(user_id, remembered)
+        if moments and self._scheduler is not None:
+            await self._scheduler.scheduled(min(moments))
 
     async def _settings(self, user_id: int) -> _Remembered:
         cached = self._remembered.get(user_id)
@@ -402,6 +423,17 @@ class ReminderService:
         await self._scheduler.scheduled(event_at - timedelta(minutes=max(leads)))
         async with self._sessions() as session:
             return await self._view(session, await self._own(session, user_id, reminder_id))
+
+    async def follow_zone(self, session: AsyncSession, user_id: int, zone: str) -> list[datetime]:
+        """The member set their zone (a ZoneFollower): their active reminders are shown and
+        snoozed to "tomorrow" in it from now on. Their deliveries stay: each is a time before
+        its event, which does not move."""
+        await session.execute(
+            update(Reminder)
+            .where(Reminder.user_id == user_id, Reminder.status == "active")
+            .values(timezone=zone)
+        )
+        return []
 
     async def get(self, user_id: int, reminder_id: int) -> ReminderView | None:
         async with self._sessions() as session:

@@ -14,11 +14,7 @@ from tests.test_attacker import ids_on_the_test_clock
 
 __all__ = ["ids_on_the_test_clock"]
 
-KNOWN_BREAKS: dict[str, str] = {
-    "test_a_step_dm_comes_at_nine_on_its_date_in_the_zone_the_member_moved_to": (
-        "issue #14: /settings timezone leaves a booked step reminder on the old zone's 09:00"
-    ),
-}
+KNOWN_BREAKS: dict[str, str] = {}
 
 
 # Seen on PostgreSQL only, and not on every run (a race), so not strict.

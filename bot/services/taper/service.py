@@ -321,6 +321,20 @@ class TaperService:
             await self._remove(session, rows)
         return len(rows)
 
+    async def follow_zone(self, session: AsyncSession, user_id: int, zone: str) -> list[datetime]:
+        """The member set their zone (a ZoneFollower): each step reminder still untried
+        moves to REMINDER_AT on its date there (now, if that was earlier today there). One
+        whose date is gone by there already comes as it was booked, never lost."""
+        now = self._clock.now()
+        moved = []
+        for row in await self._rows(session, user_id):
+            for waiting in await Scheduler.untried(session, TAPER_STEP.source(row.id)):
+                due = await self._moment(session, row, zone) or waiting.due_at
+                payload = self._payload(row, user_id, zone)  # its late note reads the zone
+                if await Scheduler.move(session, waiting, due, now, payload):
+                    moved.append(due)
+        return moved
+
     # ----- the symptom check -----
 
     async def symptom_offer(self, user_id: int, zone: str) -> SymptomOffer | None:
@@ -474,6 +488,17 @@ class TaperService:
         """The step's reminder, at REMINDER_AT in the member's zone. Never at their daily
         prompt time: checkin_prompts keeps that beside their user id, so a reminder due then
         would name who has a plan."""
+        due = await self._moment(session, row, zone)
+        if due is None:
+            return None
+        await Scheduler.add(
+            session, source=TAPER_STEP.source(row.id), kind=TAPER_STEP.name, due_at=due,
+            payload=self._payload(row, user_id, zone),
+        )  # fmt: skip
+        return due
+
+    async def _moment(self, session: AsyncSession, row: TaperStep, zone: str) -> datetime | None:
+        """When the step's reminder is due in `zone`; None if there is none to send."""
         now = self._clock.now()
         on = read_day(self._keyring, row)
         due = reminder_moment(on, REMINDER_AT, zone)
@@ -488,16 +513,15 @@ class TaperService:
             if sent is not None:
                 return None  # today's reminder went out already (the step was edited)
             due = now  # entered on its own day after its reminder time: it comes now
+        return due
+
+    def _payload(self, row: TaperStep, user_id: int, zone: str) -> dict[str, Any]:
         user = encrypt(self._keyring, str(user_id), context=user_context(row.id)).hex()
         # The zone is sealed too: member_settings ties a zone in the clear to a user id.
         sealed_zone = seal(
             self._keyring, zone, context=zone_context(row.id), sizes=ZONE_SIZES
         ).hex()
-        await Scheduler.add(
-            session, source=TAPER_STEP.source(row.id), kind=TAPER_STEP.name, due_at=due,
-            payload={"user": user, "zone": sealed_zone},
-        )  # fmt: skip
-        return due
+        return {"user": user, "zone": sealed_zone}
 
     async def _wake(self, booked: Sequence[datetime | None]) -> None:
         moments = [moment for moment in booked if moment is not None]
