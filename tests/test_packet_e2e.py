@@ -47,13 +47,41 @@ async def test_questions_add_list_remove(running: Runtime, world: World) -> None
     assert "2. Can the next step wait a week?" in added.text
     theirs = await sandbox.slash(world.other_member, world.general, "checkin questions list")
     assert "You have no questions for your provider yet" in theirs.text  # private to each
-    removed = await sandbox.slash(member, world.general, "checkin questions remove", number=1)
+    # The question is picked as the member types, by its words or its number; the choice
+    # sends the question itself, never its place in the list.
+    choices = await sandbox.autocomplete(
+        member, world.general, "checkin questions remove", focused="question", value="dizzi"
+    )
+    assert [c["name"] for c in choices] == ["1. Is the dizziness from the step down?"]
+    [dizziness] = [c["value"] for c in choices]
+    assert [c["name"] for c in await sandbox.autocomplete(
+        member, world.general, "checkin questions remove", focused="question", value="2"
+    )] == ["2. Can the next step wait a week?"]  # fmt: skip
+    assert await sandbox.autocomplete(
+        world.other_member, world.general, "checkin questions remove", focused="question",
+        value="",
+    ) == []  # fmt: skip
+    stranger = await sandbox.slash(world.other_member, world.general,
+                                   "checkin questions remove", question=dizziness)  # fmt: skip
+    assert "isn't on your list" in stranger.text
+    removed = await sandbox.slash(member, world.general, "checkin questions remove",
+                                  question=dizziness)  # fmt: skip
     assert "Removed: “Is the dizziness from the step down?”" in removed.text
     listed = await sandbox.slash(member, world.general, "checkin questions list")
     assert "1. Can the next step wait a week?" in listed.text
     assert "dizziness" not in listed.text
-    wrong = await sandbox.slash(member, world.general, "checkin questions remove", number=5)
-    assert "There's no question with that number" in wrong.text
+    # Sent again (its answer lost, say): nothing more goes, and the member is told.
+    again = await sandbox.slash(member, world.general, "checkin questions remove",
+                                question=dizziness)  # fmt: skip
+    assert again.ephemeral, again.text
+    assert "isn't on your list any more" in again.text, again.text
+    assert "1. Can the next step wait a week?" in again.text
+    typed = await sandbox.slash(member, world.general, "checkin questions remove", question="1")
+    assert "Pick the question from the list" in typed.text, typed.text
+    assert (
+        "1. Can the next step wait a week?"
+        in (await sandbox.slash(member, world.general, "checkin questions list")).text
+    )
     # Stored encrypted: the text is nowhere in the clear.
     async with running.sessions() as session:
         from sqlalchemy import select

@@ -348,6 +348,61 @@ async def test_cancelled_and_unknown_kinds(
     assert "No sender is registered for the kind 'mystery'" in warning.getMessage()
 
 
+async def test_only_an_untried_delivery_moves_and_a_claimed_or_uncertain_one_goes_as_booked(
+    scheduler: Scheduler, sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """A member's zone change moves what was booked by their old zone (OccurrenceStore.move);
+    a delivery in flight, or retried after an attempt that may have gone out, goes as booked:
+    moved, it could be sent a second time."""
+    soon, elsewhere = START + timedelta(minutes=5), START + timedelta(hours=3)
+    await add(sessions, "claimed", START)
+    await add(sessions, "uncertain", START)
+    async with sessions.begin() as session:  # an attempt that may have gone out, to retry
+        await session.execute(
+            Occurrence.__table__.update()
+            .where(Occurrence.source == "uncertain")
+            .values(uncertain_since=START, attempts=1)
+        )
+    async with sessions.begin() as session:
+        assert await Scheduler.untried(session, "uncertain") == []
+        [claimed] = await Scheduler.untried(session, "claimed")
+    assert {due.source for due in await scheduler.claim()} == {"claimed", "uncertain"}
+    # Claimed (by the dispatcher, say) after it was read: it is not moved.
+    async with sessions.begin() as session:
+        assert not await Scheduler.move(session, claimed, elsewhere, clock.now())
+    assert await scheduler.states("claimed") == [(START, "claimed")]
+
+    # An untried one moves in place (its row, so its nonce, kept; no new row, no timestamp),
+    # onto a moment where a row of its source cancelled before any attempt was.
+    await add(sessions, "fresh", elsewhere)
+    async with sessions.begin() as session:
+        await Scheduler.cancel(session, "fresh", clock.now())
+    await add(sessions, "fresh", soon)
+    async with sessions.begin() as session:
+        [fresh] = await Scheduler.untried(session, "fresh")
+        assert await Scheduler.move(session, fresh, elsewhere, clock.now(), {"n": 2})
+        [moved] = await Scheduler.untried(session, "fresh")
+        assert (moved.id, moved.due_at, moved.payload) == (fresh.id, elsewhere, {"n": 2})
+        # The same moment: only the payload is written.
+        assert await Scheduler.move(session, moved, elsewhere, clock.now(), {"n": 3})
+        [again] = await Scheduler.untried(session, "fresh")
+        assert (again.id, again.payload) == (fresh.id, {"n": 3})
+        assert not await Scheduler.move(session, again, elsewhere, clock.now())
+    assert await scheduler.states("fresh") == [(elsewhere, "pending")]
+    async with sessions() as session:
+        row = await session.get(Occurrence, fresh.id)
+        assert row is not None
+        assert row.settled_at is None
+
+    # Onto a moment its source has a live (or sent) delivery at: that one is it already.
+    await add(sessions, "twice", soon)
+    await add(sessions, "twice", elsewhere)
+    async with sessions.begin() as session:
+        [first, _] = await Scheduler.untried(session, "twice")
+        assert not await Scheduler.move(session, first, elsewhere, clock.now())
+    assert await scheduler.states("twice") == [(soon, "cancelled"), (elsewhere, "pending")]
+
+
 async def test_dispatcher_never_sleeps_more_than_30_seconds(
     scheduler: Scheduler, sessions: SessionFactory, clock: FakeClock
 ) -> None:

@@ -130,10 +130,17 @@ async def test_editing_moves_the_reminder_and_cancelling_stops_it(
     )
     assert "Thu, Nov 26, 2026**: 10 mg" in edited.text
     assert AS_SET in edited.text
-    assert await states(running, first.id) == [
+    moved = [
         (datetime(2026, 11, 25, 14, tzinfo=UTC), CANCELLED),
         (datetime(2026, 11, 26, 14, tzinfo=UTC), PENDING),
     ]
+    assert await states(running, first.id) == moved
+    # A new note, or the date as it is, leaves the reminder as booked (so one in flight is
+    # never booked again): it reads the step when it is sent.
+    noted = await sandbox.slash(member, world.general, "meds plan edit", step=str(first.id),
+                                date="2026-11-26", note="with breakfast")  # fmt: skip
+    assert "with breakfast" in noted.text, noted.text
+    assert await states(running, first.id) == moved
     gone = await sandbox.slash(member, world.general, "meds plan cancel", step=str(second.id))
     assert "Taken out of your plan, with its reminder" in gone.text
     assert TALK_FIRST in gone.text
@@ -145,6 +152,7 @@ async def test_editing_moves_the_reminder_and_cancelling_stops_it(
     await clock.advance(timedelta(days=1))  # Nov 26, 14:01 UTC: the moved reminder
     await sandbox.wait_for(lambda: len(plan_dms(world)) == 1, what="the step's reminder")
     assert plan_dms(world)[0].content.startswith(f"Today your plan says: 10 mg, {AS_SET}.")
+    assert "Your note: with breakfast" in plan_dms(world)[0].content
     await clock.advance(timedelta(days=1))  # Nov 27: the cancelled step's date
     await deliveries_settled(running, clock)
     assert len(plan_dms(world)) == 1

@@ -55,6 +55,7 @@ from bot.scheduling.store import (
     Handler,
     OccurrenceStore,
     Recorder,
+    Waiting,
     backoff,
     new_worker_id,
     not_set_up,
@@ -69,6 +70,6 @@ __all__ = [
     "STEP_MEMORY", "TERMINAL", "TRANSIENT", "UNCONFIRMED", "UNEXPECTED", "UNKNOWN_CHANNEL",
     "APSchedulerAlarm", "Alarm", "Booking", "ClockAlarm", "Delivery", "Dispatcher", "Due",
     "Handler", "JobKind", "Kind", "NoSenderError", "OccurrenceStore", "Recorder", "RowKind",
-    "Scheduler", "SourceError", "backoff", "new_worker_id",
+    "Scheduler", "SourceError", "Waiting", "backoff", "new_worker_id",
     "not_set_up",
 ]  # fmt: skip

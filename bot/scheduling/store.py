@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, delete, func, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, SystemClock
@@ -181,6 +181,17 @@ def backoff(attempts: int, rng: random.Random) -> timedelta:
 class Booking:
     """One delivery to book: what it is for, its kind's handler, when, and its payload."""
 
+    source: str
+    kind: str
+    due_at: datetime
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A booked delivery nothing has tried to send yet (see OccurrenceStore.untried)."""
+
+    id: int
     source: str
     kind: str
     due_at: datetime
@@ -347,6 +358,71 @@ class OccurrenceStore:
             .values(state=CANCELLED, settled_at=now, lease_until=None, detail="cancelled")
         )
         return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult for DML
+
+    @staticmethod
+    async def untried(session: AsyncSession, source: str) -> list[Waiting]:
+        """A source's deliveries waiting for their moment that no attempt may have sent yet:
+        the ones that can be moved (a claimed one, or one retried after an attempt that may
+        have gone out, keeps its row and its nonce, and goes as booked)."""
+        rows = await session.execute(
+            select(Occurrence.id, Occurrence.source, Occurrence.kind, Occurrence.due_at,
+                   Occurrence.payload)
+            .where(
+                Occurrence.source == source,
+                Occurrence.state == PENDING,
+                Occurrence.uncertain_since.is_(None),
+            )
+            .order_by(Occurrence.due_at)
+        )  # fmt: skip
+        return [Waiting(*row) for row in rows]
+
+    @staticmethod
+    async def move(
+        session: AsyncSession,
+        waiting: Waiting,
+        due_at: datetime,
+        now: datetime,
+        payload: dict[str, Any] | None = None,
+    ) -> bool:
+        """Book a delivery `untried` found for `due_at` instead (with `payload`, if given), if
+        it is still untried. Moved in place: the row keeps its id (so its nonce) and gains no
+        timestamp, so nothing in the table dates the move (a member's zone change is dated
+        beside their user id, in member_settings) and no new id sits next to the member's
+        other rows moved with it. A row of the source at `due_at` already: one cancelled
+        before any attempt is dropped to make room; any other is that delivery already, and
+        this one is cancelled. True if it is booked for `due_at` now; False if not (claimed
+        or tried meanwhile, it goes as it was booked)."""
+        untried = and_(
+            Occurrence.id == waiting.id,
+            Occurrence.state == PENDING,
+            Occurrence.uncertain_since.is_(None),
+        )
+        payload = waiting.payload if payload is None else payload
+        if due_at == waiting.due_at and payload == waiting.payload:
+            return False
+        if due_at != waiting.due_at:
+            taken = (
+                await session.execute(
+                    select(Occurrence.id, Occurrence.state, Occurrence.uncertain_since,
+                           Occurrence.message_id)
+                    .where(Occurrence.source == waiting.source, Occurrence.due_at == due_at)
+                )
+            ).first()  # fmt: skip
+            if taken is not None:
+                if taken.state != CANCELLED or taken.uncertain_since or taken.message_id:
+                    await session.execute(
+                        update(Occurrence)
+                        .where(untried)
+                        .values(state=CANCELLED, settled_at=now, detail="booked then already")
+                    )
+                    return False
+                await session.execute(delete(Occurrence).where(Occurrence.id == taken.id))
+        result = await session.execute(
+            update(Occurrence)
+            .where(untried)
+            .values(due_at=due_at, available_at=due_at, payload=payload)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]  # CursorResult for DML
 
     async def scheduled(self, due_at: datetime) -> None:
         """Call after committing a new delivery, so the alarm can wake earlier for it."""

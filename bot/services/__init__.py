@@ -98,12 +98,22 @@ def build_services(
     # database's, on PostgreSQL), so "in 30 minutes" means the same on every host.
     clock = CorrectedClock(clock, lambda: scheduler.offset)
     checkins = CheckinService(sessions, clock, keyring, scheduler, spool, reads=reads)
-    member_settings = MemberSettingsService(sessions, clock, reads=reads)
     medications = MedicationService(sessions, clock, keyring)
     sobriety = SobrietyService(sessions, clock, keyring, scheduler)
     questions = QuestionService(sessions, clock, keyring)
     taper = TaperService(sessions, clock, keyring, scheduler, reads=reads)
     measures = MeasureService(sessions, clock, keyring, scheduler)
+    reminders = ReminderService(sessions, clock, keyring, scheduler)
+    prompts = PromptService(sessions, clock, scheduler)
+    packet_offers = PacketOffers(sessions, clock, keyring, scheduler)
+    # Everything booked by the member's own zone moves with it when they set another.
+    member_settings = MemberSettingsService(
+        sessions, clock, reads=reads, scheduler=scheduler,
+        zone_followers=(
+            reminders.follow_zone, packet_offers.follow_zone, taper.follow_zone,
+            measures.follow_zone, prompts.follow_zone, sobriety.follow_zone,
+        ),
+    )  # fmt: skip
     return Services(
         clock=clock,
         keyring=keyring,
@@ -112,7 +122,7 @@ def build_services(
         audit=AuditService(sessions),
         scheduler=scheduler,
         member_settings=member_settings,
-        reminders=ReminderService(sessions, clock, keyring, scheduler),
+        reminders=reminders,
         meetings=MeetingService(sessions, clock, scheduler),
         privacy=PrivacyService(
             sessions,
@@ -127,12 +137,12 @@ def build_services(
         anonymous=AnonymousPostService(sessions, clock, keyring),
         medications=medications,
         sobriety=sobriety,
-        prompts=PromptService(sessions, clock, scheduler),
+        prompts=prompts,
         summaries=SummaryService(sessions, clock, keyring, scheduler),
         mentor_requests=MentorRequests(sessions, clock, scheduler),
         taper=taper,
         measures=measures,
         questions=questions,
         packets=PacketService(clock, checkins, medications, sobriety, questions, taper, measures),
-        packet_offers=PacketOffers(sessions, clock, keyring, scheduler),
+        packet_offers=packet_offers,
     )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.dm import dm_outcome
+from bot.errors import UserFacingError
 from bot.scheduling import Delivery, Due
 from bot.services.packet import (
     MAX_QUESTIONS,
@@ -43,6 +44,13 @@ NO_QUESTIONS = (
     "You have no questions for your provider yet. Add one with `/checkin questions add`; "
     "they go on your `/checkin report`."
 )
+
+
+PICK_QUESTION = (
+    "Pick the question from the list that opens as you type (its words or its number). "
+    "`/checkin questions list` shows your list."
+)
+ALREADY_GONE = "That question isn't on your list any more; it may have been removed already."
 
 
 def who_for(user: discord.abc.User, choice: NameChoice) -> str:
@@ -81,11 +89,33 @@ async def list_questions(interaction: discord.Interaction[Any]) -> None:
     )))  # fmt: skip
 
 
-async def remove_question(interaction: discord.Interaction[Any], number: int) -> None:
+def question_value(question: Question) -> str:
+    """What the remove option's choice sends: the question itself, never its place in the
+    list, so a removal sent twice (its answer lost) removes one question."""
+    return f"q:{question.id}"
+
+
+async def question_choices(
+    interaction: discord.Interaction[Any], current: str
+) -> list[discord.app_commands.Choice[str]]:
+    """The member's questions as they type, by their words or their number in the list."""
+    needle = current.strip().lower()
+    return [
+        discord.app_commands.Choice(name=f"{q.number}. {q.text}"[:100], value=question_value(q))
+        for q in await services_of(interaction).questions.list(interaction.user.id)
+        if needle in f"{q.number}. {q.text}".lower()
+    ][:25]
+
+
+async def remove_question(interaction: discord.Interaction[Any], chosen: str) -> None:
+    """Remove the question picked from the list (`question_value`)."""
+    match = re.fullmatch(r"q:(\d{1,12})", chosen.strip())
+    if match is None:
+        raise UserFacingError(PICK_QUESTION)
     questions = services_of(interaction).questions
-    removed = await questions.remove(interaction.user.id, number)
+    removed = await questions.remove(interaction.user.id, int(match[1]))
     left = await questions.list(interaction.user.id)
-    text = f"Removed: “{safe(removed.text)}”."
+    text = ALREADY_GONE if removed is None else f"Removed: “{safe(removed.text)}”."
     await respond(interaction, text + ("\n\n" + questions_text(left) if left else ""))
 
 

@@ -28,7 +28,14 @@ from bot.services.crisis import assess
 from bot.services.packet import draw_packet
 from bot.tree import anywhere, group_of, member_zone, respond
 from bot.ui.crisis import card_if_crisis, show_card
-from bot.ui.packet import add_question, list_questions, packet_file, remove_question, who_for
+from bot.ui.packet import (
+    add_question,
+    list_questions,
+    packet_file,
+    question_choices,
+    remove_question,
+    who_for,
+)
 from cogs.checkins.form import FORM_ITEMS, FormDefaults, open_form
 from cogs.checkins.senders import register_senders
 from cogs.checkins.submit import submit_checkin
@@ -236,13 +243,19 @@ class CheckinCog(commands.GroupCog, group_name="checkin"):
         await list_questions(interaction)
 
     @questions.command(name="remove")
-    @app_commands.describe(number="The question's number in /checkin questions list")
+    @app_commands.describe(question="The question to remove: type its words or number, pick it")
     async def questions_remove(
-        self, interaction: discord.Interaction[MusterBot], number: app_commands.Range[int, 1, 99]
+        self, interaction: discord.Interaction[MusterBot], question: app_commands.Range[str, 1, 100]
     ) -> None:
         """Remove one of your questions for your provider."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await remove_question(interaction, number)
+        await remove_question(interaction, question)
+
+    @questions_remove.autocomplete("question")
+    async def question_autocomplete(
+        self, interaction: discord.Interaction[MusterBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await question_choices(interaction, current)
 
     @app_commands.command(name="prompt")
     @app_commands.describe(at="A time of day in your time zone, like 8pm; or off")

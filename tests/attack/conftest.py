@@ -14,31 +14,11 @@ from tests.test_attacker import ids_on_the_test_clock
 
 __all__ = ["ids_on_the_test_clock"]
 
-KNOWN_BREAKS: dict[str, str] = {
-    "test_a_step_dm_comes_at_nine_on_its_date_in_the_zone_the_member_moved_to": (
-        "issue #14: /settings timezone leaves a booked step reminder on the old zone's 09:00"
-    ),
-    "test_a_step_edited_after_discord_took_its_dm_is_not_dmed_again": (
-        "issue #14: an edit cancels an uncertain step DM and books a new one now: DMed twice"
-    ),
-    "test_a_step_edited_while_its_dm_is_in_flight_is_dmed_once": (
-        "issue #14: an edit while the step DM is in flight books a second one now: DMed twice"
-    ),
-    "test_a_question_removal_retried_after_its_answer_was_lost_removes_one_question": (
-        "issue #14: questions are removed by position, so a retried removal removes the next one"
-    ),
-}
+KNOWN_BREAKS: dict[str, str] = {}
 
 
 # Seen on PostgreSQL only, and not on every run (a race), so not strict.
-KNOWN_BREAKS_ON_POSTGRES: dict[str, str] = {
-    "test_two_questions_added_at_once_keep_the_list_to_its_limit": (
-        "issue #14: the 10-question limit is read and written without a lock: 11 questions"
-    ),
-    "test_two_steps_added_at_once_keep_the_plan_to_its_limit": (
-        "issue #14: the 60-step limit is read and written without a lock: 61 steps"
-    ),
-}
+KNOWN_BREAKS_ON_POSTGRES: dict[str, str] = {}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -754,7 +754,7 @@ async def test_a_step_added_on_its_own_day_after_nine_still_gets_its_dm_that_day
 
 
 async def test_a_step_dm_comes_on_the_step_date_after_the_member_changes_time_zone(
-    running: Runtime, world: World, clock: FakeClock
+    running: Runtime, world: World, clock: FakeClock, ids_on_the_test_clock: None
 ) -> None:
     sandbox, sam = world.sandbox, world.member
     await configure(running, world)

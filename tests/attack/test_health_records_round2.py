@@ -148,14 +148,20 @@ async def test_a_question_removal_retried_after_its_answer_was_lost_removes_one_
     await configure(running, world)
     for question in ("Q-alpha: are the zaps normal?", "Q-beta: how long?", "Q-gamma: sleep?"):
         await sandbox.slash(sam, world.general, "checkin questions add", question=question)
+    # Sam picks the first question on his list as he types (the option's autocomplete).
+    [alpha, *_] = await sandbox.autocomplete(
+        sam, world.general, "checkin questions remove", focused="question", value=""
+    )
+    assert "Q-alpha" in alpha["name"], alpha
     dropped = sandbox.drop_next("POST", ANSWER)  # the answer is made; Sam never sees it
-    first = await sandbox.slash(sam, world.general, "checkin questions remove", number=1,
-                                wait=False)  # fmt: skip
+    first = await sandbox.slash(sam, world.general, "checkin questions remove",
+                                question=alpha["value"], wait=False)  # fmt: skip
     await sandbox.wait_for(lambda: first.acknowledged, what="the removal's defer")
     await handlers_finished()
     assert dropped.used, "the answer was never sent"
     # Muster stays "thinking" on Sam's screen; he sends the same command again.
-    again = await sandbox.slash(sam, world.general, "checkin questions remove", number=1)
+    again = await sandbox.slash(sam, world.general, "checkin questions remove",
+                                question=alpha["value"])  # fmt: skip
     assert again.ephemeral, again.text
     left = await sandbox.slash(sam, world.general, "checkin questions list")
     kept = [q for q in ("Q-alpha", "Q-beta", "Q-gamma") if q in left.text]

@@ -4,9 +4,11 @@ choosing, in their own zone (R12 policy: the wall clock decides)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import SessionFactory
@@ -15,6 +17,7 @@ from bot.scheduling import LATE, Delivery, Due, Scheduler
 from bot.services.checkins.kinds import PROMPT
 from bot.services.checkins.rules import next_local
 from bot.services.dates import parse_clock_time
+from bot.services.recurrence import to_utc
 
 PROMPT_LATE_LIMIT = timedelta(hours=3)
 
@@ -58,6 +61,25 @@ class PromptService:
             )
         await self._scheduler.scheduled(due)
         return Prompt(user_id, guild_id, local_time, zone, due)
+
+    async def follow_zone(self, session: AsyncSession, user_id: int, zone: str) -> list[datetime]:
+        """The member set their zone (a ZoneFollower): their daily prompt keeps its time of
+        day in it from now on; the one still untried moves to that time on the same day there
+        (the next one, if that has passed)."""
+        row = await session.scalar(select(CheckinPrompt).where(CheckinPrompt.user_id == user_id))
+        if row is None:
+            return []
+        was, row.timezone = row.timezone, zone
+        now = self._clock.now()
+        moved = []
+        for waiting in await Scheduler.untried(session, PROMPT.source(row.id)):
+            day = waiting.due_at.astimezone(ZoneInfo(was)).date()
+            due = to_utc(datetime.combine(day, time.fromisoformat(row.local_time)), ZoneInfo(zone))
+            if due <= now:
+                due = next_local(row.local_time, zone, now)
+            if await Scheduler.move(session, waiting, due, now):
+                moved.append(due)
+        return moved
 
     async def stop(self, user_id: int) -> bool:
         async with self._sessions.begin() as session:

@@ -178,6 +178,27 @@ class SobrietyService:
             return None
         return _status(self._keyring, streaks, today)
 
+    async def follow_zone(self, session: AsyncSession, user_id: int, zone: str) -> list[datetime]:
+        """The member set their zone (a ZoneFollower): a named milestone still untried moves
+        to MILESTONE_AT on its day there, and the ones after it follow that zone. One whose
+        moment there has passed already comes as it was booked, never lost. (An anonymous
+        one keeps its server's zone.)"""
+        now = self._clock.now()
+        moved = []
+        for streak in await self._streaks(session, user_id):
+            if streak.share != "named":
+                continue
+            for waiting in await Scheduler.untried(session, MILESTONE.source(streak.id)):
+                days = waiting.payload.get("days")
+                if days is None:
+                    continue
+                due = self._when(streak, int(days), zone)
+                due = due if due > now else waiting.due_at
+                payload = {**waiting.payload, "zone": zone}
+                if await Scheduler.move(session, waiting, due, now, payload):
+                    moved.append(due)
+        return moved
+
     async def prepare(self, due: Due, now: datetime) -> Milestone | Delivery:
         """The milestone to post, if the attempt is still going; the next one is booked."""
         booked_for = MILESTONE.parse(due.source)

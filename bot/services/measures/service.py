@@ -183,6 +183,23 @@ class MeasureService:
         await self._scheduler.scheduled(due)
         return OptIn(code, due)
 
+    async def follow_zone(self, session: AsyncSession, user_id: int, zone: str) -> list[datetime]:
+        """The member set their zone (a ZoneFollower): each opt-in keeps it from now on, and
+        its prompt still untried moves to PROMPT_AT on the same day there (the next PROMPT_AT
+        if that has passed)."""
+        now = self._clock.now()
+        moved = []
+        for row in await owned_rows(session, self._owners, MeasureOptIn, user_id):
+            was = zone_of(self._keyring, row)
+            row.zone = self._seal_zone(zone)
+            for waiting in await Scheduler.untried(session, MEASURE.source(row.id)):
+                due = local_prompt(waiting.due_at.astimezone(ZoneInfo(was)).date(), zone)
+                if due <= now:
+                    due = first_prompt(now, zone)
+                if await Scheduler.move(session, waiting, due, now):
+                    moved.append(due)
+        return moved
+
     async def opt_out(self, user_id: int, code: str) -> bool:
         async with self._sessions.begin() as session:
             rows = await self._optins(session, user_id)

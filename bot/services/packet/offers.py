@@ -106,6 +106,26 @@ class PacketOffers:
             await self._scheduler.scheduled(min(at for _, at in times))
         return [at for _, at in times]
 
+    async def follow_zone(self, session: AsyncSession, user_id: int, zone: str) -> list[datetime]:
+        """The member set their zone (a ZoneFollower): each packet still untried for their
+        appointments moves to the morning it stands for in the new zone; one whose new
+        morning has passed already comes as it was booked, never lost."""
+        now = self._clock.now()
+        moved = []
+        for row in await session.scalars(
+            select(Reminder).where(
+                Reminder.user_id == user_id,
+                Reminder.status == "active",
+                Reminder.kind.in_(APPOINTMENT_KINDS),
+            )
+        ):
+            mornings = dict(packet_times(row.event_at, zone, now))
+            for waiting in await Scheduler.untried(session, PACKET.source(row.id)):
+                at = mornings.get(str(waiting.payload.get("when")))
+                if at is not None and await Scheduler.move(session, waiting, at, now):
+                    moved.append(at)
+        return moved
+
     async def decline(self, user_id: int, reminder_id: int) -> None:
         """No packet for this appointment: nothing is booked (one booked before is cancelled)."""
         async with self._sessions.begin() as session:

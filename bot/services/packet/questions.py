@@ -18,7 +18,7 @@ from bot.db.models import ProviderQuestion
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.services.crypto import UNREADABLE, decrypt_or_none, seal
-from bot.services.ownership import Owners, owned_rows, request_digest
+from bot.services.ownership import Owners, one_at_a_time, owned_rows, request_digest
 from bot.services.text import clean_text
 
 TABLE = "provider_questions"
@@ -65,6 +65,8 @@ class QuestionService:
         digest = request_digest(self._keyring, request_key)
         try:
             async with self._sessions.begin() as session:
+                # Two additions at once wait for each other: each counts the other's question.
+                await one_at_a_time(session, self._keyring, TABLE, user_id)
                 if await session.scalar(
                     select(ProviderQuestion.id).where(ProviderQuestion.request_digest == digest)
                 ):
@@ -95,19 +97,19 @@ class QuestionService:
         async with self._sessions() as session:
             return self._views(await self._rows(session, user_id))
 
-    async def remove(self, user_id: int, number: int) -> Question:
-        """Remove the question shown as `number` in the member's list."""
+    async def remove(self, user_id: int, question_id: int) -> Question | None:
+        """Remove the member's question `question_id` (its `Question.id`, never its place in
+        the list: a removal sent again removes nothing more). None if it is not in their list
+        (removed already, or never theirs)."""
         async with self._sessions.begin() as session:
             rows = await self._rows(session, user_id)
-            if not 1 <= number <= len(rows):
-                raise UserFacingError(
-                    "There's no question with that number. `/checkin questions list` shows "
-                    "your list."
-                )
-            row = rows[number - 1]
-            removed = self._views(rows)[number - 1]
-            await session.execute(delete(ProviderQuestion).where(ProviderQuestion.id == row.id))
-        return removed
+            found = [view for view in self._views(rows) if view.id == question_id]
+            if not found:
+                return None
+            await session.execute(
+                delete(ProviderQuestion).where(ProviderQuestion.id == question_id)
+            )
+        return found[0]
 
     async def _rows(self, session: AsyncSession, user_id: int) -> builtins.list[ProviderQuestion]:
         return await owned_rows(session, self._owners, ProviderQuestion, user_id)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -112,6 +112,17 @@ class ReminderService:
         await self._scheduler.scheduled(event_at - timedelta(minutes=max(leads)))
         async with self._sessions() as session:
             return await self._info(session, await self._own(session, user_id, reminder_id))
+
+    async def follow_zone(self, session: AsyncSession, user_id: int, zone: str) -> list[datetime]:
+        """The member set their zone (a ZoneFollower): their active reminders are shown and
+        snoozed to "tomorrow" in it from now on. Their deliveries stay: each is a time before
+        its event, which does not move."""
+        await session.execute(
+            update(Reminder)
+            .where(Reminder.user_id == user_id, Reminder.status == "active")
+            .values(timezone=zone)
+        )
+        return []
 
     async def get(self, user_id: int, reminder_id: int) -> ReminderInfo | None:
         async with self._sessions() as session:

@@ -4,8 +4,9 @@ DM, so kept in a write-through cache."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,7 @@ from bot.db.cache import WriteThroughCache
 from bot.db.engine import SessionFactory, insert_for
 from bot.db.group_commit import BatchWriter
 from bot.db.models import MemberSettings
+from bot.scheduling import Scheduler
 from bot.services.reminders.rules import NOTICE_REFRESH
 
 
@@ -26,13 +28,27 @@ class _Remembered:
     dm_channel_id: int | None
 
 
+# What a feature does when a member sets their zone, inside that one unit of work: given the
+# session, their user id and the new zone, it moves what it booked by the member's old zone
+# (a taper step's 09:00, a questionnaire's 10:00...); the moments it booked come back.
+ZoneFollower = Callable[[AsyncSession, int, str], Awaitable[Sequence[datetime]]]
+
+
 class MemberSettingsService:
     def __init__(
-        self, sessions: SessionFactory, clock: Clock, *, reads: SessionFactory | None = None
+        self,
+        sessions: SessionFactory,
+        clock: Clock,
+        *,
+        reads: SessionFactory | None = None,
+        scheduler: Scheduler | None = None,
+        zone_followers: Sequence[ZoneFollower] = (),
     ) -> None:
         self._sessions = sessions
         self._reads = reads or sessions
         self._clock = clock
+        self._scheduler = scheduler
+        self._zone_followers = tuple(zone_followers)
         self._remembered: WriteThroughCache[int, _Remembered] = WriteThroughCache()
         # DM channel ids arrive in bursts (a reminder wave to new members): one commit each
         # batch instead of one per DM.
@@ -64,11 +80,18 @@ class MemberSettingsService:
         await self._dm_channels.close()
 
     async def set_timezone(self, user_id: int, zone: str) -> None:
+        """The member's zone, and with it everything booked by their old one: it moves, in
+        the same unit of work, to the same wall-clock time in the new zone."""
+        moments: list[datetime] = []
         async with self._sessions.begin() as session:
             row = await self._row(session, user_id)
             row.timezone = zone
             remembered = _Remembered(row.timezone, row.dm_channel_id)
+            for follow in self._zone_followers:
+                moments.extend(await follow(session, user_id, zone))
         self._remembered.put(user_id, remembered)
+        if moments and self._scheduler is not None:
+            await self._scheduler.scheduled(min(moments))
 
     async def _settings(self, user_id: int) -> _Remembered:
         cached = self._remembered.get(user_id)

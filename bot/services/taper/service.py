@@ -23,7 +23,7 @@ from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import LATE, PENDING, SENT, Delivery, Due, RowKind, Scheduler
 from bot.services.crypto import UnreadableError, decrypt_or_none, encrypt, seal, unseal
-from bot.services.ownership import Owners, keyed_digest, owned_rows
+from bot.services.ownership import Owners, keyed_digest, one_at_a_time, owned_rows
 from bot.services.reminders import LATE_LIMIT, LATE_NOTE_AFTER
 from bot.services.taper.rules import (
     DOSE_MAX,
@@ -215,6 +215,8 @@ class TaperService:
         ]
         try:
             async with self._sessions.begin() as session:
+                # Two additions at once wait for each other: each counts the other's steps.
+                await one_at_a_time(session, self._keyring, STEPS, user_id)
                 existing = list(
                     await session.scalars(
                         select(TaperStep).where(TaperStep.request_digest.in_(digests))
@@ -276,7 +278,9 @@ class TaperService:
         note: str | None,
         zone: str,
     ) -> PlanStep:
-        """Change a step's date, dose or note (what is left out stays); its reminder moves."""
+        """Change a step's date, dose or note (what is left out stays). A new date moves its
+        reminder; a new dose or note leaves the reminder as booked (it reads the step when it
+        is sent), so a reminder in flight or maybe sent already is never booked again."""
         now = self._clock.now()
         async with self._sessions.begin() as session:
             row = await self._own(session, user_id, step_id)
@@ -286,15 +290,18 @@ class TaperService:
                     "This step's dose could not be read with the keys I have now; "
                     "write it again in `dose`."
                 )
-            on = read_day(self._keyring, row) if when is None else parse_day(when, zone, now)
+            was_on = read_day(self._keyring, row)
+            on = was_on if when is None else parse_day(when, zone, now)
             step = check_step(
                 on, dose if dose is not None else details["dose"],
                 note if note is not None else details["note"], self._today(zone),
             )  # fmt: skip
             row.day = seal_day(self._keyring, row.request_digest, step.on)
             row.details_encrypted = self._seal_details(row.request_digest, step)
-            await Scheduler.cancel(session, TAPER_STEP.source(row.id), now)
-            booked = await self._book(session, row, user_id, zone)
+            booked = None
+            if step.on != was_on:
+                await Scheduler.cancel(session, TAPER_STEP.source(row.id), now)
+                booked = await self._book(session, row, user_id, zone)
             [view] = await self._views(session, [row])
         await self._wake([booked])
         return view
@@ -313,6 +320,20 @@ class TaperService:
             rows = await self._rows(session, user_id)
             await self._remove(session, rows)
         return len(rows)
+
+    async def follow_zone(self, session: AsyncSession, user_id: int, zone: str) -> list[datetime]:
+        """The member set their zone (a ZoneFollower): each step reminder still untried
+        moves to REMINDER_AT on its date there (now, if that was earlier today there). One
+        whose date is gone by there already comes as it was booked, never lost."""
+        now = self._clock.now()
+        moved = []
+        for row in await self._rows(session, user_id):
+            for waiting in await Scheduler.untried(session, TAPER_STEP.source(row.id)):
+                due = await self._moment(session, row, zone) or waiting.due_at
+                payload = self._payload(row, user_id, zone)  # its late note reads the zone
+                if await Scheduler.move(session, waiting, due, now, payload):
+                    moved.append(due)
+        return moved
 
     # ----- the symptom check -----
 
@@ -467,6 +488,17 @@ class TaperService:
         """The step's reminder, at REMINDER_AT in the member's zone. Never at their daily
         prompt time: checkin_prompts keeps that beside their user id, so a reminder due then
         would name who has a plan."""
+        due = await self._moment(session, row, zone)
+        if due is None:
+            return None
+        await Scheduler.add(
+            session, source=TAPER_STEP.source(row.id), kind=TAPER_STEP.name, due_at=due,
+            payload=self._payload(row, user_id, zone),
+        )  # fmt: skip
+        return due
+
+    async def _moment(self, session: AsyncSession, row: TaperStep, zone: str) -> datetime | None:
+        """When the step's reminder is due in `zone`; None if there is none to send."""
         now = self._clock.now()
         on = read_day(self._keyring, row)
         due = reminder_moment(on, REMINDER_AT, zone)
@@ -481,16 +513,15 @@ class TaperService:
             if sent is not None:
                 return None  # today's reminder went out already (the step was edited)
             due = now  # entered on its own day after its reminder time: it comes now
+        return due
+
+    def _payload(self, row: TaperStep, user_id: int, zone: str) -> dict[str, Any]:
         user = encrypt(self._keyring, str(user_id), context=user_context(row.id)).hex()
         # The zone is sealed too: member_settings ties a zone in the clear to a user id.
         sealed_zone = seal(
             self._keyring, zone, context=zone_context(row.id), sizes=ZONE_SIZES
         ).hex()
-        await Scheduler.add(
-            session, source=TAPER_STEP.source(row.id), kind=TAPER_STEP.name, due_at=due,
-            payload={"user": user, "zone": sealed_zone},
-        )  # fmt: skip
-        return due
+        return {"user": user, "zone": sealed_zone}
 
     async def _wake(self, booked: Sequence[datetime | None]) -> None:
         moments = [moment for moment in booked if moment is not None]
