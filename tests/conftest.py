@@ -73,7 +73,8 @@ async def deliveries_settled(running: Runtime, clock: FakeClock) -> None:
             )
         return not busy
 
-    await eventually(quiet, what="the deliveries due now")
+    # A first chart or PDF starts the drawing process, seconds on a loaded machine.
+    await eventually(quiet, timeout=20, what="the deliveries due now")
 
 
 # discord.py names the tasks that run a command, a button or a form ("CommandTree-invoker",
