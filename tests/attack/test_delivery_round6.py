@@ -12,6 +12,7 @@ group or a moderator sees, and what is stored.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -23,6 +24,7 @@ from bot.config import Settings
 from bot.db.models import AnonymousPost
 from bot.keys import Keyring
 from bot.runtime import Runtime
+from bot.sandbox import Sandbox
 from bot.sandbox.state import READ_MESSAGE_HISTORY, Channel, Message
 from bot.services.meetings import MEETING
 from tests.attack.test_delivery_round2 import book_meeting
@@ -31,8 +33,10 @@ from tests.attack.test_delivery_round5 import (  # noqa: F401  (autouse fixture 
     _on_the_test_clock,
     _tick,
     quick_reidentify,
+    sharded_settings,
+    world_on_shard,
 )
-from tests.conftest import World, eventually, start_bot
+from tests.conftest import World, eventually, only_postgres, start_bot
 from tests.test_checkins_e2e import checkin_options, configure
 from tests.test_delivery_faults import (  # noqa: F401  (autouse fixture re-exported)
     DM_POST,
@@ -261,4 +265,46 @@ async def test_a_moderator_can_remove_an_unconfirmed_anonymous_post_from_its_opt
     assert any("remove" in c for c in offered), (
         f"Dana pressed Options on the post in #{channel.name} and was told {answer.text!r} "
         f"(buttons {offered})"
+    )
+
+
+# ----- 4. A post retried by the process that does not serve its server, without history -----
+
+
+@only_postgres
+async def test_a_meeting_reminder_retried_from_another_shards_process_is_not_posted_twice(
+    sandbox: Sandbox,
+    make_settings: Callable[..., Settings],
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Round 5's two processes on one PostgreSQL database (shards 0 and 1 of 2; the server
+    on shard 1), with #meetings lacking Read Message History. Shard 1's process goes down and
+    shard 0's goes on delivering from the shared queue. The hour-before reminder is carried
+    out and its answer lost; Discord cuts sends for three minutes. No session saw the post;
+    the process has no cached bot member in a server it does not serve, so the no-history
+    check is skipped and the history is read, which Discord answers with no messages (not an
+    error) without Read Message History: taken to mean it never went out, it is posted again."""
+    world = await world_on_shard(sandbox, 1)
+    _on_the_test_clock(monkeypatch, clock, sandbox)
+    keyring = Keyring.generate()
+    async with start_bot(
+        sharded_settings(make_settings, world, (0,)), clock, keyring=keyring
+    ) as up:
+        async with start_bot(sharded_settings(make_settings, world, (1,)), clock, keyring=keyring):
+            source, channel = await book_meeting(up, world, clock, ahead=timedelta(minutes=65))
+            await sandbox.deny_bot(channel, READ_MESSAGE_HISTORY)
+        dropped = sandbox.drop_next("POST", DM_POST)
+        await clock.advance(timedelta(minutes=5))
+        await eventually(lambda: _set(dropped.arrived.is_set()), timeout=10, what="the post")
+        sandbox.fail_next("POST", DM_POST, 0, times=None)
+        for _ in range(12):
+            await _tick(clock, timedelta(seconds=15))
+        sandbox.recover()
+        await _until_settled(up, clock, source)
+        row = await row_of(up, source)
+    posted = sandbox.channel_messages(channel)
+    assert len(posted) == 1, (
+        f"#{channel.name} shows the reminder {len(posted)} times; POSTs by nonce "
+        f"{dict(sandbox.posts_by_nonce)}; delivery {row.state}/{row.cause}"
     )
