@@ -176,12 +176,15 @@ class CheckinService:
         note = optional_text(draft.note, field="Your note", max_length=NOTE_MAX, multiline=True)
         now = self._clock.now()
         started = asyncio.get_running_loop().time()
-        try:
-            async with asyncio.timeout(self.decide_budget):
-                decided = await self._where_it_goes(draft, config, now)
-        except (TimeoutError, DBAPIError, OSError):
-            # Without the database the checks can't run: keep it private, never drop it.
-            decided = Decision(draft.share or "private", "private", UNCHECKED)
+        if draft.share == "private":  # nothing to check, and no timer to set for it
+            decided = Decision("private", "private")
+        else:
+            try:
+                async with asyncio.timeout(self.decide_budget):
+                    decided = await self._where_it_goes(draft, config, now)
+            except (TimeoutError, DBAPIError, OSError):
+                # Without the database the checks can't run: keep it private, never drop it.
+                decided = Decision(draft.share or "private", "private", UNCHECKED)
         # Never broadcast a crisis (R25): kept private until the member has seen the crisis
         # card and chosen what to share.
         held_for: Share | None = None
