@@ -373,6 +373,8 @@ class CheckinService:
                                 post.pseudonym, post_after=post.post_after,
                                 waits_because="mentor" if held_back else None)  # fmt: skip
             entry = _entry(shared, ZoneInfo("UTC"))
+        # Shared now: the start window's shares of its server are read again when next asked.
+        self._sharing.shared_again(row.guild_id)
         if chosen.post_after is not None:
             await self._scheduler.scheduled(chosen.post_after)
         return dataclasses.replace(

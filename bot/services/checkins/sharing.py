@@ -92,6 +92,11 @@ class SharingChecks:
         } if len(self._shared_at) > 10_000 else self._shared_at  # fmt: skip
         self._shared_at[(guild_id, user_id)] = (now, share)
 
+    def shared_again(self, guild_id: int) -> None:
+        """A stored check-in of the server was shared after the fact (a held one, by its
+        member's choice): the start window's shares are read again when next asked."""
+        self._shared_before.pop(guild_id, None)
+
     def forget(self, user_id: int) -> None:
         """The member's data was deleted: nothing about them stays in memory either."""
         self._shared_at = {key: last for key, last in self._shared_at.items() if key[1] != user_id}
