@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
 from bot.clock import FakeClock
@@ -504,4 +504,80 @@ async def test_shares_are_spaced_by_twice_the_delay_and_a_restart_remembers(
     await clock.advance(timedelta(minutes=40))  # an hour and five after it: far enough
     far = await restarted.submit(draft(5, share="named"), slow)
     assert far.share == "named"
+    await restarted.close()
+
+
+def counting_reads(sessions: SessionFactory) -> tuple[Any, list[int]]:
+    """A read-session factory that counts the sessions it opens."""
+    opened = [0]
+
+    def reads() -> Any:
+        opened[0] += 1
+        return sessions()
+
+    return reads, opened
+
+
+async def test_the_sharing_checks_of_many_members_at_once_share_one_read(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """Blocks, spacing, mentor requests and pseudonyms of check-ins waiting together are
+    read in one session, not one each (on SQLite's one read connection a session each
+    queues them one behind another); each member still gets a name of their own."""
+    reads, opened = counting_reads(sessions)
+    keyring = Keyring.generate()
+    checkins = CheckinService(sessions, clock, keyring, Scheduler(sessions, clock), reads=reads)
+    members = range(1, 101)
+    results = await asyncio.gather(
+        *(checkins.submit(draft(m, user_id=m, share="anonymous"), CONFIG) for m in members)
+    )
+    assert {result.share for result in results} == {"anonymous"}
+    assert len({result.pseudonym for result in results}) == len(members)
+    assert opened[0] <= 5, opened  # one per batch; 100 before
+    await checkins.close()
+
+
+async def test_two_shares_of_one_member_in_one_batch_are_spaced(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """Two shared check-ins of a member submitted together: the first is shared, the second
+    kept private as any share within the cooldown is."""
+    checkins = service(sessions, clock, Keyring.generate())
+    first, second = await asyncio.gather(
+        checkins.submit(draft(1, share="anonymous"), CONFIG),
+        checkins.submit(draft(2, share="named"), CONFIG),
+    )
+    assert (first.share, second.share) == ("anonymous", "private")
+    assert second.kept_private_because is not None
+    assert "spaced out" in second.kept_private_because
+    await checkins.close()
+
+
+async def test_after_a_restart_a_servers_checkins_are_opened_once(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """In the window after a start, the last shares are read back from the sealed
+    check-ins once per server, not once per check-in."""
+    keyring = Keyring.generate()
+    before = service(sessions, clock, keyring)
+    for member in range(1, 21):
+        await before.submit(draft(member, user_id=member, share="named"), CONFIG)
+    await before.close()
+    await clock.advance(timedelta(minutes=5))  # within the 10-minute cooldown
+    restarted = service(sessions, clock, keyring)
+    scans: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("SELECT") and "FROM checkins" in statement:
+            scans.append(statement)
+
+    engine = sessions.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    for member in range(1, 21):  # one after another: a batch each
+        again = await restarted.submit(draft(100 + member, user_id=member, share="named"), CONFIG)
+        assert again.share == "private", member  # remembered from the sealed check-ins
+    event.remove(engine, "before_cursor_execute", seen)
+    assert len(scans) == 1, scans  # 20 before: the server's check-ins for each
+    await clock.advance(timedelta(minutes=6))
+    assert (await restarted.submit(draft(200, user_id=1, share="named"), CONFIG)).share == "named"
     await restarted.close()

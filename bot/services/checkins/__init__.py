@@ -12,7 +12,8 @@ Public API:
 - The rules, with no database (rules.py): the answers, `parse_sleep`, `release_at`,
   `summarize`, the milestones, `share_choice`, `worrying` and `signals_of` (the mentor offer).
 - What is sealed how (sealed.py), for /mydata, retention and key rotation; the held spool
-  (spool.py); weekly pseudonyms and "a week" (pseudonyms.py).
+  (spool.py) and the batched writer (writes.py); the sharing checks of the check-ins
+  waiting, in one read (sharing.py); weekly pseudonyms and "a week" (pseudonyms.py).
 """
 
 from bot.services.checkins.anonymous import (

@@ -13,17 +13,20 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.cache import WriteThroughCache
 from bot.db.engine import SessionFactory
+from bot.db.group_commit import BatchReader
 from bot.db.models import AnonymousPost, Checkin, CheckinProfile
 from bot.errors import UserFacingError
 from bot.keys import Keyring
@@ -39,10 +42,8 @@ from bot.services.checkins.pseudonyms import storage_week, week_label
 from bot.services.checkins.rules import (
     CRAVINGS,
     HOLD_FOR,
-    MAX_SPACING,
     MOODS,
     NOTE_MAX,
-    SHARE_COOLDOWN,
     SOBER,
     Entry,
     HeldChoice,
@@ -52,7 +53,6 @@ from bot.services.checkins.rules import (
     release_at,
     share_choice,
     signals_of,
-    spacing,
 )
 from bot.services.checkins.sealed import (
     Content,
@@ -61,6 +61,7 @@ from bot.services.checkins.sealed import (
     open_choice,
     seal_choice,
 )
+from bot.services.checkins.sharing import Ask, Decision, SharingChecks
 from bot.services.checkins.sobriety import current_streak
 from bot.services.checkins.spool import Spool
 from bot.services.checkins.writes import CheckinWriter, Row
@@ -89,18 +90,6 @@ class CheckinDraft:
     sober: str
     note: str | None
     share: Share | None
-
-
-@dataclass(frozen=True)
-class _Decision:
-    requested: Share
-    share: Share
-    reason: str | None = None
-    block_until: datetime | None = None
-    pseudonym: str | None = None
-    held_back: bool = False  # its author asked for a mentor a little while ago
-    # Its author shared a little while ago: the post's delay counts from then.
-    wait_from: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -171,11 +160,11 @@ class CheckinService:
         self.writer = self._writes.batches
         self.save_wait = SAVE_WAIT
         self.decide_budget = DECIDE_BUDGET
-        # When each member last shared in each server, and how, in this process's memory; in
-        # the first moments after a start, read back from the sealed check-ins instead (see
-        # `_last_share`). A guild is served by one process.
-        self._shared_at: dict[tuple[int, int], tuple[datetime, Share]] = {}
-        self._started_at = clock.now()
+        # The sharing checks of every check-in waiting, in one read; and the memory of when
+        # each member last shared in each server (sharing.py).
+        self._sharing = SharingChecks(lambda: self._reads(), keyring, self._owners, clock.now())
+        # The last-choice reads of every check-in waiting, in one read.
+        self._choice_reads: BatchReader[tuple[int, int], Share] = BatchReader(self._read_choices)
 
     async def submit(self, draft: CheckinDraft, config: GuildConfig | None) -> CheckinResult:
         """Save a check-in (and queue its anonymous post); never loses it (see BatchWriter)."""
@@ -187,12 +176,15 @@ class CheckinService:
         note = optional_text(draft.note, field="Your note", max_length=NOTE_MAX, multiline=True)
         now = self._clock.now()
         started = asyncio.get_running_loop().time()
-        try:
-            async with asyncio.timeout(self.decide_budget):
-                decided = await self._where_it_goes(draft, config, now)
-        except (TimeoutError, DBAPIError, OSError):
-            # Without the database the checks can't run: keep it private, never drop it.
-            decided = _Decision(draft.share or "private", "private", UNCHECKED)
+        if draft.share == "private":  # nothing to check, and no timer to set for it
+            decided = Decision("private", "private")
+        else:
+            try:
+                async with asyncio.timeout(self.decide_budget):
+                    decided = await self._where_it_goes(draft, config, now)
+            except (TimeoutError, DBAPIError, OSError):
+                # Without the database the checks can't run: keep it private, never drop it.
+                decided = Decision(draft.share or "private", "private", UNCHECKED)
         # Never broadcast a crisis (R25): kept private until the member has seen the crisis
         # card and chosen what to share.
         held_for: Share | None = None
@@ -242,7 +234,7 @@ class CheckinService:
                 choice=seal_choice(self._keyring, draft.guild_id, draft.share),
             )
         if decided.share != "private" and draft.guild_id is not None:
-            self._note_shared(draft.guild_id, draft.user_id, now, decided.share)
+            self._sharing.note_shared(draft.guild_id, draft.user_id, now, decided.share)
         future = self._writes.queue(Row(row, post, profile, draft.request_key))
         # asyncio.wait leaves the future running on timeout: the writer keeps the check-in.
         # SAVE_WAIT counts from the submission: time the checks took (a database that does not
@@ -381,6 +373,8 @@ class CheckinService:
                                 post.pseudonym, post_after=post.post_after,
                                 waits_because="mentor" if held_back else None)  # fmt: skip
             entry = _entry(shared, ZoneInfo("UTC"))
+        # Shared now: the start window's shares of its server are read again when next asked.
+        self._sharing.shared_again(row.guild_id)
         if chosen.post_after is not None:
             await self._scheduler.scheduled(chosen.post_after)
         return dataclasses.replace(
@@ -389,56 +383,33 @@ class CheckinService:
 
     def forget(self, user_id: int) -> None:
         """The member's data was deleted: nothing about them stays in memory either."""
-        self._shared_at = {key: last for key, last in self._shared_at.items() if key[1] != user_id}
+        self._sharing.forget(user_id)
         self.choices.forget_where(lambda key: key[1] == user_id)
 
     async def last_choice(self, guild_id: int, user_id: int) -> Share:
-        """The member's last sharing choice in this server: remembered, or read once."""
+        """The member's last sharing choice in this server: remembered, or read once (with
+        every other check-in's waiting, in one read)."""
         cached = self.choices.get((guild_id, user_id))
         if cached is not None:
             return cached
         generation = self.choices.generation
-        async with self._reads() as session:
-            profile = await session.get(
-                CheckinProfile, self._owners.tag("share", guild_id, f"u:{user_id}")
-            )
-        found = "private" if profile is None else share_choice(open_choice(self._keyring, profile))
+        found = await self._choice_reads.submit((guild_id, user_id))
         return self.choices.fill((guild_id, user_id), found, generation)
 
-    def _note_shared(self, guild_id: int, user_id: int, now: datetime, share: Share) -> None:
-        self._shared_at = {
-            key: last for key, last in self._shared_at.items() if now - last[0] < MAX_SPACING
-        } if len(self._shared_at) > 10_000 else self._shared_at  # fmt: skip
-        self._shared_at[(guild_id, user_id)] = (now, share)
-
-    async def _last_share(
-        self, session: AsyncSession, guild_id: int, user_id: int, now: datetime, within: timedelta
-    ) -> tuple[datetime, Share] | None:
-        """When and how the member last shared in this server. Memory has every share since
-        this process started; in the first `within` after a start (a deploy, a crash) the
-        member's stored check-ins of the server are opened instead, as their time and share
-        are sealed inside them. Nothing else records it: a row saying when a member last
-        shared would carry the moment of a named post (public, so it names the row) and
-        date an anonymous check-in to the second."""
-        remembered = self._shared_at.get((guild_id, user_id))
-        if remembered is not None or now - self._started_at >= within:
-            return remembered
-        since = now - within
-        rows = await owned_rows(
-            session, self._owners, Checkin, user_id,
-            Checkin.guild_id == guild_id, Checkin.week >= storage_week(since),
-        )  # fmt: skip
-        opened = (open_checkin(self._keyring, row) for row in rows)
-        shared: list[tuple[datetime, Share]] = [
-            (item.at, "named" if item.share == "named" else "anonymous")
-            for item in opened
-            if item is not None and item.share in ("named", "anonymous") and item.at > since
-        ]
-        return max(shared, default=None)
+    async def _read_choices(self, keys: Sequence[tuple[int, int]]) -> list[Share]:
+        tags = [self._owners.tag("share", guild_id, f"u:{user_id}") for guild_id, user_id in keys]
+        async with self._reads() as session:
+            found = {
+                profile.tag: share_choice(open_choice(self._keyring, profile))
+                for profile in await session.scalars(
+                    select(CheckinProfile).where(CheckinProfile.tag.in_(set(tags)))
+                )
+            }
+        return [found.get(tag, "private") for tag in tags]
 
     async def _where_it_goes(
         self, draft: CheckinDraft, config: GuildConfig | None, now: datetime
-    ) -> _Decision:
+    ) -> Decision:
         """The share the member asked for (or last used here), the one that applies, and why;
         and the member's pseudonym this week when it goes out anonymously."""
         requested: Share = "private"
@@ -447,51 +418,21 @@ class CheckinService:
         elif draft.guild_id is not None:
             requested = await self.last_choice(draft.guild_id, draft.user_id)
         if requested == "private":  # needs nothing from the database, and opens no session
-            return _Decision(requested, "private")
-        async with self._reads() as session:
-            if draft.guild_id is None or config is None:
-                return _Decision(
-                    requested,
-                    "private",
-                    "shared check-ins go to a server's check-in channel, and this is a DM",
-                )
-            if config.checkin_channel_id is None:
-                return _Decision(
-                    requested, "private", "this server hasn't picked a check-in channel yet"
-                )
-            if requested == "anonymous":
-                until = await blocked_until(session, self._owners, draft.guild_id, draft.user_id)
-                if until is not None and until > now:
-                    return _Decision(
-                        requested,
-                        "private",
-                        "a moderator paused your anonymous posting here",
-                        until,
-                    )
-            apart = spacing(config)
-            last = await self._last_share(session, draft.guild_id, draft.user_id, now, apart)
-            recent = last is not None and now - last[0] < apart
-            # A named share soon after an anonymous one would sit in the window a moderator
-            # searches before that post appears: it is kept private instead.
-            if last is not None and (
-                now - last[0] < SHARE_COOLDOWN
-                or (recent and requested == "named" and last[1] == "anonymous")
-            ):
-                return _Decision(
-                    requested,
-                    "private",
-                    "you shared one a little while ago, and shared posts are spaced out",
-                )
-            if requested == "named":
-                return _Decision(requested, requested)
-            pseudonym = await self._pseudonym(
-                session, draft.guild_id, draft.user_id, week_label(now, config.timezone)
+            return Decision(requested, "private")
+        if draft.guild_id is None or config is None:
+            return Decision(
+                requested,
+                "private",
+                "shared check-ins go to a server's check-in channel, and this is a DM",
             )
-            held_back = await asked_for_mentor(session, draft.user_id, now)
-            return _Decision(
-                requested, requested, pseudonym=pseudonym, held_back=held_back,
-                wait_from=last[0] + apart if last is not None and recent else None,
-            )  # fmt: skip
+        if config.checkin_channel_id is None:
+            return Decision(
+                requested, "private", "this server hasn't picked a check-in channel yet"
+            )
+        # The rest reads the database: with every other check-in waiting, in one session.
+        return await self._sharing.decide(
+            Ask(draft.guild_id, draft.user_id, requested, config, now)
+        )
 
     async def _pseudonym(
         self, session: AsyncSession, guild_id: int, user_id: int, week: str
@@ -539,7 +480,7 @@ class CheckinService:
         await self._writes.close()
 
 
-def _waits_because(decided: _Decision) -> str | None:
+def _waits_because(decided: Decision) -> str | None:
     if decided.held_back:
         return "mentor"
     return "spacing" if decided.wait_from is not None else None

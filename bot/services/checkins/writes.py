@@ -201,20 +201,19 @@ class CheckinWriter:
                 ids.update({str(key): int(id_) for key, id_ in earlier.all()})
             new_posts = [key for key, row in fresh.items() if key in new_keys and row.post]
             post_ids = await fresh_post_ids(session, len(new_posts))
-            posts: dict[str, AnonymousPost] = {
-                key: AnonymousPost(id=post_id, **fresh[key].post)  # type: ignore[arg-type]  # checked above
+            posts: dict[str, dict[str, Any]] = {
+                key: {"id": post_id, **fresh[key].post}  # type: ignore[dict-item]  # checked above
                 for key, post_id in zip(new_posts, post_ids, strict=True)
             }
-            if posts:
-                session.add_all(list(posts.values()))
-                await session.flush()
-                earliest: dict[int, AnonymousPost] = {}
+            if posts:  # Core, executemany, as the check-ins
+                await connection.execute(insert(AnonymousPost.__table__), list(posts.values()))
+                earliest: dict[int, dict[str, Any]] = {}
                 for post in posts.values():
-                    soonest = earliest.get(post.guild_id)
-                    if soonest is None or post.post_after < soonest.post_after:
-                        earliest[post.guild_id] = post
+                    soonest = earliest.get(post["guild_id"])
+                    if soonest is None or post["post_after"] < soonest["post_after"]:
+                        earliest[post["guild_id"]] = post
                 for guild_id, soonest in earliest.items():
-                    await book_release(session, guild_id, soonest.post_after, soonest.id)
+                    await book_release(session, guild_id, soonest["post_after"], soonest["id"])
             chosen = {
                 str(row.profile["tag"]): row.profile
                 for key, row in fresh.items()
@@ -233,6 +232,6 @@ class CheckinWriter:
             for row in rows:
                 key = row.digest
                 first = key in new_keys and fresh[key] is row
-                post_id = posts[key].id if first and key in posts else None
+                post_id = int(posts[key]["id"]) if first and key in posts else None
                 results.append(Saved(ids[key], post_id, not first))
             return results
