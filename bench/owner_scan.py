@@ -24,7 +24,8 @@ from bot.db.engine import create_engine, create_session_factory
 from bot.keys import Keyring
 from bot.scheduling import Scheduler
 from bot.services.checkins import CheckinDraft, CheckinService
-from bot.services.privacy import PrivacyService, member_data_handlers
+from bot.services.features import feature_hooks
+from bot.services.privacy import PrivacyService
 
 
 async def run(checkins: int, members: int, repeats: int) -> dict[str, float]:
@@ -48,7 +49,7 @@ async def run(checkins: int, members: int, repeats: int) -> dict[str, float]:
             ))  # fmt: skip
             await clock.advance(timedelta(days=1))
         await service.close()
-        privacy = PrivacyService(sessions, clock, member_data_handlers(keyring))
+        privacy = PrivacyService(sessions, clock, feature_hooks(keyring))
         figures = {}
         for name, call in (
             ("history_30_days_ms", lambda: service.entries(1, "UTC", 30)),

@@ -43,9 +43,10 @@ from bot.services.checkins import (
 from bot.services.crisis import assess
 from bot.services.crypto import encrypt, key_id_of
 from bot.services.dates import parse_clock_time
+from bot.services.features import feature_hooks
 from bot.services.guild_settings import GuildConfig
 from bot.services.ownership import Owners, legacy_member_key
-from bot.services.privacy import PrivacyService, member_data_handlers
+from bot.services.privacy import PrivacyService
 from bot.services.retention import RetentionService
 from tests.conftest import START
 
@@ -281,7 +282,7 @@ async def test_export_delete_retention_and_rotation_cover_checkins(
             key_id_of(b) for b in await session.scalars(select(MedicationChange.details_encrypted))
         } == {"k2"}
 
-    privacy = PrivacyService(sessions, clock, member_data_handlers(rotated))
+    privacy = PrivacyService(sessions, clock, feature_hooks(rotated))
     exported = json.loads((await privacy.export(USER)).json_bytes)
     assert [c["note"] for c in exported["checkins"]] == ["first note"]
     assert [p["state"] for p in exported["anonymous_posts"]] == ["pending"]

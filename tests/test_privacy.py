@@ -21,10 +21,12 @@ from bot.runtime import Runtime
 from bot.scheduling import Scheduler
 from bot.services import audit
 from bot.services.crypto import key_id_of
+from bot.services.feature_data import PurgingGuild
+from bot.services.features import feature_hooks
 from bot.services.meetings import MeetingService
 from bot.services.mentors import MentorRequests, source_of
 from bot.services.packet import PACKET, PacketOffers, QuestionService
-from bot.services.privacy import TABLES, PrivacyService, member_data_handlers
+from bot.services.privacy import TABLES, PrivacyService
 from bot.services.reminders import ReminderService
 from bot.services.resources import ResourceDraft, ResourceService
 from bot.services.retention import JOB_SOURCE, RetentionService
@@ -37,11 +39,31 @@ USER, OTHER = 501, 502
 def test_every_table_is_classified_and_member_tables_are_covered() -> None:
     tables = set(Base.metadata.tables) | {"alembic_version"}
     assert tables == set(TABLES), "classify every new table in bot/services/privacy.py TABLES"
-    covered = {
-        table for handler in member_data_handlers(Keyring.generate()) for table in handler.tables
-    }
+    covered = {table for hook in feature_hooks(Keyring.generate()) for table in hook.tables}
     member_tables = {table for table, kind in TABLES.items() if kind == "member"}
     assert member_tables <= covered, f"no export/delete for {member_tables - covered}"
+
+
+def test_every_table_a_hook_claims_is_classified_and_claimed_once() -> None:
+    claimed = [table for hook in feature_hooks(Keyring.generate()) for table in hook.tables]
+    assert set(claimed) <= set(TABLES), f"unclassified: {set(claimed) - set(TABLES)}"
+    assert len(claimed) == len(set(claimed)), "a table is claimed by two features' hooks"
+
+
+def test_every_server_table_is_purged_by_its_features_hook() -> None:
+    """A table with a server's id is purged (or detached) by the hook that claims it, so a
+    departed server leaves nothing behind; retention purges its own two tables."""
+    purging = {
+        table
+        for hook in feature_hooks(Keyring.generate())
+        if isinstance(hook, PurgingGuild)
+        for table in hook.tables
+    }
+    with_server = {name for name, table in Base.metadata.tables.items() if "guild_id" in table.c}
+    kept = {"reminders"}  # a member's own, and stays when the server goes
+    assert with_server - kept - {"guilds", "guild_settings"} <= purging, (
+        f"no server purge for {with_server - kept - purging - {'guilds', 'guild_settings'}}"
+    )
 
 
 async def fill(sessions: SessionFactory, clock: FakeClock, keyring: Keyring) -> dict[str, Any]:
@@ -92,7 +114,7 @@ async def test_export_has_everything_decrypted_and_the_csv_parses(
 ) -> None:
     keyring = Keyring.generate()
     await fill(sessions, clock, keyring)
-    privacy = PrivacyService(sessions, clock, member_data_handlers(keyring))
+    privacy = PrivacyService(sessions, clock, feature_hooks(keyring))
     exported = await privacy.export(USER)
     document = json.loads(exported.json_bytes)
     assert [r["text"] for r in document["reminders"]] == ["Court, room 4B", "Dr. Lee"]
@@ -111,7 +133,7 @@ async def test_delete_removes_everything_about_the_member_and_nothing_else(
 ) -> None:
     keyring = Keyring.generate()
     filled = await fill(sessions, clock, keyring)
-    privacy = PrivacyService(sessions, clock, member_data_handlers(keyring))
+    privacy = PrivacyService(sessions, clock, feature_hooks(keyring))
     removed = await privacy.delete(USER)
     assert removed == {
         "reminders": 2, "settings": 0, "meeting_rsvps": 1, "checkins": 0, "anonymous_posts": 0,

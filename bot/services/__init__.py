@@ -23,13 +23,14 @@ from bot.services.checkins import (
     Spool,
     SummaryService,
 )
+from bot.services.features import feature_hooks
 from bot.services.guild_settings import GuildSettingsService
 from bot.services.guilds import GuildService
 from bot.services.measures import MEASURE, MeasureService
 from bot.services.meetings import MEETING, MeetingService
 from bot.services.mentors import MENTOR_FOLLOW_UP, MENTOR_POST, MentorRequests
 from bot.services.packet import PACKET, PacketOffers, PacketService, QuestionService
-from bot.services.privacy import PrivacyService, member_data_handlers
+from bot.services.privacy import PrivacyService
 from bot.services.reminders import REMINDER, MemberSettingsService, ReminderService
 from bot.services.resources import RecoveryMeetingService, ResourceService
 from bot.services.retention import RETENTION_JOB, RetentionService
@@ -127,7 +128,7 @@ def build_services(
         privacy=PrivacyService(
             sessions,
             clock,
-            member_data_handlers(keyring),
+            feature_hooks(keyring),
             forget=(checkins.forget, member_settings.forget),
         ),
         retention=RetentionService(sessions, clock, keyring, spool),

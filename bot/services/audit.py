@@ -7,14 +7,18 @@ an anonymous post.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import SessionFactory
 from bot.db.models import AuditEntry
+from bot.services.feature_data import Sections, plain, rowcount
+
+AUDIT_KEPT = timedelta(days=365)
 
 AREAS: dict[str, str] = {
     "setup": "Setup",
@@ -100,3 +104,35 @@ class AuditService:
                 for row in rows
             ]
         return AuditPage(entries, page, pages, total)
+
+
+class AuditData:
+    """A moderator's own actions: shown to them, but kept, so the group can hold moderators
+    to account. They expire with the audit log, after AUDIT_KEPT."""
+
+    tables: tuple[str, ...] = ("audit_log",)
+
+    async def export(self, session: AsyncSession, user_id: int) -> Sections:
+        rows = await session.scalars(
+            select(AuditEntry).where(AuditEntry.actor_id == user_id).order_by(AuditEntry.created_at)
+        )
+        return {"moderator_actions": [
+            {"server_id": str(row.guild_id), "action": row.action, "target": row.target,
+             "detail": row.detail, "at": plain(row.created_at)}
+            for row in rows
+        ]}  # fmt: skip
+
+    async def delete(self, session: AsyncSession, user_id: int) -> dict[str, int]:
+        return {}
+
+    async def expire(
+        self, session: AsyncSession, now: datetime, retention_by_guild: Mapping[int, int]
+    ) -> dict[str, int]:
+        gone = await session.execute(
+            delete(AuditEntry).where(AuditEntry.created_at < now - AUDIT_KEPT)
+        )
+        return {"audit entries": rowcount(gone)}
+
+    async def purge_guild(self, session: AsyncSession, guild_id: int) -> dict[str, int]:
+        result = await session.execute(delete(AuditEntry).where(AuditEntry.guild_id == guild_id))
+        return {"audit_log": rowcount(result)}

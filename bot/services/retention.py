@@ -1,6 +1,9 @@
 """Keeping only what is needed: the daily retention job, server purges, key rotation.
 
-The retention job runs on the shared scheduler once a day and deletes:
+The retention job runs on the shared scheduler once a day. Each feature's hook
+(bot/services/features.py) expires its own rows, purges what a departed server left and
+rewrites its encrypted values on key rotation; the job itself deletes settled scheduler
+deliveries and departed servers. What goes:
 - reminders 30 days after their date, with their deliveries;
 - settled scheduler deliveries after 30 days;
 - meeting RSVPs, check-ins and anonymous posts after the server's retention period
@@ -18,71 +21,27 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import SessionFactory
-from bot.db.models import (
-    AnonymousBlock,
-    AnonymousPost,
-    AuditEntry,
-    Checkin,
-    CheckinProfile,
-    CheckinPrompt,
-    DirectoryVersion,
-    Guild,
-    GuildResource,
-    GuildSettings,
-    HiddenNationalResource,
-    MedicationChange,
-    Meeting,
-    MeetingRsvp,
-    MentorRequest,
-    Occurrence,
-    ProviderQuestion,
-    RecoveryMeeting,
-    Reminder,
-    SobrietyStreak,
-)
+from bot.db.models import CheckinProfile, Guild, GuildSettings, Occurrence
 from bot.keys import KEY_BYTES, Keyring
 from bot.scheduling import PENDING, TERMINAL, Delivery, Due, JobKind, Scheduler
-from bot.services import key_checks, measures
-from bot.services.checkins import (
-    CHECKIN_CONTEXT,
-    CHOICE_SIZES,
-    END_SIZES,
-    MILESTONE,
-    NOTE_CONTEXT,
-    PROMPT,
-    RELEASE,
-    SUMMARY,
-    Spool,
-    choice_context,
-    details_context,
-    end_context,
-    open_checkin,
-    rotate_milestone_names,
-    storage_week,
-)
+from bot.services import key_checks
+from bot.services.checkins import Spool
 from bot.services.crypto import UnreadableError, decrypt_or_none, encrypt, key_id_of, seal
-from bot.services.guild_settings import DEFAULT_RETENTION_DAYS
-from bot.services.meetings import MEETING
-from bot.services.mentors import KEEP_FOR as MENTOR_REQUESTS_KEPT
-from bot.services.ownership import OWNER_SIZES, Owners, owner_context, post_context
-from bot.services.packet.offers import rotate_names as rotate_packet_names
-from bot.services.packet.questions import text_context as question_context
-from bot.services.reminders import reminder_sources
-from bot.services.reminders import text_context as reminder_context
-from bot.services.taper import rotate_taper
+from bot.services.feature_data import Expiring, PurgingGuild, Reencrypting, rowcount
+from bot.services.features import feature_hooks
+from bot.services.ownership import OWNER_SIZES, Owners, owner_context
 
-REMINDERS_KEPT_AFTER_DATE = timedelta(days=30)
 SETTLED_DELIVERIES_KEPT = timedelta(days=30)
 GUILD_GRACE = timedelta(days=30)
-AUDIT_KEPT = timedelta(days=365)
 RETENTION_JOB = JobKind("job", "job", job="retention")  # "job:retention": the daily run
 JOB_SOURCE = RETENTION_JOB.source()
 RUN_AT = time(3, 30)  # UTC, a quiet hour
@@ -103,6 +62,7 @@ class RetentionService:
         self._clock = clock
         self._keyring = keyring
         self._spool = spool  # held check-ins (R29): re-sealed with everything else
+        self._hooks = feature_hooks(keyring)
 
     async def ensure_scheduled(self) -> None:
         """At start-up: the daily job exists exactly once."""
@@ -145,38 +105,18 @@ class RetentionService:
     async def run(self, now: datetime) -> dict[str, int]:
         removed: dict[str, int] = {}
         async with self._sessions.begin() as session:
-            old = await session.scalars(
-                select(Reminder.id).where(Reminder.event_at < now - REMINDERS_KEPT_AFTER_DATE)
-            )
-            ids = list(old)
-            if ids:
-                await session.execute(
-                    delete(Occurrence).where(Occurrence.source.in_(reminder_sources(ids)))
-                )
-                await session.execute(delete(Reminder).where(Reminder.id.in_(ids)))
-            removed["reminders"] = len(ids)
+            retention = await _retention_by_guild(session)
+            for hook in self._hooks:
+                if isinstance(hook, Expiring):
+                    removed.update(await hook.expire(session, now, retention))
+            # After the features': what they removed took its own deliveries with it.
             settled = await session.execute(
                 delete(Occurrence).where(
                     Occurrence.state.in_(TERMINAL),
                     Occurrence.settled_at < now - SETTLED_DELIVERIES_KEPT,
                 )
             )
-            removed["old deliveries"] = int(settled.rowcount)  # type: ignore[attr-defined]  # CursorResult
-            retention = await _retention_by_guild(session)
-            removed["meeting answers"] = await _expire_rsvps(session, now, retention)
-            removed["check-ins"] = await _expire_checkins(session, now, retention, self._keyring)
-            removed["anonymous posts"] = await _expire_posts(session, now, retention)
-            requests = await session.execute(
-                delete(MentorRequest).where(MentorRequest.created_at < now - MENTOR_REQUESTS_KEPT)
-            )
-            removed["mentor requests"] = int(requests.rowcount)  # type: ignore[attr-defined]  # CursorResult
-            blocks = await session.execute(delete(AnonymousBlock).where(AnonymousBlock.until < now))
-            removed["ended pauses"] = int(blocks.rowcount)  # type: ignore[attr-defined]  # CursorResult
-            removed.update(await measures.expire(session, now))
-            audit_gone = await session.execute(
-                delete(AuditEntry).where(AuditEntry.created_at < now - AUDIT_KEPT)
-            )
-            removed["audit entries"] = int(audit_gone.rowcount)  # type: ignore[attr-defined]  # CursorResult
+            removed["old deliveries"] = rowcount(settled)
             departed = list(
                 await session.scalars(
                     select(Guild.guild_id).where(Guild.left_at < now - GUILD_GRACE)
@@ -192,25 +132,12 @@ class RetentionService:
         the grace period). Members' own reminders and settings are theirs, and stay."""
         counts: dict[str, int] = {}
         async with self._sessions.begin() as session:
-            meeting_ids = list(
-                await session.scalars(select(Meeting.id).where(Meeting.guild_id == guild_id))
-            )
-            for meeting_id in meeting_ids:
-                await session.execute(
-                    delete(Occurrence).where(
-                        Occurrence.source.startswith(MEETING.series(meeting_id))
-                    )
-                )
-            await session.execute(
-                delete(MeetingRsvp).where(MeetingRsvp.meeting_id.in_(meeting_ids))
-            )
-            await _detach_members_data(session, guild_id, self._keyring)
-            server_tables = (Meeting, GuildResource, HiddenNationalResource, DirectoryVersion,
-                             RecoveryMeeting, GuildSettings, AuditEntry, AnonymousBlock,
-                             MentorRequest, Guild)  # fmt: skip
-            for model in server_tables:
+            for hook in self._hooks:
+                if isinstance(hook, PurgingGuild):
+                    counts.update(await hook.purge_guild(session, guild_id))
+            for model in (GuildSettings, Guild):
                 result = await session.execute(delete(model).where(model.guild_id == guild_id))
-                counts[model.__tablename__] = int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult
+                counts[model.__tablename__] = rowcount(result)
         return counts
 
     async def reencrypt(self) -> RotationReport:
@@ -240,43 +167,9 @@ class RetentionService:
             return rotate(blob, owner_context(table), OWNER_SIZES)
 
         async with self._sessions.begin() as session:
-            for reminder in await session.scalars(select(Reminder)):
-                reminder.text_encrypted = rotate(
-                    reminder.text_encrypted, reminder_context(reminder.id)
-                )
-            for checkin in await session.scalars(select(Checkin)):
-                checkin.owner = owner("checkins", checkin.owner)
-                digest = checkin.request_digest
-                checkin.data = rotate(checkin.data, CHECKIN_CONTEXT.format(digest=digest), ())
-                checkin.note = rotate(checkin.note, NOTE_CONTEXT.format(digest=digest), ())
-            for post in await session.scalars(select(AnonymousPost)):
-                post.owner = owner("anonymous_posts", post.owner)
-                post.content = rotate(post.content, post_context(post.guild_id), ())
-            for block in await session.scalars(select(AnonymousBlock)):
-                block.owner = owner("anonymous_blocks", block.owner)
-            for profile in await session.scalars(select(CheckinProfile)):
-                profile.owner = owner("checkin_profiles", profile.owner)
-                profile.choice = rotate(
-                    profile.choice, choice_context(profile.guild_id), CHOICE_SIZES
-                )
-            for change in await session.scalars(select(MedicationChange)):
-                change.owner = owner("medication_changes", change.owner)
-                change.details_encrypted = rotate(
-                    change.details_encrypted, details_context(change.request_digest)
-                )
-            for question in await session.scalars(select(ProviderQuestion)):
-                question.owner = owner("provider_questions", question.owner)
-                question.text_encrypted = rotate(
-                    question.text_encrypted, question_context(question.request_digest)
-                )
-            for streak in await session.scalars(select(SobrietyStreak)):
-                streak.owner = owner("sobriety_streaks", streak.owner)
-                if streak.ended is not None:
-                    streak.ended = rotate(streak.ended, end_context(streak.id), END_SIZES)
-            await measures.reencrypt(session, rotate, owner)
-            await rotate_milestone_names(session, rotate)
-            await rotate_taper(session, rotate, lambda blob, table: owner(table, blob))
-            await rotate_packet_names(session, rotate)
+            for hook in self._hooks:
+                if isinstance(hook, Reencrypting):
+                    await hook.reencrypt(session, rotate, owner)
         if self._spool is not None:
             # Held check-ins are stored data too: left under the old key, they would be lost
             # the day it is removed (R29).
@@ -320,7 +213,7 @@ class RetentionService:
         return retagged
 
 
-async def _retention_by_guild(session: AsyncSession) -> dict[int, int]:
+async def _retention_by_guild(session: AsyncSession) -> Mapping[int, int]:
     return {
         guild_id: days
         for guild_id, days in (
@@ -328,100 +221,3 @@ async def _retention_by_guild(session: AsyncSession) -> dict[int, int]:
         ).all()
         if days is not None
     }
-
-
-async def _expire_checkins(
-    session: AsyncSession, now: datetime, retention: dict[int, int], keyring: Keyring
-) -> int:
-    """Check-ins past their server's retention period. Rows stored under a week that ended
-    before the cut-off go at once; those of the week it falls in are opened for their time."""
-    removed = 0
-    guilds = set(await session.scalars(select(Checkin.guild_id).distinct()))
-    for guild_id in guilds:
-        keep = timedelta(
-            days=retention.get(guild_id, DEFAULT_RETENTION_DAYS)
-            if guild_id
-            else DEFAULT_RETENTION_DAYS
-        )
-        cutoff = now - keep
-        boundary = storage_week(cutoff)
-        in_guild = Checkin.guild_id.is_(None) if guild_id is None else Checkin.guild_id == guild_id
-        ids = list(
-            await session.scalars(select(Checkin.id).where(in_guild, Checkin.week < boundary))
-        )
-        for row in await session.scalars(select(Checkin).where(in_guild, Checkin.week == boundary)):
-            opened = open_checkin(keyring, row)
-            if opened is not None and opened.at < cutoff:
-                ids.append(row.id)
-        if ids:
-            await session.execute(delete(Checkin).where(Checkin.id.in_(ids)))
-        removed += len(ids)
-    return removed
-
-
-async def _expire_posts(session: AsyncSession, now: datetime, retention: dict[int, int]) -> int:
-    """Anonymous posts' records past their server's retention period, by when they appeared."""
-    removed = 0
-    for guild_id in set(await session.scalars(select(AnonymousPost.guild_id).distinct())):
-        keep = timedelta(days=retention.get(guild_id, DEFAULT_RETENTION_DAYS))
-        ids = list(
-            await session.scalars(
-                select(AnonymousPost.id).where(
-                    AnonymousPost.guild_id == guild_id, AnonymousPost.post_after < now - keep
-                )
-            )
-        )
-        if ids:
-            await session.execute(delete(AnonymousPost).where(AnonymousPost.id.in_(ids)))
-        removed += len(ids)
-    return removed
-
-
-async def _detach_members_data(session: AsyncSession, guild_id: int, keyring: Keyring) -> None:
-    """A departed server's shared check-ins, posts, prompts, sharing choices and milestone
-    sharing go; a member's private check-ins and counters are theirs and stay, no longer
-    tied to it."""
-    shared = [
-        row.id
-        for row in await session.scalars(select(Checkin).where(Checkin.guild_id == guild_id))
-        if (opened := open_checkin(keyring, row)) is None or opened.share != "private"
-    ]
-    await session.execute(delete(AnonymousPost).where(AnonymousPost.guild_id == guild_id))
-    if shared:
-        await session.execute(delete(Checkin).where(Checkin.id.in_(shared)))
-    await session.execute(update(Checkin).where(Checkin.guild_id == guild_id).values(guild_id=None))
-    await session.execute(delete(CheckinProfile).where(CheckinProfile.guild_id == guild_id))
-    prompt_ids = list(
-        await session.scalars(select(CheckinPrompt.id).where(CheckinPrompt.guild_id == guild_id))
-    )
-    streak_ids = list(
-        await session.scalars(select(SobrietyStreak.id).where(SobrietyStreak.guild_id == guild_id))
-    )
-    sources = PROMPT.sources(prompt_ids) + MILESTONE.sources(streak_ids)
-    sources.append(SUMMARY.source(guild_id))
-    await session.execute(delete(Occurrence).where(Occurrence.source.in_(sources)))
-    await session.execute(
-        delete(Occurrence).where(
-            Occurrence.source.startswith(RELEASE.of_server(guild_id), autoescape=True)
-            | Occurrence.source.like(MILESTONE.shared_like(guild_id))
-        )
-    )
-    await session.execute(delete(CheckinPrompt).where(CheckinPrompt.guild_id == guild_id))
-    await session.execute(
-        update(SobrietyStreak)
-        .where(SobrietyStreak.guild_id == guild_id)
-        .values(guild_id=None, share="none")
-    )
-
-
-async def _expire_rsvps(session: AsyncSession, now: datetime, retention: dict[int, int]) -> int:
-    removed = 0
-    for meeting_id, guild_id in (await session.execute(select(Meeting.id, Meeting.guild_id))).all():
-        keep = timedelta(days=retention.get(guild_id, DEFAULT_RETENTION_DAYS))
-        result = await session.execute(
-            delete(MeetingRsvp).where(
-                MeetingRsvp.meeting_id == meeting_id, MeetingRsvp.starts_at < now - keep
-            )
-        )
-        removed += int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult
-    return removed

@@ -11,6 +11,8 @@ Public API:
 - The kinds they book: RELEASE, MILESTONE, PROMPT, SUMMARY (kinds.py).
 - The rules, with no database (rules.py): the answers, `parse_sleep`, `release_at`,
   `summarize`, the milestones, `share_choice`, `worrying` and `signals_of` (the mentor offer).
+- Their hooks for /mydata, retention, key rotation and server purges (data.py): CheckinData,
+  JournalData, AnonymousBlockData.
 - What is sealed how (sealed.py), for /mydata, retention and key rotation; the held spool
   (spool.py) and the batched writer (writes.py); the sharing checks of the check-ins
   waiting, in one read (sharing.py); weekly pseudonyms and "a week" (pseudonyms.py).
@@ -28,6 +30,7 @@ from bot.services.checkins.anonymous import (
     book_release,
     shown_note,
 )
+from bot.services.checkins.data import AnonymousBlockData, CheckinData, JournalData
 from bot.services.checkins.kinds import (
     MILESTONE,
     PROMPT,
@@ -101,7 +104,6 @@ from bot.services.checkins.sobriety import (
     end_context,
     ended_on,
     name_context,
-    rotate_milestone_names,
 )
 from bot.services.checkins.spool import Spool, spool_folder
 from bot.services.checkins.summaries import SUMMARY_DEADLINE, SummaryService, WeeklySummary
@@ -111,15 +113,16 @@ __all__ = [
     "END_SIZES", "HELD_CHOICES", "HISTORY_DAYS", "HOLD_BACK", "MILESTONE", "MILESTONE_DAYS",
     "MILESTONE_LATE_LIMIT", "MOODS", "NOTE_CONTEXT", "NOTE_MAX", "POSTED", "PROMPT",
     "PROMPT_LATE_LIMIT", "RELEASE", "REMOVED", "SHARES", "SHARE_COOLDOWN", "SLEEP_WORDS",
-    "SOBER", "SUMMARY", "SUMMARY_DEADLINE", "AnonymousPostService", "CheckinDraft",
-    "CheckinResult", "CheckinService", "Chosen", "Content", "Entry", "HeldBack", "HeldChoice",
-    "MedChange", "MedicationService", "Milestone", "MilestoneShare", "MilestoneSource",
+    "SOBER", "SUMMARY", "SUMMARY_DEADLINE", "AnonymousBlockData", "AnonymousPostService",
+    "CheckinData", "CheckinDraft", "CheckinResult", "CheckinService", "Chosen", "Content",
+    "Entry", "HeldBack", "HeldChoice", "JournalData", "MedChange", "MedicationService",
+    "Milestone", "MilestoneShare", "MilestoneSource",
     "Period", "PostContent", "Prompt", "PromptService", "Share", "Signals", "SobrietyService",
     "SobrietyStatus", "Spool", "StoredCheckin", "Summary", "SummaryService", "WeeklySummary",
     "blocked_until", "book_release", "choice_context", "details_context", "details_of",
     "end_context", "ended_on", "milestone_share", "milestone_words", "name_context",
     "next_local", "next_milestone", "open_checkin", "open_choice", "parse_sleep", "period",
-    "read_sealed", "release_at", "rotate_milestone_names", "share_choice", "shown_note",
+    "read_sealed", "release_at", "share_choice", "shown_note",
     "signals_of", "sleep_words", "spool_folder", "storage_week", "summarize", "validate_days",
     "week_label", "week_start", "worrying",
 ]  # fmt: skip

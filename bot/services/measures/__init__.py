@@ -7,12 +7,12 @@ Public API:
   (`start`, `resume`, `answer`), and `scores(user_id, first, last)`: the member's scores
   for a period as plain `MeasureScore` dataclasses (what the visit packet shows).
 - `INSTRUMENTS`, `instrument`, `score`: the instruments as pure data, and their scoring.
-- `MeasureData`, `expire`, `reencrypt`: the hooks for /mydata, retention and key rotation.
+- `MeasureData`: the hook for /mydata, retention and key rotation.
 - `render_trend` / `draw_trend`: a simple trend chart of one measure.
 """
 
 from bot.services.measures.chart import draw_trend, render_trend
-from bot.services.measures.data import RESULTS_KEPT, MeasureData, expire, reencrypt
+from bot.services.measures.data import RESULTS_KEPT, MeasureData
 from bot.services.measures.instruments import (
     INSTRUMENTS,
     PAGE_SIZE,
@@ -43,5 +43,5 @@ __all__ = [
     "DRAFT_KEPT", "EXPIRED", "INSTRUMENTS", "MEASURE", "NOT_A_DIAGNOSIS", "PAGE_SIZE",
     "PROMPT_LATE_LIMIT", "RESULTS_KEPT", "Band", "Draft", "Instrument", "Item", "MeasureData",
     "MeasurePrompt", "MeasureScore", "MeasureService", "OptIn", "Option", "Score", "band_of",
-    "draw_trend", "expire", "instrument", "reencrypt", "render_trend", "score",
+    "draw_trend", "instrument", "render_trend", "score",
 ]  # fmt: skip

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import MeasureDraft, MeasureOptIn, MeasureResult, Occurrence
 from bot.keys import Keyring
 from bot.services.crypto import UnreadableError, unseal
+from bot.services.feature_data import Owner, Rotate, Sections, rowcount
 from bot.services.measures.instruments import INSTRUMENTS
 from bot.services.measures.service import (
     DATA_SIZES,
@@ -34,7 +35,7 @@ TABLES = ("measure_optins", "measure_drafts", "measure_results")
 
 
 class MeasureData:
-    """Opt-ins, questionnaires in progress and scores."""
+    """Opt-ins, questionnaires in progress and scores; the scores go after RESULTS_KEPT."""
 
     tables: tuple[str, ...] = TABLES
 
@@ -42,7 +43,7 @@ class MeasureData:
         self._keyring = keyring
         self._owners = Owners(keyring)
 
-    async def export(self, session: AsyncSession, user_id: int) -> dict[str, list[dict[str, Any]]]:
+    async def export(self, session: AsyncSession, user_id: int) -> Sections:
         optins = await owned_rows(session, self._owners, MeasureOptIn, user_id)
         results = await owned_rows(session, self._owners, MeasureResult, user_id)
         drafts = await owned_rows(session, self._owners, MeasureDraft, user_id)
@@ -90,43 +91,34 @@ class MeasureData:
             await session.execute(delete(MeasureDraft).where(MeasureDraft.id.in_(draft_ids)))
         return {"measure_optins": len(optin_ids), "measure_scores": len(result_ids)}
 
+    async def expire(
+        self, session: AsyncSession, now: datetime, retention_by_guild: Mapping[int, int]
+    ) -> dict[str, int]:
+        """Drafts left a day, scores older than RESULTS_KEPT."""
+        drafts = await session.execute(delete(MeasureDraft).where(MeasureDraft.expires_at <= now))
+        # `week` is the Monday of the result's week: a week past the limit is surely past it.
+        results = await session.execute(
+            delete(MeasureResult).where(MeasureResult.week < (now - RESULTS_KEPT).date())
+        )
+        return {"questionnaire drafts": rowcount(drafts), "measure scores": rowcount(results)}
+
+    async def reencrypt(self, session: AsyncSession, rotate: Rotate, owner: Owner) -> None:
+        for optin in await session.scalars(select(MeasureOptIn)):
+            optin.owner = owner("measure_optins", optin.owner)
+            optin.measure = rotate(optin.measure, OPTIN_CONTEXT, OPTIN_SIZES)
+            optin.zone = rotate(optin.zone, ZONE_CONTEXT, ZONE_SIZES)
+        for draft in await session.scalars(select(MeasureDraft)):
+            draft.owner = owner("measure_drafts", draft.owner)
+            draft.data = rotate(draft.data, DRAFT_CONTEXT, DATA_SIZES)
+        for result in await session.scalars(select(MeasureResult)):
+            result.owner = owner("measure_results", result.owner)
+            result.data = rotate(
+                result.data, RESULT_CONTEXT.format(digest=result.request_digest), DATA_SIZES
+            )
+
 
 def _code(keyring: Keyring, row: MeasureOptIn) -> str | None:
     try:
         return unseal(keyring, row.measure, context=OPTIN_CONTEXT)
     except UnreadableError:
         return None
-
-
-async def expire(session: AsyncSession, now: datetime) -> dict[str, int]:
-    """For the daily retention job: drafts left a day, scores older than RESULTS_KEPT."""
-    drafts = await session.execute(delete(MeasureDraft).where(MeasureDraft.expires_at <= now))
-    # `week` is the Monday of the result's week: a week past the limit is surely past it.
-    results = await session.execute(
-        delete(MeasureResult).where(MeasureResult.week < (now - RESULTS_KEPT).date())
-    )
-    return {
-        "questionnaire drafts": int(drafts.rowcount),  # type: ignore[attr-defined]  # CursorResult
-        "measure scores": int(results.rowcount),  # type: ignore[attr-defined]  # CursorResult
-    }
-
-
-Rotate = Callable[[bytes, str, tuple[int, ...] | None], bytes]
-
-
-async def reencrypt(
-    session: AsyncSession, rotate: Rotate, owner: Callable[[str, bytes], bytes]
-) -> None:
-    """Key rotation: every encrypted value of the measures under the current key."""
-    for optin in await session.scalars(select(MeasureOptIn)):
-        optin.owner = owner("measure_optins", optin.owner)
-        optin.measure = rotate(optin.measure, OPTIN_CONTEXT, OPTIN_SIZES)
-        optin.zone = rotate(optin.zone, ZONE_CONTEXT, ZONE_SIZES)
-    for draft in await session.scalars(select(MeasureDraft)):
-        draft.owner = owner("measure_drafts", draft.owner)
-        draft.data = rotate(draft.data, DRAFT_CONTEXT, DATA_SIZES)
-    for result in await session.scalars(select(MeasureResult)):
-        result.owner = owner("measure_results", result.owner)
-        result.data = rotate(
-            result.data, RESULT_CONTEXT.format(digest=result.request_digest), DATA_SIZES
-        )

@@ -6,9 +6,11 @@ Public API:
 and the rules (`rules`, no database): MEETING (the kind of one instance's reminders),
 MeetingInfo (a series as members see it), MeetingNotice, MeetingCancelled, the leads and
 the reminder WINDOW;
-- `dm_me_before`: a member's own DM an hour before one instance ("DM me").
+- `dm_me_before`: a member's own DM an hour before one instance ("DM me");
+- `MeetingData`: the hook for /mydata (RSVPs), retention and server purges.
 """
 
+from bot.services.meetings.data import MeetingData
 from bot.services.meetings.dm_me import DM_ME_BEFORE, dm_me_before
 from bot.services.meetings.rules import (
     ANSWERS,
@@ -35,6 +37,7 @@ __all__ = [
     "MEETING",
     "WINDOW",
     "MeetingCancelled",
+    "MeetingData",
     "MeetingInfo",
     "MeetingKind",
     "MeetingNotice",

@@ -12,7 +12,6 @@ from bot.services.packet.offers import (
     PacketDue,
     PacketOffers,
     name_context,
-    rotate_names,
 )
 from bot.services.packet.questions import MAX_QUESTIONS, Question, QuestionData, QuestionService
 from bot.services.packet.render import FOOTER, packet_chart, render_packet
@@ -39,5 +38,4 @@ __all__ = [
     "name_context",
     "packet_chart",
     "render_packet",
-    "rotate_names",
 ]

@@ -37,7 +37,7 @@ def name_context(reminder_id: int) -> str:
 
 
 async def rotate_names(session: AsyncSession, rotate: Callable[[bytes, str], bytes]) -> None:
-    """Key rotation (RetentionService.reencrypt): the sealed names of packets still to send."""
+    """Key rotation (QuestionData.reencrypt): the sealed names of packets still to send."""
     for occurrence in await session.scalars(
         select(Occurrence).where(Occurrence.kind == PACKET.name, Occurrence.state.not_in(TERMINAL))
     ):

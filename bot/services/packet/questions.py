@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +17,9 @@ from bot.db.models import ProviderQuestion
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.services.crypto import UNREADABLE, decrypt_or_none, seal
+from bot.services.feature_data import Owner, Rotate, Sections
 from bot.services.ownership import Owners, one_at_a_time, owned_rows, request_digest
+from bot.services.packet.offers import rotate_names
 from bot.services.text import clean_text
 
 TABLE = "provider_questions"
@@ -125,7 +126,8 @@ class QuestionService:
 
 
 class QuestionData:
-    """/mydata export and delete for the questions (see bot/services/privacy.py)."""
+    """The packet's share of /mydata (its questions) and of key rotation (its questions, and
+    the sealed names of packets still to send)."""
 
     tables: tuple[str, ...] = (TABLE,)
 
@@ -133,7 +135,7 @@ class QuestionData:
         self._keyring = keyring
         self._owners = Owners(keyring)
 
-    async def export(self, session: AsyncSession, user_id: int) -> dict[str, list[dict[str, Any]]]:
+    async def export(self, session: AsyncSession, user_id: int) -> Sections:
         rows = await owned_rows(session, self._owners, ProviderQuestion, user_id)
         return {
             "questions_for_my_provider": [
@@ -151,3 +153,11 @@ class QuestionData:
         if ids:
             await session.execute(delete(ProviderQuestion).where(ProviderQuestion.id.in_(ids)))
         return {"questions_for_my_provider": len(ids)}
+
+    async def reencrypt(self, session: AsyncSession, rotate: Rotate, owner: Owner) -> None:
+        for question in await session.scalars(select(ProviderQuestion)):
+            question.owner = owner(TABLE, question.owner)
+            question.text_encrypted = rotate(
+                question.text_encrypted, text_context(question.request_digest)
+            )
+        await rotate_names(session, rotate)

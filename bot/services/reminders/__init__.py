@@ -5,9 +5,12 @@ Public API:
 - `ReminderService`: create, list, cancel, snooze, and `prepare` for the scheduler
 - `MemberSettingsService`: a member's time zone and whether Muster can DM them
 and the rules (`rules`, no database): REMINDER (the kind, "reminder:<id>"), `text_context`,
-`reminder_sources`, KINDS and their leads, the lateness limits, the snoozes, `parse_when`.
+`reminder_sources`, KINDS and their leads, the lateness limits, the snoozes, `parse_when`;
+and their hooks for /mydata, retention and key rotation (`data`): ReminderData,
+MemberSettingsData.
 """
 
+from bot.services.reminders.data import MemberSettingsData, ReminderData
 from bot.services.reminders.rules import (
     DEFAULT_LEADS,
     KINDS,
@@ -42,7 +45,9 @@ __all__ = [
     "PLAN_LEAD",
     "REMINDER",
     "SNOOZES",
+    "MemberSettingsData",
     "MemberSettingsService",
+    "ReminderData",
     "ReminderInfo",
     "ReminderMessage",
     "ReminderService",

@@ -7,9 +7,11 @@ Public API:
 - `RecoveryMeetingService`: import a feed, find a meeting to go to
 and the rules (no database): `entries` (CATEGORIES, SYNONYMS, ResourceEntry, ResourceDraft,
 `national_resources`), `meeting_feed` (`parse_feed`, `feed_identity`, `parse_time_filter`,
-`next_start`, `type_choices`, RecoveryMeetingInfo), `search` (the in-memory index).
+`next_start`, `type_choices`, RecoveryMeetingInfo), `search` (the in-memory index);
+- `ResourceData`: the hook that purges a departed server's directory and meetings.
 """
 
+from bot.services.resources.data import ResourceData
 from bot.services.resources.entries import (
     CATEGORIES,
     GUILD_PREFIX,
@@ -58,6 +60,7 @@ __all__ = [
     "ParsedFeed",
     "RecoveryMeetingInfo",
     "RecoveryMeetingService",
+    "ResourceData",
     "ResourceDraft",
     "ResourceEntry",
     "ResourcePage",

@@ -7,7 +7,7 @@ and the rules: FINISH (the symptom groups), SEVERITY, AS_SET and TALK_FIRST (sai
 plan is shown), SEVERE_MESSAGE.
 """
 
-from bot.services.taper.data import TaperData, rotate_taper
+from bot.services.taper.data import TaperData
 from bot.services.taper.rules import (
     AS_SET,
     FINISH,
@@ -49,5 +49,4 @@ __all__ = [
     "in_symptom_window",
     "parse_steps",
     "reminder_moment",
-    "rotate_taper",
 ]

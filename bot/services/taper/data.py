@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -13,6 +12,7 @@ from bot.db.models import Occurrence, TaperStep, TaperSymptomCheck
 from bot.keys import Keyring
 from bot.scheduling import TERMINAL
 from bot.services.crypto import UNREADABLE
+from bot.services.feature_data import Owner, Rotate, Sections
 from bot.services.ownership import Owners, owned_rows
 from bot.services.taper.rules import AS_SET, FINISH, SEVERITY
 from bot.services.taper.service import (
@@ -30,8 +30,6 @@ from bot.services.taper.service import (
     zone_context,
 )
 
-Rotate = Callable[[bytes, str], bytes]
-
 
 class TaperData:
     """The plan's steps and the symptom checks, found by their sealed owners."""
@@ -42,7 +40,7 @@ class TaperData:
         self._keyring = keyring
         self._owners = Owners(keyring)
 
-    async def export(self, session: AsyncSession, user_id: int) -> dict[str, list[dict[str, Any]]]:
+    async def export(self, session: AsyncSession, user_id: int) -> Sections:
         steps = [
             (read_day(self._keyring, row), row)
             for row in await owned_rows(session, self._owners, TaperStep, user_id)
@@ -88,28 +86,28 @@ class TaperData:
             )
         return {"taper_steps": len(step_ids), "taper_symptom_checks": len(check_ids)}
 
-
-async def rotate_taper(session: AsyncSession, rotate: Rotate, owner: Rotate) -> None:
-    """Every encrypted taper value rewritten by `rotate` (key rotation, see
-    RetentionService.reencrypt); `owner` rewrites a sealed owner of the table it is given."""
-    for step in await session.scalars(select(TaperStep)):
-        step.owner = owner(step.owner, STEPS)
-        step.details_encrypted = rotate(step.details_encrypted, step_context(step.request_digest))
-        step.day = rotate(step.day, day_context(step.request_digest))
-    for check in await session.scalars(select(TaperSymptomCheck)):
-        check.owner = owner(check.owner, CHECKS)
-        check.data = rotate(check.data, check_context(check.request_digest))
-    for occurrence in await session.scalars(
-        select(Occurrence).where(
-            Occurrence.kind == TAPER_STEP.name, Occurrence.state.not_in(TERMINAL)
-        )
-    ):
-        sealed = occurrence.payload.get("user")
-        if isinstance(sealed, str):
-            step_id = TAPER_STEP.parse(occurrence.source)
-            fresh = rotate(bytes.fromhex(sealed), user_context(step_id))
-            occurrence.payload = {**occurrence.payload, "user": fresh.hex()}
-            zone = occurrence.payload.get("zone")
-            if isinstance(zone, str) and zone and all(c in "0123456789abcdef" for c in zone):
-                new_zone = rotate(bytes.fromhex(zone), zone_context(step_id))
-                occurrence.payload = {**occurrence.payload, "zone": new_zone.hex()}
+    async def reencrypt(self, session: AsyncSession, rotate: Rotate, owner: Owner) -> None:
+        """Every encrypted taper value, and the sealed members of step reminders to come."""
+        for step in await session.scalars(select(TaperStep)):
+            step.owner = owner(STEPS, step.owner)
+            step.details_encrypted = rotate(
+                step.details_encrypted, step_context(step.request_digest)
+            )
+            step.day = rotate(step.day, day_context(step.request_digest))
+        for check in await session.scalars(select(TaperSymptomCheck)):
+            check.owner = owner(CHECKS, check.owner)
+            check.data = rotate(check.data, check_context(check.request_digest))
+        for occurrence in await session.scalars(
+            select(Occurrence).where(
+                Occurrence.kind == TAPER_STEP.name, Occurrence.state.not_in(TERMINAL)
+            )
+        ):
+            sealed = occurrence.payload.get("user")
+            if isinstance(sealed, str):
+                step_id = TAPER_STEP.parse(occurrence.source)
+                fresh = rotate(bytes.fromhex(sealed), user_context(step_id))
+                occurrence.payload = {**occurrence.payload, "user": fresh.hex()}
+                zone = occurrence.payload.get("zone")
+                if isinstance(zone, str) and zone and all(c in "0123456789abcdef" for c in zone):
+                    new_zone = rotate(bytes.fromhex(zone), zone_context(step_id))
+                    occurrence.payload = {**occurrence.payload, "zone": new_zone.hex()}

@@ -1,0 +1,357 @@
+"""The check-ins' share of /mydata, retention, key rotation and server purges: the
+check-ins, their anonymous posts and the remembered sharing choices (CheckinData); the
+medication log, the sobriety counter and the daily prompts (JournalData); pauses on
+anonymous posting (AnonymousBlockData)."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import (
+    AnonymousBlock,
+    AnonymousPost,
+    Checkin,
+    CheckinProfile,
+    CheckinPrompt,
+    MedicationChange,
+    Occurrence,
+    SobrietyStreak,
+)
+from bot.keys import Keyring
+from bot.services.checkins.anonymous import POSTED, REMOVED, shown_note
+from bot.services.checkins.kinds import MILESTONE, PROMPT, RELEASE, SUMMARY
+from bot.services.checkins.medications import details_context, details_of
+from bot.services.checkins.pseudonyms import storage_week
+from bot.services.checkins.sealed import (
+    CHECKIN_CONTEXT,
+    CHOICE_SIZES,
+    NOTE_CONTEXT,
+    Content,
+    choice_context,
+    open_checkin,
+    open_choice,
+    read_sealed,
+)
+from bot.services.checkins.sobriety import END_SIZES, end_context, ended_on, rotate_milestone_names
+from bot.services.crypto import UNREADABLE
+from bot.services.feature_data import Owner, Rotate, Sections, plain, rowcount
+from bot.services.guild_settings import DEFAULT_RETENTION_DAYS
+from bot.services.ownership import Owners, owned_rows, post_context
+
+# Posts the channel showed (a removed one was seen, and the audit log names it).
+SHOWN = (POSTED, REMOVED)
+
+
+class CheckinData:
+    """Check-ins, their anonymous posts and the remembered sharing choices. None carries a
+    key: the member's rows are found by opening every row's sealed owner."""
+
+    tables: tuple[str, ...] = ("checkins", "anonymous_posts", "checkin_profiles")
+
+    def __init__(self, keyring: Keyring) -> None:
+        self._keyring = keyring
+        self._owners = Owners(keyring)
+
+    async def export(self, session: AsyncSession, user_id: int) -> Sections:
+        checkins: list[dict[str, Any]] = []
+        for row in await owned_rows(session, self._owners, Checkin, user_id):
+            item = open_checkin(self._keyring, row)
+            if item is None:
+                checkins.append(
+                    {
+                        "server_id": str(row.guild_id or ""),
+                        "note": "(could not be decrypted with the keys this server has)",
+                    }
+                )
+                continue
+            content = item.content
+            checkins.append(
+                {"at": plain(item.at), "server_id": str(row.guild_id or ""),
+                 "mood": content.mood, "sleep_hours": content.sleep_hours,
+                 "sleep_quality": content.sleep_quality, "cravings": content.cravings,
+                 "sober_today": content.sober, "shared_with": item.share, "note": content.note}
+            )  # fmt: skip
+        checkins.sort(key=lambda entry: str(entry.get("at", "")))
+        posts = await owned_rows(session, self._owners, AnonymousPost, user_id)
+        anonymous = [
+            {"post": post.id, "server_id": str(post.guild_id), "shown_as": post.pseudonym,
+             "week": post.week, "state": post.state, "appears_at": plain(post.post_after)}
+            for post in posts
+        ]  # fmt: skip
+        profiles = await owned_rows(session, self._owners, CheckinProfile, user_id)
+        choices = []
+        for profile in profiles:
+            choice = open_choice(self._keyring, profile)
+            choices.append({"server_id": str(profile.guild_id), "last_share": choice or UNREADABLE})
+        return {"checkins": checkins, "anonymous_posts": anonymous, "sharing_choices": choices}
+
+    async def delete(self, session: AsyncSession, user_id: int) -> dict[str, int]:
+        posts = await owned_rows(session, self._owners, AnonymousPost, user_id)
+        # A post already shown keeps its row, as every other shown post has one until the
+        # server's retention period ends: posts with no row would be one member's, across
+        # weeks. Its owner becomes nobody's (one per pseudonym week, as the channel shows
+        # them) and its content exactly what the channel shows. Posts not shown go.
+        gone = [post.id for post in posts if post.state not in SHOWN]
+        if gone:  # the server's release delivery finds nothing of theirs left to post
+            await session.execute(delete(AnonymousPost).where(AnonymousPost.id.in_(gone)))
+        nobody: dict[tuple[int, str], bytes] = {}
+        for post in posts:
+            if post.state not in SHOWN:
+                continue
+            key = (post.guild_id, post.week)
+            if key not in nobody:
+                nobody[key] = self._owners.seal("anonymous_posts", f"x:{secrets.token_hex(8)}")
+            post.owner = nobody[key]
+            post.content = _as_shown(self._keyring, post)
+        checkin_ids = [row.id for row in await owned_rows(session, self._owners, Checkin, user_id)]
+        if checkin_ids:
+            await session.execute(delete(Checkin).where(Checkin.id.in_(checkin_ids)))
+        tags = [p.tag for p in await owned_rows(session, self._owners, CheckinProfile, user_id)]
+        if tags:
+            await session.execute(delete(CheckinProfile).where(CheckinProfile.tag.in_(tags)))
+        return {"checkins": len(checkin_ids), "anonymous_posts": len(posts)}
+
+    async def expire(
+        self, session: AsyncSession, now: datetime, retention_by_guild: Mapping[int, int]
+    ) -> dict[str, int]:
+        return {
+            "check-ins": await _expire_checkins(session, now, retention_by_guild, self._keyring),
+            "anonymous posts": await _expire_posts(session, now, retention_by_guild),
+        }
+
+    async def reencrypt(self, session: AsyncSession, rotate: Rotate, owner: Owner) -> None:
+        for checkin in await session.scalars(select(Checkin)):
+            checkin.owner = owner("checkins", checkin.owner)
+            digest = checkin.request_digest
+            checkin.data = rotate(checkin.data, CHECKIN_CONTEXT.format(digest=digest), ())
+            checkin.note = rotate(checkin.note, NOTE_CONTEXT.format(digest=digest), ())
+        for post in await session.scalars(select(AnonymousPost)):
+            post.owner = owner("anonymous_posts", post.owner)
+            post.content = rotate(post.content, post_context(post.guild_id), ())
+        for profile in await session.scalars(select(CheckinProfile)):
+            profile.owner = owner("checkin_profiles", profile.owner)
+            profile.choice = rotate(profile.choice, choice_context(profile.guild_id), CHOICE_SIZES)
+
+    async def purge_guild(self, session: AsyncSession, guild_id: int) -> dict[str, int]:
+        """A departed server's shared check-ins, posts, sharing choices, releases and summary
+        go; a member's private check-ins are theirs and stay, no longer tied to it."""
+        shared = [
+            row.id
+            for row in await session.scalars(select(Checkin).where(Checkin.guild_id == guild_id))
+            if (opened := open_checkin(self._keyring, row)) is None or opened.share != "private"
+        ]
+        await session.execute(delete(AnonymousPost).where(AnonymousPost.guild_id == guild_id))
+        if shared:
+            await session.execute(delete(Checkin).where(Checkin.id.in_(shared)))
+        await session.execute(
+            update(Checkin).where(Checkin.guild_id == guild_id).values(guild_id=None)
+        )
+        await session.execute(delete(CheckinProfile).where(CheckinProfile.guild_id == guild_id))
+        await session.execute(
+            delete(Occurrence).where(
+                (Occurrence.source == SUMMARY.source(guild_id))
+                | Occurrence.source.startswith(RELEASE.of_server(guild_id), autoescape=True)
+            )
+        )
+        return {}
+
+
+def _as_shown(keyring: Keyring, post: AnonymousPost) -> bytes:
+    """A shown post's content cut to what the channel showed (no note it left out), sealed
+    afresh to the same size; as it was if no key opens it."""
+    context = post_context(post.guild_id)
+    values = read_sealed(keyring, post.content, context=context)
+    if values is None:
+        return post.content
+    note = shown_note(values.get("note"), values.get("note_shared"))
+    shown = dataclasses.replace(Content.of(values), note=note)
+    return shown.sealed(keyring, context=context, note_shared=values.get("note_shared"))
+
+
+async def _expire_checkins(
+    session: AsyncSession, now: datetime, retention: Mapping[int, int], keyring: Keyring
+) -> int:
+    """Check-ins past their server's retention period. Rows stored under a week that ended
+    before the cut-off go at once; those of the week it falls in are opened for their time."""
+    removed = 0
+    guilds = set(await session.scalars(select(Checkin.guild_id).distinct()))
+    for guild_id in guilds:
+        keep = timedelta(
+            days=retention.get(guild_id, DEFAULT_RETENTION_DAYS)
+            if guild_id
+            else DEFAULT_RETENTION_DAYS
+        )
+        cutoff = now - keep
+        boundary = storage_week(cutoff)
+        in_guild = Checkin.guild_id.is_(None) if guild_id is None else Checkin.guild_id == guild_id
+        ids = list(
+            await session.scalars(select(Checkin.id).where(in_guild, Checkin.week < boundary))
+        )
+        for row in await session.scalars(select(Checkin).where(in_guild, Checkin.week == boundary)):
+            opened = open_checkin(keyring, row)
+            if opened is not None and opened.at < cutoff:
+                ids.append(row.id)
+        if ids:
+            await session.execute(delete(Checkin).where(Checkin.id.in_(ids)))
+        removed += len(ids)
+    return removed
+
+
+async def _expire_posts(session: AsyncSession, now: datetime, retention: Mapping[int, int]) -> int:
+    """Anonymous posts' records past their server's retention period, by when they appeared."""
+    removed = 0
+    for guild_id in set(await session.scalars(select(AnonymousPost.guild_id).distinct())):
+        keep = timedelta(days=retention.get(guild_id, DEFAULT_RETENTION_DAYS))
+        ids = list(
+            await session.scalars(
+                select(AnonymousPost.id).where(
+                    AnonymousPost.guild_id == guild_id, AnonymousPost.post_after < now - keep
+                )
+            )
+        )
+        if ids:
+            await session.execute(delete(AnonymousPost).where(AnonymousPost.id.in_(ids)))
+        removed += len(ids)
+    return removed
+
+
+class JournalData:
+    """The medication log, the sobriety counter and daily prompts."""
+
+    tables: tuple[str, ...] = ("medication_changes", "sobriety_streaks", "checkin_prompts")
+
+    def __init__(self, keyring: Keyring) -> None:
+        self._keyring = keyring
+        self._owners = Owners(keyring)
+
+    async def export(self, session: AsyncSession, user_id: int) -> Sections:
+        changes = await owned_rows(session, self._owners, MedicationChange, user_id)
+        changes.sort(key=lambda row: (row.changed_on, row.id))
+        streaks = await owned_rows(session, self._owners, SobrietyStreak, user_id)
+        prompts = await session.scalars(
+            select(CheckinPrompt).where(CheckinPrompt.user_id == user_id)
+        )
+        return {
+            "medication_changes": [
+                {"date": plain(row.changed_on), **details_of(self._keyring, row)}
+                for row in changes
+            ],
+            "sobriety": [
+                {"started": plain(row.started_on),
+                 "ended": plain(ended_on(self._keyring, row)),
+                 "milestones_shared": row.share}
+                for row in streaks
+            ],
+            "daily_prompts": [
+                {"time": row.local_time, "timezone": row.timezone, "server_id": str(row.guild_id)}
+                for row in prompts
+            ],
+        }  # fmt: skip
+
+    async def delete(self, session: AsyncSession, user_id: int) -> dict[str, int]:
+        streak_ids = [
+            row.id for row in await owned_rows(session, self._owners, SobrietyStreak, user_id)
+        ]
+        change_ids = [
+            row.id for row in await owned_rows(session, self._owners, MedicationChange, user_id)
+        ]
+        prompt_ids = list(
+            await session.scalars(select(CheckinPrompt.id).where(CheckinPrompt.user_id == user_id))
+        )
+        sources = MILESTONE.sources(streak_ids) + PROMPT.sources(prompt_ids)
+        if sources:
+            await session.execute(delete(Occurrence).where(Occurrence.source.in_(sources)))
+        if change_ids:
+            await session.execute(
+                delete(MedicationChange).where(MedicationChange.id.in_(change_ids))
+            )
+        if streak_ids:
+            await session.execute(delete(SobrietyStreak).where(SobrietyStreak.id.in_(streak_ids)))
+        await session.execute(delete(CheckinPrompt).where(CheckinPrompt.user_id == user_id))
+        return {
+            "medication_changes": len(change_ids),
+            "sobriety_records": len(streak_ids),
+            "daily_prompts": len(prompt_ids),
+        }
+
+    async def reencrypt(self, session: AsyncSession, rotate: Rotate, owner: Owner) -> None:
+        for change in await session.scalars(select(MedicationChange)):
+            change.owner = owner("medication_changes", change.owner)
+            change.details_encrypted = rotate(
+                change.details_encrypted, details_context(change.request_digest)
+            )
+        for streak in await session.scalars(select(SobrietyStreak)):
+            streak.owner = owner("sobriety_streaks", streak.owner)
+            if streak.ended is not None:
+                streak.ended = rotate(streak.ended, end_context(streak.id), END_SIZES)
+        await rotate_milestone_names(session, rotate)
+
+    async def purge_guild(self, session: AsyncSession, guild_id: int) -> dict[str, int]:
+        """A departed server's daily prompts and milestone sharing go; a member's counter is
+        theirs and stays, no longer tied to it."""
+        prompt_ids = list(
+            await session.scalars(
+                select(CheckinPrompt.id).where(CheckinPrompt.guild_id == guild_id)
+            )
+        )
+        streak_ids = list(
+            await session.scalars(
+                select(SobrietyStreak.id).where(SobrietyStreak.guild_id == guild_id)
+            )
+        )
+        sources = PROMPT.sources(prompt_ids) + MILESTONE.sources(streak_ids)
+        await session.execute(
+            delete(Occurrence).where(
+                Occurrence.source.in_(sources)
+                | Occurrence.source.like(MILESTONE.shared_like(guild_id))
+            )
+        )
+        await session.execute(delete(CheckinPrompt).where(CheckinPrompt.guild_id == guild_id))
+        await session.execute(
+            update(SobrietyStreak)
+            .where(SobrietyStreak.guild_id == guild_id)
+            .values(guild_id=None, share="none")
+        )
+        return {}
+
+
+class AnonymousBlockData:
+    """A pause on anonymous posting is shown to the member, but deleting their data does not
+    lift it (that would make it pointless); it ends on its own date."""
+
+    tables: tuple[str, ...] = ("anonymous_blocks",)
+
+    def __init__(self, keyring: Keyring) -> None:
+        self._owners = Owners(keyring)
+
+    async def export(self, session: AsyncSession, user_id: int) -> Sections:
+        rows = await owned_rows(session, self._owners, AnonymousBlock, user_id)
+        return {"anonymous_posting_paused": [
+            {"server_id": str(row.guild_id), "until": plain(row.until)} for row in rows
+        ]}  # fmt: skip
+
+    async def delete(self, session: AsyncSession, user_id: int) -> dict[str, int]:
+        return {}
+
+    async def expire(
+        self, session: AsyncSession, now: datetime, retention_by_guild: Mapping[int, int]
+    ) -> dict[str, int]:
+        blocks = await session.execute(delete(AnonymousBlock).where(AnonymousBlock.until < now))
+        return {"ended pauses": rowcount(blocks)}
+
+    async def reencrypt(self, session: AsyncSession, rotate: Rotate, owner: Owner) -> None:
+        for block in await session.scalars(select(AnonymousBlock)):
+            block.owner = owner("anonymous_blocks", block.owner)
+
+    async def purge_guild(self, session: AsyncSession, guild_id: int) -> dict[str, int]:
+        result = await session.execute(
+            delete(AnonymousBlock).where(AnonymousBlock.guild_id == guild_id)
+        )
+        return {"anonymous_blocks": rowcount(result)}
