@@ -1,5 +1,5 @@
 """/setup start: the group's time zone first, then what Muster found and what it will make
-(bot/ui/setup_plan.py), made in one step the moderator confirms, and a checklist of what is
+(cogs/setup/plan.py), made in one step the moderator confirms, and a checklist of what is
 left."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from bot.checks import ModeratorView, ensure_moderator, guild_object, guild_of
 from bot.services.guild_settings import GuildConfig
 from bot.services.timezones import COMMON_NAMES
 from bot.tree import Refused, report_error, services_of
-from bot.ui.setup import SetupChannelsView, settings_embed
-from bot.ui.setup_plan import (
+from cogs.setup.editor import SetupChannelsView, settings_embed
+from cogs.setup.plan import (
     CHOOSE_MYSELF,
     Plan,
     checklist_embed,

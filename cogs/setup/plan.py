@@ -17,7 +17,7 @@ from bot.checks import guild_object
 from bot.services.guild_settings import Channel, GuildConfig, Role
 from bot.tree import services_of
 from bot.ui.embeds import CALM_BLUE, INTEGRATIONS_HOW, safe
-from bot.ui.setup import NEEDED_IN_CHANNELS, channel_lacks
+from cogs.setup.editor import NEEDED_IN_CHANNELS, channel_lacks
 
 BOT_ROLE_PATH = "Server Settings > Roles > Muster"
 # What Muster allows itself in each channel it makes, so a later @everyone change can't mute it.

@@ -12,7 +12,7 @@ from bot.checks import ensure_moderator, guild_object, guild_of
 from bot.services.audit import AREAS
 from bot.tree import respond, servers_only
 from bot.ui.crisis import mentors_channel
-from bot.ui.setup import (
+from cogs.setup.editor import (
     AuditPageButton,
     SetupChannelsView,
     SetupRolesView,
@@ -20,7 +20,7 @@ from bot.ui.setup import (
     audit_view,
     settings_embed,
 )
-from bot.ui.setup_start import SetupDoneView, SetupPlanView, show_plan
+from cogs.setup.start import SetupDoneView, SetupPlanView, show_plan
 
 if TYPE_CHECKING:
     from bot.app import MusterBot
