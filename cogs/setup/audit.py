@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import re
 from datetime import datetime
-from typing import Any, Self
+from typing import Any
 
 import discord
 
@@ -13,7 +12,7 @@ from bot.checks import ensure_moderator, guild_of
 from bot.services.audit import AREAS, AuditPage, AuditRecord
 from bot.tree import reporting, services_of
 from bot.ui.embeds import CALM_BLUE, safe
-from bot.ui.items import PersistentButton
+from bot.ui.items import PageButton
 
 # What a moderator did, in words; the stored keys ("setup.crisis_alerts") stay for the log.
 ACTION_WORDS = {
@@ -69,36 +68,20 @@ def audit_embed(page: AuditPage, area: str | None) -> discord.Embed:
     return embed
 
 
-class AuditPageButton(PersistentButton, template=r"audit:page:(?P<area>[a-z]*):(?P<page>\d{1,5})"):
-    """Paging through /mod audit. Moderators only, checked on every click."""
+class AuditPageButton(PageButton, template=r"audit:page:(?P<key>[a-z]*):(?P<page>\d{1,5})"):
+    """Paging through /mod audit (the key: an area of AREAS). Moderators only, checked on every
+    click."""
 
-    def __init__(self, area: str | None, page: int, *, label: str, disabled: bool = False) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"audit:page:{area or ''}:{page}",
-                disabled=disabled,
-            )
-        )
-        self.area = area
-        self.page = page
-
-    @classmethod
-    def rebuild(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> Self:
-        area = match["area"] or None
-        label = item.label if isinstance(item, discord.ui.Button) else None
-        return cls(area if area in AREAS else None, int(match["page"]), label=label or "Page")
+    PREFIX = "audit:page"
+    KEYS = AREAS
 
     @reporting
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await ensure_moderator(interaction)
         await interaction.response.defer()
-        page = await services_of(interaction).audit.page(
-            guild_of(interaction), self.area, self.page
-        )
+        page = await services_of(interaction).audit.page(guild_of(interaction), self.key, self.page)
         await interaction.edit_original_response(
-            embed=audit_embed(page, self.area), view=audit_view(page, self.area)
+            embed=audit_embed(page, self.key), view=audit_view(page, self.key)
         )
 
 
