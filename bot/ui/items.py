@@ -4,6 +4,7 @@ hands that id back, matched against the class's template, to rebuild the button.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any, ClassVar, Self
 
 import discord
@@ -48,3 +49,33 @@ class FixedButton(PersistentButton, template=r"(?!)"):
     @classmethod
     def rebuild(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> Self:
         return cls()
+
+
+class PageButton(PersistentButton, template=r"(?!)"):
+    """A list's paging button (Newer, Older). Its custom id is `PREFIX:key:page`: which part of
+    the list (one of KEYS, or empty for all of it) and the page number, so it keeps working
+    after a restart and reveals nothing. The subclass gives PREFIX, KEYS and its template, with
+    the groups `key` and `page`."""
+
+    PREFIX: ClassVar[str]
+    KEYS: ClassVar[Collection[str]]
+
+    def __init__(self, key: str | None, page: int, *, label: str, disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"{self.PREFIX}:{key or ''}:{page}",
+                disabled=disabled,
+            )
+        )
+        self.key = key
+        self.page = page
+
+    @classmethod
+    def rebuild(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> Self:
+        key = match["key"] or None
+        if key is not None and key not in cls.KEYS:
+            key = None  # a forged id: fall back to all of the list
+        label = item.label if isinstance(item, discord.ui.Button) else None
+        return cls(key, int(match["page"]), label=label or "Page")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any, Self
+from typing import Any
 
 import discord
 
@@ -18,7 +17,7 @@ from bot.services.resources import (
 )
 from bot.tree import reporting, services_of
 from bot.ui.embeds import CALM_BLUE, safe
-from bot.ui.items import PersistentButton
+from bot.ui.items import PageButton
 
 FOOTER = "In crisis? Use /crisis. Muster lists resources; it gives no medical or legal advice."
 
@@ -74,41 +73,18 @@ def page_embed(page: ResourcePage, category: str | None) -> discord.Embed:
     return embed
 
 
-class ResourcePageButton(
-    PersistentButton,
-    template=r"res:page:(?P<category>[a-z_]*):(?P<page>\d{1,4})",
-):
-    """Previous/next on /resource list; the custom_id holds only a category and a page number,
-    so the buttons keep working after a restart and reveal nothing."""
+class ResourcePageButton(PageButton, template=r"res:page:(?P<key>[a-z_]*):(?P<page>\d{1,4})"):
+    """Previous/next on /resource list (the key: a category of CATEGORIES)."""
 
-    def __init__(
-        self, category: str | None, page: int, *, label: str, disabled: bool = False
-    ) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"res:page:{category or ''}:{page}",
-                disabled=disabled,
-            )
-        )
-        self.category = category
-        self.page = page
-
-    @classmethod
-    def rebuild(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> Self:
-        category = match["category"] or None
-        if category is not None and category not in CATEGORIES:
-            category = None  # a forged id: fall back to everything
-        label = item.label if isinstance(item, discord.ui.Button) else None
-        return cls(category, int(match["page"]), label=label or "Page")
+    PREFIX = "res:page"
+    KEYS = CATEGORIES
 
     @reporting
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         resources = services_of(interaction).resources
-        page = await resources.list_page(interaction.guild_id, self.category, self.page)
+        page = await resources.list_page(interaction.guild_id, self.key, self.page)
         await interaction.response.edit_message(
-            embed=page_embed(page, self.category), view=page_view(page, self.category)
+            embed=page_embed(page, self.key), view=page_view(page, self.key)
         )
 
 

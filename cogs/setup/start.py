@@ -1,6 +1,6 @@
 """/setup start: the group's time zone first, then what Muster found and what it will make
-(bot/ui/setup_plan.py), made in one step the moderator confirms, and a checklist of what is
-left."""
+(cogs/setup/plan.py), made in one step the moderator confirms, and a checklist of what is
+left (cogs/setup/create.py)."""
 
 from __future__ import annotations
 
@@ -12,15 +12,9 @@ from bot.checks import ModeratorView, ensure_moderator, guild_object, guild_of
 from bot.services.guild_settings import GuildConfig
 from bot.services.timezones import COMMON_NAMES
 from bot.tree import Refused, report_error, services_of
-from bot.ui.setup import SetupChannelsView, settings_embed
-from bot.ui.setup_plan import (
-    CHOOSE_MYSELF,
-    Plan,
-    checklist_embed,
-    create_missing,
-    make_plan,
-    plan_embed,
-)
+from cogs.setup.create import checklist_embed, create_missing
+from cogs.setup.editor import SetupChannelsView, open_page
+from cogs.setup.plan import CHOOSE_MYSELF, Plan, make_plan, plan_embed
 
 
 def zone_options(config: GuildConfig) -> list[discord.SelectOption]:
@@ -139,7 +133,7 @@ class SetupPlanView(ModeratorView):
     async def choose(
         self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
     ) -> None:
-        await open_editor(interaction)
+        await open_page(interaction, SetupChannelsView())
 
 
 class SetupDoneView(ModeratorView):
@@ -153,15 +147,7 @@ class SetupDoneView(ModeratorView):
     async def choose(
         self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
     ) -> None:
-        await open_editor(interaction)
-
-
-async def open_editor(interaction: discord.Interaction[Any]) -> None:
-    await interaction.response.defer()  # before the settings are read
-    config = await services_of(interaction).guild_settings.get(guild_of(interaction))
-    await interaction.edit_original_response(
-        embed=settings_embed(guild_object(interaction), config), view=SetupChannelsView()
-    )
+        await open_page(interaction, SetupChannelsView())
 
 
 class ZoneModal(discord.ui.Modal, title="Your group's time zone"):

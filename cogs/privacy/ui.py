@@ -1,22 +1,15 @@
-"""/privacy and /mydata: what Muster keeps, and a member's export and deletion."""
+"""What /privacy shows, and the confirmation /mydata delete asks for."""
 
 from __future__ import annotations
 
-import io
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
-from discord import app_commands
-from discord.ext import commands
 
-from bot.delivery import CANNOT_DM
 from bot.services.about import PRIVACY_SECTIONS
-from bot.tree import anywhere, report_error, respond, services_of
+from bot.tree import report_error, respond, services_of
 from bot.ui.embeds import CALM_BLUE
-
-if TYPE_CHECKING:
-    from bot.app import MusterBot
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +25,7 @@ SECTION_WORDS = {
 }
 
 
-def _counted(count: int, name: str) -> str:
+def counted(count: int, name: str) -> str:
     """'1 reminder', '2 meeting answers': a section name read as words."""
     words = name.replace("_", " ")
     one, many = SECTION_WORDS.get(name, (words.removesuffix("s"), words))
@@ -77,7 +70,7 @@ class ConfirmDelete(discord.ui.View):
                 pass
             except discord.HTTPException as error:
                 log.warning("Could not take down a mentor alert (HTTP %s)", error.status)
-        parts = [_counted(count, name) for name, count in removed.items() if count]
+        parts = [counted(count, name) for name, count in removed.items() if count]
         summary = ", ".join(parts) if parts else "nothing was stored about you"
         self.stop()
         await interaction.edit_original_response(
@@ -97,61 +90,3 @@ class ConfirmDelete(discord.ui.View):
         self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any], /
     ) -> None:
         await report_error(interaction, error)
-
-
-class PrivacyCog(commands.Cog):
-    def __init__(self, bot: MusterBot) -> None:
-        self.bot = bot
-
-    @app_commands.command(name="privacy")
-    @anywhere
-    async def privacy(self, interaction: discord.Interaction[MusterBot]) -> None:
-        """What Muster keeps about you, for how long, and who can see it."""
-        await interaction.response.send_message(embed=privacy_embed(), ephemeral=True)
-
-    mydata = anywhere(
-        app_commands.Group(name="mydata", description="Get or erase what Muster keeps about you")
-    )
-
-    @mydata.command(name="export")
-    async def export(self, interaction: discord.Interaction[MusterBot]) -> None:
-        """Get everything Muster keeps about you, as JSON and CSV, by DM."""
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        exported = await self.bot.services.privacy.export(interaction.user.id)
-        files = [
-            discord.File(io.BytesIO(exported.json_bytes), filename="muster-data.json"),
-            discord.File(io.BytesIO(exported.csv_bytes), filename="muster-data.csv"),
-        ]
-        summary = ", ".join(_counted(count, name) for name, count in exported.counts.items())
-        try:
-            await interaction.user.send(
-                f"Here is everything Muster keeps about you ({summary}).", files=files
-            )
-        except discord.Forbidden as error:
-            if error.code != CANNOT_DM:
-                raise
-            retry = [
-                discord.File(io.BytesIO(exported.json_bytes), filename="muster-data.json"),
-                discord.File(io.BytesIO(exported.csv_bytes), filename="muster-data.csv"),
-            ]
-            await interaction.followup.send(
-                f"Your DMs are closed to me, so here it is privately instead ({summary}).",
-                files=retry,
-                ephemeral=True,
-            )
-            return
-        await respond(interaction, "I've sent your data to your DMs.")
-
-    @mydata.command(name="delete")
-    async def delete(self, interaction: discord.Interaction[MusterBot]) -> None:
-        """Erase everything Muster keeps about you (you'll be asked to confirm)."""
-        await interaction.response.send_message(
-            "This erases your check-ins, your medication log, sobriety counter, questionnaire "
-            "scores, reminders, "
-            "settings, meeting answers and mentor requests (taken down from the mentors' "
-            "channel), for good. Anonymous posts already shown in a channel stay there, no "
-            "longer tied to you even with the keys; delete those from the post itself (its "
-            "Options button) first if you want them gone.",
-            view=ConfirmDelete(interaction.user.id),
-            ephemeral=True,
-        )

@@ -12,15 +12,10 @@ from bot.checks import ensure_moderator, guild_object, guild_of
 from bot.services.audit import AREAS
 from bot.tree import respond, servers_only
 from bot.ui.crisis import mentors_channel
-from bot.ui.setup import (
-    AuditPageButton,
-    SetupChannelsView,
-    SetupRolesView,
-    audit_embed,
-    audit_view,
-    settings_embed,
-)
-from bot.ui.setup_start import SetupDoneView, SetupPlanView, show_plan
+from cogs.setup.audit import AuditPageButton, audit_embed, audit_view
+from cogs.setup.editor import SetupChannelsView, SetupRolesView
+from cogs.setup.settings import settings_embed
+from cogs.setup.start import SetupDoneView, SetupPlanView, show_plan
 
 if TYPE_CHECKING:
     from bot.app import MusterBot
