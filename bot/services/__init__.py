@@ -104,6 +104,7 @@ def build_services(
     questions = QuestionService(sessions, clock, keyring)
     taper = TaperService(sessions, clock, keyring, scheduler, reads=reads)
     measures = MeasureService(sessions, clock, keyring, scheduler)
+    anonymous = AnonymousPostService(sessions, clock, keyring)
     return Services(
         clock=clock,
         keyring=keyring,
@@ -124,12 +125,12 @@ def build_services(
         resources=ResourceService(sessions, clock),
         recovery_meetings=RecoveryMeetingService(sessions, clock),
         checkins=checkins,
-        anonymous=AnonymousPostService(sessions, clock, keyring),
+        anonymous=anonymous,
         medications=medications,
         sobriety=sobriety,
         prompts=PromptService(sessions, clock, scheduler),
         summaries=SummaryService(sessions, clock, keyring, scheduler),
-        mentor_requests=MentorRequests(sessions, clock, scheduler),
+        mentor_requests=MentorRequests(sessions, clock, scheduler, anonymous),
         taper=taper,
         measures=measures,
         questions=questions,
