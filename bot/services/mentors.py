@@ -18,7 +18,9 @@ Nothing from a member's check-ins is stored with a request.
 The member's waiting anonymous posts are held back (or kept private) in the request's own
 transaction, before the mentors can see the name, and every waiting post is rewritten with
 them there and when the request is confirmed posted: no commit of its own, right after the
-request's, moves the requester's post (see AnonymousPostService.hold_back_in).
+request's, moves the requester's post (see AnonymousPostService.hold_back_in). On SQLite the
+write-ahead log is then checkpointed and emptied, so a copy of the database files taken
+afterwards no longer holds the commits that led up to the request, in their order.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.db.engine import SessionFactory, insert_for
+from bot.db.engine import SessionFactory, checkpoint_log, insert_for
 from bot.db.models import MentorRequest, Occurrence
 from bot.scheduling import CANCELLED, PENDING, Delivery, Due, RowKind, Scheduler
 from bot.services.checkins.anonymous import HeldBack, touch_waiting
@@ -258,6 +260,7 @@ class MentorRequests:
             # This transaction is the request row's last writer until a mentor claims it:
             # every waiting post is rewritten in it too (see AnonymousPostService.hold_back_in).
             await touch_waiting(session)
+        await checkpoint_log(self._sessions)
         return held
 
     async def unposted(self, due: Due) -> Unposted | Delivery:
@@ -284,6 +287,7 @@ class MentorRequests:
         async with self._sessions.begin() as session:
             await Scheduler.cancel(session, source_of(request_id), now)
             await session.execute(delete(MentorRequest).where(MentorRequest.id == request_id))
+        await checkpoint_log(self._sessions)
 
     async def claim(
         self,

@@ -407,13 +407,6 @@ async def _copy_of_the_files(settings: Settings, tmp_path: Path, **queries: str)
 
 
 @only_sqlite  # the write-ahead log is SQLite's
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: a copy of a live SQLite database's files keeps the "
-        "write-ahead log, whose commit right after the mentor request moves one post"
-    ),
-)
 async def test_a_copy_of_the_database_files_does_not_tie_a_held_back_post_to_the_request(
     ids_on_the_test_clock: None,
     bot_settings: Settings,
