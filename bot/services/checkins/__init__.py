@@ -12,7 +12,8 @@ Public API:
 - The rules, with no database (rules.py): the answers, `parse_sleep`, `release_at`,
   `summarize`, the milestones, `share_choice`, `worrying` and `signals_of` (the mentor offer).
 - What is sealed how (sealed.py), for /mydata, retention and key rotation; the held spool
-  (spool.py); weekly pseudonyms and "a week" (pseudonyms.py).
+  (spool.py); weekly pseudonyms and "a week" (pseudonyms.py); the choice for a check-in held
+  for its crisis note, stored as a new row (held_choice.py).
 """
 
 from bot.services.checkins.anonymous import (
