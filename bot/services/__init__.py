@@ -97,6 +97,7 @@ def build_services(
     # One clock (R8): what a service books or compares is by the scheduler's clock (the
     # database's, on PostgreSQL), so "in 30 minutes" means the same on every host.
     clock = CorrectedClock(clock, lambda: scheduler.offset)
+    anonymous = AnonymousPostService(sessions, clock, keyring)
     checkins = CheckinService(sessions, clock, keyring, scheduler, spool, reads=reads)
     member_settings = MemberSettingsService(sessions, clock, reads=reads)
     medications = MedicationService(sessions, clock, keyring)
@@ -104,7 +105,6 @@ def build_services(
     questions = QuestionService(sessions, clock, keyring)
     taper = TaperService(sessions, clock, keyring, scheduler, reads=reads)
     measures = MeasureService(sessions, clock, keyring, scheduler)
-    anonymous = AnonymousPostService(sessions, clock, keyring)
     return Services(
         clock=clock,
         keyring=keyring,
