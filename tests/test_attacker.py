@@ -661,10 +661,11 @@ def no_hold_back(monkeypatch: pytest.MonkeyPatch) -> None:
     """A mentor request leaves the member's waiting post where it was."""
     from bot.services.checkins import AnonymousPostService, HeldBack
 
-    async def keep(self: Any, config: Any, user_id: int) -> HeldBack:
+    async def keep(self: Any, *args: Any) -> HeldBack:
         return HeldBack()
 
     monkeypatch.setattr(AnonymousPostService, "hold_back", keep)
+    monkeypatch.setattr(AnonymousPostService, "hold_back_in", keep)  # in the request's own
 
 
 def summary_week_apart(monkeypatch: pytest.MonkeyPatch) -> None:

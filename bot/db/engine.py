@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.config import Settings
+
+log = logging.getLogger(__name__)
 
 SessionFactory = async_sessionmaker[AsyncSession]
 # What a database call raises when the database, not the request, is the trouble: named
@@ -49,6 +53,26 @@ def insert_for(session: AsyncSession) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql_insert
     return sqlite_insert
+
+
+async def checkpoint_log(sessions: SessionFactory) -> None:
+    """SQLite: copy the write-ahead log into the database file and empty it (TRUNCATE). The
+    log keeps every commit since the last checkpoint, in order, and a copy of the files
+    (`cp muster.db*` while the bot runs) carries it: called right after the commits that
+    write a named mentor request, so a later copy cannot tell which commits came just
+    before it. Best effort: a reader still on an older snapshot makes it wait (the busy
+    timeout), then give up for this time; nothing else depends on it. PostgreSQL: nothing."""
+    engine = sessions.kw.get("bind")
+    if not isinstance(engine, AsyncEngine) or engine.dialect.name != "sqlite":
+        return
+    try:
+        async with engine.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            if driver is not None:  # aiosqlite's connection, outside any transaction
+                cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                await cursor.close()
+    except (SQLAlchemyError, OSError, sqlite3.Error) as error:
+        log.warning("Could not checkpoint the write-ahead log (%s)", type(error).__name__)
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:

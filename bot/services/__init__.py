@@ -98,6 +98,7 @@ def build_services(
     # One clock (R8): what a service books or compares is by the scheduler's clock (the
     # database's, on PostgreSQL), so "in 30 minutes" means the same on every host.
     clock = CorrectedClock(clock, lambda: scheduler.offset)
+    anonymous = AnonymousPostService(sessions, clock, keyring)
     checkins = CheckinService(sessions, clock, keyring, scheduler, spool, reads=reads)
     medications = MedicationService(sessions, clock, keyring)
     sobriety = SobrietyService(sessions, clock, keyring, scheduler)
@@ -135,12 +136,12 @@ def build_services(
         resources=ResourceService(sessions, clock),
         recovery_meetings=RecoveryMeetingService(sessions, clock),
         checkins=checkins,
-        anonymous=AnonymousPostService(sessions, clock, keyring),
+        anonymous=anonymous,
         medications=medications,
         sobriety=sobriety,
         prompts=prompts,
         summaries=SummaryService(sessions, clock, keyring, scheduler),
-        mentor_requests=MentorRequests(sessions, clock, scheduler),
+        mentor_requests=MentorRequests(sessions, clock, scheduler, anonymous),
         taper=taper,
         measures=measures,
         questions=questions,

@@ -14,22 +14,34 @@ asks again while their request is still unconfirmed sends it again rather than b
 the mentors know.
 
 Nothing from a member's check-ins is stored with a request.
+
+The member's waiting anonymous posts are held back (or kept private) in the request's own
+transaction, before the mentors can see the name, and every waiting post is rewritten with
+them there and when the request is confirmed posted: no commit of its own, right after the
+request's, moves the requester's post (see AnonymousPostService.hold_back_in). On SQLite the
+write-ahead log is then checkpointed and emptied, so a copy of the database files taken
+afterwards no longer holds the commits that led up to the request, in their order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.db.engine import SessionFactory, insert_for
+from bot.db.engine import SessionFactory, checkpoint_log, insert_for
 from bot.db.models import MentorRequest, Occurrence
 from bot.scheduling import CANCELLED, PENDING, Delivery, Due, RowKind, Scheduler
+from bot.services.checkins.anonymous import HeldBack, touch_waiting
 from bot.services.guild_settings import GuildConfig
+
+if TYPE_CHECKING:
+    from bot.services.checkins.anonymous import AnonymousPostService
 
 # A request's post and its follow-up share one source, "mentor:<request id>" (source_of).
 MENTOR_FOLLOW_UP = RowKind("mentor_followup", "mentor")
@@ -81,17 +93,21 @@ class Opened:
     role_id: int
     fresh: bool
     posted: bool
+    # What was done with the member's waiting anonymous posts, in the request's transaction.
+    held: HeldBack = field(default_factory=HeldBack)
 
 
 @dataclass(frozen=True)
 class Unposted:
-    """A request the scheduler still has to post."""
+    """A request the scheduler still has to post. `held`: what its transaction did with the
+    member's waiting posts (None for a request from before that was done there)."""
 
     request_id: int
     guild_id: int
     user_id: int
     channel_id: int
     role_id: int
+    held: HeldBack | None = None
 
 
 @dataclass(frozen=True)
@@ -114,15 +130,33 @@ class FollowUp:
 
 
 class MentorRequests:
-    def __init__(self, sessions: SessionFactory, clock: Clock, scheduler: Scheduler) -> None:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        clock: Clock,
+        scheduler: Scheduler,
+        anonymous: AnonymousPostService | None = None,
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._scheduler = scheduler
+        self._anonymous = anonymous
 
-    async def open(self, guild_id: int, user_id: int, channel_id: int, role_id: int) -> Opened:
+    async def open(
+        self,
+        guild_id: int,
+        user_id: int,
+        channel_id: int,
+        role_id: int,
+        *,
+        config: GuildConfig | None = None,
+    ) -> Opened:
         """A new request, its post and its follow-up; or, if this member asked a moment ago,
-        that request (to be posted again if it was never confirmed)."""
+        that request (to be posted again if it was never confirmed). With `config` (the
+        server's settings), the member's waiting anonymous posts are held back in the same
+        transaction."""
         now = self._clock.now()
+        held = HeldBack()
         async with self._sessions.begin() as session:
             recent = await self._recent(session, guild_id, user_id, now)
             if recent is not None:
@@ -158,16 +192,22 @@ class MentorRequests:
                     return found
                 raise RuntimeError("a mentor request was neither made nor found")
             post_at, due_at = now + POST_GRACE, now + FOLLOW_UP_AFTER
+            payload = {}
+            if self._anonymous is not None and config is not None:
+                held = await self._anonymous.hold_back_in(session, config, user_id, now)
+                # Sealed, one length: for the scheduler to tell the member, if the press
+                # never could.
+                payload = {"held": self._anonymous.seal_held(request_id, held)}
             await Scheduler.add(
                 session, source=source_of(request_id), kind=MENTOR_POST.name, due_at=post_at,
-                payload={},
+                payload=payload,
             )  # fmt: skip
             await Scheduler.add(
                 session, source=source_of(request_id), kind=MENTOR_FOLLOW_UP.name, due_at=due_at,
                 payload={},
             )  # fmt: skip
         await self._scheduler.scheduled(post_at)
-        return Opened(request_id, channel_id, role_id, fresh=True, posted=False)
+        return Opened(request_id, channel_id, role_id, fresh=True, posted=False, held=held)
 
     async def _recent(
         self, session: AsyncSession, guild_id: int, user_id: int, now: datetime
@@ -187,10 +227,17 @@ class MentorRequests:
         posted = request.message_id is not None or request.state == CLAIMED
         return Opened(request.id, request.channel_id, request.role_id, False, posted)
 
-    async def posted(self, request_id: int, message_id: int) -> None:
-        """Discord confirmed the post: the scheduler need not post it."""
+    async def posted(
+        self, request_id: int, message_id: int, *, hold: tuple[GuildConfig, int] | None = None
+    ) -> HeldBack:
+        """Discord confirmed the post: the scheduler need not post it. With `hold` (the
+        server's settings and the member), the member's waiting posts are held back in the
+        same transaction (the scheduler's post: some may have been written since the press)."""
         now = self._clock.now()
+        held = HeldBack()
         async with self._sessions.begin() as session:
+            if hold is not None and self._anonymous is not None:
+                held = await self._anonymous.hold_back_in(session, hold[0], hold[1], now)
             await session.execute(
                 update(MentorRequest)
                 .where(MentorRequest.id == request_id, MentorRequest.state == SENDING)
@@ -210,6 +257,11 @@ class MentorRequests:
                 )
                 .values(state=CANCELLED, settled_at=now, lease_until=None, detail="posted")
             )
+            # This transaction is the request row's last writer until a mentor claims it:
+            # every waiting post is rewritten in it too (see AnonymousPostService.hold_back_in).
+            await touch_waiting(session)
+        await checkpoint_log(self._sessions)
+        return held
 
     async def unposted(self, due: Due) -> Unposted | Delivery:
         """The request a MENTOR_POST delivery is for, if it still needs posting."""
@@ -220,9 +272,14 @@ class MentorRequests:
             return Delivery("cancelled", "the request is gone")
         if request.message_id is not None or request.state != SENDING:
             return Delivery("cancelled", "already posted")
+        sealed = due.payload.get("held")
+        held = None
+        if self._anonymous is not None and isinstance(sealed, str):
+            held = self._anonymous.open_held(request.id, sealed)
         return Unposted(
-            request.id, request.guild_id, request.user_id, request.channel_id, request.role_id
-        )
+            request.id, request.guild_id, request.user_id, request.channel_id, request.role_id,
+            held,
+        )  # fmt: skip
 
     async def not_sent(self, request_id: int) -> None:
         """The alert could not be posted: forget the request, so the next press tries again."""
@@ -230,6 +287,7 @@ class MentorRequests:
         async with self._sessions.begin() as session:
             await Scheduler.cancel(session, source_of(request_id), now)
             await session.execute(delete(MentorRequest).where(MentorRequest.id == request_id))
+        await checkpoint_log(self._sessions)
 
     async def claim(
         self,

@@ -63,11 +63,16 @@ class MentorPostSender:
         outcome = await send_outcome(lambda: post_request(self.bot, request, name, request.user_id))
         if outcome.message_id is None:  # not sent
             return outcome
-        await services.mentor_requests.posted(request.request_id, outcome.message_id)
-        held = await services.anonymous.hold_back(config, request.user_id)  # R24, as on the press
-        if held.kept_private:
-            # Written since the press, so nobody has told the member yet.
-            note = POST_KEPT_PRIVATE if held.kept_private == 1 else POSTS_KEPT_PRIVATE
+        # R24: posts written since the request are held back as it is marked posted, as on
+        # the press; those waiting then were, in the request's own transaction
+        # (`request.held`), and the press that did it did not see the request posted: it may
+        # have died before telling the member (if it did tell them, they hear it twice).
+        held = await services.mentor_requests.posted(
+            request.request_id, outcome.message_id, hold=(config, request.user_id)
+        )
+        kept = held.kept_private + (request.held.kept_private if request.held else 0)
+        if kept:
+            note = POST_KEPT_PRIVATE if kept == 1 else POSTS_KEPT_PRIVATE
             try:
                 await send_dm(self.bot, request.user_id, content=note)
             except SEND_ERRORS:

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -30,6 +30,7 @@ from bot.services.checkins.pseudonyms import draw_pseudonym, week_label
 from bot.services.checkins.rules import HOLD_BACK, release_at, worrying
 from bot.services.checkins.sealed import Content, read_sealed
 from bot.services.crisis import assess
+from bot.services.crypto import UnreadableError, seal, unseal
 from bot.services.guild_settings import GuildConfig, config_of
 from bot.services.ownership import Owners, owned_rows, post_context
 
@@ -296,48 +297,73 @@ class AnonymousPostService:
         return until if until is not None and until > self._clock.now() else None
 
     async def hold_back(self, config: GuildConfig, user_id: int) -> HeldBack:
-        """The member just asked for a mentor by name in `config`'s server: their waiting
+        """`hold_back_in` in a transaction of its own (a request posted by the scheduler)."""
+        async with self._sessions.begin() as session:
+            return await self.hold_back_in(session, config, user_id, self._clock.now())
+
+    async def hold_back_in(
+        self, session: AsyncSession, config: GuildConfig, user_id: int, now: datetime
+    ) -> HeldBack:
+        """The member is asking for a mentor by name in `config`'s server: their waiting
         anonymous posts must not follow the name. One that says what brings the offer (mood
         1, or not sober) is kept private: not posted at all, since hours later it would still
         point at them. The others move well away from now. In every server, not only that
         one: a moderator of two servers would see a post of theirs in the other minutes after
-        the name. Returns how many were held back and kept private, and the latest new time."""
-        now = self._clock.now()
+        the name. Returns how many were held back and kept private, and the latest new time.
+
+        Runs inside the request's own transaction (MentorRequests.open), so no commit of its
+        own follows the request's, and rewrites every waiting post (`touch_waiting`), so the
+        moved ones carry the same writing transaction as all the others."""
         latest: datetime | None = None
         kept = 0
-        async with self._sessions.begin() as session:
-            waiting = await owned_rows(
-                session, self._owners, AnonymousPost, user_id, AnonymousPost.state == PENDING
-            )
-            configs = {config.guild_id: config}
-            # A post whose send may have landed stays with its release: moved, it would be
-            # sent again, past Discord's nonce window, under a second release.
-            sent_maybe: set[int] = set()
-            for guild_id in {post.guild_id for post in waiting}:
-                sent_maybe |= set(await _sent_maybe(session, guild_id))
-            held = 0
-            for post in (post for post in waiting if post.id not in sent_maybe):
-                if _brings_the_offer(self._keyring, post):
-                    # Gone, row and all: a row left behind would keep its pseudonym and a
-                    # time minutes from the request.
-                    await session.delete(post)
-                    kept += 1
-                    continue
-                if post.guild_id not in configs:
-                    row = await session.get(GuildSettings, post.guild_id)
-                    configs[post.guild_id] = config_of(post.guild_id, row)
-                later = release_at(configs[post.guild_id], now, self._rng, held_back=True)
-                post.post_after = later
-                latest = max(latest or later, later)
-                held += 1
-            if held or kept:
-                # The release booked for a post moved on (or kept private) must move too:
-                # left where it was, it would come due, find nothing, and keep the post's
-                # first time in its row.
-                await session.flush()
-                for guild_id in sorted({post.guild_id for post in waiting}):
-                    await _rebook(session, guild_id, now)
+        waiting = await owned_rows(
+            session, self._owners, AnonymousPost, user_id, AnonymousPost.state == PENDING
+        )
+        configs = {config.guild_id: config}
+        # A post whose send may have landed stays with its release: moved, it would be
+        # sent again, past Discord's nonce window, under a second release.
+        sent_maybe: set[int] = set()
+        for guild_id in {post.guild_id for post in waiting}:
+            sent_maybe |= set(await _sent_maybe(session, guild_id))
+        held = 0
+        for post in (post for post in waiting if post.id not in sent_maybe):
+            if _brings_the_offer(self._keyring, post):
+                # Gone, row and all: a row left behind would keep its pseudonym and a
+                # time minutes from the request.
+                await session.delete(post)
+                kept += 1
+                continue
+            if post.guild_id not in configs:
+                row = await session.get(GuildSettings, post.guild_id)
+                configs[post.guild_id] = config_of(post.guild_id, row)
+            later = release_at(configs[post.guild_id], now, self._rng, held_back=True)
+            post.post_after = later
+            latest = max(latest or later, later)
+            held += 1
+        await session.flush()
+        if held or kept:
+            # The release booked for a post moved on (or kept private) must move too:
+            # left where it was, it would come due, find nothing, and keep the post's
+            # first time in its row.
+            for guild_id in sorted({post.guild_id for post in waiting}):
+                await _rebook(session, guild_id, now)
+        await touch_waiting(session)
         return HeldBack(held=held, kept_private=kept, latest=latest)
+
+    def seal_held(self, request_id: int, held: HeldBack) -> str:
+        """What `hold_back_in` did for a mentor request, sealed to one length (hex), for the
+        request's delivery to tell the member if the press could not."""
+        plain = f"{held.held}:{held.kept_private}"
+        sealed = seal(self._keyring, plain, context=_held_context(request_id), sizes=(24,))
+        return sealed.hex()
+
+    def open_held(self, request_id: int, sealed: str) -> HeldBack | None:
+        try:
+            plain = unseal(self._keyring, bytes.fromhex(sealed), context=_held_context(request_id))
+            held, kept = (int(part) for part in plain.split(":"))
+        except (UnreadableError, ValueError):
+            return None
+        return HeldBack(held=held, kept_private=kept)
 
     async def _post(
         self,
@@ -356,6 +382,24 @@ class AnonymousPostService:
         if post is None:
             raise UserFacingError(NOT_FOUND)
         return post
+
+
+def _held_context(request_id: int) -> str:
+    return f"mentor-held:{request_id}"
+
+
+async def touch_waiting(session: AsyncSession) -> None:
+    """Rewrite every waiting anonymous post, in every server, unchanged. Called in the
+    transactions that write a named mentor request: on PostgreSQL each row shows the
+    transaction that last wrote it (xmin), and the requester's post, moved in that
+    transaction, would otherwise be the one row of the table written by it, or right after
+    it. Rewritten, every post waiting at the request carries it, and none stands out."""
+    await session.execute(
+        update(AnonymousPost)
+        .where(AnonymousPost.state == PENDING)
+        .values(state=AnonymousPost.state)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def _sent_maybe(session: AsyncSession, guild_id: int) -> list[int]:

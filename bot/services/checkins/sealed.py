@@ -82,12 +82,14 @@ class StoredCheckin:
     content: Content
     held_for: str | None = None
     note_shared: bool | None = None
+    # Chosen for after a hold: the id the held row had (its choice buttons carry it).
+    was: int | None = None
 
     def sealed(self, keyring: Keyring, digest: str) -> tuple[bytes, bytes]:
         """The row's `data` and `note`."""
         values = {**self.content.__dict__, "note": None, "at": self.at.isoformat(),
                   "share": self.share, "held_for": self.held_for,
-                  "note_shared": self.note_shared}  # fmt: skip
+                  "note_shared": self.note_shared, "was": self.was}  # fmt: skip
         data = seal(keyring, _json(values), context=CHECKIN_CONTEXT.format(digest=digest),
                     sizes=DATA_SIZES)  # fmt: skip
         note = seal(keyring, _json({"note": self.content.note}),
@@ -117,6 +119,7 @@ def open_checkin(keyring: Keyring, row: Checkin) -> StoredCheckin | None:
         Content.of(values),
         values.get("held_for"),
         values.get("note_shared"),
+        values.get("was"),
     )
 
 

@@ -38,6 +38,7 @@ from bot.services.checkins.anonymous import (
     fresh_post_ids,
     pseudonym_for,
 )
+from bot.services.checkins.held_choice import chosen_from, replace_held
 from bot.services.checkins.pseudonyms import storage_week, week_label
 from bot.services.checkins.rules import (
     CRAVINGS,
@@ -75,6 +76,7 @@ SAVE_WAIT = 8.0
 # How long the sharing checks (blocks, spacing, last choice) may take before going private.
 DECIDE_BUDGET = 2.0
 UNCHECKED = "I couldn't reach my database to check this server's settings"
+ALREADY_CHOSEN = "You've already chosen for this check-in. `/checkin history` shows it."
 
 
 @dataclass(frozen=True)
@@ -294,6 +296,9 @@ class CheckinService:
         server shares to); None if it has none or isn't theirs."""
         async with self._reads() as session:
             row = await session.get(Checkin, checkin_id)
+            if row is None:
+                row = await chosen_from(session, self._owners, self._keyring, user_id,
+                                        checkin_id, self._clock.now())  # fmt: skip
         if row is None or not self._owners.matcher("checkins", user_id)(row.owner):
             return None
         return row.guild_id
@@ -310,14 +315,16 @@ class CheckinService:
             # at a time): of quick presses, the first answers and the others then read it
             # as already chosen, so the check-in is shared once.
             row = await session.get(Checkin, checkin_id, with_for_update=True)
+            if row is None and await chosen_from(
+                session, self._owners, self._keyring, user_id, checkin_id, now
+            ):
+                raise UserFacingError(ALREADY_CHOSEN)
             mine = row is not None and self._owners.matcher("checkins", user_id)(row.owner)
             stored = open_checkin(self._keyring, row) if row is not None and mine else None
             if row is None or stored is None:
                 raise UserFacingError("Only the person who wrote this check-in can choose.")
             if stored.held_for not in ("named", "anonymous"):
-                raise UserFacingError(
-                    "You've already chosen for this check-in. `/checkin history` shows it."
-                )
+                raise UserFacingError(ALREADY_CHOSEN)
             if now - stored.at > HOLD_FOR:
                 raise UserFacingError(
                     "That check-in stayed private, and it's too late to share it now. You can "
@@ -325,9 +332,8 @@ class CheckinService:
                 )
             share: Share = "anonymous" if stored.held_for == "anonymous" else "named"
             if choice == "private":
-                row.data, row.note = dataclasses.replace(stored, held_for=None).sealed(
-                    self._keyring, row.request_digest
-                )
+                await replace_held(session, self._owners, self._keyring, row, user_id,
+                                   dataclasses.replace(stored, held_for=None))  # fmt: skip
                 return Chosen("private", share, None, None, None)
             if config is None or config.checkin_channel_id is None or row.guild_id is None:
                 raise UserFacingError(
@@ -343,7 +349,7 @@ class CheckinService:
             shared = dataclasses.replace(
                 stored, share=share, held_for=None, note_shared=choice == "full"
             )
-            row.data, row.note = shared.sealed(self._keyring, row.request_digest)
+            await replace_held(session, self._owners, self._keyring, row, user_id, shared)
             chosen = Chosen(share, share, config.checkin_channel_id, None, None)
             if share == "anonymous":
                 shown = shared.content if choice == "full" else _without_note(shared.content)

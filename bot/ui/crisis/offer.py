@@ -9,6 +9,7 @@ import discord
 
 from bot.delivery import SEND_ERRORS, is_transient
 from bot.errors import UserFacingError
+from bot.services.checkins import HeldBack
 from bot.services.guild_settings import GuildConfig
 from bot.tree import reporting, respond, services_of
 from bot.ui.crisis.request import post_request
@@ -148,12 +149,17 @@ class MentorSendButton(FixedButton, template=r"crisis:mentor:send"):
         services = services_of(interaction)
         requests = services.mentor_requests
         user = interaction.user
-        opened = await requests.open(channel.guild.id, user.id, channel.id, role.id)
+        # The member's waiting anonymous posts are held back in the request's own
+        # transaction, before the mentors can see the name (R24).
+        opened = await requests.open(channel.guild.id, user.id, channel.id, role.id,
+                                     config=config)  # fmt: skip
         elsewhere = (opened.channel_id, opened.role_id) != (channel.id, role.id)
         if not opened.fresh and not opened.posted and elsewhere:
             # An unconfirmed request for a channel the member no longer agreed to: not that.
             await requests.not_sent(opened.request_id)
-            opened = await requests.open(channel.guild.id, user.id, channel.id, role.id)
+            opened = await requests.open(channel.guild.id, user.id, channel.id, role.id,
+                                         config=config)  # fmt: skip
+        held = opened.held
         if opened.posted:
             await respond(interaction, MENTOR_ALREADY_ASKED)
             return
@@ -167,7 +173,7 @@ class MentorSendButton(FixedButton, template=r"crisis:mentor:send"):
                 # Discord refused it (missing permission, channel gone): nobody saw it.
                 log.warning("Could not post a mentor request (%s)", type(error).__name__)
                 await requests.not_sent(opened.request_id)
-                await respond(interaction, NOT_SET_UP)
+                await respond(interaction, "\n\n".join([NOT_SET_UP, *_held_words(held)]))
                 return
             # No answer: it may be in front of the mentors. The request stays claimable, the
             # scheduler posts it (same nonce) if it isn't confirmed within a minute, and its
@@ -176,12 +182,15 @@ class MentorSendButton(FixedButton, template=r"crisis:mentor:send"):
             message = None
         if message is not None:
             await requests.posted(opened.request_id, message.id)
-        # The mentors may now know a name and a moment: a post of theirs must not follow it
-        # (R24).
-        held = await services.anonymous.hold_back(config, user.id)
-        told = [MENTOR_ASKED if message is not None else MENTOR_UNCONFIRMED]
-        if held.kept_private:
-            told.append(POST_KEPT_PRIVATE if held.kept_private == 1 else POSTS_KEPT_PRIVATE)
-        if held.held:
-            told.append(POST_HELD_BACK)
+        told = [MENTOR_ASKED if message is not None else MENTOR_UNCONFIRMED, *_held_words(held)]
         await respond(interaction, "\n\n".join(told))
+
+
+def _held_words(held: HeldBack) -> list[str]:
+    """What the member is told about their waiting posts, held back for the request."""
+    told = []
+    if held.kept_private:
+        told.append(POST_KEPT_PRIVATE if held.kept_private == 1 else POSTS_KEPT_PRIVATE)
+    if held.held:
+        told.append(POST_HELD_BACK)
+    return told
