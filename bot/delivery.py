@@ -275,9 +275,10 @@ class OwnSends:
         """RESUMED: Discord has replayed every event the gap held."""
         self._paused.discard(shard_id)
 
-    def watched(self, shard_id: int, occurrence_id: int) -> bool:
+    def watched(self, shard_id: int, occurrence_id: int, doubt_since: datetime) -> bool:
         """Whether every own message on the shard since this process first tried the
-        delivery was seen and is still kept."""
+        delivery was seen and is still kept, and the watch began before the doubt did
+        (`doubt_since`, from the database: an earlier process may have tried it unseen)."""
         first = self._first_tried.get(occurrence_id)
         start = self._watched_since.get(shard_id)
         forgotten = self._forgotten_until
@@ -286,6 +287,7 @@ class OwnSends:
             and first is not None
             and start is not None
             and start < first
+            and self._now() - timedelta(seconds=self._elapsed() - start) < doubt_since
             and shard_id not in self._paused
             and (forgotten is None or forgotten < first)
             and self._elapsed() - first < OWN_SENDS_KEPT_SECONDS
@@ -355,8 +357,9 @@ def announced(
 
 def watched_throughout(client: discord.Client, due: Due, channel: discord.abc.Messageable) -> bool:
     """Whether this process saw every message the bot made in `channel` since it first tried
-    `due`: its own claim (not one taken over), on a shard this process holds (a server's
-    own; DMs come on shard 0), watched without a gap (OwnSends.watched)."""
+    `due`, watching since before the doubt began (due.uncertain_since, which an earlier
+    process may have begun): its own claim (not one taken over), on a shard this process
+    holds (a server's own; DMs come on shard 0), watched without a gap (OwnSends.watched)."""
     own_sends = getattr(client, "own_sends", None)
     if not isinstance(own_sends, OwnSends) or due.uncertain_since is None or due.taken_over:
         return False
@@ -374,7 +377,7 @@ def watched_throughout(client: discord.Client, due: Due, channel: discord.abc.Me
             return False
     else:
         return False
-    return own_sends.watched(shard_id, due.id)
+    return own_sends.watched(shard_id, due.id, due.uncertain_since)
 
 
 async def find_sent(

@@ -15,14 +15,6 @@ from tests.test_attacker import ids_on_the_test_clock
 __all__ = ["ids_on_the_test_clock"]
 
 KNOWN_BREAKS: dict[str, str] = {
-    "test_a_court_reminder_whose_answer_was_lost_before_a_restart_is_not_dmed_twice": (
-        "issue #13: after a restart the new process's gap-free watch of its own tries is "
-        "taken as proof: an answer-lost DM from before the restart is DMed twice"
-    ),
-    "test_a_meeting_reminder_whose_answer_was_lost_before_a_restart_is_not_posted_twice": (
-        "issue #13: after a restart the watch skips the history look (Read Message History "
-        "granted): an answer-lost meeting reminder is posted twice"
-    ),
     "test_a_meeting_reminder_claimed_but_never_started_at_a_clean_stop_is_posted": (
         "issue #13: a claim a clean stop never started is taken over as maybe sent: settled "
         "unconfirmed without Read Message History, never posted"
