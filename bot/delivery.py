@@ -393,9 +393,10 @@ async def find_sent(
     that `same` accepts.
 
     When the history cannot be read (no Read Message History, or no access), nothing can
-    tell: in a server channel Unconfirmed is raised, so the post is not sent again (the
-    group would see it twice); in a DM, None (the send goes ahead: a second copy of a court
-    reminder is better than none)."""
+    tell; nor can an empty history where the bot's permissions are not known (a server
+    another shard's process serves): in a server channel Unconfirmed is raised, so the post
+    is not sent again (the group would see it twice); in a DM, None (the send goes ahead: a
+    second copy of a court reminder is better than none)."""
     me = client.user
     if me is None or due.uncertain_since is None:
         return None
@@ -415,23 +416,41 @@ async def find_sent(
         if isinstance(channel, discord.PartialMessageable)
         else channel
     )
-    # Without Read Message History Discord answers with no messages, not an error. (A
-    # server this process does not serve has no bot member cached: the look is made anyway.)
-    if (
-        isinstance(known, discord.abc.GuildChannel | discord.Thread)
-        and known.guild.me is not None
-        and not known.permissions_for(known.guild.me).read_message_history
-    ):
-        raise cannot_confirm(due, known, "Muster has no Read Message History")
+    # Without Read Message History Discord answers with no messages, not an error. A server
+    # this process does not serve (another shard's) has no bot member cached, so whether the
+    # history can be read is not known: the look is made, but only a history that shows
+    # something (so it was readable) proves the post is not there.
+    if isinstance(known, discord.abc.GuildChannel | discord.Thread):
+        if (
+            known.guild.me is not None
+            and not known.permissions_for(known.guild.me).read_message_history
+        ):
+            raise cannot_confirm(due, known, "Muster has no Read Message History")
+        rights_unknown = known.guild.me is None
+    else:
+        rights_unknown = (
+            known is None
+            and isinstance(channel, discord.PartialMessageable)
+            and channel.guild_id is not None
+        )
     start = due.uncertain_since
     tried_at = own_sends.first_tried_at(due.id) if isinstance(own_sends, OwnSends) else None
     if tried_at is not None:
         start = min(start, tried_at)
     since = discord.Object(discord.utils.time_snowflake(start - HISTORY_SLACK))
     try:
+        shown = False
         async for found in channel.history(limit=HISTORY_LIMIT, after=since, oldest_first=True):
+            shown = True
             if found.author.id == me.id and mine(found):
                 return found
+        if rights_unknown and not shown:
+            raise cannot_confirm(
+                due,
+                known or channel,
+                "Muster can't tell whether it may read the history there (the server is "
+                "another shard's), and Discord showed none",
+            )
     except discord.Forbidden as error:
         if not is_dm(known or channel):
             raise cannot_confirm(

@@ -27,10 +27,6 @@ KNOWN_BREAKS: dict[str, str] = {
         "issue #13: an unconfirmed post has no message id: its Options say 'couldn't find', "
         "no Remove"
     ),
-    "test_a_meeting_reminder_retried_from_another_shards_process_is_not_posted_twice": (
-        "issue #13: from a process not serving the server the no-history check is skipped; "
-        "Discord's empty history reads as not sent: posted twice"
-    ),
 }
 
 
