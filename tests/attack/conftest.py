@@ -23,10 +23,6 @@ KNOWN_BREAKS: dict[str, str] = {
         "issue #13: Delete my post on an unconfirmed (posted, no message id) post says "
         "'it won't be posted' while it is up"
     ),
-    "test_a_moderator_can_remove_an_unconfirmed_anonymous_post_from_its_options": (
-        "issue #13: an unconfirmed post has no message id: its Options say 'couldn't find', "
-        "no Remove"
-    ),
 }
 
 
