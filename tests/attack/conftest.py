@@ -19,10 +19,6 @@ KNOWN_BREAKS: dict[str, str] = {
         "issue #13: a claim a clean stop never started is taken over as maybe sent: settled "
         "unconfirmed without Read Message History, never posted"
     ),
-    "test_the_author_of_an_unconfirmed_anonymous_post_is_not_told_it_wont_be_posted": (
-        "issue #13: Delete my post on an unconfirmed (posted, no message id) post says "
-        "'it won't be posted' while it is up"
-    ),
 }
 
 
