@@ -14,12 +14,7 @@ from tests.test_attacker import ids_on_the_test_clock
 
 __all__ = ["ids_on_the_test_clock"]
 
-KNOWN_BREAKS: dict[str, str] = {
-    "test_a_meeting_reminder_claimed_but_never_started_at_a_clean_stop_is_posted": (
-        "issue #13: a claim a clean stop never started is taken over as maybe sent: settled "
-        "unconfirmed without Read Message History, never posted"
-    ),
-}
+KNOWN_BREAKS: dict[str, str] = {}
 
 
 # Seen on PostgreSQL only, and not on every run (a race), so not strict.
