@@ -275,9 +275,10 @@ class OwnSends:
         """RESUMED: Discord has replayed every event the gap held."""
         self._paused.discard(shard_id)
 
-    def watched(self, shard_id: int, occurrence_id: int) -> bool:
+    def watched(self, shard_id: int, occurrence_id: int, doubt_since: datetime) -> bool:
         """Whether every own message on the shard since this process first tried the
-        delivery was seen and is still kept."""
+        delivery was seen and is still kept, and the watch began before the doubt did
+        (`doubt_since`, from the database: an earlier process may have tried it unseen)."""
         first = self._first_tried.get(occurrence_id)
         start = self._watched_since.get(shard_id)
         forgotten = self._forgotten_until
@@ -286,6 +287,7 @@ class OwnSends:
             and first is not None
             and start is not None
             and start < first
+            and self._now() - timedelta(seconds=self._elapsed() - start) < doubt_since
             and shard_id not in self._paused
             and (forgotten is None or forgotten < first)
             and self._elapsed() - first < OWN_SENDS_KEPT_SECONDS
@@ -355,8 +357,9 @@ def announced(
 
 def watched_throughout(client: discord.Client, due: Due, channel: discord.abc.Messageable) -> bool:
     """Whether this process saw every message the bot made in `channel` since it first tried
-    `due`: its own claim (not one taken over), on a shard this process holds (a server's
-    own; DMs come on shard 0), watched without a gap (OwnSends.watched)."""
+    `due`, watching since before the doubt began (due.uncertain_since, which an earlier
+    process may have begun): its own claim (not one taken over), on a shard this process
+    holds (a server's own; DMs come on shard 0), watched without a gap (OwnSends.watched)."""
     own_sends = getattr(client, "own_sends", None)
     if not isinstance(own_sends, OwnSends) or due.uncertain_since is None or due.taken_over:
         return False
@@ -374,7 +377,7 @@ def watched_throughout(client: discord.Client, due: Due, channel: discord.abc.Me
             return False
     else:
         return False
-    return own_sends.watched(shard_id, due.id)
+    return own_sends.watched(shard_id, due.id, due.uncertain_since)
 
 
 async def find_sent(
@@ -390,9 +393,10 @@ async def find_sent(
     that `same` accepts.
 
     When the history cannot be read (no Read Message History, or no access), nothing can
-    tell: in a server channel Unconfirmed is raised, so the post is not sent again (the
-    group would see it twice); in a DM, None (the send goes ahead: a second copy of a court
-    reminder is better than none)."""
+    tell; nor can an empty history where the bot's permissions are not known (a server
+    another shard's process serves): in a server channel Unconfirmed is raised, so the post
+    is not sent again (the group would see it twice); in a DM, None (the send goes ahead: a
+    second copy of a court reminder is better than none)."""
     me = client.user
     if me is None or due.uncertain_since is None:
         return None
@@ -412,23 +416,41 @@ async def find_sent(
         if isinstance(channel, discord.PartialMessageable)
         else channel
     )
-    # Without Read Message History Discord answers with no messages, not an error. (A
-    # server this process does not serve has no bot member cached: the look is made anyway.)
-    if (
-        isinstance(known, discord.abc.GuildChannel | discord.Thread)
-        and known.guild.me is not None
-        and not known.permissions_for(known.guild.me).read_message_history
-    ):
-        raise cannot_confirm(due, known, "Muster has no Read Message History")
+    # Without Read Message History Discord answers with no messages, not an error. A server
+    # this process does not serve (another shard's) has no bot member cached, so whether the
+    # history can be read is not known: the look is made, but only a history that shows
+    # something (so it was readable) proves the post is not there.
+    if isinstance(known, discord.abc.GuildChannel | discord.Thread):
+        if (
+            known.guild.me is not None
+            and not known.permissions_for(known.guild.me).read_message_history
+        ):
+            raise cannot_confirm(due, known, "Muster has no Read Message History")
+        rights_unknown = known.guild.me is None
+    else:
+        rights_unknown = (
+            known is None
+            and isinstance(channel, discord.PartialMessageable)
+            and channel.guild_id is not None
+        )
     start = due.uncertain_since
     tried_at = own_sends.first_tried_at(due.id) if isinstance(own_sends, OwnSends) else None
     if tried_at is not None:
         start = min(start, tried_at)
     since = discord.Object(discord.utils.time_snowflake(start - HISTORY_SLACK))
     try:
+        shown = False
         async for found in channel.history(limit=HISTORY_LIMIT, after=since, oldest_first=True):
+            shown = True
             if found.author.id == me.id and mine(found):
                 return found
+        if rights_unknown and not shown:
+            raise cannot_confirm(
+                due,
+                known or channel,
+                "Muster can't tell whether it may read the history there (the server is "
+                "another shard's), and Discord showed none",
+            )
     except discord.Forbidden as error:
         if not is_dm(known or channel):
             raise cannot_confirm(

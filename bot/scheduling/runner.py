@@ -115,7 +115,7 @@ class Scheduler(OccurrenceStore):
         its alarm rings, even while another waits on a slow send): together they hold at most
         CLAIM_BATCH claims, and `claimed` is awaited after each claim (the dispatcher sets its
         next alarm then, not after this run's sends). When `stopping` turns true, no more are
-        started; what was claimed but not started is taken up again when its lease runs out."""
+        started; what was claimed but not started is let go (unclaim), pending again."""
         handled = 0
         gate = self._gate
         self._stopping = stopping
@@ -124,6 +124,12 @@ class Scheduler(OccurrenceStore):
             async with gate:
                 if not stopping():
                     await self._deliver(due)
+                    return
+            # Never started: let go now, so it is not taken over as maybe sent.
+            try:
+                await self.unclaim(due)
+            except Exception:
+                log.warning("Could not let go of occurrence %s; its lease will run out", due.id)
 
         while not stopping() and not self.full:
             room = CLAIM_BATCH - self._held

@@ -647,6 +647,27 @@ class OccurrenceStore:
                         await record(session, due, int(values["message_id"]))
         return [due.id in held for due, _ in outcomes]
 
+    async def unclaim(self, due: Due) -> None:
+        """Let go of a claim this process never started (a clean stop came first): pending
+        again, claimable now, with its doubt as before the claim, since nothing of this
+        attempt left. Without it the claim runs out and is taken over as maybe sent."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Occurrence)
+                .where(
+                    Occurrence.id == due.id,
+                    Occurrence.state == CLAIMED,
+                    Occurrence.claimed_by == self.worker_id,
+                )
+                .values(
+                    state=PENDING,
+                    lease_until=None,
+                    claimed_by=None,
+                    attempts=Occurrence.attempts - 1,
+                    uncertain_since=due.uncertain_since,
+                )
+            )
+
     async def keep_message_id(self, due: Due, message_id: int) -> None:
         """Write down that this delivery's message was sent, before anything else: if the full
         settle keeps failing, whoever claims the row next records it instead of re-sending."""

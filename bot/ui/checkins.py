@@ -16,6 +16,7 @@ import discord
 
 from bot.errors import UserFacingError
 from bot.services.checkins import CRAVINGS, MOODS, SOBER, sleep_words
+from bot.services.checkins.anonymous import POSTED
 from bot.tree import reporting, respond, services_of
 from bot.ui.embeds import CALM_BLUE, safe
 
@@ -117,6 +118,12 @@ class WithdrawButton(
         await delete_post_message(interaction.client, ref.channel_id, ref.message_id)
         if ref.message_id:
             answer = "Your post is gone."
+        elif ref.state == POSTED:  # settled unconfirmed: it may be up, its message unknown
+            answer = (
+                "Okay, it's marked deleted. But it may already be in the channel: Discord "
+                "never confirmed the post, so I can't find it to take it down myself. If you "
+                "see it there, ask a moderator to remove it (its Options button lets them)."
+            )
         elif ref.on_its_way:
             answer = (
                 "Okay. It was already on its way to the channel, so if it appears I'll "

@@ -26,6 +26,7 @@ from bot.services.checkins import (
     PostContent,
     WeeklySummary,
 )
+from bot.services.checkins.anonymous import PostRef
 from bot.services.text import plural
 from bot.tree import report_error, reporting, respond, services_of
 from bot.ui.checkins import WITHDRAW_LABEL, WithdrawButton, checkin_fields, delete_post_message
@@ -35,10 +36,12 @@ from cogs.checkins.words import SOME_UNREADABLE
 if TYPE_CHECKING:
     from cogs.checkins.cog import CheckinCog
 
+PSEUDONYM_TITLE = "Check-in from "
+
 
 def anonymous_post_embed(content: PostContent, day: date) -> discord.Embed:
     """The public post: a weekly pseudonym and the day, never the time (R4)."""
-    embed = discord.Embed(title=f"Check-in from {content.pseudonym}", colour=CALM_BLUE)
+    embed = discord.Embed(title=f"{PSEUDONYM_TITLE}{content.pseudonym}", colour=CALM_BLUE)
     checkin_fields(
         embed,
         mood=content.mood,
@@ -79,9 +82,7 @@ class PostOptionsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template
         await interaction.response.defer(ephemeral=True, thinking=True)
         if interaction.message is None:
             raise UserFacingError("I couldn't find that post.")
-        ref = await services_of(interaction).anonymous.find(
-            interaction.user.id, message_id=interaction.message.id
-        )
+        ref = await find_shown(interaction, interaction.message)
         moderator = interaction.guild_id is not None and await is_moderator(interaction)
         view = discord.ui.View(timeout=600)
         if ref.mine:
@@ -103,6 +104,33 @@ class PostOptionsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template
                 " Blocking pauses its author's anonymous posting here; you won't learn who it is."
             )
         await respond(interaction, text, view=view)
+
+
+async def find_shown(interaction: discord.Interaction[Any], message: discord.Message) -> PostRef:
+    """The post `message` shows. A post settled unconfirmed (an attempt's answer lost, the
+    history unreadable) has no message recorded: the bot's own post in the server's channel
+    under its pseudonym is taken as it, and its message recorded, so it can be removed."""
+    posts = services_of(interaction).anonymous
+    try:
+        return await posts.find(interaction.user.id, message_id=message.id)
+    except UserFacingError:
+        me = interaction.client.user
+        title = message.embeds[0].title if message.embeds else None
+        if (
+            interaction.guild_id is None
+            or me is None
+            or message.author.id != me.id
+            or not title
+            or not title.startswith(PSEUDONYM_TITLE)
+        ):
+            raise
+        return await posts.claim_shown(
+            interaction.user.id,
+            interaction.guild_id,
+            message.channel.id,
+            message.id,
+            title.removeprefix(PSEUDONYM_TITLE),
+        )
 
 
 ACTION_LABELS = {

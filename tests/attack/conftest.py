@@ -14,32 +14,7 @@ from tests.test_attacker import ids_on_the_test_clock
 
 __all__ = ["ids_on_the_test_clock"]
 
-KNOWN_BREAKS: dict[str, str] = {
-    "test_a_court_reminder_whose_answer_was_lost_before_a_restart_is_not_dmed_twice": (
-        "issue #13: after a restart the new process's gap-free watch of its own tries is "
-        "taken as proof: an answer-lost DM from before the restart is DMed twice"
-    ),
-    "test_a_meeting_reminder_whose_answer_was_lost_before_a_restart_is_not_posted_twice": (
-        "issue #13: after a restart the watch skips the history look (Read Message History "
-        "granted): an answer-lost meeting reminder is posted twice"
-    ),
-    "test_a_meeting_reminder_claimed_but_never_started_at_a_clean_stop_is_posted": (
-        "issue #13: a claim a clean stop never started is taken over as maybe sent: settled "
-        "unconfirmed without Read Message History, never posted"
-    ),
-    "test_the_author_of_an_unconfirmed_anonymous_post_is_not_told_it_wont_be_posted": (
-        "issue #13: Delete my post on an unconfirmed (posted, no message id) post says "
-        "'it won't be posted' while it is up"
-    ),
-    "test_a_moderator_can_remove_an_unconfirmed_anonymous_post_from_its_options": (
-        "issue #13: an unconfirmed post has no message id: its Options say 'couldn't find', "
-        "no Remove"
-    ),
-    "test_a_meeting_reminder_retried_from_another_shards_process_is_not_posted_twice": (
-        "issue #13: from a process not serving the server the no-history check is skipped; "
-        "Discord's empty history reads as not sent: posted twice"
-    ),
-}
+KNOWN_BREAKS: dict[str, str] = {}
 
 
 # Seen on PostgreSQL only, and not on every run (a race), so not strict.

@@ -268,6 +268,36 @@ async def test_a_moderator_can_remove_an_unconfirmed_anonymous_post_from_its_opt
     )
 
 
+async def test_a_moderators_remove_takes_an_unconfirmed_anonymous_post_down(
+    running: Runtime, world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fix for the one above, followed through: Options records the shown message as
+    the unconfirmed post's, and Dana's Remove deletes it from #check-ins."""
+    channel, _, _ = await _unconfirmed_anonymous_post(running, world, clock, monkeypatch)
+    [shown] = world.sandbox.channel_messages(channel)
+    options = (await world.sandbox.click(world.moderator, shown, "anon:options")).messages[0]
+    remove = next(c for c in options.custom_ids() if c.startswith("anon:remove:"))
+    done = await world.sandbox.click(world.moderator, options, remove)
+    assert done.text.startswith("Removed anonymous post"), done.text
+    assert shown.deleted
+    assert not world.sandbox.channel_messages(channel)
+
+
+async def test_an_unconfirmed_post_its_author_deleted_is_still_removable_by_a_moderator(
+    running: Runtime, world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What Sam is told after Delete my post holds: the post may be up, and a moderator can
+    remove it from its Options."""
+    channel, reply, withdraw = await _unconfirmed_anonymous_post(running, world, clock, monkeypatch)
+    told = await world.sandbox.click(world.member, reply, withdraw)
+    assert "may already be in the channel" in told.text, told.text
+    [shown] = world.sandbox.channel_messages(channel)
+    options = (await world.sandbox.click(world.moderator, shown, "anon:options")).messages[0]
+    remove = next(c for c in options.custom_ids() if c.startswith("anon:remove:"))
+    await world.sandbox.click(world.moderator, options, remove)
+    assert shown.deleted
+
+
 # ----- 4. A post retried by the process that does not serve its server, without history -----
 
 

@@ -222,6 +222,39 @@ class AnonymousPostService:
                 post.id, post.guild_id, post.channel_id, post.message_id, post.state, mine
             )
 
+    async def claim_shown(
+        self, user_id: int, guild_id: int, channel_id: int, message_id: int, pseudonym: str
+    ) -> PostRef:
+        """The post shown as `message_id` (the bot's own, under `pseudonym`, in the server's
+        `channel_id`) when no post has that message: one settled unconfirmed (posted, its
+        message never known, see mark_unconfirmed). If exactly one such post matches, the
+        message is recorded as its own, so it can be taken down; otherwise NOT_FOUND."""
+        async with self._sessions.begin() as session:
+            found = list(
+                await session.scalars(
+                    select(AnonymousPost)
+                    .where(
+                        AnonymousPost.guild_id == guild_id,
+                        AnonymousPost.channel_id == channel_id,
+                        AnonymousPost.pseudonym == pseudonym,
+                        AnonymousPost.message_id.is_(None),
+                        AnonymousPost.state.in_((POSTED, WITHDRAWN, REMOVED)),
+                    )
+                    .with_for_update()
+                )
+            )
+            taken = await session.scalar(
+                select(AnonymousPost.id).where(AnonymousPost.message_id == message_id)
+            )
+            if len(found) != 1 or taken is not None:
+                raise UserFacingError(NOT_FOUND)
+            [post] = found
+            post.message_id = message_id
+            mine = self._owners.matcher("anonymous_posts", user_id)(post.owner)
+            return PostRef(
+                post.id, post.guild_id, post.channel_id, post.message_id, post.state, mine
+            )
+
     async def withdraw(self, user_id: int, post_id: int) -> PostRef:
         """The author takes their own post down (or stops it before it appears)."""
         now = self._clock.now()
