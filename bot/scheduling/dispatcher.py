@@ -78,13 +78,15 @@ class Dispatcher:
 
     async def ran_since(self, moment: datetime) -> None:
         """Wait for a delivery run that ended at or after `moment` (by the injected clock),
-        and for every run that began before `moment` to end (runs may overlap)."""
+        and for every run that began at or before `moment` to end. Runs may overlap, and a
+        run that began at `moment` itself (its claim armed the next ring for the same
+        instant) may still hold a send in flight when another ends."""
 
         def done() -> bool:
             return (
                 self.last_run is not None
                 and self.last_run >= moment
-                and all(started >= moment for started in self._active)
+                and all(started > moment for started in self._active)
             )
 
         async with self._ran:
