@@ -10,7 +10,7 @@ from bot.services.checkins import AnonymousBlockData, CheckinData, JournalData
 from bot.services.feature_data import FeatureData
 from bot.services.measures import MeasureData
 from bot.services.meetings import MeetingData
-from bot.services.mentor_data import MentorRequestData
+from bot.services.mentors import MentorRequestData
 from bot.services.packet import QuestionData
 from bot.services.reminders import MemberSettingsData, ReminderData
 from bot.services.resources import ResourceData

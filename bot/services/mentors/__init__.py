@@ -7,9 +7,11 @@ Public API:
   source (`source_of`, a request's post nonce `nonce_of`);
 - what a request comes back as: Opened, Unposted, Claim, FollowUp;
 - `named_request_problems`: what a server lacks before a request may carry a name;
-- FOLLOW_UP_AFTER, and KEEP_FOR (how long requests are kept).
+- FOLLOW_UP_AFTER, and KEEP_FOR (how long requests are kept);
+- `MentorRequestData`: the hook for /mydata, retention and server purges.
 """
 
+from bot.services.mentors.data import MentorRequestData
 from bot.services.mentors.service import (
     FOLLOW_UP_AFTER,
     KEEP_FOR,
@@ -32,6 +34,7 @@ __all__ = [
     "MENTOR_POST",
     "Claim",
     "FollowUp",
+    "MentorRequestData",
     "MentorRequests",
     "Opened",
     "Unposted",

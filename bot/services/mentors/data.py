@@ -1,5 +1,5 @@
 """Mentor requests' share of /mydata, retention and server purges (the requests themselves
-are bot/services/mentors.py's)."""
+are service.py's)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import MentorRequest, Occurrence
 from bot.services.feature_data import Sections, plain, rowcount
-from bot.services.mentors import KEEP_FOR, source_of
+from bot.services.mentors.service import KEEP_FOR, source_of
 
 
 class MentorRequestData:
