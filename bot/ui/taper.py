@@ -6,7 +6,6 @@ The buttons carry no ids; the step is found again from the member when the form 
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 import discord
@@ -15,6 +14,7 @@ from bot.delivery import SEND_ERRORS, send_soon
 from bot.services.taper import AS_SET, FINISH, SEVERE, SEVERE_MESSAGE, SEVERITY, TALK_FIRST
 from bot.tree import member_zone, report_error, reporting, respond, services_of
 from bot.ui.embeds import safe
+from bot.ui.items import FixedButton
 
 log = logging.getLogger(__name__)
 
@@ -29,38 +29,18 @@ def offer_symptom_check(view: discord.ui.View) -> None:
     view.add_item(SkipSymptomCheckButton())
 
 
-class SymptomCheckButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=SYMPTOMS_ID):
-    def __init__(self) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=SYMPTOMS_LABEL, style=discord.ButtonStyle.secondary, custom_id=SYMPTOMS_ID
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
-        match: re.Match[str], /,
-    ) -> SymptomCheckButton:  # fmt: skip
-        return cls()
+class SymptomCheckButton(FixedButton, template=SYMPTOMS_ID):
+    LABEL = SYMPTOMS_LABEL
+    STYLE = discord.ButtonStyle.secondary
 
     @reporting
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.send_modal(SymptomCheckModal(interaction.id))
 
 
-class SkipSymptomCheckButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=SKIP_ID):
-    def __init__(self) -> None:
-        super().__init__(
-            discord.ui.Button(label="Skip", style=discord.ButtonStyle.secondary, custom_id=SKIP_ID)
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
-        match: re.Match[str], /,
-    ) -> SkipSymptomCheckButton:  # fmt: skip
-        return cls()
+class SkipSymptomCheckButton(FixedButton, template=SKIP_ID):
+    LABEL = "Skip"
+    STYLE = discord.ButtonStyle.secondary
 
     @reporting
     async def callback(self, interaction: discord.Interaction[Any]) -> None:

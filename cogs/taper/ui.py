@@ -1,24 +1,27 @@
-"""The taper plan as the member sees it: each step's line, and the plan in pages of one
-embed each, so a long plan (60 steps with notes) is shown whole, never cut at Discord's
-limits. A page's Next button carries only the page number; the plan is read again from the
-member who clicks it."""
+"""The taper plan as the member sees it: each step's line, the plan in pages of one embed
+each, so a long plan (60 steps with notes) is shown whole, never cut at Discord's limits, and
+the form that takes several steps at once. A page's Next button carries only the page
+number; the plan is read again from the member who clicks it."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Self
 
 import discord
 
 from bot.services.taper import AS_SET, TALK_FIRST, PlanStep
-from bot.tree import reporting, respond, services_of
+from bot.tree import member_zone, report_error, reporting, respond, services_of
+from bot.ui.crisis import card_if_crisis
 from bot.ui.embeds import CALM_BLUE, safe
+from bot.ui.items import PersistentButton
 
 NO_PLAN = "You haven't entered a plan. `/meds plan add` takes the steps your prescriber gave you."
 NO_ADVICE = "Muster keeps your plan and reminds you of it; it gives no medical advice."
 UNREADABLE_DOSE = "(this step's dose could not be read with the keys I have now)"
 PAGE_CHARS = 3500  # of step lines on one page: under an embed's 4096 with the words around
 PAGE_ID = "taper:page"
+SEE_ALL = " `/meds plan show` has every step."
 
 
 def step_line(step: PlanStep, number: int | None = None) -> str:
@@ -89,9 +92,7 @@ async def show_plan(interaction: discord.Interaction[Any], page: int = 0) -> Non
         await respond(interaction, embed=embed, view=view)
 
 
-class PlanPageButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"{PAGE_ID}:(?P<page>\d{{1,3}})"
-):
+class PlanPageButton(PersistentButton, template=rf"{PAGE_ID}:(?P<page>\d{{1,3}})"):
     def __init__(self, page: int) -> None:
         super().__init__(
             discord.ui.Button(
@@ -102,16 +103,44 @@ class PlanPageButton(
         self.page = page
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
-        match: re.Match[str], /,
-    ) -> PlanPageButton:  # fmt: skip
+    def rebuild(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> Self:
         return cls(int(match["page"]))
 
     @reporting
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         await show_plan(interaction, self.page)
+
+
+class AddStepsModal(discord.ui.Modal, title="Your prescriber's plan"):
+    """Keyed by the interaction that opened it (carried in its custom_id), so the form
+    submitted twice adds its steps once (R15)."""
+
+    def __init__(self, request_key: int) -> None:
+        super().__init__(timeout=1800, custom_id=f"taper:add:{request_key}")
+        self.request_key = request_key
+        self.steps: discord.ui.TextInput[AddStepsModal] = discord.ui.TextInput(
+            label="One step a line: date, then dose", custom_id="taper:steps",
+            style=discord.TextStyle.paragraph, max_length=2000,
+            placeholder="2027-01-10 10 mg\n2027-02-07 5 mg; with breakfast",
+        )  # fmt: skip
+        self.add_item(self.steps)
+
+    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await card_if_crisis(interaction, self.steps.value)
+        services = services_of(interaction)
+        added = await services.taper.add_steps(
+            user_id=interaction.user.id, text=self.steps.value,
+            zone=await member_zone(interaction), request_key=self.request_key,
+        )  # fmt: skip
+        title = f"Added {len(added)} step(s)"
+        await respond(interaction, embed=plan_embed(added, title, more=SEE_ALL))
+
+    async def on_error(  # type: ignore[override]  # discord.py Modal narrows BaseView.on_error
+        self, interaction: discord.Interaction[Any], error: Exception, /
+    ) -> None:
+        await report_error(interaction, error)
 
 
 PLAN_ITEMS = (PlanPageButton,)

@@ -1,102 +1,28 @@
-"""/meds plan: the member's taper plan exactly as their prescriber set it, each step's
-reminder by DM on its date, and the optional symptom check after a step (bot/ui/taper.py).
-
-Muster does no arithmetic on doses and suggests nothing: every place that shows a plan says
-it is the prescriber's, and to talk to them before changing anything."""
+"""The taper cog: /meds plan's commands, and the registration of the plan's buttons, the
+symptom check's (bot/ui/taper.py, shown by the check-in cog) and the step sender."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.dm import dm_outcome
 from bot.errors import UserFacingError
-from bot.scheduling import Delivery, Due
 from bot.services.reminders import LATE_LIMIT
-from bot.services.taper import AS_SET, TALK_FIRST, TAPER_STEP, StepReminder
-from bot.tree import member_zone, report_error, respond, services_of
+from bot.services.taper import AS_SET, TALK_FIRST, TAPER_STEP
+from bot.tree import member_zone, respond
 from bot.ui.crisis import card_if_crisis
-from bot.ui.embeds import safe
 from bot.ui.taper import DYNAMIC_ITEMS
-from bot.ui.taper_plan import PLAN_ITEMS, plan_embed, show_plan, step_line
+from cogs.taper.sender import StepReminderSender
+from cogs.taper.ui import PLAN_ITEMS, AddStepsModal, plan_embed, show_plan, step_line
 
 if TYPE_CHECKING:
     from bot.app import MusterBot
 
 
 WHOLE_PLAN = "all"
-SEE_ALL = " `/meds plan show` has every step."
-
-
-def reminder_text(message: StepReminder) -> str:
-    dose = "a step (its dose could not be read)" if message.dose is None else safe(message.dose)
-    text = f"Today your plan says: {dose}, {AS_SET}."
-    if message.note:
-        text += f"\nYour note: {safe(message.note)}"
-    text += f"\n{TALK_FIRST} `/meds plan show` has the whole plan."
-    if message.late_since is not None:
-        due = message.late_since.astimezone(ZoneInfo(message.timezone))
-        text += (
-            f"\n_Sorry, this is late: it should have reached you at {due:%-I:%M %p} "
-            f"({message.timezone})._"
-        )
-    return text
-
-
-class StepReminderDelivery:
-    """Sends a step's reminder by DM, by the lateness policy of personal reminders."""
-
-    def __init__(self, bot: MusterBot) -> None:
-        self.bot = bot
-
-    async def deliver(self, due: Due, now: datetime) -> Delivery:
-        services = self.bot.services
-        prepared = await services.taper.prepare(due, now)
-        if isinstance(prepared, Delivery):
-            return prepared
-        return await dm_outcome(
-            self.bot,
-            prepared.user_id,
-            content=reminder_text(prepared),
-            due=due,
-            deadline=prepared.deadline,
-        )
-
-
-class AddStepsModal(discord.ui.Modal, title="Your prescriber's plan"):
-    """Keyed by the interaction that opened it (carried in its custom_id), so the form
-    submitted twice adds its steps once (R15)."""
-
-    def __init__(self, request_key: int) -> None:
-        super().__init__(timeout=1800, custom_id=f"taper:add:{request_key}")
-        self.request_key = request_key
-        self.steps: discord.ui.TextInput[AddStepsModal] = discord.ui.TextInput(
-            label="One step a line: date, then dose", custom_id="taper:steps",
-            style=discord.TextStyle.paragraph, max_length=2000,
-            placeholder="2027-01-10 10 mg\n2027-02-07 5 mg; with breakfast",
-        )  # fmt: skip
-        self.add_item(self.steps)
-
-    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        await card_if_crisis(interaction, self.steps.value)
-        services = services_of(interaction)
-        added = await services.taper.add_steps(
-            user_id=interaction.user.id, text=self.steps.value,
-            zone=await member_zone(interaction), request_key=self.request_key,
-        )  # fmt: skip
-        title = f"Added {len(added)} step(s)"
-        await respond(interaction, embed=plan_embed(added, title, more=SEE_ALL))
-
-    async def on_error(  # type: ignore[override]  # discord.py Modal narrows BaseView.on_error
-        self, interaction: discord.Interaction[Any], error: Exception, /
-    ) -> None:
-        await report_error(interaction, error)
 
 
 class PlanCommands(app_commands.Group):
@@ -217,7 +143,7 @@ class TaperCog(commands.Cog):
         meds.add_command(self.plan)
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS, *PLAN_ITEMS)
         self.bot.services.scheduler.register(
-            TAPER_STEP, StepReminderDelivery(self.bot), deadline=LATE_LIMIT
+            TAPER_STEP, StepReminderSender(self.bot), deadline=LATE_LIMIT
         )
 
     async def cog_unload(self) -> None:
