@@ -1,33 +1,22 @@
-"""The visit packet in Discord: the member's questions for their provider (answering an
-interaction already deferred), the PDF as an attachment, the offer on a new appointment
-reminder, and the packet's delivery by DM."""
+"""The visit packet's pieces that more than one cog shows: the member's questions for their
+provider (answering an interaction already deferred) and the PDF as an attachment, for the
+check-in cog's /checkin questions and /checkin report; the offer on a new appointment
+reminder, shown by the reminder cog, its buttons registered by the packet cog (cogs/packet/,
+which also sends the packet)."""
 
 from __future__ import annotations
 
 import io
 import re
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Self
 
 import discord
 
-from bot.dm import dm_outcome
 from bot.errors import UserFacingError
-from bot.scheduling import Delivery, Due
-from bot.services.packet import (
-    MAX_QUESTIONS,
-    NameChoice,
-    PacketData,
-    Question,
-    draw_packet,
-    initials,
-)
+from bot.services.packet import MAX_QUESTIONS, NameChoice, Question, initials
 from bot.tree import reporting, respond, services_of
 from bot.ui.embeds import safe
-
-if TYPE_CHECKING:
-    from bot.app import MusterBot
-
+from bot.ui.items import PersistentButton
 
 PACKET_FILE = "visit-packet.pdf"
 OFFER = (
@@ -120,8 +109,7 @@ async def remove_question(interaction: discord.Interaction[Any], chosen: str) ->
 
 
 class PacketOfferButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"packet:(?P<answer>initials|name|no):(?P<id>\d{1,12})",
+    PersistentButton, template=r"packet:(?P<answer>initials|name|no):(?P<id>\d{1,12})"
 ):
     """Yes (with initials or name) or no, on the private answer to a new appointment
     reminder. The id is the reminder's; the clicker must own it."""
@@ -138,13 +126,7 @@ class PacketOfferButton(
         self.reminder_id = reminder_id
 
     @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> PacketOfferButton:
+    def rebuild(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> Self:
         return cls(match["answer"], int(match["id"]))
 
     @reporting
@@ -180,39 +162,6 @@ def offer_view(reminder_id: int) -> discord.ui.View:
     for answer in OFFER_LABELS:
         view.add_item(PacketOfferButton(answer, reminder_id))
     return view
-
-
-class PacketSender:
-    """Sends the visit packet by DM before an appointment, and says how it went."""
-
-    def __init__(self, bot: MusterBot) -> None:
-        self.bot = bot
-
-    async def deliver(self, due: Due, now: datetime) -> Delivery:
-        services = self.bot.services
-        prepared = await services.packet_offers.prepare(due, now)
-        if isinstance(prepared, Delivery):
-            return prepared
-        data = await services.packets.gather(
-            prepared.user_id, prepared.zone, prepared.days, prepared.who
-        )
-        pdf = await draw_packet(data)
-        stamp = int(prepared.event_at.timestamp())
-        return await dm_outcome(
-            self.bot,
-            prepared.user_id,
-            content=f"Your visit packet for your appointment <t:{stamp}:F>: a one-page "
-            "summary of your last "
-            f"{prepared.days} days for your provider. {packet_note(data)}",
-            files=lambda: [packet_file(pdf)],
-            due=due,
-        )
-
-
-def packet_note(data: PacketData) -> str:
-    if data.questions:
-        return f"Your {len(data.questions)} question(s) are on it."
-    return "Add questions for your provider with `/checkin questions add`."
 
 
 DYNAMIC_ITEMS = (PacketOfferButton,)

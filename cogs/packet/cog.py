@@ -1,5 +1,4 @@
-"""The visit packet's deliveries: the packet sent by DM before an appointment, when its
-member said yes to the offer on the reminder (bot/ui/packet.py)."""
+"""The packet cog: registers the offer's buttons (bot/ui/packet.py) and the packet's sender."""
 
 from __future__ import annotations
 
@@ -8,7 +7,8 @@ from typing import TYPE_CHECKING
 from discord.ext import commands
 
 from bot.services.packet import PACKET, PACKET_LATE_LIMIT
-from bot.ui.packet import DYNAMIC_ITEMS, PacketSender
+from bot.ui.packet import DYNAMIC_ITEMS
+from cogs.packet.sender import PacketSender
 
 if TYPE_CHECKING:
     from bot.app import MusterBot
