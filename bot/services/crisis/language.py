@@ -48,6 +48,7 @@ from functools import lru_cache
 from rapidfuzz.distance import OSA
 
 from bot.services.crisis import model as crisis_model
+from bot.services.crisis import screen
 
 FIREARM = "firearm"
 OTHER_MEANS = "other_means"
@@ -1133,7 +1134,9 @@ def _co_occurring(
     text += " |"  # the note's end closes its last clause, as "|" closes the others
     matches: list[Match] = []
     framed = False
-    for rule in CO_OCCURRENCES:
+    # A rule whose terms cannot be in the note does not fire.
+    for at in _TERMS_SCREEN.passing(text):
+        rule = CO_OCCURRENCES[at]
         term = _first_unnegated(rule.terms, text)
         if term is None:
             continue
@@ -1427,13 +1430,19 @@ def normalise(text: str) -> str:
 def _lexicon(text: str) -> tuple[list[Match], bool, bool]:
     """The patterns and co-occurrence rules that match the normalised note, and whether a
     match was set aside as negated or harmless."""
-    harmless = [found.span() for rule in HARMLESS for found in rule.finditer(text)]
+    harmless = [
+        found.span()
+        for at in _HARMLESS_SCREEN.passing(text)
+        for found in HARMLESS[at].finditer(text)
+    ]
     matches: list[Match] = []
     spans: list[tuple[int, int]] = []
     # A harmless frame is a calm reading of its own, whatever it set aside.
     set_aside = bool(harmless)
     # The looser fallback patterns run last, and only where nothing else matched.
-    for pattern in _BY_FALLBACK:
+    # Only the patterns that may match the note: the others could not have.
+    for at in _PATTERN_SCREEN.passing(text):
+        pattern = _BY_FALLBACK[at]
         for found in pattern.regex.finditer(text):
             start, end = found.span()
             if any(begin <= start < stop for begin, stop in harmless):
@@ -1458,6 +1467,10 @@ def _lexicon(text: str) -> tuple[list[Match], bool, bool]:
 
 
 _BY_FALLBACK = tuple(sorted(PATTERNS, key=lambda pattern: pattern.fallback))
+# Built once, at import, from the compiled patterns (screen.py).
+_PATTERN_SCREEN = screen.Screen(pattern.regex for pattern in _BY_FALLBACK)
+_HARMLESS_SCREEN = screen.Screen(HARMLESS)
+_TERMS_SCREEN = screen.Screen(rule.terms for rule in CO_OCCURRENCES)
 
 
 def without_negations(text: str) -> str:
