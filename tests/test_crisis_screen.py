@@ -32,7 +32,11 @@ def test_every_corpus_note_is_assessed_the_same_with_and_without_the_screen(
     assert len(notes) > 5000
     screened = [assess(note) for note in notes]
     # Without the screen every regex runs on every note, as before it existed.
-    monkeypatch.setattr(screen.Screen, "passing", lambda self, text: list(range(self.size)))
+    monkeypatch.setattr(
+        screen.Screen,
+        "passing",
+        lambda self, text: {name: list(range(size)) for name, size in self.sizes.items()},
+    )
     unscreened = [assess(note) for note in notes]
     # Positions only: the notes themselves are not printed.
     differing = [
@@ -44,20 +48,23 @@ def test_every_corpus_note_is_assessed_the_same_with_and_without_the_screen(
 
 def test_nearly_every_lexicon_regex_is_screened() -> None:
     # A regex the screen cannot read is always run: still right, but slow again.
-    for built in (
-        crisis_language._PATTERN_SCREEN,
-        crisis_language._HARMLESS_SCREEN,
-        crisis_language._TERMS_SCREEN,
-    ):
-        assert built.size > 0
-        assert len(built.unscreened) <= built.size // 20
+    built = crisis_language._SCREEN
+    assert set(built.sizes) == {"patterns", "harmless", "terms"}
+    assert min(built.sizes.values()) > 0
+    assert len(built.unscreened) <= sum(built.sizes.values()) // 20
 
 
 def test_a_note_without_a_patterns_words_skips_it_and_one_with_them_does_not() -> None:
-    built = screen.Screen([re.compile(r"(?<![^ ])(?:kill+|end) (?:my ?self|me)(?![^ ])")])
-    assert built.passing("i want to killl myself") == [0]
-    assert built.passing("i could end me") == [0]
-    assert built.passing("a calm day at the lake | fished till noon") == []
+    built = screen.Screen(
+        first=[re.compile(r"(?<![^ ])(?:kill+|end) (?:my ?self|me)(?![^ ])")],
+        second=[re.compile(r"lake"), re.compile(r"(?:sea|ocean)s?")],
+    )
+    assert built.passing("i want to killl myself") == {"first": [0], "second": []}
+    assert built.passing("i could end me by the ocean") == {"first": [0], "second": [1]}
+    assert built.passing("a calm day at the lake | fished till noon") == {
+        "first": [],
+        "second": [0],
+    }
 
 
 # Pieces of random regexes, over a small alphabet so that random texts often match.
@@ -89,10 +96,10 @@ def test_random_regexes_are_never_skipped_where_they_match() -> None:
     skipped = 0
     for _ in range(3000):
         regex = re.compile(_random_regex(rng))
-        built = screen.Screen([regex])
+        built = screen.Screen(only=[regex])
         for _ in range(10):
             text = "".join(rng.choice("abc |") for _ in range(rng.randint(0, 12)))
-            passing = built.passing(text)
+            passing = built.passing(text)["only"]
             if regex.search(text):
                 assert passing == [0], (regex.pattern, text)
             elif not passing:

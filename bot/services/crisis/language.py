@@ -1128,14 +1128,14 @@ def _first_unnegated(
 
 
 def _co_occurring(
-    text: str, harmless: tuple[tuple[int, int], ...] = ()
+    text: str, passing: list[int], harmless: tuple[tuple[int, int], ...] = ()
 ) -> tuple[list[Match], bool]:
-    """The co-occurrence rules that fire, and whether one was kept calm by a benign frame."""
+    """The co-occurrence rules that fire, and whether one was kept calm by a benign frame.
+    `passing`: the rules whose terms may be in the note (the screen's "terms")."""
     text += " |"  # the note's end closes its last clause, as "|" closes the others
     matches: list[Match] = []
     framed = False
-    # A rule whose terms cannot be in the note does not fire.
-    for at in _TERMS_SCREEN.passing(text):
+    for at in passing:
         rule = CO_OCCURRENCES[at]
         term = _first_unnegated(rule.terms, text)
         if term is None:
@@ -1430,18 +1430,16 @@ def normalise(text: str) -> str:
 def _lexicon(text: str) -> tuple[list[Match], bool, bool]:
     """The patterns and co-occurrence rules that match the normalised note, and whether a
     match was set aside as negated or harmless."""
-    harmless = [
-        found.span()
-        for at in _HARMLESS_SCREEN.passing(text)
-        for found in HARMLESS[at].finditer(text)
-    ]
+    # The regexes that may match the note: the others could not have. Screened with the
+    # " |" that the co-occurrence rules add, as more text only lets more of them run.
+    passing = _SCREEN.passing(text + " |")
+    harmless = [found.span() for at in passing["harmless"] for found in HARMLESS[at].finditer(text)]
     matches: list[Match] = []
     spans: list[tuple[int, int]] = []
     # A harmless frame is a calm reading of its own, whatever it set aside.
     set_aside = bool(harmless)
     # The looser fallback patterns run last, and only where nothing else matched.
-    # Only the patterns that may match the note: the others could not have.
-    for at in _PATTERN_SCREEN.passing(text):
+    for at in passing["patterns"]:
         pattern = _BY_FALLBACK[at]
         for found in pattern.regex.finditer(text):
             start, end = found.span()
@@ -1457,7 +1455,7 @@ def _lexicon(text: str) -> tuple[list[Match], bool, bool]:
             spans.append((start, end))
             break
     fired = {match.category for match in matches}
-    co_occurring, framed = _co_occurring(text, tuple(harmless))
+    co_occurring, framed = _co_occurring(text, passing["terms"], tuple(harmless))
     matches.extend(match for match in co_occurring if match.category not in fired)
     # A whole note told as past and resolved, or about helping someone else, is set aside
     # whether or not a pattern matched: the model does not get it either.
@@ -1467,10 +1465,12 @@ def _lexicon(text: str) -> tuple[list[Match], bool, bool]:
 
 
 _BY_FALLBACK = tuple(sorted(PATTERNS, key=lambda pattern: pattern.fallback))
-# Built once, at import, from the compiled patterns (screen.py).
-_PATTERN_SCREEN = screen.Screen(pattern.regex for pattern in _BY_FALLBACK)
-_HARMLESS_SCREEN = screen.Screen(HARMLESS)
-_TERMS_SCREEN = screen.Screen(rule.terms for rule in CO_OCCURRENCES)
+# Built once, at import, from the compiled regexes (screen.py).
+_SCREEN = screen.Screen(
+    patterns=(pattern.regex for pattern in _BY_FALLBACK),
+    harmless=HARMLESS,
+    terms=(rule.terms for rule in CO_OCCURRENCES),
+)
 
 
 def without_negations(text: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -189,25 +190,33 @@ def keys(regex: re.Pattern[str]) -> frozenset[str] | None:
 
 
 class Screen:
-    """Which regexes of a fixed list may match a text; the others cannot."""
+    """Which regexes of some fixed lists may match a text; the others cannot. The lists
+    are named, so that one pass over the text serves them all."""
 
-    def __init__(self, regexes: Iterable[re.Pattern[str]]) -> None:
+    def __init__(self, **lists: Iterable[re.Pattern[str]]) -> None:
+        listed = {name: tuple(regexes) for name, regexes in lists.items()}
         by_key: dict[str, set[int]] = {}
         unscreened: list[int] = []
-        listed = tuple(regexes)
-        for at, regex in enumerate(listed):
-            found = keys(regex)
-            if found is None:
-                unscreened.append(at)
-            for key in found or ():
-                by_key.setdefault(key, set()).add(at)
-        self.size = len(listed)
+        # Each list's regexes get the positions from its start to the next list's.
+        self._starts: dict[str, int] = {}
+        at = 0
+        for name, regexes in listed.items():
+            self._starts[name] = at
+            for regex in regexes:
+                found = keys(regex)
+                if found is None:
+                    unscreened.append(at)
+                for key in found or ():
+                    by_key.setdefault(key, set()).add(at)
+                at += 1
+        self.sizes = {name: len(regexes) for name, regexes in listed.items()}
         self.unscreened: frozenset[int] = frozenset(unscreened)
         self._by_key = {key: frozenset(ats) for key, ats in by_key.items()}
         self._lengths = tuple(sorted({len(key) for key in by_key}))
 
-    def passing(self, text: str) -> list[int]:
-        """The positions, in order, of the regexes that may match `text`."""
+    def passing(self, text: str) -> dict[str, list[int]]:
+        """For each list, the positions in it, in order, of the regexes that may match
+        `text`."""
         found = set(self.unscreened)
         by_key = self._by_key
         for length in self._lengths:
@@ -215,4 +224,12 @@ class Screen:
                 hit = by_key.get(text[at : at + length])
                 if hit is not None:
                     found |= hit
-        return sorted(found)
+        ordered = sorted(found)
+        passing: dict[str, list[int]] = {}
+        for name, start in self._starts.items():
+            stop = start + self.sizes[name]
+            passing[name] = [
+                at - start
+                for at in ordered[bisect_left(ordered, start) : bisect_left(ordered, stop)]
+            ]
+        return passing
