@@ -1478,14 +1478,15 @@ def without_negations(text: str) -> str:
     return " ".join(word for word in text.split() if word not in NEGATIONS)
 
 
-def calmed_by_negation(model: crisis_model.Model, text: str) -> bool:
+def calmed_by_negation(model: crisis_model.Model, text: str, *, score: float | None = None) -> bool:
     """Does a negation word make this note calmer in the model's eyes? Then the model's
     higher veto threshold applies ("I hope I don't die on the drive": without "don't" it
     scores higher). A negation that is part of the crisis ("I don't want to wake up",
-    "nobody would notice": without it the note scores lower) keeps the usual threshold."""
+    "nobody would notice": without it the note scores lower) keeps the usual threshold.
+    `score`: the note's own score, where it is known already."""
     if NEGATIONS.isdisjoint(text.split()):
         return False
-    return model.score(without_negations(text)) > model.score(text)
+    return model.score(without_negations(text)) > (model.score(text) if score is None else score)
 
 
 def assess(note: str | None, *, use_model: bool = True) -> Assessment:
@@ -1506,7 +1507,7 @@ def assess(note: str | None, *, use_model: bool = True) -> Assessment:
     model = crisis_model.load() if use_model and not matches and not set_aside else None
     if model is not None:
         score = model.score(text)
-        vetoed = framed or calmed_by_negation(model, text)
+        vetoed = framed or calmed_by_negation(model, text, score=score)
         if score >= (model.veto_threshold if vetoed else model.threshold):
             matches.append(Match(LEARNED, f"model score {score:.2f}"))
     phrases = tuple(dict.fromkeys(match.phrase for match in matches))
