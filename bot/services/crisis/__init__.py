@@ -4,7 +4,8 @@ Public API:
 - `crisis_lines()`, CRISIS_TITLE, NOBODY_WATCHING (`lines`: the card's words, read from the
   shipped directory, never the database)
 - `assess(text)` -> Assessment, `crisis_in(*texts)`, `normalise`, `without_negations`
-  (`language`: the patterns; `model`: the learned second stage, trained offline)
+  (`language`: the patterns; `screen`: which patterns may match a note, so that only
+  those run; `model`: the learned second stage, trained offline)
 All of it is pure: nothing here reads the database.
 """
 

@@ -48,6 +48,7 @@ from functools import lru_cache
 from rapidfuzz.distance import OSA
 
 from bot.services.crisis import model as crisis_model
+from bot.services.crisis import screen
 
 FIREARM = "firearm"
 OTHER_MEANS = "other_means"
@@ -1127,13 +1128,15 @@ def _first_unnegated(
 
 
 def _co_occurring(
-    text: str, harmless: tuple[tuple[int, int], ...] = ()
+    text: str, passing: list[int], harmless: tuple[tuple[int, int], ...] = ()
 ) -> tuple[list[Match], bool]:
-    """The co-occurrence rules that fire, and whether one was kept calm by a benign frame."""
+    """The co-occurrence rules that fire, and whether one was kept calm by a benign frame.
+    `passing`: the rules whose terms may be in the note (the screen's "terms")."""
     text += " |"  # the note's end closes its last clause, as "|" closes the others
     matches: list[Match] = []
     framed = False
-    for rule in CO_OCCURRENCES:
+    for at in passing:
+        rule = CO_OCCURRENCES[at]
         term = _first_unnegated(rule.terms, text)
         if term is None:
             continue
@@ -1427,13 +1430,17 @@ def normalise(text: str) -> str:
 def _lexicon(text: str) -> tuple[list[Match], bool, bool]:
     """The patterns and co-occurrence rules that match the normalised note, and whether a
     match was set aside as negated or harmless."""
-    harmless = [found.span() for rule in HARMLESS for found in rule.finditer(text)]
+    # The regexes that may match the note: the others could not have. Screened with the
+    # " |" that the co-occurrence rules add, as more text only lets more of them run.
+    passing = _SCREEN.passing(text + " |")
+    harmless = [found.span() for at in passing["harmless"] for found in HARMLESS[at].finditer(text)]
     matches: list[Match] = []
     spans: list[tuple[int, int]] = []
     # A harmless frame is a calm reading of its own, whatever it set aside.
     set_aside = bool(harmless)
     # The looser fallback patterns run last, and only where nothing else matched.
-    for pattern in _BY_FALLBACK:
+    for at in passing["patterns"]:
+        pattern = _BY_FALLBACK[at]
         for found in pattern.regex.finditer(text):
             start, end = found.span()
             if any(begin <= start < stop for begin, stop in harmless):
@@ -1448,7 +1455,7 @@ def _lexicon(text: str) -> tuple[list[Match], bool, bool]:
             spans.append((start, end))
             break
     fired = {match.category for match in matches}
-    co_occurring, framed = _co_occurring(text, tuple(harmless))
+    co_occurring, framed = _co_occurring(text, passing["terms"], tuple(harmless))
     matches.extend(match for match in co_occurring if match.category not in fired)
     # A whole note told as past and resolved, or about helping someone else, is set aside
     # whether or not a pattern matched: the model does not get it either.
@@ -1458,6 +1465,12 @@ def _lexicon(text: str) -> tuple[list[Match], bool, bool]:
 
 
 _BY_FALLBACK = tuple(sorted(PATTERNS, key=lambda pattern: pattern.fallback))
+# Built once, at import, from the compiled regexes (screen.py).
+_SCREEN = screen.Screen(
+    patterns=(pattern.regex for pattern in _BY_FALLBACK),
+    harmless=HARMLESS,
+    terms=(rule.terms for rule in CO_OCCURRENCES),
+)
 
 
 def without_negations(text: str) -> str:
@@ -1465,14 +1478,15 @@ def without_negations(text: str) -> str:
     return " ".join(word for word in text.split() if word not in NEGATIONS)
 
 
-def calmed_by_negation(model: crisis_model.Model, text: str) -> bool:
+def calmed_by_negation(model: crisis_model.Model, text: str, *, score: float | None = None) -> bool:
     """Does a negation word make this note calmer in the model's eyes? Then the model's
     higher veto threshold applies ("I hope I don't die on the drive": without "don't" it
     scores higher). A negation that is part of the crisis ("I don't want to wake up",
-    "nobody would notice": without it the note scores lower) keeps the usual threshold."""
+    "nobody would notice": without it the note scores lower) keeps the usual threshold.
+    `score`: the note's own score, where it is known already."""
     if NEGATIONS.isdisjoint(text.split()):
         return False
-    return model.score(without_negations(text)) > model.score(text)
+    return model.score(without_negations(text)) > (model.score(text) if score is None else score)
 
 
 def assess(note: str | None, *, use_model: bool = True) -> Assessment:
@@ -1493,7 +1507,7 @@ def assess(note: str | None, *, use_model: bool = True) -> Assessment:
     model = crisis_model.load() if use_model and not matches and not set_aside else None
     if model is not None:
         score = model.score(text)
-        vetoed = framed or calmed_by_negation(model, text)
+        vetoed = framed or calmed_by_negation(model, text, score=score)
         if score >= (model.veto_threshold if vetoed else model.threshold):
             matches.append(Match(LEARNED, f"model score {score:.2f}"))
     phrases = tuple(dict.fromkeys(match.phrase for match in matches))
