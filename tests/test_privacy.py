@@ -128,6 +128,22 @@ async def test_export_has_everything_decrypted_and_the_csv_parses(
     assert {"section": "reminders", "field": "text", "value": "Court, room 4B", "row": "1"} in rows
 
 
+async def test_the_alerts_naming_the_member_are_theirs_alone(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """/mydata delete takes down the posted alerts of the member's own requests by name;
+    another member's alert, or one not posted yet, is not theirs to take down."""
+    keyring = Keyring.generate()
+    filled = await fill(sessions, clock, keyring)
+    mentors = MentorRequests(sessions, clock, Scheduler(sessions, clock))
+    unposted = (await mentors.open(2, USER, channel_id=20, role_id=21)).request_id
+    assert unposted != filled["asked"]
+    await mentors.posted(filled["asked"], 7001)
+    await mentors.posted(filled["theirs_asked"], 7002)
+    privacy = PrivacyService(sessions, clock, feature_hooks(keyring))
+    assert await privacy.alerts_naming(USER) == [(10, 7001)]
+
+
 async def test_delete_removes_everything_about_the_member_and_nothing_else(
     sessions: SessionFactory, clock: FakeClock
 ) -> None:
