@@ -23,6 +23,7 @@ from bot.services import audit
 from bot.services.crypto import key_id_of
 from bot.services.feature_data import PurgingGuild
 from bot.services.features import feature_hooks
+from bot.services.key_rotation import KeyRotation
 from bot.services.meetings import MeetingService
 from bot.services.mentors import MentorRequests, source_of
 from bot.services.packet import PACKET, PacketOffers, QuestionService
@@ -224,7 +225,7 @@ async def test_key_rotation(sessions: SessionFactory, clock: FakeClock) -> None:
     rotated = Keyring(old.pseudonym_key, {"k2": new_key, "k1": old.encryption_keys["k1"]}, "k2")
     [view] = await ReminderService(sessions, clock, rotated, scheduler).list(USER)
     assert view.text == "Call the VA"  # old rows stay readable
-    report = await RetentionService(sessions, clock, rotated).reencrypt()
+    report = await KeyRotation(sessions, clock, rotated).reencrypt()
     assert (report.reencrypted, report.already_current, report.unreadable) == (1, 0, 0)
     async with sessions() as session:
         blob = await session.scalar(select(Reminder.text_encrypted))
@@ -233,7 +234,7 @@ async def test_key_rotation(sessions: SessionFactory, clock: FakeClock) -> None:
     only_new = Keyring(old.pseudonym_key, {"k2": new_key}, "k2")
     [view] = await ReminderService(sessions, clock, only_new, scheduler).list(USER)
     assert view.text == "Call the VA"  # the old key can be retired
-    lost = await RetentionService(sessions, clock, Keyring.generate("k3")).reencrypt()
+    lost = await KeyRotation(sessions, clock, Keyring.generate("k3")).reencrypt()
     assert lost.unreadable == 1
 
 

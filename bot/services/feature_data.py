@@ -20,7 +20,7 @@ Sections = dict[str, list[dict[str, Any]]]
 
 
 class Rotate(Protocol):
-    """Rewrites one encrypted value under the current key (`RetentionService.reencrypt`);
+    """Rewrites one encrypted value under the current key (`KeyRotation.reencrypt`);
     padded values give `sizes` (an empty tuple: sealed, no padding to keep)."""
 
     def __call__(
