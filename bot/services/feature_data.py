@@ -1,11 +1,11 @@
 """What a feature tells /mydata, the retention job and key rotation about its own tables.
 
 Each feature keeps one or more `FeatureData` hooks beside its code; bot/services/features.py
-lists them all, and `PrivacyService` and `RetentionService` loop over that list. A hook
-names the tables it answers for (each classified in privacy.TABLES), exports and deletes a
-member's rows, and may also expire old rows (`Expiring`), rewrite its encrypted values under
-the current key (`Reencrypting`), remove what a departed server left (`PurgingGuild`) and
-name the messages it posted about a member (`Posting`).
+lists them all, and `PrivacyService`, `RetentionService` and `KeyRotation` loop over that
+list. A hook names the tables it answers for (each classified in privacy.TABLES), exports
+and deletes a member's rows, and may also expire old rows (`Expiring`), rewrite its
+encrypted values under the current key (`Reencrypting`), remove what a departed server left
+(`PurgingGuild`) and name the messages it posted about a member (`Posting`).
 """
 
 from __future__ import annotations
