@@ -25,7 +25,7 @@ from bot.keys import Keyring, looks_like_placeholder
 from bot.logsetup import configure_logging
 
 if TYPE_CHECKING:
-    from bot.services.retention import RetentionService
+    from bot.services.key_rotation import KeyRotation
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -191,6 +191,7 @@ async def _maintenance(settings: Settings, command: str, guild_id: int | None) -
     from bot.runtime import apply_migrations
     from bot.services import key_checks
     from bot.services.checkins import Spool, spool_folder
+    from bot.services.key_rotation import KeyRotation
     from bot.services.retention import RetentionService
 
     keyring = Keyring.from_settings(settings)
@@ -201,9 +202,9 @@ async def _maintenance(settings: Settings, command: str, guild_id: int | None) -
         await apply_migrations(engine, keyring)
         sessions = create_session_factory(engine)
         spool = Spool(spool_folder(settings), keyring)
-        retention = RetentionService(sessions, SystemClock(), keyring, spool)
+        rotation = KeyRotation(sessions, SystemClock(), keyring, spool)
         if command == "purge-guild" and guild_id is not None:
-            counts = await retention.purge_guild(guild_id)
+            counts = await RetentionService(sessions, SystemClock(), keyring).purge_guild(guild_id)
             removed = ", ".join(f"{count} from {table}" for table, count in counts.items() if count)
             print(f"Purged server {guild_id}: {removed or 'nothing was stored'}.")
         elif command == "rotate-pseudonym-key":
@@ -214,11 +215,11 @@ async def _maintenance(settings: Settings, command: str, guild_id: int | None) -
                 )
             # The key being replaced must be the one the data was written with.
             await key_checks.verify_and_record(sessions, keyring, SystemClock(), spool)
-            return await _rotate_pseudonym_key(settings.muster_key_file, retention)
+            return await _rotate_pseudonym_key(settings.muster_key_file, rotation)
         else:
             # Rotation: the new current key is recorded, and a wrong key refused, first.
             await key_checks.verify_and_record(sessions, keyring, SystemClock(), spool)
-            report = await retention.reencrypt()
+            report = await rotation.reencrypt()
             if not report.unreadable:
                 await key_checks.forget_retired(sessions, keyring)
             print(
@@ -235,15 +236,15 @@ async def _maintenance(settings: Settings, command: str, guild_id: int | None) -
     return 0
 
 
-async def _rotate_pseudonym_key(path: Path, retention: RetentionService) -> int:
+async def _rotate_pseudonym_key(path: Path, rotation: KeyRotation) -> int:
     """The new key file is written beside the old one first, then the rows are re-tagged in
     one transaction, then the new file takes the old one's place (the old is kept as
     .previous). Interrupted after the re-tagging, the new key is in the .new file."""
     fresh = path.with_name(path.name + ".new")
-    new, retagged = await retention.rotate_pseudonym_key()
+    new, retagged = await rotation.rotate_pseudonym_key()
     new.write(fresh)
     try:
-        await retention.apply_pseudonym_key(new)
+        await rotation.apply_pseudonym_key(new)
     except BaseException:
         fresh.unlink()
         raise

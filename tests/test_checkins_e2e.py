@@ -21,9 +21,15 @@ from bot.db.models import AnonymousPost, AuditEntry, Checkin, MemberSettings, Oc
 from bot.runtime import Runtime
 from bot.sandbox import Channel, InteractionResult, Member, Message, Role, Sandbox
 from bot.services.charts import CHART_SIZE, CSV_HEADER
-from bot.services.checkins import open_checkin
+from bot.services.checkins import AnonymousPostService, open_checkin
 from bot.services.crisis import CRISIS_TITLE
-from tests.conftest import World, database_unavailable, deliveries_settled, eventually
+from tests.conftest import (
+    World,
+    database_unavailable,
+    deliveries_settled,
+    eventually,
+    start_bot,
+)
 
 VCL = "Dial 988 then press 1"
 
@@ -355,47 +361,53 @@ async def test_author_deletes_their_own_post(
 
 
 async def test_a_post_whose_record_failed_is_recorded_later_and_never_posted_twice(
-    running: Runtime, world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    bot_settings: Settings, world: World, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """R30: recording the post's message id fails twice after the send; the record is tried
     again (not the send), and the author's and moderators' Options find the post."""
     sandbox = world.sandbox
-    group = await configure(running, world)
-    scheduler = running.services.scheduler
-    record = scheduler._recorders["anonymous"]
+    record = AnonymousPostService.record_posted
     failures = [RuntimeError("the database said no"), RuntimeError("and again")]
 
-    async def failing_at_first(session: Any, due: Any, message_id: int) -> None:
+    async def failing_at_first(
+        self: AnonymousPostService, session: Any, due: Any, message_id: int
+    ) -> None:
         if failures:
             raise failures.pop()
-        await record(session, due, message_id)
+        await record(self, session, due, message_id)
 
-    monkeypatch.setitem(scheduler._recorders, "anonymous", failing_at_first)
-    post = await post_anonymously(running, world, clock, group)
+    # Before the bot starts: the scheduler takes the recorder when the check-ins cog loads.
+    monkeypatch.setattr(AnonymousPostService, "record_posted", failing_at_first)
+    async with start_bot(bot_settings, clock) as running:
+        group = await configure(running, world)
+        post = await post_anonymously(running, world, clock, group)
 
-    async def record_retried() -> bool:  # the post itself is recorded as soon as it is sent
+        async def record_retried() -> bool:  # the post itself is recorded as soon as it is sent
+            async with running.sessions() as session:
+                sent = select(Occurrence.id).where(
+                    Occurrence.source.startswith("anon-release:"), Occurrence.state == "sent"
+                )
+                return failures == [] and await session.scalar(sent) is not None
+
+        await eventually(record_retried, timeout=15, what="the settle's record to be retried")
+        assert len(sandbox.channel_messages(group.checkins)) == 1
         async with running.sessions() as session:
-            sent = select(Occurrence.id).where(
-                Occurrence.source.startswith("anon-release:"), Occurrence.state == "sent"
+            occurrence = await session.scalar(  # the server's release delivery that sent it
+                select(Occurrence).where(
+                    Occurrence.source.startswith("anon-release:"),
+                    Occurrence.message_id.is_not(None),
+                )
             )
-            return failures == [] and await session.scalar(sent) is not None
-
-    await eventually(record_retried, timeout=15, what="the settle's record to be retried")
-    assert len(sandbox.channel_messages(group.checkins)) == 1
-    async with running.sessions() as session:
-        occurrence = await session.scalar(  # the server's release delivery that sent it
-            select(Occurrence).where(
-                Occurrence.source.startswith("anon-release:"), Occurrence.message_id.is_not(None)
-            )
-        )
-    assert occurrence is not None
-    assert (occurrence.state, occurrence.message_id) == ("sent", post.id)
-    posts = {nonce: n for nonce, n in sandbox.posts_by_nonce.items() if nonce.startswith("anon-")}
-    assert list(posts.values()) == [1]  # one POST of the one post: the record was retried
-    author = await sandbox.click(world.member, post, "anon:options")
-    assert [c.split(":")[1] for c in author.messages[0].custom_ids()] == ["withdraw"]
-    moderator = await sandbox.click(world.moderator, post, "anon:options")
-    assert "remove" in [c.split(":")[1] for c in moderator.messages[0].custom_ids()]
+        assert occurrence is not None
+        assert (occurrence.state, occurrence.message_id) == ("sent", post.id)
+        posts = {
+            nonce: n for nonce, n in sandbox.posts_by_nonce.items() if nonce.startswith("anon-")
+        }
+        assert list(posts.values()) == [1]  # one POST of the one post: the record was retried
+        author = await sandbox.click(world.member, post, "anon:options")
+        assert [c.split(":")[1] for c in author.messages[0].custom_ids()] == ["withdraw"]
+        moderator = await sandbox.click(world.moderator, post, "anon:options")
+        assert "remove" in [c.split(":")[1] for c in moderator.messages[0].custom_ids()]
 
 
 async def test_a_queued_post_can_be_stopped_before_it_appears(

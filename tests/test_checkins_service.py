@@ -45,6 +45,7 @@ from bot.services.crypto import encrypt, key_id_of
 from bot.services.dates import parse_clock_time
 from bot.services.features import feature_hooks
 from bot.services.guild_settings import GuildConfig
+from bot.services.key_rotation import KeyRotation
 from bot.services.ownership import Owners, legacy_member_key
 from bot.services.privacy import PrivacyService
 from bot.services.retention import RetentionService
@@ -272,7 +273,7 @@ async def test_export_delete_retention_and_rotation_cover_checkins(
 
     rotated = Keyring(old.pseudonym_key, {"k2": Keyring.generate("k2").encryption_keys["k2"],
                                          "k1": old.encryption_keys["k1"]}, "k2")  # fmt: skip
-    report = await RetentionService(sessions, clock, rotated).reencrypt()
+    report = await KeyRotation(sessions, clock, rotated).reencrypt()
     # Check-ins: owner, data and note, twice; the post: owner and content; two sharing
     # choices: owner and choice; the medication entry: owner and details; the streak's
     # owner and end; the named milestone's user.
@@ -400,12 +401,12 @@ async def test_a_new_pseudonym_key_keeps_blocks_choices_and_old_rows(
             )
         )
     await checkins.close()
-    retention = RetentionService(sessions, clock, old)
-    new, expected = await retention.rotate_pseudonym_key()
+    rotation = KeyRotation(sessions, clock, old)
+    new, expected = await rotation.rotate_pseudonym_key()
     assert new.pseudonym_key != old.pseudonym_key
     assert new.legacy_member_key == old.pseudonym_key
     # The choice (blocks carry no tag: their owner is opened instead).
-    assert await retention.apply_pseudonym_key(new) == expected == 1
+    assert await rotation.apply_pseudonym_key(new) == expected == 1
     await clock.advance(timedelta(minutes=11))
     rotated = service(sessions, clock, new)
     again = await rotated.submit(draft(2, share=None), CONFIG)  # "as last time": anonymous

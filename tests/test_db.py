@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -193,16 +193,22 @@ async def test_concurrent_service_calls_do_not_share_a_session(
 
 
 async def test_servers_arriving_together_are_recorded_in_one_transaction(
-    sessions: SessionFactory, clock: FakeClock
+    engine: AsyncEngine, sessions: SessionFactory, clock: FakeClock
 ) -> None:
     guilds = GuildService(sessions, clock)
     await guilds.record_present(1, "Already here")
     await clock.advance(timedelta(hours=1))
     await guilds.record_left(1)
-    present = await asyncio.gather(
-        *(guilds.record_present(n, f"Server {n}") for n in range(1, 301)), guilds.close()
-    )
-    assert guilds._present.batches == 2  # the first server alone, then the 300 at once
+    transactions: list[object] = []
+    count = transactions.append  # one object, for event.remove to find
+    event.listen(engine.sync_engine, "begin", count)
+    try:
+        present = await asyncio.gather(
+            *(guilds.record_present(n, f"Server {n}") for n in range(1, 301)), guilds.close()
+        )
+    finally:
+        event.remove(engine.sync_engine, "begin", count)
+    assert len(transactions) == 1  # the 300 at once
     assert [p.guild_id for p in present[:300]] == list(range(1, 301))
     assert present[0].left_at is None  # back, and joined when it first came
     assert present[0].joined_at == START

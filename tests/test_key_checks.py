@@ -23,8 +23,8 @@ from bot.sandbox import Sandbox
 from bot.scheduling import Scheduler
 from bot.services import key_checks
 from bot.services.checkins import Spool
+from bot.services.key_rotation import KeyRotation
 from bot.services.reminders import ReminderService
-from bot.services.retention import RetentionService
 from tests.conftest import World, start_bot
 from tests.test_checkins_e2e import checkin_options, configure, post_anonymously
 from tests.test_cli import database_env, muster, sandbox_env
@@ -139,14 +139,14 @@ async def test_reencrypt_reseals_the_held_checkins_so_the_old_key_can_go(
     hold(tmp_path / "held", old, 7)
     fresh = secrets.token_bytes(32)
     rotating = keyring_with(old.pseudonym_key, {"k2": fresh, **old.encryption_keys}, "k2")
-    report = await RetentionService(
+    report = await KeyRotation(
         sessions, clock, rotating, Spool(tmp_path / "held", rotating)
     ).reencrypt()
     assert (report.reencrypted, report.unreadable) == (1, 0)
     only_new = Spool(tmp_path / "held", keyring_with(old.pseudonym_key, {"k2": fresh}, "k2"))
     assert only_new.key_ids() == {"k2": 1}
     assert only_new.held() == [(7, HELD)]
-    again = await RetentionService(
+    again = await KeyRotation(
         sessions, clock, rotating, Spool(tmp_path / "held", rotating)
     ).reencrypt()
     assert (again.reencrypted, again.already_current) == (0, 1)

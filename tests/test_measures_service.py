@@ -9,6 +9,7 @@ from bot.clock import FakeClock
 from bot.db.engine import SessionFactory
 from bot.keys import Keyring
 from bot.scheduling import Scheduler
+from bot.services.key_rotation import KeyRotation
 from bot.services.measures import RESULTS_KEPT, MeasureScore, MeasureService, instrument
 from bot.services.retention import RetentionService
 from tests.conftest import START
@@ -70,7 +71,7 @@ async def test_retention_drops_left_drafts_and_old_scores_and_rotation_keeps_the
 
     new_key = Keyring.generate("k2").encryption_keys["k2"]
     rotated = Keyring(old.pseudonym_key, {"k2": new_key, "k1": old.encryption_keys["k1"]}, "k2")
-    await RetentionService(sessions, clock, rotated).reencrypt()
+    await KeyRotation(sessions, clock, rotated).reencrypt()
     only_new = Keyring(old.pseudonym_key, {"k2": new_key}, "k2")
     readable = MeasureService(sessions, clock, only_new, scheduler)
     assert [s.total for s in await readable.scores(USER)] == [14]

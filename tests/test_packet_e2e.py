@@ -17,9 +17,9 @@ from bot.runtime import Runtime
 from bot.sandbox import Message
 from bot.scheduling import Scheduler
 from bot.services.crisis import CRISIS_TITLE
+from bot.services.key_rotation import KeyRotation
 from bot.services.packet import FOOTER, PACKET, PacketDue, PacketOffers, QuestionService
 from bot.services.reminders import ReminderService
-from bot.services.retention import RetentionService
 from tests.conftest import START, World, deliveries_settled
 from tests.test_checkins_e2e import checkin_options, configure
 
@@ -227,7 +227,7 @@ async def test_questions_and_the_packets_name_follow_key_rotation(
     await PacketOffers(sessions, clock, old, scheduler).accept(501, visit.id, "S.R.")
     new_key = Keyring.generate("k2").encryption_keys["k2"]
     both = Keyring(old.pseudonym_key, {"k2": new_key, "k1": old.encryption_keys["k1"]}, "k2")
-    await RetentionService(sessions, clock, both).reencrypt()
+    await KeyRotation(sessions, clock, both).reencrypt()
     only_new = Keyring(old.pseudonym_key, {"k2": new_key}, "k2")
     [question] = await QuestionService(sessions, clock, only_new).list(501)
     assert (question.text, question.readable) == ("Can we go slower?", True)

@@ -23,6 +23,7 @@ from bot.services import audit
 from bot.services.crypto import key_id_of
 from bot.services.feature_data import PurgingGuild
 from bot.services.features import feature_hooks
+from bot.services.key_rotation import KeyRotation
 from bot.services.meetings import MeetingService
 from bot.services.mentors import MentorRequests, source_of
 from bot.services.packet import PACKET, PacketOffers, QuestionService
@@ -128,6 +129,22 @@ async def test_export_has_everything_decrypted_and_the_csv_parses(
     assert {"section": "reminders", "field": "text", "value": "Court, room 4B", "row": "1"} in rows
 
 
+async def test_the_alerts_naming_the_member_are_theirs_alone(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """/mydata delete takes down the posted alerts of the member's own requests by name;
+    another member's alert, or one not posted yet, is not theirs to take down."""
+    keyring = Keyring.generate()
+    filled = await fill(sessions, clock, keyring)
+    mentors = MentorRequests(sessions, clock, Scheduler(sessions, clock))
+    unposted = (await mentors.open(2, USER, channel_id=20, role_id=21)).request_id
+    assert unposted != filled["asked"]
+    await mentors.posted(filled["asked"], 7001)
+    await mentors.posted(filled["theirs_asked"], 7002)
+    privacy = PrivacyService(sessions, clock, feature_hooks(keyring))
+    assert await privacy.alerts_naming(USER) == [(10, 7001)]
+
+
 async def test_delete_removes_everything_about_the_member_and_nothing_else(
     sessions: SessionFactory, clock: FakeClock
 ) -> None:
@@ -208,7 +225,7 @@ async def test_key_rotation(sessions: SessionFactory, clock: FakeClock) -> None:
     rotated = Keyring(old.pseudonym_key, {"k2": new_key, "k1": old.encryption_keys["k1"]}, "k2")
     [view] = await ReminderService(sessions, clock, rotated, scheduler).list(USER)
     assert view.text == "Call the VA"  # old rows stay readable
-    report = await RetentionService(sessions, clock, rotated).reencrypt()
+    report = await KeyRotation(sessions, clock, rotated).reencrypt()
     assert (report.reencrypted, report.already_current, report.unreadable) == (1, 0, 0)
     async with sessions() as session:
         blob = await session.scalar(select(Reminder.text_encrypted))
@@ -217,7 +234,7 @@ async def test_key_rotation(sessions: SessionFactory, clock: FakeClock) -> None:
     only_new = Keyring(old.pseudonym_key, {"k2": new_key}, "k2")
     [view] = await ReminderService(sessions, clock, only_new, scheduler).list(USER)
     assert view.text == "Call the VA"  # the old key can be retired
-    lost = await RetentionService(sessions, clock, Keyring.generate("k3")).reencrypt()
+    lost = await KeyRotation(sessions, clock, Keyring.generate("k3")).reencrypt()
     assert lost.unreadable == 1
 
 

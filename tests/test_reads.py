@@ -39,11 +39,36 @@ async def reads(
     await read_engine.dispose()
 
 
+class GuardedReads:
+    """The read sessions, which fail the test if anything opens one while `refusing`."""
+
+    def __init__(self, reads: SessionFactory) -> None:
+        self.reads = reads
+        self.refusing = False
+
+    def __call__(self) -> Any:
+        self._check()
+        return self.reads()
+
+    def begin(self) -> Any:
+        self._check()
+        return self.reads.begin()
+
+    def _check(self) -> None:
+        if self.refusing:
+            raise AssertionError("a session was opened")
+
+
+@pytest.fixture
+def guarded(reads: SessionFactory) -> GuardedReads:
+    return GuardedReads(reads)
+
+
 @pytest.fixture
 async def services(
-    sessions: SessionFactory, reads: SessionFactory, clock: FakeClock
+    sessions: SessionFactory, guarded: GuardedReads, clock: FakeClock
 ) -> AsyncIterator[Services]:
-    built = build_services(sessions, Keyring.generate(), clock, reads=reads)
+    built = build_services(sessions, Keyring.generate(), clock, reads=guarded)  # type: ignore[arg-type]
     yield built
     await built.checkins.close()
     await built.member_settings.close()
@@ -54,16 +79,6 @@ def draft(request_key: int, share: Any = None, user_id: int = USER) -> CheckinDr
         user_id=user_id, guild_id=GUILD, request_key=request_key, mood=3, sleep="7",
         cravings="none", sober="yes", note=None, share=share,
     )  # fmt: skip
-
-
-class RefusingSessions:
-    """A session factory that fails the test if anything opens a session."""
-
-    def __call__(self) -> Any:
-        raise AssertionError("a session was opened")
-
-    def begin(self) -> Any:
-        raise AssertionError("a session was opened")
 
 
 @only_sqlite
@@ -78,15 +93,17 @@ async def test_reads_go_on_while_another_connection_holds_the_write_lock(
             assert await services.checkins.last_choice(GUILD, USER) == "private"
 
 
-async def test_the_last_choice_is_written_through_once_committed(services: Services) -> None:
+async def test_the_last_choice_is_written_through_once_committed(
+    services: Services, guarded: GuardedReads
+) -> None:
     checkins = services.checkins
     key = (GUILD, USER)  # the choice is per server
     assert await checkins.last_choice(*key) == "private"  # read once from the database
     await checkins.submit(draft(1, "anonymous"), CONFIG)
     assert checkins.choices.get(key) == "anonymous"  # the writer put it after its commit
-    reads, checkins._reads = checkins._reads, RefusingSessions()  # type: ignore[assignment]
+    guarded.refusing = True
     assert await checkins.last_choice(*key) == "anonymous"  # from memory only
-    checkins._reads = reads  # an anonymous check-in still checks blocks and spacing
+    guarded.refusing = False  # an anonymous check-in still checks blocks and spacing
     result = await checkins.submit(draft(2), CONFIG)  # share left out: as last time
     assert result.requested == "anonymous"
 
@@ -105,10 +122,11 @@ async def test_a_deleted_member_leaves_nothing_in_the_caches(services: Services)
     assert result.requested == "private"
 
 
-async def test_a_private_checkin_opens_no_session_before_the_write(services: Services) -> None:
-    checkins = services.checkins
-    checkins._reads = RefusingSessions()  # type: ignore[assignment]
-    result = await checkins.submit(draft(1, "private"), CONFIG)
+async def test_a_private_checkin_opens_no_session_before_the_write(
+    services: Services, guarded: GuardedReads
+) -> None:
+    guarded.refusing = True
+    result = await services.checkins.submit(draft(1, "private"), CONFIG)
     assert result.share == "private"
     assert not result.held
     assert result.checkin_id is not None

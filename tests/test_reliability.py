@@ -50,7 +50,7 @@ async def test_an_empty_cache_never_prefills_defaults(
     )  # fmt: skip
     editor = (await world.sandbox.slash(world.moderator, world.general, "setup start")).messages[0]
     await world.sandbox.click(world.moderator, editor, "setup:choose")  # the editor, with its form
-    settings._cache.clear()  # as after a restart: nothing known in memory
+    settings.forget(world.guild.id)  # as after a restart: nothing known in memory
     form = await world.sandbox.click(world.moderator, editor, "setup:limits")
     assert form.modal is not None
     values = [row["components"][0].get("value") for row in form.modal["components"]]

@@ -16,8 +16,8 @@ from bot.keys import Keyring
 from bot.runtime import Runtime
 from bot.sandbox import Message
 from bot.scheduling import CANCELLED, LATE, PENDING, SENT, Delivery, Due, Scheduler
+from bot.services.key_rotation import KeyRotation
 from bot.services.reminders import LATE_LIMIT
-from bot.services.retention import RetentionService
 from bot.services.taper import SEVERE_MESSAGE, StepReminder, TaperService
 from tests.conftest import START, World, deliveries_settled
 
@@ -314,7 +314,7 @@ async def test_key_rotation_rewrites_the_plan_the_checks_and_the_reminders_owner
     )
     new_key = Keyring.generate("k2").encryption_keys["k2"]
     rotated = Keyring(old.pseudonym_key, {"k2": new_key, "k1": old.encryption_keys["k1"]}, "k2")
-    report = await RetentionService(sessions, clock, rotated).reencrypt()
+    report = await KeyRotation(sessions, clock, rotated).reencrypt()
     # Two steps (owner, dose and date each), one check (owner and data), one reminder's
     # owner and zone.
     assert (report.reencrypted, report.unreadable) == (2 * 3 + 2 + 2, 0)

@@ -101,6 +101,8 @@ class Stall:
     pattern: re.Pattern[str]
     after_handling: bool
     drop: bool = False  # after handling: cut the connection instead of answering
+    answer: int | None = None  # after handling: answer this error status instead
+    then: Callable[[], None] | None = None  # with `answer`: run before answering
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     release: asyncio.Event = field(default_factory=asyncio.Event)
     used: bool = False

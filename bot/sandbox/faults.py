@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -43,9 +44,13 @@ class FaultsMixin(SandboxBase):
             )
         )
 
-    def recover(self) -> None:
-        """End every injected failure: Discord is back."""
-        self._failures.clear()
+    def recover(self, method: str | None = None) -> None:
+        """End every injected failure (with `method`, only those of that method): Discord is
+        back (for sends, say, while its reads still fail)."""
+        if method is None:
+            self._failures.clear()
+            return
+        self._failures[:] = [f for f in self._failures if f.method != method.upper()]
 
     def stall_next(self, method: str, path_pattern: str, *, after_handling: bool) -> Stall:
         """Hold the next matching request unanswered: before it takes effect, or after (the
@@ -57,6 +62,23 @@ class FaultsMixin(SandboxBase):
     def drop_next(self, method: str, path_pattern: str) -> Stall:
         """Carry out the next matching request, then close the connection without answering."""
         stall = Stall(method.upper(), re.compile(path_pattern), after_handling=True, drop=True)
+        self._stalls.append(stall)
+        return stall
+
+    def fail_after_next(
+        self,
+        method: str,
+        path_pattern: str,
+        status: int,
+        *,
+        then: Callable[[], None] | None = None,
+    ) -> Stall:
+        """Carry out the next matching request, then answer `status` all the same (a proxy's
+        502 after Discord made the message): the client believes it failed. `then` runs as
+        it is carried out, before the client can send again (say, to fail the retry)."""
+        stall = Stall(
+            method.upper(), re.compile(path_pattern), after_handling=True, answer=status, then=then
+        )
         self._stalls.append(stall)
         return stall
 

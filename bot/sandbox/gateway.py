@@ -20,6 +20,10 @@ class GatewayMixin(SandboxBase):
         """Gateway sessions connected right now."""
         return sum(1 for s in self._sessions.values() if s.ws is not None)
 
+    def sessions_serving(self, guild_id: int) -> int:
+        """Gateway sessions (connected or resumable) that receive this guild's events."""
+        return sum(1 for s in self._sessions.values() if s.serves(guild_id))
+
     async def wait_until_connected(self, *, sessions: int = 1, timeout: float = 10.0) -> None:
         await self.wait_for(
             lambda: self.live_sessions() >= sessions,

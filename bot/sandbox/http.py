@@ -81,6 +81,11 @@ class HttpMixin(SandboxBase):
                 if request.transport is not None:
                     request.transport.close()
                 raise ConnectionResetError("the sandbox dropped this connection")
+            if stall is not None and stall.answer is not None:
+                stall.arrived.set()  # carried out; the error is all the client hears
+                if stall.then is not None:
+                    stall.then()
+                return error_response(stall.answer, 0, f"{stall.answer}: carried out")
             if stall is not None and stall.after_handling:
                 await self._hold(stall)
             return response

@@ -132,7 +132,7 @@ def build_services(
             feature_hooks(keyring),
             forget=(checkins.forget, member_settings.forget),
         ),
-        retention=RetentionService(sessions, clock, keyring, spool),
+        retention=RetentionService(sessions, clock, keyring),
         resources=ResourceService(sessions, clock),
         recovery_meetings=RecoveryMeetingService(sessions, clock),
         checkins=checkins,

@@ -1,10 +1,11 @@
 """What a feature tells /mydata, the retention job and key rotation about its own tables.
 
 Each feature keeps one or more `FeatureData` hooks beside its code; bot/services/features.py
-lists them all, and `PrivacyService` and `RetentionService` loop over that list. A hook
-names the tables it answers for (each classified in privacy.TABLES), exports and deletes a
-member's rows, and may also expire old rows (`Expiring`), rewrite its encrypted values under
-the current key (`Reencrypting`) and remove what a departed server left (`PurgingGuild`).
+lists them all, and `PrivacyService`, `RetentionService` and `KeyRotation` loop over that
+list. A hook names the tables it answers for (each classified in privacy.TABLES), exports
+and deletes a member's rows, and may also expire old rows (`Expiring`), rewrite its
+encrypted values under the current key (`Reencrypting`), remove what a departed server left
+(`PurgingGuild`) and name the messages it posted about a member (`Posting`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ Sections = dict[str, list[dict[str, Any]]]
 
 
 class Rotate(Protocol):
-    """Rewrites one encrypted value under the current key (`RetentionService.reencrypt`);
+    """Rewrites one encrypted value under the current key (`KeyRotation.reencrypt`);
     padded values give `sizes` (an empty tuple: sealed, no padding to keep)."""
 
     def __call__(
@@ -61,6 +62,16 @@ class PurgingGuild(Protocol):
     counts are of its own rows removed, by table."""
 
     async def purge_guild(self, session: AsyncSession, guild_id: int) -> dict[str, int]: ...
+
+
+@runtime_checkable
+class Posting(Protocol):
+    """Messages Muster posted that name the member, as (channel, message): /mydata delete
+    takes them down with the rows, since a message left with no row would still name them."""
+
+    async def messages_naming(
+        self, session: AsyncSession, user_id: int
+    ) -> list[tuple[int, int]]: ...
 
 
 def plain(value: Any) -> Any:

@@ -1,6 +1,7 @@
 """Every feature's hooks for /mydata, retention, key rotation and server purges, in one list:
 `PrivacyService` exports and deletes through them in this order (the order of /mydata's
-sections), and `RetentionService` expires, re-encrypts and purges through them."""
+sections), `RetentionService` expires and purges through them, and `KeyRotation`
+re-encrypts through them."""
 
 from __future__ import annotations
 

@@ -141,6 +141,11 @@ class GuildSettingsService:
         cached = self._cache.get(guild_id)
         return cached.config if cached is not None else None
 
+    def forget(self, guild_id: int) -> None:
+        """Drop this process's copy of the server's settings, as a restart does: the next
+        read goes to the database, and `cached` knows nothing until then."""
+        self._cache.pop(guild_id, None)
+
     async def set_channel(
         self, guild_id: int, actor_id: int, which: Channel, channel_id: int
     ) -> GuildConfig:

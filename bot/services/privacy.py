@@ -14,12 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import select
-
 from bot.clock import Clock
 from bot.db.engine import SessionFactory
-from bot.db.models import MentorRequest
-from bot.services.feature_data import FeatureData
+from bot.services.feature_data import FeatureData, Posting
 
 Kind = Literal["member", "moderator", "server", "system"]
 
@@ -106,16 +103,15 @@ class PrivacyService:
         )
 
     async def alerts_naming(self, user_id: int) -> list[tuple[int, int]]:
-        """The mentor alerts (channel, message) that name the member: /mydata delete takes
-        them down with their rows, since an alert left with no row would name the member
-        whose data is gone."""
+        """The messages (channel, message) Muster posted that name the member, by each
+        feature that posts them (a mentor request's alert): /mydata delete takes them down
+        with their rows."""
+        found: list[tuple[int, int]] = []
         async with self._sessions() as session:
-            rows = await session.execute(
-                select(MentorRequest.channel_id, MentorRequest.message_id).where(
-                    MentorRequest.user_id == user_id, MentorRequest.message_id.is_not(None)
-                )
-            )
-            return [(channel, message) for channel, message in rows if message is not None]
+            for handler in self.handlers:
+                if isinstance(handler, Posting):
+                    found += await handler.messages_naming(session, user_id)
+        return found
 
     async def delete(self, user_id: int) -> dict[str, int]:
         """Everything about the member, in one transaction: all of it goes, or none of it."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 import discord
 
@@ -19,6 +19,7 @@ from bot.services.checkins import CRAVINGS, MOODS, SOBER, sleep_words
 from bot.services.checkins.anonymous import POSTED
 from bot.tree import reporting, respond, services_of
 from bot.ui.embeds import CALM_BLUE, safe
+from bot.ui.items import PersistentButton
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +86,7 @@ def named_post_embed(name: str, **answers: Any) -> discord.Embed:
     return checkin_fields(embed, **answers)
 
 
-class WithdrawButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"anon:withdraw:(?P<id>\d{1,12})"
-):
+class WithdrawButton(PersistentButton, template=r"anon:withdraw:(?P<id>\d{1,12})"):
     """On the author's private replies only: delete my post (authorship checked at the
     click)."""
 
@@ -102,13 +101,7 @@ class WithdrawButton(
         self.post_id = post_id
 
     @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> WithdrawButton:
+    def rebuild(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> Self:
         return cls(int(match["id"]))
 
     @reporting

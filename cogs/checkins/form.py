@@ -15,7 +15,7 @@ import contextlib
 import logging
 import re
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Self, cast
 
 import discord
 
@@ -32,6 +32,7 @@ from bot.services.checkins import (
     sleep_words,
 )
 from bot.tree import report_error, reporting, services_of
+from bot.ui.items import PersistentButton
 from cogs.checkins.submit import submit_checkin
 
 if TYPE_CHECKING:
@@ -255,9 +256,7 @@ async def open_form(
     await interaction.response.send_modal(form)
 
 
-class CheckinFormButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"prompt:checkin:(?P<guild>\d{15,20})"
-):
+class CheckinFormButton(PersistentButton, template=r"prompt:checkin:(?P<guild>\d{15,20})"):
     """On the daily prompt DM: opens the form for the prompt's server. It carries the
     server's id (which the member knows), never a user id."""
 
@@ -272,13 +271,7 @@ class CheckinFormButton(
         self.guild_id = guild_id
 
     @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> CheckinFormButton:
+    def rebuild(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> Self:
         return cls(int(match["guild"]))
 
     @reporting

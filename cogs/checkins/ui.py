@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import discord
 
@@ -31,6 +31,7 @@ from bot.services.text import plural
 from bot.tree import report_error, reporting, respond, services_of
 from bot.ui.checkins import WITHDRAW_LABEL, WithdrawButton, checkin_fields, delete_post_message
 from bot.ui.embeds import CALM_BLUE
+from bot.ui.items import FixedButton, PersistentButton
 from cogs.checkins.words import SOME_UNREADABLE
 
 if TYPE_CHECKING:
@@ -56,26 +57,12 @@ def anonymous_post_embed(content: PostContent, day: date) -> discord.Embed:
     return embed
 
 
-class PostOptionsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"anon:options"):
+class PostOptionsButton(FixedButton, template=r"anon:options"):
     """The one button on a public anonymous post. Its answer is private and depends on who
     asks: the author may delete it, a moderator may remove it and pause its author."""
 
-    def __init__(self) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Options", style=discord.ButtonStyle.secondary, custom_id="anon:options"
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> PostOptionsButton:
-        return cls()
+    LABEL = "Options"
+    STYLE = discord.ButtonStyle.secondary
 
     @reporting
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -144,7 +131,7 @@ ACTION_LABELS = {
 
 
 class ModerationButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    PersistentButton,
     template=r"anon:(?P<action>remove|block1|block7|block30):(?P<message>\d{15,20})",
 ):
     """On a moderator's private reply only: remove the post, and maybe pause its author; the
@@ -164,13 +151,7 @@ class ModerationButton(
         self.message_id = message_id
 
     @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ModerationButton:
+    def rebuild(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> Self:
         return cls(match["action"], int(match["message"]))
 
     @reporting
@@ -193,25 +174,9 @@ class ModerationButton(
         await respond(interaction, text)
 
 
-class StopPromptsButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"prompt:stop"):
-    def __init__(self) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Stop daily prompts",
-                style=discord.ButtonStyle.secondary,
-                custom_id="prompt:stop",
-            )
-        )
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> StopPromptsButton:
-        return cls()
+class StopPromptsButton(FixedButton, template=r"prompt:stop"):
+    LABEL = "Stop daily prompts"
+    STYLE = discord.ButtonStyle.secondary
 
     @reporting
     async def callback(self, interaction: discord.Interaction[Any]) -> None:

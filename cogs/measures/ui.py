@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import discord
 
@@ -22,6 +22,7 @@ from bot.services.measures import (
 )
 from bot.tree import group_of, member_zone, report_error, reporting, respond, services_of
 from bot.ui.crisis import crisis_reply
+from bot.ui.items import PersistentButton
 from cogs.measures.words import CADENCE_WORDS, label_parts, page_fits, page_text, score_text
 
 CODES = "|".join(INSTRUMENTS)
@@ -104,24 +105,32 @@ async def open_page(interaction: discord.Interaction[Any], draft: Draft) -> None
     await respond(interaction, page_text(measure, draft), view=view)
 
 
-class StartButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"measures:start:(?P<code>{CODES})"
-):
+class InstrumentButton(PersistentButton, template=r"(?!)"):
+    """A button about one questionnaire, with the id `measures:ACTION:code`; the subclass gives
+    ACTION, its template, STYLE and LABEL (with `{name}`, the questionnaire's)."""
+
+    ACTION: ClassVar[str]
+    LABEL: ClassVar[str]
+    STYLE: ClassVar[discord.ButtonStyle]
+
     def __init__(self, code: str, *, row: int | None = None) -> None:
         super().__init__(
             discord.ui.Button(
-                label=f"Fill in {instrument(code).name}", style=discord.ButtonStyle.primary,
-                custom_id=f"measures:start:{code}", row=row,
+                label=self.LABEL.format(name=instrument(code).name), style=self.STYLE,
+                custom_id=f"measures:{self.ACTION}:{code}", row=row,
             )
         )  # fmt: skip
         self.code = code
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
-        match: re.Match[str], /,
-    ) -> StartButton:  # fmt: skip
+    def rebuild(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> Self:
         return cls(match["code"])
+
+
+class StartButton(InstrumentButton, template=rf"measures:start:(?P<code>{CODES})"):
+    ACTION = "start"
+    LABEL = "Fill in {name}"
+    STYLE = discord.ButtonStyle.primary
 
     @reporting
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -129,9 +138,7 @@ class StartButton(
         await open_page(interaction, draft)
 
 
-class NextButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"measures:next:(?P<id>\d{1,12})"
-):
+class NextButton(PersistentButton, template=r"measures:next:(?P<id>\d{1,12})"):
     def __init__(self, draft_id: int) -> None:
         super().__init__(
             discord.ui.Button(
@@ -142,10 +149,7 @@ class NextButton(
         self.draft_id = draft_id
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
-        match: re.Match[str], /,
-    ) -> NextButton:  # fmt: skip
+    def rebuild(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> Self:
         return cls(int(match["id"]))
 
     @reporting
@@ -155,10 +159,7 @@ class NextButton(
         await interaction.response.send_modal(PageModal(measure, draft))
 
 
-class ToggleButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=rf"measures:(?P<action>on|off):(?P<code>{CODES})",
-):
+class ToggleButton(PersistentButton, template=rf"measures:(?P<action>on|off):(?P<code>{CODES})"):
     def __init__(self, action: str, code: str, *, row: int | None = None) -> None:
         name = instrument(code).name
         super().__init__(
@@ -171,10 +172,7 @@ class ToggleButton(
         self.action, self.code = action, code
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
-        match: re.Match[str], /,
-    ) -> ToggleButton:  # fmt: skip
+    def rebuild(cls, match: re.Match[str], item: discord.ui.Item[Any]) -> Self:
         return cls(match["action"], match["code"])
 
     @reporting
@@ -207,24 +205,10 @@ class ToggleButton(
         )
 
 
-class TrendButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"measures:trend:(?P<code>{CODES})"
-):
-    def __init__(self, code: str, *, row: int | None = None) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=f"{instrument(code).name} chart", style=discord.ButtonStyle.secondary,
-                custom_id=f"measures:trend:{code}", row=row,
-            )
-        )  # fmt: skip
-        self.code = code
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
-        match: re.Match[str], /,
-    ) -> TrendButton:  # fmt: skip
-        return cls(match["code"])
+class TrendButton(InstrumentButton, template=rf"measures:trend:(?P<code>{CODES})"):
+    ACTION = "trend"
+    LABEL = "{name} chart"
+    STYLE = discord.ButtonStyle.secondary
 
     @reporting
     async def callback(self, interaction: discord.Interaction[Any]) -> None:

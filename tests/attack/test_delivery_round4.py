@@ -10,12 +10,9 @@ the real time), and the sandbox's nonce window runs on the test's clock too.
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from aiohttp import web
 from sqlalchemy import select
 
 import bot.sandbox.state as sandbox_state
@@ -311,28 +308,14 @@ async def test_a_502_after_the_send_then_a_long_429_sends_no_second_dm(
     sandbox = world.sandbox
     sandbox.clock = lambda: clock.now().timestamp()
     source = await remind(running, world, clock, kind="court", ahead=timedelta(minutes=5))
-    armed = {"post": True, "raise": False}
-    injected = sandbox._injected_failure
-    notify = sandbox._notify
-
-    def failure(request: Any, method: str, path: str) -> Any:
-        answer = injected(request, method, path)
-        if answer is None and armed["post"] and method == "POST" and re.search(DM_POST, path):
-            armed["post"] = False
-            armed["raise"] = True  # carried out, then answered 502
-            sandbox.fail_next("POST", DM_POST, 429, retry_after=300.0)  # discord.py's retry
-        return answer
-
-    async def notified() -> None:
-        await notify()
-        if armed["raise"]:
-            armed["raise"] = False
-            raise web.HTTPBadGateway()
-
-    monkeypatch.setattr(sandbox, "_injected_failure", failure)
-    monkeypatch.setattr(sandbox, "_notify", notified)
+    carried_out = sandbox.fail_after_next(
+        "POST",
+        DM_POST,
+        502,
+        then=lambda: sandbox.fail_next("POST", DM_POST, 429, retry_after=300.0),  # the retry's
+    )
     await _tick(clock, timedelta(minutes=5))
-    await eventually(lambda: _set(not armed["post"]), timeout=10, what="the send")
+    await eventually(lambda: _set(carried_out.arrived.is_set()), timeout=10, what="the send")
     await asyncio.sleep(0.5)
     assert len(sandbox.dms_to(world.member)) == 1
     first = await row_of(running, source)

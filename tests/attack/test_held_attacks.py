@@ -18,7 +18,7 @@ from bot.keys import Keyring
 from bot.scheduling import Scheduler
 from bot.services import key_checks
 from bot.services.checkins import CheckinService, Spool
-from bot.services.retention import RetentionService
+from bot.services.key_rotation import KeyRotation
 from tests.conftest import database_unavailable, eventually
 from tests.test_held_checkins import draft, held_files, stored
 
@@ -46,7 +46,7 @@ async def test_a_held_checkin_survives_the_documented_key_rotation(
     new_key = secrets.token_bytes(32)
     rotating = Keyring(old.pseudonym_key, {"k2": new_key, **old.encryption_keys}, "k2")
     await key_checks.verify_and_record(sessions, rotating, clock, Spool(folder, rotating))
-    report = await RetentionService(sessions, clock, rotating, Spool(folder, rotating)).reencrypt()
+    report = await KeyRotation(sessions, clock, rotating, Spool(folder, rotating)).reencrypt()
     assert report.unreadable == 0
     await key_checks.forget_retired(sessions, rotating)
     # "The older keys are no longer needed and can be removed from the key file."

@@ -51,6 +51,15 @@ class MentorRequestData:
         )
         return {"mentor_requests": len(ids)}
 
+    async def messages_naming(self, session: AsyncSession, user_id: int) -> list[tuple[int, int]]:
+        """The alerts posted for the member's requests by name."""
+        rows = await session.execute(
+            select(MentorRequest.channel_id, MentorRequest.message_id).where(
+                MentorRequest.user_id == user_id, MentorRequest.message_id.is_not(None)
+            )
+        )
+        return [(channel, message) for channel, message in rows if message is not None]
+
     async def expire(
         self, session: AsyncSession, now: datetime, retention_by_guild: Mapping[int, int]
     ) -> dict[str, int]:
