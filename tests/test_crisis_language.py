@@ -913,3 +913,25 @@ H11_PRESENT_DANGER = [
 @pytest.mark.parametrize("note", H11_PRESENT_DANGER)
 def test_the_wider_frames_still_let_present_danger_through(note: str) -> None:
     assert assess(note).crisis, note
+
+
+# ----- short notes: the model is not asked about a note of one or two words -----
+
+
+@pytest.mark.parametrize("note", ["second note", "fourth note", "a note", "note", "ok again"])
+def test_the_model_is_silent_on_a_note_too_short_to_weigh(note: str) -> None:
+    assert not crisis_model.speaks_on(normalise(note))
+    found = assess(note)
+    assert not found.crisis, note
+    assert found.model_score is None  # not asked
+
+
+def test_the_model_speaks_from_three_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A hand-made model, sure of crisis wherever "note" appears.
+    sure = crisis_model.Model(bias=0.0, weights={"w:note": 50.0}, threshold=0.5, veto_threshold=0.9)
+    monkeypatch.setattr(crisis_model, "load", lambda: sure)
+    assert assess("one more note").crisis
+    assert not assess("second note").crisis
+    # Short crisis notes are the lexicon's: it catches them whatever the model says.
+    assert assess("kill myself").crisis
+    assert assess("im done").crisis

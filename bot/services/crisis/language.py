@@ -1504,7 +1504,8 @@ def assess(note: str | None, *, use_model: bool = True) -> Assessment:
     text = normalise(note)
     matches, set_aside, framed = _lexicon(text)
     score = None
-    model = crisis_model.load() if use_model and not matches and not set_aside else None
+    asked = use_model and not matches and not set_aside and crisis_model.speaks_on(text)
+    model = crisis_model.load() if asked else None
     if model is not None:
         score = model.score(text)
         vetoed = framed or calmed_by_negation(model, text, score=score)

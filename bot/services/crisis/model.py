@@ -13,6 +13,11 @@ clauses): each word ("w:"), each pair of neighbouring words in a clause ("b:"), 
 run of four to six characters inside a clause, spaces included ("c:"). A note's score
 is the logistic of the bias plus its known features' weights, divided by the square root
 of how many distinct features it has (known or not), as in training.
+
+The model is asked only about a note of at least MIN_WORDS words (speaks_on): on two words
+the square-root scaling lets one word carry the note ("second note" scored 0.77, "note"
+being a word of farewell letters), and no crisis note of two words or fewer in the
+training notes needed the model (the lexicon caught every one).
 """
 
 from __future__ import annotations
@@ -30,6 +35,12 @@ log = logging.getLogger(__name__)
 
 MODEL_PATH = Path(__file__).resolve().parents[2] / "data" / "crisis_model.json"
 CHAR_SIZES = (4, 5, 6)
+MIN_WORDS = 3
+
+
+def speaks_on(normalised: str) -> bool:
+    """Is the note long enough for the model to weigh (text normalised by crisis_language)?"""
+    return len(normalised.replace("|", " ").split()) >= MIN_WORDS
 
 
 def features(normalised: str) -> set[str]:
