@@ -615,15 +615,15 @@ async def _a_busy_sunday(week: Week) -> None:
         await week.checkin("Riley" if hour % 2 else "Alex", "private", mood=4)
 
 
-def _ids_count_up(ids: list[int]) -> bool:
-    """Whether these ids, in the order their rows were written, count up but for at most one
-    (a row rewritten, or taken out and put back): then they tell the order of writes. Ids
-    drawn at random do so for a dozen rows by chance about once in four million times."""
-    rising: list[int] = []  # the smallest last id of a rising run of each length
-    for row_id in ids:
-        place = bisect.bisect_left(rising, row_id)
-        rising[place : place + 1] = [row_id]
-    return len(rising) >= len(ids) - 1
+def _count_up(ranks: list[int]) -> bool:
+    """Whether these ids (or places), in the order their rows were written, count up but for
+    at most one (a row rewritten, or taken out and put back): then they tell the order of
+    writes. Drawn at random, they do so for a dozen rows about once in four million times."""
+    rising: list[int] = []  # the smallest last rank of a rising run of each length
+    for rank in ranks:
+        place = bisect.bisect_left(rising, rank)
+        rising[place : place + 1] = [rank]
+    return len(rising) >= len(ranks) - 1
 
 
 @only_postgres  # xmin is PostgreSQL's
@@ -647,6 +647,36 @@ async def test_row_versions_do_not_tie_a_private_checkin_to_the_mentor_request(
     assert not before or truth[before[-1]] != user_id, (
         f"the mentor request by {user_id} was written by transaction {asked}; check-ins by "
         f"{sorted(rows)} (transaction, row): row {before[-1]}, the last before it, is theirs"
+    )
+
+
+@only_postgres  # a row version's place in the table (ctid) is PostgreSQL's
+async def test_the_rows_place_in_the_table_does_not_tie_a_private_checkin_to_the_request(
+    ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
+) -> None:
+    week = await _week_of(running, world, clock, "Alex")
+    await _a_busy_sunday(week)
+    await _private_low_then_ask(week)
+
+    # A dump (pg_dump copies each table by a plain scan) lists rows in their places in the
+    # table: if those follow the order of writes, the last written before the request's
+    # transaction (xmin) is the requester's.
+    async with running.engine.connect() as connection:
+        [(asked, user_id)] = (await connection.execute(text(
+            "SELECT xmin::text::bigint, user_id FROM mentor_requests"
+        ))).all()  # fmt: skip
+        rows = (await connection.execute(text(
+            "SELECT id, xmin::text::bigint FROM checkins"
+            " ORDER BY (ctid::text::point)[0], (ctid::text::point)[1]"
+        ))).all()  # fmt: skip
+    truth, times = await _checkin_owners(running), await _checkin_times(running)
+    before = [row_id for row_id, x in rows if x <= asked]
+    assert len(before) == 12, rows
+    places = {row_id: place for place, row_id in enumerate(before)}
+    written = sorted(before, key=times.__getitem__)
+    assert not (_count_up([places[i] for i in written]) and truth[before[-1]] == user_id), (
+        f"check-ins in the order of their places {before} (written {written}), the request "
+        f"by {user_id} written by transaction {asked}: the last before it is theirs"
     )
 
 
@@ -681,7 +711,7 @@ async def test_a_copy_of_the_database_files_does_not_tie_a_private_checkin_to_th
         # and if their ids count up, the highest is the newest
         (last,) = max(history[asked]["checkins"])
         times = await _checkin_times(running)
-        ordered = _ids_count_up(sorted((i for (i,) in history[asked]["checkins"]), key=times.get))
+        ordered = _count_up(sorted((i for (i,) in history[asked]["checkins"]), key=times.get))
     assert not (ordered and truth[last] == user_id), (
         f"check-ins committed in order {added_before} before the mentor request by {user_id}, "
         f"and {sorted(history[asked]['checkins'])} in the state that first has it: the last, "
@@ -954,7 +984,7 @@ async def test_row_versions_do_not_show_whose_named_checkin_was_held_for_its_not
             "SELECT xmin::text::bigint, settled_at FROM occurrences WHERE state = 'sent'"
         ))).all()  # fmt: skip
     assert len(rows) == 13, rows
-    if not _ids_count_up([i for i, _ in sorted(rows, key=lambda row: row[1])]):
+    if not _count_up([i for i, _ in sorted(rows, key=lambda row: row[1])]):
         return  # ids in no order: a row's place among them says nothing of its first write
 
     def named_between(low: int, high: int | None) -> tuple[set[str], datetime, datetime]:

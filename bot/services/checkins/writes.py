@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import SessionFactory, insert_for
@@ -249,15 +250,25 @@ class CheckinWriter:
 
 
 async def touch_recent_checkins(session: AsyncSession, now: datetime) -> None:
-    """Rewrite every recent check-in, in every server, unchanged. Called in the transactions
-    that write a named mentor request: on PostgreSQL each row shows the transaction that
-    last wrote it (xmin), and the check-in written just before the request's would be the
-    requester's (what brought the offer). Rewritten, the recent ones all carry the request's
-    transaction, and the newest check-in written before it is one from before the window's
-    edge, a Monday (UTC) a week or more ago: set by the calendar, not by the request."""
-    await session.execute(
-        update(Checkin)
-        .where(Checkin.week >= storage_week(now - RECENT_CHECKINS))
-        .values(week=Checkin.week)
-        .execution_options(synchronize_session=False)
+    """Rewrite every recent check-in, in every server, unchanged, one at a time in random
+    order. Called in the transactions that write a named mentor request: on PostgreSQL each
+    row shows the transaction that last wrote it (xmin), and the check-in written just
+    before the request's would be the requester's (what brought the offer). Rewritten, the
+    recent ones all carry the request's transaction, and the newest check-in written before
+    it is one from before the window's edge, a Monday (UTC) a week or more ago: set by the
+    calendar, not by the request. In random order, because each new row version takes the
+    next free place in the table (ctid), and a dump lists rows in that order: one statement
+    would keep them in the order they were first written."""
+    recent = list(
+        await session.scalars(
+            select(Checkin.id).where(Checkin.week >= storage_week(now - RECENT_CHECKINS))
+        )
+    )
+    if not recent:
+        return
+    secrets.SystemRandom().shuffle(recent)
+    connection = await session.connection()
+    await connection.execute(
+        update(Checkin).where(Checkin.id == bindparam("row_id")).values(week=Checkin.week),
+        [{"row_id": row_id} for row_id in recent],
     )
