@@ -26,10 +26,10 @@ from tests.test_checkins_e2e import VCL, checkin_options, configure, next_in
 
 async def stored(running: Runtime) -> list[StoredCheckin]:
     async with running.sessions() as session:
-        rows = (await session.scalars(select(Checkin).order_by(Checkin.id))).all()
+        rows = (await session.scalars(select(Checkin))).all()
     opened = [open_checkin(running.services.keyring, row) for row in rows]
     assert all(item is not None for item in opened)
-    return [item for item in opened if item is not None]
+    return sorted((item for item in opened if item is not None), key=lambda item: item.at)
 
 
 def parts(shown: InteractionResult) -> dict[str, dict[str, Any]]:

@@ -570,7 +570,9 @@ async def test_after_a_restart_a_servers_checkins_are_opened_once(
     scans: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.startswith("SELECT") and "FROM checkins" in statement:
+        # (A new row's id drawn, looked up among the taken ones, reads no check-in.)
+        drawn_id = statement.startswith("SELECT checkins.id \nFROM checkins \nWHERE checkins.id IN")
+        if statement.startswith("SELECT") and "FROM checkins" in statement and not drawn_id:
             scans.append(statement)
 
     engine = sessions.kw["bind"].sync_engine

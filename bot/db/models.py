@@ -257,6 +257,7 @@ class Checkin(Base):
     __tablename__ = "checkins"
     __table_args__ = (Index("ix_checkins_guild_id_week", "guild_id", "week"),)
 
+    # Drawn at random (bot/services/checkins/ids.py): ids that count up would date the rows.
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int | None] = mapped_column(BigInteger)
     week: Mapped[date] = mapped_column(Date, index=True)  # the Monday (UTC) of its week

@@ -87,7 +87,8 @@ class Owners:
 async def owned_rows(
     session: AsyncSession, owners: Owners, model: type[T], user_id: int, *where: Any
 ) -> list[T]:
-    """The member's rows among the candidates `where` selects, oldest first."""
+    """The member's rows among the candidates `where` selects, in primary-key order (oldest
+    first, except for check-ins and anonymous posts, whose ids are drawn at random)."""
     table: str = model.__tablename__  # type: ignore[attr-defined]  # every model has one
     mine = owners.matcher(table, user_id)
     order = inspect(model).primary_key

@@ -40,8 +40,6 @@ ANONYMOUS_POST_DEADLINE = timedelta(days=1)
 PENDING, POSTED, REMOVED, WITHDRAWN, FAILED = "pending", "posted", "removed", "withdrawn", "failed"
 IDLE = timedelta(days=1)  # with nothing waiting, the release delivery looks again after this
 NOT_FOUND = "I couldn't find that anonymous post. It may have been removed."
-# Anonymous post ids are drawn from here: ten digits, within a 32-bit integer column.
-POST_IDS = (10**9, 2**31 - 1)
 
 
 @dataclass(frozen=True)
@@ -526,22 +524,6 @@ async def blocked_until(
         session, owners, AnonymousBlock, user_id, AnonymousBlock.guild_id == guild_id
     )
     return max((block.until for block in blocks), default=None)
-
-
-async def fresh_post_ids(session: AsyncSession, count: int) -> list[int]:
-    """Ids for new anonymous posts, drawn at random and not yet taken. Moderators see a post's
-    id (audit lines, the removal answer) and the release delivery names it: an id counted up
-    would tell the order posts were submitted in, and a post that appears after one with a
-    higher id would be one held back (its author asked for a mentor)."""
-    chosen: set[int] = set()
-    while len(chosen) < count:
-        drawn = {secrets.randbelow(POST_IDS[1] - POST_IDS[0]) + POST_IDS[0]
-                 for _ in range(count - len(chosen))}  # fmt: skip
-        taken = set(
-            await session.scalars(select(AnonymousPost.id).where(AnonymousPost.id.in_(drawn)))
-        )
-        chosen |= drawn - taken
-    return list(chosen)
 
 
 async def asked_for_mentor(session: AsyncSession, user_id: int, now: datetime) -> bool:

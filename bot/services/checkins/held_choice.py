@@ -1,11 +1,11 @@
 """The member's choice for a check-in held for its crisis note (R25), as stored.
 
 Choosing does not rewrite the held row: it goes, and the check-in as chosen is a row of its
-own with the next id, keeping (sealed) the id the held one had, which its choice buttons
-carry. Rewritten in place, the row would keep the id of its first write and show the
-writing transaction of the choice (PostgreSQL's xmin), so rows in id order would date the
-choice, to the moment of the post it became, and tell that post was held for a crisis note.
-As a new row, it looks like every check-in made at that moment.
+own with a fresh id, keeping (sealed) the id the held one had, which its choice buttons
+carry. Rewritten in place, the row would show the writing transaction of the choice
+(PostgreSQL's xmin) under the id of its first write, and so date the choice, to the moment
+of the post it became, and tell that post was held for a crisis note. As a new row, it
+looks like every check-in made at that moment.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Checkin
 from bot.keys import Keyring
+from bot.services.checkins.ids import fresh_ids
 from bot.services.checkins.pseudonyms import storage_week
 from bot.services.checkins.sealed import StoredCheckin, open_checkin
 from bot.services.ownership import Owners, owned_rows
@@ -52,16 +53,17 @@ async def replace_held(
     user_id: int,
     chosen: StoredCheckin,
 ) -> None:
-    """The held row goes, and the check-in as chosen is a row of its own, with the next id
+    """The held row goes, and the check-in as chosen is a row of its own, with a fresh id
     (see the module's docstring)."""
     digest, guild_id, week = row.request_digest, row.guild_id, row.week
     data, note = dataclasses.replace(chosen, was=row.id).sealed(keyring, digest)
     await session.delete(row)
     await session.flush()  # the digest is unique: the old row goes first
+    [checkin_id] = await fresh_ids(session, Checkin.id, 1)
     session.add(
         Checkin(
-            guild_id=guild_id, week=week, request_digest=digest, data=data, note=note,
-            owner=owners.seal_user("checkins", user_id),
+            id=checkin_id, guild_id=guild_id, week=week, request_digest=digest, data=data,
+            note=note, owner=owners.seal_user("checkins", user_id),
         )
     )  # fmt: skip
     await session.flush()

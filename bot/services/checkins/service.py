@@ -35,10 +35,10 @@ from bot.services.checkins.anonymous import (
     asked_for_mentor,
     blocked_until,
     book_release,
-    fresh_post_ids,
     pseudonym_for,
 )
 from bot.services.checkins.held_choice import chosen_from, replace_held
+from bot.services.checkins.ids import fresh_ids
 from bot.services.checkins.pseudonyms import storage_week, week_label
 from bot.services.checkins.rules import (
     CRAVINGS,
@@ -354,7 +354,7 @@ class CheckinService:
             if share == "anonymous":
                 shown = shared.content if choice == "full" else _without_note(shared.content)
                 held_back = await asked_for_mentor(session, user_id, now)
-                [post_id] = await fresh_post_ids(session, 1)
+                [post_id] = await fresh_ids(session, AnonymousPost.id, 1)
                 post = AnonymousPost(
                     id=post_id,
                     guild_id=row.guild_id,

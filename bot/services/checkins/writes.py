@@ -11,20 +11,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import SessionFactory, insert_for
 from bot.db.group_commit import BatchWriter
 from bot.db.models import AnonymousPost, Checkin, CheckinProfile
-from bot.services.checkins.anonymous import book_release, fresh_post_ids
+from bot.services.checkins.anonymous import book_release
+from bot.services.checkins.ids import fresh_ids
+from bot.services.checkins.pseudonyms import storage_week
 from bot.services.checkins.spool import Spool
 
 log = logging.getLogger(__name__)
+
+# A named mentor request rewrites every check-in of the storage weeks this reaches into:
+# the current one and the one before (7 to 14 days of check-ins, in every server).
+RECENT_CHECKINS = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -183,11 +191,15 @@ class CheckinWriter:
             # the ORM's bulk bookkeeping.
             connection = await session.connection()
             checkins = Checkin.__table__
+            checkin_ids = await fresh_ids(session, Checkin.id, len(fresh))
             added = await connection.execute(
                 insert(checkins)
                 .on_conflict_do_nothing(index_elements=["request_digest"])
                 .returning(checkins.c.request_digest, checkins.c.id),
-                [row.checkin for row in fresh.values()],
+                [
+                    {"id": checkin_id, **row.checkin}
+                    for checkin_id, row in zip(checkin_ids, fresh.values(), strict=True)
+                ],
             )
             ids: dict[str, int] = {str(key): int(id_) for key, id_ in added.all()}
             new_keys = set(ids)
@@ -200,7 +212,7 @@ class CheckinWriter:
                 )
                 ids.update({str(key): int(id_) for key, id_ in earlier.all()})
             new_posts = [key for key, row in fresh.items() if key in new_keys and row.post]
-            post_ids = await fresh_post_ids(session, len(new_posts))
+            post_ids = await fresh_ids(session, AnonymousPost.id, len(new_posts))
             posts: dict[str, dict[str, Any]] = {
                 key: {"id": post_id, **fresh[key].post}  # type: ignore[dict-item]  # checked above
                 for key, post_id in zip(new_posts, post_ids, strict=True)
@@ -235,3 +247,28 @@ class CheckinWriter:
                 post_id = int(posts[key]["id"]) if first and key in posts else None
                 results.append(Saved(ids[key], post_id, not first))
             return results
+
+
+async def touch_recent_checkins(session: AsyncSession, now: datetime) -> None:
+    """Rewrite every recent check-in, in every server, unchanged, one at a time in random
+    order. Called in the transactions that write a named mentor request: on PostgreSQL each
+    row shows the transaction that last wrote it (xmin), and the check-in written just
+    before the request's would be the requester's (what brought the offer). Rewritten, the
+    recent ones all carry the request's transaction, and the newest check-in written before
+    it is one from before the window's edge, a Monday (UTC) a week or more ago: set by the
+    calendar, not by the request. In random order, because each new row version takes the
+    next free place in the table (ctid), and a dump lists rows in that order: one statement
+    would keep them in the order they were first written."""
+    recent = list(
+        await session.scalars(
+            select(Checkin.id).where(Checkin.week >= storage_week(now - RECENT_CHECKINS))
+        )
+    )
+    if not recent:
+        return
+    secrets.SystemRandom().shuffle(recent)
+    connection = await session.connection()
+    await connection.execute(
+        update(Checkin).where(Checkin.id == bindparam("row_id")).values(week=Checkin.week),
+        [{"row_id": row_id} for row_id in recent],
+    )

@@ -18,9 +18,12 @@ Nothing from a member's check-ins is stored with a request.
 The member's waiting anonymous posts are held back (or kept private) in the request's own
 transaction, before the mentors can see the name, and every waiting post is rewritten with
 them there and when the request is confirmed posted: no commit of its own, right after the
-request's, moves the requester's post (see AnonymousPostService.hold_back_in). On SQLite the
-write-ahead log is then checkpointed and emptied, so a copy of the database files taken
-afterwards no longer holds the commits that led up to the request, in their order.
+request's, moves the requester's post (see AnonymousPostService.hold_back_in). Every recent
+check-in is rewritten in both too, so the one written just before the request (the
+requester's, what brought the offer) carries the request's transaction like the others (see
+touch_recent_checkins). On SQLite the write-ahead log is then checkpointed and emptied, so a
+copy of the database files taken afterwards no longer holds the commits that led up to the
+request, in their order; check-in ids are drawn at random, so the file's rows give none.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from bot.db.engine import SessionFactory, checkpoint_log, insert_for
 from bot.db.models import MentorRequest, Occurrence
 from bot.scheduling import CANCELLED, PENDING, Delivery, Due, RowKind, Scheduler
 from bot.services.checkins.anonymous import HeldBack, touch_waiting
+from bot.services.checkins.writes import touch_recent_checkins
 from bot.services.guild_settings import GuildConfig
 
 if TYPE_CHECKING:
@@ -192,6 +196,7 @@ class MentorRequests:
                     return found
                 raise RuntimeError("a mentor request was neither made nor found")
             post_at, due_at = now + POST_GRACE, now + FOLLOW_UP_AFTER
+            await touch_recent_checkins(session, now)
             payload = {}
             if self._anonymous is not None and config is not None:
                 held = await self._anonymous.hold_back_in(session, config, user_id, now)
@@ -258,8 +263,10 @@ class MentorRequests:
                 .values(state=CANCELLED, settled_at=now, lease_until=None, detail="posted")
             )
             # This transaction is the request row's last writer until a mentor claims it:
-            # every waiting post is rewritten in it too (see AnonymousPostService.hold_back_in).
+            # every waiting post is rewritten in it too (see AnonymousPostService.hold_back_in),
+            # and every recent check-in.
             await touch_waiting(session)
+            await touch_recent_checkins(session, now)
         await checkpoint_log(self._sessions)
         return held
 

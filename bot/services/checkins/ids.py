@@ -1,0 +1,31 @@
+"""Row ids that say nothing about when a row was written.
+
+An id counted up tells the order rows were written in, across every member: the check-in
+just before a member's named mentor request is theirs, and a post that appears after one
+with a higher id was held back. Check-ins and anonymous posts take ids drawn at random
+instead; their order comes from the (sealed) time they carry, never from the id.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+# Ten digits, within a 32-bit integer column (moderators see post ids in audit lines).
+RANDOM_IDS = (10**9, 2**31 - 1)
+
+
+async def fresh_ids(
+    session: AsyncSession, id_column: InstrumentedAttribute[int], count: int
+) -> list[int]:
+    """`count` ids for new rows of `id_column`'s table, drawn at random and not yet taken."""
+    low, high = RANDOM_IDS
+    chosen: set[int] = set()
+    while len(chosen) < count:
+        drawn = {secrets.randbelow(high - low) + low for _ in range(count - len(chosen))}
+        taken = set(await session.scalars(select(id_column).where(id_column.in_(drawn))))
+        chosen |= drawn - taken
+    return list(chosen)
