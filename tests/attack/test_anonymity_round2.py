@@ -388,6 +388,35 @@ async def test_a_held_back_post_looks_ordinary_in_every_dump_and_appears_once_af
     )
 
 
+async def test_dumps_before_and_after_a_mentor_request_do_not_show_whose_post_it_held(
+    ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
+) -> None:
+    week = await _week_of(running, world, clock, "Alex")
+    await week.at(1, "09:19:00")
+    await week.checkin("Riley", "anonymous", mood=3)  # waiting when Sam asks, as his is
+    await week.at(1, "09:20:00")
+    await week.checkin("Sam", "anonymous", mood=2, sleep="3")
+    await week.clock.advance(timedelta(seconds=15))
+    before = await take_dump(running)
+    await week.clock.advance(timedelta(seconds=16))
+    card = (await world.sandbox.slash(week.members["Sam"], world.general, "crisis")).messages[0]
+    assert POST_HELD_BACK in (await ask_a_mentor(world.sandbox, week.members["Sam"], card)).text
+    after = await take_dump(running)
+
+    # The hold is sealed in the post's content: only the held post's changing would say so.
+    was = {row["id"]: row["content"] for row in before.rows["anonymous_posts"]}
+    changed = [
+        row["id"] for row in after.rows["anonymous_posts"]
+        if row["id"] in was and row["content"] != was[row["id"]]
+    ]  # fmt: skip
+    truth = await _post_authors(running)
+    assert len(was) == 2, was
+    assert sorted(changed) == sorted(was), (
+        f"waiting: posts by {[truth[p] for p in was]}; the request changed the content of "
+        f"{[truth[p] for p in changed]} (Sam is {week.members['Sam'].id})"
+    )
+
+
 @pytest.mark.xfail(
     strict=True,
     reason=(
