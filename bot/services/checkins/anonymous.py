@@ -164,57 +164,55 @@ class AnonymousPostService:
     async def due_post(self, due: Due, now: datetime) -> PostContent | Delivery:
         """The post this release delivery was booked for, if it is still waiting and its
         time has come. One no key opens, or a day late, is given up (marked failed). One
-        still held back for a mentor request is pushed on (see `held_until`), and the
-        release moved to the next waiting post ("moved": it leaves no settled row naming
-        the post at a time it did not appear)."""
-        post_id = due.payload.get("post")
-        pushed = await self._push_if_held(due, now)
-        if pushed is not None:
+        still held back for a mentor request is pushed on instead (see `held_until`)."""
+        async with self._sessions.begin() as session:
+            prepared = await self._due_in(session, due, now)
+        if isinstance(prepared, Delivery) and prepared.status == "moved":
             await checkpoint_log(self._sessions)  # a copy of the files keeps no push
-            return pushed
-        async with self._sessions.begin() as session:
-            post = None if post_id is None else await session.get(AnonymousPost, int(post_id))
-            if post is None or post.state != PENDING or post.post_after > now:
-                return Delivery("cancelled", "no post waiting for this release")
-            values = read_sealed(self._keyring, post.content, context=post_context(post.guild_id))
-            if values is None:
-                post.state = FAILED
-                return Delivery("cancelled", "the post could not be read with the keys")
-            if now - post.post_after > ANONYMOUS_POST_DEADLINE:
-                # Missed: the scheduler keeps the cause of the last failure (Discord down).
-                post.state = FAILED
-                return Delivery("skipped_late", "a day past its time", LATE)
-            await _into_this_week(session, self._owners, post, now)
-            content, note_shared = Content.of(values), values.get("note_shared")
-            return PostContent(
-                post_id=post.id, guild_id=post.guild_id, channel_id=post.channel_id,
-                pseudonym=post.pseudonym, post_after=post.post_after, mood=content.mood,
-                sleep_hours=content.sleep_hours, sleep_quality=content.sleep_quality,
-                cravings=content.cravings, sober=content.sober,
-                note=shown_note(content.note, note_shared), crisis_pointer=note_shared is True,
-            )  # fmt: skip
+        return prepared
 
-    async def _push_if_held(self, due: Due, now: datetime) -> Delivery | None:
-        """Push the release's post on, if it is due but still held back; the release then
-        moves to the server's next waiting post. Rewrites every waiting post with it, so the
-        held one is not the only row this transaction wrote. A post an earlier attempt may
-        have sent is not held any more: moved, it could be sent twice."""
+    async def _due_in(
+        self, session: AsyncSession, due: Due, now: datetime
+    ) -> PostContent | Delivery:
         post_id = due.payload.get("post")
-        if post_id is None or due.uncertain_since is not None:
-            return None
-        async with self._sessions.begin() as session:
-            post = await session.get(AnonymousPost, int(post_id))
-            if post is None or post.state != PENDING or post.post_after > now:
-                return None
-            values = read_sealed(self._keyring, post.content, context=post_context(post.guild_id))
-            until = None if values is None else held_until(values)
-            if until is None or until <= now:
-                return None
-            config = config_of(post.guild_id, await session.get(GuildSettings, post.guild_id))
-            post.post_after = pushed_to(config, now, until, self._rng)
-            await session.flush()
-            following = await _earliest_waiting(session, post.guild_id)
-            await touch_waiting(session)
+        post = None if post_id is None else await session.get(AnonymousPost, int(post_id))
+        if post is None or post.state != PENDING or post.post_after > now:
+            return Delivery("cancelled", "no post waiting for this release")
+        values = read_sealed(self._keyring, post.content, context=post_context(post.guild_id))
+        if values is None:
+            post.state = FAILED
+            return Delivery("cancelled", "the post could not be read with the keys")
+        if now - post.post_after > ANONYMOUS_POST_DEADLINE:
+            # Missed: the scheduler keeps the cause of the last failure (Discord down).
+            post.state = FAILED
+            return Delivery("skipped_late", "a day past its time", LATE)
+        until = held_until(values)
+        # A post an earlier attempt may have sent is held no longer: pushed on, it could
+        # go out twice.
+        if until is not None and until > now and due.uncertain_since is None:
+            return await self._push(session, post, until, now)
+        await _into_this_week(session, self._owners, post, now)
+        content, note_shared = Content.of(values), values.get("note_shared")
+        return PostContent(
+            post_id=post.id, guild_id=post.guild_id, channel_id=post.channel_id,
+            pseudonym=post.pseudonym, post_after=post.post_after, mood=content.mood,
+            sleep_hours=content.sleep_hours, sleep_quality=content.sleep_quality,
+            cravings=content.cravings, sober=content.sober,
+            note=shown_note(content.note, note_shared), crisis_pointer=note_shared is True,
+        )  # fmt: skip
+
+    async def _push(
+        self, session: AsyncSession, post: AnonymousPost, until: datetime, now: datetime
+    ) -> Delivery:
+        """Push a post still held back on by an ordinary delay, and move the release to the
+        server's next waiting post ("moved": it leaves no settled row naming the post at a
+        time it did not appear). Every waiting post is rewritten with it, so the held one is
+        not the only row this transaction wrote."""
+        config = config_of(post.guild_id, await session.get(GuildSettings, post.guild_id))
+        post.post_after = pushed_to(config, now, until, self._rng)
+        await session.flush()
+        following = await _earliest_waiting(session, post.guild_id)
+        await touch_waiting(session)
         next_id, next_at = following if following is not None else (post.id, post.post_after)
         return Delivery("moved", moved_to=max(next_at, now), payload={"post": next_id})
 
