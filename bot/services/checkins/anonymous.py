@@ -128,16 +128,15 @@ def pushed_to(
     that the last push lands on `until` itself, when that is an ordinary delay away."""
     if config.anonymous_release_times:
         return release_at(config, now, rng)
-    delay = timedelta(minutes=config.delay_minutes)
-    left = until - now
+    # In whole seconds from the next whole second, as `until` is: a push lands on one.
+    start, delay = whole_second(now), 60 * config.delay_minutes
+    left = int((until - start).total_seconds())
     if delay <= left < 2 * delay:
         return until
     if left < 2 * delay:  # a hold drawn less than the delay from its post's time
         return release_at(config, now, rng)
     # Never less than the delay short of `until`: the next push can still land on it.
-    longest = min(2 * delay - timedelta(seconds=1), left - delay)
-    wait = rng.uniform(delay.total_seconds(), longest.total_seconds())
-    return whole_second(now + timedelta(seconds=wait))
+    return start + timedelta(seconds=rng.randint(delay, min(2 * delay - 1, left - delay)))
 
 
 class AnonymousPostService:
