@@ -1,11 +1,16 @@
-"""The check-in rules with no bot and no database: when the peer-mentor offer is earned, and
-what a forged or unreadable sharing choice becomes."""
+"""The check-in rules with no bot and no database: when the peer-mentor offer is earned,
+what a forged or unreadable sharing choice becomes, and how a held-back post is pushed on."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import secrets
+from datetime import UTC, date, datetime, timedelta
 
-from bot.services.checkins import share_choice, signals_of, worrying
+import pytest
+
+from bot.services.checkins import release_at, share_choice, signals_of, worrying
+from bot.services.checkins.anonymous import pushed_to
+from bot.services.guild_settings import GuildConfig
 
 TODAY = date(2026, 11, 25)
 ZONE = "America/Chicago"
@@ -49,3 +54,22 @@ def test_a_sharing_choice_that_is_not_one_of_the_two_shares_is_private() -> None
     assert share_choice("named") == "named"
     for forged in ("Named", "everyone", "", None):
         assert share_choice(forged) == "private"
+
+
+@pytest.mark.parametrize("delay", [5, 30])
+def test_a_held_back_post_is_pushed_by_ordinary_delays_until_its_hold_ends_exactly(
+    delay: int,
+) -> None:
+    config, rng = GuildConfig(guild_id=1, anonymous_delay_minutes=delay), secrets.SystemRandom()
+    window = timedelta(minutes=delay)
+    asked = datetime(2026, 11, 23, 14, 20, 31, 812_000, tzinfo=UTC)
+    for _ in range(300):
+        until = release_at(config, asked, rng, held_back=True)
+        # Its first time comes a moment after the request (a release fires a few ms late).
+        now, pushes = asked + timedelta(minutes=2, milliseconds=7), []
+        while now < until:
+            later = pushed_to(config, now, until, rng)
+            pushes.append(later - now)
+            now = later
+        assert now == until, (until, pushes)
+        assert all(window <= wait < 2 * window for wait in pushes), (until, pushes)

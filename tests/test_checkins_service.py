@@ -27,6 +27,7 @@ from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import Scheduler
 from bot.services.checkins import (
+    HOLD_BACK,
     NOTE_MAX,
     AnonymousPostService,
     CheckinDraft,
@@ -310,6 +311,27 @@ async def test_export_delete_retention_and_rotation_cover_checkins(
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Checkin)) == 0
         assert await session.scalar(select(func.count()).select_from(AnonymousPost)) == 0
+    await checkins.close()
+
+
+async def test_a_held_back_post_keeps_its_time_and_the_export_tells_its_author_the_hold(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    keyring = Keyring.generate()
+    checkins = service(sessions, clock, keyring)
+    posted = await checkins.submit(draft(1, share="anonymous", mood=3), CONFIG)
+    assert posted.post_after is not None
+    held = await AnonymousPostService(sessions, clock, keyring).hold_back(CONFIG, USER)
+    assert held.held == 1
+    assert held.latest is not None
+    assert held.latest - clock.now() >= HOLD_BACK[0]
+    async with sessions() as session:
+        stored = await session.scalar(select(AnonymousPost.post_after))
+    assert stored == posted.post_after  # the dump shows the time it had, not the hold
+    exported = json.loads(
+        (await PrivacyService(sessions, clock, feature_hooks(keyring)).export(USER)).json_bytes
+    )
+    assert [p["appears_at"] for p in exported["anonymous_posts"]] == [held.latest.isoformat()]
     await checkins.close()
 
 

@@ -167,6 +167,43 @@ async def test_a_permanent_answer_ends_it_at_once(
     assert await outcome(sessions, "closed") == ("failed_permanent", "dms_closed")
 
 
+class Mover:
+    """A handler that sends nothing the first time and books itself again, later."""
+
+    def __init__(self, to: datetime) -> None:
+        self.delivered: list[Due] = []
+        self.to = to
+
+    async def deliver(self, due: Due, now: datetime) -> Delivery:
+        self.delivered.append(due)
+        if len(self.delivered) > 1:
+            return Delivery("sent")
+        return Delivery("moved", moved_to=self.to, payload={"n": 2})
+
+
+async def test_a_moved_delivery_is_booked_again_as_if_never_tried(
+    scheduler: Scheduler, sessions: SessionFactory, clock: FakeClock
+) -> None:
+    later = START + timedelta(minutes=7)
+    mover = Mover(later)
+    scheduler.register("test", mover)
+    await add(sessions, "held", START)
+    assert await scheduler.run_due() == 1
+    async with sessions() as session:
+        [row] = list(await session.scalars(select(Occurrence).where(Occurrence.source == "held")))
+    moved = (row.state, row.due_at, row.available_at, row.attempts, row.payload, row.settled_at,
+             row.detail, row.cause, row.uncertain_since, row.claimed_by)  # fmt: skip
+    assert moved == ("pending", later, later, 0, {"n": 2}, None, None, None, None, None)
+    await clock.advance(timedelta(minutes=6))
+    assert await scheduler.run_due() == 0  # not before its new time
+    await clock.advance(timedelta(minutes=1))
+    assert await scheduler.run_due() == 1
+    assert [(due.due_at, due.attempts, due.payload, due.uncertain_since)
+            for due in mover.delivered] == [(START, 1, {"n": 1}, None),
+                                             (later, 1, {"n": 2}, None)]  # fmt: skip
+    assert await scheduler.states("held") == [(later, "sent")]
+
+
 async def test_late_after_transient_failures_keeps_the_real_cause(
     scheduler: Scheduler, sessions: SessionFactory, clock: FakeClock
 ) -> None:

@@ -131,7 +131,7 @@ class Due:
 
 @dataclass(frozen=True)
 class Delivery:
-    status: Literal["sent", "skipped_late", "failed_permanent", "cancelled", "retry"]
+    status: Literal["sent", "skipped_late", "failed_permanent", "cancelled", "retry", "moved"]
     detail: str | None = None
     cause: str | None = None
     message_id: int | None = None  # the message that was sent
@@ -144,6 +144,10 @@ class Delivery:
     # For a retry of a delivery that sends more than one message: what already went out,
     # kept in its payload so the next attempt sends only the rest.
     progress: dict[str, Any] | None = None
+    # "moved": nothing was sent, and the delivery is booked again for then, with `payload`,
+    # as if never tried (it leaves no settled row behind).
+    moved_to: datetime | None = None
+    payload: dict[str, Any] | None = None
 
 
 def not_set_up(channel: str, *, unusable: bool = False) -> Delivery:
@@ -582,6 +586,14 @@ class OccurrenceStore:
                         f"deadline after {due.attempts} attempts: {delivery.detail}"
                     )[:200],
                 }
+        elif delivery.status == "moved":
+            at = delivery.moved_to or now
+            values = {
+                "state": PENDING, "due_at": at, "available_at": at,
+                "payload": due.payload if delivery.payload is None else delivery.payload,
+                "attempts": 0, "lease_until": None, "claimed_by": None, "cause": None,
+                "detail": None, "uncertain_since": None,
+            }  # fmt: skip
         else:
             cause = delivery.cause
             if (

@@ -83,6 +83,9 @@ class AnonymousPostSender:
         guild_id = RELEASE.parse(due.source)
         prepared = await services.anonymous.due_post(due, now)
         if isinstance(prepared, Delivery):
+            if prepared.moved_to is not None:  # held back: the release is booked again
+                await services.scheduler.scheduled(prepared.moved_to)
+                return prepared
             if prepared.status == "cancelled":
                 prepared = await self._take_down_lost_copy(due, prepared)
             await services.scheduler.scheduled(await services.anonymous.book_next(guild_id, now))

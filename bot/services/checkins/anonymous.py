@@ -14,12 +14,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.db.engine import SessionFactory
+from bot.db.engine import SessionFactory, checkpoint_log
 from bot.db.models import AnonymousBlock, AnonymousPost, GuildSettings, MentorRequest, Occurrence
 from bot.errors import UserFacingError
 from bot.keys import Keyring
@@ -27,8 +28,8 @@ from bot.scheduling import CLAIMED, LATE, Delivery, Due, Scheduler
 from bot.services import audit
 from bot.services.checkins.kinds import RELEASE
 from bot.services.checkins.pseudonyms import draw_pseudonym, week_label
-from bot.services.checkins.rules import HOLD_BACK, release_at, worrying
-from bot.services.checkins.sealed import Content, read_sealed
+from bot.services.checkins.rules import HOLD_BACK, release_at, whole_second, worrying
+from bot.services.checkins.sealed import Content, read_sealed, seal_content
 from bot.services.crisis import assess
 from bot.services.crypto import UnreadableError, seal, unseal
 from bot.services.guild_settings import GuildConfig, config_of
@@ -40,6 +41,9 @@ ANONYMOUS_POST_DEADLINE = timedelta(days=1)
 PENDING, POSTED, REMOVED, WITHDRAWN, FAILED = "pending", "posted", "removed", "withdrawn", "failed"
 IDLE = timedelta(days=1)  # with nothing waiting, the release delivery looks again after this
 NOT_FOUND = "I couldn't find that anonymous post. It may have been removed."
+# Sealed in a post's content: held back for its author's mentor request until then (see
+# `held_until`).
+HELD_UNTIL = "held_until"
 
 
 @dataclass(frozen=True)
@@ -92,16 +96,45 @@ class HeldBack:
 
     held: int = 0  # moved hours on
     kept_private: int = 0  # worrying (what brings the mentor offer): not posted at all
-    latest: datetime | None = None  # the latest new time of the held ones
+    latest: datetime | None = None  # the latest time the held ones are held until
 
 
-def _brings_the_offer(keyring: Keyring, post: AnonymousPost) -> bool:
-    """Whether the post says what brings the mentor offer (see `worrying`)."""
+def held_until(values: dict[str, Any]) -> datetime | None:
+    """Until when a post (its opened content) is held back for a mentor request, if it is.
+
+    The hold is sealed, never in post_after: a dump shows every waiting post due within
+    twice the delay, as any post is; one due hours on would be the one held back, next to
+    the request's user id and time. A held post that comes due is pushed on by another
+    ordinary delay instead (`pushed_to`), until its hold is over."""
+    until = values.get(HELD_UNTIL)
+    return datetime.fromisoformat(until) if isinstance(until, str) else None
+
+
+def appears_at(keyring: Keyring, post: AnonymousPost) -> datetime:
+    """When a post appears (or appeared), as its author is told: its post_after, or, still
+    held back, the end of its hold."""
     values = read_sealed(keyring, post.content, context=post_context(post.guild_id))
-    if values is None:
-        return False
-    content = Content.of(values)
-    return worrying(content.mood, content.sober)
+    until = None if values is None or post.state != PENDING else held_until(values)
+    return post.post_after if until is None else max(post.post_after, until)
+
+
+def pushed_to(
+    config: GuildConfig, now: datetime, until: datetime, rng: secrets.SystemRandom
+) -> datetime:
+    """The next time of a post held back until `until`, come due at `now`: an ordinary
+    delay on (or the next release time), so its post_after looks like any post's. Drawn so
+    that the last push lands on `until` itself, when that is an ordinary delay away."""
+    if config.anonymous_release_times:
+        return release_at(config, now, rng)
+    # In whole seconds from the next whole second, as `until` is: a push lands on one.
+    start, delay = whole_second(now), 60 * config.delay_minutes
+    left = int((until - start).total_seconds())
+    if delay <= left < 2 * delay:
+        return until
+    if left < 2 * delay:  # a hold drawn less than the delay from its post's time
+        return release_at(config, now, rng)
+    # Never less than the delay short of `until`: the next push can still land on it.
+    return start + timedelta(seconds=rng.randint(delay, min(2 * delay - 1, left - delay)))
 
 
 class AnonymousPostService:
@@ -127,29 +160,58 @@ class AnonymousPostService:
 
     async def due_post(self, due: Due, now: datetime) -> PostContent | Delivery:
         """The post this release delivery was booked for, if it is still waiting and its
-        time has come. One no key opens, or a day late, is given up (marked failed)."""
-        post_id = due.payload.get("post")
+        time has come. One no key opens, or a day late, is given up (marked failed). One
+        still held back for a mentor request is pushed on instead (see `held_until`)."""
         async with self._sessions.begin() as session:
-            post = None if post_id is None else await session.get(AnonymousPost, int(post_id))
-            if post is None or post.state != PENDING or post.post_after > now:
-                return Delivery("cancelled", "no post waiting for this release")
-            values = read_sealed(self._keyring, post.content, context=post_context(post.guild_id))
-            if values is None:
-                post.state = FAILED
-                return Delivery("cancelled", "the post could not be read with the keys")
-            if now - post.post_after > ANONYMOUS_POST_DEADLINE:
-                # Missed: the scheduler keeps the cause of the last failure (Discord down).
-                post.state = FAILED
-                return Delivery("skipped_late", "a day past its time", LATE)
-            await _into_this_week(session, self._owners, post, now)
-            content, note_shared = Content.of(values), values.get("note_shared")
-            return PostContent(
-                post_id=post.id, guild_id=post.guild_id, channel_id=post.channel_id,
-                pseudonym=post.pseudonym, post_after=post.post_after, mood=content.mood,
-                sleep_hours=content.sleep_hours, sleep_quality=content.sleep_quality,
-                cravings=content.cravings, sober=content.sober,
-                note=shown_note(content.note, note_shared), crisis_pointer=note_shared is True,
-            )  # fmt: skip
+            prepared = await self._due_in(session, due, now)
+        if isinstance(prepared, Delivery) and prepared.status == "moved":
+            await checkpoint_log(self._sessions)  # a copy of the files keeps no push
+        return prepared
+
+    async def _due_in(
+        self, session: AsyncSession, due: Due, now: datetime
+    ) -> PostContent | Delivery:
+        post_id = due.payload.get("post")
+        post = None if post_id is None else await session.get(AnonymousPost, int(post_id))
+        if post is None or post.state != PENDING or post.post_after > now:
+            return Delivery("cancelled", "no post waiting for this release")
+        values = read_sealed(self._keyring, post.content, context=post_context(post.guild_id))
+        if values is None:
+            post.state = FAILED
+            return Delivery("cancelled", "the post could not be read with the keys")
+        if now - post.post_after > ANONYMOUS_POST_DEADLINE:
+            # Missed: the scheduler keeps the cause of the last failure (Discord down).
+            post.state = FAILED
+            return Delivery("skipped_late", "a day past its time", LATE)
+        until = held_until(values)
+        # A post an earlier attempt may have sent is held no longer: pushed on, it could
+        # go out twice.
+        if until is not None and until > now and due.uncertain_since is None:
+            return await self._push(session, post, until, now)
+        await _into_this_week(session, self._owners, post, now)
+        content, note_shared = Content.of(values), values.get("note_shared")
+        return PostContent(
+            post_id=post.id, guild_id=post.guild_id, channel_id=post.channel_id,
+            pseudonym=post.pseudonym, post_after=post.post_after, mood=content.mood,
+            sleep_hours=content.sleep_hours, sleep_quality=content.sleep_quality,
+            cravings=content.cravings, sober=content.sober,
+            note=shown_note(content.note, note_shared), crisis_pointer=note_shared is True,
+        )  # fmt: skip
+
+    async def _push(
+        self, session: AsyncSession, post: AnonymousPost, until: datetime, now: datetime
+    ) -> Delivery:
+        """Push a post still held back on by an ordinary delay, and move the release to the
+        server's next waiting post ("moved": it leaves no settled row naming the post at a
+        time it did not appear). Every waiting post is rewritten with it, so the held one is
+        not the only row this transaction wrote."""
+        config = config_of(post.guild_id, await session.get(GuildSettings, post.guild_id))
+        post.post_after = pushed_to(config, now, until, self._rng)
+        await session.flush()
+        following = await _earliest_waiting(session, post.guild_id)
+        await touch_waiting(session)
+        next_id, next_at = following if following is not None else (post.id, post.post_after)
+        return Delivery("moved", moved_to=max(next_at, now), payload={"post": next_id})
 
     async def gone_but_maybe_sent(self, due: Due) -> MaybeSent | None:
         """The post this release tried to send, if it was withdrawn or removed since and the
@@ -338,46 +400,58 @@ class AnonymousPostService:
         """The member is asking for a mentor by name in `config`'s server: their waiting
         anonymous posts must not follow the name. One that says what brings the offer (mood
         1, or not sober) is kept private: not posted at all, since hours later it would still
-        point at them. The others move well away from now. In every server, not only that
-        one: a moderator of two servers would see a post of theirs in the other minutes after
-        the name. Returns how many were held back and kept private, and the latest new time.
+        point at them. The others are held back well away from now (sealed: see
+        `held_until`). In every server, not only that one: a moderator of two servers would
+        see a post of theirs in the other minutes after the name. Returns how many were held
+        back and kept private, and the latest time they are held until.
 
         Runs inside the request's own transaction (MentorRequests.open), so no commit of its
         own follows the request's, and rewrites every waiting post (`touch_waiting`), so the
         moved ones carry the same writing transaction as all the others."""
         latest: datetime | None = None
-        kept = 0
-        waiting = await owned_rows(
-            session, self._owners, AnonymousPost, user_id, AnonymousPost.state == PENDING
+        kept = held = 0
+        mine = self._owners.matcher("anonymous_posts", user_id)
+        waiting = list(
+            await session.scalars(select(AnonymousPost).where(AnonymousPost.state == PENDING))
         )
         configs = {config.guild_id: config}
-        # A post whose send may have landed stays with its release: moved, it would be
-        # sent again, past Discord's nonce window, under a second release.
+        # A post whose send may have landed stays as it is: held, it would be sent again,
+        # past Discord's nonce window, under a later release.
         sent_maybe: set[int] = set()
-        for guild_id in {post.guild_id for post in waiting}:
+        for guild_id in {post.guild_id for post in waiting if mine(post.owner)}:
             sent_maybe |= set(await _sent_maybe(session, guild_id))
-        held = 0
-        for post in (post for post in waiting if post.id not in sent_maybe):
-            if _brings_the_offer(self._keyring, post):
-                # Gone, row and all: a row left behind would keep its pseudonym and a
-                # time minutes from the request.
-                await session.delete(post)
-                kept += 1
+        gone: set[int] = set()
+        for post in waiting:
+            context = post_context(post.guild_id)
+            values = read_sealed(self._keyring, post.content, context=context)
+            if values is None:
                 continue
-            if post.guild_id not in configs:
-                row = await session.get(GuildSettings, post.guild_id)
-                configs[post.guild_id] = config_of(post.guild_id, row)
-            later = release_at(configs[post.guild_id], now, self._rng, held_back=True)
-            post.post_after = later
-            latest = max(latest or later, later)
-            held += 1
+            if mine(post.owner) and post.id not in sent_maybe:
+                content = Content.of(values)
+                if worrying(content.mood, content.sober):
+                    # Gone, row and all: a row left behind would keep its pseudonym and a
+                    # time minutes from the request.
+                    await session.delete(post)
+                    gone.add(post.guild_id)
+                    kept += 1
+                    continue
+                if post.guild_id not in configs:
+                    row = await session.get(GuildSettings, post.guild_id)
+                    configs[post.guild_id] = config_of(post.guild_id, row)
+                later = release_at(configs[post.guild_id], now, self._rng, held_back=True)
+                until = max(later, held_until(values) or later)
+                values[HELD_UNTIL] = until.isoformat()
+                latest = max(latest or until, until)
+                held += 1
+            # Every waiting post sealed anew, held or not: a dump before and after the
+            # request sees each one's content change, not only the requester's.
+            post.content = seal_content(self._keyring, values, context=context)
         await session.flush()
-        if held or kept:
-            # The release booked for a post moved on (or kept private) must move too:
-            # left where it was, it would come due, find nothing, and keep the post's
-            # first time in its row.
-            for guild_id in sorted({post.guild_id for post in waiting}):
-                await _rebook(session, guild_id, now)
+        # The release booked for a post kept private must move: left where it was, it
+        # would come due, find nothing, and keep the post's time in its row. (A held post
+        # keeps its time and its release: it is pushed on when it comes due.)
+        for guild_id in sorted(gone):
+            await _rebook(session, guild_id, now)
         await touch_waiting(session)
         return HeldBack(held=held, kept_private=kept, latest=latest)
 
@@ -453,6 +527,18 @@ async def _rebook(
     """Point the server's release delivery at its earliest waiting post (not `done`), due
     when that post is; or IDLE from now, to look again. (A post another release is sending
     right now may be chosen too: it goes under the same nonce, which Discord de-duplicates.)"""
+    following = await _earliest_waiting(session, guild_id, done=done)
+    due = max(following[1], now) if following is not None else now + IDLE
+    await book_release(
+        session, guild_id, due, None if following is None else following[0], move=True
+    )
+    return due
+
+
+async def _earliest_waiting(
+    session: AsyncSession, guild_id: int, *, done: int | None = None
+) -> tuple[int, datetime] | None:
+    """The server's waiting post (not `done`) due first, and when."""
     waiting = await session.execute(
         select(AnonymousPost.id, AnonymousPost.post_after)
         .where(
@@ -464,11 +550,7 @@ async def _rebook(
         .limit(1)
     )
     following = waiting.first()
-    due = max(following[1], now) if following is not None else now + IDLE
-    await book_release(
-        session, guild_id, due, None if following is None else following[0], move=True
-    )
-    return due
+    return None if following is None else (int(following[0]), following[1])
 
 
 async def _into_this_week(

@@ -25,7 +25,7 @@ from bot.db.models import (
     SobrietyStreak,
 )
 from bot.keys import Keyring
-from bot.services.checkins.anonymous import POSTED, REMOVED, shown_note
+from bot.services.checkins.anonymous import POSTED, REMOVED, appears_at, shown_note
 from bot.services.checkins.kinds import MILESTONE, PROMPT, RELEASE, SUMMARY
 from bot.services.checkins.medications import details_context, details_of
 from bot.services.checkins.pseudonyms import storage_week
@@ -82,7 +82,8 @@ class CheckinData:
         posts = await owned_rows(session, self._owners, AnonymousPost, user_id)
         anonymous = [
             {"post": post.id, "server_id": str(post.guild_id), "shown_as": post.pseudonym,
-             "week": post.week, "state": post.state, "appears_at": plain(post.post_after)}
+             "week": post.week, "state": post.state,
+             "appears_at": plain(appears_at(self._keyring, post))}
             for post in posts
         ]  # fmt: skip
         profiles = await owned_rows(session, self._owners, CheckinProfile, user_id)

@@ -43,8 +43,7 @@ class Content:
     note: str | None
 
     def sealed(self, keyring: Keyring, *, context: str, **extra: Any) -> bytes:
-        return seal(keyring, _json({**self.__dict__, **extra}), context=context,
-                    sizes=CONTENT_SIZES)  # fmt: skip
+        return seal_content(keyring, {**self.__dict__, **extra}, context=context)
 
     @classmethod
     def of(cls, values: dict[str, Any]) -> Content:
@@ -56,6 +55,11 @@ class Content:
             sober=str(values["sober"]),
             note=values.get("note"),
         )
+
+
+def seal_content(keyring: Keyring, values: dict[str, Any], *, context: str) -> bytes:
+    """An anonymous post's content (as `read_sealed` opens it), sealed to CONTENT_SIZES."""
+    return seal(keyring, _json(values), context=context, sizes=CONTENT_SIZES)
 
 
 def read_sealed(keyring: Keyring, blob: bytes, *, context: str) -> dict[str, Any] | None:

@@ -32,6 +32,7 @@ from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import Scheduler
 from bot.services.checkins.anonymous import (
+    HELD_UNTIL,
     asked_for_mentor,
     blocked_until,
     book_release,
@@ -206,6 +207,7 @@ class CheckinService:
             note=sealed_note,
         )
         post: dict[str, Any] | None = None
+        held_until: datetime | None = None  # held back for a mentor request (sealed in it)
         if (
             decided.share == "anonymous"
             and decided.pseudonym is not None
@@ -213,6 +215,9 @@ class CheckinService:
             and config is not None
             and config.checkin_channel_id is not None
         ):
+            if decided.held_back:
+                held_until = release_at(config, now, self._rng, held_back=True)
+            hold = {} if held_until is None else {HELD_UNTIL: held_until.isoformat()}
             post = dict(
                 guild_id=draft.guild_id,
                 channel_id=config.checkin_channel_id,
@@ -221,11 +226,8 @@ class CheckinService:
                 pseudonym=decided.pseudonym,
                 state="pending",
                 post_after=release_at(config, decided.wait_from or now, self._rng),
-                content=content.sealed(self._keyring, context=post_context(draft.guild_id)),
+                content=content.sealed(self._keyring, context=post_context(draft.guild_id), **hold),
             )
-            if decided.held_back:
-                held = release_at(config, now, self._rng, held_back=True)
-                post["post_after"] = max(post["post_after"], held)
         profile = None
         if draft.guild_id is not None and draft.share is not None:
             tag = self._owners.tag("share", draft.guild_id, f"u:{draft.user_id}")
@@ -272,6 +274,8 @@ class CheckinService:
         post_after: datetime | None = post["post_after"] if post is not None else None
         if post_after is not None and not saved.duplicate:
             await self._scheduler.scheduled(post_after)
+        if post_after is not None and held_until is not None:
+            post_after = max(post_after, held_until)  # when it appears, as the member is told
         shared = config is not None and decided.share != "private"
         return CheckinResult(
             share=decided.share,
@@ -351,9 +355,12 @@ class CheckinService:
             )
             await replace_held(session, self._owners, self._keyring, row, user_id, shared)
             chosen = Chosen(share, share, config.checkin_channel_id, None, None)
+            wake: datetime | None = None  # when the post is due (held back: pushed on then)
             if share == "anonymous":
                 shown = shared.content if choice == "full" else _without_note(shared.content)
                 held_back = await asked_for_mentor(session, user_id, now)
+                until = release_at(config, now, self._rng, held_back=True) if held_back else None
+                hold = {} if until is None else {HELD_UNTIL: until.isoformat()}
                 [post_id] = await fresh_ids(session, AnonymousPost.id, 1)
                 post = AnonymousPost(
                     id=post_id,
@@ -365,24 +372,26 @@ class CheckinService:
                         session, row.guild_id, user_id, week_label(now, config.timezone)
                     ),
                     state="pending",
-                    post_after=release_at(config, now, self._rng, held_back=held_back),
+                    post_after=release_at(config, now, self._rng),
                     content=shown.sealed(
                         self._keyring,
                         context=post_context(row.guild_id),
                         note_shared=choice == "full",
+                        **hold,
                     ),
                 )
                 session.add(post)
                 await session.flush()
                 await book_release(session, row.guild_id, post.post_after, post.id)
+                wake = post.post_after
                 chosen = Chosen(share, share, config.checkin_channel_id, post.id,
-                                post.pseudonym, post_after=post.post_after,
+                                post.pseudonym, post_after=max(post.post_after, until or now),
                                 waits_because="mentor" if held_back else None)  # fmt: skip
             entry = _entry(shared, ZoneInfo("UTC"))
         # Shared now: the start window's shares of its server are read again when next asked.
         self._sharing.shared_again(row.guild_id)
-        if chosen.post_after is not None:
-            await self._scheduler.scheduled(chosen.post_after)
+        if wake is not None:
+            await self._scheduler.scheduled(wake)
         return dataclasses.replace(
             chosen, entry=entry if choice == "full" else dataclasses.replace(entry, note=None)
         )
