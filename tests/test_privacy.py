@@ -19,10 +19,11 @@ from bot.db.models import Guild, GuildResource, MentorRequest, Occurrence, Remin
 from bot.keys import Keyring
 from bot.runtime import Runtime
 from bot.scheduling import Scheduler
-from bot.services import audit
+from bot.services import audit, build_services
 from bot.services.crypto import key_id_of
 from bot.services.feature_data import PurgingGuild
 from bot.services.features import feature_hooks
+from bot.services.guild_settings import GuildConfig
 from bot.services.key_rotation import KeyRotation
 from bot.services.meetings import MeetingService
 from bot.services.mentors import MentorRequests, source_of
@@ -30,7 +31,7 @@ from bot.services.packet import PACKET, PacketOffers, QuestionService
 from bot.services.privacy import TABLES, PrivacyService
 from bot.services.reminders import ReminderService
 from bot.services.resources import ResourceDraft, ResourceService
-from bot.services.retention import JOB_SOURCE, RetentionService
+from bot.services.retention import GUILD_GRACE, JOB_SOURCE, RetentionService
 from tests.conftest import START, World
 from tests.test_cli import clean_env, database_env, muster
 
@@ -212,6 +213,30 @@ async def test_retention_job(sessions: SessionFactory, clock: FakeClock) -> None
         pending_jobs = list(await session.scalars(pending))
     assert len(pending_jobs) == 1
     assert pending_jobs[0] > clock.now()
+
+
+async def test_a_server_purged_then_added_back_reads_the_defaults(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """The retention job purges a departed server's settings row and the copy held in
+    memory: if the server adds Muster back, nothing of its old settings comes with it."""
+    services = build_services(sessions, Keyring.generate(), clock)
+    settings, guilds = services.guild_settings, services.guilds
+    try:
+        await guilds.record_present(2, "Group")
+        await settings.set_limits(
+            2, USER, timezone="Pacific", anonymous_delay_minutes="15", summary_threshold="7",
+            retention_days="90",
+        )  # fmt: skip
+        await guilds.record_left(2)
+        await clock.advance(GUILD_GRACE + timedelta(days=1))
+        assert (await settings.get(2)).retention_days == 90  # read just before the purge
+        assert (await services.retention.run(clock.now()))["servers"] == 1
+        await guilds.record_present(2, "Group")  # Muster is added back
+        assert settings.cached(2) is None
+        assert await settings.get(2) == GuildConfig(2)
+    finally:
+        await guilds.close()
 
 
 async def test_key_rotation(sessions: SessionFactory, clock: FakeClock) -> None:

@@ -20,16 +20,14 @@ from bot.clock import Clock
 from bot.db.engine import SessionFactory
 from bot.db.models import Occurrence
 from bot.scheduling.kinds import Kind
+from bot.scheduling.states import CANCELLED, CAUGHT_UP, UNEXPECTED
 from bot.scheduling.store import (
-    CANCELLED,
-    CAUGHT_UP,
     CLAIM_BATCH,
     CONCURRENCY,
     DEFAULT_DEADLINE,
     LEASE,
     RECORD_RETRY_CAP,
     RECORD_RETRY_FIRST,
-    UNEXPECTED,
     Delivery,
     Due,
     Handler,

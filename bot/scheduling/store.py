@@ -18,7 +18,9 @@ One clock (R8): on PostgreSQL, claims, leases and lateness use the database's cl
 host's clock plus its measured offset from the database), so processes on hosts whose
 clocks disagree never take each other's deliveries early.
 
-The run loop that hands claimed rows to their senders is bot.scheduling.runner.
+Booking, cancelling and moving rows is bot.scheduling.booking (Bookings, which the store
+inherits so that callers book through the Scheduler); the run loop that hands claimed rows to
+their senders is bot.scheduling.runner.
 """
 
 from __future__ import annotations
@@ -32,24 +34,27 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import ColumnElement, and_, delete, func, literal, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, SystemClock
-from bot.db.engine import SessionFactory, insert_for
+from bot.db.engine import SessionFactory
 from bot.db.group_commit import BatchWriter
 from bot.db.models import Occurrence
+from bot.scheduling.booking import Bookings
+from bot.scheduling.states import (
+    CANCELLED,
+    CAUGHT_UP,
+    CLAIMED,
+    NOT_SET_UP,
+    PENDING,
+    SKIPPED_LATE,
+    TRANSIENT,
+    UNEXPECTED,
+)
 
 log = logging.getLogger(__name__)
 
-PENDING, CLAIMED = "pending", "claimed"
-SENT, SKIPPED_LATE, FAILED_PERMANENT, CANCELLED = (
-    "sent",
-    "skipped_late",
-    "failed_permanent",
-    "cancelled",
-)
-TERMINAL = frozenset({SENT, SKIPPED_LATE, FAILED_PERMANENT, CANCELLED})
 MAX_SLEEP = timedelta(seconds=30)
 LEASE = timedelta(minutes=2)
 CONCURRENCY = 64  # deliveries in flight; the outgoing rate limiter paces the sends
@@ -74,24 +79,6 @@ RECORD_RETRY_FIRST, RECORD_RETRY_CAP = 0.2, 5.0
 # A retry this soon after an attempt that may have been sent trusts the nonce; a later one
 # looks in the channel's history first (one more request, so only then).
 NONCE_TRUST = timedelta(seconds=60)
-
-# Why a delivery ended (the `cause` column), so members can be told what really happened.
-DMS_CLOSED = "dms_closed"  # 403/50007
-MISSING_PERMISSION = "missing_permission"  # 403/50013 and other 403s
-UNKNOWN_CHANNEL = "unknown_channel"  # 404
-INVALID_BODY = "invalid_body"  # 400
-RATE_LIMITED = "rate_limited"  # 429
-DISCORD_UNAVAILABLE = "discord_unavailable"  # 5xx
-NETWORK = "network"  # timeouts, refused or reset connections
-UNEXPECTED = "unexpected"  # a bug of ours; retried like a transient failure
-LATE = "late"  # Muster was offline when it was due
-CAUGHT_UP = "caught_up"  # folded into a later occurrence of the same source, which went out
-NOT_SET_UP = "not_set_up"  # no channel chosen, the channel gone from the server
-# Settled as sent without a message: an earlier attempt in a server channel may have posted
-# it (its answer lost), and nothing could tell (past the nonce window, a gap in the gateway
-# watch, no Read Message History): not sent again, so the group never sees it twice.
-UNCONFIRMED = "unconfirmed"
-TRANSIENT = frozenset({RATE_LIMITED, DISCORD_UNAVAILABLE, NETWORK, UNEXPECTED})
 
 
 @dataclass(frozen=True)
@@ -181,30 +168,10 @@ def backoff(attempts: int, rng: random.Random) -> timedelta:
     return ceiling * rng.uniform(0.5, 1.0)
 
 
-@dataclass(frozen=True)
-class Booking:
-    """One delivery to book: what it is for, its kind's handler, when, and its payload."""
-
-    source: str
-    kind: str
-    due_at: datetime
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """A booked delivery nothing has tried to send yet (see OccurrenceStore.untried)."""
-
-    id: int
-    source: str
-    kind: str
-    due_at: datetime
-    payload: dict[str, Any]
-
-
-class OccurrenceStore:
-    """The deliveries table: booking, cancelling, claiming and settling rows, by one clock.
-    Scheduler (bot.scheduling.runner) adds the senders and the run loop."""
+class OccurrenceStore(Bookings):
+    """The deliveries table: claiming and settling rows, by one clock; booking, cancelling
+    and moving them (in the caller's session) are Bookings'. Scheduler
+    (bot.scheduling.runner) adds the senders and the run loop."""
 
     def __init__(
         self,
@@ -308,125 +275,7 @@ class OccurrenceStore:
         self._offset_checked = moment
         return offset
 
-    # ----- writing, inside the caller's unit of work -----
-
-    @staticmethod
-    async def add(
-        session: AsyncSession, *, source: str, kind: str, due_at: datetime, payload: dict[str, Any]
-    ) -> None:
-        await OccurrenceStore.add_many(session, [Booking(source, kind, due_at, payload)])
-
-    @staticmethod
-    async def add_many(session: AsyncSession, bookings: Sequence[Booking]) -> None:
-        """Book several deliveries in one statement (a batch of anonymous posts)."""
-        if not bookings:
-            return
-        # Two processes may book the same delivery at once (each ensuring a daily job at
-        # start-up): the second insert is a no-op, not an error. A delivery cancelled and
-        # booked again for the same moment (the daily prompt set again to its time, a meeting
-        # moved and moved back) is booked anew: left cancelled, it would never come.
-        table = Occurrence.__table__
-        insert = insert_for(session)(table)
-        revived = {
-            "kind": insert.excluded.kind, "available_at": insert.excluded.available_at,
-            "payload": insert.excluded.payload, "state": PENDING, "attempts": 0,
-            "lease_until": None, "claimed_by": None, "settled_at": None, "detail": None,
-            "cause": None, "message_id": None, "uncertain_since": None,
-        }  # fmt: skip
-        connection = await session.connection()
-        await connection.execute(
-            insert.on_conflict_do_update(
-                index_elements=["source", "due_at"],
-                set_=revived,
-                where=table.c.state == CANCELLED,
-            ),
-            [
-                {
-                    "source": booking.source, "kind": booking.kind, "due_at": booking.due_at,
-                    "available_at": booking.due_at, "state": PENDING, "attempts": 0,
-                    "payload": booking.payload,
-                }
-                for booking in bookings
-            ],
-        )  # fmt: skip
-
-    @staticmethod
-    async def cancel(session: AsyncSession, source: str, now: datetime) -> int:
-        """Cancel every delivery of a source that has not been sent yet. One that is claimed
-        may be in flight (Discord has the message, its answer is not back): it stays
-        cancelled unless its sender comes back with the id of a message that went out, which
-        it then records as sent (R8, R30). Nothing cancelled is claimed or sent again."""
-        result = await session.execute(
-            update(Occurrence)
-            .where(Occurrence.source == source, Occurrence.state.in_((PENDING, CLAIMED)))
-            .values(state=CANCELLED, settled_at=now, lease_until=None, detail="cancelled")
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult for DML
-
-    @staticmethod
-    async def untried(session: AsyncSession, source: str) -> list[Waiting]:
-        """A source's deliveries waiting for their moment that no attempt may have sent yet:
-        the ones that can be moved (a claimed one, or one retried after an attempt that may
-        have gone out, keeps its row and its nonce, and goes as booked)."""
-        rows = await session.execute(
-            select(Occurrence.id, Occurrence.source, Occurrence.kind, Occurrence.due_at,
-                   Occurrence.payload)
-            .where(
-                Occurrence.source == source,
-                Occurrence.state == PENDING,
-                Occurrence.uncertain_since.is_(None),
-            )
-            .order_by(Occurrence.due_at)
-        )  # fmt: skip
-        return [Waiting(*row) for row in rows]
-
-    @staticmethod
-    async def move(
-        session: AsyncSession,
-        waiting: Waiting,
-        due_at: datetime,
-        now: datetime,
-        payload: dict[str, Any] | None = None,
-    ) -> bool:
-        """Book a delivery `untried` found for `due_at` instead (with `payload`, if given), if
-        it is still untried. Moved in place: the row keeps its id (so its nonce) and gains no
-        timestamp, so nothing in the table dates the move (a member's zone change is dated
-        beside their user id, in member_settings) and no new id sits next to the member's
-        other rows moved with it. A row of the source at `due_at` already: one cancelled
-        before any attempt is dropped to make room; any other is that delivery already, and
-        this one is cancelled. True if it is booked for `due_at` now; False if not (claimed
-        or tried meanwhile, it goes as it was booked)."""
-        untried = and_(
-            Occurrence.id == waiting.id,
-            Occurrence.state == PENDING,
-            Occurrence.uncertain_since.is_(None),
-        )
-        payload = waiting.payload if payload is None else payload
-        if due_at == waiting.due_at and payload == waiting.payload:
-            return False
-        if due_at != waiting.due_at:
-            taken = (
-                await session.execute(
-                    select(Occurrence.id, Occurrence.state, Occurrence.uncertain_since,
-                           Occurrence.message_id)
-                    .where(Occurrence.source == waiting.source, Occurrence.due_at == due_at)
-                )
-            ).first()  # fmt: skip
-            if taken is not None:
-                if taken.state != CANCELLED or taken.uncertain_since or taken.message_id:
-                    await session.execute(
-                        update(Occurrence)
-                        .where(untried)
-                        .values(state=CANCELLED, settled_at=now, detail="booked then already")
-                    )
-                    return False
-                await session.execute(delete(Occurrence).where(Occurrence.id == taken.id))
-        result = await session.execute(
-            update(Occurrence)
-            .where(untried)
-            .values(due_at=due_at, available_at=due_at, payload=payload)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]  # CursorResult for DML
+    # ----- booked (see Bookings) -----
 
     async def scheduled(self, due_at: datetime) -> None:
         """Call after committing a new delivery, so the alarm can wake earlier for it."""

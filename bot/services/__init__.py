@@ -116,11 +116,12 @@ def build_services(
             measures.follow_zone, prompts.follow_zone, sobriety.follow_zone,
         ),
     )  # fmt: skip
+    guild_settings = GuildSettingsService(sessions, clock, reads=reads)
     return Services(
         clock=clock,
         keyring=keyring,
         guilds=GuildService(sessions, clock),
-        guild_settings=GuildSettingsService(sessions, clock, reads=reads),
+        guild_settings=guild_settings,
         audit=AuditService(sessions),
         scheduler=scheduler,
         member_settings=member_settings,
@@ -132,7 +133,7 @@ def build_services(
             feature_hooks(keyring),
             forget=(checkins.forget, member_settings.forget),
         ),
-        retention=RetentionService(sessions, clock, keyring),
+        retention=RetentionService(sessions, clock, keyring, forget_guild=(guild_settings.forget,)),
         resources=ResourceService(sessions, clock),
         recovery_meetings=RecoveryMeetingService(sessions, clock),
         checkins=checkins,

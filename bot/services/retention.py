@@ -19,7 +19,7 @@ rewrites all of it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import delete, select
@@ -41,10 +41,20 @@ RUN_AT = time(3, 30)  # UTC, a quiet hour
 
 
 class RetentionService:
-    def __init__(self, sessions: SessionFactory, clock: Clock, keyring: Keyring) -> None:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        clock: Clock,
+        keyring: Keyring,
+        *,
+        forget_guild: Sequence[Callable[[int], None]] = (),
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._hooks = feature_hooks(keyring)
+        # What services keep in memory about a server, dropped once its rows are gone: a
+        # server that adds Muster back starts from the defaults, not the purged settings.
+        self._forget_guild = tuple(forget_guild)
 
     async def ensure_scheduled(self) -> None:
         """At start-up: the daily job exists exactly once."""
@@ -120,6 +130,8 @@ class RetentionService:
             for model in (GuildSettings, Guild):
                 result = await session.execute(delete(model).where(model.guild_id == guild_id))
                 counts[model.__tablename__] = rowcount(result)
+        for forget in self._forget_guild:
+            forget(guild_id)
         return counts
 
 

@@ -1,14 +1,16 @@
 """Red-team attack on R29/R28: a check-in the member was told is held, then the documented
 key rotation (add a new current key, `reencrypt`, remove the old key as it says).
 
-The promises: a held check-in survives a stop and is saved exactly once; keys that do not
-match the stored data make the bot refuse to start."""
+The promise: a held check-in survives a stop and the rotation, and is saved exactly once by
+a bot that starts without the old key (the rotation re-sealed it)."""
 
 from __future__ import annotations
 
 import secrets
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from bot.clock import FakeClock
 from bot.config import Settings
@@ -52,10 +54,12 @@ async def test_a_held_checkin_survives_the_documented_key_rotation(
     # "The older keys are no longer needed and can be removed from the key file."
     only_new = Keyring(old.pseudonym_key, {"k2": new_key}, "k2")
 
-    try:  # the start's key check, as `run` makes it
+    # The start's key check, as `run` makes it. The rotation resealed the held check-in, so
+    # the bot starts without k1; a refusal here means the rotation left it sealed with k1.
+    try:
         await key_checks.verify_and_record(sessions, only_new, clock, Spool(folder, only_new))
-    except ConfigError:
-        return  # refusing to start (so the operator keeps k1) also keeps the promise
+    except ConfigError as refused:
+        pytest.fail(f"the documented rotation left the held check-in unreadable: {refused}")
     restarted = CheckinService(
         sessions, clock, only_new, Scheduler(sessions, clock), Spool(folder, only_new)
     )

@@ -48,7 +48,7 @@ def name_context(streak_id: int) -> str:
 async def rotate_milestone_names(
     session: AsyncSession, rotate: Callable[[bytes, str], bytes]
 ) -> None:
-    """Key rotation (RetentionService.reencrypt): the sealed members of milestones to come."""
+    """Key rotation (KeyRotation.reencrypt): the sealed members of milestones to come."""
     for occurrence in await session.scalars(
         select(Occurrence).where(
             Occurrence.kind == MILESTONE.name, Occurrence.state.not_in(TERMINAL)
