@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 
 from bot.clock import FakeClock
+from bot.db.base import Base
 from bot.runtime import Runtime
 from tests.attack.test_anonymity_round2 import (
     _anonymous_posts,
@@ -48,29 +48,28 @@ class Backups:
                     self.taken.append((week.clock.now(), await take_dump(week.running)))
 
 
-def _profiles(dump: Dump) -> dict[str, tuple[Any, ...]]:
-    return {
-        row["tag"]: (bytes(row["owner"]), bytes(row["choice"]))
-        for row in dump.rows["checkin_profiles"]
-    }
+def _kept_rows(dump: Dump) -> dict[tuple[str, Any], tuple[Any, ...]]:
+    """Every row of every table by its table and primary key (a stable key, as the tag of
+    checkin_profiles was), with what it holds."""
+    rows = {}
+    for table, found in dump.rows.items():
+        if table not in Base.metadata.tables:
+            continue
+        key = [column.name for column in Base.metadata.tables[table].primary_key]
+        for row in found:
+            rows[(table, tuple(row[name] for name in key))] = tuple(row.values())
+    return rows
 
 
-def _changed_profiles(before: Dump, after: Dump) -> set[str]:
-    was = _profiles(before)
-    return {tag for tag, sealed in _profiles(after).items() if was.get(tag) != sealed}
+def _changed_rows(before: Dump, after: Dump) -> set[tuple[str, Any]]:
+    """The rows a backup already had that the next one shows rewritten."""
+    was = _kept_rows(before)
+    return {key for key, held in _kept_rows(after).items() if key in was and was[key] != held}
 
 
 # ----- the remembered sharing choice, across backups -----
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: checkin_profiles keeps one row per member under a stable "
-        "tag and re-seals only the row of the member who just checked in, so backups "
-        "taken over time show whose check-in each interval held"
-    ),
-)
 async def test_backups_over_time_do_not_show_whose_remembered_choice_each_checkin_changed(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -92,11 +91,12 @@ async def test_backups_over_time_do_not_show_whose_remembered_choice_each_checki
     posts = _anonymous_posts(week)
     assert len(posts) == 2, [m.text for m in week.channel()]
 
-    # The attacker: which tags' rows changed, and which check-ins appeared, between
-    # consecutive backups; the channel says what was posted when.
+    # The attacker: which rows already kept were rewritten (by table and primary key, any
+    # table), and which check-ins appeared, between consecutive backups; the channel says
+    # what was posted when.
     names = {f"Check-in from {name}": member.id for name, member in week.members.items()}
     intervals = [
-        (start, end, _changed_profiles(old, new),
+        (start, end, _changed_rows(old, new),
          {row["id"] for row in new.rows["checkins"]} - {row["id"] for row in old.rows["checkins"]})
         for (start, old), (end, new) in zip(backups.taken, backups.taken[1:], strict=False)
     ]  # fmt: skip
@@ -105,7 +105,7 @@ async def test_backups_over_time_do_not_show_whose_remembered_choice_each_checki
     def shown(start: datetime, end: datetime) -> list[Any]:
         return [m for m in messages if start < _message_time(m.id) <= end]
 
-    tag_of: dict[str, int] = {}
+    tag_of: dict[tuple[str, Any], int] = {}
     for start, end, tags, _ in intervals:
         named = [names[m.embeds[0]["title"]] for m in shown(start, end)
                  if m.embeds and m.embeds[0].get("title") in names]  # fmt: skip
@@ -127,7 +127,7 @@ async def test_backups_over_time_do_not_show_whose_remembered_choice_each_checki
     found = unmasked + ["Riley's private check-in" for member in private if member == riley]
     assert not found, (
         f"backups every half hour tie {unmasked} to their authors and a private check-in to "
-        f"{private} (Riley is {riley}) through checkin_profiles; tags known: {tag_of}"
+        f"{private} (Riley is {riley}) through rows rewritten in place; known: {tag_of}"
     )
 
 
@@ -170,7 +170,7 @@ async def test_an_anonymous_not_sober_today_leaves_the_members_sobriety_record_u
     )
 
 
-# ----- PostgreSQL: one transaction writes the check-in, its post and the choice -----
+# ----- PostgreSQL: one transaction writes the check-in, its post (and once, the choice) -----
 
 
 async def _versions(running: Runtime, table: str, key: str) -> dict[Any, int]:
@@ -181,15 +181,20 @@ async def _versions(running: Runtime, table: str, key: str) -> dict[Any, int]:
         return dict((await connection.execute(text(query))).all())  # type: ignore[arg-type]
 
 
+async def _other_versions(running: Runtime) -> dict[tuple[str, Any], int]:
+    """Every row of every other table (a stable key, as the tag of checkin_profiles was,
+    by table and primary key) and its xmin."""
+    versions: dict[tuple[str, Any], int] = {}
+    for name, table in Base.metadata.tables.items():
+        if name in ("checkins", "anonymous_posts"):
+            continue
+        key = ", ".join(column.name for column in table.primary_key)
+        for row, xmin in (await _versions(running, name, f"({key})")).items():
+            versions[(name, row)] = xmin
+    return versions
+
+
 @only_postgres  # xmin is PostgreSQL's
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known break, issue #12: the check-in, its anonymous post and the member's "
-        "checkin_profiles row are written in one transaction, so they share an xmin, and "
-        "the profile's tag is the same in every backup"
-    ),
-)
 async def test_row_versions_tie_no_waiting_post_or_private_checkin_to_the_choice_it_updated(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -201,9 +206,9 @@ async def test_row_versions_tie_no_waiting_post_or_private_checkin_to_the_choice
         await week.checkin(name, "named", mood=4)
     await week.at(1, "23:30:00")
     # The nightly backup: as many check-in rows as named posts, in the channel's order by
-    # xmin; each profile row shares the xmin of its member's check-in.
+    # xmin; a row of another table written with a check-in shares its xmin.
     rows = await _versions(running, "checkins", "id")
-    tags = await _versions(running, "checkin_profiles", "tag")
+    tags = await _other_versions(running)
     named = [m.embeds[0]["title"].removeprefix("Check-in from ") for m in week.channel()]
     assert len(rows) == len(named) == 4, (rows, named)
     by_xmin = dict(zip(sorted(rows.values()), named, strict=True))
@@ -215,7 +220,7 @@ async def test_row_versions_tie_no_waiting_post_or_private_checkin_to_the_choice
     await week.checkin("Sam", "anonymous", mood=3)
     await week.clock.advance(timedelta(minutes=3))
     waiting = await _versions(running, "anonymous_posts", "id")
-    tags = await _versions(running, "checkin_profiles", "tag")
+    tags = await _other_versions(running)
     tag_at = {x: tag for tag, x in tags.items()}
     post_authors = {post: member_of_tag.get(tag_at.get(x, "")) for post, x in waiting.items()}
     await week.at(2, "11:00:00")
@@ -223,7 +228,7 @@ async def test_row_versions_tie_no_waiting_post_or_private_checkin_to_the_choice
     await week.at(2, "12:00:00")
     new_rows = await _versions(running, "checkins", "id")
     posted = set((await _versions(running, "anonymous_posts", "id")).values())
-    tags = await _versions(running, "checkin_profiles", "tag")
+    tags = await _other_versions(running)
     tag_at = {x: tag for tag, x in tags.items()}
     private = {
         row: member_of_tag.get(tag_at.get(x, ""))
@@ -237,5 +242,5 @@ async def test_row_versions_tie_no_waiting_post_or_private_checkin_to_the_choice
     found = [*unmasked, *(row for row, member in private.items() if member == riley)]
     assert not found, (
         f"xmin ties the waiting posts {post_authors} (authors {truth}) and the new check-in "
-        f"rows {private} (Riley is {riley}) to the members whose profile rows share it"
+        f"rows {private} (Riley is {riley}) to the members whose other rows share it"
     )
