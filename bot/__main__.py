@@ -237,11 +237,11 @@ async def _maintenance(settings: Settings, command: str, guild_id: int | None) -
 
 
 async def _rotate_pseudonym_key(path: Path, rotation: KeyRotation) -> int:
-    """The new key file is written beside the old one first, then the rows are re-tagged in
-    one transaction, then the new file takes the old one's place (the old is kept as
-    .previous). Interrupted after the re-tagging, the new key is in the .new file."""
+    """The new key file is written beside the old one first, then the database records it,
+    then the new file takes the old one's place (the old is kept as .previous). Interrupted
+    after the recording, the new key is in the .new file."""
     fresh = path.with_name(path.name + ".new")
-    new, retagged = await rotation.rotate_pseudonym_key()
+    new = rotation.rotate_pseudonym_key()
     new.write(fresh)
     try:
         await rotation.apply_pseudonym_key(new)
@@ -251,8 +251,8 @@ async def _rotate_pseudonym_key(path: Path, rotation: KeyRotation) -> int:
     os.replace(path, path.with_name(path.name + ".previous"))
     os.replace(fresh, path)
     print(
-        f"New pseudonym key in {path} (the old file is {path.name}.previous); {retagged} "
-        "sharing choice(s) re-tagged. Start Muster again with the new file, "
+        f"New pseudonym key in {path} (the old file is {path.name}.previous). "
+        "Start Muster again with the new file, "
         "then delete the .previous file once you have a backup of the new one."
     )
     return 0

@@ -363,7 +363,7 @@ def sealed_lengths(dump: Dump) -> dict[str, set[int]]:
     """The lengths of what is stored encrypted: more than one per column would let a long
     note single out its row."""
     columns = {"checkins": ("owner", "data", "note"), "anonymous_posts": ("owner", "content"),
-               "anonymous_blocks": ("owner",), "checkin_profiles": ("owner",),
+               "anonymous_blocks": ("owner",),
                "medication_changes": ("owner",), "sobriety_streaks": ("owner",)}  # fmt: skip
     return {
         f"{table}.{column}": {len(row[column]) for row in dump.rows[table]}

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, text
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.db.models import AnonymousPost, AuditEntry, Checkin, MemberSettings, Occurrence
+from bot.keys import Keyring
 from bot.runtime import Runtime
 from bot.sandbox import Channel, InteractionResult, Member, Message, Role, Sandbox
 from bot.services.charts import CHART_SIZE, CSV_HEADER
@@ -194,6 +195,29 @@ async def test_last_choice_is_remembered_and_shared_posts_are_spaced_out(
     await clock.advance(timedelta(minutes=11))
     later = await sandbox.slash(world.member, world.general, "checkin now", **checkin_options())
     assert "as **Sam**" in later.text  # the remembered choice
+
+
+async def test_after_a_restart_a_checkin_without_a_choice_asks_for_the_latest_one(
+    bot_settings: Settings, world: World, clock: FakeClock
+) -> None:
+    """Sam shares by name, then checks in privately; Riley shares by name. After a restart,
+    each checks in without choosing: Sam's stays private (never the older named), and
+    Riley's is named, as last time."""
+    keyring = Keyring.generate()
+    sandbox, sam, riley = world.sandbox, world.member, world.other_member
+    async with start_bot(bot_settings, clock, keyring=keyring) as running:
+        await configure(running, world)
+        for member in (sam, riley):
+            await sandbox.slash(member, world.general, "checkin now",
+                                **checkin_options(share="named"))  # fmt: skip
+        await clock.advance(timedelta(minutes=11))
+        await sandbox.slash(sam, world.general, "checkin now", **checkin_options(share="private"))
+    await clock.advance(timedelta(minutes=11))
+    async with start_bot(bot_settings, clock, keyring=keyring):
+        sams = await sandbox.slash(sam, world.general, "checkin now", **checkin_options())
+        rileys = await sandbox.slash(riley, world.general, "checkin now", **checkin_options())
+    assert sams.text.startswith("Saved. Only you can see it"), sams.text
+    assert "as **Riley**" in rileys.text, rileys.text
 
 
 async def test_crisis_note_shows_the_lines_at_once_and_alerts_mentors_without_a_name(

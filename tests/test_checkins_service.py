@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -18,7 +20,6 @@ from bot.db.group_commit import BatchWriter
 from bot.db.models import (
     AnonymousPost,
     Checkin,
-    CheckinProfile,
     MedicationChange,
     Occurrence,
     SobrietyStreak,
@@ -34,6 +35,7 @@ from bot.services.checkins import (
     CheckinService,
     Content,
     MedicationService,
+    Share,
     SobrietyService,
     StoredCheckin,
     next_local,
@@ -275,10 +277,10 @@ async def test_export_delete_retention_and_rotation_cover_checkins(
     rotated = Keyring(old.pseudonym_key, {"k2": Keyring.generate("k2").encryption_keys["k2"],
                                          "k1": old.encryption_keys["k1"]}, "k2")  # fmt: skip
     report = await KeyRotation(sessions, clock, rotated).reencrypt()
-    # Check-ins: owner, data and note, twice; the post: owner and content; two sharing
-    # choices: owner and choice; the medication entry: owner and details; the streak's
-    # owner and end; the named milestone's user.
-    assert (report.reencrypted, report.unreadable) == (6 + 2 + 4 + 2 + 2 + 1, 0)
+    # Check-ins (each holding its sharing choice): owner, data and note, twice; the post:
+    # owner and content; the medication entry: owner and details; the streak's owner and
+    # end; the named milestone's user.
+    assert (report.reencrypted, report.unreadable) == (6 + 2 + 2 + 2 + 1, 0)
     async with sessions() as session:
         assert {
             key_id_of(b) for b in await session.scalars(select(MedicationChange.details_encrypted))
@@ -301,7 +303,6 @@ async def test_export_delete_retention_and_rotation_cover_checkins(
         sources = set(await session.scalars(select(Occurrence.source)))
         assert not any(s.startswith(("anon:", "milestone:")) for s in sources)
         assert await session.scalar(select(func.count()).select_from(Checkin)) == 1  # theirs
-        assert await session.scalar(select(func.count()).select_from(CheckinProfile)) == 1
     assert json.loads((await privacy.export(USER)).json_bytes)["sharing_choices"] == []
 
     later = await checkins.submit(draft(4, user_id=OTHER, share="anonymous"), CONFIG)
@@ -424,11 +425,10 @@ async def test_a_new_pseudonym_key_keeps_blocks_choices_and_old_rows(
         )
     await checkins.close()
     rotation = KeyRotation(sessions, clock, old)
-    new, expected = await rotation.rotate_pseudonym_key()
+    new = rotation.rotate_pseudonym_key()
     assert new.pseudonym_key != old.pseudonym_key
     assert new.legacy_member_key == old.pseudonym_key
-    # The choice (blocks carry no tag: their owner is opened instead).
-    assert await rotation.apply_pseudonym_key(new) == expected == 1
+    await rotation.apply_pseudonym_key(new)
     await clock.advance(timedelta(minutes=11))
     rotated = service(sessions, clock, new)
     again = await rotated.submit(draft(2, share=None), CONFIG)  # "as last time": anonymous
@@ -577,6 +577,48 @@ async def test_two_shares_of_one_member_in_one_batch_are_spaced(
     await checkins.close()
 
 
+@contextmanager
+def checkin_scans(sessions: SessionFactory) -> Iterator[list[str]]:
+    """The statements that read check-ins, while the block runs."""
+    scans: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        # (A new row's id drawn, looked up among the taken ones, reads no check-in.)
+        drawn_id = statement.startswith("SELECT checkins.id \nFROM checkins \nWHERE checkins.id IN")
+        if statement.startswith("SELECT") and "FROM checkins" in statement and not drawn_id:
+            scans.append(statement)
+
+    engine = sessions.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield scans
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+async def test_after_a_restart_the_choices_come_from_each_members_latest_checkin(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """ "As last time" asks for the share the member's latest check-in in the server asked
+    for, even one kept private (here for spacing); none there, private. After a restart
+    they are read back from the sealed check-ins once for the server and all its members."""
+    keyring = Keyring.generate()
+    before = service(sessions, clock, keyring)
+    shares: list[Share] = ["named" if member % 2 else "anonymous" for member in range(1, 21)]
+    for member, share in enumerate(shares, start=1):
+        await before.submit(draft(member, user_id=member, share=share), CONFIG)
+    await clock.advance(timedelta(minutes=1))
+    kept = await before.submit(draft(50, user_id=1, share=None), CONFIG)
+    assert (kept.requested, kept.share) == ("named", "private")
+    await before.close()
+    restarted = service(sessions, clock, keyring)
+    with checkin_scans(sessions) as scans:
+        remembered = [await restarted.last_choice(GUILD, member) for member in range(1, 22)]
+    assert remembered == [*shares, "private"]  # member 21 never checked in here
+    assert len(scans) == 1, scans
+    await restarted.close()
+
+
 async def test_after_a_restart_a_servers_checkins_are_opened_once(
     sessions: SessionFactory, clock: FakeClock
 ) -> None:
@@ -589,20 +631,12 @@ async def test_after_a_restart_a_servers_checkins_are_opened_once(
     await before.close()
     await clock.advance(timedelta(minutes=5))  # within the 10-minute cooldown
     restarted = service(sessions, clock, keyring)
-    scans: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        # (A new row's id drawn, looked up among the taken ones, reads no check-in.)
-        drawn_id = statement.startswith("SELECT checkins.id \nFROM checkins \nWHERE checkins.id IN")
-        if statement.startswith("SELECT") and "FROM checkins" in statement and not drawn_id:
-            scans.append(statement)
-
-    engine = sessions.kw["bind"].sync_engine
-    event.listen(engine, "before_cursor_execute", seen)
-    for member in range(1, 21):  # one after another: a batch each
-        again = await restarted.submit(draft(100 + member, user_id=member, share="named"), CONFIG)
-        assert again.share == "private", member  # remembered from the sealed check-ins
-    event.remove(engine, "before_cursor_execute", seen)
+    with checkin_scans(sessions) as scans:
+        for member in range(1, 21):  # one after another: a batch each
+            again = await restarted.submit(
+                draft(100 + member, user_id=member, share="named"), CONFIG
+            )
+            assert again.share == "private", member  # remembered from the sealed check-ins
     assert len(scans) == 1, scans  # 20 before: the server's check-ins for each
     await clock.advance(timedelta(minutes=6))
     assert (await restarted.submit(draft(200, user_id=1, share="named"), CONFIG)).share == "named"

@@ -28,7 +28,7 @@ from bot.services.checkins import (
     MedicationService,
     SobrietyService,
 )
-from bot.services.crypto import encrypt
+from bot.services.crypto import decrypt, encrypt
 from bot.services.ownership import Owners
 
 GUILD, USER = 7001, 5_000_000_000_000_001
@@ -171,25 +171,23 @@ async def test_0013_gives_each_block_a_row_and_pads_remembered_choices(
                      "o": owners.seal_user("checkin_profiles", user),
                      "c": encrypt(keyring, share, context=f"share:{GUILD}")},
                 )  # fmt: skip
-        await migrate.upgrade(engine, keyring=keyring)
-        await migrate.check(engine)
+        await migrate.upgrade(engine, "0024", keyring=keyring)  # 0025 drops the choices
         sessions = create_session_factory(engine)
         clock = FakeClock(now)
         posts = AnonymousPostService(sessions, clock, keyring)
         assert await posts.blocked_until(GUILD, USER) == BLOCKED_UNTIL
-        checkins = CheckinService(sessions, clock, keyring, Scheduler(sessions, clock))
-        assert await checkins.last_choice(GUILD, USER) == "named"
-        assert await checkins.last_choice(GUILD, USER + 1) == "anonymous"
         async with engine.begin() as connection:
-            lengths = {len(row[0]) for row in await connection.execute(
-                text("SELECT choice FROM checkin_profiles"))}  # fmt: skip
-            assert len(lengths) == 1
+            sealed = [row[0] for row in await connection.execute(
+                text("SELECT choice FROM checkin_profiles"))]  # fmt: skip
+            assert len({len(choice) for choice in sealed}) == 1
+            assert {
+                decrypt(keyring, choice, context=f"share:{GUILD}").rstrip(" ") for choice in sealed
+            } == {"named", "anonymous"}
             await connection.execute(
                 text("INSERT INTO anonymous_blocks (guild_id, owner, until) VALUES (:g, :o, :u)"),
                 {"g": GUILD, "o": owners.seal_user("anonymous_blocks", USER),
                  "u": BLOCKED_UNTIL + timedelta(days=3)},
             )  # fmt: skip
-        await checkins.close()
         await migrate.downgrade(engine, "0012", keyring=keyring)
         async with engine.connect() as connection:
             blocks = (await connection.execute(
@@ -325,5 +323,33 @@ async def test_0024_seals_the_zones_of_measure_opt_ins(
         async with engine.connect() as connection:
             zones = (await connection.execute(text("SELECT timezone FROM measure_optins"))).all()
         assert zones == [("Pacific/Honolulu",)]
+    finally:
+        await engine.dispose()
+
+
+async def test_0025_drops_the_remembered_choice_rows(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """The one row per member and server goes; the way down brings the table back, empty."""
+    keyring = Keyring.generate()
+    owners = Owners(keyring)
+    engine = create_engine(make_settings())
+    try:
+        await migrate.upgrade(engine, "0024", keyring=keyring)
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("INSERT INTO checkin_profiles (tag, guild_id, owner, choice) "
+                     "VALUES (:t, :g, :o, :c)"),
+                {"t": owners.tag("share", GUILD, f"u:{USER}"), "g": GUILD,
+                 "o": owners.seal_user("checkin_profiles", USER),
+                 "c": encrypt(keyring, "named", context=f"share:{GUILD}")},
+            )  # fmt: skip
+        await migrate.upgrade(engine, keyring=keyring)
+        await migrate.check(engine)
+        assert "checkin_profiles" not in await table_names(engine)
+        await migrate.downgrade(engine, "0024", keyring=keyring)
+        async with engine.connect() as connection:
+            rows = (await connection.execute(text("SELECT * FROM checkin_profiles"))).all()
+        assert rows == []
     finally:
         await engine.dispose()

@@ -301,18 +301,6 @@ class AnonymousBlock(Base):
     until: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class CheckinProfile(Base):
-    """A member's remembered sharing choice in one server, encrypted, under a tag recomputed
-    from the member and server."""
-
-    __tablename__ = "checkin_profiles"
-
-    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
-    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    owner: Mapped[bytes] = mapped_column(LargeBinary)
-    choice: Mapped[bytes] = mapped_column(LargeBinary)
-
-
 class MedicationChange(Base):
     """A change the member's prescriber decided: medication, dose and note, encrypted."""
 

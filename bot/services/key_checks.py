@@ -2,12 +2,13 @@
 
 For each configured key the database keeps a check value: an HMAC-SHA256 of a fixed label
 under the key, which says whether a key is the same one without revealing it. The first start
-records them (after checking that each opens what is already stored under its id, for data
-written before check values existed); a start whose keys differ from the recorded ones, or
-lacks a key the data was written with, is refused with one sentence, before anything else.
-A key added for rotation is recorded when first seen; `reencrypt` forgets the keys no data
-uses any more. Check-ins held in the local spool (R29) count as stored data: a start without
-the key one of them is sealed with is refused too, or it would be lost.
+records them (after checking that each encryption key opens what is already stored under
+its id, for data written before check values existed); a start whose keys differ from the
+recorded ones, or lacks a key the data was written with, is refused with one sentence,
+before anything else. A key added for rotation is recorded when first seen; `reencrypt`
+forgets the keys no data uses any more. Check-ins held in the local spool (R29) count as
+stored data: a start without the key one of them is sealed with is refused too, or it would
+be lost.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from bot.clock import Clock
 from bot.db.engine import SessionFactory, insert_for
 from bot.db.models import (
     Checkin,
-    CheckinProfile,
     KeyCheck,
     MedicationChange,
     ProviderQuestion,
@@ -32,7 +32,6 @@ from bot.errors import ConfigError
 from bot.keys import Keyring
 from bot.services.checkins import NOTE_CONTEXT, Spool, details_context
 from bot.services.crypto import UnreadableError, decrypt, key_id_of
-from bot.services.ownership import Owners
 from bot.services.packet.questions import text_context as question_context
 from bot.services.reminders import text_context as reminder_context
 
@@ -123,10 +122,6 @@ async def verify_and_record(
                 raise ConfigError(
                     refusal([f"encryption key {key_id!r} does not open the data stored under it"])
                 )
-            if (kind, key_id) == (PSEUDONYM, _PSEUDONYM_ID) and await _tags_fail(session, keyring):
-                raise ConfigError(
-                    refusal(["the pseudonym key does not match the data stored with it"])
-                )
         now = clock.now()
         await session.execute(
             insert_for(session)(KeyCheck)
@@ -143,23 +138,6 @@ async def verify_and_record(
 
 
 SAMPLE_ROWS = 20
-
-
-async def _tags_fail(session: AsyncSession, keyring: Keyring) -> bool:
-    """True when remembered sharing choices exist whose owner the encryption keys open, and
-    the pseudonym key recomputes none of their tags (a tag is an HMAC of the owner)."""
-    owners = Owners(keyring)
-    profiles = await session.execute(
-        select(CheckinProfile.tag, CheckinProfile.guild_id, CheckinProfile.owner).limit(SAMPLE_ROWS)
-    )
-    tried = matched = 0
-    for tag, guild_id, owner in profiles.all():
-        identity = owners.identity_of("checkin_profiles", owner)
-        if identity is None:
-            continue
-        tried += 1
-        matched += hmac.compare_digest(owners.tag("share", guild_id, identity), tag)
-    return tried > 0 and matched == 0
 
 
 async def _fails_on_stored_data(session: AsyncSession, keyring: Keyring, key_id: str) -> bool:

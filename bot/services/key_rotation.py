@@ -1,6 +1,6 @@
 """Key rotation: every encrypted value rewritten under the current key (`reencrypt`), so
-the old key can be retired; and a new pseudonym key, with the tags derived from it
-recomputed (`rotate_pseudonym_key`, then `apply_pseudonym_key`).
+the old key can be retired; and a new pseudonym key (`rotate_pseudonym_key`, then
+`apply_pseudonym_key`).
 
 Each feature's hook (bot/services/features.py) rewrites its own encrypted values
 (`Reencrypting`); check-ins held in the local spool (R29) are re-sealed with them.
@@ -12,18 +12,15 @@ import asyncio
 import secrets
 from dataclasses import dataclass, replace
 
-from sqlalchemy import func, select
-
 from bot.clock import Clock
 from bot.db.engine import SessionFactory
-from bot.db.models import CheckinProfile
 from bot.keys import KEY_BYTES, Keyring
 from bot.services import key_checks
 from bot.services.checkins import Spool
-from bot.services.crypto import UnreadableError, decrypt_or_none, encrypt, key_id_of, seal
+from bot.services.crypto import decrypt_or_none, encrypt, key_id_of, seal
 from bot.services.feature_data import Reencrypting
 from bot.services.features import feature_hooks
-from bot.services.ownership import OWNER_SIZES, Owners, owner_context
+from bot.services.ownership import OWNER_SIZES, owner_context
 
 
 @dataclass(frozen=True)
@@ -82,11 +79,10 @@ class KeyRotation:
             counts["unreadable"] += unreadable
         return RotationReport(counts["reencrypted"], counts["current"], counts["unreadable"])
 
-    async def rotate_pseudonym_key(self) -> tuple[Keyring, int]:
-        """A new pseudonym key, and how many tags it will recompute (remembered sharing
-        choices; nothing else is derived from that key but short-lived request digests).
-        Rows moved from before migration 0012 stay findable: the old key is kept as the
-        legacy member key, which alone unlocks nothing. Save the keyring, then
+    def rotate_pseudonym_key(self) -> Keyring:
+        """A new pseudonym key (nothing stored is derived from it but short-lived request
+        digests). Rows moved from before migration 0012 stay findable: the old key is kept
+        as the legacy member key, which alone unlocks nothing. Save the keyring, then
         `apply_pseudonym_key` it."""
         old = self._keyring
         new = replace(
@@ -94,23 +90,9 @@ class KeyRotation:
             pseudonym_key=secrets.token_bytes(KEY_BYTES),
             legacy_member_key=old.legacy_member_key or old.pseudonym_key,
         )
-        async with self._sessions() as session:
-            profiles = await session.scalar(select(func.count()).select_from(CheckinProfile))
-        return new, int(profiles or 0)
+        return new
 
-    async def apply_pseudonym_key(self, new: Keyring) -> int:
-        """Every tag recomputed under `new`'s pseudonym key, in one transaction; nothing
-        changes if a tag's owner cannot be opened."""
-        owners_old, owners_new = Owners(self._keyring), Owners(new)
-        retagged = 0
+    async def apply_pseudonym_key(self, new: Keyring) -> None:
+        """The database's record of the pseudonym key replaced by `new`'s."""
         async with self._sessions.begin() as session:
-            for row in await session.scalars(select(CheckinProfile)):
-                identity = owners_old.identity_of("checkin_profiles", row.owner)
-                if identity is None:
-                    raise UnreadableError(
-                        "a row of checkin_profiles no configured key opens; nothing was changed"
-                    )
-                row.tag = owners_new.tag("share", row.guild_id, identity)
-                retagged += 1
             await key_checks.replace_pseudonym_checks(session, new, self._clock)
-        return retagged

@@ -5,11 +5,10 @@ padded to one length, so two rows of the same member look unrelated in a dump. A
 finds a member's rows by opening the owners of a bounded set of candidate rows (a server, a
 few weeks) and comparing; only the answer leaves the service.
 
-One kind of row is found directly instead, because it exists at most once per member and
-server and nothing in it is ever shown in Discord: the remembered sharing choice. Its key is
-a tag, an HMAC under the pseudonym key of purpose, server and identity, recomputed when
-needed and stored nowhere else. (Blocks are not tagged: a tag is the same on every row of
-its member, so a second block would carry the first one's tag and link the two.)
+No row is keyed by its member: a key the same on every version of a member's row (as the
+tags the remembered sharing choices had until migration 0025, HMACs of server and identity)
+shows in backups taken over time which member each change was. `tag` remains for the
+migrations that wrote those rows.
 
 An identity is "u:<user id>" for rows written since migration 0012, or "m:<member key>" for
 rows moved from the older layout, which knew the member only by that keyed hash.

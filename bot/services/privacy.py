@@ -40,7 +40,6 @@ TABLES: dict[str, Kind] = {
     "checkins": "member",
     "anonymous_posts": "member",
     "anonymous_blocks": "moderator",
-    "checkin_profiles": "member",
     "medication_changes": "member",
     "sobriety_streaks": "member",
     "checkin_prompts": "member",

@@ -1,7 +1,6 @@
-"""Attack: the remembered sharing choice (checkin_profiles.choice) is encrypted unpadded,
-so its length is the length of "named", "private" or "anonymous". The row is upserted in
-place, so in SQLite its rowid is the order of the members' first check-ins in the server,
-which the channel shows for members who first checked in by name.
+"""Attack: the remembered sharing choice, once a row of its own (checkin_profiles) encrypted
+unpadded, so its length was the length of "named", "private" or "anonymous". It is now the
+share each check-in asked for, sealed in the check-in: its length must not tell it either.
 """
 
 from __future__ import annotations
@@ -39,24 +38,9 @@ async def test_the_remembered_choice_does_not_show_through_its_length(
     await week.checkin("Alex", "anonymous", mood=2)
     await week.at(2, "12:00:00")
 
-    first_named = []  # the channel: who first checked in by name, in order
-    for message in week.channel():
-        for name, member in members.items():
-            if (str(member.id) in message.text or name in message.text) and name not in first_named:
-                first_named.append(name)
-    # SQLite keeps the rowid of an upserted row; elsewhere, take the dump's own order.
-    order = "ORDER BY rowid" if running.engine.dialect.name == "sqlite" else ""
+    # Each check-in holds the share it asked for (what "as last time" uses), sealed with the
+    # rest: "named", "private" and "anonymous" must not show through the row's length.
     async with running.engine.connect() as connection:
-        rows = (await connection.execute(text(
-            f"SELECT guild_id, length(choice) FROM checkin_profiles {order}"  # noqa: S608
-        ))).all()  # fmt: skip
-    assert first_named == ["Sam", "Riley", "Alex"], first_named
-    lengths = [length for _, length in rows]
-    named_length = min(lengths)
-    guessed = {
-        name: {0: "named", 2: "private", 4: "anonymous"}.get(length - named_length, "?")
-        for name, length in zip(first_named, lengths, strict=False)
-    }
-    assert len(set(lengths)) == 1, (
-        f"choice lengths by first check-in order {lengths}: read as {guessed}"
-    )
+        lengths = (await connection.execute(text("SELECT length(data) FROM checkins"))).all()
+    assert len(lengths) == 5
+    assert len(set(lengths)) == 1, f"check-in lengths {lengths} tell the shares apart"

@@ -81,13 +81,10 @@ from bot.services.checkins.rules import (
 )
 from bot.services.checkins.sealed import (
     CHECKIN_CONTEXT,
-    CHOICE_SIZES,
     NOTE_CONTEXT,
     Content,
     StoredCheckin,
-    choice_context,
     open_checkin,
-    open_choice,
     read_sealed,
 )
 from bot.services.checkins.service import (
@@ -110,7 +107,7 @@ from bot.services.checkins.spool import Spool, spool_folder
 from bot.services.checkins.summaries import SUMMARY_DEADLINE, SummaryService, WeeklySummary
 
 __all__ = [
-    "ANONYMOUS_POST_DEADLINE", "BLOCK_DAYS", "CHECKIN_CONTEXT", "CHOICE_SIZES", "CRAVINGS",
+    "ANONYMOUS_POST_DEADLINE", "BLOCK_DAYS", "CHECKIN_CONTEXT", "CRAVINGS",
     "END_SIZES", "HELD_CHOICES", "HISTORY_DAYS", "HOLD_BACK", "MILESTONE", "MILESTONE_DAYS",
     "MILESTONE_LATE_LIMIT", "MOODS", "NOTE_CONTEXT", "NOTE_MAX", "POSTED", "PROMPT",
     "PROMPT_LATE_LIMIT", "RELEASE", "REMOVED", "SHARES", "SHARE_COOLDOWN", "SLEEP_WORDS",
@@ -120,9 +117,9 @@ __all__ = [
     "Milestone", "MilestoneShare", "MilestoneSource",
     "Period", "PostContent", "Prompt", "PromptService", "Share", "Signals", "SobrietyService",
     "SobrietyStatus", "Spool", "StoredCheckin", "Summary", "SummaryService", "WeeklySummary",
-    "blocked_until", "book_release", "choice_context", "details_context", "details_of",
+    "blocked_until", "book_release", "details_context", "details_of",
     "end_context", "ended_on", "milestone_share", "milestone_words", "name_context",
-    "next_local", "next_milestone", "open_checkin", "open_choice", "parse_sleep", "period",
+    "next_local", "next_milestone", "open_checkin", "parse_sleep", "period",
     "read_sealed", "release_at", "share_choice", "shown_note",
     "signals_of", "sleep_words", "spool_folder", "storage_week", "summarize", "validate_days",
     "week_label", "week_start", "worrying",

@@ -1,5 +1,5 @@
 """The check-ins' share of /mydata, retention, key rotation and server purges: the
-check-ins, their anonymous posts and the remembered sharing choices (CheckinData); the
+check-ins (which hold each member's sharing choice) and their anonymous posts (CheckinData); the
 medication log, the sobriety counter and the daily prompts (JournalData); pauses on
 anonymous posting (AnonymousBlockData)."""
 
@@ -18,7 +18,6 @@ from bot.db.models import (
     AnonymousBlock,
     AnonymousPost,
     Checkin,
-    CheckinProfile,
     CheckinPrompt,
     MedicationChange,
     Occurrence,
@@ -31,16 +30,13 @@ from bot.services.checkins.medications import details_context, details_of
 from bot.services.checkins.pseudonyms import storage_week
 from bot.services.checkins.sealed import (
     CHECKIN_CONTEXT,
-    CHOICE_SIZES,
     NOTE_CONTEXT,
     Content,
-    choice_context,
+    asked_for,
     open_checkin,
-    open_choice,
     read_sealed,
 )
 from bot.services.checkins.sobriety import END_SIZES, end_context, ended_on, rotate_milestone_names
-from bot.services.crypto import UNREADABLE
 from bot.services.feature_data import Owner, Rotate, Sections, plain, rowcount
 from bot.services.guild_settings import DEFAULT_RETENTION_DAYS
 from bot.services.ownership import Owners, owned_rows, post_context
@@ -50,10 +46,10 @@ SHOWN = (POSTED, REMOVED)
 
 
 class CheckinData:
-    """Check-ins, their anonymous posts and the remembered sharing choices. None carries a
-    key: the member's rows are found by opening every row's sealed owner."""
+    """Check-ins and their anonymous posts. None carries a key: the member's rows are found
+    by opening every row's sealed owner."""
 
-    tables: tuple[str, ...] = ("checkins", "anonymous_posts", "checkin_profiles")
+    tables: tuple[str, ...] = ("checkins", "anonymous_posts")
 
     def __init__(self, keyring: Keyring) -> None:
         self._keyring = keyring
@@ -61,6 +57,8 @@ class CheckinData:
 
     async def export(self, session: AsyncSession, user_id: int) -> Sections:
         checkins: list[dict[str, Any]] = []
+        # Per server, the latest check-in's asked-for share: what "as last time" uses there.
+        latest: dict[int, tuple[datetime, str]] = {}
         for row in await owned_rows(session, self._owners, Checkin, user_id):
             item = open_checkin(self._keyring, row)
             if item is None:
@@ -72,6 +70,8 @@ class CheckinData:
                 )
                 continue
             content = item.content
+            if row.guild_id is not None and latest.get(row.guild_id, (item.at,))[0] <= item.at:
+                latest[row.guild_id] = (item.at, asked_for(item.asked, item.held_for, item.share))
             checkins.append(
                 {"at": plain(item.at), "server_id": str(row.guild_id or ""),
                  "mood": content.mood, "sleep_hours": content.sleep_hours,
@@ -86,11 +86,10 @@ class CheckinData:
              "appears_at": plain(appears_at(self._keyring, post))}
             for post in posts
         ]  # fmt: skip
-        profiles = await owned_rows(session, self._owners, CheckinProfile, user_id)
-        choices = []
-        for profile in profiles:
-            choice = open_choice(self._keyring, profile)
-            choices.append({"server_id": str(profile.guild_id), "last_share": choice or UNREADABLE})
+        choices = [
+            {"server_id": str(guild_id), "last_share": share}
+            for guild_id, (_, share) in sorted(latest.items())
+        ]
         return {"checkins": checkins, "anonymous_posts": anonymous, "sharing_choices": choices}
 
     async def delete(self, session: AsyncSession, user_id: int) -> dict[str, int]:
@@ -114,9 +113,6 @@ class CheckinData:
         checkin_ids = [row.id for row in await owned_rows(session, self._owners, Checkin, user_id)]
         if checkin_ids:
             await session.execute(delete(Checkin).where(Checkin.id.in_(checkin_ids)))
-        tags = [p.tag for p in await owned_rows(session, self._owners, CheckinProfile, user_id)]
-        if tags:
-            await session.execute(delete(CheckinProfile).where(CheckinProfile.tag.in_(tags)))
         return {"checkins": len(checkin_ids), "anonymous_posts": len(posts)}
 
     async def expire(
@@ -136,12 +132,9 @@ class CheckinData:
         for post in await session.scalars(select(AnonymousPost)):
             post.owner = owner("anonymous_posts", post.owner)
             post.content = rotate(post.content, post_context(post.guild_id), ())
-        for profile in await session.scalars(select(CheckinProfile)):
-            profile.owner = owner("checkin_profiles", profile.owner)
-            profile.choice = rotate(profile.choice, choice_context(profile.guild_id), CHOICE_SIZES)
 
     async def purge_guild(self, session: AsyncSession, guild_id: int) -> dict[str, int]:
-        """A departed server's shared check-ins, posts, sharing choices, releases and summary
+        """A departed server's shared check-ins, posts, releases and summary
         go; a member's private check-ins are theirs and stay, no longer tied to it."""
         shared = [
             row.id
@@ -154,7 +147,6 @@ class CheckinData:
         await session.execute(
             update(Checkin).where(Checkin.guild_id == guild_id).values(guild_id=None)
         )
-        await session.execute(delete(CheckinProfile).where(CheckinProfile.guild_id == guild_id))
         await session.execute(
             delete(Occurrence).where(
                 (Occurrence.source == SUMMARY.source(guild_id))

@@ -2,8 +2,9 @@
 
 A check-in row shows nothing in the clear but its server and its week (R23): what it says,
 its exact time and where it was shared are encrypted and padded to one length (R16). An
-anonymous post's content is sealed the same way (`Content.sealed`), and so is the member's
-remembered sharing choice.
+anonymous post's content is sealed the same way (`Content.sealed`). The share a check-in
+asked for is sealed in it too: the member's latest check-in in a server is what "as last time"
+means there (nothing else records it).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.db.models import Checkin, CheckinProfile
+from bot.db.models import Checkin
 from bot.keys import Keyring
 from bot.services.crypto import UNREADABLE, decrypt_or_none, seal
 
@@ -25,8 +26,6 @@ CONTENT_SIZES = (4608,)
 # A check-in keeps its note apart (padded the same way, and there even when empty), so a
 # note that cannot be read still leaves the check-in readable (R28).
 DATA_SIZES = (384,)
-# The remembered sharing choice ("named", "private", "anonymous") padded to one length.
-CHOICE_SIZES = (16,)
 CHECKIN_CONTEXT = "checkin:{digest}"
 NOTE_CONTEXT = "checkin-note:{digest}"
 
@@ -88,12 +87,16 @@ class StoredCheckin:
     note_shared: bool | None = None
     # Chosen for after a hold: the id the held row had (its choice buttons carry it).
     was: int | None = None
+    # The share the member asked for (or kept from last time), whatever applied: what their
+    # next check-in here without a choice asks for. None on rows from before it was kept.
+    asked: str | None = None
 
     def sealed(self, keyring: Keyring, digest: str) -> tuple[bytes, bytes]:
         """The row's `data` and `note`."""
         values = {**self.content.__dict__, "note": None, "at": self.at.isoformat(),
                   "share": self.share, "held_for": self.held_for,
-                  "note_shared": self.note_shared, "was": self.was}  # fmt: skip
+                  "note_shared": self.note_shared, "was": self.was,
+                  "asked": self.asked}  # fmt: skip
         data = seal(keyring, _json(values), context=CHECKIN_CONTEXT.format(digest=digest),
                     sizes=DATA_SIZES)  # fmt: skip
         note = seal(keyring, _json({"note": self.content.note}),
@@ -124,20 +127,11 @@ def open_checkin(keyring: Keyring, row: Checkin) -> StoredCheckin | None:
         values.get("held_for"),
         values.get("note_shared"),
         values.get("was"),
+        values.get("asked"),
     )
 
 
-def seal_choice(keyring: Keyring, guild_id: int, share: str) -> bytes:
-    return seal(keyring, share, context=choice_context(guild_id), sizes=CHOICE_SIZES)
-
-
-def choice_context(guild_id: int) -> str:
-    return f"share:{guild_id}"
-
-
-def open_choice(keyring: Keyring, profile: CheckinProfile) -> str | None:
-    """The remembered choice as stored (padded, or from before padding), or None unreadable."""
-    choice = decrypt_or_none(
-        keyring, profile.choice, context=choice_context(profile.guild_id), what="sharing choice"
-    )
-    return None if choice is None else choice.rstrip(" ")
+def asked_for(asked: str | None, held_for: str | None, share: str) -> str:
+    """The share a check-in asked for. Rows from before it was kept: the one held for its
+    crisis note, else the one that applied."""
+    return asked or held_for or share

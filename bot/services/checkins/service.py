@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from bot.clock import Clock
 from bot.db.cache import WriteThroughCache
 from bot.db.engine import SessionFactory
 from bot.db.group_commit import BatchReader
-from bot.db.models import AnonymousPost, Checkin, CheckinProfile
+from bot.db.models import AnonymousPost, Checkin
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import Scheduler
@@ -57,16 +58,17 @@ from bot.services.checkins.rules import (
     signals_of,
 )
 from bot.services.checkins.sealed import (
+    CHECKIN_CONTEXT,
     Content,
     StoredCheckin,
+    asked_for,
     open_checkin,
-    open_choice,
-    seal_choice,
+    read_sealed,
 )
 from bot.services.checkins.sharing import Ask, Decision, SharingChecks
 from bot.services.checkins.sobriety import current_streak
 from bot.services.checkins.spool import Spool
-from bot.services.checkins.writes import CheckinWriter, Row
+from bot.services.checkins.writes import CheckinWriter, Row, Saved
 from bot.services.crisis import assess
 from bot.services.guild_settings import GuildConfig
 from bot.services.ownership import Owners, owned_rows, post_context, request_digest
@@ -154,6 +156,9 @@ class CheckinService:
         self._reads = reads or sessions
         # The member's last sharing choice per server, in memory: (server, member) -> choice.
         self.choices: WriteThroughCache[tuple[int, int], Share] = WriteThroughCache()
+        # Per server, read once after a start: each identity's latest check-in there, when
+        # and the share it asked for (see `_latest_asks`). Nothing else stores the choice.
+        self._asked: dict[int, dict[str, tuple[datetime, Share]]] = {}
         self._clock = clock
         self._keyring = keyring
         self._owners = Owners(keyring)
@@ -196,7 +201,8 @@ class CheckinService:
             decided = dataclasses.replace(decided, share="private", pseudonym=None)
         content = Content(draft.mood, hours, quality, draft.cravings, draft.sober, note)
         digest = request_digest(self._keyring, draft.request_key)
-        stored = StoredCheckin(0, draft.guild_id, now, decided.share, content, held_for)
+        stored = StoredCheckin(0, draft.guild_id, now, decided.share, content, held_for,
+                               asked=decided.requested)  # fmt: skip
         data, sealed_note = stored.sealed(self._keyring, digest)
         row = dict(
             guild_id=draft.guild_id,
@@ -228,18 +234,9 @@ class CheckinService:
                 post_after=release_at(config, decided.wait_from or now, self._rng),
                 content=content.sealed(self._keyring, context=post_context(draft.guild_id), **hold),
             )
-        profile = None
-        if draft.guild_id is not None and draft.share is not None:
-            tag = self._owners.tag("share", draft.guild_id, f"u:{draft.user_id}")
-            profile = dict(
-                tag=tag,
-                guild_id=draft.guild_id,
-                owner=self._owners.seal_user("checkin_profiles", draft.user_id),
-                choice=seal_choice(self._keyring, draft.guild_id, draft.share),
-            )
         if decided.share != "private" and draft.guild_id is not None:
             self._sharing.note_shared(draft.guild_id, draft.user_id, now, decided.share)
-        future = self._writes.queue(Row(row, post, profile, draft.request_key))
+        future = self._writes.queue(Row(row, post, draft.request_key))
         # asyncio.wait leaves the future running on timeout: the writer keeps the check-in.
         # SAVE_WAIT counts from the submission: time the checks took (a database that does not
         # answer costs them their whole budget) comes out of it, so the member hears no later.
@@ -250,6 +247,11 @@ class CheckinService:
             release_times=config.anonymous_release_times if config is not None else (),
         )
         if not future.done():
+            if draft.guild_id is not None:  # remembered once it is committed
+                future.add_done_callback(
+                    functools.partial(self._remember_saved, draft.guild_id, draft.user_id,
+                                      now, decided.requested)
+                )  # fmt: skip
             # Written to the spool before the member hears it is held (R29).
             kept = await self._writes.hold([draft.request_key])
             return CheckinResult(
@@ -268,9 +270,9 @@ class CheckinService:
                 **told,  # type: ignore[arg-type]  # the two fields above
             )
         saved = future.result()
-        if profile is not None and draft.guild_id is not None and draft.share is not None:
+        if draft.guild_id is not None and not saved.duplicate:
             # Committed: only now may readers see the new choice.
-            self.choices.put((draft.guild_id, draft.user_id), draft.share)
+            self._remember(draft.guild_id, draft.user_id, now, decided.requested)
         post_after: datetime | None = post["post_after"] if post is not None else None
         if post_after is not None and not saved.duplicate:
             await self._scheduler.scheduled(post_after)
@@ -400,10 +402,26 @@ class CheckinService:
         """The member's data was deleted: nothing about them stays in memory either."""
         self._sharing.forget(user_id)
         self.choices.forget_where(lambda key: key[1] == user_id)
+        for asked in self._asked.values():
+            for identity in self._owners.identities(user_id):
+                asked.pop(identity, None)
+
+    def _remember_saved(
+        self, guild_id: int, user_id: int, at: datetime, asked: Share, saved: asyncio.Future[Saved]
+    ) -> None:
+        if not saved.cancelled() and saved.exception() is None and not saved.result().duplicate:
+            self._remember(guild_id, user_id, at, asked)
+
+    def _remember(self, guild_id: int, user_id: int, at: datetime, asked: Share) -> None:
+        """A check-in of the member's was committed: what it asked for is their choice here."""
+        self.choices.put((guild_id, user_id), asked)
+        known = self._asked.get(guild_id)
+        if known is not None:  # so it still holds once the cache has let the member go
+            known[self._owners.identities(user_id)[0]] = (at, asked)
 
     async def last_choice(self, guild_id: int, user_id: int) -> Share:
-        """The member's last sharing choice in this server: remembered, or read once (with
-        every other check-in's waiting, in one read)."""
+        """The member's last sharing choice in this server: what their latest check-in here
+        asked for, remembered; "private" if they have none (new, or gone with retention)."""
         cached = self.choices.get((guild_id, user_id))
         if cached is not None:
             return cached
@@ -412,15 +430,45 @@ class CheckinService:
         return self.choices.fill((guild_id, user_id), found, generation)
 
     async def _read_choices(self, keys: Sequence[tuple[int, int]]) -> list[Share]:
-        tags = [self._owners.tag("share", guild_id, f"u:{user_id}") for guild_id, user_id in keys]
-        async with self._reads() as session:
-            found = {
-                profile.tag: share_choice(open_choice(self._keyring, profile))
-                for profile in await session.scalars(
-                    select(CheckinProfile).where(CheckinProfile.tag.in_(set(tags)))
+        """The choices of every check-in waiting: each server's check-ins read once per
+        process, for all its members."""
+        unread = {guild_id for guild_id, _ in keys} - self._asked.keys()
+        if unread:
+            async with self._reads() as session:
+                for guild_id in unread:
+                    self._asked[guild_id] = await self._latest_asks(session, guild_id)
+        found: list[Share] = []
+        for guild_id, user_id in keys:
+            known = self._asked[guild_id]
+            mine = [known[key] for key in self._owners.identities(user_id) if key in known]
+            found.append(max(mine)[1] if mine else "private")
+        return found
+
+    async def _latest_asks(
+        self, session: AsyncSession, guild_id: int
+    ) -> dict[str, tuple[datetime, Share]]:
+        """Each identity's latest check-in in the server: when, and the share it asked for.
+        One statement, each row opened once: the cost of the check-ins kept, once per start."""
+        latest: dict[str, tuple[datetime, Share]] = {}
+        rows = await session.execute(
+            select(Checkin.owner, Checkin.data, Checkin.request_digest).where(
+                Checkin.guild_id == guild_id
+            )
+        )
+        for owner, data, digest in rows:
+            values = read_sealed(self._keyring, data, context=CHECKIN_CONTEXT.format(digest=digest))
+            identity = self._owners.identity_of(Checkin.__tablename__, owner)
+            if values is None or identity is None:
+                continue
+            at = datetime.fromisoformat(values["at"])
+            if identity not in latest or latest[identity][0] < at:
+                latest[identity] = (
+                    at,
+                    share_choice(
+                        asked_for(values.get("asked"), values.get("held_for"), str(values["share"]))
+                    ),
                 )
-            }
-        return [found.get(tag, "private") for tag in tags]
+        return latest
 
     async def _where_it_goes(
         self, draft: CheckinDraft, config: GuildConfig | None, now: datetime

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import SessionFactory, insert_for
 from bot.db.group_commit import BatchWriter
-from bot.db.models import AnonymousPost, Checkin, CheckinProfile
+from bot.db.models import AnonymousPost, Checkin
 from bot.services.checkins.anonymous import book_release
 from bot.services.checkins.ids import fresh_ids
 from bot.services.checkins.pseudonyms import storage_week
@@ -42,7 +42,6 @@ class Row:
 
     checkin: dict[str, Any]
     post: dict[str, Any] | None
-    profile: dict[str, Any] | None  # the member's choice in this server, remembered
     request_key: int  # the interaction id: names the held spool's file, never stored
 
     @property
@@ -54,17 +53,15 @@ class Row:
         return {
             "checkin": _plain_values(self.checkin),
             "post": None if self.post is None else _plain_values(self.post),
-            "profile": None if self.profile is None else _plain_values(self.profile),
         }
 
     @classmethod
     def from_document(cls, key: int, document: dict[str, Any]) -> Row:
-        post, profile = document["post"], document["profile"]
+        # A document held before migration 0025 may still carry a "profile": its check-in
+        # holds what it said.
+        post = document["post"]
         return cls(
-            _typed_values(document["checkin"]),
-            None if post is None else _typed_values(post),
-            None if profile is None else _typed_values(profile),
-            key,
+            _typed_values(document["checkin"]), None if post is None else _typed_values(post), key
         )
 
 
@@ -181,7 +178,7 @@ class CheckinWriter:
 
     async def _write(self, rows: Sequence[Row]) -> list[Saved]:
         """One transaction for the whole batch, in few statements: the check-ins in one
-        INSERT ... ON CONFLICT DO NOTHING RETURNING, the sharing choices in one upsert."""
+        INSERT ... ON CONFLICT DO NOTHING RETURNING, the anonymous posts in another."""
         async with self._sessions.begin() as session:
             insert = insert_for(session)
             fresh: dict[str, Row] = {}
@@ -226,20 +223,6 @@ class CheckinWriter:
                         earliest[post["guild_id"]] = post
                 for guild_id, soonest in earliest.items():
                     await book_release(session, guild_id, soonest["post_after"], soonest["id"])
-            chosen = {
-                str(row.profile["tag"]): row.profile
-                for key, row in fresh.items()
-                if key in new_keys and row.profile is not None
-            }
-            if chosen:
-                upsert = insert(CheckinProfile.__table__)
-                await connection.execute(
-                    upsert.on_conflict_do_update(
-                        index_elements=["tag"],
-                        set_={"owner": upsert.excluded.owner, "choice": upsert.excluded.choice},
-                    ),
-                    list(chosen.values()),
-                )
             results: list[Saved] = []
             for row in rows:
                 key = row.digest
