@@ -43,9 +43,8 @@ from bot.db.engine import (
     create_engine,
     create_read_engine,
     create_session_factory,
-    insert_for,
 )
-from bot.db.models import AnonymousBlock, AnonymousPost, Checkin, CheckinProfile
+from bot.db.models import AnonymousBlock, AnonymousPost, Checkin
 from bot.keys import Keyring
 from bot.scheduling import Scheduler
 from bot.services.checkins import (
@@ -58,7 +57,8 @@ from bot.services.checkins import (
     storage_week,
     week_label,
 )
-from bot.services.crypto import decrypt_or_none, encrypt
+from bot.services.checkins.ids import fresh_ids
+from bot.services.checkins.service import latest_asks
 from bot.services.guild_settings import GuildConfig
 from bot.services.ownership import Owners, post_context, request_digest
 
@@ -199,35 +199,44 @@ async def muster_path(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     assert read_engine is not None  # noqa: S101  # SQLite, always
     sessions = create_session_factory(engine)
     clock = SystemClock()
-    checkins = CheckinService(
-        sessions, clock, Keyring.generate(), Scheduler(sessions, clock),
-        reads=create_session_factory(read_engine),
-    )  # fmt: skip
+    keyring = Keyring.generate()
+
+    def started() -> CheckinService:
+        return CheckinService(
+            sessions, clock, keyring, Scheduler(sessions, clock),
+            reads=create_session_factory(read_engine),
+        )  # fmt: skip
+
+    running = [started()]
     seeded = itertools.count()
 
     async def seed() -> None:
-        # Every member's last choice is stored; then memory is emptied, as after a restart.
+        # Every member's last choice is stored; then a new service, with nothing in memory,
+        # as after a restart.
         batch = next(seeded) * MEMBERS
         await asyncio.gather(
             *(
-                checkins.submit(replace(d, request_key=d.request_key + batch), CONFIG)
+                running[0].submit(replace(d, request_key=d.request_key + batch), CONFIG)
                 for d in last_choices()
             )
         )
-        checkins.choices.forget_where(lambda _: True)
+        await running[0].close()
+        running[0] = started()
 
     async def submit(draft: CheckinDraft) -> None:
-        await checkins.submit(draft, CONFIG)
+        await running[0].submit(draft, CONFIG)
 
     result = await workloads(submit, seed, args)
-    await checkins.close()
+    await running[0].close()
     await read_engine.dispose()
     await engine.dispose()
     return result
 
 
 async def naive_path(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """The same decisions and rows, one transaction per check-in, on Muster's engine."""
+    """The same decisions and rows, one transaction per check-in, on Muster's engine. It
+    keeps the same memory of last choices (each server's check-ins read once, then updated
+    as members check in), so what differs is the batching, not the caching."""
     engine = create_engine(load_settings(database_url=f"sqlite+aiosqlite:///{folder / 'n.db'}"))
     await migrate.upgrade(engine)
     sessions = create_session_factory(engine)
@@ -235,41 +244,48 @@ async def naive_path(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     clock = SystemClock()
     seeded = itertools.count()
     owners = Owners(keyring)
+    asked: dict[str, Share] | None = None  # identity -> the share its latest check-in asked
+    loading = asyncio.Lock()
 
     async def submit(draft: CheckinDraft) -> None:
         """The same stored form and checks as Muster's path, a session for each check-in."""
+        nonlocal asked
         now = clock.now()
         digest = request_digest(keyring, draft.request_key)
+        identity = f"u:{draft.user_id}"
         async with sessions.begin() as session:
-            tag = owners.tag("share", GUILD, f"u:{draft.user_id}")
             requested = draft.share
             if requested is None:
-                profile = await session.get(CheckinProfile, tag)
-                stored = (
-                    None
-                    if profile is None
-                    else decrypt_or_none(
-                        keyring, profile.choice, context=f"share:{GUILD}", what="choice"
+                async with loading:  # one read after a restart, not one per waiting check-in
+                    if asked is None:
+                        latest = await latest_asks(session, keyring, owners, GUILD)
+                        asked = {key: choice for key, (_, choice) in latest.items()}
+                requested = asked.get(identity, "private")
+            share = requested
+            if requested == "anonymous":
+                blocks = await session.execute(
+                    select(AnonymousBlock.owner, AnonymousBlock.until).where(
+                        AnonymousBlock.guild_id == GUILD
                     )
                 )
-                requested = "anonymous" if stored == "anonymous" else "named" if stored == "named" else "private"  # fmt: skip
-            share = requested
-            if requested != "private":
-                until = await session.scalar(select(AnonymousBlock.until).where(
-                    AnonymousBlock.guild_id == GUILD,
-                    AnonymousBlock.tag.in_(owners.tags("block", GUILD, draft.user_id)),
-                ))  # fmt: skip
-                if until is not None and until > now:
+                table = AnonymousBlock.__tablename__
+                if any(
+                    owners.identity_of(table, owner) == identity and until > now
+                    for owner, until in blocks
+                ):
                     share = "private"
             content = Content(draft.mood, 7.0, None, draft.cravings, draft.sober, draft.note)
-            data, note = StoredCheckin(0, GUILD, now, share, content).sealed(keyring, digest)
+            stored = StoredCheckin(0, GUILD, now, share, content, asked=requested)
+            data, note = stored.sealed(keyring, digest)
+            [checkin_id] = await fresh_ids(session, Checkin.id, 1)
             session.add(Checkin(
-                guild_id=GUILD, week=storage_week(now), request_digest=digest, data=data,
-                note=note, owner=owners.seal_user("checkins", draft.user_id),
+                id=checkin_id, guild_id=GUILD, week=storage_week(now), request_digest=digest,
+                data=data, note=note, owner=owners.seal_user("checkins", draft.user_id),
             ))  # fmt: skip
             if share == "anonymous":
+                [post_id] = await fresh_ids(session, AnonymousPost.id, 1)
                 post = AnonymousPost(
-                    guild_id=GUILD, channel_id=10, week=week_label(now, "UTC"),
+                    id=post_id, guild_id=GUILD, channel_id=10, week=week_label(now, "UTC"),
                     owner=owners.seal_user("anonymous_posts", draft.user_id),
                     pseudonym="Quiet Heron 42", state="pending",
                     post_after=now + timedelta(minutes=5),
@@ -278,18 +294,15 @@ async def naive_path(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
                 session.add(post)
                 await session.flush()
                 await book_release(session, GUILD, post.post_after, post.id)
-            upsert = insert_for(session)(CheckinProfile)
-            choice = encrypt(keyring, requested, context=f"share:{GUILD}")
-            await session.execute(
-                upsert.values(tag=tag, guild_id=GUILD, choice=choice,
-                              owner=owners.seal_user("checkin_profiles", draft.user_id))
-                .on_conflict_do_update(index_elements=["tag"], set_={"choice": choice})
-            )  # fmt: skip
+        if asked is not None:
+            asked[identity] = requested
 
     async def seed() -> None:
+        nonlocal asked
         batch = next(seeded) * MEMBERS
         for d in last_choices():
             await submit(replace(d, request_key=d.request_key + batch))
+        asked = None  # memory emptied, as after a restart
 
     result = await workloads(submit, seed, args)
     await engine.dispose()

@@ -436,39 +436,15 @@ class CheckinService:
         if unread:
             async with self._reads() as session:
                 for guild_id in unread:
-                    self._asked[guild_id] = await self._latest_asks(session, guild_id)
+                    self._asked[guild_id] = await latest_asks(
+                        session, self._keyring, self._owners, guild_id
+                    )
         found: list[Share] = []
         for guild_id, user_id in keys:
             known = self._asked[guild_id]
             mine = [known[key] for key in self._owners.identities(user_id) if key in known]
             found.append(max(mine)[1] if mine else "private")
         return found
-
-    async def _latest_asks(
-        self, session: AsyncSession, guild_id: int
-    ) -> dict[str, tuple[datetime, Share]]:
-        """Each identity's latest check-in in the server: when, and the share it asked for.
-        One statement, each row opened once: the cost of the check-ins kept, once per start."""
-        latest: dict[str, tuple[datetime, Share]] = {}
-        rows = await session.execute(
-            select(Checkin.owner, Checkin.data, Checkin.request_digest).where(
-                Checkin.guild_id == guild_id
-            )
-        )
-        for owner, data, digest in rows:
-            values = read_sealed(self._keyring, data, context=CHECKIN_CONTEXT.format(digest=digest))
-            identity = self._owners.identity_of(Checkin.__tablename__, owner)
-            if values is None or identity is None:
-                continue
-            at = datetime.fromisoformat(values["at"])
-            if identity not in latest or latest[identity][0] < at:
-                latest[identity] = (
-                    at,
-                    share_choice(
-                        asked_for(values.get("asked"), values.get("held_for"), str(values["share"]))
-                    ),
-                )
-        return latest
 
     async def _where_it_goes(
         self, draft: CheckinDraft, config: GuildConfig | None, now: datetime
@@ -560,3 +536,30 @@ def _entry(item: StoredCheckin, tz: ZoneInfo) -> Entry:
 
 def _without_note(content: Content) -> Content:
     return dataclasses.replace(content, note=None)
+
+
+async def latest_asks(
+    session: AsyncSession, keyring: Keyring, owners: Owners, guild_id: int
+) -> dict[str, tuple[datetime, Share]]:
+    """Each identity's latest check-in in the server: when, and the share it asked for.
+    One statement, each row opened once: the cost of the check-ins kept, once per start."""
+    latest: dict[str, tuple[datetime, Share]] = {}
+    rows = await session.execute(
+        select(Checkin.owner, Checkin.data, Checkin.request_digest).where(
+            Checkin.guild_id == guild_id
+        )
+    )
+    for owner, data, digest in rows:
+        values = read_sealed(keyring, data, context=CHECKIN_CONTEXT.format(digest=digest))
+        identity = owners.identity_of(Checkin.__tablename__, owner)
+        if values is None or identity is None:
+            continue
+        at = datetime.fromisoformat(values["at"])
+        if identity not in latest or latest[identity][0] < at:
+            latest[identity] = (
+                at,
+                share_choice(
+                    asked_for(values.get("asked"), values.get("held_for"), str(values["share"]))
+                ),
+            )
+    return latest
