@@ -85,21 +85,42 @@ class SearchIndex:
         totals: dict[int, float] = {}
         understood = 0
         for word in words:
-            best: dict[int, float] = {}
             matches = self._matches(word)
-            understood += bool(matches)
-            for token, similarity in matches:
-                for position, weight in self._postings[token].items():
-                    score = similarity * weight / self._top_weight
-                    if score > best.get(position, 0.0):
-                        best[position] = score
+            if not matches:
+                continue
+            understood += 1
+            best = self._best_by_entry(matches)
+            if not totals:
+                totals = best
+                continue
             for position, score in best.items():
                 totals[position] = totals.get(position, 0.0) + score
-        # Ties keep the directory's own order, which lists the most urgent entries first.
-        ranked = heapq.nsmallest(limit, totals.items(), key=lambda item: (-item[1], item[0]))
+        # Ties keep the directory's own order, which lists the most urgent entries first:
+        # candidates in that order, then a stable sort by score (C-level, no per-item key).
+        if len(totals) > limit:
+            cutoff = heapq.nlargest(limit, totals.values())[-1]
+            candidates = sorted(position for position, total in totals.items() if total >= cutoff)
+        else:
+            candidates = sorted(totals)
+        ranked = sorted(candidates, key=totals.__getitem__, reverse=True)[:limit]
         # Words the index has never seen ("date" in "court date") neither help nor hurt.
         divisor = max(understood, 1)
-        return [Hit(self._keys[position], total / divisor) for position, total in ranked]
+        return [Hit(self._keys[position], totals[position] / divisor) for position in ranked]
+
+    def _best_by_entry(self, matches: list[tuple[str, float]]) -> dict[int, float]:
+        """Each entry's best weighted match among the tokens one query word matched."""
+        top = self._top_weight
+        (first, similarity), *others = matches
+        best = {
+            position: similarity * weight / top
+            for position, weight in self._postings[first].items()
+        }
+        for token, similarity in others:
+            for position, weight in self._postings[token].items():
+                score = similarity * weight / top
+                if score > best.get(position, 0.0):
+                    best[position] = score
+        return best
 
     def suggest(self, query: str) -> str | None:
         """The query with each unknown word replaced by the closest known one, if any."""
