@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.services.charts import daily_points, draw_chart, stop_drawing
+from bot.services.charts import (
+    DRAWING_NICENESS,
+    daily_points,
+    draw_chart,
+    in_drawing_process,
+    stop_drawing,
+)
 from bot.services.checkins import Entry, MedChange
 
 ZONE = ZoneInfo("America/Chicago")
@@ -52,3 +59,17 @@ async def test_a_year_is_drawn_in_the_drawing_process() -> None:
         stop_drawing()
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     assert len(daily_points(entries).days) == 365
+
+
+def _niceness_as_bytes() -> bytes:
+    return str(os.nice(0)).encode()
+
+
+async def test_the_drawing_process_yields_the_cpu_to_the_bot() -> None:
+    """Charts are drawn at a lower priority, so a report's drawing cannot hold up other
+    members' commands on a busy machine."""
+    try:
+        drawn_at = int(await in_drawing_process(_niceness_as_bytes))
+    finally:
+        stop_drawing()
+    assert drawn_at >= os.nice(0) + DRAWING_NICENESS

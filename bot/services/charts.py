@@ -9,6 +9,7 @@ import csv
 import functools
 import io
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 CHART_SIZE = (1200, 900)  # pixels
 CHART_WORKERS = 1  # one core keeps serving members while a chart is drawn
+# The drawing process yields the CPU to the bot's: a report may wait, a check-in should not.
+DRAWING_NICENESS = 10
 _DPI = 100
 _CRAVING_LEVEL = {"none": 0, "mild": 1, "strong": 2}
 _SLEEP_LEVEL = {"poor": 4.0, "ok": 6.5, "good": 8.0}  # drawn as hollow marks, not hours
@@ -107,8 +110,16 @@ async def in_drawing_process(draw: Callable[[], bytes]) -> bytes:
         from concurrent.futures import ProcessPoolExecutor  # lazy: only charts need it
         from multiprocessing import get_context
 
-        _pool = ProcessPoolExecutor(max_workers=CHART_WORKERS, mp_context=get_context("forkserver"))
+        _pool = ProcessPoolExecutor(
+            max_workers=CHART_WORKERS,
+            mp_context=get_context("forkserver"),
+            initializer=_yield_to_the_bot,
+        )
     return await asyncio.get_running_loop().run_in_executor(_pool, draw)
+
+
+def _yield_to_the_bot() -> None:
+    os.nice(DRAWING_NICENESS)
 
 
 def stop_drawing() -> None:
