@@ -19,6 +19,7 @@ from bot.scheduling import CANCELLED, LATE, PENDING, SENT, Delivery, Due, Schedu
 from bot.services.key_rotation import KeyRotation
 from bot.services.reminders import LATE_LIMIT
 from bot.services.taper import SEVERE_MESSAGE, StepReminder, TaperService
+from bot.services.taper.service import STEP_INDEX_TTL
 from tests.conftest import START, World, deliveries_settled
 
 AS_SET = "as your prescriber set it"
@@ -242,6 +243,41 @@ async def test_the_symptom_check_is_offered_for_14_days_after_a_step_and_can_be_
     refused = await sandbox.submit_modal(member, late, {"taper:severity": "1"})
     assert "there's none in that time now" in refused.text
     assert await count(running, TaperSymptomCheck) == 1
+
+
+async def test_a_step_entered_in_another_process_is_offered_within_the_index_time(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """Two processes on one database (a DM served by one shard, the check-in by another): the
+    step entered in one is offered in the other once its copy of the steps is STEP_INDEX_TTL
+    old; a step cancelled there is never offered here, however fresh the copy."""
+    keyring, scheduler = Keyring.generate(), Scheduler(sessions, clock)
+    here = TaperService(sessions, clock, keyring, scheduler)
+    there = TaperService(sessions, clock, keyring, scheduler)
+    assert await here.symptom_offer(USER, "UTC") is None  # read now: no steps at all
+    [step] = await there.add_steps(user_id=USER, text="2026-11-20 10 mg", zone="UTC",
+                                   request_key=1)  # fmt: skip
+    assert await there.symptom_offer(USER, "UTC") is not None  # entered there: at once
+    await clock.advance(STEP_INDEX_TTL - timedelta(seconds=1))
+    assert await here.symptom_offer(USER, "UTC") is None  # here, not yet
+    await clock.advance(timedelta(seconds=1))
+    offer = await here.symptom_offer(USER, "UTC")
+    assert offer is not None
+    assert (offer.step_on, offer.dose) == (date(2026, 11, 20), "10 mg")
+    assert await here.symptom_offer(USER + 1, "UTC") is None  # another member: not theirs
+
+    await there.cancel_step(USER, step.id)
+    assert await here.symptom_offer(USER, "UTC") is None  # its copy still has the date
+
+    # Moved into the last 14 days here: offered here at once.
+    [later] = await here.add_steps(user_id=USER, text="2026-12-10 5 mg", zone="UTC",
+                                   request_key=2)  # fmt: skip
+    assert await here.symptom_offer(USER, "UTC") is None
+    await here.edit_step(user_id=USER, step_id=later.id, when="2026-11-21", dose=None,
+                         note=None, zone="UTC")  # fmt: skip
+    moved = await here.symptom_offer(USER, "UTC")
+    assert moved is not None
+    assert (moved.step_on, moved.dose) == (date(2026, 11, 21), "5 mg")
 
 
 async def test_a_severe_rating_asks_privately_to_contact_the_prescriber(

@@ -4,6 +4,7 @@ encrypted, never read as a number and never advised on."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Sequence
@@ -46,6 +47,10 @@ log = logging.getLogger(__name__)
 
 TAPER_STEP = RowKind("taper_step", "taper")  # "taper:<step id>": a step's reminder
 STEPS, CHECKS = "taper_steps", "taper_symptom_checks"
+# Every check-in asks whether its member has a recent step. The answer comes from a copy of
+# every step's owner and date, read at most this often: a plan added or moved in another
+# process is offered within this; one changed here, at once.
+STEP_INDEX_TTL = timedelta(seconds=30)
 NOT_FOUND = "I couldn't find that step in your plan. `/meds plan show` lists them."
 
 
@@ -145,8 +150,12 @@ def seal_day(keyring: Keyring, digest: str, on: date) -> bytes:
 def read_day(keyring: Keyring, row: TaperStep) -> date:
     """The step's date; date.min if no key opens it (its owner is sealed under the same key,
     so such a step is not found as anyone's anyway)."""
+    return _day_of(keyring, row.day, row.request_digest)
+
+
+def _day_of(keyring: Keyring, day: bytes, digest: str) -> date:
     try:
-        return date.fromisoformat(unseal(keyring, row.day, context=day_context(row.request_digest)))
+        return date.fromisoformat(unseal(keyring, day, context=day_context(digest)))
     except (UnreadableError, ValueError):
         log.warning("A taper step's date could not be read")
         return date.min
@@ -189,6 +198,9 @@ class TaperService:
         self._keyring = keyring
         self._owners = Owners(keyring)
         self._scheduler = scheduler
+        self._step_days: dict[str, list[date]] = {}  # owner identity -> its steps' dates
+        self._step_days_read_at: datetime | None = None
+        self._step_days_lock = asyncio.Lock()
 
     # ----- the plan -----
 
@@ -252,6 +264,7 @@ class TaperService:
                 if not again:
                     raise
                 return sorted(await self._views(session, again), key=_order)
+        self._steps_changed()
         await self._wake(booked)
         return sorted(views, key=_order)
 
@@ -303,6 +316,7 @@ class TaperService:
                 await Scheduler.cancel(session, TAPER_STEP.source(row.id), now)
                 booked = await self._book(session, row, user_id, zone)
             [view] = await self._views(session, [row])
+        self._steps_changed()
         await self._wake([booked])
         return view
 
@@ -338,10 +352,43 @@ class TaperService:
     # ----- the symptom check -----
 
     async def symptom_offer(self, user_id: int, zone: str) -> SymptomOffer | None:
-        """The latest step of the last SYMPTOM_WINDOW_DAYS days, if there is one."""
+        """The latest step of the last SYMPTOM_WINDOW_DAYS days, if there is one. Most
+        members have none, which the copy of the steps' dates says without a read."""
         today = self._today(zone)
+        step_days = await self._recent_step_days()
+        mine = (
+            on
+            for identity in self._owners.identities(user_id)
+            for on in step_days.get(identity, ())
+        )
+        if not any(in_symptom_window(on, today) for on in mine):
+            return None
         async with self._reads() as session:
-            return await self._offer(session, user_id, today)
+            return await self._offer(session, user_id, today)  # the table itself decides
+
+    async def _recent_step_days(self) -> dict[str, list[date]]:
+        async with self._step_days_lock:  # a burst of check-ins shares one read
+            now = self._clock.now()
+            read_at = self._step_days_read_at
+            if read_at is not None and timedelta(0) <= now - read_at < STEP_INDEX_TTL:
+                return self._step_days
+            async with self._reads() as session:
+                rows = (
+                    await session.execute(
+                        select(TaperStep.owner, TaperStep.day, TaperStep.request_digest)
+                    )
+                ).all()
+            step_days: dict[str, list[date]] = {}
+            for owner, day, digest in rows:
+                identity = self._owners.identity_of(STEPS, owner)
+                if identity is not None:
+                    step_days.setdefault(identity, []).append(_day_of(self._keyring, day, digest))
+            self._step_days, self._step_days_read_at = step_days, now
+            return step_days
+
+    def _steps_changed(self) -> None:
+        """A step was added or moved here: the next offer reads the dates again."""
+        self._step_days_read_at = None
 
     async def record_symptom_check(
         self,
