@@ -58,6 +58,9 @@ CORPUS = CORPORA[0]
 # once, at the end; held_out_7 (crisis_fresh.jsonl) before and after the detect6 work.
 SEALED = ("dev_holdout", "held_out_7", "held_out_8", "held_out_9", "held_out_10")
 STAGES = ("lexicon", "model", "combined")
+# Sets written by authors who never saw the detector (bench/data/independent/README.md):
+# only their figures are printed, overall and per category, never a note.
+INDEPENDENT = DATA / "independent"
 TIMING_ROUNDS = 10
 # Each held-out part's first run, before anything was tuned on it: crisis notes caught, of
 # crisis notes, everyday notes flagged, of everyday notes. Only these figures are about notes
@@ -209,6 +212,37 @@ def timing(notes: list[Note], use_model: bool = True) -> dict[str, float]:
     }
 
 
+def independent_sets() -> dict[str, Any]:
+    """The detector as Muster runs it (lexicon or model) on each independent set."""
+    sets: dict[str, Any] = {}
+    for path in sorted(INDEPENDENT.glob("*.jsonl")):
+        rows = [
+            json.loads(line)
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
+        notes = [
+            Note(row["text"], row["label"] == "crisis", row["category"], path.stem) for row in rows
+        ]
+        flagged = [assess(note.text).crisis for note in notes]
+        categories = sorted({note.category for note in notes})
+        sets[path.stem] = {
+            "overall": rates(notes, flagged),
+            "per_category": {
+                category: rates(
+                    [note for note in notes if note.category == category],
+                    [
+                        flag
+                        for note, flag in zip(notes, flagged, strict=True)
+                        if note.category == category
+                    ],
+                )
+                for category in categories
+            },
+        }
+    return sets
+
+
 def run(split: str = "all") -> dict[str, Any]:
     every = load()
     if split == "all":
@@ -224,6 +258,7 @@ def run(split: str = "all") -> dict[str, Any]:
         "by_part": {},
         "time_per_note": timing(notes),
         "time_per_note_lexicon_alone": timing(notes, use_model=False),
+        "independent": independent_sets() if split == "all" else {},
     }
     for part in parts:
         in_part = [note.split == part for note in notes]
@@ -310,6 +345,19 @@ def show(results: dict[str, Any], misses: bool) -> None:
         print(f"{part}, per category (crisis categories: recall; calm categories: false alarms)")
         for category, stages in results["by_part"][part]["per_category"].items():
             one(category, stages)
+    if results["independent"]:
+        print("independent sets, never tuned on (lexicon or model; figures only, no notes):")
+    for name, figures in results["independent"].items():
+        print(
+            f"  {name:<28} recall {figure(figures['overall'], True):>16}   false alarms {figure(figures['overall'], False)}"
+        )
+        print(
+            "    "
+            + ", ".join(
+                f"{category} {figure(rates_, rates_['crisis_notes'] > 0)}"
+                for category, rates_ in figures["per_category"].items()
+            )
+        )
     for key, name in (
         ("time_per_note", "lexicon or model"),
         ("time_per_note_lexicon_alone", "lexicon alone"),
