@@ -935,3 +935,74 @@ def test_the_model_speaks_from_three_words(monkeypatch: pytest.MonkeyPatch) -> N
     # Short crisis notes are the lexicon's: it catches them whatever the model says.
     assert assess("kill myself").crisis
     assert assess("im done").crisis
+
+
+# ----- h11c families (bench/data/crisis_h11c.jsonl): wording not in any data file -----
+
+H11C_FAMILIES = [
+    # letters left for the family, where they will be found
+    (crisis_language.GOODBYE, "left the letters on the kitchen table for my wife and kids"),
+    (crisis_language.GOODBYE, "sealed the letter and put it in the glovebox so she will find it"),
+    # keepsakes marked with who gets them
+    (crisis_language.GOODBYE, "my tags and my ring are in a box with my daughters name on it"),
+    (crisis_language.GOODBYE, "packed up my stuff for the people who should get it"),
+    # everything given away
+    (crisis_language.GOODBYE, "gave everything away. dont need any of it where im going"),
+    # up on a ledge or a railing
+    (crisis_language.OTHER_MEANS, "climbed up on the railing of the overpass last night"),
+    # water as a means, with a strong cue
+    (crisis_language.OTHER_MEANS, "the river is right there and nobody would see me go in"),
+    # street drugs taken to die
+    (crisis_language.OVERDOSE, "copped some fetty and i dont care if i wake up"),
+    # survivor guilt as a death wish
+    (crisis_language.SURVIVOR_GUILT, "my brothers died over there, i dont deserve to be breathing"),
+    (crisis_language.SURVIVOR_GUILT, "survivor guilt is eating me, i think its my turn to go"),
+    (crisis_language.SURVIVOR_GUILT, "he took a round meant for me. time to pay it back"),
+    # a payout worth more than the member
+    (crisis_language.BURDEN, "my wife would be set for life with the sgli"),
+    # death welcomed as a wish
+    (crisis_language.WISH_TO_DIE, "honestly wouldnt be upset if the tumor wins"),
+]
+
+
+@pytest.mark.parametrize(("category", "note"), H11C_FAMILIES)
+def test_the_h11c_families_are_caught_by_the_lexicon(category: str, note: str) -> None:
+    found = assess(note, use_model=False)
+    assert found.crisis, note
+    assert category in {match.category for match in found.matches}, (note, found.phrases)
+
+
+H11C_LOOK_ALIKES = [
+    "read my grandpas old letters to my grandma, found them in the desk drawer",
+    "finished the letters for the grandkids christmas cards",
+    "my letter to the judge is finished, hope it helps my case",
+    "labeled the boxes for the movers",
+    "gonna give away my old camping gear since the move",
+    "the lake was empty, nobody would be out there on a tuesday",
+    "took the boat out on the river tonight, caught three bass",
+    "my buddy got shot up in the leg in 2010 and walks fine now",
+    "the speaker at na tonight talked about fentanyl",
+    "my dads life insurance finally came through, we are ok now",
+    "my guys didnt make it to the cookout, ready for next time",
+    "my best friend died in afghanistan, i visit his family every year",
+    "last time ill forget my id at the gate lol",
+]
+
+
+@pytest.mark.parametrize("note", H11C_LOOK_ALIKES)
+def test_the_h11c_families_spare_their_look_alikes(note: str) -> None:
+    found = assess(note, use_model=False)
+    assert not found.crisis, (note, found.phrases)
+
+
+H11C_TOLD_AS_OVER_OR_ABOUT_OTHERS = [
+    "three winters ago i had a rope in the shed. doing good now, i coach my sons team",
+    "holding my cousins rifles for him till he gets through this rough patch",
+]
+
+
+@pytest.mark.parametrize("note", H11C_TOLD_AS_OVER_OR_ABOUT_OTHERS)
+def test_the_h11c_frames_set_the_note_aside(note: str) -> None:
+    found = assess(note)
+    assert not found.crisis, (note, found.phrases)
+    assert found.set_aside
