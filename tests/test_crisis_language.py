@@ -962,6 +962,17 @@ H11C_FAMILIES = [
     (crisis_language.BURDEN, "my wife would be set for life with the sgli"),
     # death welcomed as a wish
     (crisis_language.WISH_TO_DIE, "honestly wouldnt be upset if the tumor wins"),
+    # second pass: who gets which possession, a tag saying whose
+    (crisis_language.GOODBYE, "figured out who gets my rifles and the truck"),
+    (crisis_language.GOODBYE, "put a tag on every box saying who its for"),
+    (crisis_language.GOODBYE, "if somebody finds this later, tell my mom i tried"),
+    # the pain ending on a day; everyone given a rest for good
+    (crisis_language.SUICIDAL, "the hurt ends sunday"),
+    (crisis_language.BURDEN, "my family will finally get a break from me for good"),
+    (crisis_language.OTHER_MEANS, "my plan is the bridge after work on friday"),
+    (crisis_language.SURVIVOR_GUILT, "after what happened to my squad i dont deserve to grow old"),
+    (crisis_language.SURVIVOR_GUILT, "my fallen sgt keeps telling me its time to come home"),
+    (crisis_language.SURVIVOR_GUILT, "not fair i made it home. i cant keep living with it"),
 ]
 
 
@@ -986,6 +997,10 @@ H11C_LOOK_ALIKES = [
     "my guys didnt make it to the cookout, ready for next time",
     "my best friend died in afghanistan, i visit his family every year",
     "last time ill forget my id at the gate lol",
+    "we decided who gets the truck on weekends, me or my wife",
+    "my plan is the bridge route to skip traffic",
+    "my grandpa told me its okay to come home anytime",
+    "the pain stops friday after my surgery hopefully",
 ]
 
 
@@ -998,6 +1013,10 @@ def test_the_h11c_families_spare_their_look_alikes(note: str) -> None:
 H11C_TOLD_AS_OVER_OR_ABOUT_OTHERS = [
     "three winters ago i had a rope in the shed. doing good now, i coach my sons team",
     "holding my cousins rifles for him till he gets through this rough patch",
+    "a decade ago i wanted to die. look how far ive come",
+    "my first year out i sat with the rifle every night. now i coach wrestling",
+    "a buddy said he had pills saved up, we flushed them together",
+    "my sister said she was going to end it so i walked her to the chaplains office",
 ]
 
 

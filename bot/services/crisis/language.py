@@ -400,7 +400,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(GOODBYE, r"(?:leaving|leave|left) (?:all )?my (?:[a-z]+ )?(?:guns?|rifles?|medals|tools|truck|stuff|things|dog|cat|belongings) to (?:my|his|her)"),
     _p(GOODBYE, r"(?<![^|] )(?:please |just )?tell (?:my|him|her|them|everyone) (?:[a-z]+ )?(?:that )?(?:im sorry|i am sorry|i loved|i love (?:him|her|them|you))"),
     _p(GOODBYE, r"(?:see|saw|seeing|hug|hugged|hear|call|called|talk to|talked to|tell|told)(?: [a-z]+){0,5} (?:one last time|for the last time|one final time)"),
-    _p(GOODBYE, r"(?:by the time|when) (?:you|anyone|someone|yall) (?:read|reads|see|sees) this"),
+    _p(GOODBYE, r"(?:by the time|when) (?:you|anyone|someone|yall) (?:read|reads|see|sees) this(?!.*(?:airport|flight|plane|store|gym|surgery|drill|on the road|shift|on my way|meeting|call me|text me|let me know|get back to me|see (?:you|yall|ya) (?:next|soon|monday|tomorrow)))"),
     # --- self-harm ---
     _p(SELF_HARM, r"(?:carved|carving|carve|scratched|scratching) (?:into )?my (?:arms?|legs?|skin|wrists?|thighs?|chest|stomach)"),
     _p(SELF_HARM, rf"(?:hurt|hurting|hurts|harm|harming|harmed|injure|injuring|punish|punishing) {_ME}(?! (?:at|lifting|moving|playing|in the|on the|on my|during|doing|working|running|carrying|falling|while|when|pretty|bad|badly|skiing|hiking|with the|with a (?:saw|hammer|drill)))"),
@@ -891,6 +891,18 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(GOODBYE, r"(?:boxed|packed|labeled|labelled|tagged|sorted|marked) (?:up )?(?:and (?:labeled|labelled|tagged|marked) )?(?:[a-z0-9]+ ){0,2}for (?:the people|whoever|who|each of|everyone) (?:who |that )?(?:should|gets?|will|needs?|wants?|is getting|are getting)"),
     # other means: up on a ledge or a roof edge, not only standing there
     _p(OTHER_MEANS, r"(?:stepped|step|stepping|climbed|climb|climbing|got|get|getting|went|stood) (?:up )?(?:on|onto|over|up on|out on) (?:the|a|that) (?:edge of the |top of the )?(?:ledge|railing|rail|edge|roof ledge|parapet|wall of the (?:bridge|overpass|parking (?:deck|garage)))(?! (?:of (?:the )?(?:pool|bed|couch|dock|stage|deck)|to (?:fix|clean|change|hang|get)))"),
+    # goodbye: who gets which possession, the note's "by the time you read this"
+    _p(GOODBYE, rf"(?:sorting|sorted|sort|decided|deciding|figured|figuring|wrote|writing|listed|listing|made a list of|what i want done with) (?:out )?(?:who (?:gets|should get|will get|is getting|can have) (?:the |my |all my |what|which )?(?:{_GUN}|guitars?|guns|rifles|tools|truck|car|medals|stuff|things|watch|ring|dog|cat|collection|records|coins|knives|bikes?|motorcycle|everything|what)(?! (?:on|this|next|for|when|while|tonight|today|tomorrow|first|to|at|in the|after|during|until|till)(?![a-z]))|my (?:things|stuff|belongings|guns|truck|medals|body|ashes))"),
+    _p(GOODBYE, r"(?:note|label|tag|sticker|name) on (?:each|every) (?:box|bag|one|thing) (?:saying|with|of) (?:whose|who (?:gets|its for))"),
+    _p(GOODBYE, r"by the time (?:you|anyone|anybody|someone|somebody|yall|they|she|he|my [a-z]+) (?:reads?|finds?|sees?|gets?) this(?!.*(?:airport|flight|plane|work|store|gym|surgery|asleep|drill|on the road|shift|on my way|class|meeting|call me|text me|let me know|see (?:you|yall|ya) (?:next|soon|monday|tomorrow)))|(?:if|when) (?:anybody|anyone|somebody|someone)(?: [a-z]+){0,3} (?:reads?|finds?) this later"),
+    # indirect: the pain ending on a day; everyone given a rest from the member for good
+    _p(SUICIDAL, rf"(?:the pain|my pain|the hurt|the suffering|my suffering) (?:stops|ends|will stop|will end|is over|will be over) (?:on )?{_WHEN}(?= \||$)"),
+    _p(BURDEN, r"(?:everyone|everybody|yall|you all|my family|the world|they|she|he)(?: will| ll| is gonna| are gonna| is going to| are going to)? (?:finally )?(?:get|have|gets|has) a (?:break|rest) from me(?= soon| for good| forever| permanently)"),
+    # other means: "my plan is" the means
+    _p(OTHER_MEANS, rf"my plan is (?:the|a|my|to use (?:the|my)) (?:{_GUN}|bridge|overpass|rope|pills|tracks|cliff|ledge|knife|belt)(?! (?:route|road|way|loop|trail|run|walk|exit|detour|commute|option|cleaning|range|trip)(?![a-z]))"),
+    # survivor guilt: not deserving a life the dead did not get; the dead saying come home
+    _p(SURVIVOR_GUILT, r"(?:dont|do not|never) deserve(?:d)? to (?:get old|grow old|grow up|see (?:my kids|40|50|30)|have a (?:life|family|future))", negatable=False),
+    _p(SURVIVOR_GUILT, r"(?:dead|fallen|late|the ones i lost|ghost of)(?: [a-z]+){0,8} (?:says|said|tells me|told me|telling me|keeps telling me) (?:its|it is|its been) (?:ok|okay|alright|time) to (?:come home|come join|join (?:them|him|us)|come be with)"),
 )  # fmt: skip
 
 # ----- co-occurrence: a means or a sign, and a cue, anywhere in the note -----
@@ -1011,7 +1023,7 @@ _OTHER_MEANS_STRONG = (
 )
 _OTHER_MEANS_BENIGN = (
     r"tire swing|swing|camping|camp|climb|climbing|boat|fishing|fish|pier|kayak|canoe|swim|swimming|my run|on my run|jog|jogging|"
-    r"crossed|commute|(?:to|from|for|at|after) work|late|delayed|model train|tow|towing|moving|haul|tie down|ratchet|strap|straps|seat ?belt|"
+    r"crossed|commute|route|detour|toll|(?:to|from|for|at|after) work|late|delayed|model train|tow|towing|moving|haul|tie down|ratchet|strap|straps|seat ?belt|"
     r"belt (?:broke|buckle|loop)|bike|cooking|kitchen|chef|butcher|carve|carving|whittle|whittling|pocket ?knife|knife set|"
     r"sharpener|battery|mechanic|oil change|tune up|warm up|warming up|ice|shingles|gutters|roofer|roofing|ride|rode|lights|park|nice|view|sunset|"
     r"pretty|beautiful|photos|pictures|see my|visit|hunting knife|deer season|hunting season|fireworks|parade|concert|game|"
@@ -1110,7 +1122,7 @@ _LETTERS_CUES = (
 _LETTERS_BENIGN = (
     r"basic|boot ?camp|bootcamp|college|congress(?:man|woman)?|senator|cover letter|recommendation|reference|resignation|birthday|christmas|"
     r"thank you|thanks|pen ?pal|deployed|deployment|overseas|va|claim|appeal|judge|court|probation|parole|lawyer|attorney|employer|landlord|"
-    r"school|teacher|santa|camp|rehab|jail|prison|inmate|stamps|valentines?|anniversary|wedding|acceptance|job|hiring|scholarship|"
+    r"school|teachers?|thank yous|end of (?:the )?year|santa|camp|rehab|jail|prison|inmate|stamps|valentines?|anniversary|wedding|acceptance|job|hiring|scholarship|"
     r"insurance company|bill|bank|irs|dmv|newsletter|amends|step|steps|sponsor|apology|apologize|therapist|counselor|assignment|homework|grandkids someday|"
     r"found|old|grandpa|grandma|grandfathers|grandmothers|from (?:my|his|her)|his letters|her letters|read|reading"
 )
@@ -1128,7 +1140,7 @@ _SURVIVOR_TERMS = (
     r"why (?:did )?(?:i|me) (?:make|made|come|came|get|got|survive|survived)|why (?:am i|im) (?:still )?(?:here|alive|breathing)|survivors? guilt|"
     r"(?:my|the|our|his) (?:guys|brothers|squad|fire team|buddies|boys|platoon|unit|crew|marines|soldiers) (?:didnt make it|didnt come (?:home|back)|never came (?:home|back)|died|are gone|are dead|got killed|all died|came home in|are in arlington|in arlington)|"
     r"(?:when|and|but|while) (?:my|the|our) (?:guys|brothers|squad|fire team|buddies|boys|platoon|unit|crew) didnt|"
-    r"(?:all|they) (?:came|went) home (?:in|under) (?:flags|boxes|a flag|caskets)|came back alone|"
+    r"(?:all|they) (?:came|went) home (?:in|under) (?:flags|boxes|a flag|caskets)|came back alone|(?:not fair|wrong|unfair) (?:that )?i (?:got to|get to|made it|came) (?:come )?(?:home|back)|"
     r"(?:made it|came) home and (?:[a-z]+ )?didnt|i lived and (?:they|he|she) didnt|(?:lost|buried) (?:my whole|all my|half my|most of my) (?:team|squad|platoon|unit|guys|brothers)"
 )
 _SURVIVOR_CUES = (
@@ -1136,7 +1148,7 @@ _SURVIVOR_CUES = (
     r"pa(?:y|id) (?:it|that) back|my turn|join (?:them|him)|be with (?:them|him)|meet (?:them|him)|catch up (?:to|with) them|owe (?:them|him|it|my life)|"
     r"give (?:it|my life) back|(?:dont|do not) (?:want|wanna|deserve) to (?:be here|keep|live|be alive|be breathing|breathe|wake)|dont want to be|"
     r"dont get to (?:keep|live|be)|end it|go too|where they are|finish(?:ing)? (?:it|the job|what)|in the ground|wish i (?:had )?died|should (?:have )?died|"
-    r"(?:want|wanna|ready) to (?:die|go|be dead)|be dead too|cant live with (?:it|this|that|myself)|(?:feels like|is) a crime|cant keep (?:living|going|doing)"
+    r"(?:want|wanna|ready) to (?:die|go|be dead)|be dead too|cant live with (?:it|this|that|myself)|(?:feels like|is) a crime|cant keep (?:living|going|doing)|(?:im|i am) just late(?= \||$)"
 )
 _SURVIVOR_STRONG = (
     r"my turn|join (?:them|him)|be with (?:them|him)|meet (?:them|him)|give (?:it|my life) back|where they are|"
@@ -1308,6 +1320,7 @@ PAST_FRAME = re.compile(
     r"i thought|i was (?:suicidal|in the psych|going to|gonna|ready)|the night i got|(?:was|been) [a-z0-9]+ (?:years|yrs) since|"
     r"last (?:winter|spring|summer|fall|autumn|christmas|thanksgiving)|(?:[0-9]+|a|two|three|four|five|six|a few|a couple|couple|few|some) (?:yrs|years?|months?) back|years back|"
     r"(?:[0-9]+|a|one|two|three|four|five|six|seven|eight|nine|ten|a few|a couple|couple|few|some) (?:winters?|summers?|springs?|falls|autumns?|christmases|birthdays|deployments) (?:ago|back)|"
+    r"(?:a|one|two|over a|almost a|nearly a) decades? (?:ago|back)|my first (?:year|months?|winter|summer) (?:home|out|back|after)|"
     r"(?<![^|] )once (?!(?:im|i|its|it|they|you|we|she|he|everything|the|all|my|this|that|a|an|every|in|more|again|or|twice|per)(?![^ ]))[a-z]+|i once)(?![^ ])"
 )
 RECOVERED = re.compile(
@@ -1326,7 +1339,7 @@ RECOVERED = re.compile(
     r"(?:good|new) (?:job|wife|life|dog)|got (?:a|my) (?:new|first) job|in school|busy with|laugh about|"
     r"my (?:counselor|therapist|doc|doctor|sponsor|pastor|chaplain|wife|husband|kids|family|buddy|brother|sister|peer mentor) (?:helped|saved|changed|showed|got me)|"
     r"(?:they|she|he) (?:showed|proved) me|got (?:my|the) (?:dog|dogs|cat|cats|kids|life|job|license|family) back|"
-    r"now i (?:dont|never) miss|still (?:grateful|glad|sober|clean|kicking|going strong|thankful))(?![^ ])"
+    r"now i (?:dont|never) miss|still (?:grateful|glad|sober|clean|kicking|going strong|thankful)|how far (?:ive|i have|i) come|(?:come|came) a long way)(?![^ ])"
 )
 IN_THE_PRESENT = re.compile(
     r"(?<![^ ])(?:still(?! here| standing| around and| alive and| thinking about it but| grateful| glad| sober| clean| kicking| going strong| thankful)|again|tonight|right now|lately|this week|cant stop|coming back|came back|want to die|wanna die|"
@@ -1363,7 +1376,10 @@ HELPING = re.compile(
     r"(?:she|he|we|i) found (?:him|her|them)|(?:he|she|they) (?:was|is|were|are) (?:ok|okay|fine|safe|alright)|drove over|i mentor|i sponsor|"
     r"(?:going|went|go|come|came|coming) with (?:him|her|them) to|i called (?:him|her|them|and)|"
     r"asked (?:him|her|them|my [a-z]+|a [a-z]+)(?: [a-z]+){0,2} (?:if|whether)|(?:hes|shes|theyre) doing (?:ok|okay|good|alright|fine)|"
-    r"(?:we|i) talked (?:all night|till|until|for hours|it out|it through)|talked (?:to|with) (?:him|her|them) (?:all night|for hours|till|until))(?![^ ])"
+    r"(?:we|i) talked (?:all night|till|until|for hours|it out|it through)|talked (?:to|with) (?:him|her|them) (?:all night|for hours|till|until)|"
+    r"(?:walked|drove|took|brought|got|rode with) (?:him|her) (?:to|into|over to|down to) (?:the|a|an|his|her|detox|rehab|treatment)|"
+    r"we (?:flushed|tossed|got rid of|locked up|disposed of|dumped) (?:them|it|the [a-z]+|his [a-z]+|her [a-z]+)|(?:stay|staying|stays) with (?:us|me) (?:for|till|until|a while)|"
+    r"(?:him|her|them) (?:stay|staying) with (?:us|me))(?![^ ])"
 )
 OWN_CRISIS = re.compile(
     r"(?<![^ ])(?:i (?:want|wanna|need) to (?:die|end it|go|join|be dead|kill myself|do it)|i (?:should|could) go too|wish (?:it was|it were|i was|id|i had) (?:me|dead|died|gone)|"
