@@ -970,6 +970,8 @@ H11C_FAMILIES = [
     (crisis_language.SUICIDAL, "the hurt ends sunday"),
     (crisis_language.BURDEN, "my family will finally get a break from me for good"),
     (crisis_language.OTHER_MEANS, "my plan is the bridge after work on friday"),
+    # a road named is no benign frame for a bridge ("the bridge on route 12")
+    (crisis_language.OTHER_MEANS, "the overpass on route 9 has a low rail and i keep going back"),
     (crisis_language.SURVIVOR_GUILT, "after what happened to my squad i dont deserve to grow old"),
     (crisis_language.SURVIVOR_GUILT, "my fallen sgt keeps telling me its time to come home"),
     (crisis_language.SURVIVOR_GUILT, "not fair i made it home. i cant keep living with it"),
