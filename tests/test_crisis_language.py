@@ -935,3 +935,95 @@ def test_the_model_speaks_from_three_words(monkeypatch: pytest.MonkeyPatch) -> N
     # Short crisis notes are the lexicon's: it catches them whatever the model says.
     assert assess("kill myself").crisis
     assert assess("im done").crisis
+
+
+# ----- h11c families (bench/data/crisis_h11c.jsonl): wording not in any data file -----
+
+H11C_FAMILIES = [
+    # letters left for the family, where they will be found
+    (crisis_language.GOODBYE, "left the letters on the kitchen table for my wife and kids"),
+    (crisis_language.GOODBYE, "sealed the letter and put it in the glovebox so she will find it"),
+    # keepsakes marked with who gets them
+    (crisis_language.GOODBYE, "my tags and my ring are in a box with my daughters name on it"),
+    (crisis_language.GOODBYE, "packed up my stuff for the people who should get it"),
+    # everything given away
+    (crisis_language.GOODBYE, "gave everything away. dont need any of it where im going"),
+    # up on a ledge or a railing
+    (crisis_language.OTHER_MEANS, "climbed up on the railing of the overpass last night"),
+    # water as a means, with a strong cue
+    (crisis_language.OTHER_MEANS, "the river is right there and nobody would see me go in"),
+    # street drugs taken to die
+    (crisis_language.OVERDOSE, "copped some fetty and i dont care if i wake up"),
+    # survivor guilt as a death wish
+    (crisis_language.SURVIVOR_GUILT, "my brothers died over there, i dont deserve to be breathing"),
+    (crisis_language.SURVIVOR_GUILT, "survivor guilt is eating me, i think its my turn to go"),
+    (crisis_language.SURVIVOR_GUILT, "he took a round meant for me. time to pay it back"),
+    # a payout worth more than the member
+    (crisis_language.BURDEN, "my wife would be set for life with the sgli"),
+    # death welcomed as a wish
+    (crisis_language.WISH_TO_DIE, "honestly wouldnt be upset if the tumor wins"),
+    # second pass: who gets which possession, a tag saying whose
+    (crisis_language.GOODBYE, "figured out who gets my rifles and the truck"),
+    (crisis_language.GOODBYE, "put a tag on every box saying who its for"),
+    (crisis_language.GOODBYE, "if somebody finds this later, tell my mom i tried"),
+    # the pain ending on a day; everyone given a rest for good
+    (crisis_language.SUICIDAL, "the hurt ends sunday"),
+    (crisis_language.BURDEN, "my family will finally get a break from me for good"),
+    (crisis_language.OTHER_MEANS, "my plan is the bridge after work on friday"),
+    # a road named is no benign frame for a bridge ("the bridge on route 12")
+    (crisis_language.OTHER_MEANS, "the overpass on route 9 has a low rail and i keep going back"),
+    (crisis_language.SURVIVOR_GUILT, "after what happened to my squad i dont deserve to grow old"),
+    (crisis_language.SURVIVOR_GUILT, "my fallen sgt keeps telling me its time to come home"),
+    (crisis_language.SURVIVOR_GUILT, "not fair i made it home. i cant keep living with it"),
+]
+
+
+@pytest.mark.parametrize(("category", "note"), H11C_FAMILIES)
+def test_the_h11c_families_are_caught_by_the_lexicon(category: str, note: str) -> None:
+    found = assess(note, use_model=False)
+    assert found.crisis, note
+    assert category in {match.category for match in found.matches}, (note, found.phrases)
+
+
+H11C_LOOK_ALIKES = [
+    "read my grandpas old letters to my grandma, found them in the desk drawer",
+    "finished the letters for the grandkids christmas cards",
+    "my letter to the judge is finished, hope it helps my case",
+    "labeled the boxes for the movers",
+    "gonna give away my old camping gear since the move",
+    "the lake was empty, nobody would be out there on a tuesday",
+    "took the boat out on the river tonight, caught three bass",
+    "my buddy got shot up in the leg in 2010 and walks fine now",
+    "the speaker at na tonight talked about fentanyl",
+    "my dads life insurance finally came through, we are ok now",
+    "my guys didnt make it to the cookout, ready for next time",
+    "my best friend died in afghanistan, i visit his family every year",
+    "last time ill forget my id at the gate lol",
+    "we decided who gets the truck on weekends, me or my wife",
+    "my plan is the bridge route to skip traffic",
+    "my grandpa told me its okay to come home anytime",
+    "the pain stops friday after my surgery hopefully",
+]
+
+
+@pytest.mark.parametrize("note", H11C_LOOK_ALIKES)
+def test_the_h11c_families_spare_their_look_alikes(note: str) -> None:
+    found = assess(note, use_model=False)
+    assert not found.crisis, (note, found.phrases)
+
+
+H11C_TOLD_AS_OVER_OR_ABOUT_OTHERS = [
+    "three winters ago i had a rope in the shed. doing good now, i coach my sons team",
+    "holding my cousins rifles for him till he gets through this rough patch",
+    "a decade ago i wanted to die. look how far ive come",
+    "my first year out i sat with the rifle every night. now i coach wrestling",
+    "a buddy said he had pills saved up, we flushed them together",
+    "my sister said she was going to end it so i walked her to the chaplains office",
+]
+
+
+@pytest.mark.parametrize("note", H11C_TOLD_AS_OVER_OR_ABOUT_OTHERS)
+def test_the_h11c_frames_set_the_note_aside(note: str) -> None:
+    found = assess(note)
+    assert not found.crisis, (note, found.phrases)
+    assert found.set_aside

@@ -400,7 +400,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(GOODBYE, r"(?:leaving|leave|left) (?:all )?my (?:[a-z]+ )?(?:guns?|rifles?|medals|tools|truck|stuff|things|dog|cat|belongings) to (?:my|his|her)"),
     _p(GOODBYE, r"(?<![^|] )(?:please |just )?tell (?:my|him|her|them|everyone) (?:[a-z]+ )?(?:that )?(?:im sorry|i am sorry|i loved|i love (?:him|her|them|you))"),
     _p(GOODBYE, r"(?:see|saw|seeing|hug|hugged|hear|call|called|talk to|talked to|tell|told)(?: [a-z]+){0,5} (?:one last time|for the last time|one final time)"),
-    _p(GOODBYE, r"(?:by the time|when) (?:you|anyone|someone|yall) (?:read|reads|see|sees) this"),
+    _p(GOODBYE, r"(?:by the time|when) (?:you|anyone|someone|yall) (?:read|reads|see|sees) this(?!.*(?:airport|flight|plane|store|gym|surgery|drill|on the road|shift|on my way|meeting|call me|text me|let me know|get back to me|see (?:you|yall|ya) (?:next|soon|monday|tomorrow)))"),
     # --- self-harm ---
     _p(SELF_HARM, r"(?:carved|carving|carve|scratched|scratching) (?:into )?my (?:arms?|legs?|skin|wrists?|thighs?|chest|stomach)"),
     _p(SELF_HARM, rf"(?:hurt|hurting|hurts|harm|harming|harmed|injure|injuring|punish|punishing) {_ME}(?! (?:at|lifting|moving|playing|in the|on the|on my|during|doing|working|running|carrying|falling|while|when|pretty|bad|badly|skiing|hiking|with the|with a (?:saw|hammer|drill)))"),
@@ -767,7 +767,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(SUICIDAL, r"(?:finally )?(?:rest|sleep|go to sleep) (?:for good|forever|permanently)(?= \||$)"),
     _p(GOODBYE, r"(?:next|last) (?:meeting|group|check ?in|session) or any (?:other )?(?:meeting|group|check ?in|session)s?(?: after that| ever| again)?(?= \||$)", negatable=False),
     _p(GOODBYE, r"(?:cards?|letters?|messages?|videos?|notes?) for (?:every|each) (?:birthday|year|christmas|graduation|milestone)(?: [a-z0-9]+){0,3} (?:until|till|through|up to)"),
-    _p(GOODBYE, r"(?:labeled|labelled|labeling|labelling|marked|tagged) (?:it|them|everything|my stuff|the boxes|each box) (?:all )?for (?:my|her|his|the) [a-z]+"),
+    _p(GOODBYE, r"(?:labeled|labelled|labeling|labelling|marked|tagged) (?:it|them|everything|my stuff|the boxes|each box) (?:all )?for (?:my|her|his|the) (?!(?:movers?|moving (?:truck|company)|truck|storage|garage|attic|basement|donation|goodwill|yard sale|new (?:house|place|apartment))(?![a-z]))[a-z]+"),
     _p(GOODBYE, r"(?:dog|dogs|cat|cats|pets?|horse) (?:is|are) (?:at|with) (?:my )?[a-z]+ (?:for good|permanently|for keeps)"),
     _p(HOPELESSNESS, r"(?:i )?see no (?:way forward|way out|way through|future|reason to (?:stay|live|go on|keep going))|no way forward(?: for me)?(?= \||$| at all)", negatable=False),
     _p(SUICIDAL, r"(?:hora de|quiero|voy a|me voy a) (?:irme|marcharme|descansar|dormir) para siempre"),
@@ -885,6 +885,24 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(SURVIVOR_GUILT, r"(?:supposed to|should have|shouldve|should of|was meant to) (?:come|came|gone|go|went) home in a (?:box|bag|casket|coffin|body bag|flag draped)"),
     _p(SURVIVOR_GUILT, r"(?:the ones i lost|the guys i lost|the ones who didnt make it|the dead|the fallen|my fallen|my dead) (?:are|keep|been|is|keeps|kept|started) (?:calling|waiting for|asking for) (?:me|my name|for me)(?= \||$| home| to| over| every)"),
     _p(GOODBYE, r"(?:left|leaving|leave|put) (?:my|the) (?:wedding ring|ring|dog tags|tags|wallet|keys|medals|watch|phone) (?:and|with) (?:a|my) (?:note|letter)"),
+    # --- h11c families (bench/data/crisis_h11c.jsonl): shapes, not one note's words ---
+    # goodbye: keepsakes marked with who gets them
+    _p(GOODBYE, rf"(?:medals|tools|guns|rifles|{_GUN}|stuff|things|watch|ring|flag|knife|knives|books|records|coins|uniform|everything|belongings|dog tags|tags)(?: [a-z0-9]+){{0,6}} (?:with|has|have) (?:my |his |her |their )?(?:[a-z]+s )?names? on (?:it|them|each)(?! for (?:the|my) (?:move|trip|storage|deployment))"),
+    _p(GOODBYE, r"(?:boxed|packed|labeled|labelled|tagged|sorted|marked) (?:up )?(?:and (?:labeled|labelled|tagged|marked) )?(?:[a-z0-9]+ ){0,2}for (?:the people|whoever|who|each of|everyone) (?:who |that )?(?:should|gets?|will|needs?|wants?|is getting|are getting)"),
+    # other means: up on a ledge or a roof edge, not only standing there
+    _p(OTHER_MEANS, r"(?:stepped|step|stepping|climbed|climb|climbing|got|get|getting|went|stood) (?:up )?(?:on|onto|over|up on|out on) (?:the|a|that) (?:edge of the |top of the )?(?:ledge|railing|rail|edge|roof ledge|parapet|wall of the (?:bridge|overpass|parking (?:deck|garage)))(?! (?:of (?:the )?(?:pool|bed|couch|dock|stage|deck)|to (?:fix|clean|change|hang|get)))"),
+    # goodbye: who gets which possession, the note's "by the time you read this"
+    _p(GOODBYE, rf"(?:sorting|sorted|sort|decided|deciding|figured|figuring|wrote|writing|listed|listing|made a list of|what i want done with) (?:out )?(?:who (?:gets|should get|will get|is getting|can have) (?:the |my |all my |what|which )?(?:{_GUN}|guitars?|guns|rifles|tools|truck|car|medals|stuff|things|watch|ring|dog|cat|collection|records|coins|knives|bikes?|motorcycle|everything|what)(?! (?:on|this|next|for|when|while|tonight|today|tomorrow|first|to|at|in the|after|during|until|till)(?![a-z]))|my (?:things|stuff|belongings|guns|truck|medals|body|ashes))"),
+    _p(GOODBYE, r"(?:note|label|tag|sticker|name) on (?:each|every) (?:box|bag|one|thing) (?:saying|with|of) (?:whose|who (?:gets|its for))"),
+    _p(GOODBYE, r"by the time (?:you|anyone|anybody|someone|somebody|yall|they|she|he|my [a-z]+) (?:reads?|finds?|sees?|gets?) this(?!.*(?:airport|flight|plane|work|store|gym|surgery|asleep|drill|on the road|shift|on my way|class|meeting|call me|text me|let me know|see (?:you|yall|ya) (?:next|soon|monday|tomorrow)))|(?:if|when) (?:anybody|anyone|somebody|someone)(?: [a-z]+){0,3} (?:reads?|finds?) this later"),
+    # indirect: the pain ending on a day; everyone given a rest from the member for good
+    _p(SUICIDAL, rf"(?:the pain|my pain|the hurt|the suffering|my suffering) (?:stops|ends|will stop|will end|is over|will be over) (?:on )?{_WHEN}(?= \||$)"),
+    _p(BURDEN, r"(?:everyone|everybody|yall|you all|my family|the world|they|she|he)(?: will| ll| is gonna| are gonna| is going to| are going to)? (?:finally )?(?:get|have|gets|has) a (?:break|rest) from me(?= soon| for good| forever| permanently)"),
+    # other means: "my plan is" the means
+    _p(OTHER_MEANS, rf"my plan is (?:the|a|my|to use (?:the|my)) (?:{_GUN}|bridge|overpass|rope|pills|tracks|cliff|ledge|knife|belt)(?! (?:route|road|way|loop|trail|run|walk|exit|detour|commute|option|cleaning|range|trip)(?![a-z]))"),
+    # survivor guilt: not deserving a life the dead did not get; the dead saying come home
+    _p(SURVIVOR_GUILT, r"(?:dont|do not|never) deserve(?:d)? to (?:get old|grow old|grow up|see (?:my kids|40|50|30)|have a (?:life|family|future))", negatable=False),
+    _p(SURVIVOR_GUILT, r"(?:dead|fallen|late|the ones i lost|ghost of)(?: [a-z]+){0,8} (?:says|said|tells me|told me|telling me|keeps telling me) (?:its|it is|its been) (?:ok|okay|alright|time) to (?:come home|come join|join (?:them|him|us)|come be with)"),
 )  # fmt: skip
 
 # ----- co-occurrence: a means or a sign, and a cue, anywhere in the note -----
@@ -939,7 +957,7 @@ _FIREARM_CUES = (
 _FIREARM_STRONG = (
     r"in my mouth|under my chin|to my head|at my head|my temple|last time|one more time|for good|figured out|where id|how id|"
     r"(?:just |only )?need one|nobody would|goodbye|end it|not for (?:the range|hunting|protection|deer|the house)|"
-    r"for me not|fix everything|only answer|only way|way out|ticket out|finger (?:on|near) the trigger|when im ready|cargada|voy a usar|"
+    r"for me not|fix everything|only answer|only way|way out|ticket out|finger (?:on|near) the trigger|when im ready|cargada|voy a usar|under my pillow|in bed with me|"
     r"(?:i )?(?:dont|do not|never) (?:even )?hunt|no intention of hunting|not (?:going )?hunting|(?:last|only) friend|"
     r"aint (?:gonna be |going )?hunting|not gonna hunt|wont be hunting|safety off|sat with it|"
     r"(?:from|out of) the (?:gun )?safe (?:to|into) (?:under )?my (?:bed|pillow|nightstand|room|bedroom|truck|car|lap)|"
@@ -984,7 +1002,8 @@ _PILLS_BENIGN = (
     r"headache|cold|flu|allergy|allergies|vitamins?|remembered|in a row|streak|money|mail order|copay|insurance|"
     r"got some rest|some sleep|slept (?:well|good|great|better|through)|sleep better|(?:a|one) sleeping pill|"
     r"pickup|pick up|ready for|before bed|bedtime|como me (?:dijo|indicaron)|alarm|reminder|at [0-9]+|every night|every day|"
-    r"daily|twice|blood work|labs|started on|pump|new med|sent|shipped|mailed|delivered"
+    r"daily|twice|blood work|labs|started on|pump|new med|sent|shipped|mailed|delivered|"
+    r"na|aa|speaker|talked about|news|documentary|awareness|narcan|test strips|epidemic|overdoses|deaths"
 )
 _OTHER_MEANS_TERMS = (
     r"rope|ropes|noose|belt|extension cord|knot|beam|rafters?|bridge|overpass|tracks|train|railroad|ledge|cliff|"
@@ -1004,20 +1023,21 @@ _OTHER_MEANS_STRONG = (
 )
 _OTHER_MEANS_BENIGN = (
     r"tire swing|swing|camping|camp|climb|climbing|boat|fishing|fish|pier|kayak|canoe|swim|swimming|my run|on my run|jog|jogging|"
-    r"crossed|commute|(?:to|from|for|at|after) work|late|delayed|model train|tow|towing|moving|haul|tie down|ratchet|strap|straps|seat ?belt|"
+    r"crossed|commute|(?:bridge|overpass) route|(?:skip|avoid|beat) (?:the )?traffic|detour|toll|(?:to|from|for|at|after) work|late|delayed|model train|tow|towing|moving|haul|tie down|ratchet|strap|straps|seat ?belt|"
     r"belt (?:broke|buckle|loop)|bike|cooking|kitchen|chef|butcher|carve|carving|whittle|whittling|pocket ?knife|knife set|"
     r"sharpener|battery|mechanic|oil change|tune up|warm up|warming up|ice|shingles|gutters|roofer|roofing|ride|rode|lights|park|nice|view|sunset|"
     r"pretty|beautiful|photos|pictures|see my|visit|hunting knife|deer season|hunting season|fireworks|parade|concert|game|"
     r"muffler|leak|leaking|detector|repair|repaired|(?:fix|fixing|fixed) the"
 )
 _GIVE_AWAY_TERMS = (
+    r"(?:gave|giving|give|given|handed|handing) (?:it all|everything|all of it|most of it|all my stuff|all my things) away|"
     r"(?:gave|giving|give|given|handed|handing|signed|signing|left|leaving|mailed|mailing|sent|sending|shipped|passed|passing) (?:away |over |down |on )?(?:all |most )?(?:of )?my (?:[a-z0-9]+ )?"
     r"(?:dog|dogs|cat|cats|truck|car|guns?|rifles?|pistols?|shotguns?|collection|medals?|tools|guitar|watch|knife|knives|stuff|things|"
     r"belongings|title|ring|flag|coins?|uniform|bike|motorcycle|everything|records|truck title)"
 )
 _GIVE_AWAY_CUES = (
     r"away|over|to my (?:son|daughter|kids?|nephew|niece|sister|brother|mom|dad|buddy|wife|neighbor|neighbour|friend|cousin|old [a-z]+)|"
-    r"wont need|wont be needing|where im going|dont need|not going to need|today|this week|and my"
+    r"wont need|wont be needing|where im going|dont need|not going to need|today|this week|and my|nothing left"
 )
 _GIVE_AWAY_BENIGN = (
     r"goodwill|donate|donated|donating|marketplace|craigslist|sold|sale|yard sale|garage sale|to hold|for safety|"
@@ -1038,13 +1058,16 @@ _AFFAIRS_CUES = (
 _AFFAIRS_BENIGN = (
     r"move|moving|baby|new job|estate planning class|open enrollment|hr|benefits fair|deploy|deployment|refinance|"
     r"mortgage|taxes?|car insurance|renters|quote|credit card|student loans?|budget|class|counselor|lawyer said|reset|"
-    r"license|learners permit|first car|sold|buyer|trade in|surgery"
+    r"license|learners permit|first car|sold|buyer|trade in|surgery|came through|paid out|through (?:the va|work|my job)|"
+    r"my (?:dad|mom|father|mother|grandpa|grandma|uncle|aunt)s|when (?:my|his|her) (?:dad|mom|father|mother|uncle|grandpa|grandma) (?:died|passed)"
 )
 _LAST_TERMS = r"last|final"
 _LAST_CUES = (
     r"(?:time|check ?in|checkin|message|post|note|words) (?:youll|you will|anyone will|ill|i will|im (?:going|gonna)|for me|from me)|"
     r"(?:check ?in|checkin|message|post|note) (?:for me|from me|ever|\|)|hear from me|see me|time (?:ill|i will|youll)"
 )
+# A last time that is about being late, a trip or an order, not a farewell.
+_LAST_BENIGN = r"late|forget|forgot|skip|skipping|miss|missed|order|ordering|eat|eating|buy|buying|lol|haha|lmao|vacation|trip|before (?:my|the|i|we)|until|till|for (?:a while|now|the (?:week|month|year|season))"
 _NO_FUTURE_TERMS = (
     r"(?:wont|will not|not going to|not gonna|never going to|dont think ill|dont think i will|dont think im going to|wouldnt) be (?:here|around|alive)|"
     r"(?:wont|will not|not going to|not gonna|dont think ill|dont think i will) (?:make it|last) (?:to|till|until|through|past|much longer|another)|"
@@ -1063,10 +1086,14 @@ _NO_FUTURE_BENIGN = (
     r"camping|fishing|hunting|drill|moving|sick|surgery|appointment|busy|because|cause|cuz|since|traffic|car|ride|"
     r"flat|stuck|overtime|kid|kids|argue|arguing|debate|meeting is|cancelled|canceled|game|(?:in|at|with) (?:this|that|my|the) (?:job|company|town|place|unit|career|field)|looking for (?:something|a new|another)|the point of (?:the|this) (?:meeting|form|class|paperwork|rule)"
 )
-_WISH_TERMS = r"(?:wouldnt|would not|dont|do not) (?:really |even )?(?:mind|care) if|(?:id|i would|i) (?:welcome|wouldnt fight|would not fight)"
+_WISH_TERMS = (
+    r"(?:wouldnt|would not|dont|do not) (?:really |even )?(?:mind|care) if|(?:id|i would|i) (?:welcome|wouldnt fight|would not fight)|"
+    r"(?:wouldnt|would not|i wont|wont) (?:really |even |honestly )?be (?:mad|upset|sad|sorry|disappointed|bothered|angry|heartbroken) if|(?:id|i would) (?:honestly |kinda )?be (?:relieved|grateful|glad|thankful) if"
+)
 _WISH_CUES = (
     r"die|died|dying|dead|death|killed|kill me|hit me|took me out|takes me|take me|ended|stopped|crash|crashed|cancer|"
-    r"wake up|woke up|attack|bullet|forever|for good|struck|run over|ran me over|over with"
+    r"wake up|woke up|attack|bullet|forever|for good|struck|run over|ran me over|over with|tumou?r|disease|illness|"
+    r"(?:cancer|tumou?r) (?:wins|won|comes back|came back|spreads)|heart (?:gives|gave) out|hit by|struck by|a bus|(?:plane|chopper) (?:goes|went) down"
 )
 _WISH_BENIGN = r"lol|haha|lmao|rained|rain|snow|day off|overtime|pizza|nap|weekend"
 _READY_TO_GO_TERMS = r"(?:ready|time) to (?:go|leave)(?= \|)|(?<![^|] )its time(?= \|)"
@@ -1084,6 +1111,80 @@ _REJOIN_BENIGN = (
     r"truck|car|lot|outside|gym|lunch|range|parking|downstairs|front|lobby"
 )
 
+# Letters left for the family: where they will be found, one for each of them, why.
+_LETTERS_TERMS = r"letters|(?:a|the|my) letter(?= \||$| for| to| on| in| under| and| is)"
+_LETTERS_CUES = (
+    r"one for|each of (?:my|them|you)|(?:for|to) (?:my (?:kids|wife|son|daughter|mom|dad|family|brother|sister|husband|parents|girls|boys))|"
+    r"(?:where|so) (?:theyll|shell|hell|they will|she will|he will|they can|she can|he can|theyd|she|he|they) (?:find|read|know|understand)|"
+    r"in the (?:desk|drawer|desk drawer|glovebox|nightstand|safe|bible)|on the (?:counter|table|kitchen table|dresser|nightstand|fridge|pillow)|"
+    r"finished|sealed|to open|when im gone|after im gone|explain|why i did|forgive me|goodbye|couldnt get it"
+)
+_LETTERS_BENIGN = (
+    r"basic|boot ?camp|bootcamp|college|congress(?:man|woman)?|senator|cover letter|recommendation|reference|resignation|birthday|christmas|"
+    r"thank you|thanks|pen ?pal|deployed|deployment|overseas|va|claim|appeal|judge|court|probation|parole|lawyer|attorney|employer|landlord|"
+    r"school|teachers?|thank yous|end of (?:the )?year|santa|camp|rehab|jail|prison|inmate|stamps|valentines?|anniversary|wedding|acceptance|job|hiring|scholarship|"
+    r"insurance company|bill|bank|irs|dmv|newsletter|amends|step|steps|sponsor|apology|apologize|therapist|counselor|assignment|homework|grandkids someday|"
+    r"found|old|grandpa|grandma|grandfathers|grandmothers|from (?:my|his|her)|his letters|her letters|read|reading"
+)
+# Water as a means: a strong cue only ("deep enough", "nobody would see me go in").
+_WATER_TERMS = r"river|lake|ocean|the sea|the water|pier|dam|reservoir|the bay|the surf|the current"
+_WATER_STRONG = (
+    r"(?:nobody|no one) would (?:see|find|know|notice)|not come (?:back|up|out)|never come (?:back|up|out)|keep (?:walking|swimming|going)|"
+    r"stay (?:down|under)|sink to the bottom|weights? (?:on|in|around)|rocks in|drown|drowning|go under|hypothermia|freeze to death|"
+    r"see me go in|walk into (?:it|the water)|let (?:it|the water|the current|the cold) take me|end it"
+)
+# Survivor guilt phrased as a death wish: the dead and the one who lived, then a debt to
+# settle, a turn to go, a wish not to keep living.
+_SURVIVOR_TERMS = (
+    r"should (?:have|of) been me|shouldve been me|should be me|should be my name|it should be me|(?:died|killed|taken|hit) instead of me|(?:meant|intended) for me|"
+    r"why (?:did )?(?:i|me) (?:make|made|come|came|get|got|survive|survived)|why (?:am i|im) (?:still )?(?:here|alive|breathing)|survivors? guilt|"
+    r"(?:my|the|our|his) (?:guys|brothers|squad|fire team|buddies|boys|platoon|unit|crew|marines|soldiers) (?:didnt make it|didnt come (?:home|back)|never came (?:home|back)|died|are gone|are dead|got killed|all died|came home in|are in arlington|in arlington)|"
+    r"(?:when|and|but|while) (?:my|the|our) (?:guys|brothers|squad|fire team|buddies|boys|platoon|unit|crew) didnt|"
+    r"(?:all|they) (?:came|went) home (?:in|under) (?:flags|boxes|a flag|caskets)|came back alone|(?:not fair|wrong|unfair) (?:that )?i (?:got to|get to|made it|came) (?:come )?(?:home|back)|"
+    r"(?:made it|came) home and (?:[a-z]+ )?didnt|i lived and (?:they|he|she) didnt|(?:lost|buried) (?:my whole|all my|half my|most of my) (?:team|squad|platoon|unit|guys|brothers)"
+)
+_SURVIVOR_CUES = (
+    r"fix (?:that|it|this)|correct(?:ing)? (?:that|it|this|the mistake)|(?:make|set) (?:it|that|things) right|even (?:it|things) out|"
+    r"pa(?:y|id) (?:it|that) back|my turn|join (?:them|him)|be with (?:them|him)|meet (?:them|him)|catch up (?:to|with) them|owe (?:them|him|it|my life)|"
+    r"give (?:it|my life) back|(?:dont|do not) (?:want|wanna|deserve) to (?:be here|keep|live|be alive|be breathing|breathe|wake)|dont want to be|"
+    r"dont get to (?:keep|live|be)|end it|go too|where they are|finish(?:ing)? (?:it|the job|what)|in the ground|wish i (?:had )?died|should (?:have )?died|"
+    r"(?:want|wanna|ready) to (?:die|go|be dead)|be dead too|cant live with (?:it|this|that|myself)|(?:feels like|is) a crime|cant keep (?:living|going|doing)|(?:im|i am) just late(?= \||$)"
+)
+_SURVIVOR_STRONG = (
+    r"my turn|join (?:them|him)|be with (?:them|him)|meet (?:them|him)|give (?:it|my life) back|where they are|"
+    r"in the ground (?:with|beside|next to)|fix (?:that|it)|correct(?:ing)? (?:that|it)|pa(?:y|id) (?:it|that) back|finish(?:ing)? what"
+)
+_SURVIVOR_BENIGN = (
+    r"memorial|ceremony|visit(?:ed|ing)? (?:their|his|her)|their families|his family|his mom|her family|honou?r (?:them|him)|"
+    r"live for (?:them|him)|for them now|carry (?:them|him)|tattoo|ruck|5k|wreath|reunion|counselor|therapist|therapy|group helps|"
+    r"group helped|talked (?:to|with)|proud|names|playing|game|movie|book|episode"
+)
+# Burden as a payout: the family better off with the insurance than with the member.
+_PAYOUT_TERMS = r"life insurance|sgli|vgli|insurance (?:money|check|payout)|(?:the|a) payout|death benefits?|survivor benefits"
+_PAYOUT_CUES = (
+    r"than (?:with )?me|better off|do better|be better|be ok|be okay|be fine|be set|finally|without me|if i (?:died|was gone|were gone|go)|"
+    r"when i (?:die|go|am gone|m gone)|once im gone|worth more|set for life"
+)
+_PAYOUT_BENIGN = (
+    r"open enrollment|quotes?|premiums?|agent|policy review|signed up|sign up|enroll|enrolled|hr|benefits fair|mortgage|rates|cheaper|compare|"
+    r"shopping|my (?:dad|mom|father|mother|grandpa|grandma|uncle)s|when (?:my|his|her) (?:dad|mom|father|mother|uncle|grandpa|grandma) died|funeral|estate"
+)
+# Street drugs used to die: a bag stronger than usual, shooting up all that is left.
+_STREET_DRUG_TERMS = (
+    r"heroin|fent|fentanyl|fetty|carfentanil|speedball|hot shot|m30s|pressies|(?:shoot|shooting|shot) up(?! (?:the|a|my|this|that|his|her))|"
+    r"(?:bag|batch|stuff) (?:stronger|of dope|of fent)|stronger (?:bag|batch|stuff|dope)"
+)
+_STREET_DRUG_CUES = (
+    r"(?:more|stronger) than (?:i )?(?:usual|usually|normal|normally)|too much|enough to|dont care if|whatever happens|take me|"
+    r"not wake|dont wake|wont wake|never wake|all of it|everything (?:i have|left|i got)|the whole|at once|tonight|end it|for good|od|overdose|on purpose|"
+    r"last (?:one|time|shot|hit)|alone|make sure"
+)
+_STREET_DRUG_STRONG = r"dont care if|whatever happens|take me|not wake|dont wake|wont wake|never wake|enough to|on purpose|end it|make sure i"
+_STREET_DRUG_BENIGN = (
+    r"narcan|sober|clean|meeting|sponsor|rehab|detox|treatment|methadone|suboxone|test strips|strips|program|counselor|relapse|news|documentary|"
+    r"crisis in|epidemic|na|aa|speaker|talked about|warning|awareness|class|training|kit|county|overdoses|deaths"
+)
+
 CO_OCCURRENCES: tuple[_CoOccurrence, ...] = (
     _co(FIREARM, _FIREARM_TERMS, _FIREARM_CUES, _FIREARM_STRONG, _FIREARM_BENIGN),
     _co(OVERDOSE, _PILLS_TERMS, _PILLS_CUES, _PILLS_STRONG, _PILLS_BENIGN),
@@ -1094,7 +1195,7 @@ CO_OCCURRENCES: tuple[_CoOccurrence, ...] = (
         GOODBYE,
         _GIVE_AWAY_TERMS,
         _GIVE_AWAY_CUES,
-        "wont need|wont be needing|where im going",
+        "wont need|wont be needing|where im going|(?:dont|wont) need (?:any of )?(?:it|them) (?:anymore|where|now)|dont need any of (?:it|them)",
         _GIVE_AWAY_BENIGN,
     ),
     _co(
@@ -1104,11 +1205,16 @@ CO_OCCURRENCES: tuple[_CoOccurrence, ...] = (
         "if anything happens|when im gone|after im gone|at peace|its time",
         _AFFAIRS_BENIGN,
     ),
-    _co(GOODBYE, _LAST_TERMS, _LAST_CUES, "hear from me|see me"),
+    _co(GOODBYE, _LAST_TERMS, _LAST_CUES, "hear from me|see me", _LAST_BENIGN),
     _co(GOODBYE, _READY_TO_GO_TERMS, _READY_TO_GO_CUES, "", _READY_TO_GO_BENIGN),
     _co(HOPELESSNESS, _NO_FUTURE_TERMS, _NO_FUTURE_CUES, "", _NO_FUTURE_BENIGN),
     _co(WISH_TO_DIE, _WISH_TERMS, _WISH_CUES, "", _WISH_BENIGN),
     _co(SURVIVOR_GUILT, _REJOIN_TERMS, _REJOIN_CUES, "waiting for me", _REJOIN_BENIGN),
+    _co(GOODBYE, _LETTERS_TERMS, _LETTERS_CUES, "", _LETTERS_BENIGN),
+    _co(OTHER_MEANS, _WATER_TERMS, _WATER_STRONG, _WATER_STRONG),
+    _co(SURVIVOR_GUILT, _SURVIVOR_TERMS, _SURVIVOR_CUES, _SURVIVOR_STRONG, _SURVIVOR_BENIGN),
+    _co(BURDEN, _PAYOUT_TERMS, _PAYOUT_CUES, "", _PAYOUT_BENIGN),
+    _co(OVERDOSE, _STREET_DRUG_TERMS, _STREET_DRUG_CUES, _STREET_DRUG_STRONG, _STREET_DRUG_BENIGN),
 )
 
 
@@ -1192,6 +1298,8 @@ HARMLESS: tuple[re.Pattern[str], ...] = tuple(
         r"(?:at )?(?:the )?end of my rope (?:with|over|about) (?:this|the|my|that|these|those)",
         r"(?:giving|gave|give|given|handing|handed) away (?:all |some |most )?(?:of )?(?:my|our|the|his|her) (?:old |spare |extra |outgrown |kids |babys )?(?:[a-z]+ )?(?:couch|sofa|clothes|furniture|crib|stroller|books|toys|boots|shoes|tv|bed|mattress|desk|table|chairs?|dresser|lawn ?mower|treadmill|dishes|baby stuff|tickets?)",
         r"(?:wrote|write|writing|written|sent|send) (?:a |some )?(?:letters?|notes?) (?:to|for) (?:[a-z0-9]+ ){1,3}(?:at|in) (?:basic|boot ?camp|bootcamp|camp|college|training|the academy|jail|rehab)",
+        # Things given away with an everyday reason: a move, a sale, a newer one, room made.
+        r"(?:giving|gave|give|given|handing|handed) away (?:[a-z0-9]+ ){0,6}(?=.*(?:(?:since|for|before|after) (?:the|our|my) move|since (?:we|i) moved|(?:were|we are|im|i am) moving (?:to|out|house|in|across)|garage sale|yard sale|goodwill|marketplace|donat|to make room|outgrew|upgraded|got a new one|bought a new one))",
         r"(?:asked|asks|asking) (?:me )?(?:if|about|whether)(?: [a-z0-9]+){0,10}(?=.*(?:im safe|i am safe|honestly im not|and im not|i said no|(?:he|she|they) said no|told (?:her|him|them|me) no|im fine|no thoughts))",
     )
 )
@@ -1211,6 +1319,8 @@ PAST_FRAME = re.compile(
     r"the (?:time|night|day|year) i (?:almost|nearly|tried|attempted|wanted|stood|sat|had)|its been a long time|(?:my|the) attempt|i survived|"
     r"i thought|i was (?:suicidal|in the psych|going to|gonna|ready)|the night i got|(?:was|been) [a-z0-9]+ (?:years|yrs) since|"
     r"last (?:winter|spring|summer|fall|autumn|christmas|thanksgiving)|(?:[0-9]+|a|two|three|four|five|six|a few|a couple|couple|few|some) (?:yrs|years?|months?) back|years back|"
+    r"(?:[0-9]+|a|one|two|three|four|five|six|seven|eight|nine|ten|a few|a couple|couple|few|some) (?:winters?|summers?|springs?|falls|autumns?|christmases|birthdays|deployments) (?:ago|back)|"
+    r"(?:a|one|two|over a|almost a|nearly a) decades? (?:ago|back)|my first (?:year|months?|winter|summer) (?:home|out|back|after)|"
     r"(?<![^|] )once (?!(?:im|i|its|it|they|you|we|she|he|everything|the|all|my|this|that|a|an|every|in|more|again|or|twice|per)(?![^ ]))[a-z]+|i once)(?![^ ])"
 )
 RECOVERED = re.compile(
@@ -1229,7 +1339,7 @@ RECOVERED = re.compile(
     r"(?:good|new) (?:job|wife|life|dog)|got (?:a|my) (?:new|first) job|in school|busy with|laugh about|"
     r"my (?:counselor|therapist|doc|doctor|sponsor|pastor|chaplain|wife|husband|kids|family|buddy|brother|sister|peer mentor) (?:helped|saved|changed|showed|got me)|"
     r"(?:they|she|he) (?:showed|proved) me|got (?:my|the) (?:dog|dogs|cat|cats|kids|life|job|license|family) back|"
-    r"now i (?:dont|never) miss|still (?:grateful|glad|sober|clean|kicking|going strong|thankful))(?![^ ])"
+    r"now i (?:dont|never) miss|still (?:grateful|glad|sober|clean|kicking|going strong|thankful)|how far (?:ive|i have|i) come|(?:come|came) a long way)(?![^ ])"
 )
 IN_THE_PRESENT = re.compile(
     r"(?<![^ ])(?:still(?! here| standing| around and| alive and| thinking about it but| grateful| glad| sober| clean| kicking| going strong| thankful)|again|tonight|right now|lately|this week|cant stop|coming back|came back|want to die|wanna die|"
@@ -1257,7 +1367,7 @@ SOMEONE_ELSE = re.compile(
 HELPING = re.compile(
     r"(?<![^ ])(?:sat with|sitting with|stayed (?:with|on the phone)|talked (?:[a-z]+ ){1,2}down|called (?:988|911|the line|the vcl|the crisis line)|"
     r"(?:drove|took|got|get|getting|bring|brought|taking) (?:[a-z]+ ){0,2}(?:to the (?:va|er|hospital|pharmacy)|help|to call)|(?:checked|check|checking) on (?:him|her|them|my|a|the guys|his|people|your|each other)|"
-    r"worried about (?:him|her|them|my|a|his|the|one|some)|how do i (?:help|bring|talk|ask|get)|held (?:[a-z]+ ){0,2}(?:guns|rifle|pistol|pills|meds)|(?:holding|hold|took|take|taking) (?:his|her|their) (?:guns|rifle|pistol|pills|meds|keys)|"
+    r"worried about (?:him|her|them|my|a|his|the|one|some)|how do i (?:help|bring|talk|ask|get)|held (?:[a-z]+ ){0,2}(?:guns|rifle|pistol|pills|meds)|(?:holding|hold|took|take|taking|keeping|keep) (?:onto |on to )?(?:his|her|their|my [a-z]+s|[a-z]+s) (?:guns|rifles?|pistols?|shotguns?|pills|meds|keys)|"
     r"safety plan|(?:prevention|awareness|qpr|ask care escort|mental health first aid) (?:training|class|booth|walk)|training|class|volunteer(?:ing)?|peer support specialist|"
     r"(?:texted|called) (?:him|her|them)|we (?:found|called|got|drove|all)|hes safe|shes safe|(?:he|she)s (?:stable|alive|ok|safe)|with (?:him|her) on the line|got (?:him|her) (?:help|to)|"
     r"warning signs|documentary|service|memorial|proud of (?:him|her)|in time|the line together|promised to call|"
@@ -1266,7 +1376,10 @@ HELPING = re.compile(
     r"(?:she|he|we|i) found (?:him|her|them)|(?:he|she|they) (?:was|is|were|are) (?:ok|okay|fine|safe|alright)|drove over|i mentor|i sponsor|"
     r"(?:going|went|go|come|came|coming) with (?:him|her|them) to|i called (?:him|her|them|and)|"
     r"asked (?:him|her|them|my [a-z]+|a [a-z]+)(?: [a-z]+){0,2} (?:if|whether)|(?:hes|shes|theyre) doing (?:ok|okay|good|alright|fine)|"
-    r"(?:we|i) talked (?:all night|till|until|for hours|it out|it through)|talked (?:to|with) (?:him|her|them) (?:all night|for hours|till|until))(?![^ ])"
+    r"(?:we|i) talked (?:all night|till|until|for hours|it out|it through)|talked (?:to|with) (?:him|her|them) (?:all night|for hours|till|until)|"
+    r"(?:walked|drove|took|brought|got|rode with) (?:him|her) (?:to|into|over to|down to) (?:the|a|an|his|her|detox|rehab|treatment)|"
+    r"we (?:flushed|tossed|got rid of|locked up|disposed of|dumped) (?:them|it|the [a-z]+|his [a-z]+|her [a-z]+)|(?:stay|staying|stays) with (?:us|me) (?:for|till|until|a while)|"
+    r"(?:him|her|them) (?:stay|staying) with (?:us|me))(?![^ ])"
 )
 OWN_CRISIS = re.compile(
     r"(?<![^ ])(?:i (?:want|wanna|need) to (?:die|end it|go|join|be dead|kill myself|do it)|i (?:should|could) go too|wish (?:it was|it were|i was|id|i had) (?:me|dead|died|gone)|"
