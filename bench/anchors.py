@@ -5,7 +5,10 @@ manages on the same disk, so Muster's numbers can be read against the machine.
 
 - commits per second: one small row per transaction, WAL, synchronous=NORMAL (Muster's
   setting: survives a process crash, not a power loss) and synchronous=FULL (survives both);
-- batched rows per second: 500 rows per transaction with executemany, WAL and NORMAL.
+- batched rows per second: 500 rows per transaction with executemany, WAL and NORMAL;
+- check-in rows per second: the same batches, but rows shaped as Muster stores check-ins
+  (the `checkins` table and its indexes, random ids, sealed values of their real stored
+  lengths, about 5 KB a row): what the disk allows the check-in writer at best.
 Figures are printed, never asserted.
 """
 
@@ -13,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import secrets
 import sqlite3
 import tempfile
 import time
@@ -66,11 +71,72 @@ def batched_rows_per_second(folder: Path, seconds: float) -> float:
     return done / elapsed
 
 
+def _checkin_shape() -> tuple[list[str], tuple[int, int, int]]:
+    """The `checkins` table's DDL for SQLite, and the stored lengths of a row's sealed owner,
+    data and note (what Muster's seals produce, padded to their one size each)."""
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    from bot.db.models import Checkin
+    from bot.keys import Keyring
+    from bot.services.checkins.sealed import CONTENT_SIZES, DATA_SIZES
+    from bot.services.crypto import seal
+    from bot.services.ownership import OWNER_SIZES
+
+    table = Checkin.__table__
+    dialect = sqlite.dialect()
+    ddl = [str(CreateTable(table).compile(dialect=dialect))]  # type: ignore[arg-type]
+    ddl += [str(CreateIndex(index).compile(dialect=dialect)) for index in table.indexes]  # type: ignore[attr-defined]
+    keyring = Keyring.generate()
+    owner, data, note = (
+        len(seal(keyring, "x", context="c", sizes=sizes))
+        for sizes in (OWNER_SIZES, DATA_SIZES, CONTENT_SIZES)
+    )
+    return ddl, (owner, data, note)
+
+
+def checkin_rows_per_second(folder: Path, seconds: float) -> float:
+    """Batches of BATCH check-in-shaped rows, WAL and NORMAL, as the check-in writer sends
+    them (one INSERT ... ON CONFLICT DO NOTHING, executemany), the values made beforehand."""
+    from bot.services.checkins.ids import RANDOM_IDS
+
+    ddl, (owner, data, note) = _checkin_shape()
+    connection = sqlite3.connect(folder / "checkins.db", isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    for statement in ddl:
+        connection.execute(statement)
+    insert = (
+        "INSERT INTO checkins (id, guild_id, week, owner, request_digest, data, note) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (request_digest) DO NOTHING"
+    )
+    low, high = RANDOM_IDS
+    done = 0
+    spent = 0.0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        ids = {secrets.randbelow(high - low) + low for _ in range(BATCH)}
+        rows = [
+            (row_id, 1, "2026-11-30", os.urandom(owner), secrets.token_hex(32),
+             os.urandom(data), os.urandom(note))
+            for row_id in ids
+        ]  # fmt: skip
+        started = time.perf_counter()
+        connection.execute("BEGIN IMMEDIATE")
+        connection.executemany(insert, rows)
+        connection.execute("COMMIT")
+        spent += time.perf_counter() - started
+        done += len(rows)
+    connection.close()
+    return done / spent  # the database's time only, not making the rows
+
+
 def run(folder: Path, seconds: float) -> dict[str, float]:
     return {
         "commits_per_second_normal": commits_per_second(folder, "NORMAL", seconds),
         "commits_per_second_full": commits_per_second(folder, "FULL", seconds),
         "batched_rows_per_second": batched_rows_per_second(folder, seconds),
+        "checkin_rows_per_second": checkin_rows_per_second(folder, seconds),
     }
 
 
@@ -86,7 +152,9 @@ def main() -> None:
         results = run(Path(folder), args.seconds)
     print(f"plain sqlite3 on this disk: {results['commits_per_second_normal']:.0f} commits/s "
           f"(WAL, NORMAL), {results['commits_per_second_full']:.0f} commits/s (WAL, FULL), "
-          f"{results['batched_rows_per_second']:.0f} rows/s in batches of {BATCH}")  # fmt: skip
+          f"{results['batched_rows_per_second']:.0f} rows/s in batches of {BATCH}, "
+          f"{results['checkin_rows_per_second']:.0f} check-in-shaped rows/s in batches "
+          f"of {BATCH}")  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

@@ -43,6 +43,7 @@ from bot.services.checkins import (
     open_checkin,
     parse_sleep,
 )
+from bot.services.checkins.service import settled_within
 from bot.services.crisis import assess
 from bot.services.crypto import encrypt, key_id_of
 from bot.services.dates import parse_clock_time
@@ -215,6 +216,30 @@ async def test_the_writer_keeps_a_batch_through_database_errors() -> None:
     assert await asyncio.gather(*futures) == [10, 20, 30]
     assert len(calls) == 3  # tried again, nothing dropped
     await writer.close()
+
+
+async def test_waiting_for_the_save_ends_at_the_commit_or_the_timeout_and_keeps_the_save() -> None:
+    loop = asyncio.get_running_loop()
+    committed: asyncio.Future[int] = loop.create_future()
+    loop.call_later(0.01, committed.set_result, 1)
+    started = loop.time()
+    await settled_within(committed, 5.0)
+    assert committed.done()
+    assert loop.time() - started < 1.0  # at the commit, not at the timeout
+
+    slow: asyncio.Future[int] = loop.create_future()
+    started = loop.time()
+    await settled_within(slow, 0.05)
+    assert loop.time() - started >= 0.04
+    assert not slow.done()  # still running: the writer keeps the check-in
+    waiting = asyncio.ensure_future(settled_within(slow, 5.0))
+    await asyncio.sleep(0)
+    waiting.cancel()  # the member's request went away
+    await asyncio.gather(waiting, return_exceptions=True)
+    assert not slow.cancelled()
+    slow.set_result(2)  # committed later: still saved, whoever stopped waiting
+    await asyncio.sleep(0)
+    assert slow.result() == 2
 
 
 async def test_pseudonyms_are_stable_for_a_week_then_rotate(

@@ -60,14 +60,18 @@ class Owners:
     def __init__(self, keyring: Keyring) -> None:
         self._keyring = keyring
 
+    def identity(self, user_id: int) -> str:
+        """The identity new rows are sealed with (no keyed hash to compute)."""
+        return f"u:{user_id}"
+
     def identities(self, user_id: int) -> tuple[str, str]:
-        return f"u:{user_id}", f"m:{legacy_member_key(self._keyring, user_id)}"
+        return self.identity(user_id), f"m:{legacy_member_key(self._keyring, user_id)}"
 
     def seal(self, table: str, identity: str) -> bytes:
         return seal(self._keyring, identity, context=owner_context(table), sizes=OWNER_SIZES)
 
     def seal_user(self, table: str, user_id: int) -> bytes:
-        return self.seal(table, f"u:{user_id}")
+        return self.seal(table, self.identity(user_id))
 
     def identity_of(self, table: str, blob: bytes) -> str | None:
         try:

@@ -104,8 +104,13 @@ class StoredCheckin:
         return data, note
 
 
+# What json.dumps(values, ensure_ascii=False, separators=(",", ":")) builds on every call,
+# built once: three of these per check-in.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _json(values: dict[str, Any]) -> str:
-    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(values)
 
 
 def open_checkin(keyring: Keyring, row: Checkin) -> StoredCheckin | None:
