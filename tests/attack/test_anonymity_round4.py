@@ -28,7 +28,7 @@ from bot.db.base import Base
 from bot.db.models import Checkin
 from bot.keys import Keyring
 from bot.runtime import Runtime
-from bot.sandbox import Message
+from bot.sandbox import Member, Message
 from bot.sandbox.state import DISCORD_EPOCH_MS
 from bot.services.checkins import open_checkin
 from bot.services.key_rotation import KeyRotation
@@ -42,8 +42,9 @@ from tests.attack.test_anonymity_round2 import (
     _week_of,
 )
 from tests.attack.test_anonymity_round3 import Backups
-from tests.conftest import ON_POSTGRES, World
-from tests.test_attacker import Dump, Week, _message_time, take_dump
+from tests.conftest import ON_POSTGRES, World, eventually
+from tests.test_attacker import NEW_YORK, ZONE, Dump, Week, _message_time, take_dump
+from tests.test_checkins_e2e import checkin_options
 
 DELAY = timedelta(minutes=5)  # the server's anonymous delay, as _week_of sets it up
 Key = tuple[Any, ...]
@@ -308,24 +309,25 @@ async def test_the_end_of_a_block_does_not_tie_the_authors_next_post_to_the_bloc
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
     week = await _week_of(running, world, clock, "Alex", "Blair")
-    for at, name in (("10:00:00", "Alex"), ("11:00:00", "Riley"), ("11:30:00", "Sam")):
-        await week.at(4, at)
+    # Sunday, the last day of week 48: Alex's post is blocked for a day, to Monday noon (the
+    # nightly clean-up, before then, finds the block still running).
+    for at, name in (("10:00:00", "Alex"), ("10:30:00", "Riley"), ("11:00:00", "Sam")):
+        await week.at(7, at)
         await week.checkin(name, "anonymous", mood=3)
-    await week.at(4, "12:00:00")
+    await week.at(7, "12:00:00")
     alex = next(k.split("|")[0] for k, (_, n) in week.authors.items() if n == "Alex")
-    await _block_post(week, alex, 1)  # a day's pause, to Friday noon
+    await _block_post(week, alex, 1)
     blocked_at = clock.now()
 
     backups = Backups()
-    for day in (5, 6, 7):
-        await backups.every_half_hour(week, day, "23:45")
-    # Monday, week 49: Alex posts again, between the others.
-    for at, name in (("09:10:00", "Riley"), ("10:40:00", "Alex"), ("13:05:00", "Sam"),
-                     ("15:20:00", "Blair")):  # fmt: skip
+    await backups.every_half_hour(week, 7, "23:45")
+    # Monday, week 49: Alex posts again soon after his pause ends, between the others.
+    for at, name in (("09:10:00", "Riley"), ("13:40:00", "Alex"), ("15:05:00", "Sam"),
+                     ("16:20:00", "Blair")):  # fmt: skip
         await backups.every_half_hour(week, 8, f"{int(at[:2]) - 1}:45")
         await week.at(8, at)
         await week.checkin(name, "anonymous", mood=3)
-    await backups.every_half_hour(week, 8, "16:45")
+    await backups.every_half_hour(week, 8, "17:45")
 
     posts = _anonymous_posts(week)
     assert len(posts) == 6, [m.text for m in week.channel()]  # Alex's first was removed
@@ -671,3 +673,143 @@ async def test_what_moderators_are_told_when_blocking_does_not_say_the_author_wa
         f"and Riley's\n{told['Riley']}"
     )
     assert len(set(lines[-2:])) <= 1, lines
+
+
+# ----- 9. one member in two servers -----
+
+
+def cross_server_pairs(dump: Dump) -> list[tuple[int, int, str]]:
+    """Pairs of anonymous rows of different servers that share a value beyond the server's
+    structure: a pseudonym, a sealed value's bytes past the key id (a nonce or a tag), or a
+    post_after within the same second."""
+    rows = dump.rows["anonymous_posts"]
+    found = []
+    for a, b in itertools.combinations(rows, 2):
+        if a["guild_id"] == b["guild_id"]:
+            continue
+        for column in ("owner", "content"):
+            if bytes(a[column])[3:15] == bytes(b[column])[3:15]:
+                found.append((a["id"], b["id"], column))
+        if a["pseudonym"] == b["pseudonym"]:
+            found.append((a["id"], b["id"], "pseudonym"))
+        if int(a["post_after"].timestamp()) == int(b["post_after"].timestamp()):
+            found.append((a["id"], b["id"], "post_after"))
+    return found
+
+
+def test_the_cross_server_join_finds_a_link_where_one_exists() -> None:
+    """Positive control: two rows of two servers under one pseudonym are paired."""
+    at = datetime(2026, 11, 23, 14, 30).astimezone()
+    rows = [
+        {"id": 1, "guild_id": 1, "owner": b"\x02k1" + b"n" * 20, "content": b"\x02k1" + b"a" * 20,
+         "pseudonym": "Oak Heron 3", "post_after": at},
+        {"id": 2, "guild_id": 2, "owner": b"\x02k1" + b"m" * 20, "content": b"\x02k1" + b"b" * 20,
+         "pseudonym": "Oak Heron 3", "post_after": at + DELAY},
+    ]  # fmt: skip
+    assert cross_server_pairs(_fake_dump(anonymous_posts=rows)) == [(1, 2, "pseudonym")]
+
+
+async def test_a_members_anonymous_rows_in_two_servers_share_nothing(
+    ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
+) -> None:
+    week = await _week_of(running, world, clock, "Alex")
+    sandbox, services = world.sandbox, running.services
+    other = await sandbox.create_guild("Second cohort")
+
+    async def joined() -> bool:
+        return running.bot.get_guild(other.id) is not None
+
+    await eventually(joined, what="the bot to see the second server")
+    sandbox.guild_commands[other.id] = sandbox.guild_commands[world.guild.id]
+    general = await sandbox.create_channel(other, "general")
+    posts_there = await sandbox.create_channel(other, "check-ins")
+    for member in (world.member, world.other_member):
+        other.members[member.id] = Member(member.user, other.id, [])
+    jo = await sandbox.create_member(other, "Jo")
+    dana = world.moderator.id
+    await services.guild_settings.set_channel(other.id, dana, "checkin_channel_id",
+                                              posts_there.id)  # fmt: skip
+    await services.guild_settings.set_limits(
+        other.id, dana, timezone=NEW_YORK, anonymous_delay_minutes="5",
+        summary_threshold="3", retention_days="180",
+    )  # fmt: skip
+    await services.anonymous.book_next(other.id, clock.now())
+    await sandbox.slash(jo, general, "settings timezone", zone="Eastern")
+
+    # Monday: Sam and Riley post anonymously in both groups, Jo and Alex in theirs.
+    there = {"Sam": other.members[world.member.id], "Riley": other.members[world.other_member.id],
+             "Jo": jo}  # fmt: skip
+    for at, name, where in (("09:00:00", "Sam", 1), ("09:01:00", "Sam", 2),
+                            ("10:00:00", "Riley", 2), ("10:30:00", "Alex", 1),
+                            ("11:00:00", "Jo", 2), ("11:40:00", "Riley", 1)):  # fmt: skip
+        await week.at(1, at)
+        if where == 1:
+            await week.checkin(name, "anonymous", mood=3)
+        else:
+            chosen: dict[str, Any] = checkin_options(share="anonymous", mood=3)
+            await sandbox.slash(there[name], general, "checkin now", **chosen)
+    await week.at(1, "13:00:00")
+    assert len(sandbox.channel_messages(posts_there)) == 3, sandbox.channel_messages(posts_there)
+
+    dump = await take_dump(running)
+    truth = await _post_authors(running)
+    pairs = cross_server_pairs(dump)
+    same = [(a, b, how) for a, b, how in pairs if truth[a] == truth[b]]
+    assert not same, f"rows of one member in two servers share {same} (all pairs: {pairs})"
+
+
+# ----- 10. moderators: the summary after an author erased their data -----
+
+
+def summary_mismatches(channel: list[Message]) -> list[tuple[str, int, int]]:
+    """Summaries whose figures differ from what the channel showed in their week: members
+    (pseudonyms) and anonymous check-ins."""
+    anonymous = [m for m in channel if m.embeds and m.embeds[0].get("footer", {})
+                 .get("text", "").startswith("Shared anon")]  # fmt: skip
+    found = []
+    for summary in (m for m in channel if "The week in" in m.text):
+        figures = re.search(r"(\d+) members? shared (\d+) check-ins?", summary.text)
+        ending = re.search(r"to (\w+ \d+)\)", summary.text)
+        assert figures is not None, summary.text
+        assert ending is not None, summary.text
+        ended = datetime.strptime(f"{ending[1]} 2026 +0000", "%B %d %Y %z")
+        that_week = [m for m in anonymous if _message_time(m.id).astimezone(ZONE)
+                     .isocalendar()[1] == ended.isocalendar()[1]]  # fmt: skip
+        shown = (len({m.embeds[0]["title"] for m in that_week}), len(that_week))
+        if (int(figures[1]), int(figures[2])) != shown:
+            found.append((summary.text, *shown))
+    return found
+
+
+def test_the_summary_comparison_finds_a_difference_where_one_exists() -> None:
+    """Positive control: a summary counting five members where the channel showed four."""
+    at = datetime(2026, 11, 24, 15, 0).astimezone()
+    posts = [_post_at(at + i * DELAY, name) for i, name in enumerate("ABCDA")]
+    for post in posts:
+        post.embeds[0]["footer"] = {"text": "Shared anonymously"}
+    summary = cast(Message, SimpleNamespace(
+        id=posts[-1].id + (1 << 40), embeds=[],
+        text="The week in anonymous check-ins (to November 29)\n5 members shared 5 check-ins",
+    ))  # fmt: skip
+    assert summary_mismatches([*posts, summary]) == [(summary.text, 4, 5)]
+
+
+async def test_the_summary_after_an_author_erased_their_data_shows_what_the_channel_did(
+    ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
+) -> None:
+    week = await _week_of(running, world, clock, "Alex", "Blair")
+    for day, at, name in ((1, "09:10:00", "Sam"), (1, "10:30:00", "Riley"),
+                          (2, "11:45:00", "Alex"), (3, "13:00:00", "Sam"),
+                          (3, "15:00:00", "Blair")):  # fmt: skip
+        await week.at(day, at)
+        await week.checkin(name, "anonymous", mood=3)
+    await week.at(4, "10:00:00")  # Thursday: Sam erases his data; his posts stay up
+    asked = await week.sandbox.slash(week.members["Sam"], world.general, "mydata delete")
+    await week.sandbox.click(week.members["Sam"], asked.messages[0], "mydata:confirm")
+    await week.at(8, "10:00:00")  # the summary, Monday at 9
+    assert [m for m in week.channel() if "The week in" in m.text], [m.text for m in week.channel()]
+    found = summary_mismatches(week.channel())
+    assert not found, (
+        f"the summary {found} differs from the channel (4 pseudonyms, 5 posts): the author "
+        "with two posts, who erased his data, shows through"
+    )
