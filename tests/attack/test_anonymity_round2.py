@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select, text
 
 from bot.clock import FakeClock
@@ -474,6 +475,33 @@ async def test_two_dumps_while_a_held_back_post_waits_do_not_show_it_was_held(
     # Stored lengths do not single it out either: every waiting post is sealed to one size.
     lengths = {len(row["content"]) for row in waiting(first) + waiting(second)}
     assert len(lengths) == 1, lengths
+
+
+@pytest.mark.parametrize("appeared", [False, True], ids=["still-waiting", "appeared"])
+async def test_a_held_back_post_sealed_anew_is_still_withdrawn_from_its_confirmation(
+    ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock, appeared: bool
+) -> None:
+    week = await _week_of(running, world, clock, "Alex")
+    sandbox, sam = world.sandbox, week.members["Sam"]
+    await week.at(1, "09:20:00")
+    told = await sandbox.slash(sam, world.general, "checkin now",
+                               **checkin_options(share="anonymous", mood=2, sleep="3"))  # fmt: skip
+    reply = next(m for m in told.messages if any(c.startswith("anon:withdraw:")
+                                                 for c in m.custom_ids()))  # fmt: skip
+    [withdraw] = [c for c in reply.custom_ids() if c.startswith("anon:withdraw:")]
+    card = (await sandbox.slash(sam, world.general, "crisis")).messages[0]
+    assert POST_HELD_BACK in (await ask_a_mentor(sandbox, sam, card)).text
+    await week.at(1, "15:00:00" if appeared else "10:00:00")  # pushed on, a new row each time
+    async with running.sessions() as session:
+        ids = list(await session.scalars(select(AnonymousPost.id)))
+    assert len(ids) == 1, ids
+    assert ids != [int(withdraw.rsplit(":", 1)[1])]  # the row the button named is gone
+    assert len(_anonymous_posts(week)) == int(appeared), [m.text for m in week.channel()]
+
+    answer = await sandbox.click(sam, reply, withdraw)
+    assert answer.text == ("Your post is gone." if appeared else "Okay, it won't be posted.")
+    await week.at(1, "16:00:00")
+    assert _anonymous_posts(week) == [], [m.text for m in week.channel()]
 
 
 # ----- SQLite: the write-ahead log in a copy of the files -----
