@@ -353,3 +353,53 @@ async def test_0025_drops_the_remembered_choice_rows(
         assert rows == []
     finally:
         await engine.dispose()
+
+
+async def test_0026_lets_a_waiting_post_keep_its_pseudonym_sealed(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """A post of 0025 keeps its name in the clear (the way up converts nothing); one queued
+    since keeps it sealed, and the way down puts it back in the clear, dropping a waiting
+    post no key opens (it could never go out)."""
+    from bot.services.checkins.sealed import seal_content
+
+    keyring = Keyring.generate()
+    owners = Owners(keyring)
+    engine = create_engine(make_settings())
+    insert = text(
+        "INSERT INTO anonymous_posts (id, guild_id, channel_id, week, owner, pseudonym, state, "
+        "post_after, content) VALUES (:i, :g, 1, '2026-W49', :o, :p, 'pending', :a, :c)"
+    )
+
+    def post(post_id: int, pseudonym: str | None, content: bytes) -> dict[str, Any]:
+        return {"i": post_id, "g": GUILD, "o": owners.seal_user("anonymous_posts", USER),
+                "p": pseudonym, "a": datetime(2026, 12, 2, 9, tzinfo=UTC),
+                "c": content}  # fmt: skip
+
+    values = {"mood": 3, "cravings": "none", "sober": "yes"}
+    try:
+        await migrate.upgrade(engine, "0025", keyring=keyring)
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert, post(1, "Calm Otter 12", seal_content(keyring, values,
+                                                              context=f"post:{GUILD}"))
+            )  # fmt: skip
+        await migrate.upgrade(engine, keyring=keyring)
+        await migrate.check(engine)
+        sealed = {**values, "pseudonym": "Quiet Heron 42"}
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert, post(2, None, seal_content(keyring, sealed, context=f"post:{GUILD}"))
+            )
+            other = Keyring.generate()  # no key of this server opens it
+            await connection.execute(
+                insert, post(3, None, seal_content(other, sealed, context=f"post:{GUILD}"))
+            )
+        await migrate.downgrade(engine, "0025", keyring=keyring)
+        async with engine.connect() as connection:
+            rows = (await connection.execute(
+                text("SELECT id, pseudonym FROM anonymous_posts ORDER BY id")
+            )).all()  # fmt: skip
+        assert [tuple(row) for row in rows] == [(1, "Calm Otter 12"), (2, "Quiet Heron 42")]
+    finally:
+        await engine.dispose()

@@ -14,6 +14,7 @@ import itertools
 import re
 import sqlite3
 import struct
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -318,11 +319,18 @@ async def test_row_versions_do_not_tie_a_held_back_post_to_the_mentor_request(
 
 async def _post_authors(running: Runtime) -> dict[int, int]:
     """The truth, with the keys: each post row's author."""
-    owners = Owners(running.services.keyring)
     async with running.sessions() as session:
         rows = list(await session.scalars(select(AnonymousPost)))
+    return _authors_of(({"id": row.id, "owner": row.owner} for row in rows), running)
+
+
+def _authors_of(rows: Iterable[dict[str, Any]], running: Runtime) -> dict[int, int]:
+    """The truth, with the keys: the author of each of these dumped post rows (rows since
+    replaced included)."""
+    owners = Owners(running.services.keyring)
     return {
-        row.id: int((owners.identity_of("anonymous_posts", row.owner) or "u:0")[2:]) for row in rows
+        row["id"]: int((owners.identity_of("anonymous_posts", row["owner"]) or "u:0")[2:])
+        for row in rows
     }
 
 
@@ -405,26 +413,24 @@ async def test_dumps_before_and_after_a_mentor_request_do_not_show_whose_post_it
     after = await take_dump(running)
 
     # The hold is sealed in the post's content: only the held post's changing would say so.
-    was = {row["id"]: row["content"] for row in before.rows["anonymous_posts"]}
+    # Every waiting post is sealed anew as a new row: none keeps its id, owner or content.
+    was = {row["id"]: row for row in before.rows["anonymous_posts"]}
+    kept = {
+        column: {row[column] for row in after.rows["anonymous_posts"]}
+        for column in ("id", "owner", "content")
+    }
     changed = [
-        row["id"] for row in after.rows["anonymous_posts"]
-        if row["id"] in was and row["content"] != was[row["id"]]
+        post_id for post_id, row in was.items()
+        if all(row[column] not in values for column, values in kept.items())
     ]  # fmt: skip
-    truth = await _post_authors(running)
+    truth = {**await _post_authors(running), **_authors_of(was.values(), running)}
     assert len(was) == 2, was
     assert sorted(changed) == sorted(was), (
-        f"waiting: posts by {[truth[p] for p in was]}; the request changed the content of "
+        f"waiting: posts by {[truth[p] for p in was]}; the request replaced the rows of "
         f"{[truth[p] for p in changed]} (Sam is {week.members['Sam'].id})"
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known limit, issue #12: a post waiting in two dumps taken more than twice the "
-        "delay apart was held back: pushed on, it keeps its row, id and pseudonym"
-    ),
-)
 async def test_two_dumps_while_a_held_back_post_waits_do_not_show_it_was_held(
     ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
 ) -> None:
@@ -440,18 +446,62 @@ async def test_two_dumps_while_a_held_back_post_waits_do_not_show_it_was_held(
     second, taken = await take_dump(running), clock.now()
 
     # A post waiting at the first backup has appeared by the second, twice the delay on,
-    # unless it was held back for a mentor request.
-    def waiting(dump: Any) -> set[int]:
-        return {row["id"] for row in dump.rows["anonymous_posts"] if row["state"] == "pending"}
+    # unless it was held back for a mentor request: so any value a waiting row of the
+    # second backup shares with one of the first (its id, its pseudonym, its sealed owner
+    # or content, its time) says it was held.
+    def waiting(dump: Any) -> list[dict[str, Any]]:
+        return [row for row in dump.rows["anonymous_posts"] if row["state"] == "pending"]
 
-    held = waiting(first) & waiting(second)
+    joins = ("id", "pseudonym", "owner", "content", "post_after")
+    held = {
+        column: {
+            row["id"] for row in waiting(second)
+            if row[column] is not None and row[column] in {old[column] for old in waiting(first)}
+        }
+        for column in joins
+    }  # fmt: skip
     asked = {
         row["user_id"] for row in second.rows["mentor_requests"]
         if taken - row["created_at"] <= timedelta(hours=1)
     }  # fmt: skip
     truth = await _post_authors(running)
-    named = [post_id for post_id in held if asked == {truth[post_id]}]
-    assert not named, f"posts {held} wait in both backups; mentor_requests names {asked}"
+    named = {
+        column: [truth[post_id] for post_id in posts if asked == {truth[post_id]}]
+        for column, posts in held.items()
+    }
+    assert not any(named.values()), (
+        f"a row waiting in both backups, joined by {named}; mentor_requests names {asked}"
+    )
+    # Stored lengths do not single it out either: every waiting post is sealed to one size.
+    lengths = {len(row["content"]) for row in waiting(first) + waiting(second)}
+    assert len(lengths) == 1, lengths
+
+
+@pytest.mark.parametrize("appeared", [False, True], ids=["still-waiting", "appeared"])
+async def test_a_held_back_post_sealed_anew_is_still_withdrawn_from_its_confirmation(
+    ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock, appeared: bool
+) -> None:
+    week = await _week_of(running, world, clock, "Alex")
+    sandbox, sam = world.sandbox, week.members["Sam"]
+    await week.at(1, "09:20:00")
+    told = await sandbox.slash(sam, world.general, "checkin now",
+                               **checkin_options(share="anonymous", mood=2, sleep="3"))  # fmt: skip
+    reply = next(m for m in told.messages if any(c.startswith("anon:withdraw:")
+                                                 for c in m.custom_ids()))  # fmt: skip
+    [withdraw] = [c for c in reply.custom_ids() if c.startswith("anon:withdraw:")]
+    card = (await sandbox.slash(sam, world.general, "crisis")).messages[0]
+    assert POST_HELD_BACK in (await ask_a_mentor(sandbox, sam, card)).text
+    await week.at(1, "15:00:00" if appeared else "10:00:00")  # pushed on, a new row each time
+    async with running.sessions() as session:
+        ids = list(await session.scalars(select(AnonymousPost.id)))
+    assert len(ids) == 1, ids
+    assert ids != [int(withdraw.rsplit(":", 1)[1])]  # the row the button named is gone
+    assert len(_anonymous_posts(week)) == int(appeared), [m.text for m in week.channel()]
+
+    answer = await sandbox.click(sam, reply, withdraw)
+    assert answer.text == ("Your post is gone." if appeared else "Okay, it won't be posted.")
+    await week.at(1, "16:00:00")
+    assert _anonymous_posts(week) == [], [m.text for m in week.channel()]
 
 
 # ----- SQLite: the write-ahead log in a copy of the files -----

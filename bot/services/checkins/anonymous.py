@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -26,6 +26,7 @@ from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import CLAIMED, LATE, Delivery, Due, Scheduler
 from bot.services import audit
+from bot.services.checkins.ids import fresh_ids
 from bot.services.checkins.kinds import RELEASE
 from bot.services.checkins.pseudonyms import draw_pseudonym, week_label
 from bot.services.checkins.rules import HOLD_BACK, release_at, whole_second, worrying
@@ -44,6 +45,11 @@ NOT_FOUND = "I couldn't find that anonymous post. It may have been removed."
 # Sealed in a post's content: held back for its author's mentor request until then (see
 # `held_until`).
 HELD_UNTIL = "held_until"
+# Sealed in a waiting post's content: its pseudonym, in the clear only once it goes out (the
+# channel shows it then), and the id its author was shown (its first row's), since a waiting
+# post sealed anew is a new row (see `replace_waiting`).
+PSEUDONYM = "pseudonym"
+SHOWN_ID = "shown_id"
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,25 @@ def held_until(values: dict[str, Any]) -> datetime | None:
     ordinary delay instead (`pushed_to`), until its hold is over."""
     until = values.get(HELD_UNTIL)
     return datetime.fromisoformat(until) if isinstance(until, str) else None
+
+
+def pseudonym_of(
+    keyring: Keyring, post: AnonymousPost, values: dict[str, Any] | None = None
+) -> str | None:
+    """The post's pseudonym: in the clear once it has gone out (and on rows from before
+    migration 0026), else sealed in its content (`values`, if already opened)."""
+    if post.pseudonym is not None:
+        return post.pseudonym
+    if values is None:
+        values = read_sealed(keyring, post.content, context=post_context(post.guild_id))
+    name = None if values is None else values.get(PSEUDONYM)
+    return name if isinstance(name, str) else None
+
+
+def shown_id(values: dict[str, Any], post: AnonymousPost) -> int:
+    """The id the post's author was shown (its withdraw button carries it)."""
+    shown = values.get(SHOWN_ID)
+    return shown if isinstance(shown, int) else post.id
 
 
 def appears_at(keyring: Keyring, post: AnonymousPost) -> datetime:
@@ -187,30 +212,48 @@ class AnonymousPostService:
         # A post an earlier attempt may have sent is held no longer: pushed on, it could
         # go out twice.
         if until is not None and until > now and due.uncertain_since is None:
-            return await self._push(session, post, until, now)
-        await _into_this_week(session, self._owners, post, now)
+            return await self._push(session, post, values, until, now)
+        await _into_this_week(session, self._keyring, self._owners, post, now)
+        pseudonym = pseudonym_of(self._keyring, post, values)
+        if pseudonym is None:
+            post.state = FAILED
+            return Delivery("cancelled", "the post has no pseudonym to go out under")
+        # It goes out now, under this name: the channel shows it from here on.
+        post.pseudonym = pseudonym
         content, note_shared = Content.of(values), values.get("note_shared")
         return PostContent(
             post_id=post.id, guild_id=post.guild_id, channel_id=post.channel_id,
-            pseudonym=post.pseudonym, post_after=post.post_after, mood=content.mood,
+            pseudonym=pseudonym, post_after=post.post_after, mood=content.mood,
             sleep_hours=content.sleep_hours, sleep_quality=content.sleep_quality,
             cravings=content.cravings, sober=content.sober,
             note=shown_note(content.note, note_shared), crisis_pointer=note_shared is True,
         )  # fmt: skip
 
     async def _push(
-        self, session: AsyncSession, post: AnonymousPost, until: datetime, now: datetime
+        self,
+        session: AsyncSession,
+        post: AnonymousPost,
+        values: dict[str, Any],
+        until: datetime,
+        now: datetime,
     ) -> Delivery:
         """Push a post still held back on by an ordinary delay, and move the release to the
         server's next waiting post ("moved": it leaves no settled row naming the post at a
-        time it did not appear). Every waiting post is rewritten with it, so the held one is
-        not the only row this transaction wrote."""
-        config = config_of(post.guild_id, await session.get(GuildSettings, post.guild_id))
-        post.post_after = pushed_to(config, now, until, self._rng)
-        await session.flush()
-        following = await _earliest_waiting(session, post.guild_id)
+        time it did not appear). The pushed post becomes a new row (`replace_waiting`): a
+        backup taken before and one taken after see a post gone and one come in, as with any
+        post that appeared and any new one. Every waiting post is rewritten with it, so the
+        held one is not the only row this transaction wrote."""
+        guild_id = post.guild_id
+        config = config_of(guild_id, await session.get(GuildSettings, guild_id))
+        await replace_waiting(
+            session, self._keyring, self._owners, post, values,
+            post_after=pushed_to(config, now, until, self._rng),
+        )  # fmt: skip
+        following = await _earliest_waiting(session, guild_id)
         await touch_waiting(session)
-        next_id, next_at = following if following is not None else (post.id, post.post_after)
+        if following is None:  # withdrawn meanwhile, and nothing else waits
+            return Delivery("moved", moved_to=now + IDLE, payload={})
+        next_id, next_at = following
         return Delivery("moved", moved_to=max(next_at, now), payload={"post": next_id})
 
     async def gone_but_maybe_sent(self, due: Due) -> MaybeSent | None:
@@ -223,7 +266,7 @@ class AnonymousPostService:
             post = await session.get(AnonymousPost, int(post_id))
         if post is None or post.state not in (REMOVED, WITHDRAWN) or post.message_id is not None:
             return None
-        return MaybeSent(post.id, post.channel_id, post.pseudonym)
+        return MaybeSent(post.id, post.channel_id, pseudonym_of(self._keyring, post) or "")
 
     async def book_next(self, guild_id: int, now: datetime, *, done: int | None = None) -> datetime:
         """The next release: for the next waiting post (not `done`, just sent), when it is
@@ -316,11 +359,15 @@ class AnonymousPostService:
             )
 
     async def withdraw(self, user_id: int, post_id: int) -> PostRef:
-        """The author takes their own post down (or stops it before it appears)."""
+        """The author takes their own post down (or stops it before it appears). `post_id`
+        is the id they were shown: a post sealed anew since is found by it (`shown_id`)."""
         now = self._clock.now()
+        mine = self._owners.matcher("anonymous_posts", user_id)
         async with self._sessions.begin() as session:
-            post = await self._post(session, post_id=post_id, for_update=True)
-            if not self._owners.matcher("anonymous_posts", user_id)(post.owner):
+            post = await session.get(AnonymousPost, post_id, with_for_update=True)
+            if post is None or not mine(post.owner):
+                post = await self._shown_as(session, user_id, post_id)
+            if post is None:
                 raise UserFacingError(NOT_FOUND)  # the same answer as for no post at all
             if post.state in (REMOVED, WITHDRAWN):
                 raise UserFacingError("That post is already gone.")
@@ -331,6 +378,35 @@ class AnonymousPostService:
             )  # fmt: skip
             post.state = WITHDRAWN
             return ref
+
+    async def _shown_as(
+        self, session: AsyncSession, user_id: int, shown: int
+    ) -> AnonymousPost | None:
+        """The member's post that was shown to them as `shown`, now a row of another id,
+        locked. Looked for again if a push replaces the one found before it is locked."""
+        for _ in range(3):
+            found = next(
+                (
+                    post.id
+                    for post in await owned_rows(session, self._owners, AnonymousPost, user_id)
+                    if post.id != shown
+                    and (values := read_sealed(self._keyring, post.content,
+                                               context=post_context(post.guild_id))) is not None
+                    and values.get(SHOWN_ID) == shown
+                ),
+                None,
+            )  # fmt: skip
+            if found is None:
+                return None
+            post = await session.scalar(
+                select(AnonymousPost)
+                .where(AnonymousPost.id == found)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            if post is not None:
+                return post
+        return None
 
     async def remove(
         self, guild_id: int, moderator_id: int, post_id: int, *, block_days: int | None = None
@@ -407,7 +483,9 @@ class AnonymousPostService:
 
         Runs inside the request's own transaction (MentorRequests.open), so no commit of its
         own follows the request's, and rewrites every waiting post (`touch_waiting`), so the
-        moved ones carry the same writing transaction as all the others."""
+        moved ones carry the same writing transaction as all the others. Each waiting post
+        is sealed anew as a new row (`replace_waiting`), whether held or not: backups before
+        and after see every waiting post's row replaced, not only the requester's."""
         latest: datetime | None = None
         kept = held = 0
         mine = self._owners.matcher("anonymous_posts", user_id)
@@ -417,8 +495,9 @@ class AnonymousPostService:
         configs = {config.guild_id: config}
         # A post whose send may have landed stays as it is: held, it would be sent again,
         # past Discord's nonce window, under a later release.
+        # (Nor is any post whose send may have landed replaced: its nonce is its id.)
         sent_maybe: set[int] = set()
-        for guild_id in {post.guild_id for post in waiting if mine(post.owner)}:
+        for guild_id in {post.guild_id for post in waiting}:
             sent_maybe |= set(await _sent_maybe(session, guild_id))
         gone: set[int] = set()
         for post in waiting:
@@ -444,8 +523,11 @@ class AnonymousPostService:
                 latest = max(latest or until, until)
                 held += 1
             # Every waiting post sealed anew, held or not: a dump before and after the
-            # request sees each one's content change, not only the requester's.
-            post.content = seal_content(self._keyring, values, context=context)
+            # request sees each one's row replaced, not only the requester's.
+            if post.id in sent_maybe:
+                post.content = seal_content(self._keyring, values, context=context)
+            else:
+                await replace_waiting(session, self._keyring, self._owners, post, values)
         await session.flush()
         # The release booked for a post kept private must move: left where it was, it
         # would come due, find nothing, and keep the post's time in its row. (A held post
@@ -491,6 +573,62 @@ class AnonymousPostService:
 
 def _held_context(request_id: int) -> str:
     return f"mentor-held:{request_id}"
+
+
+async def replace_waiting(
+    session: AsyncSession,
+    keyring: Keyring,
+    owners: Owners,
+    post: AnonymousPost,
+    values: dict[str, Any],
+    *,
+    post_after: datetime | None = None,
+) -> AnonymousPost | None:
+    """Seal a waiting post anew (its opened content `values`, and `post_after` if given) as
+    a new row under a fresh random id, its owner sealed afresh and its pseudonym sealed in
+    the content: kept in place, its id, owner, content and pseudonym would be the same in
+    two backups taken further apart than any post waits, and say it was held back. The
+    author's withdraw button still finds it (`SHOWN_ID`); the server's waiting release is
+    pointed at the new row. None, and nothing written, if the post no longer waits (a
+    withdrawal committed meanwhile)."""
+    gone = await session.execute(
+        delete(AnonymousPost)
+        .where(AnonymousPost.id == post.id, AnonymousPost.state == PENDING)
+        .execution_options(synchronize_session=False)
+    )
+    session.expunge(post)
+    if gone.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult
+        return None
+    sealed = {**values, SHOWN_ID: shown_id(values, post)}
+    name = pseudonym_of(keyring, post, values)
+    if name is not None:
+        sealed[PSEUDONYM] = name
+    author = owners.identity_of("anonymous_posts", post.owner)
+    [new_id] = await fresh_ids(session, AnonymousPost.id, 1)
+    fresh = AnonymousPost(
+        id=new_id,
+        guild_id=post.guild_id,
+        channel_id=post.channel_id,
+        week=post.week,
+        owner=post.owner if author is None else owners.seal("anonymous_posts", author),
+        pseudonym=None,
+        state=PENDING,
+        post_after=post.post_after if post_after is None else post_after,
+        message_id=None,
+        content=seal_content(keyring, sealed, context=post_context(post.guild_id)),
+    )
+    session.add(fresh)
+    await session.flush()
+    waiting_release = await session.scalars(
+        select(Occurrence).where(
+            Occurrence.source.startswith(RELEASE.of_server(post.guild_id), autoescape=True),
+            Occurrence.state == PENDING,
+        )
+    )
+    for release in waiting_release:
+        if release.payload.get("post") == post.id:
+            release.payload = {**release.payload, "post": new_id}
+    return fresh
 
 
 async def touch_waiting(session: AsyncSession) -> None:
@@ -554,7 +692,7 @@ async def _earliest_waiting(
 
 
 async def _into_this_week(
-    session: AsyncSession, owners: Owners, post: AnonymousPost, now: datetime
+    session: AsyncSession, keyring: Keyring, owners: Owners, post: AnonymousPost, now: datetime
 ) -> None:
     """A post that goes out in a pseudonym week after the one it was written in (held back
     for a mentor request across Monday 00:00, or late) goes out under its author's name of
@@ -567,7 +705,9 @@ async def _into_this_week(
     author = owners.identity_of("anonymous_posts", post.owner)
     if author is None or not author.startswith("u:"):
         return  # no key opens it: the content cannot be read either, and it is given up
-    post.pseudonym = await pseudonym_for(session, owners, post.guild_id, int(author[2:]), week)
+    post.pseudonym = await pseudonym_for(
+        session, keyring, owners, post.guild_id, int(author[2:]), week
+    )
     post.week = week
 
 
@@ -622,18 +762,24 @@ async def asked_for_mentor(session: AsyncSession, user_id: int, now: datetime) -
 
 
 async def pseudonym_for(
-    session: AsyncSession, owners: Owners, guild_id: int, user_id: int, week: str
+    session: AsyncSession,
+    keyring: Keyring,
+    owners: Owners,
+    guild_id: int,
+    user_id: int,
+    week: str,
 ) -> str:
-    """The member's name this week in this server: the one on their posts of the week, or a
-    new one nobody else has."""
+    """The member's name this week in this server: the one on their posts of the week
+    (sealed in those still waiting), or a new one nobody else has."""
     mine = owners.matcher("anonymous_posts", user_id)
     names = set()
-    for pseudonym, owner in await session.execute(
-        select(AnonymousPost.pseudonym, AnonymousPost.owner).where(
-            AnonymousPost.guild_id == guild_id, AnonymousPost.week == week
-        )
+    for post in await session.scalars(
+        select(AnonymousPost).where(AnonymousPost.guild_id == guild_id, AnonymousPost.week == week)
     ):
-        if mine(owner):
-            return str(pseudonym)
-        names.add(str(pseudonym))
+        name = pseudonym_of(keyring, post)
+        if name is None:
+            continue
+        if mine(post.owner):
+            return name
+        names.add(name)
     return draw_pseudonym(names)

@@ -24,7 +24,7 @@ from bot.db.models import (
     SobrietyStreak,
 )
 from bot.keys import Keyring
-from bot.services.checkins.anonymous import POSTED, REMOVED, appears_at, shown_note
+from bot.services.checkins.anonymous import POSTED, REMOVED, appears_at, pseudonym_of, shown_note
 from bot.services.checkins.kinds import MILESTONE, PROMPT, RELEASE, SUMMARY
 from bot.services.checkins.medications import details_context, details_of
 from bot.services.checkins.pseudonyms import storage_week
@@ -81,8 +81,8 @@ class CheckinData:
         checkins.sort(key=lambda entry: str(entry.get("at", "")))
         posts = await owned_rows(session, self._owners, AnonymousPost, user_id)
         anonymous = [
-            {"post": post.id, "server_id": str(post.guild_id), "shown_as": post.pseudonym,
-             "week": post.week, "state": post.state,
+            {"post": post.id, "server_id": str(post.guild_id),
+             "shown_as": pseudonym_of(self._keyring, post), "week": post.week, "state": post.state,
              "appears_at": plain(appears_at(self._keyring, post))}
             for post in posts
         ]  # fmt: skip

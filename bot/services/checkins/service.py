@@ -34,6 +34,7 @@ from bot.keys import Keyring
 from bot.scheduling import Scheduler
 from bot.services.checkins.anonymous import (
     HELD_UNTIL,
+    PSEUDONYM,
     asked_for_mentor,
     blocked_until,
     book_release,
@@ -229,11 +230,14 @@ class CheckinService:
                 channel_id=config.checkin_channel_id,
                 week=week_label(now, config.timezone),
                 owner=self._owners.seal_user("anonymous_posts", draft.user_id),
-                pseudonym=decided.pseudonym,
+                pseudonym=None,  # sealed in the content until it goes out
                 state="pending",
                 post_after=release_at(config, decided.wait_from or now, self._rng),
-                content=content.sealed(self._keyring, context=post_context(draft.guild_id), **hold),
-            )
+                content=content.sealed(
+                    self._keyring, context=post_context(draft.guild_id),
+                    **{PSEUDONYM: decided.pseudonym}, **hold,
+                ),
+            )  # fmt: skip
         if decided.share != "private" and draft.guild_id is not None:
             self._sharing.note_shared(draft.guild_id, draft.user_id, now, decided.share)
         future = self._writes.queue(Row(row, post, draft.request_key))
@@ -364,21 +368,23 @@ class CheckinService:
                 until = release_at(config, now, self._rng, held_back=True) if held_back else None
                 hold = {} if until is None else {HELD_UNTIL: until.isoformat()}
                 [post_id] = await fresh_ids(session, AnonymousPost.id, 1)
+                pseudonym = await self._pseudonym(
+                    session, row.guild_id, user_id, week_label(now, config.timezone)
+                )
                 post = AnonymousPost(
                     id=post_id,
                     guild_id=row.guild_id,
                     channel_id=config.checkin_channel_id,
                     week=week_label(now, config.timezone),
                     owner=self._owners.seal_user("anonymous_posts", user_id),
-                    pseudonym=await self._pseudonym(
-                        session, row.guild_id, user_id, week_label(now, config.timezone)
-                    ),
+                    pseudonym=None,  # sealed in the content until it goes out
                     state="pending",
                     post_after=release_at(config, now, self._rng),
                     content=shown.sealed(
                         self._keyring,
                         context=post_context(row.guild_id),
                         note_shared=choice == "full",
+                        **{PSEUDONYM: pseudonym},
                         **hold,
                     ),
                 )
@@ -387,7 +393,7 @@ class CheckinService:
                 await book_release(session, row.guild_id, post.post_after, post.id)
                 wake = post.post_after
                 chosen = Chosen(share, share, config.checkin_channel_id, post.id,
-                                post.pseudonym, post_after=max(post.post_after, until or now),
+                                pseudonym, post_after=max(post.post_after, until or now),
                                 waits_because="mentor" if held_back else None)  # fmt: skip
             entry = _entry(shared, ZoneInfo("UTC"))
         # Shared now: the start window's shares of its server are read again when next asked.
@@ -476,7 +482,7 @@ class CheckinService:
     async def _pseudonym(
         self, session: AsyncSession, guild_id: int, user_id: int, week: str
     ) -> str:
-        return await pseudonym_for(session, self._owners, guild_id, user_id, week)
+        return await pseudonym_for(session, self._keyring, self._owners, guild_id, user_id, week)
 
     async def _own(
         self, session: AsyncSession, user_id: int, since: datetime

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.group_commit import BatchReader
 from bot.db.models import AnonymousBlock, AnonymousPost, Checkin, MentorRequest
 from bot.keys import Keyring
+from bot.services.checkins.anonymous import pseudonym_of
 from bot.services.checkins.pseudonyms import draw_pseudonym, storage_week, week_label
 from bot.services.checkins.rules import HOLD_BACK, MAX_SPACING, SHARE_COOLDOWN, Share, spacing
 from bot.services.checkins.sealed import CHECKIN_CONTEXT, read_sealed
@@ -249,16 +250,20 @@ class SharingChecks:
         mine: dict[str, str] = {}
         names: set[str] = set()
         table = AnonymousPost.__tablename__
-        for pseudonym, owner in await session.execute(
-            select(AnonymousPost.pseudonym, AnonymousPost.owner).where(
+        for post in await session.scalars(
+            select(AnonymousPost).where(
                 AnonymousPost.guild_id == guild_id, AnonymousPost.week == week
             )
         ):
+            pseudonym = pseudonym_of(self._keyring, post)  # sealed in a waiting post
+            if pseudonym is None:
+                continue
+            owner = post.owner
             who = known[owner] if owner in known else self._owners.identity_of(table, owner)
             authors[owner] = who
             if who is not None:
-                mine.setdefault(who, str(pseudonym))
-            names.add(str(pseudonym))
+                mine.setdefault(who, pseudonym)
+            names.add(pseudonym)
         for key in [key for key in self._post_authors if key[0] == guild_id]:
             del self._post_authors[key]  # another week's: not asked for again
         self._post_authors[(guild_id, week)] = authors
