@@ -44,7 +44,7 @@ from bot.services.checkins import (
     parse_sleep,
 )
 from bot.services.checkins import data as checkin_data
-from bot.services.checkins.sealed import read_sealed
+from bot.services.checkins.sealed import read_sealed, seal_content
 from bot.services.crisis import assess
 from bot.services.crypto import encrypt, key_id_of
 from bot.services.dates import parse_clock_time
@@ -54,7 +54,7 @@ from bot.services.key_rotation import KeyRotation
 from bot.services.ownership import Owners, legacy_member_key, post_context
 from bot.services.privacy import PrivacyService
 from bot.services.retention import RetentionService
-from tests.conftest import START
+from tests.conftest import START, only_postgres
 
 GUILD, USER, OTHER = 7001, 5_000_000_000_000_001, 5_000_000_000_000_002
 CONFIG = GuildConfig(GUILD, checkin_channel_id=900, mentors_channel_id=901)
@@ -367,6 +367,41 @@ async def test_a_deletion_reseals_every_post_of_the_members_servers_and_they_sti
         [theirs.post_id, apart.post_id]
     )
     assert (await posts.withdraw(OTHER, theirs.post_id)).post_id == theirs.post_id
+    await checkins.close()
+
+
+@only_postgres
+async def test_a_deletion_keeps_what_a_concurrent_write_put_in_another_members_post(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """The deletion rewrites every post of the member's servers; a post another transaction
+    changed meanwhile (a mentor request holding it back) is re-read, not overwritten with
+    the copy read before."""
+    keyring = Keyring.generate()
+    checkins = service(sessions, clock, keyring)
+    await checkins.submit(draft(1, share="anonymous"), CONFIG)
+    theirs = await checkins.submit(draft(2, user_id=OTHER, share="anonymous"), CONFIG)
+    context = post_context(GUILD)
+    async with sessions.begin() as session:
+        post = await session.get(AnonymousPost, theirs.post_id, with_for_update=True)
+        assert post is not None
+        values = read_sealed(keyring, post.content, context=context)
+        assert values is not None
+        values["held_until"] = "2026-12-01T00:00:00+00:00"
+        post.content = seal_content(keyring, values, context=context)
+        await session.flush()
+        deleting = asyncio.create_task(
+            PrivacyService(sessions, clock, feature_hooks(keyring)).delete(USER)
+        )
+        await asyncio.sleep(0.5)
+        assert not deleting.done()  # it waits for the row
+    await deleting
+    async with sessions() as session:
+        now = await session.get(AnonymousPost, theirs.post_id)
+        assert now is not None
+        opened = read_sealed(keyring, now.content, context=context)
+    assert opened is not None
+    assert opened["held_until"] == "2026-12-01T00:00:00+00:00"
     await checkins.close()
 
 
