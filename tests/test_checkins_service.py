@@ -43,6 +43,8 @@ from bot.services.checkins import (
     open_checkin,
     parse_sleep,
 )
+from bot.services.checkins import data as checkin_data
+from bot.services.checkins.sealed import read_sealed, seal_content
 from bot.services.checkins.service import settled_within
 from bot.services.crisis import assess
 from bot.services.crypto import encrypt, key_id_of
@@ -50,10 +52,10 @@ from bot.services.dates import parse_clock_time
 from bot.services.features import feature_hooks
 from bot.services.guild_settings import GuildConfig
 from bot.services.key_rotation import KeyRotation
-from bot.services.ownership import Owners, legacy_member_key
+from bot.services.ownership import Owners, legacy_member_key, post_context
 from bot.services.privacy import PrivacyService
 from bot.services.retention import RetentionService
-from tests.conftest import START
+from tests.conftest import START, only_postgres
 
 GUILD, USER, OTHER = 7001, 5_000_000_000_000_001, 5_000_000_000_000_002
 CONFIG = GuildConfig(GUILD, checkin_channel_id=900, mentors_channel_id=901)
@@ -337,6 +339,94 @@ async def test_export_delete_retention_and_rotation_cover_checkins(
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Checkin)) == 0
         assert await session.scalar(select(func.count()).select_from(AnonymousPost)) == 0
+    await checkins.close()
+
+
+async def test_a_deletion_reseals_every_post_of_the_members_servers_and_they_still_work(
+    sessions: SessionFactory, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue #12: between backups around a /mydata delete, every post row of the member's
+    servers differs, not only theirs; the others' stay theirs, as they were, and in their
+    lengths. A server the member never posted in is left alone."""
+    monkeypatch.setattr(checkin_data, "RESEAL_BATCH", 1)  # one batch per row
+    keyring = Keyring.generate()
+    checkins = service(sessions, clock, keyring)
+    posts = AnonymousPostService(sessions, clock, keyring)
+    elsewhere = GuildConfig(GUILD + 1, checkin_channel_id=902, mentors_channel_id=903)
+    mine = await checkins.submit(draft(1, share="anonymous"), CONFIG)
+    theirs = await checkins.submit(draft(2, user_id=OTHER, share="anonymous"), CONFIG)
+    apart = await checkins.submit(
+        draft(3, user_id=OTHER, guild_id=GUILD + 1, share="anonymous"), elsewhere
+    )
+    assert None not in (mine.post_id, theirs.post_id, apart.post_id)
+    async with sessions.begin() as session:  # the member's post was shown
+        shown = await session.get(AnonymousPost, mine.post_id)
+        assert shown is not None
+        shown.state, shown.message_id = "posted", 77
+    async with sessions() as session:
+        was = {row.id: (row.owner, row.content) for row in await session.scalars(
+            select(AnonymousPost))}  # fmt: skip
+
+    await PrivacyService(sessions, clock, feature_hooks(keyring)).delete(USER)
+
+    owners = Owners(keyring)
+    async with sessions() as session:
+        now = {row.id: row for row in await session.scalars(select(AnonymousPost))}
+    assert set(now) == set(was)
+    for post_id in (mine.post_id, theirs.post_id):
+        assert now[post_id].owner != was[post_id][0]
+        assert now[post_id].content != was[post_id][1]
+        assert len(now[post_id].owner) == len(was[post_id][0])
+        assert len(now[post_id].content) == len(was[post_id][1])
+    assert (now[apart.post_id].owner, now[apart.post_id].content) == was[apart.post_id]
+    assert not owners.matcher("anonymous_posts", USER)(now[mine.post_id].owner)
+    assert owners.matcher("anonymous_posts", OTHER)(now[theirs.post_id].owner)
+    context = post_context(GUILD)
+    assert read_sealed(keyring, now[theirs.post_id].content, context=context) == read_sealed(
+        keyring, was[theirs.post_id][1], context=context
+    )
+    exported = json.loads(
+        (await PrivacyService(sessions, clock, feature_hooks(keyring)).export(OTHER)).json_bytes
+    )
+    assert sorted(p["post"] for p in exported["anonymous_posts"]) == sorted(
+        [theirs.post_id, apart.post_id]
+    )
+    assert (await posts.withdraw(OTHER, theirs.post_id)).post_id == theirs.post_id
+    await checkins.close()
+
+
+@only_postgres
+async def test_a_deletion_keeps_what_a_concurrent_write_put_in_another_members_post(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """The deletion rewrites every post of the member's servers; a post another transaction
+    changed meanwhile (a mentor request holding it back) is re-read, not overwritten with
+    the copy read before."""
+    keyring = Keyring.generate()
+    checkins = service(sessions, clock, keyring)
+    await checkins.submit(draft(1, share="anonymous"), CONFIG)
+    theirs = await checkins.submit(draft(2, user_id=OTHER, share="anonymous"), CONFIG)
+    context = post_context(GUILD)
+    async with sessions.begin() as session:
+        post = await session.get(AnonymousPost, theirs.post_id, with_for_update=True)
+        assert post is not None
+        values = read_sealed(keyring, post.content, context=context)
+        assert values is not None
+        values["held_until"] = "2026-12-01T00:00:00+00:00"
+        post.content = seal_content(keyring, values, context=context)
+        await session.flush()
+        deleting = asyncio.create_task(
+            PrivacyService(sessions, clock, feature_hooks(keyring)).delete(USER)
+        )
+        await asyncio.sleep(0.5)
+        assert not deleting.done()  # it waits for the row
+    await deleting
+    async with sessions() as session:
+        now = await session.get(AnonymousPost, theirs.post_id)
+        assert now is not None
+        opened = read_sealed(keyring, now.content, context=context)
+    assert opened is not None
+    assert opened["held_until"] == "2026-12-01T00:00:00+00:00"
     await checkins.close()
 
 
