@@ -111,11 +111,15 @@ def checkin_rows_per_second(folder: Path, seconds: float) -> float:
         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (request_digest) DO NOTHING"
     )
     low, high = RANDOM_IDS
+    used: set[int] = set()  # as `fresh_ids` does, never an id the table holds already
     done = 0
     spent = 0.0
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
-        ids = {secrets.randbelow(high - low) + low for _ in range(BATCH)}
+        ids: set[int] = set()
+        while len(ids) < BATCH:
+            ids |= {secrets.randbelow(high - low) + low for _ in range(BATCH - len(ids))} - used
+        used |= ids
         rows = [
             (row_id, 1, "2026-11-30", os.urandom(owner), secrets.token_hex(32),
              os.urandom(data), os.urandom(note))
