@@ -137,12 +137,17 @@ FIRST_RUNS: dict[str, tuple[int, int, int, int]] = {
     # the h11c work (lexicon alone 16 of 27 and 0 of 18; model alone 23 / 1). Main's detector
     # on it at the same time: 23 of 27 and 0 of 18.
     "held_out_11": (25, 27, 0, 18),
+    # crisis_h11d.jsonl, written by the h11d helper (passive wishes, not waking, relapse with
+    # danger, harm to others, and their calm look-alikes), run once against main as it stood
+    # (commit 19f2ffb) before anything was drawn from it: lexicon alone 21 of 83 and 9 of 77,
+    # model alone 57 / 11; then tuned and trained on.
+    "train_extra_14": (56, 83, 18, 77),
 }
 WRITTEN_AFTER_TUNING = (
     "held_out_2", "held_out_3", "held_out_4", "held_out_5", "held_out_6", "dev_3", "dev_holdout",
     "held_out_7", "train_extra", "train_extra_2", "train_extra_3", "train_extra_4",
     "train_extra_5", "train_extra_6", "held_out_8", "train_extra_7", "held_out_9", "held_out_10",
-    "train_extra_11", "train_extra_12", "train_extra_13", "held_out_11",
+    "train_extra_11", "train_extra_12", "train_extra_13", "held_out_11", "train_extra_14",
 )  # fmt: skip
 
 
