@@ -1046,6 +1046,7 @@ H11D_FAMILIES = [
     (crisis_language.WISH_TO_DIE, "if i go in my sleep so be it"),
     (crisis_language.WISH_TO_DIE, "it wouldnt be so bad if my heart stopped"),
     (crisis_language.WISH_TO_DIE, "thinking a lot about not being around lately"),
+    (crisis_language.WISH_TO_DIE, "never waking up would solve most of it"),
     # a passive wish: bad news hoped for, death let in
     (crisis_language.WISH_TO_DIE, "hoping the biopsy comes back as cancer honestly"),
     (crisis_language.WISH_TO_DIE, "praying the lord takes me soon"),

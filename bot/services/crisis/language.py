@@ -932,6 +932,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(WISH_TO_DIE, r"wish (?:it|sleep|the sleep|the night) (?:lasted|would last|could last|went on) forever|(?:dont|do not|cant|cannot) (?:want to |wanna )?face another (?:morning|sunrise)"),
     _p(WISH_TO_DIE, r"(?:think|thinking|thought) (?:a lot |more and more |sometimes )?about (?:not being (?:here|around|alive)|not existing|not waking up|being dead|just being gone|disappearing for good)(?= \||$| anymore| lately| a lot| more| every| all)"),
     _p(HARM_TO_OTHERS, r"(?:plotting|planning|fantasi[sz]ing about|fantasies about|fantasize about|fantasise about|dreaming about|obsessed with|cant stop thinking about) (?:my )?(?:revenge|getting revenge|payback|getting even)(?! (?:in|on) (?:the game|fantasy|madden|the league|the court|the field))"),
+    _p(WISH_TO_DIE, r"(?:not waking up|never waking up|not being here|not being around|being dead|dying|being gone) (?:would|will|could|might|would just) (?:fix|solve|end|answer|take care of|settle) (?:a lot|everything|it all|all of it|things|my problems|so much|most of it)"),
     # relapse and a means: a drive hunting for a tree, a blade bought with the bottle
     _p(OTHER_MEANS, r"(?:drove|driving|drive|drives|doing|going|flying|speeding) (?:[a-z0-9]+ ){0,6}(?:looking for|aiming for|hoping for|picking out|at) (?:a |the |that )?(?:tree|pole|wall|semi|pillar|guardrail|overpass|embankment|bridge pillar|concrete barrier)(?!.*(?:christmas|to cut|to chop|farm|lot|to plant|firewood))"),
     _p(SELF_HARM, r"(?:picked up|bought|got|grabbed) (?:a |some |the )?(?:pint|fifth|bottle|handle|case|twelve pack|12 pack) (?:[a-z]+ ){0,2}and (?:a |some |the )?(?:box cutter|razor|razor blades|blades|new blades|knife)(?!.*(?:unpack|unpacking|move|moving|boxes|work|warehouse|packages|carpet|drywall|project|shaving|shave))"),
@@ -1408,19 +1409,31 @@ RECOVERED = re.compile(
     r"(?:got|pulled|saw|brought) me (?:through|back)|it gets better|(?:im|i am) (?:living )?proof|(?:[a-z0-9]+ )(?:years|months) later (?:im|i am|i have|i)|"
     r"not (?:me|who i am) (?:anymore|now)|(?:a|someone) different (?:man|person|guy) now|graduat(?:ed|ion)|shook my hand|"
     r"(?:dont|do not|never|no longer) (?:feel|think) (?:that way|like that)(?: anymore| now| these days)?|(?:happy|grateful|thankful|lucky|blessed) to be (?:alive|here)|"
-    r"(?:that chapter|that part of my life) is (?:closed|over|done)|(?:been|stayed|im) safe (?:for|since|now)|on the other side of (?:it|that))(?![^ ])"
+    r"(?:that chapter|that part of my life) is (?:closed|over|done)|(?:been|stayed|im) safe (?:for|since|now)|on the other side of (?:it|that)|"
+    r"(?:now|today|these days) (?:im|i am|i feel|life is|things are|its|it is|were|we are|im doing|i am doing)(?: [a-z0-9]+){0,2} (?:happy|good|ok|okay|fine|well|better|stable|healthy)(?! (?:with|about) )|"
+    r"now and (?:happy|healthy|stable|sober|doing (?:well|good|great))|(?:doing|feel|feeling|living|life is) (?:[a-z0-9]+ ){0,2}(?:happy|good|ok|okay|fine|well|better|stable|healthy) (?:now|today|these days))(?![^ ])"
 )
 IN_THE_PRESENT = re.compile(
     r"(?<![^ ])(?:still(?! here| standing| around and| alive and| thinking about it but| grateful| glad| sober| clean| kicking| going strong| thankful)|again|tonight|right now|lately|this week|cant stop|coming back|came back|want to die|wanna die|"
     r"its back|back again|this time|starting again|(?:is|its|it is|sits|sitting|stays|kept|keep it) loaded|loaded (?:on|in|by|under|next)|in reach|"
     r"(?<!was )(?<!had )(?:a|one|the|my) plan(?! for| was| used to)|why (?:stick around|bother|keep going|keep trying)|now i know it (?:wont|will never)|now (?:i|im) (?:think|thinking|want|wanna|have (?:a|the|one) plan)|(?:in|on) my lap|out of the safe|(?:is|its) (?:right )?(?:here|on the nightstand|in the truck|under my pillow|by my bed)|"
-    r"not anymore(?= \| (?:[a-z]+ ){0,3}(?:gun|pistol|rifle|pills|rope|knife))|(?:just )?want (?:it|this|everything) (?:to be )?(?:over|to end|to stop)|cant do this)(?![^ ])"
+    r"not anymore(?= \| (?:[a-z]+ ){0,3}(?:gun|pistol|rifle|pills|rope|knife))|(?:just )?want (?:it|this|everything) (?:to be )?(?:over|to end|to stop)|cant do this|"
+    r"(?:ok|okay|fine|at peace|good|alright) (?:with|about) (?:dying|death|it ending|not waking up|being dead))(?![^ ])"
+)
+
+
+# A resolve never to be back there is no sign of the present: "i never want to feel that
+# again" does not put the crisis back in it, as "its back again" does.
+NEVER_AGAIN = re.compile(
+    r"(?<![^ ])(?:never|not ever|wont ever|dont ever)(?: [a-z]+){0,6} again(?![^ ])"
 )
 
 
 def _told_as_past(text: str) -> bool:
     return bool(
-        PAST_FRAME.search(text) and RECOVERED.search(text) and not IN_THE_PRESENT.search(text)
+        PAST_FRAME.search(text)
+        and RECOVERED.search(text)
+        and not IN_THE_PRESENT.search(NEVER_AGAIN.sub("", text))
     )
 
 
