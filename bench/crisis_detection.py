@@ -142,12 +142,17 @@ FIRST_RUNS: dict[str, tuple[int, int, int, int]] = {
     # (commit 19f2ffb) before anything was drawn from it: lexicon alone 21 of 83 and 9 of 77,
     # model alone 57 / 11; then tuned and trained on.
     "train_extra_14": (56, 83, 18, 77),
+    # crisis_h11d_sealed.jsonl, the sealed quarter of the h11d notes, run once after all the
+    # h11d work was committed (lexicon alone 12 of 30 and 1 of 24; model alone 21 / 2). Main's
+    # detector on it at the same time: 21 of 30 and 3 of 24 (lexicon alone 10 / 1).
+    "held_out_12": (23, 30, 3, 24),
 }
 WRITTEN_AFTER_TUNING = (
     "held_out_2", "held_out_3", "held_out_4", "held_out_5", "held_out_6", "dev_3", "dev_holdout",
     "held_out_7", "train_extra", "train_extra_2", "train_extra_3", "train_extra_4",
     "train_extra_5", "train_extra_6", "held_out_8", "train_extra_7", "held_out_9", "held_out_10",
     "train_extra_11", "train_extra_12", "train_extra_13", "held_out_11", "train_extra_14",
+    "held_out_12",
 )  # fmt: skip
 
 
