@@ -1,8 +1,8 @@
 """Crisis-language detection against the notes in bench/data/ (crisis_corpus.jsonl,
 crisis_dev.jsonl, crisis_chat.jsonl, crisis_train_extra.jsonl, crisis_fresh.jsonl,
 crisis_detect9.jsonl, crisis_detect9_sealed.jsonl, crisis_h11.jsonl, crisis_h11_sealed.jsonl,
-crisis_h11b_sealed.jsonl, crisis_h11c.jsonl and crisis_h11c_sealed.jsonl; bench/data/README.md
-says where each part comes from).
+crisis_h11b_sealed.jsonl, crisis_h11c.jsonl, crisis_h11c_sealed.jsonl, crisis_h11d.jsonl and
+crisis_h11d_sealed.jsonl; bench/data/README.md says where each part comes from).
 
     python bench/crisis_detection.py [--split dev|dev_2|dev_3|held_out|...|all] [--misses] [--json]
 
@@ -21,10 +21,11 @@ Every part printed has been tuned on since its first run; the first-run figures
 left out of `all` and its misses are never listed; it is measured once, at the end, by
 `--split dev_holdout`, and that first run is written into FIRST_RUNS as it is;
 `held_out_7`, `held_out_8` (crisis_detect9_sealed.jsonl), `held_out_9`
-(crisis_h11_sealed.jsonl), `held_out_10` (crisis_h11b_sealed.jsonl) and `held_out_11`
-(crisis_h11c_sealed.jsonl) are sealed the same way. Tune on `--split dev`, `dev_2`, `dev_3`,
-`train_extra` to `train_extra_7` and `train_extra_11` to `train_extra_13`; `--misses` lists
-the notes of the chosen split that the combined reading gets wrong. Figures are printed, never asserted.
+(crisis_h11_sealed.jsonl), `held_out_10` (crisis_h11b_sealed.jsonl), `held_out_11`
+(crisis_h11c_sealed.jsonl) and `held_out_12` (crisis_h11d_sealed.jsonl) are sealed the same
+way. Tune on `--split dev`, `dev_2`, `dev_3`, `train_extra` to `train_extra_7` and
+`train_extra_11` to `train_extra_14`; `--misses` lists the notes of the chosen split that the
+combined reading gets wrong. Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -55,11 +56,16 @@ CORPORA = (
     DATA / "crisis_h11b_sealed.jsonl",
     DATA / "crisis_h11c.jsonl",
     DATA / "crisis_h11c_sealed.jsonl",
+    DATA / "crisis_h11d.jsonl",
+    DATA / "crisis_h11d_sealed.jsonl",
 )
 CORPUS = CORPORA[0]
 # Never tuned or trained on: not in `all`, misses never listed. dev_holdout is measured
 # once, at the end; held_out_7 (crisis_fresh.jsonl) before and after the detect6 work.
-SEALED = ("dev_holdout", "held_out_7", "held_out_8", "held_out_9", "held_out_10", "held_out_11")
+SEALED = (
+    "dev_holdout", "held_out_7", "held_out_8", "held_out_9", "held_out_10", "held_out_11",
+    "held_out_12",
+)  # fmt: skip
 STAGES = ("lexicon", "model", "combined")
 # Sets written by authors who never saw the detector (bench/data/independent/README.md):
 # only their figures are printed, overall and per category, never a note.
@@ -131,12 +137,22 @@ FIRST_RUNS: dict[str, tuple[int, int, int, int]] = {
     # the h11c work (lexicon alone 16 of 27 and 0 of 18; model alone 23 / 1). Main's detector
     # on it at the same time: 23 of 27 and 0 of 18.
     "held_out_11": (25, 27, 0, 18),
+    # crisis_h11d.jsonl, written by the h11d helper (passive wishes, not waking, relapse with
+    # danger, harm to others, and their calm look-alikes), run once against main as it stood
+    # (commit 19f2ffb) before anything was drawn from it: lexicon alone 21 of 83 and 9 of 77,
+    # model alone 57 / 11; then tuned and trained on.
+    "train_extra_14": (56, 83, 18, 77),
+    # crisis_h11d_sealed.jsonl, the sealed quarter of the h11d notes, run once after all the
+    # h11d work was committed (lexicon alone 12 of 30 and 1 of 24; model alone 21 / 2). Main's
+    # detector on it at the same time: 21 of 30 and 3 of 24 (lexicon alone 10 / 1).
+    "held_out_12": (23, 30, 3, 24),
 }
 WRITTEN_AFTER_TUNING = (
     "held_out_2", "held_out_3", "held_out_4", "held_out_5", "held_out_6", "dev_3", "dev_holdout",
     "held_out_7", "train_extra", "train_extra_2", "train_extra_3", "train_extra_4",
     "train_extra_5", "train_extra_6", "held_out_8", "train_extra_7", "held_out_9", "held_out_10",
-    "train_extra_11", "train_extra_12", "train_extra_13", "held_out_11",
+    "train_extra_11", "train_extra_12", "train_extra_13", "held_out_11", "train_extra_14",
+    "held_out_12",
 )  # fmt: skip
 
 

@@ -1027,3 +1027,89 @@ def test_the_h11c_frames_set_the_note_aside(note: str) -> None:
     found = assess(note)
     assert not found.crisis, (note, found.phrases)
     assert found.set_aside
+
+
+# ----- h11d families (bench/data/crisis_h11d.jsonl): wording not in any data file -----
+
+H11D_FAMILIES = [
+    # not waking: bedtime hoped to be the end, the morning a disappointment
+    (crisis_language.WISH_TO_DIE, "praying i dont open my eyes again"),
+    (crisis_language.WISH_TO_DIE, "asked god to not let me see another day"),
+    (crisis_language.WISH_TO_DIE, "kinda disappointed im still alive every morning"),
+    (crisis_language.WISH_TO_DIE, "woke up alive. wasnt meant to"),
+    (crisis_language.WISH_TO_DIE, "dont even want the morning to come"),
+    (crisis_language.WISH_TO_DIE, "if i didnt make it through the night id be at peace"),
+    (crisis_language.WISH_TO_DIE, "falling asleep for good is all i want"),
+    (crisis_language.WISH_TO_DIE, "i really hope tonight is my last night"),
+    (crisis_language.WISH_TO_DIE, "i dont wanna wake up anymore"),
+    (crisis_language.WISH_TO_DIE, "every night i hope its my last"),
+    (crisis_language.WISH_TO_DIE, "if i go in my sleep so be it"),
+    (crisis_language.WISH_TO_DIE, "it wouldnt be so bad if my heart stopped"),
+    (crisis_language.WISH_TO_DIE, "thinking a lot about not being around lately"),
+    (crisis_language.WISH_TO_DIE, "never waking up would solve most of it"),
+    # a passive wish: bad news hoped for, death let in
+    (crisis_language.WISH_TO_DIE, "hoping the biopsy comes back as cancer honestly"),
+    (crisis_language.WISH_TO_DIE, "praying the lord takes me soon"),
+    (crisis_language.WISH_TO_DIE, "the tumor is back and im going to let it take me"),
+    (crisis_language.WISH_TO_DIE, "keep hoping i get hit by a truck on my walk"),
+    (crisis_language.WISH_TO_DIE, "if i dropped dead tonight honestly i would be fine with it"),
+    # a relapse with danger in it
+    (crisis_language.SUICIDAL, "drinking again and whatever happens happens"),
+    (crisis_language.SUICIDAL, "fell off the wagon. better off dead at this point"),
+    (crisis_language.OTHER_MEANS, "was flying down the interstate aiming for a concrete barrier"),
+    (crisis_language.SELF_HARM, "grabbed a fifth and some razor blades at the gas station"),
+    # harm to someone else said as a fact
+    (crisis_language.HARM_TO_OTHERS, "whoever touches my truck again is going home in a body bag"),
+    (crisis_language.HARM_TO_OTHERS, "hes lucky i didnt put him in the ground"),
+    (crisis_language.HARM_TO_OTHERS, "im gonna watch that man suffer"),
+    (crisis_language.HARM_TO_OTHERS, "gonna wait for my ex outside her job and settle this"),
+    (crisis_language.HARM_TO_OTHERS, "if he shows up again someone is getting shot i swear"),
+    (crisis_language.HARM_TO_OTHERS, "cant stop thinking about payback on the guy who jumped me"),
+]
+
+
+@pytest.mark.parametrize(("category", "note"), H11D_FAMILIES)
+def test_the_h11d_families_are_caught_by_the_lexicon(category: str, note: str) -> None:
+    found = assess(note, use_model=False)
+    assert found.crisis, note
+    assert category in {match.category for match in found.matches}, (note, found.phrases)
+
+
+H11D_LOOK_ALIKES = [
+    "hope i dont wake up the baby when i get home late",
+    "praying i dont wake up hungover after the wedding",
+    "hope i dont wake up till noon on sunday",
+    "hope nothing happens to me on the drive up north",
+    "drove around looking for a tree to cut for christmas",
+    "bought a 12 pack and a box cutter for unpacking the move",
+    "somebody is gonna get hurt if you leave that ladder on the stairs",
+    "relapsed last night, called my sponsor and im going to a meeting",
+    "slipped up on my diet, whatever happens happens with the scale",
+    "i hope today is the last day of this heat wave",
+    "disappointed i was still awake at 3am watching tv",
+    "i hope its my last shift on nights",
+    "thinking about not being here for thanksgiving this year",
+    "plotting revenge in madden after last weeks loss",
+]
+
+
+@pytest.mark.parametrize("note", H11D_LOOK_ALIKES)
+def test_the_h11d_families_spare_their_look_alikes(note: str) -> None:
+    found = assess(note, use_model=False)
+    assert not found.crisis, (note, found.phrases)
+
+
+H11D_TOLD_AS_OVER = [
+    "after afghanistan i tried to shoot myself. my wife and the vet center pulled me through",
+    "its been 400 days since i overdosed on purpose. it gets better",
+    "my suicide attempt was in 2011. six years later i married my best friend",
+    "my plan was the rope back in 2016. im a different man now, graduated the program",
+    "4 years out from my attempt and i dont feel that way anymore",
+]
+
+
+@pytest.mark.parametrize("note", H11D_TOLD_AS_OVER)
+def test_the_h11d_frames_set_the_note_aside(note: str) -> None:
+    found = assess(note)
+    assert not found.crisis, (note, found.phrases)
+    assert found.set_aside

@@ -174,6 +174,9 @@ _WHEN = (
     r"(?:friday|saturday|sunday|monday|tuesday|wednesday|thursday|the weekend|this weekend|"
     r"tomorrow|tonight|morning|christmas|next week|the end of the (?:week|month))"
 )
+# A hurt that is an accident waiting to happen, not a threat ("someone is gonna get hurt if you
+# leave that ladder on the stairs").
+_HAZARD = r"(?!.*(?:ladder|stairs|ice|icy|roads|wet floor|slippery|careful|toys|rake|tools|helmet|seatbelt|seat belt|driving like|drives like|fireworks|trampoline|lawn ?mower|power tools))"
 # Up to three words, none a negation ("I hope I don't die" is not a wish to die).
 _PLAIN_GAP = r"(?:(?!(?:not|dont|never|no|wont|cant|didnt|doesnt|wouldnt|nobody)(?![a-z0-9]))[a-z0-9]+ ){0,3}"
 # First person, then a wish or an intent: "I just want to", "I've been thinking about".
@@ -429,10 +432,10 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(WISH_TO_DIE, r"(?:not|never|no longer) (?:scared|afraid) (?:of )?(?:dying|death|to die)", negatable=False),
     _p(WISH_TO_DIE, rf"{_WANT} (?:to )?(?:die|dy|dye|be dead|be ded|drop dead)(?! (?:laughing|of (?:boredom|embarrassment|laughter)|my|the|it|his|her|them|hair))"),
     _p(WISH_TO_DIE, r"(?:ready|deserve|deserves) to die"),
-    _p(WISH_TO_DIE, r"(?:wish|wishing|hope|hopes|hoping|pray|praying|prayed) (?:[a-z]+ ){0,3}(?:that )?(?:i |id |i would |ill )?(?:dont|do not|wont|will not|wouldnt|would not|never|not|didnt) (?:wake|waking|make it(?! (?:late|to|in|on|back|home|there|out)))", negatable=False),
+    _p(WISH_TO_DIE, r"(?:wish|wishing|hope|hopes|hoping|pray|praying|prayed) (?:[a-z]+ ){0,3}(?:that )?(?:i |id |i would |ill )?(?:dont|do not|wont|will not|wouldnt|would not|never|not|didnt) (?:wake|waking|make it(?! (?:late|to|in|on|back|home|there|out)))(?!(?: up)? (?:before|early|earlier|till|until|til|at [0-9]|the (?:baby|kids|house|neighbors|dog)|my (?:wife|husband|kids|roommate|son|daughter|girlfriend|boyfriend)|anyone|anybody|everyone|him|her|them|with a|too early|in the middle|hungover|sore|stiff|late))", negatable=False),
     _p(WISH_TO_DIE, r"(?:go|going|fall|falling) to sleep (?:and|n) (?:never|not|dont) (?:wake|waking)"),
-    _p(WISH_TO_DIE, r"(?<!could )(?:sleep|go to sleep|fall asleep) (?:forever|for good|permanently)"),
-    _p(WISH_TO_DIE, rf"(?:dont|do not|not|never) (?:want|wanna|wish) to wake up{_FOR_GOOD}", negatable=False),
+    _p(WISH_TO_DIE, r"(?<!could )(?:sleep|go to sleep|going to sleep|fall asleep|falling asleep|fell asleep) (?:forever|for good|permanently)"),
+    _p(WISH_TO_DIE, rf"(?:dont|do not|not|never) (?:want to|wanna|wana|wish to) wake up{_FOR_GOOD}", negatable=False),
     _p(WISH_TO_DIE, r"(?:wish|wished|wishing) (?:that )?(?:i|id)(?: had)? (?:was|were|been|be|had been|would be) (?:dead|ded|gone|never born|not born|not alive|not here)"),
     _p(WISH_TO_DIE, r"wish (?:i|id) (?:had )?never (?:been born|existed|came back|come back|came home|come home|made it (?:back|home|out)|survived|lived through|woke up)"),
     _p(WISH_TO_DIE, r"wish (?:i|id) (?:wasnt|werent) (?:alive|here|born|around)"),
@@ -599,7 +602,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(SELF_HARM, rf"(?:burn|burning|burned|burnt|brand|branded|branding) (?:{_ME}|my (?:arms?|skin|wrists?|hands?|legs?|thighs?)) (?:with (?:a |the )?(?:lighter|cigarette|match|matches|iron|torch|hot)|again|until|to feel)"),
     # survivor guilt: going to join them, next, trading places, being alive feels wrong
     _p(SURVIVOR_GUILT, r"(?:go|going to|gonna|want to|wanna|ready to|time to|about to|will|should|need to) (?:go )?(?:join|be with) (?:them|the ones i lost|my (?:guys|brothers|squad|team|buddies|boys|platoon|unit|sgt|sergeant|friends)|the (?:fallen|guys|boys)|him)(?= \||$| soon| again| now| up there| over there| too| already)"),
-    _p(SURVIVOR_GUILT, r"(?:trade|traded|trading|swap|switch) places with (?:him|her|them|my [a-z]+|(?!you|yall)[a-z]+)(?= \||$| in a| any| if| tonight| right now| for)"),
+    _p(SURVIVOR_GUILT, r"(?:trade|traded|trading|swap|switch) places with (?:him|her|them|my [a-z]+|(?!you|yall)[a-z]+)(?= \||$| in a| any| if| tonight| right now| for| in (?:that|the|a) (?:cemetery|grave|ground|coffin|casket|box))"),
     _p(SURVIVOR_GUILT, r"(?:time|my turn) for me to (?:go|join them|follow)(?: too)?(?= \||$)"),
     _p(SURVIVOR_GUILT, r"(?:being|im|i am|still) (?:still )?alive (?:feels|seems|is) (?:wrong|like a mistake|unfair|like stealing)"),
     _p(SURVIVOR_GUILT, r"(?:stole|stolen|owe|took) my life from (?:him|her|them)|(?:give|giving) (?:it|my life) back(?= \||$| to (?:him|her|them))"),
@@ -703,7 +706,7 @@ PATTERNS: tuple[_Pattern, ...] = (
     _p(WISH_TO_DIE, r"(?:id|i would|i d) (?:honestly |truly |really )?welcome (?:it|death|dying|the end)(?= \||$)"),
     _p(WISH_TO_DIE, r"(?:wouldnt|would not) (?:mind|care|fight it) (?:if i )?(?:dying|died|die|to die|not waking up|never waking up)"),
     # harm to others: someone will get hurt, until they stop moving, a fist through a face
-    _p(HARM_TO_OTHERS, r"(?:someone|somebody|people|a person|he|she|they)(?: at work| at the va| here| there| in this house)? (?:is|are|will be|is gonna|are gonna|is going to|are going to) (?:get|be|end up) (?:hurt|killed|shot|stabbed|dead)(?: \|)? (?:im|i am|i swear|i promise|if|and|because|tonight|tomorrow)"),
+    _p(HARM_TO_OTHERS, rf"(?:someone|somebody|people|a person|he|she|they)(?: at work| at the va| here| there| in this house)? (?:is|are|will be|is gonna|are gonna|is going to|are going to) (?:get|be|end up) (?:hurt|killed|shot|stabbed|dead)(?: \|)? (?:im|i am|i swear|i promise|if|and|because|tonight|tomorrow){_HAZARD}"),
     _p(HARM_TO_OTHERS, r"(?:until|till|til) (?:he|she|they|it) (?:stops|stop) (?:moving|breathing|fighting)"),
     _p(HARM_TO_OTHERS, r"(?:put|putting|drive|driving) my (?:fist|hand|knee|boot|knife) (?:through|into) (?:his|her|their|my [a-z]+s|that [a-z]+s) (?:face|skull|head|throat|chest)"),
     # self-harm: again after years clean, pressed or held against skin until it blisters
@@ -903,6 +906,46 @@ PATTERNS: tuple[_Pattern, ...] = (
     # survivor guilt: not deserving a life the dead did not get; the dead saying come home
     _p(SURVIVOR_GUILT, r"(?:dont|do not|never) deserve(?:d)? to (?:get old|grow old|grow up|see (?:my kids|40|50|30)|have a (?:life|family|future))", negatable=False),
     _p(SURVIVOR_GUILT, r"(?:dead|fallen|late|the ones i lost|ghost of)(?: [a-z]+){0,8} (?:says|said|tells me|told me|telling me|keeps telling me) (?:its|it is|its been) (?:ok|okay|alright|time) to (?:come home|come join|join (?:them|him|us)|come be with)"),
+    # --- h11d families (bench/data/crisis_h11d.jsonl): shapes, not one note's words ---
+    # not waking: a bedtime that is hoped to be the end, a morning that disappoints
+    _p(WISH_TO_DIE, r"(?:hope|hoping|pray|praying|prayed|prayer|wish|wishing|asking|asked|ask) (?:[a-z]+ ){0,2}(?:that )?(?:i |id |ill )?(?:dont|do not|wont|will not|never|not|didnt) (?:to )?(?:come to|come back from (?:it|this|that|the next one)|come out of (?:it|this|surgery|the anesthesia)|open my eyes|get up in the morning|see (?:the )?(?:morning|sunrise|sun come up|tomorrow|another day))(?= \||$| again| tomorrow| ever| this time| tonight| from)", negatable=False),
+    _p(WISH_TO_DIE, r"(?:not to|to not|never to|wont) let me (?:wake up|wake|get up|see (?:the )?(?:morning|tomorrow|another day|the sun))"),
+    _p(WISH_TO_DIE, r"(?:let down|disappointed|bummed|gutted|upset|pissed|angry|mad|sad|annoyed) (?:[a-z]+ ){0,3}(?:that )?(?:im|i am|i was|i) (?:still )?(?:breathing|alive|here|awake)(?= \||$| again| another| every| in the)"),
+    _p(WISH_TO_DIE, r"(?:waking|wake|woke) up (?:at all )?(?:is|was|feels like) (?:the |a )?(?:letdown|let down|disappointment|punishment|curse)"),
+    _p(WISH_TO_DIE, r"(?:woke|wake|waking) up (?:again|alive|still alive|still breathing)(?: \|)? (?:i )?(?:wasnt|was not|werent|not) (?:supposed|meant) to"),
+    _p(WISH_TO_DIE, r"(?:dont|do not|dont even) (?:want|wanna) (?:tomorrow|the morning|another (?:day|morning)|morning) to come(?= \||$| for me| ever| at all| again)", negatable=False),
+    _p(WISH_TO_DIE, r"(?:never|not|dont) (?:hear|need|set) (?:an|my|the|another) alarm (?:again|ever)|(?:hope|hoping|wish) i (?:dont|wont|never) need (?:one|an alarm|it) (?:again|ever|tomorrow)"),
+    _p(WISH_TO_DIE, r"if i (?:didnt|did not|never|dont|do not|wouldnt) (?:wake up|get up|wake|open my eyes|make it (?:to|through) (?:morning|tomorrow|the night))(?: [a-z]+){0,4}(?: \|)? (?:that would be|thatd be|that be|id be|it would be|itd be|would be|be|im|i am) (?:alright|all right|ok|okay|fine|good|a relief|nice|great|at peace)"),
+    _p(WISH_TO_DIE, r"(?:wish|wishing|hope|hoping|pray|praying)(?: that)? my eyes (?:would |will |to )?(?:just )?(?:stay|stayed|never open|dont open|wouldnt open)(?: shut| closed)?"),
+    _p(WISH_TO_DIE, r"(?:wouldnt|would not) (?:really |even |honestly )?mind (?:not|never) (?:waking up|wake up|coming (?:out of|back from|to)|making it (?:through|out|home)|seeing (?:tomorrow|the morning|another))"),
+    # a passive wish: a doctor's bad news hoped for, god asked to call one home, death let in
+    _p(WISH_TO_DIE, r"(?:hope|hopes|hoping|pray|praying) (?:the )?(?:doctor|doc|scan|biopsy|tests?|results?|mri|ct|labs|bloodwork) (?:[a-z]+ )?(?:finds?|find|shows?|show|comes? back|says?) (?:as |with |that )?(?:something bad|something terminal|the worst|cancer|its terminal|its cancer|its bad|bad|terminal|malignant)(?= \||$| honestly| this time| so| and| at| on| in| from)"),
+    _p(WISH_TO_DIE, r"(?:pray|praying|prayed|hope|hoping|wish|wishing|asking|ask|asked|beg|begging) (?:that )?(?:god|the lord|jesus|the man upstairs|he) (?:would |will |to |just )?(?:calls?|takes?|brings?|call|take|bring) me (?:home|up|early|soon|away|now|tonight)(?! when)"),
+    _p(WISH_TO_DIE, r"(?:let|letting) (?:it|the (?:cancer|tumor|disease|illness|sickness|water|cold|current|river|drink|booze)|death) (?:just )?(?:take|takes|have|finish|win) me(?= \||$| this time| already| now| finally)"),
+    _p(WISH_TO_DIE, r"(?:hoping|hope|hoped|praying|pray) (?:that )?(?:one|it|something|this one|the next one|a round|a bullet|a truck|a car|the plane|the surgery|the chemo|the next (?:job|run|call|fire|mission)) (?:[a-z]+ ){0,2}(?:goes wrong|go wrong|fails|gets me|hits me|ends me|finishes me)(?! for (?:them|him|her|the other))"),
+    _p(WISH_TO_DIE, r"(?:hope|hoping|pray|praying|wish|wishing) (?:that )?(?:tonight|today|tomorrow|this night|this|it|its|it is|this is|tonight is) ?(?:is|will be|would be|be|turns out to be)? my last(?: (?:night|day|morning|breath|sunrise))?(?= \||$| on (?:this )?earth| alive)"),
+    _p(WISH_TO_DIE, r"(?:ojala|quisiera|espero que) (?:esta noche|hoy|manana) sea (?:la|mi) ultima"),
+    _p(WISH_TO_DIE, r"(?:hope|hoping|wish|wishing|pray|praying) (?:that )?(?:i )?(?:get|gets|got) (?:hit|run over|killed|shot|struck|taken out)(?: by| in| on| tonight| soon| already|(?= \||$))|(?:hope|hoping|wish|wishing|pray|praying) (?:that )?something (?:bad )?(?:happens|would happen|will happen) to me"),
+    _p(WISH_TO_DIE, r"if i (?:died|die|was gone|were gone|got killed|didnt make it|dropped dead)(?: tomorrow| today| tonight| in my sleep)?(?: [a-z]+){0,3}(?: \|)? (?:id be|i would be|i|that would be|thatd be|itd be|it would be|honestly) (?:ok|okay|fine|alright|at peace|relieved|good|a relief|wouldnt mind|would not mind|wouldnt care)(?= \||$| with (?:it|that))|if i (?:die|died|go|went) in my sleep(?: \|)? (?:so be it|good|fine by me|all the better)"),
+    _p(HARM_TO_OTHERS, r"(?:want|wanna|need|gonna|going to|will|ill) (?:see|watch|make) (?:him|her|them|that [a-z]+|my [a-z]+|those [a-z]+) (?:suffer|bleed|beg for (?:his|her|their) life|die|choke)(?= \||$| for| like| the way| slow)"),
+    _p(HARM_TO_OTHERS, r"(?:make|making|gonna make|going to make) (?:him|her|them|that [a-z]+|my [a-z]+) disappear(?= \||$| for good| forever| tonight)"),
+    _p(WISH_TO_DIE, r"wish (?:it|sleep|the sleep|the night) (?:lasted|would last|could last|went on) forever|(?:dont|do not|cant|cannot) (?:want to |wanna )?face another (?:morning|sunrise)"),
+    _p(WISH_TO_DIE, r"(?:think|thinking|thought) (?:a lot |more and more |sometimes )?about (?:not being (?:here|around|alive)|not existing|not waking up|being dead|just being gone|disappearing for good)(?= \||$| anymore| lately| a lot| more| every| all)"),
+    _p(HARM_TO_OTHERS, r"(?:plotting|planning|fantasi[sz]ing about|fantasies about|fantasize about|fantasise about|dreaming about|obsessed with|cant stop thinking about) (?:my )?(?:revenge|getting revenge|payback|getting even)(?! (?:in|on) (?:the game|fantasy|madden|the league|the court|the field))"),
+    _p(WISH_TO_DIE, r"(?:not waking up|never waking up|not being here|not being around|being dead|dying|being gone) (?:would|will|could|might|would just) (?:fix|solve|end|answer|take care of|settle) (?:a lot|everything|it all|all of it|things|my problems|so much|most of it)"),
+    # relapse and a means: a drive hunting for a tree, a blade bought with the bottle
+    _p(OTHER_MEANS, r"(?:drove|driving|drive|drives|doing|going|flying|speeding) (?:[a-z0-9]+ ){0,6}(?:looking for|aiming for|hoping for|picking out|at) (?:a |the |that )?(?:tree|pole|wall|semi|pillar|guardrail|overpass|embankment|bridge pillar|concrete barrier)(?!.*(?:christmas|to cut|to chop|farm|lot|to plant|firewood))"),
+    _p(SELF_HARM, r"(?:picked up|bought|got|grabbed) (?:a |some |the )?(?:pint|fifth|bottle|handle|case|twelve pack|12 pack) (?:[a-z]+ ){0,2}and (?:a |some |the )?(?:box cutter|razor|razor blades|blades|new blades|knife)(?!.*(?:unpack|unpacking|move|moving|boxes|work|warehouse|packages|carpet|drywall|project|shaving|shave))"),
+    # harm to someone else: a threat said as a fact, a hurt not done this time
+    _p(HARM_TO_OTHERS, r"(?:set|setting|sets|light|lighting|lit) (?:his|her|their|the|that|my exs) (?:[a-z]+ ){0,2}(?:on fire|ablaze|alight) (?:with|while) (?:him|her|them) (?:inside|in it|in there|asleep|still in)"),
+    _p(HARM_TO_OTHERS, r"(?:wait|waiting|gonna wait|going to wait|waited) for (?:him|her|them|that [a-z]+|my [a-z]+) (?:[a-z]+ ){0,6}(?:and )?(?:handle (?:it|him|her|them|this)|settle (?:it|this|things|the score)|finish (?:it|him|her|this)|end (?:it|him|her|this))(?= \||$| once| for good| tonight)"),
+    _p(HARM_TO_OTHERS, r"(?:somebody|someone|some one|people)(?: [a-z]+){0,4} (?:is |are |s )?(?:gonna|going to|will|is getting|are getting|getting) (?:get |end up )?(?:hurt|shot|stabbed|bleed|bleeding|killed|dead)(?= \| real| \| i swear| i swear| real talk| tonight| and it wont be me|(?: \|)? (?:and )?(?:i mean it|watch))"),
+    _p(HARM_TO_OTHERS, r"(?:somebody|someone|some one)(?: [a-z]+){0,4} (?:is |s )?(?:gonna|going to|will) (?:bleed|die)(?= \||$)"),
+    _p(HARM_TO_OTHERS, rf"if (?:my|he|she|they|that|the) (?:[a-z]+ ){{0,6}}(?:again |one more time )?(?:somebody|someone|some one|people|hes|shes|theyre|he|she|they)(?: is| are| s)? (?:gonna|going to|will|is getting|are getting|getting) (?:get |end up )?(?:hurt|shot|stabbed|bleed|killed|dead){_HAZARD}"),
+    _p(HARM_TO_OTHERS, r"(?:next|whoever|anybody|anyone|the next) (?:[a-z]+ ){0,6}(?:is |s |will be |gonna be |going to be )?(?:leaving|leave|leaves|going home|go home|goes home|ends up|end up|carried out|getting carried out) (?:of here |out of here )?(?:in|on) (?:an ambulance|a body bag|a bag|a box|a stretcher|a casket)"),
+    _p(HARM_TO_OTHERS, r"(?:hes|shes|theyre|he is|she is|they are|youre|you are) lucky i (?:didnt|did not|havent|have not) (?:kill|killed|break|broke|snap|snapped|shoot|shot|stab|stabbed|choke|choked|strangle|strangled|beat|hurt|bash|smash|put) (?:him|her|them|you|his|her|their|your) ?(?:neck|head|face|jaw|skull|in the ground|in the hospital|down)?", negatable=False),
+    _p(HARM_TO_OTHERS, r"(?:lesson|beating|what im gonna do|what i do|what happens next|what i have planned)(?: [a-z]+){0,3} (?:he|she|they|you|that [a-z]+) (?:wont|will not|wouldnt|aint gonna|isnt gonna|is not gonna) (?:live|survive)", negatable=False),
+    _p(HARM_TO_OTHERS, r"(?:a list|my list|the list) of (?:people|everyone|those|names|the ones) (?:[a-z]+ ){0,4}(?:and )?(?:im|i am|ill|i will|gonna|going to) (?:go|going|start|starting|work|working) (?:down|through) it"),
 )  # fmt: skip
 
 # ----- co-occurrence: a means or a sign, and a cue, anywhere in the note -----
@@ -952,7 +995,7 @@ _FIREARM_CUES = (
     r"decided|decide|plan|planned|planning|ready|done|tired|cant|nobody|no one|(?:going to|gonna|will|to|ill) use|which (?:round|one|gun)|"
     r"only (?:thing|answer|way|option)|answer|fix (?:it|everything|this)|end (?:it|this)|for me|"
     r"think about it|thinking|keep thinking|looking at|staring|stare|stared|cry|cried|crying|wont need|sorry|over with|make it stop|"
-    r"bought another|all i (?:can )?think about|on my mind|right now"
+    r"bought another|all i (?:can )?think about|on my mind|right now|drunk|drinking again|wasted|hammered|high right now|relapsed|using again"
 )
 _FIREARM_STRONG = (
     r"in my mouth|under my chin|to my head|at my head|my temple|last time|one more time|for good|figured out|where id|how id|"
@@ -1088,12 +1131,14 @@ _NO_FUTURE_BENIGN = (
 )
 _WISH_TERMS = (
     r"(?:wouldnt|would not|dont|do not) (?:really |even )?(?:mind|care) if|(?:id|i would|i) (?:welcome|wouldnt fight|would not fight)|"
-    r"(?:wouldnt|would not|i wont|wont) (?:really |even |honestly )?be (?:mad|upset|sad|sorry|disappointed|bothered|angry|heartbroken) if|(?:id|i would) (?:honestly |kinda )?be (?:relieved|grateful|glad|thankful) if"
+    r"(?:wouldnt|would not|i wont|wont) (?:really |even |honestly )?be (?:mad|upset|sad|sorry|disappointed|bothered|angry|heartbroken) if|(?:id|i would) (?:honestly |kinda )?be (?:relieved|grateful|glad|thankful) if|"
+    r"(?:it )?(?:wouldnt|would not) be (?:the worst thing|so bad|that bad|a bad thing|terrible)(?: [a-z]+){0,2} if"
 )
 _WISH_CUES = (
     r"die|died|dying|dead|death|killed|kill me|hit me|took me out|takes me|take me|ended|stopped|crash|crashed|cancer|"
     r"wake up|woke up|attack|bullet|forever|for good|struck|run over|ran me over|over with|tumou?r|disease|illness|"
-    r"(?:cancer|tumou?r) (?:wins|won|comes back|came back|spreads)|heart (?:gives|gave) out|hit by|struck by|a bus|(?:plane|chopper) (?:goes|went) down"
+    r"(?:cancer|tumou?r) (?:wins|won|comes back|came back|spreads)|heart (?:gives|gave) out|hit by|struck by|a bus|(?:plane|chopper) (?:goes|went) down|"
+    r"(?:heart|body|liver|lungs) (?:just )?(?:quit|quits|stopped|stops|failed|fails)|didnt come back|never came back|wasnt here|wasnt around|was gone"
 )
 _WISH_BENIGN = r"lol|haha|lmao|rained|rain|snow|day off|overtime|pizza|nap|weekend"
 _READY_TO_GO_TERMS = r"(?:ready|time) to (?:go|leave)(?= \|)|(?<![^|] )its time(?= \|)"
@@ -1185,6 +1230,22 @@ _STREET_DRUG_BENIGN = (
     r"crisis in|epidemic|na|aa|speaker|talked about|warning|awareness|class|training|kit|county|overdoses|deaths"
 )
 
+# A relapse with danger in it: the drinking or using again, and a death wished or not feared,
+# a means at hand, being alone on purpose. A relapse with a sponsor called, a day count reset
+# or detox booked is the everyday road of recovery (no cue here fires on it).
+_RELAPSE_TERMS = (
+    r"relapsed|relapse|relapsing|picked up again|(?:using|drinking|shooting up|smoking) again|back on the (?:bottle|needle|pipe|dope|sauce|pills)|"
+    r"back to (?:the bottle|drinking|using)|fell off the wagon|slipped(?: up)?(?= \||$| again| tonight| last night| after)|lost my (?:chip|sobriety|clean time|day count)|"
+    r"blew (?:my )?(?:[0-9]+ days|sobriety|clean time|[a-z]+ (?:days|months|years) sober)|(?:drunk|high|wasted|loaded) (?:right now|again|tonight)"
+)
+_RELAPSE_STRONG = (
+    r"(?:dont|do not) care (?:if|whether|what happens)|whatever happens|(?:kills?|finish(?:es)?) me|takes? me (?:out|for good|away)|end it|"
+    r"done (?:living|fighting|with (?:it all|everything|life))|done trying(?= \||$| anymore| to live)|better off (?:without me|dead|if i)|(?:dont|do not) want to (?:wake|live|be here|come back)|"
+    r"not (?:scared|afraid) of (?:it|dying|what it does|the dose)|alone on purpose|so (?:nobody|no one) (?:can|will|would)|rather be dead|(?:want|wanna) to die|"
+    r"(?:gun|glock|pistol|rifle|shotgun|rope|noose|bridge|rafters) (?:is |are )?(?:out|loaded|on the|in my|next to)|no reason to (?:live|stay|keep going|be here|go on|try)"
+)
+_RELAPSE_BENIGN = r"sponsor|meeting|detox|rehab|outpatient|counselor|therapist|day one|starting over|reset|told (?:my|the|her|him)|called (?:my|the)|back on (?:track|my plan)"
+
 CO_OCCURRENCES: tuple[_CoOccurrence, ...] = (
     _co(FIREARM, _FIREARM_TERMS, _FIREARM_CUES, _FIREARM_STRONG, _FIREARM_BENIGN),
     _co(OVERDOSE, _PILLS_TERMS, _PILLS_CUES, _PILLS_STRONG, _PILLS_BENIGN),
@@ -1215,6 +1276,7 @@ CO_OCCURRENCES: tuple[_CoOccurrence, ...] = (
     _co(SURVIVOR_GUILT, _SURVIVOR_TERMS, _SURVIVOR_CUES, _SURVIVOR_STRONG, _SURVIVOR_BENIGN),
     _co(BURDEN, _PAYOUT_TERMS, _PAYOUT_CUES, "", _PAYOUT_BENIGN),
     _co(OVERDOSE, _STREET_DRUG_TERMS, _STREET_DRUG_CUES, _STREET_DRUG_STRONG, _STREET_DRUG_BENIGN),
+    _co(SUICIDAL, _RELAPSE_TERMS, _RELAPSE_STRONG, _RELAPSE_STRONG, _RELAPSE_BENIGN),
 )
 
 
@@ -1321,7 +1383,11 @@ PAST_FRAME = re.compile(
     r"last (?:winter|spring|summer|fall|autumn|christmas|thanksgiving)|(?:[0-9]+|a|two|three|four|five|six|a few|a couple|couple|few|some) (?:yrs|years?|months?) back|years back|"
     r"(?:[0-9]+|a|one|two|three|four|five|six|seven|eight|nine|ten|a few|a couple|couple|few|some) (?:winters?|summers?|springs?|falls|autumns?|christmases|birthdays|deployments) (?:ago|back)|"
     r"(?:a|one|two|over a|almost a|nearly a) decades? (?:ago|back)|my first (?:year|months?|winter|summer) (?:home|out|back|after)|"
-    r"(?<![^|] )once (?!(?:im|i|its|it|they|you|we|she|he|everything|the|all|my|this|that|a|an|every|in|more|again|or|twice|per)(?![^ ]))[a-z]+|i once)(?![^ ])"
+    r"(?<![^|] )once (?!(?:im|i|its|it|they|you|we|she|he|everything|the|all|my|this|that|a|an|every|in|more|again|or|twice|per)(?![^ ]))[a-z]+|i once|"
+    r"(?:after|during) (?:iraq|afghanistan|the war|vietnam|my (?:tours?|tbi|accident|wreck|arrest)|the (?:army|marines|navy|service))|"
+    r"(?:its been|been|it has been|its|it is|[0-9]+|[a-z]+) (?:[a-z0-9]+ )?(?:days|weeks|months|years|yrs) since|"
+    r"(?:shared|told|talked about|spoke about|opened up about|wrote about) (?:[a-z]+ ){0,3}(?:how|when|the (?:night|time|day)) i|"
+    r"(?:[a-z0-9]+ )(?:years|months) out from|(?:since|after) my (?:attempt|overdose|od|hospital stay|psych stay|stay on the ward))(?![^ ])"
 )
 RECOVERED = re.compile(
     r"(?<![^ ])(?:now i (?:have|wake up|make|am|get|go|work|run|coach|help|drive|live|know|recognize|call|teach|mentor|volunteer|love|enjoy)|"
@@ -1339,19 +1405,35 @@ RECOVERED = re.compile(
     r"(?:good|new) (?:job|wife|life|dog)|got (?:a|my) (?:new|first) job|in school|busy with|laugh about|"
     r"my (?:counselor|therapist|doc|doctor|sponsor|pastor|chaplain|wife|husband|kids|family|buddy|brother|sister|peer mentor) (?:helped|saved|changed|showed|got me)|"
     r"(?:they|she|he) (?:showed|proved) me|got (?:my|the) (?:dog|dogs|cat|cats|kids|life|job|license|family) back|"
-    r"now i (?:dont|never) miss|still (?:grateful|glad|sober|clean|kicking|going strong|thankful)|how far (?:ive|i have|i) come|(?:come|came) a long way)(?![^ ])"
+    r"now i (?:dont|never) miss|still (?:grateful|glad|sober|clean|kicking|going strong|thankful)|how far (?:ive|i have|i) come|(?:come|came) a long way|"
+    r"(?:got|pulled|saw|brought) me (?:through|back)|it gets better|(?:im|i am) (?:living )?proof|(?:[a-z0-9]+ )(?:years|months) later (?:im|i am|i have|i)|"
+    r"not (?:me|who i am) (?:anymore|now)|(?:a|someone) different (?:man|person|guy) now|graduat(?:ed|ion)|shook my hand|"
+    r"(?:dont|do not|never|no longer) (?:feel|think) (?:that way|like that)(?: anymore| now| these days)?|(?:happy|grateful|thankful|lucky|blessed) to be (?:alive|here)|"
+    r"(?:that chapter|that part of my life) is (?:closed|over|done)|(?:been|stayed|im) safe (?:for|since|now)|on the other side of (?:it|that)|"
+    r"(?:now|today|these days) (?:im|i am|i feel|life is|things are|its|it is|were|we are|im doing|i am doing)(?: [a-z0-9]+){0,2} (?:happy|good|ok|okay|fine|well|better|stable|healthy)(?! (?:with|about) )|"
+    r"now and (?:happy|healthy|stable|sober|doing (?:well|good|great))|(?:doing|feel|feeling|living|life is) (?:[a-z0-9]+ ){0,2}(?:happy|good|ok|okay|fine|well|better|stable|healthy) (?:now|today|these days))(?![^ ])"
 )
 IN_THE_PRESENT = re.compile(
     r"(?<![^ ])(?:still(?! here| standing| around and| alive and| thinking about it but| grateful| glad| sober| clean| kicking| going strong| thankful)|again|tonight|right now|lately|this week|cant stop|coming back|came back|want to die|wanna die|"
     r"its back|back again|this time|starting again|(?:is|its|it is|sits|sitting|stays|kept|keep it) loaded|loaded (?:on|in|by|under|next)|in reach|"
-    r"(?:a|one|the|my) plan(?! for)|why (?:stick around|bother|keep going|keep trying)|now i know it (?:wont|will never)|now (?:i|im) (?:think|thinking|want|wanna|have (?:a|the|one) plan)|(?:in|on) my lap|out of the safe|(?:is|its) (?:right )?(?:here|on the nightstand|in the truck|under my pillow|by my bed)|"
-    r"not anymore(?= \| (?:[a-z]+ ){0,3}(?:gun|pistol|rifle|pills|rope|knife))|(?:just )?want (?:it|this|everything) (?:to be )?(?:over|to end|to stop)|cant do this)(?![^ ])"
+    r"(?<!was )(?<!had )(?:a|one|the|my) plan(?! for| was| used to)|why (?:stick around|bother|keep going|keep trying)|now i know it (?:wont|will never)|now (?:i|im) (?:think|thinking|want|wanna|have (?:a|the|one) plan)|(?:in|on) my lap|out of the safe|(?:is|its) (?:right )?(?:here|on the nightstand|in the truck|under my pillow|by my bed)|"
+    r"not anymore(?= \| (?:[a-z]+ ){0,3}(?:gun|pistol|rifle|pills|rope|knife))|(?:just )?want (?:it|this|everything) (?:to be )?(?:over|to end|to stop)|cant do this|"
+    r"(?:ok|okay|fine|at peace|good|alright) (?:with|about) (?:dying|death|it ending|not waking up|being dead))(?![^ ])"
+)
+
+
+# A resolve never to be back there is no sign of the present: "i never want to feel that
+# again" does not put the crisis back in it, as "its back again" does.
+NEVER_AGAIN = re.compile(
+    r"(?<![^ ])(?:never|not ever|wont ever|dont ever)(?: [a-z]+){0,6} again(?![^ ])"
 )
 
 
 def _told_as_past(text: str) -> bool:
     return bool(
-        PAST_FRAME.search(text) and RECOVERED.search(text) and not IN_THE_PRESENT.search(text)
+        PAST_FRAME.search(text)
+        and RECOVERED.search(text)
+        and not IN_THE_PRESENT.search(NEVER_AGAIN.sub("", text))
     )
 
 
