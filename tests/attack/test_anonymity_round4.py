@@ -544,22 +544,22 @@ async def test_a_release_due_when_no_post_appears_is_ordinary_without_any_hold(
 ) -> None:
     """No mentor request, nothing held: the release still comes due, now and then, while a
     post waits and sends nothing (a decoy wake), so a dump's release time at which no post
-    appears does not say a post was pushed on. Each of twelve posts, alone, draws a decoy
-    earlier than itself half the time: all twelve miss it about once in 4,000 runs."""
+    appears does not say a post was pushed on. Each of twenty posts, alone, draws a decoy
+    earlier than itself half the time: all twenty miss it about once in a million runs."""
     week = await _week_of(running, world, clock, "Alex")
     views = []
-    for number in range(12):
-        hour, name = 9 + number // 2, ("Sam", "Riley", "Alex")[number % 3]
-        await week.at(1, f"{hour:02}:{30 * (number % 2):02}:00")
-        await week.checkin(name, "anonymous", mood=3)
+    for number in range(20):
+        hour, start = 9 + number // 3, 20 * (number % 3)
+        await week.at(1, f"{hour:02}:{start:02}:00")
+        await week.checkin(("Sam", "Riley", "Alex", "Sam")[number % 4], "anonymous", mood=3)
         for minute in range(1, 12):  # a dump every minute while it waits, and after
-            await week.at(1, f"{hour:02}:{30 * (number % 2) + minute:02}:30")
+            await week.at(1, f"{hour:02}:{start + minute:02}:30")
             views.append(await _release_view(running))
     await week.at(1, "16:00:00")
-    assert len(_anonymous_posts(week)) == 12, [m.text for m in week.channel()]
+    assert len(_anonymous_posts(week)) == 20, [m.text for m in week.channel()]
     empty = empty_wakes(views, week.channel())
     assert empty, (
-        "with twelve posts and no hold, the release never came due while a post waited "
+        "with twenty posts and no hold, the release never came due while a post waited "
         "without one appearing: a dump's release time with no post then marks a post pushed on"
     )
 
