@@ -44,7 +44,7 @@ from bot.services.checkins import (
     parse_sleep,
 )
 from bot.services.checkins import data as checkin_data
-from bot.services.checkins.anonymous import due_at
+from bot.services.checkins.anonymous import due_at, lock_waiting, replace_waiting
 from bot.services.checkins.sealed import read_sealed, seal_content
 from bot.services.checkins.service import settled_within
 from bot.services.crisis import assess
@@ -457,6 +457,38 @@ async def test_a_deletion_keeps_what_a_concurrent_write_put_in_another_members_p
         opened = read_sealed(keyring, now.content, context=context)
     assert opened is not None
     assert opened["held_until"] == "2026-12-01T00:00:00+00:00"
+    await checkins.close()
+
+
+@only_postgres
+async def test_a_hold_back_waits_for_a_release_wake_that_seals_the_post_anew_and_holds_it(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """A release wake (a decoy's, a push's) seals a waiting post anew as a new row; a mentor
+    request that comes meanwhile waits for it and holds the new row back, rather than
+    missing the post it read before (its author's post would then follow the request)."""
+    keyring = Keyring.generate()
+    checkins = service(sessions, clock, keyring)
+    mine = await checkins.submit(draft(1, share="anonymous"), CONFIG)
+    context = post_context(GUILD)
+    async with sessions.begin() as session:
+        await lock_waiting(session)  # as every wake does first
+        post = await session.get(AnonymousPost, mine.post_id)
+        assert post is not None
+        values = read_sealed(keyring, post.content, context=context)
+        assert values is not None
+        assert await replace_waiting(session, keyring, Owners(keyring), post, values) is not None
+        holding = asyncio.create_task(
+            AnonymousPostService(sessions, clock, keyring).hold_back(CONFIG, USER)
+        )
+        await asyncio.sleep(0.5)
+        assert not holding.done()  # it waits for the wake
+    assert (await holding).held == 1
+    async with sessions() as session:
+        [row] = await session.scalars(select(AnonymousPost))
+    opened = read_sealed(keyring, row.content, context=context)
+    assert opened is not None
+    assert opened.get("held_until") is not None, "the post the wake sealed anew was not held"
     await checkins.close()
 
 

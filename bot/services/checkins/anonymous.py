@@ -254,9 +254,10 @@ class AnonymousPostService:
         self, session: AsyncSession, due: Due, now: datetime
     ) -> PostContent | Delivery:
         guild_id = RELEASE.parse(due.source)
+        waiting = await lock_waiting(session)
         post_id = released_post(self._keyring, guild_id, due.payload)
         if post_id is None:
-            return await self._decoy(session, guild_id, now)
+            return await self._decoy(session, guild_id, waiting, now)
         post = await session.get(AnonymousPost, post_id)
         if post is None or post.state != PENDING:
             return Delivery("cancelled", "no post waiting for this release")
@@ -313,24 +314,18 @@ class AnonymousPostService:
         )  # fmt: skip
         return await self._moved_on(session, guild_id, now)
 
-    async def _decoy(self, session: AsyncSession, guild_id: int, now: datetime) -> Delivery:
+    async def _decoy(
+        self, session: AsyncSession, guild_id: int, waiting: list[AnonymousPost], now: datetime
+    ) -> Delivery:
         """A release booked for no post: nothing is sent, and it does to the rows what a push
         does (one waiting post, drawn at random, sealed anew as a new row, unchanged inside;
         every other rewritten), so neither a backup before and after nor the channel tells
         a decoy wake from a push. A post whose send may have landed is left as it is (its
-        nonce is its id)."""
+        nonce is its id). `waiting`: every waiting post, locked (`lock_waiting`)."""
         sent_maybe = set(await _sent_maybe(session, self._keyring, guild_id))
-        waiting = [
-            post
-            for post in await session.scalars(
-                select(AnonymousPost).where(
-                    AnonymousPost.guild_id == guild_id, AnonymousPost.state == PENDING
-                )
-            )
-            if post.id not in sent_maybe
-        ]
-        if waiting:
-            post = self._rng.choice(waiting)
+        here = [post for post in waiting if post.guild_id == guild_id and post.id not in sent_maybe]
+        if here:
+            post = self._rng.choice(here)
             context = post_context(guild_id)
             values = read_sealed(self._keyring, post.content, context=context)
             if values is not None:
@@ -579,9 +574,7 @@ class AnonymousPostService:
         latest: datetime | None = None
         kept = held = 0
         mine = self._owners.matcher("anonymous_posts", user_id)
-        waiting = list(
-            await session.scalars(select(AnonymousPost).where(AnonymousPost.state == PENDING))
-        )
+        waiting = await lock_waiting(session)
         configs = {config.guild_id: config}
         # A post whose send may have landed stays as it is: held, it would be sent again,
         # past Discord's nonce window, under a later release.
@@ -722,6 +715,29 @@ async def replace_waiting(
         if released_post(keyring, post.guild_id, release.payload) == post.id:
             release.payload = release_payload(keyring, post.guild_id, new_id)
     return fresh
+
+
+async def lock_waiting(session: AsyncSession) -> list[AnonymousPost]:
+    """Every waiting post, in every server, locked (on PostgreSQL) in id order and read as
+    it is now. Taken first by each transaction that seals waiting posts anew (a release's
+    wake: a push, a decoy; a mentor request's hold): a wake that replaced a post while this
+    waited for its lock has committed, and the second read finds its new row (the first
+    read's snapshot does not), so a request never misses its member's post; none runs in
+    between; and one order everywhere (a deletion's `_lock_posts` too) keeps them from
+    deadlocking. (SQLite: writes are one at a time.)"""
+    pending = AnonymousPost.state == PENDING
+    await session.execute(
+        select(AnonymousPost.id).where(pending).order_by(AnonymousPost.id).with_for_update()
+    )
+    return list(
+        await session.scalars(
+            select(AnonymousPost)
+            .where(pending)
+            .order_by(AnonymousPost.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 async def touch_waiting(session: AsyncSession) -> None:
