@@ -293,7 +293,7 @@ async def naive_path(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
                 )  # fmt: skip
                 session.add(post)
                 await session.flush()
-                await book_release(session, GUILD, post.post_after, post.id)
+                await book_release(session, keyring, GUILD, now + timedelta(minutes=5), post.id)
         if asked is not None:
             asked[identity] = requested
 

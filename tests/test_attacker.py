@@ -648,8 +648,9 @@ def delivery_per_post(monkeypatch: pytest.MonkeyPatch) -> None:
     """The old delivery: a row of its own for each post, added at the moment of the check-in."""
     original = checkins_service.book_release
 
-    async def also_per_post(session: Any, guild_id: int, due: datetime, post: int | None) -> None:
-        await original(session, guild_id, due, post)
+    async def also_per_post(session: Any, keyring: Any, guild_id: int, due: datetime,
+                            post: int | None, **kwargs: Any) -> None:  # fmt: skip
+        await original(session, keyring, guild_id, due, post, **kwargs)
         await Scheduler.add(session, source=f"anon:{post}", kind="legacy-anonymous",
                             due_at=due + timedelta(days=3650), payload={})  # fmt: skip
 

@@ -44,6 +44,7 @@ from bot.services.checkins import (
     parse_sleep,
 )
 from bot.services.checkins import data as checkin_data
+from bot.services.checkins.anonymous import due_at, lock_waiting, replace_waiting
 from bot.services.checkins.sealed import read_sealed, seal_content
 from bot.services.checkins.service import settled_within
 from bot.services.crisis import assess
@@ -306,8 +307,8 @@ async def test_export_delete_retention_and_rotation_cover_checkins(
     report = await KeyRotation(sessions, clock, rotated).reencrypt()
     # Check-ins (each holding its sharing choice): owner, data and note, twice; the post:
     # owner and content; the medication entry: owner and details; the streak's owner and
-    # end; the named milestone's user.
-    assert (report.reencrypted, report.unreadable) == (6 + 2 + 2 + 2 + 1, 0)
+    # end; the named milestone's user; the post the server's release is booked for.
+    assert (report.reencrypted, report.unreadable) == (6 + 2 + 2 + 2 + 1 + 1, 0)
     async with sessions() as session:
         assert {
             key_id_of(b) for b in await session.scalars(select(MedicationChange.details_encrypted))
@@ -339,6 +340,35 @@ async def test_export_delete_retention_and_rotation_cover_checkins(
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Checkin)) == 0
         assert await session.scalar(select(func.count()).select_from(AnonymousPost)) == 0
+    await checkins.close()
+
+
+async def test_a_post_withdrawn_before_it_appeared_keeps_no_time_and_retention_still_finds_it(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """Its row dates neither the withdrawal nor the check-in (post_after stays empty, the
+    time sealed in its content); retention opens it, and removes it once that time is past
+    the server's retention period, not before."""
+    keyring = Keyring.generate()
+    checkins = service(sessions, clock, keyring)
+    submitted = await checkins.submit(draft(1, share="anonymous"), CONFIG)
+    assert submitted.post_id is not None
+    assert submitted.post_after is not None
+    await AnonymousPostService(sessions, clock, keyring).withdraw(USER, submitted.post_id)
+    async with sessions() as session:
+        row = await session.get(AnonymousPost, submitted.post_id)
+    assert row is not None
+    assert (row.state, row.post_after) == ("withdrawn", None)
+    retention = RetentionService(sessions, clock, keyring)
+    kept = submitted.post_after + timedelta(days=180)
+    await clock.advance(kept - clock.now() - timedelta(minutes=1))
+    await retention.run(clock.now())
+    async with sessions() as session:
+        assert await session.get(AnonymousPost, submitted.post_id) is not None
+    await clock.advance(timedelta(minutes=2))
+    await retention.run(clock.now())
+    async with sessions() as session:
+        assert await session.get(AnonymousPost, submitted.post_id) is None
     await checkins.close()
 
 
@@ -430,6 +460,38 @@ async def test_a_deletion_keeps_what_a_concurrent_write_put_in_another_members_p
     await checkins.close()
 
 
+@only_postgres
+async def test_a_hold_back_waits_for_a_release_wake_that_seals_the_post_anew_and_holds_it(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """A release wake (a decoy's, a push's) seals a waiting post anew as a new row; a mentor
+    request that comes meanwhile waits for it and holds the new row back, rather than
+    missing the post it read before (its author's post would then follow the request)."""
+    keyring = Keyring.generate()
+    checkins = service(sessions, clock, keyring)
+    mine = await checkins.submit(draft(1, share="anonymous"), CONFIG)
+    context = post_context(GUILD)
+    async with sessions.begin() as session:
+        await lock_waiting(session)  # as every wake does first
+        post = await session.get(AnonymousPost, mine.post_id)
+        assert post is not None
+        values = read_sealed(keyring, post.content, context=context)
+        assert values is not None
+        assert await replace_waiting(session, keyring, Owners(keyring), post, values) is not None
+        holding = asyncio.create_task(
+            AnonymousPostService(sessions, clock, keyring).hold_back(CONFIG, USER)
+        )
+        await asyncio.sleep(0.5)
+        assert not holding.done()  # it waits for the wake
+    assert (await holding).held == 1
+    async with sessions() as session:
+        [row] = await session.scalars(select(AnonymousPost))
+    opened = read_sealed(keyring, row.content, context=context)
+    assert opened is not None
+    assert opened.get("held_until") is not None, "the post the wake sealed anew was not held"
+    await checkins.close()
+
+
 async def test_a_held_back_post_keeps_its_time_and_the_export_tells_its_author_the_hold(
     sessions: SessionFactory, clock: FakeClock
 ) -> None:
@@ -442,8 +504,10 @@ async def test_a_held_back_post_keeps_its_time_and_the_export_tells_its_author_t
     assert held.latest is not None
     assert held.latest - clock.now() >= HOLD_BACK[0]
     async with sessions() as session:
-        stored = await session.scalar(select(AnonymousPost.post_after))
-    assert stored == posted.post_after  # the dump shows the time it had, not the hold
+        stored = await session.scalar(select(AnonymousPost))
+    assert stored is not None
+    assert stored.post_after is None  # sealed while it waits (a dump shows no time at all)
+    assert due_at(keyring, stored) == posted.post_after  # the time it had, not the hold
     exported = json.loads(
         (await PrivacyService(sessions, clock, feature_hooks(keyring)).export(USER)).json_bytes
     )

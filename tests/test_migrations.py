@@ -403,3 +403,84 @@ async def test_0026_lets_a_waiting_post_keep_its_pseudonym_sealed(
         assert [tuple(row) for row in rows] == [(1, "Calm Otter 12"), (2, "Quiet Heron 42")]
     finally:
         await engine.dispose()
+
+
+async def test_0027_seals_the_times_of_waiting_posts_and_the_posts_releases_are_for(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """The way up moves a waiting post's time into its content and empties the column (a
+    posted one keeps its time; one no key opens keeps it in the clear, to be given up when
+    due), and seals the post a release is booked for; the way down puts both back, dropping
+    a post with no time any key opens (withdrawn before it appeared)."""
+    import sqlalchemy as sa
+
+    from bot.db.base import UTCDateTime
+    from bot.services.checkins.anonymous import due_at, released_post
+    from bot.services.checkins.sealed import seal_content
+
+    keyring, other = Keyring.generate(), Keyring.generate()
+    owners = Owners(keyring)
+    engine = create_engine(make_settings())
+    at = datetime(2026, 12, 2, 9, tzinfo=UTC)
+    posts = sa.table(
+        "anonymous_posts", sa.column("id", sa.Integer), sa.column("guild_id", sa.BigInteger),
+        sa.column("channel_id", sa.BigInteger), sa.column("week", sa.String),
+        sa.column("owner", sa.LargeBinary), sa.column("pseudonym", sa.String),
+        sa.column("state", sa.String), sa.column("post_after", UTCDateTime()),
+        sa.column("content", sa.LargeBinary),
+    )  # fmt: skip
+    releases = sa.table(
+        "occurrences", sa.column("id", sa.Integer), sa.column("source", sa.String),
+        sa.column("kind", sa.String), sa.column("due_at", UTCDateTime()),
+        sa.column("available_at", UTCDateTime()), sa.column("state", sa.String),
+        sa.column("attempts", sa.Integer), sa.column("payload", sa.JSON),
+    )  # fmt: skip
+    values = {"mood": 3, "cravings": "none", "sober": "yes", "pseudonym": "Quiet Heron 42"}
+
+    def post(post_id: int, state: str, when: datetime | None, key: Keyring) -> dict[str, Any]:
+        return {"id": post_id, "guild_id": GUILD, "channel_id": 1, "week": "2026-W49",
+                "owner": owners.seal_user("anonymous_posts", USER), "pseudonym": None,
+                "state": state, "post_after": when,
+                "content": seal_content(key, values, context=f"post:{GUILD}")}  # fmt: skip
+
+    async def stored() -> tuple[dict[int, Any], dict[str, Any]]:
+        sessions = create_session_factory(engine)
+        async with sessions() as session:
+            from bot.db.models import AnonymousPost, Occurrence
+
+            rows = {row.id: row for row in await session.scalars(sa.select(AnonymousPost))}
+            payload = await session.scalar(sa.select(Occurrence.payload))
+        return rows, dict(payload or {})
+
+    try:
+        await migrate.upgrade(engine, "0026", keyring=keyring)
+        async with engine.begin() as connection:
+            await connection.execute(posts.insert(), [
+                post(1, "pending", at, keyring), post(2, "posted", at - timedelta(hours=1),
+                keyring), post(3, "pending", at, other),
+            ])  # fmt: skip
+            await connection.execute(releases.insert().values(
+                id=1, source=f"anon-release:{GUILD}:0a1b2c3d", kind="anonymous", due_at=at,
+                available_at=at, state="pending", attempts=0, payload={"post": 1},
+            ))  # fmt: skip
+        await migrate.upgrade(engine, keyring=keyring)
+        await migrate.check(engine)
+        rows, payload = await stored()
+        assert rows[1].post_after is None
+        assert due_at(keyring, rows[1]) == at  # sealed in its content
+        assert rows[2].post_after == at - timedelta(hours=1)  # the channel shows it anyway
+        assert rows[3].post_after == at  # no key opens it
+        assert "post" not in payload
+        assert released_post(keyring, GUILD, payload) == 1
+        async with engine.begin() as connection:  # withdrawn before it appeared, since
+            await connection.execute(posts.insert(), [post(4, "withdrawn", None, other)])
+        await migrate.downgrade(engine, "0026", keyring=keyring)
+        rows, payload = await stored()
+        assert {row_id: row.post_after for row_id, row in rows.items()} == {
+            1: at,
+            2: at - timedelta(hours=1),
+            3: at,
+        }
+        assert payload == {"post": 1}
+    finally:
+        await engine.dispose()

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from bot.keys import Keyring
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SCHEMA_HEAD = "0026"
+SCHEMA_HEAD = "0027"
 
 
 def alembic_config(connection: Connection | None = None, keyring: Keyring | None = None) -> Config:

@@ -270,8 +270,9 @@ class Checkin(Base):
 class AnonymousPost(Base):
     """A check-in shared anonymously: its own sealed owner and encrypted copy of what it
     says, and no reference to the check-in row. `week` is the pseudonym's week. While it
-    waits, its pseudonym is sealed in `content` (the column is written as it goes out), and
-    each time it is sealed anew it becomes a new row (checkins.anonymous.replace_waiting)."""
+    waits, its pseudonym and time are sealed in `content` (the columns are written as it goes
+    out), and each time it is sealed anew it becomes a new row
+    (checkins.anonymous.replace_waiting)."""
 
     __tablename__ = "anonymous_posts"
     __table_args__ = (Index("ix_anonymous_posts_guild_id_week", "guild_id", "week"),)
@@ -283,7 +284,8 @@ class AnonymousPost(Base):
     owner: Mapped[bytes] = mapped_column(LargeBinary)
     pseudonym: Mapped[str | None] = mapped_column(String(40))
     state: Mapped[str] = mapped_column(String(12))
-    post_after: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Empty while the post waits (its time is sealed in `content`) and if it never went out.
+    post_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
     message_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     content: Mapped[bytes] = mapped_column(LargeBinary)
 

@@ -11,6 +11,7 @@ the author. Every "no" (no such post, another server's, not yours) reads the sam
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,7 +33,7 @@ from bot.services.checkins.pseudonyms import draw_pseudonym, week_label
 from bot.services.checkins.rules import HOLD_BACK, release_at, whole_second, worrying
 from bot.services.checkins.sealed import Content, read_sealed, seal_content
 from bot.services.crisis import assess
-from bot.services.crypto import UnreadableError, seal, unseal
+from bot.services.crypto import UnreadableError, decrypt_or_none, seal, unseal
 from bot.services.guild_settings import GuildConfig, config_of
 from bot.services.ownership import Owners, owned_rows, post_context
 
@@ -50,6 +51,15 @@ HELD_UNTIL = "held_until"
 # post sealed anew is a new row (see `replace_waiting`).
 PSEUDONYM = "pseudonym"
 SHOWN_ID = "shown_id"
+# Sealed in a waiting post's content: when it is due (`due_at`). The post_after column stays
+# empty until the post goes out (the channel shows its time then): in the clear, a dump
+# showed each waiting post's time, and the one whose time no message in the channel shows
+# was the one pushed on (held back for its author's mentor request).
+POST_AFTER = "post_after"
+# The release delivery's payload: the post it is booked for (or none: a decoy wake), sealed
+# to one length (`release_payload`). In the clear, a dump showed which post was due when,
+# and no post at that moment said that one was pushed on.
+RELEASE_SIZES = (32,)
 
 
 @dataclass(frozen=True)
@@ -135,12 +145,58 @@ def shown_id(values: dict[str, Any], post: AnonymousPost) -> int:
     return shown if isinstance(shown, int) else post.id
 
 
-def appears_at(keyring: Keyring, post: AnonymousPost) -> datetime:
-    """When a post appears (or appeared), as its author is told: its post_after, or, still
-    held back, the end of its hold."""
+def due_at(
+    keyring: Keyring, post: AnonymousPost, values: dict[str, Any] | None = None
+) -> datetime | None:
+    """When the post is (or was) due: its post_after once it has gone out (and on rows
+    queued before migration 0027), else sealed in its content (`values`, if already
+    opened). None if no key opens it."""
+    if post.post_after is not None:
+        return post.post_after
+    if values is None:
+        values = read_sealed(keyring, post.content, context=post_context(post.guild_id))
+    at = None if values is None else values.get(POST_AFTER)
+    return datetime.fromisoformat(at) if isinstance(at, str) else None
+
+
+def appears_at(keyring: Keyring, post: AnonymousPost) -> datetime | None:
+    """When a post appears (or appeared), as its author is told: when it is due, or, still
+    held back, the end of its hold. None if no key opens it."""
     values = read_sealed(keyring, post.content, context=post_context(post.guild_id))
+    at = due_at(keyring, post, values)
     until = None if values is None or post.state != PENDING else held_until(values)
-    return post.post_after if until is None else max(post.post_after, until)
+    return at if until is None or at is None else max(at, until)
+
+
+def release_context(guild_id: int) -> str:
+    """What a server's release payload is bound to."""
+    return f"release:{guild_id}"
+
+
+def release_payload(keyring: Keyring, guild_id: int, post_id: int | None) -> dict[str, Any]:
+    """The payload of a release booked for `post_id` (None: a decoy wake, nothing to send),
+    sealed to one length: either reads the same in a dump."""
+    plain = json.dumps({"post": post_id})
+    sealed = seal(keyring, plain, context=release_context(guild_id), sizes=RELEASE_SIZES)
+    return {"sealed": sealed.hex()}
+
+
+def released_post(keyring: Keyring, guild_id: int, payload: dict[str, Any]) -> int | None:
+    """The post a release payload is booked for; None for a decoy wake, or one no key
+    opens."""
+    sealed = payload.get("sealed")
+    try:
+        blob = bytes.fromhex(sealed) if isinstance(sealed, str) else None
+    except ValueError:
+        blob = None
+    plain = None if blob is None else decrypt_or_none(
+        keyring, blob, context=release_context(guild_id), what="release"
+    )  # fmt: skip
+    try:
+        post = None if plain is None else json.loads(plain).get("post")
+    except (ValueError, AttributeError):
+        post = None
+    return post if isinstance(post, int) else None
 
 
 def pushed_to(
@@ -186,7 +242,8 @@ class AnonymousPostService:
     async def due_post(self, due: Due, now: datetime) -> PostContent | Delivery:
         """The post this release delivery was booked for, if it is still waiting and its
         time has come. One no key opens, or a day late, is given up (marked failed). One
-        still held back for a mentor request is pushed on instead (see `held_until`)."""
+        still held back for a mentor request is pushed on instead (see `held_until`). A
+        release booked for no post (a decoy wake, see `_next_release`) sends nothing."""
         async with self._sessions.begin() as session:
             prepared = await self._due_in(session, due, now)
         if isinstance(prepared, Delivery) and prepared.status == "moved":
@@ -196,15 +253,22 @@ class AnonymousPostService:
     async def _due_in(
         self, session: AsyncSession, due: Due, now: datetime
     ) -> PostContent | Delivery:
-        post_id = due.payload.get("post")
-        post = None if post_id is None else await session.get(AnonymousPost, int(post_id))
-        if post is None or post.state != PENDING or post.post_after > now:
+        guild_id = RELEASE.parse(due.source)
+        waiting = await lock_waiting(session)
+        post_id = released_post(self._keyring, guild_id, due.payload)
+        if post_id is None:
+            return await self._decoy(session, guild_id, waiting, now)
+        post = await session.get(AnonymousPost, post_id)
+        if post is None or post.state != PENDING:
             return Delivery("cancelled", "no post waiting for this release")
         values = read_sealed(self._keyring, post.content, context=post_context(post.guild_id))
-        if values is None:
+        at = None if values is None else due_at(self._keyring, post, values)
+        if values is None or at is None:
             post.state = FAILED
             return Delivery("cancelled", "the post could not be read with the keys")
-        if now - post.post_after > ANONYMOUS_POST_DEADLINE:
+        if at > now:
+            return Delivery("cancelled", "no post waiting for this release")
+        if now - at > ANONYMOUS_POST_DEADLINE:
             # Missed: the scheduler keeps the cause of the last failure (Discord down).
             post.state = FAILED
             return Delivery("skipped_late", "a day past its time", LATE)
@@ -223,7 +287,7 @@ class AnonymousPostService:
         content, note_shared = Content.of(values), values.get("note_shared")
         return PostContent(
             post_id=post.id, guild_id=post.guild_id, channel_id=post.channel_id,
-            pseudonym=pseudonym, post_after=post.post_after, mood=content.mood,
+            pseudonym=pseudonym, post_after=at, mood=content.mood,
             sleep_hours=content.sleep_hours, sleep_quality=content.sleep_quality,
             cravings=content.cravings, sober=content.sober,
             note=shown_note(content.note, note_shared), crisis_pointer=note_shared is True,
@@ -237,42 +301,62 @@ class AnonymousPostService:
         until: datetime,
         now: datetime,
     ) -> Delivery:
-        """Push a post still held back on by an ordinary delay, and move the release to the
-        server's next waiting post ("moved": it leaves no settled row naming the post at a
-        time it did not appear). The pushed post becomes a new row (`replace_waiting`): a
-        backup taken before and one taken after see a post gone and one come in, as with any
-        post that appeared and any new one. Every waiting post is rewritten with it, so the
-        held one is not the only row this transaction wrote."""
+        """Push a post still held back on by an ordinary delay, and move the release on
+        (`_moved_on`: "moved", it leaves no settled row naming the post at a time it did not
+        appear). The pushed post becomes a new row (`replace_waiting`), its new time sealed:
+        a backup taken before and one taken after see a post gone and one come in, as at a
+        decoy wake (`_decoy`)."""
         guild_id = post.guild_id
         config = config_of(guild_id, await session.get(GuildSettings, guild_id))
         await replace_waiting(
             session, self._keyring, self._owners, post, values,
             post_after=pushed_to(config, now, until, self._rng),
         )  # fmt: skip
-        following = await _earliest_waiting(session, guild_id)
+        return await self._moved_on(session, guild_id, now)
+
+    async def _decoy(
+        self, session: AsyncSession, guild_id: int, waiting: list[AnonymousPost], now: datetime
+    ) -> Delivery:
+        """A release booked for no post: nothing is sent, and it does to the rows what a push
+        does (one waiting post, drawn at random, sealed anew as a new row, unchanged inside;
+        every other rewritten), so neither a backup before and after nor the channel tells
+        a decoy wake from a push. A post whose send may have landed is left as it is (its
+        nonce is its id). `waiting`: every waiting post, locked (`lock_waiting`)."""
+        sent_maybe = set(await _sent_maybe(session, self._keyring, guild_id))
+        here = [post for post in waiting if post.guild_id == guild_id and post.id not in sent_maybe]
+        if here:
+            post = self._rng.choice(here)
+            context = post_context(guild_id)
+            values = read_sealed(self._keyring, post.content, context=context)
+            if values is not None:
+                await replace_waiting(session, self._keyring, self._owners, post, values)
+        return await self._moved_on(session, guild_id, now)
+
+    async def _moved_on(self, session: AsyncSession, guild_id: int, now: datetime) -> Delivery:
+        """The release, having sent nothing, booked again (`_next_release`); every waiting
+        post rewritten, so the one a push sealed anew is not the only row written."""
+        at, post_id = await _next_release(session, self._keyring, self._rng, guild_id, now)
         await touch_waiting(session)
-        if following is None:  # withdrawn meanwhile, and nothing else waits
-            return Delivery("moved", moved_to=now + IDLE, payload={})
-        next_id, next_at = following
-        return Delivery("moved", moved_to=max(next_at, now), payload={"post": next_id})
+        payload = release_payload(self._keyring, guild_id, post_id)
+        return Delivery("moved", moved_to=at, payload=payload)
 
     async def gone_but_maybe_sent(self, due: Due) -> MaybeSent | None:
         """The post this release tried to send, if it was withdrawn or removed since and the
         attempt may have landed (no message recorded): its copy must be found and taken down."""
-        post_id = due.payload.get("post")
+        post_id = released_post(self._keyring, RELEASE.parse(due.source), due.payload)
         if post_id is None or due.uncertain_since is None:
             return None
         async with self._sessions() as session:
-            post = await session.get(AnonymousPost, int(post_id))
+            post = await session.get(AnonymousPost, post_id)
         if post is None or post.state not in (REMOVED, WITHDRAWN) or post.message_id is not None:
             return None
         return MaybeSent(post.id, post.channel_id, pseudonym_of(self._keyring, post) or "")
 
     async def book_next(self, guild_id: int, now: datetime, *, done: int | None = None) -> datetime:
-        """The next release: for the next waiting post (not `done`, just sent), when it is
-        due; or IDLE from now, to look again."""
+        """Book the next release (`_next_release`): for the next waiting post (not `done`,
+        just sent) when it is due, or a decoy wake; or IDLE from now, to look again."""
         async with self._sessions.begin() as session:
-            return await _rebook(session, guild_id, now, done=done)
+            return await _rebook(session, self._keyring, self._rng, guild_id, now, done=done)
 
     async def mark_failed(self, post_id: int) -> None:
         async with self._sessions.begin() as session:
@@ -286,19 +370,19 @@ class AnonymousPostService:
         async with self._sessions.begin() as session:
             post = await session.get(AnonymousPost, post_id)
             if post is not None and post.state == PENDING:
-                post.state = POSTED
+                _went_out(self._keyring, post)
 
     async def record_posted(self, session: AsyncSession, due: Due, message_id: int) -> None:
         """Inside the scheduler's settling transaction: the post is out, as this message, so
         its author's and moderators' Options can find it (R30)."""
-        post_id = due.payload.get("post")
-        post = None if post_id is None else await session.get(AnonymousPost, int(post_id))
+        post_id = released_post(self._keyring, RELEASE.parse(due.source), due.payload)
+        post = None if post_id is None else await session.get(AnonymousPost, post_id)
         if post is None:
             return
         if post.message_id is None:  # withdrawn while in flight too: findable, to take down
             post.message_id = message_id
         if post.state == PENDING:
-            post.state = POSTED
+            _went_out(self._keyring, post)
 
     async def attach_message(self, post_id: int, message_id: int) -> bool:
         """The send returned: record its message on the post. True if the post was withdrawn
@@ -310,7 +394,7 @@ class AnonymousPostService:
             if post.message_id is None:
                 post.message_id = message_id
             if post.state == PENDING:
-                post.state = POSTED
+                _went_out(self._keyring, post)
                 return False
             return post.state in (WITHDRAWN, REMOVED)
 
@@ -371,7 +455,8 @@ class AnonymousPostService:
                 raise UserFacingError(NOT_FOUND)  # the same answer as for no post at all
             if post.state in (REMOVED, WITHDRAWN):
                 raise UserFacingError("That post is already gone.")
-            on_its_way = post.state == PENDING and post.post_after <= now
+            at = due_at(self._keyring, post) if post.state == PENDING else None
+            on_its_way = at is not None and at <= now
             ref = PostRef(
                 post.id, post.guild_id, post.channel_id, post.message_id, post.state, True,
                 on_its_way,
@@ -489,16 +574,14 @@ class AnonymousPostService:
         latest: datetime | None = None
         kept = held = 0
         mine = self._owners.matcher("anonymous_posts", user_id)
-        waiting = list(
-            await session.scalars(select(AnonymousPost).where(AnonymousPost.state == PENDING))
-        )
+        waiting = await lock_waiting(session)
         configs = {config.guild_id: config}
         # A post whose send may have landed stays as it is: held, it would be sent again,
         # past Discord's nonce window, under a later release.
         # (Nor is any post whose send may have landed replaced: its nonce is its id.)
         sent_maybe: set[int] = set()
         for guild_id in {post.guild_id for post in waiting}:
-            sent_maybe |= set(await _sent_maybe(session, guild_id))
+            sent_maybe |= set(await _sent_maybe(session, self._keyring, guild_id))
         gone: set[int] = set()
         for post in waiting:
             context = post_context(post.guild_id)
@@ -533,7 +616,7 @@ class AnonymousPostService:
         # would come due, find nothing, and keep the post's time in its row. (A held post
         # keeps its time and its release: it is pushed on when it comes due.)
         for guild_id in sorted(gone):
-            await _rebook(session, guild_id, now)
+            await _rebook(session, self._keyring, self._rng, guild_id, now)
         await touch_waiting(session)
         return HeldBack(held=held, kept_private=kept, latest=latest)
 
@@ -585,9 +668,9 @@ async def replace_waiting(
     post_after: datetime | None = None,
 ) -> AnonymousPost | None:
     """Seal a waiting post anew (its opened content `values`, and `post_after` if given) as
-    a new row under a fresh random id, its owner sealed afresh and its pseudonym sealed in
-    the content: kept in place, its id, owner, content and pseudonym would be the same in
-    two backups taken further apart than any post waits, and say it was held back. The
+    a new row under a fresh random id, its owner sealed afresh and its pseudonym and time
+    sealed in the content: kept in place, its id, owner, content and pseudonym would be the
+    same in two backups taken further apart than any post waits, and say it was held back. The
     author's withdraw button still finds it (`SHOWN_ID`); the server's waiting release is
     pointed at the new row. None, and nothing written, if the post no longer waits (a
     withdrawal committed meanwhile)."""
@@ -603,6 +686,9 @@ async def replace_waiting(
     name = pseudonym_of(keyring, post, values)
     if name is not None:
         sealed[PSEUDONYM] = name
+    at = due_at(keyring, post, values) if post_after is None else post_after
+    if at is not None:
+        sealed[POST_AFTER] = at.isoformat()
     author = owners.identity_of("anonymous_posts", post.owner)
     [new_id] = await fresh_ids(session, AnonymousPost.id, 1)
     fresh = AnonymousPost(
@@ -613,7 +699,7 @@ async def replace_waiting(
         owner=post.owner if author is None else owners.seal("anonymous_posts", author),
         pseudonym=None,
         state=PENDING,
-        post_after=post.post_after if post_after is None else post_after,
+        post_after=None,
         message_id=None,
         content=seal_content(keyring, sealed, context=post_context(post.guild_id)),
     )
@@ -626,9 +712,32 @@ async def replace_waiting(
         )
     )
     for release in waiting_release:
-        if release.payload.get("post") == post.id:
-            release.payload = {**release.payload, "post": new_id}
+        if released_post(keyring, post.guild_id, release.payload) == post.id:
+            release.payload = release_payload(keyring, post.guild_id, new_id)
     return fresh
+
+
+async def lock_waiting(session: AsyncSession) -> list[AnonymousPost]:
+    """Every waiting post, in every server, locked (on PostgreSQL) in id order and read as
+    it is now. Taken first by each transaction that seals waiting posts anew (a release's
+    wake: a push, a decoy; a mentor request's hold): a wake that replaced a post while this
+    waited for its lock has committed, and the second read finds its new row (the first
+    read's snapshot does not), so a request never misses its member's post; none runs in
+    between; and one order everywhere (a deletion's `_lock_posts` too) keeps them from
+    deadlocking. (SQLite: writes are one at a time.)"""
+    pending = AnonymousPost.state == PENDING
+    await session.execute(
+        select(AnonymousPost.id).where(pending).order_by(AnonymousPost.id).with_for_update()
+    )
+    return list(
+        await session.scalars(
+            select(AnonymousPost)
+            .where(pending)
+            .order_by(AnonymousPost.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 async def touch_waiting(session: AsyncSession) -> None:
@@ -645,7 +754,14 @@ async def touch_waiting(session: AsyncSession) -> None:
     )
 
 
-async def _sent_maybe(session: AsyncSession, guild_id: int) -> list[int]:
+def _went_out(keyring: Keyring, post: AnonymousPost) -> None:
+    """The post is out: its time goes in the clear, as the channel shows it from now on
+    (retention and the summary read it there)."""
+    post.state = POSTED
+    post.post_after = due_at(keyring, post)
+
+
+async def _sent_maybe(session: AsyncSession, keyring: Keyring, guild_id: int) -> list[int]:
     """Posts a release of this server is sending now, or has tried to send (a retry is
     due): Discord may have either already."""
     attempted = (Occurrence.state == CLAIMED) | (
@@ -656,39 +772,67 @@ async def _sent_maybe(session: AsyncSession, guild_id: int) -> list[int]:
             Occurrence.source.startswith(RELEASE.of_server(guild_id), autoescape=True), attempted
         )
     )
-    return [int(payload["post"]) for payload in payloads if payload.get("post") is not None]
+    found = (released_post(keyring, guild_id, payload) for payload in payloads)
+    return [post_id for post_id in found if post_id is not None]
 
 
 async def _rebook(
-    session: AsyncSession, guild_id: int, now: datetime, *, done: int | None = None
+    session: AsyncSession,
+    keyring: Keyring,
+    rng: secrets.SystemRandom,
+    guild_id: int,
+    now: datetime,
+    *,
+    done: int | None = None,
 ) -> datetime:
-    """Point the server's release delivery at its earliest waiting post (not `done`), due
-    when that post is; or IDLE from now, to look again. (A post another release is sending
-    right now may be chosen too: it goes under the same nonce, which Discord de-duplicates.)"""
-    following = await _earliest_waiting(session, guild_id, done=done)
-    due = max(following[1], now) if following is not None else now + IDLE
-    await book_release(
-        session, guild_id, due, None if following is None else following[0], move=True
-    )
+    """Book the server's release delivery again (`_next_release`), from `now`, past `done`
+    (just sent). (A post another release is sending right now may be chosen too: it goes
+    under the same nonce, which Discord de-duplicates.)"""
+    due, post_id = await _next_release(session, keyring, rng, guild_id, now, done=done)
+    await book_release(session, keyring, guild_id, due, post_id, move=True)
     return due
 
 
+async def _next_release(
+    session: AsyncSession,
+    keyring: Keyring,
+    rng: secrets.SystemRandom,
+    guild_id: int,
+    now: datetime,
+    *,
+    done: int | None = None,
+) -> tuple[datetime, int | None]:
+    """When the release wakes next, and for which post: the server's earliest waiting post
+    (not `done`), when it is due; but while posts wait, a decoy wake an ordinary delay from
+    now (or at the next release time) comes first when it is drawn earlier, sending nothing.
+    A release due when no post appears is then ordinary, not the mark of a post pushed on.
+    Nothing waiting: IDLE from now, to look again (booked for no post, as a decoy is)."""
+    following = await _earliest_waiting(session, keyring, guild_id, now, done=done)
+    if following is None:
+        return now + IDLE, None
+    post_id, at = following
+    decoy = release_at(config_of(guild_id, await session.get(GuildSettings, guild_id)), now, rng)
+    return (decoy, None) if decoy < at else (max(at, now), post_id)
+
+
 async def _earliest_waiting(
-    session: AsyncSession, guild_id: int, *, done: int | None = None
+    session: AsyncSession, keyring: Keyring, guild_id: int, now: datetime, *, done: int | None
 ) -> tuple[int, datetime] | None:
-    """The server's waiting post (not `done`) due first, and when."""
-    waiting = await session.execute(
-        select(AnonymousPost.id, AnonymousPost.post_after)
-        .where(
+    """The server's waiting post (not `done`) due first, and when: its waiting rows (few)
+    opened one by one, since their times are sealed. One no key opens is due now (it is
+    given up then)."""
+    waiting = await session.scalars(
+        select(AnonymousPost).where(
             AnonymousPost.guild_id == guild_id,
             AnonymousPost.state == PENDING,
             AnonymousPost.id != (done or 0),
         )
-        .order_by(AnonymousPost.post_after, AnonymousPost.id)
-        .limit(1)
     )
-    following = waiting.first()
-    return None if following is None else (int(following[0]), following[1])
+    found = [(due_at(keyring, post) or now, post.id) for post in waiting]
+    if not found:
+        return None
+    at, post_id = min(found)
+    return post_id, at
 
 
 async def _into_this_week(
@@ -712,15 +856,26 @@ async def _into_this_week(
 
 
 async def book_release(
-    session: AsyncSession, guild_id: int, due: datetime, post_id: int | None, *, move: bool = False
+    session: AsyncSession,
+    keyring: Keyring,
+    guild_id: int,
+    due: datetime,
+    post_id: int | None,
+    *,
+    decoy: datetime | None = None,
+    move: bool = False,
 ) -> None:
     """Make the server's one anonymous-release delivery due no later than `due` (or, with
-    `move`, exactly then), for post `post_id`. The pending one is moved rather than a row
-    added for each post: a row added at submission would sit in the deliveries table next to
-    whatever its author did just before (a reminder, a counter), and that order would point
-    at them. Each release sends
-    one post and books the next, at the moment it is sent (a public moment)."""
-    payload = {} if post_id is None else {"post": post_id}
+    `move`, exactly then), for post `post_id`; or at `decoy`, for no post, if that is
+    earlier (a decoy wake drawn with the post, see `_next_release`). The pending one is
+    moved rather than a row added for each post: a row added at submission would sit in
+    the deliveries table next to whatever its author did just before (a reminder, a
+    counter), and that order would point at them. Each release sends one post and books the
+    next, at the moment it is sent (a public moment). Its payload is sealed
+    (`release_payload`)."""
+    if decoy is not None and decoy < due:
+        due, post_id = decoy, None
+    payload = release_payload(keyring, guild_id, post_id)
     pending = await session.scalar(
         select(Occurrence).where(
             Occurrence.source.startswith(RELEASE.of_server(guild_id), autoescape=True),
@@ -732,7 +887,7 @@ async def book_release(
             session, source=RELEASE.source(guild_id), kind=RELEASE.name, due_at=due,
             payload=payload,
         )  # fmt: skip
-    elif move or pending.due_at > due or not pending.payload:
+    elif move or pending.due_at > due:
         pending.due_at = pending.available_at = due
         pending.payload = payload
 

@@ -24,10 +24,18 @@ from bot.db.models import (
     SobrietyStreak,
 )
 from bot.keys import Keyring
-from bot.services.checkins.anonymous import POSTED, REMOVED, appears_at, pseudonym_of, shown_note
+from bot.services.checkins.anonymous import (
+    POSTED,
+    REMOVED,
+    appears_at,
+    due_at,
+    pseudonym_of,
+    release_context,
+    shown_note,
+)
 from bot.services.checkins.kinds import MILESTONE, PROMPT, RELEASE, SUMMARY
 from bot.services.checkins.medications import details_context, details_of
-from bot.services.checkins.pseudonyms import storage_week
+from bot.services.checkins.pseudonyms import storage_week, week_start
 from bot.services.checkins.sealed import (
     CHECKIN_CONTEXT,
     NOTE_CONTEXT,
@@ -124,7 +132,7 @@ class CheckinData:
     ) -> dict[str, int]:
         return {
             "check-ins": await _expire_checkins(session, now, retention_by_guild, self._keyring),
-            "anonymous posts": await _expire_posts(session, now, retention_by_guild),
+            "anonymous posts": await _expire_posts(session, now, retention_by_guild, self._keyring),
         }
 
     async def reencrypt(self, session: AsyncSession, rotate: Rotate, owner: Owner) -> None:
@@ -136,6 +144,16 @@ class CheckinData:
         for post in await session.scalars(select(AnonymousPost)):
             post.owner = owner("anonymous_posts", post.owner)
             post.content = rotate(post.content, post_context(post.guild_id), ())
+        # The post each release is booked for, sealed (anonymous.release_payload), settled
+        # ones too: none is left under a key about to be retired.
+        for release in await session.scalars(
+            select(Occurrence).where(Occurrence.kind == RELEASE.name)
+        ):
+            sealed = release.payload.get("sealed")
+            if isinstance(sealed, str):
+                context = release_context(RELEASE.parse(release.source))
+                fresh = rotate(bytes.fromhex(sealed), context, ())
+                release.payload = {**release.payload, "sealed": fresh.hex()}
 
     async def purge_guild(self, session: AsyncSession, guild_id: int) -> dict[str, int]:
         """A departed server's shared check-ins, posts, releases and summary
@@ -263,18 +281,33 @@ async def _expire_checkins(
     return removed
 
 
-async def _expire_posts(session: AsyncSession, now: datetime, retention: Mapping[int, int]) -> int:
-    """Anonymous posts' records past their server's retention period, by when they appeared."""
+async def _expire_posts(
+    session: AsyncSession, now: datetime, retention: Mapping[int, int], keyring: Keyring
+) -> int:
+    """Anonymous posts' records past their server's retention period, by when they appeared
+    (or were due). A post that never went out (waiting, withdrawn or given up before it
+    appeared) keeps no time in the clear: its rows, few, are opened for their sealed time.
+    One no key opens (or with no time) goes by its week: eight days after the cut-off at
+    most."""
     removed = 0
     for guild_id in set(await session.scalars(select(AnonymousPost.guild_id).distinct())):
-        keep = timedelta(days=retention.get(guild_id, DEFAULT_RETENTION_DAYS))
+        cutoff = now - timedelta(days=retention.get(guild_id, DEFAULT_RETENTION_DAYS))
         ids = list(
             await session.scalars(
                 select(AnonymousPost.id).where(
-                    AnonymousPost.guild_id == guild_id, AnonymousPost.post_after < now - keep
+                    AnonymousPost.guild_id == guild_id, AnonymousPost.post_after < cutoff
                 )
             )
         )
+        for post in await session.scalars(
+            select(AnonymousPost).where(
+                AnonymousPost.guild_id == guild_id, AnonymousPost.post_after.is_(None)
+            )
+        ):
+            # The week label is the server's local week: a day's margin covers any zone.
+            at = due_at(keyring, post) or week_start(post.week, "UTC") + timedelta(days=8)
+            if at < cutoff:
+                ids.append(post.id)
         if ids:
             await session.execute(delete(AnonymousPost).where(AnonymousPost.id.in_(ids)))
         removed += len(ids)

@@ -34,6 +34,7 @@ from bot.keys import Keyring
 from bot.scheduling import Scheduler
 from bot.services.checkins.anonymous import (
     HELD_UNTIL,
+    POST_AFTER,
     PSEUDONYM,
     asked_for_mentor,
     blocked_until,
@@ -69,7 +70,7 @@ from bot.services.checkins.sealed import (
 from bot.services.checkins.sharing import Ask, Decision, SharingChecks
 from bot.services.checkins.sobriety import current_streak
 from bot.services.checkins.spool import Spool
-from bot.services.checkins.writes import CheckinWriter, Row, Saved
+from bot.services.checkins.writes import DECOY, DUE, CheckinWriter, Row, Saved
 from bot.services.crisis import assess
 from bot.services.guild_settings import GuildConfig
 from bot.services.ownership import Owners, owned_rows, post_context, request_digest
@@ -165,7 +166,7 @@ class CheckinService:
         self._owners = Owners(keyring)
         self._scheduler = scheduler
         self._rng = secrets.SystemRandom()
-        self._writes = CheckinWriter(sessions, spool)
+        self._writes = CheckinWriter(sessions, spool, keyring)
         self.writer = self._writes.batches
         self.save_wait = SAVE_WAIT
         self.decide_budget = DECIDE_BUDGET
@@ -225,6 +226,7 @@ class CheckinService:
             if decided.held_back:
                 held_until = release_at(config, now, self._rng, held_back=True)
             hold = {} if held_until is None else {HELD_UNTIL: held_until.isoformat()}
+            due = release_at(config, decided.wait_from or now, self._rng)
             post = dict(
                 guild_id=draft.guild_id,
                 channel_id=config.checkin_channel_id,
@@ -232,11 +234,13 @@ class CheckinService:
                 owner=self._owners.seal_user("anonymous_posts", draft.user_id),
                 pseudonym=None,  # sealed in the content until it goes out
                 state="pending",
-                post_after=release_at(config, decided.wait_from or now, self._rng),
+                post_after=None,  # sealed in the content until it goes out
                 content=content.sealed(
                     self._keyring, context=post_context(draft.guild_id),
-                    **{PSEUDONYM: decided.pseudonym}, **hold,
+                    **{PSEUDONYM: decided.pseudonym, POST_AFTER: due.isoformat()}, **hold,
                 ),
+                # Not columns: when the release wakes for it, and a decoy wake drawn with it.
+                **{DUE: due, DECOY: release_at(config, now, self._rng)},
             )  # fmt: skip
         if decided.share != "private" and draft.guild_id is not None:
             self._sharing.note_shared(draft.guild_id, draft.user_id, now, decided.share)
@@ -277,9 +281,9 @@ class CheckinService:
         if draft.guild_id is not None and not saved.duplicate:
             # Committed: only now may readers see the new choice.
             self._remember(draft.guild_id, draft.user_id, now, decided.requested)
-        post_after: datetime | None = post["post_after"] if post is not None else None
-        if post_after is not None and not saved.duplicate:
-            await self._scheduler.scheduled(post_after)
+        post_after: datetime | None = post[DUE] if post is not None else None
+        if post is not None and not saved.duplicate:
+            await self._scheduler.scheduled(min(post[DUE], post[DECOY]))  # the release wakes
         if post_after is not None and held_until is not None:
             post_after = max(post_after, held_until)  # when it appears, as the member is told
         shared = config is not None and decided.share != "private"
@@ -368,6 +372,7 @@ class CheckinService:
                 until = release_at(config, now, self._rng, held_back=True) if held_back else None
                 hold = {} if until is None else {HELD_UNTIL: until.isoformat()}
                 [post_id] = await fresh_ids(session, AnonymousPost.id, 1)
+                due = release_at(config, now, self._rng)
                 pseudonym = await self._pseudonym(
                     session, row.guild_id, user_id, week_label(now, config.timezone)
                 )
@@ -379,21 +384,22 @@ class CheckinService:
                     owner=self._owners.seal_user("anonymous_posts", user_id),
                     pseudonym=None,  # sealed in the content until it goes out
                     state="pending",
-                    post_after=release_at(config, now, self._rng),
+                    post_after=None,  # sealed in the content until it goes out
                     content=shown.sealed(
                         self._keyring,
                         context=post_context(row.guild_id),
                         note_shared=choice == "full",
-                        **{PSEUDONYM: pseudonym},
+                        **{PSEUDONYM: pseudonym, POST_AFTER: due.isoformat()},
                         **hold,
                     ),
                 )
                 session.add(post)
                 await session.flush()
-                await book_release(session, row.guild_id, post.post_after, post.id)
-                wake = post.post_after
+                decoy = release_at(config, now, self._rng)
+                await book_release(session, self._keyring, row.guild_id, due, post.id, decoy=decoy)
+                wake = min(due, decoy)
                 chosen = Chosen(share, share, config.checkin_channel_id, post.id,
-                                pseudonym, post_after=max(post.post_after, until or now),
+                                pseudonym, post_after=max(due, until or now),
                                 waits_because="mentor" if held_back else None)  # fmt: skip
             entry = _entry(shared, ZoneInfo("UTC"))
         # Shared now: the start window's shares of its server are read again when next asked.

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.engine import SessionFactory, insert_for
 from bot.db.group_commit import BatchWriter
 from bot.db.models import AnonymousPost, Checkin
+from bot.keys import Keyring
 from bot.services.checkins.anonymous import book_release
 from bot.services.checkins.ids import fresh_ids
 from bot.services.checkins.pseudonyms import storage_week
@@ -33,6 +34,10 @@ log = logging.getLogger(__name__)
 # A named mentor request rewrites every check-in of the storage weeks this reaches into:
 # the current one and the one before (7 to 14 days of check-ins, in every server).
 RECENT_CHECKINS = timedelta(days=7)
+# In a Row's post, beside its columns: when the release should wake for it (its time, sealed
+# in its content), and a decoy wake drawn with it (see anonymous.book_release). A post held
+# in the spool before migration 0027 has neither: its time is in its post_after column.
+DUE, DECOY = "due", "decoy"
 
 
 @dataclass(frozen=True)
@@ -106,8 +111,9 @@ class CheckinWriter:
     """Saves check-ins in batches (group commit), and keeps what the member was told is held
     in the spool until it is committed (R29)."""
 
-    def __init__(self, sessions: SessionFactory, spool: Spool | None) -> None:
+    def __init__(self, sessions: SessionFactory, spool: Spool | None, keyring: Keyring) -> None:
         self._sessions = sessions
+        self._keyring = keyring
         self._spool = spool
         self.batches: BatchWriter[Row, Saved] = BatchWriter(self._write, name="check-ins")
         # Submitted and not yet committed; those also in the spool are released once committed.
@@ -215,14 +221,27 @@ class CheckinWriter:
                 for key, post_id in zip(new_posts, post_ids, strict=True)
             }
             if posts:  # Core, executemany, as the check-ins
-                await connection.execute(insert(AnonymousPost.__table__), list(posts.values()))
+                columns = [
+                    {name: value for name, value in post.items() if name not in (DUE, DECOY)}
+                    for post in posts.values()
+                ]
+                await connection.execute(insert(AnonymousPost.__table__), columns)
                 earliest: dict[int, dict[str, Any]] = {}
                 for post in posts.values():
+                    post.setdefault(DUE, post["post_after"])
                     soonest = earliest.get(post["guild_id"])
-                    if soonest is None or post["post_after"] < soonest["post_after"]:
+                    if soonest is None or post[DUE] < soonest[DUE]:
                         earliest[post["guild_id"]] = post
                 for guild_id, soonest in earliest.items():
-                    await book_release(session, guild_id, soonest["post_after"], soonest["id"])
+                    decoys = [
+                        post[DECOY]
+                        for post in posts.values()
+                        if post["guild_id"] == guild_id and post.get(DECOY) is not None
+                    ]
+                    await book_release(
+                        session, self._keyring, guild_id, soonest[DUE], soonest["id"],
+                        decoy=min(decoys, default=None),
+                    )  # fmt: skip
             results: list[Saved] = []
             for row in rows:
                 key = row.digest
