@@ -24,7 +24,7 @@ from bot.db.models import (
     SobrietyStreak,
 )
 from bot.keys import Keyring
-from bot.services.checkins.anonymous import POSTED, REMOVED, appears_at, pseudonym_of, shown_note
+from bot.services.checkins.anonymous import POSTED, REMOVED, appears_at, shown_note
 from bot.services.checkins.kinds import MILESTONE, PROMPT, RELEASE, SUMMARY
 from bot.services.checkins.medications import details_context, details_of
 from bot.services.checkins.pseudonyms import storage_week
@@ -37,6 +37,7 @@ from bot.services.checkins.sealed import (
     read_sealed,
 )
 from bot.services.checkins.sobriety import END_SIZES, end_context, ended_on, rotate_milestone_names
+from bot.services.checkins.week_names import pseudonym_of
 from bot.services.crypto import decrypt_or_none, encrypt
 from bot.services.feature_data import Owner, Rotate, Sections, plain, rowcount
 from bot.services.guild_settings import DEFAULT_RETENTION_DAYS

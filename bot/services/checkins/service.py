@@ -34,11 +34,9 @@ from bot.keys import Keyring
 from bot.scheduling import Scheduler
 from bot.services.checkins.anonymous import (
     HELD_UNTIL,
-    PSEUDONYM,
     asked_for_mentor,
     blocked_until,
     book_release,
-    pseudonym_for,
 )
 from bot.services.checkins.held_choice import chosen_from, replace_held
 from bot.services.checkins.ids import fresh_ids
@@ -69,6 +67,7 @@ from bot.services.checkins.sealed import (
 from bot.services.checkins.sharing import Ask, Decision, SharingChecks
 from bot.services.checkins.sobriety import current_streak
 from bot.services.checkins.spool import Spool
+from bot.services.checkins.week_names import PSEUDONYM, WeekNames, every_so_often
 from bot.services.checkins.writes import CheckinWriter, Row, Saved
 from bot.services.crisis import assess
 from bot.services.guild_settings import GuildConfig
@@ -171,7 +170,10 @@ class CheckinService:
         self.decide_budget = DECIDE_BUDGET
         # The sharing checks of every check-in waiting, in one read; and the memory of when
         # each member last shared in each server (sharing.py).
-        self._sharing = SharingChecks(lambda: self._reads(), keyring, self._owners, clock.now())
+        self._names = WeekNames(keyring, self._owners)  # each server's pseudonyms of the week
+        self._sharing = SharingChecks(
+            lambda: self._reads(), keyring, self._owners, self._names, clock.now()
+        )
         # The last-choice reads of every check-in waiting, in one read.
         self._choice_reads: BatchReader[tuple[int, int], Share] = BatchReader(self._read_choices)
 
@@ -482,7 +484,7 @@ class CheckinService:
     async def _pseudonym(
         self, session: AsyncSession, guild_id: int, user_id: int, week: str
     ) -> str:
-        return await pseudonym_for(session, self._keyring, self._owners, guild_id, user_id, week)
+        return await self._names.pseudonym_for(session, guild_id, user_id, week)
 
     async def _own(
         self, session: AsyncSession, user_id: int, since: datetime
@@ -570,14 +572,15 @@ async def latest_asks(
     session: AsyncSession, keyring: Keyring, owners: Owners, guild_id: int
 ) -> dict[str, tuple[datetime, Share]]:
     """Each identity's latest check-in in the server: when, and the share it asked for.
-    One statement, each row opened once: the cost of the check-ins kept, once per start."""
+    One statement, each row opened once: the cost of the check-ins kept, once per start, in
+    chunks that let the event loop run between them."""
     latest: dict[str, tuple[datetime, Share]] = {}
     rows = await session.execute(
         select(Checkin.owner, Checkin.data, Checkin.request_digest).where(
             Checkin.guild_id == guild_id
         )
     )
-    for owner, data, digest in rows:
+    async for owner, data, digest in every_so_often(rows):
         values = read_sealed(keyring, data, context=CHECKIN_CONTEXT.format(digest=digest))
         identity = owners.identity_of(Checkin.__tablename__, owner)
         if values is None or identity is None:
