@@ -45,6 +45,7 @@ from bot.services.checkins import (
     parse_sleep,
     week_label,
     week_names,
+    writes,
 )
 from bot.services.checkins import data as checkin_data
 from bot.services.checkins.sealed import read_sealed, seal_content
@@ -210,6 +211,26 @@ async def test_many_members_at_once_are_batched(sessions: SessionFactory, clock:
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Checkin)) == 300
     assert checkins.writer.batches < 300  # group commit: fewer transactions than check-ins
+    await checkins.close()
+
+
+async def test_a_checkin_drawn_a_taken_id_is_saved_under_another(
+    sessions: SessionFactory, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ids are drawn at random and not looked up before the insert: one already taken is
+    skipped by the insert and drawn again (checked), never taken for a repeated submission,
+    and a repeated submission is still one check-in (R15)."""
+    checkins = service(sessions, clock, Keyring.generate())
+    first = await checkins.submit(draft(1), CONFIG)
+    assert first.checkin_id is not None
+    monkeypatch.setattr(writes, "drawn_ids", lambda count: [first.checkin_id] * count)
+    second = await checkins.submit(draft(2), CONFIG)
+    assert second.checkin_id not in (None, first.checkin_id)
+    assert not second.duplicate
+    again = await checkins.submit(draft(2), CONFIG)
+    assert (again.checkin_id, again.duplicate) == (second.checkin_id, True)
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Checkin)) == 2
     await checkins.close()
 
 
