@@ -92,7 +92,7 @@ class WeekNames:
     ) -> tuple[dict[str, str], set[str]]:
         """The server's pseudonyms of the week by author identity, and every name taken, as
         the database has them now (a post deleted or moved is gone from here too). The
-        caller may add to the set: it is a copy."""
+        caller may add to the set (a copy), not to the authors."""
         known = self._weeks.get((guild_id, week)) or _Week()
         tag = func.substr(
             AnonymousPost.owner, func.length(AnonymousPost.owner) - (TAG_BYTES - 1),
@@ -138,7 +138,11 @@ class WeekNames:
         """A member's data was deleted: the weeks they wrote in are let go (opened again
         when next asked, as the deletion sealed every post of their servers afresh)."""
         mine = set(identities)
-        for key in [key for key, week in self._weeks.items() if mine & week.authors.keys()]:
+        for key in [
+            key
+            for key, week in self._weeks.items()
+            if any(who in mine for _, who, _ in week.rows.values())
+        ]:
             del self._weeks[key]
 
     async def pseudonym_for(
