@@ -27,6 +27,7 @@ from bot.db.models import (
 from bot.errors import UserFacingError
 from bot.keys import Keyring
 from bot.scheduling import Scheduler
+from bot.services import crypto
 from bot.services.checkins import (
     HOLD_BACK,
     NOTE_MAX,
@@ -42,6 +43,9 @@ from bot.services.checkins import (
     next_milestone,
     open_checkin,
     parse_sleep,
+    week_label,
+    week_names,
+    writes,
 )
 from bot.services.checkins import data as checkin_data
 from bot.services.checkins.anonymous import due_at, lock_waiting, replace_waiting
@@ -53,7 +57,13 @@ from bot.services.dates import parse_clock_time
 from bot.services.features import feature_hooks
 from bot.services.guild_settings import GuildConfig
 from bot.services.key_rotation import KeyRotation
-from bot.services.ownership import Owners, legacy_member_key, post_context
+from bot.services.ownership import (
+    Owners,
+    legacy_member_key,
+    owned_rows,
+    owner_context,
+    post_context,
+)
 from bot.services.privacy import PrivacyService
 from bot.services.retention import RetentionService
 from tests.conftest import START, only_postgres
@@ -205,6 +215,26 @@ async def test_many_members_at_once_are_batched(sessions: SessionFactory, clock:
     await checkins.close()
 
 
+async def test_a_checkin_drawn_a_taken_id_is_saved_under_another(
+    sessions: SessionFactory, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ids are drawn at random and not looked up before the insert: one already taken is
+    skipped by the insert and drawn again (checked), never taken for a repeated submission,
+    and a repeated submission is still one check-in (R15)."""
+    checkins = service(sessions, clock, Keyring.generate())
+    first = await checkins.submit(draft(1), CONFIG)
+    assert first.checkin_id is not None
+    monkeypatch.setattr(writes, "drawn_ids", lambda count: [first.checkin_id] * count)
+    second = await checkins.submit(draft(2), CONFIG)
+    assert second.checkin_id not in (None, first.checkin_id)
+    assert not second.duplicate
+    again = await checkins.submit(draft(2), CONFIG)
+    assert (again.checkin_id, again.duplicate) == (second.checkin_id, True)
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Checkin)) == 2
+    await checkins.close()
+
+
 async def test_the_writer_keeps_a_batch_through_database_errors() -> None:
     calls: list[list[int]] = []
 
@@ -266,6 +296,137 @@ async def test_pseudonyms_are_stable_for_a_week_then_rotate(
     assert all(len(week) == 1 for week in by_week)
     assert len(set.union(*by_week)) >= 2  # it rotates (two weeks may rarely draw the same)
     await checkins.close()
+
+
+@contextmanager
+def post_openings(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The sealed values of anonymous posts (owners and contents) opened while the block runs."""
+    opened: list[str] = []
+    real = crypto.decrypt
+
+    def counting(keyring: Keyring, blob: bytes, *, context: str) -> str:
+        if context in (post_context(GUILD), owner_context("anonymous_posts")):
+            opened.append(context)
+        return real(keyring, blob, context=context)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(crypto, "decrypt", counting)
+        yield opened
+
+
+async def test_each_post_row_is_opened_once_not_on_every_anonymous_checkin(
+    sessions: SessionFactory, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue #17: the pseudonyms of a server's week are read per post row once per process.
+    After a restart the first anonymous check-in opens the week's posts; each later one opens
+    only the rows written since, not every post of the week again."""
+    keyring = Keyring.generate()
+    before = service(sessions, clock, keyring)
+    for member in range(1, 31):
+        await before.submit(draft(member, user_id=member, share="anonymous"), CONFIG)
+    await before.close()
+    restarted = service(sessions, clock, keyring)
+    with post_openings(monkeypatch) as first:
+        await restarted.submit(draft(100, user_id=100, share="anonymous"), CONFIG)
+    assert len(first) == 2 * 30  # each post's owner and content, once
+    with post_openings(monkeypatch) as later:
+        for member in range(101, 111):  # one after another: a batch each
+            result = await restarted.submit(
+                draft(member, user_id=member, share="anonymous"), CONFIG
+            )
+            assert result.share == "anonymous"
+    assert len(later) == 2 * 10, later  # the one post written before each; 10 * 2 * 30 before
+    await restarted.close()
+
+
+async def test_a_kept_pseudonym_follows_reseals_deletions_and_another_process(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """What one process keeps of the week's pseudonyms stays what the database says: a post
+    another process wrote names its author here too; waiting posts sealed anew as new rows
+    (a mentor request) keep their author's name; and once another process has deleted a
+    member's data (their shown post made nobody's in place, same id), the member is not
+    given back the old name, which stays taken."""
+    keyring = Keyring.generate()
+    here, there = service(sessions, clock, keyring), service(sessions, clock, keyring)
+    await clock.advance(timedelta(days=1))  # Monday: the rest stays in one week
+    theirs = await there.submit(draft(2, user_id=OTHER, share="anonymous"), CONFIG)
+    mine = await here.submit(draft(1, share="anonymous"), CONFIG)  # here reads the week
+    assert mine.post_id is not None
+    assert mine.pseudonym != theirs.pseudonym
+    # Written by the other process, after this one has read the week.
+    third = await there.submit(draft(3, user_id=OTHER + 1, share="anonymous"), CONFIG)
+    await clock.advance(timedelta(hours=2))  # past the spacing of shares
+    again = await here.submit(draft(6, user_id=OTHER + 1, share="anonymous"), CONFIG)
+    assert again.pseudonym == third.pseudonym
+    await AnonymousPostService(sessions, clock, keyring).hold_back(CONFIG, OTHER)
+    await clock.advance(timedelta(hours=2))
+    async with sessions() as session:
+        assert mine.post_id not in set(await session.scalars(select(AnonymousPost.id)))
+    assert (await here.submit(draft(4, share="anonymous"), CONFIG)).pseudonym == mine.pseudonym
+    async with sessions.begin() as session:  # the member's first post was shown
+        posts = await owned_rows(session, Owners(keyring), AnonymousPost, USER)
+        shown = min(posts, key=lambda post: post.post_after)
+        shown.state, shown.message_id, shown.pseudonym = "posted", 77, mine.pseudonym
+        shown_id = shown.id
+    # Deleted by another process: this one is not told (no forget here).
+    await PrivacyService(sessions, clock, feature_hooks(keyring), forget=(there.forget,)).delete(
+        USER
+    )
+    async with sessions() as session:
+        assert shown_id in set(await session.scalars(select(AnonymousPost.id)))  # kept, nobody's
+    await clock.advance(timedelta(hours=2))
+    again = await here.submit(draft(5, share="anonymous"), CONFIG)
+    assert again.share == "anonymous"
+    assert again.pseudonym not in (mine.pseudonym, theirs.pseudonym)
+    await here.close()
+    await there.close()
+
+
+async def test_forgetting_a_member_lets_their_weeks_go(
+    sessions: SessionFactory, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a deletion nothing opened of the member's posts stays in memory: the weeks they
+    wrote in are opened again when next asked, even with no row changed."""
+    keyring = Keyring.generate()
+    owners = Owners(keyring)
+    checkins = service(sessions, clock, keyring)
+    await checkins.submit(draft(1, share="anonymous"), CONFIG)
+    await checkins.submit(draft(2, user_id=OTHER, share="anonymous"), CONFIG)
+    await checkins.close()
+    names = week_names.WeekNames(keyring, owners)
+    week = week_label(clock.now(), CONFIG.timezone)
+    async with sessions() as session:
+        await names.of_week(session, GUILD, week)
+        with post_openings(monkeypatch) as kept:
+            await names.of_week(session, GUILD, week)
+        names.forget(owners.identities(USER))
+        with post_openings(monkeypatch) as again:
+            authors, _ = await names.of_week(session, GUILD, week)
+    assert kept == []
+    assert len(again) == 2 * 2
+    assert set(authors) == {owners.identity(USER), owners.identity(OTHER)}
+
+
+async def test_opening_many_rows_lets_the_event_loop_run() -> None:
+    """A one-off opening of a whole server's rows goes in chunks: other tasks run between."""
+    ticks: list[int] = []
+
+    async def ticking() -> None:
+        while True:
+            ticks.append(len(ticks))
+            await asyncio.sleep(0)
+
+    ticker = asyncio.create_task(ticking())
+    await asyncio.sleep(0)
+    seen_at = [
+        len(ticks) async for _ in week_names.every_so_often(range(3 * week_names.OPEN_CHUNK))
+    ]
+    chunks = [len(ticks) async for _ in week_names.in_chunks(list(range(1200)), 500)]
+    ticker.cancel()
+    assert seen_at[0] < seen_at[-1], "the loop never ran while the rows were opened"
+    assert len(set(seen_at)) == 3
+    assert chunks[0] < chunks[1] < chunks[2]
 
 
 async def test_a_block_follows_the_author_across_pseudonym_rotation(
@@ -819,4 +980,25 @@ async def test_after_a_restart_a_servers_checkins_are_opened_once(
     assert len(scans) == 1, scans  # 20 before: the server's check-ins for each
     await clock.advance(timedelta(minutes=6))
     assert (await restarted.submit(draft(200, user_id=1, share="named"), CONFIG)).share == "named"
+    await restarted.close()
+
+
+async def test_after_a_restart_the_last_choices_and_the_start_window_share_one_opening(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    """Issue #17: a check-in "as last time" right after a start needs the member's last
+    choice and their last share: the server's check-ins are read and opened once for both,
+    not once for each."""
+    keyring = Keyring.generate()
+    before = service(sessions, clock, keyring)
+    for member in range(1, 21):
+        await before.submit(draft(member, user_id=member, share="named"), CONFIG)
+    await before.close()
+    await clock.advance(timedelta(minutes=5))  # within the 10-minute cooldown
+    restarted = service(sessions, clock, keyring)
+    with checkin_scans(sessions) as scans:
+        for member in range(1, 21):
+            again = await restarted.submit(draft(100 + member, user_id=member, share=None), CONFIG)
+            assert (again.requested, again.share) == ("named", "private"), member
+    assert len(scans) == 1, scans  # 2 before: the last choices, then the start window's shares
     await restarted.close()

@@ -156,6 +156,8 @@ class SandboxBase:
         self.channels: dict[int, Channel] = {}
         self.messages: dict[int, Message] = {}
         self.interactions: dict[int, InteractionResult] = {}
+        # The same records by token: a followup finds its interaction without a scan of all.
+        self.interactions_by_token: dict[str, InteractionResult] = {}
         self.global_commands: list[dict[str, Any]] = []
         self.guild_commands: dict[int, list[dict[str, Any]]] = {}
         self.attachments: dict[int, Attachment] = {}

@@ -213,6 +213,7 @@ class DriverMixin(InteractionBuilder):
             source_message=source,
         )
         self.interactions[record.id] = record
+        self.interactions_by_token[record.token] = record
         payload = self._interaction_payload(record, channel, data, source)
         if not await self._dispatch("INTERACTION_CREATE", payload, channel.guild_id):
             raise SandboxError("the bot is not connected to the gateway")

@@ -26,11 +26,10 @@ class InteractionRoutes(SandboxBase):
     """REST: interaction callbacks, followups, and the interaction webhook's messages."""
 
     def _live_interaction(self, token: str) -> InteractionResult | None:
-        for record in self.interactions.values():
-            if record.token == token:
-                alive = time.monotonic() - record.created < INTERACTION_TOKEN_LIFETIME
-                return record if alive else None
-        return None
+        record = self.interactions_by_token.get(token)
+        if record is None or time.monotonic() - record.created >= INTERACTION_TOKEN_LIFETIME:
+            return None
+        return record
 
     async def _callback(self, request: web.Request) -> web.Response:
         record = self.interactions.get(int(request.match_info["interaction_id"]))

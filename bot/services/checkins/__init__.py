@@ -15,8 +15,10 @@ Public API:
   JournalData, AnonymousBlockData.
 - What is sealed how (sealed.py), for /mydata, retention and key rotation; the held spool
   (spool.py) and the batched writer (writes.py); the sharing checks of the check-ins
-  waiting, in one read (sharing.py); weekly pseudonyms and "a week" (pseudonyms.py); the
-  choice for a check-in held for its crisis note, stored as a new row (held_choice.py).
+  waiting, in one read, and what a server's check-ins say after a start (sharing.py);
+  weekly pseudonyms and "a week" (pseudonyms.py); each server's pseudonyms of the week by
+  author, each post row opened once per process (week_names.py); the choice for a
+  check-in held for its crisis note, stored as a new row (held_choice.py).
 """
 
 from bot.services.checkins.anonymous import (

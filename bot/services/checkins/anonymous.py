@@ -29,9 +29,10 @@ from bot.scheduling import CLAIMED, LATE, Delivery, Due, Scheduler
 from bot.services import audit
 from bot.services.checkins.ids import fresh_ids
 from bot.services.checkins.kinds import RELEASE
-from bot.services.checkins.pseudonyms import draw_pseudonym, week_label
+from bot.services.checkins.pseudonyms import week_label
 from bot.services.checkins.rules import HOLD_BACK, release_at, whole_second, worrying
 from bot.services.checkins.sealed import Content, read_sealed, seal_content
+from bot.services.checkins.week_names import PSEUDONYM, WeekNames, pseudonym_of
 from bot.services.crisis import assess
 from bot.services.crypto import UnreadableError, decrypt_or_none, seal, unseal
 from bot.services.guild_settings import GuildConfig, config_of
@@ -46,10 +47,9 @@ NOT_FOUND = "I couldn't find that anonymous post. It may have been removed."
 # Sealed in a post's content: held back for its author's mentor request until then (see
 # `held_until`).
 HELD_UNTIL = "held_until"
-# Sealed in a waiting post's content: its pseudonym, in the clear only once it goes out (the
-# channel shows it then), and the id its author was shown (its first row's), since a waiting
-# post sealed anew is a new row (see `replace_waiting`).
-PSEUDONYM = "pseudonym"
+# Sealed in a waiting post's content beside its pseudonym (week_names.PSEUDONYM): the id its
+# author was shown (its first row's), since a waiting post sealed anew is a new row (see
+# `replace_waiting`).
 SHOWN_ID = "shown_id"
 # Sealed in a waiting post's content: when it is due (`due_at`). The post_after column stays
 # empty until the post goes out (the channel shows its time then): in the clear, a dump
@@ -124,19 +124,6 @@ def held_until(values: dict[str, Any]) -> datetime | None:
     ordinary delay instead (`pushed_to`), until its hold is over."""
     until = values.get(HELD_UNTIL)
     return datetime.fromisoformat(until) if isinstance(until, str) else None
-
-
-def pseudonym_of(
-    keyring: Keyring, post: AnonymousPost, values: dict[str, Any] | None = None
-) -> str | None:
-    """The post's pseudonym: in the clear once it has gone out (and on rows from before
-    migration 0026), else sealed in its content (`values`, if already opened)."""
-    if post.pseudonym is not None:
-        return post.pseudonym
-    if values is None:
-        values = read_sealed(keyring, post.content, context=post_context(post.guild_id))
-    name = None if values is None else values.get(PSEUDONYM)
-    return name if isinstance(name, str) else None
 
 
 def shown_id(values: dict[str, Any], post: AnonymousPost) -> int:
@@ -849,9 +836,9 @@ async def _into_this_week(
     author = owners.identity_of("anonymous_posts", post.owner)
     if author is None or not author.startswith("u:"):
         return  # no key opens it: the content cannot be read either, and it is given up
-    post.pseudonym = await pseudonym_for(
-        session, keyring, owners, post.guild_id, int(author[2:]), week
-    )
+    # Not kept: a post crosses into a new week rarely, and this service has nothing to forget.
+    names = WeekNames(keyring, owners)
+    post.pseudonym = await names.pseudonym_for(session, post.guild_id, int(author[2:]), week)
     post.week = week
 
 
@@ -914,27 +901,3 @@ async def asked_for_mentor(session: AsyncSession, user_id: int, now: datetime) -
         .limit(1)
     )
     return found is not None
-
-
-async def pseudonym_for(
-    session: AsyncSession,
-    keyring: Keyring,
-    owners: Owners,
-    guild_id: int,
-    user_id: int,
-    week: str,
-) -> str:
-    """The member's name this week in this server: the one on their posts of the week
-    (sealed in those still waiting), or a new one nobody else has."""
-    mine = owners.matcher("anonymous_posts", user_id)
-    names = set()
-    for post in await session.scalars(
-        select(AnonymousPost).where(AnonymousPost.guild_id == guild_id, AnonymousPost.week == week)
-    ):
-        name = pseudonym_of(keyring, post)
-        if name is None:
-            continue
-        if mine(post.owner):
-            return name
-        names.add(name)
-    return draw_pseudonym(names)

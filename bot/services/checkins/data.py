@@ -29,7 +29,6 @@ from bot.services.checkins.anonymous import (
     REMOVED,
     appears_at,
     due_at,
-    pseudonym_of,
     release_context,
     shown_note,
 )
@@ -45,6 +44,7 @@ from bot.services.checkins.sealed import (
     read_sealed,
 )
 from bot.services.checkins.sobriety import END_SIZES, end_context, ended_on, rotate_milestone_names
+from bot.services.checkins.week_names import pseudonym_of
 from bot.services.crypto import decrypt_or_none, encrypt
 from bot.services.feature_data import Owner, Rotate, Sections, plain, rowcount
 from bot.services.guild_settings import DEFAULT_RETENTION_DAYS

@@ -18,14 +18,23 @@ from sqlalchemy.orm import InstrumentedAttribute
 RANDOM_IDS = (10**9, 2**31 - 1)
 
 
+def drawn_ids(count: int) -> list[int]:
+    """`count` distinct ids drawn at random, not checked against the table: for an insert
+    that skips a taken one (ON CONFLICT DO NOTHING) and draws again with `fresh_ids`."""
+    low, high = RANDOM_IDS
+    drawn: set[int] = set()
+    while len(drawn) < count:
+        drawn.add(secrets.randbelow(high - low) + low)
+    return list(drawn)
+
+
 async def fresh_ids(
     session: AsyncSession, id_column: InstrumentedAttribute[int], count: int
 ) -> list[int]:
     """`count` ids for new rows of `id_column`'s table, drawn at random and not yet taken."""
-    low, high = RANDOM_IDS
     chosen: set[int] = set()
     while len(chosen) < count:
-        drawn = {secrets.randbelow(high - low) + low for _ in range(count - len(chosen))}
+        drawn = set(drawn_ids(count - len(chosen))) - chosen
         taken = set(await session.scalars(select(id_column).where(id_column.in_(drawn))))
         chosen |= drawn - taken
     return list(chosen)

@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,11 +34,9 @@ from bot.scheduling import Scheduler
 from bot.services.checkins.anonymous import (
     HELD_UNTIL,
     POST_AFTER,
-    PSEUDONYM,
     asked_for_mentor,
     blocked_until,
     book_release,
-    pseudonym_for,
 )
 from bot.services.checkins.held_choice import chosen_from, replace_held
 from bot.services.checkins.ids import fresh_ids
@@ -56,20 +53,17 @@ from bot.services.checkins.rules import (
     Signals,
     parse_sleep,
     release_at,
-    share_choice,
     signals_of,
 )
 from bot.services.checkins.sealed import (
-    CHECKIN_CONTEXT,
     Content,
     StoredCheckin,
-    asked_for,
     open_checkin,
-    read_sealed,
 )
-from bot.services.checkins.sharing import Ask, Decision, SharingChecks
+from bot.services.checkins.sharing import Ask, Decision, SharingChecks, read_history
 from bot.services.checkins.sobriety import current_streak
 from bot.services.checkins.spool import Spool
+from bot.services.checkins.week_names import PSEUDONYM, WeekNames
 from bot.services.checkins.writes import DECOY, DUE, CheckinWriter, Row, Saved
 from bot.services.crisis import assess
 from bot.services.guild_settings import GuildConfig
@@ -159,7 +153,7 @@ class CheckinService:
         # The member's last sharing choice per server, in memory: (server, member) -> choice.
         self.choices: WriteThroughCache[tuple[int, int], Share] = WriteThroughCache()
         # Per server, read once after a start: each identity's latest check-in there, when
-        # and the share it asked for (see `_latest_asks`). Nothing else stores the choice.
+        # and the share it asked for (see `read_history`). Nothing else stores the choice.
         self._asked: dict[int, dict[str, tuple[datetime, Share]]] = {}
         self._clock = clock
         self._keyring = keyring
@@ -172,7 +166,10 @@ class CheckinService:
         self.decide_budget = DECIDE_BUDGET
         # The sharing checks of every check-in waiting, in one read; and the memory of when
         # each member last shared in each server (sharing.py).
-        self._sharing = SharingChecks(lambda: self._reads(), keyring, self._owners, clock.now())
+        self._names = WeekNames(keyring, self._owners)  # each server's pseudonyms of the week
+        self._sharing = SharingChecks(
+            lambda: self._reads(), keyring, self._owners, self._names, clock.now()
+        )
         # The last-choice reads of every check-in waiting, in one read.
         self._choice_reads: BatchReader[tuple[int, int], Share] = BatchReader(self._read_choices)
 
@@ -448,9 +445,11 @@ class CheckinService:
         if unread:
             async with self._reads() as session:
                 for guild_id in unread:
-                    self._asked[guild_id] = await latest_asks(
-                        session, self._keyring, self._owners, guild_id
+                    history = await read_history(
+                        session, self._keyring, self._owners, guild_id, self._sharing.window_start
                     )
+                    self._asked[guild_id] = history.asks
+                    self._sharing.read_with_choices(guild_id, history)
         found: list[Share] = []
         for guild_id, user_id in keys:
             known = self._asked[guild_id]
@@ -488,7 +487,7 @@ class CheckinService:
     async def _pseudonym(
         self, session: AsyncSession, guild_id: int, user_id: int, week: str
     ) -> str:
-        return await pseudonym_for(session, self._keyring, self._owners, guild_id, user_id, week)
+        return await self._names.pseudonym_for(session, guild_id, user_id, week)
 
     async def _own(
         self, session: AsyncSession, user_id: int, since: datetime
@@ -570,30 +569,3 @@ def _entry(item: StoredCheckin, tz: ZoneInfo) -> Entry:
 
 def _without_note(content: Content) -> Content:
     return dataclasses.replace(content, note=None)
-
-
-async def latest_asks(
-    session: AsyncSession, keyring: Keyring, owners: Owners, guild_id: int
-) -> dict[str, tuple[datetime, Share]]:
-    """Each identity's latest check-in in the server: when, and the share it asked for.
-    One statement, each row opened once: the cost of the check-ins kept, once per start."""
-    latest: dict[str, tuple[datetime, Share]] = {}
-    rows = await session.execute(
-        select(Checkin.owner, Checkin.data, Checkin.request_digest).where(
-            Checkin.guild_id == guild_id
-        )
-    )
-    for owner, data, digest in rows:
-        values = read_sealed(keyring, data, context=CHECKIN_CONTEXT.format(digest=digest))
-        identity = owners.identity_of(Checkin.__tablename__, owner)
-        if values is None or identity is None:
-            continue
-        at = datetime.fromisoformat(values["at"])
-        if identity not in latest or latest[identity][0] < at:
-            latest[identity] = (
-                at,
-                share_choice(
-                    asked_for(values.get("asked"), values.get("held_for"), str(values["share"]))
-                ),
-            )
-    return latest

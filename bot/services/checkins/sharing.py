@@ -4,8 +4,8 @@ for every check-in waiting at once.
 
 The checks of the check-ins that arrive together are decided in one read session and few
 statements (a BatchReader): a server's blocks opened once, the mentor requests in one
-statement, a server's posts of the week read once with each post's owner opened once per
-process. On one pooled connection (SQLite's read connection) a session each would queue them
+statement, a server's posts of the week listed once, each post row opened once per process
+(week_names.py). On one pooled connection (SQLite's read connection) a session each would queue them
 one behind another.
 
 When a member last shared, and how, is kept in this process's memory only. In the first
@@ -26,12 +26,19 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.group_commit import BatchReader
-from bot.db.models import AnonymousBlock, AnonymousPost, Checkin, MentorRequest
+from bot.db.models import AnonymousBlock, Checkin, MentorRequest
 from bot.keys import Keyring
-from bot.services.checkins.anonymous import pseudonym_of
 from bot.services.checkins.pseudonyms import draw_pseudonym, storage_week, week_label
-from bot.services.checkins.rules import HOLD_BACK, MAX_SPACING, SHARE_COOLDOWN, Share, spacing
-from bot.services.checkins.sealed import CHECKIN_CONTEXT, read_sealed
+from bot.services.checkins.rules import (
+    HOLD_BACK,
+    MAX_SPACING,
+    SHARE_COOLDOWN,
+    Share,
+    share_choice,
+    spacing,
+)
+from bot.services.checkins.sealed import CHECKIN_CONTEXT, asked_for, read_sealed
+from bot.services.checkins.week_names import WeekNames, every_so_often
 from bot.services.guild_settings import GuildConfig
 from bot.services.ownership import Owners
 
@@ -68,7 +75,12 @@ class SharingChecks:
     is served by one process."""
 
     def __init__(
-        self, reads: Callable[[], Any], keyring: Keyring, owners: Owners, started_at: datetime
+        self,
+        reads: Callable[[], Any],
+        keyring: Keyring,
+        owners: Owners,
+        names: WeekNames,
+        started_at: datetime,
     ) -> None:
         self._reads = reads  # opens a read session (the service's, looked up at each read)
         self._keyring = keyring
@@ -80,8 +92,8 @@ class SharingChecks:
         # Per server, read once in the first MAX_SPACING after a start: each identity's last
         # share before it, from the sealed check-ins (see `_last_share`).
         self._shared_before: dict[int, dict[str, tuple[datetime, Share]]] = {}
-        # Per (server, week): the authors of its posts, by sealed owner (one opening per post).
-        self._post_authors: dict[tuple[int, str], dict[bytes, str | None]] = {}
+        # Per server, the pseudonyms of its week by author (each post row opened once).
+        self._names = names
 
     async def decide(self, ask: Ask) -> Decision:
         """Where the check-in goes: with every other check-in waiting, in one read."""
@@ -105,9 +117,7 @@ class SharingChecks:
         for before in self._shared_before.values():
             for identity in mine & before.keys():
                 del before[identity]
-        for authors in self._post_authors.values():
-            for owner in [owner for owner, who in authors.items() if who in mine]:
-                del authors[owner]
+        self._names.forget(mine)
 
     async def _decide(self, asks: Sequence[Ask]) -> list[Decision]:
         """The sharing checks of a batch of check-ins, in one read session and few statements.
@@ -194,41 +204,36 @@ class SharingChecks:
     ) -> dict[str, tuple[datetime, Share]]:
         """Each identity's latest share in the server within MAX_SPACING (the longest window
         any server asks for) before this process started, from its check-ins: read and opened
-        once per server, not once per check-in."""
+        once per server, not once per check-in (or already, with the last choices)."""
         known = self._shared_before.get(guild_id)
-        if known is not None:
-            return known
-        since = self._started_at - MAX_SPACING
-        latest: dict[str, tuple[datetime, Share]] = {}
-        rows = await session.execute(
-            select(Checkin.owner, Checkin.data, Checkin.request_digest).where(
-                Checkin.guild_id == guild_id, Checkin.week >= storage_week(since)
+        if known is None:
+            history = await read_history(
+                session, self._keyring, self._owners, guild_id, self.window_start, asks=False
             )
-        )
-        for owner, data, digest in rows:
-            values = read_sealed(self._keyring, data, context=CHECKIN_CONTEXT.format(digest=digest))
-            if values is None or values.get("share") not in ("named", "anonymous"):
-                continue
-            at = datetime.fromisoformat(values["at"])
-            identity = self._owners.identity_of(Checkin.__tablename__, owner)
-            if at <= since or identity is None:
-                continue
-            share: Share = "named" if values["share"] == "named" else "anonymous"
-            if identity not in latest or latest[identity][0] < at:
-                latest[identity] = (at, share)
-        self._shared_before[guild_id] = latest
-        return latest
+            known = self._shared_before[guild_id] = history.shares
+        return known
+
+    @property
+    def window_start(self) -> datetime:
+        """Shares since then may still space a member's next one (see `_last_share`)."""
+        return self._started_at - MAX_SPACING
+
+    def read_with_choices(self, guild_id: int, history: History) -> None:
+        """The server's check-ins were opened for the last choices after a start: their
+        shares since `window_start` serve the start window too, with no second opening."""
+        self._shared_before.setdefault(guild_id, history.shares)
 
     async def _pseudonyms(self, session: AsyncSession, asks: Sequence[Ask]) -> list[str]:
-        """`pseudonym_for` each: the server's posts of the week read once for the batch; a
-        name drawn for one member here is not drawn for another of the batch."""
+        """`WeekNames.pseudonym_for` each: the server's posts of the week listed once for the
+        batch (only rows not seen before opened); a name drawn for one member here is not
+        drawn for another of the batch."""
         weeks: dict[tuple[int, str], tuple[dict[str, str], set[str]]] = {}
         drawn: dict[tuple[int, str, int], str] = {}
         result: list[str] = []
         for ask in asks:
             week = week_label(ask.now, ask.config.timezone)
             if (ask.guild_id, week) not in weeks:
-                weeks[(ask.guild_id, week)] = await self._week_names(session, ask.guild_id, week)
+                weeks[(ask.guild_id, week)] = await self._names.of_week(session, ask.guild_id, week)
             authors, names = weeks[(ask.guild_id, week)]
             mine = (authors.get(key) for key in self._owners.identities(ask.user_id))
             name = next((name for name in mine if name is not None), None)
@@ -240,34 +245,51 @@ class SharingChecks:
             result.append(name)
         return result
 
-    async def _week_names(
-        self, session: AsyncSession, guild_id: int, week: str
-    ) -> tuple[dict[str, str], set[str]]:
-        """The server's pseudonyms of the week by author identity, and every name taken, as
-        the database has them now (a post deleted or moved is gone from here too)."""
-        known = self._post_authors.get((guild_id, week), {})
-        authors: dict[bytes, str | None] = {}
-        mine: dict[str, str] = {}
-        names: set[str] = set()
-        table = AnonymousPost.__tablename__
-        for post in await session.scalars(
-            select(AnonymousPost).where(
-                AnonymousPost.guild_id == guild_id, AnonymousPost.week == week
-            )
-        ):
-            pseudonym = pseudonym_of(self._keyring, post)  # sealed in a waiting post
-            if pseudonym is None:
-                continue
-            owner = post.owner
-            who = known[owner] if owner in known else self._owners.identity_of(table, owner)
-            authors[owner] = who
-            if who is not None:
-                mine.setdefault(who, pseudonym)
-            names.add(pseudonym)
-        for key in [key for key in self._post_authors if key[0] == guild_id]:
-            del self._post_authors[key]  # another week's: not asked for again
-        self._post_authors[(guild_id, week)] = authors
-        return mine, names
+
+@dataclass(frozen=True)
+class History:
+    """What a server's sealed check-ins say, by identity: its latest check-in (when, and the
+    share it asked for: the member's last choice), and its latest share since a moment."""
+
+    asks: dict[str, tuple[datetime, Share]]
+    shares: dict[str, tuple[datetime, Share]]
+
+
+async def read_history(
+    session: AsyncSession,
+    keyring: Keyring,
+    owners: Owners,
+    guild_id: int,
+    since: datetime,
+    *,
+    asks: bool = True,
+) -> History:
+    """The server's History, in one statement, each row opened once, in chunks that let the
+    event loop run: the cost of the check-ins kept, once per start. Without `asks`, only the
+    weeks since `since` are read, and only shared check-ins' owners opened."""
+    where = [Checkin.guild_id == guild_id]
+    if not asks:
+        where.append(Checkin.week >= storage_week(since))
+    rows = await session.execute(
+        select(Checkin.owner, Checkin.data, Checkin.request_digest).where(*where)
+    )
+    history = History({}, {})
+    table = Checkin.__tablename__
+    async for owner, data, digest in every_so_often(rows):
+        values = read_sealed(keyring, data, context=CHECKIN_CONTEXT.format(digest=digest))
+        if values is None:
+            continue
+        at = datetime.fromisoformat(values["at"])
+        shared = values.get("share") in ("named", "anonymous") and at > since
+        identity = owners.identity_of(table, owner) if asks or shared else None
+        if identity is None:
+            continue
+        if asks and (identity not in history.asks or history.asks[identity][0] < at):
+            asked = asked_for(values.get("asked"), values.get("held_for"), str(values["share"]))
+            history.asks[identity] = (at, share_choice(asked))
+        if shared and (identity not in history.shares or history.shares[identity][0] < at):
+            history.shares[identity] = (at, "named" if values["share"] == "named" else "anonymous")
+    return history
 
 
 async def asked_for_mentor_each(session: AsyncSession, asks: Sequence[Ask]) -> list[bool]:

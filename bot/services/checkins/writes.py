@@ -25,7 +25,7 @@ from bot.db.group_commit import BatchWriter
 from bot.db.models import AnonymousPost, Checkin
 from bot.keys import Keyring
 from bot.services.checkins.anonymous import book_release
-from bot.services.checkins.ids import fresh_ids
+from bot.services.checkins.ids import drawn_ids, fresh_ids
 from bot.services.checkins.pseudonyms import storage_week
 from bot.services.checkins.spool import Spool
 
@@ -184,36 +184,52 @@ class CheckinWriter:
 
     async def _write(self, rows: Sequence[Row]) -> list[Saved]:
         """One transaction for the whole batch, in few statements: the check-ins in one
-        INSERT ... ON CONFLICT DO NOTHING RETURNING, the anonymous posts in another."""
+        INSERT ... ON CONFLICT DO NOTHING RETURNING (under ids drawn at random, looked up
+        only if one was taken), the anonymous posts in another."""
         async with self._sessions.begin() as session:
             insert = insert_for(session)
             fresh: dict[str, Row] = {}
             for row in rows:
                 fresh.setdefault(row.digest, row)
+            earlier_ids: dict[str, int] = {}  # saved by an earlier submission
             # Core, executemany: one compiled statement whatever the batch size, and none of
             # the ORM's bulk bookkeeping.
             connection = await session.connection()
             checkins = Checkin.__table__
-            checkin_ids = await fresh_ids(session, Checkin.id, len(fresh))
-            added = await connection.execute(
-                insert(checkins)
-                .on_conflict_do_nothing(index_elements=["request_digest"])
-                .returning(checkins.c.request_digest, checkins.c.id),
-                [
-                    {"id": checkin_id, **row.checkin}
-                    for checkin_id, row in zip(checkin_ids, fresh.values(), strict=True)
-                ],
-            )
-            ids: dict[str, int] = {str(key): int(id_) for key, id_ in added.all()}
-            new_keys = set(ids)
-            missing = [key for key in fresh if key not in ids]
-            if missing:  # submitted before: the earlier check-in stands (R15)
-                earlier = await session.execute(
-                    select(Checkin.request_digest, Checkin.id).where(
-                        Checkin.request_digest.in_(missing)
-                    )
+            # Ids drawn unchecked (no statement to look them up first): a row whose id is
+            # taken is skipped like a repeated submission, and drawn again below.
+            ids: dict[str, int] = {}
+            waiting = dict(fresh)
+            checked = False
+            while waiting:
+                drawn = (
+                    await fresh_ids(session, Checkin.id, len(waiting))
+                    if checked
+                    else drawn_ids(len(waiting))
                 )
-                ids.update({str(key): int(id_) for key, id_ in earlier.all()})
+                added = await connection.execute(
+                    insert(checkins)
+                    .on_conflict_do_nothing()
+                    .returning(checkins.c.request_digest, checkins.c.id),
+                    [
+                        {"id": checkin_id, **row.checkin}
+                        for checkin_id, row in zip(drawn, waiting.values(), strict=True)
+                    ],
+                )
+                ids.update({str(key): int(id_) for key, id_ in added.all()})
+                missing = [key for key in waiting if key not in ids]
+                if missing:  # submitted before: the earlier check-in stands (R15)
+                    earlier = await session.execute(
+                        select(Checkin.request_digest, Checkin.id).where(
+                            Checkin.request_digest.in_(missing)
+                        )
+                    )
+                    before = {str(key): int(id_) for key, id_ in earlier.all()}
+                    ids.update(before)
+                    earlier_ids.update(before)
+                waiting = {key: row for key, row in waiting.items() if key not in ids}
+                checked = True
+            new_keys = set(ids) - earlier_ids.keys()
             new_posts = [key for key, row in fresh.items() if key in new_keys and row.post]
             post_ids = await fresh_ids(session, AnonymousPost.id, len(new_posts))
             posts: dict[str, dict[str, Any]] = {
