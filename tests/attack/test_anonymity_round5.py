@@ -1,0 +1,117 @@
+"""Red team, issue #12, fifth round: one dump (no key file), the channel history and the member
+list, against the sealed waiting posts and release of migration 0027.
+
+Each attack plays a day in one server through the sandbox (message ids carry the test's own
+clock), takes dumps when the attacker chooses, and asserts the attacker learns nothing from
+any single one. The joins are pure functions, each also run on a made-up dump where the link
+exists (the positive control), so a join that finds nothing is a join that would have found it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.clock import FakeClock
+from bot.runtime import Runtime
+from bot.services.checkins import HOLD_BACK
+from bot.services.checkins.pseudonyms import week_label, week_start
+from tests.attack.test_anonymity_round2 import (
+    _anonymous_posts,
+    _authors_of,
+    _low_day_then_ask,
+    _week_of,
+)
+from tests.attack.test_anonymity_round4 import _fake_dump
+from tests.conftest import World
+from tests.test_attacker import NEW_YORK, ZONE, Dump, take_dump
+
+DELAY = timedelta(minutes=5)  # the server's anonymous delay, as _week_of sets it up
+
+
+# ----- 1. the week label of a waiting row, read just after Monday 00:00 -----
+
+
+def stale_week_join(dump: Dump, taken: datetime, zone: str) -> dict[str, Any]:
+    """Waiting rows still labelled with last week, in a dump taken more than twice the delay
+    into a new week: an ordinary post waits at most twice the delay, so such a row waited
+    longer (it was held back), and the mentor requests made in the hold window before it
+    name who asked. (`taken`: when the dump was taken; a dump dates itself by its newest
+    settled delivery or posted row, and a nightly backup's time is no secret.)"""
+    now_week = week_label(taken, zone)
+    started = week_start(now_week, zone)
+    if taken - started <= 2 * DELAY:
+        return {"held": set(), "askers": set()}
+    held = {
+        row["id"] for row in dump.rows["anonymous_posts"]
+        if row["state"] == "pending" and row["week"] != now_week
+    }  # fmt: skip
+    askers = {
+        row["user_id"] for row in dump.rows["mentor_requests"]
+        if held and taken - HOLD_BACK[1] <= row["created_at"] <= started
+    }  # fmt: skip
+    return {"held": held, "askers": askers}
+
+
+def test_the_stale_week_join_finds_a_link_where_one_exists() -> None:
+    """Positive control: at 00:40 on Monday a row of last week still waits among this week's;
+    one member asked for a mentor late on Sunday."""
+    monday = week_start("2026-W49", NEW_YORK)
+    rows = [
+        {"id": 11, "state": "pending", "week": "2026-W48"},
+        {"id": 12, "state": "pending", "week": "2026-W49"},
+        {"id": 13, "state": "posted", "week": "2026-W48"},
+    ]
+    asked = {"user_id": 42, "created_at": monday - timedelta(minutes=20)}
+    dump = _fake_dump(anonymous_posts=rows, mentor_requests=[asked])
+    taken = monday + timedelta(minutes=40)
+    assert stale_week_join(dump, taken, NEW_YORK) == {"held": {11}, "askers": {42}}
+    # Nothing in a dump taken within twice the delay of midnight: ordinary posts still wait.
+    assert stale_week_join(dump, monday + DELAY, NEW_YORK)["held"] == set()
+    relabelled = [{**row, "week": "2026-W49"} for row in rows]
+    assert stale_week_join(_fake_dump(anonymous_posts=relabelled), taken, NEW_YORK)["held"] == set()
+
+
+async def test_a_waiting_rows_week_label_does_not_show_it_was_held_past_midnight_on_sunday(
+    ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """Sam asks for a mentor at 23:40 on Sunday while his post waits: it is held one to four
+    hours, into the next pseudonym week. Riley, Alex and Blair post after midnight. Any one
+    dump taken in the small hours, read with its own time and the member list."""
+    week = await _week_of(running, world, clock, "Alex", "Blair")
+    await week.at(6, "19:00:00")
+    await week.checkin("Sam", "private", mood=1, sleep="3")
+    await week.at(7, "23:40:00")
+    await week.clock.advance(timedelta(milliseconds=812))
+    await _low_day_then_ask(week, "Sam")  # Sam's post is held back 1 to 4 hours
+    others = {21: "Riley", 45: "Alex", 69: "Blair"}
+    dumps: list[tuple[datetime, Dump]] = []
+    for minute in range(15, 120, 3):  # a dump every three minutes, 00:15 to 01:57
+        if minute in others:
+            await week.at(8, f"{minute // 60:02}:{minute % 60:02}:00")
+            await week.checkin(others[minute], "anonymous", mood=3)
+        await week.at(8, f"{minute // 60:02}:{minute % 60:02}:30")
+        dumps.append((clock.now(), await take_dump(running)))
+    await week.at(8, "06:00:00")  # the channel history, later
+    assert len(_anonymous_posts(week)) == 4, [m.text for m in week.channel()]
+    sam = week.members["Sam"].id
+    truth: dict[int, int] = {}
+    for _, dump in dumps:  # each dumped row's author, with the keys (rows replaced since too)
+        truth.update(_authors_of(dump.rows["anonymous_posts"], running))
+
+    found = [stale_week_join(dump, at, NEW_YORK) for at, dump in dumps]
+    singled = [
+        (f"{at.astimezone(ZONE):%H:%M}", sorted(f["held"]), sorted(f["askers"]))
+        for (at, _), f in zip(dumps, found, strict=True)
+        if f["held"] and {truth[i] for i in f["held"]} == {sam} and f["askers"] == {sam}
+    ]  # fmt: skip
+    crowded = sum(
+        1 for _, dump in dumps
+        if sum(row["state"] == "pending" for row in dump.rows["anonymous_posts"]) > 1
+    )  # fmt: skip
+    assert not singled, (
+        f"in {len(singled)} of {len(dumps)} single dumps ({crowded} with other posts waiting "
+        "too), the only waiting row still labelled "
+        f"with last week, well into the new one, is Sam's, and mentor_requests names him "
+        f"(Sam is {sam}): {singled[:3]}"
+    )
