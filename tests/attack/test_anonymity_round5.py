@@ -9,22 +9,28 @@ exists (the positive control), so a join that finds nothing is a join that would
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from bot.clock import FakeClock
+from bot.config import Settings
+from bot.db.engine import sqlite_path
 from bot.runtime import Runtime
+from bot.sandbox import Message
 from bot.services.checkins import HOLD_BACK
 from bot.services.checkins.pseudonyms import week_label, week_start
 from tests.attack.test_anonymity_round2 import (
     _anonymous_posts,
     _authors_of,
+    _held_back_day,
     _low_day_then_ask,
     _week_of,
 )
-from tests.attack.test_anonymity_round4 import _fake_dump
-from tests.conftest import World
-from tests.test_attacker import NEW_YORK, ZONE, Dump, take_dump
+from tests.attack.test_anonymity_round4 import _fake_dump, _post_at
+from tests.conftest import World, only_sqlite
+from tests.test_attacker import NEW_YORK, ZONE, Dump, _message_time, take_dump
 
 DELAY = timedelta(minutes=5)  # the server's anonymous delay, as _week_of sets it up
 
@@ -114,4 +120,98 @@ async def test_a_waiting_rows_week_label_does_not_show_it_was_held_past_midnight
         "too), the only waiting row still labelled "
         f"with last week, well into the new one, is Sam's, and mentor_requests names him "
         f"(Sam is {sam}): {singled[:3]}"
+    )
+
+
+# ----- 2. an SQLite file's leftovers: past release times in free space and the log -----
+
+
+TIME_TEXT = re.compile(rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{6})?")
+
+
+def _as_text(at: datetime) -> set[bytes]:
+    naive = at.astimezone(UTC).replace(tzinfo=None)
+    return {str(naive).encode(), f"{naive:%Y-%m-%d %H:%M:%S.%f}".encode()}
+
+
+def leftover_times(raw: bytes, dump: Dump) -> set[datetime]:
+    """Times written in the files' bytes (SQLite stores them as text) that no live row holds:
+    earlier versions of rows, left in freed cells or in the write-ahead log's older frames
+    (a release's past wakes, a waiting post's past times)."""
+    live = {
+        text for rows in dump.rows.values() for row in rows for value in row.values()
+        if isinstance(value, datetime) for text in _as_text(value)
+    }  # fmt: skip
+    found = {match.group() for match in TIME_TEXT.finditer(raw)} - live
+    return {datetime.fromisoformat(text.decode()).replace(tzinfo=UTC) for text in found}
+
+
+def held_wake_join(times: set[datetime], messages: list[Message]) -> str | None:
+    """Past wakes at which no post appeared, nor any in the next twice the delay: a decoy is
+    drawn earlier than a waiting post's time, which is at most twice the delay away, so such
+    a wake is a held post's push. The post the channel shows next, within four times the
+    delay of the last of them (its last push, and the wake after), is the held one (and the
+    mentor request before them names who)."""
+    shown = sorted(
+        (_message_time(m.id), m.embeds[0]["title"]) for m in messages
+        if m.embeds and m.embeds[0].get("footer", {}).get("text", "").startswith("Shared anon")
+    )  # fmt: skip
+    pushes = [
+        at for at in times
+        if not any(at - timedelta(seconds=1) <= moment <= at + 2 * DELAY for moment, _ in shown)
+    ]  # fmt: skip
+    if not pushes:
+        return None
+    last = max(pushes)
+    after = [title for moment, title in shown if last < moment <= last + 4 * DELAY]
+    return after[0] if after else None
+
+
+def _post_message(at: datetime, title: str) -> Message:
+    post = _post_at(at, title.removeprefix("Check-in from "))
+    post.embeds[0]["footer"] = {"text": "Shared anonymously · Monday, November 23"}
+    return post
+
+
+def test_the_held_wake_join_finds_a_link_where_one_exists() -> None:
+    """Positive control: a file holding a release's past wakes every seven minutes for an
+    hour with nothing shown, then a post; and one whose only leftover is a post's moment."""
+    start = datetime(2026, 11, 23, 14, 20, tzinfo=UTC)
+    wakes = [start + timedelta(minutes=7 * n) for n in range(9)]
+    posts = [_post_message(start + timedelta(minutes=3), "Check-in from Oak Heron 3"),
+             _post_message(wakes[-1] + DELAY, "Check-in from Clear Badger 35")]  # fmt: skip
+    raw = b"\x00".join(str(at.replace(tzinfo=None)).encode() for at in wakes)
+    times = leftover_times(raw + b"2026-11-23 13:00:00.000000", _fake_dump())
+    assert set(wakes) <= times
+    assert held_wake_join(times, posts) == "Check-in from Clear Badger 35"
+    assert held_wake_join({start + timedelta(minutes=2)}, posts) is None
+
+
+def _file_bytes(path: Path) -> bytes:
+    return path.read_bytes() if path.exists() else b""
+
+
+@only_sqlite  # the files are SQLite's
+async def test_a_copy_of_the_sqlite_files_after_the_day_keeps_no_past_wake_of_a_held_post(
+    ids_on_the_test_clock: None,
+    bot_settings: Settings,
+    running: Runtime,
+    world: World,
+    clock: FakeClock,
+) -> None:
+    """Sam's post held back one to four hours from 09:21, Riley's and Alex's around it; a copy
+    of the database files (`cp muster.db*`) at 15:00, once everything has gone out."""
+    week = await _week_of(running, world, clock, "Alex")
+    sams, _ = await _held_back_day(week)
+    database = sqlite_path(bot_settings.database_url)
+    assert database is not None
+    raw = _file_bytes(database) + _file_bytes(Path(f"{database}-wal"))
+    dump = await take_dump(running)
+
+    times = leftover_times(raw, dump)
+    found = held_wake_join(times, week.channel())
+    assert found != sams, (
+        f"the files keep {len(times)} past times no row holds "
+        f"({sorted(f'{t:%H:%M:%S}' for t in times)[:12]}): wakes with nothing shown for over "
+        f"twice the delay, then {found}, Sam's held-back post"
     )
