@@ -20,7 +20,10 @@ from bot.db.engine import sqlite_path
 from bot.runtime import Runtime
 from bot.sandbox import Message
 from bot.services.checkins import HOLD_BACK
+from bot.services.checkins.anonymous import IDLE
+from bot.services.checkins.kinds import RELEASE
 from bot.services.checkins.pseudonyms import week_label, week_start
+from bot.ui.crisis import POST_KEPT_PRIVATE
 from tests.attack.test_anonymity_round2 import (
     _anonymous_posts,
     _authors_of,
@@ -30,7 +33,7 @@ from tests.attack.test_anonymity_round2 import (
 )
 from tests.attack.test_anonymity_round4 import _fake_dump, _post_at
 from tests.conftest import World, only_sqlite
-from tests.test_attacker import NEW_YORK, ZONE, Dump, _message_time, take_dump
+from tests.test_attacker import NEW_YORK, ZONE, Dump, Week, _message_time, take_dump
 
 DELAY = timedelta(minutes=5)  # the server's anonymous delay, as _week_of sets it up
 
@@ -215,3 +218,69 @@ async def test_a_copy_of_the_sqlite_files_after_the_day_keeps_no_past_wake_of_a_
         f"({sorted(f'{t:%H:%M:%S}' for t in times)[:12]}): wakes with nothing shown for over "
         f"twice the delay, then {found}, Sam's held-back post"
     )
+
+
+# ----- 3. the release rebooked at the request: a day from its very moment -----
+
+
+def idle_rebook_join(dump: Dump) -> set[int]:
+    """Members whose named request rebooked the release: due exactly IDLE after the request,
+    to the microsecond. Only a request whose member had a waiting post kept private (a
+    worrying check-in: mood 1, or not sober) rebooks it there, and with nothing else waiting
+    it is booked IDLE from that moment (any other booking counts from a send, whose moment
+    the channel shows, or lands on a whole second)."""
+    due = [
+        row["due_at"] for row in dump.rows["occurrences"]
+        if row["kind"] == RELEASE.name and row["state"] == "pending"
+    ]  # fmt: skip
+    return {
+        row["user_id"] for row in dump.rows["mentor_requests"]
+        if any(abs(at - IDLE - row["created_at"]) < timedelta(milliseconds=1) for at in due)
+    }  # fmt: skip
+
+
+def test_the_idle_rebook_join_finds_a_link_where_one_exists() -> None:
+    """Positive control: a release due a day after a request, to the microsecond; and one
+    due a day after a post that went out (no request then)."""
+    asked = datetime(2026, 11, 23, 14, 20, 31, 812_345, tzinfo=UTC)
+    request = {"user_id": 42, "created_at": asked}
+    release = {"kind": RELEASE.name, "state": "pending", "due_at": asked + IDLE}
+    dump = _fake_dump(occurrences=[release], mentor_requests=[request])
+    assert idle_rebook_join(dump) == {42}
+    later = {**release, "due_at": asked + timedelta(minutes=7, milliseconds=3) + IDLE}
+    assert idle_rebook_join(_fake_dump(occurrences=[later], mentor_requests=[request])) == set()
+
+
+async def test_the_release_in_a_dump_does_not_show_a_requesters_waiting_post_was_kept_private(
+    ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """Sam, low two days running, posts anonymously at mood 1 and asks for a mentor from the
+    offer: his waiting post is kept private (never posted). Nothing else waits. The nightly
+    backup, hours later, before anyone posts anonymously again."""
+    week = await _week_of(running, world, clock, "Alex")
+    await week.at(0, "19:00:00")
+    await week.checkin("Riley", "anonymous", mood=4)  # out by 19:10, as any post
+    await _kept_private_request(week)
+    await week.at(1, "23:30:00")  # the nightly backup
+    dump = await take_dump(running)
+    sam = week.members["Sam"].id
+
+    found = idle_rebook_join(dump)
+    [release] = [row for row in dump.rows["occurrences"]
+                 if row["kind"] == RELEASE.name and row["state"] == "pending"]  # fmt: skip
+    [request] = dump.rows["mentor_requests"]
+    assert found != {sam}, (
+        f"the release is due {release['due_at']:%Y-%m-%d %H:%M:%S.%f}, exactly a day after "
+        f"Sam's named request ({request['created_at']:%H:%M:%S.%f}): rebooked by it, so his "
+        f"waiting anonymous post was kept private (mood 1 or not sober); Sam is {sam}"
+    )
+
+
+async def _kept_private_request(week: Week) -> None:
+    """Sam's low day before, then his mood-1 anonymous post and the request: kept private."""
+    await week.at(0, "19:30:00")
+    await week.checkin("Sam", "private", mood=1, sleep="3")
+    await week.at(1, "09:20:00")
+    await week.clock.advance(timedelta(milliseconds=812))
+    await _low_day_then_ask(week, "Sam", mood=1)
+    assert POST_KEPT_PRIVATE in week.mentor_reply, week.mentor_reply
