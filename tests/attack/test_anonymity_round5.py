@@ -19,11 +19,11 @@ from bot.config import Settings
 from bot.db.engine import sqlite_path
 from bot.runtime import Runtime
 from bot.sandbox import Message
-from bot.services.checkins import HOLD_BACK
+from bot.services.checkins import HOLD_BACK, NOTE_MAX
 from bot.services.checkins.anonymous import IDLE
 from bot.services.checkins.kinds import RELEASE
 from bot.services.checkins.pseudonyms import week_label, week_start
-from bot.ui.crisis import POST_KEPT_PRIVATE
+from bot.ui.crisis import POST_HELD_BACK, POST_KEPT_PRIVATE
 from tests.attack.test_anonymity_round2 import (
     _anonymous_posts,
     _authors_of,
@@ -34,6 +34,7 @@ from tests.attack.test_anonymity_round2 import (
 from tests.attack.test_anonymity_round4 import _fake_dump, _post_at
 from tests.conftest import World, only_sqlite
 from tests.test_attacker import NEW_YORK, ZONE, Dump, Week, _message_time, take_dump
+from tests.test_checkins_e2e import ask_a_mentor
 
 DELAY = timedelta(minutes=5)  # the server's anonymous delay, as _week_of sets it up
 
@@ -284,3 +285,53 @@ async def _kept_private_request(week: Week) -> None:
     await week.clock.advance(timedelta(milliseconds=812))
     await _low_day_then_ask(week, "Sam", mood=1)
     assert POST_KEPT_PRIVATE in week.mentor_reply, week.mentor_reply
+
+
+# ----- 4. a held post's stored length: the longest note, and the hold sealed with it -----
+
+
+def lengths_join(dump: Dump) -> set[int]:
+    """Waiting rows whose sealed content is longer than the other rows': a post carrying
+    more sealed (its hold, its time, its first id) past the padding."""
+    rows = dump.rows["anonymous_posts"]
+    usual = min((len(row["content"]) for row in rows), default=0)
+    return {row["id"] for row in rows if row["state"] == "pending" and len(row["content"]) > usual}
+
+
+def test_the_lengths_join_finds_a_link_where_one_exists() -> None:
+    """Positive control: one waiting row past the padding."""
+    rows = [{"id": 1, "state": "pending", "content": b"x" * 4636},
+            {"id": 2, "state": "pending", "content": b"x" * 4700},
+            {"id": 3, "state": "posted", "content": b"x" * 4636}]  # fmt: skip
+    assert lengths_join(_fake_dump(anonymous_posts=rows)) == {2}
+    assert lengths_join(_fake_dump(anonymous_posts=rows[::2])) == set()
+
+
+async def test_a_held_post_with_the_longest_note_stores_the_length_of_any_post(
+    ids_on_the_test_clock: None, running: Runtime, world: World, clock: FakeClock
+) -> None:
+    """Sam's anonymous post has a note of NOTE_MAX emoji (four bytes each, the widest), and
+    he asks for a mentor while it waits: its hold is sealed in it too. Riley and Alex post
+    short ones around it. A dump while it waits, and one after every push."""
+    week = await _week_of(running, world, clock, "Alex")
+    await week.at(0, "19:00:00")
+    await week.checkin("Sam", "private", mood=1, sleep="3")
+    await week.at(1, "09:20:00")
+    sam = week.members["Sam"]
+    await week.checkin("Sam", "anonymous", "🪖" * NOTE_MAX, mood=2, sleep="3",
+                       cravings="strong")  # fmt: skip
+    card = (await week.sandbox.slash(sam, world.general, "crisis")).messages[0]
+    asked = await ask_a_mentor(week.sandbox, sam, card)
+    assert POST_HELD_BACK in asked.text, asked.text
+    suspects: set[int] = set()
+    truth: dict[int, int] = {}
+    for minute, name in ((24, "Riley"), (31, "Alex"), (45, None), (70, None), (100, None)):
+        await week.at(1, f"{9 + minute // 60:02}:{minute % 60:02}:00")
+        if name is not None:
+            await week.checkin(name, "anonymous", mood=3)
+        dump = await take_dump(running)
+        suspects |= lengths_join(dump)
+        truth.update(_authors_of(dump.rows["anonymous_posts"], running))
+    assert suspects == set() or {truth[i] for i in suspects} != {sam.id}, (
+        f"rows {sorted(suspects)}, longer than any other post, are Sam's held-back post"
+    )
