@@ -14,16 +14,7 @@ from tests.test_attacker import ids_on_the_test_clock
 
 __all__ = ["ids_on_the_test_clock"]
 
-KNOWN_BREAKS: dict[str, str] = {
-    "test_a_waiting_rows_week_label_does_not_show_it_was_held_past_midnight_on_sunday": (
-        "a waiting row's week is in the clear: one still labelled last week, more than twice "
-        "the delay into the new one, was held back (round 5)"
-    ),
-    "test_the_release_in_a_dump_does_not_show_a_requesters_waiting_post_was_kept_private": (
-        "a post kept private at a request rebooks the release IDLE from the request's very "
-        "moment: due_at - 1 day == mentor_requests.created_at (round 5)"
-    ),
-}
+KNOWN_BREAKS: dict[str, str] = {}
 
 
 # Seen on PostgreSQL only, and not on every run (a race), so not strict.

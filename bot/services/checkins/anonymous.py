@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -42,7 +42,10 @@ BLOCK_DAYS = (1, 7, 30)
 # A post held up by a Discord outage still goes out within a day; later it would only puzzle.
 ANONYMOUS_POST_DEADLINE = timedelta(days=1)
 PENDING, POSTED, REMOVED, WITHDRAWN, FAILED = "pending", "posted", "removed", "withdrawn", "failed"
-IDLE = timedelta(days=1)  # with nothing waiting, the release delivery looks again after this
+# With nothing waiting, the release delivery looks again at the next midnight UTC: a time
+# of no one's making. Booked from the moment it was last moved (a request that kept a post
+# private, a withdrawal), it would carry that moment, to the microsecond, for a day.
+IDLE = timedelta(days=1)
 NOT_FOUND = "I couldn't find that anonymous post. It may have been removed."
 # Sealed in a post's content: held back for its author's mentor request until then (see
 # `held_until`).
@@ -243,6 +246,10 @@ class AnonymousPostService:
         guild_id = RELEASE.parse(due.source)
         waiting = await lock_waiting(session)
         post_id = released_post(self._keyring, guild_id, due.payload)
+        renamed = await self._waiting_into_this_week(session, guild_id, waiting, due, post_id, now)
+        post_id = renamed.get(post_id, post_id) if post_id is not None else None
+        if renamed:  # the renamed rows are new: the decoy draws from the rows as they are now
+            waiting = await lock_waiting(session)
         if post_id is None:
             return await self._decoy(session, guild_id, waiting, now)
         post = await session.get(AnonymousPost, post_id)
@@ -279,6 +286,47 @@ class AnonymousPostService:
             cravings=content.cravings, sober=content.sober,
             note=shown_note(content.note, note_shared), crisis_pointer=note_shared is True,
         )  # fmt: skip
+
+    async def _waiting_into_this_week(
+        self,
+        session: AsyncSession,
+        guild_id: int,
+        waiting: list[AnonymousPost],
+        due: Due,
+        post_id: int | None,
+        now: datetime,
+    ) -> dict[int, int]:
+        """Waiting posts of the server still labelled with an earlier pseudonym week, sealed
+        anew (new rows) under this week's label and their author's name of this week, at the
+        first wake after Monday 00:00: a waiting row still labelled last week, more than twice
+        the delay past midnight, could only be one held back, next to the only mentor request
+        before midnight. A post whose send may have landed is left as it is (its nonce is its
+        id; it goes out under this week's name by `_into_this_week`). Old id -> new id."""
+        zone = config_of(guild_id, await session.get(GuildSettings, guild_id)).timezone
+        week = week_label(now, zone)
+        stale = [post for post in waiting if post.guild_id == guild_id and post.week != week]
+        if not stale:
+            return {}
+        sent_maybe = set(await _sent_maybe(session, self._keyring, guild_id))
+        if due.uncertain_since is None and post_id is not None:
+            sent_maybe.discard(post_id)  # this release's own post, never tried yet
+        names = WeekNames(self._keyring, self._owners)  # rare: not kept (see _into_this_week)
+        renamed: dict[int, int] = {}
+        for post in stale:
+            if post.id in sent_maybe:
+                continue
+            values = read_sealed(self._keyring, post.content, context=post_context(guild_id))
+            author = self._owners.identity_of("anonymous_posts", post.owner)
+            if values is None or author is None or not author.startswith("u:"):
+                continue  # no key opens it: given up when due
+            name = await names.pseudonym_for(session, guild_id, int(author[2:]), week)
+            old_id = post.id
+            fresh = await replace_waiting(
+                session, self._keyring, self._owners, post, {**values, PSEUDONYM: name}, week=week
+            )
+            if fresh is not None:
+                renamed[old_id] = fresh.id
+        return renamed
 
     async def _push(
         self,
@@ -341,7 +389,7 @@ class AnonymousPostService:
 
     async def book_next(self, guild_id: int, now: datetime, *, done: int | None = None) -> datetime:
         """Book the next release (`_next_release`): for the next waiting post (not `done`,
-        just sent) when it is due, or a decoy wake; or IDLE from now, to look again."""
+        just sent) when it is due, or a decoy wake; or the next midnight UTC, to look again."""
         async with self._sessions.begin() as session:
             return await _rebook(session, self._keyring, self._rng, guild_id, now, done=done)
 
@@ -653,8 +701,9 @@ async def replace_waiting(
     values: dict[str, Any],
     *,
     post_after: datetime | None = None,
+    week: str | None = None,
 ) -> AnonymousPost | None:
-    """Seal a waiting post anew (its opened content `values`, and `post_after` if given) as
+    """Seal a waiting post anew (its opened content `values`, `post_after` and `week` if given) as
     a new row under a fresh random id, its owner sealed afresh and its pseudonym and time
     sealed in the content: kept in place, its id, owner, content and pseudonym would be the
     same in two backups taken further apart than any post waits, and say it was held back. The
@@ -682,7 +731,7 @@ async def replace_waiting(
         id=new_id,
         guild_id=post.guild_id,
         channel_id=post.channel_id,
-        week=post.week,
+        week=post.week if week is None else week,
         owner=post.owner if author is None else owners.seal("anonymous_posts", author),
         pseudonym=None,
         state=PENDING,
@@ -793,13 +842,20 @@ async def _next_release(
     (not `done`), when it is due; but while posts wait, a decoy wake an ordinary delay from
     now (or at the next release time) comes first when it is drawn earlier, sending nothing.
     A release due when no post appears is then ordinary, not the mark of a post pushed on.
-    Nothing waiting: IDLE from now, to look again (booked for no post, as a decoy is)."""
+    Nothing waiting: the next midnight UTC, to look again (booked for no post, as a decoy
+    is; see IDLE)."""
     following = await _earliest_waiting(session, keyring, guild_id, now, done=done)
     if following is None:
-        return now + IDLE, None
+        return idle_wake(now), None
     post_id, at = following
     decoy = release_at(config_of(guild_id, await session.get(GuildSettings, guild_id)), now, rng)
     return (decoy, None) if decoy < at else (max(at, now), post_id)
+
+
+def idle_wake(now: datetime) -> datetime:
+    """The next midnight UTC after `now` (see IDLE)."""
+    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight + IDLE
 
 
 async def _earliest_waiting(
