@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import delete, event, text
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.db import migrate
-from bot.db.engine import SessionFactory, create_engine, create_session_factory
+from bot.db.engine import SessionFactory, checkpoint_log, create_engine, create_session_factory
 from bot.db.instance_lock import InstanceLock, advisory_key
 from bot.db.models import Guild
 from bot.errors import AlreadyRunningError
@@ -56,6 +57,24 @@ async def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(engine: Asy
         assert (await connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
         assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar() == 1
         assert (await connection.execute(text("PRAGMA busy_timeout"))).scalar() == 5000
+
+
+@only_sqlite
+async def test_a_deleted_row_leaves_no_bytes_in_the_sqlite_files(
+    engine: AsyncEngine, sessions: SessionFactory
+) -> None:
+    """secure_delete: a removed row's values are overwritten in the database file, whatever
+    the SQLite build's default, so a copy of the files does not keep them."""
+    marker = "gone-row-" + "x" * 40
+    async with sessions.begin() as session:
+        session.add(Guild(guild_id=77, name=marker, joined_at=datetime(2026, 1, 1, tzinfo=UTC)))
+    async with sessions.begin() as session:
+        await session.execute(delete(Guild).where(Guild.guild_id == 77))
+    await checkpoint_log(sessions)  # the log's copies of the row go with the checkpoint
+    database = engine.url.database
+    assert database is not None
+    files = [Path(database), Path(database + "-wal")]
+    assert not any(marker.encode() in f.read_bytes() for f in files if f.exists())
 
 
 @only_sqlite

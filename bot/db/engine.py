@@ -118,6 +118,10 @@ def _create_sqlite_engine(url: URL, busy_timeout_ms: int, *, reads_only: bool) -
         # WAL with synchronous=NORMAL: a commit survives the process crashing, but the last
         # commits before a power loss or OS crash may be lost (FULL would fsync every commit).
         cursor.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
+        # A deleted row's bytes are overwritten, not left in a free page of the file: a copy
+        # of the files keeps no past time or value of a row that was sealed anew or removed
+        # (many SQLite builds leave them by default).
+        cursor.execute("PRAGMA secure_delete=ON")
         if reads_only:
             cursor.execute("PRAGMA query_only=ON")
         cursor.close()
