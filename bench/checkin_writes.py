@@ -58,7 +58,7 @@ from bot.services.checkins import (
     week_label,
 )
 from bot.services.checkins.ids import fresh_ids
-from bot.services.checkins.sharing import read_history
+from bot.services.checkins.service import latest_asks
 from bot.services.guild_settings import GuildConfig
 from bot.services.ownership import Owners, post_context, request_digest
 
@@ -258,8 +258,8 @@ async def naive_path(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
             if requested is None:
                 async with loading:  # one read after a restart, not one per waiting check-in
                     if asked is None:
-                        history = await read_history(session, keyring, owners, GUILD, now)
-                        asked = {key: choice for key, (_, choice) in history.asks.items()}
+                        latest = await latest_asks(session, keyring, owners, GUILD)
+                        asked = {key: choice for key, (_, choice) in latest.items()}
                 requested = asked.get(identity, "private")
             share = requested
             if requested == "anonymous":

@@ -982,24 +982,3 @@ async def test_after_a_restart_a_servers_checkins_are_opened_once(
     await clock.advance(timedelta(minutes=6))
     assert (await restarted.submit(draft(200, user_id=1, share="named"), CONFIG)).share == "named"
     await restarted.close()
-
-
-async def test_after_a_restart_the_last_choices_and_the_start_window_share_one_opening(
-    sessions: SessionFactory, clock: FakeClock
-) -> None:
-    """Issue #17: a check-in "as last time" right after a start needs the member's last
-    choice and their last share: the server's check-ins are read and opened once for both,
-    not once for each."""
-    keyring = Keyring.generate()
-    before = service(sessions, clock, keyring)
-    for member in range(1, 21):
-        await before.submit(draft(member, user_id=member, share="named"), CONFIG)
-    await before.close()
-    await clock.advance(timedelta(minutes=5))  # within the 10-minute cooldown
-    restarted = service(sessions, clock, keyring)
-    with checkin_scans(sessions) as scans:
-        for member in range(1, 21):
-            again = await restarted.submit(draft(100 + member, user_id=member, share=None), CONFIG)
-            assert (again.requested, again.share) == ("named", "private"), member
-    assert len(scans) == 1, scans  # 2 before: the last choices, then the start window's shares
-    await restarted.close()

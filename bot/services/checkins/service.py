@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,17 +54,21 @@ from bot.services.checkins.rules import (
     Signals,
     parse_sleep,
     release_at,
+    share_choice,
     signals_of,
 )
 from bot.services.checkins.sealed import (
+    CHECKIN_CONTEXT,
     Content,
     StoredCheckin,
+    asked_for,
     open_checkin,
+    read_sealed,
 )
-from bot.services.checkins.sharing import Ask, Decision, SharingChecks, read_history
+from bot.services.checkins.sharing import Ask, Decision, SharingChecks
 from bot.services.checkins.sobriety import current_streak
 from bot.services.checkins.spool import Spool
-from bot.services.checkins.week_names import PSEUDONYM, WeekNames
+from bot.services.checkins.week_names import PSEUDONYM, WeekNames, every_so_often
 from bot.services.checkins.writes import DECOY, DUE, CheckinWriter, Row, Saved
 from bot.services.crisis import assess
 from bot.services.guild_settings import GuildConfig
@@ -153,7 +158,7 @@ class CheckinService:
         # The member's last sharing choice per server, in memory: (server, member) -> choice.
         self.choices: WriteThroughCache[tuple[int, int], Share] = WriteThroughCache()
         # Per server, read once after a start: each identity's latest check-in there, when
-        # and the share it asked for (see `read_history`). Nothing else stores the choice.
+        # and the share it asked for (see `_latest_asks`). Nothing else stores the choice.
         self._asked: dict[int, dict[str, tuple[datetime, Share]]] = {}
         self._clock = clock
         self._keyring = keyring
@@ -445,11 +450,9 @@ class CheckinService:
         if unread:
             async with self._reads() as session:
                 for guild_id in unread:
-                    history = await read_history(
-                        session, self._keyring, self._owners, guild_id, self._sharing.window_start
+                    self._asked[guild_id] = await latest_asks(
+                        session, self._keyring, self._owners, guild_id
                     )
-                    self._asked[guild_id] = history.asks
-                    self._sharing.read_with_choices(guild_id, history)
         found: list[Share] = []
         for guild_id, user_id in keys:
             known = self._asked[guild_id]
@@ -569,3 +572,31 @@ def _entry(item: StoredCheckin, tz: ZoneInfo) -> Entry:
 
 def _without_note(content: Content) -> Content:
     return dataclasses.replace(content, note=None)
+
+
+async def latest_asks(
+    session: AsyncSession, keyring: Keyring, owners: Owners, guild_id: int
+) -> dict[str, tuple[datetime, Share]]:
+    """Each identity's latest check-in in the server: when, and the share it asked for.
+    One statement, each row opened once: the cost of the check-ins kept, once per start, in
+    chunks that let the event loop run between them."""
+    latest: dict[str, tuple[datetime, Share]] = {}
+    rows = await session.execute(
+        select(Checkin.owner, Checkin.data, Checkin.request_digest).where(
+            Checkin.guild_id == guild_id
+        )
+    )
+    async for owner, data, digest in every_so_often(rows):
+        values = read_sealed(keyring, data, context=CHECKIN_CONTEXT.format(digest=digest))
+        identity = owners.identity_of(Checkin.__tablename__, owner)
+        if values is None or identity is None:
+            continue
+        at = datetime.fromisoformat(values["at"])
+        if identity not in latest or latest[identity][0] < at:
+            latest[identity] = (
+                at,
+                share_choice(
+                    asked_for(values.get("asked"), values.get("held_for"), str(values["share"]))
+                ),
+            )
+    return latest

@@ -29,15 +29,8 @@ from bot.db.group_commit import BatchReader
 from bot.db.models import AnonymousBlock, Checkin, MentorRequest
 from bot.keys import Keyring
 from bot.services.checkins.pseudonyms import draw_pseudonym, storage_week, week_label
-from bot.services.checkins.rules import (
-    HOLD_BACK,
-    MAX_SPACING,
-    SHARE_COOLDOWN,
-    Share,
-    share_choice,
-    spacing,
-)
-from bot.services.checkins.sealed import CHECKIN_CONTEXT, asked_for, read_sealed
+from bot.services.checkins.rules import HOLD_BACK, MAX_SPACING, SHARE_COOLDOWN, Share, spacing
+from bot.services.checkins.sealed import CHECKIN_CONTEXT, read_sealed
 from bot.services.checkins.week_names import WeekNames, every_so_often
 from bot.services.guild_settings import GuildConfig
 from bot.services.ownership import Owners
@@ -204,24 +197,30 @@ class SharingChecks:
     ) -> dict[str, tuple[datetime, Share]]:
         """Each identity's latest share in the server within MAX_SPACING (the longest window
         any server asks for) before this process started, from its check-ins: read and opened
-        once per server, not once per check-in (or already, with the last choices)."""
+        once per server, not once per check-in."""
         known = self._shared_before.get(guild_id)
-        if known is None:
-            history = await read_history(
-                session, self._keyring, self._owners, guild_id, self.window_start, asks=False
+        if known is not None:
+            return known
+        since = self._started_at - MAX_SPACING
+        latest: dict[str, tuple[datetime, Share]] = {}
+        rows = await session.execute(
+            select(Checkin.owner, Checkin.data, Checkin.request_digest).where(
+                Checkin.guild_id == guild_id, Checkin.week >= storage_week(since)
             )
-            known = self._shared_before[guild_id] = history.shares
-        return known
-
-    @property
-    def window_start(self) -> datetime:
-        """Shares since then may still space a member's next one (see `_last_share`)."""
-        return self._started_at - MAX_SPACING
-
-    def read_with_choices(self, guild_id: int, history: History) -> None:
-        """The server's check-ins were opened for the last choices after a start: their
-        shares since `window_start` serve the start window too, with no second opening."""
-        self._shared_before.setdefault(guild_id, history.shares)
+        )
+        async for owner, data, digest in every_so_often(rows):
+            values = read_sealed(self._keyring, data, context=CHECKIN_CONTEXT.format(digest=digest))
+            if values is None or values.get("share") not in ("named", "anonymous"):
+                continue
+            at = datetime.fromisoformat(values["at"])
+            identity = self._owners.identity_of(Checkin.__tablename__, owner)
+            if at <= since or identity is None:
+                continue
+            share: Share = "named" if values["share"] == "named" else "anonymous"
+            if identity not in latest or latest[identity][0] < at:
+                latest[identity] = (at, share)
+        self._shared_before[guild_id] = latest
+        return latest
 
     async def _pseudonyms(self, session: AsyncSession, asks: Sequence[Ask]) -> list[str]:
         """`WeekNames.pseudonym_for` each: the server's posts of the week listed once for the
@@ -244,52 +243,6 @@ class SharingChecks:
                 names.add(name)
             result.append(name)
         return result
-
-
-@dataclass(frozen=True)
-class History:
-    """What a server's sealed check-ins say, by identity: its latest check-in (when, and the
-    share it asked for: the member's last choice), and its latest share since a moment."""
-
-    asks: dict[str, tuple[datetime, Share]]
-    shares: dict[str, tuple[datetime, Share]]
-
-
-async def read_history(
-    session: AsyncSession,
-    keyring: Keyring,
-    owners: Owners,
-    guild_id: int,
-    since: datetime,
-    *,
-    asks: bool = True,
-) -> History:
-    """The server's History, in one statement, each row opened once, in chunks that let the
-    event loop run: the cost of the check-ins kept, once per start. Without `asks`, only the
-    weeks since `since` are read, and only shared check-ins' owners opened."""
-    where = [Checkin.guild_id == guild_id]
-    if not asks:
-        where.append(Checkin.week >= storage_week(since))
-    rows = await session.execute(
-        select(Checkin.owner, Checkin.data, Checkin.request_digest).where(*where)
-    )
-    history = History({}, {})
-    table = Checkin.__tablename__
-    async for owner, data, digest in every_so_often(rows):
-        values = read_sealed(keyring, data, context=CHECKIN_CONTEXT.format(digest=digest))
-        if values is None:
-            continue
-        at = datetime.fromisoformat(values["at"])
-        shared = values.get("share") in ("named", "anonymous") and at > since
-        identity = owners.identity_of(table, owner) if asks or shared else None
-        if identity is None:
-            continue
-        if asks and (identity not in history.asks or history.asks[identity][0] < at):
-            asked = asked_for(values.get("asked"), values.get("held_for"), str(values["share"]))
-            history.asks[identity] = (at, share_choice(asked))
-        if shared and (identity not in history.shares or history.shares[identity][0] < at):
-            history.shares[identity] = (at, "named" if values["share"] == "named" else "anonymous")
-    return history
 
 
 async def asked_for_mentor_each(session: AsyncSession, asks: Sequence[Ask]) -> list[bool]:
