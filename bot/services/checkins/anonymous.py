@@ -302,21 +302,24 @@ class AnonymousPostService:
         the delay past midnight, could only be one held back, next to the only mentor request
         before midnight. A post whose send may have landed is left as it is (its nonce is its
         id; it goes out under this week's name by `_into_this_week`). Old id -> new id."""
-        week = await _week_now(session, guild_id, now)
+        zone = config_of(guild_id, await session.get(GuildSettings, guild_id)).timezone
+        week = week_label(now, zone)
         stale = [post for post in waiting if post.guild_id == guild_id and post.week != week]
         if not stale:
             return {}
         sent_maybe = set(await _sent_maybe(session, self._keyring, guild_id))
         if due.uncertain_since is None and post_id is not None:
             sent_maybe.discard(post_id)  # this release's own post, never tried yet
+        names = WeekNames(self._keyring, self._owners)  # rare: not kept (see _into_this_week)
         renamed: dict[int, int] = {}
         for post in stale:
             if post.id in sent_maybe:
                 continue
             values = read_sealed(self._keyring, post.content, context=post_context(guild_id))
-            name = await _authors_name(session, self._keyring, self._owners, post, week)
-            if values is None or name is None:
+            author = self._owners.identity_of("anonymous_posts", post.owner)
+            if values is None or author is None or not author.startswith("u:"):
                 continue  # no key opens it: given up when due
+            name = await names.pseudonym_for(session, guild_id, int(author[2:]), week)
             old_id = post.id
             fresh = await replace_waiting(
                 session, self._keyring, self._owners, post, {**values, PSEUDONYM: name}, week=week
@@ -882,31 +885,17 @@ async def _into_this_week(
     for a mentor request across Monday 00:00, or late) goes out under its author's name of
     this week: under last week's it would show it waited longer than any delay, and so that
     it was held back, next to the only mentor request before midnight."""
-    week = await _week_now(session, post.guild_id, now)
+    zone = config_of(post.guild_id, await session.get(GuildSettings, post.guild_id)).timezone
+    week = week_label(now, zone)
     if post.week == week:
         return
-    name = await _authors_name(session, keyring, owners, post, week)
-    if name is None:
-        return  # no key opens it: the content cannot be read either, and it is given up
-    post.pseudonym, post.week = name, week
-
-
-async def _week_now(session: AsyncSession, guild_id: int, now: datetime) -> str:
-    """The server's pseudonym week at `now`, in its zone."""
-    zone = config_of(guild_id, await session.get(GuildSettings, guild_id)).timezone
-    return week_label(now, zone)
-
-
-async def _authors_name(
-    session: AsyncSession, keyring: Keyring, owners: Owners, post: AnonymousPost, week: str
-) -> str | None:
-    """The post's author's name of `week` in its server; None if no key opens its owner.
-    Not kept: a post crosses into a new week rarely, and this has nothing to forget."""
     author = owners.identity_of("anonymous_posts", post.owner)
     if author is None or not author.startswith("u:"):
-        return None
+        return  # no key opens it: the content cannot be read either, and it is given up
+    # Not kept: a post crosses into a new week rarely, and this service has nothing to forget.
     names = WeekNames(keyring, owners)
-    return await names.pseudonym_for(session, post.guild_id, int(author[2:]), week)
+    post.pseudonym = await names.pseudonym_for(session, post.guild_id, int(author[2:]), week)
+    post.week = week
 
 
 async def book_release(
