@@ -28,18 +28,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 import bot.sandbox.state as sandbox_state
 from bot.clock import FakeClock
 from bot.db.base import Base
-from bot.db.models import AnonymousPost, Checkin
+from bot.db.models import AnonymousPost, Checkin, Occurrence
 from bot.errors import UserFacingError
 from bot.runtime import Runtime
 from bot.sandbox import Member, Message
 from bot.sandbox.state import DISCORD_EPOCH_MS
 from bot.scheduling import Scheduler
 from bot.services.checkins import SummaryService, WeeklySummary, open_checkin
+from bot.services.checkins import anonymous as checkins_anonymous
 from bot.services.checkins import service as checkins_service
 from bot.services.checkins import writes as checkins_writes
 from bot.services.ownership import Owners, keyed_digest
@@ -656,6 +657,23 @@ def delivery_per_post(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for module in (checkins_service, checkins_writes):  # where check-ins book releases
         monkeypatch.setattr(module, "book_release", also_per_post)
+
+    original_replace = checkins_anonymous.replace_waiting
+
+    async def renamed_with_its_post(session: Any, keyring: Any, owners: Any, post: Any,
+                                    values: Any, **kwargs: Any) -> Any:  # fmt: skip
+        # A waiting post sealed anew is a new row; its own delivery row follows it there.
+        old_id = post.id
+        fresh = await original_replace(session, keyring, owners, post, values, **kwargs)
+        if fresh is not None:
+            await session.execute(
+                update(Occurrence)
+                .where(Occurrence.source == f"anon:{old_id}")
+                .values(source=f"anon:{fresh.id}")
+            )
+        return fresh
+
+    monkeypatch.setattr(checkins_anonymous, "replace_waiting", renamed_with_its_post)
 
 
 def no_hold_back(monkeypatch: pytest.MonkeyPatch) -> None:
